@@ -1,0 +1,99 @@
+# video-api: build, run and test.  See README.md.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := all
+
+NGX_SRC    ?= /usr/share/nginx/src
+NGINX      ?= /usr/sbin/nginx
+BUILD      := build
+NGX_BUILD  := $(BUILD)/nginx
+MODULE     := $(BUILD)/ngx_http_video_api_module.so
+WORKER     := $(BUILD)/video-worker
+UNIT       := $(BUILD)/unit-tests
+
+CC         ?= cc
+CFLAGS     ?= -O2 -g
+WFLAGS     := -Wall -Wextra -Werror
+PKGS       := jansson libpq
+PKG_CFLAGS  = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CHECK_LIBS  = $(shell pkg-config --libs check 2>/dev/null)
+
+# nginx compiles the module with its own flags plus these; -W (-Wextra),
+# -Wall and -Werror come from nginx's configure for gcc
+NGX_CC_OPT := -O2 -g $(WFLAGS) -Wno-unused-parameter \
+              -fstack-protector-strong -D_FORTIFY_SOURCE=2
+
+LIB_SRCS   := $(wildcard src/lib/*.c)
+LIB_OBJS   := $(LIB_SRCS:src/lib/%.c=$(BUILD)/lib/%.o)
+MOD_SRCS   := ngx_http_video_api_module.c $(wildcard src/ngx/*.c) \
+              $(wildcard src/routes/*.c) $(LIB_SRCS)
+MOD_HDRS   := $(wildcard src/lib/*.h src/ngx/*.h)
+WORKER_SRCS := $(wildcard workers/*.c)
+UNIT_SRCS  := $(wildcard t/unit/*.c)
+
+.PHONY: all deps run stop status logs test unit conf-check bench clean
+
+all: $(MODULE) $(WORKER) $(UNIT)
+
+deps:
+	@scripts/deps.sh
+
+# nginx's tree is copied so configure writes nothing under /usr/share;
+# configure runs again only when the addon's file list changes
+$(NGX_BUILD)/objs/Makefile: config
+	@test -f $(NGX_SRC)/conf_flags || \
+	    { echo "$(NGX_SRC) not found: run 'make deps' (nginx-dev)"; exit 1; }
+	rm -rf $(NGX_BUILD)
+	mkdir -p $(BUILD)
+	cp -a $(NGX_SRC) $(NGX_BUILD)
+	cd $(NGX_BUILD) && source ./conf_flags && \
+	    ./configure "$${NGX_CONF_FLAGS[@]}" --with-cc-opt="$(NGX_CC_OPT)" \
+	        --add-dynamic-module=$(CURDIR) > configure.log 2>&1 || \
+	    { tail -n 30 configure.log; exit 1; }
+
+$(MODULE): $(NGX_BUILD)/objs/Makefile $(MOD_SRCS) $(MOD_HDRS)
+	$(MAKE) -C $(NGX_BUILD) -f objs/Makefile modules
+	cp $(NGX_BUILD)/objs/ngx_http_video_api_module.so $@
+
+$(BUILD)/lib/%.o: src/lib/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WFLAGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+
+$(WORKER): $(WORKER_SRCS) $(LIB_OBJS)
+	$(CC) $(CFLAGS) $(WFLAGS) -Isrc/lib $(PKG_CFLAGS) \
+	    $(WORKER_SRCS) $(LIB_OBJS) $(PKG_LIBS) -o $@
+
+$(UNIT): $(UNIT_SRCS) $(LIB_OBJS) $(wildcard t/unit/*.h)
+	$(CC) $(CFLAGS) $(WFLAGS) -Isrc/lib $(PKG_CFLAGS) \
+	    $(UNIT_SRCS) $(LIB_OBJS) $(PKG_LIBS) $(CHECK_LIBS) -o $@
+
+-include $(LIB_OBJS:.o=.d)
+
+run: deps all
+	@scripts/stack.sh start
+
+stop:
+	@scripts/stack.sh stop
+
+status:
+	@scripts/stack.sh status
+
+logs:
+	@scripts/stack.sh logs
+
+unit: $(UNIT)
+	$(UNIT)
+
+test: deps all
+	@scripts/test.sh
+
+# nginx -t on the shipped conf/nginx.conf with both modules loaded
+conf-check: $(MODULE)
+	@scripts/stack.sh conf-check
+
+bench: deps all
+	@scripts/bench.sh
+
+clean:
+	rm -rf $(BUILD) t/servroot

@@ -1,0 +1,864 @@
+/*
+ * ngx_http_video_api_module: directives, configuration, and the content
+ * handler that hands each request to its route (src/routes).
+ */
+
+#include <libpq-fe.h>
+
+#include "ngx_http_video_api.h"
+#include "ngx_http_video_api_body.h"
+#include "ngx_http_video_api_cors.h"
+#include "ngx_http_video_api_error_filter.h"
+#include "ngx_http_video_api_response.h"
+#include "ngx_http_video_api_router.h"
+
+
+#define NGX_HTTP_VIDEO_API_PARAM_STR   0
+#define NGX_HTTP_VIDEO_API_PARAM_UINT  1
+#define NGX_HTTP_VIDEO_API_PARAM_MSEC  2
+#define NGX_HTTP_VIDEO_API_PARAM_SEC   3
+#define NGX_HTTP_VIDEO_API_PARAM_FLAG  4
+
+
+/* a "name=value" parameter of a directive, stored at offset in a struct */
+typedef struct {
+    ngx_str_t                    name;
+    ngx_uint_t                   type;
+    size_t                       offset;
+    ngx_uint_t                   min;
+    ngx_uint_t                   max;
+} ngx_http_video_api_param_t;
+
+
+static ngx_int_t ngx_http_video_api_handler(ngx_http_request_t *r);
+
+static void *ngx_http_video_api_create_main_conf(ngx_conf_t *cf);
+static void *ngx_http_video_api_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_video_api_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+static ngx_int_t ngx_http_video_api_postconfiguration(ngx_conf_t *cf);
+
+static char *ngx_http_video_api(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_video_api_postgres(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_video_api_redis(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_video_api_storage(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_video_api_public_url(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_http_video_api_cors(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
+static char *ngx_http_video_api_params(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *base, ngx_uint_t first, ngx_http_video_api_param_t *params);
+static char *ngx_http_video_api_check_url(ngx_conf_t *cf, ngx_command_t *cmd,
+    char *what, ngx_str_t *value, ngx_uint_t path_allowed);
+static char *ngx_http_video_api_check_bucket(ngx_conf_t *cf,
+    ngx_command_t *cmd, char *what, ngx_str_t *value);
+
+
+static ngx_command_t  ngx_http_video_api_commands[] = {
+
+    { ngx_string("video_api"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_video_api,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("video_api_postgres"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_video_api_postgres,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("video_api_redis"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_video_api_redis,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("video_api_storage"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_video_api_storage,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("video_api_public_url"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_video_api_public_url,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("video_api_cors"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_video_api_cors,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("video_api_max_body_size"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_video_api_loc_conf_t, max_body_size),
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_video_api_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    ngx_http_video_api_postconfiguration,  /* postconfiguration */
+
+    ngx_http_video_api_create_main_conf,   /* create main configuration */
+    NULL,                                  /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_video_api_create_loc_conf,    /* create location configuration */
+    ngx_http_video_api_merge_loc_conf      /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_video_api_module = {
+    NGX_MODULE_V1,
+    &ngx_http_video_api_module_ctx,        /* module context */
+    ngx_http_video_api_commands,           /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    NULL,                                  /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static ngx_http_video_api_param_t  ngx_http_video_api_pg_params[] = {
+    { ngx_string("pool"), NGX_HTTP_VIDEO_API_PARAM_UINT,
+      offsetof(ngx_http_video_api_pg_conf_t, pool), 1, 1024 },
+    { ngx_string("queue"), NGX_HTTP_VIDEO_API_PARAM_UINT,
+      offsetof(ngx_http_video_api_pg_conf_t, queue), 0, 65536 },
+    { ngx_string("timeout"), NGX_HTTP_VIDEO_API_PARAM_MSEC,
+      offsetof(ngx_http_video_api_pg_conf_t, timeout), 1, 3600000 },
+    { ngx_null_string, 0, 0, 0, 0 }
+};
+
+
+static ngx_http_video_api_param_t  ngx_http_video_api_redis_params[] = {
+    { ngx_string("db"), NGX_HTTP_VIDEO_API_PARAM_UINT,
+      offsetof(ngx_http_video_api_redis_conf_t, db), 0, 65535 },
+    { ngx_string("password"), NGX_HTTP_VIDEO_API_PARAM_STR,
+      offsetof(ngx_http_video_api_redis_conf_t, password), 0, 0 },
+    { ngx_string("timeout"), NGX_HTTP_VIDEO_API_PARAM_MSEC,
+      offsetof(ngx_http_video_api_redis_conf_t, timeout), 1, 3600000 },
+    { ngx_null_string, 0, 0, 0, 0 }
+};
+
+
+static ngx_http_video_api_param_t  ngx_http_video_api_storage_params[] = {
+    { ngx_string("endpoint"), NGX_HTTP_VIDEO_API_PARAM_STR,
+      offsetof(ngx_http_video_api_storage_conf_t, endpoint), 0, 0 },
+    { ngx_string("region"), NGX_HTTP_VIDEO_API_PARAM_STR,
+      offsetof(ngx_http_video_api_storage_conf_t, region), 0, 0 },
+    { ngx_string("access_key"), NGX_HTTP_VIDEO_API_PARAM_STR,
+      offsetof(ngx_http_video_api_storage_conf_t, access_key), 0, 0 },
+    { ngx_string("secret_key"), NGX_HTTP_VIDEO_API_PARAM_STR,
+      offsetof(ngx_http_video_api_storage_conf_t, secret_key), 0, 0 },
+    { ngx_string("bucket_raw"), NGX_HTTP_VIDEO_API_PARAM_STR,
+      offsetof(ngx_http_video_api_storage_conf_t, bucket_raw), 0, 0 },
+    { ngx_string("bucket_processed"), NGX_HTTP_VIDEO_API_PARAM_STR,
+      offsetof(ngx_http_video_api_storage_conf_t, bucket_processed), 0, 0 },
+    { ngx_string("bucket_thumbnails"), NGX_HTTP_VIDEO_API_PARAM_STR,
+      offsetof(ngx_http_video_api_storage_conf_t, bucket_thumbnails), 0, 0 },
+    { ngx_string("path_style"), NGX_HTTP_VIDEO_API_PARAM_FLAG,
+      offsetof(ngx_http_video_api_storage_conf_t, path_style), 0, 0 },
+    { ngx_string("presign_expires"), NGX_HTTP_VIDEO_API_PARAM_SEC,
+      offsetof(ngx_http_video_api_storage_conf_t, presign_expires),
+      1, 7 * 24 * 3600 },
+    { ngx_null_string, 0, 0, 0, 0 }
+};
+
+
+/* storage for the cors parameters while "video_api_cors" is parsed */
+typedef struct {
+    ngx_flag_t                   credentials;
+    time_t                       max_age;
+} ngx_http_video_api_cors_params_t;
+
+
+static ngx_http_video_api_param_t  ngx_http_video_api_cors_params[] = {
+    { ngx_string("credentials"), NGX_HTTP_VIDEO_API_PARAM_FLAG,
+      offsetof(ngx_http_video_api_cors_params_t, credentials), 0, 0 },
+    { ngx_string("max_age"), NGX_HTTP_VIDEO_API_PARAM_SEC,
+      offsetof(ngx_http_video_api_cors_params_t, max_age), 0, 365 * 86400 },
+    { ngx_null_string, 0, 0, 0, 0 }
+};
+
+
+static ngx_int_t
+ngx_http_video_api_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                       rc, found;
+    ngx_str_t                       allow;
+    ngx_http_video_api_ctx_t       *ctx;
+    ngx_http_video_api_loc_conf_t  *lcf;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_video_api_module);
+
+    ctx = ngx_http_video_api_get_ctx(r);
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    found = ngx_http_video_api_route_find(r, lcf->areas, ctx, &allow);
+
+    if (found == NGX_OK) {
+        return ngx_http_video_api_body_dispatch(r, ctx);
+    }
+
+    if (found == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (found == NGX_DECLINED) {
+        return ngx_http_video_api_send_error(r, NGX_HTTP_NOT_FOUND, NULL,
+                                             "Route %V %V not found",
+                                             &r->method_name, &r->uri);
+    }
+
+    if (r->method == NGX_HTTP_OPTIONS) {
+        return ngx_http_video_api_cors_options(r, &allow);
+    }
+
+    if (ngx_http_video_api_header_out(r, "Allow", &allow) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_video_api_send_error(r, NGX_HTTP_NOT_ALLOWED, NULL,
+                                         "Method %V is not allowed on %V",
+                                         &r->method_name, &r->uri);
+}
+
+
+static void *
+ngx_http_video_api_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_video_api_main_conf_t  *mcf;
+
+    mcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_video_api_main_conf_t));
+    if (mcf == NULL) {
+        return NULL;
+    }
+
+    return mcf;
+}
+
+
+static void *
+ngx_http_video_api_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_video_api_loc_conf_t  *lcf;
+
+    lcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_video_api_loc_conf_t));
+    if (lcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     lcf->areas = 0;
+     */
+
+    lcf->cors_origins = NGX_CONF_UNSET_PTR;
+    lcf->cors_credentials = NGX_CONF_UNSET;
+    lcf->cors_max_age = NGX_CONF_UNSET;
+    lcf->max_body_size = NGX_CONF_UNSET_SIZE;
+
+    return lcf;
+}
+
+
+static char *
+ngx_http_video_api_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_video_api_loc_conf_t  *prev = parent;
+    ngx_http_video_api_loc_conf_t  *conf = child;
+
+    /* the cors parameters travel together: inherit all or none */
+
+    if (conf->cors_origins == NGX_CONF_UNSET_PTR) {
+        conf->cors_origins = prev->cors_origins;
+        conf->cors_credentials = prev->cors_credentials;
+        conf->cors_max_age = prev->cors_max_age;
+    }
+
+    if (conf->cors_origins == NGX_CONF_UNSET_PTR) {
+
+        /* like the service this module replaces: any origin */
+
+        conf->cors_origins = ngx_array_create(cf->pool, 1, sizeof(ngx_str_t));
+        if (conf->cors_origins == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        conf->cors_credentials = 0;
+        conf->cors_max_age = 86400;
+    }
+
+    ngx_conf_merge_size_value(conf->max_body_size, prev->max_body_size,
+                              64 * 1024);
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_video_api_postconfiguration(ngx_conf_t *cf)
+{
+    return ngx_http_video_api_error_filter_init(cf);
+}
+
+
+static char *
+ngx_http_video_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_video_api_loc_conf_t *lcf = conf;
+
+    ngx_str_t                 *value;
+    ngx_uint_t                 i, bit;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    if (lcf->areas) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        bit = ngx_http_video_api_area(&value[i]);
+
+        if (bit == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "video_api: unknown area \"%V\" in \"%V\", "
+                               "expected videos, upload, analytics, live, "
+                               "health or all", &value[i], &cmd->name);
+            return NGX_CONF_ERROR;
+        }
+
+        lcf->areas |= bit;
+    }
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_http_video_api_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_video_api_postgres(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_video_api_main_conf_t *mcf = conf;
+
+    char                         *err, *rv;
+    size_t                        len;
+    ngx_str_t                    *value;
+    PQconninfoOption             *opts;
+    ngx_http_video_api_pg_conf_t *pg;
+
+    if (mcf->pg_set) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    pg = &mcf->pg;
+
+    /* libpq parses without connecting, so a typo fails "nginx -t" */
+
+    opts = PQconninfoParse((char *) value[1].data, &err);
+
+    if (opts == NULL) {
+        len = (err != NULL) ? ngx_strlen(err) : 0;
+
+        while (len > 0 && (err[len - 1] == '\n' || err[len - 1] == '\r')) {
+            len--;
+        }
+
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "video_api: invalid connection string \"%V\" "
+                           "in \"%V\": %*s", &value[1], &cmd->name,
+                           len, err ? err : "out of memory");
+        if (err != NULL) {
+            PQfreemem(err);
+        }
+
+        return NGX_CONF_ERROR;
+    }
+
+    PQconninfoFree(opts);
+
+    pg->conninfo = value[1];
+    pg->pool = 8;
+    pg->queue = 1024;
+    pg->timeout = 5000;
+
+    rv = ngx_http_video_api_params(cf, cmd, pg, 2,
+                                   ngx_http_video_api_pg_params);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    mcf->pg_set = 1;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_video_api_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_video_api_main_conf_t *mcf = conf;
+
+    char       *rv;
+    ngx_url_t   u;
+    ngx_str_t  *value;
+
+    if (mcf->redis_set) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    ngx_memzero(&u, sizeof(ngx_url_t));
+    u.url = value[1];
+    u.default_port = 6379;
+
+    if (ngx_parse_url(cf->pool, &u) != NGX_OK || u.naddrs == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "video_api: invalid address \"%V\" in \"%V\": %s",
+                           &value[1], &cmd->name,
+                           u.err ? u.err : "host not found");
+        return NGX_CONF_ERROR;
+    }
+
+    mcf->redis.addr = value[1];
+    mcf->redis.timeout = 2000;
+
+    rv = ngx_http_video_api_params(cf, cmd, &mcf->redis, 2,
+                                   ngx_http_video_api_redis_params);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    mcf->redis_set = 1;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_video_api_storage(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_video_api_main_conf_t *mcf = conf;
+
+    char                              *rv;
+    ngx_http_video_api_storage_conf_t *st;
+
+    if (mcf->storage_set) {
+        return "is duplicate";
+    }
+
+    st = &mcf->storage;
+
+    ngx_str_set(&st->region, "us-east-1");
+    ngx_str_set(&st->bucket_raw, "videos-raw");
+    ngx_str_set(&st->bucket_processed, "videos-processed");
+    ngx_str_set(&st->bucket_thumbnails, "thumbnails");
+    st->path_style = 1;
+    st->presign_expires = 3600;
+
+    rv = ngx_http_video_api_params(cf, cmd, st, 1,
+                                   ngx_http_video_api_storage_params);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    if (st->endpoint.len == 0 || st->access_key.len == 0
+        || st->secret_key.len == 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "video_api: \"%V\" requires \"endpoint\", "
+                           "\"access_key\" and \"secret_key\"",
+                           &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_video_api_check_url(cf, cmd, "endpoint", &st->endpoint, 0)
+        != NGX_CONF_OK
+        || ngx_http_video_api_check_bucket(cf, cmd, "bucket_raw",
+                                           &st->bucket_raw)
+           != NGX_CONF_OK
+        || ngx_http_video_api_check_bucket(cf, cmd, "bucket_processed",
+                                           &st->bucket_processed)
+           != NGX_CONF_OK
+        || ngx_http_video_api_check_bucket(cf, cmd, "bucket_thumbnails",
+                                           &st->bucket_thumbnails)
+           != NGX_CONF_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    mcf->storage_set = 1;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_video_api_public_url(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_video_api_main_conf_t *mcf = conf;
+
+    ngx_str_t  *value;
+
+    if (mcf->public_url.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_http_video_api_check_url(cf, cmd, "url", &value[1], 1)
+        != NGX_CONF_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    mcf->public_url = value[1];
+
+    /* URLs are built as public_url + "/path" */
+
+    while (mcf->public_url.len > 0
+           && mcf->public_url.data[mcf->public_url.len - 1] == '/')
+    {
+        mcf->public_url.len--;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_video_api_cors(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_video_api_loc_conf_t *lcf = conf;
+
+    char                              *rv;
+    ngx_str_t                         *value, *origin;
+    ngx_uint_t                         i, any;
+    ngx_http_video_api_cors_params_t   params;
+
+    if (lcf->cors_origins != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (cf->args->nelts == 2
+        && ngx_strcmp(value[1].data, "off") == 0)
+    {
+        lcf->cors_origins = NULL;
+        lcf->cors_credentials = 0;
+        lcf->cors_max_age = 0;
+        return NGX_CONF_OK;
+    }
+
+    lcf->cors_origins = ngx_array_create(cf->pool, 2, sizeof(ngx_str_t));
+    if (lcf->cors_origins == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    any = 0;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        if (ngx_strlchr(value[i].data, value[i].data + value[i].len, '=')) {
+            break;
+        }
+
+        if (ngx_strcmp(value[i].data, "*") == 0) {
+            any = 1;
+            continue;
+        }
+
+        if (ngx_http_video_api_check_url(cf, cmd, "origin", &value[i], 0)
+            != NGX_CONF_OK)
+        {
+            return NGX_CONF_ERROR;
+        }
+
+        origin = ngx_array_push(lcf->cors_origins);
+        if (origin == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *origin = value[i];
+    }
+
+    if (i == 1 || (any && lcf->cors_origins->nelts > 0)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "video_api: \"%V\" takes \"off\", \"*\", or "
+                           "a list of origins", &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    params.credentials = 0;
+    params.max_age = 86400;
+
+    rv = ngx_http_video_api_params(cf, cmd, &params, i,
+                                   ngx_http_video_api_cors_params);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    lcf->cors_credentials = params.credentials;
+    lcf->cors_max_age = params.max_age;
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * Parses the "name=value" arguments from index first on into base, as
+ * params describe; every mistake names the directive and the bad value.
+ */
+
+static char *
+ngx_http_video_api_params(ngx_conf_t *cf, ngx_command_t *cmd, void *base,
+    ngx_uint_t first, ngx_http_video_api_param_t *params)
+{
+    u_char                      *eq, *p;
+    ngx_int_t                    n;
+    ngx_str_t                   *value, name, v;
+    ngx_uint_t                   i, seen;
+    ngx_http_video_api_param_t  *pm;
+
+    value = cf->args->elts;
+    seen = 0;
+
+    for (i = first; i < cf->args->nelts; i++) {
+
+        eq = ngx_strlchr(value[i].data, value[i].data + value[i].len, '=');
+
+        if (eq == NULL) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "video_api: invalid parameter \"%V\" in "
+                               "\"%V\", expected name=value",
+                               &value[i], &cmd->name);
+            return NGX_CONF_ERROR;
+        }
+
+        name.data = value[i].data;
+        name.len = eq - value[i].data;
+        v.data = eq + 1;
+        v.len = value[i].data + value[i].len - v.data;
+
+        for (pm = params; pm->name.len; pm++) {
+            if (pm->name.len == name.len
+                && ngx_strncmp(pm->name.data, name.data, name.len) == 0)
+            {
+                break;
+            }
+        }
+
+        if (pm->name.len == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "video_api: unknown parameter \"%V\" in "
+                               "\"%V\"", &name, &cmd->name);
+            return NGX_CONF_ERROR;
+        }
+
+        if (seen & ((ngx_uint_t) 1 << (pm - params))) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "video_api: duplicate parameter \"%V\" in "
+                               "\"%V\"", &name, &cmd->name);
+            return NGX_CONF_ERROR;
+        }
+
+        seen |= (ngx_uint_t) 1 << (pm - params);
+        p = (u_char *) base + pm->offset;
+
+        switch (pm->type) {
+
+        case NGX_HTTP_VIDEO_API_PARAM_STR:
+            if (v.len == 0) {
+                goto invalid;
+            }
+
+            *(ngx_str_t *) p = v;
+            break;
+
+        case NGX_HTTP_VIDEO_API_PARAM_UINT:
+            n = ngx_atoi(v.data, v.len);
+            if (n == NGX_ERROR || (ngx_uint_t) n < pm->min
+                || (ngx_uint_t) n > pm->max)
+            {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "video_api: invalid \"%V\" value \"%V\" "
+                                   "in \"%V\", expected %ui..%ui",
+                                   &name, &v, &cmd->name, pm->min, pm->max);
+                return NGX_CONF_ERROR;
+            }
+
+            *(ngx_uint_t *) p = n;
+            break;
+
+        case NGX_HTTP_VIDEO_API_PARAM_MSEC:
+        case NGX_HTTP_VIDEO_API_PARAM_SEC:
+            n = ngx_parse_time(&v, pm->type == NGX_HTTP_VIDEO_API_PARAM_SEC);
+            if (n == NGX_ERROR || (ngx_uint_t) n < pm->min
+                || (ngx_uint_t) n > pm->max)
+            {
+                goto invalid;
+            }
+
+            if (pm->type == NGX_HTTP_VIDEO_API_PARAM_SEC) {
+                *(time_t *) p = n;
+
+            } else {
+                *(ngx_msec_t *) p = n;
+            }
+
+            break;
+
+        default: /* NGX_HTTP_VIDEO_API_PARAM_FLAG */
+            if (v.len == 2 && ngx_strncmp(v.data, "on", 2) == 0) {
+                *(ngx_flag_t *) p = 1;
+
+            } else if (v.len == 3 && ngx_strncmp(v.data, "off", 3) == 0) {
+                *(ngx_flag_t *) p = 0;
+
+            } else {
+                goto invalid;
+            }
+        }
+    }
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "video_api: invalid \"%V\" value \"%V\" in \"%V\"",
+                       &name, &v, &cmd->name);
+
+    return NGX_CONF_ERROR;
+}
+
+
+/* An http(s) URL; with path_allowed 0, nothing may follow host[:port]. */
+
+static char *
+ngx_http_video_api_check_url(ngx_conf_t *cf, ngx_command_t *cmd, char *what,
+    ngx_str_t *value, ngx_uint_t path_allowed)
+{
+    size_t      skip;
+    ngx_url_t   u;
+
+    if (value->len > 7 && ngx_strncasecmp(value->data,
+                                          (u_char *) "http://", 7) == 0)
+    {
+        skip = 7;
+
+    } else if (value->len > 8 && ngx_strncasecmp(value->data,
+                                                 (u_char *) "https://", 8)
+                                 == 0)
+    {
+        skip = 8;
+
+    } else {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "video_api: invalid %s \"%V\" in \"%V\", "
+                           "expected http:// or https:// URL",
+                           what, value, &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(&u, sizeof(ngx_url_t));
+    u.url.data = value->data + skip;
+    u.url.len = value->len - skip;
+    u.default_port = (skip == 7) ? 80 : 443;
+    u.no_resolve = 1;
+
+    if (ngx_parse_url(cf->pool, &u) != NGX_OK || u.host.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "video_api: invalid %s \"%V\" in \"%V\": %s",
+                           what, value, &cmd->name,
+                           u.err ? u.err : "no host");
+        return NGX_CONF_ERROR;
+    }
+
+    if (!path_allowed && u.uri.len > 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "video_api: invalid %s \"%V\" in \"%V\", "
+                           "expected scheme://host[:port] with no path",
+                           what, value, &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* S3's bucket naming rules, the part that matters for building URLs */
+
+static char *
+ngx_http_video_api_check_bucket(ngx_conf_t *cf, ngx_command_t *cmd,
+    char *what, ngx_str_t *value)
+{
+    u_char      c;
+    ngx_uint_t  i;
+
+    if (value->len < 3 || value->len > 63) {
+        goto invalid;
+    }
+
+    for (i = 0; i < value->len; i++) {
+        c = value->data[i];
+
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
+              || ((c == '-' || c == '.') && i > 0 && i < value->len - 1)))
+        {
+            goto invalid;
+        }
+    }
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "video_api: invalid \"%s\" value \"%V\" in \"%V\", "
+                       "expected 3..63 of a-z, 0-9, '-' and '.'",
+                       what, value, &cmd->name);
+
+    return NGX_CONF_ERROR;
+}

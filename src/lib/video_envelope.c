@@ -1,0 +1,167 @@
+/*
+ * Envelope construction.  Every function returns NULL only when memory
+ * runs out.
+ */
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "video_envelope.h"
+
+
+const char *
+video_envelope_code(int status)
+{
+    switch (status) {
+    case 400:
+        return "BAD_REQUEST";
+    case 401:
+        return "UNAUTHORIZED";
+    case 403:
+        return "FORBIDDEN";
+    case 404:
+        return "NOT_FOUND";
+    case 405:
+        return "METHOD_NOT_ALLOWED";
+    case 409:
+        return "CONFLICT";
+    case 413:
+        return "PAYLOAD_TOO_LARGE";
+    case 501:
+        return "NOT_IMPLEMENTED";
+    case 502:
+    case 503:
+    case 504:
+        return "UNAVAILABLE";
+    }
+
+    return (status >= 400 && status < 500) ? "BAD_REQUEST" : "INTERNAL";
+}
+
+
+json_t *
+video_envelope_ok(json_t *data)
+{
+    if (data == NULL) {
+        return NULL;
+    }
+
+    return json_pack("{s:b, s:o}", "success", 1, "data", data);
+}
+
+
+json_t *
+video_envelope_error(int status, const char *code, const char *message,
+    size_t len, json_t *details)
+{
+    json_t  *err, *msg;
+
+    msg = video_json_string_lossy(message, len);
+    if (msg == NULL) {
+        json_decref(details);
+        return NULL;
+    }
+
+    err = json_pack("{s:o, s:i, s:s}", "message", msg, "status", status,
+                    "code", code ? code : video_envelope_code(status));
+    if (err == NULL) {
+        json_decref(details);
+        return NULL;
+    }
+
+    if (details != NULL && json_object_set_new(err, "details", details) != 0)
+    {
+        json_decref(err);
+        return NULL;
+    }
+
+    return json_pack("{s:b, s:o}", "success", 0, "error", err);
+}
+
+
+/* Length of the valid UTF-8 sequence at s, or 0 when it is not valid. */
+
+static size_t
+video_utf8_seq(const unsigned char *s, size_t len)
+{
+    size_t    n, i;
+    uint32_t  cp;
+
+    if (s[0] < 0x80) {
+        return 1;
+    }
+
+    if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+        n = 2;
+        cp = s[0] & 0x1f;
+
+    } else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+        n = 3;
+        cp = s[0] & 0x0f;
+
+    } else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+        n = 4;
+        cp = s[0] & 0x07;
+
+    } else {
+        return 0;
+    }
+
+    if (n > len) {
+        return 0;
+    }
+
+    for (i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80) {
+            return 0;
+        }
+
+        cp = (cp << 6) | (s[i] & 0x3f);
+    }
+
+    /* overlong forms, surrogates and code points past U+10FFFF */
+
+    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000)
+        || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+    {
+        return 0;
+    }
+
+    return n;
+}
+
+
+json_t *
+video_json_string_lossy(const char *s, size_t len)
+{
+    char    *copy;
+    size_t   i, n;
+    json_t  *str;
+
+    str = json_stringn(s, len);
+    if (str != NULL || len == 0) {
+        return str;
+    }
+
+    copy = malloc(len);
+    if (copy == NULL) {
+        return NULL;
+    }
+
+    memcpy(copy, s, len);
+
+    for (i = 0; i < len; i += n) {
+        n = video_utf8_seq((unsigned char *) copy + i, len - i);
+
+        if (n == 0 || copy[i] == '\0') {
+            copy[i] = '?';
+            n = 1;
+        }
+    }
+
+    str = json_stringn(copy, len);
+    free(copy);
+
+    return str;
+}

@@ -1,0 +1,123 @@
+/*
+ * Types shared by every part of the module: configuration, the per-request
+ * context, and the shape of a route.
+ */
+
+#ifndef _NGX_HTTP_VIDEO_API_H_INCLUDED_
+#define _NGX_HTTP_VIDEO_API_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+#include <jansson.h>
+
+#include "video_route.h"
+
+
+#define NGX_HTTP_VIDEO_API_VERSION  "0.1.0"
+
+
+/* areas a location serves ("video_api videos live;") */
+#define NGX_HTTP_VIDEO_API_VIDEOS     0x01
+#define NGX_HTTP_VIDEO_API_UPLOAD     0x02
+#define NGX_HTTP_VIDEO_API_ANALYTICS  0x04
+#define NGX_HTTP_VIDEO_API_LIVE       0x08
+#define NGX_HTTP_VIDEO_API_HEALTH     0x10
+#define NGX_HTTP_VIDEO_API_ALL        0x1f
+
+
+/* what a route does with the request body */
+#define NGX_HTTP_VIDEO_API_BODY_NONE       0   /* discarded */
+#define NGX_HTTP_VIDEO_API_BODY_JSON       1   /* a JSON object, required */
+#define NGX_HTTP_VIDEO_API_BODY_JSON_OPT   2   /* a JSON object or empty */
+#define NGX_HTTP_VIDEO_API_BODY_FORM       3   /* urlencoded, kept raw */
+
+
+typedef struct {
+    ngx_str_t                    conninfo;
+    ngx_uint_t                   pool;
+    ngx_uint_t                   queue;
+    ngx_msec_t                   timeout;
+} ngx_http_video_api_pg_conf_t;
+
+
+typedef struct {
+    ngx_str_t                    addr;
+    ngx_str_t                    password;
+    ngx_uint_t                   db;
+    ngx_msec_t                   timeout;
+} ngx_http_video_api_redis_conf_t;
+
+
+typedef struct {
+    ngx_str_t                    endpoint;
+    ngx_str_t                    region;
+    ngx_str_t                    access_key;
+    ngx_str_t                    secret_key;
+    ngx_str_t                    bucket_raw;
+    ngx_str_t                    bucket_processed;
+    ngx_str_t                    bucket_thumbnails;
+    ngx_flag_t                   path_style;
+    time_t                       presign_expires;
+} ngx_http_video_api_storage_conf_t;
+
+
+typedef struct {
+    ngx_http_video_api_pg_conf_t       pg;
+    ngx_http_video_api_redis_conf_t    redis;
+    ngx_http_video_api_storage_conf_t  storage;
+    ngx_str_t                          public_url;
+    unsigned                           pg_set:1;
+    unsigned                           redis_set:1;
+    unsigned                           storage_set:1;
+} ngx_http_video_api_main_conf_t;
+
+
+typedef struct {
+    ngx_uint_t                   areas;
+
+    /* NULL: CORS off; an empty array: any origin ("*") */
+    ngx_array_t                 *cors_origins;
+    ngx_flag_t                   cors_credentials;
+    time_t                       cors_max_age;
+
+    size_t                       max_body_size;
+} ngx_http_video_api_loc_conf_t;
+
+
+typedef struct ngx_http_video_api_ctx_s  ngx_http_video_api_ctx_t;
+
+typedef ngx_int_t (*ngx_http_video_api_handler_pt)(ngx_http_request_t *r,
+    ngx_http_video_api_ctx_t *ctx);
+
+
+typedef struct {
+    ngx_uint_t                     method;     /* NGX_HTTP_GET, ... */
+    char                          *pattern;    /* "/api/videos/:id" */
+    ngx_http_video_api_handler_pt  handler;
+    ngx_uint_t                     body;       /* NGX_HTTP_VIDEO_API_BODY_* */
+} ngx_http_video_api_route_t;
+
+
+struct ngx_http_video_api_ctx_s {
+    ngx_http_video_api_route_t    *route;
+    ngx_str_t                      params[VIDEO_ROUTE_MAX_PARAMS];
+    ngx_uint_t                     nparams;
+
+    ngx_str_t                      body;       /* raw request body */
+    json_t                        *json;       /* parsed JSON body or NULL */
+
+    ngx_buf_t                     *error_buf;  /* envelope for nginx's own
+                                                  error pages */
+
+    unsigned                       own_response:1;
+    unsigned                       error_replaced:1;
+    unsigned                       error_sent:1;
+};
+
+
+extern ngx_module_t  ngx_http_video_api_module;
+
+
+#endif /* _NGX_HTTP_VIDEO_API_H_INCLUDED_ */

@@ -1,0 +1,186 @@
+/*
+ * JSON answers: envelopes serialized into pool buffers, with the CORS
+ * headers the location asks for.
+ */
+
+#include "ngx_http_video_api_response.h"
+#include "ngx_http_video_api_cors.h"
+#include "video_envelope.h"
+
+
+#define NGX_HTTP_VIDEO_API_MESSAGE_MAX  512
+
+
+ngx_http_video_api_ctx_t *
+ngx_http_video_api_get_ctx(ngx_http_request_t *r)
+{
+    ngx_http_video_api_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_video_api_module);
+
+    if (ctx == NULL) {
+        ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_video_api_ctx_t));
+        if (ctx == NULL) {
+            return NULL;
+        }
+
+        ngx_http_set_ctx(r, ctx, ngx_http_video_api_module);
+    }
+
+    return ctx;
+}
+
+
+ngx_buf_t *
+ngx_http_video_api_json_buf(ngx_pool_t *pool, json_t *json)
+{
+    size_t      size;
+    ngx_buf_t  *b;
+
+    size = json_dumpb(json, NULL, 0, JSON_COMPACT);
+    if (size == 0) {
+        return NULL;
+    }
+
+    b = ngx_create_temp_buf(pool, size);
+    if (b == NULL) {
+        return NULL;
+    }
+
+    if (json_dumpb(json, (char *) b->pos, size, JSON_COMPACT) != size) {
+        return NULL;
+    }
+
+    b->last = b->pos + size;
+
+    return b;
+}
+
+
+ngx_int_t
+ngx_http_video_api_send_json(ngx_http_request_t *r, ngx_uint_t status,
+    json_t *json)
+{
+    ngx_int_t                  rc;
+    ngx_buf_t                 *b;
+    ngx_chain_t                out;
+    ngx_http_video_api_ctx_t  *ctx;
+
+    if (json == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    b = ngx_http_video_api_json_buf(r->pool, json);
+    json_decref(json);
+
+    ctx = ngx_http_video_api_get_ctx(r);
+
+    if (b == NULL || ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->own_response = 1;
+
+    r->headers_out.status = status;
+    ngx_str_set(&r->headers_out.content_type, "application/json");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_type_lowcase = NULL;
+    r->headers_out.content_length_n = b->last - b->pos;
+
+    if (ngx_http_video_api_cors_headers(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}
+
+
+ngx_int_t
+ngx_http_video_api_send_data(ngx_http_request_t *r, ngx_uint_t status,
+    json_t *data)
+{
+    return ngx_http_video_api_send_json(r, status, video_envelope_ok(data));
+}
+
+
+ngx_int_t
+ngx_http_video_api_send_error(ngx_http_request_t *r, ngx_uint_t status,
+    const char *code, const char *fmt, ...)
+{
+    u_char   *p;
+    va_list   args;
+    u_char    msg[NGX_HTTP_VIDEO_API_MESSAGE_MAX];
+
+    va_start(args, fmt);
+    p = ngx_vslprintf(msg, msg + sizeof(msg), fmt, args);
+    va_end(args);
+
+    return ngx_http_video_api_send_json(r, status,
+               video_envelope_error((int) status, code, (char *) msg,
+                                    p - msg, NULL));
+}
+
+
+ngx_int_t
+ngx_http_video_api_header_out(ngx_http_request_t *r, char *name,
+    ngx_str_t *value)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+    h->key.len = ngx_strlen(name);
+    h->key.data = (u_char *) name;
+    h->value = *value;
+
+    return NGX_OK;
+}
+
+
+ngx_str_t *
+ngx_http_video_api_header_in(ngx_http_request_t *r, char *name)
+{
+    size_t            len;
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    len = ngx_strlen(name);
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return NULL;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == len
+            && ngx_strncasecmp(h[i].key.data, (u_char *) name, len) == 0)
+        {
+            return &h[i].value;
+        }
+    }
+}

@@ -1,0 +1,26 @@
+/*
+ * Runs every Check suite; the exit code says whether all passed.
+ */
+
+#include <stdlib.h>
+
+#include "unit.h"
+
+
+int
+main(void)
+{
+    int       failed;
+    SRunner  *sr;
+
+    sr = srunner_create(unit_route_suite());
+    srunner_add_suite(sr, unit_envelope_suite());
+    srunner_add_suite(sr, unit_time_suite());
+    srunner_add_suite(sr, unit_id_suite());
+
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

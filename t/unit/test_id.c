@@ -1,0 +1,54 @@
+/*
+ * Ids: 21 URL-safe characters, validated and generated.
+ */
+
+#include <string.h>
+
+#include "unit.h"
+#include "video_id.h"
+
+
+START_TEST(valid_ids_are_21_url_safe_characters)
+{
+    ck_assert_int_eq(video_id_valid("V1StGXR8_Z5jdHi6B-myT", 21), 1);
+    ck_assert_int_eq(video_id_valid("V1StGXR8_Z5jdHi6B-my", 20), 0);
+    ck_assert_int_eq(video_id_valid("V1StGXR8_Z5jdHi6B-myTT", 22), 0);
+    ck_assert_int_eq(video_id_valid("V1StGXR8_Z5jdHi6B/myT", 21), 0);
+    ck_assert_int_eq(video_id_valid("V1StGXR8_Z5jdHi6B.myT", 21), 0);
+    ck_assert_int_eq(video_id_valid("V1StGXR8_Z5jdHi6B myT", 21), 0);
+    ck_assert_int_eq(video_id_valid("V1StGXR8_Z5jdHi6B\0myT", 21), 0);
+    ck_assert_int_eq(video_id_valid("", 0), 0);
+}
+END_TEST
+
+
+START_TEST(generated_ids_are_valid_and_differ)
+{
+    int   i;
+    char  a[VIDEO_ID_LEN], b[VIDEO_ID_LEN];
+
+    for (i = 0; i < 1000; i++) {
+        ck_assert_int_eq(video_id_generate(a), 0);
+        ck_assert_int_eq(video_id_generate(b), 0);
+        ck_assert_int_eq(video_id_valid(a, VIDEO_ID_LEN), 1);
+        ck_assert(memcmp(a, b, VIDEO_ID_LEN) != 0);
+    }
+}
+END_TEST
+
+
+Suite *
+unit_id_suite(void)
+{
+    Suite  *s;
+    TCase  *tc;
+
+    s = suite_create("id");
+    tc = tcase_create("id");
+
+    tcase_add_test(tc, valid_ids_are_21_url_safe_characters);
+    tcase_add_test(tc, generated_ids_are_valid_and_differ);
+    suite_add_tcase(s, tc);
+
+    return s;
+}

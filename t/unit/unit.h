@@ -1,0 +1,18 @@
+/*
+ * The Check suites of t/unit, one per src/lib file.
+ */
+
+#ifndef _UNIT_H_INCLUDED_
+#define _UNIT_H_INCLUDED_
+
+
+#include <check.h>
+
+
+Suite *unit_route_suite(void);
+Suite *unit_envelope_suite(void);
+Suite *unit_time_suite(void);
+Suite *unit_id_suite(void);
+
+
+#endif /* _UNIT_H_INCLUDED_ */
