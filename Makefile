@@ -93,7 +93,7 @@ conf-check: $(MODULE)
 	@scripts/stack.sh conf-check
 
 bench: deps all
-	@scripts/bench.sh
+	@bench/run.sh
 
 clean:
 	rm -rf $(BUILD) t/servroot

@@ -806,6 +806,7 @@ ngx_http_video_api_check_url(ngx_conf_t *cf, ngx_command_t *cmd, char *what,
     u.url.data = value->data + skip;
     u.url.len = value->len - skip;
     u.default_port = (skip == 7) ? 80 : 443;
+    u.uri_part = 1;
     u.no_resolve = 1;
 
     if (ngx_parse_url(cf->pool, &u) != NGX_OK || u.host.len == 0) {

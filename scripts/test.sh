@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# `make test`: Check unit tests, then every t/*.t suite with prove, against
+# a private stack (own run directory and ports, so a `make run` stack keeps
+# running untouched).  Exits non-zero if anything failed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export VIDEO_API_RUN_DIR=${VIDEO_API_TEST_RUN_DIR:-.run/test}
+export VIDEO_API_PG_PORT=${VIDEO_API_TEST_PG_PORT:-15433}
+export VIDEO_API_REDIS_PORT=${VIDEO_API_TEST_REDIS_PORT:-16380}
+export VIDEO_API_AMQP_PORT=${VIDEO_API_TEST_AMQP_PORT:-15673}
+unset VIDEO_API_AMQP_DIST_PORT
+
+started=$(date +%s)
+
+stop_stack() {
+    if [ "${VIDEO_API_TEST_KEEP:-0}" != 1 ]; then
+        scripts/stack.sh stop pg redis amqp || true
+    fi
+}
+trap stop_stack EXIT
+
+scripts/stack.sh start pg redis amqp
+eval "$(scripts/stack.sh env)"
+
+# settings the suites read (Test::Nginx substitutes $TEST_NGINX_* in configs)
+export TEST_NGINX_BINARY=${TEST_NGINX_BINARY:-/usr/sbin/nginx}
+export TEST_NGINX_LOAD_MODULES=${TEST_NGINX_LOAD_MODULES:-"$PWD/build/ngx_http_video_api_module.so /usr/lib/nginx/modules/ngx_rtmp_module.so"}
+export TEST_NGINX_PG_PORT=$VIDEO_API_PG_PORT
+export TEST_NGINX_REDIS_PORT=$VIDEO_API_REDIS_PORT
+export TEST_NGINX_AMQP_PORT=$VIDEO_API_AMQP_PORT
+export TEST_NGINX_PG_CONNINFO=$VIDEO_API_PG_CONNINFO
+
+# upstream Test::Nginx when installed, else the subset in t/lib
+if ! perl -MTest::Nginx::Socket -e 1 2>/dev/null; then
+    export PERL5LIB=$PWD/t/lib${PERL5LIB:+:$PERL5LIB}
+fi
+
+status=0
+
+echo "== unit tests (Check)"
+build/unit-tests || status=1
+
+echo "== Test::Nginx suites"
+prove -r t/ || status=1
+
+echo "== make test: $([ $status = 0 ] && echo passed || echo FAILED)" \
+     "in $(( $(date +%s) - started ))s"
+exit $status

@@ -1,0 +1,250 @@
+# Directives: a full valid configuration starts; every bad argument stops
+# nginx at startup (and `nginx -t`) with a message naming the directive and
+# the value.
+
+use Test::Nginx::Socket 'no_plan';
+
+repeat_each(1);
+no_shuffle();
+no_root_location();
+run_tests();
+
+__DATA__
+
+=== TEST 1: every directive with valid arguments
+--- http_config
+    video_api_postgres "host=127.0.0.1 port=5432 dbname=video user=video" pool=4 queue=100 timeout=3s;
+    video_api_redis 127.0.0.1:6379 db=2 password=secret timeout=500ms;
+    video_api_storage endpoint=http://127.0.0.1:9000 region=eu-west-1
+                      access_key=ak secret_key=sk bucket_raw=raw.videos
+                      bucket_processed=processed bucket_thumbnails=thumbs
+                      path_style=off presign_expires=2h;
+    video_api_public_url https://videos.example.com/;
+    video_api_cors https://a.example.com http://b.example.com:3000 credentials=on max_age=1h;
+    video_api_max_body_size 128k;
+--- config
+    location / { video_api videos upload analytics live health; }
+--- request
+GET /health
+--- error_code: 200
+--- no_error_log
+[emerg]
+
+
+
+=== TEST 2: an unknown area
+--- config
+    location / { video_api videos films; }
+--- must_die
+--- error_log
+video_api: unknown area "films" in "video_api", expected videos, upload, analytics, live, health or all
+
+
+
+=== TEST 3: video_api outside a location
+--- http_config
+    video_api all;
+--- config
+--- must_die
+--- error_log
+"video_api" directive is not allowed here
+
+
+
+=== TEST 4: a pool size that is not a number
+--- http_config
+    video_api_postgres "host=127.0.0.1" pool=abc;
+--- config
+--- must_die
+--- error_log
+video_api: invalid "pool" value "abc" in "video_api_postgres", expected 1..1024
+
+
+
+=== TEST 5: a pool size out of range
+--- http_config
+    video_api_postgres "host=127.0.0.1" pool=0;
+--- config
+--- must_die
+--- error_log
+video_api: invalid "pool" value "0" in "video_api_postgres", expected 1..1024
+
+
+
+=== TEST 6: a connection string libpq cannot parse
+--- http_config
+    video_api_postgres "host=127.0.0.1 bogus=1";
+--- config
+--- must_die
+--- error_log
+video_api: invalid connection string "host=127.0.0.1 bogus=1" in "video_api_postgres": invalid connection option "bogus"
+
+
+
+=== TEST 7: a bad timeout
+--- http_config
+    video_api_postgres "host=127.0.0.1" timeout=soon;
+--- config
+--- must_die
+--- error_log
+video_api: invalid "timeout" value "soon" in "video_api_postgres"
+
+
+
+=== TEST 8: an unknown parameter
+--- http_config
+    video_api_postgres "host=127.0.0.1" size=3;
+--- config
+--- must_die
+--- error_log
+video_api: unknown parameter "size" in "video_api_postgres"
+
+
+
+=== TEST 9: a parameter given twice
+--- http_config
+    video_api_redis 127.0.0.1:6379 db=1 db=2;
+--- config
+--- must_die
+--- error_log
+video_api: duplicate parameter "db" in "video_api_redis"
+
+
+
+=== TEST 10: a parameter without a value
+--- http_config
+    video_api_redis 127.0.0.1:6379 password;
+--- config
+--- must_die
+--- error_log
+video_api: invalid parameter "password" in "video_api_redis", expected name=value
+
+
+
+=== TEST 11: a redis address with a bad port
+--- http_config
+    video_api_redis 127.0.0.1:99999;
+--- config
+--- must_die
+--- error_log
+video_api: invalid address "127.0.0.1:99999" in "video_api_redis": invalid port
+
+
+
+=== TEST 12: a redis db out of range
+--- http_config
+    video_api_redis 127.0.0.1 db=-1;
+--- config
+--- must_die
+--- error_log
+video_api: invalid "db" value "-1" in "video_api_redis", expected 0..65535
+
+
+
+=== TEST 13: storage without its keys
+--- http_config
+    video_api_storage endpoint=http://127.0.0.1:9000;
+--- config
+--- must_die
+--- error_log
+video_api: "video_api_storage" requires "endpoint", "access_key" and "secret_key"
+
+
+
+=== TEST 14: a storage endpoint that is not an http URL
+--- http_config
+    video_api_storage endpoint=s3.example.com access_key=a secret_key=b;
+--- config
+--- must_die
+--- error_log
+video_api: invalid endpoint "s3.example.com" in "video_api_storage", expected http:// or https:// URL
+
+
+
+=== TEST 15: a storage endpoint with a path
+--- http_config
+    video_api_storage endpoint=http://s3.example.com/x access_key=a secret_key=b;
+--- config
+--- must_die
+--- error_log
+video_api: invalid endpoint "http://s3.example.com/x" in "video_api_storage", expected scheme://host[:port] with no path
+
+
+
+=== TEST 16: a bucket name S3 would refuse
+--- http_config
+    video_api_storage endpoint=http://127.0.0.1:9000 access_key=a secret_key=b bucket_raw=Raw_Videos;
+--- config
+--- must_die
+--- error_log
+video_api: invalid "bucket_raw" value "Raw_Videos" in "video_api_storage", expected 3..63 of a-z, 0-9, '-' and '.'
+
+
+
+=== TEST 17: path_style takes on or off
+--- http_config
+    video_api_storage endpoint=http://127.0.0.1:9000 access_key=a secret_key=b path_style=yes;
+--- config
+--- must_die
+--- error_log
+video_api: invalid "path_style" value "yes" in "video_api_storage"
+
+
+
+=== TEST 18: presigned URLs live at most 7 days
+--- http_config
+    video_api_storage endpoint=http://127.0.0.1:9000 access_key=a secret_key=b presign_expires=8d;
+--- config
+--- must_die
+--- error_log
+video_api: invalid "presign_expires" value "8d" in "video_api_storage"
+
+
+
+=== TEST 19: a public URL that is not http(s)
+--- http_config
+    video_api_public_url ftp://videos.example.com;
+--- config
+--- must_die
+--- error_log
+video_api: invalid url "ftp://videos.example.com" in "video_api_public_url", expected http:// or https:// URL
+
+
+
+=== TEST 20: a CORS origin with a path
+--- http_config
+    video_api_cors https://app.example.com/;
+--- config
+--- must_die
+--- error_log
+video_api: invalid origin "https://app.example.com/" in "video_api_cors", expected scheme://host[:port] with no path
+
+
+
+=== TEST 21: CORS "*" mixed with origins
+--- http_config
+    video_api_cors * https://app.example.com;
+--- config
+--- must_die
+--- error_log
+video_api: "video_api_cors" takes "off", "*", or a list of origins
+
+
+
+=== TEST 22: a directive given twice
+--- http_config
+    video_api_redis 127.0.0.1:6379;
+    video_api_redis 127.0.0.1:6380;
+--- config
+--- must_die
+--- error_log
+"video_api_redis" directive is duplicate
+
+
+
+=== TEST 23: a bad body size
+--- config
+    location / { video_api all; video_api_max_body_size lots; }
+--- must_die
+--- error_log
+"video_api_max_body_size" directive invalid value
