@@ -44,6 +44,21 @@ build/unit-tests || status=1
 echo "== Test::Nginx suites"
 prove -r t/ || status=1
 
+# the same suites with nginx under memcheck: any leak or invalid access
+# fails the run (nginx's own single-process leaks are in valgrind.suppress)
+if [ "${VIDEO_API_TEST_VALGRIND:-1}" = 1 ]; then
+    echo "== Test::Nginx suites under valgrind"
+    vg_log=$VIDEO_API_RUN_DIR/valgrind.log
+    mkdir -p "$(dirname "$vg_log")"
+    TEST_NGINX_USE_VALGRIND=1 prove -r t/ > "$vg_log" 2>&1 || status=1
+    tail -n 3 "$vg_log"
+    if grep -qE 'definitely lost|indirectly lost|Invalid (read|write|free)|uninitialised|Conditional jump|Mismatched free' "$vg_log"; then
+        echo "valgrind found errors (full log: $vg_log):"
+        grep -B2 -A30 -E 'definitely lost|indirectly lost|Invalid (read|write|free)|uninitialised|Conditional jump|Mismatched free' "$vg_log" | head -n 200
+        status=1
+    fi
+fi
+
 echo "== make test: $([ $status = 0 ] && echo passed || echo FAILED)" \
      "in $(( $(date +%s) - started ))s"
 exit $status

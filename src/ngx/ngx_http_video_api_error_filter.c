@@ -54,6 +54,7 @@ ngx_http_video_api_error_message(ngx_uint_t status)
 static ngx_int_t
 ngx_http_video_api_error_header_filter(ngx_http_request_t *r)
 {
+    json_t                         *json;
     const char                     *msg;
     ngx_uint_t                      status;
     ngx_http_video_api_ctx_t       *ctx;
@@ -81,9 +82,15 @@ ngx_http_video_api_error_header_filter(ngx_http_request_t *r)
 
     msg = ngx_http_video_api_error_message(status);
 
-    ctx->error_buf = ngx_http_video_api_json_buf(r->pool,
-                         video_envelope_error((int) status, NULL, msg,
-                                              ngx_strlen(msg), NULL));
+    json = video_envelope_error((int) status, NULL, msg, ngx_strlen(msg),
+                                NULL);
+    if (json == NULL) {
+        return NGX_ERROR;
+    }
+
+    ctx->error_buf = ngx_http_video_api_json_buf(r->pool, json);
+    json_decref(json);
+
     if (ctx->error_buf == NULL) {
         return NGX_ERROR;
     }
