@@ -9,6 +9,8 @@
 #include "ngx_http_video_api_body.h"
 #include "ngx_http_video_api_cors.h"
 #include "ngx_http_video_api_error_filter.h"
+#include "ngx_http_video_api_pg.h"
+#include "ngx_http_video_api_redis.h"
 #include "ngx_http_video_api_response.h"
 #include "ngx_http_video_api_router.h"
 
@@ -37,6 +39,8 @@ static void *ngx_http_video_api_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_video_api_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
 static ngx_int_t ngx_http_video_api_postconfiguration(ngx_conf_t *cf);
+static ngx_int_t ngx_http_video_api_init_process(ngx_cycle_t *cycle);
+static void ngx_http_video_api_exit_process(ngx_cycle_t *cycle);
 
 static char *ngx_http_video_api(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
@@ -136,10 +140,10 @@ ngx_module_t  ngx_http_video_api_module = {
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
     NULL,                                  /* init module */
-    NULL,                                  /* init process */
+    ngx_http_video_api_init_process,       /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
-    NULL,                                  /* exit process */
+    ngx_http_video_api_exit_process,       /* exit process */
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
@@ -163,6 +167,9 @@ static ngx_http_video_api_param_t  ngx_http_video_api_redis_params[] = {
       offsetof(ngx_http_video_api_redis_conf_t, password), 0, 0 },
     { ngx_string("timeout"), NGX_HTTP_VIDEO_API_PARAM_MSEC,
       offsetof(ngx_http_video_api_redis_conf_t, timeout), 1, 3600000 },
+    { ngx_string("cache_ttl"), NGX_HTTP_VIDEO_API_PARAM_MSEC,
+      offsetof(ngx_http_video_api_redis_conf_t, cache_ttl), 1000,
+      30 * 86400 * 1000U },
     { ngx_null_string, 0, 0, 0, 0 }
 };
 
@@ -337,6 +344,27 @@ ngx_http_video_api_postconfiguration(ngx_conf_t *cf)
 }
 
 
+/* each worker opens its own connections, after the fork */
+
+static ngx_int_t
+ngx_http_video_api_init_process(ngx_cycle_t *cycle)
+{
+    if (ngx_http_video_api_pg_init_worker(cycle) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_video_api_redis_init_worker(cycle);
+}
+
+
+static void
+ngx_http_video_api_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_http_video_api_redis_exit_worker(cycle);
+    ngx_http_video_api_pg_exit_worker(cycle);
+}
+
+
 static char *
 ngx_http_video_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
@@ -461,6 +489,37 @@ ngx_http_video_api_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     mcf->redis.addr = value[1];
     mcf->redis.timeout = 2000;
+    mcf->redis.cache_ttl = 60000;
+
+    /*
+     * hiredis resolves names with a blocking getaddrinfo(): resolve here,
+     * at configuration time, and give it the numeric address
+     */
+
+    if (u.family == AF_UNIX) {
+        mcf->redis.unix_path.len = value[1].len - 5;
+        mcf->redis.unix_path.data = ngx_pnalloc(cf->pool,
+                                                mcf->redis.unix_path.len + 1);
+        if (mcf->redis.unix_path.data == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_cpystrn(mcf->redis.unix_path.data, value[1].data + 5,
+                    mcf->redis.unix_path.len + 1);
+
+    } else {
+        mcf->redis.host.data = ngx_pnalloc(cf->pool, NGX_SOCKADDR_STRLEN + 1);
+        if (mcf->redis.host.data == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        mcf->redis.host.len = ngx_sock_ntop(u.addrs[0].sockaddr,
+                                            u.addrs[0].socklen,
+                                            mcf->redis.host.data,
+                                            NGX_SOCKADDR_STRLEN, 0);
+        mcf->redis.host.data[mcf->redis.host.len] = '\0';
+        mcf->redis.port = u.port;
+    }
 
     rv = ngx_http_video_api_params(cf, cmd, &mcf->redis, 2,
                                    ngx_http_video_api_redis_params);

@@ -43,10 +43,14 @@ typedef struct {
 
 
 typedef struct {
-    ngx_str_t                    addr;
+    ngx_str_t                    addr;       /* as configured */
+    ngx_str_t                    host;       /* numeric address, or NULL */
+    ngx_str_t                    unix_path;  /* or a socket path */
+    in_port_t                    port;
     ngx_str_t                    password;
     ngx_uint_t                   db;
     ngx_msec_t                   timeout;
+    ngx_msec_t                   cache_ttl;  /* video cache entries */
 } ngx_http_video_api_redis_conf_t;
 
 
