@@ -61,6 +61,8 @@ static char *ngx_http_video_api_check_url(ngx_conf_t *cf, ngx_command_t *cmd,
     char *what, ngx_str_t *value, ngx_uint_t path_allowed);
 static char *ngx_http_video_api_check_bucket(ngx_conf_t *cf,
     ngx_command_t *cmd, char *what, ngx_str_t *value);
+static ngx_str_t ngx_http_video_api_bucket_url(ngx_conf_t *cf,
+    ngx_http_video_api_storage_conf_t *st, ngx_str_t *bucket);
 
 
 static ngx_command_t  ngx_http_video_api_commands[] = {
@@ -585,9 +587,58 @@ ngx_http_video_api_storage(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
+    st->media_base = ngx_http_video_api_bucket_url(cf, st,
+                                                   &st->bucket_processed);
+    st->thumb_base = ngx_http_video_api_bucket_url(cf, st,
+                                                   &st->bucket_thumbnails);
+
+    if (st->media_base.data == NULL || st->thumb_base.data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
     mcf->storage_set = 1;
 
     return NGX_CONF_OK;
+}
+
+
+/*
+ * "http://host:9000/bucket/" (path style) or "http://bucket.host:9000/",
+ * NUL-terminated: the prefix an object key is appended to
+ */
+
+static ngx_str_t
+ngx_http_video_api_bucket_url(ngx_conf_t *cf,
+    ngx_http_video_api_storage_conf_t *st, ngx_str_t *bucket)
+{
+    u_char     *p, *host;
+    size_t      scheme;
+    ngx_str_t   url;
+
+    url.len = st->endpoint.len + bucket->len + sizeof("./");
+    url.data = ngx_pnalloc(cf->pool, url.len + 1);
+
+    if (url.data == NULL) {
+        ngx_str_null(&url);
+        return url;
+    }
+
+    if (st->path_style) {
+        p = ngx_sprintf(url.data, "%V/%V/", &st->endpoint, bucket);
+
+    } else {
+        host = ngx_strlchr(st->endpoint.data,
+                           st->endpoint.data + st->endpoint.len, ':');
+        scheme = host - st->endpoint.data + 3;
+        p = ngx_sprintf(url.data, "%*s%V.%*s/", scheme, st->endpoint.data,
+                        bucket, st->endpoint.len - scheme,
+                        st->endpoint.data + scheme);
+    }
+
+    *p = '\0';
+    url.len = p - url.data;
+
+    return url;
 }
 
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "video_envelope.h"
+#include "video_validate.h"
 
 
 const char *
@@ -77,58 +78,6 @@ video_envelope_error(int status, const char *code, const char *message,
     }
 
     return json_pack("{s:b, s:o}", "success", 0, "error", err);
-}
-
-
-/* Length of the valid UTF-8 sequence at s, or 0 when it is not valid. */
-
-static size_t
-video_utf8_seq(const unsigned char *s, size_t len)
-{
-    size_t    n, i;
-    uint32_t  cp;
-
-    if (s[0] < 0x80) {
-        return 1;
-    }
-
-    if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-        n = 2;
-        cp = s[0] & 0x1f;
-
-    } else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-        n = 3;
-        cp = s[0] & 0x0f;
-
-    } else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-        n = 4;
-        cp = s[0] & 0x07;
-
-    } else {
-        return 0;
-    }
-
-    if (n > len) {
-        return 0;
-    }
-
-    for (i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80) {
-            return 0;
-        }
-
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-
-    /* overlong forms, surrogates and code points past U+10FFFF */
-
-    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000)
-        || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-    {
-        return 0;
-    }
-
-    return n;
 }
 
 

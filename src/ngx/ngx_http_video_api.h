@@ -64,6 +64,11 @@ typedef struct {
     ngx_str_t                    bucket_thumbnails;
     ngx_flag_t                   path_style;
     time_t                       presign_expires;
+
+    /* URL prefixes of objects in the processed and thumbnails buckets,
+       NUL-terminated */
+    ngx_str_t                    media_base;
+    ngx_str_t                    thumb_base;
 } ngx_http_video_api_storage_conf_t;
 
 

@@ -61,10 +61,7 @@ ngx_int_t
 ngx_http_video_api_send_json(ngx_http_request_t *r, ngx_uint_t status,
     json_t *json)
 {
-    ngx_int_t                  rc;
-    ngx_buf_t                 *b;
-    ngx_chain_t                out;
-    ngx_http_video_api_ctx_t  *ctx;
+    ngx_buf_t  *b;
 
     if (json == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -73,9 +70,81 @@ ngx_http_video_api_send_json(ngx_http_request_t *r, ngx_uint_t status,
     b = ngx_http_video_api_json_buf(r->pool, json);
     json_decref(json);
 
+    if (b == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_video_api_send_buf(r, status, b);
+}
+
+
+ngx_int_t
+ngx_http_video_api_send_wrapped(ngx_http_request_t *r, ngx_uint_t status,
+    const char *prefix, u_char *json, size_t len, const char *suffix)
+{
+    size_t      plen, slen;
+    ngx_buf_t  *b;
+
+    plen = ngx_strlen(prefix);
+    slen = ngx_strlen(suffix);
+
+    b = ngx_create_temp_buf(r->pool, sizeof("{\"success\":true,\"data\":}")
+                                     - 1 + plen + len + slen);
+    if (b == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    b->last = ngx_cpymem(b->last, "{\"success\":true,\"data\":",
+                         sizeof("{\"success\":true,\"data\":") - 1);
+    b->last = ngx_cpymem(b->last, prefix, plen);
+    b->last = ngx_cpymem(b->last, json, len);
+    b->last = ngx_cpymem(b->last, suffix, slen);
+    *b->last++ = '}';
+
+    return ngx_http_video_api_send_buf(r, status, b);
+}
+
+
+ngx_int_t
+ngx_http_video_api_send_unavailable(ngx_http_request_t *r, const char *what)
+{
+    return ngx_http_video_api_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                         NULL, "%s is unavailable", what);
+}
+
+
+ngx_int_t
+ngx_http_video_api_send_invalid(ngx_http_request_t *r, json_t *details)
+{
+    const char  *msg;
+
+    msg = "Validation failed";
+
+    if (json_array_size(details) == 1) {
+        msg = json_string_value(json_object_get(json_array_get(details, 0),
+                                                "message"));
+        if (msg == NULL) {
+            msg = "Validation failed";
+        }
+    }
+
+    return ngx_http_video_api_send_json(r, NGX_HTTP_BAD_REQUEST,
+               video_envelope_error(NGX_HTTP_BAD_REQUEST, "VALIDATION_ERROR",
+                                    msg, ngx_strlen(msg), details));
+}
+
+
+ngx_int_t
+ngx_http_video_api_send_buf(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_buf_t *b)
+{
+    ngx_int_t                  rc;
+    ngx_chain_t                out;
+    ngx_http_video_api_ctx_t  *ctx;
+
     ctx = ngx_http_video_api_get_ctx(r);
 
-    if (b == NULL || ctx == NULL) {
+    if (ctx == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 

@@ -20,6 +20,26 @@ ngx_int_t ngx_http_video_api_send_data(ngx_http_request_t *r,
 ngx_int_t ngx_http_video_api_send_error(ngx_http_request_t *r,
     ngx_uint_t status, const char *code, const char *fmt, ...);
 
+/*
+ * {"success":true,"data":<prefix><json><suffix>} with json passed through
+ * as it is (JSON text PostgreSQL or the cache produced)
+ */
+ngx_int_t ngx_http_video_api_send_wrapped(ngx_http_request_t *r,
+    ngx_uint_t status, const char *prefix, u_char *json, size_t len,
+    const char *suffix);
+
+/* sends b, a complete JSON body */
+ngx_int_t ngx_http_video_api_send_buf(ngx_http_request_t *r,
+    ngx_uint_t status, ngx_buf_t *b);
+
+/* 503 UNAVAILABLE naming the dependency */
+ngx_int_t ngx_http_video_api_send_unavailable(ngx_http_request_t *r,
+    const char *what);
+
+/* 400 VALIDATION_ERROR with details (taken) */
+ngx_int_t ngx_http_video_api_send_invalid(ngx_http_request_t *r,
+    json_t *details);
+
 /* json serialized compactly into a buffer from pool */
 ngx_buf_t *ngx_http_video_api_json_buf(ngx_pool_t *pool, json_t *json);
 

@@ -1,20 +1,1197 @@
 /*
  * /api/videos: the video library.
+ *
+ * The video object is built by PostgreSQL (video_json() in conf/sql) and
+ * passed through as JSON text, from the database or from the Redis cache,
+ * without being parsed here.  Cache entries are "<version>:<json>" where
+ * the version is updated_at in microseconds; a Lua script only ever
+ * replaces an entry with a newer version, so a slow reader cannot put an
+ * old copy back over a fresh write, and a delete leaves a tombstone that
+ * outranks every version.
  */
 
 #include "ngx_http_video_api_router.h"
+#include "ngx_http_video_api_response.h"
+#include "ngx_http_video_api_pg.h"
+#include "ngx_http_video_api_redis.h"
+#include "video_cursor.h"
+#include "video_envelope.h"
+#include "video_id.h"
+#include "video_validate.h"
+
+
+#define VIDEOS_LIMIT_DEFAULT  20
+#define VIDEOS_LIMIT_MAX      100
+#define VIDEOS_OFFSET_MAX     1000000000
+#define VIDEOS_QUERY_MAX      200
+
+/* outranks any updated_at in microseconds */
+#define VIDEOS_TOMBSTONE      "9999999999999999999"
+
+
+static ngx_int_t ngx_http_video_api_videos_list(ngx_http_request_t *r,
+    ngx_http_video_api_ctx_t *ctx);
+static ngx_int_t ngx_http_video_api_videos_get(ngx_http_request_t *r,
+    ngx_http_video_api_ctx_t *ctx);
+static ngx_int_t ngx_http_video_api_videos_patch(ngx_http_request_t *r,
+    ngx_http_video_api_ctx_t *ctx);
+static ngx_int_t ngx_http_video_api_videos_delete(ngx_http_request_t *r,
+    ngx_http_video_api_ctx_t *ctx);
+static ngx_int_t ngx_http_video_api_videos_progress(ngx_http_request_t *r,
+    ngx_http_video_api_ctx_t *ctx);
 
 
 ngx_http_video_api_route_t  ngx_http_video_api_videos_routes[] = {
     { NGX_HTTP_GET, "/api/videos",
-      ngx_http_video_api_not_implemented, NGX_HTTP_VIDEO_API_BODY_NONE },
+      ngx_http_video_api_videos_list, NGX_HTTP_VIDEO_API_BODY_NONE },
     { NGX_HTTP_GET, "/api/videos/:id",
-      ngx_http_video_api_not_implemented, NGX_HTTP_VIDEO_API_BODY_NONE },
+      ngx_http_video_api_videos_get, NGX_HTTP_VIDEO_API_BODY_NONE },
     { NGX_HTTP_PATCH, "/api/videos/:id",
-      ngx_http_video_api_not_implemented, NGX_HTTP_VIDEO_API_BODY_JSON },
+      ngx_http_video_api_videos_patch, NGX_HTTP_VIDEO_API_BODY_JSON },
     { NGX_HTTP_DELETE, "/api/videos/:id",
-      ngx_http_video_api_not_implemented, NGX_HTTP_VIDEO_API_BODY_NONE },
+      ngx_http_video_api_videos_delete, NGX_HTTP_VIDEO_API_BODY_NONE },
     { NGX_HTTP_GET, "/api/videos/:id/progress",
-      ngx_http_video_api_not_implemented, NGX_HTTP_VIDEO_API_BODY_NONE },
+      ngx_http_video_api_videos_progress, NGX_HTTP_VIDEO_API_BODY_NONE },
     { 0, NULL, NULL, 0 }
 };
+
+
+/* columns every single-video statement returns: the JSON and its version */
+#define VIDEOS_JSON_COLUMNS                                                   \
+    "video_json(v, $2, $3)::text, "                                           \
+    "(extract(epoch FROM v.updated_at) * 1000000)::bigint::text"
+
+
+static ngx_http_video_api_pg_stmt_t  videos_get_stmt =
+    ngx_http_video_api_pg_stmt("videos_get",
+        "SELECT " VIDEOS_JSON_COLUMNS " FROM videos v WHERE v.id = $1");
+
+
+static ngx_http_video_api_pg_stmt_t  videos_patch_stmt =
+    ngx_http_video_api_pg_stmt("videos_patch",
+        "UPDATE videos v SET"
+        " title = COALESCE($4, v.title),"
+        " description = CASE WHEN $5::boolean THEN $6 ELSE v.description END,"
+        " visibility = COALESCE($7::video_visibility, v.visibility),"
+        " updated_at = greatest(clock_timestamp(),"
+        "                       v.updated_at + interval '1 microsecond')"
+        " WHERE v.id = $1"
+        " RETURNING " VIDEOS_JSON_COLUMNS);
+
+
+static ngx_http_video_api_pg_stmt_t  videos_progress_stmt =
+    ngx_http_video_api_pg_stmt("videos_progress",
+        "SELECT json_build_object("
+        " 'videoId', v.id, 'status', v.status,"
+        " 'progress', v.transcoding_progress,"
+        " 'startedAt', api_time(v.processing_started_at),"
+        " 'estimatedEnd', CASE WHEN v.status = 'PROCESSING'"
+        "   AND v.transcoding_progress BETWEEN 1 AND 99"
+        "   THEN api_time(v.processing_started_at"
+        "     + (clock_timestamp() - v.processing_started_at)"
+        "       * (100.0 / v.transcoding_progress)::float8) END,"
+        " 'error', v.processing_error, 'duration', v.duration)::text"
+        " FROM videos v WHERE v.id = $1");
+
+
+static ngx_http_video_api_pg_stmt_t  videos_begin_stmt =
+    ngx_http_video_api_pg_stmt("videos_begin", "BEGIN");
+
+static ngx_http_video_api_pg_stmt_t  videos_commit_stmt =
+    ngx_http_video_api_pg_stmt("videos_commit", "COMMIT");
+
+/* the cleanup job lists what storage holds for the video */
+static ngx_http_video_api_pg_stmt_t  videos_delete_stmt =
+    ngx_http_video_api_pg_stmt("videos_delete",
+        "DELETE FROM videos v WHERE v.id = $1"
+        " RETURNING json_build_object('type', 'cleanup', 'videoId', v.id,"
+        "  'objects', json_build_array("
+        "   json_build_object('bucket', $2::text, 'key', v.original_key),"
+        "   json_build_object('bucket', $3::text, 'prefix', v.id || '/'),"
+        "   json_build_object('bucket', $4::text, 'key', v.thumbnail_key)"
+        "  ))::text");
+
+static ngx_http_video_api_pg_stmt_t  videos_cleanup_job_stmt =
+    ngx_http_video_api_pg_stmt("videos_cleanup_job",
+        "INSERT INTO outbox (topic, payload)"
+        " VALUES ('video-cleanup', $1::jsonb)");
+
+
+/*
+ * The list: one statement answers the page, the total and the cursor.
+ * $1 media base, $2 thumbnail base, $3 status, $4 visibility, $5 type,
+ * $6 title pattern, $7 limit, $8 offset, and with a cursor $9, $10.
+ * Filters use "$n IS NULL OR"; the total without a search comes from the
+ * trigger-kept video_counts, not a count over the table.
+ */
+
+#define VIDEOS_FILTERS(t)                                                     \
+    " ($3::video_status IS NULL OR " t ".status = $3)"                        \
+    " AND ($4::video_visibility IS NULL OR " t ".visibility = $4)"            \
+    " AND ($5::video_type IS NULL OR " t ".video_type = $5)"
+
+#define VIDEOS_LIST_SQL(keyset)                                               \
+    "WITH page AS ("                                                          \
+    " SELECT s.v, row_number() OVER"                                          \
+    "  (ORDER BY s.created_at DESC, s.id DESC) AS rn"                         \
+    " FROM (SELECT x AS v, x.created_at, x.id FROM videos x"                  \
+    "  WHERE" VIDEOS_FILTERS("x")                                             \
+    "  AND ($6::text IS NULL OR x.title ILIKE $6)"                            \
+    keyset                                                                    \
+    "  ORDER BY x.created_at DESC, x.id DESC"                                 \
+    "  LIMIT $7::int + 1 OFFSET $8::bigint) s)"                               \
+    " SELECT CASE WHEN $6::text IS NULL THEN"                                 \
+    "  (SELECT COALESCE(sum(c.n), 0) FROM video_counts c"                     \
+    "   WHERE" VIDEOS_FILTERS("c") ")"                                        \
+    "  ELSE (SELECT count(*) FROM videos x WHERE" VIDEOS_FILTERS("x")         \
+    "   AND x.title ILIKE $6) END::text,"                                     \
+    " COALESCE(json_agg(video_json(page.v, $1, $2) ORDER BY page.rn)"         \
+    "  FILTER (WHERE page.rn <= $7), '[]')::text,"                            \
+    " CASE WHEN count(*) > $7 THEN max(CASE WHEN page.rn = $7 THEN"           \
+    "  (extract(epoch FROM (page.v).created_at) * 1000000)::bigint END)"      \
+    "  END::text,"                                                            \
+    " CASE WHEN count(*) > $7 THEN"                                           \
+    "  max(CASE WHEN page.rn = $7 THEN (page.v).id END) END"                  \
+    " FROM page"
+
+static ngx_http_video_api_pg_stmt_t  videos_list_stmt =
+    ngx_http_video_api_pg_stmt("videos_list", VIDEOS_LIST_SQL(""));
+
+static ngx_http_video_api_pg_stmt_t  videos_list_after_stmt =
+    ngx_http_video_api_pg_stmt("videos_list_after", VIDEOS_LIST_SQL(
+        "  AND (x.created_at, x.id) < ('epoch'::timestamptz"
+        "   + $9::bigint * interval '1 microsecond', $10::text)"));
+
+
+/*
+ * KEYS[1] the entry, ARGV[1] version, ARGV[2] JSON, ARGV[3] TTL in ms:
+ * stores the entry unless the one there is as new or newer
+ */
+static char  videos_cache_put_lua[] =
+    "local cur = redis.call('GET', KEYS[1]) "
+    "if cur then "
+    " local v = string.match(cur, '^(%d+):') "
+    " if v and (#v > #ARGV[1] or (#v == #ARGV[1] and v >= ARGV[1])) then "
+    "  return 0 "
+    " end "
+    "end "
+    "redis.call('SET', KEYS[1], ARGV[1] .. ':' .. ARGV[2], 'PX', ARGV[3]) "
+    "return 1";
+
+
+typedef struct {
+    ngx_str_t                    id;
+    ngx_int_t                    status;
+    json_t                      *payload;
+    char                        *values[7];
+    ngx_str_t                    json;
+    ngx_str_t                    version;
+} ngx_http_video_api_videos_ctx_t;
+
+
+static ngx_int_t ngx_http_video_api_videos_get_db(ngx_http_request_t *r,
+    ngx_http_video_api_videos_ctx_t *vctx);
+static void ngx_http_video_api_videos_cached(ngx_http_request_t *r,
+    void *data, redisReply *reply);
+static void ngx_http_video_api_videos_get_done(
+    ngx_http_video_api_pg_op_t *op, PGresult *res);
+static void ngx_http_video_api_videos_patch_done(
+    ngx_http_video_api_pg_op_t *op, PGresult *res);
+static void ngx_http_video_api_videos_patch_cached(ngx_http_request_t *r,
+    void *data, redisReply *reply);
+static void ngx_http_video_api_videos_delete_step(
+    ngx_http_video_api_pg_op_t *op, PGresult *res);
+static void ngx_http_video_api_videos_deleted(ngx_http_request_t *r,
+    void *data, redisReply *reply);
+static void ngx_http_video_api_videos_progress_done(
+    ngx_http_video_api_pg_op_t *op, PGresult *res);
+static void ngx_http_video_api_videos_list_done(
+    ngx_http_video_api_pg_op_t *op, PGresult *res);
+
+
+/* helpers */
+
+static ngx_http_video_api_main_conf_t *
+ngx_http_video_api_videos_conf(ngx_http_request_t *r)
+{
+    return ngx_http_get_module_main_conf(r, ngx_http_video_api_module);
+}
+
+
+/* $2, $3 of the video statements: URL prefixes, or NULL without storage */
+
+static void
+ngx_http_video_api_videos_bases(ngx_http_request_t *r, char **values)
+{
+    ngx_http_video_api_main_conf_t  *mcf;
+
+    mcf = ngx_http_video_api_videos_conf(r);
+
+    values[0] = mcf->storage_set ? (char *) mcf->storage.media_base.data
+                                 : NULL;
+    values[1] = mcf->storage_set ? (char *) mcf->storage.thumb_base.data
+                                 : NULL;
+}
+
+
+static ngx_http_video_api_videos_ctx_t *
+ngx_http_video_api_videos_ctx(ngx_http_request_t *r,
+    ngx_http_video_api_ctx_t *ctx)
+{
+    ngx_http_video_api_videos_ctx_t  *vctx;
+
+    vctx = ngx_pcalloc(r->pool, sizeof(ngx_http_video_api_videos_ctx_t));
+    if (vctx == NULL) {
+        return NULL;
+    }
+
+    /* a NUL-terminated copy: libpq and hiredis want C strings */
+
+    vctx->id.len = ctx->params[0].len;
+    vctx->id.data = ngx_pnalloc(r->pool, vctx->id.len + 1);
+    if (vctx->id.data == NULL) {
+        return NULL;
+    }
+
+    ngx_cpystrn(vctx->id.data, ctx->params[0].data, vctx->id.len + 1);
+
+    return vctx;
+}
+
+
+static ngx_int_t
+ngx_http_video_api_videos_not_found(ngx_http_request_t *r, ngx_str_t *id)
+{
+    return ngx_http_video_api_send_error(r, NGX_HTTP_NOT_FOUND, NULL,
+                                         "Video with id '%V' not found", id);
+}
+
+
+/*
+ * A statement failed: the input was checked, so this is a fault on our
+ * side or in the database; log it, answer 500 without the details
+ */
+
+static ngx_int_t
+ngx_http_video_api_videos_db_error(ngx_http_request_t *r, PGresult *res)
+{
+    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                  "video_api: postgresql statement failed: %s",
+                  PQresultErrorMessage(res));
+
+    return ngx_http_video_api_send_error(r, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                         NULL, "Internal error");
+}
+
+
+/* sends stmt for the request, which then waits for the handler */
+
+static ngx_int_t
+ngx_http_video_api_videos_query(ngx_http_request_t *r,
+    ngx_http_video_api_pg_stmt_t *stmt, int n, char **values,
+    ngx_http_video_api_pg_handler_pt handler, void *data, ngx_uint_t hold)
+{
+    ngx_http_video_api_pg_op_t  *op;
+
+    op = ngx_http_video_api_pg_op(r, handler, data);
+    if (op == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    op->hold = hold;
+
+    if (ngx_http_video_api_pg_send(op, stmt, n, values) != NGX_OK) {
+        return ngx_http_video_api_send_unavailable(r, "Database");
+    }
+
+    r->main->count++;
+
+    return NGX_DONE;
+}
+
+
+static ngx_int_t
+ngx_http_video_api_videos_cache_key(ngx_http_request_t *r, ngx_str_t *id,
+    ngx_str_t *key)
+{
+    key->len = sizeof("video:") - 1 + id->len;
+    key->data = ngx_pnalloc(r->pool, key->len);
+    if (key->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf(key->data, "video:%V", id);
+
+    return NGX_OK;
+}
+
+
+/*
+ * Stores version:json unless a newer entry is there; handler NULL means
+ * nobody waits for the answer.  NGX_DECLINED when Redis is unavailable.
+ */
+
+static ngx_int_t
+ngx_http_video_api_videos_cache_put(ngx_http_request_t *r, ngx_str_t *id,
+    ngx_str_t *version, ngx_str_t *json,
+    ngx_http_video_api_redis_handler_pt handler, void *data)
+{
+    u_char                          *ttl;
+    ngx_str_t                        key;
+    const char                      *argv[7];
+    size_t                           argvlen[7];
+    ngx_http_video_api_main_conf_t  *mcf;
+
+    mcf = ngx_http_video_api_videos_conf(r);
+
+    if (ngx_http_video_api_videos_cache_key(r, id, &key) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ttl = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
+    if (ttl == NULL) {
+        return NGX_ERROR;
+    }
+
+    argv[0] = "EVAL";
+    argvlen[0] = 4;
+    argv[1] = videos_cache_put_lua;
+    argvlen[1] = sizeof(videos_cache_put_lua) - 1;
+    argv[2] = "1";
+    argvlen[2] = 1;
+    argv[3] = (char *) key.data;
+    argvlen[3] = key.len;
+    argv[4] = (char *) version->data;
+    argvlen[4] = version->len;
+    argv[5] = (char *) json->data;
+    argvlen[5] = json->len;
+    argv[6] = (char *) ttl;
+    argvlen[6] = ngx_sprintf(ttl, "%M", mcf->redis.cache_ttl) - ttl;
+
+    return ngx_http_video_api_redis_command(r, handler, data, 7, argv,
+                                            argvlen);
+}
+
+
+static void
+ngx_http_video_api_videos_ignore(ngx_http_request_t *r, void *data,
+    redisReply *reply)
+{
+}
+
+
+/* GET /api/videos/:id */
+
+static ngx_int_t
+ngx_http_video_api_videos_get(ngx_http_request_t *r,
+    ngx_http_video_api_ctx_t *ctx)
+{
+    ngx_str_t                         key;
+    const char                       *argv[2];
+    size_t                            argvlen[2];
+    ngx_http_video_api_videos_ctx_t  *vctx;
+
+    if (!video_id_valid((char *) ctx->params[0].data, ctx->params[0].len)) {
+        return ngx_http_video_api_videos_not_found(r, &ctx->params[0]);
+    }
+
+    vctx = ngx_http_video_api_videos_ctx(r, ctx);
+    if (vctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ngx_http_video_api_videos_cache_key(r, &vctx->id, &key) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    argv[0] = "GET";
+    argvlen[0] = 3;
+    argv[1] = (char *) key.data;
+    argvlen[1] = key.len;
+
+    if (ngx_http_video_api_redis_command(r, ngx_http_video_api_videos_cached,
+                                         vctx, 2, argv, argvlen)
+        == NGX_OK)
+    {
+        r->main->count++;
+        return NGX_DONE;
+    }
+
+    /* Redis is a cache: without it, PostgreSQL answers */
+
+    return ngx_http_video_api_videos_get_db(r, vctx);
+}
+
+
+static ngx_int_t
+ngx_http_video_api_videos_get_db(ngx_http_request_t *r,
+    ngx_http_video_api_videos_ctx_t *vctx)
+{
+    vctx->values[0] = (char *) vctx->id.data;
+    ngx_http_video_api_videos_bases(r, &vctx->values[1]);
+
+    return ngx_http_video_api_videos_query(r, &videos_get_stmt, 3,
+                                           vctx->values,
+                                           ngx_http_video_api_videos_get_done,
+                                           vctx, 0);
+}
+
+
+/* answers with the video, or 304 when the client has this version */
+
+static ngx_int_t
+ngx_http_video_api_videos_send(ngx_http_request_t *r, ngx_str_t *version,
+    u_char *json, size_t len)
+{
+    u_char            *p;
+    ngx_str_t          etag;
+    ngx_table_elt_t   *inm;
+
+    etag.data = ngx_pnalloc(r->pool, version->len + 2);
+    if (etag.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = ngx_sprintf(etag.data, "\"%V\"", version);
+    etag.len = p - etag.data;
+
+    if (ngx_http_video_api_header_out(r, "ETag", &etag) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    inm = r->headers_in.if_none_match;
+
+    if (inm != NULL
+        && ((inm->value.len == 1 && inm->value.data[0] == '*')
+            || ngx_strlcasestrn(inm->value.data,
+                                inm->value.data + inm->value.len,
+                                etag.data, etag.len - 1)
+               != NULL))
+    {
+        ngx_http_video_api_get_ctx(r)->own_response = 1;
+
+        r->headers_out.status = NGX_HTTP_NOT_MODIFIED;
+        r->headers_out.content_length_n = -1;
+        r->header_only = 1;
+
+        return ngx_http_send_header(r);
+    }
+
+    return ngx_http_video_api_send_wrapped(r, NGX_HTTP_OK, "{\"video\":",
+                                           json, len, "}");
+}
+
+
+static void
+ngx_http_video_api_videos_cached(ngx_http_request_t *r, void *data,
+    redisReply *reply)
+{
+    u_char                           *colon;
+    ngx_str_t                         version;
+    ngx_http_video_api_videos_ctx_t  *vctx = data;
+
+    if (reply != NULL && reply->type == REDIS_REPLY_STRING) {
+        colon = ngx_strlchr((u_char *) reply->str,
+                            (u_char *) reply->str + reply->len, ':');
+
+        /* a tombstone (no JSON after the colon) counts as a miss */
+
+        if (colon != NULL && colon + 1 < (u_char *) reply->str + reply->len)
+        {
+            version.data = (u_char *) reply->str;
+            version.len = colon - version.data;
+
+            ngx_http_finalize_request(r,
+                ngx_http_video_api_videos_send(r, &version, colon + 1,
+                                               reply->str + reply->len
+                                               - (char *) colon - 1));
+            return;
+        }
+    }
+
+    ngx_http_finalize_request(r, ngx_http_video_api_videos_get_db(r, vctx));
+}
+
+
+static void
+ngx_http_video_api_videos_get_done(ngx_http_video_api_pg_op_t *op,
+    PGresult *res)
+{
+    ngx_int_t                         rc;
+    ngx_http_request_t               *r;
+    ngx_http_video_api_videos_ctx_t  *vctx;
+
+    r = op->request;
+    vctx = op->data;
+
+    if (res == NULL) {
+        rc = ngx_http_video_api_send_unavailable(r, "Database");
+
+    } else if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        rc = ngx_http_video_api_videos_db_error(r, res);
+
+    } else if (PQntuples(res) == 0) {
+        rc = ngx_http_video_api_videos_not_found(r, &vctx->id);
+
+    } else {
+        vctx->json.data = (u_char *) PQgetvalue(res, 0, 0);
+        vctx->json.len = PQgetlength(res, 0, 0);
+        vctx->version.data = (u_char *) PQgetvalue(res, 0, 1);
+        vctx->version.len = PQgetlength(res, 0, 1);
+
+        /* fill the cache; the answer does not wait for it */
+
+        (void) ngx_http_video_api_videos_cache_put(r, &vctx->id,
+                   &vctx->version, &vctx->json,
+                   ngx_http_video_api_videos_ignore, NULL);
+
+        rc = ngx_http_video_api_videos_send(r, &vctx->version,
+                                            vctx->json.data, vctx->json.len);
+    }
+
+    ngx_http_finalize_request(r, rc);
+}
+
+
+/* PATCH /api/videos/:id */
+
+static ngx_int_t
+ngx_http_video_api_videos_patch(ngx_http_request_t *r,
+    ngx_http_video_api_ctx_t *ctx)
+{
+    char                             **v;
+    json_t                            *details;
+    video_patch_t                      patch;
+    ngx_http_video_api_videos_ctx_t   *vctx;
+
+    /* the body first: a bad body is a 400 whatever the id */
+
+    if (video_patch_parse(ctx->json, &patch, &details) != 0) {
+        if (details == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_video_api_send_invalid(r, details);
+    }
+
+    if (!video_id_valid((char *) ctx->params[0].data, ctx->params[0].len)) {
+        return ngx_http_video_api_videos_not_found(r, &ctx->params[0]);
+    }
+
+    vctx = ngx_http_video_api_videos_ctx(r, ctx);
+    if (vctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* strings stay valid while ctx->json lives, which is the request */
+
+    v = vctx->values;
+    v[0] = (char *) vctx->id.data;
+    ngx_http_video_api_videos_bases(r, &v[1]);
+    v[3] = patch.title ? (char *) json_string_value(patch.title) : NULL;
+    v[4] = patch.description ? "t" : "f";
+    v[5] = (patch.description && json_is_string(patch.description))
+           ? (char *) json_string_value(patch.description) : NULL;
+    v[6] = patch.visibility ? (char *) json_string_value(patch.visibility)
+                            : NULL;
+
+    return ngx_http_video_api_videos_query(r, &videos_patch_stmt, 7, v,
+               ngx_http_video_api_videos_patch_done, vctx, 0);
+}
+
+
+static void
+ngx_http_video_api_videos_patch_done(ngx_http_video_api_pg_op_t *op,
+    PGresult *res)
+{
+    ngx_int_t                         rc;
+    ngx_http_request_t               *r;
+    ngx_http_video_api_videos_ctx_t  *vctx;
+
+    r = op->request;
+    vctx = op->data;
+
+    if (res == NULL) {
+        rc = ngx_http_video_api_send_unavailable(r, "Database");
+
+    } else if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        rc = ngx_http_video_api_videos_db_error(r, res);
+
+    } else if (PQntuples(res) == 0) {
+        rc = ngx_http_video_api_videos_not_found(r, &vctx->id);
+
+    } else {
+
+        /* res is freed after this handler: keep copies for later */
+
+        vctx->json.len = PQgetlength(res, 0, 0);
+        vctx->json.data = ngx_pnalloc(r->pool, vctx->json.len);
+        vctx->version.len = PQgetlength(res, 0, 1);
+        vctx->version.data = ngx_pnalloc(r->pool, vctx->version.len);
+
+        if (vctx->json.data == NULL || vctx->version.data == NULL) {
+            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        ngx_memcpy(vctx->json.data, PQgetvalue(res, 0, 0), vctx->json.len);
+        ngx_memcpy(vctx->version.data, PQgetvalue(res, 0, 1),
+                   vctx->version.len);
+
+        /*
+         * write through before answering, so the next read from any
+         * worker sees the change
+         */
+
+        if (ngx_http_video_api_videos_cache_put(r, &vctx->id,
+                &vctx->version, &vctx->json,
+                ngx_http_video_api_videos_patch_cached, vctx)
+            == NGX_OK)
+        {
+            return;
+        }
+
+        rc = ngx_http_video_api_send_wrapped(r, NGX_HTTP_OK, "{\"video\":",
+                                             vctx->json.data,
+                                             vctx->json.len, "}");
+    }
+
+    ngx_http_finalize_request(r, rc);
+}
+
+
+static void
+ngx_http_video_api_videos_patch_cached(ngx_http_request_t *r, void *data,
+    redisReply *reply)
+{
+    ngx_http_video_api_videos_ctx_t  *vctx = data;
+
+    ngx_http_finalize_request(r,
+        ngx_http_video_api_send_wrapped(r, NGX_HTTP_OK, "{\"video\":",
+                                        vctx->json.data, vctx->json.len,
+                                        "}"));
+}
+
+
+/*
+ * DELETE /api/videos/:id: the rows and the cleanup job for the stored
+ * objects go in one transaction, so the job exists if and only if the
+ * video is gone
+ */
+
+static ngx_int_t
+ngx_http_video_api_videos_delete(ngx_http_request_t *r,
+    ngx_http_video_api_ctx_t *ctx)
+{
+    ngx_http_video_api_videos_ctx_t  *vctx;
+
+    if (!video_id_valid((char *) ctx->params[0].data, ctx->params[0].len)) {
+        return ngx_http_video_api_videos_not_found(r, &ctx->params[0]);
+    }
+
+    vctx = ngx_http_video_api_videos_ctx(r, ctx);
+    if (vctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_video_api_videos_query(r, &videos_begin_stmt, 0, NULL,
+               ngx_http_video_api_videos_delete_step, vctx, 1);
+}
+
+
+static void
+ngx_http_video_api_videos_delete_step(ngx_http_video_api_pg_op_t *op,
+    PGresult *res)
+{
+    ngx_int_t                         rc;
+    ngx_str_t                         key;
+    const char                       *argv[5];
+    size_t                            argvlen[5];
+    ngx_http_request_t               *r;
+    ngx_http_video_api_videos_ctx_t  *vctx;
+    ngx_http_video_api_main_conf_t   *mcf;
+
+    r = op->request;
+    vctx = op->data;
+    mcf = ngx_http_video_api_videos_conf(r);
+
+    if (res == NULL) {
+        ngx_http_video_api_pg_release(op);
+        ngx_http_finalize_request(r,
+            ngx_http_video_api_send_unavailable(r, "Database"));
+        return;
+    }
+
+    if (PQresultStatus(res) != PGRES_COMMAND_OK
+        && PQresultStatus(res) != PGRES_TUPLES_OK)
+    {
+        ngx_http_video_api_pg_release(op);
+        ngx_http_finalize_request(r,
+            ngx_http_video_api_videos_db_error(r, res));
+        return;
+    }
+
+    switch (vctx->status++) {
+
+    case 0: /* BEGIN done */
+        vctx->values[0] = (char *) vctx->id.data;
+        vctx->values[1] = mcf->storage_set
+                          ? (char *) mcf->storage.bucket_raw.data
+                          : "videos-raw";
+        vctx->values[2] = mcf->storage_set
+                          ? (char *) mcf->storage.bucket_processed.data
+                          : "videos-processed";
+        vctx->values[3] = mcf->storage_set
+                          ? (char *) mcf->storage.bucket_thumbnails.data
+                          : "thumbnails";
+
+        if (ngx_http_video_api_pg_send(op, &videos_delete_stmt, 4,
+                                       vctx->values)
+            != NGX_OK)
+        {
+            break;
+        }
+
+        return;
+
+    case 1: /* DELETE done */
+        if (PQntuples(res) == 0) {
+            ngx_http_video_api_pg_release(op);
+            ngx_http_finalize_request(r,
+                ngx_http_video_api_videos_not_found(r, &vctx->id));
+            return;
+        }
+
+        vctx->values[0] = ngx_pnalloc(r->pool, PQgetlength(res, 0, 0) + 1);
+        if (vctx->values[0] == NULL) {
+            ngx_http_video_api_pg_release(op);
+            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        ngx_cpystrn((u_char *) vctx->values[0],
+                    (u_char *) PQgetvalue(res, 0, 0),
+                    PQgetlength(res, 0, 0) + 1);
+
+        if (ngx_http_video_api_pg_send(op, &videos_cleanup_job_stmt, 1,
+                                       vctx->values)
+            != NGX_OK)
+        {
+            break;
+        }
+
+        return;
+
+    case 2: /* job written */
+        op->hold = 0;
+
+        if (ngx_http_video_api_pg_send(op, &videos_commit_stmt, 0, NULL)
+            != NGX_OK)
+        {
+            break;
+        }
+
+        return;
+
+    default: /* COMMIT done: leave a tombstone no stale copy can outrank */
+        if (ngx_http_video_api_videos_cache_key(r, &vctx->id, &key)
+            != NGX_OK)
+        {
+            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        argv[0] = "SET";
+        argvlen[0] = 3;
+        argv[1] = (char *) key.data;
+        argvlen[1] = key.len;
+        argv[2] = VIDEOS_TOMBSTONE ":";
+        argvlen[2] = sizeof(VIDEOS_TOMBSTONE ":") - 1;
+        argv[3] = "PX";
+        argvlen[3] = 2;
+        argv[4] = "86400000";
+        argvlen[4] = sizeof("86400000") - 1;
+
+        if (ngx_http_video_api_redis_command(r,
+                ngx_http_video_api_videos_deleted, vctx, 5, argv, argvlen)
+            == NGX_OK)
+        {
+            return;
+        }
+
+        ngx_http_video_api_videos_deleted(r, vctx, NULL);
+        return;
+    }
+
+    /* the connection was lost between statements: nothing committed */
+
+    ngx_http_video_api_pg_release(op);
+
+    rc = ngx_http_video_api_send_unavailable(r, "Database");
+    ngx_http_finalize_request(r, rc);
+}
+
+
+static void
+ngx_http_video_api_videos_deleted(ngx_http_request_t *r, void *data,
+    redisReply *reply)
+{
+    ngx_http_finalize_request(r,
+        ngx_http_video_api_send_data(r, NGX_HTTP_OK,
+            json_pack("{s:s}", "message", "Video deleted successfully")));
+}
+
+
+/* GET /api/videos/:id/progress: not cached, it moves */
+
+static ngx_int_t
+ngx_http_video_api_videos_progress(ngx_http_request_t *r,
+    ngx_http_video_api_ctx_t *ctx)
+{
+    ngx_http_video_api_videos_ctx_t  *vctx;
+
+    if (!video_id_valid((char *) ctx->params[0].data, ctx->params[0].len)) {
+        return ngx_http_video_api_videos_not_found(r, &ctx->params[0]);
+    }
+
+    vctx = ngx_http_video_api_videos_ctx(r, ctx);
+    if (vctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    vctx->values[0] = (char *) vctx->id.data;
+
+    return ngx_http_video_api_videos_query(r, &videos_progress_stmt, 1,
+               vctx->values, ngx_http_video_api_videos_progress_done, vctx,
+               0);
+}
+
+
+static void
+ngx_http_video_api_videos_progress_done(ngx_http_video_api_pg_op_t *op,
+    PGresult *res)
+{
+    ngx_int_t                         rc;
+    ngx_http_request_t               *r;
+    ngx_http_video_api_videos_ctx_t  *vctx;
+
+    r = op->request;
+    vctx = op->data;
+
+    if (res == NULL) {
+        rc = ngx_http_video_api_send_unavailable(r, "Database");
+
+    } else if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        rc = ngx_http_video_api_videos_db_error(r, res);
+
+    } else if (PQntuples(res) == 0) {
+        rc = ngx_http_video_api_videos_not_found(r, &vctx->id);
+
+    } else {
+        rc = ngx_http_video_api_send_wrapped(r, NGX_HTTP_OK, "",
+                                             (u_char *) PQgetvalue(res, 0, 0),
+                                             PQgetlength(res, 0, 0), "");
+    }
+
+    ngx_http_finalize_request(r, rc);
+}
+
+
+/* GET /api/videos */
+
+typedef struct {
+    ngx_uint_t                   limit;
+    ngx_uint_t                   offset;
+    char                        *values[10];
+} ngx_http_video_api_videos_list_t;
+
+
+/* a query argument, %-decoded ("+" is a space), NUL-terminated */
+
+static ngx_int_t
+ngx_http_video_api_videos_arg(ngx_http_request_t *r, char *name,
+    ngx_str_t *value)
+{
+    u_char     *src, *dst;
+    ngx_str_t   raw;
+    ngx_uint_t  i;
+
+    if (ngx_http_arg(r, (u_char *) name, ngx_strlen(name), &raw) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    value->data = ngx_pnalloc(r->pool, raw.len + 1);
+    if (value->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < raw.len; i++) {
+        value->data[i] = (raw.data[i] == '+') ? ' ' : raw.data[i];
+    }
+
+    src = value->data;
+    dst = value->data;
+    ngx_unescape_uri(&dst, &src, raw.len, 0);
+
+    value->len = dst - value->data;
+    value->data[value->len] = '\0';
+
+    return NGX_OK;
+}
+
+
+/* an enum filter: absent (NULL), valid (its value) or a detail added */
+
+static ngx_int_t
+ngx_http_video_api_videos_enum_arg(ngx_http_request_t *r, char *name,
+    const char *const *names, char **out, json_t *details)
+{
+    u_char     *p;
+    ngx_int_t   rc;
+    ngx_str_t   v;
+    ngx_uint_t  i;
+    u_char      msg[128];
+
+    *out = NULL;
+
+    rc = ngx_http_video_api_videos_arg(r, name, &v);
+    if (rc != NGX_OK) {
+        return (rc == NGX_DECLINED) ? NGX_OK : NGX_ERROR;
+    }
+
+    if (video_enum_index(names, (char *) v.data, v.len) >= 0) {
+        *out = (char *) v.data;
+        return NGX_OK;
+    }
+
+    p = ngx_snprintf(msg, sizeof(msg) - 1, "%s must be one of", name);
+
+    for (i = 0; names[i] != NULL; i++) {
+        p = ngx_snprintf(p, msg + sizeof(msg) - 1 - p, "%s %s",
+                         i ? "," : "", names[i]);
+    }
+
+    *p = '\0';
+
+    return video_detail_add(details, name, (char *) msg) == 0
+           ? NGX_OK : NGX_ERROR;
+}
+
+
+static ngx_int_t
+ngx_http_video_api_videos_number_arg(ngx_http_request_t *r, char *name,
+    ngx_uint_t min, ngx_uint_t max, ngx_uint_t *out, json_t *details,
+    const char *message)
+{
+    ngx_int_t  n;
+    ngx_str_t  v;
+
+    if (ngx_http_video_api_videos_arg(r, name, &v) != NGX_OK) {
+        return NGX_OK;
+    }
+
+    n = ngx_atoi(v.data, v.len);
+
+    if (n == NGX_ERROR || (ngx_uint_t) n < min || (ngx_uint_t) n > max) {
+        return video_detail_add(details, name, message) == 0
+               ? NGX_OK : NGX_ERROR;
+    }
+
+    *out = n;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_video_api_videos_list(ngx_http_request_t *r,
+    ngx_http_video_api_ctx_t *ctx)
+{
+    u_char                            *p;
+    char                             **v;
+    json_t                            *details;
+    int64_t                            micros;
+    ngx_str_t                          q, cursor;
+    ngx_uint_t                         i;
+    ngx_http_video_api_pg_stmt_t      *stmt;
+    ngx_http_video_api_videos_list_t  *list;
+
+    list = ngx_pcalloc(r->pool, sizeof(ngx_http_video_api_videos_list_t));
+    details = json_array();
+
+    if (list == NULL || details == NULL) {
+        json_decref(details);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    v = list->values;
+    list->limit = VIDEOS_LIMIT_DEFAULT;
+    stmt = &videos_list_stmt;
+
+    ngx_http_video_api_videos_bases(r, &v[0]);
+
+    if (ngx_http_video_api_videos_number_arg(r, "limit", 1, VIDEOS_LIMIT_MAX,
+            &list->limit, details,
+            "limit must be an integer from 1 to 100") != NGX_OK
+        || ngx_http_video_api_videos_number_arg(r, "offset", 0,
+               VIDEOS_OFFSET_MAX, &list->offset, details,
+               "offset must be a non-negative integer") != NGX_OK
+        || ngx_http_video_api_videos_enum_arg(r, "status", video_statuses,
+                                              &v[2], details) != NGX_OK
+        || ngx_http_video_api_videos_enum_arg(r, "visibility",
+                                              video_visibilities, &v[3],
+                                              details) != NGX_OK
+        || ngx_http_video_api_videos_enum_arg(r, "videoType", video_types,
+                                              &v[4], details) != NGX_OK)
+    {
+        json_decref(details);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* ?q=: a title search, its LIKE wildcards escaped */
+
+    if (ngx_http_video_api_videos_arg(r, "q", &q) == NGX_OK && q.len > 0) {
+        if (video_utf8_length((char *) q.data, q.len) < 0
+            || video_utf8_length((char *) q.data, q.len) > VIDEOS_QUERY_MAX
+            || ngx_strlchr(q.data, q.data + q.len, '\0') != NULL)
+        {
+            video_detail_add(details, "q",
+                             "q must be valid text of at most 200 "
+                             "characters");
+        } else {
+            p = ngx_pnalloc(r->pool, 2 * q.len + 3);
+            if (p == NULL) {
+                json_decref(details);
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            v[5] = (char *) p;
+            *p++ = '%';
+
+            for (i = 0; i < q.len; i++) {
+                if (q.data[i] == '%' || q.data[i] == '_'
+                    || q.data[i] == '\\')
+                {
+                    *p++ = '\\';
+                }
+
+                *p++ = q.data[i];
+            }
+
+            *p++ = '%';
+            *p = '\0';
+        }
+    }
+
+    /* ?cursor=: continue after a page; offset does not apply then */
+
+    if (ngx_http_video_api_videos_arg(r, "cursor", &cursor) == NGX_OK) {
+        v[8] = ngx_pnalloc(r->pool, NGX_INT64_LEN + 1);
+        v[9] = ngx_pnalloc(r->pool, VIDEO_ID_LEN + 1);
+
+        if (v[8] == NULL || v[9] == NULL) {
+            json_decref(details);
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (video_cursor_decode((char *) cursor.data, cursor.len, &micros,
+                                v[9])
+            != 0)
+        {
+            video_detail_add(details, "cursor",
+                             "cursor is not one this API returned");
+        } else {
+            *ngx_sprintf((u_char *) v[8], "%L", micros) = '\0';
+            v[9][VIDEO_ID_LEN] = '\0';
+            list->offset = 0;
+            stmt = &videos_list_after_stmt;
+        }
+    }
+
+    if (json_array_size(details) > 0) {
+        return ngx_http_video_api_send_invalid(r, details);
+    }
+
+    json_decref(details);
+
+    v[6] = ngx_pnalloc(r->pool, NGX_INT_T_LEN + 1);
+    v[7] = ngx_pnalloc(r->pool, NGX_INT_T_LEN + 1);
+
+    if (v[6] == NULL || v[7] == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    *ngx_sprintf((u_char *) v[6], "%ui", list->limit) = '\0';
+    *ngx_sprintf((u_char *) v[7], "%ui", list->offset) = '\0';
+
+    return ngx_http_video_api_videos_query(r, stmt,
+               stmt == &videos_list_stmt ? 8 : 10, v,
+               ngx_http_video_api_videos_list_done, list, 0);
+}
+
+
+static void
+ngx_http_video_api_videos_list_done(ngx_http_video_api_pg_op_t *op,
+    PGresult *res)
+{
+    u_char                            *p;
+    size_t                             len;
+    ngx_int_t                          micros;
+    ngx_buf_t                         *b;
+    ngx_http_request_t                *r;
+    ngx_http_video_api_videos_list_t  *list;
+    char                               cursor[VIDEO_CURSOR_MAX + 1];
+
+    r = op->request;
+    list = op->data;
+
+    if (res == NULL) {
+        ngx_http_finalize_request(r,
+            ngx_http_video_api_send_unavailable(r, "Database"));
+        return;
+    }
+
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+        ngx_http_finalize_request(r,
+            ngx_http_video_api_videos_db_error(r, res));
+        return;
+    }
+
+    len = 0;
+
+    if (!PQgetisnull(res, 0, 2)) {
+        micros = ngx_atoi((u_char *) PQgetvalue(res, 0, 2),
+                          PQgetlength(res, 0, 2));
+        len = video_cursor_encode(cursor, micros, PQgetvalue(res, 0, 3));
+    }
+
+    b = ngx_create_temp_buf(r->pool,
+                            sizeof("{\"success\":true,\"data\":{\"videos\":"
+                                   ",\"total\":,\"limit\":,\"offset\":"
+                                   ",\"nextCursor\":null}}")
+                            + PQgetlength(res, 0, 1) + PQgetlength(res, 0, 0)
+                            + 2 * NGX_INT_T_LEN + len + 2);
+    if (b == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    p = ngx_sprintf(b->last, "{\"success\":true,\"data\":{\"videos\":%*s,"
+                    "\"total\":%*s,\"limit\":%ui,\"offset\":%ui,"
+                    "\"nextCursor\":",
+                    (size_t) PQgetlength(res, 0, 1), PQgetvalue(res, 0, 1),
+                    (size_t) PQgetlength(res, 0, 0), PQgetvalue(res, 0, 0),
+                    list->limit, list->offset);
+
+    if (len > 0) {
+        p = ngx_sprintf(p, "\"%*s\"}}", len, cursor);
+
+    } else {
+        p = ngx_cpymem(p, "null}}", sizeof("null}}") - 1);
+    }
+
+    b->last = p;
+
+    ngx_http_finalize_request(r,
+                              ngx_http_video_api_send_buf(r, NGX_HTTP_OK, b));
+}

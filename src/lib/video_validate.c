@@ -1,0 +1,214 @@
+/*
+ * Input validation with the messages the API answers.
+ */
+
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "video_validate.h"
+
+
+const char *const  video_statuses[] = {
+    "PENDING", "PROCESSING", "READY", "FAILED", "LIVE", NULL
+};
+
+const char *const  video_visibilities[] = {
+    "PUBLIC", "UNLISTED", "PRIVATE", NULL
+};
+
+const char *const  video_types[] = {
+    "VOD", "LIVE", NULL
+};
+
+
+int
+video_enum_index(const char *const *names, const char *s, size_t len)
+{
+    int  i;
+
+    for (i = 0; names[i] != NULL; i++) {
+        if (strlen(names[i]) == len && memcmp(names[i], s, len) == 0) {
+            return i;
+        }
+    }
+
+    return -1;
+}
+
+
+size_t
+video_utf8_seq(const unsigned char *s, size_t len)
+{
+    size_t    n, i;
+    uint32_t  cp;
+
+    if (s[0] < 0x80) {
+        return 1;
+    }
+
+    if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+        n = 2;
+        cp = s[0] & 0x1f;
+
+    } else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+        n = 3;
+        cp = s[0] & 0x0f;
+
+    } else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+        n = 4;
+        cp = s[0] & 0x07;
+
+    } else {
+        return 0;
+    }
+
+    if (n > len) {
+        return 0;
+    }
+
+    for (i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80) {
+            return 0;
+        }
+
+        cp = (cp << 6) | (s[i] & 0x3f);
+    }
+
+    /* overlong forms, surrogates and code points past U+10FFFF */
+
+    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000)
+        || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+    {
+        return 0;
+    }
+
+    return n;
+}
+
+
+long
+video_utf8_length(const char *s, size_t len)
+{
+    long    n;
+    size_t  i, k;
+
+    n = 0;
+
+    for (i = 0; i < len; i += k, n++) {
+        k = video_utf8_seq((const unsigned char *) s + i, len - i);
+
+        if (k == 0) {
+            return -1;
+        }
+    }
+
+    return n;
+}
+
+
+int
+video_detail_add(json_t *details, const char *path, const char *message)
+{
+    return json_array_append_new(details,
+                                 json_pack("{s:s, s:s}", "path", path,
+                                           "message", message));
+}
+
+
+static void
+video_patch_string(json_t *body, const char *key, long max, int nullable,
+    json_t **field, json_t *details)
+{
+    long     n;
+    json_t  *v;
+    char     msg[128];
+
+    v = json_object_get(body, key);
+
+    if (v == NULL) {
+        return;
+    }
+
+    if (json_is_null(v) && nullable) {
+        *field = v;
+        return;
+    }
+
+    if (!json_is_string(v)) {
+        snprintf(msg, sizeof(msg), "%s must be a string%s", key,
+                 nullable ? " or null" : "");
+        video_detail_add(details, key, msg);
+        return;
+    }
+
+    n = video_utf8_length(json_string_value(v), json_string_length(v));
+
+    if (n < 0) {
+        snprintf(msg, sizeof(msg), "%s must be valid UTF-8", key);
+        video_detail_add(details, key, msg);
+        return;
+    }
+
+    if (n > max || (!nullable && n == 0)) {
+        snprintf(msg, sizeof(msg), "%s must be %s%ld characters", key,
+                 nullable ? "at most " : "1 to ", max);
+        video_detail_add(details, key, msg);
+        return;
+    }
+
+    *field = v;
+}
+
+
+int
+video_patch_parse(json_t *body, video_patch_t *out, json_t **details)
+{
+    json_t  *v, *errs;
+
+    memset(out, 0, sizeof(video_patch_t));
+
+    errs = json_array();
+    if (errs == NULL) {
+        *details = NULL;
+        return -1;
+    }
+
+    video_patch_string(body, "title", VIDEO_TITLE_MAX, 0, &out->title, errs);
+    video_patch_string(body, "description", VIDEO_DESCRIPTION_MAX, 1,
+                       &out->description, errs);
+
+    v = json_object_get(body, "visibility");
+
+    if (v != NULL) {
+        if (!json_is_string(v)
+            || video_enum_index(video_visibilities, json_string_value(v),
+                                json_string_length(v)) < 0)
+        {
+            video_detail_add(errs, "visibility",
+                             "visibility must be one of PUBLIC, UNLISTED, "
+                             "PRIVATE");
+        } else {
+            out->visibility = v;
+        }
+    }
+
+    if (json_array_size(errs) == 0
+        && out->title == NULL && out->description == NULL
+        && out->visibility == NULL)
+    {
+        video_detail_add(errs, "",
+                         "at least one of title, description, visibility "
+                         "is required");
+    }
+
+    if (json_array_size(errs) > 0) {
+        *details = errs;
+        return -1;
+    }
+
+    json_decref(errs);
+    *details = NULL;
+
+    return 0;
+}

@@ -1,0 +1,56 @@
+/*
+ * Validation of API input that needs no nginx: enums, UTF-8 lengths, the
+ * PATCH body.  Errors come back as API.md's "details" array.
+ */
+
+#ifndef _VIDEO_VALIDATE_H_INCLUDED_
+#define _VIDEO_VALIDATE_H_INCLUDED_
+
+
+#include <stddef.h>
+#include <jansson.h>
+
+
+#define VIDEO_TITLE_MAX        255
+#define VIDEO_DESCRIPTION_MAX  2000
+
+
+extern const char *const  video_statuses[];      /* NULL-terminated */
+extern const char *const  video_visibilities[];
+extern const char *const  video_types[];
+
+
+/* the index of s in names, or -1 */
+int video_enum_index(const char *const *names, const char *s, size_t len);
+
+/*
+ * The length of the UTF-8 sequence at s (1..4), or 0 when it is not valid
+ * (overlong, surrogate, truncated, past U+10FFFF).
+ */
+size_t video_utf8_seq(const unsigned char *s, size_t len);
+
+/* number of code points in valid UTF-8, or -1 when s is not UTF-8 */
+long video_utf8_length(const char *s, size_t len);
+
+
+typedef struct {
+    json_t       *title;        /* NULL when absent */
+    json_t       *description;  /* NULL when absent; json null to clear */
+    json_t       *visibility;
+} video_patch_t;
+
+
+/*
+ * Checks a PATCH /api/videos/:id body (a JSON object): title 1..255
+ * characters, description at most 2000 or null, visibility one of the
+ * enum; unknown fields are ignored, and at least one known field must be
+ * there.  Returns 0, or -1 with *details set to a new array of
+ * {"path", "message"} (the caller owns it).  The fields point into body.
+ */
+int video_patch_parse(json_t *body, video_patch_t *out, json_t **details);
+
+/* appends {"path": path, "message": message} to details (an array) */
+int video_detail_add(json_t *details, const char *path, const char *message);
+
+
+#endif /* _VIDEO_VALIDATE_H_INCLUDED_ */
