@@ -6,6 +6,15 @@ use Test::Nginx::Socket 'no_plan';
 repeat_each(2);
 no_shuffle();
 no_root_location();
+
+add_block_preprocessor(sub {
+    my $block = shift;
+    if (!defined $block->http_config) {
+        $block->set_value('http_config',
+                          'video_api_postgres "$TEST_NGINX_PG_CONNINFO";');
+    }
+});
+
 run_tests();
 
 __DATA__
@@ -57,10 +66,10 @@ Allow: GET, HEAD, PATCH, DELETE, OPTIONS
 --- config
     location /api/ { video_api all; }
 --- request
-GET /api/videos/V1StGXR8_Z5jdHi6B-myT/progress
---- error_code: 501
+GET /api/videos/NoSuchVideoXXXXXXXXXX/progress
+--- error_code: 404
 --- response_body chomp
-{"success":false,"error":{"message":"GET /api/videos/:id/progress is not implemented yet","status":501,"code":"NOT_IMPLEMENTED"}}
+{"success":false,"error":{"message":"Video with id 'NoSuchVideoXXXXXXXXXX' not found","status":404,"code":"NOT_FOUND"}}
 
 
 

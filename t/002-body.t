@@ -6,6 +6,15 @@ use Test::Nginx::Socket 'no_plan';
 repeat_each(2);
 no_shuffle();
 no_root_location();
+
+add_block_preprocessor(sub {
+    my $block = shift;
+    if (!defined $block->http_config) {
+        $block->set_value('http_config',
+                          'video_api_postgres "$TEST_NGINX_PG_CONNINFO";');
+    }
+});
+
 run_tests();
 
 __DATA__
@@ -14,7 +23,7 @@ __DATA__
 --- config
     location /api/ { video_api all; }
 --- request
-PATCH /api/videos/V1StGXR8_Z5jdHi6B-myT
+PATCH /api/videos/NoSuchVideoXXXXXXXXXX
 {"title": "x",
 --- more_headers
 Content-Type: application/json
@@ -30,7 +39,7 @@ Content-Type: application/json
 --- config
     location /api/ { video_api all; }
 --- request
-PATCH /api/videos/V1StGXR8_Z5jdHi6B-myT
+PATCH /api/videos/NoSuchVideoXXXXXXXXXX
 {"title": "x"}
 --- more_headers
 Content-Type: text/plain
@@ -44,12 +53,12 @@ Content-Type: text/plain
 --- config
     location /api/ { video_api all; }
 --- request
-PATCH /api/videos/V1StGXR8_Z5jdHi6B-myT
+PATCH /api/videos/NoSuchVideoXXXXXXXXXX
 {"title": "x"}
 --- more_headers
 Content-Type: application/merge-patch+json; charset=utf-8
---- error_code: 501
---- response_body_like: "PATCH /api/videos/:id is not implemented yet"
+--- error_code: 404
+--- response_body_like: "Video with id 'NoSuchVideoXXXXXXXXXX' not found"
 
 
 
@@ -57,7 +66,7 @@ Content-Type: application/merge-patch+json; charset=utf-8
 --- config
     location /api/ { video_api all; }
 --- request
-PATCH /api/videos/V1StGXR8_Z5jdHi6B-myT
+PATCH /api/videos/NoSuchVideoXXXXXXXXXX
 [1, 2]
 --- more_headers
 Content-Type: application/json
@@ -70,7 +79,7 @@ Content-Type: application/json
 --- config
     location /api/ { video_api all; }
 --- request
-PATCH /api/videos/V1StGXR8_Z5jdHi6B-myT
+PATCH /api/videos/NoSuchVideoXXXXXXXXXX
 --- more_headers
 Content-Type: application/json
 --- error_code: 400
@@ -82,7 +91,7 @@ Content-Type: application/json
 --- config
     location /api/ { video_api all; }
 --- request
-PATCH /api/videos/V1StGXR8_Z5jdHi6B-myT
+PATCH /api/videos/NoSuchVideoXXXXXXXXXX
 {"title": "a", "title": "b"}
 --- more_headers
 Content-Type: application/json
@@ -95,7 +104,7 @@ Content-Type: application/json
 --- config
     location /api/ { video_api all; }
 --- request
-PATCH /api/videos/V1StGXR8_Z5jdHi6B-myT
+PATCH /api/videos/NoSuchVideoXXXXXXXXXX
 {"title": "a\u0000b"}
 --- more_headers
 Content-Type: application/json
@@ -108,7 +117,7 @@ Content-Type: application/json
 --- config
     location /api/ { video_api all; video_api_max_body_size 1k; }
 --- request eval
-"PATCH /api/videos/V1StGXR8_Z5jdHi6B-myT\n" . '{"title":"' . ("a" x 2000) . '"}'
+"PATCH /api/videos/NoSuchVideoXXXXXXXXXX\n" . '{"title":"' . ("a" x 2000) . '"}'
 --- more_headers
 Content-Type: application/json
 --- error_code: 413
@@ -124,7 +133,7 @@ Content-Type: application/json
     location /api/ { video_api all; video_api_max_body_size 1k; }
 --- raw_request eval
 my $body = '{"title":"' . ("a" x 2000) . '"}';
-"PATCH /api/videos/V1StGXR8_Z5jdHi6B-myT HTTP/1.1\r\nHost: localhost\r\n"
+"PATCH /api/videos/NoSuchVideoXXXXXXXXXX HTTP/1.1\r\nHost: localhost\r\n"
 . "Connection: close\r\nContent-Type: application/json\r\n"
 . "Transfer-Encoding: chunked\r\n\r\n"
 . sprintf("%x\r\n%s\r\n0\r\n\r\n", length($body), $body)
@@ -138,7 +147,7 @@ my $body = '{"title":"' . ("a" x 2000) . '"}';
 --- config
     location /api/ { video_api all; client_max_body_size 100; }
 --- request eval
-"PATCH /api/videos/V1StGXR8_Z5jdHi6B-myT\n" . '{"title":"' . ("a" x 500) . '"}'
+"PATCH /api/videos/NoSuchVideoXXXXXXXXXX\n" . '{"title":"' . ("a" x 500) . '"}'
 --- more_headers
 Content-Type: application/json
 --- error_code: 413
@@ -153,11 +162,11 @@ Content-Type: application/json
 --- config
     location /api/ { video_api all; client_body_buffer_size 1k; }
 --- request eval
-"PATCH /api/videos/V1StGXR8_Z5jdHi6B-myT\n" . '{"title":"' . ("a" x 30000) . '"}'
+"PATCH /api/videos/NoSuchVideoXXXXXXXXXX\n" . '{"title":"' . ("a" x 30000) . '"}'
 --- more_headers
 Content-Type: application/json
---- error_code: 501
---- response_body_like: "PATCH /api/videos/:id is not implemented yet"
+--- error_code: 400
+--- response_body_like: "title must be 1 to 255 characters"
 
 
 
@@ -166,12 +175,12 @@ Content-Type: application/json
     location /api/ { video_api all; }
 --- raw_request eval
 my $body = '{"title":"chunked"}';
-"PATCH /api/videos/V1StGXR8_Z5jdHi6B-myT HTTP/1.1\r\nHost: localhost\r\n"
+"PATCH /api/videos/NoSuchVideoXXXXXXXXXX HTTP/1.1\r\nHost: localhost\r\n"
 . "Connection: close\r\nContent-Type: application/json\r\n"
 . "Transfer-Encoding: chunked\r\n\r\n"
 . sprintf("%x\r\n%s\r\n0\r\n\r\n", length($body), $body)
---- error_code: 501
---- response_body_like: "PATCH /api/videos/:id is not implemented yet"
+--- error_code: 404
+--- response_body_like: "Video with id 'NoSuchVideoXXXXXXXXXX' not found"
 
 
 
@@ -192,7 +201,7 @@ Content-Type: application/x-www-form-urlencoded
 --- config
     location /api/ { video_api all; }
 --- request
-POST /api/analytics/view/V1StGXR8_Z5jdHi6B-myT
+POST /api/analytics/view/NoSuchVideoXXXXXXXXXX
 --- more_headers
 Content-Type: application/json
 --- error_code: 501
@@ -204,7 +213,7 @@ Content-Type: application/json
 --- config
     location /api/ { video_api all; }
 --- request
-POST /api/live/V1StGXR8_Z5jdHi6B-myT/stop
+POST /api/live/NoSuchVideoXXXXXXXXXX/stop
 --- error_code: 501
 --- response_body_like: "POST /api/live/:id/stop is not implemented yet"
 
@@ -214,7 +223,7 @@ POST /api/live/V1StGXR8_Z5jdHi6B-myT/stop
 --- config
     location /api/ { video_api all; }
 --- request eval
-"PATCH /api/videos/V1StGXR8_Z5jdHi6B-myT\n" . '{"a":' . ("[" x 5000) . ("]" x 5000) . '}'
+"PATCH /api/videos/NoSuchVideoXXXXXXXXXX\n" . '{"a":' . ("[" x 5000) . ("]" x 5000) . '}'
 --- more_headers
 Content-Type: application/json
 --- error_code: 400

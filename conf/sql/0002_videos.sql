@@ -117,6 +117,17 @@ $$;
 CREATE TRIGGER video_counts_insert_delete AFTER INSERT OR DELETE ON videos
     FOR EACH ROW EXECUTE FUNCTION video_counts_track();
 
+-- TRUNCATE fires no row triggers
+CREATE FUNCTION video_counts_reset() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE video_counts SET n = 0;
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER video_counts_truncate AFTER TRUNCATE ON videos
+    FOR EACH STATEMENT EXECUTE FUNCTION video_counts_reset();
+
 CREATE TRIGGER video_counts_update
     AFTER UPDATE OF status, visibility, video_type ON videos
     FOR EACH ROW
