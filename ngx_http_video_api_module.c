@@ -46,6 +46,9 @@ static char *ngx_http_video_api(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_video_api_postgres(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_video_api_pg_resolve(ngx_conf_t *cf,
+    ngx_command_t *cmd, PQconninfoOption *opts,
+    ngx_http_video_api_pg_conf_t *pg);
 static char *ngx_http_video_api_redis(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_video_api_storage(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -443,6 +446,16 @@ ngx_http_video_api_postgres(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
+    /*
+     * libpq resolves a host name with a blocking getaddrinfo() while it
+     * connects: resolve it here, once, and connect to the address
+     */
+
+    if (ngx_http_video_api_pg_resolve(cf, cmd, opts, pg) != NGX_CONF_OK) {
+        PQconninfoFree(opts);
+        return NGX_CONF_ERROR;
+    }
+
     PQconninfoFree(opts);
 
     pg->conninfo = value[1];
@@ -457,6 +470,60 @@ ngx_http_video_api_postgres(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     mcf->pg_set = 1;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_video_api_pg_resolve(ngx_conf_t *cf, ngx_command_t *cmd,
+    PQconninfoOption *opts, ngx_http_video_api_pg_conf_t *pg)
+{
+    char               *host, *hostaddr;
+    ngx_url_t           u;
+    PQconninfoOption   *o;
+
+    host = NULL;
+    hostaddr = NULL;
+
+    for (o = opts; o->keyword != NULL; o++) {
+        if (ngx_strcmp(o->keyword, "host") == 0) {
+            host = o->val;
+
+        } else if (ngx_strcmp(o->keyword, "hostaddr") == 0) {
+            hostaddr = o->val;
+        }
+    }
+
+    /* no host (the local socket), a socket directory, or several hosts */
+
+    if (host == NULL || host[0] == '\0' || host[0] == '/' || hostaddr != NULL
+        || ngx_strchr(host, ',') != NULL)
+    {
+        return NGX_CONF_OK;
+    }
+
+    ngx_memzero(&u, sizeof(ngx_url_t));
+    u.url.data = (u_char *) host;
+    u.url.len = ngx_strlen(host);
+    u.default_port = 5432;
+
+    if (ngx_parse_url(cf->pool, &u) != NGX_OK || u.naddrs == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "video_api: host \"%s\" not found in \"%V\"",
+                           host, &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    pg->hostaddr.data = ngx_pnalloc(cf->pool, NGX_SOCKADDR_STRLEN + 1);
+    if (pg->hostaddr.data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    pg->hostaddr.len = ngx_sock_ntop(u.addrs[0].sockaddr, u.addrs[0].socklen,
+                                     pg->hostaddr.data, NGX_SOCKADDR_STRLEN,
+                                     0);
+    pg->hostaddr.data[pg->hostaddr.len] = '\0';
 
     return NGX_CONF_OK;
 }

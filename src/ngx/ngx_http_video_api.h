@@ -36,6 +36,7 @@
 
 typedef struct {
     ngx_str_t                    conninfo;
+    ngx_str_t                    hostaddr;   /* resolved at configuration */
     ngx_uint_t                   pool;
     ngx_uint_t                   queue;
     ngx_msec_t                   timeout;

@@ -20,6 +20,13 @@
 #define NGX_HTTP_VIDEO_API_PG_BACKOFF_MIN 100
 #define NGX_HTTP_VIDEO_API_PG_BACKOFF_MAX 2000
 
+/*
+ * The server cancels a statement at the timeout (statement_timeout), which
+ * rolls it back; the client's own timer is a little later and only
+ * catches a server that does not answer at all.
+ */
+#define NGX_HTTP_VIDEO_API_PG_GRACE       250
+
 
 typedef struct ngx_http_video_api_pg_pool_s  ngx_http_video_api_pg_pool_t;
 
@@ -44,6 +51,9 @@ struct ngx_http_video_api_pg_conn_s {
 
 struct ngx_http_video_api_pg_pool_s {
     ngx_http_video_api_pg_conf_t    *conf;
+    PQconninfoOption                *opts;
+    const char                     **keywords;
+    const char                     **values;
     ngx_log_t                       *log;
     ngx_http_video_api_pg_conn_t    *conns;
     ngx_uint_t                       nconns;
@@ -56,6 +66,8 @@ struct ngx_http_video_api_pg_pool_s {
 };
 
 
+static ngx_int_t ngx_http_video_api_pg_params(ngx_cycle_t *cycle,
+    ngx_http_video_api_pg_pool_t *pool);
 static void ngx_http_video_api_pg_connect(ngx_http_video_api_pg_conn_t *pc);
 static ngx_int_t ngx_http_video_api_pg_wrap(ngx_http_video_api_pg_conn_t *pc);
 static void ngx_http_video_api_pg_unwrap(ngx_http_video_api_pg_conn_t *pc);
@@ -125,6 +137,10 @@ ngx_http_video_api_pg_init_worker(ngx_cycle_t *cycle)
     ngx_queue_init(&pool->idle);
     ngx_queue_init(&pool->waiting);
 
+    if (ngx_http_video_api_pg_params(cycle, pool) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     ngx_http_video_api_pg_pool = pool;
 
     for (i = 0; i < pool->nconns; i++) {
@@ -169,7 +185,118 @@ ngx_http_video_api_pg_exit_worker(ngx_cycle_t *cycle)
         ngx_http_video_api_pg_close(&pool->conns[i]);
     }
 
+    PQconninfoFree(pool->opts);
+
     ngx_http_video_api_pg_pool = NULL;
+}
+
+
+/*
+ * The connection parameters: the configured ones, plus the address
+ * resolved at configuration time, the server-side statement timeout and
+ * a name that shows in pg_stat_activity.
+ */
+
+static ngx_int_t
+ngx_http_video_api_pg_params(ngx_cycle_t *cycle,
+    ngx_http_video_api_pg_pool_t *pool)
+{
+    char                          *err;
+    u_char                        *p;
+    size_t                         len;
+    ngx_uint_t                     n, k, has_options, has_hostaddr, has_name;
+    PQconninfoOption              *o;
+    ngx_http_video_api_pg_conf_t  *conf;
+
+    conf = pool->conf;
+
+    pool->opts = PQconninfoParse((char *) conf->conninfo.data, &err);
+    if (pool->opts == NULL) {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
+                      "video_api: invalid postgresql connection string");
+        if (err != NULL) {
+            PQfreemem(err);
+        }
+
+        return NGX_ERROR;
+    }
+
+    n = 0;
+
+    for (o = pool->opts; o->keyword != NULL; o++) {
+        n++;
+    }
+
+    pool->keywords = ngx_pcalloc(cycle->pool, (n + 4) * sizeof(char *));
+    pool->values = ngx_pcalloc(cycle->pool, (n + 4) * sizeof(char *));
+
+    if (pool->keywords == NULL || pool->values == NULL) {
+        return NGX_ERROR;
+    }
+
+    k = 0;
+    has_options = 0;
+    has_hostaddr = 0;
+    has_name = 0;
+
+    for (o = pool->opts; o->keyword != NULL; o++) {
+
+        if (o->val == NULL) {
+            continue;
+        }
+
+        pool->keywords[k] = o->keyword;
+        pool->values[k] = o->val;
+
+        if (ngx_strcmp(o->keyword, "options") == 0) {
+            has_options = 1;
+
+            len = ngx_strlen(o->val) + sizeof(" -c statement_timeout=")
+                  + NGX_INT_T_LEN + 2;
+            p = ngx_pnalloc(cycle->pool, len);
+            if (p == NULL) {
+                return NGX_ERROR;
+            }
+
+            *ngx_snprintf(p, len - 1, "%s -c statement_timeout=%M",
+                          o->val, conf->timeout) = '\0';
+            pool->values[k] = (char *) p;
+
+        } else if (ngx_strcmp(o->keyword, "hostaddr") == 0) {
+            has_hostaddr = 1;
+
+        } else if (ngx_strcmp(o->keyword, "application_name") == 0) {
+            has_name = 1;
+        }
+
+        k++;
+    }
+
+    if (!has_options) {
+        len = sizeof("-c statement_timeout=") + NGX_INT_T_LEN;
+        p = ngx_pnalloc(cycle->pool, len);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        *ngx_snprintf(p, len - 1, "-c statement_timeout=%M", conf->timeout)
+            = '\0';
+
+        pool->keywords[k] = "options";
+        pool->values[k++] = (char *) p;
+    }
+
+    if (!has_hostaddr && conf->hostaddr.len) {
+        pool->keywords[k] = "hostaddr";
+        pool->values[k++] = (char *) conf->hostaddr.data;
+    }
+
+    if (!has_name) {
+        pool->keywords[k] = "application_name";
+        pool->values[k++] = "video-api";
+    }
+
+    return NGX_OK;
 }
 
 
@@ -178,6 +305,17 @@ ngx_http_video_api_pg_up(void)
 {
     return ngx_http_video_api_pg_pool != NULL
            && ngx_http_video_api_pg_pool->nup > 0;
+}
+
+
+ngx_uint_t
+ngx_http_video_api_pg_timed_out(PGresult *res)
+{
+    char  *state;
+
+    state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+    return state != NULL && ngx_strcmp(state, "57014") == 0;
 }
 
 
@@ -303,7 +441,7 @@ ngx_http_video_api_pg_connect(ngx_http_video_api_pg_conn_t *pc)
 
     pool = pc->pool;
 
-    pc->pg = PQconnectStart((char *) pool->conf->conninfo.data);
+    pc->pg = PQconnectStartParams(pool->keywords, pool->values, 0);
 
     if (pc->pg == NULL) {
         ngx_http_video_api_pg_fail(pc, "out of memory");
@@ -587,7 +725,8 @@ ngx_http_video_api_pg_start(ngx_http_video_api_pg_conn_t *pc,
         return;
     }
 
-    ngx_add_timer(&pc->timer, pc->pool->conf->timeout);
+    ngx_add_timer(&pc->timer,
+                  pc->pool->conf->timeout + NGX_HTTP_VIDEO_API_PG_GRACE);
 
     ngx_http_video_api_pg_exchange(pc);
 }
@@ -746,6 +885,7 @@ ngx_http_video_api_pg_idle(ngx_http_video_api_pg_conn_t *pc)
 static void
 ngx_http_video_api_pg_fail(ngx_http_video_api_pg_conn_t *pc, const char *why)
 {
+    u_char                         msg[256];
     ngx_msec_t                     delay;
     ngx_uint_t                     was_up, alive, i;
     ngx_queue_t                   *q;
@@ -759,6 +899,11 @@ ngx_http_video_api_pg_fail(ngx_http_video_api_pg_conn_t *pc, const char *why)
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, pool->log, 0,
                    "video_api: postgresql connection %p failed: %s",
                    pc, why);
+
+    /* why may be libpq's message, which dies with the connection */
+
+    ngx_cpystrn(msg, (u_char *) why, sizeof(msg));
+    why = (char *) msg;
 
     ngx_http_video_api_pg_close(pc);
 

@@ -76,6 +76,9 @@ ngx_int_t ngx_http_video_api_pg_send(ngx_http_video_api_pg_op_t *op,
 /* Gives back a held connection; an open transaction is rolled back. */
 void ngx_http_video_api_pg_release(ngx_http_video_api_pg_op_t *op);
 
+/* 1 when res is the server cancelling a statement at its timeout */
+ngx_uint_t ngx_http_video_api_pg_timed_out(PGresult *res);
+
 /* 1 when at least one connection is established */
 ngx_uint_t ngx_http_video_api_pg_up(void);
 

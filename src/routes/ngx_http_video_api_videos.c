@@ -275,6 +275,11 @@ ngx_http_video_api_videos_not_found(ngx_http_request_t *r, ngx_str_t *id)
 static ngx_int_t
 ngx_http_video_api_videos_db_error(ngx_http_request_t *r, PGresult *res)
 {
+    if (ngx_http_video_api_pg_timed_out(res)) {
+        return ngx_http_video_api_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                             NULL, "Database timed out");
+    }
+
     ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                   "video_api: postgresql statement failed: %s",
                   PQresultErrorMessage(res));

@@ -9,7 +9,8 @@ use MIME::Base64 ();
 use Time::HiRes ();
 use IO::Socket::INET;
 
-our @EXPORT = qw(psql stack seed_video cursor_for http_get wait_for);
+our @EXPORT = qw(psql stack seed_video cursor_for http_get http_request wait_for
+                 nginx_start nginx_stop nginx_worker_pid);
 
 sub conninfo {
     return $ENV{TEST_NGINX_PG_CONNINFO}
@@ -66,6 +67,84 @@ sub http_get {
     my ($status) = $resp =~ m{^HTTP/1\.\d (\d+)};
     my (undef, $body) = split /\r\n\r\n/, $resp, 2;
     return ($status // 0, $body // '');
+}
+
+# one request to 127.0.0.1:$port: (status, body, seconds taken)
+sub http_request {
+    my ($port, $method, $path, $body, $headers) = @_;
+    my $t0 = Time::HiRes::time();
+    my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
+                                     Timeout => 30) or return (0, '', 0);
+    my $req = "$method $path HTTP/1.0\r\nHost: localhost\r\n";
+    $req .= $headers // '';
+    if (defined $body) {
+        $req .= "Content-Type: application/json\r\nContent-Length: "
+                . length($body) . "\r\n";
+    }
+    print $sock $req . "\r\n" . ($body // '');
+    local $/;
+    my $resp = <$sock> // '';
+    my ($status) = $resp =~ m{^HTTP/1\.\d (\d+)};
+    my (undef, $rbody) = split /\r\n\r\n/, $resp, 2;
+    return ($status // 0, $rbody // '', Time::HiRes::time() - $t0);
+}
+
+# an nginx of the suite's own (for scenarios that must span one nginx
+# lifetime): $dir is its prefix, $http the http{} contents
+sub nginx_start {
+    my ($dir, $port, $http) = @_;
+    my $bin = $ENV{TEST_NGINX_BINARY} // '/usr/sbin/nginx';
+    my @mods = split ' ', ($ENV{TEST_NGINX_LOAD_MODULES} // '');
+    system('rm', '-rf', $dir);
+    mkdir $dir; mkdir "$dir/logs"; mkdir "$dir/conf";
+    open my $fh, '>', "$dir/conf/nginx.conf" or die $!;
+    print $fh map { "load_module $_;\n" } @mods;
+    print $fh <<"CONF";
+worker_processes 1;
+error_log logs/error.log info;
+pid logs/nginx.pid;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path $dir/body;
+    server {
+        listen 127.0.0.1:$port;
+        location /api/ { video_api all; }
+        location = /health { video_api health; }
+    }
+$http
+}
+CONF
+    close $fh;
+    system($bin, '-p', "$dir/", '-c', 'conf/nginx.conf') == 0
+        or die "nginx failed to start\n";
+    wait_for(5, sub { IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                            PeerPort => $port) })
+        or die "nginx did not listen on $port\n";
+}
+
+sub nginx_stop {
+    my ($dir) = @_;
+    my $pid = read_pid("$dir/logs/nginx.pid") or return;
+    kill 'QUIT', $pid;
+    wait_for(10, sub { !kill 0, $pid });
+}
+
+sub read_pid {
+    my ($file) = @_;
+    open my $fh, '<', $file or return;
+    my $pid = <$fh>;
+    chomp $pid if defined $pid;
+    return $pid;
+}
+
+# the pid of the (single) worker of the nginx whose master is in $dir
+sub nginx_worker_pid {
+    my ($dir) = @_;
+    my $master = read_pid("$dir/logs/nginx.pid") or return;
+    my $kids = qx{pgrep -P $master};
+    my ($pid) = split /\s+/, $kids;
+    return $pid;
 }
 
 # polls $check until it returns true, for at most $seconds
