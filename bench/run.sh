@@ -67,6 +67,7 @@ base_url=http://127.0.0.1:$port
 # ------------------------------------------------------------- lifecycle --
 
 nginx_master=
+wrk_pid=
 stack_started=0
 
 # the pid must still be nginx: pid files outlive the processes they name
@@ -100,6 +101,10 @@ stop_nginx() {
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
+    if [ -n "$wrk_pid" ]; then
+        kill -TERM "$wrk_pid" 2>/dev/null || true
+        wait "$wrk_pid" 2>/dev/null || true
+    fi
     stop_nginx
     if [ "$stack_started" = 1 ] && [ "${BENCH_KEEP:-0}" != 1 ]; then
         scripts/stack.sh stop pg redis >/dev/null || rc=1
@@ -122,7 +127,7 @@ write_nginx_conf() {
     # buffered to disk
     [ "$(id -u)" -ne 0 ] || chown -R nobody "$ndir/tmp" 2>/dev/null || true
     cat > "$ndir/nginx.conf" <<CONF
-load_module $PWD/build/ngx_http_video_api_module.so;
+load_module $ndir/ngx_http_video_api_module.so;
 worker_processes 1;
 pid $ndir/nginx.pid;
 error_log $ndir/error.log warn;
@@ -311,6 +316,12 @@ mkdir -p "$ndir" bench/results
 tmp=$ndir/bench.tmp
 mkdir -p "$tmp"
 
+# A copy: make rewrites build/*.so in place, and a rebuild under a running
+# nginx changes the code its master forks workers from, which then crash.
+cp build/ngx_http_video_api_module.so "$ndir/module.tmp"
+mv -f "$ndir/module.tmp" "$ndir/ngx_http_video_api_module.so"
+module_built=$(date -u -r build/ngx_http_video_api_module.so +%H:%M:%SZ)
+
 # first with a placeholder baseline, to get a real answer's size
 write_nginx_conf '{"success":true}'
 start_nginx
@@ -419,6 +430,19 @@ LUA
 
 # ------------------------------------------------------------------- runs --
 
+# wrk runs in the background and the shell waits for it: wrk handles Ctrl-C
+# itself and exits normally, and bash then ignores the Ctrl-C it got too;
+# `wait` instead returns at once and runs the INT trap.
+run_wrk() {
+    local file=$1 rc=0
+    shift
+    wrk "$@" > "$file" 2>&1 &
+    wrk_pid=$!
+    wait "$wrk_pid" || rc=$?
+    wrk_pid=
+    [ "$rc" -eq 0 ] || die "wrk failed ($*): $(cat "$file")"
+}
+
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 out=bench/results/$stamp.txt
 : > "$out"
@@ -466,7 +490,7 @@ routes=(
 )
 
 say "video-api bench $stamp, $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- src ngx_http_video_api_module.c 2>/dev/null || echo '+local changes')"
-say "$($nginx -v 2>&1 | sed 's|.*: ||'), 1 worker; wrk: 1 thread, $conns connections, $duration per route; $videos videos seeded"
+say "module built $module_built; $($nginx -v 2>&1 | sed 's|.*: ||'), 1 worker; wrk: 1 thread, $conns connections, $duration per route; $videos videos seeded"
 say "$(nproc) cores shared by the nginx worker, PostgreSQL, Redis and wrk; load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 say "GET /api/videos/:id answer and /baseline: $get_size bytes each; $cache_note"
 say ""
@@ -484,9 +508,8 @@ for r in "${routes[@]}"; do
     [ -z "$script" ] || args+=(-s "$tmp/$script")
     url=$base_url$path
     [ "$name" != patch ] || url=$base_url/
-    res=$(wrk "${args[@]}" "$url" 2>&1) || die "wrk failed on $name: $res"
-    parse_wrk "$res"
-    printf '%s\n' "$res" > "$tmp/wrk-$name.txt"
+    run_wrk "$tmp/wrk-$name.txt" "${args[@]}" "$url"
+    parse_wrk "$(cat "$tmp/wrk-$name.txt")"
 
     # answers that are not what the route is for, socket errors included
     if [ "$expect" = 4xx ]; then
@@ -533,9 +556,8 @@ rss_routes=$(worker_rss_kb)
 mixed_done=0 mixed_bad=0 mixed_secs=0 chunks=0
 started=$SECONDS
 while [ "$mixed_done" -lt "$mixed_requests" ]; do
-    res=$(wrk -t1 -c"$conns" -d10s -s "$tmp/mixed.lua" "$base_url/" 2>&1) ||
-        die "wrk failed on the mixed run: $res"
-    parse_wrk "$res"
+    run_wrk "$tmp/wrk-mixed.txt" -t1 -c"$conns" -d10s -s "$tmp/mixed.lua" "$base_url/"
+    parse_wrk "$(cat "$tmp/wrk-mixed.txt")"
     mixed_done=$((mixed_done + requests))
     mixed_bad=$((mixed_bad + non2xx + sockerr))
     chunks=$((chunks + 1))
