@@ -7,6 +7,7 @@
 
 #include "ngx_http_video_api.h"
 #include "ngx_http_video_api_body.h"
+#include "ngx_http_video_api_cache.h"
 #include "ngx_http_video_api_cors.h"
 #include "ngx_http_video_api_error_filter.h"
 #include "ngx_http_video_api_pg.h"
@@ -345,6 +346,14 @@ ngx_http_video_api_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 static ngx_int_t
 ngx_http_video_api_postconfiguration(ngx_conf_t *cf)
 {
+    ngx_http_video_api_main_conf_t  *mcf;
+
+    mcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_video_api_module);
+
+    if (mcf->redis_set && ngx_http_video_api_cache_init_conf(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     return ngx_http_video_api_error_filter_init(cf);
 }
 

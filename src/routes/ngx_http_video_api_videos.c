@@ -11,6 +11,7 @@
  */
 
 #include "ngx_http_video_api_router.h"
+#include "ngx_http_video_api_cache.h"
 #include "ngx_http_video_api_response.h"
 #include "ngx_http_video_api_pg.h"
 #include "ngx_http_video_api_redis.h"
@@ -378,6 +379,19 @@ ngx_http_video_api_videos_cache_put(ngx_http_request_t *r, ngx_str_t *id,
 }
 
 
+/* the cache could not take a write: its copy must not be served later */
+
+static void
+ngx_http_video_api_videos_stale(ngx_http_request_t *r, ngx_str_t *id)
+{
+    ngx_str_t  key;
+
+    if (ngx_http_video_api_videos_cache_key(r, id, &key) == NGX_OK) {
+        ngx_http_video_api_cache_stale(r->connection->log, &key);
+    }
+}
+
+
 static void
 ngx_http_video_api_videos_ignore(ngx_http_request_t *r, void *data,
     redisReply *reply)
@@ -408,6 +422,8 @@ ngx_http_video_api_videos_get(ngx_http_request_t *r,
     if (ngx_http_video_api_videos_cache_key(r, &vctx->id, &key) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+
+    ngx_http_video_api_cache_flush_stale(r);
 
     argv[0] = "GET";
     argvlen[0] = 3;
@@ -656,6 +672,8 @@ ngx_http_video_api_videos_patch_done(ngx_http_video_api_pg_op_t *op,
             return;
         }
 
+        ngx_http_video_api_videos_stale(r, &vctx->id);
+
         rc = ngx_http_video_api_send_wrapped(r, NGX_HTTP_OK, "{\"video\":",
                                              vctx->json.data,
                                              vctx->json.len, "}");
@@ -670,6 +688,10 @@ ngx_http_video_api_videos_patch_cached(ngx_http_request_t *r, void *data,
     redisReply *reply)
 {
     ngx_http_video_api_videos_ctx_t  *vctx = data;
+
+    if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
+        ngx_http_video_api_videos_stale(r, &vctx->id);
+    }
 
     ngx_http_finalize_request(r,
         ngx_http_video_api_send_wrapped(r, NGX_HTTP_OK, "{\"video\":",
@@ -841,6 +863,12 @@ static void
 ngx_http_video_api_videos_deleted(ngx_http_request_t *r, void *data,
     redisReply *reply)
 {
+    ngx_http_video_api_videos_ctx_t  *vctx = data;
+
+    if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
+        ngx_http_video_api_videos_stale(r, &vctx->id);
+    }
+
     ngx_http_finalize_request(r,
         ngx_http_video_api_send_data(r, NGX_HTTP_OK,
             json_pack("{s:s}", "message", "Video deleted successfully")));

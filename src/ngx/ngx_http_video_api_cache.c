@@ -1,0 +1,194 @@
+/*
+ * A shared-memory list of stale cache keys.  Without it, a write made
+ * while Redis was down would leave Redis's older copy to be served after
+ * Redis returns, until its TTL ends.
+ */
+
+#include "ngx_http_video_api_cache.h"
+#include "ngx_http_video_api_redis.h"
+
+
+#define NGX_HTTP_VIDEO_API_STALE_MAX      1024
+#define NGX_HTTP_VIDEO_API_STALE_KEY_MAX  64
+
+
+typedef struct {
+    ngx_uint_t                   n;
+    ngx_uint_t                   overflow;
+    u_char                       len[NGX_HTTP_VIDEO_API_STALE_MAX];
+    u_char                       keys[NGX_HTTP_VIDEO_API_STALE_MAX]
+                                     [NGX_HTTP_VIDEO_API_STALE_KEY_MAX];
+} ngx_http_video_api_stale_t;
+
+
+static ngx_int_t ngx_http_video_api_cache_init_zone(ngx_shm_zone_t *zone,
+    void *data);
+static void ngx_http_video_api_cache_ignore(ngx_http_request_t *r,
+    void *data, redisReply *reply);
+
+
+static ngx_shm_zone_t  *ngx_http_video_api_cache_zone;
+
+
+ngx_int_t
+ngx_http_video_api_cache_init_conf(ngx_conf_t *cf)
+{
+    ngx_str_t  name = ngx_string("video_api_stale_cache_keys");
+
+    ngx_http_video_api_cache_zone = ngx_shared_memory_add(cf, &name,
+                                        8 * ngx_pagesize
+                                        + sizeof(ngx_http_video_api_stale_t),
+                                        &ngx_http_video_api_module);
+    if (ngx_http_video_api_cache_zone == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_video_api_cache_zone->init = ngx_http_video_api_cache_init_zone;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_video_api_cache_init_zone(ngx_shm_zone_t *zone, void *data)
+{
+    ngx_slab_pool_t             *shpool;
+    ngx_http_video_api_stale_t  *stale;
+
+    if (data) {
+        zone->data = data;
+        return NGX_OK;
+    }
+
+    shpool = (ngx_slab_pool_t *) zone->shm.addr;
+
+    if (zone->shm.exists) {
+        zone->data = shpool->data;
+        return NGX_OK;
+    }
+
+    stale = ngx_slab_calloc(shpool, sizeof(ngx_http_video_api_stale_t));
+    if (stale == NULL) {
+        return NGX_ERROR;
+    }
+
+    shpool->data = stale;
+    zone->data = stale;
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_video_api_cache_stale(ngx_log_t *log, ngx_str_t *key)
+{
+    ngx_uint_t                   i;
+    ngx_slab_pool_t             *shpool;
+    ngx_http_video_api_stale_t  *stale;
+
+    if (ngx_http_video_api_cache_zone == NULL
+        || key->len > NGX_HTTP_VIDEO_API_STALE_KEY_MAX)
+    {
+        return;
+    }
+
+    shpool = (ngx_slab_pool_t *) ngx_http_video_api_cache_zone->shm.addr;
+    stale = ngx_http_video_api_cache_zone->data;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    for (i = 0; i < stale->n; i++) {
+        if (stale->len[i] == key->len
+            && ngx_memcmp(stale->keys[i], key->data, key->len) == 0)
+        {
+            ngx_shmtx_unlock(&shpool->mutex);
+            return;
+        }
+    }
+
+    if (stale->n < NGX_HTTP_VIDEO_API_STALE_MAX) {
+        stale->len[stale->n] = (u_char) key->len;
+        ngx_memcpy(stale->keys[stale->n], key->data, key->len);
+        stale->n++;
+
+    } else if (!stale->overflow) {
+        stale->overflow = 1;
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "video_api: more than %d writes while redis was "
+                      "unreachable: older cached copies may be served "
+                      "until their cache_ttl ends",
+                      NGX_HTTP_VIDEO_API_STALE_MAX);
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+}
+
+
+void
+ngx_http_video_api_cache_flush_stale(ngx_http_request_t *r)
+{
+    int                          argc;
+    size_t                      *argvlen;
+    ngx_uint_t                   i;
+    const char                 **argv;
+    ngx_slab_pool_t             *shpool;
+    ngx_http_video_api_stale_t  *stale;
+
+    if (ngx_http_video_api_cache_zone == NULL) {
+        return;
+    }
+
+    stale = ngx_http_video_api_cache_zone->data;
+
+    /* the common case, read without the lock: nothing is stale */
+
+    if (stale->n == 0) {
+        return;
+    }
+
+    argv = ngx_palloc(r->pool, (NGX_HTTP_VIDEO_API_STALE_MAX + 1)
+                               * sizeof(char *));
+    argvlen = ngx_palloc(r->pool, (NGX_HTTP_VIDEO_API_STALE_MAX + 1)
+                                  * sizeof(size_t));
+    if (argv == NULL || argvlen == NULL) {
+        return;
+    }
+
+    shpool = (ngx_slab_pool_t *) ngx_http_video_api_cache_zone->shm.addr;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    argv[0] = "DEL";
+    argvlen[0] = 3;
+    argc = 1;
+
+    for (i = 0; i < stale->n; i++) {
+        argv[argc] = ngx_pnalloc(r->pool, stale->len[i]);
+        if (argv[argc] == NULL) {
+            ngx_shmtx_unlock(&shpool->mutex);
+            return;
+        }
+
+        ngx_memcpy((u_char *) argv[argc], stale->keys[i], stale->len[i]);
+        argvlen[argc++] = stale->len[i];
+    }
+
+    /* queued on the connection means it reaches Redis before our read */
+
+    if (ngx_http_video_api_redis_command(r, ngx_http_video_api_cache_ignore,
+                                         NULL, argc, argv, argvlen)
+        == NGX_OK)
+    {
+        stale->n = 0;
+        stale->overflow = 0;
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+}
+
+
+static void
+ngx_http_video_api_cache_ignore(ngx_http_request_t *r, void *data,
+    redisReply *reply)
+{
+}

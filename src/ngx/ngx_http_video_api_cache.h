@@ -1,0 +1,26 @@
+/*
+ * Cache keys that a write could not update while Redis was unreachable,
+ * shared by all workers, so the first of them to reach Redis again drops
+ * the stale copies before anyone reads them.
+ */
+
+#ifndef _NGX_HTTP_VIDEO_API_CACHE_H_INCLUDED_
+#define _NGX_HTTP_VIDEO_API_CACHE_H_INCLUDED_
+
+
+#include "ngx_http_video_api.h"
+
+
+ngx_int_t ngx_http_video_api_cache_init_conf(ngx_conf_t *cf);
+
+/* key's cached copy may be stale: drop it when Redis is back */
+void ngx_http_video_api_cache_stale(ngx_log_t *log, ngx_str_t *key);
+
+/*
+ * Before a read through Redis: queues DEL of the keys marked stale on this
+ * worker's connection, ahead of the read (one connection keeps order).
+ */
+void ngx_http_video_api_cache_flush_stale(ngx_http_request_t *r);
+
+
+#endif /* _NGX_HTTP_VIDEO_API_CACHE_H_INCLUDED_ */
