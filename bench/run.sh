@@ -176,11 +176,15 @@ start_nginx() {
     die "nginx does not answer on $base_url (see $ndir/error.log)"
 }
 
+# a crashed worker is replaced within moments
 worker_pid() {
     local pid
-    pid=$(ps -o pid= --ppid "$nginx_master" | head -n 1 | tr -d ' ')
-    [ -n "$pid" ] || die "no nginx worker under master $nginx_master"
-    printf '%s' "$pid"
+    for _ in $(seq 1 50); do
+        pid=$(ps -o pid= --ppid "$nginx_master" | head -n 1 | tr -d ' ')
+        [ -z "$pid" ] || { printf '%s' "$pid"; return 0; }
+        sleep 0.1
+    done
+    die "no nginx worker under master $nginx_master"
 }
 
 worker_rss_kb() {
@@ -321,6 +325,9 @@ mkdir -p "$tmp"
 cp build/ngx_http_video_api_module.so "$ndir/module.tmp"
 mv -f "$ndir/module.tmp" "$ndir/ngx_http_video_api_module.so"
 module_built=$(date -u -r build/ngx_http_video_api_module.so +%H:%M:%SZ)
+if [ -n "$(find src ngx_http_video_api_module.c -newer build/ngx_http_video_api_module.so -name '*.[ch]' 2>/dev/null | head -n 1)" ]; then
+    module_built="$module_built, older than some sources (make rebuilds it)"
+fi
 
 # first with a placeholder baseline, to get a real answer's size
 write_nginx_conf '{"success":true}'
@@ -349,8 +356,8 @@ rss_before=$(worker_rss_kb)
 worker_before=$(worker_pid)
 log_lines_before=$(wc -l < "$ndir/error.log")
 
-# fill the cache for the cached GET (served from PostgreSQL while the Redis
-# client is not connected)
+# "cached" means warm: one GET first, which fills the cache when Redis is
+# reachable, and the note says whether it did
 curl -fs -o /dev/null "$base_url/api/videos/$get_id" || die "warm-up GET failed"
 sleep 0.2
 if [ "$(redis-cli -h 127.0.0.1 -p "$VIDEO_API_REDIS_PORT" EXISTS "video:$get_id")" = 1 ]; then
@@ -558,6 +565,7 @@ started=$SECONDS
 while [ "$mixed_done" -lt "$mixed_requests" ]; do
     run_wrk "$tmp/wrk-mixed.txt" -t1 -c"$conns" -d10s -s "$tmp/mixed.lua" "$base_url/"
     parse_wrk "$(cat "$tmp/wrk-mixed.txt")"
+    [ "$requests" -gt 0 ] || { failed+=("mixed (a 10s chunk got no answer)"); break; }
     mixed_done=$((mixed_done + requests))
     mixed_bad=$((mixed_bad + non2xx + sockerr))
     chunks=$((chunks + 1))

@@ -47,8 +47,6 @@ GET /health
 GET /health
 --- error_code: 503
 --- response_body_like: ^\{"status":"unavailable",.*"dependencies":\{"postgres":"down","redis":"up"\}\}$
---- error_log
-video_api: postgresql is down
 
 
 
