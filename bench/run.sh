@@ -560,7 +560,7 @@ done
 rss_routes=$(worker_rss_kb)
 
 # wrk runs for a time, not a count: chunks until the count is reached
-mixed_done=0 mixed_bad=0 mixed_secs=0 chunks=0
+mixed_done=0 mixed_bad=0 mixed_secs=0 chunks=0 rss_series=
 started=$SECONDS
 while [ "$mixed_done" -lt "$mixed_requests" ]; do
     run_wrk "$tmp/wrk-mixed.txt" -t1 -c"$conns" -d10s -s "$tmp/mixed.lua" "$base_url/"
@@ -569,6 +569,8 @@ while [ "$mixed_done" -lt "$mixed_requests" ]; do
     mixed_done=$((mixed_done + requests))
     mixed_bad=$((mixed_bad + non2xx + sockerr))
     chunks=$((chunks + 1))
+    # a series, so a plateau tells from a slow climb
+    rss_series="$rss_series $(worker_rss_kb)"
     if [ $((SECONDS - started)) -gt 1800 ]; then
         echo "bench: the mixed run stopped after 30 minutes" >&2
         break
@@ -594,6 +596,7 @@ say ""
 say "bad: answers other than the route's expected class (2xx/304, or 4xx for not-found and json-400), socket errors included; above 1% fails the run"
 say "mixed run: $mixed_done requests (GET cached, list, PATCH in turn) in ${mixed_secs}s, $(awk -v a="$mixed_done" -v b="$mixed_secs" 'BEGIN { printf "%.0f", (b > 0 ? a / b : 0) }') req/s, $mixed_bad bad"
 say "worker RSS before: $rss_before kB, after: $rss_after kB (after the route runs: $rss_routes kB)"
+say "worker RSS after each 10s of the mixed run (kB):$rss_series"
 say "targets: cached GET req/s >= $target_get_rps x baseline: ${get_rps_ok:-?}; list req/s >= $target_list_rps x baseline: ${list_rps_ok:-?}; cached GET p99 < ${target_get_p99_ms} ms: ${get_p99_ok:-?}"
 
 if [ "${#failed[@]}" -gt 0 ]; then

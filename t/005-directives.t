@@ -25,8 +25,9 @@ __DATA__
 --- config
     location / { video_api videos upload analytics live health; }
 --- request
-GET /health
---- error_code: 200
+GET /api/nope
+--- error_code: 404
+--- response_body_like: "code":"NOT_FOUND"
 --- no_error_log
 [emerg]
 

@@ -63,6 +63,7 @@ struct ngx_http_video_api_pg_pool_s {
     ngx_uint_t                       nup;
     ngx_uint_t                       reported;  /* state last logged */
     unsigned                         exiting:1;
+    unsigned                         sending:1;  /* inside pg_send() */
 };
 
 
@@ -379,15 +380,24 @@ ngx_http_video_api_pg_send(ngx_http_video_api_pg_op_t *op,
 
     /* the next statement of a transaction goes where the others went */
 
-    if (op->conn != NULL) {
-        ngx_http_video_api_pg_start(op->conn, op);
-        return NGX_OK;
-    }
+    pc = op->conn;
 
-    if (!ngx_queue_empty(&pool->idle)) {
+    if (pc == NULL && !ngx_queue_empty(&pool->idle)) {
         q = ngx_queue_head(&pool->idle);
         pc = ngx_queue_data(q, ngx_http_video_api_pg_conn_t, idle);
+    }
+
+    if (pc != NULL) {
+
+        /*
+         * on loopback the answer can be back before libpq is first asked:
+         * whatever completes now is delivered from a posted event
+         */
+
+        pool->sending = 1;
         ngx_http_video_api_pg_start(pc, op);
+        pool->sending = 0;
+
         return NGX_OK;
     }
 
@@ -700,6 +710,10 @@ ngx_http_video_api_pg_start(ngx_http_video_api_pg_conn_t *pc,
     pc->op = op;
     op->conn = pc;
 
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, pc->pool->log, 0,
+                   "video_api: postgresql %p sends \"%s\" for op:%p",
+                   pc, op->stmt->name, op);
+
     stmt = op->stmt;
     bit = (stmt->slot > 0) ? (uint64_t) 1 << (stmt->slot - 1) : 0;
 
@@ -793,6 +807,11 @@ ngx_http_video_api_pg_complete(ngx_http_video_api_pg_conn_t *pc)
 
     op = pc->op;
 
+    ngx_log_debug4(NGX_LOG_DEBUG_HTTP, pc->pool->log, 0,
+                   "video_api: postgresql %p statement done: %s%s op:%p",
+                   pc, res ? PQresStatus(PQresultStatus(res)) : "no result",
+                   pc->preparing ? " (prepare)" : "", op);
+
     if (pc->preparing) {
         pc->preparing = 0;
 
@@ -828,10 +847,6 @@ ngx_http_video_api_pg_complete(ngx_http_video_api_pg_conn_t *pc)
     }
 
     ngx_http_video_api_pg_deliver(op, res);
-
-    if (res != NULL) {
-        PQclear(res);
-    }
 }
 
 
@@ -1030,14 +1045,29 @@ ngx_http_video_api_pg_retry(ngx_event_t *ev)
 }
 
 
+/* calls the op's handler with res, which it then frees */
+
 static void
 ngx_http_video_api_pg_deliver(ngx_http_video_api_pg_op_t *op, PGresult *res)
 {
     ngx_connection_t  *c;
 
+    if (ngx_http_video_api_pg_pool != NULL
+        && ngx_http_video_api_pg_pool->sending)
+    {
+        op->res = res;
+        op->failed = 1;
+        ngx_post_event(&op->wait, &ngx_posted_events);
+        return;
+    }
+
     c = op->request->connection;
 
     op->handler(op, res);
+
+    if (res != NULL) {
+        PQclear(res);
+    }
 
     ngx_http_run_posted_requests(c);
 }
@@ -1048,6 +1078,7 @@ ngx_http_video_api_pg_deliver(ngx_http_video_api_pg_op_t *op, PGresult *res)
 static void
 ngx_http_video_api_pg_wait_handler(ngx_event_t *ev)
 {
+    PGresult                      *res;
     ngx_http_video_api_pg_op_t    *op;
     ngx_http_video_api_pg_pool_t  *pool;
 
@@ -1069,7 +1100,10 @@ ngx_http_video_api_pg_wait_handler(ngx_event_t *ev)
 
     op->failed = 0;
 
-    ngx_http_video_api_pg_deliver(op, NULL);
+    res = op->res;
+    op->res = NULL;
+
+    ngx_http_video_api_pg_deliver(op, res);
 }
 
 
@@ -1091,6 +1125,11 @@ ngx_http_video_api_pg_op_cleanup(void *data)
 
     if (op->wait.posted) {
         ngx_delete_posted_event(&op->wait);
+    }
+
+    if (op->res != NULL) {
+        PQclear(op->res);
+        op->res = NULL;
     }
 
     if (op->queued) {

@@ -50,6 +50,7 @@ struct ngx_http_video_api_pg_op_s {
     ngx_http_video_api_pg_stmt_t      *stmt;
     char                             **values;
     int                                nvalues;
+    PGresult                          *res;       /* awaiting delivery */
     ngx_queue_t                        queue;
     ngx_event_t                        wait;
     unsigned                           queued:1;

@@ -78,6 +78,12 @@ ngx_http_video_api_health_pg(ngx_http_video_api_pg_op_t *op, PGresult *res)
     h->postgres = (res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK)
                   ? "up" : "down";
 
+    if (res != NULL && PQresultStatus(res) != PGRES_TUPLES_OK) {
+        ngx_log_error(NGX_LOG_ERR, op->request->connection->log, 0,
+                      "video_api: health check statement failed: %s",
+                      PQresultErrorMessage(res));
+    }
+
     ngx_http_video_api_health_done(op->request, h);
 }
 
@@ -125,8 +131,10 @@ ngx_http_video_api_health(ngx_http_request_t *r,
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        if (ngx_http_video_api_pg_send(op, &health_stmt, 0, NULL) == NGX_OK) {
-            h->pending++;
+        h->pending++;
+
+        if (ngx_http_video_api_pg_send(op, &health_stmt, 0, NULL) != NGX_OK) {
+            h->pending--;
         }
     }
 
@@ -134,11 +142,13 @@ ngx_http_video_api_health(ngx_http_request_t *r,
         argv[0] = "PING";
         argvlen[0] = 4;
 
+        h->pending++;
+
         if (ngx_http_video_api_redis_command(r,
                 ngx_http_video_api_health_redis, h, 1, argv, argvlen)
-            == NGX_OK)
+            != NGX_OK)
         {
-            h->pending++;
+            h->pending--;
         }
     }
 
