@@ -176,6 +176,9 @@ static ngx_http_video_api_param_t  ngx_http_video_api_redis_params[] = {
     { ngx_string("cache_ttl"), NGX_HTTP_VIDEO_API_PARAM_MSEC,
       offsetof(ngx_http_video_api_redis_conf_t, cache_ttl), 1000,
       30 * 86400 * 1000U },
+    { ngx_string("list_ttl"), NGX_HTTP_VIDEO_API_PARAM_MSEC,
+      offsetof(ngx_http_video_api_redis_conf_t, list_ttl), 0,
+      86400 * 1000U },
     { ngx_null_string, 0, 0, 0, 0 }
 };
 
@@ -568,6 +571,7 @@ ngx_http_video_api_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     mcf->redis.addr = value[1];
     mcf->redis.timeout = 2000;
     mcf->redis.cache_ttl = 60000;
+    mcf->redis.list_ttl = 10000;
 
     /*
      * hiredis resolves names with a blocking getaddrinfo(): resolve here,

@@ -32,7 +32,7 @@ sub etag_of {
     return $resp =~ /^ETag: (\S+)\r$/m ? $1 : '';
 }
 
-psql("DELETE FROM videos WHERE id LIKE 'cache%'");
+psql('TRUNCATE videos, outbox CASCADE');
 redis_cli("DEL video:$id");
 seed_video(id => $id, title => 'one');
 
@@ -75,6 +75,26 @@ for (1 .. 4) {
     is "$status $title", '200 two', "read $_ after the write shows it, whichever worker answers";
 }
 
+# -- list pages --------------------------------------------------------------
+
+sub list_titles {
+    my ($status, $body) = http_request($port, 'GET', '/api/videos');
+    return join ',', $status, $body =~ /"title" : "([^"]*)"/g;
+}
+is list_titles(), '200,two', 'a list page';
+like redis_cli("KEYS 'video:list:version:*'"), qr/l=20&o=0/, 'is cached';
+psql("UPDATE videos SET title = 'list behind the cache' WHERE id = '$id'");
+is list_titles(), '200,two', 'and served from the cache';
+($status) = http_request($port, 'PATCH', "/api/videos/$id", '{"title": "two"}');
+psql("UPDATE videos SET title = 'two' WHERE id = '$id'");
+($status) = http_request($port, 'PATCH', "/api/videos/$id", '{"description": "d"}');
+is $status, 200, 'a write through the API';
+is list_titles(), '200,two', 'and the next page read is fresh';
+psql("UPDATE videos SET title = 'fresh from the database' WHERE id = '$id'");
+($status) = http_request($port, 'PATCH', "/api/videos/$id", '{"description": "e"}');
+is list_titles(), '200,fresh from the database', 'every write retires the cached pages';
+($status) = http_request($port, 'PATCH', "/api/videos/$id", '{"title": "two"}');
+
 # -- Redis stopped ---------------------------------------------------------
 
 stack(qw(stop redis));
@@ -89,6 +109,7 @@ like $hbody, qr/"postgres":"up","redis":"down"/, 'naming Redis';
 is $status, 200, 'a write with Redis down still succeeds';
 ($status, $title) = title_of();
 is "$status $title", '200 three', 'and reads show it';
+is list_titles(), '200,three', 'lists too';
 
 # -- Redis back -------------------------------------------------------------
 
@@ -99,6 +120,7 @@ ok wait_for(10, sub { (http_request($port, 'GET', '/health'))[0] == 200 }),
 # the write made while Redis was down must not be hidden by the old entry
 ok wait_for(5, sub { (title_of())[1] eq 'three' }),
    'no stale entry from before the outage is served';
+is list_titles(), '200,three', 'no stale list page either';
 
 http_request($port, 'GET', "/api/videos/$id") for 1 .. 2;
 like redis_cli("GET video:$id"), qr/"title" : "three"/, 'caching resumes';

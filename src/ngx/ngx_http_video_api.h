@@ -52,6 +52,7 @@ typedef struct {
     ngx_uint_t                   db;
     ngx_msec_t                   timeout;
     ngx_msec_t                   cache_ttl;  /* video cache entries */
+    ngx_msec_t                   list_ttl;   /* list pages, 0: off */
 } ngx_http_video_api_redis_conf_t;
 
 

@@ -15,6 +15,7 @@
 typedef struct {
     ngx_uint_t                   n;
     ngx_uint_t                   overflow;
+    ngx_uint_t                   list;
     u_char                       len[NGX_HTTP_VIDEO_API_STALE_MAX];
     u_char                       keys[NGX_HTTP_VIDEO_API_STALE_MAX]
                                      [NGX_HTTP_VIDEO_API_STALE_KEY_MAX];
@@ -125,8 +126,29 @@ ngx_http_video_api_cache_stale(ngx_log_t *log, ngx_str_t *key)
 
 
 void
+ngx_http_video_api_cache_list_stale(ngx_log_t *log)
+{
+    ngx_slab_pool_t             *shpool;
+    ngx_http_video_api_stale_t  *stale;
+
+    if (ngx_http_video_api_cache_zone == NULL) {
+        return;
+    }
+
+    shpool = (ngx_slab_pool_t *) ngx_http_video_api_cache_zone->shm.addr;
+    stale = ngx_http_video_api_cache_zone->data;
+
+    ngx_shmtx_lock(&shpool->mutex);
+    stale->list = 1;
+    ngx_shmtx_unlock(&shpool->mutex);
+}
+
+
+void
 ngx_http_video_api_cache_flush_stale(ngx_http_request_t *r)
 {
+    const char                  *incr[2];
+    size_t                       incrlen[2];
     int                          argc;
     size_t                      *argvlen;
     ngx_uint_t                   i;
@@ -142,7 +164,7 @@ ngx_http_video_api_cache_flush_stale(ngx_http_request_t *r)
 
     /* the common case, read without the lock: nothing is stale */
 
-    if (stale->n == 0) {
+    if (stale->n == 0 && !stale->list) {
         return;
     }
 
@@ -157,6 +179,25 @@ ngx_http_video_api_cache_flush_stale(ngx_http_request_t *r)
     shpool = (ngx_slab_pool_t *) ngx_http_video_api_cache_zone->shm.addr;
 
     ngx_shmtx_lock(&shpool->mutex);
+
+    if (stale->list) {
+        incr[0] = "INCR";
+        incrlen[0] = 4;
+        incr[1] = NGX_HTTP_VIDEO_API_LIST_VERSION;
+        incrlen[1] = sizeof(NGX_HTTP_VIDEO_API_LIST_VERSION) - 1;
+
+        if (ngx_http_video_api_redis_command(r,
+                ngx_http_video_api_cache_ignore, NULL, 2, incr, incrlen)
+            == NGX_OK)
+        {
+            stale->list = 0;
+        }
+    }
+
+    if (stale->n == 0) {
+        ngx_shmtx_unlock(&shpool->mutex);
+        return;
+    }
 
     argv[0] = "DEL";
     argvlen[0] = 3;

@@ -11,10 +11,17 @@
 #include "ngx_http_video_api.h"
 
 
+/* the counter in every list page's key; a write increments it */
+#define NGX_HTTP_VIDEO_API_LIST_VERSION  "video:list:version"
+
+
 ngx_int_t ngx_http_video_api_cache_init_conf(ngx_conf_t *cf);
 
 /* key's cached copy may be stale: drop it when Redis is back */
 void ngx_http_video_api_cache_stale(ngx_log_t *log, ngx_str_t *key);
+
+/* the list pages may be stale: bump their version when Redis is back */
+void ngx_http_video_api_cache_list_stale(ngx_log_t *log);
 
 /*
  * Before a read through Redis: queues DEL of the keys marked stale on this

@@ -190,6 +190,8 @@ typedef struct {
 } ngx_http_video_api_videos_ctx_t;
 
 
+static void ngx_http_video_api_videos_ignore(ngx_http_request_t *r,
+    void *data, redisReply *reply);
 static ngx_int_t ngx_http_video_api_videos_get_db(ngx_http_request_t *r,
     ngx_http_video_api_videos_ctx_t *vctx);
 static void ngx_http_video_api_videos_cached(ngx_http_request_t *r,
@@ -376,6 +378,28 @@ ngx_http_video_api_videos_cache_put(ngx_http_request_t *r, ngx_str_t *id,
 
     return ngx_http_video_api_redis_command(r, handler, data, 7, argv,
                                             argvlen);
+}
+
+
+/* a video changed: every cached list page is out of date */
+
+static void
+ngx_http_video_api_videos_lists_changed(ngx_http_request_t *r)
+{
+    const char  *argv[2];
+    size_t       argvlen[2];
+
+    argv[0] = "INCR";
+    argvlen[0] = 4;
+    argv[1] = NGX_HTTP_VIDEO_API_LIST_VERSION;
+    argvlen[1] = sizeof(NGX_HTTP_VIDEO_API_LIST_VERSION) - 1;
+
+    if (ngx_http_video_api_redis_command(r, ngx_http_video_api_videos_ignore,
+                                         NULL, 2, argv, argvlen)
+        != NGX_OK)
+    {
+        ngx_http_video_api_cache_list_stale(r->connection->log);
+    }
 }
 
 
@@ -661,8 +685,11 @@ ngx_http_video_api_videos_patch_done(ngx_http_video_api_pg_op_t *op,
 
         /*
          * write through before answering, so the next read from any
-         * worker sees the change
+         * worker sees the change; the list version goes first on the same
+         * connection, so it is bumped once the put is answered
          */
+
+        ngx_http_video_api_videos_lists_changed(r);
 
         if (ngx_http_video_api_videos_cache_put(r, &vctx->id,
                 &vctx->version, &vctx->json,
@@ -828,6 +855,8 @@ ngx_http_video_api_videos_delete_step(ngx_http_video_api_pg_op_t *op,
             return;
         }
 
+        ngx_http_video_api_videos_lists_changed(r);
+
         argv[0] = "SET";
         argvlen[0] = 3;
         argv[1] = (char *) key.data;
@@ -933,10 +962,28 @@ ngx_http_video_api_videos_progress_done(ngx_http_video_api_pg_op_t *op,
 /* GET /api/videos */
 
 typedef struct {
-    ngx_uint_t                   limit;
-    ngx_uint_t                   offset;
-    char                        *values[10];
+    ngx_uint_t                     limit;
+    ngx_uint_t                     offset;
+    char                          *values[10];
+    ngx_http_video_api_pg_stmt_t  *stmt;
+    ngx_str_t                      qkey;      /* the page's cache key part */
+    ngx_str_t                      version;   /* of the lists, when read */
 } ngx_http_video_api_videos_list_t;
+
+
+/*
+ * KEYS[1] the list version, ARGV[1] the page's key: the version and the
+ * page cached under it, in one round trip
+ */
+static char  videos_list_get_lua[] =
+    "local v = redis.call('GET', KEYS[1]) or '0' "
+    "return {v, redis.call('GET', KEYS[1] .. ':' .. v .. ':' .. ARGV[1])}";
+
+
+static ngx_int_t ngx_http_video_api_videos_list_db(ngx_http_request_t *r,
+    ngx_http_video_api_videos_list_t *list);
+static void ngx_http_video_api_videos_list_cached(ngx_http_request_t *r,
+    void *data, redisReply *reply);
 
 
 /* a query argument, %-decoded ("+" is a space), NUL-terminated */
@@ -1046,7 +1093,10 @@ ngx_http_video_api_videos_list(ngx_http_request_t *r,
     int64_t                            micros;
     ngx_str_t                          q, cursor;
     ngx_uint_t                         i;
+    const char                        *argv[5];
+    size_t                             argvlen[5];
     ngx_http_video_api_pg_stmt_t      *stmt;
+    ngx_http_video_api_main_conf_t    *mcf;
     ngx_http_video_api_videos_list_t  *list;
 
     list = ngx_pcalloc(r->pool, sizeof(ngx_http_video_api_videos_list_t));
@@ -1060,6 +1110,8 @@ ngx_http_video_api_videos_list(ngx_http_request_t *r,
     v = list->values;
     list->limit = VIDEOS_LIMIT_DEFAULT;
     stmt = &videos_list_stmt;
+    ngx_str_null(&q);
+    ngx_str_null(&cursor);
 
     ngx_http_video_api_videos_bases(r, &v[0]);
 
@@ -1157,9 +1209,146 @@ ngx_http_video_api_videos_list(ngx_http_request_t *r,
     *ngx_sprintf((u_char *) v[6], "%ui", list->limit) = '\0';
     *ngx_sprintf((u_char *) v[7], "%ui", list->offset) = '\0';
 
-    return ngx_http_video_api_videos_query(r, stmt,
-               stmt == &videos_list_stmt ? 8 : 10, v,
+    list->stmt = stmt;
+
+    mcf = ngx_http_video_api_videos_conf(r);
+
+    if (!mcf->redis_set || mcf->redis.list_ttl == 0) {
+        return ngx_http_video_api_videos_list_db(r, list);
+    }
+
+    /* pages are cached under the lists' version, which writes increment */
+
+    list->qkey.data = ngx_pnalloc(r->pool, 6 * NGX_INT_T_LEN + 2 * q.len
+                                           + cursor.len + 64);
+    if (list->qkey.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    list->qkey.len = ngx_sprintf(list->qkey.data,
+                                 "l=%ui&o=%ui&s=%s&v=%s&t=%s&c=%s&q=%s",
+                                 list->limit, list->offset,
+                                 v[2] ? v[2] : "", v[3] ? v[3] : "",
+                                 v[4] ? v[4] : "",
+                                 stmt == &videos_list_stmt ? "" : v[8],
+                                 v[5] ? v[5] : "")
+                     - list->qkey.data;
+
+    ngx_http_video_api_cache_flush_stale(r);
+
+    argv[0] = "EVAL";
+    argvlen[0] = 4;
+    argv[1] = videos_list_get_lua;
+    argvlen[1] = sizeof(videos_list_get_lua) - 1;
+    argv[2] = "1";
+    argvlen[2] = 1;
+    argv[3] = NGX_HTTP_VIDEO_API_LIST_VERSION;
+    argvlen[3] = sizeof(NGX_HTTP_VIDEO_API_LIST_VERSION) - 1;
+    argv[4] = (char *) list->qkey.data;
+    argvlen[4] = list->qkey.len;
+
+    if (ngx_http_video_api_redis_command(r,
+            ngx_http_video_api_videos_list_cached, list, 5, argv, argvlen)
+        == NGX_OK)
+    {
+        r->main->count++;
+        return NGX_DONE;
+    }
+
+    return ngx_http_video_api_videos_list_db(r, list);
+}
+
+
+static ngx_int_t
+ngx_http_video_api_videos_list_db(ngx_http_request_t *r,
+    ngx_http_video_api_videos_list_t *list)
+{
+    return ngx_http_video_api_videos_query(r, list->stmt,
+               list->stmt == &videos_list_stmt ? 8 : 10, list->values,
                ngx_http_video_api_videos_list_done, list, 0);
+}
+
+
+static void
+ngx_http_video_api_videos_list_cached(ngx_http_request_t *r, void *data,
+    redisReply *reply)
+{
+    redisReply                        *v, *page;
+    ngx_http_video_api_videos_list_t  *list = data;
+
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
+        || reply->elements != 2)
+    {
+        ngx_http_finalize_request(r,
+                                  ngx_http_video_api_videos_list_db(r, list));
+        return;
+    }
+
+    v = reply->element[0];
+    page = reply->element[1];
+
+    if (page->type == REDIS_REPLY_STRING) {
+        ngx_http_finalize_request(r,
+            ngx_http_video_api_send_wrapped(r, NGX_HTTP_OK, "",
+                                            (u_char *) page->str, page->len,
+                                            ""));
+        return;
+    }
+
+    /* a miss: the page from PostgreSQL fills the cache for this version */
+
+    if (v->type == REDIS_REPLY_STRING) {
+        list->version.data = ngx_pnalloc(r->pool, v->len);
+        if (list->version.data != NULL) {
+            ngx_memcpy(list->version.data, v->str, v->len);
+            list->version.len = v->len;
+        }
+    }
+
+    ngx_http_finalize_request(r, ngx_http_video_api_videos_list_db(r, list));
+}
+
+
+/* stores a page under the version it was read for; nobody waits */
+
+static void
+ngx_http_video_api_videos_list_put(ngx_http_request_t *r,
+    ngx_http_video_api_videos_list_t *list, ngx_str_t *data)
+{
+    u_char                          *ttl;
+    ngx_str_t                        key;
+    const char                      *argv[5];
+    size_t                           argvlen[5];
+    ngx_http_video_api_main_conf_t  *mcf;
+
+    mcf = ngx_http_video_api_videos_conf(r);
+
+    key.len = sizeof(NGX_HTTP_VIDEO_API_LIST_VERSION "::") - 1
+              + list->version.len + list->qkey.len;
+    key.data = ngx_pnalloc(r->pool, key.len);
+    ttl = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
+
+    if (key.data == NULL || ttl == NULL) {
+        return;
+    }
+
+    ngx_sprintf(key.data, NGX_HTTP_VIDEO_API_LIST_VERSION ":%V:%V",
+                &list->version, &list->qkey);
+
+    argv[0] = "SET";
+    argvlen[0] = 3;
+    argv[1] = (char *) key.data;
+    argvlen[1] = key.len;
+    argv[2] = (char *) data->data;
+    argvlen[2] = data->len;
+    argv[3] = "PX";
+    argvlen[3] = 2;
+    argv[4] = (char *) ttl;
+    argvlen[4] = ngx_sprintf(ttl, "%M", mcf->redis.list_ttl) - ttl;
+
+    (void) ngx_http_video_api_redis_command(r,
+                                            ngx_http_video_api_videos_ignore,
+                                            NULL, 5, argv, argvlen);
 }
 
 
@@ -1170,6 +1359,7 @@ ngx_http_video_api_videos_list_done(ngx_http_video_api_pg_op_t *op,
     u_char                            *p;
     size_t                             len;
     ngx_int_t                          micros;
+    ngx_str_t                          data;
     ngx_buf_t                         *b;
     ngx_http_request_t                *r;
     ngx_http_video_api_videos_list_t  *list;
@@ -1209,21 +1399,33 @@ ngx_http_video_api_videos_list_done(ngx_http_video_api_pg_op_t *op,
         return;
     }
 
-    p = ngx_sprintf(b->last, "{\"success\":true,\"data\":{\"videos\":%*s,"
-                    "\"total\":%*s,\"limit\":%ui,\"offset\":%ui,"
-                    "\"nextCursor\":",
+    p = ngx_cpymem(b->last, "{\"success\":true,\"data\":",
+                   sizeof("{\"success\":true,\"data\":") - 1);
+
+    /* data is kept apart: it is what the cache holds */
+
+    data.data = p;
+
+    p = ngx_sprintf(p, "{\"videos\":%*s,\"total\":%*s,\"limit\":%ui,"
+                    "\"offset\":%ui,\"nextCursor\":",
                     (size_t) PQgetlength(res, 0, 1), PQgetvalue(res, 0, 1),
                     (size_t) PQgetlength(res, 0, 0), PQgetvalue(res, 0, 0),
                     list->limit, list->offset);
 
     if (len > 0) {
-        p = ngx_sprintf(p, "\"%*s\"}}", len, cursor);
+        p = ngx_sprintf(p, "\"%*s\"}", len, cursor);
 
     } else {
-        p = ngx_cpymem(p, "null}}", sizeof("null}}") - 1);
+        p = ngx_cpymem(p, "null}", sizeof("null}") - 1);
     }
 
+    data.len = p - data.data;
+    *p++ = '}';
     b->last = p;
+
+    if (list->version.len) {
+        ngx_http_video_api_videos_list_put(r, list, &data);
+    }
 
     ngx_http_finalize_request(r,
                               ngx_http_video_api_send_buf(r, NGX_HTTP_OK, b));
