@@ -292,6 +292,34 @@ ngx_http_video_api_videos_db_error(ngx_http_request_t *r, PGresult *res)
 }
 
 
+/*
+ * The outcome of a single-video statement: 1 when res holds its row, else
+ * 0 with the answer for what went wrong already sent and its code in *rc
+ */
+
+static ngx_uint_t
+ngx_http_video_api_videos_row(ngx_http_request_t *r, PGresult *res,
+    ngx_str_t *id, ngx_int_t *rc)
+{
+    if (res == NULL) {
+        *rc = ngx_http_video_api_send_unavailable(r, "Database");
+        return 0;
+    }
+
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        *rc = ngx_http_video_api_videos_db_error(r, res);
+        return 0;
+    }
+
+    if (PQntuples(res) == 0) {
+        *rc = ngx_http_video_api_videos_not_found(r, id);
+        return 0;
+    }
+
+    return 1;
+}
+
+
 /* sends stmt for the request, which then waits for the handler */
 
 static ngx_int_t
@@ -569,16 +597,7 @@ ngx_http_video_api_videos_get_done(ngx_http_video_api_pg_op_t *op,
     r = op->request;
     vctx = op->data;
 
-    if (res == NULL) {
-        rc = ngx_http_video_api_send_unavailable(r, "Database");
-
-    } else if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        rc = ngx_http_video_api_videos_db_error(r, res);
-
-    } else if (PQntuples(res) == 0) {
-        rc = ngx_http_video_api_videos_not_found(r, &vctx->id);
-
-    } else {
+    if (ngx_http_video_api_videos_row(r, res, &vctx->id, &rc)) {
         vctx->json.data = (u_char *) PQgetvalue(res, 0, 0);
         vctx->json.len = PQgetlength(res, 0, 0);
         vctx->version.data = (u_char *) PQgetvalue(res, 0, 1);
@@ -656,16 +675,7 @@ ngx_http_video_api_videos_patch_done(ngx_http_video_api_pg_op_t *op,
     r = op->request;
     vctx = op->data;
 
-    if (res == NULL) {
-        rc = ngx_http_video_api_send_unavailable(r, "Database");
-
-    } else if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        rc = ngx_http_video_api_videos_db_error(r, res);
-
-    } else if (PQntuples(res) == 0) {
-        rc = ngx_http_video_api_videos_not_found(r, &vctx->id);
-
-    } else {
+    if (ngx_http_video_api_videos_row(r, res, &vctx->id, &rc)) {
 
         /* res is freed after this handler: keep copies for later */
 
@@ -940,16 +950,7 @@ ngx_http_video_api_videos_progress_done(ngx_http_video_api_pg_op_t *op,
     r = op->request;
     vctx = op->data;
 
-    if (res == NULL) {
-        rc = ngx_http_video_api_send_unavailable(r, "Database");
-
-    } else if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        rc = ngx_http_video_api_videos_db_error(r, res);
-
-    } else if (PQntuples(res) == 0) {
-        rc = ngx_http_video_api_videos_not_found(r, &vctx->id);
-
-    } else {
+    if (ngx_http_video_api_videos_row(r, res, &vctx->id, &rc)) {
         rc = ngx_http_video_api_send_wrapped(r, NGX_HTTP_OK, "",
                                              (u_char *) PQgetvalue(res, 0, 0),
                                              PQgetlength(res, 0, 0), "");

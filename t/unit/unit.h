@@ -13,6 +13,8 @@ Suite *unit_route_suite(void);
 Suite *unit_envelope_suite(void);
 Suite *unit_time_suite(void);
 Suite *unit_id_suite(void);
+Suite *unit_cursor_suite(void);
+Suite *unit_validate_suite(void);
 
 
 #endif /* _UNIT_H_INCLUDED_ */

@@ -1,0 +1,117 @@
+/*
+ * Input validation: enums, UTF-8 lengths, the PATCH body.
+ */
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "unit.h"
+#include "video_validate.h"
+
+
+START_TEST(enums_match_exactly)
+{
+    ck_assert_int_eq(video_enum_index(video_statuses, "READY", 5), 2);
+    ck_assert_int_eq(video_enum_index(video_statuses, "ready", 5), -1);
+    ck_assert_int_eq(video_enum_index(video_statuses, "READ", 4), -1);
+    ck_assert_int_eq(video_enum_index(video_visibilities, "PRIVATE", 7), 2);
+    ck_assert_int_eq(video_enum_index(video_types, "LIVE", 4), 1);
+    ck_assert_int_eq(video_enum_index(video_types, "", 0), -1);
+}
+END_TEST
+
+
+START_TEST(utf8_is_counted_in_code_points)
+{
+    ck_assert_int_eq(video_utf8_length("abc", 3), 3);
+    ck_assert_int_eq(video_utf8_length("\xc3\xa9t\xc3\xa9", 5), 3);
+    ck_assert_int_eq(video_utf8_length("\xf0\x9f\x8e\xac", 4), 1);
+    ck_assert_int_eq(video_utf8_length("", 0), 0);
+
+    /* truncated, overlong, surrogate, past U+10FFFF */
+
+    ck_assert_int_eq(video_utf8_length("\xc3", 1), -1);
+    ck_assert_int_eq(video_utf8_length("\xc0\xaf", 2), -1);
+    ck_assert_int_eq(video_utf8_length("\xed\xa0\x80", 3), -1);
+    ck_assert_int_eq(video_utf8_length("\xf4\x90\x80\x80", 4), -1);
+}
+END_TEST
+
+
+static int
+parse(const char *body, video_patch_t *p, char **details)
+{
+    int      rc;
+    json_t  *j, *d;
+
+    j = json_loads(body, 0, NULL);
+    ck_assert_ptr_nonnull(j);
+
+    rc = video_patch_parse(j, p, &d);
+    *details = d ? json_dumps(d, JSON_COMPACT) : NULL;
+
+    json_decref(d);
+    json_decref(j);
+
+    return rc;
+}
+
+
+START_TEST(patch_takes_known_fields_and_ignores_others)
+{
+    char           *details;
+    video_patch_t   p;
+
+    ck_assert_int_eq(parse("{\"title\": \"x\", \"color\": 1}", &p, &details),
+                     0);
+    ck_assert_ptr_null(details);
+
+    ck_assert_int_eq(parse("{\"description\": null}", &p, &details), 0);
+    ck_assert_ptr_null(details);
+}
+END_TEST
+
+
+START_TEST(patch_reports_every_bad_field)
+{
+    char           *details;
+    video_patch_t   p;
+
+    ck_assert_int_eq(parse("{\"title\": \"\", \"description\": 3, "
+                           "\"visibility\": \"SECRET\"}", &p, &details), -1);
+    ck_assert_str_eq(details,
+        "[{\"path\":\"title\",\"message\":\"title must be 1 to 255 "
+        "characters\"},{\"path\":\"description\",\"message\":"
+        "\"description must be a string or null\"},{\"path\":"
+        "\"visibility\",\"message\":\"visibility must be one of PUBLIC, "
+        "UNLISTED, PRIVATE\"}]");
+    free(details);
+
+    ck_assert_int_eq(parse("{}", &p, &details), -1);
+    ck_assert_ptr_nonnull(strstr(details, "at least one of"));
+    free(details);
+
+    ck_assert_int_eq(parse("{\"title\": null}", &p, &details), -1);
+    ck_assert_ptr_nonnull(strstr(details, "title must be a string"));
+    free(details);
+}
+END_TEST
+
+
+Suite *
+unit_validate_suite(void)
+{
+    Suite  *s;
+    TCase  *tc;
+
+    s = suite_create("validate");
+    tc = tcase_create("validate");
+
+    tcase_add_test(tc, enums_match_exactly);
+    tcase_add_test(tc, utf8_is_counted_in_code_points);
+    tcase_add_test(tc, patch_takes_known_fields_and_ignores_others);
+    tcase_add_test(tc, patch_reports_every_bad_field);
+    suite_add_tcase(s, tc);
+
+    return s;
+}
