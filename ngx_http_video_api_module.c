@@ -14,6 +14,7 @@
 #include "ngx_http_video_api_redis.h"
 #include "ngx_http_video_api_response.h"
 #include "ngx_http_video_api_router.h"
+#include "ngx_http_video_api_store.h"
 
 
 #define NGX_HTTP_VIDEO_API_PARAM_STR   0
@@ -111,6 +112,13 @@ static ngx_command_t  ngx_http_video_api_commands[] = {
       ngx_http_video_api_cors,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
+      NULL },
+
+    { ngx_string("video_api_store"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_video_api_loc_conf_t, store),
       NULL },
 
     { ngx_string("video_api_max_body_size"),
@@ -307,6 +315,7 @@ ngx_http_video_api_create_loc_conf(ngx_conf_t *cf)
     lcf->cors_credentials = NGX_CONF_UNSET;
     lcf->cors_max_age = NGX_CONF_UNSET;
     lcf->max_body_size = NGX_CONF_UNSET_SIZE;
+    lcf->store = NGX_CONF_UNSET;
 
     return lcf;
 }
@@ -341,6 +350,7 @@ ngx_http_video_api_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     ngx_conf_merge_size_value(conf->max_body_size, prev->max_body_size,
                               64 * 1024);
+    ngx_conf_merge_value(conf->store, prev->store, 0);
 
     return NGX_CONF_OK;
 }
@@ -354,6 +364,10 @@ ngx_http_video_api_postconfiguration(ngx_conf_t *cf)
     mcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_video_api_module);
 
     if (mcf->redis_set && ngx_http_video_api_cache_init_conf(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_video_api_store_init(cf) != NGX_OK) {
         return NGX_ERROR;
     }
 

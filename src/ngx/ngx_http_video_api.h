@@ -94,6 +94,8 @@ typedef struct {
     time_t                       cors_max_age;
 
     size_t                       max_body_size;
+
+    ngx_flag_t                   store;
 } ngx_http_video_api_loc_conf_t;
 
 

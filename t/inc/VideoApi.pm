@@ -95,7 +95,9 @@ sub nginx_start {
     my ($dir, $port, $http) = @_;
     my $bin = $ENV{TEST_NGINX_BINARY} // '/usr/sbin/nginx';
     my @mods = split ' ', ($ENV{TEST_NGINX_LOAD_MODULES} // '');
-    system('rm', '-rf', $dir);
+    # keep what the suite put there already (data directories); start
+    # with fresh logs and configuration
+    system('rm', '-rf', "$dir/logs", "$dir/conf");
     mkdir $dir; mkdir "$dir/logs"; mkdir "$dir/conf";
     open my $fh, '>', "$dir/conf/nginx.conf" or die $!;
     print $fh map { "load_module $_;\n" } @mods;

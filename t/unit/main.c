@@ -19,6 +19,7 @@ main(void)
     srunner_add_suite(sr, unit_id_suite());
     srunner_add_suite(sr, unit_cursor_suite());
     srunner_add_suite(sr, unit_validate_suite());
+    srunner_add_suite(sr, unit_sigv4_suite());
 
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);

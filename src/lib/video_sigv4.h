@@ -1,0 +1,122 @@
+/*
+ * AWS Signature Version 4 for S3: presigned URLs, their verification as the
+ * object server sees them, and Authorization headers for uploads and
+ * downloads.  Pure C on libcrypto; no global state, safe in any thread.
+ */
+
+#ifndef _VIDEO_SIGV4_H_INCLUDED_
+#define _VIDEO_SIGV4_H_INCLUDED_
+
+
+#include <stddef.h>
+#include <stdint.h>
+
+
+/* "20130524T000000Z" */
+#define VIDEO_SIGV4_AMZ_DATE_LEN  16
+
+#define VIDEO_SIGV4_MIN_EXPIRES   1
+#define VIDEO_SIGV4_MAX_EXPIRES   604800
+
+/* how far X-Amz-Date may be ahead of the verifier's clock */
+#define VIDEO_SIGV4_MAX_SKEW      900
+
+/* S3's own limits on names; longer input is refused, never truncated */
+#define VIDEO_SIGV4_MAX_BUCKET    63
+#define VIDEO_SIGV4_MAX_KEY       1024
+#define VIDEO_SIGV4_MAX_ENDPOINT  256
+
+/* a buffer of this size holds any URL that presign or url accept */
+#define VIDEO_SIGV4_URL_MAX       5120
+
+/* enough for any Authorization value that sign_headers accepts */
+#define VIDEO_SIGV4_AUTH_MAX      512
+
+/* what verify accepts; larger requests are refused as ACCESS_DENIED */
+#define VIDEO_SIGV4_MAX_PATH      8192
+#define VIDEO_SIGV4_MAX_QUERY     8192
+#define VIDEO_SIGV4_MAX_PARAMS    64
+#define VIDEO_SIGV4_MAX_HOST      1024
+
+#define VIDEO_SIGV4_UNSIGNED_PAYLOAD  "UNSIGNED-PAYLOAD"
+
+
+typedef struct {
+    const char  *access_key;
+    const char  *secret_key;
+    const char  *region;      /* "us-east-1" */
+    const char  *service;     /* "s3" */
+} video_sigv4_creds_t;
+
+
+typedef struct {
+    const char  *method;      /* "GET", "PUT", "HEAD", "DELETE" */
+    const char  *endpoint;    /* "http://127.0.0.1:9000", no path */
+    const char  *bucket;
+    const char  *key;         /* raw object key, UTF-8 */
+    int          path_style;  /* 1: endpoint/bucket/key; 0: bucket.host/key */
+    int64_t      now;         /* seconds since the epoch */
+    long         expires;     /* 1 .. 604800; presign only */
+} video_sigv4_presign_t;
+
+
+/*
+ * The presigned URL into out (NUL-terminated); its length, or -1 with *err
+ * set (expiry out of range, bad endpoint, bucket or key, buffer too small).
+ */
+int video_sigv4_presign(const video_sigv4_creds_t *c,
+    const video_sigv4_presign_t *p, char *out, size_t size,
+    const char **err);
+
+
+#define VIDEO_SIGV4_ERROR              -1   /* libcrypto failed */
+#define VIDEO_SIGV4_OK                  0
+#define VIDEO_SIGV4_ACCESS_DENIED       1
+#define VIDEO_SIGV4_SIGNATURE_MISMATCH  2
+#define VIDEO_SIGV4_EXPIRED             3
+
+/*
+ * Verifies a presigned request as a server receives it: path and query are
+ * the raw (still percent-encoded) parts of the request line, host the Host
+ * header.  The signature is recomputed over the canonical form (decoded,
+ * then encoded again the way SigV4 does; "+" is a plus, not a space) and
+ * compared in constant time.  Returns one of the codes above, *err says
+ * what was wrong:
+ *
+ * ACCESS_DENIED: a missing, duplicated or malformed X-Amz-* parameter
+ *   (X-Amz-Expires outside 1..604800 included), an unknown access key, a
+ *   scope of another date, region or service, an algorithm other than
+ *   AWS4-HMAC-SHA256, SignedHeaders other than "host", malformed
+ *   percent-encoding, or input larger than the limits above;
+ * EXPIRED: now is past X-Amz-Date + X-Amz-Expires, or X-Amz-Date is more
+ *   than VIDEO_SIGV4_MAX_SKEW seconds ahead of now;
+ * SIGNATURE_MISMATCH: all of the above is fine but the signature is not
+ *   the one the secret key gives.
+ */
+int video_sigv4_verify(const video_sigv4_creds_t *c, const char *method,
+    const char *path, size_t path_len, const char *query, size_t query_len,
+    const char *host, size_t host_len, int64_t now, const char **err);
+
+/*
+ * Header signing for a request a client sends: the Authorization value
+ * into authorization and X-Amz-Date into amz_date (17 bytes), for the
+ * signed headers host, x-amz-content-sha256 (payload_sha256_hex: the
+ * payload's SHA-256 in lower-case hex, or "UNSIGNED-PAYLOAD") and
+ * x-amz-date.  The request goes to the URL video_sigv4_url() gives, with
+ * X-Amz-Content-SHA256 set to payload_sha256_hex; p->expires is not used.
+ * Returns 0, or -1 with *err set.
+ */
+int video_sigv4_sign_headers(const video_sigv4_creds_t *c,
+    const video_sigv4_presign_t *p, const char *payload_sha256_hex,
+    char *authorization, size_t auth_size, char *amz_date,
+    const char **err);
+
+/*
+ * The unsigned URL of p's object (endpoint, bucket and encoded key, no
+ * query) into out; its length, or -1 with *err set.
+ */
+int video_sigv4_url(const video_sigv4_presign_t *p, char *out, size_t size,
+    const char **err);
+
+
+#endif /* _VIDEO_SIGV4_H_INCLUDED_ */

@@ -1,0 +1,301 @@
+#!/usr/bin/python3
+"""Test vectors for src/lib/video_sigv4.c, made by botocore.
+
+Presigned URLs come from an s3 client's generate_presigned_url(), and
+Authorization headers from botocore.auth.S3SigV4Auth, both with a fixed
+clock, so t/unit/test_sigv4.c can compare our output byte for byte.
+
+Regenerate (Debian's python3-botocore; the file is committed):
+
+    /usr/bin/python3 t/unit/sigv4_vectors.py > t/unit/sigv4_vectors.h
+"""
+
+import datetime
+import hashlib
+import sys
+from unittest import mock
+
+import botocore
+import botocore.auth
+import botocore.session
+from botocore.auth import S3SigV4Auth, _host_from_url
+from botocore.awsrequest import AWSRequest
+from botocore.config import Config
+from botocore.credentials import Credentials
+
+
+ACCESS = 'AKIAIOSFODNN7EXAMPLE'
+SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'
+
+LOCAL = 'http://127.0.0.1:9000'
+EU = 'https://s3.eu-west-1.amazonaws.com'
+
+T2013 = 1369353600      # 2013-05-24T00:00:00Z, the AWS documentation's
+T2025 = 1764120225      # 2025-11-26T01:23:45Z
+TLEAP = 1709251199      # 2024-02-29T23:59:59Z
+T1999 = 946684799       # 1999-12-31T23:59:59Z
+
+LONG_KEY = 'long/' + ('0123456789abcdefghijklmnopqrstuvwxyz-_.' * 6)[:195]
+
+OPERATIONS = {
+    'GET': 'get_object',
+    'PUT': 'put_object',
+    'HEAD': 'head_object',
+    'DELETE': 'delete_object',
+}
+
+# method, endpoint, region, bucket, key, path style, now, expires
+PRESIGN = [
+    ('GET', 'https://s3.amazonaws.com', 'us-east-1', 'examplebucket',
+     'test.txt', 0, T2013, 86400),
+    ('GET', LOCAL, 'us-east-1', 'videos', 'a b/c d.mp4', 1, T2025, 3600),
+    ('GET', LOCAL, 'us-east-1', 'videos', 'vid\u00e9o/\u00e9.mp4', 1,
+     T2025, 3600),
+    ('PUT', LOCAL, 'us-east-1', 'videos', 'c++/a+b.mp4', 1, T2025, 604800),
+    ('GET', LOCAL, 'us-east-1', 'videos', 'x=1&y=2.mp4', 1, TLEAP, 1),
+    ('HEAD', LOCAL, 'us-east-1', 'videos', '100%/done%20.mp4', 1, T2025,
+     3600),
+    ('DELETE', LOCAL, 'us-east-1', 'videos', '~user/file~1.mp4', 1, T1999,
+     3600),
+    ('GET', LOCAL, 'us-east-1', 'videos', 'a/b/c/d/e/f/g.mp4', 1, T2025,
+     3600),
+    ('GET', LOCAL, 'us-east-1', 'videos', LONG_KEY, 1, T2025, 3600),
+    ('GET', LOCAL, 'us-east-1', 'videos', '!"#$\'()*,:;<>?@[\\]^`{|}.mp4',
+     1, T2025, 3600),
+    ('PUT', LOCAL, 'us-east-1', 'videos', 'a//b/./../c', 1, T2025, 600),
+    ('GET', 'http://minio.internal:8080', 'us-east-1', 'videos',
+     'vod/\u65e5\u672c/\u52d5\u753b 1.mp4', 1, T2025, 3600),
+    ('PUT', 'https://Storage.Example.COM:8443', 'eu-central-1', 'media',
+     'up/raw video.mov', 1, T2025, 900),
+    ('GET', 'http://127.0.0.1:80', 'us-east-1', 'videos', 'default port',
+     1, T2025, 3600),
+    ('GET', EU, 'eu-west-1', 'my-videos', 'uploads/vid 1.mp4', 0, T2025,
+     3600),
+    ('PUT', EU, 'eu-west-1', 'my-videos', '\u52d5\u753b/\u00e9t\u00e9.mp4',
+     0, TLEAP, 604800),
+    ('HEAD', EU, 'eu-west-1', 'my-videos', '/lead/a+b=c&d', 0, T2025, 1),
+    ('DELETE', EU, 'eu-west-1', 'my-videos', 'tmp/%41.bin', 0, T1999,
+     604800),
+]
+
+# GET URLs with response-* parameters besides the X-Amz-* ones, which
+# the verifier has to sort into the canonical query: endpoint, region,
+# bucket, key, path style, now, expires, extra parameters
+EXTRA = [
+    (LOCAL, 'us-east-1', 'videos', 'a b/c.mp4', 1, T2025, 3600,
+     {'ResponseContentType': 'video/mp4',
+      'ResponseContentDisposition': 'attachment; filename="a b.mp4"'}),
+    (EU, 'eu-west-1', 'my-videos', 'vid\u00e9o.mp4', 0, TLEAP, 600,
+     {'ResponseCacheControl': 'max-age=60, private',
+      'ResponseContentLanguage': 'fr~CA'}),
+]
+
+# method, endpoint, region, bucket, key, path style, now, body (None:
+# UNSIGNED-PAYLOAD)
+HEADERS = [
+    ('PUT', LOCAL, 'us-east-1', 'videos', 'uploads/vid\u00e9o 1.mp4', 1,
+     T2025, b'hello, world\n'),
+    ('GET', LOCAL, 'us-east-1', 'videos', 'hls/a b/index.m3u8', 1, T2025,
+     b''),
+    ('PUT', EU, 'eu-west-1', 'my-videos', 'raw/c++ & co.mov', 0, TLEAP,
+     None),
+    ('DELETE', 'https://Storage.Example.COM:8443', 'eu-central-1', 'media',
+     'tmp/x=1.ts', 1, T1999, b''),
+]
+
+
+def fixed_clock(now):
+    """Patches every way botocore versions read the clock in auth.py."""
+    dt = datetime.datetime.fromtimestamp(now, datetime.timezone.utc)
+    dt = dt.replace(tzinfo=None)
+
+    class FixedDatetime(datetime.datetime):
+        @classmethod
+        def utcnow(cls):
+            return dt
+
+        @classmethod
+        def now(cls, tz=None):
+            return dt if tz is None else dt.replace(tzinfo=tz)
+
+    module = mock.MagicMock(wraps=datetime)
+    module.datetime = FixedDatetime
+    patches = [mock.patch.object(botocore.auth, 'datetime', module)]
+    if hasattr(botocore.auth, 'get_current_datetime'):
+        patches.append(mock.patch.object(botocore.auth,
+                                         'get_current_datetime',
+                                         lambda *a, **k: dt))
+    return patches
+
+
+def client(endpoint, region, path_style):
+    style = 'path' if path_style else 'virtual'
+    return botocore.session.get_session().create_client(
+        's3', region_name=region, endpoint_url=endpoint,
+        aws_access_key_id=ACCESS, aws_secret_access_key=SECRET,
+        config=Config(signature_version='s3v4',
+                      s3={'addressing_style': style}))
+
+
+def presign(method, endpoint, region, bucket, key, path_style, now,
+            expires, extra=None):
+    patches = fixed_clock(now)
+    for p in patches:
+        p.start()
+    try:
+        return client(endpoint, region, path_style).generate_presigned_url(
+            OPERATIONS[method],
+            Params=dict({'Bucket': bucket, 'Key': key}, **(extra or {})),
+            ExpiresIn=expires)
+    finally:
+        for p in patches:
+            p.stop()
+
+
+def sign_headers(method, endpoint, region, bucket, key, path_style, now,
+                 body):
+    url = presign(method, endpoint, region, bucket, key, path_style, now,
+                  60).split('?')[0]
+    request = AWSRequest(method=method, url=url, data=body or b'')
+    if body is None:
+        request.context['client_config'] = Config(
+            s3={'payload_signing_enabled': False})
+    patches = fixed_clock(now)
+    for p in patches:
+        p.start()
+    try:
+        S3SigV4Auth(Credentials(ACCESS, SECRET), 's3', region).add_auth(
+            request)
+    finally:
+        for p in patches:
+            p.stop()
+    payload = request.headers['X-Amz-Content-SHA256']
+    want = 'UNSIGNED-PAYLOAD' if body is None else \
+        hashlib.sha256(body).hexdigest()
+    assert payload == want, (payload, want)
+    auth = request.headers['Authorization']
+    assert 'SignedHeaders=host;x-amz-content-sha256;x-amz-date,' in auth, auth
+    return url, payload, request.headers['X-Amz-Date'], auth
+
+
+def c_string(s, indent=6, width=79):
+    """A C literal, split into adjacent literals to stay within width."""
+    tokens = []
+    prev = ''
+    for b in s.encode('utf-8'):
+        c = chr(b)
+        if c in '"\\' or (c == '?' and prev == '?'):
+            tokens.append('\\' + c)
+        elif 0x20 <= b < 0x7f:
+            tokens.append(c)
+        else:
+            # three octal digits: a following digit cannot join the escape
+            tokens.append('\\%03o' % b)
+        prev = c
+    # break after "&", "?", "/" or " " where possible, anywhere if a part is
+    # longer than a line; room is left for the '" },' that may follow
+    room = width - indent - 5
+    parts = [[]]
+    for t in tokens:
+        parts[-1].append(t)
+        if t in '&?/ ':
+            parts.append([])
+    lines = ['']
+    for part in parts:
+        n = len(''.join(part))
+        if lines[-1] and len(lines[-1]) + n > room and n <= room:
+            lines.append('')
+        for t in part:
+            if len(lines[-1]) + len(t) > room:
+                lines.append('')
+            lines[-1] += t
+    sep = '"\n' + ' ' * indent + '"'
+    return '"' + sep.join(lines) + '"'
+
+
+def main():
+    w = sys.stdout.write
+    w('/*\n'
+      ' * Generated by t/unit/sigv4_vectors.py with botocore %s; do not\n'
+      ' * edit.  Regenerate:\n'
+      ' *\n'
+      ' *     /usr/bin/python3 t/unit/sigv4_vectors.py'
+      ' > t/unit/sigv4_vectors.h\n'
+      ' */\n\n' % botocore.__version__)
+    w('#define SIGV4_T_ACCESS  %s\n' % c_string(ACCESS))
+    w('#define SIGV4_T_SECRET  %s\n\n\n' % c_string(SECRET))
+
+    w('typedef struct {\n'
+      '    const char  *method;\n'
+      '    const char  *endpoint;\n'
+      '    const char  *region;\n'
+      '    const char  *bucket;\n'
+      '    const char  *key;\n'
+      '    int          path_style;\n'
+      '    int64_t      now;\n'
+      '    long         expires;\n'
+      '    const char  *host;       /* the Host value botocore signed */\n'
+      '    const char  *url;\n'
+      '} sigv4_presign_vector_t;\n\n\n')
+
+    w('static const sigv4_presign_vector_t  sigv4_presign_vectors[] = {\n')
+    for v in PRESIGN:
+        method, endpoint, region, bucket, key, path_style, now, expires = v
+        url = presign(*v)
+        w('    { %s, %s, %s, %s,\n'
+          '      %s,\n'
+          '      %d, %dLL, %dL, %s,\n'
+          '      %s },\n'
+          % (c_string(method), c_string(endpoint), c_string(region),
+             c_string(bucket), c_string(key), path_style, now, expires,
+             c_string(_host_from_url(url)), c_string(url)))
+    w('};\n\n\n')
+
+    w('/* GET with response-* parameters: verification only */\n'
+      'static const sigv4_presign_vector_t  sigv4_extra_vectors[] = {\n')
+    for v in EXTRA:
+        endpoint, region, bucket, key, path_style, now, expires, extra = v
+        url = presign('GET', endpoint, region, bucket, key, path_style, now,
+                      expires, extra)
+        w('    { "GET", %s, %s, %s,\n'
+          '      %s,\n'
+          '      %d, %dLL, %dL, %s,\n'
+          '      %s },\n'
+          % (c_string(endpoint), c_string(region), c_string(bucket),
+             c_string(key), path_style, now, expires,
+             c_string(_host_from_url(url)), c_string(url)))
+    w('};\n\n\n')
+
+    w('typedef struct {\n'
+      '    const char  *method;\n'
+      '    const char  *endpoint;\n'
+      '    const char  *region;\n'
+      '    const char  *bucket;\n'
+      '    const char  *key;\n'
+      '    int          path_style;\n'
+      '    int64_t      now;\n'
+      '    const char  *payload;    /* X-Amz-Content-SHA256 */\n'
+      '    const char  *url;\n'
+      '    const char  *amz_date;\n'
+      '    const char  *authorization;\n'
+      '} sigv4_header_vector_t;\n\n\n')
+
+    w('static const sigv4_header_vector_t  sigv4_header_vectors[] = {\n')
+    for v in HEADERS:
+        method, endpoint, region, bucket, key, path_style, now, body = v
+        url, payload, amz_date, auth = sign_headers(*v)
+        w('    { %s, %s, %s, %s,\n'
+          '      %s, %d, %dLL,\n'
+          '      %s,\n'
+          '      %s,\n'
+          '      %s,\n'
+          '      %s },\n'
+          % (c_string(method), c_string(endpoint), c_string(region),
+             c_string(bucket), c_string(key), path_style, now,
+             c_string(payload), c_string(url), c_string(amz_date),
+             c_string(auth)))
+    w('};\n')
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,824 @@
+/*
+ * SigV4 for S3: presigned URLs and Authorization headers equal botocore's
+ * byte for byte (sigv4_vectors.h, made by sigv4_vectors.py), and the
+ * verifier accepts exactly those URLs, inside their window, untouched.
+ */
+
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "unit.h"
+#include "video_sigv4.h"
+#include "sigv4_vectors.h"
+
+
+#define NELTS(a)  (sizeof(a) / sizeof((a)[0]))
+
+/* the example of "Authenticating Requests: Using Query Parameters" */
+#define AWS_DOC_URL                                                          \
+    "https://examplebucket.s3.amazonaws.com/test.txt"                        \
+    "?X-Amz-Algorithm=AWS4-HMAC-SHA256"                                      \
+    "&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3"     \
+    "%2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400"        \
+    "&X-Amz-SignedHeaders=host&X-Amz-Signature="                             \
+    "aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404"
+
+
+/* a request as the server sees it, editable */
+typedef struct {
+    const char  *method;
+    char         path[VIDEO_SIGV4_URL_MAX];
+    char         query[VIDEO_SIGV4_URL_MAX];
+    char         host[256];
+    int64_t      now;
+} req_t;
+
+
+static const video_sigv4_creds_t  creds_us = {
+    SIGV4_T_ACCESS, SIGV4_T_SECRET, "us-east-1", "s3"
+};
+
+
+static video_sigv4_creds_t
+vector_creds(const sigv4_presign_vector_t *v)
+{
+    video_sigv4_creds_t  c;
+
+    c = creds_us;
+    c.region = v->region;
+
+    return c;
+}
+
+
+static video_sigv4_presign_t
+vector_request(const sigv4_presign_vector_t *v)
+{
+    video_sigv4_presign_t  p;
+
+    p.method = v->method;
+    p.endpoint = v->endpoint;
+    p.bucket = v->bucket;
+    p.key = v->key;
+    p.path_style = v->path_style;
+    p.now = v->now;
+    p.expires = v->expires;
+
+    return p;
+}
+
+
+/* splits "scheme://authority/path?query" */
+static void
+split(const char *url, const char *method, const char *host, int64_t now,
+    req_t *r)
+{
+    const char  *p, *q;
+
+    p = strchr(strstr(url, "://") + 3, '/');
+    ck_assert_ptr_nonnull(p);
+    q = strchr(p, '?');
+
+    r->method = method;
+    r->now = now;
+    snprintf(r->path, sizeof(r->path), "%.*s",
+             (int) (q != NULL ? q - p : (long) strlen(p)), p);
+    snprintf(r->query, sizeof(r->query), "%s", q != NULL ? q + 1 : "");
+    snprintf(r->host, sizeof(r->host), "%s", host);
+}
+
+
+static void
+split_vector(const sigv4_presign_vector_t *v, req_t *r)
+{
+    split(v->url, v->method, v->host, v->now, r);
+}
+
+
+static int
+verify_as(const video_sigv4_creds_t *c, const req_t *r, const char **err)
+{
+    *err = "unset";
+
+    return video_sigv4_verify(c, r->method, r->path, strlen(r->path),
+                              r->query, strlen(r->query), r->host,
+                              strlen(r->host), r->now, err);
+}
+
+
+static int
+verify(const sigv4_presign_vector_t *v, const req_t *r)
+{
+    int                  rc;
+    const char          *err;
+    video_sigv4_creds_t  c;
+
+    c = vector_creds(v);
+    rc = verify_as(&c, r, &err);
+
+    /* every refusal says why */
+    ck_assert_msg(rc == VIDEO_SIGV4_OK ? err == NULL : err != NULL,
+                  "verify %d without a matching message", rc);
+
+    return rc;
+}
+
+
+/*
+ * Replaces the value of the parameter called name in r's query (value
+ * NULL: removes the parameter).
+ */
+static void
+set_param(req_t *r, const char *name, const char *value)
+{
+    size_t  n;
+    char    out[VIDEO_SIGV4_URL_MAX], *s, *amp, *dst;
+
+    n = strlen(name);
+    dst = out;
+    *dst = '\0';
+
+    for (s = r->query; s != NULL && *s != '\0'; s = amp) {
+        amp = strchr(s, '&');
+
+        if (strncmp(s, name, n) == 0 && s[n] == '=') {
+            if (value != NULL) {
+                dst += sprintf(dst, "%s%s=%s", dst == out ? "" : "&", name,
+                               value);
+            }
+
+        } else {
+            dst += sprintf(dst, "%s%.*s", dst == out ? "" : "&",
+                           (int) (amp != NULL ? amp - s : (long) strlen(s)),
+                           s);
+        }
+
+        if (amp != NULL) {
+            amp++;
+        }
+    }
+
+    strcpy(r->query, out);
+}
+
+
+/* a different character of the same class */
+static char
+other_char(char c)
+{
+    if (c >= '0' && c <= '9') {
+        return (c == '9') ? '8' : c + 1;
+    }
+
+    return (c == 'a') ? 'b' : 'a';
+}
+
+
+START_TEST(aws_documentation_example)
+{
+    int                    n;
+    char                   url[VIDEO_SIGV4_URL_MAX];
+    req_t                  r;
+    const char            *err;
+    video_sigv4_presign_t  p;
+
+    p.method = "GET";
+    p.endpoint = "https://s3.amazonaws.com";
+    p.bucket = "examplebucket";
+    p.key = "test.txt";
+    p.path_style = 0;
+    p.now = 1369353600;      /* 20130524T000000Z */
+    p.expires = 86400;
+
+    err = NULL;
+    n = video_sigv4_presign(&creds_us, &p, url, sizeof(url), &err);
+
+    ck_assert_int_eq(n, (int) strlen(AWS_DOC_URL));
+    ck_assert_str_eq(url, AWS_DOC_URL);
+    ck_assert_ptr_nonnull(strstr(url, "&X-Amz-Signature=aeeed9bbccd4d02ee5c0"
+                                 "109b86d86835f995330da4c265957d157751f60"
+                                 "4d404"));
+
+    split(url, "GET", "examplebucket.s3.amazonaws.com", p.now + 3600, &r);
+    ck_assert_int_eq(verify_as(&creds_us, &r, &err), VIDEO_SIGV4_OK);
+}
+END_TEST
+
+
+START_TEST(presigned_urls_equal_botocore)
+{
+    int                           n;
+    char                          url[VIDEO_SIGV4_URL_MAX];
+    const char                   *err;
+    video_sigv4_creds_t           c;
+    video_sigv4_presign_t         p;
+    const sigv4_presign_vector_t  *v;
+
+    ck_assert_uint_ge(NELTS(sigv4_presign_vectors), 12);
+
+    v = &sigv4_presign_vectors[_i];
+    c = vector_creds(v);
+    p = vector_request(v);
+
+    err = NULL;
+    n = video_sigv4_presign(&c, &p, url, sizeof(url), &err);
+
+    ck_assert_msg(n > 0, "%s %s: %s", v->method, v->key, err);
+    ck_assert_str_eq(url, v->url);
+    ck_assert_int_eq(n, (int) strlen(v->url));
+
+    /* exactly the room it needs, and one byte less */
+    ck_assert_int_eq(video_sigv4_presign(&c, &p, url, (size_t) n + 1, &err),
+                     n);
+    ck_assert_int_eq(video_sigv4_presign(&c, &p, url, (size_t) n, &err), -1);
+    ck_assert_str_eq(err, "buffer too small");
+}
+END_TEST
+
+
+START_TEST(presign_refuses_bad_input)
+{
+    char                   url[VIDEO_SIGV4_URL_MAX], key[1100];
+    size_t                 i;
+    const char            *err;
+    video_sigv4_creds_t    c;
+    video_sigv4_presign_t  p, q;
+
+    static const char  *bad_endpoints[] = {
+        "", "ftp://host", "http://", "http:///", "127.0.0.1:9000",
+        "http://host/path", "http://host:", "http://host:0",
+        "http://host:65536", "http://host:123456", "http://user@host",
+        "http://host?x", "http://host#x", "http://ho st", "http://[::1",
+        "http://host//"
+    };
+
+    p.method = "GET";
+    p.endpoint = "http://127.0.0.1:9000";
+    p.bucket = "videos";
+    p.key = "a.mp4";
+    p.path_style = 1;
+    p.now = 1764120225;
+    p.expires = 3600;
+
+    ck_assert_int_gt(video_sigv4_presign(&creds_us, &p, url, sizeof(url),
+                                         &err), 0);
+
+    q = p;
+    q.expires = 0;
+    ck_assert_int_eq(video_sigv4_presign(&creds_us, &q, url, sizeof(url),
+                                         &err), -1);
+    ck_assert_str_eq(err, "expiry out of range");
+    q.expires = 604801;
+    ck_assert_int_eq(video_sigv4_presign(&creds_us, &q, url, sizeof(url),
+                                         &err), -1);
+    ck_assert_str_eq(err, "expiry out of range");
+    q.expires = -1;
+    ck_assert_int_eq(video_sigv4_presign(&creds_us, &q, url, sizeof(url),
+                                         &err), -1);
+
+    for (i = 0; i < NELTS(bad_endpoints); i++) {
+        q = p;
+        q.endpoint = bad_endpoints[i];
+        err = NULL;
+        ck_assert_msg(video_sigv4_presign(&creds_us, &q, url, sizeof(url),
+                                          &err) == -1,
+                      "endpoint \"%s\" accepted", bad_endpoints[i]);
+        ck_assert_str_eq(err, "bad endpoint");
+    }
+
+    q = p;
+    q.endpoint = NULL;
+    ck_assert_int_eq(video_sigv4_presign(&creds_us, &q, url, sizeof(url),
+                                         &err), -1);
+
+    /* a trailing slash and an IPv6 literal are fine */
+    q = p;
+    q.endpoint = "http://[::1]:9000/";
+    ck_assert_int_gt(video_sigv4_presign(&creds_us, &q, url, sizeof(url),
+                                         &err), 0);
+    ck_assert(strncmp(url, "http://[::1]:9000/videos/a.mp4?", 31) == 0);
+
+    q = p;
+    q.key = "";
+    ck_assert_int_eq(video_sigv4_presign(&creds_us, &q, url, sizeof(url),
+                                         &err), -1);
+    ck_assert_str_eq(err, "bad key");
+
+    memset(key, 'k', sizeof(key));
+    key[VIDEO_SIGV4_MAX_KEY] = '\0';
+    q = p;
+    q.key = key;
+    ck_assert_int_gt(video_sigv4_presign(&creds_us, &q, url, sizeof(url),
+                                         &err), 0);
+    key[VIDEO_SIGV4_MAX_KEY] = 'k';
+    key[VIDEO_SIGV4_MAX_KEY + 1] = '\0';
+    ck_assert_int_eq(video_sigv4_presign(&creds_us, &q, url, sizeof(url),
+                                         &err), -1);
+    ck_assert_str_eq(err, "bad key");
+
+    /* the longest key, all escapes, still fits VIDEO_SIGV4_URL_MAX */
+    memset(key, ' ', VIDEO_SIGV4_MAX_KEY);
+    key[VIDEO_SIGV4_MAX_KEY] = '\0';
+    ck_assert_int_gt(video_sigv4_presign(&creds_us, &q, url, sizeof(url),
+                                         &err), 3 * VIDEO_SIGV4_MAX_KEY);
+
+    q = p;
+    q.path_style = 0;
+    q.bucket = "Videos";
+    ck_assert_int_eq(video_sigv4_presign(&creds_us, &q, url, sizeof(url),
+                                         &err), -1);
+    ck_assert_str_eq(err, "bad bucket");
+    q.bucket = "";
+    ck_assert_int_eq(video_sigv4_presign(&creds_us, &q, url, sizeof(url),
+                                         &err), -1);
+
+    q = p;
+    q.method = "get";
+    ck_assert_int_eq(video_sigv4_presign(&creds_us, &q, url, sizeof(url),
+                                         &err), -1);
+    ck_assert_str_eq(err, "bad method");
+
+    c = creds_us;
+    c.region = "us/east";
+    ck_assert_int_eq(video_sigv4_presign(&c, &p, url, sizeof(url), &err),
+                     -1);
+    ck_assert_str_eq(err, "bad credentials");
+
+    ck_assert_int_eq(video_sigv4_presign(&creds_us, &p, url, 0, &err), -1);
+    ck_assert_str_eq(err, "buffer too small");
+}
+END_TEST
+
+
+START_TEST(table_urls_verify_inside_their_window)
+{
+    req_t                          r;
+    const sigv4_presign_vector_t  *v;
+
+    v = &sigv4_presign_vectors[_i];
+    split_vector(v, &r);
+
+    ck_assert_int_eq(verify(v, &r), VIDEO_SIGV4_OK);
+
+    r.now = v->now + v->expires;
+    ck_assert_int_eq(verify(v, &r), VIDEO_SIGV4_OK);
+
+    r.now = v->now + v->expires + 1;
+    ck_assert_int_eq(verify(v, &r), VIDEO_SIGV4_EXPIRED);
+
+    r.now = v->now + 86400 * 365;
+    ck_assert_int_eq(verify(v, &r), VIDEO_SIGV4_EXPIRED);
+
+    /* a signer's clock may run a little ahead of ours, not more */
+    r.now = v->now - VIDEO_SIGV4_MAX_SKEW;
+    ck_assert_int_eq(verify(v, &r), VIDEO_SIGV4_OK);
+
+    r.now = v->now - VIDEO_SIGV4_MAX_SKEW - 1;
+    ck_assert_int_eq(verify(v, &r), VIDEO_SIGV4_EXPIRED);
+}
+END_TEST
+
+
+START_TEST(extra_parameters_are_sorted_into_the_signature)
+{
+    req_t                          r;
+    const sigv4_presign_vector_t  *v;
+
+    v = &sigv4_extra_vectors[_i];
+    split_vector(v, &r);
+
+    /* botocore puts them unsorted before the X-Amz-* parameters */
+    ck_assert(strncmp(r.query, "response-", 9) == 0);
+    ck_assert_int_eq(verify(v, &r), VIDEO_SIGV4_OK);
+
+    set_param(&r, "response-content-type", NULL);
+    set_param(&r, "response-cache-control", NULL);
+    ck_assert_int_eq(verify(v, &r), VIDEO_SIGV4_SIGNATURE_MISMATCH);
+}
+END_TEST
+
+
+START_TEST(tampering_is_a_signature_mismatch)
+{
+    char                          *s, *d;
+    size_t                         i;
+    req_t                          r, t;
+    const sigv4_presign_vector_t  *v;
+
+    v = &sigv4_presign_vectors[_i];
+    split_vector(v, &r);
+
+    /* one character of the path: the last one outside an escape */
+
+    t = r;
+    i = strlen(t.path);
+
+    do {
+        i--;
+    } while (i > 0 && (t.path[i] == '/' || t.path[i] == '.'
+                       || (i >= 1 && t.path[i - 1] == '%')
+                       || (i >= 2 && t.path[i - 2] == '%')));
+
+    t.path[i] = other_char(t.path[i]);
+    ck_assert_int_eq(verify(v, &t), VIDEO_SIGV4_SIGNATURE_MISMATCH);
+
+    /* one character of a query value: a second of X-Amz-Date */
+
+    t = r;
+    d = strstr(t.query, "X-Amz-Date=") + sizeof("X-Amz-Date=") - 1;
+    d[14] = (d[14] == '0') ? '1' : d[14] - 1;
+    ck_assert_int_eq(verify(v, &t), VIDEO_SIGV4_SIGNATURE_MISMATCH);
+
+    if (v->expires < VIDEO_SIGV4_MAX_EXPIRES) {
+        t = r;
+        s = strstr(t.query, "X-Amz-Expires=") + sizeof("X-Amz-Expires=") - 1;
+        s[strspn(s, "0123456789") - 1]++;
+        ck_assert_int_eq(verify(v, &t), VIDEO_SIGV4_SIGNATURE_MISMATCH);
+    }
+
+    /* one character of the signature */
+
+    t = r;
+    s = strstr(t.query, "X-Amz-Signature=") + sizeof("X-Amz-Signature=") - 1;
+    s[10] = other_char(s[10]);
+    ck_assert_int_eq(verify(v, &t), VIDEO_SIGV4_SIGNATURE_MISMATCH);
+
+    /* the method */
+
+    t = r;
+    t.method = (strcmp(v->method, "GET") == 0) ? "PUT" : "GET";
+    ck_assert_int_eq(verify(v, &t), VIDEO_SIGV4_SIGNATURE_MISMATCH);
+
+    /* the host, and a parameter nobody signed */
+
+    t = r;
+    strcat(t.host, "0");
+    ck_assert_int_eq(verify(v, &t), VIDEO_SIGV4_SIGNATURE_MISMATCH);
+
+    t = r;
+    strcat(t.query, "&response-content-type=text%2Fhtml");
+    ck_assert_int_eq(verify(v, &t), VIDEO_SIGV4_SIGNATURE_MISMATCH);
+}
+END_TEST
+
+
+START_TEST(another_secret_is_a_signature_mismatch)
+{
+    char                           url[VIDEO_SIGV4_URL_MAX];
+    req_t                          r;
+    const char                    *err;
+    video_sigv4_creds_t            c;
+    video_sigv4_presign_t          p;
+    const sigv4_presign_vector_t  *v;
+
+    v = &sigv4_presign_vectors[_i];
+    c = vector_creds(v);
+    c.secret_key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEZ";
+    p = vector_request(v);
+
+    ck_assert_int_gt(video_sigv4_presign(&c, &p, url, sizeof(url), &err), 0);
+    split(url, v->method, v->host, v->now, &r);
+
+    ck_assert_int_eq(verify(v, &r), VIDEO_SIGV4_SIGNATURE_MISMATCH);
+}
+END_TEST
+
+
+START_TEST(equivalent_encodings_verify)
+{
+    req_t                          r, t;
+    const sigv4_presign_vector_t  *v;
+
+    /* "a b/c d.mp4" on 127.0.0.1:9000 */
+    v = &sigv4_presign_vectors[1];
+    split_vector(v, &r);
+    ck_assert_str_eq(r.path, "/videos/a%20b/c%20d.mp4");
+
+    t = r;
+    strcpy(t.path, "/vid%65os/a%20b/c%20d%2Emp4");
+    ck_assert_int_eq(verify(v, &t), VIDEO_SIGV4_OK);
+
+    /* lower-case escapes, and parameters in another order */
+    t = r;
+    set_param(&t, "X-Amz-Credential", "AKIAIOSFODNN7EXAMPLE%2f20251126"
+              "%2fus-east-1%2fs3%2faws4_request");
+    set_param(&t, "X-Amz-Algorithm", NULL);
+    strcat(t.query, "&X-Amz-Algorithm=AWS4-HMAC-SHA256");
+    ck_assert_int_eq(verify(v, &t), VIDEO_SIGV4_OK);
+
+    /* "+" is a plus, not a space */
+    t = r;
+    strcpy(t.path, "/videos/a+b/c%20d.mp4");
+    ck_assert_int_eq(verify(v, &t), VIDEO_SIGV4_SIGNATURE_MISMATCH);
+
+    /* "vidéo/é.mp4" with lower-case escapes */
+    v = &sigv4_presign_vectors[2];
+    split_vector(v, &r);
+    strcpy(r.path, "/videos/vid%c3%a9o/%c3%a9.mp4");
+    ck_assert_int_eq(verify(v, &r), VIDEO_SIGV4_OK);
+
+    /* the Host header in another case, with blanks around it */
+    v = &sigv4_presign_vectors[14];
+    ck_assert_str_eq(v->host, "my-videos.s3.eu-west-1.amazonaws.com");
+    split_vector(v, &r);
+    strcpy(r.host, " My-Videos.S3.EU-West-1.amazonaws.com\t");
+    ck_assert_int_eq(verify(v, &r), VIDEO_SIGV4_OK);
+}
+END_TEST
+
+
+START_TEST(bad_parameters_are_access_denied)
+{
+    char                           big[VIDEO_SIGV4_MAX_PATH + 2];
+    req_t                          r, t;
+    size_t                         i;
+    const char                    *err;
+    video_sigv4_creds_t            c;
+    const sigv4_presign_vector_t  *v;
+
+    static const struct {
+        const char  *name;
+        const char  *value;     /* NULL: removed */
+        const char  *err;
+    } bad[] = {
+        { "X-Amz-Signature", NULL, "missing X-Amz-Signature" },
+        { "X-Amz-Algorithm", NULL, "missing X-Amz-Algorithm" },
+        { "X-Amz-Credential", NULL, "missing X-Amz-Credential" },
+        { "X-Amz-Date", NULL, "missing X-Amz-Date" },
+        { "X-Amz-Expires", NULL, "missing X-Amz-Expires" },
+        { "X-Amz-SignedHeaders", NULL, "missing X-Amz-SignedHeaders" },
+        { "X-Amz-Algorithm", "AWS4-HMAC-SHA1",
+          "algorithm is not AWS4-HMAC-SHA256" },
+        { "X-Amz-Algorithm", "AWS4-ECDSA-P256-SHA256",
+          "algorithm is not AWS4-HMAC-SHA256" },
+        { "X-Amz-Expires", "0", "X-Amz-Expires is not 1..604800" },
+        { "X-Amz-Expires", "604801", "X-Amz-Expires is not 1..604800" },
+        { "X-Amz-Expires", "-1", "X-Amz-Expires is not 1..604800" },
+        { "X-Amz-Expires", "", "X-Amz-Expires is not 1..604800" },
+        { "X-Amz-Expires", "36e2", "X-Amz-Expires is not 1..604800" },
+        { "X-Amz-SignedHeaders", "host%3Bx-amz-date",
+          "X-Amz-SignedHeaders is not \"host\"" },
+        { "X-Amz-SignedHeaders", "x-amz-date",
+          "X-Amz-SignedHeaders is not \"host\"" },
+        { "X-Amz-Date", "20251126T012345", "malformed X-Amz-Date" },
+        { "X-Amz-Date", "20250230T012345Z", "malformed X-Amz-Date" },
+        { "X-Amz-Date", "20251126T246060Z", "malformed X-Amz-Date" },
+        { "X-Amz-Credential",
+          "AKIAIOSFODNN7EXAMPLE%2F20251125%2Fus-east-1%2Fs3%2Faws4_request",
+          "credential date is not the day of X-Amz-Date" },
+        { "X-Amz-Credential",
+          "AKIAIOSFODNN7EXAMPLE%2F20251126%2Fus-east-1%2Fs3%2Faws4_reques",
+          "malformed X-Amz-Credential" },
+        { "X-Amz-Credential",
+          "AKIAIOSFODNN7EXAMPLE%2F20251126%2Fus-east-1%2Fs3",
+          "malformed X-Amz-Credential" },
+        { "X-Amz-Credential",
+          "AKIAIOSFODNN7EXAMPLF%2F20251126%2Fus-east-1%2Fs3%2Faws4_request",
+          "unknown access key" },
+        { "X-Amz-Credential",
+          "AKIAIOSFODNN7EXAMPLE%2F20251126%2Fus-west-2%2Fs3%2Faws4_request",
+          "wrong region in credential scope" },
+        { "X-Amz-Credential",
+          "AKIAIOSFODNN7EXAMPLE%2F20251126%2Fus-east-1%2Fiam%2Faws4_request",
+          "wrong service in credential scope" },
+        { "X-Amz-Credential",
+          "AKIAIOSFODNN7EXAMPLE%2F20251126%2Fus-east-1%2Fs3%2Faws4_request"
+          "%00x", "malformed X-Amz-Credential" },
+        { "X-Amz-Signature", "abc", "malformed X-Amz-Signature" },
+        { "X-Amz-Signature", "%zz", "malformed percent-encoding in the query" }
+    };
+
+    /* "a b/c d.mp4" on 127.0.0.1:9000, signed 20251126T012345Z */
+    v = &sigv4_presign_vectors[1];
+    split_vector(v, &r);
+    ck_assert_int_eq(verify(v, &r), VIDEO_SIGV4_OK);
+
+    for (i = 0; i < NELTS(bad); i++) {
+        t = r;
+        set_param(&t, bad[i].name, bad[i].value);
+        ck_assert_int_eq(verify_as(&creds_us, &t, &err),
+                         VIDEO_SIGV4_ACCESS_DENIED);
+        ck_assert_msg(strcmp(err, bad[i].err) == 0, "%s=%s: \"%s\"",
+                      bad[i].name, bad[i].value, err);
+    }
+
+    /* duplicates, even of equal values */
+
+    t = r;
+    strcat(t.query, "&X-Amz-Date=20251126T012345Z");
+    ck_assert_int_eq(verify_as(&creds_us, &t, &err),
+                     VIDEO_SIGV4_ACCESS_DENIED);
+    ck_assert_str_eq(err, "duplicate X-Amz-Date");
+
+    t = r;
+    strcat(t.query, "&X-Amz-Signature=");
+    strcat(t.query, strstr(r.query, "X-Amz-Signature=") + 16);
+    ck_assert_int_eq(verify_as(&creds_us, &t, &err),
+                     VIDEO_SIGV4_ACCESS_DENIED);
+    ck_assert_str_eq(err, "duplicate X-Amz-Signature");
+
+    t = r;
+    strcat(t.query, "&X-Amz-%53ignedHeaders=host");
+    ck_assert_int_eq(verify_as(&creds_us, &t, &err),
+                     VIDEO_SIGV4_ACCESS_DENIED);
+    ck_assert_str_eq(err, "duplicate X-Amz-SignedHeaders");
+
+    /* our credentials differ from the signer's */
+
+    c = creds_us;
+    c.access_key = "AKIAIOSFODNN7EXAMPLF";
+    ck_assert_int_eq(verify_as(&c, &r, &err), VIDEO_SIGV4_ACCESS_DENIED);
+    ck_assert_str_eq(err, "unknown access key");
+
+    c = creds_us;
+    c.region = "eu-west-1";
+    ck_assert_int_eq(verify_as(&c, &r, &err), VIDEO_SIGV4_ACCESS_DENIED);
+    ck_assert_str_eq(err, "wrong region in credential scope");
+
+    c = creds_us;
+    c.service = "execute-api";
+    ck_assert_int_eq(verify_as(&c, &r, &err), VIDEO_SIGV4_ACCESS_DENIED);
+
+    c = creds_us;
+    c.secret_key = "";
+    ck_assert_int_eq(verify_as(&c, &r, &err), VIDEO_SIGV4_ERROR);
+
+    /* what the request line and the Host header may not be */
+
+    t = r;
+    strcpy(t.path, "/videos/a%2");
+    ck_assert_int_eq(verify_as(&creds_us, &t, &err),
+                     VIDEO_SIGV4_ACCESS_DENIED);
+
+    t = r;
+    strcpy(t.path, "videos/a%20b/c%20d.mp4");
+    ck_assert_int_eq(verify_as(&creds_us, &t, &err),
+                     VIDEO_SIGV4_ACCESS_DENIED);
+
+    t = r;
+    t.host[0] = '\0';
+    ck_assert_int_eq(verify_as(&creds_us, &t, &err),
+                     VIDEO_SIGV4_ACCESS_DENIED);
+
+    t = r;
+    strcpy(t.host, "127.0.0.1:9000\r\nX: y");
+    ck_assert_int_eq(verify_as(&creds_us, &t, &err),
+                     VIDEO_SIGV4_ACCESS_DENIED);
+
+    t = r;
+    t.method = "get";
+    ck_assert_int_eq(verify_as(&creds_us, &t, &err),
+                     VIDEO_SIGV4_ACCESS_DENIED);
+
+    t = r;
+    t.query[0] = '\0';
+    ck_assert_int_eq(verify_as(&creds_us, &t, &err),
+                     VIDEO_SIGV4_ACCESS_DENIED);
+    ck_assert_str_eq(err, "missing X-Amz-Algorithm");
+
+    /* oversize input is refused, not truncated */
+
+    memset(big, 'a', sizeof(big) - 1);
+    big[0] = '/';
+    big[sizeof(big) - 1] = '\0';
+    ck_assert_int_eq(video_sigv4_verify(&creds_us, "GET", big, strlen(big),
+                                        r.query, strlen(r.query), r.host,
+                                        strlen(r.host), r.now, &err),
+                     VIDEO_SIGV4_ACCESS_DENIED);
+    ck_assert_int_eq(video_sigv4_verify(&creds_us, "GET", r.path,
+                                        strlen(r.path), big, strlen(big),
+                                        r.host, strlen(r.host), r.now, &err),
+                     VIDEO_SIGV4_ACCESS_DENIED);
+
+    t = r;
+
+    for (i = 0; i < VIDEO_SIGV4_MAX_PARAMS; i++) {
+        strcat(t.query, "&a=b");
+    }
+
+    ck_assert_int_eq(verify_as(&creds_us, &t, &err),
+                     VIDEO_SIGV4_ACCESS_DENIED);
+    ck_assert_str_eq(err, "too many query parameters");
+}
+END_TEST
+
+
+START_TEST(header_signatures_equal_botocore)
+{
+    int                           n;
+    char                          auth[VIDEO_SIGV4_AUTH_MAX];
+    char                          url[VIDEO_SIGV4_URL_MAX];
+    char                          date[VIDEO_SIGV4_AMZ_DATE_LEN + 1];
+    const char                   *err;
+    video_sigv4_creds_t           c;
+    video_sigv4_presign_t         p;
+    const sigv4_header_vector_t  *v;
+
+    v = &sigv4_header_vectors[_i];
+
+    c = creds_us;
+    c.region = v->region;
+
+    p.method = v->method;
+    p.endpoint = v->endpoint;
+    p.bucket = v->bucket;
+    p.key = v->key;
+    p.path_style = v->path_style;
+    p.now = v->now;
+    p.expires = 0;
+
+    err = NULL;
+    n = video_sigv4_url(&p, url, sizeof(url), &err);
+    ck_assert_int_eq(n, (int) strlen(v->url));
+    ck_assert_str_eq(url, v->url);
+
+    ck_assert_int_eq(video_sigv4_sign_headers(&c, &p, v->payload, auth,
+                                              sizeof(auth), date, &err), 0);
+    ck_assert_str_eq(auth, v->authorization);
+    ck_assert_str_eq(date, v->amz_date);
+
+    ck_assert_int_eq(video_sigv4_sign_headers(&c, &p, v->payload, auth,
+                                              strlen(v->authorization),
+                                              date, &err), -1);
+    ck_assert_str_eq(err, "buffer too small");
+}
+END_TEST
+
+
+START_TEST(header_signing_refuses_bad_payload_hashes)
+{
+    char                   auth[VIDEO_SIGV4_AUTH_MAX];
+    char                   date[VIDEO_SIGV4_AMZ_DATE_LEN + 1];
+    const char            *err;
+    video_sigv4_presign_t  p;
+
+    p.method = "PUT";
+    p.endpoint = "http://127.0.0.1:9000";
+    p.bucket = "videos";
+    p.key = "a.mp4";
+    p.path_style = 1;
+    p.now = 1764120225;
+    p.expires = 0;
+
+    ck_assert_int_eq(video_sigv4_sign_headers(&creds_us, &p,
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+        auth, sizeof(auth), date, &err), 0);
+
+    ck_assert_int_eq(video_sigv4_sign_headers(&creds_us, &p,
+        "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855",
+        auth, sizeof(auth), date, &err), -1);
+    ck_assert_str_eq(err, "bad payload hash");
+
+    ck_assert_int_eq(video_sigv4_sign_headers(&creds_us, &p,
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b85",
+        auth, sizeof(auth), date, &err), -1);
+
+    ck_assert_int_eq(video_sigv4_sign_headers(&creds_us, &p,
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b8550",
+        auth, sizeof(auth), date, &err), -1);
+
+    ck_assert_int_eq(video_sigv4_sign_headers(&creds_us, &p, "unsigned",
+        auth, sizeof(auth), date, &err), -1);
+
+    ck_assert_int_eq(video_sigv4_sign_headers(&creds_us, &p, NULL,
+        auth, sizeof(auth), date, &err), -1);
+
+    p.now = -1;
+    ck_assert_int_eq(video_sigv4_sign_headers(&creds_us, &p,
+        VIDEO_SIGV4_UNSIGNED_PAYLOAD, auth, sizeof(auth), date, &err), -1);
+    ck_assert_str_eq(err, "time out of range");
+}
+END_TEST
+
+
+Suite *
+unit_sigv4_suite(void)
+{
+    Suite  *s;
+    TCase  *tc;
+
+    s = suite_create("sigv4");
+    tc = tcase_create("sigv4");
+
+    tcase_add_test(tc, aws_documentation_example);
+    tcase_add_loop_test(tc, presigned_urls_equal_botocore, 0,
+                        NELTS(sigv4_presign_vectors));
+    tcase_add_test(tc, presign_refuses_bad_input);
+    tcase_add_loop_test(tc, table_urls_verify_inside_their_window, 0,
+                        NELTS(sigv4_presign_vectors));
+    tcase_add_loop_test(tc, extra_parameters_are_sorted_into_the_signature,
+                        0, NELTS(sigv4_extra_vectors));
+    tcase_add_loop_test(tc, tampering_is_a_signature_mismatch, 0,
+                        NELTS(sigv4_presign_vectors));
+    tcase_add_loop_test(tc, another_secret_is_a_signature_mismatch, 0,
+                        NELTS(sigv4_presign_vectors));
+    tcase_add_test(tc, equivalent_encodings_verify);
+    tcase_add_test(tc, bad_parameters_are_access_denied);
+    tcase_add_loop_test(tc, header_signatures_equal_botocore, 0,
+                        NELTS(sigv4_header_vectors));
+    tcase_add_test(tc, header_signing_refuses_bad_payload_hashes);
+    suite_add_tcase(s, tc);
+
+    return s;
+}
