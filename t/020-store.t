@@ -172,6 +172,17 @@ is $status, 204, 'a browser preflight';
 like $headers, qr/Access-Control-Allow-Methods: GET, HEAD, PUT, DELETE, OPTIONS/i,
      'allows the store methods';
 
+# -- an upload the API presigned ------------------------------------------
+
+my ($ps, $pbody) = http_request($port, 'POST', '/api/upload/presign',
+    '{"fileName": "clip.mp4", "fileSize": 100000, "contentType": "video/mp4"}');
+is $ps, 201, 'presign through the API';
+my ($url) = $pbody =~ /"uploadUrl":"([^"]+)"/;
+my ($key) = $pbody =~ /"key":"([^"]+)"/;
+($status) = curl('-X', 'PUT', '--upload-file', $file->filename, $url);
+like $status, qr/^20[01]$/, "its uploadUrl takes the file ($status)";
+is -s "$data/videos-raw/$key", 100_000, 'which lands under its key in the raw bucket';
+
 # -- delete ---------------------------------------------------------------
 
 ($status) = curl('-X', 'DELETE', presign('DELETE', 'videos-raw', 'vid1/original.mp4'));

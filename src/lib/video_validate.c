@@ -21,6 +21,14 @@ const char *const  video_types[] = {
     "VOD", "LIVE", NULL
 };
 
+const char *const  video_upload_types[] = {
+    "video/mp4", "video/webm", "video/ogg", NULL
+};
+
+const char *const  video_upload_extensions[] = {
+    "mp4", "webm", "ogg", NULL
+};
+
 
 int
 video_enum_index(const char *const *names, const char *s, size_t len)
@@ -200,6 +208,75 @@ video_patch_parse(json_t *body, video_patch_t *out, json_t **details)
         video_detail_add(errs, "",
                          "at least one of title, description, visibility "
                          "is required");
+    }
+
+    if (json_array_size(errs) > 0) {
+        *details = errs;
+        return -1;
+    }
+
+    json_decref(errs);
+    *details = NULL;
+
+    return 0;
+}
+
+
+int
+video_presign_parse(json_t *body, video_presign_t *out, json_t **details)
+{
+    json_t     *v, *errs;
+    json_int_t  size;
+
+    memset(out, 0, sizeof(video_presign_t));
+    out->type = -1;
+
+    errs = json_array();
+    if (errs == NULL) {
+        *details = NULL;
+        return -1;
+    }
+
+    v = json_object_get(body, "fileName");
+
+    if (v == NULL) {
+        video_detail_add(errs, "fileName", "fileName is required");
+
+    } else {
+        video_patch_string(body, "fileName", 255, 0, &out->file_name, errs);
+    }
+
+    v = json_object_get(body, "fileSize");
+
+    if (v == NULL) {
+        video_detail_add(errs, "fileSize", "fileSize is required");
+
+    } else if (!json_is_integer(v)
+               || (size = json_integer_value(v)) < 1
+               || size > VIDEO_UPLOAD_MAX_SIZE)
+    {
+        video_detail_add(errs, "fileSize",
+                         "fileSize must be an integer from 1 to 2147483648 "
+                         "(2 GiB)");
+
+    } else {
+        out->file_size = size;
+    }
+
+    v = json_object_get(body, "contentType");
+
+    if (v == NULL) {
+        video_detail_add(errs, "contentType", "contentType is required");
+
+    } else if (!json_is_string(v)
+               || (out->type = video_enum_index(video_upload_types,
+                                                json_string_value(v),
+                                                json_string_length(v)))
+                  < 0)
+    {
+        video_detail_add(errs, "contentType",
+                         "contentType must be one of video/mp4, video/webm, "
+                         "video/ogg");
     }
 
     if (json_array_size(errs) > 0) {

@@ -49,6 +49,26 @@ typedef struct {
  */
 int video_patch_parse(json_t *body, video_patch_t *out, json_t **details);
 
+#define VIDEO_UPLOAD_MAX_SIZE  2147483648LL    /* 2 GiB */
+
+extern const char *const  video_upload_types[];       /* "video/mp4", ... */
+extern const char *const  video_upload_extensions[];  /* "mp4", ... */
+
+
+typedef struct {
+    json_t       *file_name;
+    long long     file_size;
+    int           type;          /* index in video_upload_types */
+} video_presign_t;
+
+
+/*
+ * Checks a POST /api/upload/presign body: fileName 1..255 characters,
+ * fileSize an integer 1..2 GiB, contentType one of video_upload_types.
+ * Returns 0, or -1 with *details as video_patch_parse() does.
+ */
+int video_presign_parse(json_t *body, video_presign_t *out, json_t **details);
+
 /* appends {"path": path, "message": message} to details (an array) */
 int video_detail_add(json_t *details, const char *path, const char *message);
 

@@ -98,6 +98,39 @@ START_TEST(patch_reports_every_bad_field)
 END_TEST
 
 
+START_TEST(presign_needs_name_size_and_type)
+{
+    json_t           *j, *d;
+    video_presign_t   p;
+
+    j = json_loads("{\"fileName\": \"a.mp4\", \"fileSize\": 2147483648, "
+                   "\"contentType\": \"video/ogg\"}", 0, NULL);
+    ck_assert_int_eq(video_presign_parse(j, &p, &d), 0);
+    ck_assert(p.file_size == 2147483648LL);
+    ck_assert_int_eq(p.type, 2);
+    ck_assert_str_eq(video_upload_extensions[p.type], "ogg");
+    json_decref(j);
+
+    j = json_loads("{\"fileName\": \"a\", \"fileSize\": 2147483649, "
+                   "\"contentType\": \"video/mp4\"}", 0, NULL);
+    ck_assert_int_eq(video_presign_parse(j, &p, &d), -1);
+    ck_assert_uint_eq(json_array_size(d), 1);
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(d, 0),
+                                                       "path")),
+                     "fileSize");
+    json_decref(d);
+    json_decref(j);
+
+    j = json_loads("{\"fileName\": \"a\", \"fileSize\": 1.0, "
+                   "\"contentType\": \"video/mp4; codecs=avc1\"}", 0, NULL);
+    ck_assert_int_eq(video_presign_parse(j, &p, &d), -1);
+    ck_assert_uint_eq(json_array_size(d), 2);
+    json_decref(d);
+    json_decref(j);
+}
+END_TEST
+
+
 Suite *
 unit_validate_suite(void)
 {
@@ -111,6 +144,7 @@ unit_validate_suite(void)
     tcase_add_test(tc, utf8_is_counted_in_code_points);
     tcase_add_test(tc, patch_takes_known_fields_and_ignores_others);
     tcase_add_test(tc, patch_reports_every_bad_field);
+    tcase_add_test(tc, presign_needs_name_size_and_type);
     suite_add_tcase(s, tc);
 
     return s;
