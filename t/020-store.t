@@ -28,7 +28,10 @@ if ($> == 0) {
     my ($uid, $gid) = (getpwnam('nobody'))[2, 3];
     chown $uid, $gid, $data;
 }
-nginx_start($dir, $port, <<"CONF");
+psql('TRUNCATE videos, outbox CASCADE');
+
+nginx_start($dir, $port, <<"CONF", <<"SERVER");
+    video_api_postgres "$ENV{TEST_NGINX_PG_CONNINFO}" pool=2 timeout=3s;
     video_api_storage endpoint=$endpoint region=us-east-1
                       access_key=videoapi secret_key=videoapi-secret;
     server {
@@ -48,6 +51,13 @@ nginx_start($dir, $port, <<"CONF");
         }
     }
 CONF
+        location /_video_api/storage/ {
+            internal;
+            proxy_pass $endpoint/;
+            proxy_pass_request_body off;
+            proxy_pass_request_headers off;
+        }
+SERVER
 
 sub presign {
     my ($method, $bucket, $key, $expires, @opts) = @_;
@@ -182,6 +192,49 @@ my ($key) = $pbody =~ /"key":"([^"]+)"/;
 ($status) = curl('-X', 'PUT', '--upload-file', $file->filename, $url);
 like $status, qr/^20[01]$/, "its uploadUrl takes the file ($status)";
 is -s "$data/videos-raw/$key", 100_000, 'which lands under its key in the raw bucket';
+my ($vid) = $key =~ m{^([^/]+)/};
+
+# -- completing it ----------------------------------------------------------
+
+($ps, $pbody) = http_request($port, 'POST', "/api/upload/$vid/complete",
+                             qq({"key": "$key", "title": "My clip"}));
+is $ps, 201, 'complete: 201';
+like $pbody, qr/^\{"success":true,"data":\{"video":\{"id" : "$vid", "title" : "My clip", "description" : null, "status" : "PENDING", "visibility" : "PRIVATE", "videoType" : "VOD"/,
+     'a PENDING, PRIVATE VOD video';
+is psql("SELECT original_key || ' ' || original_size FROM videos WHERE id = '$vid'"),
+   "$key 100000", 'with the key and the size storage reported';
+is psql("SELECT topic || ' ' || (payload->>'type') || ' ' || (payload->>'videoId') || ' ' || (payload->>'inputKey') FROM outbox"),
+   "video-transcode transcode $vid $key", 'and exactly one transcode job';
+
+($ps, $pbody) = http_request($port, 'POST', "/api/upload/$vid/complete",
+                             qq({"key": "$key"}));
+is $ps, 200, 'completing again answers the existing video';
+like $pbody, qr/"title" : "My clip"/, 'unchanged';
+is psql('SELECT count(*) FROM outbox'), 1, 'and queues no second job';
+
+($ps) = http_request($port, 'GET', "/api/videos/$vid");
+is $ps, 200, 'the video is in the library';
+
+my ($ps2, $pbody2) = http_request($port, 'POST', '/api/upload/presign',
+    '{"fileName": "never.webm", "fileSize": 10, "contentType": "video/webm"}');
+my ($key2) = $pbody2 =~ /"key":"([^"]+)"/;
+my ($vid2) = $key2 =~ m{^([^/]+)/};
+($ps, $pbody) = http_request($port, 'POST', "/api/upload/$vid2/complete",
+                             qq({"key": "$key2"}));
+is $ps, 404, 'completing an upload that never arrived: 404';
+like $pbody, qr/not found/, 'saying so';
+is psql("SELECT count(*) FROM videos WHERE id = '$vid2'"), 0, 'no video';
+is psql('SELECT count(*) FROM outbox'), 1, 'no job';
+
+($ps, $pbody) = http_request($port, 'POST', "/api/upload/$vid2/complete",
+                             qq({"key": "$key"}));
+is $ps, 400, "another video's key is refused";
+like $pbody, qr/"path":"key"/, 'naming the key';
+($ps) = http_request($port, 'POST', "/api/upload/$vid2/complete", '{"title": ""}');
+is $ps, 400, 'no key, empty title: 400';
+($ps) = http_request($port, 'POST', '/api/upload/bad-id/complete',
+                     '{"key": "bad-id/original.mp4"}');
+is $ps, 404, 'a malformed id with a well-formed body: 404';
 
 # -- delete ---------------------------------------------------------------
 

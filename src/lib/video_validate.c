@@ -289,3 +289,72 @@ video_presign_parse(json_t *body, video_presign_t *out, json_t **details)
 
     return 0;
 }
+
+
+int
+video_complete_parse(json_t *body, const char *id, size_t id_len,
+    video_complete_t *out, json_t **details)
+{
+    int          i;
+    size_t       len, n;
+    json_t      *v, *errs;
+    const char  *key;
+
+    memset(out, 0, sizeof(video_complete_t));
+
+    errs = json_array();
+    if (errs == NULL) {
+        *details = NULL;
+        return -1;
+    }
+
+    v = json_object_get(body, "key");
+
+    if (v == NULL) {
+        video_detail_add(errs, "key", "key is required");
+
+    } else if (!json_is_string(v)) {
+        video_detail_add(errs, "key", "key must be a string");
+
+    } else {
+        key = json_string_value(v);
+        len = json_string_length(v);
+
+        /* the key presign gave for this id, nothing else */
+
+        for (i = 0; video_upload_extensions[i] != NULL; i++) {
+            n = strlen(video_upload_extensions[i]);
+
+            if (len == id_len + sizeof("/original.") - 1 + n
+                && memcmp(key, id, id_len) == 0
+                && memcmp(key + id_len, "/original.",
+                          sizeof("/original.") - 1) == 0
+                && memcmp(key + id_len + sizeof("/original.") - 1,
+                          video_upload_extensions[i], n) == 0)
+            {
+                out->key = v;
+                break;
+            }
+        }
+
+        if (out->key == NULL) {
+            video_detail_add(errs, "key",
+                             "key must be the one presign returned for this "
+                             "video");
+        }
+    }
+
+    video_patch_string(body, "title", VIDEO_TITLE_MAX, 0, &out->title, errs);
+    video_patch_string(body, "description", VIDEO_DESCRIPTION_MAX, 1,
+                       &out->description, errs);
+
+    if (json_array_size(errs) > 0) {
+        *details = errs;
+        return -1;
+    }
+
+    json_decref(errs);
+    *details = NULL;
+
+    return 0;
+}

@@ -69,6 +69,21 @@ typedef struct {
  */
 int video_presign_parse(json_t *body, video_presign_t *out, json_t **details);
 
+typedef struct {
+    json_t       *key;
+    json_t       *title;         /* NULL: "Untitled Video" */
+    json_t       *description;   /* NULL or json null: none */
+} video_complete_t;
+
+
+/*
+ * Checks a POST /api/upload/:id/complete body: key required, and it must
+ * be "<id>/original.<mp4|webm|ogg>" for this id; title 1..255 and
+ * description at most 2000 characters (or null) when given.
+ */
+int video_complete_parse(json_t *body, const char *id, size_t id_len,
+    video_complete_t *out, json_t **details);
+
 /* appends {"path": path, "message": message} to details (an array) */
 int video_detail_add(json_t *details, const char *path, const char *message);
 

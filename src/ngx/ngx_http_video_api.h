@@ -120,6 +120,7 @@ struct ngx_http_video_api_ctx_s {
 
     ngx_str_t                      body;       /* raw request body */
     json_t                        *json;       /* parsed JSON body or NULL */
+    void                          *data;       /* the route's own state */
 
     ngx_buf_t                     *error_buf;  /* envelope for nginx's own
                                                   error pages */

@@ -6,6 +6,9 @@
 
 #include "ngx_http_video_api_router.h"
 #include "ngx_http_video_api_response.h"
+#include "ngx_http_video_api_cache.h"
+#include "ngx_http_video_api_pg.h"
+#include "ngx_http_video_api_redis.h"
 #include "video_id.h"
 #include "video_sigv4.h"
 #include "video_validate.h"
@@ -13,13 +16,67 @@
 
 static ngx_int_t ngx_http_video_api_upload_presign(ngx_http_request_t *r,
     ngx_http_video_api_ctx_t *ctx);
+static ngx_int_t ngx_http_video_api_upload_complete(ngx_http_request_t *r,
+    ngx_http_video_api_ctx_t *ctx);
+
+
+/*
+ * Where completing an upload asks storage whether the object is there: an
+ * internal location that proxies to the storage endpoint (README.md)
+ */
+#define NGX_HTTP_VIDEO_API_PROBE  "/_video_api/storage/"
+
+
+typedef struct {
+    ngx_str_t                    id;
+    video_complete_t             in;
+    ngx_uint_t                   probe_done;
+    ngx_uint_t                   probe_status;
+    off_t                        size;
+    char                        *values[7];
+} ngx_http_video_api_upload_ctx_t;
+
+
+/*
+ * The video and its transcode job in one statement, so in one
+ * transaction; a second completion of the same upload inserts nothing
+ * and reads the video the first one made.
+ * $1 id, $2 title, $3 description, $4 key, $5 size, $6, $7 URL bases.
+ */
+static ngx_http_video_api_pg_stmt_t  upload_complete_stmt =
+    ngx_http_video_api_pg_stmt("upload_complete",
+        "WITH v AS ("
+        " INSERT INTO videos AS nv (id, title, description, original_key,"
+        "  original_size)"
+        " VALUES ($1, $2, $3, $4, $5::bigint)"
+        " ON CONFLICT (id) DO NOTHING"
+        " RETURNING nv.id, nv.original_key, video_json(nv, $6, $7)::text"
+        "  AS json),"
+        " job AS ("
+        " INSERT INTO outbox (topic, payload)"
+        " SELECT 'video-transcode', json_build_object('type', 'transcode',"
+        "  'videoId', v.id, 'inputKey', v.original_key)"
+        " FROM v RETURNING id)"
+        " SELECT v.json, 't' FROM v"
+        " UNION ALL"
+        " SELECT video_json(x, $6, $7)::text, 'f' FROM videos x"
+        " WHERE x.id = $1 AND NOT EXISTS (SELECT 1 FROM v)");
+
+
+static void ngx_http_video_api_upload_resume(ngx_http_request_t *r);
+static ngx_int_t ngx_http_video_api_upload_probed(ngx_http_request_t *sr,
+    void *data, ngx_int_t rc);
+static void ngx_http_video_api_upload_created(ngx_http_video_api_pg_op_t *op,
+    PGresult *res);
+static void ngx_http_video_api_upload_ignore(ngx_http_request_t *r,
+    void *data, redisReply *reply);
 
 
 ngx_http_video_api_route_t  ngx_http_video_api_upload_routes[] = {
     { NGX_HTTP_POST, "/api/upload/presign",
       ngx_http_video_api_upload_presign, NGX_HTTP_VIDEO_API_BODY_JSON },
     { NGX_HTTP_POST, "/api/upload/:id/complete",
-      ngx_http_video_api_not_implemented, NGX_HTTP_VIDEO_API_BODY_JSON },
+      ngx_http_video_api_upload_complete, NGX_HTTP_VIDEO_API_BODY_JSON },
     { 0, NULL, NULL, 0 }
 };
 
@@ -107,4 +164,317 @@ ngx_http_video_api_upload_presign(ngx_http_request_t *r,
                          "uploadUrl", (char *) url,
                          "key", key,
                          "expiresIn", (json_int_t) st->presign_expires));
+}
+
+
+/*
+ * POST /api/upload/:id/complete: the object must be in storage (a HEAD,
+ * presigned, through the internal probe location as a subrequest, so the
+ * worker waits on nothing); then the video and its job are created.
+ */
+
+static ngx_int_t
+ngx_http_video_api_upload_complete(ngx_http_request_t *r,
+    ngx_http_video_api_ctx_t *ctx)
+{
+    int                                 rc;
+    u_char                             *url, *q, *p;
+    json_t                             *details;
+    ngx_str_t                           uri, args;
+    const char                         *err;
+    video_sigv4_creds_t                 creds;
+    video_sigv4_presign_t               ps;
+    ngx_http_request_t                 *sr;
+    ngx_http_post_subrequest_t         *psr;
+    ngx_http_video_api_main_conf_t     *mcf;
+    ngx_http_video_api_upload_ctx_t    *u;
+    ngx_http_video_api_storage_conf_t  *st;
+
+    u = ngx_pcalloc(r->pool, sizeof(ngx_http_video_api_upload_ctx_t));
+    if (u == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* the body first: a bad body is a 400 whatever the id */
+
+    if (video_complete_parse(ctx->json, (char *) ctx->params[0].data,
+                             ctx->params[0].len, &u->in, &details)
+        != 0)
+    {
+        if (details == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (!video_id_valid((char *) ctx->params[0].data, ctx->params[0].len)
+            && json_array_size(details) == 1
+            && json_object_get(json_array_get(details, 0), "path")
+            && ngx_strcmp(json_string_value(json_object_get(
+                   json_array_get(details, 0), "path")), "key") == 0
+            && json_object_get(ctx->json, "key") != NULL
+            && json_is_string(json_object_get(ctx->json, "key")))
+        {
+            /* a well-formed body that cannot match a malformed id */
+
+            json_decref(details);
+
+            return ngx_http_video_api_send_error(r, NGX_HTTP_NOT_FOUND, NULL,
+                       "Upload for video '%V' not found", &ctx->params[0]);
+        }
+
+        return ngx_http_video_api_send_invalid(r, details);
+    }
+
+    if (!video_id_valid((char *) ctx->params[0].data, ctx->params[0].len)) {
+        return ngx_http_video_api_send_error(r, NGX_HTTP_NOT_FOUND, NULL,
+                   "Upload for video '%V' not found", &ctx->params[0]);
+    }
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_video_api_module);
+
+    if (!mcf->storage_set) {
+        return ngx_http_video_api_send_unavailable(r, "Storage");
+    }
+
+    st = &mcf->storage;
+
+    u->id.len = ctx->params[0].len;
+    u->id.data = ngx_pnalloc(r->pool, u->id.len + 1);
+    url = ngx_pnalloc(r->pool, VIDEO_SIGV4_URL_MAX);
+
+    if (u->id.data == NULL || url == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_cpystrn(u->id.data, ctx->params[0].data, u->id.len + 1);
+
+    creds.access_key = (char *) st->access_key.data;
+    creds.secret_key = (char *) st->secret_key.data;
+    creds.region = (char *) st->region.data;
+    creds.service = "s3";
+
+    ps.method = "HEAD";
+    ps.endpoint = (char *) st->endpoint.data;
+    ps.bucket = (char *) st->bucket_raw.data;
+    ps.key = json_string_value(u->in.key);
+    ps.path_style = 1;
+    ps.now = (int64_t) ngx_time();
+    ps.expires = 60;
+
+    err = NULL;
+    rc = video_sigv4_presign(&creds, &ps, (char *) url, VIDEO_SIGV4_URL_MAX,
+                             &err);
+    if (rc < 0) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "video_api: cannot presign a storage probe: %s",
+                      err ? err : "unknown error");
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* "http://host:port/bucket/key?query" to the probe location */
+
+    p = (u_char *) ngx_strstr(url, "://");
+    p = (p != NULL) ? ngx_strlchr(p + 3, url + rc, '/') : NULL;
+    q = ngx_strlchr(url, url + rc, '?');
+
+    if (p == NULL || q == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    uri.len = sizeof(NGX_HTTP_VIDEO_API_PROBE) - 2 + (q - p);
+    uri.data = ngx_pnalloc(r->pool, uri.len);
+    if (uri.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_memcpy(ngx_cpymem(uri.data, NGX_HTTP_VIDEO_API_PROBE,
+                          sizeof(NGX_HTTP_VIDEO_API_PROBE) - 2),
+               p, q - p);
+
+    args.data = q + 1;
+    args.len = url + rc - args.data;
+
+    psr = ngx_palloc(r->pool, sizeof(ngx_http_post_subrequest_t));
+    if (psr == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    psr->handler = ngx_http_video_api_upload_probed;
+    psr->data = u;
+
+    if (ngx_http_subrequest(r, &uri, &args, &sr, psr,
+                            NGX_HTTP_SUBREQUEST_IN_MEMORY
+                            |NGX_HTTP_SUBREQUEST_WAITED)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* a HEAD: storage answers with the size and no body */
+
+    sr->method = NGX_HTTP_HEAD;
+    ngx_str_set(&sr->method_name, "HEAD");
+    sr->header_only = 1;
+
+    ctx->data = u;
+
+    r->write_event_handler = ngx_http_video_api_upload_resume;
+    r->main->count++;
+
+    return NGX_DONE;
+}
+
+
+static ngx_int_t
+ngx_http_video_api_upload_probed(ngx_http_request_t *sr, void *data,
+    ngx_int_t rc)
+{
+    ngx_http_video_api_upload_ctx_t  *u = data;
+
+    u->probe_done = 1;
+    u->probe_status = (sr->headers_out.status != 0)
+                      ? sr->headers_out.status
+                      : (rc >= NGX_HTTP_SPECIAL_RESPONSE ? (ngx_uint_t) rc
+                                                         : 502);
+    u->size = sr->headers_out.content_length_n;
+
+    return rc;
+}
+
+
+/* the parent, woken when the probe is done */
+
+static void
+ngx_http_video_api_upload_resume(ngx_http_request_t *r)
+{
+    u_char                           *p;
+    ngx_int_t                         rc;
+    ngx_http_video_api_ctx_t         *ctx;
+    ngx_http_video_api_pg_op_t       *op;
+    ngx_http_video_api_upload_ctx_t  *u;
+    ngx_http_video_api_main_conf_t   *mcf;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_video_api_module);
+    u = ctx->data;
+
+    if (!u->probe_done) {
+        return;
+    }
+
+    r->write_event_handler = ngx_http_request_empty_handler;
+
+    if (u->probe_status == NGX_HTTP_NOT_FOUND) {
+        rc = ngx_http_video_api_send_error(r, NGX_HTTP_NOT_FOUND, NULL,
+                 "Uploaded object '%s' not found in storage",
+                 json_string_value(u->in.key));
+        ngx_http_finalize_request(r, rc);
+        return;
+    }
+
+    if (u->probe_status != NGX_HTTP_OK) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "video_api: storage answered %ui to a HEAD of \"%s\"",
+                      u->probe_status, json_string_value(u->in.key));
+        ngx_http_finalize_request(r,
+            ngx_http_video_api_send_unavailable(r, "Storage"));
+        return;
+    }
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_video_api_module);
+
+    p = ngx_pnalloc(r->pool, NGX_OFF_T_LEN + 1);
+    if (p == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    *ngx_sprintf(p, "%O", u->size >= 0 ? u->size : 0) = '\0';
+
+    u->values[0] = (char *) u->id.data;
+    u->values[1] = u->in.title ? (char *) json_string_value(u->in.title)
+                               : "Untitled Video";
+    u->values[2] = (u->in.description && json_is_string(u->in.description))
+                   ? (char *) json_string_value(u->in.description) : NULL;
+    u->values[3] = (char *) json_string_value(u->in.key);
+    u->values[4] = (char *) p;
+    u->values[5] = (char *) mcf->storage.media_base.data;
+    u->values[6] = (char *) mcf->storage.thumb_base.data;
+
+    op = ngx_http_video_api_pg_op(r, ngx_http_video_api_upload_created, u);
+    if (op == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    if (ngx_http_video_api_pg_send(op, &upload_complete_stmt, 7, u->values)
+        != NGX_OK)
+    {
+        ngx_http_finalize_request(r,
+            ngx_http_video_api_send_unavailable(r, "Database"));
+        return;
+    }
+
+    /* the count taken for the probe now waits for the database */
+}
+
+
+static void
+ngx_http_video_api_upload_created(ngx_http_video_api_pg_op_t *op,
+    PGresult *res)
+{
+    ngx_int_t                         rc;
+    ngx_uint_t                        created;
+    const char                       *argv[2];
+    size_t                            argvlen[2];
+    ngx_http_request_t               *r;
+    ngx_http_video_api_upload_ctx_t  *u;
+
+    r = op->request;
+    u = op->data;
+
+    if (res == NULL) {
+        rc = ngx_http_video_api_send_unavailable(r, "Database");
+
+    } else if (PQresultStatus(res) != PGRES_TUPLES_OK
+               || PQntuples(res) != 1)
+    {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "video_api: creating video \"%V\" failed: %s",
+                      &u->id, PQresultErrorMessage(res));
+        rc = ngx_http_video_api_send_error(r, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                           NULL, "Internal error");
+
+    } else {
+        created = (PQgetvalue(res, 0, 1)[0] == 't');
+
+        if (created) {
+
+            /* a new video: the cached list pages are out of date */
+
+            argv[0] = "INCR";
+            argvlen[0] = 4;
+            argv[1] = NGX_HTTP_VIDEO_API_LIST_VERSION;
+            argvlen[1] = sizeof(NGX_HTTP_VIDEO_API_LIST_VERSION) - 1;
+
+            if (ngx_http_video_api_redis_command(r,
+                    ngx_http_video_api_upload_ignore, NULL, 2, argv, argvlen)
+                != NGX_OK)
+            {
+                ngx_http_video_api_cache_list_stale(r->connection->log);
+            }
+        }
+
+        rc = ngx_http_video_api_send_wrapped(r,
+                 created ? NGX_HTTP_CREATED : NGX_HTTP_OK, "{\"video\":",
+                 (u_char *) PQgetvalue(res, 0, 0), PQgetlength(res, 0, 0),
+                 "}");
+    }
+
+    ngx_http_finalize_request(r, rc);
+}
+
+
+static void
+ngx_http_video_api_upload_ignore(ngx_http_request_t *r, void *data,
+    redisReply *reply)
+{
 }

@@ -92,7 +92,8 @@ sub http_request {
 # an nginx of the suite's own (for scenarios that must span one nginx
 # lifetime): $dir is its prefix, $http the http{} contents
 sub nginx_start {
-    my ($dir, $port, $http) = @_;
+    my ($dir, $port, $http, $server) = @_;
+    $server //= '';
     my $bin = $ENV{TEST_NGINX_BINARY} // '/usr/sbin/nginx';
     my @mods = split ' ', ($ENV{TEST_NGINX_LOAD_MODULES} // '');
     # keep what the suite put there already (data directories); start
@@ -113,6 +114,7 @@ http {
         listen 127.0.0.1:$port;
         location /api/ { video_api all; }
         location = /health { video_api health; }
+$server
     }
 $http
 }

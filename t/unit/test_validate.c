@@ -131,6 +131,40 @@ START_TEST(presign_needs_name_size_and_type)
 END_TEST
 
 
+START_TEST(complete_needs_the_key_of_its_id)
+{
+    json_t            *j, *d;
+    video_complete_t   c;
+    const char        *id = "V1StGXR8_Z5jdHi6B-myT";
+
+    j = json_loads("{\"key\": \"V1StGXR8_Z5jdHi6B-myT/original.webm\"}", 0,
+                   NULL);
+    ck_assert_int_eq(video_complete_parse(j, id, 21, &c, &d), 0);
+    ck_assert_ptr_null(c.title);
+    json_decref(j);
+
+    j = json_loads("{\"key\": \"V1StGXR8_Z5jdHi6B-myX/original.mp4\"}", 0,
+                   NULL);
+    ck_assert_int_eq(video_complete_parse(j, id, 21, &c, &d), -1);
+    json_decref(d);
+    json_decref(j);
+
+    j = json_loads("{\"key\": \"V1StGXR8_Z5jdHi6B-myT/original.mp4.exe\"}",
+                   0, NULL);
+    ck_assert_int_eq(video_complete_parse(j, id, 21, &c, &d), -1);
+    json_decref(d);
+    json_decref(j);
+
+    j = json_loads("{\"key\": \"V1StGXR8_Z5jdHi6B-myT/../x/original.mp4\","
+                   " \"title\": \"\"}", 0, NULL);
+    ck_assert_int_eq(video_complete_parse(j, id, 21, &c, &d), -1);
+    ck_assert_uint_eq(json_array_size(d), 2);
+    json_decref(d);
+    json_decref(j);
+}
+END_TEST
+
+
 Suite *
 unit_validate_suite(void)
 {
@@ -145,6 +179,7 @@ unit_validate_suite(void)
     tcase_add_test(tc, patch_takes_known_fields_and_ignores_others);
     tcase_add_test(tc, patch_reports_every_bad_field);
     tcase_add_test(tc, presign_needs_name_size_and_type);
+    tcase_add_test(tc, complete_needs_the_key_of_its_id);
     suite_add_tcase(s, tc);
 
     return s;
