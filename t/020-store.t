@@ -184,14 +184,22 @@ like $headers, qr/Access-Control-Allow-Methods: GET, HEAD, PUT, DELETE, OPTIONS/
 
 # -- an upload the API presigned ------------------------------------------
 
+# a real MP4: five seconds of ffmpeg's test pattern
+my $mp4 = "$dir/clip.mp4";
+system('ffmpeg', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i',
+       'testsrc=duration=5:size=320x240:rate=25', '-pix_fmt', 'yuv420p',
+       '-c:v', 'libx264', '-preset', 'ultrafast', $mp4) == 0
+    or die "ffmpeg failed";
+my $mp4_size = -s $mp4;
+
 my ($ps, $pbody) = http_request($port, 'POST', '/api/upload/presign',
-    '{"fileName": "clip.mp4", "fileSize": 100000, "contentType": "video/mp4"}');
+    qq({"fileName": "clip.mp4", "fileSize": $mp4_size, "contentType": "video/mp4"}));
 is $ps, 201, 'presign through the API';
 my ($url) = $pbody =~ /"uploadUrl":"([^"]+)"/;
 my ($key) = $pbody =~ /"key":"([^"]+)"/;
-($status) = curl('-X', 'PUT', '--upload-file', $file->filename, $url);
-like $status, qr/^20[01]$/, "its uploadUrl takes the file ($status)";
-is -s "$data/videos-raw/$key", 100_000, 'which lands under its key in the raw bucket';
+($status) = curl('-X', 'PUT', '--upload-file', $mp4, $url);
+like $status, qr/^20[01]$/, "its uploadUrl takes an ffmpeg-made MP4 ($status)";
+is -s "$data/videos-raw/$key", $mp4_size, 'which lands under its key in the raw bucket';
 my ($vid) = $key =~ m{^([^/]+)/};
 
 # -- completing it ----------------------------------------------------------
@@ -202,7 +210,7 @@ is $ps, 201, 'complete: 201';
 like $pbody, qr/^\{"success":true,"data":\{"video":\{"id" : "$vid", "title" : "My clip", "description" : null, "status" : "PENDING", "visibility" : "PRIVATE", "videoType" : "VOD"/,
      'a PENDING, PRIVATE VOD video';
 is psql("SELECT original_key || ' ' || original_size FROM videos WHERE id = '$vid'"),
-   "$key 100000", 'with the key and the size storage reported';
+   "$key $mp4_size", 'with the key and the size storage reported';
 is psql("SELECT topic || ' ' || (payload->>'type') || ' ' || (payload->>'videoId') || ' ' || (payload->>'inputKey') FROM outbox"),
    "video-transcode transcode $vid $key", 'and exactly one transcode job';
 
