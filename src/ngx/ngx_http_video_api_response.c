@@ -138,6 +138,16 @@ ngx_int_t
 ngx_http_video_api_send_buf(ngx_http_request_t *r, ngx_uint_t status,
     ngx_buf_t *b)
 {
+    static ngx_str_t  json = ngx_string("application/json");
+
+    return ngx_http_video_api_send_body(r, status, &json, b);
+}
+
+
+ngx_int_t
+ngx_http_video_api_send_body(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_str_t *type, ngx_buf_t *b)
+{
     ngx_int_t                  rc;
     ngx_chain_t                out;
     ngx_http_video_api_ctx_t  *ctx;
@@ -151,8 +161,8 @@ ngx_http_video_api_send_buf(ngx_http_request_t *r, ngx_uint_t status,
     ctx->own_response = 1;
 
     r->headers_out.status = status;
-    ngx_str_set(&r->headers_out.content_type, "application/json");
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_type = *type;
+    r->headers_out.content_type_len = type->len;
     r->headers_out.content_type_lowcase = NULL;
     r->headers_out.content_length_n = b->last - b->pos;
 

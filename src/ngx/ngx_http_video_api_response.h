@@ -32,6 +32,10 @@ ngx_int_t ngx_http_video_api_send_wrapped(ngx_http_request_t *r,
 ngx_int_t ngx_http_video_api_send_buf(ngx_http_request_t *r,
     ngx_uint_t status, ngx_buf_t *b);
 
+/* sends b, a complete body of that type, with the CORS headers */
+ngx_int_t ngx_http_video_api_send_body(ngx_http_request_t *r,
+    ngx_uint_t status, ngx_str_t *type, ngx_buf_t *b);
+
 /* 503 UNAVAILABLE naming the dependency */
 ngx_int_t ngx_http_video_api_send_unavailable(ngx_http_request_t *r,
     const char *what);

@@ -274,24 +274,17 @@ static ngx_int_t
 ngx_http_video_api_store_refuse(ngx_http_request_t *r, ngx_uint_t status,
     const char *code, const char *message)
 {
-    u_char                    *p;
-    size_t                     len;
-    ngx_int_t                  rc;
-    ngx_buf_t                 *b;
-    ngx_chain_t                out;
-    ngx_http_video_api_ctx_t  *ctx;
+    u_char     *p;
+    size_t      len;
+    ngx_int_t   rc;
+    ngx_buf_t  *b;
+
+    static ngx_str_t  xml = ngx_string("application/xml");
 
     rc = ngx_http_discard_request_body(r);
     if (rc != NGX_OK) {
         return rc;
     }
-
-    ctx = ngx_http_video_api_get_ctx(r);
-    if (ctx == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ctx->own_response = 1;
 
     len = sizeof("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>"
                  "</Code><Message></Message><Resource></Resource></Error>\n")
@@ -307,31 +300,11 @@ ngx_http_video_api_store_refuse(ngx_http_request_t *r, ngx_uint_t status,
                     "<Error><Code>%s</Code><Message>%s</Message><Resource>",
                     code, message);
     p = (u_char *) ngx_escape_html(p, r->uri.data, r->uri.len);
-    p = ngx_cpymem(p, "</Resource></Error>\n",
-                   sizeof("</Resource></Error>\n") - 1);
-    b->last = p;
-    b->last_buf = 1;
-    b->last_in_chain = 1;
+    b->last = ngx_cpymem(p, "</Resource></Error>\n",
+                         sizeof("</Resource></Error>\n") - 1);
 
-    r->headers_out.status = status;
-    ngx_str_set(&r->headers_out.content_type, "application/xml");
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-    r->headers_out.content_type_lowcase = NULL;
-    r->headers_out.content_length_n = b->last - b->pos;
-
-    if (ngx_http_video_api_cors_headers(r) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    rc = ngx_http_send_header(r);
-
-    if (rc != NGX_ERROR && rc <= NGX_OK && !r->header_only) {
-        out.buf = b;
-        out.next = NULL;
-        rc = ngx_http_output_filter(r, &out);
-    }
-
-    ngx_http_finalize_request(r, rc);
+    ngx_http_finalize_request(r,
+                              ngx_http_video_api_send_body(r, status, &xml, b));
 
     return NGX_DONE;
 }
