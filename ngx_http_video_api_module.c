@@ -507,6 +507,7 @@ ngx_http_video_api_pg_resolve(ngx_conf_t *cf, ngx_command_t *cmd,
 {
     char               *host, *hostaddr;
     ngx_url_t           u;
+    ngx_uint_t          i;
     PQconninfoOption   *o;
 
     host = NULL;
@@ -546,7 +547,18 @@ ngx_http_video_api_pg_resolve(ngx_conf_t *cf, ngx_command_t *cmd,
         return NGX_CONF_ERROR;
     }
 
-    pg->hostaddr.len = ngx_sock_ntop(u.addrs[0].sockaddr, u.addrs[0].socklen,
+    /*
+     * one address is used: an IPv4 one when there is one, as servers
+     * configured for "localhost" often listen on 127.0.0.1 only
+     */
+
+    for (i = 0; i < u.naddrs - 1; i++) {
+        if (u.addrs[i].sockaddr->sa_family == AF_INET) {
+            break;
+        }
+    }
+
+    pg->hostaddr.len = ngx_sock_ntop(u.addrs[i].sockaddr, u.addrs[i].socklen,
                                      pg->hostaddr.data, NGX_SOCKADDR_STRLEN,
                                      0);
     pg->hostaddr.data[pg->hostaddr.len] = '\0';
