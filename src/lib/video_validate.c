@@ -316,6 +316,9 @@ video_complete_parse(json_t *body, const char *id, size_t id_len,
     } else if (!json_is_string(v)) {
         video_detail_add(errs, "key", "key must be a string");
 
+    } else if (id == NULL) {
+        out->key = v;
+
     } else {
         key = json_string_value(v);
         len = json_string_length(v);

@@ -78,7 +78,8 @@ typedef struct {
 
 /*
  * Checks a POST /api/upload/:id/complete body: key required, and it must
- * be "<id>/original.<mp4|webm|ogg>" for this id; title 1..255 and
+ * be "<id>/original.<mp4|webm|ogg>" for this id (any string when id is
+ * NULL: an id that is not one cannot make the body bad); title 1..255 and
  * description at most 2000 characters (or null) when given.
  */
 int video_complete_parse(json_t *body, const char *id, size_t id_len,

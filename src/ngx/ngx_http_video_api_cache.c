@@ -24,8 +24,6 @@ typedef struct {
 
 static ngx_int_t ngx_http_video_api_cache_init_zone(ngx_shm_zone_t *zone,
     void *data);
-static void ngx_http_video_api_cache_ignore(ngx_http_request_t *r,
-    void *data, redisReply *reply);
 
 
 static ngx_shm_zone_t  *ngx_http_video_api_cache_zone;
@@ -126,6 +124,26 @@ ngx_http_video_api_cache_stale(ngx_log_t *log, ngx_str_t *key)
 
 
 void
+ngx_http_video_api_cache_lists_changed(ngx_http_request_t *r)
+{
+    const char  *argv[2];
+    size_t       argvlen[2];
+
+    argv[0] = "INCR";
+    argvlen[0] = 4;
+    argv[1] = NGX_HTTP_VIDEO_API_LIST_VERSION;
+    argvlen[1] = sizeof(NGX_HTTP_VIDEO_API_LIST_VERSION) - 1;
+
+    if (ngx_http_video_api_redis_command(r, ngx_http_video_api_redis_ignore,
+                                         NULL, 2, argv, argvlen)
+        != NGX_OK)
+    {
+        ngx_http_video_api_cache_list_stale(r->connection->log);
+    }
+}
+
+
+void
 ngx_http_video_api_cache_list_stale(ngx_log_t *log)
 {
     ngx_slab_pool_t             *shpool;
@@ -187,7 +205,7 @@ ngx_http_video_api_cache_flush_stale(ngx_http_request_t *r)
         incrlen[1] = sizeof(NGX_HTTP_VIDEO_API_LIST_VERSION) - 1;
 
         if (ngx_http_video_api_redis_command(r,
-                ngx_http_video_api_cache_ignore, NULL, 2, incr, incrlen)
+                ngx_http_video_api_redis_ignore, NULL, 2, incr, incrlen)
             == NGX_OK)
         {
             stale->list = 0;
@@ -216,7 +234,7 @@ ngx_http_video_api_cache_flush_stale(ngx_http_request_t *r)
 
     /* queued on the connection means it reaches Redis before our read */
 
-    if (ngx_http_video_api_redis_command(r, ngx_http_video_api_cache_ignore,
+    if (ngx_http_video_api_redis_command(r, ngx_http_video_api_redis_ignore,
                                          NULL, argc, argv, argvlen)
         == NGX_OK)
     {
@@ -225,11 +243,4 @@ ngx_http_video_api_cache_flush_stale(ngx_http_request_t *r)
     }
 
     ngx_shmtx_unlock(&shpool->mutex);
-}
-
-
-static void
-ngx_http_video_api_cache_ignore(ngx_http_request_t *r, void *data,
-    redisReply *reply)
-{
 }

@@ -20,6 +20,9 @@ ngx_int_t ngx_http_video_api_cache_init_conf(ngx_conf_t *cf);
 /* key's cached copy may be stale: drop it when Redis is back */
 void ngx_http_video_api_cache_stale(ngx_log_t *log, ngx_str_t *key);
 
+/* a video was created, changed or deleted: retire every cached list page */
+void ngx_http_video_api_cache_lists_changed(ngx_http_request_t *r);
+
 /* the list pages may be stale: bump their version when Redis is back */
 void ngx_http_video_api_cache_list_stale(ngx_log_t *log);
 

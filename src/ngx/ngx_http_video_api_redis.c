@@ -952,3 +952,10 @@ ngx_http_video_api_redis_cleanup(void *data)
 
     ngx_http_video_api_redis_down();
 }
+
+
+void
+ngx_http_video_api_redis_ignore(ngx_http_request_t *r, void *data,
+    redisReply *reply)
+{
+}

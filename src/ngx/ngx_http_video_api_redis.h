@@ -34,6 +34,10 @@ ngx_int_t ngx_http_video_api_redis_command(ngx_http_request_t *r,
     ngx_http_video_api_redis_handler_pt handler, void *data, int argc,
     const char **argv, const size_t *argvlen);
 
+/* a handler for commands whose answer nobody waits for */
+void ngx_http_video_api_redis_ignore(ngx_http_request_t *r, void *data,
+    redisReply *reply);
+
 /* 1 when the connection is up, for /health */
 ngx_uint_t ngx_http_video_api_redis_up(void);
 

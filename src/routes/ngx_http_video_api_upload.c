@@ -68,8 +68,6 @@ static ngx_int_t ngx_http_video_api_upload_probed(ngx_http_request_t *sr,
     void *data, ngx_int_t rc);
 static void ngx_http_video_api_upload_created(ngx_http_video_api_pg_op_t *op,
     PGresult *res);
-static void ngx_http_video_api_upload_ignore(ngx_http_request_t *r,
-    void *data, redisReply *reply);
 
 
 ngx_http_video_api_route_t  ngx_http_video_api_upload_routes[] = {
@@ -179,6 +177,7 @@ ngx_http_video_api_upload_complete(ngx_http_request_t *r,
 {
     int                                 rc;
     u_char                             *url, *q, *p;
+    ngx_uint_t                          valid;
     json_t                             *details;
     ngx_str_t                           uri, args;
     const char                         *err;
@@ -197,7 +196,10 @@ ngx_http_video_api_upload_complete(ngx_http_request_t *r,
 
     /* the body first: a bad body is a 400 whatever the id */
 
-    if (video_complete_parse(ctx->json, (char *) ctx->params[0].data,
+    valid = video_id_valid((char *) ctx->params[0].data, ctx->params[0].len);
+
+    if (video_complete_parse(ctx->json,
+                             valid ? (char *) ctx->params[0].data : NULL,
                              ctx->params[0].len, &u->in, &details)
         != 0)
     {
@@ -205,26 +207,10 @@ ngx_http_video_api_upload_complete(ngx_http_request_t *r,
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        if (!video_id_valid((char *) ctx->params[0].data, ctx->params[0].len)
-            && json_array_size(details) == 1
-            && json_object_get(json_array_get(details, 0), "path")
-            && ngx_strcmp(json_string_value(json_object_get(
-                   json_array_get(details, 0), "path")), "key") == 0
-            && json_object_get(ctx->json, "key") != NULL
-            && json_is_string(json_object_get(ctx->json, "key")))
-        {
-            /* a well-formed body that cannot match a malformed id */
-
-            json_decref(details);
-
-            return ngx_http_video_api_send_error(r, NGX_HTTP_NOT_FOUND, NULL,
-                       "Upload for video '%V' not found", &ctx->params[0]);
-        }
-
         return ngx_http_video_api_send_invalid(r, details);
     }
 
-    if (!video_id_valid((char *) ctx->params[0].data, ctx->params[0].len)) {
+    if (!valid) {
         return ngx_http_video_api_send_error(r, NGX_HTTP_NOT_FOUND, NULL,
                    "Upload for video '%V' not found", &ctx->params[0]);
     }
@@ -423,8 +409,6 @@ ngx_http_video_api_upload_created(ngx_http_video_api_pg_op_t *op,
 {
     ngx_int_t                         rc;
     ngx_uint_t                        created;
-    const char                       *argv[2];
-    size_t                            argvlen[2];
     ngx_http_request_t               *r;
     ngx_http_video_api_upload_ctx_t  *u;
 
@@ -447,20 +431,7 @@ ngx_http_video_api_upload_created(ngx_http_video_api_pg_op_t *op,
         created = (PQgetvalue(res, 0, 1)[0] == 't');
 
         if (created) {
-
-            /* a new video: the cached list pages are out of date */
-
-            argv[0] = "INCR";
-            argvlen[0] = 4;
-            argv[1] = NGX_HTTP_VIDEO_API_LIST_VERSION;
-            argvlen[1] = sizeof(NGX_HTTP_VIDEO_API_LIST_VERSION) - 1;
-
-            if (ngx_http_video_api_redis_command(r,
-                    ngx_http_video_api_upload_ignore, NULL, 2, argv, argvlen)
-                != NGX_OK)
-            {
-                ngx_http_video_api_cache_list_stale(r->connection->log);
-            }
+            ngx_http_video_api_cache_lists_changed(r);
         }
 
         rc = ngx_http_video_api_send_wrapped(r,
@@ -470,11 +441,4 @@ ngx_http_video_api_upload_created(ngx_http_video_api_pg_op_t *op,
     }
 
     ngx_http_finalize_request(r, rc);
-}
-
-
-static void
-ngx_http_video_api_upload_ignore(ngx_http_request_t *r, void *data,
-    redisReply *reply)
-{
 }

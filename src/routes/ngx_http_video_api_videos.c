@@ -190,8 +190,6 @@ typedef struct {
 } ngx_http_video_api_videos_ctx_t;
 
 
-static void ngx_http_video_api_videos_ignore(ngx_http_request_t *r,
-    void *data, redisReply *reply);
 static ngx_int_t ngx_http_video_api_videos_get_db(ngx_http_request_t *r,
     ngx_http_video_api_videos_ctx_t *vctx);
 static void ngx_http_video_api_videos_cached(ngx_http_request_t *r,
@@ -409,28 +407,6 @@ ngx_http_video_api_videos_cache_put(ngx_http_request_t *r, ngx_str_t *id,
 }
 
 
-/* a video changed: every cached list page is out of date */
-
-static void
-ngx_http_video_api_videos_lists_changed(ngx_http_request_t *r)
-{
-    const char  *argv[2];
-    size_t       argvlen[2];
-
-    argv[0] = "INCR";
-    argvlen[0] = 4;
-    argv[1] = NGX_HTTP_VIDEO_API_LIST_VERSION;
-    argvlen[1] = sizeof(NGX_HTTP_VIDEO_API_LIST_VERSION) - 1;
-
-    if (ngx_http_video_api_redis_command(r, ngx_http_video_api_videos_ignore,
-                                         NULL, 2, argv, argvlen)
-        != NGX_OK)
-    {
-        ngx_http_video_api_cache_list_stale(r->connection->log);
-    }
-}
-
-
 /* the cache could not take a write: its copy must not be served later */
 
 static void
@@ -441,13 +417,6 @@ ngx_http_video_api_videos_stale(ngx_http_request_t *r, ngx_str_t *id)
     if (ngx_http_video_api_videos_cache_key(r, id, &key) == NGX_OK) {
         ngx_http_video_api_cache_stale(r->connection->log, &key);
     }
-}
-
-
-static void
-ngx_http_video_api_videos_ignore(ngx_http_request_t *r, void *data,
-    redisReply *reply)
-{
 }
 
 
@@ -607,7 +576,7 @@ ngx_http_video_api_videos_get_done(ngx_http_video_api_pg_op_t *op,
 
         (void) ngx_http_video_api_videos_cache_put(r, &vctx->id,
                    &vctx->version, &vctx->json,
-                   ngx_http_video_api_videos_ignore, NULL);
+                   ngx_http_video_api_redis_ignore, NULL);
 
         rc = ngx_http_video_api_videos_send(r, &vctx->version,
                                             vctx->json.data, vctx->json.len);
@@ -699,7 +668,7 @@ ngx_http_video_api_videos_patch_done(ngx_http_video_api_pg_op_t *op,
          * connection, so it is bumped once the put is answered
          */
 
-        ngx_http_video_api_videos_lists_changed(r);
+        ngx_http_video_api_cache_lists_changed(r);
 
         if (ngx_http_video_api_videos_cache_put(r, &vctx->id,
                 &vctx->version, &vctx->json,
@@ -865,7 +834,7 @@ ngx_http_video_api_videos_delete_step(ngx_http_video_api_pg_op_t *op,
             return;
         }
 
-        ngx_http_video_api_videos_lists_changed(r);
+        ngx_http_video_api_cache_lists_changed(r);
 
         argv[0] = "SET";
         argvlen[0] = 3;
@@ -1348,7 +1317,7 @@ ngx_http_video_api_videos_list_put(ngx_http_request_t *r,
     argvlen[4] = ngx_sprintf(ttl, "%M", mcf->redis.list_ttl) - ttl;
 
     (void) ngx_http_video_api_redis_command(r,
-                                            ngx_http_video_api_videos_ignore,
+                                            ngx_http_video_api_redis_ignore,
                                             NULL, 5, argv, argvlen);
 }
 

@@ -155,6 +155,12 @@ START_TEST(complete_needs_the_key_of_its_id)
     json_decref(d);
     json_decref(j);
 
+    /* for an id that is not one, only the shape of the body counts */
+
+    j = json_loads("{\"key\": \"bad-id/original.mp4\"}", 0, NULL);
+    ck_assert_int_eq(video_complete_parse(j, NULL, 6, &c, &d), 0);
+    json_decref(j);
+
     j = json_loads("{\"key\": \"V1StGXR8_Z5jdHi6B-myT/../x/original.mp4\","
                    " \"title\": \"\"}", 0, NULL);
     ck_assert_int_eq(video_complete_parse(j, id, 21, &c, &d), -1);
