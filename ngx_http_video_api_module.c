@@ -15,6 +15,12 @@
 #include "ngx_http_video_api_response.h"
 #include "ngx_http_video_api_router.h"
 #include "ngx_http_video_api_store.h"
+#include "video_play.h"
+
+
+/* how long a playback token opens a private video: a long film and then
+   some, as a page with a player stays open */
+#define NGX_HTTP_VIDEO_API_PLAY_EXPIRES  (6 * 3600)
 
 
 #define NGX_HTTP_VIDEO_API_PARAM_STR   0
@@ -55,6 +61,10 @@ static char *ngx_http_video_api_redis(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_video_api_storage(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_video_api_playback(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static ngx_int_t ngx_http_video_api_playback_init(ngx_conf_t *cf,
+    ngx_http_video_api_main_conf_t *mcf);
 static char *ngx_http_video_api_public_url(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_video_api_cors(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -66,8 +76,6 @@ static char *ngx_http_video_api_check_url(ngx_conf_t *cf, ngx_command_t *cmd,
     char *what, ngx_str_t *value, ngx_uint_t path_allowed);
 static char *ngx_http_video_api_check_bucket(ngx_conf_t *cf,
     ngx_command_t *cmd, char *what, ngx_str_t *value);
-static ngx_str_t ngx_http_video_api_bucket_url(ngx_conf_t *cf,
-    ngx_http_video_api_storage_conf_t *st, ngx_str_t *bucket);
 
 
 static ngx_command_t  ngx_http_video_api_commands[] = {
@@ -96,6 +104,13 @@ static ngx_command_t  ngx_http_video_api_commands[] = {
     { ngx_string("video_api_storage"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
       ngx_http_video_api_storage,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("video_api_playback"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_video_api_playback,
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
       NULL },
@@ -211,6 +226,15 @@ static ngx_http_video_api_param_t  ngx_http_video_api_storage_params[] = {
     { ngx_string("presign_expires"), NGX_HTTP_VIDEO_API_PARAM_SEC,
       offsetof(ngx_http_video_api_storage_conf_t, presign_expires),
       1, 7 * 24 * 3600 },
+    { ngx_null_string, 0, 0, 0, 0 }
+};
+
+
+static ngx_http_video_api_param_t  ngx_http_video_api_play_params[] = {
+    { ngx_string("secret"), NGX_HTTP_VIDEO_API_PARAM_STR,
+      offsetof(ngx_http_video_api_play_conf_t, secret), 0, 0 },
+    { ngx_string("expires"), NGX_HTTP_VIDEO_API_PARAM_SEC,
+      offsetof(ngx_http_video_api_play_conf_t, expires), 60, 7 * 24 * 3600 },
     { ngx_null_string, 0, 0, 0, 0 }
 };
 
@@ -367,6 +391,10 @@ ngx_http_video_api_postconfiguration(ngx_conf_t *cf)
         return NGX_ERROR;
     }
 
+    if (ngx_http_video_api_playback_init(cf, mcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     if (ngx_http_video_api_store_init(cf) != NGX_OK) {
         return NGX_ERROR;
     }
@@ -418,7 +446,7 @@ ngx_http_video_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "video_api: unknown area \"%V\" in \"%V\", "
                                "expected videos, upload, analytics, live, "
-                               "health or all", &value[i], &cmd->name);
+                               "health, play or all", &value[i], &cmd->name);
             return NGX_CONF_ERROR;
         }
 
@@ -693,58 +721,81 @@ ngx_http_video_api_storage(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    st->media_base = ngx_http_video_api_bucket_url(cf, st,
-                                                   &st->bucket_processed);
-    st->thumb_base = ngx_http_video_api_bucket_url(cf, st,
-                                                   &st->bucket_thumbnails);
-
-    if (st->media_base.data == NULL || st->thumb_base.data == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
     mcf->storage_set = 1;
 
     return NGX_CONF_OK;
 }
 
 
+static char *
+ngx_http_video_api_playback(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_video_api_main_conf_t *mcf = conf;
+
+    if (mcf->play_set) {
+        return "is duplicate";
+    }
+
+    mcf->play_set = 1;
+    mcf->play.expires = NGX_HTTP_VIDEO_API_PLAY_EXPIRES;
+
+    return ngx_http_video_api_params(cf, cmd, &mcf->play, 1,
+                                     ngx_http_video_api_play_params);
+}
+
+
 /*
- * "http://host:9000/bucket/" (path style) or "http://bucket.host:9000/",
- * NUL-terminated: the prefix an object key is appended to
+ * Once everything is read: play URLs start with the public URL, and
+ * without a configured secret the tokens are keyed by one derived from
+ * the storage secret, so they stay valid across restarts and reloads.
  */
 
-static ngx_str_t
-ngx_http_video_api_bucket_url(ngx_conf_t *cf,
-    ngx_http_video_api_storage_conf_t *st, ngx_str_t *bucket)
+static ngx_int_t
+ngx_http_video_api_playback_init(ngx_conf_t *cf,
+    ngx_http_video_api_main_conf_t *mcf)
 {
-    u_char     *p, *host;
-    size_t      scheme;
-    ngx_str_t   url;
+    u_char                          *p;
+    ngx_http_video_api_play_conf_t  *play;
 
-    url.len = st->endpoint.len + bucket->len + sizeof("./");
-    url.data = ngx_pnalloc(cf->pool, url.len + 1);
+    play = &mcf->play;
 
-    if (url.data == NULL) {
-        ngx_str_null(&url);
-        return url;
+    if (!mcf->play_set) {
+        play->expires = NGX_HTTP_VIDEO_API_PLAY_EXPIRES;
     }
 
-    if (st->path_style) {
-        p = ngx_sprintf(url.data, "%V/%V/", &st->endpoint, bucket);
-
-    } else {
-        host = ngx_strlchr(st->endpoint.data,
-                           st->endpoint.data + st->endpoint.len, ':');
-        scheme = host - st->endpoint.data + 3;
-        p = ngx_sprintf(url.data, "%*s%V.%*s/", scheme, st->endpoint.data,
-                        bucket, st->endpoint.len - scheme,
-                        st->endpoint.data + scheme);
+    play->base.len = mcf->public_url.len + sizeof("/play/") - 1;
+    play->base.data = ngx_pnalloc(cf->pool, play->base.len + 1);
+    if (play->base.data == NULL) {
+        return NGX_ERROR;
     }
 
-    *p = '\0';
-    url.len = p - url.data;
+    p = ngx_cpymem(play->base.data, mcf->public_url.data,
+                   mcf->public_url.len);
+    ngx_memcpy(p, "/play/", sizeof("/play/"));
 
-    return url;
+    if (play->secret.len) {
+        return NGX_OK;
+    }
+
+    play->secret.data = ngx_pnalloc(cf->pool, VIDEO_PLAY_SECRET_LEN);
+    if (play->secret.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    play->secret.len = VIDEO_PLAY_SECRET_LEN;
+
+    if (video_play_derive_secret(mcf->storage_set
+                                 ? mcf->storage.secret_key.data : NULL,
+                                 mcf->storage.secret_key.len,
+                                 play->secret.data)
+        != 0)
+    {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "video_api: cannot make a playback secret");
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
 }
 
 

@@ -50,9 +50,10 @@ if [ "${VIDEO_API_TEST_VALGRIND:-1}" = 1 ]; then
     echo "== Test::Nginx suites under valgrind"
     vg_log=$VIDEO_API_RUN_DIR/valgrind.log
     mkdir -p "$(dirname "$vg_log")"
-    # the Test::Nginx suites (the others run their own nginx) with a
-    # longer request timeout: memcheck is slow
-    mapfile -t vg_suites < <(grep -l 'use Test::Nginx::Socket' t/*.t)
+    # the Test::Nginx suites, and those of the others that start their
+    # own nginx and say it may run under valgrind, with a longer request
+    # timeout: memcheck is slow
+    mapfile -t vg_suites < <(grep -lE 'use Test::Nginx::Socket|^# memcheck: yes' t/*.t)
     TEST_NGINX_USE_VALGRIND=1 TEST_NGINX_TIMEOUT=${TEST_NGINX_TIMEOUT:-15} \
         prove "${vg_suites[@]}" > "$vg_log" 2>&1 || status=1
     tail -n 3 "$vg_log"

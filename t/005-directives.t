@@ -20,10 +20,11 @@ __DATA__
                       bucket_processed=processed bucket_thumbnails=thumbs
                       path_style=off presign_expires=2h;
     video_api_public_url https://videos.example.com/;
+    video_api_playback secret=play-secret expires=12h;
     video_api_cors https://a.example.com http://b.example.com:3000 credentials=on max_age=1h;
     video_api_max_body_size 128k;
 --- config
-    location / { video_api videos upload analytics live health; }
+    location / { video_api videos upload analytics live health play; }
 --- request
 GET /api/nope
 --- error_code: 404
@@ -38,7 +39,7 @@ GET /api/nope
     location / { video_api videos films; }
 --- must_die
 --- error_log
-video_api: unknown area "films" in "video_api", expected videos, upload, analytics, live, health or all
+video_api: unknown area "films" in "video_api", expected videos, upload, analytics, live, health, play or all
 
 
 
@@ -199,6 +200,47 @@ video_api: invalid "path_style" value "yes" in "video_api_storage"
 --- must_die
 --- error_log
 video_api: invalid "presign_expires" value "8d" in "video_api_storage"
+
+
+
+=== TEST 18b: playback tokens live at least a minute
+--- http_config
+    video_api_playback expires=30s;
+--- config
+--- must_die
+--- error_log
+video_api: invalid "expires" value "30s" in "video_api_playback"
+
+
+
+=== TEST 18c: playback tokens live at most 7 days
+--- http_config
+    video_api_playback secret=s expires=8d;
+--- config
+--- must_die
+--- error_log
+video_api: invalid "expires" value "8d" in "video_api_playback"
+
+
+
+=== TEST 18d: an empty playback secret
+--- http_config
+    video_api_playback secret=;
+--- config
+--- must_die
+--- error_log
+video_api: invalid "secret" value "" in "video_api_playback"
+
+
+
+=== TEST 18e: video_api_playback given twice
+--- http_config
+    video_api_playback expires=1h;
+    video_api_playback expires=2h;
+--- config
+--- must_die
+--- error_log
+"video_api_playback" directive is duplicate
 
 
 

@@ -69,20 +69,6 @@ sub presign {
     return $url;
 }
 
-# curl: (status, body, headers)
-sub curl {
-    my (@args) = @_;
-    my $hdr = File::Temp->new;
-    open my $fh, '-|', 'curl', '-s', '--path-as-is', '-D', $hdr->filename,
-         '-o', '-', '-w', '\n%{http_code}', @args or die $!;
-    local $/;
-    my $out = <$fh> // '';
-    close $fh;
-    my ($body, $status) = $out =~ /\A(.*)\n(\d+)\z/s;
-    my $headers = do { local (@ARGV, $/) = ($hdr->filename); <> } // '';
-    return ($status // 0, $body // '', $headers);
-}
-
 my $payload = join '', map { chr(($_ * 7) % 256) } 0 .. 99_999;
 my $file = File::Temp->new;
 binmode $file;

@@ -39,6 +39,20 @@ video_route_match(const char *pattern, const char *path, size_t len,
 
         plen = strcspn(pattern, "/");
 
+        if (plen == 1 && *pattern == '*' && pattern[1] == '\0') {
+
+            /* the rest of the path, one or more segments */
+
+            if (p == seg || n == VIDEO_ROUTE_MAX_PARAMS) {
+                return -1;
+            }
+
+            params[n].data = seg;
+            params[n].len = (size_t) (end - seg);
+
+            return n + 1;
+        }
+
         if (*pattern == ':') {
             if (p == seg || n == VIDEO_ROUTE_MAX_PARAMS) {
                 return -1;

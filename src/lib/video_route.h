@@ -20,9 +20,11 @@ typedef struct {
 
 
 /*
- * Returns the number of ":name" parameters captured (0 or more) when path
+ * Returns the number of parameters captured (0 or more) when path
  * matches pattern, or -1.  One trailing slash on the path is ignored;
- * a parameter never matches an empty segment.  params must have room for
+ * a parameter never matches an empty segment.  A last pattern segment "*"
+ * captures the rest of the path (one or more segments, slashes included)
+ * as one more parameter.  params must have room for
  * VIDEO_ROUTE_MAX_PARAMS entries; they point into path.
  */
 int video_route_match(const char *pattern, const char *path, size_t len,

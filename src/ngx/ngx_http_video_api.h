@@ -24,7 +24,8 @@
 #define NGX_HTTP_VIDEO_API_ANALYTICS  0x04
 #define NGX_HTTP_VIDEO_API_LIVE       0x08
 #define NGX_HTTP_VIDEO_API_HEALTH     0x10
-#define NGX_HTTP_VIDEO_API_ALL        0x1f
+#define NGX_HTTP_VIDEO_API_PLAY       0x20
+#define NGX_HTTP_VIDEO_API_ALL        0x3f
 
 
 /* what a route does with the request body */
@@ -66,22 +67,28 @@ typedef struct {
     ngx_str_t                    bucket_thumbnails;
     ngx_flag_t                   path_style;
     time_t                       presign_expires;
-
-    /* URL prefixes of objects in the processed and thumbnails buckets,
-       NUL-terminated */
-    ngx_str_t                    media_base;
-    ngx_str_t                    thumb_base;
 } ngx_http_video_api_storage_conf_t;
+
+
+typedef struct {
+    ngx_str_t                    secret;     /* HMAC key of the tokens */
+    time_t                       expires;    /* token lifetime */
+
+    /* "<public url>/play/", NUL-terminated: what play URLs start with */
+    ngx_str_t                    base;
+} ngx_http_video_api_play_conf_t;
 
 
 typedef struct {
     ngx_http_video_api_pg_conf_t       pg;
     ngx_http_video_api_redis_conf_t    redis;
     ngx_http_video_api_storage_conf_t  storage;
+    ngx_http_video_api_play_conf_t     play;
     ngx_str_t                          public_url;
     unsigned                           pg_set:1;
     unsigned                           redis_set:1;
     unsigned                           storage_set:1;
+    unsigned                           play_set:1;
 } ngx_http_video_api_main_conf_t;
 
 

@@ -25,6 +25,8 @@ static ngx_http_video_api_area_t  ngx_http_video_api_areas[] = {
       ngx_http_video_api_live_routes },
     { ngx_string("health"), NGX_HTTP_VIDEO_API_HEALTH,
       ngx_http_video_api_health_routes },
+    { ngx_string("play"), NGX_HTTP_VIDEO_API_PLAY,
+      ngx_http_video_api_play_routes },
     { ngx_string("all"), NGX_HTTP_VIDEO_API_ALL, NULL },
     { ngx_null_string, 0, NULL }
 };

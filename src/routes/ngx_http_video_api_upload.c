@@ -7,6 +7,7 @@
 #include "ngx_http_video_api_router.h"
 #include "ngx_http_video_api_response.h"
 #include "ngx_http_video_api_cache.h"
+#include "ngx_http_video_api_media.h"
 #include "ngx_http_video_api_pg.h"
 #include "ngx_http_video_api_redis.h"
 #include "video_id.h"
@@ -18,13 +19,6 @@ static ngx_int_t ngx_http_video_api_upload_presign(ngx_http_request_t *r,
     ngx_http_video_api_ctx_t *ctx);
 static ngx_int_t ngx_http_video_api_upload_complete(ngx_http_request_t *r,
     ngx_http_video_api_ctx_t *ctx);
-
-
-/*
- * Where completing an upload asks storage whether the object is there: an
- * internal location that proxies to the storage endpoint (README.md)
- */
-#define NGX_HTTP_VIDEO_API_PROBE  "/_video_api/storage/"
 
 
 typedef struct {
@@ -132,10 +126,7 @@ ngx_http_video_api_upload_presign(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    creds.access_key = (char *) st->access_key.data;
-    creds.secret_key = (char *) st->secret_key.data;
-    creds.region = (char *) st->region.data;
-    creds.service = "s3";
+    ngx_http_video_api_media_creds(st, &creds);
 
     ps.method = "PUT";
     ps.endpoint = (char *) st->endpoint.data;
@@ -175,19 +166,13 @@ static ngx_int_t
 ngx_http_video_api_upload_complete(ngx_http_request_t *r,
     ngx_http_video_api_ctx_t *ctx)
 {
-    int                                 rc;
-    u_char                             *url, *q, *p;
     ngx_uint_t                          valid;
     json_t                             *details;
     ngx_str_t                           uri, args;
-    const char                         *err;
-    video_sigv4_creds_t                 creds;
-    video_sigv4_presign_t               ps;
     ngx_http_request_t                 *sr;
     ngx_http_post_subrequest_t         *psr;
     ngx_http_video_api_main_conf_t     *mcf;
     ngx_http_video_api_upload_ctx_t    *u;
-    ngx_http_video_api_storage_conf_t  *st;
 
     u = ngx_pcalloc(r->pool, sizeof(ngx_http_video_api_upload_ctx_t));
     if (u == NULL) {
@@ -221,63 +206,22 @@ ngx_http_video_api_upload_complete(ngx_http_request_t *r,
         return ngx_http_video_api_send_unavailable(r, "Storage");
     }
 
-    st = &mcf->storage;
-
     u->id.len = ctx->params[0].len;
     u->id.data = ngx_pnalloc(r->pool, u->id.len + 1);
-    url = ngx_pnalloc(r->pool, VIDEO_SIGV4_URL_MAX);
-
-    if (u->id.data == NULL || url == NULL) {
+    if (u->id.data == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     ngx_cpystrn(u->id.data, ctx->params[0].data, u->id.len + 1);
 
-    creds.access_key = (char *) st->access_key.data;
-    creds.secret_key = (char *) st->secret_key.data;
-    creds.region = (char *) st->region.data;
-    creds.service = "s3";
-
-    ps.method = "HEAD";
-    ps.endpoint = (char *) st->endpoint.data;
-    ps.bucket = (char *) st->bucket_raw.data;
-    ps.key = json_string_value(u->in.key);
-    ps.path_style = 1;
-    ps.now = (int64_t) ngx_time();
-    ps.expires = 60;
-
-    err = NULL;
-    rc = video_sigv4_presign(&creds, &ps, (char *) url, VIDEO_SIGV4_URL_MAX,
-                             &err);
-    if (rc < 0) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "video_api: cannot presign a storage probe: %s",
-                      err ? err : "unknown error");
+    if (ngx_http_video_api_media_request(r, NGX_HTTP_VIDEO_API_PROBE, "HEAD",
+                                         &mcf->storage.bucket_raw,
+                                         json_string_value(u->in.key), 60,
+                                         &uri, &args)
+        != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    /* "http://host:port/bucket/key?query" to the probe location */
-
-    p = (u_char *) ngx_strstr(url, "://");
-    p = (p != NULL) ? ngx_strlchr(p + 3, url + rc, '/') : NULL;
-    q = ngx_strlchr(url, url + rc, '?');
-
-    if (p == NULL || q == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    uri.len = sizeof(NGX_HTTP_VIDEO_API_PROBE) - 2 + (q - p);
-    uri.data = ngx_pnalloc(r->pool, uri.len);
-    if (uri.data == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ngx_memcpy(ngx_cpymem(uri.data, NGX_HTTP_VIDEO_API_PROBE,
-                          sizeof(NGX_HTTP_VIDEO_API_PROBE) - 2),
-               p, q - p);
-
-    args.data = q + 1;
-    args.len = url + rc - args.data;
 
     psr = ngx_palloc(r->pool, sizeof(ngx_http_post_subrequest_t));
     if (psr == NULL) {
@@ -382,8 +326,8 @@ ngx_http_video_api_upload_resume(ngx_http_request_t *r)
                    ? (char *) json_string_value(u->in.description) : NULL;
     u->values[3] = (char *) json_string_value(u->in.key);
     u->values[4] = (char *) p;
-    u->values[5] = (char *) mcf->storage.media_base.data;
-    u->values[6] = (char *) mcf->storage.thumb_base.data;
+    u->values[5] = (char *) mcf->play.base.data;
+    u->values[6] = (char *) mcf->play.base.data;
 
     op = ngx_http_video_api_pg_op(r, ngx_http_video_api_upload_created, u);
     if (op == NULL) {
@@ -407,6 +351,9 @@ static void
 ngx_http_video_api_upload_created(ngx_http_video_api_pg_op_t *op,
     PGresult *res)
 {
+    size_t                            len;
+    u_char                           *json;
+    time_t                            expires;
     ngx_int_t                         rc;
     ngx_uint_t                        created;
     ngx_http_request_t               *r;
@@ -434,10 +381,19 @@ ngx_http_video_api_upload_created(ngx_http_video_api_pg_op_t *op,
             ngx_http_video_api_cache_lists_changed(r);
         }
 
-        rc = ngx_http_video_api_send_wrapped(r,
-                 created ? NGX_HTTP_CREATED : NGX_HTTP_OK, "{\"video\":",
-                 (u_char *) PQgetvalue(res, 0, 0), PQgetlength(res, 0, 0),
-                 "}");
+        json = (u_char *) PQgetvalue(res, 0, 0);
+        len = PQgetlength(res, 0, 0);
+
+        if (ngx_http_video_api_media_sign(r, &json, &len, &expires)
+            != NGX_OK)
+        {
+            rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+
+        } else {
+            rc = ngx_http_video_api_send_wrapped(r,
+                     created ? NGX_HTTP_CREATED : NGX_HTTP_OK,
+                     "{\"video\":", json, len, "}");
+        }
     }
 
     ngx_http_finalize_request(r, rc);

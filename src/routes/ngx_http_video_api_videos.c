@@ -12,6 +12,7 @@
 
 #include "ngx_http_video_api_router.h"
 #include "ngx_http_video_api_cache.h"
+#include "ngx_http_video_api_media.h"
 #include "ngx_http_video_api_response.h"
 #include "ngx_http_video_api_pg.h"
 #include "ngx_http_video_api_redis.h"
@@ -219,7 +220,10 @@ ngx_http_video_api_videos_conf(ngx_http_request_t *r)
 }
 
 
-/* $2, $3 of the video statements: URL prefixes, or NULL without storage */
+/*
+ * $2, $3 of the video statements: what play and thumbnail URLs start
+ * with, both served by the play location
+ */
 
 static void
 ngx_http_video_api_videos_bases(ngx_http_request_t *r, char **values)
@@ -228,10 +232,8 @@ ngx_http_video_api_videos_bases(ngx_http_request_t *r, char **values)
 
     mcf = ngx_http_video_api_videos_conf(r);
 
-    values[0] = mcf->storage_set ? (char *) mcf->storage.media_base.data
-                                 : NULL;
-    values[1] = mcf->storage_set ? (char *) mcf->storage.thumb_base.data
-                                 : NULL;
+    values[0] = (char *) mcf->play.base.data;
+    values[1] = (char *) mcf->play.base.data;
 }
 
 
@@ -420,6 +422,23 @@ ngx_http_video_api_videos_stale(ngx_http_request_t *r, ngx_str_t *id)
 }
 
 
+/* answers with video JSON text whose private play URLs get tokens */
+
+static ngx_int_t
+ngx_http_video_api_videos_send_signed(ngx_http_request_t *r,
+    const char *prefix, u_char *json, size_t len, const char *suffix)
+{
+    time_t  expires;
+
+    if (ngx_http_video_api_media_sign(r, &json, &len, &expires) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_video_api_send_wrapped(r, NGX_HTTP_OK, prefix, json, len,
+                                           suffix);
+}
+
+
 /* GET /api/videos/:id */
 
 static ngx_int_t
@@ -486,15 +505,28 @@ ngx_http_video_api_videos_send(ngx_http_request_t *r, ngx_str_t *version,
     u_char *json, size_t len)
 {
     u_char            *p;
+    time_t             expires;
     ngx_str_t          etag;
     ngx_table_elt_t   *inm;
 
-    etag.data = ngx_pnalloc(r->pool, version->len + 2);
+    /* tokens in the URLs are part of the answer, so of its tag */
+
+    if (ngx_http_video_api_media_sign(r, &json, &len, &expires) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    etag.data = ngx_pnalloc(r->pool, version->len + NGX_TIME_T_LEN + 3);
     if (etag.data == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    p = ngx_sprintf(etag.data, "\"%V\"", version);
+    if (expires) {
+        p = ngx_sprintf(etag.data, "\"%V.%T\"", version, expires);
+
+    } else {
+        p = ngx_sprintf(etag.data, "\"%V\"", version);
+    }
+
     etag.len = p - etag.data;
 
     if (ngx_http_video_api_header_out(r, "ETag", &etag) != NGX_OK) {
@@ -680,9 +712,9 @@ ngx_http_video_api_videos_patch_done(ngx_http_video_api_pg_op_t *op,
 
         ngx_http_video_api_videos_stale(r, &vctx->id);
 
-        rc = ngx_http_video_api_send_wrapped(r, NGX_HTTP_OK, "{\"video\":",
-                                             vctx->json.data,
-                                             vctx->json.len, "}");
+        rc = ngx_http_video_api_videos_send_signed(r, "{\"video\":",
+                                                   vctx->json.data,
+                                                   vctx->json.len, "}");
     }
 
     ngx_http_finalize_request(r, rc);
@@ -700,9 +732,9 @@ ngx_http_video_api_videos_patch_cached(ngx_http_request_t *r, void *data,
     }
 
     ngx_http_finalize_request(r,
-        ngx_http_video_api_send_wrapped(r, NGX_HTTP_OK, "{\"video\":",
-                                        vctx->json.data, vctx->json.len,
-                                        "}"));
+        ngx_http_video_api_videos_send_signed(r, "{\"video\":",
+                                              vctx->json.data,
+                                              vctx->json.len, "}"));
 }
 
 
@@ -1259,9 +1291,9 @@ ngx_http_video_api_videos_list_cached(ngx_http_request_t *r, void *data,
 
     if (page->type == REDIS_REPLY_STRING) {
         ngx_http_finalize_request(r,
-            ngx_http_video_api_send_wrapped(r, NGX_HTTP_OK, "",
-                                            (u_char *) page->str, page->len,
-                                            ""));
+            ngx_http_video_api_videos_send_signed(r, "",
+                                                  (u_char *) page->str,
+                                                  page->len, ""));
         return;
     }
 
@@ -1330,7 +1362,6 @@ ngx_http_video_api_videos_list_done(ngx_http_video_api_pg_op_t *op,
     size_t                             len;
     ngx_int_t                          micros;
     ngx_str_t                          data;
-    ngx_buf_t                         *b;
     ngx_http_request_t                *r;
     ngx_http_video_api_videos_list_t  *list;
     char                               cursor[VIDEO_CURSOR_MAX + 1];
@@ -1358,25 +1389,19 @@ ngx_http_video_api_videos_list_done(ngx_http_video_api_pg_op_t *op,
         len = video_cursor_encode(cursor, micros, PQgetvalue(res, 0, 3));
     }
 
-    b = ngx_create_temp_buf(r->pool,
-                            sizeof("{\"success\":true,\"data\":{\"videos\":"
-                                   ",\"total\":,\"limit\":,\"offset\":"
-                                   ",\"nextCursor\":null}}")
+    data.data = ngx_pnalloc(r->pool,
+                            sizeof("{\"videos\":,\"total\":,\"limit\":,"
+                                   "\"offset\":,\"nextCursor\":null}")
                             + PQgetlength(res, 0, 1) + PQgetlength(res, 0, 0)
                             + 2 * NGX_INT_T_LEN + len + 2);
-    if (b == NULL) {
+    if (data.data == NULL) {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
 
-    p = ngx_cpymem(b->last, "{\"success\":true,\"data\":",
-                   sizeof("{\"success\":true,\"data\":") - 1);
+    /* the page as the cache holds it: without tokens, which expire */
 
-    /* data is kept apart: it is what the cache holds */
-
-    data.data = p;
-
-    p = ngx_sprintf(p, "{\"videos\":%*s,\"total\":%*s,\"limit\":%ui,"
+    p = ngx_sprintf(data.data, "{\"videos\":%*s,\"total\":%*s,\"limit\":%ui,"
                     "\"offset\":%ui,\"nextCursor\":",
                     (size_t) PQgetlength(res, 0, 1), PQgetvalue(res, 0, 1),
                     (size_t) PQgetlength(res, 0, 0), PQgetvalue(res, 0, 0),
@@ -1390,13 +1415,12 @@ ngx_http_video_api_videos_list_done(ngx_http_video_api_pg_op_t *op,
     }
 
     data.len = p - data.data;
-    *p++ = '}';
-    b->last = p;
 
     if (list->version.len) {
         ngx_http_video_api_videos_list_put(r, list, &data);
     }
 
     ngx_http_finalize_request(r,
-                              ngx_http_video_api_send_buf(r, NGX_HTTP_OK, b));
+        ngx_http_video_api_videos_send_signed(r, "", data.data, data.len,
+                                              ""));
 }

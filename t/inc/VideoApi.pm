@@ -8,9 +8,11 @@ use Exporter 'import';
 use MIME::Base64 ();
 use Time::HiRes ();
 use IO::Socket::INET;
+use File::Temp ();
+use POSIX ();
 
 our @EXPORT = qw(psql stack seed_video cursor_for http_get http_request wait_for
-                 nginx_start nginx_stop nginx_worker_pid);
+                 nginx_start nginx_stop nginx_worker_pid curl);
 
 sub conninfo {
     return $ENV{TEST_NGINX_PG_CONNINFO}
@@ -89,19 +91,40 @@ sub http_request {
     return ($status // 0, $rbody // '', Time::HiRes::time() - $t0);
 }
 
+# curl with these arguments: (status, body, headers)
+sub curl {
+    my (@args) = @_;
+    my $hdr = File::Temp->new;
+    open my $fh, '-|', 'curl', '-s', '--path-as-is', '-D', $hdr->filename,
+         '-o', '-', '-w', '\n%{http_code}', @args or die $!;
+    local $/;
+    my $out = <$fh> // '';
+    close $fh;
+    my ($body, $status) = $out =~ /\A(.*)\n(\d+)\z/s;
+    my $headers = do { local (@ARGV, $/) = ($hdr->filename); <> } // '';
+    return ($status // 0, $body // '', $headers);
+}
+
 # an nginx of the suite's own (for scenarios that must span one nginx
 # lifetime): $dir is its prefix, $http the http{} contents
+# Under TEST_NGINX_USE_VALGRIND (scripts/test.sh's memcheck pass) nginx
+# runs in one foreground process under valgrind; nginx_stop prints what
+# valgrind found, where the pass looks for it.
+my %valgrind;
+
 sub nginx_start {
     my ($dir, $port, $http, $server) = @_;
     $server //= '';
     my $bin = $ENV{TEST_NGINX_BINARY} // '/usr/sbin/nginx';
     my @mods = split ' ', ($ENV{TEST_NGINX_LOAD_MODULES} // '');
+    my $vg = $ENV{TEST_NGINX_USE_VALGRIND};
     # keep what the suite put there already (data directories); start
     # with fresh logs and configuration
     system('rm', '-rf', "$dir/logs", "$dir/conf");
     mkdir $dir; mkdir "$dir/logs"; mkdir "$dir/conf";
     open my $fh, '>', "$dir/conf/nginx.conf" or die $!;
     print $fh map { "load_module $_;\n" } @mods;
+    print $fh "daemon off;\nmaster_process off;\n" if $vg;
     print $fh <<"CONF";
 worker_processes 1;
 error_log logs/error.log info;
@@ -120,10 +143,24 @@ $http
 }
 CONF
     close $fh;
-    system($bin, '-p', "$dir/", '-c', 'conf/nginx.conf') == 0
-        or die "nginx failed to start\n";
-    wait_for(5, sub { IO::Socket::INET->new(PeerAddr => '127.0.0.1',
-                                            PeerPort => $port) })
+    my @cmd = ($bin, '-p', "$dir/", '-c', 'conf/nginx.conf');
+    if ($vg) {
+        unshift @cmd, qw(valgrind -q --tool=memcheck --leak-check=full
+                         --show-possibly-lost=no --num-callers=50),
+                      "--log-file=$dir/logs/valgrind.log",
+                      -f 'valgrind.suppress' ? '--suppressions=valgrind.suppress' : ();
+        my $pid = fork // die "fork: $!";
+        if ($pid == 0) {
+            open STDOUT, '>', '/dev/null';
+            open STDERR, '>', "$dir/logs/stderr.log";
+            exec { $cmd[0] } @cmd or POSIX::_exit(127);
+        }
+        $valgrind{$dir} = $pid;
+    } else {
+        system(@cmd) == 0 or die "nginx failed to start\n";
+    }
+    wait_for($vg ? 60 : 5, sub { IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                                       PeerPort => $port) })
         or die "nginx did not listen on $port\n";
 }
 
@@ -131,7 +168,11 @@ sub nginx_stop {
     my ($dir) = @_;
     my $pid = read_pid("$dir/logs/nginx.pid") or return;
     kill 'QUIT', $pid;
-    wait_for(10, sub { !kill 0, $pid });
+    wait_for(30, sub { !kill 0, $pid });
+    my $child = delete $valgrind{$dir} or return;
+    waitpid($child, 0);
+    my $log = do { local (@ARGV, $/) = ("$dir/logs/valgrind.log"); <> } // '';
+    print STDERR "valgrind ($dir):\n$log" if $log =~ /\S/;
 }
 
 sub read_pid {

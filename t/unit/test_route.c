@@ -90,6 +90,35 @@ START_TEST(length_bounds_the_path)
 END_TEST
 
 
+START_TEST(a_star_captures_the_rest_of_the_path)
+{
+    video_route_param_t  p[VIDEO_ROUTE_MAX_PARAMS];
+
+    ck_assert_int_eq(match("/play/:id/*", "/play/abc/master.m3u8", p), 2);
+    ck_assert_uint_eq(p[1].len, 11);
+    ck_assert(memcmp(p[1].data, "master.m3u8", 11) == 0);
+
+    ck_assert_int_eq(match("/play/:id/*", "/play/abc/720p/segment_001.ts",
+                           p), 2);
+    ck_assert_uint_eq(p[0].len, 3);
+    ck_assert_uint_eq(p[1].len, 19);
+    ck_assert(memcmp(p[1].data, "720p/segment_001.ts", 19) == 0);
+
+    /* one trailing slash is dropped, as elsewhere */
+
+    ck_assert_int_eq(match("/play/:id/*", "/play/abc/720p/", p), 2);
+    ck_assert_uint_eq(p[1].len, 4);
+
+    /* the rest is never empty */
+
+    ck_assert_int_eq(match("/play/:id/*", "/play/abc", p), -1);
+    ck_assert_int_eq(match("/play/:id/*", "/play/abc/", p), -1);
+    ck_assert_int_eq(match("/play/:id/*", "/play/abc//x", p), -1);
+    ck_assert_int_eq(match("/play/:id/*", "/plays/abc/x", p), -1);
+}
+END_TEST
+
+
 Suite *
 unit_route_suite(void)
 {
@@ -104,6 +133,7 @@ unit_route_suite(void)
     tcase_add_test(tc, parameters_capture_one_segment);
     tcase_add_test(tc, parameters_never_match_empty_or_missing_segments);
     tcase_add_test(tc, length_bounds_the_path);
+    tcase_add_test(tc, a_star_captures_the_rest_of_the_path);
     suite_add_tcase(s, tc);
 
     return s;

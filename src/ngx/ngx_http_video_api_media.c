@@ -1,0 +1,140 @@
+/*
+ * Presigned requests to storage and signed play URLs.
+ */
+
+#include "ngx_http_video_api_media.h"
+#include "video_play.h"
+
+
+void
+ngx_http_video_api_media_creds(ngx_http_video_api_storage_conf_t *st,
+    video_sigv4_creds_t *creds)
+{
+    creds->access_key = (char *) st->access_key.data;
+    creds->secret_key = (char *) st->secret_key.data;
+    creds->region = (char *) st->region.data;
+    creds->service = "s3";
+}
+
+
+ngx_int_t
+ngx_http_video_api_media_request(ngx_http_request_t *r, const char *prefix,
+    const char *method, ngx_str_t *bucket, const char *key, long expires,
+    ngx_str_t *uri, ngx_str_t *args)
+{
+    int                                 rc;
+    u_char                             *url, *p, *q;
+    size_t                              prefix_len;
+    const char                         *err;
+    video_sigv4_creds_t                 creds;
+    video_sigv4_presign_t               ps;
+    ngx_http_video_api_main_conf_t     *mcf;
+    ngx_http_video_api_storage_conf_t  *st;
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_video_api_module);
+    st = &mcf->storage;
+
+    url = ngx_pnalloc(r->pool, VIDEO_SIGV4_URL_MAX);
+    if (url == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_video_api_media_creds(st, &creds);
+
+    /*
+     * Path style whatever the configuration says: the internal location
+     * proxies to the endpoint itself, and the request is signed for the
+     * Host it sends, the endpoint's
+     */
+
+    ps.method = method;
+    ps.endpoint = (char *) st->endpoint.data;
+    ps.bucket = (char *) bucket->data;
+    ps.key = key;
+    ps.path_style = 1;
+    ps.now = (int64_t) ngx_time();
+    ps.expires = expires;
+
+    err = NULL;
+    rc = video_sigv4_presign(&creds, &ps, (char *) url, VIDEO_SIGV4_URL_MAX,
+                             &err);
+    if (rc < 0) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "video_api: cannot presign a storage request: %s",
+                      err ? err : "unknown error");
+        return NGX_ERROR;
+    }
+
+    /* "http://host:port/bucket/key?query" to "<prefix>bucket/key", query */
+
+    p = (u_char *) ngx_strstr(url, "://");
+    p = (p != NULL) ? ngx_strlchr(p + 3, url + rc, '/') : NULL;
+    q = ngx_strlchr(url, url + rc, '?');
+
+    if (p == NULL || q == NULL) {
+        return NGX_ERROR;
+    }
+
+    prefix_len = ngx_strlen(prefix);
+
+    uri->len = prefix_len - 1 + (q - p);
+    uri->data = ngx_pnalloc(r->pool, uri->len);
+    if (uri->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(ngx_cpymem(uri->data, prefix, prefix_len - 1), p, q - p);
+
+    args->data = q + 1;
+    args->len = url + rc - args->data;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_video_api_media_sign(ngx_http_request_t *r, u_char **json,
+    size_t *len, time_t *expires)
+{
+    int                              s;
+    long                             n;
+    u_char                          *out;
+    int64_t                          exp;
+    ngx_http_video_api_play_conf_t  *play;
+    ngx_http_video_api_main_conf_t  *mcf;
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_video_api_module);
+    play = &mcf->play;
+
+    *expires = 0;
+    exp = video_play_expiry((int64_t) ngx_time(), (int64_t) play->expires);
+
+    n = video_play_sign_json((char *) *json, *len, (char *) play->base.data,
+                             play->base.len, play->secret.data,
+                             play->secret.len, exp, NULL, &s);
+    if (n < 0) {
+        return NGX_ERROR;
+    }
+
+    if (!s) {
+        return NGX_OK;
+    }
+
+    out = ngx_pnalloc(r->pool, n);
+    if (out == NULL) {
+        return NGX_ERROR;
+    }
+
+    n = video_play_sign_json((char *) *json, *len, (char *) play->base.data,
+                             play->base.len, play->secret.data,
+                             play->secret.len, exp, (char *) out, NULL);
+    if (n < 0) {
+        return NGX_ERROR;
+    }
+
+    *json = out;
+    *len = n;
+    *expires = (time_t) exp;
+
+    return NGX_OK;
+}

@@ -1,0 +1,46 @@
+/*
+ * Media in storage as the module reaches it: presigned requests through
+ * internal locations, and playback tokens in the URLs it hands out.
+ */
+
+#ifndef _NGX_HTTP_VIDEO_API_MEDIA_H_INCLUDED_
+#define _NGX_HTTP_VIDEO_API_MEDIA_H_INCLUDED_
+
+
+#include "ngx_http_video_api.h"
+#include "video_sigv4.h"
+
+
+/*
+ * Internal locations that proxy to the storage endpoint (conf/nginx.conf):
+ * one for the module's own probes, with no client headers, and one that
+ * serves media to players (Range and conditional headers pass).
+ */
+#define NGX_HTTP_VIDEO_API_PROBE  "/_video_api/storage/"
+#define NGX_HTTP_VIDEO_API_MEDIA  "/_video_api/media/"
+
+
+/* the SigV4 credentials of the configured storage */
+void ngx_http_video_api_media_creds(ngx_http_video_api_storage_conf_t *st,
+    video_sigv4_creds_t *creds);
+
+/*
+ * The URI ("<prefix><bucket>/<key>") and arguments (the presigned query)
+ * of a request for the object, for a subrequest or an internal redirect
+ * to the internal location at prefix.  key is a NUL-terminated object key.
+ */
+ngx_int_t ngx_http_video_api_media_request(ngx_http_request_t *r,
+    const char *prefix, const char *method, ngx_str_t *bucket,
+    const char *key, long expires, ngx_str_t *uri, ngx_str_t *args);
+
+/*
+ * Signs the play URLs of private videos in video JSON text (a video or an
+ * array of them) with tokens from "video_api_playback": *json and *len
+ * change when something was signed, and *expires is then the tokens'
+ * expiry, else 0.
+ */
+ngx_int_t ngx_http_video_api_media_sign(ngx_http_request_t *r,
+    u_char **json, size_t *len, time_t *expires);
+
+
+#endif /* _NGX_HTTP_VIDEO_API_MEDIA_H_INCLUDED_ */
