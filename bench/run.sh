@@ -141,6 +141,8 @@ done)
     video_api_postgres "$VIDEO_API_PG_CONNINFO" pool=8;
     video_api_redis 127.0.0.1:$VIDEO_API_REDIS_PORT;
     video_api_storage endpoint=http://127.0.0.1:9000 access_key=a secret_key=b;
+    video_api_public_url http://127.0.0.1:$port;
+    types { application/vnd.apple.mpegurl m3u8; video/mp2t ts; }
     server {
         listen 127.0.0.1:$port backlog=4096;
         location = /baseline {
@@ -149,6 +151,15 @@ done)
         }
         location = /health { video_api health; }
         location /api/ { video_api all; }
+        location /play/ { video_api play; }
+        location /_video_api/media/ {
+            internal;
+            alias $ndir/store/;
+        }
+        # the same files without the module: what /play/ is measured against
+        location /static/ {
+            alias $ndir/store/;
+        }
     }
 }
 CONF
@@ -307,12 +318,17 @@ get_id=$(psql_bench -At -c "
     WHERE status = 'READY' AND visibility = 'PUBLIC' AND rn % 10 <> 0
       AND rn > $videos / 2
     ORDER BY rn LIMIT 1")
+# a private one, whose answer carries play tokens
+private_id=$(psql_bench -At -c "
+    SELECT id FROM videos WHERE status = 'READY' AND visibility = 'PRIVATE'
+    ORDER BY created_at LIMIT 1")
 # 1000 PATCH targets spread over the table, so no row is hot
 mapfile -t patch_ids < <(psql_bench -At -c "
     SELECT id FROM (SELECT id, row_number() OVER (ORDER BY created_at DESC)
                                AS rn FROM videos) t
     WHERE rn % 10 = 0 ORDER BY rn")
-[ -n "$get_id" ] && [ "${#patch_ids[@]}" -eq 1000 ] || die "could not pick ids from the seed"
+[ -n "$get_id" ] && [ -n "$private_id" ] && [ "${#patch_ids[@]}" -eq 1000 ] ||
+    die "could not pick ids from the seed"
 
 # ------------------------------------------------------------------ nginx --
 
@@ -328,6 +344,20 @@ module_built=$(date -u -r build/ngx_http_video_api_module.so +%H:%M:%SZ)
 if [ -n "$(find src ngx_http_video_api_module.c -newer build/ngx_http_video_api_module.so -name '*.[ch]' 2>/dev/null | head -n 1)" ]; then
     module_built="$module_built, older than some sources (make rebuilds it)"
 fi
+
+# a variant playlist for the public and the private video, as the
+# transcoder writes them, in the store the media location serves
+for id in "$get_id" "$private_id"; do
+    mkdir -p "$ndir/store/videos-processed/$id/720p"
+    {
+        printf '#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:6\n#EXT-X-PLAYLIST-TYPE:VOD\n'
+        for i in $(seq 0 9); do
+            printf '#EXTINF:6.000000,\nsegment_%03d.ts\n' "$i"
+        done
+        printf '#EXT-X-ENDLIST\n'
+    } > "$ndir/store/videos-processed/$id/720p/playlist.m3u8"
+done
+chmod -R a+rX "$ndir/store"
 
 # first with a placeholder baseline, to get a real answer's size
 write_nginx_conf '{"success":true}'
@@ -365,6 +395,24 @@ if [ "$(redis-cli -h 127.0.0.1 -p "$VIDEO_API_REDIS_PORT" EXISTS "video:$get_id"
 else
     cache_note="video:$get_id is NOT in Redis after a GET: every GET is answered by PostgreSQL"
 fi
+
+# the private video's play URL, token included, from its answer
+curl -fs -o /dev/null "$base_url/api/videos/$private_id" || die "warm-up GET failed"
+play_url=$(curl -fs "$base_url/api/videos/$private_id" | python3 -c '
+import json, sys
+print(json.load(sys.stdin)["data"]["video"]["variants"][1]["playbackUrl"])') ||
+    die "no play URL in the private video's answer"
+play_path=${play_url#"$base_url"}
+case $play_path in
+    /play/"$private_id"/*-*/720p/playlist.m3u8) ;;
+    *) die "the private video's 720p URL carries no token: $play_url" ;;
+esac
+for u in "$play_path" "/play/$get_id/720p/playlist.m3u8" \
+         "/static/videos-processed/$get_id/720p/playlist.m3u8"; do
+    code=$(curl -s -o /dev/null -w '%{http_code}' "$base_url$u")
+    [ "$code" = 200 ] || die "GET $u answered $code"
+done
+playlist_size=$(wc -c < "$ndir/store/videos-processed/$get_id/720p/playlist.m3u8")
 
 # a cursor from the middle of the table: the page after offset 5000
 code=$(curl -s -o "$tmp/page.json" -w '%{http_code}' \
@@ -494,12 +542,17 @@ routes=(
     "list|GET|/api/videos?limit=20||2xx"
     "list-cursor|GET|/api/videos?limit=20&cursor=$cursor||2xx"
     "patch|PATCH|/api/videos/:id (1000 ids)|patch.lua|2xx"
+    "get-private|GET|/api/videos/$private_id||2xx"
+    "file-static|GET|/static/videos-processed/$get_id/720p/playlist.m3u8||2xx"
+    "play-token|GET|$play_path||2xx"
+    "play-public|GET|/play/$get_id/720p/playlist.m3u8||2xx"
 )
 
 say "video-api bench $stamp, $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- src ngx_http_video_api_module.c 2>/dev/null || echo '+local changes')"
 say "module built $module_built; $($nginx -v 2>&1 | sed 's|.*: ||'), 1 worker; wrk: 1 thread, $conns connections, $duration per route; $videos videos seeded"
 say "$(nproc) cores shared by the nginx worker, PostgreSQL, Redis and wrk; load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 say "GET /api/videos/:id answer and /baseline: $get_size bytes each; $cache_note"
+say "play-* and file-static: a $playlist_size-byte variant playlist from disk; play-token: a private video with the token from its answer; play-public: a public one, no token (visibility from the Redis cache)"
 say ""
 
 header=$(printf '%-12s %10s %9s %9s %9s %9s %9s  %s' \

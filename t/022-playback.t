@@ -322,6 +322,7 @@ SERVER
     psql("UPDATE videos SET visibility = 'PUBLIC' WHERE id = '$other'");
     ($s) = curl("$base$other/master.m3u8");
     is $s, 404, "$mode: public, uncached, from PostgreSQL: allowed (and the file is absent)";
+    like redis('EXISTS', "video:$other"), qr/^1$/, "$mode: which filled the cache for the next request";
     ($s) = curl("$base$vid/master.m3u8");
     is $s, 403, "$mode: private, uncached: refused";
 

@@ -2,14 +2,15 @@
  * Playback tokens and the signing of play URLs in video JSON.
  */
 
+#define _GNU_SOURCE  /* memmem() */
+
 #include <stdio.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include "video_hmac.h"
 #include "video_id.h"
 #include "video_play.h"
 
@@ -58,9 +59,7 @@ video_play_sign(const unsigned char *secret, size_t secret_len,
     const char *id, size_t id_len, const char *exp, size_t exp_len,
     char *out)
 {
-    int            ok;
-    unsigned int   mac_len;
-    unsigned char  mac[EVP_MAX_MD_SIZE];
+    unsigned char  mac[VIDEO_SHA256_LEN];
     char           msg[VIDEO_ID_LEN + 1 + VIDEO_PLAY_EXP_MAX];
 
     if (id_len != VIDEO_ID_LEN || exp_len > VIDEO_PLAY_EXP_MAX) {
@@ -71,11 +70,9 @@ video_play_sign(const unsigned char *secret, size_t secret_len,
     msg[id_len] = '/';
     memcpy(msg + id_len + 1, exp, exp_len);
 
-    ok = HMAC(EVP_sha256(), secret, (int) secret_len, (unsigned char *) msg,
-              id_len + 1 + exp_len, mac, &mac_len)
-         != NULL;
-
-    if (!ok || mac_len != 32) {
+    if (video_hmac_sha256(secret, secret_len, msg, id_len + 1 + exp_len, mac)
+        != 0)
+    {
         return -1;
     }
 
@@ -89,24 +86,14 @@ int
 video_play_derive_secret(const unsigned char *storage_secret, size_t len,
     unsigned char *out)
 {
-    unsigned int          n;
-    static const char     label[] = "video-api playback tokens";
+    static const char  label[] = "video-api playback tokens";
 
     if (storage_secret == NULL) {
         return RAND_bytes(out, VIDEO_PLAY_SECRET_LEN) == 1 ? 0 : -1;
     }
 
-    n = 0;
-
-    if (HMAC(EVP_sha256(), storage_secret, (int) len,
-             (const unsigned char *) label, sizeof(label) - 1, out, &n)
-        == NULL
-        || n != VIDEO_PLAY_SECRET_LEN)
-    {
-        return -1;
-    }
-
-    return 0;
+    return video_hmac_sha256(storage_secret, len, label, sizeof(label) - 1,
+                             out);
 }
 
 
@@ -218,20 +205,14 @@ video_play_expiry(int64_t now, int64_t ttl)
 
 
 /*
- * A walk over the string values of JSON text that sit directly under a
- * key ("key" : "value"), without parsing the rest: strings are skipped
- * with their escapes, so text inside a value is never taken for a key.
+ * Finding play URLs and visibilities in JSON text without parsing it: the
+ * text is searched with memmem() for the URL base and for the
+ * "visibility" key, and each hit is accepted only where the JSON grammar
+ * puts a key's string value.  Inside a JSON string every quote is escaped,
+ * so a quote with an even run of backslashes before it delimits a string,
+ * and text a user wrote (a title that reads like a key and a URL) never
+ * passes for one.
  */
-
-typedef struct {
-    const char  *in;
-    size_t       len;
-    size_t       i;
-    char         prev;         /* the last character outside strings */
-    const char  *key;          /* the key of the value found */
-    size_t       key_len;
-} video_play_scan_t;
-
 
 static int
 video_play_space(char c)
@@ -240,60 +221,110 @@ video_play_space(char c)
 }
 
 
-/* 1 with the next such value in [*v, *v + *len), 0 at the end */
+/* 1 when the quote at q delimits a string */
 
 static int
-video_play_next(video_play_scan_t *s, const char **v, size_t *len)
+video_play_quote(const char *in, const char *q)
 {
-    int     value;
-    size_t  start, j;
+    const char  *b;
 
-    while (s->i < s->len) {
-
-        if (s->in[s->i] != '"') {
-            if (!video_play_space(s->in[s->i])) {
-                s->prev = s->in[s->i];
-            }
-
-            s->i++;
-            continue;
-        }
-
-        value = (s->prev == ':');
-        start = ++s->i;
-
-        while (s->i < s->len && s->in[s->i] != '"') {
-            s->i += (s->in[s->i] == '\\') ? 2 : 1;
-        }
-
-        if (s->i >= s->len) {
-            return 0;
-        }
-
-        s->prev = '"';
-
-        for (j = s->i + 1; j < s->len && video_play_space(s->in[j]); j++) {
-            /* void */
-        }
-
-        if (j < s->len && s->in[j] == ':') {
-            s->key = s->in + start;
-            s->key_len = s->i - start;
-            s->i++;
-            continue;
-        }
-
-        *v = s->in + start;
-        *len = s->i - start;
-        s->i++;
-
-        if (value && s->key != NULL) {
-            return 1;
-        }
+    if (q < in || *q != '"') {
+        return 0;
     }
 
-    return 0;
+    for (b = q; b > in && b[-1] == '\\'; b--) {
+        /* void */
+    }
+
+    return (q - b) % 2 == 0;
 }
+
+
+/*
+ * q is the opening quote of a string value: 1 when the key before it (ws
+ * ":" ws) is name
+ */
+
+static int
+video_play_key_before(const char *in, const char *q, const char *name)
+{
+    size_t       n;
+    const char  *p;
+
+    p = q;
+
+    while (p > in && video_play_space(p[-1])) {
+        p--;
+    }
+
+    if (p == in || *--p != ':') {
+        return 0;
+    }
+
+    while (p > in && video_play_space(p[-1])) {
+        p--;
+    }
+
+    /* p - 1: the key's closing quote */
+
+    n = strlen(name);
+
+    if ((size_t) (p - in) < n + 2 || p[-1] != '"'
+        || memcmp(p - 1 - n, name, n) != 0)
+    {
+        return 0;
+    }
+
+    return video_play_quote(in, p - 2 - n);
+}
+
+
+/*
+ * k is the start of "visibility" (its quote) in the text: the value after
+ * it in [*v, *v + *len), or 0 when k is not that key
+ */
+
+static int
+video_play_key_value(const char *in, const char *end, const char *k,
+    size_t klen, const char **v, size_t *len)
+{
+    const char  *p, *q;
+
+    if (!video_play_quote(in, k)) {
+        return 0;
+    }
+
+    p = k + klen;
+
+    while (p < end && video_play_space(*p)) {
+        p++;
+    }
+
+    if (p == end || *p++ != ':') {
+        return 0;
+    }
+
+    while (p < end && video_play_space(*p)) {
+        p++;
+    }
+
+    if (p == end || *p++ != '"') {
+        return 0;
+    }
+
+    q = memchr(p, '"', end - p);
+    if (q == NULL) {
+        return 0;
+    }
+
+    *v = p;
+    *len = q - p;
+
+    return 1;
+}
+
+
+#define VIDEO_PLAY_VISIBILITY  "\"visibility\""
 
 
 static int
@@ -315,16 +346,21 @@ video_play_open(const char *v, size_t len)
 int
 video_play_visibility(const char *json, size_t len)
 {
-    size_t             n;
-    const char        *v;
-    video_play_scan_t  s;
+    size_t       n;
+    const char  *p, *k, *v, *end;
 
-    memset(&s, 0, sizeof(video_play_scan_t));
-    s.in = json;
-    s.len = len;
+    end = json + len;
 
-    while (video_play_next(&s, &v, &n)) {
-        if (video_play_is(s.key, s.key_len, "visibility")) {
+    for (p = json; p < end; p = k + 1) {
+        k = memmem(p, end - p, VIDEO_PLAY_VISIBILITY,
+                   sizeof(VIDEO_PLAY_VISIBILITY) - 1);
+        if (k == NULL) {
+            break;
+        }
+
+        if (video_play_key_value(json, end, k,
+                                 sizeof(VIDEO_PLAY_VISIBILITY) - 1, &v, &n))
+        {
             return video_play_open(v, n);
         }
     }
@@ -338,16 +374,11 @@ video_play_sign_json(const char *in, size_t len, const char *base,
     size_t base_len, const unsigned char *secret, size_t secret_len,
     int64_t expires, char *out, int *signed_out)
 {
-    int                 private, token_len;
-    char                exp[VIDEO_PLAY_EXP_MAX + 2];
-    char                token[VIDEO_PLAY_TOKEN_MAX];
-    size_t              n, at, copied, out_len;
-    const char         *v, *id, *token_id;
-    video_play_scan_t   s;
-
-    memset(&s, 0, sizeof(video_play_scan_t));
-    s.in = in;
-    s.len = len;
+    int          private, token_len;
+    char         exp[VIDEO_PLAY_EXP_MAX + 2];
+    char         token[VIDEO_PLAY_TOKEN_MAX];
+    size_t       n, copied, out_len;
+    const char  *p, *end, *url, *vis, *v, *id, *at, *token_id;
 
     if (signed_out != NULL) {
         *signed_out = 0;
@@ -358,29 +389,60 @@ video_play_sign_json(const char *in, size_t len, const char *base,
     token_len = snprintf(exp, sizeof(exp), "%lld", (long long) expires)
                 + 1 + VIDEO_PLAY_SIG_LEN;
 
-    if (expires < 0 || token_len > VIDEO_PLAY_TOKEN_MAX) {
+    if (expires < 0 || token_len > VIDEO_PLAY_TOKEN_MAX || base_len == 0) {
         return -1;
     }
 
+    end = in + len;
     private = 1;
     token_id = NULL;
     copied = 0;
     out_len = 0;
+    p = in;
 
-    while (video_play_next(&s, &v, &n)) {
+    vis = memmem(in, len, VIDEO_PLAY_VISIBILITY,
+                 sizeof(VIDEO_PLAY_VISIBILITY) - 1);
 
-        if (video_play_is(s.key, s.key_len, "visibility")) {
-            private = !video_play_open(v, n);
+    for ( ;; ) {
+
+        /*
+         * A video's visibility comes before its URLs: up to the next
+         * visibility there is nothing to look for unless this one is
+         * private
+         */
+
+        url = private ? memmem(p, (vis ? vis : end) - p, base, base_len)
+                      : NULL;
+
+        if (url == NULL) {
+            if (vis == NULL) {
+                break;
+            }
+
+            if (video_play_key_value(in, end, vis,
+                                     sizeof(VIDEO_PLAY_VISIBILITY) - 1, &v,
+                                     &n))
+            {
+                private = !video_play_open(v, n);
+            }
+
+            p = vis + 1;
+            vis = memmem(p, end - p, VIDEO_PLAY_VISIBILITY,
+                         sizeof(VIDEO_PLAY_VISIBILITY) - 1);
             continue;
         }
 
-        if (!private
-            || !(video_play_is(s.key, s.key_len, "playbackUrl")
-                 || video_play_is(s.key, s.key_len, "thumbnailUrl"))
-            || n <= base_len + VIDEO_ID_LEN + 1
-            || memcmp(v, base, base_len) != 0
-            || !video_id_valid(v + base_len, VIDEO_ID_LEN)
-            || v[base_len + VIDEO_ID_LEN] != '/')
+        id = url + base_len;
+        p = url + 1;
+
+        if ((size_t) (end - id) <= VIDEO_ID_LEN + 1
+            || !video_id_valid(id, VIDEO_ID_LEN)
+            || id[VIDEO_ID_LEN] != '/'
+            || url == in
+            || !video_play_quote(in, url - 1)
+            || memchr(id, '"', end - id) == NULL
+            || !(video_play_key_before(in, url - 1, "playbackUrl")
+                 || video_play_key_before(in, url - 1, "thumbnailUrl")))
         {
             continue;
         }
@@ -389,34 +451,34 @@ video_play_sign_json(const char *in, size_t len, const char *base,
             *signed_out = 1;
         }
 
-        id = v + base_len;
-        at = (id - in) + VIDEO_ID_LEN + 1;
+        at = id + VIDEO_ID_LEN + 1;
 
         if (out == NULL) {
-            out_len += at - copied + token_len + 1;
-            copied = at;
-            continue;
-        }
+            out_len += (at - in) - copied + token_len + 1;
 
-        /* the URLs of one video come together: one HMAC for them */
+        } else {
 
-        if (token_id == NULL || memcmp(token_id, id, VIDEO_ID_LEN) != 0) {
-            token_len = video_play_token(secret, secret_len, id,
-                                         VIDEO_ID_LEN, expires, token);
-            if (token_len < 0) {
-                return -1;
+            /* the URLs of one video come together: one HMAC for them */
+
+            if (token_id == NULL || memcmp(token_id, id, VIDEO_ID_LEN) != 0) {
+                token_len = video_play_token(secret, secret_len, id,
+                                             VIDEO_ID_LEN, expires, token);
+                if (token_len < 0) {
+                    return -1;
+                }
+
+                token_id = id;
             }
 
-            token_id = id;
+            memcpy(out + out_len, in + copied, (at - in) - copied);
+            out_len += (at - in) - copied;
+            memcpy(out + out_len, token, token_len);
+            out_len += token_len;
+            out[out_len++] = '/';
         }
 
-        memcpy(out + out_len, in + copied, at - copied);
-        out_len += at - copied;
-        memcpy(out + out_len, token, token_len);
-        out_len += token_len;
-        out[out_len++] = '/';
-
-        copied = at;
+        copied = at - in;
+        p = at;
     }
 
     if (out != NULL) {

@@ -14,8 +14,8 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 
+#include "video_hmac.h"
 #include "video_sigv4.h"
 
 
@@ -336,7 +336,8 @@ sigv4_hash_init(sigv4_hash_t *h)
     h->ctx = EVP_MD_CTX_new();
 
     if (h->ctx == NULL
-        || EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL) != 1)
+        || video_sha256() == NULL
+        || EVP_DigestInit_ex(h->ctx, video_sha256(), NULL) != 1)
     {
         h->failed = 1;
     }
@@ -453,17 +454,7 @@ static int
 sigv4_hmac(const unsigned char *key, size_t key_len, const void *data,
     size_t len, unsigned char *md)
 {
-    unsigned int  n;
-
-    n = 0;
-
-    if (HMAC(EVP_sha256(), key, (int) key_len, data, len, md, &n) == NULL
-        || n != SIGV4_SHA256_LEN)
-    {
-        return -1;
-    }
-
-    return 0;
+    return video_hmac_sha256(key, key_len, data, len, md);
 }
 
 

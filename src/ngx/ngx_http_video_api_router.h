@@ -26,6 +26,20 @@ ngx_int_t ngx_http_video_api_not_implemented(ngx_http_request_t *r,
     ngx_http_video_api_ctx_t *ctx);
 
 
+/*
+ * For routes that need a video: its JSON text as GET /api/videos/:id
+ * reads it (cache, else PostgreSQL, which fills the cache).  id is a valid
+ * id, NUL-terminated.  Returns NGX_DONE and later finalizes the request
+ * with what found returns, or answers a missing video (404) or a failure
+ * itself; or returns what a content handler returns.
+ */
+typedef ngx_int_t (*ngx_http_video_api_video_handler_pt)(
+    ngx_http_request_t *r, void *data, ngx_str_t *json);
+
+ngx_int_t ngx_http_video_api_videos_load(ngx_http_request_t *r,
+    ngx_str_t *id, ngx_http_video_api_video_handler_pt found, void *data);
+
+
 /* each area's table, ended by an entry with a NULL pattern */
 extern ngx_http_video_api_route_t  ngx_http_video_api_videos_routes[];
 extern ngx_http_video_api_route_t  ngx_http_video_api_upload_routes[];

@@ -5,17 +5,14 @@
  * A private video's files need a token (video_play.h) for that video; the
  * API puts one in every play URL it hands out, and relative URIs inside
  * the playlists keep it, since it is a path segment.  Public and unlisted
- * videos play without one.  Once allowed, the request is redirected
+ * videos play without one; their visibility comes from the video cache.  Once allowed, the request is redirected
  * internally to the media location with a presigned storage URL: that
  * location serves the local store's files itself or proxies to S3.
  */
 
 #include "ngx_http_video_api_router.h"
-#include "ngx_http_video_api_cache.h"
 #include "ngx_http_video_api_cors.h"
 #include "ngx_http_video_api_media.h"
-#include "ngx_http_video_api_pg.h"
-#include "ngx_http_video_api_redis.h"
 #include "ngx_http_video_api_response.h"
 #include "video_id.h"
 #include "video_play.h"
@@ -38,26 +35,14 @@ ngx_http_video_api_route_t  ngx_http_video_api_play_routes[] = {
 };
 
 
-static ngx_http_video_api_pg_stmt_t  play_visibility_stmt =
-    ngx_http_video_api_pg_stmt("play_visibility",
-        "SELECT visibility::text FROM videos WHERE id = $1");
-
-
 typedef struct {
     ngx_str_t                    id;        /* NUL-terminated */
     ngx_str_t                    path;      /* under the video's prefix */
-    char                        *values[1];
 } ngx_http_video_api_play_ctx_t;
 
 
-static ngx_int_t ngx_http_video_api_play_lookup(ngx_http_request_t *r,
-    ngx_http_video_api_play_ctx_t *pctx);
-static void ngx_http_video_api_play_cached(ngx_http_request_t *r,
-    void *data, redisReply *reply);
-static ngx_int_t ngx_http_video_api_play_db(ngx_http_request_t *r,
-    ngx_http_video_api_play_ctx_t *pctx);
-static void ngx_http_video_api_play_db_done(ngx_http_video_api_pg_op_t *op,
-    PGresult *res);
+static ngx_int_t ngx_http_video_api_play_found(ngx_http_request_t *r,
+    void *data, ngx_str_t *json);
 static ngx_int_t ngx_http_video_api_play_decide(ngx_http_request_t *r,
     ngx_http_video_api_play_ctx_t *pctx, ngx_int_t open);
 static ngx_int_t ngx_http_video_api_play_serve(ngx_http_request_t *r,
@@ -183,7 +168,9 @@ ngx_http_video_api_play(ngx_http_request_t *r, ngx_http_video_api_ctx_t *ctx)
     }
 
     if (token.len == 0) {
-        return ngx_http_video_api_play_lookup(r, pctx);
+        return ngx_http_video_api_videos_load(r, &pctx->id,
+                                              ngx_http_video_api_play_found,
+                                              pctx);
     }
 
     rc = video_play_verify(mcf->play.secret.data, mcf->play.secret.len,
@@ -211,141 +198,19 @@ ngx_http_video_api_play(ngx_http_request_t *r, ngx_http_video_api_ctx_t *ctx)
 
 
 /*
- * Without a token: the video's visibility decides, from its cache entry
- * when there is one (the same entry GET /api/videos/:id reads), else
- * from PostgreSQL
+ * Without a token the video's visibility decides, read as GET
+ * /api/videos/:id reads the video: from the cache, else from PostgreSQL,
+ * which fills the cache for the next segment
  */
 
 static ngx_int_t
-ngx_http_video_api_play_lookup(ngx_http_request_t *r,
-    ngx_http_video_api_play_ctx_t *pctx)
+ngx_http_video_api_play_found(ngx_http_request_t *r, void *data,
+    ngx_str_t *json)
 {
-    u_char      *key;
-    const char  *argv[2];
-    size_t       argvlen[2];
-
-    key = ngx_pnalloc(r->pool, sizeof("video:") - 1 + pctx->id.len);
-    if (key == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ngx_http_video_api_cache_flush_stale(r);
-
-    argv[0] = "GET";
-    argvlen[0] = 3;
-    argv[1] = (char *) key;
-    argvlen[1] = ngx_sprintf(key, "video:%V", &pctx->id) - key;
-
-    if (ngx_http_video_api_redis_command(r, ngx_http_video_api_play_cached,
-                                         pctx, 2, argv, argvlen)
-        == NGX_OK)
-    {
-        r->main->count++;
-        return NGX_DONE;
-    }
-
-    return ngx_http_video_api_play_db(r, pctx);
-}
-
-
-static void
-ngx_http_video_api_play_cached(ngx_http_request_t *r, void *data,
-    redisReply *reply)
-{
-    int                             open;
-    u_char                         *colon, *end;
     ngx_http_video_api_play_ctx_t  *pctx = data;
 
-    if (reply != NULL && reply->type == REDIS_REPLY_STRING) {
-        end = (u_char *) reply->str + reply->len;
-        colon = ngx_strlchr((u_char *) reply->str, end, ':');
-
-        if (colon != NULL && colon + 1 == end) {
-
-            /* a tombstone: the video was deleted */
-
-            ngx_http_finalize_request(r,
-                ngx_http_video_api_play_not_found(r, &pctx->id));
-            return;
-        }
-
-        if (colon != NULL) {
-            open = video_play_visibility((char *) colon + 1,
-                                         end - colon - 1);
-            if (open >= 0) {
-                ngx_http_finalize_request(r,
-                    ngx_http_video_api_play_decide(r, pctx, open));
-                return;
-            }
-        }
-    }
-
-    ngx_http_finalize_request(r, ngx_http_video_api_play_db(r, pctx));
-}
-
-
-static ngx_int_t
-ngx_http_video_api_play_db(ngx_http_request_t *r,
-    ngx_http_video_api_play_ctx_t *pctx)
-{
-    ngx_http_video_api_pg_op_t  *op;
-
-    op = ngx_http_video_api_pg_op(r, ngx_http_video_api_play_db_done, pctx);
-    if (op == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    pctx->values[0] = (char *) pctx->id.data;
-
-    if (ngx_http_video_api_pg_send(op, &play_visibility_stmt, 1,
-                                   pctx->values)
-        != NGX_OK)
-    {
-        return ngx_http_video_api_send_unavailable(r, "Database");
-    }
-
-    r->main->count++;
-
-    return NGX_DONE;
-}
-
-
-static void
-ngx_http_video_api_play_db_done(ngx_http_video_api_pg_op_t *op,
-    PGresult *res)
-{
-    char                           *v;
-    ngx_int_t                       rc;
-    ngx_http_request_t             *r;
-    ngx_http_video_api_play_ctx_t  *pctx;
-
-    r = op->request;
-    pctx = op->data;
-
-    if (res == NULL) {
-        rc = ngx_http_video_api_send_unavailable(r, "Database");
-
-    } else if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        if (ngx_http_video_api_pg_timed_out(res)) {
-            rc = ngx_http_video_api_send_unavailable(r, "Database");
-
-        } else {
-            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                          "video_api: postgresql statement failed: %s",
-                          PQresultErrorMessage(res));
-            rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-    } else if (PQntuples(res) == 0) {
-        rc = ngx_http_video_api_play_not_found(r, &pctx->id);
-
-    } else {
-        v = PQgetvalue(res, 0, 0);
-        rc = ngx_http_video_api_play_decide(r, pctx,
-                                            ngx_strcmp(v, "PRIVATE") != 0);
-    }
-
-    ngx_http_finalize_request(r, rc);
+    return ngx_http_video_api_play_decide(r, pctx,
+               video_play_visibility((char *) json->data, json->len) == 1);
 }
 
 

@@ -183,6 +183,8 @@ static char  videos_cache_put_lua[] =
 
 typedef struct {
     ngx_str_t                    id;
+    ngx_http_video_api_video_handler_pt  found;  /* for another route */
+    void                        *found_data;
     ngx_int_t                    status;
     json_t                      *payload;
     char                        *values[7];
@@ -197,6 +199,8 @@ static void ngx_http_video_api_videos_cached(ngx_http_request_t *r,
     void *data, redisReply *reply);
 static void ngx_http_video_api_videos_get_done(
     ngx_http_video_api_pg_op_t *op, PGresult *res);
+static ngx_int_t ngx_http_video_api_videos_found(ngx_http_request_t *r,
+    ngx_http_video_api_videos_ctx_t *vctx, ngx_str_t *version);
 static void ngx_http_video_api_videos_patch_done(
     ngx_http_video_api_pg_op_t *op, PGresult *res);
 static void ngx_http_video_api_videos_patch_cached(ngx_http_request_t *r,
@@ -445,9 +449,6 @@ static ngx_int_t
 ngx_http_video_api_videos_get(ngx_http_request_t *r,
     ngx_http_video_api_ctx_t *ctx)
 {
-    ngx_str_t                         key;
-    const char                       *argv[2];
-    size_t                            argvlen[2];
     ngx_http_video_api_videos_ctx_t  *vctx;
 
     if (!video_id_valid((char *) ctx->params[0].data, ctx->params[0].len)) {
@@ -458,6 +459,33 @@ ngx_http_video_api_videos_get(ngx_http_request_t *r,
     if (vctx == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+
+    return ngx_http_video_api_videos_load(r, &vctx->id, NULL, NULL);
+}
+
+
+/*
+ * The read of GET /api/videos/:id, which answers with the video (found
+ * NULL), and of other routes, which get its JSON text (router.h)
+ */
+
+ngx_int_t
+ngx_http_video_api_videos_load(ngx_http_request_t *r, ngx_str_t *id,
+    ngx_http_video_api_video_handler_pt found, void *data)
+{
+    ngx_str_t                         key;
+    const char                       *argv[2];
+    size_t                            argvlen[2];
+    ngx_http_video_api_videos_ctx_t  *vctx;
+
+    vctx = ngx_pcalloc(r->pool, sizeof(ngx_http_video_api_videos_ctx_t));
+    if (vctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    vctx->id = *id;
+    vctx->found = found;
+    vctx->found_data = data;
 
     if (ngx_http_video_api_videos_cache_key(r, &vctx->id, &key) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -477,8 +505,6 @@ ngx_http_video_api_videos_get(ngx_http_request_t *r,
         r->main->count++;
         return NGX_DONE;
     }
-
-    /* Redis is a cache: without it, PostgreSQL answers */
 
     return ngx_http_video_api_videos_get_db(r, vctx);
 }
@@ -575,10 +601,11 @@ ngx_http_video_api_videos_cached(ngx_http_request_t *r, void *data,
             version.data = (u_char *) reply->str;
             version.len = colon - version.data;
 
+            vctx->json.data = colon + 1;
+            vctx->json.len = (u_char *) reply->str + reply->len - colon - 1;
+
             ngx_http_finalize_request(r,
-                ngx_http_video_api_videos_send(r, &version, colon + 1,
-                                               reply->str + reply->len
-                                               - (char *) colon - 1));
+                ngx_http_video_api_videos_found(r, vctx, &version));
             return;
         }
     }
@@ -610,11 +637,23 @@ ngx_http_video_api_videos_get_done(ngx_http_video_api_pg_op_t *op,
                    &vctx->version, &vctx->json,
                    ngx_http_video_api_redis_ignore, NULL);
 
-        rc = ngx_http_video_api_videos_send(r, &vctx->version,
-                                            vctx->json.data, vctx->json.len);
+        rc = ngx_http_video_api_videos_found(r, vctx, &vctx->version);
     }
 
     ngx_http_finalize_request(r, rc);
+}
+
+
+static ngx_int_t
+ngx_http_video_api_videos_found(ngx_http_request_t *r,
+    ngx_http_video_api_videos_ctx_t *vctx, ngx_str_t *version)
+{
+    if (vctx->found) {
+        return vctx->found(r, vctx->found_data, &vctx->json);
+    }
+
+    return ngx_http_video_api_videos_send(r, version, vctx->json.data,
+                                          vctx->json.len);
 }
 
 
