@@ -15,6 +15,7 @@
 #include "ngx_http_video_api_response.h"
 #include "ngx_http_video_api_router.h"
 #include "ngx_http_video_api_store.h"
+#include "video_hmac.h"
 #include "video_play.h"
 
 
@@ -380,9 +381,17 @@ ngx_http_video_api_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 }
 
 
+static void
+ngx_http_video_api_hmac_release(void *data)
+{
+    video_hmac_release();
+}
+
+
 static ngx_int_t
 ngx_http_video_api_postconfiguration(ngx_conf_t *cf)
 {
+    ngx_pool_cleanup_t              *cln;
     ngx_http_video_api_main_conf_t  *mcf;
 
     mcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_video_api_module);
@@ -394,6 +403,15 @@ ngx_http_video_api_postconfiguration(ngx_conf_t *cf)
     if (ngx_http_video_api_playback_init(cf, mcf) != NGX_OK) {
         return NGX_ERROR;
     }
+
+    /* the signers' digest goes with the configuration that used it */
+
+    cln = ngx_pool_cleanup_add(cf->cycle->pool, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    cln->handler = ngx_http_video_api_hmac_release;
 
     if (ngx_http_video_api_store_init(cf) != NGX_OK) {
         return NGX_ERROR;

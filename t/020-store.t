@@ -2,6 +2,8 @@
 # S3 client) work for PUT, GET with ranges, HEAD and DELETE; tampered,
 # expired, wrong-key and unsigned requests get S3's 403 XML and change
 # nothing; keys cannot escape the data directory.
+#
+# memcheck: yes (scripts/test.sh runs it again with nginx under valgrind)
 
 use strict;
 use warnings;

@@ -12,18 +12,25 @@
 #define VIDEO_SHA256_BLOCK  64
 
 
+static EVP_MD  *video_hmac_md;
+
+
 const EVP_MD *
 video_sha256(void)
 {
-    static EVP_MD  *md;
-
-    /* kept for the life of the process, like OpenSSL's own tables */
-
-    if (md == NULL) {
-        md = EVP_MD_fetch(NULL, "SHA256", NULL);
+    if (video_hmac_md == NULL) {
+        video_hmac_md = EVP_MD_fetch(NULL, "SHA256", NULL);
     }
 
-    return md;
+    return video_hmac_md;
+}
+
+
+void
+video_hmac_release(void)
+{
+    EVP_MD_free(video_hmac_md);
+    video_hmac_md = NULL;
 }
 
 

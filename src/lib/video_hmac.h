@@ -21,6 +21,9 @@
 /* SHA-256, fetched once; NULL when libcrypto cannot provide it */
 const EVP_MD *video_sha256(void);
 
+/* frees the fetched digest (at exit; the next use fetches it again) */
+void video_hmac_release(void);
+
 /* HMAC-SHA256 of msg under key into out (32 bytes); 0, or -1 */
 int video_hmac_sha256(const void *key, size_t key_len, const void *msg,
     size_t len, unsigned char *out);
