@@ -18,6 +18,7 @@ Suite *unit_validate_suite(void);
 Suite *unit_sigv4_suite(void);
 Suite *unit_play_suite(void);
 Suite *unit_hmac_suite(void);
+Suite *unit_worker_lib_suite(void);
 
 
 #endif /* _UNIT_H_INCLUDED_ */

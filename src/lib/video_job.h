@@ -1,0 +1,53 @@
+/*
+ * Jobs as the outbox carries them (JSON), checked before any work: a job
+ * that does not parse is rejected, never half-done.
+ */
+
+#ifndef _VIDEO_JOB_H_INCLUDED_
+#define _VIDEO_JOB_H_INCLUDED_
+
+
+#include <stddef.h>
+
+#include "video_id.h"
+
+
+#define VIDEO_JOB_TRANSCODE   1
+#define VIDEO_JOB_CLEANUP     2
+
+#define VIDEO_JOB_KEY_MAX     1024
+#define VIDEO_JOB_BUCKET_MAX  63
+#define VIDEO_JOB_OBJECTS     8
+
+
+typedef struct {
+    char  bucket[VIDEO_JOB_BUCKET_MAX + 1];
+    char  key[VIDEO_JOB_KEY_MAX + 1];     /* an object, or a prefix */
+    int   prefix;                         /* key is a prefix ("<id>/") */
+} video_job_object_t;
+
+
+typedef struct {
+    int                  type;
+    char                 video_id[VIDEO_ID_LEN + 1];
+
+    /* transcode: the original in the raw bucket */
+    char                 input_key[VIDEO_JOB_KEY_MAX + 1];
+
+    /* cleanup: what to remove (objects whose key is null are left out) */
+    video_job_object_t   objects[VIDEO_JOB_OBJECTS];
+    int                  nobjects;
+} video_job_t;
+
+
+/*
+ * Parses a job.  Returns 0, or -1 with *err saying what is wrong: not
+ * JSON, not an object, an unknown type, a missing or malformed videoId,
+ * an inputKey that is not under "<videoId>/", a bucket or key too long,
+ * a key with "..", a cleanup prefix other than "<videoId>/".
+ */
+int video_job_parse(const char *json, size_t len, video_job_t *job,
+    const char **err);
+
+
+#endif /* _VIDEO_JOB_H_INCLUDED_ */

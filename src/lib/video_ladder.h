@@ -1,0 +1,50 @@
+/*
+ * The HLS ladder: which renditions a source gets, and the master playlist
+ * that lists them.  Pure functions, so the transcoder's choices are
+ * unit-tested without ffmpeg.
+ */
+
+#ifndef _VIDEO_LADDER_H_INCLUDED_
+#define _VIDEO_LADDER_H_INCLUDED_
+
+
+#include <stddef.h>
+
+
+#define VIDEO_LADDER_MAX    4
+#define VIDEO_RUNG_NAME_MAX 8
+
+
+typedef struct {
+    char         name[VIDEO_RUNG_NAME_MAX];  /* "720p": its directory */
+    int          width;                      /* even */
+    int          height;                     /* even */
+    int          video_kbps;                 /* target bitrate */
+    int          maxrate_kbps;               /* VBV ceiling */
+    int          audio_kbps;
+    const char  *level;                      /* H.264 level, "3.1" */
+    const char  *codec;                      /* RFC 6381, "avc1.64001f" */
+} video_rung_t;
+
+
+/*
+ * The rungs for a source of src_width x src_height (display size), highest
+ * first: each of 1080p, 720p, 480p and 360p no taller than the source; a
+ * source shorter than 360 lines gets one rung at its own height.  Widths
+ * keep the source's aspect ratio, rounded to even.  Returns the number of
+ * rungs (1..VIDEO_LADDER_MAX), or -1 for a size that is not a picture.
+ */
+int video_ladder_select(int src_width, int src_height, video_rung_t *rungs);
+
+/*
+ * The master playlist for the rungs, each at "<name>/playlist.m3u8", with
+ * BANDWIDTH (peak: maxrate plus audio), AVERAGE-BANDWIDTH, RESOLUTION,
+ * CODECS (without the audio codec when the source has no audio) and
+ * FRAME-RATE when fps > 0.  Writes at most size bytes with a NUL; returns
+ * the length, or -1 when it does not fit.
+ */
+int video_ladder_master(const video_rung_t *rungs, int n, int has_audio,
+    double fps, char *out, size_t size);
+
+
+#endif /* _VIDEO_LADDER_H_INCLUDED_ */

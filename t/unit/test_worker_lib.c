@@ -1,0 +1,255 @@
+/*
+ * The transcoder's pure parts: ladder selection, the master playlist,
+ * ffmpeg progress, and job parsing.
+ */
+
+#include <string.h>
+
+#include "unit.h"
+#include "video_job.h"
+#include "video_ladder.h"
+#include "video_progress.h"
+
+
+#define VID  "V1StGXR8_Z5jdHi6B-myT"
+
+
+START_TEST(a_ladder_never_goes_above_the_source)
+{
+    int           n;
+    video_rung_t  r[VIDEO_LADDER_MAX];
+
+    n = video_ladder_select(1920, 1080, r);
+    ck_assert_int_eq(n, 4);
+    ck_assert_str_eq(r[0].name, "1080p");
+    ck_assert_int_eq(r[0].width, 1920);
+    ck_assert_str_eq(r[3].name, "360p");
+    ck_assert_int_eq(r[3].width, 640);
+
+    n = video_ladder_select(1280, 720, r);
+    ck_assert_int_eq(n, 3);
+    ck_assert_str_eq(r[0].name, "720p");
+    ck_assert_str_eq(r[1].name, "480p");
+    ck_assert_int_eq(r[1].width, 854);
+    ck_assert_str_eq(r[2].name, "360p");
+
+    /* between rungs: the ones below it */
+
+    n = video_ladder_select(1000, 600, r);
+    ck_assert_int_eq(n, 2);
+    ck_assert_str_eq(r[0].name, "480p");
+    ck_assert_int_eq(r[0].width, 800);
+
+    /* a 240p source still gets one rung, at its own size */
+
+    n = video_ladder_select(320, 240, r);
+    ck_assert_int_eq(n, 1);
+    ck_assert_str_eq(r[0].name, "240p");
+    ck_assert_int_eq(r[0].width, 320);
+    ck_assert_int_eq(r[0].height, 240);
+    ck_assert_int_gt(r[0].video_kbps, 0);
+    ck_assert_int_lt(r[0].video_kbps, 800);
+
+    /* odd sizes round to even; portrait keeps its shape */
+
+    n = video_ladder_select(333, 201, r);
+    ck_assert_int_eq(n, 1);
+    ck_assert_int_eq(r[0].width % 2, 0);
+    ck_assert_int_eq(r[0].height, 200);
+
+    n = video_ladder_select(720, 1280, r);
+    ck_assert_int_eq(n, 4);
+    ck_assert_int_eq(r[0].height, 1080);
+    ck_assert_int_eq(r[0].width, 608);
+
+    ck_assert_int_eq(video_ladder_select(0, 720, r), -1);
+    ck_assert_int_eq(video_ladder_select(1280, -1, r), -1);
+    ck_assert_int_eq(video_ladder_select(1280, 100000, r), -1);
+}
+END_TEST
+
+
+START_TEST(the_master_playlist_lists_every_rung)
+{
+    int           n, len;
+    char          out[2048];
+    video_rung_t  r[VIDEO_LADDER_MAX];
+
+    n = video_ladder_select(1280, 720, r);
+    len = video_ladder_master(r, n, 1, 25, out, sizeof(out));
+
+    ck_assert_int_eq(len, (int) strlen(out));
+    ck_assert_str_eq(out,
+        "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-INDEPENDENT-SEGMENTS\n"
+        "#EXT-X-STREAM-INF:BANDWIDTH=3124000,AVERAGE-BANDWIDTH=2928000,"
+        "RESOLUTION=1280x720,CODECS=\"avc1.64001f,mp4a.40.2\","
+        "FRAME-RATE=25.000\n720p/playlist.m3u8\n"
+        "#EXT-X-STREAM-INF:BANDWIDTH=1626000,AVERAGE-BANDWIDTH=1528000,"
+        "RESOLUTION=854x480,CODECS=\"avc1.64001e,mp4a.40.2\","
+        "FRAME-RATE=25.000\n480p/playlist.m3u8\n"
+        "#EXT-X-STREAM-INF:BANDWIDTH=952000,AVERAGE-BANDWIDTH=896000,"
+        "RESOLUTION=640x360,CODECS=\"avc1.64001e,mp4a.40.2\","
+        "FRAME-RATE=25.000\n360p/playlist.m3u8\n");
+
+    /* no audio: no audio codec, no audio bitrate */
+
+    n = video_ladder_select(640, 360, r);
+    len = video_ladder_master(r, n, 0, 0, out, sizeof(out));
+    ck_assert_int_gt(len, 0);
+    ck_assert_ptr_null(strstr(out, "mp4a"));
+    ck_assert_ptr_null(strstr(out, "FRAME-RATE"));
+    ck_assert_ptr_nonnull(strstr(out, "BANDWIDTH=856000,"));
+
+    ck_assert_int_eq(video_ladder_master(r, n, 1, 25, out, 40), -1);
+}
+END_TEST
+
+
+static int
+feed(video_progress_t *p, const char *line)
+{
+    return video_progress_line(p, line, strlen(line));
+}
+
+
+START_TEST(progress_follows_ffmpeg_blocks)
+{
+    video_progress_t  p;
+
+    video_progress_init(&p);
+    ck_assert_int_eq(video_progress_percent(&p, 10), 0);
+
+    ck_assert_int_eq(feed(&p, "frame=50"), VIDEO_PROGRESS_NONE);
+    ck_assert_int_eq(feed(&p, "out_time_us=2500000"), VIDEO_PROGRESS_NONE);
+    ck_assert_int_eq(feed(&p, "out_time_ms=2500000"), VIDEO_PROGRESS_NONE);
+    ck_assert_int_eq(feed(&p, "out_time=00:00:02.500000"),
+                     VIDEO_PROGRESS_NONE);
+    ck_assert_int_eq(feed(&p, "speed=1.5x\r"), VIDEO_PROGRESS_NONE);
+    ck_assert_int_eq(feed(&p, "progress=continue"), VIDEO_PROGRESS_CONTINUE);
+
+    ck_assert_int_eq(p.frame, 50);
+    ck_assert(p.speed > 1.49 && p.speed < 1.51);
+    ck_assert_int_eq(video_progress_percent(&p, 10), 25);
+
+    /* N/A, garbage and going back are ignored */
+
+    feed(&p, "out_time_us=N/A");
+    feed(&p, "out_time_us=-5");
+    feed(&p, "out_time_us=1000000");
+    feed(&p, "out_time_us=12abc");
+    feed(&p, "no equals sign");
+    ck_assert_int_eq(video_progress_percent(&p, 10), 25);
+
+    /* past the end of the source: 99 until the outputs are stored */
+
+    feed(&p, "out_time_us=10400000");
+    ck_assert_int_eq(feed(&p, "progress=end"), VIDEO_PROGRESS_END);
+    ck_assert_int_eq(video_progress_percent(&p, 10), 99);
+
+    ck_assert_int_eq(video_progress_percent(&p, 0), 0);
+}
+END_TEST
+
+
+static int
+parse(const char *json, video_job_t *job, const char **err)
+{
+    *err = NULL;
+    return video_job_parse(json, strlen(json), job, err);
+}
+
+
+START_TEST(transcode_jobs_are_checked)
+{
+    video_job_t   job;
+    const char   *err;
+
+    ck_assert_int_eq(parse("{\"type\":\"transcode\",\"videoId\":\"" VID "\","
+                           "\"inputKey\":\"" VID "/original.mp4\"}",
+                           &job, &err), 0);
+    ck_assert_int_eq(job.type, VIDEO_JOB_TRANSCODE);
+    ck_assert_str_eq(job.video_id, VID);
+    ck_assert_str_eq(job.input_key, VID "/original.mp4");
+
+    ck_assert_int_eq(parse("{\"type\":\"transcode\",", &job, &err), -1);
+    ck_assert_str_eq(err, "not JSON");
+    ck_assert_int_eq(parse("[1]", &job, &err), -1);
+    ck_assert_int_eq(parse("{\"type\":\"encode\",\"videoId\":\"" VID "\"}",
+                           &job, &err), -1);
+    ck_assert_str_eq(err, "unknown job type");
+    ck_assert_int_eq(parse("{\"type\":\"transcode\",\"videoId\":\"short\","
+                           "\"inputKey\":\"short/original.mp4\"}",
+                           &job, &err), -1);
+    ck_assert_int_eq(parse("{\"type\":\"transcode\",\"videoId\":\"" VID "\","
+                           "\"inputKey\":\"other/original.mp4\"}",
+                           &job, &err), -1);
+    ck_assert_int_eq(parse("{\"type\":\"transcode\",\"videoId\":\"" VID "\","
+                           "\"inputKey\":\"" VID "/../x\"}",
+                           &job, &err), -1);
+    ck_assert_int_eq(parse("{\"type\":\"transcode\",\"videoId\":\"" VID "\","
+                           "\"inputKey\":\"" VID "/\"}", &job, &err), -1);
+    ck_assert_int_eq(parse("{\"type\":\"transcode\",\"videoId\":\"" VID "\","
+                           "\"inputKey\":42}", &job, &err), -1);
+    ck_assert_int_eq(parse("{\"type\":\"transcode\",\"videoId\":\"" VID "\","
+                           "\"videoId\":\"" VID "\",\"inputKey\":\"" VID
+                           "/a.mp4\"}", &job, &err), -1);
+}
+END_TEST
+
+
+START_TEST(cleanup_jobs_list_objects_of_their_video)
+{
+    video_job_t   job;
+    const char   *err;
+
+    ck_assert_int_eq(parse("{\"type\":\"cleanup\",\"videoId\":\"" VID "\","
+                           "\"objects\":["
+                           "{\"bucket\":\"videos-raw\",\"key\":\"" VID
+                           "/original.mp4\"},"
+                           "{\"bucket\":\"videos-processed\",\"prefix\":\""
+                           VID "/\"},"
+                           "{\"bucket\":\"thumbnails\",\"key\":null}]}",
+                           &job, &err), 0);
+    ck_assert_int_eq(job.type, VIDEO_JOB_CLEANUP);
+    ck_assert_int_eq(job.nobjects, 2);
+    ck_assert_str_eq(job.objects[0].bucket, "videos-raw");
+    ck_assert_int_eq(job.objects[0].prefix, 0);
+    ck_assert_str_eq(job.objects[1].key, VID "/");
+    ck_assert_int_eq(job.objects[1].prefix, 1);
+
+    /* nothing outside the video */
+
+    ck_assert_int_eq(parse("{\"type\":\"cleanup\",\"videoId\":\"" VID "\","
+                           "\"objects\":[{\"bucket\":\"videos-processed\","
+                           "\"prefix\":\"\"}]}", &job, &err), -1);
+    ck_assert_int_eq(parse("{\"type\":\"cleanup\",\"videoId\":\"" VID "\","
+                           "\"objects\":[{\"bucket\":\"videos-raw\","
+                           "\"key\":\"other/original.mp4\"}]}", &job, &err),
+                     -1);
+    ck_assert_int_eq(parse("{\"type\":\"cleanup\",\"videoId\":\"" VID "\"}",
+                           &job, &err), -1);
+    ck_assert_int_eq(parse("{\"type\":\"cleanup\",\"videoId\":\"" VID "\","
+                           "\"objects\":[{\"key\":\"" VID "/a\"}]}",
+                           &job, &err), -1);
+}
+END_TEST
+
+
+Suite *
+unit_worker_lib_suite(void)
+{
+    Suite  *s;
+    TCase  *tc;
+
+    s = suite_create("worker-lib");
+    tc = tcase_create("transcode");
+
+    tcase_add_test(tc, a_ladder_never_goes_above_the_source);
+    tcase_add_test(tc, the_master_playlist_lists_every_rung);
+    tcase_add_test(tc, progress_follows_ffmpeg_blocks);
+    tcase_add_test(tc, transcode_jobs_are_checked);
+    tcase_add_test(tc, cleanup_jobs_list_objects_of_their_video);
+    suite_add_tcase(s, tc);
+
+    return s;
+}
