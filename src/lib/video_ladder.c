@@ -2,6 +2,7 @@
  * Ladder selection and the master playlist.
  */
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -145,4 +146,214 @@ video_ladder_master(const video_rung_t *rungs, int n, int has_audio,
     }
 
     return (int) len;
+}
+
+
+/* an argument formatted into the buffer */
+
+typedef struct {
+    char    **argv;
+    int       argc;
+    char     *buf;
+    size_t    size;
+    size_t    used;
+    int       failed;
+} video_ladder_args_t;
+
+
+static void
+video_ladder_arg(video_ladder_args_t *a, const char *fmt, ...)
+{
+    int      n;
+    va_list  ap;
+
+    if (a->failed || a->argc >= VIDEO_LADDER_ARGS_MAX - 1) {
+        a->failed = 1;
+        return;
+    }
+
+    va_start(ap, fmt);
+    n = vsnprintf(a->buf + a->used, a->size - a->used, fmt, ap);
+    va_end(ap);
+
+    if (n < 0 || (size_t) n >= a->size - a->used) {
+        a->failed = 1;
+        return;
+    }
+
+    a->argv[a->argc++] = a->buf + a->used;
+    a->used += n + 1;
+}
+
+
+int
+video_ladder_ffmpeg(const video_ladder_job_t *job,
+    const video_rung_t *rungs, int n, char **argv, char *buf, size_t size)
+{
+    int                  i, gop;
+    char                 graph[1024], map[256];
+    size_t               len;
+    double               fps, thumb;
+    video_ladder_args_t  a;
+
+    if (n < 1 || n > VIDEO_LADDER_MAX) {
+        return -1;
+    }
+
+    a.argv = argv;
+    a.argc = 0;
+    a.buf = buf;
+    a.size = size;
+    a.used = 0;
+    a.failed = 0;
+
+    fps = (job->fps > 0 && job->fps <= 120) ? job->fps : 30;
+    gop = (int) (fps * job->segment + 0.5);
+
+    thumb = job->duration / 3;
+    if (thumb > 5) {
+        thumb = 5;
+    }
+
+    /* [0:v] split into the rungs and the thumbnail, each scaled */
+
+    len = snprintf(graph, sizeof(graph), "[0:v:0]split=%d", n + 1);
+
+    for (i = 0; i <= n; i++) {
+        len += snprintf(graph + len, sizeof(graph) - len, "[s%d]", i);
+    }
+
+    for (i = 0; i < n && len < sizeof(graph); i++) {
+        len += snprintf(graph + len, sizeof(graph) - len,
+                        ";[s%d]scale=%d:%d,setsar=1[v%d]",
+                        i, rungs[i].width, rungs[i].height, i);
+    }
+
+    if (len < sizeof(graph)) {
+        len += snprintf(graph + len, sizeof(graph) - len,
+                        ";[s%d]select='gte(t\\,%.3f)',scale=640:-2[thumb]",
+                        n, thumb);
+    }
+
+    if (len >= sizeof(graph)) {
+        return -1;
+    }
+
+    video_ladder_arg(&a, "ffmpeg");
+    video_ladder_arg(&a, "-hide_banner");
+    video_ladder_arg(&a, "-nostdin");
+    video_ladder_arg(&a, "-nostats");
+    video_ladder_arg(&a, "-loglevel");
+    video_ladder_arg(&a, "error");
+    video_ladder_arg(&a, "-progress");
+    video_ladder_arg(&a, "pipe:1");
+    video_ladder_arg(&a, "-y");
+    video_ladder_arg(&a, "-i");
+    video_ladder_arg(&a, "%s", job->input);
+    video_ladder_arg(&a, "-filter_complex");
+    video_ladder_arg(&a, "%s", graph);
+
+    for (i = 0; i < n; i++) {
+        video_ladder_arg(&a, "-map");
+        video_ladder_arg(&a, "[v%d]", i);
+    }
+
+    for (i = 0; job->has_audio && i < n; i++) {
+        video_ladder_arg(&a, "-map");
+        video_ladder_arg(&a, "0:a:0");
+    }
+
+    video_ladder_arg(&a, "-c:v");
+    video_ladder_arg(&a, "libx264");
+    video_ladder_arg(&a, "-preset");
+    video_ladder_arg(&a, "%s", job->preset ? job->preset : "veryfast");
+    video_ladder_arg(&a, "-profile:v");
+    video_ladder_arg(&a, "high");
+    video_ladder_arg(&a, "-pix_fmt");
+    video_ladder_arg(&a, "yuv420p");
+
+    /* a keyframe at every segment boundary in every rung, none between */
+
+    video_ladder_arg(&a, "-g");
+    video_ladder_arg(&a, "%d", gop);
+    video_ladder_arg(&a, "-keyint_min");
+    video_ladder_arg(&a, "%d", gop);
+    video_ladder_arg(&a, "-sc_threshold");
+    video_ladder_arg(&a, "0");
+    video_ladder_arg(&a, "-force_key_frames");
+    video_ladder_arg(&a, "expr:gte(t,n_forced*%d)", job->segment);
+
+    for (i = 0; i < n; i++) {
+        video_ladder_arg(&a, "-b:v:%d", i);
+        video_ladder_arg(&a, "%dk", rungs[i].video_kbps);
+        video_ladder_arg(&a, "-maxrate:v:%d", i);
+        video_ladder_arg(&a, "%dk", rungs[i].maxrate_kbps);
+        video_ladder_arg(&a, "-bufsize:v:%d", i);
+        video_ladder_arg(&a, "%dk", rungs[i].video_kbps * 2);
+        video_ladder_arg(&a, "-level:v:%d", i);
+        video_ladder_arg(&a, "%s", rungs[i].level);
+    }
+
+    if (job->has_audio) {
+        video_ladder_arg(&a, "-c:a");
+        video_ladder_arg(&a, "aac");
+        video_ladder_arg(&a, "-ac");
+        video_ladder_arg(&a, "2");
+        video_ladder_arg(&a, "-ar");
+        video_ladder_arg(&a, "48000");
+
+        for (i = 0; i < n; i++) {
+            video_ladder_arg(&a, "-b:a:%d", i);
+            video_ladder_arg(&a, "%dk", rungs[i].audio_kbps);
+        }
+    }
+
+    len = 0;
+    map[0] = '\0';
+
+    for (i = 0; i < n && len < sizeof(map); i++) {
+        if (job->has_audio) {
+            len += snprintf(map + len, sizeof(map) - len, "%sv:%d,a:%d,name:%s",
+                            i ? " " : "", i, i, rungs[i].name);
+        } else {
+            len += snprintf(map + len, sizeof(map) - len, "%sv:%d,name:%s",
+                            i ? " " : "", i, rungs[i].name);
+        }
+    }
+
+    if (len >= sizeof(map)) {
+        return -1;
+    }
+
+    video_ladder_arg(&a, "-f");
+    video_ladder_arg(&a, "hls");
+    video_ladder_arg(&a, "-hls_time");
+    video_ladder_arg(&a, "%d", job->segment);
+    video_ladder_arg(&a, "-hls_playlist_type");
+    video_ladder_arg(&a, "vod");
+    video_ladder_arg(&a, "-hls_flags");
+    video_ladder_arg(&a, "independent_segments");
+    video_ladder_arg(&a, "-hls_segment_filename");
+    video_ladder_arg(&a, "%s/%%v/segment_%%03d.ts", job->outdir);
+    video_ladder_arg(&a, "-var_stream_map");
+    video_ladder_arg(&a, "%s", map);
+    video_ladder_arg(&a, "%s/%%v/playlist.m3u8", job->outdir);
+
+    /* the thumbnail: one frame, a second output of the same run */
+
+    video_ladder_arg(&a, "-map");
+    video_ladder_arg(&a, "[thumb]");
+    video_ladder_arg(&a, "-frames:v");
+    video_ladder_arg(&a, "1");
+    video_ladder_arg(&a, "-q:v");
+    video_ladder_arg(&a, "3");
+    video_ladder_arg(&a, "%s/thumbnail.jpg", job->outdir);
+
+    if (a.failed) {
+        return -1;
+    }
+
+    argv[a.argc] = NULL;
+
+    return a.argc;
 }

@@ -47,4 +47,31 @@ int video_ladder_master(const video_rung_t *rungs, int n, int has_audio,
     double fps, char *out, size_t size);
 
 
+#define VIDEO_LADDER_ARGS_MAX  160
+
+
+typedef struct {
+    const char  *input;         /* the source file */
+    const char  *outdir;        /* "<outdir>/<rung>/playlist.m3u8", ... */
+    int          has_audio;
+    double       fps;           /* of the source; 0: unknown (30 is used) */
+    double       duration;      /* seconds, for the thumbnail's time */
+    int          segment;       /* seconds per segment, 4..6 */
+    const char  *preset;        /* x264 preset, "veryfast" */
+} video_ladder_job_t;
+
+
+/*
+ * The arguments of ONE ffmpeg run that decodes the source once and
+ * encodes every rung to HLS (split + scale in one filter graph; H.264
+ * High + AAC; a keyframe every segment in every rung, so segments align
+ * and players can switch), plus a JPEG thumbnail ("<outdir>/thumbnail.jpg",
+ * 640 wide, from a third of the way in, at most 5 s), with -progress on
+ * stdout.  argv (VIDEO_LADDER_ARGS_MAX entries, NULL-terminated) points
+ * into buf.  Returns the number of arguments, or -1 when buf is too small.
+ */
+int video_ladder_ffmpeg(const video_ladder_job_t *job,
+    const video_rung_t *rungs, int n, char **argv, char *buf, size_t size);
+
+
 #endif /* _VIDEO_LADDER_H_INCLUDED_ */

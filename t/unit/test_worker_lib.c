@@ -106,6 +106,77 @@ END_TEST
 
 
 static int
+has_arg(char **argv, const char *arg)
+{
+    int  i;
+
+    for (i = 0; argv[i] != NULL; i++) {
+        if (strcmp(argv[i], arg) == 0) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+START_TEST(one_ffmpeg_run_encodes_every_rung)
+{
+    int                 n, argc, i, inputs;
+    char               *argv[VIDEO_LADDER_ARGS_MAX];
+    char                buf[8192];
+    video_rung_t        r[VIDEO_LADDER_MAX];
+    video_ladder_job_t  job = { "/in/original.mp4", "/out", 1, 25, 10, 4,
+                                "veryfast" };
+
+    n = video_ladder_select(1280, 720, r);
+    argc = video_ladder_ffmpeg(&job, r, n, argv, buf, sizeof(buf));
+
+    ck_assert_int_gt(argc, 0);
+    ck_assert_ptr_null(argv[argc]);
+    ck_assert_str_eq(argv[0], "ffmpeg");
+
+    /* the source is opened, so decoded, once */
+
+    for (inputs = 0, i = 0; i < argc; i++) {
+        inputs += (strcmp(argv[i], "-i") == 0);
+    }
+
+    ck_assert_int_eq(inputs, 1);
+    ck_assert(has_arg(argv, "[0:v:0]split=4[s0][s1][s2][s3];"
+                            "[s0]scale=1280:720,setsar=1[v0];"
+                            "[s1]scale=854:480,setsar=1[v1];"
+                            "[s2]scale=640:360,setsar=1[v2];"
+                            "[s3]select='gte(t\\,3.333)',scale=640:-2[thumb]"));
+    ck_assert(has_arg(argv, "v:0,a:0,name:720p v:1,a:1,name:480p "
+                            "v:2,a:2,name:360p"));
+
+    /* keyframes every segment (25 fps x 4 s), aligned across rungs */
+
+    ck_assert(has_arg(argv, "100"));
+    ck_assert(has_arg(argv, "expr:gte(t,n_forced*4)"));
+    ck_assert(has_arg(argv, "/out/%v/segment_%03d.ts"));
+    ck_assert(has_arg(argv, "/out/thumbnail.jpg"));
+    ck_assert(has_arg(argv, "-b:v:2"));
+    ck_assert(has_arg(argv, "800k"));
+
+    /* no audio: no audio maps or encoder */
+
+    job.has_audio = 0;
+    argc = video_ladder_ffmpeg(&job, r, n, argv, buf, sizeof(buf));
+    ck_assert_int_gt(argc, 0);
+    ck_assert(!has_arg(argv, "0:a:0"));
+    ck_assert(!has_arg(argv, "aac"));
+    ck_assert(has_arg(argv, "v:0,name:720p v:1,name:480p v:2,name:360p"));
+
+    ck_assert_int_eq(video_ladder_ffmpeg(&job, r, n, argv, buf, 100), -1);
+    ck_assert_int_eq(video_ladder_ffmpeg(&job, r, 0, argv, buf, sizeof(buf)),
+                     -1);
+}
+END_TEST
+
+
+static int
 feed(video_progress_t *p, const char *line)
 {
     return video_progress_line(p, line, strlen(line));
@@ -246,6 +317,7 @@ unit_worker_lib_suite(void)
 
     tcase_add_test(tc, a_ladder_never_goes_above_the_source);
     tcase_add_test(tc, the_master_playlist_lists_every_rung);
+    tcase_add_test(tc, one_ffmpeg_run_encodes_every_rung);
     tcase_add_test(tc, progress_follows_ffmpeg_blocks);
     tcase_add_test(tc, transcode_jobs_are_checked);
     tcase_add_test(tc, cleanup_jobs_list_objects_of_their_video);
