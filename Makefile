@@ -18,6 +18,8 @@ PKGS       := jansson libpq libcrypto
 PKG_CFLAGS  = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CHECK_LIBS  = $(shell pkg-config --libs check 2>/dev/null)
+WORKER_PKGS = librabbitmq libcurl hiredis
+WORKER_LIBS = $(shell pkg-config --libs $(WORKER_PKGS) 2>/dev/null)
 
 # nginx compiles the module with its own flags plus these; -W (-Wextra),
 # -Wall and -Werror come from nginx's configure for gcc
@@ -60,9 +62,9 @@ $(BUILD)/lib/%.o: src/lib/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WFLAGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
 
-$(WORKER): $(WORKER_SRCS) $(LIB_OBJS)
-	$(CC) $(CFLAGS) $(WFLAGS) -Isrc/lib $(PKG_CFLAGS) \
-	    $(WORKER_SRCS) $(LIB_OBJS) $(PKG_LIBS) -o $@
+$(WORKER): $(WORKER_SRCS) $(LIB_OBJS) $(wildcard workers/*.h src/lib/*.h)
+	$(CC) $(CFLAGS) $(WFLAGS) -Isrc/lib -Iworkers $(PKG_CFLAGS) \
+	    $(WORKER_SRCS) $(LIB_OBJS) $(PKG_LIBS) $(WORKER_LIBS) -o $@
 
 $(UNIT): $(UNIT_SRCS) $(LIB_OBJS) $(wildcard t/unit/*.h)
 	$(CC) $(CFLAGS) $(WFLAGS) -Isrc/lib $(PKG_CFLAGS) \

@@ -11,7 +11,10 @@
 #   scripts/stack.sh env                  export lines of the effective settings
 #   scripts/stack.sh conf-check           render conf/nginx.conf and run nginx -t
 #
-# Services: pg (postgres, postgresql), redis, amqp (rabbitmq), nginx.
+# Services: pg (postgres, postgresql), redis, amqp (rabbitmq), nginx,
+# workers (video-worker relay, transcode and cleanup, each restarted by a
+# supervisor if it dies; settings from conf/worker.conf plus this stack's
+# ports).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
@@ -80,7 +83,7 @@ RMQ_START_TIMEOUT=120
 NGINX_START_TIMEOUT=20
 STOP_TIMEOUT=60
 
-ALL_SERVICES=(pg redis amqp nginx)
+ALL_SERVICES=(pg redis amqp nginx workers)
 
 # ----------------------------------------------------------------- helpers --
 
@@ -240,7 +243,8 @@ normalize_service() {
         redis) echo redis ;;
         amqp | rabbitmq | rabbit) echo amqp ;;
         nginx | http) echo nginx ;;
-        *) die "unknown service '$1' (services: pg redis amqp nginx)" ;;
+        workers | worker) echo workers ;;
+        *) die "unknown service '$1' (services: pg redis amqp nginx workers)" ;;
     esac
 }
 
@@ -914,6 +918,94 @@ status_nginx() {
     fi
 }
 
+# ----------------------------------------------------------------- workers --
+
+WORKER_BIN=$ROOT/build/video-worker
+WORKER_ROLES=(relay transcode cleanup)
+WORKER_DIR=$RUN/workers
+
+worker_pid() {
+    local pid
+    [ -r "$WORKER_DIR/$1.pid" ] || return 1
+    read -r pid <"$WORKER_DIR/$1.pid" || return 1
+    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+    echo "$pid"
+}
+
+# The workers get this stack's addresses over conf/worker.conf's defaults.
+worker_env() {
+    local host
+    host=$(connect_host "$LISTEN")
+    export VIDEO_WORKER_CONF=$ROOT/conf/worker.conf
+    export VIDEO_WORKER_POSTGRES="host=$PG_HOST port=$PG_PORT dbname=$PG_DB user=$PG_USER password=$PG_PASSWORD"
+    export VIDEO_WORKER_REDIS=$REDIS_HOST:$REDIS_PORT
+    export VIDEO_WORKER_AMQP=amqp://$AMQP_USER:$AMQP_PASSWORD@$AMQP_HOST:$AMQP_PORT/
+    export VIDEO_WORKER_STORAGE_ENDPOINT=http://$host:$STORE_PORT
+    export VIDEO_WORKER_PUBLIC_URL=http://$host:$HTTP_PORT
+    export VIDEO_WORKER_WORK_DIR=$RUN/work
+}
+
+start_workers() {
+    local role pid
+    [ -x "$WORKER_BIN" ] || die "workers: $(pretty_path "$WORKER_BIN") not built (run make first)"
+    mkdir -p "$WORKER_DIR" "$RUN/work" "$LOGS"
+    for role in "${WORKER_ROLES[@]}"; do
+        if pid=$(worker_pid "$role"); then
+            info "worker $role already running (supervisor pid $pid)"
+            continue
+        fi
+        info "worker $role: starting (log $(pretty_path "$LOGS/worker-$role.log"))"
+        # The supervisor restarts the worker when it dies; TERM stops both
+        # (the worker finishes or requeues its job first).
+        (
+            worker_env
+            cd "$ROOT"
+            child=
+            trap '[ -z "$child" ] || kill -TERM "$child" 2>/dev/null; wait "$child" 2>/dev/null; exit 0' TERM INT
+            while :; do
+                "$WORKER_BIN" "$role" &
+                child=$!
+                rc=0
+                wait "$child" || rc=$?
+                printf '%s supervisor: video-worker %s exited (%s), restarting in 1s\n' \
+                    "$(date -u +%FT%TZ)" "$role" "$rc"
+                sleep 1
+            done
+        ) </dev/null >>"$LOGS/worker-$role.log" 2>&1 &
+        echo $! >"$WORKER_DIR/$role.pid"
+    done
+}
+
+stop_workers() {
+    local role pid
+    for role in "${WORKER_ROLES[@]}"; do
+        if ! pid=$(worker_pid "$role"); then
+            info "worker $role not running"
+            continue
+        fi
+        info "worker $role: stopping (supervisor pid $pid)"
+        kill -TERM "$pid" 2>/dev/null || true
+        wait_pid_exit "$pid" bash "$STOP_TIMEOUT" || {
+            pkill -KILL -P "$pid" 2>/dev/null || true
+            kill -KILL "$pid" 2>/dev/null || true
+        }
+        rm -f "$WORKER_DIR/$role.pid"
+    done
+}
+
+status_workers() {
+    local role pid rc=0
+    for role in "${WORKER_ROLES[@]}"; do
+        if pid=$(worker_pid "$role"); then
+            status_line "worker" running "$role" "supervisor pid $pid"
+        else
+            status_line "worker" stopped "$role" ""
+            rc=1
+        fi
+    done
+    return "$rc"
+}
+
 # ---------------------------------------------------------------- commands --
 
 # A wildcard listen address is reached through loopback.
@@ -1009,6 +1101,12 @@ cmd_logs() {
         has_service redis && files+=("$REDIS_LOG")
         has_service amqp && files+=("$RMQ_LOG" "$RMQ_STARTUP_LOG")
         has_service nginx && files+=("$NGINX_LOG")
+        if has_service workers; then
+            local role
+            for role in "${WORKER_ROLES[@]}"; do
+                files+=("$LOGS/worker-$role.log")
+            done
+        fi
     fi
     if [ ${#files[@]} -eq 0 ]; then
         info "no logs in $(pretty_path "$LOGS")/ yet"

@@ -1,18 +1,32 @@
 /*
- * video-worker: the process for slow work outside nginx.  Each role is a
- * subcommand; the roles (relay, transcode, analytics) connect to their
- * services as they are built.
+ * video-worker: the entry point, configuration, logging and signals.
+ * Each role is a subcommand: relay, transcode, cleanup.
  */
 
+#include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "video_hmac.h"
 #include "video_time.h"
+#include "video_worker.h"
 
 
-static const char  *video_worker_roles[] = {
-    "relay", "transcode", "analytics", NULL
-};
+video_worker_conf_t     video_worker_conf;
+volatile sig_atomic_t   video_worker_stop;
+
+static const char      *video_worker_role = "worker";
+
+
+typedef struct {
+    const char  *name;
+    char        *value;
+    size_t       size;
+} video_worker_str_t;
 
 
 static void
@@ -20,16 +34,251 @@ video_worker_usage(FILE *out)
 {
     fprintf(out,
             "usage: video-worker <role>\n"
-            "roles: relay, transcode, analytics\n"
-            "       version    print the version and exit\n");
+            "roles: relay      publish the outbox to RabbitMQ\n"
+            "       transcode  turn uploads into HLS ladders\n"
+            "       cleanup    remove a deleted video's objects\n"
+            "       version    print the version and exit\n"
+            "settings: conf/worker.conf (VIDEO_WORKER_CONF names another\n"
+            "file), each overridden by VIDEO_WORKER_<NAME>\n");
+}
+
+
+void
+video_worker_log(const char *fmt, ...)
+{
+    va_list  ap;
+    char     now[VIDEO_TIME_ISO_LEN + 1];
+    char     msg[2048];
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+
+    video_time_iso8601(now, video_time_now_ms());
+    fprintf(stderr, "%s %s[%d]: %s\n", now, video_worker_role, (int) getpid(),
+            msg);
+}
+
+
+void
+video_worker_sleep(double seconds)
+{
+    struct timespec  ts;
+
+    while (seconds > 0 && !video_worker_stop) {
+        ts.tv_sec = 0;
+        ts.tv_nsec = (seconds > 0.2 ? 0.2 : seconds) * 1e9;
+        nanosleep(&ts, NULL);
+        seconds -= 0.2;
+    }
+}
+
+
+static void
+video_worker_on_signal(int signo)
+{
+    (void) signo;
+    video_worker_stop = 1;
+}
+
+
+static int
+video_worker_set(const char *name, const char *value)
+{
+    long                 n;
+    char                *end;
+    size_t               i;
+    video_worker_conf_t *c = &video_worker_conf;
+
+    video_worker_str_t  strs[] = {
+        { "postgres", c->postgres, sizeof(c->postgres) },
+        { "redis", c->redis, sizeof(c->redis) },
+        { "amqp", c->amqp, sizeof(c->amqp) },
+        { "storage_endpoint", c->storage_endpoint,
+          sizeof(c->storage_endpoint) },
+        { "storage_region", c->storage_region, sizeof(c->storage_region) },
+        { "storage_access_key", c->storage_access_key,
+          sizeof(c->storage_access_key) },
+        { "storage_secret_key", c->storage_secret_key,
+          sizeof(c->storage_secret_key) },
+        { "bucket_raw", c->bucket_raw, sizeof(c->bucket_raw) },
+        { "bucket_processed", c->bucket_processed,
+          sizeof(c->bucket_processed) },
+        { "bucket_thumbnails", c->bucket_thumbnails,
+          sizeof(c->bucket_thumbnails) },
+        { "public_url", c->public_url, sizeof(c->public_url) },
+        { "work_dir", c->work_dir, sizeof(c->work_dir) },
+        { "preset", c->preset, sizeof(c->preset) },
+    };
+
+    struct {
+        const char  *name;
+        int         *value;
+        long         min, max;
+    } ints[] = {
+        { "segment_seconds", &c->segment_seconds, 4, 6 },
+        { "max_attempts", &c->max_attempts, 1, 100 },
+        { "relay_poll_seconds", &c->relay_poll_seconds, 1, 3600 },
+    };
+
+    for (i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
+        if (strcmp(name, strs[i].name) == 0) {
+            if (strlen(value) >= strs[i].size) {
+                video_worker_log("setting \"%s\" is too long", name);
+                return -1;
+            }
+
+            strcpy(strs[i].value, value);
+            return 0;
+        }
+    }
+
+    for (i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
+        if (strcmp(name, ints[i].name) == 0) {
+            errno = 0;
+            n = strtol(value, &end, 10);
+
+            if (errno || *value == '\0' || *end != '\0' || n < ints[i].min
+                || n > ints[i].max)
+            {
+                video_worker_log("invalid \"%s\" value \"%s\", expected "
+                                 "%ld..%ld", name, value, ints[i].min,
+                                 ints[i].max);
+                return -1;
+            }
+
+            *ints[i].value = (int) n;
+            return 0;
+        }
+    }
+
+    video_worker_log("unknown setting \"%s\"", name);
+
+    return -1;
+}
+
+
+static char *
+video_worker_trim(char *s)
+{
+    char  *e;
+
+    while (*s == ' ' || *s == '\t') {
+        s++;
+    }
+
+    e = s + strlen(s);
+
+    while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n'
+                     || e[-1] == '\r'))
+    {
+        *--e = '\0';
+    }
+
+    return s;
+}
+
+
+int
+video_worker_conf_load(const char *path)
+{
+    int          line, rc;
+    char         buf[2048], env[128], *p, *eq, *name;
+    FILE        *f;
+    size_t       i;
+
+    static const char  *names[] = {
+        "postgres", "redis", "amqp", "storage_endpoint", "storage_region",
+        "storage_access_key", "storage_secret_key", "bucket_raw",
+        "bucket_processed", "bucket_thumbnails", "public_url", "work_dir",
+        "preset", "segment_seconds", "max_attempts", "relay_poll_seconds",
+        NULL
+    };
+
+    /* defaults: the stack `make run` starts */
+
+    rc = video_worker_set("postgres", "host=127.0.0.1 port=5433 dbname=video "
+                          "user=video password=video")
+         | video_worker_set("redis", "127.0.0.1:6380")
+         | video_worker_set("amqp", "amqp://video:video@127.0.0.1:5673/")
+         | video_worker_set("storage_endpoint", "http://127.0.0.1:9000")
+         | video_worker_set("storage_region", "us-east-1")
+         | video_worker_set("storage_access_key", "videoapi")
+         | video_worker_set("storage_secret_key", "videoapi-secret")
+         | video_worker_set("bucket_raw", "videos-raw")
+         | video_worker_set("bucket_processed", "videos-processed")
+         | video_worker_set("bucket_thumbnails", "thumbnails")
+         | video_worker_set("public_url", "")
+         | video_worker_set("work_dir", ".run/work")
+         | video_worker_set("preset", "veryfast")
+         | video_worker_set("segment_seconds", "4")
+         | video_worker_set("max_attempts", "5")
+         | video_worker_set("relay_poll_seconds", "5");
+
+    if (rc != 0) {
+        return -1;
+    }
+
+    f = fopen(path, "r");
+
+    if (f == NULL && errno != ENOENT) {
+        video_worker_log("cannot open \"%s\": %s", path, strerror(errno));
+        return -1;
+    }
+
+    for (line = 1; f != NULL && fgets(buf, sizeof(buf), f) != NULL; line++) {
+        p = video_worker_trim(buf);
+
+        if (*p == '\0' || *p == '#') {
+            continue;
+        }
+
+        eq = strchr(p, '=');
+        if (eq == NULL) {
+            video_worker_log("%s:%d: expected name = value", path, line);
+            fclose(f);
+            return -1;
+        }
+
+        *eq = '\0';
+        name = video_worker_trim(p);
+
+        if (video_worker_set(name, video_worker_trim(eq + 1)) != 0) {
+            video_worker_log("%s:%d: the setting above is wrong", path, line);
+            fclose(f);
+            return -1;
+        }
+    }
+
+    if (f != NULL) {
+        fclose(f);
+    }
+
+    for (i = 0; names[i] != NULL; i++) {
+        snprintf(env, sizeof(env), "VIDEO_WORKER_%s", names[i]);
+
+        for (p = env; *p; p++) {
+            *p = (*p >= 'a' && *p <= 'z') ? *p - 'a' + 'A' : *p;
+        }
+
+        p = getenv(env);
+
+        if (p != NULL && video_worker_set(names[i], p) != 0) {
+            video_worker_log("in the environment variable %s", env);
+            return -1;
+        }
+    }
+
+    return 0;
 }
 
 
 int
 main(int argc, char **argv)
 {
-    int   i;
-    char  now[VIDEO_TIME_ISO_LEN + 1];
+    int                rc;
+    const char        *conf;
+    struct sigaction   sa;
 
     if (argc != 2) {
         video_worker_usage(stderr);
@@ -42,21 +291,49 @@ main(int argc, char **argv)
     }
 
     if (strcmp(argv[1], "version") == 0) {
-        printf("video-worker 0.1.0\n");
+        printf("video-worker " VIDEO_WORKER_VERSION "\n");
         return 0;
     }
 
-    for (i = 0; video_worker_roles[i] != NULL; i++) {
-        if (strcmp(argv[1], video_worker_roles[i]) == 0) {
-            video_time_iso8601(now, video_time_now_ms());
-            fprintf(stderr, "%s video-worker: role \"%s\" has no work "
-                    "defined yet\n", now, argv[1]);
-            return 0;
-        }
+    if (strcmp(argv[1], "relay") != 0 && strcmp(argv[1], "transcode") != 0
+        && strcmp(argv[1], "cleanup") != 0)
+    {
+        fprintf(stderr, "video-worker: unknown role \"%s\"\n", argv[1]);
+        video_worker_usage(stderr);
+        return 2;
     }
 
-    fprintf(stderr, "video-worker: unknown role \"%s\"\n", argv[1]);
-    video_worker_usage(stderr);
+    video_worker_role = argv[1];
 
-    return 2;
+    conf = getenv("VIDEO_WORKER_CONF");
+
+    if (video_worker_conf_load(conf ? conf : "conf/worker.conf") != 0) {
+        return 1;
+    }
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = video_worker_on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &sa, NULL);
+
+    video_worker_log("starting (video-worker " VIDEO_WORKER_VERSION ")");
+
+    if (strcmp(argv[1], "relay") == 0) {
+        rc = video_worker_relay();
+
+    } else if (strcmp(argv[1], "transcode") == 0) {
+        rc = video_worker_transcode();
+
+    } else {
+        rc = video_worker_cleanup();
+    }
+
+    video_worker_log("stopped");
+    video_hmac_release();
+
+    return rc;
 }

@@ -9,10 +9,11 @@
 
 
 #include "ngx_http_video_api.h"
+#include "video_cache.h"
 
 
 /* the counter in every list page's key; a write increments it */
-#define NGX_HTTP_VIDEO_API_LIST_VERSION  "video:list:version"
+#define NGX_HTTP_VIDEO_API_LIST_VERSION  VIDEO_CACHE_LIST_VERSION
 
 
 ngx_int_t ngx_http_video_api_cache_init_conf(ngx_conf_t *cf);

@@ -16,6 +16,7 @@
 #include "ngx_http_video_api_response.h"
 #include "ngx_http_video_api_pg.h"
 #include "ngx_http_video_api_redis.h"
+#include "video_cache.h"
 #include "video_cursor.h"
 #include "video_envelope.h"
 #include "video_id.h"
@@ -165,20 +166,7 @@ static ngx_http_video_api_pg_stmt_t  videos_list_after_stmt =
         "   + $9::bigint * interval '1 microsecond', $10::text)"));
 
 
-/*
- * KEYS[1] the entry, ARGV[1] version, ARGV[2] JSON, ARGV[3] TTL in ms:
- * stores the entry unless the one there is as new or newer
- */
-static char  videos_cache_put_lua[] =
-    "local cur = redis.call('GET', KEYS[1]) "
-    "if cur then "
-    " local v = string.match(cur, '^(%d+):') "
-    " if v and (#v > #ARGV[1] or (#v == #ARGV[1] and v >= ARGV[1])) then "
-    "  return 0 "
-    " end "
-    "end "
-    "redis.call('SET', KEYS[1], ARGV[1] .. ':' .. ARGV[2], 'PX', ARGV[3]) "
-    "return 1";
+static char  videos_cache_put_lua[] = VIDEO_CACHE_PUT_LUA;
 
 
 typedef struct {

@@ -1,0 +1,102 @@
+/*
+ * video-worker: the processes for slow work outside nginx (relay,
+ * transcode, cleanup).  They may block: each does one thing at a time.
+ */
+
+#ifndef _VIDEO_WORKER_H_INCLUDED_
+#define _VIDEO_WORKER_H_INCLUDED_
+
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <amqp.h>
+#include <libpq-fe.h>
+
+
+#define VIDEO_WORKER_VERSION  "0.1.0"
+
+#define VIDEO_QUEUE_TRANSCODE  "video-transcode"
+#define VIDEO_QUEUE_CLEANUP    "video-cleanup"
+#define VIDEO_DLX              "video-dlx"
+
+
+typedef struct {
+    char   postgres[1024];
+    char   redis[256];            /* host:port */
+    char   amqp[512];             /* amqp://user:pass@host:port/vhost */
+    char   storage_endpoint[256];
+    char   storage_region[64];
+    char   storage_access_key[256];
+    char   storage_secret_key[256];
+    char   bucket_raw[64];
+    char   bucket_processed[64];
+    char   bucket_thumbnails[64];
+    char   public_url[256];       /* play URLs in cached video objects */
+    char   work_dir[512];
+    char   preset[32];
+    int    segment_seconds;
+    int    max_attempts;          /* of a job that fails transiently */
+    int    relay_poll_seconds;
+} video_worker_conf_t;
+
+
+extern video_worker_conf_t     video_worker_conf;
+extern volatile sig_atomic_t   video_worker_stop;
+
+
+/* log lines on stderr: time, role, message */
+void video_worker_log(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+/* conf/worker.conf (or $VIDEO_WORKER_CONF), then VIDEO_WORKER_* */
+int video_worker_conf_load(const char *path);
+
+/* sleeps up to seconds, returning early when asked to stop */
+void video_worker_sleep(double seconds);
+
+
+/* PostgreSQL: a connection, retried with backoff until up or stopped */
+PGconn *video_worker_pg_connect(void);
+/* runs sql with params; NULL (and logs) on failure */
+PGresult *video_worker_pg(PGconn *pg, const char *sql, int n,
+    const char *const *values, ExecStatusType expect);
+
+
+/* RabbitMQ */
+typedef struct {
+    amqp_connection_state_t  conn;
+    int                      up;
+    char                     error[256];   /* why connecting failed */
+} video_worker_amqp_t;
+
+/* connects, opens channel 1 and declares the queues; 0, or -1 with
+   a->error set */
+int video_worker_amqp_connect(video_worker_amqp_t *a);
+void video_worker_amqp_close(video_worker_amqp_t *a);
+/* a readable message for a failed rpc reply */
+const char *video_worker_amqp_error(amqp_rpc_reply_t r);
+
+
+/* storage through presigned URLs (SigV4, src/lib) */
+int video_worker_storage_get(const char *bucket, const char *key,
+    const char *path, char *err, size_t err_size);
+int video_worker_storage_put(const char *bucket, const char *key,
+    const char *path, const char *content_type, char *err, size_t err_size);
+/* 0 also when the object is not there */
+int video_worker_storage_delete(const char *bucket, const char *key,
+    char *err, size_t err_size);
+/* an object's bytes into a malloc()ed, NUL-terminated buffer; 404: NULL
+   with *status 404 */
+char *video_worker_storage_read(const char *bucket, const char *key,
+    size_t max, long *status, char *err, size_t err_size);
+
+
+/* the roles */
+int video_worker_relay(void);
+int video_worker_transcode(void);
+int video_worker_cleanup(void);
+
+
+#endif /* _VIDEO_WORKER_H_INCLUDED_ */

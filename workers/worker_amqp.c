@@ -1,0 +1,211 @@
+/*
+ * RabbitMQ for the workers: one connection, channel 1, and the queues
+ * every role declares alike (durable; failed jobs dead-letter to
+ * "<queue>.dlq" through the "video-dlx" exchange).
+ */
+
+#include <stdio.h>
+#include <string.h>
+
+#include <sys/time.h>
+
+#include <amqp_tcp_socket.h>
+
+#include "video_worker.h"
+
+
+const char *
+video_worker_amqp_error(amqp_rpc_reply_t r)
+{
+    static char  buf[256];
+
+    switch (r.reply_type) {
+
+    case AMQP_RESPONSE_NORMAL:
+        return "ok";
+
+    case AMQP_RESPONSE_NONE:
+        return "missing reply";
+
+    case AMQP_RESPONSE_LIBRARY_EXCEPTION:
+        return amqp_error_string2(r.library_error);
+
+    case AMQP_RESPONSE_SERVER_EXCEPTION:
+        if (r.reply.id == AMQP_CONNECTION_CLOSE_METHOD) {
+            amqp_connection_close_t *c = r.reply.decoded;
+            snprintf(buf, sizeof(buf), "connection closed: %d %.*s",
+                     c->reply_code, (int) c->reply_text.len,
+                     (char *) c->reply_text.bytes);
+            return buf;
+        }
+
+        if (r.reply.id == AMQP_CHANNEL_CLOSE_METHOD) {
+            amqp_channel_close_t *c = r.reply.decoded;
+            snprintf(buf, sizeof(buf), "channel closed: %d %.*s",
+                     c->reply_code, (int) c->reply_text.len,
+                     (char *) c->reply_text.bytes);
+            return buf;
+        }
+
+        return "server error";
+    }
+
+    return "unknown error";
+}
+
+
+static int
+video_worker_amqp_queue(video_worker_amqp_t *a, const char *name)
+{
+    char                dlq[128];
+    amqp_table_t        args;
+    amqp_table_entry_t  entries[2];
+    amqp_rpc_reply_t    r;
+
+    snprintf(dlq, sizeof(dlq), "%s.dlq", name);
+
+    amqp_queue_declare(a->conn, 1, amqp_cstring_bytes(dlq), 0, 1, 0, 0,
+                       amqp_empty_table);
+    r = amqp_get_rpc_reply(a->conn);
+    if (r.reply_type != AMQP_RESPONSE_NORMAL) {
+        snprintf(a->error, sizeof(a->error), "declaring %s: %s", dlq,
+                 video_worker_amqp_error(r));
+        return -1;
+    }
+
+    amqp_queue_bind(a->conn, 1, amqp_cstring_bytes(dlq),
+                    amqp_cstring_bytes(VIDEO_DLX), amqp_cstring_bytes(name),
+                    amqp_empty_table);
+    r = amqp_get_rpc_reply(a->conn);
+    if (r.reply_type != AMQP_RESPONSE_NORMAL) {
+        snprintf(a->error, sizeof(a->error), "binding %s: %s", dlq,
+                 video_worker_amqp_error(r));
+        return -1;
+    }
+
+    entries[0].key = amqp_cstring_bytes("x-dead-letter-exchange");
+    entries[0].value.kind = AMQP_FIELD_KIND_UTF8;
+    entries[0].value.value.bytes = amqp_cstring_bytes(VIDEO_DLX);
+    args.num_entries = 1;
+    args.entries = entries;
+
+    amqp_queue_declare(a->conn, 1, amqp_cstring_bytes(name), 0, 1, 0, 0,
+                       args);
+    r = amqp_get_rpc_reply(a->conn);
+    if (r.reply_type != AMQP_RESPONSE_NORMAL) {
+        snprintf(a->error, sizeof(a->error), "declaring %s: %s", name,
+                 video_worker_amqp_error(r));
+        return -1;
+    }
+
+    return 0;
+}
+
+
+int
+video_worker_amqp_connect(video_worker_amqp_t *a)
+{
+    int                     rc;
+    char                    url[512];
+    struct timeval          tv;
+    amqp_socket_t          *sock;
+    amqp_rpc_reply_t        r;
+    struct amqp_connection_info  info;
+
+    a->up = 0;
+    a->error[0] = '\0';
+
+    snprintf(url, sizeof(url), "%s", video_worker_conf.amqp);
+
+    if (amqp_parse_url(url, &info) != AMQP_STATUS_OK) {
+        snprintf(a->error, sizeof(a->error), "invalid amqp URL \"%.200s\"",
+                 video_worker_conf.amqp);
+        return -1;
+    }
+
+    /* "amqp://host:port/" names the default virtual host */
+
+    if (info.vhost[0] == '\0') {
+        info.vhost = "/";
+    }
+
+    a->conn = amqp_new_connection();
+    sock = amqp_tcp_socket_new(a->conn);
+
+    if (sock == NULL) {
+        amqp_destroy_connection(a->conn);
+        a->conn = NULL;
+        return -1;
+    }
+
+    tv.tv_sec = 5;
+    tv.tv_usec = 0;
+
+    rc = amqp_socket_open_noblock(sock, info.host, info.port, &tv);
+
+    if (rc != AMQP_STATUS_OK) {
+        snprintf(a->error, sizeof(a->error), "%s:%d: %s", info.host,
+                 info.port, amqp_error_string2(rc));
+        amqp_destroy_connection(a->conn);
+        a->conn = NULL;
+        return -1;
+    }
+
+    r = amqp_login(a->conn, info.vhost, 0, 131072, 30,
+                   AMQP_SASL_METHOD_PLAIN, info.user, info.password);
+    if (r.reply_type != AMQP_RESPONSE_NORMAL) {
+        snprintf(a->error, sizeof(a->error), "login: %s",
+                 video_worker_amqp_error(r));
+        amqp_destroy_connection(a->conn);
+        a->conn = NULL;
+        return -1;
+    }
+
+    amqp_channel_open(a->conn, 1);
+    r = amqp_get_rpc_reply(a->conn);
+    if (r.reply_type != AMQP_RESPONSE_NORMAL) {
+        snprintf(a->error, sizeof(a->error), "channel: %s",
+                 video_worker_amqp_error(r));
+        amqp_connection_close(a->conn, AMQP_REPLY_SUCCESS);
+        amqp_destroy_connection(a->conn);
+        a->conn = NULL;
+        return -1;
+    }
+
+    amqp_exchange_declare(a->conn, 1, amqp_cstring_bytes(VIDEO_DLX),
+                          amqp_cstring_bytes("direct"), 0, 1, 0, 0,
+                          amqp_empty_table);
+    r = amqp_get_rpc_reply(a->conn);
+
+    if (r.reply_type != AMQP_RESPONSE_NORMAL
+        || video_worker_amqp_queue(a, VIDEO_QUEUE_TRANSCODE) != 0
+        || video_worker_amqp_queue(a, VIDEO_QUEUE_CLEANUP) != 0)
+    {
+        amqp_connection_close(a->conn, AMQP_REPLY_SUCCESS);
+        amqp_destroy_connection(a->conn);
+        a->conn = NULL;
+        return -1;
+    }
+
+    a->up = 1;
+
+    return 0;
+}
+
+
+void
+video_worker_amqp_close(video_worker_amqp_t *a)
+{
+    if (a->conn == NULL) {
+        return;
+    }
+
+    if (a->up) {
+        amqp_channel_close(a->conn, 1, AMQP_REPLY_SUCCESS);
+        amqp_connection_close(a->conn, AMQP_REPLY_SUCCESS);
+    }
+
+    amqp_destroy_connection(a->conn);
+    a->conn = NULL;
+    a->up = 0;
+}

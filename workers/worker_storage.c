@@ -1,0 +1,287 @@
+/*
+ * Storage for the workers: libcurl requests to presigned URLs (SigV4 from
+ * src/lib), so the same code talks to S3, MinIO and the local store.
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+#include "video_sigv4.h"
+#include "video_worker.h"
+
+
+#define VIDEO_WORKER_PRESIGN  900
+
+
+static int
+video_worker_storage_url(const char *method, const char *bucket,
+    const char *key, char *url, size_t size, char *err, size_t err_size)
+{
+    const char            *e;
+    video_sigv4_creds_t    c;
+    video_sigv4_presign_t  p;
+
+    c.access_key = video_worker_conf.storage_access_key;
+    c.secret_key = video_worker_conf.storage_secret_key;
+    c.region = video_worker_conf.storage_region;
+    c.service = "s3";
+
+    p.method = method;
+    p.endpoint = video_worker_conf.storage_endpoint;
+    p.bucket = bucket;
+    p.key = key;
+    p.path_style = 1;
+    p.now = (int64_t) time(NULL);
+    p.expires = VIDEO_WORKER_PRESIGN;
+
+    e = NULL;
+
+    if (video_sigv4_presign(&c, &p, url, size, &e) < 0) {
+        snprintf(err, err_size, "cannot presign %s %s/%s: %s", method,
+                 bucket, key, e ? e : "error");
+        return -1;
+    }
+
+    return 0;
+}
+
+
+typedef struct {
+    char    *data;
+    size_t   len;
+    size_t   max;
+    int      too_big;
+} video_worker_buf_t;
+
+
+static size_t
+video_worker_storage_collect(char *p, size_t size, size_t n, void *data)
+{
+    video_worker_buf_t  *b = data;
+    char                *nd;
+
+    if (b->len + size * n > b->max) {
+        b->too_big = 1;
+        return 0;
+    }
+
+    nd = realloc(b->data, b->len + size * n + 1);
+    if (nd == NULL) {
+        return 0;
+    }
+
+    b->data = nd;
+    memcpy(b->data + b->len, p, size * n);
+    b->len += size * n;
+    b->data[b->len] = '\0';
+
+    return size * n;
+}
+
+
+/*
+ * One request: GET into a file (path) or memory (buf), PUT from a file,
+ * or DELETE.  Returns the HTTP status, or -1 with err set.
+ */
+
+static long
+video_worker_storage_request(const char *method, const char *bucket,
+    const char *key, const char *path, video_worker_buf_t *buf,
+    const char *content_type, char *err, size_t err_size)
+{
+    long                 status;
+    FILE                *f;
+    CURL                *curl;
+    CURLcode             rc;
+    struct stat          st;
+    struct curl_slist   *headers;
+    char                 url[VIDEO_SIGV4_URL_MAX], hdr[128];
+    char                 cerr[CURL_ERROR_SIZE];
+
+    if (video_worker_storage_url(method, bucket, key, url, sizeof(url), err,
+                                 err_size)
+        != 0)
+    {
+        return -1;
+    }
+
+    curl = curl_easy_init();
+    if (curl == NULL) {
+        snprintf(err, err_size, "curl_easy_init() failed");
+        return -1;
+    }
+
+    f = NULL;
+    headers = NULL;
+    cerr[0] = '\0';
+
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, cerr);
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 10L);
+    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1024L);
+    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, 60L);
+
+    if (strcmp(method, "PUT") == 0) {
+        f = fopen(path, "rb");
+        if (f == NULL || fstat(fileno(f), &st) != 0) {
+            snprintf(err, err_size, "cannot read \"%s\"", path);
+            goto failed;
+        }
+
+        curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+        curl_easy_setopt(curl, CURLOPT_READDATA, f);
+        curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE,
+                         (curl_off_t) st.st_size);
+
+        snprintf(hdr, sizeof(hdr), "Content-Type: %s", content_type);
+        headers = curl_slist_append(headers, hdr);
+        headers = curl_slist_append(headers, "Expect:");
+        curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+
+    } else if (strcmp(method, "DELETE") == 0) {
+        curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, "DELETE");
+
+    } else if (path != NULL) {
+        f = fopen(path, "wb");
+        if (f == NULL) {
+            snprintf(err, err_size, "cannot write \"%s\"", path);
+            goto failed;
+        }
+
+        curl_easy_setopt(curl, CURLOPT_WRITEDATA, f);
+
+    } else {
+        curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION,
+                         video_worker_storage_collect);
+        curl_easy_setopt(curl, CURLOPT_WRITEDATA, buf);
+    }
+
+    rc = curl_easy_perform(curl);
+
+    if (rc != CURLE_OK) {
+        snprintf(err, err_size, "%s %s/%s: %s", method, bucket, key,
+                 cerr[0] ? cerr : curl_easy_strerror(rc));
+        goto failed;
+    }
+
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+
+    if (f != NULL && fclose(f) != 0) {
+        f = NULL;
+        snprintf(err, err_size, "writing \"%s\" failed", path);
+        goto failed;
+    }
+
+    curl_slist_free_all(headers);
+    curl_easy_cleanup(curl);
+
+    return status;
+
+failed:
+
+    if (f != NULL) {
+        fclose(f);
+    }
+
+    curl_slist_free_all(headers);
+    curl_easy_cleanup(curl);
+
+    return -1;
+}
+
+
+int
+video_worker_storage_get(const char *bucket, const char *key,
+    const char *path, char *err, size_t err_size)
+{
+    long  status;
+
+    status = video_worker_storage_request("GET", bucket, key, path, NULL,
+                                          NULL, err, err_size);
+    if (status == 200) {
+        return 0;
+    }
+
+    if (status > 0) {
+        snprintf(err, err_size, "GET %s/%s: HTTP %ld", bucket, key, status);
+    }
+
+    return status == 404 ? 404 : -1;
+}
+
+
+int
+video_worker_storage_put(const char *bucket, const char *key,
+    const char *path, const char *content_type, char *err, size_t err_size)
+{
+    long  status;
+
+    status = video_worker_storage_request("PUT", bucket, key, path, NULL,
+                                          content_type, err, err_size);
+    if (status == 200 || status == 201 || status == 204) {
+        return 0;
+    }
+
+    if (status > 0) {
+        snprintf(err, err_size, "PUT %s/%s: HTTP %ld", bucket, key, status);
+    }
+
+    return -1;
+}
+
+
+int
+video_worker_storage_delete(const char *bucket, const char *key, char *err,
+    size_t err_size)
+{
+    long  status;
+
+    status = video_worker_storage_request("DELETE", bucket, key, NULL, NULL,
+                                          NULL, err, err_size);
+    if (status == 200 || status == 204 || status == 404) {
+        return 0;
+    }
+
+    if (status > 0) {
+        snprintf(err, err_size, "DELETE %s/%s: HTTP %ld", bucket, key,
+                 status);
+    }
+
+    return -1;
+}
+
+
+char *
+video_worker_storage_read(const char *bucket, const char *key, size_t max,
+    long *status, char *err, size_t err_size)
+{
+    video_worker_buf_t  b;
+
+    memset(&b, 0, sizeof(b));
+    b.max = max;
+
+    *status = video_worker_storage_request("GET", bucket, key, NULL, &b,
+                                           NULL, err, err_size);
+
+    if (*status == 200 && b.data == NULL) {
+        b.data = calloc(1, 1);
+    }
+
+    if (*status != 200) {
+        if (*status > 0) {
+            snprintf(err, err_size, "GET %s/%s: HTTP %ld", bucket, key,
+                     *status);
+        }
+
+        free(b.data);
+        return NULL;
+    }
+
+    return b.data;
+}

@@ -1,0 +1,1068 @@
+/*
+ * The transcoder: consumes video-transcode (prefetch 1, manual acks).
+ * For a job: the video becomes PROCESSING; the original is fetched from
+ * storage and probed; ONE ffmpeg run decodes it once and encodes every
+ * rung of the ladder to HLS plus a thumbnail, its -progress output moving
+ * transcodingProgress; the outputs go to the processed and thumbnails
+ * buckets; then one transaction writes the variants and makes the video
+ * READY, and the cache gets the new version.
+ *
+ * A file ffmpeg cannot read ends FAILED with the reason.  A failure of
+ * storage or PostgreSQL is retried with backoff max_attempts times, then
+ * the video is FAILED and the message dead-lettered.  The message is
+ * acknowledged only when the job is done (or failed for good): a worker
+ * killed mid-job leaves it to the broker to deliver again, and a job for
+ * a video that is already READY does nothing.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <hiredis/hiredis.h>
+#include <jansson.h>
+
+#include "video_cache.h"
+#include "video_id.h"
+#include "video_job.h"
+#include "video_ladder.h"
+#include "video_progress.h"
+#include "video_worker.h"
+
+
+#define VIDEO_JOB_OK         0
+#define VIDEO_JOB_PERMANENT  1   /* the input is bad: FAILED, no retry */
+#define VIDEO_JOB_TRANSIENT  2   /* a dependency failed: retry */
+#define VIDEO_JOB_STOPPED    3   /* asked to stop: requeue */
+
+#define VIDEO_ERR_MAX        512
+
+
+typedef struct {
+    PGconn         *pg;
+    video_job_t     job;
+    char            dir[1024];
+    char            err[VIDEO_ERR_MAX];
+
+    /* from ffprobe */
+    int             width;
+    int             height;
+    int             has_audio;
+    double          duration;
+    double          fps;
+
+    video_rung_t    rungs[VIDEO_LADDER_MAX];
+    int             nrungs;
+} video_transcode_t;
+
+
+/* -- helpers -------------------------------------------------------------- */
+
+static int
+video_transcode_rmtree(const char *dir)
+{
+    pid_t  pid;
+    int    status;
+
+    /* the work directory is ours alone; rm -rf is the simplest walk */
+
+    pid = fork();
+    if (pid == 0) {
+        execlp("rm", "rm", "-rf", dir, (char *) NULL);
+        _exit(127);
+    }
+
+    if (pid < 0 || waitpid(pid, &status, 0) < 0) {
+        return -1;
+    }
+
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+
+static int
+video_transcode_mkdirs(const char *path)
+{
+    char  buf[1024], *p;
+
+    snprintf(buf, sizeof(buf), "%s", path);
+
+    for (p = buf + 1; *p; p++) {
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(buf, 0755) != 0 && errno != EEXIST) {
+                return -1;
+            }
+
+            *p = '/';
+        }
+    }
+
+    return (mkdir(buf, 0755) != 0 && errno != EEXIST) ? -1 : 0;
+}
+
+
+/*
+ * Runs argv with stdout to a pipe read line by line into on_line (when
+ * given) and stderr to errfile; returns the exit status, -1 when it could
+ * not run, -2 when stopped
+ */
+
+typedef void (*video_transcode_line_pt)(video_transcode_t *t,
+    const char *line, size_t len);
+
+static int
+video_transcode_run(video_transcode_t *t, char **argv, const char *errfile,
+    video_transcode_line_pt on_line, char *out, size_t out_size)
+{
+    int      fds[2], fd, status, stopped;
+    char     buf[4096], *nl;
+    size_t   have, olen;
+    ssize_t  n;
+    pid_t    pid;
+
+    if (pipe(fds) != 0) {
+        return -1;
+    }
+
+    pid = fork();
+
+    if (pid < 0) {
+        close(fds[0]);
+        close(fds[1]);
+        return -1;
+    }
+
+    if (pid == 0) {
+        dup2(fds[1], STDOUT_FILENO);
+        close(fds[0]);
+        close(fds[1]);
+
+        fd = open(errfile, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd >= 0) {
+            dup2(fd, STDERR_FILENO);
+            close(fd);
+        }
+
+        fd = open("/dev/null", O_RDONLY);
+        if (fd >= 0) {
+            dup2(fd, STDIN_FILENO);
+            close(fd);
+        }
+
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+
+    close(fds[1]);
+
+    have = 0;
+    olen = 0;
+    stopped = 0;
+
+    for ( ;; ) {
+        n = read(fds[0], buf + have, sizeof(buf) - 1 - have);
+
+        if (n < 0 && errno == EINTR) {
+            if (video_worker_stop && !stopped) {
+                kill(pid, SIGTERM);
+                stopped = 1;
+            }
+
+            continue;
+        }
+
+        if (n <= 0) {
+            break;
+        }
+
+        if (out != NULL && olen + n < out_size) {
+            memcpy(out + olen, buf + have, n);
+            olen += n;
+            out[olen] = '\0';
+        }
+
+        have += n;
+        buf[have] = '\0';
+
+        while ((nl = memchr(buf, '\n', have)) != NULL) {
+            if (on_line != NULL) {
+                on_line(t, buf, nl - buf);
+            }
+
+            have -= nl + 1 - buf;
+            memmove(buf, nl + 1, have);
+        }
+
+        if (have == sizeof(buf) - 1) {
+            have = 0;
+        }
+
+        if (video_worker_stop && !stopped) {
+            kill(pid, SIGTERM);
+            stopped = 1;
+        }
+    }
+
+    close(fds[0]);
+
+    while (waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR) {
+            return -1;
+        }
+    }
+
+    if (stopped || video_worker_stop) {
+        return -2;
+    }
+
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+
+/* the last non-empty line of a file, for error messages */
+
+static void
+video_transcode_tail(const char *path, char *out, size_t size)
+{
+    FILE  *f;
+    char   line[VIDEO_ERR_MAX];
+
+    out[0] = '\0';
+
+    f = fopen(path, "r");
+    if (f == NULL) {
+        return;
+    }
+
+    while (fgets(line, sizeof(line), f) != NULL) {
+        line[strcspn(line, "\r\n")] = '\0';
+        if (line[0] != '\0') {
+            snprintf(out, size, "%s", line);
+        }
+    }
+
+    fclose(f);
+}
+
+
+/* -- the cache -------------------------------------------------------------- */
+
+/*
+ * Puts the video's current JSON into the cache (the newer version wins,
+ * as in the module) and bumps the list version; best effort: the cache
+ * entry expires anyway
+ */
+
+static void
+video_transcode_cache(PGconn *pg, const char *id)
+{
+    int            port;
+    char           host[256], base[300], *colon;
+    const char    *values[2];
+    PGresult      *res;
+    redisReply    *reply;
+    redisContext  *rc;
+    struct timeval tv;
+
+    snprintf(base, sizeof(base), "%s/play/", video_worker_conf.public_url);
+    values[0] = id;
+    values[1] = base;
+
+    res = video_worker_pg(pg,
+              "SELECT video_json(v, $2, $2)::text,"
+              " (extract(epoch FROM v.updated_at) * 1000000)::bigint::text"
+              " FROM videos v WHERE v.id = $1",
+              2, values, PGRES_TUPLES_OK);
+    if (res == NULL) {
+        return;
+    }
+
+    snprintf(host, sizeof(host), "%s", video_worker_conf.redis);
+    colon = strrchr(host, ':');
+    port = 6379;
+
+    if (colon != NULL) {
+        *colon = '\0';
+        port = atoi(colon + 1);
+    }
+
+    tv.tv_sec = 2;
+    tv.tv_usec = 0;
+
+    rc = redisConnectWithTimeout(host, port, tv);
+
+    if (rc == NULL || rc->err) {
+        video_worker_log("redis unavailable, the cache keeps its copy "
+                         "until it expires");
+        goto done;
+    }
+
+    redisSetTimeout(rc, tv);
+
+    if (PQntuples(res) == 1) {
+        reply = redisCommand(rc, "EVAL %s 1 video:%s %s %s 60000",
+                             VIDEO_CACHE_PUT_LUA, id, PQgetvalue(res, 0, 1),
+                             PQgetvalue(res, 0, 0));
+        freeReplyObject(reply);
+    }
+
+    reply = redisCommand(rc, "INCR %s", VIDEO_CACHE_LIST_VERSION);
+    freeReplyObject(reply);
+
+done:
+
+    if (rc != NULL) {
+        redisFree(rc);
+    }
+
+    PQclear(res);
+}
+
+
+/* -- steps ------------------------------------------------------------------ */
+
+/* PROCESSING, unless the video is READY (or gone): then there is no work */
+
+static int
+video_transcode_start(video_transcode_t *t, int *skip)
+{
+    const char  *values[1];
+    PGresult    *res;
+
+    values[0] = t->job.video_id;
+
+    res = video_worker_pg(t->pg,
+              "UPDATE videos SET status = 'PROCESSING',"
+              " processing_started_at = clock_timestamp(),"
+              " transcoding_progress = 0, processing_error = NULL,"
+              " updated_at = greatest(clock_timestamp(),"
+              "                       updated_at + interval '1 microsecond')"
+              " WHERE id = $1 AND video_type = 'VOD' AND status <> 'READY'"
+              " RETURNING id",
+              1, values, PGRES_TUPLES_OK);
+    if (res == NULL) {
+        snprintf(t->err, sizeof(t->err), "postgresql failed");
+        return VIDEO_JOB_TRANSIENT;
+    }
+
+    *skip = (PQntuples(res) == 0);
+    PQclear(res);
+
+    if (!*skip) {
+        video_transcode_cache(t->pg, t->job.video_id);
+    }
+
+    return VIDEO_JOB_OK;
+}
+
+
+static int
+video_transcode_probe(video_transcode_t *t, const char *input)
+{
+    int           rc;
+    char          errfile[1100], out[65536];
+    char         *argv[12];
+    size_t        i;
+    json_t       *root, *streams, *s, *fmt;
+    const char   *type, *rate;
+    json_error_t  jerr;
+    int           num, den;
+
+    snprintf(errfile, sizeof(errfile), "%s/ffprobe.log", t->dir);
+
+    argv[0] = "ffprobe";
+    argv[1] = "-v";
+    argv[2] = "error";
+    argv[3] = "-print_format";
+    argv[4] = "json";
+    argv[5] = "-show_streams";
+    argv[6] = "-show_format";
+    argv[7] = (char *) input;
+    argv[8] = NULL;
+
+    out[0] = '\0';
+    rc = video_transcode_run(t, argv, errfile, NULL, out, sizeof(out));
+
+    if (rc == -2) {
+        return VIDEO_JOB_STOPPED;
+    }
+
+    if (rc != 0) {
+        video_transcode_tail(errfile, t->err, sizeof(t->err));
+        if (rc == -1 || rc == 127) {
+            snprintf(t->err, sizeof(t->err), "cannot run ffprobe");
+            return VIDEO_JOB_TRANSIENT;
+        }
+
+        return VIDEO_JOB_PERMANENT;
+    }
+
+    root = json_loads(out, 0, &jerr);
+    streams = json_object_get(root, "streams");
+
+    t->width = 0;
+    t->height = 0;
+    t->has_audio = 0;
+    t->fps = 0;
+
+    json_array_foreach(streams, i, s) {
+        type = json_string_value(json_object_get(s, "codec_type"));
+
+        if (type == NULL) {
+            continue;
+        }
+
+        if (strcmp(type, "video") == 0 && t->width == 0) {
+            t->width = (int) json_integer_value(json_object_get(s, "width"));
+            t->height = (int) json_integer_value(json_object_get(s,
+                                                                 "height"));
+            rate = json_string_value(json_object_get(s, "avg_frame_rate"));
+
+            if (rate != NULL && sscanf(rate, "%d/%d", &num, &den) == 2
+                && den > 0)
+            {
+                t->fps = (double) num / den;
+            }
+
+        } else if (strcmp(type, "audio") == 0) {
+            t->has_audio = 1;
+        }
+    }
+
+    fmt = json_object_get(root, "format");
+    rate = json_string_value(json_object_get(fmt, "duration"));
+    t->duration = rate ? atof(rate) : 0;
+
+    json_decref(root);
+
+    if (t->width <= 0 || t->height <= 0) {
+        snprintf(t->err, sizeof(t->err), "the file has no video stream");
+        return VIDEO_JOB_PERMANENT;
+    }
+
+    if (t->duration <= 0) {
+        snprintf(t->err, sizeof(t->err), "the video has no duration");
+        return VIDEO_JOB_PERMANENT;
+    }
+
+    t->nrungs = video_ladder_select(t->width, t->height, t->rungs);
+
+    if (t->nrungs < 1) {
+        snprintf(t->err, sizeof(t->err), "unsupported picture size %dx%d",
+                 t->width, t->height);
+        return VIDEO_JOB_PERMANENT;
+    }
+
+    return VIDEO_JOB_OK;
+}
+
+
+/* progress from ffmpeg, written at most once a second and never back */
+
+typedef struct {
+    video_progress_t  p;
+    int               written;
+    double            at;
+} video_transcode_progress_t;
+
+static video_transcode_progress_t  video_progress_state;
+
+
+static double
+video_transcode_now(void)
+{
+    struct timespec  ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+
+static void
+video_transcode_on_progress(video_transcode_t *t, const char *line,
+    size_t len)
+{
+    int                          pct;
+    char                         v[16];
+    const char                  *values[2];
+    PGresult                    *res;
+    video_transcode_progress_t  *s = &video_progress_state;
+
+    if (video_progress_line(&s->p, line, len) == VIDEO_PROGRESS_NONE) {
+        return;
+    }
+
+    pct = video_progress_percent(&s->p, t->duration);
+
+    if (pct <= s->written || video_transcode_now() - s->at < 1.0) {
+        return;
+    }
+
+    snprintf(v, sizeof(v), "%d", pct);
+    values[0] = t->job.video_id;
+    values[1] = v;
+
+    res = video_worker_pg(t->pg,
+              "UPDATE videos SET transcoding_progress ="
+              " greatest(transcoding_progress, $2::smallint)"
+              " WHERE id = $1 AND status = 'PROCESSING'",
+              2, values, PGRES_COMMAND_OK);
+    PQclear(res);
+
+    s->written = pct;
+    s->at = video_transcode_now();
+}
+
+
+static int
+video_transcode_encode(video_transcode_t *t, const char *input)
+{
+    int                  rc, argc;
+    char                 errfile[1100], outdir[1100], buf[16384];
+    char                *argv[VIDEO_LADDER_ARGS_MAX];
+    video_ladder_job_t   lj;
+
+    snprintf(outdir, sizeof(outdir), "%s/out", t->dir);
+    snprintf(errfile, sizeof(errfile), "%s/ffmpeg.log", t->dir);
+
+    if (video_transcode_mkdirs(outdir) != 0) {
+        snprintf(t->err, sizeof(t->err), "cannot create \"%.400s\"", outdir);
+        return VIDEO_JOB_TRANSIENT;
+    }
+
+    lj.input = input;
+    lj.outdir = outdir;
+    lj.has_audio = t->has_audio;
+    lj.fps = t->fps;
+    lj.duration = t->duration;
+    lj.segment = video_worker_conf.segment_seconds;
+    lj.preset = video_worker_conf.preset;
+
+    argc = video_ladder_ffmpeg(&lj, t->rungs, t->nrungs, argv, buf,
+                               sizeof(buf));
+    if (argc < 0) {
+        snprintf(t->err, sizeof(t->err), "cannot build the ffmpeg command");
+        return VIDEO_JOB_PERMANENT;
+    }
+
+    memset(&video_progress_state, 0, sizeof(video_progress_state));
+    video_progress_init(&video_progress_state.p);
+
+    rc = video_transcode_run(t, argv, errfile, video_transcode_on_progress,
+                             NULL, 0);
+
+    if (rc == -2) {
+        return VIDEO_JOB_STOPPED;
+    }
+
+    if (rc != 0) {
+        video_transcode_tail(errfile, buf, sizeof(buf));
+        snprintf(t->err, sizeof(t->err), "transcoding failed: %.400s",
+                 buf[0] ? buf : "ffmpeg failed");
+        return (rc == -1 || rc == 127) ? VIDEO_JOB_TRANSIENT
+                                       : VIDEO_JOB_PERMANENT;
+    }
+
+    return VIDEO_JOB_OK;
+}
+
+
+static int
+video_transcode_put(video_transcode_t *t, const char *bucket,
+    const char *rel, const char *type)
+{
+    char  path[1200], key[1200];
+
+    snprintf(path, sizeof(path), "%.900s/out/%.250s", t->dir, rel);
+    snprintf(key, sizeof(key), "%s/%s", t->job.video_id, rel);
+
+    return video_worker_storage_put(bucket, key, path, type, t->err,
+                                    sizeof(t->err));
+}
+
+
+/* the master playlist, each rung's playlist and segments, the thumbnail */
+
+static int
+video_transcode_upload(video_transcode_t *t)
+{
+    int    i, len;
+    FILE  *f;
+    char   path[1200], rel[256], line[512], master[4096];
+
+    for (i = 0; i < t->nrungs; i++) {
+        snprintf(path, sizeof(path), "%s/out/%s/playlist.m3u8", t->dir,
+                 t->rungs[i].name);
+
+        f = fopen(path, "r");
+        if (f == NULL) {
+            snprintf(t->err, sizeof(t->err), "ffmpeg wrote no %s playlist",
+                     t->rungs[i].name);
+            return VIDEO_JOB_PERMANENT;
+        }
+
+        while (fgets(line, sizeof(line), f) != NULL) {
+            line[strcspn(line, "\r\n")] = '\0';
+
+            if (line[0] == '\0' || line[0] == '#') {
+                continue;
+            }
+
+            snprintf(rel, sizeof(rel), "%s/%.200s", t->rungs[i].name, line);
+
+            if (video_transcode_put(t, video_worker_conf.bucket_processed,
+                                    rel, "video/mp2t")
+                != 0)
+            {
+                fclose(f);
+                return VIDEO_JOB_TRANSIENT;
+            }
+        }
+
+        fclose(f);
+
+        snprintf(rel, sizeof(rel), "%s/playlist.m3u8", t->rungs[i].name);
+
+        if (video_transcode_put(t, video_worker_conf.bucket_processed, rel,
+                                "application/vnd.apple.mpegurl")
+            != 0)
+        {
+            return VIDEO_JOB_TRANSIENT;
+        }
+    }
+
+    len = video_ladder_master(t->rungs, t->nrungs, t->has_audio, t->fps,
+                              master, sizeof(master));
+
+    snprintf(path, sizeof(path), "%s/out/master.m3u8", t->dir);
+    f = fopen(path, "w");
+
+    if (len < 0 || f == NULL || fwrite(master, 1, len, f) != (size_t) len
+        || fclose(f) != 0)
+    {
+        snprintf(t->err, sizeof(t->err), "cannot write the master playlist");
+        return VIDEO_JOB_TRANSIENT;
+    }
+
+    if (video_transcode_put(t, video_worker_conf.bucket_processed,
+                            "master.m3u8", "application/vnd.apple.mpegurl")
+        != 0
+        || video_transcode_put(t, video_worker_conf.bucket_thumbnails,
+                               "thumbnail.jpg", "image/jpeg")
+           != 0)
+    {
+        return VIDEO_JOB_TRANSIENT;
+    }
+
+    return VIDEO_JOB_OK;
+}
+
+
+/* variants and READY in one transaction */
+
+static int
+video_transcode_finish(video_transcode_t *t)
+{
+    int          i;
+    char         vid[VIDEO_ID_LEN + 1], w[16], h[16], kbps[16], key[256];
+    char         manifest[64], thumb[64], dur[32];
+    PGresult    *res;
+    const char  *values[7];
+
+    res = video_worker_pg(t->pg, "BEGIN", 0, NULL, PGRES_COMMAND_OK);
+    if (res == NULL) {
+        goto failed;
+    }
+
+    PQclear(res);
+
+    values[0] = t->job.video_id;
+
+    res = video_worker_pg(t->pg,
+              "DELETE FROM video_variants WHERE video_id = $1",
+              1, values, PGRES_COMMAND_OK);
+    if (res == NULL) {
+        goto rollback;
+    }
+
+    PQclear(res);
+
+    for (i = 0; i < t->nrungs; i++) {
+        if (video_id_generate(vid) != 0) {
+            goto rollback;
+        }
+
+        vid[VIDEO_ID_LEN] = '\0';
+        snprintf(w, sizeof(w), "%d", t->rungs[i].width);
+        snprintf(h, sizeof(h), "%d", t->rungs[i].height);
+        snprintf(kbps, sizeof(kbps), "%d", t->rungs[i].video_kbps);
+        snprintf(key, sizeof(key), "%s/%s/playlist.m3u8", t->job.video_id,
+                 t->rungs[i].name);
+
+        values[0] = vid;
+        values[1] = t->job.video_id;
+        values[2] = t->rungs[i].name;
+        values[3] = w;
+        values[4] = h;
+        values[5] = kbps;
+        values[6] = key;
+
+        res = video_worker_pg(t->pg,
+                  "INSERT INTO video_variants (id, video_id, resolution,"
+                  " width, height, bitrate, playlist_key)"
+                  " VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                  7, values, PGRES_COMMAND_OK);
+        if (res == NULL) {
+            goto rollback;
+        }
+
+        PQclear(res);
+    }
+
+    snprintf(manifest, sizeof(manifest), "%s/master.m3u8", t->job.video_id);
+    snprintf(thumb, sizeof(thumb), "%s/thumbnail.jpg", t->job.video_id);
+    snprintf(dur, sizeof(dur), "%d", (int) (t->duration + 0.5));
+
+    values[0] = t->job.video_id;
+    values[1] = manifest;
+    values[2] = thumb;
+    values[3] = dur;
+
+    res = video_worker_pg(t->pg,
+              "UPDATE videos SET status = 'READY', transcoding_progress = 100,"
+              " duration = $4::integer, hls_manifest_key = $2,"
+              " thumbnail_key = $3, processing_error = NULL,"
+              " updated_at = greatest(clock_timestamp(),"
+              "                       updated_at + interval '1 microsecond')"
+              " WHERE id = $1 AND status = 'PROCESSING'",
+              4, values, PGRES_COMMAND_OK);
+    if (res == NULL) {
+        goto rollback;
+    }
+
+    if (strcmp(PQcmdTuples(res), "1") != 0) {
+
+        /* deleted (or finished by another run) meanwhile: nothing to do */
+
+        PQclear(res);
+        res = video_worker_pg(t->pg, "ROLLBACK", 0, NULL, PGRES_COMMAND_OK);
+        PQclear(res);
+        return VIDEO_JOB_OK;
+    }
+
+    PQclear(res);
+
+    res = video_worker_pg(t->pg, "COMMIT", 0, NULL, PGRES_COMMAND_OK);
+    if (res == NULL) {
+        goto failed;
+    }
+
+    PQclear(res);
+
+    video_transcode_cache(t->pg, t->job.video_id);
+
+    return VIDEO_JOB_OK;
+
+rollback:
+
+    res = video_worker_pg(t->pg, "ROLLBACK", 0, NULL, PGRES_COMMAND_OK);
+    PQclear(res);
+
+failed:
+
+    snprintf(t->err, sizeof(t->err), "postgresql failed");
+
+    return VIDEO_JOB_TRANSIENT;
+}
+
+
+static void
+video_transcode_fail(video_transcode_t *t, const char *why)
+{
+    const char  *values[2];
+    PGresult    *res;
+
+    values[0] = t->job.video_id;
+    values[1] = why;
+
+    res = video_worker_pg(t->pg,
+              "UPDATE videos SET status = 'FAILED', processing_error = $2,"
+              " updated_at = greatest(clock_timestamp(),"
+              "                       updated_at + interval '1 microsecond')"
+              " WHERE id = $1 AND status <> 'READY'",
+              2, values, PGRES_COMMAND_OK);
+    PQclear(res);
+
+    if (res != NULL) {
+        video_transcode_cache(t->pg, t->job.video_id);
+    }
+}
+
+
+/* one attempt at the job */
+
+static int
+video_transcode_job(video_transcode_t *t)
+{
+    int   rc, skip;
+    char  input[1100], err[VIDEO_ERR_MAX];
+
+    if (t->pg == NULL || PQstatus(t->pg) != CONNECTION_OK) {
+        if (t->pg != NULL) {
+            PQfinish(t->pg);
+        }
+
+        t->pg = PQconnectdb(video_worker_conf.postgres);
+
+        if (PQstatus(t->pg) != CONNECTION_OK) {
+            snprintf(t->err, sizeof(t->err), "postgresql unavailable: %s",
+                     PQerrorMessage(t->pg));
+            PQfinish(t->pg);
+            t->pg = NULL;
+            return VIDEO_JOB_TRANSIENT;
+        }
+    }
+
+    rc = video_transcode_start(t, &skip);
+    if (rc != VIDEO_JOB_OK) {
+        return rc;
+    }
+
+    if (skip) {
+        video_worker_log("video %s is READY or gone: nothing to do",
+                         t->job.video_id);
+        return VIDEO_JOB_OK;
+    }
+
+    snprintf(t->dir, sizeof(t->dir), "%s/%s", video_worker_conf.work_dir,
+             t->job.video_id);
+
+    video_transcode_rmtree(t->dir);
+
+    if (video_transcode_mkdirs(t->dir) != 0) {
+        snprintf(t->err, sizeof(t->err), "cannot create \"%.400s\": %s", t->dir,
+                 strerror(errno));
+        return VIDEO_JOB_TRANSIENT;
+    }
+
+    snprintf(input, sizeof(input), "%s/original", t->dir);
+
+    rc = video_worker_storage_get(video_worker_conf.bucket_raw,
+                                  t->job.input_key, input, err, sizeof(err));
+    if (rc == 404) {
+        snprintf(t->err, sizeof(t->err), "the original is not in storage");
+        return VIDEO_JOB_PERMANENT;
+    }
+
+    if (rc != 0) {
+        snprintf(t->err, sizeof(t->err), "%s", err);
+        return VIDEO_JOB_TRANSIENT;
+    }
+
+    rc = video_transcode_probe(t, input);
+
+    if (rc == VIDEO_JOB_PERMANENT) {
+        snprintf(err, sizeof(err), "not a playable video: %s",
+                 t->err[0] ? t->err : "ffprobe failed");
+        snprintf(t->err, sizeof(t->err), "%s", err);
+    }
+
+    if (rc == VIDEO_JOB_OK) {
+        video_worker_log("video %s: %dx%d, %.2f s, %s audio, %d rung(s)",
+                         t->job.video_id, t->width, t->height, t->duration,
+                         t->has_audio ? "with" : "no", t->nrungs);
+        rc = video_transcode_encode(t, input);
+    }
+
+    if (rc == VIDEO_JOB_OK) {
+        rc = video_transcode_upload(t);
+    }
+
+    if (rc == VIDEO_JOB_OK) {
+        rc = video_transcode_finish(t);
+    }
+
+    if (rc != VIDEO_JOB_STOPPED) {
+        video_transcode_rmtree(t->dir);
+    }
+
+    return rc;
+}
+
+
+/* -- the consumer ----------------------------------------------------------- */
+
+#define VIDEO_ACK      0
+#define VIDEO_REQUEUE  1
+#define VIDEO_DEAD     2
+
+
+static int
+video_transcode_message(video_transcode_t *t, amqp_envelope_t *env)
+{
+    int          attempt, rc;
+    double       backoff;
+    const char  *err;
+
+    err = NULL;
+
+    if (video_job_parse(env->message.body.bytes, env->message.body.len,
+                        &t->job, &err)
+        != 0
+        || t->job.type != VIDEO_JOB_TRANSCODE)
+    {
+        video_worker_log("dead-lettering a malformed transcode job: %s",
+                         err ? err : "not a transcode job");
+        return VIDEO_DEAD;
+    }
+
+    video_worker_log("transcoding video %s%s", t->job.video_id,
+                     env->redelivered ? " (redelivered)" : "");
+
+    backoff = 1;
+
+    for (attempt = 1; ; attempt++) {
+        t->err[0] = '\0';
+        rc = video_transcode_job(t);
+
+        switch (rc) {
+
+        case VIDEO_JOB_OK:
+            video_worker_log("video %s done", t->job.video_id);
+            return VIDEO_ACK;
+
+        case VIDEO_JOB_STOPPED:
+            video_worker_log("stopping: video %s goes back to the queue",
+                             t->job.video_id);
+            return VIDEO_REQUEUE;
+
+        case VIDEO_JOB_PERMANENT:
+            video_worker_log("video %s FAILED: %s", t->job.video_id, t->err);
+            video_transcode_fail(t, t->err);
+            return VIDEO_ACK;
+        }
+
+        video_worker_log("video %s, attempt %d of %d: %s", t->job.video_id,
+                         attempt, video_worker_conf.max_attempts, t->err);
+
+        if (attempt >= video_worker_conf.max_attempts) {
+            char  why[VIDEO_ERR_MAX + 64];
+
+            snprintf(why, sizeof(why), "gave up after %d attempts: %s",
+                     attempt, t->err);
+            video_transcode_fail(t, why);
+
+            return VIDEO_DEAD;
+        }
+
+        video_worker_sleep(backoff);
+        backoff = backoff < 16 ? backoff * 2 : 30;
+
+        if (video_worker_stop) {
+            return VIDEO_REQUEUE;
+        }
+    }
+}
+
+
+int
+video_worker_transcode(void)
+{
+    int                  outcome, down;
+    double               backoff;
+    struct timeval       tv;
+    amqp_rpc_reply_t     r;
+    amqp_envelope_t      env;
+    video_worker_amqp_t  a;
+    video_transcode_t    t;
+
+    memset(&a, 0, sizeof(a));
+    memset(&t, 0, sizeof(t));
+    down = 0;
+    backoff = 0.5;
+
+    while (!video_worker_stop) {
+
+        if (!a.up) {
+            if (video_worker_amqp_connect(&a) != 0) {
+                if (!down) {
+                    video_worker_log("rabbitmq unavailable (%s), retrying",
+                                     a.error);
+                    down = 1;
+                }
+
+                video_worker_sleep(backoff);
+                backoff = backoff < 8 ? backoff * 2 : 10;
+                continue;
+            }
+
+            amqp_basic_qos(a.conn, 1, 0, 1, 0);
+            amqp_basic_consume(a.conn, 1,
+                               amqp_cstring_bytes(VIDEO_QUEUE_TRANSCODE),
+                               amqp_empty_bytes, 0, 0, 0, amqp_empty_table);
+            r = amqp_get_rpc_reply(a.conn);
+
+            if (r.reply_type != AMQP_RESPONSE_NORMAL) {
+                video_worker_log("rabbitmq: consume: %s",
+                                 video_worker_amqp_error(r));
+                video_worker_amqp_close(&a);
+                continue;
+            }
+
+            video_worker_log("consuming %s", VIDEO_QUEUE_TRANSCODE);
+            down = 0;
+            backoff = 0.5;
+        }
+
+        amqp_maybe_release_buffers(a.conn);
+
+        tv.tv_sec = 1;
+        tv.tv_usec = 0;
+
+        r = amqp_consume_message(a.conn, &env, &tv, 0);
+
+        if (r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION
+            && r.library_error == AMQP_STATUS_TIMEOUT)
+        {
+            continue;
+        }
+
+        if (r.reply_type != AMQP_RESPONSE_NORMAL) {
+            if (!video_worker_stop) {
+                video_worker_log("rabbitmq: %s", video_worker_amqp_error(r));
+            }
+
+            video_worker_amqp_close(&a);
+            continue;
+        }
+
+        outcome = video_transcode_message(&t, &env);
+
+        if (outcome == VIDEO_ACK) {
+            amqp_basic_ack(a.conn, 1, env.delivery_tag, 0);
+
+        } else {
+            amqp_basic_nack(a.conn, 1, env.delivery_tag, 0,
+                            outcome == VIDEO_REQUEUE);
+        }
+
+        amqp_destroy_envelope(&env);
+    }
+
+    video_worker_amqp_close(&a);
+
+    if (t.pg != NULL) {
+        PQfinish(t.pg);
+    }
+
+    return 0;
+}
