@@ -1,0 +1,305 @@
+# The workers with real servers and a real ffmpeg: an upload becomes a
+# READY video with an HLS ladder that plays through nginx; jobs wait in the
+# outbox while RabbitMQ is down and none is lost or done twice; a
+# transcoder killed mid-job leaves the job to another; a file that is not
+# a video ends FAILED without blocking the queue; DELETE removes the
+# video's objects from storage.
+
+use strict;
+use warnings;
+use lib 't/inc';
+use VideoApi;
+use Test::More;
+use File::Temp ();
+use POSIX ();
+use Time::HiRes ();
+
+my $dir = "$ENV{PWD}/t/servroot-workers";
+my $port = ($ENV{TEST_NGINX_SERVER_PORT} // 1984) + 21;
+my $store = $port + 1;
+my $endpoint = "http://127.0.0.1:$store";
+my $data = "$dir/store";
+my %workers;     # role => pid
+
+END {
+    kill 'TERM', values %workers;
+    nginx_stop($dir) if $dir;
+    stack(qw(start amqp)) if $ENV{TEST_NGINX_PG_CONNINFO};
+}
+
+system('rm', '-rf', $dir);
+mkdir $dir;
+mkdir $data;
+mkdir "$data/$_" for qw(videos-raw videos-processed thumbnails);
+system('chown', '-R', 'nobody', $data) if $> == 0;
+
+psql('TRUNCATE videos, outbox CASCADE');
+system("redis-cli -p $ENV{TEST_NGINX_REDIS_PORT} FLUSHDB >/dev/null");
+
+# jobs of earlier runs must not reach this one's workers
+system("rabbitmqctl --node video-api-$ENV{TEST_NGINX_AMQP_PORT}\@localhost "
+       . "purge_queue $_ >/dev/null 2>&1")
+    for qw(video-transcode video-cleanup);
+
+nginx_start($dir, $port, <<"CONF", <<"SERVER");
+    video_api_postgres "$ENV{TEST_NGINX_PG_CONNINFO}" pool=2 timeout=3s;
+    video_api_redis 127.0.0.1:$ENV{TEST_NGINX_REDIS_PORT} timeout=2s;
+    video_api_storage endpoint=$endpoint region=us-east-1
+                      access_key=videoapi secret_key=videoapi-secret;
+    video_api_public_url http://127.0.0.1:$port;
+    include /etc/nginx/mime.types;
+    server {
+        listen 127.0.0.1:$store;
+        root $data;
+        client_max_body_size 100m;
+        client_body_temp_path $data/.incoming;
+        location / {
+            video_api_store on;
+            dav_methods PUT DELETE;
+            create_full_put_path on;
+            error_page 404 = \@no_such_key;
+        }
+        location \@no_such_key {
+            default_type application/xml;
+            return 404 '<Error><Code>NoSuchKey</Code></Error>';
+        }
+    }
+CONF
+        location /play/ { video_api play; }
+        location /_video_api/media/ {
+            internal;
+            alias $data/;
+        }
+        location /_video_api/storage/ {
+            internal;
+            proxy_pass $endpoint/;
+            proxy_pass_request_body off;
+            proxy_pass_request_headers off;
+        }
+SERVER
+
+# -- the workers, as make run starts them --------------------------------
+
+my %env = (
+    VIDEO_WORKER_CONF => "$ENV{PWD}/conf/worker.conf",
+    VIDEO_WORKER_POSTGRES => $ENV{TEST_NGINX_PG_CONNINFO},
+    VIDEO_WORKER_REDIS => "127.0.0.1:$ENV{TEST_NGINX_REDIS_PORT}",
+    VIDEO_WORKER_AMQP => "amqp://video:video\@127.0.0.1:$ENV{TEST_NGINX_AMQP_PORT}/",
+    VIDEO_WORKER_STORAGE_ENDPOINT => $endpoint,
+    VIDEO_WORKER_PUBLIC_URL => "http://127.0.0.1:$port",
+    VIDEO_WORKER_WORK_DIR => "$dir/work",
+    VIDEO_WORKER_RELAY_POLL_SECONDS => 1,
+    VIDEO_WORKER_MAX_ATTEMPTS => 3,
+);
+
+sub start_worker {
+    my ($role) = @_;
+    my $pid = fork // die "fork: $!";
+    if ($pid == 0) {
+        @ENV{keys %env} = values %env;
+        open STDERR, '>>', "$dir/logs/worker-$role.log" or POSIX::_exit(1);
+        open STDOUT, '>&', \*STDERR;
+        exec 'build/video-worker', $role or POSIX::_exit(127);
+    }
+    $workers{$role} = $pid;
+    return $pid;
+}
+
+sub worker_log {
+    my ($role) = @_;
+    return do { local (@ARGV, $/) = ("$dir/logs/worker-$role.log"); <> } // '';
+}
+
+start_worker($_) for qw(relay transcode cleanup);
+
+# -- helpers ---------------------------------------------------------------
+
+sub ffmpeg_clip {
+    my ($file, $seconds, $size) = @_;
+    system('ffmpeg', '-loglevel', 'error', '-y',
+           '-f', 'lavfi', '-i', "testsrc=duration=$seconds:size=$size:rate=30",
+           '-f', 'lavfi', '-i', "sine=duration=$seconds",
+           '-pix_fmt', 'yuv420p', '-c:v', 'libx264', '-preset', 'ultrafast',
+           '-c:a', 'aac', $file) == 0 or die "ffmpeg failed";
+}
+
+sub json_field {
+    my ($json, $name) = @_;
+    my ($v) = $json =~ /"$name" ?: ?"?([^",}]*)"?/;
+    return $v;
+}
+
+# presign, PUT, complete: the video id
+sub upload {
+    my ($file, $title) = @_;
+    my $size = -s $file;
+    my ($s, $b) = http_request($port, 'POST', '/api/upload/presign',
+        qq({"fileName": "clip.mp4", "fileSize": $size, "contentType": "video/mp4"}));
+    die "presign: $s $b" unless $s == 201;
+    my ($url) = $b =~ /"uploadUrl":"([^"]+)"/;
+    my ($key) = $b =~ /"key":"([^"]+)"/;
+    my ($id) = $key =~ m{^([^/]+)/};
+    ($s) = curl('-X', 'PUT', '--upload-file', $file, $url);
+    die "PUT: $s" unless $s =~ /^20[01]$/;
+    ($s, $b) = http_request($port, 'POST', "/api/upload/$id/complete",
+                            qq({"key": "$key", "title": "$title"}));
+    die "complete: $s $b" unless $s == 201;
+    return $id;
+}
+
+sub status_of {
+    my ($id) = @_;
+    return psql("SELECT status FROM videos WHERE id = '$id'");
+}
+
+# polls until the video is READY or FAILED; the progress values seen
+sub wait_done {
+    my ($id, $seconds) = @_;
+    my %seen;
+    wait_for($seconds, sub {
+        my (undef, $b) = http_request($port, 'GET', "/api/videos/$id/progress");
+        my $p = json_field($b, 'progress');
+        $seen{$p} = 1 if defined $p;
+        my $st = json_field($b, 'status') // '';
+        return $st eq 'READY' || $st eq 'FAILED';
+    });
+    return sort { $a <=> $b } keys %seen;
+}
+
+# -- upload to playback ----------------------------------------------------
+
+my $clip = "$dir/clip.mp4";
+ffmpeg_clip($clip, 10, '1280x720');
+
+my $t0 = Time::HiRes::time();
+my $vid = upload($clip, 'Ten seconds');
+my @progress = wait_done($vid, 120);
+my $elapsed = Time::HiRes::time() - $t0;
+diag(sprintf "10 s 1280x720 clip: complete to READY in %.1f s", $elapsed);
+
+is status_of($vid), 'READY', 'the upload becomes READY';
+ok((grep { $_ > 0 && $_ < 100 } @progress), "progress went through intermediate values (@progress)");
+
+my ($s, $b) = http_request($port, 'GET', "/api/videos/$vid");
+is $s, 200, 'GET the video';
+like $b, qr/"duration" : 10\b/, 'with its duration';
+my @rungs = $b =~ /"resolution" : "(\d+p)"/g;
+is "@rungs", '720p 480p 360p', 'and three variants, highest first';
+my $url = json_field($b, 'playbackUrl');
+like $url, qr{^http://127\.0\.0\.1:$port/play/$vid/\d+-[\w-]{43}/master\.m3u8$},
+     'a signed play URL (the video is private)';
+
+my ($ms, $master) = curl($url);
+is $ms, 200, 'the master playlist through its playbackUrl';
+for my $r (qw(720p 480p 360p)) {
+    like $master, qr{^\Q$r\E/playlist\.m3u8$}m, "lists $r";
+}
+like $master, qr/RESOLUTION=1280x720,CODECS="avc1\.[0-9a-f]{6},mp4a\.40\.2"/,
+     'with resolution and codecs';
+
+(my $rung = $url) =~ s{master\.m3u8$}{480p/playlist.m3u8};
+my $probe = qx{ffprobe -v error -select_streams v:0 -show_entries stream=width,height -show_entries format=duration -of default=nw=1 '$rung'};
+is $?, 0, 'ffprobe opens a rung through nginx';
+like $probe, qr/^width=854$/m, 'at 854 wide';
+like $probe, qr/^height=480$/m, 'and 480 high';
+my ($dur) = $probe =~ /^duration=([\d.]+)$/m;
+ok defined $dur && abs($dur - 10) <= 0.5, "lasting 10 s (" . ($dur // '?') . ")";
+
+(my $thumb = $url) =~ s{master\.m3u8$}{thumbnail.jpg};
+my ($ts, undef, $th) = curl($thumb);
+is $ts, 200, 'the thumbnail';
+like $th, qr{^Content-Type: image/jpeg}mi, 'is a JPEG';
+
+# a delivered job for a READY video does no work twice
+psql(qq{INSERT INTO outbox (topic, payload) VALUES ('video-transcode',
+        '{"type":"transcode","videoId":"$vid","inputKey":"$vid/original.mp4"}')});
+ok wait_for(20, sub { worker_log('transcode') =~ /video $vid is READY or gone/ }),
+   'a job for a READY video does nothing';
+is status_of($vid), 'READY', 'and the video stays READY';
+
+# -- a file that is not a video -------------------------------------------
+
+my $junk = "$dir/junk.mp4";
+open my $fh, '>', $junk or die;
+print $fh join '', map { chr int rand 256 } 1 .. 200_000;
+close $fh;
+
+my $bad = upload($junk, 'Random bytes');
+my $small = "$dir/small.mp4";
+ffmpeg_clip($small, 2, '320x240');
+my $next = upload($small, 'After the bad one');
+
+wait_done($bad, 60);
+is status_of($bad), 'FAILED', 'random bytes: FAILED';
+(undef, $b) = http_request($port, 'GET', "/api/videos/$bad/progress");
+like $b, qr/"error" : "not a playable video: [^"]+"/, 'with a readable error';
+wait_done($next, 60);
+is status_of($next), 'READY', 'and the next job still runs';
+($s, $b) = http_request($port, 'GET', "/api/videos/$next");
+@rungs = $b =~ /"resolution" : "(\d+p)"/g;
+is "@rungs", '240p', 'a 240p source gets one rung';
+
+# -- RabbitMQ down while uploads complete ---------------------------------
+
+stack(qw(stop amqp));
+my @queued = map { upload($small, "Queued $_") } 1 .. 2;
+sleep 2;
+is psql('SELECT count(*) FROM outbox WHERE published_at IS NULL'), 2,
+   'with RabbitMQ down the jobs wait in the outbox';
+is status_of($_), 'PENDING', 'the video is PENDING' for @queued;
+
+stack(qw(start amqp));
+for my $id (@queued) {
+    wait_done($id, 120);
+    is status_of($id), 'READY', 'RabbitMQ back: transcoded';
+}
+is psql('SELECT count(*) FROM outbox WHERE published_at IS NULL'), 0,
+   'the outbox is empty';
+my $tlog = worker_log('transcode');
+for my $id (@queued) {
+    my $n = () = $tlog =~ /transcoding video $id$/mg;
+    is $n, 1, 'transcoded once, not twice';
+}
+
+# -- a transcoder killed mid-job --------------------------------------------
+
+my $long = "$dir/long.mp4";
+ffmpeg_clip($long, 40, '1280x720');
+my $killed = upload($long, 'Killed midway');
+ok wait_for(60, sub {
+       psql("SELECT status = 'PROCESSING' AND transcoding_progress > 0 FROM videos WHERE id = '$killed'") eq 't'
+   }), 'the long video is being transcoded';
+kill 'KILL', $workers{transcode};
+waitpid($workers{transcode}, 0);
+is status_of($killed), 'PROCESSING', 'SIGKILL: left PROCESSING';
+start_worker('transcode');
+wait_done($killed, 180);
+is status_of($killed), 'READY', 'another transcoder finishes it';
+like worker_log('transcode'), qr/transcoding video $killed \(redelivered\)/,
+     'from the redelivered job';
+
+# -- DELETE removes the objects --------------------------------------------
+
+sub objects_of {
+    my ($id) = @_;
+    my @files = grep { -f } glob("$data/*/$id/* $data/*/$id/*/*");
+    return scalar @files;
+}
+
+ok objects_of($vid) > 10, 'the READY video has its objects in storage (' . objects_of($vid) . ')';
+($s) = http_request($port, 'DELETE', "/api/videos/$vid");
+is $s, 200, 'DELETE';
+ok wait_for(30, sub { objects_of($vid) == 0 }), 'every object of the video is removed';
+
+# -- and nothing went wrong on the way ------------------------------------
+
+kill 'TERM', $workers{transcode};
+ok wait_for(20, sub { waitpid($workers{transcode}, POSIX::WNOHANG()) > 0 }),
+   'SIGTERM stops an idle transcoder';
+delete $workers{transcode};
+like worker_log('transcode'), qr/stopped$/m, 'which says so';
+
+my $nlog = do { local (@ARGV, $/) = "$dir/logs/error.log"; <> };
+unlike $nlog, qr/\[alert\]|\[emerg\]|exited on signal/, 'no nginx alerts, no crashed worker';
+
+done_testing;
