@@ -10,6 +10,7 @@
 #   scripts/stack.sh migrate              apply pending conf/sql/NNNN_*.sql
 #   scripts/stack.sh env                  export lines of the effective settings
 #   scripts/stack.sh conf-check           render conf/nginx.conf and run nginx -t
+#   scripts/stack.sh rabbitmqctl args...  rabbitmqctl against this stack's node
 #
 # Services: pg (postgres, postgresql), redis, amqp (rabbitmq), nginx,
 # workers (video-worker relay, transcode and cleanup, each restarted by a
@@ -1157,6 +1158,10 @@ main() {
             migrate
             ;;
         env) cmd_env ;;
+        rabbitmqctl)
+            rmq_find_bin
+            rmqctl "$@"
+            ;;
         conf-check)
             validate_settings
             nginx_prepare

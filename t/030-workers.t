@@ -37,8 +37,7 @@ psql('TRUNCATE videos, outbox CASCADE');
 system("redis-cli -p $ENV{TEST_NGINX_REDIS_PORT} FLUSHDB >/dev/null");
 
 # jobs of earlier runs must not reach this one's workers
-system("rabbitmqctl --node video-api-$ENV{TEST_NGINX_AMQP_PORT}\@localhost "
-       . "purge_queue $_ >/dev/null 2>&1")
+system("scripts/stack.sh rabbitmqctl -q purge_queue $_ >/dev/null 2>&1")
     for qw(video-transcode video-cleanup);
 
 nginx_start($dir, $port, <<"CONF", <<"SERVER");
@@ -277,6 +276,42 @@ wait_done($killed, 180);
 is status_of($killed), 'READY', 'another transcoder finishes it';
 like worker_log('transcode'), qr/transcoding video $killed \(redelivered\)/,
      'from the redelivered job';
+
+# -- SIGTERM mid-job: the job goes back to the queue ---------------------
+
+my $termed = upload($long, 'Stopped midway');
+ok wait_for(60, sub {
+       psql("SELECT status = 'PROCESSING' AND transcoding_progress > 0 FROM videos WHERE id = '$termed'") eq 't'
+   }), 'another long video is being transcoded';
+kill 'TERM', $workers{transcode};
+ok wait_for(20, sub { waitpid($workers{transcode}, POSIX::WNOHANG()) > 0 }),
+   'SIGTERM: the transcoder exits promptly';
+like worker_log('transcode'), qr/stopping: video $termed goes back to the queue/,
+     'putting the job back';
+start_worker('transcode');
+wait_done($termed, 180);
+is status_of($termed), 'READY', 'and the next transcoder finishes it';
+
+# -- storage failing: retried, then FAILED and dead-lettered ---------------
+
+sub dlq_depth {
+    my $out = qx{scripts/stack.sh rabbitmqctl -q list_queues name messages 2>/dev/null};
+    my ($n) = $out =~ /^video-transcode\.dlq\s+(\d+)/m;
+    return $n // 0;
+}
+
+my $dlq_before = dlq_depth();
+kill 'TERM', $workers{transcode};
+waitpid($workers{transcode}, 0);
+my $unreadable = upload($small, 'Storage refuses it');
+chmod 0000, "$data/videos-raw/$unreadable/original.mp4";
+start_worker('transcode');
+wait_done($unreadable, 60);
+is status_of($unreadable), 'FAILED', 'an original storage refuses: FAILED';
+(undef, $b) = http_request($port, 'GET', "/api/videos/$unreadable/progress");
+like $b, qr/"error" : "gave up after 3 attempts: GET [^"]*HTTP 403"/,
+     'after max_attempts tries, saying why';
+ok wait_for(10, sub { dlq_depth() == $dlq_before + 1 }), 'the job is in video-transcode.dlq';
 
 # -- DELETE removes the objects --------------------------------------------
 
