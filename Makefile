@@ -34,7 +34,7 @@ MOD_HDRS   := $(wildcard src/lib/*.h src/ngx/*.h)
 WORKER_SRCS := $(wildcard workers/*.c)
 UNIT_SRCS  := $(wildcard t/unit/*.c)
 
-.PHONY: all deps run stop status logs test unit conf-check bench clean
+.PHONY: all deps run stop status logs test unit conf-check bench bench-transcode clean
 
 all: $(MODULE) $(WORKER) $(UNIT)
 
@@ -96,6 +96,9 @@ conf-check: $(MODULE)
 
 bench: deps all
 	@bench/run.sh
+
+bench-transcode: deps all
+	@bench/transcode.sh
 
 clean:
 	rm -rf $(BUILD) t/servroot

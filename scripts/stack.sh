@@ -624,6 +624,9 @@ default_user_tags.administrator = true
 loopback_users = none
 log.file.level = info
 log.console = false
+# a transcode holds its job unacknowledged while it runs: give long videos
+# six hours before the broker takes the job back
+consumer_timeout = 21600000
 EOF
     echo '[].' >"$RMQ_DIR/enabled_plugins"
     : >"$RMQ_DIR/rabbitmq-env.conf"

@@ -37,6 +37,9 @@ video_worker_usage(FILE *out)
             "roles: relay      publish the outbox to RabbitMQ\n"
             "       transcode  turn uploads into HLS ladders\n"
             "       cleanup    remove a deleted video's objects\n"
+            "       ladder <input> <dir>\n"
+            "                  transcode a local file as the transcoder\n"
+            "                  does, into <dir>/out\n"
             "       version    print the version and exit\n"
             "settings: conf/worker.conf (VIDEO_WORKER_CONF names another\n"
             "file), each overridden by VIDEO_WORKER_<NAME>\n");
@@ -279,6 +282,20 @@ main(int argc, char **argv)
     int                rc;
     const char        *conf;
     struct sigaction   sa;
+
+    if (argc == 4 && strcmp(argv[1], "ladder") == 0) {
+        video_worker_role = "ladder";
+
+        if (video_worker_conf_load(getenv("VIDEO_WORKER_CONF")
+                                   ? getenv("VIDEO_WORKER_CONF")
+                                   : "conf/worker.conf")
+            != 0)
+        {
+            return 1;
+        }
+
+        return video_worker_ladder(argv[2], argv[3]);
+    }
 
     if (argc != 2) {
         video_worker_usage(stderr);

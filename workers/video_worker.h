@@ -97,6 +97,7 @@ char *video_worker_storage_read(const char *bucket, const char *key,
 int video_worker_relay(void);
 int video_worker_transcode(void);
 int video_worker_cleanup(void);
+int video_worker_ladder(const char *input, const char *dir);
 
 
 #endif /* _VIDEO_WORKER_H_INCLUDED_ */

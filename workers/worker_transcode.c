@@ -507,6 +507,13 @@ video_transcode_on_progress(video_transcode_t *t, const char *line,
         return;
     }
 
+    s->written = pct;
+    s->at = video_transcode_now();
+
+    if (t->pg == NULL) {
+        return;
+    }
+
     snprintf(v, sizeof(v), "%d", pct);
     values[0] = t->job.video_id;
     values[1] = v;
@@ -517,9 +524,6 @@ video_transcode_on_progress(video_transcode_t *t, const char *line,
               " WHERE id = $1 AND status = 'PROCESSING'",
               2, values, PGRES_COMMAND_OK);
     PQclear(res);
-
-    s->written = pct;
-    s->at = video_transcode_now();
 }
 
 
@@ -590,14 +594,47 @@ video_transcode_put(video_transcode_t *t, const char *bucket,
 }
 
 
+/* the master playlist, written next to the rungs */
+
+static int
+video_transcode_master(video_transcode_t *t)
+{
+    int    len;
+    FILE  *f;
+    char   path[1200], master[4096];
+
+    len = video_ladder_master(t->rungs, t->nrungs, t->has_audio, t->fps,
+                              master, sizeof(master));
+
+    snprintf(path, sizeof(path), "%s/out/master.m3u8", t->dir);
+    f = fopen(path, "w");
+
+    if (len < 0 || f == NULL || fwrite(master, 1, len, f) != (size_t) len) {
+        if (f != NULL) {
+            fclose(f);
+        }
+
+        snprintf(t->err, sizeof(t->err), "cannot write the master playlist");
+        return -1;
+    }
+
+    if (fclose(f) != 0) {
+        snprintf(t->err, sizeof(t->err), "cannot write the master playlist");
+        return -1;
+    }
+
+    return 0;
+}
+
+
 /* the master playlist, each rung's playlist and segments, the thumbnail */
 
 static int
 video_transcode_upload(video_transcode_t *t)
 {
-    int    i, len;
+    int    i;
     FILE  *f;
-    char   path[1200], rel[256], line[512], master[4096];
+    char   path[1200], rel[256], line[512];
 
     for (i = 0; i < t->nrungs; i++) {
         snprintf(path, sizeof(path), "%s/out/%s/playlist.m3u8", t->dir,
@@ -640,16 +677,7 @@ video_transcode_upload(video_transcode_t *t)
         }
     }
 
-    len = video_ladder_master(t->rungs, t->nrungs, t->has_audio, t->fps,
-                              master, sizeof(master));
-
-    snprintf(path, sizeof(path), "%s/out/master.m3u8", t->dir);
-    f = fopen(path, "w");
-
-    if (len < 0 || f == NULL || fwrite(master, 1, len, f) != (size_t) len
-        || fclose(f) != 0)
-    {
-        snprintf(t->err, sizeof(t->err), "cannot write the master playlist");
+    if (video_transcode_master(t) != 0) {
         return VIDEO_JOB_TRANSIENT;
     }
 
@@ -1063,6 +1091,50 @@ video_worker_transcode(void)
     if (t.pg != NULL) {
         PQfinish(t.pg);
     }
+
+    return 0;
+}
+
+
+/*
+ * "video-worker ladder <input> <dir>": the same probe and ffmpeg run on a
+ * local file, outputs in <dir>/out, with no service involved (for
+ * operators, and for bench/transcode.sh)
+ */
+
+int
+video_worker_ladder(const char *input, const char *dir)
+{
+    int                 rc;
+    video_transcode_t   t;
+
+    memset(&t, 0, sizeof(t));
+    snprintf(t.dir, sizeof(t.dir), "%s", dir);
+
+    if (video_transcode_mkdirs(t.dir) != 0) {
+        video_worker_log("cannot create \"%s\": %s", dir, strerror(errno));
+        return 1;
+    }
+
+    rc = video_transcode_probe(&t, input);
+
+    if (rc == VIDEO_JOB_OK) {
+        video_worker_log("%s: %dx%d, %.2f s, %.3f fps, %s audio, %d rung(s)",
+                         input, t.width, t.height, t.duration, t.fps,
+                         t.has_audio ? "with" : "no", t.nrungs);
+        rc = video_transcode_encode(&t, input);
+    }
+
+    if (rc == VIDEO_JOB_OK && video_transcode_master(&t) != 0) {
+        rc = VIDEO_JOB_PERMANENT;
+    }
+
+    if (rc != VIDEO_JOB_OK) {
+        video_worker_log("failed: %s", t.err[0] ? t.err : "stopped");
+        return 1;
+    }
+
+    video_worker_log("wrote %s/out", dir);
 
     return 0;
 }

@@ -215,24 +215,32 @@ video_ladder_ffmpeg(const video_ladder_job_t *job,
         thumb = 5;
     }
 
-    /* [0:v] split into the rungs and the thumbnail, each scaled */
+    /*
+     * One decode feeds a chain of scalers, highest rung first, each rung
+     * scaled from the one above it: scaling is much of the work after
+     * encoding, and a 480p picture is as good from 720p as from 1080p.
+     * The thumbnail comes from the source.
+     */
 
-    len = snprintf(graph, sizeof(graph), "[0:v:0]split=%d", n + 1);
-
-    for (i = 0; i <= n; i++) {
-        len += snprintf(graph + len, sizeof(graph) - len, "[s%d]", i);
-    }
+    len = snprintf(graph, sizeof(graph), "[0:v:0]split=2[c0][t]");
 
     for (i = 0; i < n && len < sizeof(graph); i++) {
-        len += snprintf(graph + len, sizeof(graph) - len,
-                        ";[s%d]scale=%d:%d,setsar=1[v%d]",
-                        i, rungs[i].width, rungs[i].height, i);
+        if (i < n - 1) {
+            len += snprintf(graph + len, sizeof(graph) - len,
+                            ";[c%d]scale=%d:%d,setsar=1,split=2[v%d][c%d]",
+                            i, rungs[i].width, rungs[i].height, i, i + 1);
+
+        } else {
+            len += snprintf(graph + len, sizeof(graph) - len,
+                            ";[c%d]scale=%d:%d,setsar=1[v%d]",
+                            i, rungs[i].width, rungs[i].height, i);
+        }
     }
 
     if (len < sizeof(graph)) {
         len += snprintf(graph + len, sizeof(graph) - len,
-                        ";[s%d]select='gte(t\\,%.3f)',scale=640:-2[thumb]",
-                        n, thumb);
+                        ";[t]select='gte(t\\,%.3f)',scale=640:-2[thumb]",
+                        thumb);
     }
 
     if (len >= sizeof(graph)) {

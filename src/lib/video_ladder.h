@@ -63,7 +63,8 @@ typedef struct {
 
 /*
  * The arguments of ONE ffmpeg run that decodes the source once and
- * encodes every rung to HLS (split + scale in one filter graph; H.264
+ * encodes every rung to HLS (a chain of split + scale in one filter
+ * graph, each rung scaled from the one above; H.264
  * High + AAC; a keyframe every segment in every rung, so segments align
  * and players can switch), plus a JPEG thumbnail ("<outdir>/thumbnail.jpg",
  * 640 wide, from a third of the way in, at most 5 s), with -progress on

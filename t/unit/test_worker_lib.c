@@ -143,11 +143,11 @@ START_TEST(one_ffmpeg_run_encodes_every_rung)
     }
 
     ck_assert_int_eq(inputs, 1);
-    ck_assert(has_arg(argv, "[0:v:0]split=4[s0][s1][s2][s3];"
-                            "[s0]scale=1280:720,setsar=1[v0];"
-                            "[s1]scale=854:480,setsar=1[v1];"
-                            "[s2]scale=640:360,setsar=1[v2];"
-                            "[s3]select='gte(t\\,3.333)',scale=640:-2[thumb]"));
+    ck_assert(has_arg(argv, "[0:v:0]split=2[c0][t];"
+                            "[c0]scale=1280:720,setsar=1,split=2[v0][c1];"
+                            "[c1]scale=854:480,setsar=1,split=2[v1][c2];"
+                            "[c2]scale=640:360,setsar=1[v2];"
+                            "[t]select='gte(t\\,3.333)',scale=640:-2[thumb]"));
     ck_assert(has_arg(argv, "v:0,a:0,name:720p v:1,a:1,name:480p "
                             "v:2,a:2,name:360p"));
 
