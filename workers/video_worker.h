@@ -75,6 +75,20 @@ typedef struct {
    a->error set */
 int video_worker_amqp_connect(video_worker_amqp_t *a);
 void video_worker_amqp_close(video_worker_amqp_t *a);
+
+/* what a consumer does with a message */
+#define VIDEO_ACK      0
+#define VIDEO_REQUEUE  1
+#define VIDEO_DEAD     2     /* rejected: dead-lettered */
+
+typedef int (*video_worker_consumer_pt)(amqp_envelope_t *env);
+
+/*
+ * Consumes queue one message at a time (prefetch 1, manual acks) until
+ * asked to stop, reconnecting with backoff; handler says what to do with
+ * each message
+ */
+int video_worker_consume(const char *queue, video_worker_consumer_pt handler);
 /* a readable message for a failed rpc reply */
 const char *video_worker_amqp_error(amqp_rpc_reply_t r);
 

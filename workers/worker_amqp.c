@@ -209,3 +209,92 @@ video_worker_amqp_close(video_worker_amqp_t *a)
     a->conn = NULL;
     a->up = 0;
 }
+
+
+int
+video_worker_consume(const char *queue, video_worker_consumer_pt handler)
+{
+    int                  outcome, down;
+    double               backoff;
+    struct timeval       tv;
+    amqp_rpc_reply_t     r;
+    amqp_envelope_t      env;
+    video_worker_amqp_t  a;
+
+    memset(&a, 0, sizeof(a));
+    down = 0;
+    backoff = 0.5;
+
+    while (!video_worker_stop) {
+
+        if (!a.up) {
+            if (video_worker_amqp_connect(&a) != 0) {
+                if (!down) {
+                    video_worker_log("rabbitmq unavailable (%s), retrying",
+                                     a.error);
+                    down = 1;
+                }
+
+                video_worker_sleep(backoff);
+                backoff = backoff < 8 ? backoff * 2 : 10;
+                continue;
+            }
+
+            amqp_basic_qos(a.conn, 1, 0, 1, 0);
+            amqp_basic_consume(a.conn, 1, amqp_cstring_bytes(queue),
+                               amqp_empty_bytes, 0, 0, 0, amqp_empty_table);
+            r = amqp_get_rpc_reply(a.conn);
+
+            if (r.reply_type != AMQP_RESPONSE_NORMAL) {
+                video_worker_log("rabbitmq: consuming %s: %s", queue,
+                                 video_worker_amqp_error(r));
+                video_worker_amqp_close(&a);
+                continue;
+            }
+
+            video_worker_log("consuming %s", queue);
+            down = 0;
+            backoff = 0.5;
+        }
+
+        amqp_maybe_release_buffers(a.conn);
+
+        /* a second at most, so a stop request is seen */
+
+        tv.tv_sec = 1;
+        tv.tv_usec = 0;
+
+        r = amqp_consume_message(a.conn, &env, &tv, 0);
+
+        if (r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION
+            && r.library_error == AMQP_STATUS_TIMEOUT)
+        {
+            continue;
+        }
+
+        if (r.reply_type != AMQP_RESPONSE_NORMAL) {
+            if (!video_worker_stop) {
+                video_worker_log("rabbitmq: %s", video_worker_amqp_error(r));
+            }
+
+            video_worker_amqp_close(&a);
+            continue;
+        }
+
+        outcome = handler(&env);
+
+        if (outcome == VIDEO_ACK) {
+            amqp_basic_ack(a.conn, 1, env.delivery_tag, 0);
+
+        } else {
+            amqp_basic_nack(a.conn, 1, env.delivery_tag, 0,
+                            outcome == VIDEO_REQUEUE);
+        }
+
+        amqp_destroy_envelope(&env);
+    }
+
+    video_worker_amqp_close(&a);
+
+    return 0;
+}

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 
 #include "video_job.h"
 #include "video_worker.h"
@@ -110,121 +109,53 @@ video_cleanup_job(video_job_t *job, char *err, size_t err_size)
 }
 
 
+static int
+video_cleanup_message(amqp_envelope_t *env)
+{
+    int           attempt;
+    char          err[512];
+    double        wait;
+    const char   *perr;
+    video_job_t   job;
+
+    perr = NULL;
+
+    if (video_job_parse(env->message.body.bytes, env->message.body.len, &job,
+                        &perr)
+        != 0
+        || job.type != VIDEO_JOB_CLEANUP)
+    {
+        video_worker_log("dead-lettering a malformed cleanup job: %s",
+                         perr ? perr : "not a cleanup job");
+        return VIDEO_DEAD;
+    }
+
+    wait = 1;
+
+    for (attempt = 1; attempt <= video_worker_conf.max_attempts; attempt++) {
+        if (video_cleanup_job(&job, err, sizeof(err)) == 0) {
+            video_worker_log("removed the objects of video %s",
+                             job.video_id);
+            return VIDEO_ACK;
+        }
+
+        video_worker_log("cleanup of video %s, attempt %d: %s", job.video_id,
+                         attempt, err);
+
+        video_worker_sleep(wait);
+        wait = wait < 16 ? wait * 2 : 30;
+
+        if (video_worker_stop) {
+            return VIDEO_REQUEUE;
+        }
+    }
+
+    return VIDEO_DEAD;
+}
+
+
 int
 video_worker_cleanup(void)
 {
-    int                  attempt, ok, down;
-    char                 err[512];
-    double               backoff, wait;
-    const char          *perr;
-    video_job_t          job;
-    struct timeval       tv;
-    amqp_rpc_reply_t     r;
-    amqp_envelope_t      env;
-    video_worker_amqp_t  a;
-
-    memset(&a, 0, sizeof(a));
-    down = 0;
-    backoff = 0.5;
-
-    while (!video_worker_stop) {
-
-        if (!a.up) {
-            if (video_worker_amqp_connect(&a) != 0) {
-                if (!down) {
-                    video_worker_log("rabbitmq unavailable (%s), retrying",
-                                     a.error);
-                    down = 1;
-                }
-
-                video_worker_sleep(backoff);
-                backoff = backoff < 8 ? backoff * 2 : 10;
-                continue;
-            }
-
-            amqp_basic_qos(a.conn, 1, 0, 1, 0);
-            amqp_basic_consume(a.conn, 1,
-                               amqp_cstring_bytes(VIDEO_QUEUE_CLEANUP),
-                               amqp_empty_bytes, 0, 0, 0, amqp_empty_table);
-            r = amqp_get_rpc_reply(a.conn);
-
-            if (r.reply_type != AMQP_RESPONSE_NORMAL) {
-                video_worker_amqp_close(&a);
-                continue;
-            }
-
-            video_worker_log("consuming %s", VIDEO_QUEUE_CLEANUP);
-            down = 0;
-            backoff = 0.5;
-        }
-
-        amqp_maybe_release_buffers(a.conn);
-
-        tv.tv_sec = 1;
-        tv.tv_usec = 0;
-
-        r = amqp_consume_message(a.conn, &env, &tv, 0);
-
-        if (r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION
-            && r.library_error == AMQP_STATUS_TIMEOUT)
-        {
-            continue;
-        }
-
-        if (r.reply_type != AMQP_RESPONSE_NORMAL) {
-            video_worker_amqp_close(&a);
-            continue;
-        }
-
-        perr = NULL;
-
-        if (video_job_parse(env.message.body.bytes, env.message.body.len,
-                            &job, &perr)
-            != 0
-            || job.type != VIDEO_JOB_CLEANUP)
-        {
-            video_worker_log("dead-lettering a malformed cleanup job: %s",
-                             perr ? perr : "not a cleanup job");
-            amqp_basic_nack(a.conn, 1, env.delivery_tag, 0, 0);
-            amqp_destroy_envelope(&env);
-            continue;
-        }
-
-        ok = 0;
-        wait = 1;
-
-        for (attempt = 1; attempt <= video_worker_conf.max_attempts;
-             attempt++)
-        {
-            if (video_cleanup_job(&job, err, sizeof(err)) == 0) {
-                ok = 1;
-                break;
-            }
-
-            video_worker_log("cleanup of video %s, attempt %d: %s",
-                             job.video_id, attempt, err);
-
-            video_worker_sleep(wait);
-            wait = wait < 16 ? wait * 2 : 30;
-
-            if (video_worker_stop) {
-                break;
-            }
-        }
-
-        if (ok) {
-            video_worker_log("removed the objects of video %s", job.video_id);
-            amqp_basic_ack(a.conn, 1, env.delivery_tag, 0);
-
-        } else {
-            amqp_basic_nack(a.conn, 1, env.delivery_tag, 0,
-                            video_worker_stop ? 1 : 0);
-        }
-
-        amqp_destroy_envelope(&env);
-    }
-
-    video_worker_amqp_close(&a);
-
-    return 0;
+    return video_worker_consume(VIDEO_QUEUE_CLEANUP, video_cleanup_message);
 }

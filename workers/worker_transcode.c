@@ -899,7 +899,7 @@ video_transcode_job(video_transcode_t *t)
     rc = video_transcode_probe(t, input);
 
     if (rc == VIDEO_JOB_PERMANENT) {
-        snprintf(err, sizeof(err), "not a playable video: %s",
+        snprintf(err, sizeof(err), "not a playable video: %.400s",
                  t->err[0] ? t->err : "ffprobe failed");
         snprintf(t->err, sizeof(t->err), "%s", err);
     }
@@ -928,11 +928,6 @@ video_transcode_job(video_transcode_t *t)
 
 
 /* -- the consumer ----------------------------------------------------------- */
-
-#define VIDEO_ACK      0
-#define VIDEO_REQUEUE  1
-#define VIDEO_DEAD     2
-
 
 static int
 video_transcode_message(video_transcode_t *t, amqp_envelope_t *env)
@@ -1002,97 +997,30 @@ video_transcode_message(video_transcode_t *t, amqp_envelope_t *env)
 }
 
 
+static video_transcode_t  video_transcode;
+
+
+static int
+video_transcode_consume(amqp_envelope_t *env)
+{
+    return video_transcode_message(&video_transcode, env);
+}
+
+
 int
 video_worker_transcode(void)
 {
-    int                  outcome, down;
-    double               backoff;
-    struct timeval       tv;
-    amqp_rpc_reply_t     r;
-    amqp_envelope_t      env;
-    video_worker_amqp_t  a;
-    video_transcode_t    t;
+    int  rc;
 
-    memset(&a, 0, sizeof(a));
-    memset(&t, 0, sizeof(t));
-    down = 0;
-    backoff = 0.5;
+    memset(&video_transcode, 0, sizeof(video_transcode));
 
-    while (!video_worker_stop) {
+    rc = video_worker_consume(VIDEO_QUEUE_TRANSCODE, video_transcode_consume);
 
-        if (!a.up) {
-            if (video_worker_amqp_connect(&a) != 0) {
-                if (!down) {
-                    video_worker_log("rabbitmq unavailable (%s), retrying",
-                                     a.error);
-                    down = 1;
-                }
-
-                video_worker_sleep(backoff);
-                backoff = backoff < 8 ? backoff * 2 : 10;
-                continue;
-            }
-
-            amqp_basic_qos(a.conn, 1, 0, 1, 0);
-            amqp_basic_consume(a.conn, 1,
-                               amqp_cstring_bytes(VIDEO_QUEUE_TRANSCODE),
-                               amqp_empty_bytes, 0, 0, 0, amqp_empty_table);
-            r = amqp_get_rpc_reply(a.conn);
-
-            if (r.reply_type != AMQP_RESPONSE_NORMAL) {
-                video_worker_log("rabbitmq: consume: %s",
-                                 video_worker_amqp_error(r));
-                video_worker_amqp_close(&a);
-                continue;
-            }
-
-            video_worker_log("consuming %s", VIDEO_QUEUE_TRANSCODE);
-            down = 0;
-            backoff = 0.5;
-        }
-
-        amqp_maybe_release_buffers(a.conn);
-
-        tv.tv_sec = 1;
-        tv.tv_usec = 0;
-
-        r = amqp_consume_message(a.conn, &env, &tv, 0);
-
-        if (r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION
-            && r.library_error == AMQP_STATUS_TIMEOUT)
-        {
-            continue;
-        }
-
-        if (r.reply_type != AMQP_RESPONSE_NORMAL) {
-            if (!video_worker_stop) {
-                video_worker_log("rabbitmq: %s", video_worker_amqp_error(r));
-            }
-
-            video_worker_amqp_close(&a);
-            continue;
-        }
-
-        outcome = video_transcode_message(&t, &env);
-
-        if (outcome == VIDEO_ACK) {
-            amqp_basic_ack(a.conn, 1, env.delivery_tag, 0);
-
-        } else {
-            amqp_basic_nack(a.conn, 1, env.delivery_tag, 0,
-                            outcome == VIDEO_REQUEUE);
-        }
-
-        amqp_destroy_envelope(&env);
+    if (video_transcode.pg != NULL) {
+        PQfinish(video_transcode.pg);
     }
 
-    video_worker_amqp_close(&a);
-
-    if (t.pg != NULL) {
-        PQfinish(t.pg);
-    }
-
-    return 0;
+    return rc;
 }
 
 
