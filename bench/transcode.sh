@@ -69,7 +69,9 @@ declare -A ak=([1080p]=192 [720p]=128 [480p]=128 [360p]=96)
 declare -A lv=([1080p]=4.0 [720p]=3.1 [480p]=3.0 [360p]=3.0)
 preset=$(awk -F' *= *' '$1 == "preset" { print $2 }' conf/worker.conf)
 segment=$(awk -F' *= *' '$1 == "segment_seconds" { print $2 }' conf/worker.conf)
+threads=$(awk -F' *= *' '$1 == "encoder_threads" { print $2 }' conf/worker.conf)
 preset=${preset:-veryfast} segment=${segment:-4}
+[ -n "$threads" ] && [ "$threads" != 0 ] || threads=$(nproc)
 gop=$((30 * segment))
 
 # -- the other way: a run per rung, then the thumbnail ---------------------
@@ -84,7 +86,7 @@ for r in "${rungs[@]}"; do
     mkdir -p "$dir/theirs/$name"
     cat >> "$dir/theirs.sh" <<EOF
 ffmpeg -hide_banner -nostdin -loglevel error -y -i '$src' \
-    -vf scale=$w:$h,setsar=1 -map 0:v:0 -map 0:a:0 \
+    -vf scale=$w:$h,setsar=1 -map 0:v:0 -map 0:a:0 -threads $threads \
     -c:v libx264 -preset $preset -profile:v high -pix_fmt yuv420p \
     -g $gop -keyint_min $gop -sc_threshold 0 -force_key_frames 'expr:gte(t,n_forced*$segment)' \
     -b:v ${vk[$name]}k -maxrate $((vk[$name] * 107 / 100))k -bufsize $((vk[$name] * 2))k -level:v ${lv[$name]} \
@@ -138,7 +140,7 @@ stamp=$(date -u +%Y%m%dT%H%M%SZ)
 out=bench/results/transcode-$stamp.txt
 {
     echo "video-api transcode bench $stamp, $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
-    echo "source: ${seconds} s 1920x1080 30 fps testsrc + sine; ladder: ${rungs[*]// /:}; x264 preset $preset, ${segment} s segments"
+    echo "source: ${seconds} s 1920x1080 30 fps testsrc + sine; ladder: ${rungs[*]// /:}; x264 preset $preset, ${segment} s segments, $threads threads per encoder in both"
     echo "$(nproc) cores; $(ffmpeg -version | head -n 1 | cut -d' ' -f1-3); load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
     echo ""
     printf '%-34s %9s %9s\n' "" "wall s" "CPU s"

@@ -120,6 +120,7 @@ video_worker_set(const char *name, const char *value)
         long         min, max;
     } ints[] = {
         { "segment_seconds", &c->segment_seconds, 4, 6 },
+        { "encoder_threads", &c->encoder_threads, 0, 64 },
         { "max_attempts", &c->max_attempts, 1, 100 },
         { "relay_poll_seconds", &c->relay_poll_seconds, 1, 3600 },
     };
@@ -194,7 +195,8 @@ video_worker_conf_load(const char *path)
         "postgres", "redis", "amqp", "storage_endpoint", "storage_region",
         "storage_access_key", "storage_secret_key", "bucket_raw",
         "bucket_processed", "bucket_thumbnails", "public_url", "work_dir",
-        "preset", "segment_seconds", "max_attempts", "relay_poll_seconds",
+        "preset", "segment_seconds", "encoder_threads", "max_attempts",
+        "relay_poll_seconds",
         NULL
     };
 
@@ -215,6 +217,7 @@ video_worker_conf_load(const char *path)
          | video_worker_set("work_dir", ".run/work")
          | video_worker_set("preset", "veryfast")
          | video_worker_set("segment_seconds", "4")
+         | video_worker_set("encoder_threads", "0")
          | video_worker_set("max_attempts", "5")
          | video_worker_set("relay_poll_seconds", "5");
 

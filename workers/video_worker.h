@@ -37,6 +37,7 @@ typedef struct {
     char   work_dir[512];
     char   preset[32];
     int    segment_seconds;
+    int    encoder_threads;       /* per rung encoder; 0: one per core */
     int    max_attempts;          /* of a job that fails transiently */
     int    relay_poll_seconds;
 } video_worker_conf_t;

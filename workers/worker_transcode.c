@@ -550,6 +550,9 @@ video_transcode_encode(video_transcode_t *t, const char *input)
     lj.duration = t->duration;
     lj.segment = video_worker_conf.segment_seconds;
     lj.preset = video_worker_conf.preset;
+    lj.threads = video_worker_conf.encoder_threads > 0
+                 ? video_worker_conf.encoder_threads
+                 : (int) sysconf(_SC_NPROCESSORS_ONLN);
 
     argc = video_ladder_ffmpeg(&lj, t->rungs, t->nrungs, argv, buf,
                                sizeof(buf));

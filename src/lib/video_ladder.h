@@ -58,6 +58,7 @@ typedef struct {
     double       duration;      /* seconds, for the thumbnail's time */
     int          segment;       /* seconds per segment, 4..6 */
     const char  *preset;        /* x264 preset, "veryfast" */
+    int          threads;       /* per encoder; 0: ffmpeg's choice */
 } video_ladder_job_t;
 
 

@@ -127,7 +127,7 @@ START_TEST(one_ffmpeg_run_encodes_every_rung)
     char                buf[8192];
     video_rung_t        r[VIDEO_LADDER_MAX];
     video_ladder_job_t  job = { "/in/original.mp4", "/out", 1, 25, 10, 4,
-                                "veryfast" };
+                                "veryfast", 2 };
 
     n = video_ladder_select(1280, 720, r);
     argc = video_ladder_ffmpeg(&job, r, n, argv, buf, sizeof(buf));
@@ -157,6 +157,7 @@ START_TEST(one_ffmpeg_run_encodes_every_rung)
     ck_assert(has_arg(argv, "expr:gte(t,n_forced*4)"));
     ck_assert(has_arg(argv, "/out/%v/segment_%03d.ts"));
     ck_assert(has_arg(argv, "/out/thumbnail.jpg"));
+    ck_assert(has_arg(argv, "-threads"));
     ck_assert(has_arg(argv, "-b:v:2"));
     ck_assert(has_arg(argv, "800k"));
 
