@@ -36,29 +36,9 @@ nginx_start($dir, $port, <<"CONF", <<"SERVER");
     video_api_postgres "$ENV{TEST_NGINX_PG_CONNINFO}" pool=2 timeout=3s;
     video_api_storage endpoint=$endpoint region=us-east-1
                       access_key=videoapi secret_key=videoapi-secret;
-    server {
-        listen 127.0.0.1:$store;
-        root $data;
-        client_max_body_size 1m;
-        client_body_temp_path $data/.incoming;
-        location / {
-            video_api_store on;
-            dav_methods PUT DELETE;
-            create_full_put_path on;
-            error_page 404 = \@no_such_key;
-        }
-        location \@no_such_key {
-            default_type application/xml;
-            return 404 '<Error><Code>NoSuchKey</Code></Error>';
-        }
-    }
+${\ store_server($store, $data, '1m')}
 CONF
-        location /_video_api/storage/ {
-            internal;
-            proxy_pass $endpoint/;
-            proxy_pass_request_body off;
-            proxy_pass_request_headers off;
-        }
+${\ probe_location($endpoint)}
 SERVER
 
 sub presign {

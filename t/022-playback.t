@@ -154,18 +154,7 @@ for my $mode (qw(local proxy)) {
     video_api_public_url http://127.0.0.1:$port;
     $m->{http}
     include /etc/nginx/mime.types;
-    server {
-        listen 127.0.0.1:$store;
-        root $data;
-        location / {
-            video_api_store on;
-            error_page 404 = \@no_such_key;
-        }
-        location \@no_such_key {
-            default_type application/xml;
-            return 404 '<Error><Code>NoSuchKey</Code></Error>';
-        }
-    }
+${\ store_server($store, $data, '1m')}
 CONF
         location /play/ { video_api play; }
         location /_video_api/media/ {

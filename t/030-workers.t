@@ -47,34 +47,14 @@ nginx_start($dir, $port, <<"CONF", <<"SERVER");
                       access_key=videoapi secret_key=videoapi-secret;
     video_api_public_url http://127.0.0.1:$port;
     include /etc/nginx/mime.types;
-    server {
-        listen 127.0.0.1:$store;
-        root $data;
-        client_max_body_size 100m;
-        client_body_temp_path $data/.incoming;
-        location / {
-            video_api_store on;
-            dav_methods PUT DELETE;
-            create_full_put_path on;
-            error_page 404 = \@no_such_key;
-        }
-        location \@no_such_key {
-            default_type application/xml;
-            return 404 '<Error><Code>NoSuchKey</Code></Error>';
-        }
-    }
+${\ store_server($store, $data, '100m')}
 CONF
         location /play/ { video_api play; }
         location /_video_api/media/ {
             internal;
             alias $data/;
         }
-        location /_video_api/storage/ {
-            internal;
-            proxy_pass $endpoint/;
-            proxy_pass_request_body off;
-            proxy_pass_request_headers off;
-        }
+${\ probe_location($endpoint)}
 SERVER
 
 # -- the workers, as make run starts them --------------------------------

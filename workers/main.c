@@ -282,25 +282,13 @@ video_worker_conf_load(const char *path)
 int
 main(int argc, char **argv)
 {
-    int                rc;
+    int                rc, ladder;
     const char        *conf;
     struct sigaction   sa;
 
-    if (argc == 4 && strcmp(argv[1], "ladder") == 0) {
-        video_worker_role = "ladder";
+    ladder = (argc == 4 && strcmp(argv[1], "ladder") == 0);
 
-        if (video_worker_conf_load(getenv("VIDEO_WORKER_CONF")
-                                   ? getenv("VIDEO_WORKER_CONF")
-                                   : "conf/worker.conf")
-            != 0)
-        {
-            return 1;
-        }
-
-        return video_worker_ladder(argv[2], argv[3]);
-    }
-
-    if (argc != 2) {
+    if (argc != 2 && !ladder) {
         video_worker_usage(stderr);
         return 2;
     }
@@ -315,7 +303,8 @@ main(int argc, char **argv)
         return 0;
     }
 
-    if (strcmp(argv[1], "relay") != 0 && strcmp(argv[1], "transcode") != 0
+    if (!ladder && strcmp(argv[1], "relay") != 0
+        && strcmp(argv[1], "transcode") != 0
         && strcmp(argv[1], "cleanup") != 0)
     {
         fprintf(stderr, "video-worker: unknown role \"%s\"\n", argv[1]);
@@ -329,6 +318,10 @@ main(int argc, char **argv)
 
     if (video_worker_conf_load(conf ? conf : "conf/worker.conf") != 0) {
         return 1;
+    }
+
+    if (ladder) {
+        return video_worker_ladder(argv[2], argv[3]);
     }
 
     memset(&sa, 0, sizeof(sa));

@@ -133,9 +133,8 @@ video_worker_amqp_connect(video_worker_amqp_t *a)
     sock = amqp_tcp_socket_new(a->conn);
 
     if (sock == NULL) {
-        amqp_destroy_connection(a->conn);
-        a->conn = NULL;
-        return -1;
+        snprintf(a->error, sizeof(a->error), "cannot make a socket");
+        goto failed;
     }
 
     tv.tv_sec = 5;
@@ -146,9 +145,7 @@ video_worker_amqp_connect(video_worker_amqp_t *a)
     if (rc != AMQP_STATUS_OK) {
         snprintf(a->error, sizeof(a->error), "%s:%d: %s", info.host,
                  info.port, amqp_error_string2(rc));
-        amqp_destroy_connection(a->conn);
-        a->conn = NULL;
-        return -1;
+        goto failed;
     }
 
     r = amqp_login(a->conn, info.vhost, 0, 131072, 30,
@@ -156,9 +153,7 @@ video_worker_amqp_connect(video_worker_amqp_t *a)
     if (r.reply_type != AMQP_RESPONSE_NORMAL) {
         snprintf(a->error, sizeof(a->error), "login: %s",
                  video_worker_amqp_error(r));
-        amqp_destroy_connection(a->conn);
-        a->conn = NULL;
-        return -1;
+        goto failed;
     }
 
     amqp_channel_open(a->conn, 1);
@@ -166,30 +161,39 @@ video_worker_amqp_connect(video_worker_amqp_t *a)
     if (r.reply_type != AMQP_RESPONSE_NORMAL) {
         snprintf(a->error, sizeof(a->error), "channel: %s",
                  video_worker_amqp_error(r));
-        amqp_connection_close(a->conn, AMQP_REPLY_SUCCESS);
-        amqp_destroy_connection(a->conn);
-        a->conn = NULL;
-        return -1;
+        goto close;
     }
 
     amqp_exchange_declare(a->conn, 1, amqp_cstring_bytes(VIDEO_DLX),
                           amqp_cstring_bytes("direct"), 0, 1, 0, 0,
                           amqp_empty_table);
     r = amqp_get_rpc_reply(a->conn);
+    if (r.reply_type != AMQP_RESPONSE_NORMAL) {
+        snprintf(a->error, sizeof(a->error), "declaring %s: %s", VIDEO_DLX,
+                 video_worker_amqp_error(r));
+        goto close;
+    }
 
-    if (r.reply_type != AMQP_RESPONSE_NORMAL
-        || video_worker_amqp_queue(a, VIDEO_QUEUE_TRANSCODE) != 0
+    if (video_worker_amqp_queue(a, VIDEO_QUEUE_TRANSCODE) != 0
         || video_worker_amqp_queue(a, VIDEO_QUEUE_CLEANUP) != 0)
     {
-        amqp_connection_close(a->conn, AMQP_REPLY_SUCCESS);
-        amqp_destroy_connection(a->conn);
-        a->conn = NULL;
-        return -1;
+        goto close;
     }
 
     a->up = 1;
 
     return 0;
+
+close:
+
+    amqp_connection_close(a->conn, AMQP_REPLY_SUCCESS);
+
+failed:
+
+    amqp_destroy_connection(a->conn);
+    a->conn = NULL;
+
+    return -1;
 }
 
 

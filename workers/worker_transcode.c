@@ -60,6 +60,11 @@ typedef struct {
 
     video_rung_t    rungs[VIDEO_LADDER_MAX];
     int             nrungs;
+
+    /* ffmpeg's progress, written at most once a second and never back */
+    video_progress_t  progress;
+    int               progress_written;
+    double            progress_at;
 } video_transcode_t;
 
 
@@ -465,17 +470,6 @@ video_transcode_probe(video_transcode_t *t, const char *input)
 }
 
 
-/* progress from ffmpeg, written at most once a second and never back */
-
-typedef struct {
-    video_progress_t  p;
-    int               written;
-    double            at;
-} video_transcode_progress_t;
-
-static video_transcode_progress_t  video_progress_state;
-
-
 static double
 video_transcode_now(void)
 {
@@ -491,24 +485,25 @@ static void
 video_transcode_on_progress(video_transcode_t *t, const char *line,
     size_t len)
 {
-    int                          pct;
-    char                         v[16];
-    const char                  *values[2];
-    PGresult                    *res;
-    video_transcode_progress_t  *s = &video_progress_state;
+    int          pct;
+    char         v[16];
+    const char  *values[2];
+    PGresult    *res;
 
-    if (video_progress_line(&s->p, line, len) == VIDEO_PROGRESS_NONE) {
+    if (video_progress_line(&t->progress, line, len) == VIDEO_PROGRESS_NONE) {
         return;
     }
 
-    pct = video_progress_percent(&s->p, t->duration);
+    pct = video_progress_percent(&t->progress, t->duration);
 
-    if (pct <= s->written || video_transcode_now() - s->at < 1.0) {
+    if (pct <= t->progress_written
+        || video_transcode_now() - t->progress_at < 1.0)
+    {
         return;
     }
 
-    s->written = pct;
-    s->at = video_transcode_now();
+    t->progress_written = pct;
+    t->progress_at = video_transcode_now();
 
     if (t->pg == NULL) {
         return;
@@ -561,8 +556,9 @@ video_transcode_encode(video_transcode_t *t, const char *input)
         return VIDEO_JOB_PERMANENT;
     }
 
-    memset(&video_progress_state, 0, sizeof(video_progress_state));
-    video_progress_init(&video_progress_state.p);
+    video_progress_init(&t->progress);
+    t->progress_written = 0;
+    t->progress_at = 0;
 
     rc = video_transcode_run(t, argv, errfile, video_transcode_on_progress,
                              NULL, 0);

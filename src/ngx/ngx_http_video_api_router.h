@@ -29,7 +29,7 @@ ngx_int_t ngx_http_video_api_not_implemented(ngx_http_request_t *r,
 /*
  * For routes that need a video: its JSON text as GET /api/videos/:id
  * reads it (cache, else PostgreSQL, which fills the cache).  id is a valid
- * id, NUL-terminated.  Returns NGX_DONE and later finalizes the request
+ * id.  Returns NGX_DONE and later finalizes the request
  * with what found returns, or answers a missing video (404) or a failure
  * itself; or returns what a content handler returns.
  */

@@ -36,7 +36,7 @@ ngx_http_video_api_route_t  ngx_http_video_api_play_routes[] = {
 
 
 typedef struct {
-    ngx_str_t                    id;        /* NUL-terminated */
+    ngx_str_t                    id;
     ngx_str_t                    path;      /* under the video's prefix */
 } ngx_http_video_api_play_ctx_t;
 
@@ -129,13 +129,7 @@ ngx_http_video_api_play(ngx_http_request_t *r, ngx_http_video_api_ctx_t *ctx)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    pctx->id.len = ctx->params[0].len;
-    pctx->id.data = ngx_pnalloc(r->pool, pctx->id.len + 1);
-    if (pctx->id.data == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ngx_cpystrn(pctx->id.data, ctx->params[0].data, pctx->id.len + 1);
+    pctx->id = ctx->params[0];
 
     /* "<token>/<file>" or "<file>" */
 

@@ -230,8 +230,7 @@ ngx_http_video_api_videos_bases(ngx_http_request_t *r, char **values)
 
 
 static ngx_http_video_api_videos_ctx_t *
-ngx_http_video_api_videos_ctx(ngx_http_request_t *r,
-    ngx_http_video_api_ctx_t *ctx)
+ngx_http_video_api_videos_ctx(ngx_http_request_t *r, ngx_str_t *id)
 {
     ngx_http_video_api_videos_ctx_t  *vctx;
 
@@ -242,13 +241,13 @@ ngx_http_video_api_videos_ctx(ngx_http_request_t *r,
 
     /* a NUL-terminated copy: libpq and hiredis want C strings */
 
-    vctx->id.len = ctx->params[0].len;
-    vctx->id.data = ngx_pnalloc(r->pool, vctx->id.len + 1);
+    vctx->id.len = id->len;
+    vctx->id.data = ngx_pnalloc(r->pool, id->len + 1);
     if (vctx->id.data == NULL) {
         return NULL;
     }
 
-    ngx_cpystrn(vctx->id.data, ctx->params[0].data, vctx->id.len + 1);
+    ngx_cpystrn(vctx->id.data, id->data, id->len + 1);
 
     return vctx;
 }
@@ -414,6 +413,18 @@ ngx_http_video_api_videos_stale(ngx_http_request_t *r, ngx_str_t *id)
 }
 
 
+/* the reply to a cache write: when it failed, the entry is stale */
+
+static void
+ngx_http_video_api_videos_written(ngx_http_request_t *r, ngx_str_t *id,
+    redisReply *reply)
+{
+    if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
+        ngx_http_video_api_videos_stale(r, id);
+    }
+}
+
+
 /* answers with video JSON text whose private play URLs get tokens */
 
 static ngx_int_t
@@ -437,18 +448,11 @@ static ngx_int_t
 ngx_http_video_api_videos_get(ngx_http_request_t *r,
     ngx_http_video_api_ctx_t *ctx)
 {
-    ngx_http_video_api_videos_ctx_t  *vctx;
-
     if (!video_id_valid((char *) ctx->params[0].data, ctx->params[0].len)) {
         return ngx_http_video_api_videos_not_found(r, &ctx->params[0]);
     }
 
-    vctx = ngx_http_video_api_videos_ctx(r, ctx);
-    if (vctx == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    return ngx_http_video_api_videos_load(r, &vctx->id, NULL, NULL);
+    return ngx_http_video_api_videos_load(r, &ctx->params[0], NULL, NULL);
 }
 
 
@@ -466,12 +470,11 @@ ngx_http_video_api_videos_load(ngx_http_request_t *r, ngx_str_t *id,
     size_t                            argvlen[2];
     ngx_http_video_api_videos_ctx_t  *vctx;
 
-    vctx = ngx_pcalloc(r->pool, sizeof(ngx_http_video_api_videos_ctx_t));
+    vctx = ngx_http_video_api_videos_ctx(r, id);
     if (vctx == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    vctx->id = *id;
     vctx->found = found;
     vctx->found_data = data;
 
@@ -670,7 +673,7 @@ ngx_http_video_api_videos_patch(ngx_http_request_t *r,
         return ngx_http_video_api_videos_not_found(r, &ctx->params[0]);
     }
 
-    vctx = ngx_http_video_api_videos_ctx(r, ctx);
+    vctx = ngx_http_video_api_videos_ctx(r, &ctx->params[0]);
     if (vctx == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -754,9 +757,7 @@ ngx_http_video_api_videos_patch_cached(ngx_http_request_t *r, void *data,
 {
     ngx_http_video_api_videos_ctx_t  *vctx = data;
 
-    if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
-        ngx_http_video_api_videos_stale(r, &vctx->id);
-    }
+    ngx_http_video_api_videos_written(r, &vctx->id, reply);
 
     ngx_http_finalize_request(r,
         ngx_http_video_api_videos_send_signed(r, "{\"video\":",
@@ -781,7 +782,7 @@ ngx_http_video_api_videos_delete(ngx_http_request_t *r,
         return ngx_http_video_api_videos_not_found(r, &ctx->params[0]);
     }
 
-    vctx = ngx_http_video_api_videos_ctx(r, ctx);
+    vctx = ngx_http_video_api_videos_ctx(r, &ctx->params[0]);
     if (vctx == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -932,9 +933,7 @@ ngx_http_video_api_videos_deleted(ngx_http_request_t *r, void *data,
 {
     ngx_http_video_api_videos_ctx_t  *vctx = data;
 
-    if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
-        ngx_http_video_api_videos_stale(r, &vctx->id);
-    }
+    ngx_http_video_api_videos_written(r, &vctx->id, reply);
 
     ngx_http_finalize_request(r,
         ngx_http_video_api_send_data(r, NGX_HTTP_OK,
@@ -954,7 +953,7 @@ ngx_http_video_api_videos_progress(ngx_http_request_t *r,
         return ngx_http_video_api_videos_not_found(r, &ctx->params[0]);
     }
 
-    vctx = ngx_http_video_api_videos_ctx(r, ctx);
+    vctx = ngx_http_video_api_videos_ctx(r, &ctx->params[0]);
     if (vctx == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }

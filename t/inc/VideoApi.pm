@@ -12,7 +12,8 @@ use File::Temp ();
 use POSIX ();
 
 our @EXPORT = qw(psql stack seed_video cursor_for http_get http_request wait_for
-                 nginx_start nginx_stop nginx_worker_pid curl);
+                 nginx_start nginx_stop nginx_worker_pid curl
+                 store_server probe_location);
 
 sub conninfo {
     return $ENV{TEST_NGINX_PG_CONNINFO}
@@ -107,6 +108,43 @@ sub curl {
 
 # an nginx of the suite's own (for scenarios that must span one nginx
 # lifetime): $dir is its prefix, $http the http{} contents
+# nginx.conf text: the local object store on $port serving $root, as
+# conf/nginx.conf has it, with uploads up to $max_body
+sub store_server {
+    my ($port, $root, $max_body) = @_;
+    return <<"CONF";
+    server {
+        listen 127.0.0.1:$port;
+        root $root;
+        client_max_body_size $max_body;
+        client_body_temp_path $root/.incoming;
+        location / {
+            video_api_store on;
+            dav_methods PUT DELETE;
+            create_full_put_path on;
+            error_page 404 = \@no_such_key;
+        }
+        location \@no_such_key {
+            default_type application/xml;
+            return 404 '<Error><Code>NoSuchKey</Code></Error>';
+        }
+    }
+CONF
+}
+
+# the internal location completing an upload probes storage through
+sub probe_location {
+    my ($endpoint) = @_;
+    return <<"CONF";
+        location /_video_api/storage/ {
+            internal;
+            proxy_pass $endpoint/;
+            proxy_pass_request_body off;
+            proxy_pass_request_headers off;
+        }
+CONF
+}
+
 # Under TEST_NGINX_USE_VALGRIND (scripts/test.sh's memcheck pass) nginx
 # runs in one foreground process under valgrind; nginx_stop prints what
 # valgrind found, where the pass looks for it.
