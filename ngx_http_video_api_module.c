@@ -70,6 +70,8 @@ static char *ngx_http_video_api_public_url(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_video_api_cors(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_video_api_clock_offset(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
 
 static char *ngx_http_video_api_params(ngx_conf_t *cf, ngx_command_t *cmd,
     void *base, ngx_uint_t first, ngx_http_video_api_param_t *params);
@@ -119,6 +121,13 @@ static ngx_command_t  ngx_http_video_api_commands[] = {
     { ngx_string("video_api_public_url"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_http_video_api_public_url,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("video_api_clock_offset"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_video_api_clock_offset,
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
       NULL },
@@ -846,6 +855,51 @@ ngx_http_video_api_public_url(ngx_conf_t *cf, ngx_command_t *cmd,
     {
         mcf->public_url.len--;
     }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * video_api_clock_offset [-]<time>: what the view counters take as now is
+ * the clock plus this, so tests can move to another day or month
+ */
+
+static char *
+ngx_http_video_api_clock_offset(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_video_api_main_conf_t *mcf = conf;
+
+    time_t      t;
+    ngx_str_t  *value, v;
+    ngx_int_t   sign;
+
+    if (mcf->clock_offset_set) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    v = value[1];
+    sign = 1;
+
+    if (v.len > 1 && v.data[0] == '-') {
+        sign = -1;
+        v.data++;
+        v.len--;
+    }
+
+    t = ngx_parse_time(&v, 1);
+
+    if (t == (time_t) NGX_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\": \"%V\" is not a time (seconds, or "
+                           "e.g. 2d, -36h)", &cmd->name, &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    mcf->clock_offset = sign * t;
+    mcf->clock_offset_set = 1;
 
     return NGX_CONF_OK;
 }

@@ -35,6 +35,8 @@ videos=10000
 target_get_rps=0.40
 target_list_rps=0.15
 target_get_p99_ms=10
+target_views_rps=0.50
+target_views_p99_ms=10
 
 export VIDEO_API_RUN_DIR=${BENCH_RUN_DIR:-.run/bench}
 export VIDEO_API_PG_PORT=${BENCH_PG_PORT:-25433}
@@ -329,12 +331,21 @@ mapfile -t patch_ids < <(psql_bench -At -c "
     WHERE rn % 10 = 0 ORDER BY rn")
 [ -n "$get_id" ] && [ -n "$private_id" ] && [ "${#patch_ids[@]}" -eq 1000 ] ||
     die "could not pick ids from the seed"
+# every video, for views of random ones
+mapfile -t all_ids < <(psql_bench -At -c "SELECT id FROM videos")
 
 # ------------------------------------------------------------------ nginx --
 
 mkdir -p "$ndir" bench/results
 tmp=$ndir/bench.tmp
 mkdir -p "$tmp"
+
+# as in production, the analytics worker fills the set of video ids views
+# are checked against and loads the seeded view counts into Redis
+VIDEO_WORKER_POSTGRES=$VIDEO_API_PG_CONNINFO \
+VIDEO_WORKER_REDIS=127.0.0.1:$VIDEO_API_REDIS_PORT \
+    build/video-worker analytics --once > "$tmp/analytics.log" 2>&1 ||
+    die "video-worker analytics --once failed: $(cat "$tmp/analytics.log")"
 
 # A copy: make rewrites build/*.so in place, and a rebuild under a running
 # nginx changes the code its master forks workers from, which then crash.
@@ -452,6 +463,18 @@ end
 LUA
 } > "$tmp/patch.lua"
 
+# each view is of a random one of the 10,000 videos
+{
+    printf 'local ids = {\n'
+    printf '  "%s",\n' "${all_ids[@]}"
+    printf '}\n'
+    cat <<'LUA'
+request = function()
+    return wrk.format("POST", "/api/analytics/view/" .. ids[math.random(#ids)])
+end
+LUA
+} > "$tmp/views.lua"
+
 # malformed JSON: the 400 path, body parsing included
 cat > "$tmp/json400.lua" <<'LUA'
 wrk.method = "PATCH"
@@ -542,6 +565,7 @@ routes=(
     "list|GET|/api/videos?limit=20||2xx"
     "list-cursor|GET|/api/videos?limit=20&cursor=$cursor||2xx"
     "patch|PATCH|/api/videos/:id (1000 ids)|patch.lua|2xx"
+    "views|POST|/api/analytics/view/:id (10,000 ids)|views.lua|2xx"
     "get-private|GET|/api/videos/$private_id||2xx"
     "file-static|GET|/static/videos-processed/$get_id/720p/playlist.m3u8||2xx"
     "play-token|GET|$play_path||2xx"
@@ -567,7 +591,7 @@ for r in "${routes[@]}"; do
     args=(-t1 -c"$conns" -d"$duration" --latency)
     [ -z "$script" ] || args+=(-s "$tmp/$script")
     url=$base_url$path
-    [ "$name" != patch ] || url=$base_url/
+    [ "$name" != patch ] && [ "$name" != views ] || url=$base_url/
     run_wrk "$tmp/wrk-$name.txt" "${args[@]}" "$url"
     parse_wrk "$(cat "$tmp/wrk-$name.txt")"
 
@@ -594,6 +618,12 @@ for r in "${routes[@]}"; do
             lt "$p99" "$target_get_p99_ms" && t2=PASS || t2=MISS
             target="req/s >= $target_get_rps x base: $t1; p99 < ${target_get_p99_ms}ms: $t2"
             get_rps_ok=$t1 get_p99_ok=$t2
+            ;;
+        views)
+            ge "$rps_ratio" "$target_views_rps" && t1=PASS || t1=MISS
+            lt "$p99" "$target_views_p99_ms" && t2=PASS || t2=MISS
+            target="req/s >= $target_views_rps x base: $t1; p99 < ${target_views_p99_ms}ms: $t2"
+            views_rps_ok=$t1 views_p99_ok=$t2
             ;;
         list)
             ge "$rps_ratio" "$target_list_rps" && t1=PASS || t1=MISS
@@ -650,7 +680,7 @@ say "bad: answers other than the route's expected class (2xx/304, or 4xx for not
 say "mixed run: $mixed_done requests (GET cached, list, PATCH in turn) in ${mixed_secs}s, $(awk -v a="$mixed_done" -v b="$mixed_secs" 'BEGIN { printf "%.0f", (b > 0 ? a / b : 0) }') req/s, $mixed_bad bad"
 say "worker RSS before: $rss_before kB, after: $rss_after kB (after the route runs: $rss_routes kB)"
 say "worker RSS after each 10s of the mixed run (kB):$rss_series"
-say "targets: cached GET req/s >= $target_get_rps x baseline: ${get_rps_ok:-?}; list req/s >= $target_list_rps x baseline: ${list_rps_ok:-?}; cached GET p99 < ${target_get_p99_ms} ms: ${get_p99_ok:-?}"
+say "targets: cached GET req/s >= $target_get_rps x baseline: ${get_rps_ok:-?}; list req/s >= $target_list_rps x baseline: ${list_rps_ok:-?}; cached GET p99 < ${target_get_p99_ms} ms: ${get_p99_ok:-?}; views req/s >= $target_views_rps x baseline: ${views_rps_ok:-?}; views p99 < ${target_views_p99_ms} ms: ${views_p99_ok:-?}"
 
 if [ "${#failed[@]}" -gt 0 ]; then
     for f in "${failed[@]}"; do

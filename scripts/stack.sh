@@ -13,9 +13,9 @@
 #   scripts/stack.sh rabbitmqctl args...  rabbitmqctl against this stack's node
 #
 # Services: pg (postgres, postgresql), redis, amqp (rabbitmq), nginx,
-# workers (video-worker relay, transcode and cleanup, each restarted by a
-# supervisor if it dies; settings from conf/worker.conf plus this stack's
-# ports).
+# workers (video-worker relay, transcode, cleanup and analytics, each
+# restarted by a supervisor if it dies; settings from conf/worker.conf plus
+# this stack's ports).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
@@ -925,7 +925,7 @@ status_nginx() {
 # ----------------------------------------------------------------- workers --
 
 WORKER_BIN=$ROOT/build/video-worker
-WORKER_ROLES=(relay transcode cleanup)
+WORKER_ROLES=(relay transcode cleanup analytics)
 WORKER_DIR=$RUN/workers
 
 worker_pid() {

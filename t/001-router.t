@@ -116,11 +116,11 @@ GET /api/videos
 
 === TEST 9: the named areas are served
 --- config
-    location / { video_api health analytics; }
+    location / { video_api health live; }
 --- request
-POST /api/analytics/reset/daily
+GET /api/live/active
 --- error_code: 501
---- response_body_like: "message":"POST /api/analytics/reset/daily is not implemented yet"
+--- response_body_like: "message":"GET /api/live/active is not implemented yet"
 
 
 

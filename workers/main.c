@@ -1,9 +1,10 @@
 /*
  * video-worker: the entry point, configuration, logging and signals.
- * Each role is a subcommand: relay, transcode, cleanup.
+ * Each role is a subcommand: relay, transcode, cleanup, analytics.
  */
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +38,10 @@ video_worker_usage(FILE *out)
             "roles: relay      publish the outbox to RabbitMQ\n"
             "       transcode  turn uploads into HLS ladders\n"
             "       cleanup    remove a deleted video's objects\n"
+            "       analytics [--once]\n"
+            "                  roll the view counters up from Redis into\n"
+            "                  PostgreSQL; --once: one rollup, exit 1 if it\n"
+            "                  failed\n"
             "       ladder <input> <dir>\n"
             "                  transcode a local file as the transcoder\n"
             "                  does, into <dir>/out\n"
@@ -123,6 +128,8 @@ video_worker_set(const char *name, const char *value)
         { "encoder_threads", &c->encoder_threads, 0, 64 },
         { "max_attempts", &c->max_attempts, 1, 100 },
         { "relay_poll_seconds", &c->relay_poll_seconds, 1, 3600 },
+        { "analytics_interval", &c->analytics_interval, 1, 3600 },
+        { "clock_offset", &c->clock_offset, -INT_MAX, INT_MAX },
     };
 
     for (i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
@@ -196,7 +203,7 @@ video_worker_conf_load(const char *path)
         "storage_access_key", "storage_secret_key", "bucket_raw",
         "bucket_processed", "bucket_thumbnails", "public_url", "work_dir",
         "preset", "segment_seconds", "encoder_threads", "max_attempts",
-        "relay_poll_seconds",
+        "relay_poll_seconds", "analytics_interval", "clock_offset",
         NULL
     };
 
@@ -219,7 +226,9 @@ video_worker_conf_load(const char *path)
          | video_worker_set("segment_seconds", "4")
          | video_worker_set("encoder_threads", "0")
          | video_worker_set("max_attempts", "5")
-         | video_worker_set("relay_poll_seconds", "5");
+         | video_worker_set("relay_poll_seconds", "5")
+         | video_worker_set("analytics_interval", "10")
+         | video_worker_set("clock_offset", "0");
 
     if (rc != 0) {
         return -1;
@@ -282,13 +291,15 @@ video_worker_conf_load(const char *path)
 int
 main(int argc, char **argv)
 {
-    int                rc, ladder;
+    int                rc, ladder, once;
     const char        *conf;
     struct sigaction   sa;
 
     ladder = (argc == 4 && strcmp(argv[1], "ladder") == 0);
+    once = (argc == 3 && strcmp(argv[1], "analytics") == 0
+            && strcmp(argv[2], "--once") == 0);
 
-    if (argc != 2 && !ladder) {
+    if (argc != 2 && !ladder && !once) {
         video_worker_usage(stderr);
         return 2;
     }
@@ -305,7 +316,8 @@ main(int argc, char **argv)
 
     if (!ladder && strcmp(argv[1], "relay") != 0
         && strcmp(argv[1], "transcode") != 0
-        && strcmp(argv[1], "cleanup") != 0)
+        && strcmp(argv[1], "cleanup") != 0
+        && strcmp(argv[1], "analytics") != 0)
     {
         fprintf(stderr, "video-worker: unknown role \"%s\"\n", argv[1]);
         video_worker_usage(stderr);
@@ -340,6 +352,9 @@ main(int argc, char **argv)
 
     } else if (strcmp(argv[1], "transcode") == 0) {
         rc = video_worker_transcode();
+
+    } else if (strcmp(argv[1], "analytics") == 0) {
+        rc = video_worker_analytics(once);
 
     } else {
         rc = video_worker_cleanup();

@@ -1,6 +1,7 @@
 /*
  * video-worker: the processes for slow work outside nginx (relay,
- * transcode, cleanup).  They may block: each does one thing at a time.
+ * transcode, cleanup, analytics).  They may block: each does one thing at
+ * a time.
  */
 
 #ifndef _VIDEO_WORKER_H_INCLUDED_
@@ -40,6 +41,8 @@ typedef struct {
     int    encoder_threads;       /* per rung encoder; 0: one per core */
     int    max_attempts;          /* of a job that fails transiently */
     int    relay_poll_seconds;
+    int    analytics_interval;    /* seconds between view rollups */
+    int    clock_offset;          /* seconds added to the clock (tests) */
 } video_worker_conf_t;
 
 
@@ -112,6 +115,8 @@ char *video_worker_storage_read(const char *bucket, const char *key,
 int video_worker_relay(void);
 int video_worker_transcode(void);
 int video_worker_cleanup(void);
+/* once: one rollup, then 0 when it succeeded, 1 when it did not */
+int video_worker_analytics(int once);
 int video_worker_ladder(const char *input, const char *dir);
 
 

@@ -6,6 +6,7 @@
 
 #include "ngx_http_video_api_cache.h"
 #include "ngx_http_video_api_redis.h"
+#include "video_views.h"
 
 
 #define NGX_HTTP_VIDEO_API_STALE_MAX      1024
@@ -16,6 +17,7 @@ typedef struct {
     ngx_uint_t                   n;
     ngx_uint_t                   overflow;
     ngx_uint_t                   list;
+    ngx_uint_t                   ids;      /* video:ids missed a change */
     u_char                       len[NGX_HTTP_VIDEO_API_STALE_MAX];
     u_char                       keys[NGX_HTTP_VIDEO_API_STALE_MAX]
                                      [NGX_HTTP_VIDEO_API_STALE_KEY_MAX];
@@ -24,6 +26,8 @@ typedef struct {
 
 static ngx_int_t ngx_http_video_api_cache_init_zone(ngx_shm_zone_t *zone,
     void *data);
+static void ngx_http_video_api_cache_id_written(ngx_http_request_t *r,
+    void *data, redisReply *reply);
 
 
 static ngx_shm_zone_t  *ngx_http_video_api_cache_zone;
@@ -182,7 +186,7 @@ ngx_http_video_api_cache_flush_stale(ngx_http_request_t *r)
 
     /* the common case, read without the lock: nothing is stale */
 
-    if (stale->n == 0 && !stale->list) {
+    if (stale->n == 0 && !stale->list && !stale->ids) {
         return;
     }
 
@@ -209,6 +213,20 @@ ngx_http_video_api_cache_flush_stale(ngx_http_request_t *r)
             == NGX_OK)
         {
             stale->list = 0;
+        }
+    }
+
+    if (stale->ids) {
+        incr[0] = "DEL";
+        incrlen[0] = 3;
+        incr[1] = VIDEO_IDS_COMPLETE_KEY;
+        incrlen[1] = sizeof(VIDEO_IDS_COMPLETE_KEY) - 1;
+
+        if (ngx_http_video_api_redis_command(r,
+                ngx_http_video_api_redis_ignore, NULL, 2, incr, incrlen)
+            == NGX_OK)
+        {
+            stale->ids = 0;
         }
     }
 
@@ -243,4 +261,60 @@ ngx_http_video_api_cache_flush_stale(ngx_http_request_t *r)
     }
 
     ngx_shmtx_unlock(&shpool->mutex);
+}
+
+
+void
+ngx_http_video_api_cache_video_id(ngx_http_request_t *r, ngx_str_t *id,
+    ngx_uint_t add)
+{
+    const char                      *argv[3];
+    size_t                           argvlen[3];
+    ngx_http_video_api_main_conf_t  *mcf;
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_video_api_module);
+
+    if (!mcf->redis_set) {
+        return;
+    }
+
+    argv[0] = add ? "SADD" : "SREM";
+    argvlen[0] = 4;
+    argv[1] = VIDEO_IDS_KEY;
+    argvlen[1] = sizeof(VIDEO_IDS_KEY) - 1;
+    argv[2] = (char *) id->data;
+    argvlen[2] = id->len;
+
+    if (ngx_http_video_api_redis_command(r,
+            ngx_http_video_api_cache_id_written, NULL, 3, argv, argvlen)
+        != NGX_OK)
+    {
+        ngx_http_video_api_cache_id_written(r, NULL, NULL);
+    }
+}
+
+
+static void
+ngx_http_video_api_cache_id_written(ngx_http_request_t *r, void *data,
+    redisReply *reply)
+{
+    ngx_slab_pool_t             *shpool;
+    ngx_http_video_api_stale_t  *stale;
+
+    if ((reply != NULL && reply->type == REDIS_REPLY_INTEGER)
+        || ngx_http_video_api_cache_zone == NULL)
+    {
+        return;
+    }
+
+    shpool = (ngx_slab_pool_t *) ngx_http_video_api_cache_zone->shm.addr;
+    stale = ngx_http_video_api_cache_zone->data;
+
+    ngx_shmtx_lock(&shpool->mutex);
+    stale->ids = 1;
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                  "video_api: redis missed a change to the set of video "
+                  "ids; it is refilled once redis is back");
 }

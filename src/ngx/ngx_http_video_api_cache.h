@@ -28,6 +28,14 @@ void ngx_http_video_api_cache_lists_changed(ngx_http_request_t *r);
 void ngx_http_video_api_cache_list_stale(ngx_log_t *log);
 
 /*
+ * A video was created (add 1) or deleted: its id joins or leaves the set
+ * views check existence against; when Redis cannot take that, the set
+ * is marked incomplete once Redis is back, and the worker refills it.
+ */
+void ngx_http_video_api_cache_video_id(ngx_http_request_t *r, ngx_str_t *id,
+    ngx_uint_t add);
+
+/*
  * Before a read through Redis: queues DEL of the keys marked stale on this
  * worker's connection, ahead of the read (one connection keeps order).
  */

@@ -21,6 +21,7 @@
 #include "ngx_http_video_api_redis.h"
 
 #include <hiredis/async.h>
+#include <openssl/evp.h>
 
 
 #define NGX_HTTP_VIDEO_API_REDIS_MAX_PENDING  10000
@@ -958,4 +959,134 @@ void
 ngx_http_video_api_redis_ignore(ngx_http_request_t *r, void *data,
     redisReply *reply)
 {
+}
+
+
+/* EVALSHA, then EVAL when Redis does not know the script */
+
+typedef struct {
+    ngx_http_video_api_redis_script_t   *script;
+    ngx_http_video_api_redis_handler_pt  handler;
+    void                                *data;
+    int                                  argc;
+    const char                         **argv;
+    size_t                              *argvlen;
+} ngx_http_video_api_redis_eval_t;
+
+
+static void ngx_http_video_api_redis_eval_reply(ngx_http_request_t *r,
+    void *data, redisReply *reply);
+
+
+static ngx_int_t
+ngx_http_video_api_redis_script_sha1(ngx_http_video_api_redis_script_t *s)
+{
+    u_char        md[EVP_MAX_MD_SIZE];
+    unsigned int  len;
+
+    if (s->sha1[0] != '\0') {
+        return NGX_OK;
+    }
+
+    if (EVP_Digest(s->text, s->len, md, &len, EVP_sha1(), NULL) != 1
+        || len != 20)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_hex_dump(s->sha1, md, 20);
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_video_api_redis_eval(ngx_http_request_t *r,
+    ngx_http_video_api_redis_script_t *script,
+    ngx_http_video_api_redis_handler_pt handler, void *data, int nkeys,
+    int argc, const char **argv, const size_t *argvlen)
+{
+    u_char                           *p;
+    int                               i;
+    ngx_http_video_api_redis_eval_t  *ev;
+
+    if (ngx_http_video_api_redis_script_sha1(script) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    ev = ngx_palloc(r->pool, sizeof(ngx_http_video_api_redis_eval_t));
+    if (ev == NULL) {
+        return NGX_DECLINED;
+    }
+
+    ev->script = script;
+    ev->handler = handler;
+    ev->data = data;
+    ev->argc = argc + 3;
+    ev->argv = ngx_palloc(r->pool, ev->argc * sizeof(char *));
+    ev->argvlen = ngx_palloc(r->pool, ev->argc * sizeof(size_t));
+    p = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
+
+    if (ev->argv == NULL || ev->argvlen == NULL || p == NULL) {
+        return NGX_DECLINED;
+    }
+
+    ev->argv[0] = "EVALSHA";
+    ev->argvlen[0] = sizeof("EVALSHA") - 1;
+    ev->argv[1] = (char *) script->sha1;
+    ev->argvlen[1] = 40;
+    ev->argv[2] = (char *) p;
+    ev->argvlen[2] = ngx_sprintf(p, "%d", nkeys) - p;
+
+    for (i = 0; i < argc; i++) {
+        p = ngx_pnalloc(r->pool, argvlen[i]);
+        if (p == NULL) {
+            return NGX_DECLINED;
+        }
+
+        ngx_memcpy(p, argv[i], argvlen[i]);
+
+        ev->argv[i + 3] = (char *) p;
+        ev->argvlen[i + 3] = argvlen[i];
+    }
+
+    return ngx_http_video_api_redis_command(r,
+               ngx_http_video_api_redis_eval_reply, ev, ev->argc, ev->argv,
+               ev->argvlen);
+}
+
+
+static void
+ngx_http_video_api_redis_eval_reply(ngx_http_request_t *r, void *data,
+    redisReply *reply)
+{
+    ngx_http_video_api_redis_eval_t *ev = data;
+
+    if (reply != NULL && reply->type == REDIS_REPLY_ERROR
+        && ev->argv[0][4] == 'S'
+        && ngx_strncmp(reply->str, "NOSCRIPT", 8) == 0)
+    {
+        ev->argv[0] = "EVAL";
+        ev->argvlen[0] = sizeof("EVAL") - 1;
+        ev->argv[1] = ev->script->text;
+        ev->argvlen[1] = ev->script->len;
+
+        if (ngx_http_video_api_redis_command(r,
+                ngx_http_video_api_redis_eval_reply, ev, ev->argc, ev->argv,
+                ev->argvlen)
+            == NGX_OK)
+        {
+            return;
+        }
+
+        reply = NULL;
+    }
+
+    if (reply != NULL && reply->type == REDIS_REPLY_ERROR) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "video_api: redis script failed: %*s",
+                      reply->len, reply->str);
+    }
+
+    ev->handler(r, ev->data, reply);
 }

@@ -34,6 +34,29 @@ ngx_int_t ngx_http_video_api_redis_command(ngx_http_request_t *r,
     ngx_http_video_api_redis_handler_pt handler, void *data, int argc,
     const char **argv, const size_t *argvlen);
 
+/*
+ * A Lua script run by its SHA1 (EVALSHA), so Redis does not hash its
+ * text on every call; a Redis that does not know it yet (it restarted,
+ * SCRIPT FLUSH) gets the text once (EVAL) and keeps it.
+ */
+typedef struct {
+    const char                  *text;
+    size_t                       len;
+    u_char                       sha1[40];   /* hex, at first use */
+} ngx_http_video_api_redis_script_t;
+
+#define ngx_http_video_api_redis_script(text)                                 \
+    { text, sizeof(text) - 1, "" }
+
+/*
+ * Runs script with nkeys keys then arguments in argv (copied: they need
+ * not outlive the call), as ngx_http_video_api_redis_command().
+ */
+ngx_int_t ngx_http_video_api_redis_eval(ngx_http_request_t *r,
+    ngx_http_video_api_redis_script_t *script,
+    ngx_http_video_api_redis_handler_pt handler, void *data, int nkeys,
+    int argc, const char **argv, const size_t *argvlen);
+
 /* a handler for commands whose answer nobody waits for */
 void ngx_http_video_api_redis_ignore(ngx_http_request_t *r, void *data,
     redisReply *reply);

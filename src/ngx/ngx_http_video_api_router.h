@@ -40,6 +40,22 @@ ngx_int_t ngx_http_video_api_videos_load(ngx_http_request_t *r,
     ngx_str_t *id, ngx_http_video_api_video_handler_pt found, void *data);
 
 
+/* today (YYYY-MM-DD) and this month (YYYY-MM) in UTC, as views count */
+void ngx_http_video_api_views_period(ngx_http_request_t *r, ngx_str_t *day,
+    ngx_str_t *month);
+
+/*
+ * Writes the live view figures into the video objects of JSON text (a
+ * list page), then answers with send; returns what a content handler
+ * returns.  json need not outlive the call.
+ */
+typedef ngx_int_t (*ngx_http_video_api_views_send_pt)(ngx_http_request_t *r,
+    u_char *json, size_t len);
+
+ngx_int_t ngx_http_video_api_views_live(ngx_http_request_t *r, u_char *json,
+    size_t len, ngx_http_video_api_views_send_pt send);
+
+
 /* each area's table, ended by an entry with a NULL pattern */
 extern ngx_http_video_api_route_t  ngx_http_video_api_videos_routes[];
 extern ngx_http_video_api_route_t  ngx_http_video_api_upload_routes[];

@@ -379,6 +379,7 @@ ngx_http_video_api_upload_created(ngx_http_video_api_pg_op_t *op,
 
         if (created) {
             ngx_http_video_api_cache_lists_changed(r);
+            ngx_http_video_api_cache_video_id(r, &u->id, 1);
         }
 
         json = (u_char *) PQgetvalue(res, 0, 0);

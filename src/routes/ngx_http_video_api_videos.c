@@ -21,6 +21,7 @@
 #include "video_envelope.h"
 #include "video_id.h"
 #include "video_validate.h"
+#include "video_views.h"
 
 
 #define VIDEOS_LIMIT_DEFAULT  20
@@ -168,6 +169,9 @@ static ngx_http_video_api_pg_stmt_t  videos_list_after_stmt =
 
 static char  videos_cache_put_lua[] = VIDEO_CACHE_PUT_LUA;
 
+static ngx_http_video_api_redis_script_t  videos_get_script =
+    ngx_http_video_api_redis_script(VIDEO_VIEWS_GET_LUA);
+
 
 typedef struct {
     ngx_str_t                    id;
@@ -178,6 +182,8 @@ typedef struct {
     char                        *values[7];
     ngx_str_t                    json;
     ngx_str_t                    version;
+    int64_t                      views[3];   /* today, month, total */
+    unsigned                     views_live:1;
 } ngx_http_video_api_videos_ctx_t;
 
 
@@ -465,9 +471,9 @@ ngx_int_t
 ngx_http_video_api_videos_load(ngx_http_request_t *r, ngx_str_t *id,
     ngx_http_video_api_video_handler_pt found, void *data)
 {
-    ngx_str_t                         key;
-    const char                       *argv[2];
-    size_t                            argvlen[2];
+    ngx_str_t                         key, day, month;
+    const char                       *argv[4];
+    size_t                            argvlen[4];
     ngx_http_video_api_videos_ctx_t  *vctx;
 
     vctx = ngx_http_video_api_videos_ctx(r, id);
@@ -484,13 +490,22 @@ ngx_http_video_api_videos_load(ngx_http_request_t *r, ngx_str_t *id,
 
     ngx_http_video_api_cache_flush_stale(r);
 
-    argv[0] = "GET";
-    argvlen[0] = 3;
-    argv[1] = (char *) key.data;
-    argvlen[1] = key.len;
+    /* the cached copy and the live view figures, in one round trip */
 
-    if (ngx_http_video_api_redis_command(r, ngx_http_video_api_videos_cached,
-                                         vctx, 2, argv, argvlen)
+    ngx_http_video_api_views_period(r, &day, &month);
+
+    argv[0] = (char *) key.data;
+    argvlen[0] = key.len;
+    argv[1] = (char *) vctx->id.data;
+    argvlen[1] = vctx->id.len;
+    argv[2] = (char *) day.data;
+    argvlen[2] = day.len;
+    argv[3] = (char *) month.data;
+    argvlen[3] = month.len;
+
+    if (ngx_http_video_api_redis_eval(r, &videos_get_script,
+                                      ngx_http_video_api_videos_cached, vctx,
+                                      1, 4, argv, argvlen)
         == NGX_OK)
     {
         r->main->count++;
@@ -518,31 +533,59 @@ ngx_http_video_api_videos_get_db(ngx_http_request_t *r,
 /* answers with the video, or 304 when the client has this version */
 
 static ngx_int_t
-ngx_http_video_api_videos_send(ngx_http_request_t *r, ngx_str_t *version,
-    u_char *json, size_t len)
+ngx_http_video_api_videos_send(ngx_http_request_t *r,
+    ngx_http_video_api_videos_ctx_t *vctx, ngx_str_t *version, u_char *json,
+    size_t len)
 {
-    u_char            *p;
-    time_t             expires;
-    ngx_str_t          etag;
-    ngx_table_elt_t   *inm;
+    u_char              *p;
+    time_t               expires;
+    ngx_str_t            etag;
+    ngx_table_elt_t     *inm;
+    video_views_slot_t   slot;
 
-    /* tokens in the URLs are part of the answer, so of its tag */
+    /* the live view figures, and tokens in the URLs, are in its tag */
+
+    if (vctx->views_live
+        && video_views_scan((char *) json, len, &slot, 1) == 1)
+    {
+        slot.today = vctx->views[0];
+        slot.month = vctx->views[1];
+        slot.total = vctx->views[2];
+
+        p = ngx_pnalloc(r->pool, len + VIDEO_VIEWS_SLOT_GROWTH);
+        if (p == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        len = video_views_write((char *) json, len, &slot, 1, (char *) p);
+        json = p;
+
+    } else {
+        vctx->views_live = 0;
+    }
 
     if (ngx_http_video_api_media_sign(r, &json, &len, &expires) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    etag.data = ngx_pnalloc(r->pool, version->len + NGX_TIME_T_LEN + 3);
+    etag.data = ngx_pnalloc(r->pool, version->len + NGX_TIME_T_LEN
+                                     + 3 * NGX_INT64_LEN + 7);
     if (etag.data == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (expires) {
-        p = ngx_sprintf(etag.data, "\"%V.%T\"", version, expires);
+    p = ngx_sprintf(etag.data, "\"%V", version);
 
-    } else {
-        p = ngx_sprintf(etag.data, "\"%V\"", version);
+    if (expires) {
+        p = ngx_sprintf(p, ".%T", expires);
     }
+
+    if (vctx->views_live) {
+        p = ngx_sprintf(p, "/%L.%L.%L", vctx->views[0], vctx->views[1],
+                        vctx->views[2]);
+    }
+
+    *p++ = '"';
 
     etag.len = p - etag.data;
 
@@ -578,22 +621,51 @@ ngx_http_video_api_videos_cached(ngx_http_request_t *r, void *data,
     redisReply *reply)
 {
     u_char                           *colon;
+    ngx_uint_t                        i;
     ngx_str_t                         version;
+    redisReply                       *entry, **e;
     ngx_http_video_api_videos_ctx_t  *vctx = data;
 
-    if (reply != NULL && reply->type == REDIS_REPLY_STRING) {
-        colon = ngx_strlchr((u_char *) reply->str,
-                            (u_char *) reply->str + reply->len, ':');
+    /* {entry or nil, loaded, today, month, total} */
+
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
+        || reply->elements != 5)
+    {
+        ngx_http_finalize_request(r,
+                                  ngx_http_video_api_videos_get_db(r, vctx));
+        return;
+    }
+
+    e = reply->element;
+
+    for (i = 1; i < 5; i++) {
+        if (e[i]->type != REDIS_REPLY_INTEGER) {
+            break;
+        }
+    }
+
+    if (i == 5 && e[1]->integer == 1) {
+        vctx->views_live = 1;
+        vctx->views[0] = e[2]->integer;
+        vctx->views[1] = e[3]->integer;
+        vctx->views[2] = e[4]->integer;
+    }
+
+    entry = e[0];
+
+    if (entry->type == REDIS_REPLY_STRING) {
+        colon = ngx_strlchr((u_char *) entry->str,
+                            (u_char *) entry->str + entry->len, ':');
 
         /* a tombstone (no JSON after the colon) counts as a miss */
 
-        if (colon != NULL && colon + 1 < (u_char *) reply->str + reply->len)
+        if (colon != NULL && colon + 1 < (u_char *) entry->str + entry->len)
         {
-            version.data = (u_char *) reply->str;
+            version.data = (u_char *) entry->str;
             version.len = colon - version.data;
 
             vctx->json.data = colon + 1;
-            vctx->json.len = (u_char *) reply->str + reply->len - colon - 1;
+            vctx->json.len = (u_char *) entry->str + entry->len - colon - 1;
 
             ngx_http_finalize_request(r,
                 ngx_http_video_api_videos_found(r, vctx, &version));
@@ -643,7 +715,7 @@ ngx_http_video_api_videos_found(ngx_http_request_t *r,
         return vctx->found(r, vctx->found_data, &vctx->json);
     }
 
-    return ngx_http_video_api_videos_send(r, version, vctx->json.data,
+    return ngx_http_video_api_videos_send(r, vctx, version, vctx->json.data,
                                           vctx->json.len);
 }
 
@@ -895,6 +967,7 @@ ngx_http_video_api_videos_delete_step(ngx_http_video_api_pg_op_t *op,
         }
 
         ngx_http_video_api_cache_lists_changed(r);
+        ngx_http_video_api_cache_video_id(r, &vctx->id, 0);
 
         argv[0] = "SET";
         argvlen[0] = 3;
@@ -1010,6 +1083,8 @@ static char  videos_list_get_lua[] =
 
 static ngx_int_t ngx_http_video_api_videos_list_db(ngx_http_request_t *r,
     ngx_http_video_api_videos_list_t *list);
+static ngx_int_t ngx_http_video_api_videos_send_list(ngx_http_request_t *r,
+    u_char *json, size_t len);
 static void ngx_http_video_api_videos_list_cached(ngx_http_request_t *r,
     void *data, redisReply *reply);
 
@@ -1317,9 +1392,9 @@ ngx_http_video_api_videos_list_cached(ngx_http_request_t *r, void *data,
 
     if (page->type == REDIS_REPLY_STRING) {
         ngx_http_finalize_request(r,
-            ngx_http_video_api_videos_send_signed(r, "",
-                                                  (u_char *) page->str,
-                                                  page->len, ""));
+            ngx_http_video_api_views_live(r, (u_char *) page->str, page->len,
+                                          ngx_http_video_api_videos_send_list)
+            );
         return;
     }
 
@@ -1447,6 +1522,16 @@ ngx_http_video_api_videos_list_done(ngx_http_video_api_pg_op_t *op,
     }
 
     ngx_http_finalize_request(r,
-        ngx_http_video_api_videos_send_signed(r, "", data.data, data.len,
-                                              ""));
+        ngx_http_video_api_views_live(r, data.data, data.len,
+                                      ngx_http_video_api_videos_send_list));
+}
+
+
+/* a page, its figures written in: private play URLs get tokens */
+
+static ngx_int_t
+ngx_http_video_api_videos_send_list(ngx_http_request_t *r, u_char *json,
+    size_t len)
+{
+    return ngx_http_video_api_videos_send_signed(r, "", json, len, "");
 }

@@ -151,8 +151,9 @@ CONF
 my %valgrind;
 
 sub nginx_start {
-    my ($dir, $port, $http, $server) = @_;
+    my ($dir, $port, $http, $server, %opt) = @_;
     $server //= '';
+    my $workers = $opt{workers} // 1;
     my $bin = $ENV{TEST_NGINX_BINARY} // '/usr/sbin/nginx';
     my @mods = split ' ', ($ENV{TEST_NGINX_LOAD_MODULES} // '');
     my $vg = $ENV{TEST_NGINX_USE_VALGRIND};
@@ -164,7 +165,7 @@ sub nginx_start {
     print $fh map { "load_module $_;\n" } @mods;
     print $fh "daemon off;\nmaster_process off;\n" if $vg;
     print $fh <<"CONF";
-worker_processes 1;
+worker_processes $workers;
 error_log logs/error.log info;
 pid logs/nginx.pid;
 events { worker_connections 1024; }
