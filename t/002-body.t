@@ -188,12 +188,12 @@ my $body = '{"title":"chunked"}';
 --- config
     location /api/ { video_api all; }
 --- request
-POST /api/analytics/reset/daily
+POST /api/analytics/view/nope
 whatever this is
 --- more_headers
 Content-Type: application/x-www-form-urlencoded
---- error_code: 501
---- response_body_like: "POST /api/analytics/reset/daily is not implemented yet"
+--- error_code: 404
+--- response_body_like: "Video with id 'nope' not found"
 
 
 
@@ -201,11 +201,11 @@ Content-Type: application/x-www-form-urlencoded
 --- config
     location /api/ { video_api all; }
 --- request
-POST /api/analytics/view/NoSuchVideoXXXXXXXXXX
+DELETE /api/videos/NoSuchVideoXXXXXXXXXX
 --- more_headers
 Content-Type: application/json
---- error_code: 501
---- response_body_like: "POST /api/analytics/view/:id is not implemented yet"
+--- error_code: 404
+--- response_body_like: "Video with id 'NoSuchVideoXXXXXXXXXX' not found"
 
 
 

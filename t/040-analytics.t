@@ -26,6 +26,7 @@ my $port = ($ENV{TEST_NGINX_SERVER_PORT} // 1984) + 50;
 my $rport = $ENV{TEST_NGINX_REDIS_PORT};
 my @ids = map { sprintf 'stats%016d', $_ } 1 .. 3;
 my ($a, $b, $c) = @ids;
+my ($s, $body);
 my $tmp = tempdir(CLEANUP => 1);
 my %workers;
 
@@ -45,9 +46,12 @@ sub start_nginx {
     nginx_stop($dir);
     nginx_start($dir, $port, <<"CONF", '', workers => 2);
     video_api_postgres "$ENV{TEST_NGINX_PG_CONNINFO}" pool=2 timeout=2s;
-    video_api_redis 127.0.0.1:$rport timeout=500ms;
+    video_api_redis 127.0.0.1:$rport timeout=2s;
     video_api_clock_offset $offset;
 CONF
+    # views need Redis: wait until the worker is connected
+    wait_for(60, sub { (http_request($port, 'GET', '/health'))[0] == 200 })
+        or die "nginx is not healthy: " . join(' ', http_request($port, 'GET', '/health'));
 }
 
 my %wenv = (
@@ -187,9 +191,12 @@ is list_views($b), '200/200/200', 'and so does the list';
 is view($b), 200, 'one more view';
 is video_views($b), '201/201/201', 'shows in the very next read of the video';
 is list_views($b), '201/201/201', 'and of the list';
+($s, $body) = http_request($port, 'PATCH', "/api/videos/$b", '{"description": "watched"}');
+like $body, qr/"viewsToday" : 201, "viewsMonth" : 201, "viewsTotal" : 201/,
+    'and of a PATCH answer';
 
 is view('statsNOPE00000000000'), 404, 'an unknown id is still a 404';
-my ($s, $body) = http_request($port, 'POST', '/api/analytics/view/..%2Fx');
+($s, $body) = http_request($port, 'POST', '/api/analytics/view/..%2Fx');
 is $s, 404, 'a path trick is a 404';
 like $body, qr/"code":"NOT_FOUND"/, 'as an envelope';
 is redis_cli('HLEN views:t'), 2, 'unknown ids counted nothing';

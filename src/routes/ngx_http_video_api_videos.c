@@ -448,6 +448,17 @@ ngx_http_video_api_videos_send_signed(ngx_http_request_t *r,
 }
 
 
+/* a video written, its live view figures in: {"video": ...} */
+
+static ngx_int_t
+ngx_http_video_api_videos_send_one(ngx_http_request_t *r, u_char *json,
+    size_t len)
+{
+    return ngx_http_video_api_videos_send_signed(r, "{\"video\":", json, len,
+                                                 "}");
+}
+
+
 /* GET /api/videos/:id */
 
 static ngx_int_t
@@ -814,9 +825,9 @@ ngx_http_video_api_videos_patch_done(ngx_http_video_api_pg_op_t *op,
 
         ngx_http_video_api_videos_stale(r, &vctx->id);
 
-        rc = ngx_http_video_api_videos_send_signed(r, "{\"video\":",
-                                                   vctx->json.data,
-                                                   vctx->json.len, "}");
+        rc = ngx_http_video_api_views_live(r, vctx->json.data,
+                                           vctx->json.len,
+                                           ngx_http_video_api_videos_send_one);
     }
 
     ngx_http_finalize_request(r, rc);
@@ -832,9 +843,8 @@ ngx_http_video_api_videos_patch_cached(ngx_http_request_t *r, void *data,
     ngx_http_video_api_videos_written(r, &vctx->id, reply);
 
     ngx_http_finalize_request(r,
-        ngx_http_video_api_videos_send_signed(r, "{\"video\":",
-                                              vctx->json.data,
-                                              vctx->json.len, "}"));
+        ngx_http_video_api_views_live(r, vctx->json.data, vctx->json.len,
+                                      ngx_http_video_api_videos_send_one));
 }
 
 
