@@ -82,7 +82,7 @@ sub list_titles {
     return join ',', $status, $body =~ /"title" : "([^"]*)"/g;
 }
 is list_titles(), '200,two', 'a list page';
-like redis_cli("KEYS 'video:list:version:*'"), qr/l=20&o=0/, 'is cached';
+like redis_cli("KEYS 'video:list:page:*'"), qr/l=20&o=0/, 'is cached';
 psql("UPDATE videos SET title = 'list behind the cache' WHERE id = '$id'");
 is list_titles(), '200,two', 'and served from the cache';
 ($status) = http_request($port, 'PATCH', "/api/videos/$id", '{"title": "two"}');

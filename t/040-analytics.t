@@ -225,18 +225,18 @@ is psql("SELECT sum(views) FROM video_views_daily"), 207, 'a second rollup adds 
 ($s, $body) = http_request($port, 'POST', '/api/analytics/reset/daily');
 is $s, 200, 'reset/daily';
 like $body, qr/"message":"Reset daily views for 3 videos"/, 'names the number of videos';
-is join(' ', map { stats($_) } @ids), '0/1/1/0 0/201/201/0 0/5/5/0',
-    'every viewsToday is 0, month and total are kept';
+is join(' ', map { stats($_) } @ids), '0/1/1/1 0/201/201/5 0/5/5/2',
+    'every viewsToday is 0, month, total and unique viewers are kept';
 is video_views($b), '0/201/201', 'the video object shows it';
 is view($b), 200, 'a view after the reset';
-is stats($b), '1/202/202/1', 'counts from zero today';
+is stats($b), '1/202/202/5', 'counts from zero today';
 
 ($s, $body) = http_request($port, 'POST', '/api/analytics/reset/monthly');
 like $body, qr/"message":"Reset monthly views for 3 videos"/, 'reset/monthly';
-is join(' ', map { stats($_) } @ids), '0/0/1/0 1/0/202/1 0/0/5/0',
+is join(' ', map { stats($_) } @ids), '0/0/1/1 1/0/202/5 0/0/5/2',
     'every viewsMonth is 0, today and total are kept';
 is view($b), 200, 'a view after it';
-is stats($b), '2/1/203/1', 'counts from zero this month';
+is stats($b), '2/1/203/5', 'counts from zero this month';
 ($s) = http_request($port, 'GET', '/api/analytics/reset/daily');
 is $s, 405, 'a reset is a POST';
 

@@ -1221,7 +1221,7 @@ video_analytics_unique(video_analytics_t *a, video_analytics_row_t *rows,
                                                  : n;
 
         for (j = i; j < end; j++) {
-            if (redisAppendCommand(a->redis, "PFCOUNT views:u:%s:0:%s",
+            if (redisAppendCommand(a->redis, "PFCOUNT views:u:%s:%s",
                                    rows[j].day, rows[j].id)
                 != REDIS_OK)
             {
@@ -1240,7 +1240,7 @@ video_analytics_unique(video_analytics_t *a, video_analytics_row_t *rows,
                 rows[j].unique = r->integer;
 
             } else {
-                video_worker_log("redis: PFCOUNT views:u:%s:0:%s: %s",
+                video_worker_log("redis: PFCOUNT views:u:%s:%s: %s",
                                  rows[j].day, rows[j].id,
                                  r->type == REDIS_REPLY_ERROR
                                  ? r->str : "unexpected reply");

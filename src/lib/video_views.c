@@ -62,16 +62,23 @@ video_views_scan(const char *json, size_t len, video_views_slot_t *slots,
             break;
         }
 
-        /* the object's id: the last one opening an object before v */
+        /*
+         * the object's id: the last one opening an object before v, found
+         * backwards ("{" in a string is not followed by an unescaped quote)
+         */
 
         id = NULL;
 
-        for (q = p;
-             (q = memmem(q, v - q, VIEWS_ID_KEY, sizeof(VIEWS_ID_KEY) - 1))
-             != NULL;
-             q++)
+        for (q = v;
+             (q = memrchr(p, '{', q - p)) != NULL;
+             /* void */)
         {
-            id = q + sizeof(VIEWS_ID_KEY) - 1;
+            if ((size_t) (v - q) >= sizeof(VIEWS_ID_KEY) - 1
+                && memcmp(q, VIEWS_ID_KEY, sizeof(VIEWS_ID_KEY) - 1) == 0)
+            {
+                id = q + sizeof(VIEWS_ID_KEY) - 1;
+                break;
+            }
         }
 
         p = v + sizeof(VIEWS_TODAY_KEY) - 1;

@@ -7,13 +7,12 @@
  *   video:ids                set of the ids of every video
  *   video:ids:complete       present when video:ids holds every video
  *                            (the worker fills the set, then sets this)
- *   views:gd:<day>           the day's reset generation (absent: 0)
- *   views:gm:<month>         the month's reset generation (absent: 0)
- *   views:d:<day>:<gen>      hash id -> views of that day and generation
- *   views:m:<month>:<gen>    hash id -> views of that month and generation
+ *   views:d:<day>            hash id -> views of that day
+ *   views:m:<month>          hash id -> views of that month
  *   views:t                  hash id -> views of all time
- *   views:u:<day>:<gen>:<id> HyperLogLog of the day's viewers; generation
- *                            0 always takes every viewer of the day
+ *   views:u:<day>:<id>       HyperLogLog of the video's viewers that day
+ *   views:gd:<day>           how many times that day was reset (absent: 0)
+ *   views:gm:<month>         how many times that month was reset
  *   views:pending            hash "<day>:<id>" -> views not yet rolled up
  *   views:batch:<hex>        views:pending renamed by a rollup
  *   views:batches            set of the batch keys a rollup has taken
@@ -21,9 +20,10 @@
  *                            PostgreSQL holds (the worker seeds them)
  *   views:seeded             hash of the ids seeded so far
  *
- * A reset increments the generation of the current day or month, so it
- * costs one write whatever the number of videos; a new day or month
- * starts at zero because its keys are new.
+ * A new day or month starts at zero because its keys are new.  A reset
+ * unlinks the day's (or month's) hash, one O(1) command whatever the
+ * number of videos (Redis frees it in the background), and increments its
+ * reset count, which tells the worker to zero PostgreSQL's copies.
  */
 
 #ifndef _VIDEO_VIEWS_H_INCLUDED_
@@ -60,11 +60,8 @@
     " end "                                                                   \
     " redis.call('SADD', 'video:ids', id) "                                   \
     "end "                                                                    \
-    "local g = redis.call('MGET', 'views:gd:' .. day, 'views:gm:' .. month) " \
-    "local dg, mg = g[1] or '0', g[2] or '0' "                                \
-    "local dk = 'views:d:' .. day .. ':' .. dg "                              \
-    "local mk = 'views:m:' .. month .. ':' .. mg "                            \
-    "local uk = 'views:u:' .. day .. ':' .. dg .. ':' .. id "
+    "local dk, mk = 'views:d:' .. day, 'views:m:' .. month "                  \
+    "local uk = 'views:u:' .. day .. ':' .. id "
 
 
 /*
@@ -86,11 +83,6 @@
     "if redis.call('HINCRBY', mk, id, 1) == 1 "                               \
     "   and redis.call('TTL', mk) < 0 then "                                  \
     " redis.call('EXPIRE', mk, " VIDEO_VIEWS_MONTH_TTL ") "                   \
-    "end "                                                                    \
-    "if dg ~= '0' then "                                                      \
-    " local u0 = 'views:u:' .. day .. ':0:' .. id "                           \
-    " redis.call('PFADD', u0, ARGV[5]) "                                      \
-    " redis.call('EXPIRE', u0, " VIDEO_VIEWS_DAY_TTL ") "                     \
     "end "                                                                    \
     "return 1"
 
@@ -114,15 +106,15 @@
  * {loaded, today1, month1, total1, today2, ...}.
  */
 #define VIDEO_VIEWS_MANY_LUA                                                  \
-    "local day, month = ARGV[1], ARGV[2] "                                    \
-    "local g = redis.call('MGET', 'views:gd:' .. day, 'views:gm:' .. month) " \
-    "local dk = 'views:d:' .. day .. ':' .. (g[1] or '0') "                   \
-    "local mk = 'views:m:' .. month .. ':' .. (g[2] or '0') "                 \
     "local r = { redis.call('EXISTS', 'views:loaded') } "                     \
-    "for i = 3, #ARGV do "                                                    \
-    " r[#r + 1] = tonumber(redis.call('HGET', dk, ARGV[i]) or 0) "            \
-    " r[#r + 1] = tonumber(redis.call('HGET', mk, ARGV[i]) or 0) "            \
-    " r[#r + 1] = tonumber(redis.call('HGET', 'views:t', ARGV[i]) or 0) "     \
+    "if #ARGV < 3 then return r end "                                         \
+    "local d = redis.call('HMGET', 'views:d:' .. ARGV[1], unpack(ARGV, 3)) "  \
+    "local m = redis.call('HMGET', 'views:m:' .. ARGV[2], unpack(ARGV, 3)) "  \
+    "local t = redis.call('HMGET', 'views:t', unpack(ARGV, 3)) "              \
+    "for i = 1, #d do "                                                       \
+    " r[#r + 1] = tonumber(d[i] or 0) "                                       \
+    " r[#r + 1] = tonumber(m[i] or 0) "                                       \
+    " r[#r + 1] = tonumber(t[i] or 0) "                                       \
     "end "                                                                    \
     "return r"
 
@@ -132,22 +124,52 @@
  * day, month.  Returns {entry or false, loaded, today, month, total}.
  */
 #define VIDEO_VIEWS_GET_LUA                                                   \
-    "local id, day, month = ARGV[1], ARGV[2], ARGV[3] "                       \
-    "local g = redis.call('MGET', 'views:gd:' .. day, 'views:gm:' .. month) " \
-    "local dk = 'views:d:' .. day .. ':' .. (g[1] or '0') "                   \
-    "local mk = 'views:m:' .. month .. ':' .. (g[2] or '0') "                 \
+    "local id = ARGV[1] "                                                     \
     "return { redis.call('GET', KEYS[1]), "                                   \
     "  redis.call('EXISTS', 'views:loaded'), "                                \
-    "  tonumber(redis.call('HGET', dk, id) or 0), "                           \
-    "  tonumber(redis.call('HGET', mk, id) or 0), "                           \
+    "  tonumber(redis.call('HGET', 'views:d:' .. ARGV[2], id) or 0), "        \
+    "  tonumber(redis.call('HGET', 'views:m:' .. ARGV[3], id) or 0), "        \
     "  tonumber(redis.call('HGET', 'views:t', id) or 0) }"
 
 
 /*
- * A reset.  ARGV: "d" or "m", the day or month, the TTL of its key.
- * Returns {new generation, number of ids, set complete}.
+ * The figures of the videos of a cached page of the video list.  Pages
+ * are stored as "<lists version>:<n>:<the n ids><JSON>" under a key of
+ * their own; the page itself is read with a plain GET sent right after
+ * this script, so it does not pass through Lua.  KEYS[1] the lists'
+ * version key, KEYS[2] the page's key; ARGV: day, month.  Returns
+ * {version, page usable (0 or 1), loaded, todays, months, totals}, the
+ * last three arrays of n counters as Redis holds them (nil for none).
+ * The script reads only the page's head: a long string read into Lua
+ * costs more than the rest of the script.
+ */
+#define VIDEO_VIEWS_LIST_LUA                                                  \
+    "local v = redis.call('GET', KEYS[1]) or '0' "                            \
+    "local h = redis.call('GETRANGE', KEYS[2], 0, 47) "                       \
+    "local c = string.find(h, ':', 1, true) "                                 \
+    "if not c or string.sub(h, 1, c - 1) ~= v then return { v, 0 } end "      \
+    "local c2 = string.find(h, ':', c + 1, true) "                            \
+    "local n = c2 and tonumber(string.sub(h, c + 1, c2 - 1)) "                \
+    "if not n then return { v, 0 } end "                                      \
+    "if n == 0 then return { v, 1, 0 } end "                                  \
+    "local s = redis.call('GETRANGE', KEYS[2], c2, c2 + 21 * n - 1) "         \
+    "if #s < 21 * n then return { v, 0 } end "                                \
+    "local ids = {} "                                                         \
+    "for i = 0, n - 1 do "                                                    \
+    " ids[i + 1] = string.sub(s, 1 + 21 * i, 21 + 21 * i) "                   \
+    "end "                                                                    \
+    "return { v, 1, redis.call('EXISTS', 'views:loaded'), "                   \
+    "  redis.call('HMGET', 'views:d:' .. ARGV[1], unpack(ids)), "             \
+    "  redis.call('HMGET', 'views:m:' .. ARGV[2], unpack(ids)), "             \
+    "  redis.call('HMGET', 'views:t', unpack(ids)) }"
+
+
+/*
+ * A reset.  ARGV: "d" or "m", the day or month, the TTL of its count.
+ * Returns {reset count, number of ids, set complete}.
  */
 #define VIDEO_VIEWS_RESET_LUA                                                 \
+    "redis.call('UNLINK', 'views:' .. ARGV[1] .. ':' .. ARGV[2]) "            \
     "local k = 'views:g' .. ARGV[1] .. ':' .. ARGV[2] "                       \
     "local g = redis.call('INCR', k) "                                        \
     "redis.call('EXPIRE', k, ARGV[3]) "                                       \
@@ -181,10 +203,7 @@
  * each video.
  */
 #define VIDEO_VIEWS_SEED_LUA                                                  \
-    "local day, month = ARGV[1], ARGV[2] "                                    \
-    "local g = redis.call('MGET', 'views:gd:' .. day, 'views:gm:' .. month) " \
-    "local dk = 'views:d:' .. day .. ':' .. (g[1] or '0') "                   \
-    "local mk = 'views:m:' .. month .. ':' .. (g[2] or '0') "                 \
+    "local dk, mk = 'views:d:' .. ARGV[1], 'views:m:' .. ARGV[2] "            \
     "local n = 0 "                                                            \
     "for i = 3, #ARGV, 4 do "                                                 \
     " local id = ARGV[i] "                                                    \

@@ -55,6 +55,15 @@ typedef ngx_int_t (*ngx_http_video_api_views_send_pt)(ngx_http_request_t *r,
 ngx_int_t ngx_http_video_api_views_live(ngx_http_request_t *r, u_char *json,
     size_t len, ngx_http_video_api_views_send_pt send);
 
+/*
+ * The same with the figures read already (VIDEO_VIEWS_LIST_LUA): today,
+ * month and total per id of ids (n ids of VIDEO_ID_LEN bytes), in the
+ * page's order; loaded 0 sends the text as it is
+ */
+ngx_int_t ngx_http_video_api_views_send(ngx_http_request_t *r, u_char *json,
+    size_t len, u_char *ids, size_t n, int64_t *figures, ngx_uint_t loaded,
+    ngx_http_video_api_views_send_pt send);
+
 
 /* each area's table, ended by an entry with a NULL pattern */
 extern ngx_http_video_api_route_t  ngx_http_video_api_videos_routes[];

@@ -4,8 +4,8 @@
  * A view is one Lua script in Redis (video_views.h): the existence check
  * against the set of video ids, then today's, this month's and the
  * all-time counter and the day's HyperLogLog of viewers.  Counters are
- * keyed by UTC day and month and by a reset generation, so a new day
- * starts at zero and a reset is one increment.  The analytics worker
+ * keyed by UTC day and month, so a new day starts at zero, and a reset
+ * unlinks the period's hash, one O(1) command.  The analytics worker
  * rolls the counts up into PostgreSQL; when Redis is down, views are
  * refused (503) and stats answer PostgreSQL's rolled-up figures.
  */
@@ -708,6 +708,62 @@ ngx_http_video_api_views_reset_done(ngx_http_video_api_pg_op_t *op,
 }
 
 
+/* the video objects in JSON text: their slots, found */
+
+static ngx_http_video_api_views_list_t *
+ngx_http_video_api_views_list(ngx_http_request_t *r, u_char *json,
+    size_t len, ngx_http_video_api_views_send_pt send)
+{
+    ngx_http_video_api_views_list_t  *list;
+
+    list = ngx_palloc(r->pool, sizeof(ngx_http_video_api_views_list_t));
+    if (list == NULL) {
+        return NULL;
+    }
+
+    list->slots = ngx_palloc(r->pool,
+                             VIEWS_LIST_MAX * sizeof(video_views_slot_t));
+    if (list->slots == NULL) {
+        return NULL;
+    }
+
+    list->json = json;
+    list->len = len;
+    list->send = send;
+    list->n = video_views_scan((char *) json, len, list->slots,
+                               VIEWS_LIST_MAX);
+
+    return list;
+}
+
+
+/* writes today, month, total per slot from figures in, and answers */
+
+static ngx_int_t
+ngx_http_video_api_views_write(ngx_http_request_t *r,
+    ngx_http_video_api_views_list_t *list, int64_t *figures)
+{
+    size_t   i;
+    u_char  *out;
+
+    for (i = 0; i < list->n; i++) {
+        list->slots[i].today = figures[3 * i];
+        list->slots[i].month = figures[3 * i + 1];
+        list->slots[i].total = figures[3 * i + 2];
+    }
+
+    out = ngx_pnalloc(r->pool,
+                      list->len + list->n * VIDEO_VIEWS_SLOT_GROWTH);
+    if (out == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return list->send(r, out,
+                      video_views_write((char *) list->json, list->len,
+                                        list->slots, list->n, (char *) out));
+}
+
+
 /*
  * Live figures for the video objects in JSON text (a list page): read in
  * one script, written in, then passed to send.  Without Redis, or before
@@ -720,23 +776,15 @@ ngx_http_video_api_views_live(ngx_http_request_t *r, u_char *json,
 {
     size_t                            i;
     size_t                           *argvlen;
+    u_char                           *copy;
     ngx_str_t                         day, month;
     const char                      **argv;
     ngx_http_video_api_views_list_t  *list;
 
-    list = ngx_palloc(r->pool, sizeof(ngx_http_video_api_views_list_t));
+    list = ngx_http_video_api_views_list(r, json, len, send);
     if (list == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    list->slots = ngx_palloc(r->pool,
-                             VIEWS_LIST_MAX * sizeof(video_views_slot_t));
-    if (list->slots == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    list->n = video_views_scan((char *) json, len, list->slots,
-                               VIEWS_LIST_MAX);
 
     if (list->n == 0) {
         return send(r, json, len);
@@ -747,15 +795,14 @@ ngx_http_video_api_views_live(ngx_http_request_t *r, u_char *json,
 
     /* the text may live in a reply or result freed before ours comes */
 
-    list->json = ngx_pnalloc(r->pool, len);
+    copy = ngx_pnalloc(r->pool, len);
 
-    if (argv == NULL || argvlen == NULL || list->json == NULL) {
+    if (argv == NULL || argvlen == NULL || copy == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ngx_memcpy(list->json, json, len);
-    list->len = len;
-    list->send = send;
+    ngx_memcpy(copy, json, len);
+    list->json = copy;
 
     ngx_http_video_api_views_period(r, &day, &month);
 
@@ -765,8 +812,7 @@ ngx_http_video_api_views_live(ngx_http_request_t *r, u_char *json,
     argvlen[1] = month.len;
 
     for (i = 0; i < list->n; i++) {
-        list->slots[i].id = (char *) list->json
-                            + (list->slots[i].id - (char *) json);
+        list->slots[i].id = (char *) copy + (list->slots[i].id - (char *) json);
         argv[i + 2] = list->slots[i].id;
         argvlen[i + 2] = VIDEO_ID_LEN;
     }
@@ -790,11 +836,13 @@ ngx_http_video_api_views_list_reply(ngx_http_request_t *r, void *data,
     redisReply *reply)
 {
     size_t                            i;
-    u_char                           *out;
-    redisReply                      **e;
+    int64_t                          *figures;
     ngx_http_video_api_views_list_t  *list = data;
 
-    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
+    figures = ngx_palloc(r->pool, 3 * list->n * sizeof(int64_t));
+
+    if (figures == NULL || reply == NULL
+        || reply->type != REDIS_REPLY_ARRAY
         || reply->elements != 1 + 3 * list->n
         || reply->element[0]->type != REDIS_REPLY_INTEGER
         || reply->element[0]->integer != 1)
@@ -803,33 +851,58 @@ ngx_http_video_api_views_list_reply(ngx_http_request_t *r, void *data,
         return;
     }
 
-    e = reply->element + 1;
-
-    for (i = 0; i < list->n; i++) {
-        if (e[0]->type != REDIS_REPLY_INTEGER
-            || e[1]->type != REDIS_REPLY_INTEGER
-            || e[2]->type != REDIS_REPLY_INTEGER)
-        {
+    for (i = 0; i < 3 * list->n; i++) {
+        if (reply->element[i + 1]->type != REDIS_REPLY_INTEGER) {
             ngx_http_finalize_request(r,
                                       list->send(r, list->json, list->len));
             return;
         }
 
-        list->slots[i].today = e[0]->integer;
-        list->slots[i].month = e[1]->integer;
-        list->slots[i].total = e[2]->integer;
-        e += 3;
-    }
-
-    out = ngx_pnalloc(r->pool,
-                      list->len + list->n * VIDEO_VIEWS_SLOT_GROWTH);
-    if (out == NULL) {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
+        figures[i] = reply->element[i + 1]->integer;
     }
 
     ngx_http_finalize_request(r,
-        list->send(r, out, video_views_write((char *) list->json, list->len,
-                                             list->slots, list->n,
-                                             (char *) out)));
+        ngx_http_video_api_views_write(r, list, figures));
+}
+
+
+/*
+ * As ngx_http_video_api_views_live() with the figures read already,
+ * along with the page: three per id in ids (n * 21 bytes), in the order
+ * of the page
+ */
+
+ngx_int_t
+ngx_http_video_api_views_send(ngx_http_request_t *r, u_char *json,
+    size_t len, u_char *ids, size_t n, int64_t *figures, ngx_uint_t loaded,
+    ngx_http_video_api_views_send_pt send)
+{
+    size_t                            i;
+    ngx_http_video_api_views_list_t  *list;
+
+    if (!loaded) {
+        return send(r, json, len);
+    }
+
+    list = ngx_http_video_api_views_list(r, json, len, send);
+    if (list == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* the figures are for the ids the page was stored with: check */
+
+    if (list->n != n) {
+        return ngx_http_video_api_views_live(r, json, len, send);
+    }
+
+    for (i = 0; i < n; i++) {
+        if (ngx_memcmp(list->slots[i].id, ids + i * VIDEO_ID_LEN,
+                       VIDEO_ID_LEN)
+            != 0)
+        {
+            return ngx_http_video_api_views_live(r, json, len, send);
+        }
+    }
+
+    return ngx_http_video_api_views_write(r, list, figures);
 }

@@ -29,6 +29,9 @@
 #define VIDEOS_OFFSET_MAX     1000000000
 #define VIDEOS_QUERY_MAX      200
 
+/* a cached list page's key: this and the page's query */
+#define VIDEOS_LIST_PAGE      "video:list:page:"
+
 /* outranks any updated_at in microseconds */
 #define VIDEOS_TOMBSTONE      "9999999999999999999"
 
@@ -1078,17 +1081,19 @@ typedef struct {
     char                          *values[10];
     ngx_http_video_api_pg_stmt_t  *stmt;
     ngx_str_t                      qkey;      /* the page's cache key part */
+    ngx_str_t                      page;      /* the page's cache key */
     ngx_str_t                      version;   /* of the lists, when read */
+    int64_t                       *figures;   /* of the cached page */
+    size_t                         nfigures;
+    ngx_uint_t                     pending;   /* Redis replies awaited */
+    unsigned                       usable:1;  /* the cached page is */
+    unsigned                       loaded:1;
 } ngx_http_video_api_videos_list_t;
 
 
-/*
- * KEYS[1] the list version, ARGV[1] the page's key: the version and the
- * page cached under it, in one round trip
- */
-static char  videos_list_get_lua[] =
-    "local v = redis.call('GET', KEYS[1]) or '0' "
-    "return {v, redis.call('GET', KEYS[1] .. ':' .. v .. ':' .. ARGV[1])}";
+/* the lists' version, the page cached under it and its videos' figures */
+static ngx_http_video_api_redis_script_t  videos_list_script =
+    ngx_http_video_api_redis_script(VIDEO_VIEWS_LIST_LUA);
 
 
 static ngx_int_t ngx_http_video_api_videos_list_db(ngx_http_request_t *r,
@@ -1096,6 +1101,8 @@ static ngx_int_t ngx_http_video_api_videos_list_db(ngx_http_request_t *r,
 static ngx_int_t ngx_http_video_api_videos_send_list(ngx_http_request_t *r,
     u_char *json, size_t len);
 static void ngx_http_video_api_videos_list_cached(ngx_http_request_t *r,
+    void *data, redisReply *reply);
+static void ngx_http_video_api_videos_list_figures(ngx_http_request_t *r,
     void *data, redisReply *reply);
 
 
@@ -1204,10 +1211,10 @@ ngx_http_video_api_videos_list(ngx_http_request_t *r,
     char                             **v;
     json_t                            *details;
     int64_t                            micros;
-    ngx_str_t                          q, cursor;
+    ngx_str_t                          q, cursor, day, month;
     ngx_uint_t                         i;
-    const char                        *argv[5];
-    size_t                             argvlen[5];
+    const char                        *argv[4];
+    size_t                             argvlen[4];
     ngx_http_video_api_pg_stmt_t      *stmt;
     ngx_http_video_api_main_conf_t    *mcf;
     ngx_http_video_api_videos_list_t  *list;
@@ -1347,28 +1354,58 @@ ngx_http_video_api_videos_list(ngx_http_request_t *r,
                                  v[5] ? v[5] : "")
                      - list->qkey.data;
 
-    ngx_http_video_api_cache_flush_stale(r);
-
-    argv[0] = "EVAL";
-    argvlen[0] = 4;
-    argv[1] = videos_list_get_lua;
-    argvlen[1] = sizeof(videos_list_get_lua) - 1;
-    argv[2] = "1";
-    argvlen[2] = 1;
-    argv[3] = NGX_HTTP_VIDEO_API_LIST_VERSION;
-    argvlen[3] = sizeof(NGX_HTTP_VIDEO_API_LIST_VERSION) - 1;
-    argv[4] = (char *) list->qkey.data;
-    argvlen[4] = list->qkey.len;
-
-    if (ngx_http_video_api_redis_command(r,
-            ngx_http_video_api_videos_list_cached, list, 5, argv, argvlen)
-        == NGX_OK)
-    {
-        r->main->count++;
-        return NGX_DONE;
+    list->page.len = sizeof(VIDEOS_LIST_PAGE) - 1 + list->qkey.len;
+    list->page.data = ngx_pnalloc(r->pool, list->page.len);
+    if (list->page.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_http_video_api_videos_list_db(r, list);
+    ngx_sprintf(list->page.data, VIDEOS_LIST_PAGE "%V", &list->qkey);
+
+    ngx_http_video_api_cache_flush_stale(r);
+
+    /*
+     * the version and the page's figures from a script, then the page by
+     * a plain GET on the same connection: one round trip, and the page
+     * never passes through Lua
+     */
+
+    ngx_http_video_api_views_period(r, &day, &month);
+
+    argv[0] = NGX_HTTP_VIDEO_API_LIST_VERSION;
+    argvlen[0] = sizeof(NGX_HTTP_VIDEO_API_LIST_VERSION) - 1;
+    argv[1] = (char *) list->page.data;
+    argvlen[1] = list->page.len;
+    argv[2] = (char *) day.data;
+    argvlen[2] = day.len;
+    argv[3] = (char *) month.data;
+    argvlen[3] = month.len;
+
+    if (ngx_http_video_api_redis_eval(r, &videos_list_script,
+            ngx_http_video_api_videos_list_figures, list, 2, 4, argv,
+            argvlen)
+        != NGX_OK)
+    {
+        return ngx_http_video_api_videos_list_db(r, list);
+    }
+
+    list->pending = 1;
+
+    argv[0] = "GET";
+    argvlen[0] = 3;
+    argv[1] = (char *) list->page.data;
+    argvlen[1] = list->page.len;
+
+    if (ngx_http_video_api_redis_command(r,
+            ngx_http_video_api_videos_list_cached, list, 2, argv, argvlen)
+        == NGX_OK)
+    {
+        list->pending++;
+    }
+
+    r->main->count++;
+
+    return NGX_DONE;
 }
 
 
@@ -1382,41 +1419,115 @@ ngx_http_video_api_videos_list_db(ngx_http_request_t *r,
 }
 
 
+/* the first reply: the lists' version and the cached page's figures */
+
+static void
+ngx_http_video_api_videos_list_figures(ngx_http_request_t *r, void *data,
+    redisReply *reply)
+{
+    size_t                             i, j, n;
+    redisReply                       **e, *f;
+    ngx_http_video_api_videos_list_t  *list = data;
+
+    if (reply != NULL && reply->type == REDIS_REPLY_ARRAY
+        && reply->elements >= 2
+        && reply->element[0]->type == REDIS_REPLY_STRING
+        && reply->element[1]->type == REDIS_REPLY_INTEGER)
+    {
+        e = reply->element;
+
+        list->version.data = ngx_pnalloc(r->pool, e[0]->len);
+        if (list->version.data != NULL) {
+            ngx_memcpy(list->version.data, e[0]->str, e[0]->len);
+            list->version.len = e[0]->len;
+        }
+
+        list->usable = (e[1]->integer == 1);
+
+        /* {v, 1, loaded, todays, months, totals}, or {v, 1, 0}: none */
+
+        if (list->usable && reply->elements == 6
+            && e[2]->type == REDIS_REPLY_INTEGER && e[2]->integer == 1
+            && e[3]->type == REDIS_REPLY_ARRAY)
+        {
+            n = e[3]->elements;
+            list->figures = ngx_palloc(r->pool, 3 * n * sizeof(int64_t));
+            list->loaded = (list->figures != NULL);
+
+            for (j = 0; j < 3 && list->loaded; j++) {
+                if (e[3 + j]->type != REDIS_REPLY_ARRAY
+                    || e[3 + j]->elements != n)
+                {
+                    list->loaded = 0;
+                    break;
+                }
+
+                for (i = 0; i < n; i++) {
+                    f = e[3 + j]->element[i];
+                    list->figures[3 * i + j] =
+                        (f->type == REDIS_REPLY_STRING)
+                        ? ngx_atoof((u_char *) f->str, f->len) : 0;
+
+                    if (list->figures[3 * i + j] < 0) {
+                        list->loaded = 0;
+                    }
+                }
+            }
+
+            list->nfigures = list->loaded ? 3 * n : 0;
+        }
+    }
+
+    /* the GET could not be sent: the page comes from PostgreSQL */
+
+    if (--list->pending == 0) {
+        ngx_http_finalize_request(r,
+                                  ngx_http_video_api_videos_list_db(r, list));
+    }
+}
+
+
+/* the second: the page, "<version>:<n>:<the n ids><JSON>" */
+
 static void
 ngx_http_video_api_videos_list_cached(ngx_http_request_t *r, void *data,
     redisReply *reply)
 {
-    redisReply                        *v, *page;
+    u_char                            *p, *last, *colon;
+    ngx_int_t                          n;
     ngx_http_video_api_videos_list_t  *list = data;
 
-    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
-        || reply->elements != 2)
-    {
-        ngx_http_finalize_request(r,
-                                  ngx_http_video_api_videos_list_db(r, list));
-        return;
-    }
+    list->pending--;
 
-    v = reply->element[0];
-    page = reply->element[1];
+    if (reply != NULL && reply->type == REDIS_REPLY_STRING && list->usable) {
+        p = (u_char *) reply->str;
+        last = p + reply->len;
 
-    if (page->type == REDIS_REPLY_STRING) {
-        ngx_http_finalize_request(r,
-            ngx_http_video_api_views_live(r, (u_char *) page->str, page->len,
-                                          ngx_http_video_api_videos_send_list)
-            );
-        return;
+        /* the page of the version the script saw, with as many figures */
+
+        if ((size_t) (last - p) > list->version.len
+            && ngx_memcmp(p, list->version.data, list->version.len) == 0
+            && p[list->version.len] == ':')
+        {
+            p += list->version.len + 1;
+            colon = ngx_strlchr(p, last, ':');
+            n = (colon != NULL) ? ngx_atoi(p, colon - p) : NGX_ERROR;
+
+            if (n != NGX_ERROR && last - colon > n * VIDEO_ID_LEN
+                && (!list->loaded || list->nfigures == (size_t) n * 3))
+            {
+                p = colon + 1 + n * VIDEO_ID_LEN;
+
+                ngx_http_finalize_request(r,
+                    ngx_http_video_api_views_send(r, p, last - p, colon + 1,
+                        n, list->figures, list->loaded,
+                        ngx_http_video_api_videos_send_list));
+                return;
+            }
+        }
     }
 
     /* a miss: the page from PostgreSQL fills the cache for this version */
-
-    if (v->type == REDIS_REPLY_STRING) {
-        list->version.data = ngx_pnalloc(r->pool, v->len);
-        if (list->version.data != NULL) {
-            ngx_memcpy(list->version.data, v->str, v->len);
-            list->version.len = v->len;
-        }
-    }
 
     ngx_http_finalize_request(r, ngx_http_video_api_videos_list_db(r, list));
 }
@@ -1428,32 +1539,50 @@ static void
 ngx_http_video_api_videos_list_put(ngx_http_request_t *r,
     ngx_http_video_api_videos_list_t *list, ngx_str_t *data)
 {
-    u_char                          *ttl;
-    ngx_str_t                        key;
+    u_char                          *ttl, *value, *p;
+    size_t                           i, n;
     const char                      *argv[5];
     size_t                           argvlen[5];
+    video_views_slot_t              *slots;
     ngx_http_video_api_main_conf_t  *mcf;
 
     mcf = ngx_http_video_api_videos_conf(r);
 
-    key.len = sizeof(NGX_HTTP_VIDEO_API_LIST_VERSION "::") - 1
-              + list->version.len + list->qkey.len;
-    key.data = ngx_pnalloc(r->pool, key.len);
     ttl = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
-
-    if (key.data == NULL || ttl == NULL) {
+    if (ttl == NULL) {
         return;
     }
 
-    ngx_sprintf(key.data, NGX_HTTP_VIDEO_API_LIST_VERSION ":%V:%V",
-                &list->version, &list->qkey);
+    /* "<version>:<n>:<the n ids>" first, for the figures read with it */
+
+    slots = ngx_palloc(r->pool, VIDEOS_LIMIT_MAX * sizeof(video_views_slot_t));
+    if (slots == NULL) {
+        return;
+    }
+
+    n = video_views_scan((char *) data->data, data->len, slots,
+                         VIDEOS_LIMIT_MAX);
+
+    value = ngx_pnalloc(r->pool, list->version.len + NGX_SIZE_T_LEN + 2
+                                 + n * VIDEO_ID_LEN + data->len);
+    if (value == NULL) {
+        return;
+    }
+
+    p = ngx_sprintf(value, "%V:%uz:", &list->version, n);
+
+    for (i = 0; i < n; i++) {
+        p = ngx_cpymem(p, slots[i].id, VIDEO_ID_LEN);
+    }
+
+    p = ngx_cpymem(p, data->data, data->len);
 
     argv[0] = "SET";
     argvlen[0] = 3;
-    argv[1] = (char *) key.data;
-    argvlen[1] = key.len;
-    argv[2] = (char *) data->data;
-    argvlen[2] = data->len;
+    argv[1] = (char *) list->page.data;
+    argvlen[1] = list->page.len;
+    argv[2] = (char *) value;
+    argvlen[2] = p - value;
     argv[3] = "PX";
     argvlen[3] = 2;
     argv[4] = (char *) ttl;
