@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Load benchmark of the API against nginx's own `return 200` of an answer
-# of the same size, in the same nginx and the same run.  Absolute numbers
-# on a shared machine are noise; the ratios to that baseline are what we
-# compare between builds.
+# of the same size, in the same nginx and the same run, measured again
+# just before each route.  Absolute numbers on a shared machine are noise;
+# the ratios to that baseline are what we compare between builds.
 #
 #   bench/run.sh [duration]        (default 10s per route; or BENCH_DURATION)
 #
@@ -586,8 +586,8 @@ say "GET /api/videos/:id answer and /baseline: $get_size bytes each; $cache_note
 say "play-* and file-static: a $playlist_size-byte variant playlist from disk; play-token: a private video with the token from its answer; play-public: a public one, no token (visibility from the Redis cache)"
 say ""
 
-header=$(printf '%-12s %10s %9s %9s %9s %9s %9s  %s' \
-    route req/s p50-ms p99-ms bad rps/base p99/base target)
+header=$(printf '%-12s %10s %9s %9s %9s %10s %9s %9s  %s' \
+    route req/s p50-ms p99-ms bad base-req/s rps/base p99/base target)
 say "$header"
 say "$(printf '%s' "$header" | tr -c '\n' '-')"
 
@@ -599,6 +599,16 @@ for r in "${routes[@]}"; do
     [ -z "$script" ] || args+=(-s "$tmp/$script")
     url=$base_url$path
     [ "$name" != patch ] && [ "$name" != views ] || url=$base_url/
+
+    # the machine's speed drifts over a run (other load, CPU frequency):
+    # each route is compared with the baseline run just before it
+    if [ "$name" != baseline ]; then
+        run_wrk "$tmp/wrk-base-$name.txt" -t1 -c"$conns" -d"$duration" \
+            --latency "$base_url/baseline"
+        parse_wrk "$(cat "$tmp/wrk-base-$name.txt")"
+        base_rps=$rps base_p99=$p99
+    fi
+
     run_wrk "$tmp/wrk-$name.txt" "${args[@]}" "$url"
     parse_wrk "$(cat "$tmp/wrk-$name.txt")"
 
@@ -612,7 +622,7 @@ for r in "${routes[@]}"; do
         failed+=("$name ($bad of $requests answers unexpected; wrk output in $tmp/wrk-$name.txt)")
     fi
 
-    if [ -z "$base_rps" ]; then
+    if [ "$name" = baseline ]; then
         base_rps=$rps base_p99=$p99
     fi
     rps_ratio=$(ratio "$rps" "$base_rps")
@@ -641,8 +651,8 @@ for r in "${routes[@]}"; do
             target="(${expect} expected)"
             ;;
     esac
-    say "$(printf '%-12s %10.0f %9.2f %9.2f %9d %9s %9s  %s' \
-        "$name" "$rps" "$p50" "$p99" "$bad" "$rps_ratio" "$p99_ratio" "$target")"
+    say "$(printf '%-12s %10.0f %9.2f %9.2f %9d %10.0f %9s %9s  %s' \
+        "$name" "$rps" "$p50" "$p99" "$bad" "$base_rps" "$rps_ratio" "$p99_ratio" "$target")"
 done
 
 # ------------------------------------------------------------ memory run --
