@@ -72,6 +72,10 @@ static char *ngx_http_video_api_cors(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_video_api_clock_offset(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
+static char *ngx_http_video_api_rtmp_url(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static ngx_int_t ngx_http_video_api_rtmp_url_init(ngx_conf_t *cf,
+    ngx_http_video_api_main_conf_t *mcf);
 
 static char *ngx_http_video_api_params(ngx_conf_t *cf, ngx_command_t *cmd,
     void *base, ngx_uint_t first, ngx_http_video_api_param_t *params);
@@ -121,6 +125,13 @@ static ngx_command_t  ngx_http_video_api_commands[] = {
     { ngx_string("video_api_public_url"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_http_video_api_public_url,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("video_api_rtmp_url"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_video_api_rtmp_url,
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
       NULL },
@@ -409,7 +420,9 @@ ngx_http_video_api_postconfiguration(ngx_conf_t *cf)
         return NGX_ERROR;
     }
 
-    if (ngx_http_video_api_playback_init(cf, mcf) != NGX_OK) {
+    if (ngx_http_video_api_playback_init(cf, mcf) != NGX_OK
+        || ngx_http_video_api_rtmp_url_init(cf, mcf) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
@@ -857,6 +870,89 @@ ngx_http_video_api_public_url(ngx_conf_t *cf, ngx_command_t *cmd,
     }
 
     return NGX_CONF_OK;
+}
+
+
+/* video_api_rtmp_url rtmp://host[:port]/app: live create's rtmpUrl */
+
+static char *
+ngx_http_video_api_rtmp_url(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_video_api_main_conf_t *mcf = conf;
+
+    ngx_str_t  *value;
+
+    if (mcf->rtmp_url.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (value[1].len <= sizeof("rtmp://") - 1
+        || ngx_strncmp(value[1].data, "rtmp://", sizeof("rtmp://") - 1) != 0
+        || ngx_strlchr(value[1].data, value[1].data + value[1].len, '"')
+        || ngx_strlchr(value[1].data, value[1].data + value[1].len, '\\'))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\": \"%V\" is not an rtmp:// URL",
+                           &cmd->name, &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    mcf->rtmp_url = value[1];
+
+    while (mcf->rtmp_url.data[mcf->rtmp_url.len - 1] == '/') {
+        mcf->rtmp_url.len--;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* without video_api_rtmp_url: the public URL's host, port 1935, "live" */
+
+static ngx_int_t
+ngx_http_video_api_rtmp_url_init(ngx_conf_t *cf,
+    ngx_http_video_api_main_conf_t *mcf)
+{
+    u_char     *p, *host, *last;
+    ngx_str_t   url;
+
+    if (mcf->rtmp_url.data) {
+        return NGX_OK;
+    }
+
+    ngx_str_set(&url, "http://127.0.0.1");
+
+    if (mcf->public_url.len) {
+        url = mcf->public_url;
+    }
+
+    last = url.data + url.len;
+    host = ngx_strlcasestrn(url.data, last, (u_char *) "://", 3 - 1);
+    host = (host != NULL) ? host + 3 : url.data;
+
+    if (host < last && *host == '[') {
+        p = ngx_strlchr(host, last, ']');
+        p = (p != NULL) ? p + 1 : last;
+
+    } else {
+        for (p = host; p < last && *p != ':' && *p != '/'; p++) {
+            /* void */
+        }
+    }
+
+    mcf->rtmp_url.data = ngx_pnalloc(cf->pool, (p - host)
+                                     + sizeof("rtmp://:1935/live") - 1);
+    if (mcf->rtmp_url.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    mcf->rtmp_url.len = ngx_sprintf(mcf->rtmp_url.data, "rtmp://%*s:1935/live",
+                                    (size_t) (p - host), host)
+                        - mcf->rtmp_url.data;
+
+    return NGX_OK;
 }
 
 

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <sys/random.h>
 
+#include "video_hmac.h"
 #include "video_id.h"
 
 
@@ -59,6 +60,69 @@ video_id_generate(char *out)
 
     for (i = 0; i < VIDEO_ID_LEN; i++) {
         out[i] = video_id_alphabet[rnd[i] & 63];
+    }
+
+    return 0;
+}
+
+
+int
+video_stream_key_generate(char *out)
+{
+    size_t         i, got;
+    ssize_t        n;
+    unsigned int   v;
+    unsigned char  rnd[VIDEO_STREAM_KEY_LEN * 3 / 4];
+
+    for (got = 0; got < sizeof(rnd); got += (size_t) n) {
+        n = getrandom(rnd + got, sizeof(rnd) - got, 0);
+
+        if (n < 0) {
+            if (errno == EINTR) {
+                n = 0;
+                continue;
+            }
+
+            return -1;
+        }
+    }
+
+    /* every 3 bytes make 4 characters of 6 bits */
+
+    for (i = 0; i < sizeof(rnd); i += 3) {
+        v = (rnd[i] << 16) | (rnd[i + 1] << 8) | rnd[i + 2];
+
+        *out++ = video_id_alphabet[(v >> 18) & 63];
+        *out++ = video_id_alphabet[(v >> 12) & 63];
+        *out++ = video_id_alphabet[(v >> 6) & 63];
+        *out++ = video_id_alphabet[v & 63];
+    }
+
+    return 0;
+}
+
+
+int
+video_stream_key_hash(const char *key, size_t len, char *out)
+{
+    size_t           i;
+    unsigned int     md_len;
+    const EVP_MD    *md;
+    unsigned char    digest[EVP_MAX_MD_SIZE];
+    static const char  hex[] = "0123456789abcdef";
+
+    md = video_sha256();
+
+    if (md == NULL
+        || EVP_Digest(key, len, digest, &md_len, md, NULL) != 1
+        || md_len * 2 != VIDEO_STREAM_KEY_HASH_LEN)
+    {
+        return -1;
+    }
+
+    for (i = 0; i < md_len; i++) {
+        out[2 * i] = hex[digest[i] >> 4];
+        out[2 * i + 1] = hex[digest[i] & 15];
     }
 
     return 0;

@@ -22,4 +22,21 @@ int video_id_valid(const char *s, size_t len);
 int video_id_generate(char *out);
 
 
+/* a live stream key: 32 URL-safe characters, 192 bits */
+#define VIDEO_STREAM_KEY_LEN       32
+#define VIDEO_STREAM_KEY_HASH_LEN  64    /* hex SHA-256 */
+
+/*
+ * Fills out with VIDEO_STREAM_KEY_LEN characters (no NUL): base64url of
+ * 24 bytes from the kernel's CSPRNG.  Returns 0, or -1.
+ */
+int video_stream_key_generate(char *out);
+
+/*
+ * The form a key is stored in: hex SHA-256 of it into out
+ * (VIDEO_STREAM_KEY_HASH_LEN characters, no NUL).  Returns 0, or -1.
+ */
+int video_stream_key_hash(const char *key, size_t len, char *out);
+
+
 #endif /* _VIDEO_ID_H_INCLUDED_ */

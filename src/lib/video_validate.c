@@ -223,6 +223,45 @@ video_patch_parse(json_t *body, video_patch_t *out, json_t **details)
 
 
 int
+video_live_create_parse(json_t *body, video_patch_t *out, json_t **details)
+{
+    size_t   i;
+    json_t  *extra, *d;
+
+    if (json_object_get(body, "title") == NULL) {
+        *details = json_array();
+        memset(out, 0, sizeof(video_patch_t));
+
+        if (*details != NULL) {
+            video_detail_add(*details, "title", "title is required");
+        }
+
+        /* the other fields' problems too, in one answer */
+
+        if (video_patch_parse(body, out, &extra) != 0 && extra != NULL) {
+            json_array_foreach(extra, i, d) {
+
+                /* patch's "at least one field" does not apply here */
+
+                if (*details != NULL
+                    && strcmp(json_string_value(json_object_get(d, "path")),
+                              "") != 0)
+                {
+                    json_array_append(*details, d);
+                }
+            }
+
+            json_decref(extra);
+        }
+
+        return -1;
+    }
+
+    return video_patch_parse(body, out, details);
+}
+
+
+int
 video_presign_parse(json_t *body, video_presign_t *out, json_t **details)
 {
     json_t     *v, *errs;

@@ -49,6 +49,14 @@ typedef struct {
  */
 int video_patch_parse(json_t *body, video_patch_t *out, json_t **details);
 
+/*
+ * Checks a POST /api/live/create body: title 1..255 characters (required),
+ * description at most 2000 or null, visibility one of the enum (absent:
+ * the caller's default).  As video_patch_parse() otherwise.
+ */
+int video_live_create_parse(json_t *body, video_patch_t *out,
+    json_t **details);
+
 #define VIDEO_UPLOAD_MAX_SIZE  2147483648LL    /* 2 GiB */
 
 extern const char *const  video_upload_types[];       /* "video/mp4", ... */

@@ -85,6 +85,7 @@ typedef struct {
     ngx_http_video_api_storage_conf_t  storage;
     ngx_http_video_api_play_conf_t     play;
     ngx_str_t                          public_url;
+    ngx_str_t                          rtmp_url;      /* what OBS takes */
     time_t                             clock_offset;  /* of view counts */
     unsigned                           clock_offset_set:1;
     unsigned                           pg_set:1;

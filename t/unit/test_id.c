@@ -37,6 +37,34 @@ START_TEST(generated_ids_are_valid_and_differ)
 END_TEST
 
 
+START_TEST(stream_keys_are_long_url_safe_and_stored_hashed)
+{
+    int   i;
+    char  a[VIDEO_STREAM_KEY_LEN], b[VIDEO_STREAM_KEY_LEN];
+    char  hash[VIDEO_STREAM_KEY_HASH_LEN];
+
+    for (i = 0; i < 1000; i++) {
+        ck_assert_int_eq(video_stream_key_generate(a), 0);
+        ck_assert_int_eq(video_stream_key_generate(b), 0);
+        ck_assert(memcmp(a, b, VIDEO_STREAM_KEY_LEN) != 0);
+
+        /* the id alphabet: [A-Za-z0-9_-] */
+
+        ck_assert_int_eq(video_id_valid(a, VIDEO_ID_LEN), 1);
+        ck_assert_int_eq(video_id_valid(a + VIDEO_STREAM_KEY_LEN
+                                        - VIDEO_ID_LEN, VIDEO_ID_LEN), 1);
+    }
+
+    /* FIPS 180-2's "abc" */
+
+    ck_assert_int_eq(video_stream_key_hash("abc", 3, hash), 0);
+    ck_assert(memcmp(hash, "ba7816bf8f01cfea414140de5dae2223"
+                           "b00361a396177a9cb410ff61f20015ad",
+                     VIDEO_STREAM_KEY_HASH_LEN) == 0);
+}
+END_TEST
+
+
 Suite *
 unit_id_suite(void)
 {
@@ -48,6 +76,7 @@ unit_id_suite(void)
 
     tcase_add_test(tc, valid_ids_are_21_url_safe_characters);
     tcase_add_test(tc, generated_ids_are_valid_and_differ);
+    tcase_add_test(tc, stream_keys_are_long_url_safe_and_stored_hashed);
     suite_add_tcase(s, tc);
 
     return s;
