@@ -191,6 +191,14 @@ is list_views($b), '200/200/200', 'and so does the list';
 is view($b), 200, 'one more view';
 is video_views($b), '201/201/201', 'shows in the very next read of the video';
 is list_views($b), '201/201/201', 'and of the list';
+# a Redis that lost its scripts (restart, SCRIPT FLUSH) gets them again,
+# and a page read with its figures still makes one answer
+for (1 .. 3) {
+    redis_cli('SCRIPT FLUSH');
+    is list_views($b), '201/201/201', 'the list after the scripts were flushed';
+    redis_cli('SCRIPT FLUSH');
+    is video_views($b), '201/201/201', 'the video after the scripts were flushed';
+}
 ($s, $body) = http_request($port, 'PATCH', "/api/videos/$b", '{"description": "watched"}');
 like $body, qr/"viewsToday" : 201, "viewsMonth" : 201, "viewsTotal" : 201/,
     'and of a PATCH answer';

@@ -39,6 +39,7 @@ struct ngx_http_video_api_pg_conn_s {
     PGresult                        *res;
     ngx_uint_t                       state;
     uint64_t                         prepared;
+    uint64_t                         preparing_bit;  /* of the prepare sent */
     ngx_uint_t                       failures;
     PostgresPollingStatusType        poll;
     ngx_event_t                      timer;     /* connect or statement */
@@ -725,6 +726,7 @@ ngx_http_video_api_pg_start(ngx_http_video_api_pg_conn_t *pc,
 
     } else if (!(pc->prepared & bit)) {
         pc->preparing = 1;
+        pc->preparing_bit = bit;
         rc = PQsendPrepare(pc->pg, stmt->name, stmt->sql, 0, NULL);
 
     } else {
@@ -815,13 +817,20 @@ ngx_http_video_api_pg_complete(ngx_http_video_api_pg_conn_t *pc)
     if (pc->preparing) {
         pc->preparing = 0;
 
-        if (res != NULL && PQresultStatus(res) == PGRES_COMMAND_OK
-            && op != NULL)
-        {
+        /*
+         * the server has the statement now, even when the request that
+         * asked went away meanwhile: preparing it again would fail
+         */
+
+        if (res != NULL && PQresultStatus(res) == PGRES_COMMAND_OK) {
             PQclear(res);
-            pc->prepared |= (uint64_t) 1 << (op->stmt->slot - 1);
-            ngx_http_video_api_pg_start(pc, op);
-            return;
+            res = NULL;
+            pc->prepared |= pc->preparing_bit;
+
+            if (op != NULL) {
+                ngx_http_video_api_pg_start(pc, op);
+                return;
+            }
         }
     }
 

@@ -1085,6 +1085,7 @@ typedef struct {
     ngx_str_t                      version;   /* of the lists, when read */
     int64_t                       *figures;   /* of the cached page */
     size_t                         nfigures;
+    ngx_str_t                      cached;    /* the page, if it came first */
     ngx_uint_t                     pending;   /* Redis replies awaited */
     unsigned                       usable:1;  /* the cached page is */
     unsigned                       loaded:1;
@@ -1104,6 +1105,8 @@ static void ngx_http_video_api_videos_list_cached(ngx_http_request_t *r,
     void *data, redisReply *reply);
 static void ngx_http_video_api_videos_list_figures(ngx_http_request_t *r,
     void *data, redisReply *reply);
+static ngx_int_t ngx_http_video_api_videos_list_page(ngx_http_request_t *r,
+    ngx_http_video_api_videos_list_t *list, u_char *p, size_t len);
 
 
 /* a query argument, %-decoded ("+" is a space), NUL-terminated */
@@ -1478,11 +1481,16 @@ ngx_http_video_api_videos_list_figures(ngx_http_request_t *r, void *data,
         }
     }
 
-    /* the GET could not be sent: the page comes from PostgreSQL */
+    /*
+     * the last reply answers: the GET's came first when the script had
+     * to be sent again as EVAL (Redis did not know it), and there is
+     * none when the GET could not be sent
+     */
 
     if (--list->pending == 0) {
         ngx_http_finalize_request(r,
-                                  ngx_http_video_api_videos_list_db(r, list));
+            ngx_http_video_api_videos_list_page(r, list, list->cached.data,
+                                                list->cached.len));
     }
 }
 
@@ -1493,19 +1501,44 @@ static void
 ngx_http_video_api_videos_list_cached(ngx_http_request_t *r, void *data,
     redisReply *reply)
 {
-    u_char                            *p, *last, *colon;
-    ngx_int_t                          n;
     ngx_http_video_api_videos_list_t  *list = data;
 
-    list->pending--;
+    if (--list->pending == 0) {
+        ngx_http_finalize_request(r,
+            ngx_http_video_api_videos_list_page(r, list,
+                (reply != NULL && reply->type == REDIS_REPLY_STRING)
+                ? (u_char *) reply->str : NULL,
+                (reply != NULL) ? reply->len : 0));
+        return;
+    }
 
-    if (reply != NULL && reply->type == REDIS_REPLY_STRING && list->usable) {
-        p = (u_char *) reply->str;
-        last = p + reply->len;
+    /* the figures are still to come: keep the page until then */
+
+    if (reply != NULL && reply->type == REDIS_REPLY_STRING) {
+        list->cached.data = ngx_pnalloc(r->pool, reply->len);
+        if (list->cached.data != NULL) {
+            ngx_memcpy(list->cached.data, reply->str, reply->len);
+            list->cached.len = reply->len;
+        }
+    }
+}
+
+
+/* both replies are in: the cached page p (NULL: none), or PostgreSQL's */
+
+static ngx_int_t
+ngx_http_video_api_videos_list_page(ngx_http_request_t *r,
+    ngx_http_video_api_videos_list_t *list, u_char *p, size_t len)
+{
+    u_char     *last, *colon;
+    ngx_int_t   n;
+
+    if (p != NULL && list->usable) {
+        last = p + len;
 
         /* the page of the version the script saw, with as many figures */
 
-        if ((size_t) (last - p) > list->version.len
+        if (len > list->version.len
             && ngx_memcmp(p, list->version.data, list->version.len) == 0
             && p[list->version.len] == ':')
         {
@@ -1518,18 +1551,16 @@ ngx_http_video_api_videos_list_cached(ngx_http_request_t *r, void *data,
             {
                 p = colon + 1 + n * VIDEO_ID_LEN;
 
-                ngx_http_finalize_request(r,
-                    ngx_http_video_api_views_send(r, p, last - p, colon + 1,
-                        n, list->figures, list->loaded,
-                        ngx_http_video_api_videos_send_list));
-                return;
+                return ngx_http_video_api_views_send(r, p, last - p,
+                           colon + 1, n, list->figures, list->loaded,
+                           ngx_http_video_api_videos_send_list);
             }
         }
     }
 
     /* a miss: the page from PostgreSQL fills the cache for this version */
 
-    ngx_http_finalize_request(r, ngx_http_video_api_videos_list_db(r, list));
+    return ngx_http_video_api_videos_list_db(r, list);
 }
 
 
