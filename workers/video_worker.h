@@ -68,6 +68,14 @@ PGresult *video_worker_pg(PGconn *pg, const char *sql, int n,
     const char *const *values, ExecStatusType expect);
 
 
+/*
+ * Redis: connects (2 s at most) to the configured server with a command
+ * timeout in seconds; NULL with the reason in err on failure
+ */
+struct redisContext *video_worker_redis_connect(int timeout, char *err,
+    size_t len);
+
+
 /* RabbitMQ */
 typedef struct {
     amqp_connection_state_t  conn;

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -233,10 +234,26 @@ video_analytics_add(video_analytics_buf_t *b, const char *fmt, ...)
  * validated and need no quotes
  */
 
+/* what an element of an array is, in its struct */
+#define VIDEO_ANALYTICS_TEXT    0       /* a char array */
+#define VIDEO_ANALYTICS_PTR     1       /* a const char * */
+#define VIDEO_ANALYTICS_NUMBER  2       /* a long long */
+
+typedef struct {
+    size_t         offset;
+    int            type;
+} video_analytics_field_t;
+
+
+/* the field of each of n items of size bytes, as an array literal */
+
 static char *
-video_analytics_array_rows(video_analytics_row_t *rows, size_t n, int what)
+video_analytics_array(const void *items, size_t n, size_t size,
+    const video_analytics_field_t *f)
 {
+    int                     rc;
     size_t                  i;
+    const char             *p, *sep;
     video_analytics_buf_t   b;
 
     memset(&b, 0, sizeof(b));
@@ -246,18 +263,25 @@ video_analytics_array_rows(video_analytics_row_t *rows, size_t n, int what)
     }
 
     for (i = 0; i < n; i++) {
-        if ((what == 0
-             && video_analytics_add(&b, "%s%s", i ? "," : "", rows[i].id))
-            || (what == 1
-                && video_analytics_add(&b, "%s%s", i ? "," : "",
-                                       rows[i].day))
-            || (what == 2
-                && video_analytics_add(&b, "%s%lld", i ? "," : "",
-                                       rows[i].n))
-            || (what == 3
-                && video_analytics_add(&b, "%s%lld", i ? "," : "",
-                                       rows[i].unique)))
-        {
+        p = (const char *) items + i * size + f->offset;
+        sep = i ? "," : "";
+
+        switch (f->type) {
+
+        case VIDEO_ANALYTICS_TEXT:
+            rc = video_analytics_add(&b, "%s%s", sep, p);
+            break;
+
+        case VIDEO_ANALYTICS_PTR:
+            rc = video_analytics_add(&b, "%s%s", sep, *(const char **) p);
+            break;
+
+        default:
+            rc = video_analytics_add(&b, "%s%lld", sep,
+                                     *(const long long *) p);
+        }
+
+        if (rc != 0) {
             free(b.data);
             return NULL;
         }
@@ -272,42 +296,21 @@ video_analytics_array_rows(video_analytics_row_t *rows, size_t n, int what)
 }
 
 
-static char *
-video_analytics_array_videos(video_analytics_video_t *v, size_t n, int what)
-{
-    size_t                  i;
-    video_analytics_buf_t   b;
+/* the batch's arrays, in the order of the statements' parameters */
 
-    memset(&b, 0, sizeof(b));
+static const video_analytics_field_t  video_analytics_row_fields[] = {
+    { offsetof(video_analytics_row_t, id), VIDEO_ANALYTICS_TEXT },
+    { offsetof(video_analytics_row_t, day), VIDEO_ANALYTICS_TEXT },
+    { offsetof(video_analytics_row_t, n), VIDEO_ANALYTICS_NUMBER },
+    { offsetof(video_analytics_row_t, unique), VIDEO_ANALYTICS_NUMBER }
+};
 
-    if (video_analytics_add(&b, "{") != 0) {
-        return NULL;
-    }
-
-    for (i = 0; i < n; i++) {
-        if ((what == 0
-             && video_analytics_add(&b, "%s%s", i ? "," : "", v[i].id))
-            || (what == 1
-                && video_analytics_add(&b, "%s%lld", i ? "," : "", v[i].n))
-            || (what == 2
-                && video_analytics_add(&b, "%s%lld", i ? "," : "",
-                                       v[i].today))
-            || (what == 3
-                && video_analytics_add(&b, "%s%lld", i ? "," : "",
-                                       v[i].month)))
-        {
-            free(b.data);
-            return NULL;
-        }
-    }
-
-    if (video_analytics_add(&b, "}") != 0) {
-        free(b.data);
-        return NULL;
-    }
-
-    return b.data;
-}
+static const video_analytics_field_t  video_analytics_video_fields[] = {
+    { offsetof(video_analytics_video_t, id), VIDEO_ANALYTICS_PTR },
+    { offsetof(video_analytics_video_t, n), VIDEO_ANALYTICS_NUMBER },
+    { offsetof(video_analytics_video_t, today), VIDEO_ANALYTICS_NUMBER },
+    { offsetof(video_analytics_video_t, month), VIDEO_ANALYTICS_NUMBER }
+};
 
 
 static int
@@ -346,45 +349,19 @@ video_analytics_redis_lost(video_analytics_t *a)
 static int
 video_analytics_redis_connect(video_analytics_t *a)
 {
-    int             port;
-    char            host[256], *colon;
-    redisContext   *rc;
-    struct timeval  tv;
-
-    snprintf(host, sizeof(host), "%s", video_worker_conf.redis);
-    colon = strrchr(host, ':');
-    port = 6379;
-
-    if (colon != NULL) {
-        *colon = '\0';
-        port = atoi(colon + 1);
-    }
-
-    tv.tv_sec = 2;
-    tv.tv_usec = 0;
-
-    rc = redisConnectWithTimeout(host, port, tv);
-
-    if (rc == NULL || rc->err) {
-        if (!a->redis_down) {
-            video_worker_log("redis unavailable: %s; the views wait there",
-                             rc ? rc->errstr : "out of memory");
-            a->redis_down = 1;
-        }
-
-        if (rc != NULL) {
-            redisFree(rc);
-        }
-
-        return -1;
-    }
+    char  err[256];
 
     /* a cycle's commands are small; a stuck server must not stop it */
 
-    tv.tv_sec = 10;
+    a->redis = video_worker_redis_connect(10, err, sizeof(err));
 
-    if (redisSetTimeout(rc, tv) != REDIS_OK) {
-        redisFree(rc);
+    if (a->redis == NULL) {
+        if (!a->redis_down) {
+            video_worker_log("redis unavailable: %s; the views wait there",
+                             err);
+            a->redis_down = 1;
+        }
+
         return -1;
     }
 
@@ -392,8 +369,6 @@ video_analytics_redis_connect(video_analytics_t *a)
         video_worker_log("redis is back");
         a->redis_down = 0;
     }
-
-    a->redis = rc;
 
     return 0;
 }
@@ -1488,8 +1463,10 @@ video_analytics_batch(video_analytics_t *a, const char *key)
     }
 
     for (i = 0; i < 4; i++) {
-        arr[i] = video_analytics_array_rows(rows, nrows, i);
-        arr[i + 4] = video_analytics_array_videos(videos, nvideos, i);
+        arr[i] = video_analytics_array(rows, nrows, sizeof(*rows),
+                                       &video_analytics_row_fields[i]);
+        arr[i + 4] = video_analytics_array(videos, nvideos, sizeof(*videos),
+                                           &video_analytics_video_fields[i]);
 
         if (arr[i] == NULL || arr[i + 4] == NULL) {
             goto failed;

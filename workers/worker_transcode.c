@@ -269,13 +269,11 @@ video_transcode_tail(const char *path, char *out, size_t size)
 static void
 video_transcode_cache(PGconn *pg, const char *id)
 {
-    int            port;
-    char           host[256], base[300], *colon;
+    char           base[300], err[256];
     const char    *values[2];
     PGresult      *res;
     redisReply    *reply;
     redisContext  *rc;
-    struct timeval tv;
 
     snprintf(base, sizeof(base), "%s/play/", video_worker_conf.public_url);
     values[0] = id;
@@ -290,27 +288,13 @@ video_transcode_cache(PGconn *pg, const char *id)
         return;
     }
 
-    snprintf(host, sizeof(host), "%s", video_worker_conf.redis);
-    colon = strrchr(host, ':');
-    port = 6379;
+    rc = video_worker_redis_connect(2, err, sizeof(err));
 
-    if (colon != NULL) {
-        *colon = '\0';
-        port = atoi(colon + 1);
-    }
-
-    tv.tv_sec = 2;
-    tv.tv_usec = 0;
-
-    rc = redisConnectWithTimeout(host, port, tv);
-
-    if (rc == NULL || rc->err) {
-        video_worker_log("redis unavailable, the cache keeps its copy "
-                         "until it expires");
+    if (rc == NULL) {
+        video_worker_log("redis unavailable (%s), the cache keeps its copy "
+                         "until it expires", err);
         goto done;
     }
-
-    redisSetTimeout(rc, tv);
 
     if (PQntuples(res) == 1) {
         reply = redisCommand(rc, "EVAL %s 1 video:%s %s %s 60000",

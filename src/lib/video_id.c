@@ -14,6 +14,31 @@ static const char  video_id_alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
 
 
+/* len bytes from the kernel's CSPRNG; 0, or -1 with errno set */
+
+static int
+video_id_random(unsigned char *buf, size_t len)
+{
+    size_t   got;
+    ssize_t  n;
+
+    for (got = 0; got < len; got += (size_t) n) {
+        n = getrandom(buf + got, len - got, 0);
+
+        if (n < 0) {
+            if (errno == EINTR) {
+                n = 0;
+                continue;
+            }
+
+            return -1;
+        }
+    }
+
+    return 0;
+}
+
+
 int
 video_id_valid(const char *s, size_t len)
 {
@@ -41,21 +66,11 @@ video_id_valid(const char *s, size_t len)
 int
 video_id_generate(char *out)
 {
-    size_t         i, got;
-    ssize_t        n;
+    size_t         i;
     unsigned char  rnd[VIDEO_ID_LEN];
 
-    for (got = 0; got < sizeof(rnd); got += (size_t) n) {
-        n = getrandom(rnd + got, sizeof(rnd) - got, 0);
-
-        if (n < 0) {
-            if (errno == EINTR) {
-                n = 0;
-                continue;
-            }
-
-            return -1;
-        }
+    if (video_id_random(rnd, sizeof(rnd)) != 0) {
+        return -1;
     }
 
     for (i = 0; i < VIDEO_ID_LEN; i++) {
@@ -69,22 +84,12 @@ video_id_generate(char *out)
 int
 video_stream_key_generate(char *out)
 {
-    size_t         i, got;
-    ssize_t        n;
+    size_t         i;
     unsigned int   v;
     unsigned char  rnd[VIDEO_STREAM_KEY_LEN * 3 / 4];
 
-    for (got = 0; got < sizeof(rnd); got += (size_t) n) {
-        n = getrandom(rnd + got, sizeof(rnd) - got, 0);
-
-        if (n < 0) {
-            if (errno == EINTR) {
-                n = 0;
-                continue;
-            }
-
-            return -1;
-        }
+    if (video_id_random(rnd, sizeof(rnd)) != 0) {
+        return -1;
     }
 
     /* every 3 bytes make 4 characters of 6 bits */

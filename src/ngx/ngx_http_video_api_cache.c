@@ -127,19 +127,27 @@ ngx_http_video_api_cache_stale(ngx_log_t *log, ngx_str_t *key)
 }
 
 
+/* "cmd key", its answer ignored; NGX_OK when it was queued */
+
+static ngx_int_t
+ngx_http_video_api_cache_key_command(ngx_http_request_t *r, char *cmd,
+    char *key)
+{
+    const char  *argv[2];
+
+    argv[0] = cmd;
+    argv[1] = key;
+
+    return ngx_http_video_api_redis_command(r, ngx_http_video_api_redis_ignore,
+                                            NULL, 2, argv, NULL);
+}
+
+
 void
 ngx_http_video_api_cache_lists_changed(ngx_http_request_t *r)
 {
-    const char  *argv[2];
-    size_t       argvlen[2];
-
-    argv[0] = "INCR";
-    argvlen[0] = 4;
-    argv[1] = NGX_HTTP_VIDEO_API_LIST_VERSION;
-    argvlen[1] = sizeof(NGX_HTTP_VIDEO_API_LIST_VERSION) - 1;
-
-    if (ngx_http_video_api_redis_command(r, ngx_http_video_api_redis_ignore,
-                                         NULL, 2, argv, argvlen)
+    if (ngx_http_video_api_cache_key_command(r, "INCR",
+                                             NGX_HTTP_VIDEO_API_LIST_VERSION)
         != NGX_OK)
     {
         ngx_http_video_api_cache_list_stale(r->connection->log);
@@ -169,8 +177,6 @@ ngx_http_video_api_cache_list_stale(ngx_log_t *log)
 void
 ngx_http_video_api_cache_flush_stale(ngx_http_request_t *r)
 {
-    const char                  *incr[2];
-    size_t                       incrlen[2];
     int                          argc;
     size_t                      *argvlen;
     ngx_uint_t                   i;
@@ -202,32 +208,20 @@ ngx_http_video_api_cache_flush_stale(ngx_http_request_t *r)
 
     ngx_shmtx_lock(&shpool->mutex);
 
-    if (stale->list) {
-        incr[0] = "INCR";
-        incrlen[0] = 4;
-        incr[1] = NGX_HTTP_VIDEO_API_LIST_VERSION;
-        incrlen[1] = sizeof(NGX_HTTP_VIDEO_API_LIST_VERSION) - 1;
-
-        if (ngx_http_video_api_redis_command(r,
-                ngx_http_video_api_redis_ignore, NULL, 2, incr, incrlen)
-            == NGX_OK)
-        {
-            stale->list = 0;
-        }
+    if (stale->list
+        && ngx_http_video_api_cache_key_command(r, "INCR",
+               NGX_HTTP_VIDEO_API_LIST_VERSION)
+           == NGX_OK)
+    {
+        stale->list = 0;
     }
 
-    if (stale->ids) {
-        incr[0] = "DEL";
-        incrlen[0] = 3;
-        incr[1] = VIDEO_IDS_COMPLETE_KEY;
-        incrlen[1] = sizeof(VIDEO_IDS_COMPLETE_KEY) - 1;
-
-        if (ngx_http_video_api_redis_command(r,
-                ngx_http_video_api_redis_ignore, NULL, 2, incr, incrlen)
-            == NGX_OK)
-        {
-            stale->ids = 0;
-        }
+    if (stale->ids
+        && ngx_http_video_api_cache_key_command(r, "DEL",
+               VIDEO_IDS_COMPLETE_KEY)
+           == NGX_OK)
+    {
+        stale->ids = 0;
     }
 
     if (stale->n == 0) {

@@ -87,8 +87,10 @@ static u_char  views_tracked[] = "{\"message\":\"View tracked successfully\"}";
 
 typedef struct {
     ngx_str_t                    id;         /* NUL-terminated copy */
-    ngx_str_t                    day;
-    ngx_str_t                    month;
+    ngx_str_t                    day;        /* both in today, a copy: */
+    ngx_str_t                    month;      /* the day may change while
+                                                the request waits */
+    u_char                       today[sizeof("YYYY-MM-DD")];
     u_char                       viewer[32];
     char                        *values[3];
     char                        *period;     /* of a reset: "daily", ... */
@@ -183,17 +185,11 @@ ngx_http_video_api_views_ctx(ngx_http_request_t *r, ngx_str_t *id)
         ngx_cpystrn(vctx->id.data, id->data, id->len + 1);
     }
 
-    /* a copy: the day may change while the request waits */
-
     ngx_http_video_api_views_period(r, &vctx->day, &vctx->month);
 
-    vctx->day.data = ngx_pnalloc(r->pool, sizeof("YYYY-MM-DD"));
-    if (vctx->day.data == NULL) {
-        return NULL;
-    }
-
-    ngx_cpystrn(vctx->day.data, vctx->month.data, sizeof("YYYY-MM-DD"));
-    vctx->month.data = vctx->day.data;
+    ngx_cpystrn(vctx->today, vctx->day.data, sizeof("YYYY-MM-DD"));
+    vctx->day.data = vctx->today;
+    vctx->month.data = vctx->today;
 
     return vctx;
 }
@@ -321,13 +317,12 @@ ngx_http_video_api_views_view(ngx_http_request_t *r,
 }
 
 
-static ngx_int_t
-ngx_http_video_api_views_count(ngx_http_request_t *r,
-    ngx_http_video_api_views_ctx_t *vctx)
-{
-    const char  *argv[5];
-    size_t       argvlen[5];
+/* ARGV 1..4 of the per-video scripts (VIDEO_VIEWS_LUA_EXISTS) */
 
+static void
+ngx_http_video_api_views_argv(ngx_http_video_api_views_ctx_t *vctx,
+    const char **argv, size_t *argvlen)
+{
     argv[0] = (char *) vctx->id.data;
     argvlen[0] = vctx->id.len;
     argv[1] = (char *) vctx->day.data;
@@ -336,6 +331,17 @@ ngx_http_video_api_views_count(ngx_http_request_t *r,
     argvlen[2] = vctx->month.len;
     argv[3] = vctx->known ? "1" : "0";
     argvlen[3] = 1;
+}
+
+
+static ngx_int_t
+ngx_http_video_api_views_count(ngx_http_request_t *r,
+    ngx_http_video_api_views_ctx_t *vctx)
+{
+    const char  *argv[5];
+    size_t       argvlen[5];
+
+    ngx_http_video_api_views_argv(vctx, argv, argvlen);
     argv[4] = (char *) vctx->viewer;
     argvlen[4] = sizeof(vctx->viewer);
 
@@ -442,14 +448,7 @@ ngx_http_video_api_views_stats_redis(ngx_http_request_t *r,
     const char  *argv[4];
     size_t       argvlen[4];
 
-    argv[0] = (char *) vctx->id.data;
-    argvlen[0] = vctx->id.len;
-    argv[1] = (char *) vctx->day.data;
-    argvlen[1] = vctx->day.len;
-    argv[2] = (char *) vctx->month.data;
-    argvlen[2] = vctx->month.len;
-    argv[3] = vctx->known ? "1" : "0";
-    argvlen[3] = 1;
+    ngx_http_video_api_views_argv(vctx, argv, argvlen);
 
     ngx_http_video_api_cache_flush_stale(r);
 
@@ -534,16 +533,13 @@ ngx_http_video_api_views_stats_db(ngx_http_request_t *r,
 {
     vctx->values[0] = (char *) vctx->id.data;
 
-    vctx->values[1] = ngx_pnalloc(r->pool, sizeof("YYYY-MM-DD")
-                                           + sizeof("YYYY-MM"));
-    if (vctx->values[1] == NULL) {
+    vctx->values[1] = (char *) vctx->today;
+
+    vctx->values[2] = ngx_pnalloc(r->pool, sizeof("YYYY-MM"));
+    if (vctx->values[2] == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    vctx->values[2] = vctx->values[1] + sizeof("YYYY-MM-DD");
-
-    ngx_cpystrn((u_char *) vctx->values[1], vctx->day.data,
-                sizeof("YYYY-MM-DD"));
     ngx_cpystrn((u_char *) vctx->values[2], vctx->month.data,
                 sizeof("YYYY-MM"));
 
