@@ -11,6 +11,7 @@
 #include "ngx_http_video_api_cors.h"
 #include "ngx_http_video_api_error_filter.h"
 #include "ngx_http_video_api_pg.h"
+#include "ngx_http_video_api_pubsub.h"
 #include "ngx_http_video_api_redis.h"
 #include "ngx_http_video_api_response.h"
 #include "ngx_http_video_api_router.h"
@@ -74,6 +75,8 @@ static char *ngx_http_video_api_clock_offset(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_video_api_rtmp_url(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_video_api_live_record_path(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
 static ngx_int_t ngx_http_video_api_rtmp_url_init(ngx_conf_t *cf,
     ngx_http_video_api_main_conf_t *mcf);
 
@@ -141,6 +144,20 @@ static ngx_command_t  ngx_http_video_api_commands[] = {
       ngx_http_video_api_clock_offset,
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
+      NULL },
+
+    { ngx_string("video_api_live_record_path"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_video_api_live_record_path,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("video_api_signal_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_video_api_main_conf_t, signal_timeout),
       NULL },
 
     { ngx_string("video_api_cors"),
@@ -336,6 +353,8 @@ ngx_http_video_api_create_main_conf(ngx_conf_t *cf)
         return NULL;
     }
 
+    mcf->signal_timeout = NGX_CONF_UNSET_MSEC;
+
     return mcf;
 }
 
@@ -420,6 +439,8 @@ ngx_http_video_api_postconfiguration(ngx_conf_t *cf)
         return NGX_ERROR;
     }
 
+    ngx_conf_init_msec_value(mcf->signal_timeout, 25000);
+
     if (ngx_http_video_api_playback_init(cf, mcf) != NGX_OK
         || ngx_http_video_api_rtmp_url_init(cf, mcf) != NGX_OK)
     {
@@ -448,17 +469,20 @@ ngx_http_video_api_postconfiguration(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_video_api_init_process(ngx_cycle_t *cycle)
 {
-    if (ngx_http_video_api_pg_init_worker(cycle) != NGX_OK) {
+    if (ngx_http_video_api_pg_init_worker(cycle) != NGX_OK
+        || ngx_http_video_api_redis_init_worker(cycle) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
-    return ngx_http_video_api_redis_init_worker(cycle);
+    return ngx_http_video_api_pubsub_init_worker(cycle);
 }
 
 
 static void
 ngx_http_video_api_exit_process(ngx_cycle_t *cycle)
 {
+    ngx_http_video_api_pubsub_exit_worker(cycle);
     ngx_http_video_api_redis_exit_worker(cycle);
     ngx_http_video_api_pg_exit_worker(cycle);
 }
@@ -953,6 +977,40 @@ ngx_http_video_api_rtmp_url_init(ngx_conf_t *cf,
                         - mcf->rtmp_url.data;
 
     return NGX_OK;
+}
+
+
+/*
+ * video_api_live_record_path <dir>: where nginx-rtmp's recorder writes
+ * (its record_path); on_record_done paths outside it are refused
+ */
+
+static char *
+ngx_http_video_api_live_record_path(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_video_api_main_conf_t *mcf = conf;
+
+    ngx_str_t  *value;
+
+    if (mcf->live_record_path.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    mcf->live_record_path = value[1];
+
+    if (ngx_conf_full_name(cf->cycle, &mcf->live_record_path, 0) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    while (mcf->live_record_path.len > 1
+           && mcf->live_record_path.data[mcf->live_record_path.len - 1] == '/')
+    {
+        mcf->live_record_path.len--;
+    }
+
+    return NGX_CONF_OK;
 }
 
 

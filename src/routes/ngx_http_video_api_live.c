@@ -40,7 +40,9 @@ ngx_http_video_api_route_t  ngx_http_video_api_live_routes[] = {
     { NGX_HTTP_PATCH, "/api/live/:id/visibility",
       ngx_http_video_api_not_implemented, NGX_HTTP_VIDEO_API_BODY_JSON },
     { NGX_HTTP_POST, "/api/live/:id/signal",
-      ngx_http_video_api_not_implemented, NGX_HTTP_VIDEO_API_BODY_JSON },
+      ngx_http_video_api_signal_post, NGX_HTTP_VIDEO_API_BODY_JSON },
+    { NGX_HTTP_GET, "/api/live/:id/signal",
+      ngx_http_video_api_signal_get, NGX_HTTP_VIDEO_API_BODY_NONE },
     { 0, NULL, NULL, 0 }
 };
 
