@@ -154,6 +154,10 @@ sub nginx_start {
     my ($dir, $port, $http, $server, %opt) = @_;
     $server //= '';
     my $workers = $opt{workers} // 1;
+    # main: blocks beside http (rtmp); the main error log (nginx-rtmp's)
+    # may log less than http's
+    my $main = $opt{main} // '';
+    my $main_log = $opt{main_log_level} // 'info';
     my $bin = $ENV{TEST_NGINX_BINARY} // '/usr/sbin/nginx';
     my @mods = split ' ', ($ENV{TEST_NGINX_LOAD_MODULES} // '');
     my $vg = $ENV{TEST_NGINX_USE_VALGRIND};
@@ -166,10 +170,12 @@ sub nginx_start {
     print $fh "daemon off;\nmaster_process off;\n" if $vg;
     print $fh <<"CONF";
 worker_processes $workers;
-error_log logs/error.log info;
+error_log logs/error.log $main_log;
 pid logs/nginx.pid;
 events { worker_connections 1024; }
+$main
 http {
+    error_log logs/error.log info;
     access_log off;
     client_body_temp_path $dir/body;
     server {
