@@ -953,7 +953,8 @@ video_transcode_job(video_transcode_t *t)
     }
 
     if (skip) {
-        video_worker_log("video %s is READY or gone: nothing to do",
+        video_worker_log("video %s is READY or gone (or LIVE, and the job "
+                         "names no recording): nothing to do",
                          t->job.video_id);
         return VIDEO_JOB_OK;
     }
