@@ -273,6 +273,7 @@ struct ngx_http_video_api_live_ctx_s {
     ngx_uint_t                         drop_status;
     unsigned                           drop_done:1;
     unsigned                           rotated:1;
+    unsigned                           queried:1;
 };
 
 
@@ -373,7 +374,12 @@ ngx_http_video_api_live_query(ngx_http_request_t *r,
         return ngx_http_video_api_send_unavailable(r, "Database");
     }
 
-    r->main->count++;
+    /* a second statement, sent from the first one's answer, is covered */
+
+    if (!lctx->queried) {
+        lctx->queried = 1;
+        r->main->count++;
+    }
 
     return NGX_DONE;
 }
