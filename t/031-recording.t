@@ -56,30 +56,12 @@ CONF
 
 # -- the workers -------------------------------------------------------------
 
-my %env = (
-    VIDEO_WORKER_CONF => "$ENV{PWD}/conf/worker.conf",
-    VIDEO_WORKER_POSTGRES => $ENV{TEST_NGINX_PG_CONNINFO},
-    VIDEO_WORKER_REDIS => "127.0.0.1:$ENV{TEST_NGINX_REDIS_PORT}",
-    VIDEO_WORKER_AMQP => "amqp://video:video\@127.0.0.1:$ENV{TEST_NGINX_AMQP_PORT}/",
-    VIDEO_WORKER_STORAGE_ENDPOINT => $endpoint,
-    VIDEO_WORKER_PUBLIC_URL => "http://127.0.0.1:$port",
-    VIDEO_WORKER_WORK_DIR => "$dir/work",
-    VIDEO_WORKER_RECORD_PATH => $rel_rec,
-    VIDEO_WORKER_RELAY_POLL_SECONDS => 1,
-    VIDEO_WORKER_MAX_ATTEMPTS => 3,
-);
+my %env = worker_env($dir, $port, $endpoint,
+                      VIDEO_WORKER_RECORD_PATH => $rel_rec);
 
 sub start_worker {
     my ($role) = @_;
-    my $pid = fork // die "fork: $!";
-    if ($pid == 0) {
-        @ENV{keys %env} = values %env;
-        open STDERR, '>>', "$dir/logs/worker-$role.log" or POSIX::_exit(1);
-        open STDOUT, '>&', \*STDERR;
-        exec 'build/video-worker', $role or POSIX::_exit(127);
-    }
-    $workers{$role} = $pid;
-    return $pid;
+    return $workers{$role} = worker_start($dir, $role, %env);
 }
 
 sub worker_log {

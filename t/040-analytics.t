@@ -61,25 +61,18 @@ my %wenv = (
     VIDEO_WORKER_ANALYTICS_INTERVAL => 1,
 );
 
-sub worker_env { return (%wenv, VIDEO_WORKER_CLOCK_OFFSET => $offset) }
+sub analytics_env { return (%wenv, VIDEO_WORKER_CLOCK_OFFSET => $offset) }
 
 # one rollup, as the worker's loop does it every interval
 sub rollup {
-    my %e = worker_env();
+    my %e = analytics_env();
     local @ENV{keys %e} = values %e;
     my $out = qx{build/video-worker analytics --once 2>&1};
     is $?, 0, 'a rollup runs' or diag $out;
 }
 
 sub start_worker {
-    my %e = worker_env();
-    my $pid = fork // die "fork: $!";
-    if ($pid == 0) {
-        @ENV{keys %e} = values %e;
-        open STDERR, '>>', "$dir/logs/worker-analytics.log";
-        exec 'build/video-worker', 'analytics' or POSIX::_exit(127);
-    }
-    $workers{analytics} = $pid;
+    $workers{analytics} = worker_start($dir, 'analytics', analytics_env());
 }
 
 sub stop_worker {
