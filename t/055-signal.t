@@ -33,14 +33,14 @@ sub redis_cli { my $out = qx{redis-cli -p $rport @_}; chomp $out; $out }
 psql('TRUNCATE videos, outbox CASCADE');
 redis_cli(q{--scan --pattern 'signal:*' | xargs -r redis-cli -p } . $rport . ' DEL');
 
-# the signal route gets a location of its own: a larger body limit (the
-# route keeps its own 64 KiB), and a header that names the worker
+# the live area gets a location of its own: a larger body limit (the
+# signal route keeps its own 64 KiB), and a header that names the worker
 nginx_start($dir, $port, <<"CONF", <<'SERVER', workers => 2);
     video_api_postgres "$ENV{TEST_NGINX_PG_CONNINFO}" pool=2 timeout=5s;
     video_api_redis 127.0.0.1:$rport timeout=2s;
     video_api_signal_timeout 20s;
 CONF
-        location ~ ^/api/live/[^/]+/signal$ {
+        location /api/live/ {
             video_api live;
             video_api_max_body_size 1m;
             client_max_body_size 1m;
@@ -358,6 +358,23 @@ waitpid $waiting, 0;
 my ($fs, $ft, $fm) = split ' ', result('back'), 3;
 is "$fs $fm", '200 answer a>frank "woken"', 'a poll after the restart has its message';
 cmp_ok $ft, '<', 1 * $slow + 0.5, 'promptly';
+
+# -- a graceful shutdown ends the polls at once -----------------------------------
+
+SKIP: {
+    skip 'one process under memcheck ends without a graceful shutdown', 2
+        if $ENV{TEST_NGINX_USE_VALGRIND};
+    $waiting = spawn('quit', sub {
+        my ($s, $b, $t) = poll($id, 'grace', 15);
+        return sprintf "%d %.3f %s", $s, $t, messages($b);
+    });
+    sleep 0.5;
+    nginx_stop($dir);
+    waitpid $waiting, 0;
+    my ($qs, $qt, $qm) = split ' ', result('quit'), 3;
+    is "$qs " . ($qm // ''), '200 ', 'a poll waiting when nginx stops answers an empty list';
+    cmp_ok $qt, '<', 3, sprintf('at once, not after its timeout (%.1f s)', $qt);
+}
 
 # -- nothing went wrong in nginx -------------------------------------------------
 
