@@ -226,6 +226,7 @@ ngx_http_video_api_signal_get(ngx_http_request_t *r,
     long                              seconds;
     json_t                           *details;
     ngx_str_t                         peer, arg;
+    ngx_msec_t                        timeout;
     ngx_http_video_api_signal_ctx_t  *sctx;
     ngx_http_video_api_main_conf_t   *mcf;
 
@@ -245,15 +246,19 @@ ngx_http_video_api_signal_get(ngx_http_request_t *r,
                          "characters of A-Z, a-z, 0-9, _ and -");
     }
 
-    seconds = mcf->signal_timeout / 1000;
+    timeout = mcf->signal_timeout;
 
-    if (ngx_http_arg(r, (u_char *) "timeout", 7, &arg) == NGX_OK
-        && video_signal_timeout((char *) arg.data, arg.len, seconds,
-                                &seconds)
-           != 0)
-    {
-        video_detail_add(details, "timeout", "timeout must be a whole "
-                         "number of seconds");
+    if (ngx_http_arg(r, (u_char *) "timeout", 7, &arg) == NGX_OK) {
+        if (video_signal_timeout((char *) arg.data, arg.len,
+                                 (long) (timeout / 1000), &seconds)
+            != 0)
+        {
+            video_detail_add(details, "timeout", "timeout must be a whole "
+                             "number of seconds");
+
+        } else if ((ngx_msec_t) seconds * 1000 < timeout) {
+            timeout = (ngx_msec_t) seconds * 1000;
+        }
     }
 
     if (json_array_size(details) > 0) {
@@ -271,10 +276,7 @@ ngx_http_video_api_signal_get(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    /* the configured timeout itself when it is not whole seconds */
-
-    sctx->timeout = (seconds == (long) (mcf->signal_timeout / 1000))
-                    ? mcf->signal_timeout : (ngx_msec_t) seconds * 1000;
+    sctx->timeout = timeout;
 
     return ngx_http_video_api_videos_load(r, &sctx->stream,
                                           ngx_http_video_api_signal_wait,
@@ -301,6 +303,12 @@ ngx_http_video_api_signal_wait(ngx_http_request_t *r, void *data,
 
     cln->handler = ngx_http_video_api_signal_cleanup;
     cln->data = sctx;
+
+    /* a worker that shuts down hears no more notices: one take answers */
+
+    if (ngx_exiting) {
+        sctx->expired = 1;
+    }
 
     /* registered before the first take: see the header */
 
