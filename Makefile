@@ -54,9 +54,10 @@ $(NGX_BUILD)/objs/Makefile: config
 	        --add-dynamic-module=$(CURDIR) > configure.log 2>&1 || \
 	    { tail -n 30 configure.log; exit 1; }
 
+# a new file, not new bytes in the old one: a running nginx has it mapped
 $(MODULE): $(NGX_BUILD)/objs/Makefile $(MOD_SRCS) $(MOD_HDRS)
 	$(MAKE) -C $(NGX_BUILD) -f objs/Makefile modules
-	cp $(NGX_BUILD)/objs/ngx_http_video_api_module.so $@
+	cp $(NGX_BUILD)/objs/ngx_http_video_api_module.so $@.tmp && mv -f $@.tmp $@
 
 $(BUILD)/lib/%.o: src/lib/%.c
 	@mkdir -p $(dir $@)

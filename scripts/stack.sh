@@ -873,7 +873,8 @@ nginx_prepare() {
     done < <(awk '$1 == "load_module" { v = $2; sub(/;.*/, "", v); gsub(/["\047]/, "", v); print v }' "$NGINX_CONF")
     [ "$missing" -eq 0 ] || exit 1
 
-    mkdir -p "$LOGS" "$RUN/store" "$NGINX_DIR"/tmp/{body,proxy,fastcgi,uwsgi,scgi}
+    mkdir -p "$LOGS" "$RUN/store" "$RUN/live" "$RUN/live-rec" \
+             "$NGINX_DIR"/tmp/{body,proxy,fastcgi,uwsgi,scgi}
     if is_root; then
         # Workers drop to the configured user (nobody by default), and the
         # store is written by them.
@@ -881,7 +882,7 @@ nginx_prepare() {
         wuser=$(nginx_directive user)
         wuser=${wuser:-nobody}
         if [ "$wuser" != root ] && id "$wuser" >/dev/null 2>&1; then
-            chown "$wuser" "$RUN/store"
+            chown "$wuser" "$RUN/store" "$RUN/live" "$RUN/live-rec"
             ensure_traversable "$wuser" "$RUN/store"
         fi
     fi
@@ -947,6 +948,7 @@ worker_env() {
     export VIDEO_WORKER_STORAGE_ENDPOINT=http://$host:$STORE_PORT
     export VIDEO_WORKER_PUBLIC_URL=http://$host:$HTTP_PORT
     export VIDEO_WORKER_WORK_DIR=$RUN/work
+    export VIDEO_WORKER_RECORD_PATH=$RUN/live-rec
 }
 
 start_workers() {

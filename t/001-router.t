@@ -119,8 +119,8 @@ GET /api/videos
     location / { video_api health live; }
 --- request
 GET /api/live/active
---- error_code: 501
---- response_body_like: "message":"GET /api/live/active is not implemented yet"
+--- error_code: 200
+--- response_body_like: "streams":\[
 
 
 

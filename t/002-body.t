@@ -214,8 +214,8 @@ Content-Type: application/json
     location /api/ { video_api all; }
 --- request
 POST /api/live/NoSuchVideoXXXXXXXXXX/stop
---- error_code: 501
---- response_body_like: "POST /api/live/:id/stop is not implemented yet"
+--- error_code: 404
+--- response_body_like: "message":"Live stream 'NoSuchVideoXXXXXXXXXX' not found"
 
 
 

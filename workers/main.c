@@ -116,6 +116,7 @@ video_worker_set(const char *name, const char *value)
           sizeof(c->bucket_thumbnails) },
         { "public_url", c->public_url, sizeof(c->public_url) },
         { "work_dir", c->work_dir, sizeof(c->work_dir) },
+        { "record_path", c->record_path, sizeof(c->record_path) },
         { "preset", c->preset, sizeof(c->preset) },
     };
 
@@ -202,9 +203,9 @@ video_worker_conf_load(const char *path)
         "postgres", "redis", "amqp", "storage_endpoint", "storage_region",
         "storage_access_key", "storage_secret_key", "bucket_raw",
         "bucket_processed", "bucket_thumbnails", "public_url", "work_dir",
-        "preset", "segment_seconds", "encoder_threads", "max_attempts",
-        "relay_poll_seconds", "analytics_interval", "clock_offset",
-        NULL
+        "record_path", "preset", "segment_seconds", "encoder_threads",
+        "max_attempts", "relay_poll_seconds", "analytics_interval",
+        "clock_offset", NULL
     };
 
     /* defaults: the stack `make run` starts */
@@ -222,6 +223,7 @@ video_worker_conf_load(const char *path)
          | video_worker_set("bucket_thumbnails", "thumbnails")
          | video_worker_set("public_url", "")
          | video_worker_set("work_dir", ".run/work")
+         | video_worker_set("record_path", ".run/live-rec")
          | video_worker_set("preset", "veryfast")
          | video_worker_set("segment_seconds", "4")
          | video_worker_set("encoder_threads", "0")

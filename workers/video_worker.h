@@ -36,6 +36,7 @@ typedef struct {
     char   bucket_thumbnails[64];
     char   public_url[256];       /* play URLs in cached video objects */
     char   work_dir[512];
+    char   record_path[512];      /* where nginx-rtmp writes recordings */
     char   preset[32];
     int    segment_seconds;
     int    encoder_threads;       /* per rung encoder; 0: one per core */

@@ -1,11 +1,13 @@
 /*
  * The transcoder: consumes video-transcode (prefetch 1, manual acks).
- * For a job: the video becomes PROCESSING; the original is fetched from
- * storage and probed; ONE ffmpeg run decodes it once and encodes every
- * rung of the ladder to HLS plus a thumbnail, its -progress output moving
- * transcodingProgress; the outputs go to the processed and thumbnails
- * buckets; then one transaction writes the variants and makes the video
- * READY, and the cache gets the new version.
+ * For a job: the video becomes PROCESSING; a live recording the job names
+ * is uploaded from record_path to the raw bucket as the original (and
+ * removed); the original is fetched from storage and probed; ONE ffmpeg
+ * run decodes it once and encodes every rung of the ladder to HLS plus a
+ * thumbnail, its -progress output moving transcodingProgress; the
+ * outputs go to the processed and thumbnails buckets; then one
+ * transaction writes the variants and makes the video READY, and the
+ * cache gets the new version.
  *
  * A file ffmpeg cannot read ends FAILED with the reason.  A failure of
  * storage or PostgreSQL is retried with backoff max_attempts times, then
@@ -17,6 +19,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -318,15 +321,20 @@ done:
 
 /* -- steps ------------------------------------------------------------------ */
 
-/* PROCESSING, unless the video is READY (or gone): then there is no work */
+/*
+ * PROCESSING, unless the video is READY (or gone): then there is no work.
+ * A LIVE video is transcoded from its recording only, never from an
+ * upload job.
+ */
 
 static int
 video_transcode_start(video_transcode_t *t, int *skip)
 {
-    const char  *values[1];
+    const char  *values[2];
     PGresult    *res;
 
     values[0] = t->job.video_id;
+    values[1] = t->job.recording[0] ? "t" : "f";
 
     res = video_worker_pg(t->pg,
               "UPDATE videos SET status = 'PROCESSING',"
@@ -334,9 +342,10 @@ video_transcode_start(video_transcode_t *t, int *skip)
               " transcoding_progress = 0, processing_error = NULL,"
               " updated_at = greatest(clock_timestamp(),"
               "                       updated_at + interval '1 microsecond')"
-              " WHERE id = $1 AND video_type = 'VOD' AND status <> 'READY'"
+              " WHERE id = $1 AND status <> 'READY'"
+              " AND (video_type = 'VOD' OR $2::boolean)"
               " RETURNING id",
-              1, values, PGRES_TUPLES_OK);
+              2, values, PGRES_TUPLES_OK);
     if (res == NULL) {
         snprintf(t->err, sizeof(t->err), "postgresql failed");
         return VIDEO_JOB_TRANSIENT;
@@ -348,6 +357,101 @@ video_transcode_start(video_transcode_t *t, int *skip)
     if (!*skip) {
         video_transcode_cache(t->pg, t->job.video_id);
     }
+
+    return VIDEO_JOB_OK;
+}
+
+
+/*
+ * A live recording: the FLV nginx-rtmp left in record_path goes to the raw
+ * bucket at inputKey, its size to original_size, and the local file away;
+ * then the job goes on as for an upload.  A file that is not there was
+ * uploaded by an earlier attempt of the job: the raw bucket has it, or the
+ * fetch that follows fails the video.
+ */
+
+static int
+video_transcode_recording(video_transcode_t *t)
+{
+    char          dir[VIDEO_JOB_PATH_MAX], real[PATH_MAX], allowed[PATH_MAX];
+    char          size[32], *slash;
+    const char   *values[2];
+    PGresult     *res;
+    struct stat   st;
+
+    if (realpath(video_worker_conf.record_path, allowed) == NULL) {
+        snprintf(t->err, sizeof(t->err), "record_path \"%.300s\": %s",
+                 video_worker_conf.record_path, strerror(errno));
+        return VIDEO_JOB_TRANSIENT;
+    }
+
+    /* the job's path is absolute and plain: the directory is before the
+       last '/' */
+
+    snprintf(dir, sizeof(dir), "%s", t->job.recording);
+    slash = strrchr(dir, '/');
+    slash[slash == dir ? 1 : 0] = '\0';
+
+    if (realpath(dir, real) == NULL || strcmp(real, allowed) != 0) {
+        snprintf(t->err, sizeof(t->err),
+                 "the recording \"%.300s\" is not in record_path",
+                 t->job.recording);
+        return VIDEO_JOB_PERMANENT;
+    }
+
+    if (lstat(t->job.recording, &st) != 0) {
+        if (errno == ENOENT) {
+            video_worker_log("video %s: the recording \"%s\" is gone "
+                             "(uploaded by an earlier attempt)",
+                             t->job.video_id, t->job.recording);
+            return VIDEO_JOB_OK;
+        }
+
+        snprintf(t->err, sizeof(t->err), "cannot stat \"%.300s\": %s",
+                 t->job.recording, strerror(errno));
+        return VIDEO_JOB_TRANSIENT;
+    }
+
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(t->err, sizeof(t->err),
+                 "the recording \"%.300s\" is not a regular file",
+                 t->job.recording);
+        return VIDEO_JOB_PERMANENT;
+    }
+
+    if (video_worker_storage_put(video_worker_conf.bucket_raw,
+                                 t->job.input_key, t->job.recording,
+                                 "video/x-flv", t->err, sizeof(t->err))
+        != 0)
+    {
+        return VIDEO_JOB_TRANSIENT;
+    }
+
+    snprintf(size, sizeof(size), "%lld", (long long) st.st_size);
+    values[0] = t->job.video_id;
+    values[1] = size;
+
+    res = video_worker_pg(t->pg,
+              "UPDATE videos SET original_size = $2::bigint WHERE id = $1",
+              2, values, PGRES_COMMAND_OK);
+    if (res == NULL) {
+        snprintf(t->err, sizeof(t->err), "postgresql failed");
+        return VIDEO_JOB_TRANSIENT;
+    }
+
+    PQclear(res);
+
+    /* the copy in storage is the original now; a file left over is only
+       disk space, not a reason to fail the video */
+
+    if (unlink(t->job.recording) != 0 && errno != ENOENT) {
+        video_worker_log("video %s: cannot remove the recording \"%s\": %s",
+                         t->job.video_id, t->job.recording, strerror(errno));
+    }
+
+    video_worker_log("video %s: the recording \"%s\" (%s bytes) is in "
+                     "storage as %s/%s", t->job.video_id, t->job.recording,
+                     size, video_worker_conf.bucket_raw, t->job.input_key);
 
     return VIDEO_JOB_OK;
 }
@@ -849,9 +953,17 @@ video_transcode_job(video_transcode_t *t)
     }
 
     if (skip) {
-        video_worker_log("video %s is READY or gone: nothing to do",
+        video_worker_log("video %s is READY or gone (or LIVE, and the job "
+                         "names no recording): nothing to do",
                          t->job.video_id);
         return VIDEO_JOB_OK;
+    }
+
+    if (t->job.recording[0] != '\0') {
+        rc = video_transcode_recording(t);
+        if (rc != VIDEO_JOB_OK) {
+            return rc;
+        }
     }
 
     snprintf(t->dir, sizeof(t->dir), "%s/%s", video_worker_conf.work_dir,

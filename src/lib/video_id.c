@@ -39,15 +39,11 @@ video_id_random(unsigned char *buf, size_t len)
 }
 
 
-int
-video_id_valid(const char *s, size_t len)
+static int
+video_id_url_safe(const char *s, size_t len)
 {
     size_t  i;
     char    c;
-
-    if (len != VIDEO_ID_LEN) {
-        return 0;
-    }
 
     for (i = 0; i < len; i++) {
         c = s[i];
@@ -60,6 +56,20 @@ video_id_valid(const char *s, size_t len)
     }
 
     return 1;
+}
+
+
+int
+video_id_valid(const char *s, size_t len)
+{
+    return len == VIDEO_ID_LEN && video_id_url_safe(s, len);
+}
+
+
+int
+video_stream_key_valid(const char *s, size_t len)
+{
+    return len == VIDEO_STREAM_KEY_LEN && video_id_url_safe(s, len);
 }
 
 

@@ -26,6 +26,9 @@ int video_id_generate(char *out);
 #define VIDEO_STREAM_KEY_LEN       32
 #define VIDEO_STREAM_KEY_HASH_LEN  64    /* hex SHA-256 */
 
+/* 1 when s has the shape of a stream key, else 0 */
+int video_stream_key_valid(const char *s, size_t len);
+
 /*
  * Fills out with VIDEO_STREAM_KEY_LEN characters (no NUL): base64url of
  * 24 bytes from the kernel's CSPRNG.  Returns 0, or -1.

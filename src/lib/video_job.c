@@ -66,6 +66,89 @@ video_job_copy(char *dst, size_t size, json_t *v)
 }
 
 
+/*
+ * The FLV of a live recording: the worker uploads a local file named by
+ * the job, so the path must be plain (absolute, no empty, "." or ".."
+ * segment) and name a recording of this video; where it may be is for
+ * the worker's record_path to say
+ */
+
+static int
+video_job_recording(json_t *v, video_job_t *job, const char **err)
+{
+    size_t       len, n;
+    const char  *path, *p, *seg, *name;
+
+    if (v == NULL || json_is_null(v)) {
+        return 0;
+    }
+
+    if (!json_is_string(v)) {
+        *err = "\"recording\" is not a string";
+        return -1;
+    }
+
+    path = json_string_value(v);
+    len = json_string_length(v);
+
+    if (strlen(path) != len) {
+        *err = "\"recording\" contains a NUL";
+        return -1;
+    }
+
+    if (len >= VIDEO_JOB_PATH_MAX) {
+        *err = "\"recording\" is too long";
+        return -1;
+    }
+
+    if (path[0] != '/') {
+        *err = "\"recording\" is not an absolute path";
+        return -1;
+    }
+
+    name = path + 1;
+
+    for (p = path + 1; ; p++) {
+        seg = p;
+
+        while (*p != '\0' && *p != '/') {
+            p++;
+        }
+
+        if (p == seg || (p - seg == 1 && seg[0] == '.')
+            || (p - seg == 2 && seg[0] == '.' && seg[1] == '.'))
+        {
+            *err = "\"recording\" has an empty, \".\" or \"..\" segment";
+            return -1;
+        }
+
+        if (*p == '\0') {
+            name = seg;
+            break;
+        }
+    }
+
+    n = strlen(name);
+
+    if (n < 4 || strcmp(name + n - 4, ".flv") != 0) {
+        *err = "\"recording\" is not an \".flv\" file";
+        return -1;
+    }
+
+    if (strncmp(name, job->video_id, VIDEO_ID_LEN) != 0
+        || (name[VIDEO_ID_LEN] != '-' && name[VIDEO_ID_LEN] != '.'))
+    {
+        *err = "\"recording\" is not named \"<videoId>-...\" "
+               "or \"<videoId>.flv\"";
+        return -1;
+    }
+
+    memcpy(job->recording, path, len + 1);
+
+    return 0;
+}
+
+
 static int
 video_job_objects(json_t *objects, video_job_t *job, const char **err)
 {
@@ -199,7 +282,8 @@ video_job_parse(const char *json, size_t len, video_job_t *job,
             goto done;
         }
 
-        rc = 0;
+        rc = video_job_recording(json_object_get(root, "recording"), job,
+                                 err);
         goto done;
     }
 

@@ -16,6 +16,7 @@
 #define VIDEO_JOB_CLEANUP     2
 
 #define VIDEO_JOB_KEY_MAX     1024
+#define VIDEO_JOB_PATH_MAX    1024
 #define VIDEO_JOB_BUCKET_MAX  63
 #define VIDEO_JOB_OBJECTS     8
 
@@ -34,6 +35,12 @@ typedef struct {
     /* transcode: the original in the raw bucket */
     char                 input_key[VIDEO_JOB_KEY_MAX + 1];
 
+    /*
+     * transcode of a live recording: the local FLV nginx-rtmp wrote, to be
+     * uploaded at input_key first; "" when the original is an upload
+     */
+    char                 recording[VIDEO_JOB_PATH_MAX];
+
     /* cleanup: what to remove (objects whose key is null are left out) */
     video_job_object_t   objects[VIDEO_JOB_OBJECTS];
     int                  nobjects;
@@ -44,7 +51,9 @@ typedef struct {
  * Parses a job.  Returns 0, or -1 with *err saying what is wrong: not
  * JSON, not an object, an unknown type, a missing or malformed videoId,
  * an inputKey that is not under "<videoId>/", a bucket or key too long,
- * a key with "..", a cleanup prefix other than "<videoId>/".
+ * a key with "..", a cleanup prefix other than "<videoId>/", a recording
+ * that is not an absolute, normalized path of an ".flv" file whose name
+ * starts with "<videoId>-" or "<videoId>.".
  */
 int video_job_parse(const char *json, size_t len, video_job_t *job,
     const char **err);

@@ -261,6 +261,111 @@ video_live_create_parse(json_t *body, video_patch_t *out, json_t **details)
 }
 
 
+/* *details gets errs when it has any (the caller owns it) */
+
+static int
+video_details_end(json_t *errs, json_t **details)
+{
+    if (json_array_size(errs) > 0) {
+        *details = errs;
+        return -1;
+    }
+
+    json_decref(errs);
+    *details = NULL;
+
+    return 0;
+}
+
+
+int
+video_live_start_parse(json_t *body, json_t **key, json_t **details)
+{
+    json_t  *errs;
+
+    *key = NULL;
+
+    errs = json_array();
+    if (errs == NULL) {
+        *details = NULL;
+        return -1;
+    }
+
+    if (json_object_get(body, "streamKey") == NULL) {
+        video_detail_add(errs, "streamKey", "streamKey is required");
+
+    } else {
+        video_patch_string(body, "streamKey", 256, 0, key, errs);
+    }
+
+    return video_details_end(errs, details);
+}
+
+
+int
+video_live_stop_parse(json_t *body, int *convert, json_t **details)
+{
+    json_t  *v, *errs;
+
+    *convert = -1;
+
+    errs = json_array();
+    if (errs == NULL) {
+        *details = NULL;
+        return -1;
+    }
+
+    v = (body != NULL) ? json_object_get(body, "convertToVOD") : NULL;
+
+    if (v != NULL) {
+        if (json_is_boolean(v)) {
+            *convert = json_is_true(v);
+
+        } else {
+            video_detail_add(errs, "convertToVOD",
+                             "convertToVOD must be a boolean");
+        }
+    }
+
+    return video_details_end(errs, details);
+}
+
+
+int
+video_live_visibility_parse(json_t *body, json_t **visibility,
+    json_t **details)
+{
+    json_t  *v, *errs;
+
+    *visibility = NULL;
+
+    errs = json_array();
+    if (errs == NULL) {
+        *details = NULL;
+        return -1;
+    }
+
+    v = json_object_get(body, "visibility");
+
+    if (v == NULL) {
+        video_detail_add(errs, "visibility", "visibility is required");
+
+    } else if (!json_is_string(v)
+               || video_enum_index(video_visibilities, json_string_value(v),
+                                   json_string_length(v)) < 0)
+    {
+        video_detail_add(errs, "visibility",
+                         "visibility must be one of PUBLIC, UNLISTED, "
+                         "PRIVATE");
+
+    } else {
+        *visibility = v;
+    }
+
+    return video_details_end(errs, details);
+}
+
+
 int
 video_presign_parse(json_t *body, video_presign_t *out, json_t **details)
 {

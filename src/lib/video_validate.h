@@ -57,6 +57,18 @@ int video_patch_parse(json_t *body, video_patch_t *out, json_t **details);
 int video_live_create_parse(json_t *body, video_patch_t *out,
     json_t **details);
 
+/*
+ * The other live bodies, checked the same way (0, or -1 with *details):
+ *   start:      {streamKey}: a string of 1..256 characters, into *key;
+ *   stop:       {convertToVOD?}: a boolean; *convert is -1 when absent;
+ *   visibility: {visibility}: one of the enum, required, into *visibility.
+ * body may be NULL for stop (no body at all).
+ */
+int video_live_start_parse(json_t *body, json_t **key, json_t **details);
+int video_live_stop_parse(json_t *body, int *convert, json_t **details);
+int video_live_visibility_parse(json_t *body, json_t **visibility,
+    json_t **details);
+
 #define VIDEO_UPLOAD_MAX_SIZE  2147483648LL    /* 2 GiB */
 
 extern const char *const  video_upload_types[];       /* "video/mp4", ... */

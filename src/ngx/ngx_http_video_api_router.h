@@ -40,6 +40,16 @@ ngx_int_t ngx_http_video_api_videos_load(ngx_http_request_t *r,
     ngx_str_t *id, ngx_http_video_api_video_handler_pt found, void *data);
 
 
+/*
+ * A video changed by a route other than PATCH (live): its new JSON text
+ * and version (VIDEOS_JSON_COLUMNS) are written through to the cache and
+ * the list pages retire; when Redis cannot take the write, the cached
+ * copy is dropped once it is back.  Nothing waits for Redis.
+ */
+void ngx_http_video_api_videos_changed(ngx_http_request_t *r, ngx_str_t *id,
+    ngx_str_t *version, ngx_str_t *json);
+
+
 /* today (YYYY-MM-DD) and this month (YYYY-MM) in UTC, as views count */
 void ngx_http_video_api_views_period(ngx_http_request_t *r, ngx_str_t *day,
     ngx_str_t *month);

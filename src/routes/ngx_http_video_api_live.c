@@ -1,19 +1,58 @@
 /*
- * /api/live: live streams, nginx-rtmp's publish callbacks and signaling.
+ * /api/live: live streams, nginx-rtmp's callbacks and signaling.
  * Literal paths come before "/api/live/:id" so they win.
+ *
+ * A stream is a video of type LIVE.  Its key is shown once, by create or
+ * rotation; rows hold its SHA-256 only.  nginx-rtmp asks on_publish
+ * (verify) with the key as the stream name; the answer renames the stream
+ * to the video id (3xx, Location), so HLS files, recordings and URLs
+ * carry the id.  nginx-rtmp keeps naming the publisher by the key in its
+ * later callbacks (publish_done, update, record_done), so the row keeps
+ * the hash of the key the publisher used (live_key_hash).
  */
+
+#include <openssl/crypto.h>
 
 #include "ngx_http_video_api_router.h"
 #include "ngx_http_video_api_cache.h"
 #include "ngx_http_video_api_pg.h"
 #include "ngx_http_video_api_response.h"
+#include "video_form.h"
 #include "video_id.h"
+#include "video_play.h"
 #include "video_validate.h"
+
+
+/* what nginx-rtmp's control interface is reached by (conf/nginx.conf) */
+#define NGX_HTTP_VIDEO_API_LIVE_DROP  "/_video_api/rtmp/drop/publisher"
+
+/* a callback field longer than this is not one nginx-rtmp sends */
+#define NGX_HTTP_VIDEO_API_LIVE_FIELD  1024
 
 
 static ngx_int_t ngx_http_video_api_live_create(ngx_http_request_t *r,
     ngx_http_video_api_ctx_t *ctx);
+static ngx_int_t ngx_http_video_api_live_verify(ngx_http_request_t *r,
+    ngx_http_video_api_ctx_t *ctx);
+static ngx_int_t ngx_http_video_api_live_unpublish(ngx_http_request_t *r,
+    ngx_http_video_api_ctx_t *ctx);
+static ngx_int_t ngx_http_video_api_live_update(ngx_http_request_t *r,
+    ngx_http_video_api_ctx_t *ctx);
+static ngx_int_t ngx_http_video_api_live_record(ngx_http_request_t *r,
+    ngx_http_video_api_ctx_t *ctx);
+static ngx_int_t ngx_http_video_api_live_active(ngx_http_request_t *r,
+    ngx_http_video_api_ctx_t *ctx);
+static ngx_int_t ngx_http_video_api_live_get(ngx_http_request_t *r,
+    ngx_http_video_api_ctx_t *ctx);
+static ngx_int_t ngx_http_video_api_live_watch(ngx_http_request_t *r,
+    ngx_http_video_api_ctx_t *ctx);
 static ngx_int_t ngx_http_video_api_live_key(ngx_http_request_t *r,
+    ngx_http_video_api_ctx_t *ctx);
+static ngx_int_t ngx_http_video_api_live_start(ngx_http_request_t *r,
+    ngx_http_video_api_ctx_t *ctx);
+static ngx_int_t ngx_http_video_api_live_stop(ngx_http_request_t *r,
+    ngx_http_video_api_ctx_t *ctx);
+static ngx_int_t ngx_http_video_api_live_visibility(ngx_http_request_t *r,
     ngx_http_video_api_ctx_t *ctx);
 
 
@@ -21,24 +60,27 @@ ngx_http_video_api_route_t  ngx_http_video_api_live_routes[] = {
     { NGX_HTTP_POST, "/api/live/create",
       ngx_http_video_api_live_create, NGX_HTTP_VIDEO_API_BODY_JSON },
     { NGX_HTTP_POST, "/api/live/verify",
-      ngx_http_video_api_not_implemented, NGX_HTTP_VIDEO_API_BODY_FORM },
+      ngx_http_video_api_live_verify, NGX_HTTP_VIDEO_API_BODY_FORM },
     { NGX_HTTP_POST, "/api/live/unpublish",
-      ngx_http_video_api_not_implemented, NGX_HTTP_VIDEO_API_BODY_FORM },
+      ngx_http_video_api_live_unpublish, NGX_HTTP_VIDEO_API_BODY_FORM },
+    { NGX_HTTP_POST, "/api/live/update",
+      ngx_http_video_api_live_update, NGX_HTTP_VIDEO_API_BODY_FORM },
+    { NGX_HTTP_POST, "/api/live/record",
+      ngx_http_video_api_live_record, NGX_HTTP_VIDEO_API_BODY_FORM },
     { NGX_HTTP_GET, "/api/live/active",
-      ngx_http_video_api_not_implemented, NGX_HTTP_VIDEO_API_BODY_NONE },
+      ngx_http_video_api_live_active, NGX_HTTP_VIDEO_API_BODY_NONE },
     { NGX_HTTP_GET, "/api/live/:id",
-      ngx_http_video_api_not_implemented, NGX_HTTP_VIDEO_API_BODY_NONE },
+      ngx_http_video_api_live_get, NGX_HTTP_VIDEO_API_BODY_NONE },
     { NGX_HTTP_GET, "/api/live/:id/watch",
-      ngx_http_video_api_not_implemented, NGX_HTTP_VIDEO_API_BODY_NONE },
+      ngx_http_video_api_live_watch, NGX_HTTP_VIDEO_API_BODY_NONE },
     { NGX_HTTP_POST, "/api/live/:id/key",
       ngx_http_video_api_live_key, NGX_HTTP_VIDEO_API_BODY_NONE },
     { NGX_HTTP_POST, "/api/live/:id/start",
-      ngx_http_video_api_not_implemented, NGX_HTTP_VIDEO_API_BODY_JSON },
+      ngx_http_video_api_live_start, NGX_HTTP_VIDEO_API_BODY_JSON },
     { NGX_HTTP_POST, "/api/live/:id/stop",
-      ngx_http_video_api_not_implemented,
-      NGX_HTTP_VIDEO_API_BODY_JSON_OPT },
+      ngx_http_video_api_live_stop, NGX_HTTP_VIDEO_API_BODY_JSON_OPT },
     { NGX_HTTP_PATCH, "/api/live/:id/visibility",
-      ngx_http_video_api_not_implemented, NGX_HTTP_VIDEO_API_BODY_JSON },
+      ngx_http_video_api_live_visibility, NGX_HTTP_VIDEO_API_BODY_JSON },
     { NGX_HTTP_POST, "/api/live/:id/signal",
       ngx_http_video_api_signal_post, NGX_HTTP_VIDEO_API_BODY_JSON },
     { NGX_HTTP_GET, "/api/live/:id/signal",
@@ -48,50 +90,257 @@ ngx_http_video_api_route_t  ngx_http_video_api_live_routes[] = {
 
 
 /*
- * A live stream is a video of type LIVE, PENDING until a publisher is
- * accepted.  Its stream key is shown once, by create or rotation; the
- * row holds its SHA-256 only.
+ * Statements that change a stream return the video's JSON text and
+ * version first (for the cache), then the stream's columns; those that
+ * only read it return NULLs in the first two places.  $2 is the play URL
+ * base wherever video_json() is called.
  */
+
+#define LIVE_CHANGED                                                          \
+    "video_json(v, $2, $2)::text,"                                            \
+    " (extract(epoch FROM v.updated_at) * 1000000)::bigint::text, "
+
+#define LIVE_UNCHANGED  "NULL, NULL, "
+
+#define LIVE_STREAM                                                           \
+    "v.id, v.title, v.description, v.status, v.visibility, v.is_live_now,"    \
+    " api_time(v.live_started_at), api_time(v.live_ended_at),"                \
+    " api_time(v.created_at), api_time(v.updated_at), v.hls_manifest_key,"    \
+    " v.video_type"
+
+#define LIVE_TOUCH                                                            \
+    "updated_at = greatest(clock_timestamp(),"                                \
+    " v.updated_at + interval '1 microsecond')"
+
+enum {
+    LIVE_COL_JSON = 0,
+    LIVE_COL_VERSION,
+    LIVE_COL_ID,
+    LIVE_COL_TITLE,
+    LIVE_COL_DESCRIPTION,
+    LIVE_COL_STATUS,
+    LIVE_COL_VISIBILITY,
+    LIVE_COL_LIVE,
+    LIVE_COL_STARTED,
+    LIVE_COL_ENDED,
+    LIVE_COL_CREATED,
+    LIVE_COL_UPDATED,
+    LIVE_COL_MANIFEST,
+    LIVE_COL_TYPE,
+    LIVE_COL_EXTRA
+};
+
 
 static ngx_http_video_api_pg_stmt_t  live_create_stmt =
     ngx_http_video_api_pg_stmt("live_create",
-        "INSERT INTO videos (id, title, description, visibility, video_type,"
-        " stream_key_hash)"
-        " VALUES ($1, $2, $3, $4::video_visibility, 'LIVE', decode($5, 'hex'))"
-        " RETURNING id");
+        "INSERT INTO videos AS v (id, title, description, visibility,"
+        " video_type, stream_key_hash)"
+        " VALUES ($1, $3, $4, $5::video_visibility, 'LIVE',"
+        " decode($6, 'hex'))"
+        " RETURNING " LIVE_CHANGED LIVE_STREAM);
 
 static ngx_http_video_api_pg_stmt_t  live_key_stmt =
     ngx_http_video_api_pg_stmt("live_key",
-        "UPDATE videos SET stream_key_hash = decode($2, 'hex'),"
-        " updated_at = now()"
-        " WHERE id = $1 AND video_type = 'LIVE' RETURNING id");
+        "UPDATE videos v SET stream_key_hash = decode($3, 'hex'), "
+        LIVE_TOUCH
+        " WHERE v.id = $1 AND v.video_type = 'LIVE'"
+        " RETURNING " LIVE_CHANGED LIVE_STREAM);
+
+/*
+ * on_publish: the stream named by the key goes live unless it is being
+ * published already or has ended; the row lock serializes two publishers
+ */
+static ngx_http_video_api_pg_stmt_t  live_verify_stmt =
+    ngx_http_video_api_pg_stmt("live_verify",
+        "UPDATE videos v SET status = 'LIVE', is_live_now = true,"
+        " live_started_at = COALESCE(v.live_started_at, now()),"
+        " live_key_hash = v.stream_key_hash, " LIVE_TOUCH
+        " WHERE v.stream_key_hash = decode($1, 'hex')"
+        " AND v.video_type = 'LIVE' AND NOT v.is_live_now"
+        " AND v.live_ended_at IS NULL"
+        " RETURNING " LIVE_CHANGED LIVE_STREAM ","
+        " encode(v.live_key_hash, 'hex')");
+
+/*
+ * on_publish_done: the stream has ended; it waits for its recording
+ * (PENDING) when one is made and wanted, else it is READY
+ */
+static ngx_http_video_api_pg_stmt_t  live_unpublish_stmt =
+    ngx_http_video_api_pg_stmt("live_unpublish",
+        "UPDATE videos v SET is_live_now = false, live_ended_at = now(),"
+        " status = CASE WHEN v.status = 'LIVE' THEN"
+        "  CASE WHEN $3::boolean AND v.live_convert"
+        "  THEN 'PENDING'::video_status ELSE 'READY'::video_status END"
+        "  ELSE v.status END, " LIVE_TOUCH
+        " WHERE v.live_key_hash = decode($1, 'hex') AND v.is_live_now"
+        " RETURNING " LIVE_CHANGED LIVE_STREAM);
+
+/* on_update: may this publisher go on (not stopped, key not rotated)? */
+static ngx_http_video_api_pg_stmt_t  live_update_stmt =
+    ngx_http_video_api_pg_stmt("live_update",
+        "SELECT v.id FROM videos v"
+        " WHERE v.live_key_hash = decode($1, 'hex') AND v.is_live_now"
+        " AND v.stream_key_hash = v.live_key_hash");
+
+/*
+ * on_record_done: the recording becomes the video's original and a
+ * transcode job names the file, in one transaction; the transcoder
+ * uploads it to the raw bucket first
+ */
+static ngx_http_video_api_pg_stmt_t  live_record_stmt =
+    ngx_http_video_api_pg_stmt("live_record",
+        "WITH c AS ("
+        " UPDATE videos v SET status = 'PENDING',"
+        "  original_key = v.id || '/recording.flv',"
+        "  transcoding_progress = 0, processing_error = NULL, " LIVE_TOUCH
+        " WHERE v.id = $1 AND v.video_type = 'LIVE'"
+        "  AND v.live_key_hash = decode($3, 'hex') AND v.live_convert"
+        "  AND v.status IN ('LIVE', 'PENDING')"
+        " RETURNING " LIVE_CHANGED "v.id, v.original_key),"
+        " job AS ("
+        " INSERT INTO outbox (topic, payload)"
+        " SELECT 'video-transcode', json_build_object('type', 'transcode',"
+        "  'videoId', c.id, 'inputKey', c.original_key,"
+        "  'recording', $4::text)"
+        " FROM c RETURNING id)"
+        " SELECT * FROM c");
+
+static ngx_http_video_api_pg_stmt_t  live_key_check_stmt =
+    ngx_http_video_api_pg_stmt("live_key_check",
+        "SELECT encode(v.stream_key_hash, 'hex'),"
+        " v.live_ended_at IS NOT NULL"
+        " FROM videos v WHERE v.id = $1 AND v.video_type = 'LIVE'");
+
+static ngx_http_video_api_pg_stmt_t  live_start_stmt =
+    ngx_http_video_api_pg_stmt("live_start",
+        "UPDATE videos v SET status = 'LIVE',"
+        " live_started_at = COALESCE(v.live_started_at, now()), " LIVE_TOUCH
+        " WHERE v.id = $1 AND v.video_type = 'LIVE'"
+        " AND v.live_ended_at IS NULL"
+        " AND v.stream_key_hash = decode($3, 'hex')"
+        " RETURNING " LIVE_CHANGED LIVE_STREAM);
+
+/*
+ * stop: a stream that has not ended ends now; it waits for its recording
+ * (PENDING) when converting and a publisher was ever accepted
+ */
+static ngx_http_video_api_pg_stmt_t  live_stop_stmt =
+    ngx_http_video_api_pg_stmt("live_stop",
+        "UPDATE videos v SET is_live_now = false,"
+        " live_ended_at = COALESCE(v.live_ended_at, now()),"
+        " live_convert = $3::boolean,"
+        " status = CASE WHEN v.status IN ('LIVE', 'PENDING')"
+        "  AND v.live_ended_at IS NULL THEN"
+        "  CASE WHEN $3::boolean AND v.live_key_hash IS NOT NULL"
+        "  THEN 'PENDING'::video_status ELSE 'READY'::video_status END"
+        "  ELSE v.status END, " LIVE_TOUCH
+        " WHERE v.id = $1 AND v.video_type = 'LIVE'"
+        " RETURNING " LIVE_CHANGED LIVE_STREAM);
+
+static ngx_http_video_api_pg_stmt_t  live_visibility_stmt =
+    ngx_http_video_api_pg_stmt("live_visibility",
+        "UPDATE videos v SET visibility = $3::video_visibility, " LIVE_TOUCH
+        " WHERE v.id = $1 AND v.video_type = 'LIVE'"
+        " RETURNING " LIVE_CHANGED LIVE_STREAM);
+
+static ngx_http_video_api_pg_stmt_t  live_get_stmt =
+    ngx_http_video_api_pg_stmt("live_get",
+        "SELECT " LIVE_UNCHANGED LIVE_STREAM
+        " FROM videos v WHERE v.id = $1");
+
+static ngx_http_video_api_pg_stmt_t  live_active_stmt =
+    ngx_http_video_api_pg_stmt("live_active",
+        "SELECT " LIVE_UNCHANGED LIVE_STREAM
+        " FROM videos v WHERE v.is_live_now AND v.video_type = 'LIVE'"
+        " AND v.visibility = 'PUBLIC'"
+        " ORDER BY v.live_started_at DESC, v.id DESC LIMIT 100");
 
 
-typedef struct {
-    u_char                       id[VIDEO_ID_LEN + 1];
-    u_char                       key[VIDEO_STREAM_KEY_LEN + 1];
-    u_char                       hash[VIDEO_STREAM_KEY_HASH_LEN + 1];
-    char                        *values[5];
-    ngx_uint_t                   created;
-} ngx_http_video_api_live_ctx_t;
+typedef struct ngx_http_video_api_live_ctx_s  ngx_http_video_api_live_ctx_t;
+
+typedef ngx_int_t (*ngx_http_video_api_live_answer_pt)(ngx_http_request_t *r,
+    ngx_http_video_api_live_ctx_t *lctx, PGresult *res);
+
+struct ngx_http_video_api_live_ctx_s {
+    ngx_str_t                          id;
+    u_char                             key[VIDEO_STREAM_KEY_LEN + 1];
+    u_char                             hash[VIDEO_STREAM_KEY_HASH_LEN + 1];
+    char                              *values[6];
+    ngx_http_video_api_live_answer_pt  answer;
+
+    /* what is answered once the publisher is dropped */
+    ngx_str_t                          status;
+    ngx_uint_t                         drop_status;
+    unsigned                           drop_done:1;
+    unsigned                           rotated:1;
+    unsigned                           queried:1;
+};
 
 
 static void ngx_http_video_api_live_done(ngx_http_video_api_pg_op_t *op,
     PGresult *res);
+static ngx_int_t ngx_http_video_api_live_drop(ngx_http_request_t *r,
+    ngx_http_video_api_live_ctx_t *lctx);
+
+
+static ngx_http_video_api_main_conf_t *
+ngx_http_video_api_live_conf(ngx_http_request_t *r)
+{
+    return ngx_http_get_module_main_conf(r, ngx_http_video_api_module);
+}
+
+
+static ngx_int_t
+ngx_http_video_api_live_not_found(ngx_http_request_t *r, ngx_str_t *id)
+{
+    return ngx_http_video_api_send_error(r, NGX_HTTP_NOT_FOUND, NULL,
+                                         "Live stream '%V' not found", id);
+}
+
+
+/* the state of a route that names a stream: NULL when it is answered */
+
+static ngx_http_video_api_live_ctx_t *
+ngx_http_video_api_live_ctx(ngx_http_request_t *r, ngx_str_t *id,
+    ngx_int_t *rc)
+{
+    ngx_http_video_api_live_ctx_t  *lctx;
+
+    if (id != NULL && !video_id_valid((char *) id->data, id->len)) {
+        *rc = ngx_http_video_api_live_not_found(r, id);
+        return NULL;
+    }
+
+    lctx = ngx_pcalloc(r->pool, sizeof(ngx_http_video_api_live_ctx_t));
+    if (lctx == NULL) {
+        *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NULL;
+    }
+
+    if (id != NULL) {
+        lctx->id.len = id->len;
+        lctx->id.data = ngx_pnalloc(r->pool, id->len + 1);
+        if (lctx->id.data == NULL) {
+            *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+            return NULL;
+        }
+
+        ngx_cpystrn(lctx->id.data, id->data, id->len + 1);
+        lctx->values[0] = (char *) lctx->id.data;
+    }
+
+    lctx->values[1] = (char *) ngx_http_video_api_live_conf(r)->play.base.data;
+
+    return lctx;
+}
 
 
 /* a new key for the stream, and the form it is stored in */
 
-static ngx_http_video_api_live_ctx_t *
-ngx_http_video_api_live_ctx(ngx_http_request_t *r)
+static ngx_int_t
+ngx_http_video_api_live_new_key(ngx_http_request_t *r,
+    ngx_http_video_api_live_ctx_t *lctx)
 {
-    ngx_http_video_api_live_ctx_t  *lctx;
-
-    lctx = ngx_pcalloc(r->pool, sizeof(ngx_http_video_api_live_ctx_t));
-    if (lctx == NULL) {
-        return NULL;
-    }
-
     if (video_stream_key_generate((char *) lctx->key) != 0
         || video_stream_key_hash((char *) lctx->key, VIDEO_STREAM_KEY_LEN,
                                  (char *) lctx->hash)
@@ -99,19 +348,22 @@ ngx_http_video_api_live_ctx(ngx_http_request_t *r)
     {
         ngx_log_error(NGX_LOG_ALERT, r->connection->log, ngx_errno,
                       "video_api: cannot make a stream key");
-        return NULL;
+        return NGX_ERROR;
     }
 
-    return lctx;
+    return NGX_OK;
 }
 
 
 static ngx_int_t
 ngx_http_video_api_live_query(ngx_http_request_t *r,
     ngx_http_video_api_pg_stmt_t *stmt, int n,
-    ngx_http_video_api_live_ctx_t *lctx)
+    ngx_http_video_api_live_ctx_t *lctx,
+    ngx_http_video_api_live_answer_pt answer)
 {
     ngx_http_video_api_pg_op_t  *op;
+
+    lctx->answer = answer;
 
     op = ngx_http_video_api_pg_op(r, ngx_http_video_api_live_done, lctx);
     if (op == NULL) {
@@ -122,10 +374,260 @@ ngx_http_video_api_live_query(ngx_http_request_t *r,
         return ngx_http_video_api_send_unavailable(r, "Database");
     }
 
-    r->main->count++;
+    /* a second statement, sent from the first one's answer, is covered */
+
+    if (!lctx->queried) {
+        lctx->queried = 1;
+        r->main->count++;
+    }
 
     return NGX_DONE;
 }
+
+
+/*
+ * Every statement's result comes here: res is NULL when PostgreSQL is
+ * unavailable, else a result with rows, for the route's answer
+ */
+
+static void
+ngx_http_video_api_live_done(ngx_http_video_api_pg_op_t *op, PGresult *res)
+{
+    ngx_int_t                       rc;
+    ngx_http_request_t             *r;
+    ngx_http_video_api_live_ctx_t  *lctx;
+
+    r = op->request;
+    lctx = op->data;
+
+    if (res != NULL && PQresultStatus(res) != PGRES_TUPLES_OK) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "video_api: live: %s", PQresultErrorMessage(res));
+        rc = ngx_http_video_api_send_error(r, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                           NULL, "Internal error");
+
+    } else {
+        rc = lctx->answer(r, lctx, res);
+    }
+
+    if (rc == NGX_DONE) {
+        return;
+    }
+
+    ngx_http_finalize_request(r, rc);
+}
+
+
+/* a changed stream: its video goes to the cache and the lists retire */
+
+static void
+ngx_http_video_api_live_changed(ngx_http_request_t *r, PGresult *res)
+{
+    ngx_str_t  id, version, json;
+
+    id.data = (u_char *) PQgetvalue(res, 0, LIVE_COL_ID);
+    id.len = PQgetlength(res, 0, LIVE_COL_ID);
+    version.data = (u_char *) PQgetvalue(res, 0, LIVE_COL_VERSION);
+    version.len = PQgetlength(res, 0, LIVE_COL_VERSION);
+    json.data = (u_char *) PQgetvalue(res, 0, LIVE_COL_JSON);
+    json.len = PQgetlength(res, 0, LIVE_COL_JSON);
+
+    ngx_http_video_api_videos_changed(r, &id, &version, &json);
+}
+
+
+/*
+ * "<base><id>/[<token>/]<rest>": a play URL, with a token when the
+ * stream is private (the token rule of /play/ holds for /live/ too)
+ */
+
+static char *
+ngx_http_video_api_live_url(ngx_http_request_t *r, ngx_str_t *base,
+    ngx_str_t *id, ngx_uint_t private, char *rest, size_t rest_len)
+{
+    u_char                          *url, *p;
+    int                              n;
+    char                             token[VIDEO_PLAY_TOKEN_MAX];
+    ngx_http_video_api_main_conf_t  *mcf;
+
+    mcf = ngx_http_video_api_live_conf(r);
+    n = 0;
+
+    if (private) {
+        n = video_play_token(mcf->play.secret.data, mcf->play.secret.len,
+                             (char *) id->data, id->len,
+                             video_play_expiry((int64_t) ngx_time(),
+                                               (int64_t) mcf->play.expires),
+                             token);
+        if (n < 0) {
+            return NULL;
+        }
+    }
+
+    url = ngx_pnalloc(r->pool, base->len + id->len + 1 + n + 1 + rest_len
+                               + 1);
+    if (url == NULL) {
+        return NULL;
+    }
+
+    p = ngx_sprintf(url, "%V%V/", base, id);
+
+    if (n > 0) {
+        p = ngx_sprintf(p, "%*s/", (size_t) n, token);
+    }
+
+    *ngx_cpymem(p, rest, rest_len) = '\0';
+
+    return (char *) url;
+}
+
+
+static ngx_str_t *
+ngx_http_video_api_live_base(ngx_http_request_t *r)
+{
+    ngx_str_t                       *base;
+    ngx_http_video_api_main_conf_t  *mcf;
+
+    mcf = ngx_http_video_api_live_conf(r);
+
+    base = ngx_palloc(r->pool, sizeof(ngx_str_t));
+    if (base == NULL) {
+        return NULL;
+    }
+
+    base->len = mcf->public_url.len + sizeof("/live/") - 1;
+    base->data = ngx_pnalloc(r->pool, base->len);
+    if (base->data == NULL) {
+        return NULL;
+    }
+
+    ngx_sprintf(base->data, "%V/live/", &mcf->public_url);
+
+    return base;
+}
+
+
+static json_t *
+ngx_http_video_api_live_col(PGresult *res, int row, int col)
+{
+    if (PQgetisnull(res, row, col)) {
+        return json_null();
+    }
+
+    return json_stringn(PQgetvalue(res, row, col),
+                        PQgetlength(res, row, col));
+}
+
+
+static ngx_uint_t
+ngx_http_video_api_live_is(PGresult *res, int row, int col, char *value)
+{
+    return !PQgetisnull(res, row, col)
+           && ngx_strcmp(PQgetvalue(res, row, col), value) == 0;
+}
+
+
+/* the live playlist's URL and, once it is a VOD, the VOD's */
+
+static ngx_int_t
+ngx_http_video_api_live_urls(ngx_http_request_t *r, PGresult *res, int row,
+    char **live, char **vod)
+{
+    char                            *key;
+    ngx_str_t                        id, *base;
+    ngx_uint_t                       private;
+    ngx_http_video_api_main_conf_t  *mcf;
+
+    mcf = ngx_http_video_api_live_conf(r);
+
+    id.data = (u_char *) PQgetvalue(res, row, LIVE_COL_ID);
+    id.len = PQgetlength(res, row, LIVE_COL_ID);
+    private = ngx_http_video_api_live_is(res, row, LIVE_COL_VISIBILITY,
+                                         "PRIVATE");
+
+    base = ngx_http_video_api_live_base(r);
+    if (base == NULL) {
+        return NGX_ERROR;
+    }
+
+    *live = ngx_http_video_api_live_url(r, base, &id, private, "index.m3u8",
+                                        sizeof("index.m3u8") - 1);
+    if (*live == NULL) {
+        return NGX_ERROR;
+    }
+
+    *vod = NULL;
+
+    /* the manifest key is "<id>/<file>" */
+
+    key = PQgetvalue(res, row, LIVE_COL_MANIFEST);
+
+    if (!PQgetisnull(res, row, LIVE_COL_MANIFEST)
+        && (size_t) PQgetlength(res, row, LIVE_COL_MANIFEST) > id.len + 1
+        && ngx_strncmp(key, id.data, id.len) == 0 && key[id.len] == '/')
+    {
+        base = &mcf->play.base;
+        *vod = ngx_http_video_api_live_url(r, base, &id, private,
+                                           key + id.len + 1,
+                                           PQgetlength(res, row,
+                                                       LIVE_COL_MANIFEST)
+                                           - id.len - 1);
+        if (*vod == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/* a stream as the API shows it: never its key or the key's hash */
+
+static json_t *
+ngx_http_video_api_live_stream(ngx_http_request_t *r, PGresult *res,
+    int row)
+{
+    char                            *live, *vod;
+    ngx_http_video_api_main_conf_t  *mcf;
+
+    mcf = ngx_http_video_api_live_conf(r);
+
+    if (ngx_http_video_api_live_urls(r, res, row, &live, &vod) != NGX_OK) {
+        return NULL;
+    }
+
+    return json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:b,s:o,s:o,s:s,s:s%,s:s?,"
+                     "s:o,s:o}",
+               "id", ngx_http_video_api_live_col(res, row, LIVE_COL_ID),
+               "title", ngx_http_video_api_live_col(res, row, LIVE_COL_TITLE),
+               "description",
+               ngx_http_video_api_live_col(res, row, LIVE_COL_DESCRIPTION),
+               "status", ngx_http_video_api_live_col(res, row, LIVE_COL_STATUS),
+               "visibility",
+               ngx_http_video_api_live_col(res, row, LIVE_COL_VISIBILITY),
+               "videoType", ngx_http_video_api_live_col(res, row, LIVE_COL_TYPE),
+               "isLiveNow",
+               (int) ngx_http_video_api_live_is(res, row, LIVE_COL_LIVE, "t"),
+               "startedAt",
+               ngx_http_video_api_live_col(res, row, LIVE_COL_STARTED),
+               "endedAt", ngx_http_video_api_live_col(res, row, LIVE_COL_ENDED),
+               "playbackUrl", live,
+               "rtmpUrl", (char *) mcf->rtmp_url.data,
+               (size_t) mcf->rtmp_url.len,
+               "vodPlaybackUrl", vod,
+               "createdAt",
+               ngx_http_video_api_live_col(res, row, LIVE_COL_CREATED),
+               "updatedAt",
+               ngx_http_video_api_live_col(res, row, LIVE_COL_UPDATED));
+}
+
+
+/* -- create and key rotation ------------------------------------------- */
+
+static ngx_int_t ngx_http_video_api_live_created(ngx_http_request_t *r,
+    ngx_http_video_api_live_ctx_t *lctx, PGresult *res);
+static ngx_int_t ngx_http_video_api_live_rotated(ngx_http_request_t *r,
+    ngx_http_video_api_live_ctx_t *lctx, PGresult *res);
 
 
 /* POST /api/live/create */
@@ -134,6 +636,8 @@ static ngx_int_t
 ngx_http_video_api_live_create(ngx_http_request_t *r,
     ngx_http_video_api_ctx_t *ctx)
 {
+    u_char                         *id;
+    ngx_int_t                       rc;
     json_t                         *details;
     video_patch_t                   p;
     ngx_http_video_api_live_ctx_t  *lctx;
@@ -146,113 +650,1018 @@ ngx_http_video_api_live_create(ngx_http_request_t *r,
         return ngx_http_video_api_send_invalid(r, details);
     }
 
-    lctx = ngx_http_video_api_live_ctx(r);
-    if (lctx == NULL || video_id_generate((char *) lctx->id) != 0) {
+    lctx = ngx_http_video_api_live_ctx(r, NULL, &rc);
+    if (lctx == NULL) {
+        return rc;
+    }
+
+    id = ngx_pnalloc(r->pool, VIDEO_ID_LEN + 1);
+    if (id == NULL
+        || video_id_generate((char *) id) != 0
+        || ngx_http_video_api_live_new_key(r, lctx) != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    lctx->created = 1;
+    id[VIDEO_ID_LEN] = '\0';
+    lctx->id.data = id;
+    lctx->id.len = VIDEO_ID_LEN;
 
     /* the strings live in ctx->json, which lives as long as the request */
 
-    lctx->values[0] = (char *) lctx->id;
-    lctx->values[1] = (char *) json_string_value(p.title);
-    lctx->values[2] = (p.description && json_is_string(p.description))
+    lctx->values[0] = (char *) id;
+    lctx->values[2] = (char *) json_string_value(p.title);
+    lctx->values[3] = (p.description && json_is_string(p.description))
                       ? (char *) json_string_value(p.description) : NULL;
-    lctx->values[3] = p.visibility ? (char *) json_string_value(p.visibility)
+    lctx->values[4] = p.visibility ? (char *) json_string_value(p.visibility)
                                    : "PUBLIC";
-    lctx->values[4] = (char *) lctx->hash;
+    lctx->values[5] = (char *) lctx->hash;
 
-    return ngx_http_video_api_live_query(r, &live_create_stmt, 5, lctx);
+    return ngx_http_video_api_live_query(r, &live_create_stmt, 6, lctx,
+                                         ngx_http_video_api_live_created);
 }
 
 
-/* POST /api/live/:id/key: a new key; the old one stops working at once */
+static ngx_int_t
+ngx_http_video_api_live_created(ngx_http_request_t *r,
+    ngx_http_video_api_live_ctx_t *lctx, PGresult *res)
+{
+    char                            *live, *vod;
+    ngx_http_video_api_main_conf_t  *mcf;
+
+    if (res == NULL) {
+        return ngx_http_video_api_send_unavailable(r, "Database");
+    }
+
+    mcf = ngx_http_video_api_live_conf(r);
+
+    ngx_http_video_api_live_changed(r, res);
+    ngx_http_video_api_cache_video_id(r, &lctx->id, 1);
+
+    if (ngx_http_video_api_live_urls(r, res, 0, &live, &vod) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_video_api_send_data(r, NGX_HTTP_CREATED,
+               json_pack("{s:s,s:s,s:s%,s:s}",
+                         "videoId", (char *) lctx->id.data,
+                         "streamKey", (char *) lctx->key,
+                         "rtmpUrl", (char *) mcf->rtmp_url.data,
+                         (size_t) mcf->rtmp_url.len,
+                         "playbackUrl", live));
+}
+
+
+/*
+ * POST /api/live/:id/key: a new key; the old one stops working at once,
+ * and a publisher using it is dropped
+ */
 
 static ngx_int_t
 ngx_http_video_api_live_key(ngx_http_request_t *r,
     ngx_http_video_api_ctx_t *ctx)
 {
+    ngx_int_t                       rc;
     ngx_http_video_api_live_ctx_t  *lctx;
 
-    if (!video_id_valid((char *) ctx->params[0].data, ctx->params[0].len)) {
-        return ngx_http_video_api_send_error(r, NGX_HTTP_NOT_FOUND, NULL,
-                                             "Live stream '%V' not found",
-                                             &ctx->params[0]);
+    lctx = ngx_http_video_api_live_ctx(r, &ctx->params[0], &rc);
+    if (lctx == NULL) {
+        return rc;
     }
 
-    lctx = ngx_http_video_api_live_ctx(r);
-    if (lctx == NULL) {
+    if (ngx_http_video_api_live_new_key(r, lctx) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ngx_memcpy(lctx->id, ctx->params[0].data, VIDEO_ID_LEN);
+    lctx->values[2] = (char *) lctx->hash;
 
-    lctx->values[0] = (char *) lctx->id;
-    lctx->values[1] = (char *) lctx->hash;
+    return ngx_http_video_api_live_query(r, &live_key_stmt, 3, lctx,
+                                         ngx_http_video_api_live_rotated);
+}
 
-    return ngx_http_video_api_live_query(r, &live_key_stmt, 2, lctx);
+
+static ngx_int_t
+ngx_http_video_api_live_rotated(ngx_http_request_t *r,
+    ngx_http_video_api_live_ctx_t *lctx, PGresult *res)
+{
+    if (res == NULL) {
+        return ngx_http_video_api_send_unavailable(r, "Database");
+    }
+
+    if (PQntuples(res) == 0) {
+        return ngx_http_video_api_live_not_found(r, &lctx->id);
+    }
+
+    ngx_http_video_api_live_changed(r, res);
+
+    lctx->rotated = 1;
+
+    return ngx_http_video_api_live_drop(r, lctx);
+}
+
+
+/* -- nginx-rtmp's callbacks --------------------------------------------- */
+
+/*
+ * The publisher's key from a callback body whose "call" is call: NGX_OK
+ * with lctx->hash set, or an answer: 400 for a body nginx-rtmp would not
+ * send, 403 for a name that cannot be a key (no query is made)
+ */
+
+static ngx_int_t
+ngx_http_video_api_live_callback(ngx_http_request_t *r,
+    ngx_http_video_api_ctx_t *ctx, ngx_http_video_api_live_ctx_t *lctx,
+    char *call, ngx_int_t *answer)
+{
+    int    n;
+    char   value[NGX_HTTP_VIDEO_API_LIVE_FIELD];
+
+    n = video_form_value((char *) ctx->body.data, ctx->body.len, "call",
+                         value, sizeof(value));
+
+    if (n < 0 || ngx_strcmp(value, call) != 0) {
+        *answer = ngx_http_video_api_send_error(r, NGX_HTTP_BAD_REQUEST, NULL,
+                      "Expected an nginx-rtmp %s callback", call);
+        return NGX_DECLINED;
+    }
+
+    n = video_form_value((char *) ctx->body.data, ctx->body.len, "name",
+                         value, sizeof(value));
+
+    if (n < 0) {
+        *answer = ngx_http_video_api_send_error(r, NGX_HTTP_BAD_REQUEST, NULL,
+                      "The callback has no valid stream name");
+        return NGX_DECLINED;
+    }
+
+    if (!video_stream_key_valid(value, n)) {
+        ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
+                      "video_api: live %s refused: not a stream key", call);
+        *answer = ngx_http_video_api_send_error(r, NGX_HTTP_FORBIDDEN, NULL,
+                                                "Stream key refused");
+        return NGX_DECLINED;
+    }
+
+    if (video_stream_key_hash(value, n, (char *) lctx->hash) != 0) {
+        *answer = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_DECLINED;
+    }
+
+    ngx_explicit_memzero(value, sizeof(value));
+
+    lctx->values[0] = (char *) lctx->hash;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t ngx_http_video_api_live_verified(ngx_http_request_t *r,
+    ngx_http_video_api_live_ctx_t *lctx, PGresult *res);
+static ngx_int_t ngx_http_video_api_live_unpublished(ngx_http_request_t *r,
+    ngx_http_video_api_live_ctx_t *lctx, PGresult *res);
+static ngx_int_t ngx_http_video_api_live_updated(ngx_http_request_t *r,
+    ngx_http_video_api_live_ctx_t *lctx, PGresult *res);
+static ngx_int_t ngx_http_video_api_live_recorded(ngx_http_request_t *r,
+    ngx_http_video_api_live_ctx_t *lctx, PGresult *res);
+
+
+/* POST /api/live/verify: nginx-rtmp's on_publish */
+
+static ngx_int_t
+ngx_http_video_api_live_verify(ngx_http_request_t *r,
+    ngx_http_video_api_ctx_t *ctx)
+{
+    ngx_int_t                       rc;
+    ngx_http_video_api_live_ctx_t  *lctx;
+
+    lctx = ngx_http_video_api_live_ctx(r, NULL, &rc);
+    if (lctx == NULL) {
+        return rc;
+    }
+
+    if (ngx_http_video_api_live_callback(r, ctx, lctx, "publish", &rc)
+        != NGX_OK)
+    {
+        return rc;
+    }
+
+    return ngx_http_video_api_live_query(r, &live_verify_stmt, 2, lctx,
+                                         ngx_http_video_api_live_verified);
+}
+
+
+static ngx_int_t
+ngx_http_video_api_live_verified(ngx_http_request_t *r,
+    ngx_http_video_api_live_ctx_t *lctx, PGresult *res)
+{
+    ngx_str_t  location;
+
+    if (res == NULL) {
+        return ngx_http_video_api_send_unavailable(r, "Database");
+    }
+
+    /* the row was found by its hash; compared again, in constant time */
+
+    if (PQntuples(res) == 0
+        || PQgetlength(res, 0, LIVE_COL_EXTRA) != VIDEO_STREAM_KEY_HASH_LEN
+        || CRYPTO_memcmp(PQgetvalue(res, 0, LIVE_COL_EXTRA), lctx->hash,
+                         VIDEO_STREAM_KEY_HASH_LEN)
+           != 0)
+    {
+        ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
+                      "video_api: live publish refused: no stream takes "
+                      "this key now (unknown, rotated, ended or being "
+                      "published)");
+        return ngx_http_video_api_send_error(r, NGX_HTTP_FORBIDDEN, NULL,
+                                             "Stream key refused");
+    }
+
+    ngx_http_video_api_live_changed(r, res);
+
+    location.len = PQgetlength(res, 0, LIVE_COL_ID);
+    location.data = ngx_pstrdup(r->pool, &(ngx_str_t) {
+                                    location.len,
+                                    (u_char *) PQgetvalue(res, 0,
+                                                          LIVE_COL_ID) });
+    if (location.data == NULL
+        || ngx_http_video_api_header_out(r, "Location", &location) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
+                  "video_api: live stream \"%V\" is being published",
+                  &location);
+
+    /* 3xx: nginx-rtmp renames the stream to the Location */
+
+    return ngx_http_video_api_send_data(r, NGX_HTTP_MOVED_TEMPORARILY,
+               json_pack("{s:s%}", "videoId", (char *) location.data,
+                         location.len));
+}
+
+
+/* POST /api/live/unpublish: nginx-rtmp's on_publish_done */
+
+static ngx_int_t
+ngx_http_video_api_live_unpublish(ngx_http_request_t *r,
+    ngx_http_video_api_ctx_t *ctx)
+{
+    ngx_int_t                       rc;
+    ngx_http_video_api_live_ctx_t  *lctx;
+
+    lctx = ngx_http_video_api_live_ctx(r, NULL, &rc);
+    if (lctx == NULL) {
+        return rc;
+    }
+
+    if (ngx_http_video_api_live_callback(r, ctx, lctx, "publish_done", &rc)
+        != NGX_OK)
+    {
+        return rc;
+    }
+
+    lctx->values[2] = ngx_http_video_api_live_conf(r)->live_record_path.len
+                      ? "t" : "f";
+
+    return ngx_http_video_api_live_query(r, &live_unpublish_stmt, 3, lctx,
+                                         ngx_http_video_api_live_unpublished);
+}
+
+
+static ngx_int_t
+ngx_http_video_api_live_unpublished(ngx_http_request_t *r,
+    ngx_http_video_api_live_ctx_t *lctx, PGresult *res)
+{
+    ngx_str_t  id;
+
+    if (res == NULL) {
+        return ngx_http_video_api_send_unavailable(r, "Database");
+    }
+
+    if (PQntuples(res) > 0) {
+        ngx_http_video_api_live_changed(r, res);
+
+        id.data = (u_char *) PQgetvalue(res, 0, LIVE_COL_ID);
+        id.len = PQgetlength(res, 0, LIVE_COL_ID);
+
+        ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
+                      "video_api: live stream \"%V\" ended, %s", &id,
+                      PQgetvalue(res, 0, LIVE_COL_STATUS));
+    }
+
+    return ngx_http_video_api_send_data(r, NGX_HTTP_OK,
+               json_pack("{s:s}", "message", "Stream ended"));
+}
+
+
+/*
+ * POST /api/live/update: nginx-rtmp's on_update, every
+ * notify_update_timeout while publishing: a stream stopped or a key
+ * rotated through another nginx worker drops its publisher here.  When
+ * PostgreSQL cannot tell, the publisher goes on.
+ */
+
+static ngx_int_t
+ngx_http_video_api_live_update(ngx_http_request_t *r,
+    ngx_http_video_api_ctx_t *ctx)
+{
+    ngx_int_t                       rc;
+    ngx_http_video_api_live_ctx_t  *lctx;
+
+    lctx = ngx_http_video_api_live_ctx(r, NULL, &rc);
+    if (lctx == NULL) {
+        return rc;
+    }
+
+    if (ngx_http_video_api_live_callback(r, ctx, lctx, "update_publish", &rc)
+        != NGX_OK)
+    {
+        return rc;
+    }
+
+    return ngx_http_video_api_live_query(r, &live_update_stmt, 1, lctx,
+                                         ngx_http_video_api_live_updated);
+}
+
+
+static ngx_int_t
+ngx_http_video_api_live_updated(ngx_http_request_t *r,
+    ngx_http_video_api_live_ctx_t *lctx, PGresult *res)
+{
+    if (res != NULL && PQntuples(res) == 0) {
+        ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
+                      "video_api: live publisher dropped: its stream was "
+                      "stopped or its key rotated");
+        return ngx_http_video_api_send_error(r, NGX_HTTP_FORBIDDEN, NULL,
+                                             "Stream stopped");
+    }
+
+    return ngx_http_video_api_send_data(r, NGX_HTTP_OK,
+               json_pack("{s:s}", "message", "Stream goes on"));
+}
+
+
+/*
+ * The video id of a recording at path: "<record path>/<id>[-<digits>].flv"
+ * as nginx-rtmp names it (record_unique adds the digits); NGX_ERROR for
+ * any other path
+ */
+
+static ngx_int_t
+ngx_http_video_api_live_recording(ngx_str_t *dir, u_char *path, size_t len,
+    ngx_str_t *id)
+{
+    u_char  *p, *end;
+
+    if (dir->len == 0 || len <= dir->len + 1 + VIDEO_ID_LEN + 4
+        || ngx_strncmp(path, dir->data, dir->len) != 0
+        || path[dir->len] != '/')
+    {
+        return NGX_ERROR;
+    }
+
+    p = path + dir->len + 1;
+    end = path + len;
+
+    if (!video_id_valid((char *) p, VIDEO_ID_LEN)) {
+        return NGX_ERROR;
+    }
+
+    id->data = p;
+    id->len = VIDEO_ID_LEN;
+    p += VIDEO_ID_LEN;
+
+    if (*p == '-') {
+        for (p++; p < end && *p >= '0' && *p <= '9'; p++) { /* void */ }
+    }
+
+    if (end - p != 4 || ngx_strncmp(p, ".flv", 4) != 0) {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* POST /api/live/record: nginx-rtmp's on_record_done */
+
+static ngx_int_t
+ngx_http_video_api_live_record(ngx_http_request_t *r,
+    ngx_http_video_api_ctx_t *ctx)
+{
+    int                              n;
+    u_char                          *path;
+    ngx_int_t                        rc;
+    ngx_str_t                        id;
+    ngx_http_video_api_live_ctx_t   *lctx;
+    ngx_http_video_api_main_conf_t  *mcf;
+
+    mcf = ngx_http_video_api_live_conf(r);
+
+    lctx = ngx_http_video_api_live_ctx(r, NULL, &rc);
+    if (lctx == NULL) {
+        return rc;
+    }
+
+    if (ngx_http_video_api_live_callback(r, ctx, lctx, "record_done", &rc)
+        != NGX_OK)
+    {
+        return rc;
+    }
+
+    path = ngx_pnalloc(r->pool, NGX_HTTP_VIDEO_API_LIVE_FIELD);
+    if (path == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    n = video_form_value((char *) ctx->body.data, ctx->body.len, "path",
+                         (char *) path, NGX_HTTP_VIDEO_API_LIVE_FIELD);
+
+    if (n < 0) {
+        return ngx_http_video_api_send_error(r, NGX_HTTP_BAD_REQUEST, NULL,
+                   "The callback has no valid recording path");
+    }
+
+    if (mcf->live_record_path.len == 0) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "video_api: a recording was made, but "
+                      "video_api_live_record_path is not set: \"%s\" "
+                      "stays where it is", path);
+        return ngx_http_video_api_send_error(r, NGX_HTTP_FORBIDDEN, NULL,
+                   "Recordings are not taken: video_api_live_record_path "
+                   "is not set");
+    }
+
+    if (ngx_http_video_api_live_recording(&mcf->live_record_path, path, n,
+                                          &id)
+        != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "video_api: refused a recording outside \"%V\"",
+                      &mcf->live_record_path);
+        return ngx_http_video_api_send_error(r, NGX_HTTP_FORBIDDEN, NULL,
+                   "Recording path refused");
+    }
+
+    lctx->id = id;
+    lctx->values[2] = (char *) lctx->hash;
+    lctx->values[3] = (char *) path;
+
+    lctx->values[0] = ngx_pnalloc(r->pool, VIDEO_ID_LEN + 1);
+    if (lctx->values[0] == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_cpystrn((u_char *) lctx->values[0], id.data, VIDEO_ID_LEN + 1);
+
+    return ngx_http_video_api_live_query(r, &live_record_stmt, 4, lctx,
+                                         ngx_http_video_api_live_recorded);
+}
+
+
+static ngx_int_t
+ngx_http_video_api_live_recorded(ngx_http_request_t *r,
+    ngx_http_video_api_live_ctx_t *lctx, PGresult *res)
+{
+    if (res == NULL) {
+        return ngx_http_video_api_send_unavailable(r, "Database");
+    }
+
+    if (PQntuples(res) == 0) {
+        ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
+                      "video_api: the recording of live stream \"%V\" is "
+                      "not converted (stopped without convertToVOD, or "
+                      "not this stream's publisher): \"%s\" stays",
+                      &lctx->id, lctx->values[3]);
+        return ngx_http_video_api_send_data(r, NGX_HTTP_OK,
+                   json_pack("{s:s}", "message", "Recording not converted"));
+    }
+
+    ngx_http_video_api_live_changed(r, res);
+
+    ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
+                  "video_api: the recording of live stream \"%V\" is queued "
+                  "for transcoding", &lctx->id);
+
+    return ngx_http_video_api_send_data(r, NGX_HTTP_OK,
+               json_pack("{s:s}", "message",
+                         "Recording queued for transcoding"));
+}
+
+
+/* -- the routes ----------------------------------------------------------- */
+
+static ngx_int_t ngx_http_video_api_live_listed(ngx_http_request_t *r,
+    ngx_http_video_api_live_ctx_t *lctx, PGresult *res);
+static ngx_int_t ngx_http_video_api_live_got(ngx_http_request_t *r,
+    ngx_http_video_api_live_ctx_t *lctx, PGresult *res);
+static ngx_int_t ngx_http_video_api_live_watched(ngx_http_request_t *r,
+    ngx_http_video_api_live_ctx_t *lctx, PGresult *res);
+static ngx_int_t ngx_http_video_api_live_key_checked(ngx_http_request_t *r,
+    ngx_http_video_api_live_ctx_t *lctx, PGresult *res);
+static ngx_int_t ngx_http_video_api_live_started(ngx_http_request_t *r,
+    ngx_http_video_api_live_ctx_t *lctx, PGresult *res);
+static ngx_int_t ngx_http_video_api_live_stopped(ngx_http_request_t *r,
+    ngx_http_video_api_live_ctx_t *lctx, PGresult *res);
+static ngx_int_t ngx_http_video_api_live_visibility_set(
+    ngx_http_request_t *r, ngx_http_video_api_live_ctx_t *lctx,
+    PGresult *res);
+
+
+/* GET /api/live/active: public streams being published, newest first */
+
+static ngx_int_t
+ngx_http_video_api_live_active(ngx_http_request_t *r,
+    ngx_http_video_api_ctx_t *ctx)
+{
+    ngx_int_t                       rc;
+    ngx_http_video_api_live_ctx_t  *lctx;
+
+    lctx = ngx_http_video_api_live_ctx(r, NULL, &rc);
+    if (lctx == NULL) {
+        return rc;
+    }
+
+    return ngx_http_video_api_live_query(r, &live_active_stmt, 0, lctx,
+                                         ngx_http_video_api_live_listed);
+}
+
+
+static ngx_int_t
+ngx_http_video_api_live_listed(ngx_http_request_t *r,
+    ngx_http_video_api_live_ctx_t *lctx, PGresult *res)
+{
+    int      i, n;
+    json_t  *streams, *s;
+
+    if (res == NULL) {
+        return ngx_http_video_api_send_unavailable(r, "Database");
+    }
+
+    streams = json_array();
+    if (streams == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    n = PQntuples(res);
+
+    for (i = 0; i < n; i++) {
+        s = ngx_http_video_api_live_stream(r, res, i);
+
+        if (s == NULL || json_array_append_new(streams, s) != 0) {
+            json_decref(streams);
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    return ngx_http_video_api_send_data(r, NGX_HTTP_OK,
+               json_pack("{s:o,s:i}", "streams", streams, "count", n));
+}
+
+
+/* GET /api/live/:id */
+
+static ngx_int_t
+ngx_http_video_api_live_get(ngx_http_request_t *r,
+    ngx_http_video_api_ctx_t *ctx)
+{
+    ngx_int_t                       rc;
+    ngx_http_video_api_live_ctx_t  *lctx;
+
+    lctx = ngx_http_video_api_live_ctx(r, &ctx->params[0], &rc);
+    if (lctx == NULL) {
+        return rc;
+    }
+
+    return ngx_http_video_api_live_query(r, &live_get_stmt, 1, lctx,
+                                         ngx_http_video_api_live_got);
+}
+
+
+static ngx_int_t
+ngx_http_video_api_live_got(ngx_http_request_t *r,
+    ngx_http_video_api_live_ctx_t *lctx, PGresult *res)
+{
+    json_t  *s;
+
+    if (res == NULL) {
+        return ngx_http_video_api_send_unavailable(r, "Database");
+    }
+
+    if (PQntuples(res) == 0
+        || !ngx_http_video_api_live_is(res, 0, LIVE_COL_TYPE, "LIVE"))
+    {
+        return ngx_http_video_api_live_not_found(r, &lctx->id);
+    }
+
+    s = ngx_http_video_api_live_stream(r, res, 0);
+    if (s == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_video_api_send_data(r, NGX_HTTP_OK,
+                                        json_pack("{s:o}", "stream", s));
+}
+
+
+/* GET /api/live/:id/watch: what a player needs */
+
+static ngx_int_t
+ngx_http_video_api_live_watch(ngx_http_request_t *r,
+    ngx_http_video_api_ctx_t *ctx)
+{
+    ngx_int_t                       rc;
+    ngx_http_video_api_live_ctx_t  *lctx;
+
+    lctx = ngx_http_video_api_live_ctx(r, &ctx->params[0], &rc);
+    if (lctx == NULL) {
+        return rc;
+    }
+
+    return ngx_http_video_api_live_query(r, &live_get_stmt, 1, lctx,
+                                         ngx_http_video_api_live_watched);
+}
+
+
+static ngx_int_t
+ngx_http_video_api_live_watched(ngx_http_request_t *r,
+    ngx_http_video_api_live_ctx_t *lctx, PGresult *res)
+{
+    char  *live, *vod;
+
+    if (res == NULL) {
+        return ngx_http_video_api_send_unavailable(r, "Database");
+    }
+
+    if (PQntuples(res) == 0) {
+        return ngx_http_video_api_live_not_found(r, &lctx->id);
+    }
+
+    if (!ngx_http_video_api_live_is(res, 0, LIVE_COL_TYPE, "LIVE")) {
+        return ngx_http_video_api_send_error(r, NGX_HTTP_BAD_REQUEST, NULL,
+                   "Video '%V' is not a live stream", &lctx->id);
+    }
+
+    if (ngx_http_video_api_live_urls(r, res, 0, &live, &vod) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* once ended and converted, the recording plays */
+
+    if (PQgetisnull(res, 0, LIVE_COL_ENDED) || vod == NULL) {
+        vod = live;
+    }
+
+    return ngx_http_video_api_send_data(r, NGX_HTTP_OK,
+               json_pack("{s:o,s:o,s:b,s:s,s:o}",
+                         "videoId",
+                         ngx_http_video_api_live_col(res, 0, LIVE_COL_ID),
+                         "title",
+                         ngx_http_video_api_live_col(res, 0, LIVE_COL_TITLE),
+                         "isLive",
+                         (int) ngx_http_video_api_live_is(res, 0,
+                                                          LIVE_COL_LIVE, "t"),
+                         "hlsUrl", vod,
+                         "status",
+                         ngx_http_video_api_live_col(res, 0,
+                                                     LIVE_COL_STATUS)));
+}
+
+
+/*
+ * POST /api/live/:id/start {streamKey}: the stream is LIVE ahead of its
+ * publisher (isLiveNow follows the publisher); the key is compared by its
+ * hash in constant time
+ */
+
+static ngx_int_t
+ngx_http_video_api_live_start(ngx_http_request_t *r,
+    ngx_http_video_api_ctx_t *ctx)
+{
+    ngx_int_t                       rc;
+    json_t                         *key, *details;
+    ngx_http_video_api_live_ctx_t  *lctx;
+
+    if (video_live_start_parse(ctx->json, &key, &details) != 0) {
+        if (details == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_video_api_send_invalid(r, details);
+    }
+
+    lctx = ngx_http_video_api_live_ctx(r, &ctx->params[0], &rc);
+    if (lctx == NULL) {
+        return rc;
+    }
+
+    if (video_stream_key_hash(json_string_value(key), json_string_length(key),
+                              (char *) lctx->hash)
+        != 0)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_video_api_live_query(r, &live_key_check_stmt, 1, lctx,
+                                         ngx_http_video_api_live_key_checked);
+}
+
+
+static ngx_int_t
+ngx_http_video_api_live_key_checked(ngx_http_request_t *r,
+    ngx_http_video_api_live_ctx_t *lctx, PGresult *res)
+{
+    if (res == NULL) {
+        return ngx_http_video_api_send_unavailable(r, "Database");
+    }
+
+    if (PQntuples(res) == 0) {
+        return ngx_http_video_api_live_not_found(r, &lctx->id);
+    }
+
+    if (PQgetisnull(res, 0, 0)
+        || PQgetlength(res, 0, 0) != VIDEO_STREAM_KEY_HASH_LEN
+        || CRYPTO_memcmp(PQgetvalue(res, 0, 0), lctx->hash,
+                         VIDEO_STREAM_KEY_HASH_LEN)
+           != 0)
+    {
+        return ngx_http_video_api_send_error(r, NGX_HTTP_UNAUTHORIZED, NULL,
+                                             "Invalid stream key");
+    }
+
+    if (ngx_strcmp(PQgetvalue(res, 0, 1), "t") == 0) {
+        return ngx_http_video_api_send_error(r, NGX_HTTP_CONFLICT, NULL,
+                   "Live stream '%V' has ended", &lctx->id);
+    }
+
+    lctx->values[2] = (char *) lctx->hash;
+
+    return ngx_http_video_api_live_query(r, &live_start_stmt, 3, lctx,
+                                         ngx_http_video_api_live_started);
+}
+
+
+static ngx_int_t
+ngx_http_video_api_live_started(ngx_http_request_t *r,
+    ngx_http_video_api_live_ctx_t *lctx, PGresult *res)
+{
+    if (res == NULL) {
+        return ngx_http_video_api_send_unavailable(r, "Database");
+    }
+
+    /* the key was rotated or the stream ended in between */
+
+    if (PQntuples(res) == 0) {
+        return ngx_http_video_api_send_error(r, NGX_HTTP_UNAUTHORIZED, NULL,
+                                             "Invalid stream key");
+    }
+
+    ngx_http_video_api_live_changed(r, res);
+
+    return ngx_http_video_api_send_data(r, NGX_HTTP_OK,
+               json_pack("{s:s,s:s,s:s}",
+                         "message", "Stream started successfully",
+                         "videoId", (char *) lctx->id.data,
+                         "status", "LIVE"));
+}
+
+
+/*
+ * POST /api/live/:id/stop {convertToVOD?}: the stream ends and its
+ * publisher is dropped.  Converting (the default when recordings are
+ * taken) leaves it PENDING until its recording is transcoded.
+ */
+
+static ngx_int_t
+ngx_http_video_api_live_stop(ngx_http_request_t *r,
+    ngx_http_video_api_ctx_t *ctx)
+{
+    int                              convert;
+    ngx_int_t                        rc;
+    json_t                          *details;
+    ngx_http_video_api_live_ctx_t   *lctx;
+    ngx_http_video_api_main_conf_t  *mcf;
+
+    mcf = ngx_http_video_api_live_conf(r);
+
+    if (video_live_stop_parse(ctx->json, &convert, &details) != 0) {
+        if (details == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_video_api_send_invalid(r, details);
+    }
+
+    if (convert == -1) {
+        convert = (mcf->live_record_path.len > 0);
+    }
+
+    if (convert && mcf->live_record_path.len == 0) {
+        return ngx_http_video_api_send_error(r, NGX_HTTP_CONFLICT, NULL,
+                   "convertToVOD needs recordings: "
+                   "video_api_live_record_path is not set");
+    }
+
+    lctx = ngx_http_video_api_live_ctx(r, &ctx->params[0], &rc);
+    if (lctx == NULL) {
+        return rc;
+    }
+
+    lctx->values[2] = convert ? "t" : "f";
+
+    return ngx_http_video_api_live_query(r, &live_stop_stmt, 3, lctx,
+                                         ngx_http_video_api_live_stopped);
+}
+
+
+static ngx_int_t
+ngx_http_video_api_live_stopped(ngx_http_request_t *r,
+    ngx_http_video_api_live_ctx_t *lctx, PGresult *res)
+{
+    if (res == NULL) {
+        return ngx_http_video_api_send_unavailable(r, "Database");
+    }
+
+    if (PQntuples(res) == 0) {
+        return ngx_http_video_api_live_not_found(r, &lctx->id);
+    }
+
+    ngx_http_video_api_live_changed(r, res);
+
+    lctx->status.len = PQgetlength(res, 0, LIVE_COL_STATUS);
+    lctx->status.data = ngx_pstrdup(r->pool, &(ngx_str_t) {
+                                        lctx->status.len,
+                                        (u_char *) PQgetvalue(res, 0,
+                                                       LIVE_COL_STATUS) });
+    if (lctx->status.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_video_api_live_drop(r, lctx);
+}
+
+
+/* PATCH /api/live/:id/visibility {visibility} */
+
+static ngx_int_t
+ngx_http_video_api_live_visibility(ngx_http_request_t *r,
+    ngx_http_video_api_ctx_t *ctx)
+{
+    ngx_int_t                       rc;
+    json_t                         *v, *details;
+    ngx_http_video_api_live_ctx_t  *lctx;
+
+    if (video_live_visibility_parse(ctx->json, &v, &details) != 0) {
+        if (details == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_video_api_send_invalid(r, details);
+    }
+
+    lctx = ngx_http_video_api_live_ctx(r, &ctx->params[0], &rc);
+    if (lctx == NULL) {
+        return rc;
+    }
+
+    lctx->values[2] = (char *) json_string_value(v);
+
+    return ngx_http_video_api_live_query(r, &live_visibility_stmt, 3, lctx,
+               ngx_http_video_api_live_visibility_set);
+}
+
+
+static ngx_int_t
+ngx_http_video_api_live_visibility_set(ngx_http_request_t *r,
+    ngx_http_video_api_live_ctx_t *lctx, PGresult *res)
+{
+    if (res == NULL) {
+        return ngx_http_video_api_send_unavailable(r, "Database");
+    }
+
+    if (PQntuples(res) == 0) {
+        return ngx_http_video_api_live_not_found(r, &lctx->id);
+    }
+
+    ngx_http_video_api_live_changed(r, res);
+
+    return ngx_http_video_api_send_data(r, NGX_HTTP_OK,
+               json_pack("{s:s,s:o}",
+                         "message", "Visibility updated successfully",
+                         "visibility",
+                         ngx_http_video_api_live_col(res, 0,
+                                                     LIVE_COL_VISIBILITY)));
+}
+
+
+/* -- dropping a publisher ---------------------------------------------- */
+
+/*
+ * nginx-rtmp's control interface drops the stream's publisher when it is
+ * connected to this nginx worker, through a subrequest to an internal
+ * location (conf/nginx.conf); a publisher on another worker is dropped by
+ * its next on_update (live_update), which finds the stream stopped or the
+ * key rotated.  The route answers once the subrequest is done.
+ */
+
+static ngx_int_t ngx_http_video_api_live_dropped(ngx_http_request_t *sr,
+    void *data, ngx_int_t rc);
+static void ngx_http_video_api_live_drop_resume(ngx_http_request_t *r);
+
+
+static ngx_int_t
+ngx_http_video_api_live_drop(ngx_http_request_t *r,
+    ngx_http_video_api_live_ctx_t *lctx)
+{
+    ngx_str_t                     uri, args;
+    ngx_http_request_t           *sr;
+    ngx_http_video_api_ctx_t     *ctx;
+    ngx_http_post_subrequest_t   *psr;
+
+    ngx_str_set(&uri, NGX_HTTP_VIDEO_API_LIVE_DROP);
+
+    args.len = sizeof("name=") - 1 + lctx->id.len;
+    args.data = ngx_pnalloc(r->pool, args.len);
+    psr = ngx_palloc(r->pool, sizeof(ngx_http_post_subrequest_t));
+
+    if (args.data == NULL || psr == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_sprintf(args.data, "name=%V", &lctx->id);
+
+    psr->handler = ngx_http_video_api_live_dropped;
+    psr->data = lctx;
+
+    if (ngx_http_subrequest(r, &uri, &args, &sr, psr,
+                            NGX_HTTP_SUBREQUEST_IN_MEMORY
+                            |NGX_HTTP_SUBREQUEST_WAITED)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_video_api_module);
+    ctx->data = lctx;
+
+    r->write_event_handler = ngx_http_video_api_live_drop_resume;
+
+    /* the request's count from the query carries over to the resume */
+
+    return NGX_DONE;
+}
+
+
+static ngx_int_t
+ngx_http_video_api_live_dropped(ngx_http_request_t *sr, void *data,
+    ngx_int_t rc)
+{
+    ngx_http_video_api_live_ctx_t  *lctx = data;
+
+    lctx->drop_done = 1;
+    lctx->drop_status = sr->headers_out.status ? sr->headers_out.status
+                                               : (ngx_uint_t) rc;
+
+    return rc;
 }
 
 
 static void
-ngx_http_video_api_live_done(ngx_http_video_api_pg_op_t *op, PGresult *res)
+ngx_http_video_api_live_drop_resume(ngx_http_request_t *r)
 {
-    u_char                          *playback;
-    ngx_int_t                        rc;
-    ngx_str_t                        id;
-    ngx_http_request_t              *r;
-    ngx_http_video_api_live_ctx_t   *lctx;
-    ngx_http_video_api_main_conf_t  *mcf;
+    ngx_int_t                       rc;
+    ngx_http_video_api_ctx_t       *ctx;
+    ngx_http_video_api_live_ctx_t  *lctx;
 
-    r = op->request;
-    lctx = op->data;
-    mcf = ngx_http_get_module_main_conf(r, ngx_http_video_api_module);
+    ctx = ngx_http_get_module_ctx(r, ngx_http_video_api_module);
+    lctx = ctx->data;
 
-    id.data = lctx->id;
-    id.len = VIDEO_ID_LEN;
+    if (!lctx->drop_done) {
+        return;
+    }
 
-    if (res == NULL) {
-        rc = ngx_http_video_api_send_unavailable(r, "Database");
+    r->write_event_handler = ngx_http_request_empty_handler;
 
-    } else if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "video_api: live stream \"%V\": %s", &id,
-                      PQresultErrorMessage(res));
-        rc = ngx_http_video_api_send_error(r, NGX_HTTP_INTERNAL_SERVER_ERROR,
-                                           NULL, "Internal error");
+    if (lctx->drop_status != NGX_HTTP_OK) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "video_api: nginx-rtmp's control location \""
+                      NGX_HTTP_VIDEO_API_LIVE_DROP "\" answered %ui: the "
+                      "publisher of \"%V\" goes at its next on_update",
+                      lctx->drop_status, &lctx->id);
+    }
 
-    } else if (PQntuples(res) == 0) {
-        rc = ngx_http_video_api_send_error(r, NGX_HTTP_NOT_FOUND, NULL,
-                                           "Live stream '%V' not found", &id);
-
-    } else if (!lctx->created) {
+    if (lctx->rotated) {
         rc = ngx_http_video_api_send_data(r, NGX_HTTP_OK,
-                 json_pack("{s:s,s:s}", "videoId", (char *) lctx->id,
+                 json_pack("{s:s,s:s}", "videoId", (char *) lctx->id.data,
                            "streamKey", (char *) lctx->key));
 
     } else {
-        ngx_http_video_api_cache_lists_changed(r);
-        ngx_http_video_api_cache_video_id(r, &id, 1);
-
-        playback = ngx_pnalloc(r->pool, mcf->public_url.len
-                                        + sizeof("/live//index.m3u8")
-                                        + VIDEO_ID_LEN);
-        if (playback == NULL) {
-            rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
-
-        } else {
-            ngx_sprintf(playback, "%V/live/%V/index.m3u8%Z",
-                        &mcf->public_url, &id);
-
-            rc = ngx_http_video_api_send_data(r, NGX_HTTP_CREATED,
-                     json_pack("{s:s,s:s,s:s%,s:s}",
-                               "videoId", (char *) lctx->id,
-                               "streamKey", (char *) lctx->key,
-                               "rtmpUrl", (char *) mcf->rtmp_url.data,
-                               (size_t) mcf->rtmp_url.len,
-                               "playbackUrl", (char *) playback));
-        }
+        rc = ngx_http_video_api_send_data(r, NGX_HTTP_OK,
+                 json_pack("{s:s,s:s%}",
+                           "message", "Stream stopped successfully",
+                           "status", (char *) lctx->status.data,
+                           lctx->status.len));
     }
 
     ngx_http_finalize_request(r, rc);

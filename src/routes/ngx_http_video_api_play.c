@@ -1,6 +1,7 @@
 /*
  * /play/<videoId>/[<token>/]<file>: HLS playlists, segments and
- * thumbnails of a video, for players.
+ * thumbnails of a video, for players; /live/<videoId>/[<token>/]<file>:
+ * the playlist and fragments nginx-rtmp writes while a stream is live.
  *
  * A private video's files need a token (video_play.h) for that video; the
  * API puts one in every play URL it hands out, and relative URIs inside
@@ -24,13 +25,21 @@
 #define NGX_HTTP_VIDEO_API_PLAY_PRESIGN   60
 
 
+/* where live HLS is served from: an internal location (conf/nginx.conf) */
+#define NGX_HTTP_VIDEO_API_PLAY_LIVE  "/_video_api/live/"
+
+
 static ngx_int_t ngx_http_video_api_play(ngx_http_request_t *r,
+    ngx_http_video_api_ctx_t *ctx);
+static ngx_int_t ngx_http_video_api_play_live(ngx_http_request_t *r,
     ngx_http_video_api_ctx_t *ctx);
 
 
 ngx_http_video_api_route_t  ngx_http_video_api_play_routes[] = {
     { NGX_HTTP_GET, "/play/:id/*",
       ngx_http_video_api_play, NGX_HTTP_VIDEO_API_BODY_NONE },
+    { NGX_HTTP_GET, "/live/:id/*",
+      ngx_http_video_api_play_live, NGX_HTTP_VIDEO_API_BODY_NONE },
     { 0, NULL, NULL, 0 }
 };
 
@@ -38,6 +47,7 @@ ngx_http_video_api_route_t  ngx_http_video_api_play_routes[] = {
 typedef struct {
     ngx_str_t                    id;
     ngx_str_t                    path;      /* under the video's prefix */
+    ngx_uint_t                   live;      /* nginx-rtmp's HLS output */
 } ngx_http_video_api_play_ctx_t;
 
 
@@ -111,8 +121,28 @@ ngx_http_video_api_play_not_found(ngx_http_request_t *r, ngx_str_t *id)
 }
 
 
+static ngx_int_t ngx_http_video_api_play_open(ngx_http_request_t *r,
+    ngx_http_video_api_ctx_t *ctx, ngx_uint_t live);
+
+
 static ngx_int_t
 ngx_http_video_api_play(ngx_http_request_t *r, ngx_http_video_api_ctx_t *ctx)
+{
+    return ngx_http_video_api_play_open(r, ctx, 0);
+}
+
+
+static ngx_int_t
+ngx_http_video_api_play_live(ngx_http_request_t *r,
+    ngx_http_video_api_ctx_t *ctx)
+{
+    return ngx_http_video_api_play_open(r, ctx, 1);
+}
+
+
+static ngx_int_t
+ngx_http_video_api_play_open(ngx_http_request_t *r,
+    ngx_http_video_api_ctx_t *ctx, ngx_uint_t live)
 {
     u_char                          *slash;
     ngx_int_t                        rc;
@@ -130,6 +160,7 @@ ngx_http_video_api_play(ngx_http_request_t *r, ngx_http_video_api_ctx_t *ctx)
     }
 
     pctx->id = ctx->params[0];
+    pctx->live = live;
 
     /* "<token>/<file>" or "<file>" */
 
@@ -157,7 +188,7 @@ ngx_http_video_api_play(ngx_http_request_t *r, ngx_http_video_api_ctx_t *ctx)
 
     mcf = ngx_http_get_module_main_conf(r, ngx_http_video_api_module);
 
-    if (!mcf->storage_set) {
+    if (!mcf->storage_set && !live) {
         return ngx_http_video_api_send_unavailable(r, "Storage");
     }
 
@@ -270,6 +301,27 @@ ngx_http_video_api_play_serve(ngx_http_request_t *r,
     ngx_str_t                        uri, args, *bucket;
     ngx_http_video_api_main_conf_t  *mcf;
 
+    /* players on other origins read playlists and segments with XHR */
+
+    if (ngx_http_video_api_cors_headers(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (pctx->live) {
+        uri.len = sizeof(NGX_HTTP_VIDEO_API_PLAY_LIVE) - 1 + pctx->id.len + 1
+                  + pctx->path.len;
+        uri.data = ngx_pnalloc(r->pool, uri.len);
+        if (uri.data == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ngx_sprintf(uri.data, NGX_HTTP_VIDEO_API_PLAY_LIVE "%V/%V",
+                    &pctx->id, &pctx->path);
+        ngx_str_null(&args);
+
+        return ngx_http_internal_redirect(r, &uri, &args);
+    }
+
     mcf = ngx_http_get_module_main_conf(r, ngx_http_video_api_module);
 
     bucket = ngx_http_video_api_play_is_image(&pctx->path)
@@ -288,12 +340,6 @@ ngx_http_video_api_play_serve(ngx_http_request_t *r,
             (char *) key, NGX_HTTP_VIDEO_API_PLAY_PRESIGN, &uri, &args)
         != NGX_OK)
     {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    /* players on other origins read playlists and segments with XHR */
-
-    if (ngx_http_video_api_cors_headers(r) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 

@@ -434,6 +434,38 @@ ngx_http_video_api_videos_written(ngx_http_request_t *r, ngx_str_t *id,
 }
 
 
+static void
+ngx_http_video_api_videos_changed_put(ngx_http_request_t *r, void *data,
+    redisReply *reply)
+{
+    ngx_http_video_api_videos_written(r, data, reply);
+}
+
+
+void
+ngx_http_video_api_videos_changed(ngx_http_request_t *r, ngx_str_t *id,
+    ngx_str_t *version, ngx_str_t *json)
+{
+    ngx_str_t  *key;
+
+    ngx_http_video_api_cache_lists_changed(r);
+
+    key = ngx_palloc(r->pool, sizeof(ngx_str_t));
+    if (key != NULL) {
+        key->len = id->len;
+        key->data = ngx_pstrdup(r->pool, id);
+    }
+
+    if (key == NULL || key->data == NULL
+        || ngx_http_video_api_videos_cache_put(r, id, version, json,
+               ngx_http_video_api_videos_changed_put, key)
+           != NGX_OK)
+    {
+        ngx_http_video_api_videos_stale(r, id);
+    }
+}
+
+
 /* answers with video JSON text whose private play URLs get tokens */
 
 static ngx_int_t

@@ -13,7 +13,7 @@ use POSIX ();
 
 our @EXPORT = qw(psql stack seed_video cursor_for http_get http_request wait_for
                  nginx_start nginx_stop nginx_worker_pid curl
-                 store_server probe_location);
+                 store_server probe_location worker_env worker_start);
 
 sub conninfo {
     return $ENV{TEST_NGINX_PG_CONNINFO}
@@ -154,6 +154,10 @@ sub nginx_start {
     my ($dir, $port, $http, $server, %opt) = @_;
     $server //= '';
     my $workers = $opt{workers} // 1;
+    # main: blocks beside http (rtmp); the main error log (nginx-rtmp's)
+    # may log less than http's
+    my $main = $opt{main} // '';
+    my $main_log = $opt{main_log_level} // 'info';
     my $bin = $ENV{TEST_NGINX_BINARY} // '/usr/sbin/nginx';
     my @mods = split ' ', ($ENV{TEST_NGINX_LOAD_MODULES} // '');
     my $vg = $ENV{TEST_NGINX_USE_VALGRIND};
@@ -166,10 +170,12 @@ sub nginx_start {
     print $fh "daemon off;\nmaster_process off;\n" if $vg;
     print $fh <<"CONF";
 worker_processes $workers;
-error_log logs/error.log info;
+error_log logs/error.log $main_log;
 pid logs/nginx.pid;
 events { worker_connections 1024; }
+$main
 http {
+    error_log logs/error.log info;
     access_log off;
     client_body_temp_path $dir/body;
     server {
@@ -228,6 +234,38 @@ sub nginx_worker_pid {
     my $master = read_pid("$dir/logs/nginx.pid") or return;
     my $kids = qx{pgrep -P $master};
     my ($pid) = split /\s+/, $kids;
+    return $pid;
+}
+
+# the settings of build/video-worker for a suite whose nginx listens on
+# $port with its object store at $endpoint and its files under $dir
+sub worker_env {
+    my ($dir, $port, $endpoint, %more) = @_;
+    return (
+        VIDEO_WORKER_CONF => "$ENV{PWD}/conf/worker.conf",
+        VIDEO_WORKER_POSTGRES => $ENV{TEST_NGINX_PG_CONNINFO},
+        VIDEO_WORKER_REDIS => "127.0.0.1:$ENV{TEST_NGINX_REDIS_PORT}",
+        VIDEO_WORKER_AMQP => "amqp://video:video\@127.0.0.1:$ENV{TEST_NGINX_AMQP_PORT}/",
+        VIDEO_WORKER_STORAGE_ENDPOINT => $endpoint,
+        VIDEO_WORKER_PUBLIC_URL => "http://127.0.0.1:$port",
+        VIDEO_WORKER_WORK_DIR => "$dir/work",
+        VIDEO_WORKER_RELAY_POLL_SECONDS => 1,
+        VIDEO_WORKER_MAX_ATTEMPTS => 3,
+        %more,
+    );
+}
+
+# runs build/video-worker $role with %env, logging to
+# $dir/logs/worker-$role.log; its pid
+sub worker_start {
+    my ($dir, $role, %env) = @_;
+    my $pid = fork // die "fork: $!";
+    if ($pid == 0) {
+        @ENV{keys %env} = values %env;
+        open STDERR, '>>', "$dir/logs/worker-$role.log" or POSIX::_exit(1);
+        open STDOUT, '>&', \*STDERR;
+        exec 'build/video-worker', $role or POSIX::_exit(127);
+    }
     return $pid;
 }
 

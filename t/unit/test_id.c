@@ -43,6 +43,10 @@ START_TEST(stream_keys_are_long_url_safe_and_stored_hashed)
     char  a[VIDEO_STREAM_KEY_LEN], b[VIDEO_STREAM_KEY_LEN];
     char  hash[VIDEO_STREAM_KEY_HASH_LEN];
 
+    ck_assert(video_stream_key_valid("abcdefghijklmnopqrstuvwxyz012_-A", 32));
+    ck_assert(!video_stream_key_valid("abcdefghijklmnopqrstuvwxyz012_-", 31));
+    ck_assert(!video_stream_key_valid("abcdefghijklmnopqrstuvwxyz012_/A", 32));
+
     for (i = 0; i < 1000; i++) {
         ck_assert_int_eq(video_stream_key_generate(a), 0);
         ck_assert_int_eq(video_stream_key_generate(b), 0);

@@ -171,6 +171,63 @@ START_TEST(complete_needs_the_key_of_its_id)
 END_TEST
 
 
+START_TEST(live_bodies_are_checked)
+{
+    int      convert;
+    json_t  *j, *v, *details;
+
+    j = json_loads("{\"streamKey\": \"abc\"}", 0, NULL);
+    ck_assert_int_eq(video_live_start_parse(j, &v, &details), 0);
+    ck_assert_str_eq(json_string_value(v), "abc");
+    json_decref(j);
+
+    j = json_loads("{\"streamKey\": 12}", 0, NULL);
+    ck_assert_int_eq(video_live_start_parse(j, &v, &details), -1);
+    ck_assert_int_eq(json_array_size(details), 1);
+    json_decref(details);
+    json_decref(j);
+
+    j = json_loads("{\"streamKey\": \"\"}", 0, NULL);
+    ck_assert_int_eq(video_live_start_parse(j, &v, &details), -1);
+    json_decref(details);
+    json_decref(j);
+
+    j = json_loads("{}", 0, NULL);
+    ck_assert_int_eq(video_live_start_parse(j, &v, &details), -1);
+    json_decref(details);
+
+    ck_assert_int_eq(video_live_stop_parse(j, &convert, &details), 0);
+    ck_assert_int_eq(convert, -1);
+    ck_assert_int_eq(video_live_stop_parse(NULL, &convert, &details), 0);
+    ck_assert_int_eq(convert, -1);
+
+    ck_assert_int_eq(video_live_visibility_parse(j, &v, &details), -1);
+    json_decref(details);
+    json_decref(j);
+
+    j = json_loads("{\"convertToVOD\": false}", 0, NULL);
+    ck_assert_int_eq(video_live_stop_parse(j, &convert, &details), 0);
+    ck_assert_int_eq(convert, 0);
+    json_decref(j);
+
+    j = json_loads("{\"convertToVOD\": \"yes\"}", 0, NULL);
+    ck_assert_int_eq(video_live_stop_parse(j, &convert, &details), -1);
+    json_decref(details);
+    json_decref(j);
+
+    j = json_loads("{\"visibility\": \"UNLISTED\"}", 0, NULL);
+    ck_assert_int_eq(video_live_visibility_parse(j, &v, &details), 0);
+    ck_assert_str_eq(json_string_value(v), "UNLISTED");
+    json_decref(j);
+
+    j = json_loads("{\"visibility\": \"public\"}", 0, NULL);
+    ck_assert_int_eq(video_live_visibility_parse(j, &v, &details), -1);
+    json_decref(details);
+    json_decref(j);
+}
+END_TEST
+
+
 Suite *
 unit_validate_suite(void)
 {
@@ -186,6 +243,7 @@ unit_validate_suite(void)
     tcase_add_test(tc, patch_reports_every_bad_field);
     tcase_add_test(tc, presign_needs_name_size_and_type);
     tcase_add_test(tc, complete_needs_the_key_of_its_id);
+    tcase_add_test(tc, live_bodies_are_checked);
     suite_add_tcase(s, tc);
 
     return s;

@@ -3,6 +3,7 @@
  * ffmpeg progress, and job parsing.
  */
 
+#include <stdio.h>
 #include <string.h>
 
 #include "unit.h"
@@ -269,6 +270,126 @@ START_TEST(transcode_jobs_are_checked)
 END_TEST
 
 
+/* a transcode job for VID with this "recording" value (JSON text) */
+
+static int
+parse_recording(const char *recording, video_job_t *job, const char **err)
+{
+    char  json[4096];
+
+    snprintf(json, sizeof(json),
+             "{\"type\":\"transcode\",\"videoId\":\"" VID "\","
+             "\"inputKey\":\"" VID "/recording.flv\","
+             "\"recording\":%s}", recording);
+
+    return parse(json, job, err);
+}
+
+
+START_TEST(a_recording_is_an_flv_of_the_video)
+{
+    video_job_t   job;
+    const char   *err;
+
+    ck_assert_int_eq(parse_recording("\"/abs/run/live-rec/" VID
+                                     "-1732600000.flv\"", &job, &err), 0);
+    ck_assert_str_eq(job.recording, "/abs/run/live-rec/" VID
+                     "-1732600000.flv");
+    ck_assert_str_eq(job.input_key, VID "/recording.flv");
+
+    ck_assert_int_eq(parse_recording("\"/rec/" VID ".flv\"", &job, &err), 0);
+    ck_assert_str_eq(job.recording, "/rec/" VID ".flv");
+
+    ck_assert_int_eq(parse_recording("\"/" VID "-1.flv\"", &job, &err), 0);
+    ck_assert_str_eq(job.recording, "/" VID "-1.flv");
+
+    /* absent or null: the original is an upload */
+
+    ck_assert_int_eq(parse("{\"type\":\"transcode\",\"videoId\":\"" VID "\","
+                           "\"inputKey\":\"" VID "/original.mp4\"}",
+                           &job, &err), 0);
+    ck_assert_str_eq(job.recording, "");
+    ck_assert_int_eq(parse_recording("null", &job, &err), 0);
+    ck_assert_str_eq(job.recording, "");
+}
+END_TEST
+
+
+START_TEST(a_bad_recording_rejects_the_job)
+{
+    size_t        i;
+    video_job_t   job;
+    const char   *err;
+    char          json[2048], path[1100];
+
+    static const struct {
+        const char  *recording;
+        const char  *err;
+    } bad[] = {
+        { "42", "\"recording\" is not a string" },
+        { "[\"/rec/" VID "-1.flv\"]", "\"recording\" is not a string" },
+        { "\"\"", "\"recording\" is not an absolute path" },
+        { "\"rec/" VID "-1.flv\"", "\"recording\" is not an absolute path" },
+        { "\"" VID "-1.flv\"", "\"recording\" is not an absolute path" },
+        { "\"/rec/./" VID "-1.flv\"",
+          "\"recording\" has an empty, \".\" or \"..\" segment" },
+        { "\"/rec/../etc/" VID "-1.flv\"",
+          "\"recording\" has an empty, \".\" or \"..\" segment" },
+        { "\"/rec//" VID "-1.flv\"",
+          "\"recording\" has an empty, \".\" or \"..\" segment" },
+        { "\"/rec/" VID "-1.flv/\"",
+          "\"recording\" has an empty, \".\" or \"..\" segment" },
+        { "\"/\"", "\"recording\" has an empty, \".\" or \"..\" segment" },
+        { "\"/rec/" VID "-1.flv/..\"",
+          "\"recording\" has an empty, \".\" or \"..\" segment" },
+        { "\"/rec/" VID "-1.mp4\"", "\"recording\" is not an \".flv\" file" },
+        { "\"/rec/" VID "-1.FLV\"", "\"recording\" is not an \".flv\" file" },
+        { "\"/rec/" VID "-1.flv.txt\"",
+          "\"recording\" is not an \".flv\" file" },
+        { "\"/rec/" VID "\"", "\"recording\" is not an \".flv\" file" },
+        { "\"/rec/other-1.flv\"",
+          "\"recording\" is not named \"<videoId>-...\" or \"<videoId>.flv\"" },
+        { "\"/rec/" VID "1.flv\"",
+          "\"recording\" is not named \"<videoId>-...\" or \"<videoId>.flv\"" },
+        { "\"/rec/x" VID "-1.flv\"",
+          "\"recording\" is not named \"<videoId>-...\" or \"<videoId>.flv\"" },
+        { "\"/" VID "/rec.flv\"",
+          "\"recording\" is not named \"<videoId>-...\" or \"<videoId>.flv\"" },
+        { "\"/rec/.flv\"",
+          "\"recording\" is not named \"<videoId>-...\" or \"<videoId>.flv\"" },
+    };
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        ck_assert_msg(parse_recording(bad[i].recording, &job, &err) == -1,
+                      "accepted %s", bad[i].recording);
+        ck_assert_str_eq(err, bad[i].err);
+        ck_assert_str_eq(job.recording, "");
+    }
+
+    /* jansson refuses a NUL before the parser could see it */
+
+    ck_assert_int_eq(parse_recording("\"/rec/" VID "\\u0000-1.flv\"", &job,
+                                     &err), -1);
+
+    /* the longest path that fits, and one byte more */
+
+    memset(path, 'a', sizeof(path));
+    memcpy(path, "/", 1);
+    memcpy(path + VIDEO_JOB_PATH_MAX - 1 - VIDEO_ID_LEN - 6, "/" VID "-.flv",
+           VIDEO_ID_LEN + 7);
+
+    snprintf(json, sizeof(json), "\"%s\"", path);
+    ck_assert_int_eq(strlen(path), VIDEO_JOB_PATH_MAX - 1);
+    ck_assert_int_eq(parse_recording(json, &job, &err), 0);
+    ck_assert_str_eq(job.recording, path);
+
+    snprintf(json, sizeof(json), "\"/a%s\"", path);
+    ck_assert_int_eq(parse_recording(json, &job, &err), -1);
+    ck_assert_str_eq(err, "\"recording\" is too long");
+}
+END_TEST
+
+
 START_TEST(cleanup_jobs_list_objects_of_their_video)
 {
     video_job_t   job;
@@ -321,6 +442,8 @@ unit_worker_lib_suite(void)
     tcase_add_test(tc, one_ffmpeg_run_encodes_every_rung);
     tcase_add_test(tc, progress_follows_ffmpeg_blocks);
     tcase_add_test(tc, transcode_jobs_are_checked);
+    tcase_add_test(tc, a_recording_is_an_flv_of_the_video);
+    tcase_add_test(tc, a_bad_recording_rejects_the_job);
     tcase_add_test(tc, cleanup_jobs_list_objects_of_their_video);
     suite_add_tcase(s, tc);
 

@@ -21,6 +21,7 @@ Suite *unit_hmac_suite(void);
 Suite *unit_worker_lib_suite(void);
 Suite *unit_views_suite(void);
 Suite *unit_signal_suite(void);
+Suite *unit_form_suite(void);
 
 
 #endif /* _UNIT_H_INCLUDED_ */

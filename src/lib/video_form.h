@@ -1,0 +1,27 @@
+/*
+ * application/x-www-form-urlencoded bodies, as nginx-rtmp's callbacks
+ * send them ("call=publish&name=...&addr=...").
+ */
+
+#ifndef _VIDEO_FORM_H_INCLUDED_
+#define _VIDEO_FORM_H_INCLUDED_
+
+
+#include <stddef.h>
+
+
+#define VIDEO_FORM_MISSING  -1   /* no such field */
+#define VIDEO_FORM_INVALID  -2   /* twice, too long, bad escape, NUL */
+
+
+/*
+ * The value of field name in body (len bytes), decoded ('+' is a space,
+ * %XX a byte) into out, NUL-terminated: out has size bytes.  Returns the
+ * value's length, or VIDEO_FORM_MISSING or VIDEO_FORM_INVALID.  A field
+ * given twice is invalid: a callback is never ambiguous.
+ */
+int video_form_value(const char *body, size_t len, const char *name,
+    char *out, size_t size);
+
+
+#endif /* _VIDEO_FORM_H_INCLUDED_ */
