@@ -3,7 +3,8 @@
  * nginx's event loop.  hiredis ships no nginx adapter, so its socket is
  * wrapped in an ngx_connection_t here and its add/del read/write hooks
  * become level-triggered nginx events: hiredis reads one buffer per call
- * and would lose the rest under edge-triggered epoll.
+ * and would lose the rest under edge-triggered epoll.  That adapter (a
+ * "link") also carries the subscriber connection of pubsub.c.
  *
  * Requests never wait on Redis being down: while the connection is not
  * ready every command is declined at once and the caller falls back, and
@@ -20,7 +21,6 @@
 
 #include "ngx_http_video_api_redis.h"
 
-#include <hiredis/async.h>
 #include <openssl/evp.h>
 
 
@@ -46,30 +46,18 @@ typedef struct {
     ngx_http_video_api_redis_conf_t      *conf;
     ngx_log_t                            *log;
 
-    redisAsyncContext                    *ac;
-    ngx_connection_t                     *connection;
+    ngx_http_video_api_redis_link_t       link;
 
     ngx_event_t                           reconnect;
     ngx_event_t                           handshake;  /* connect timer */
-    ngx_event_t                           broken;     /* posted */
     ngx_msec_t                            backoff;
-
-    /*
-     * the "data" of our own events: nginx's debug log takes it for a
-     * connection and prints its fd
-     */
-    ngx_connection_t                      ident;
 
     ngx_uint_t                            pending;
     ngx_http_video_api_redis_cmd_t       *free;
     ngx_uint_t                            nfree;
 
-    u_char                                reason[256];
-    size_t                                reason_len;
-
     unsigned                              ready:1;
     unsigned                              starting:1;
-    unsigned                              closing:1;
     unsigned                              down_logged:1;
     unsigned                              stopped:1;
     unsigned                              exiting:1;
@@ -77,9 +65,9 @@ typedef struct {
 
 
 static void ngx_http_video_api_redis_connect(void);
-static void ngx_http_video_api_redis_drop(const char *fmt, ...);
+static void ngx_http_video_api_redis_closed(
+    ngx_http_video_api_redis_link_t *link);
 static void ngx_http_video_api_redis_down(void);
-static void ngx_http_video_api_redis_set_reason(const char *fmt, ...);
 static void ngx_http_video_api_redis_handshake_reply(redisAsyncContext *ac,
     void *reply, void *privdata);
 static void ngx_http_video_api_redis_reply(redisAsyncContext *ac,
@@ -90,13 +78,15 @@ static void ngx_http_video_api_redis_cmd_free(
 static ngx_uint_t ngx_http_video_api_redis_refused(const char *name,
     size_t len);
 
-static void ngx_http_video_api_redis_read_handler(ngx_event_t *rev);
-static void ngx_http_video_api_redis_write_handler(ngx_event_t *wev);
 static void ngx_http_video_api_redis_timeout_handler(ngx_event_t *ev);
 static void ngx_http_video_api_redis_handshake_handler(ngx_event_t *ev);
 static void ngx_http_video_api_redis_reconnect_handler(ngx_event_t *ev);
-static void ngx_http_video_api_redis_broken_handler(ngx_event_t *ev);
 
+static void ngx_http_video_api_redis_auth_reply(redisAsyncContext *ac,
+    void *reply, void *privdata);
+static void ngx_http_video_api_redis_link_read(ngx_event_t *rev);
+static void ngx_http_video_api_redis_link_write(ngx_event_t *wev);
+static void ngx_http_video_api_redis_link_broken(ngx_event_t *ev);
 static void ngx_http_video_api_redis_add_read(void *data);
 static void ngx_http_video_api_redis_del_read(void *data);
 static void ngx_http_video_api_redis_add_write(void *data);
@@ -106,7 +96,6 @@ static void ngx_http_video_api_redis_cleanup(void *data);
 
 static ngx_http_video_api_redis_t  ngx_http_video_api_redis;
 
-static ngx_str_t  ngx_http_video_api_redis_auth = ngx_string("AUTH");
 static ngx_str_t  ngx_http_video_api_redis_select = ngx_string("SELECT");
 static ngx_str_t  ngx_http_video_api_redis_ping = ngx_string("PING");
 
@@ -162,23 +151,21 @@ ngx_http_video_api_redis_init_worker(ngx_cycle_t *cycle)
     rc->conf = &mcf->redis;
     rc->log = cycle->log;
     rc->backoff = NGX_HTTP_VIDEO_API_REDIS_BACKOFF_MIN;
-    rc->ident.fd = (ngx_socket_t) -1;
+
+    ngx_http_video_api_redis_link_init(&rc->link, rc->conf, cycle->log,
+                                       ngx_http_video_api_redis_closed, rc);
 
     /* neither timer may keep a worker that is shutting down alive */
 
     rc->reconnect.handler = ngx_http_video_api_redis_reconnect_handler;
-    rc->reconnect.data = &rc->ident;
+    rc->reconnect.data = &rc->link.ident;
     rc->reconnect.log = cycle->log;
     rc->reconnect.cancelable = 1;
 
     rc->handshake.handler = ngx_http_video_api_redis_handshake_handler;
-    rc->handshake.data = &rc->ident;
+    rc->handshake.data = &rc->link.ident;
     rc->handshake.log = cycle->log;
     rc->handshake.cancelable = 1;
-
-    rc->broken.handler = ngx_http_video_api_redis_broken_handler;
-    rc->broken.data = &rc->ident;
-    rc->broken.log = cycle->log;
 
     rc->starting = 1;
 
@@ -212,11 +199,9 @@ ngx_http_video_api_redis_exit_worker(ngx_cycle_t *cycle)
         ngx_del_timer(&rc->reconnect);
     }
 
-    if (rc->ac != NULL) {
-        rc->ready = 0;
-        rc->closing = 1;
-        redisAsyncFree(rc->ac);
-    }
+    rc->ready = 0;
+
+    ngx_http_video_api_redis_link_close(&rc->link);
 
     while (rc->free) {
         cmd = rc->free;
@@ -246,7 +231,9 @@ ngx_http_video_api_redis_command(ngx_http_request_t *r,
      * failing; once Redis has been seen down, reconnecting declines
      */
 
-    if (!rc->ready && !(rc->starting && rc->ac != NULL && !rc->closing)) {
+    if (!rc->ready
+        && !(rc->starting && rc->link.ac != NULL && !rc->link.closing))
+    {
         return NGX_DECLINED;
     }
 
@@ -297,7 +284,7 @@ ngx_http_video_api_redis_command(ngx_http_request_t *r,
     cmd->cleanup = cln;
 
     cmd->timer.handler = ngx_http_video_api_redis_timeout_handler;
-    cmd->timer.data = &rc->ident;
+    cmd->timer.data = &rc->link.ident;
     cmd->timer.log = rc->log;
 
     /*
@@ -306,8 +293,8 @@ ngx_http_video_api_redis_command(ngx_http_request_t *r,
      * event, so no reply handler can run inside this call
      */
 
-    if (redisAsyncCommandArgv(rc->ac, ngx_http_video_api_redis_reply, cmd,
-                              argc, argv, argvlen)
+    if (redisAsyncCommandArgv(rc->link.ac, ngx_http_video_api_redis_reply,
+                              cmd, argc, argv, argvlen)
         != REDIS_OK)
     {
         ngx_http_video_api_redis_cmd_free(cmd);
@@ -339,100 +326,30 @@ ngx_http_video_api_redis_connect(void)
     u_char                            db[NGX_INT_T_LEN];
     const char                       *argv[2];
     redisAsyncContext                *ac;
-    ngx_connection_t                 *c;
     ngx_http_video_api_redis_t       *rc;
     ngx_http_video_api_redis_conf_t  *conf;
 
     rc = &ngx_http_video_api_redis;
     conf = rc->conf;
 
-    rc->reason_len = 0;
     rc->ready = 0;
-    rc->closing = 0;
 
-    /* the address is numeric: hiredis's getaddrinfo() cannot block on DNS */
-
-    if (conf->unix_path.len) {
-        ac = redisAsyncConnectUnix((const char *) conf->unix_path.data);
-
-    } else {
-        ac = redisAsyncConnect((const char *) conf->host.data, conf->port);
-    }
-
-    if (ac == NULL) {
-        ngx_http_video_api_redis_set_reason("out of memory");
+    if (ngx_http_video_api_redis_link_connect(&rc->link) != NGX_OK) {
         ngx_http_video_api_redis_down();
         return;
     }
 
-    if (ac->err) {
-        ngx_http_video_api_redis_set_reason("%s", ac->errstr);
-        redisAsyncFree(ac);
-        ngx_http_video_api_redis_down();
-        return;
-    }
-
-    /* notices a server that vanished while the connection was idle */
-
-    if (conf->unix_path.len == 0
-        && redisEnableKeepAlive(&ac->c) != REDIS_OK)
-    {
-        ngx_http_video_api_redis_set_reason("%s", ac->c.errstr);
-        redisAsyncFree(ac);
-        ngx_http_video_api_redis_down();
-        return;
-    }
-
-    c = ngx_get_connection(ac->c.fd, rc->log);
-    if (c == NULL) {
-        ngx_http_video_api_redis_set_reason("no free connections");
-        redisAsyncFree(ac);
-        ngx_http_video_api_redis_down();
-        return;
-    }
-
-    c->data = rc;
-    c->read->handler = ngx_http_video_api_redis_read_handler;
-    c->write->handler = ngx_http_video_api_redis_write_handler;
-    c->read->log = rc->log;
-    c->write->log = rc->log;
-
-    rc->ac = ac;
-    rc->connection = c;
-
-    ac->ev.data = rc;
-    ac->ev.addRead = ngx_http_video_api_redis_add_read;
-    ac->ev.delRead = ngx_http_video_api_redis_del_read;
-    ac->ev.addWrite = ngx_http_video_api_redis_add_write;
-    ac->ev.delWrite = ngx_http_video_api_redis_del_write;
-    ac->ev.cleanup = ngx_http_video_api_redis_cleanup;
+    ac = rc->link.ac;
 
     /* connect and handshake share one deadline, or a lost SYN hangs here */
 
     ngx_add_timer(&rc->handshake, conf->timeout);
 
     /*
-     * AUTH and SELECT are pipelined behind the connect; the closing PING
+     * SELECT is pipelined behind the connect and AUTH; the closing PING
      * proves the server answers (not loading, not asking for a password)
      * before any request is let through
      */
-
-    if (conf->password.len) {
-        argv[0] = "AUTH";
-        argvlen[0] = 4;
-        argv[1] = (const char *) conf->password.data;
-        argvlen[1] = conf->password.len;
-
-        if (redisAsyncCommandArgv(ac,
-                                  ngx_http_video_api_redis_handshake_reply,
-                                  &ngx_http_video_api_redis_auth, 2,
-                                  argv, argvlen)
-            != REDIS_OK)
-        {
-            ngx_http_video_api_redis_drop("cannot queue AUTH");
-            return;
-        }
-    }
 
     if (conf->db != 0) {
         argv[0] = "SELECT";
@@ -446,7 +363,8 @@ ngx_http_video_api_redis_connect(void)
                                   argv, argvlen)
             != REDIS_OK)
         {
-            ngx_http_video_api_redis_drop("cannot queue SELECT");
+            ngx_http_video_api_redis_link_drop(&rc->link,
+                                               "cannot queue SELECT");
             return;
         }
     }
@@ -459,9 +377,11 @@ ngx_http_video_api_redis_connect(void)
                               argv, argvlen)
         != REDIS_OK)
     {
-        ngx_http_video_api_redis_drop("cannot queue PING");
+        ngx_http_video_api_redis_link_drop(&rc->link, "cannot queue PING");
     }
 }
+
+
 
 
 static void
@@ -479,13 +399,13 @@ ngx_http_video_api_redis_handshake_reply(redisAsyncContext *ac, void *reply,
 
     /* NULL: the connection is already going away and says why itself */
 
-    if (rr == NULL || rc->closing) {
+    if (rr == NULL || rc->link.closing) {
         return;
     }
 
     if (rr->type == REDIS_REPLY_ERROR) {
-        ngx_http_video_api_redis_drop("%V failed: %*s", name,
-                                      (size_t) rr->len, rr->str);
+        ngx_http_video_api_redis_link_drop(&rc->link, "%V failed: %*s", name,
+                                           (size_t) rr->len, rr->str);
         return;
     }
 
@@ -531,7 +451,7 @@ ngx_http_video_api_redis_reply(redisAsyncContext *ac, void *reply,
         /* hiredis is failing every pending command: queue no more */
 
         rc->ready = 0;
-        rc->closing = 1;
+        rc->link.closing = 1;
     }
 
     if (cmd->timer.timer_set) {
@@ -612,54 +532,24 @@ ngx_http_video_api_redis_refused(const char *name, size_t len)
     return 0;
 }
 
-
-/*
- * Closes the connection on our side.  Every pending command gets its NULL
- * reply, and the adapter's cleanup hook schedules the reconnect.  Inside a
- * hiredis callback redisAsyncFree() only marks the context, which hiredis
- * frees once the callback returns.
- */
+/* hiredis freed the connection: every pending command had its NULL reply */
 
 static void
-ngx_http_video_api_redis_drop(const char *fmt, ...)
+ngx_http_video_api_redis_closed(ngx_http_video_api_redis_link_t *link)
 {
-    u_char                      *p;
-    va_list                      args;
     ngx_http_video_api_redis_t  *rc;
 
-    rc = &ngx_http_video_api_redis;
+    rc = link->data;
 
-    if (rc->ac == NULL || rc->closing) {
-        return;
+    if (link->shutdown) {
+        rc->stopped = 1;
     }
 
-    va_start(args, fmt);
-    p = ngx_vslprintf(rc->reason, rc->reason + sizeof(rc->reason), fmt, args);
-    va_end(args);
+    if (rc->handshake.timer_set) {
+        ngx_del_timer(&rc->handshake);
+    }
 
-    rc->reason_len = p - rc->reason;
-
-    rc->ready = 0;
-    rc->closing = 1;
-
-    redisAsyncFree(rc->ac);
-}
-
-
-static void
-ngx_http_video_api_redis_set_reason(const char *fmt, ...)
-{
-    u_char                      *p;
-    va_list                      args;
-    ngx_http_video_api_redis_t  *rc;
-
-    rc = &ngx_http_video_api_redis;
-
-    va_start(args, fmt);
-    p = ngx_vslprintf(rc->reason, rc->reason + sizeof(rc->reason), fmt, args);
-    va_end(args);
-
-    rc->reason_len = p - rc->reason;
+    ngx_http_video_api_redis_down();
 }
 
 
@@ -682,13 +572,13 @@ ngx_http_video_api_redis_down(void)
     if (!rc->down_logged) {
         ngx_log_error(NGX_LOG_ERR, rc->log, 0,
                       "video_api: redis %V is down: %*s",
-                      &rc->conf->addr, rc->reason_len, rc->reason);
+                      &rc->conf->addr, rc->link.reason_len, rc->link.reason);
         rc->down_logged = 1;
 
     } else {
         ngx_log_debug2(NGX_LOG_DEBUG_HTTP, rc->log, 0,
                        "video_api redis: still down: %*s",
-                       rc->reason_len, rc->reason);
+                       rc->link.reason_len, rc->link.reason);
     }
 
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, rc->log, 0,
@@ -702,58 +592,15 @@ ngx_http_video_api_redis_down(void)
 
 
 static void
-ngx_http_video_api_redis_read_handler(ngx_event_t *rev)
-{
-    ngx_connection_t            *c;
-    ngx_http_video_api_redis_t  *rc;
-
-    c = rev->data;
-    rc = c->data;
-
-    if (rc->ac == NULL) {
-        return;
-    }
-
-    /* worker_shutdown_timeout closes every connection this way */
-
-    if (c->close) {
-        rc->stopped = 1;
-        ngx_http_video_api_redis_drop("worker is shutting down");
-        return;
-    }
-
-    /* this may free the context and c: touch neither afterwards */
-
-    redisAsyncHandleRead(rc->ac);
-}
-
-
-static void
-ngx_http_video_api_redis_write_handler(ngx_event_t *wev)
-{
-    ngx_connection_t            *c;
-    ngx_http_video_api_redis_t  *rc;
-
-    c = wev->data;
-    rc = c->data;
-
-    if (rc->ac == NULL) {
-        return;
-    }
-
-    redisAsyncHandleWrite(rc->ac);
-}
-
-
-static void
 ngx_http_video_api_redis_timeout_handler(ngx_event_t *ev)
 {
     ngx_http_video_api_redis_t  *rc;
 
     rc = &ngx_http_video_api_redis;
 
-    ngx_http_video_api_redis_drop("command timed out after %Mms",
-                                  rc->conf->timeout);
+    ngx_http_video_api_redis_link_drop(&rc->link,
+                                       "command timed out after %Mms",
+                                       rc->conf->timeout);
 }
 
 
@@ -764,14 +611,7 @@ ngx_http_video_api_redis_handshake_handler(ngx_event_t *ev)
 
     rc = &ngx_http_video_api_redis;
 
-    if (rc->ac == NULL) {
-        return;
-    }
-
-    ngx_http_video_api_redis_drop("%s timed out after %Mms",
-                                  (rc->ac->c.flags & REDIS_CONNECTED)
-                                  ? "handshake" : "connect",
-                                  rc->conf->timeout);
+    ngx_http_video_api_redis_link_timeout(&rc->link);
 }
 
 
@@ -786,10 +626,272 @@ ngx_http_video_api_redis_reconnect_handler(ngx_event_t *ev)
 }
 
 
-static void
-ngx_http_video_api_redis_broken_handler(ngx_event_t *ev)
+/*
+ * A link: one hiredis connection on nginx's events, whatever it is used
+ * for.  Its owner decides what the connection is ready for and when to
+ * reconnect; the link only connects, authenticates, and says when it
+ * is gone and why.
+ */
+
+void
+ngx_http_video_api_redis_link_init(ngx_http_video_api_redis_link_t *link,
+    ngx_http_video_api_redis_conf_t *conf, ngx_log_t *log,
+    ngx_http_video_api_redis_link_pt closed, void *data)
 {
-    ngx_http_video_api_redis_drop("cannot wait for socket events");
+    ngx_memzero(link, sizeof(ngx_http_video_api_redis_link_t));
+
+    link->conf = conf;
+    link->log = log;
+    link->closed = closed;
+    link->data = data;
+
+    link->ident.fd = (ngx_socket_t) -1;
+
+    link->broken.handler = ngx_http_video_api_redis_link_broken;
+    link->broken.data = &link->ident;
+    link->broken.log = log;
+}
+
+
+ngx_int_t
+ngx_http_video_api_redis_link_connect(ngx_http_video_api_redis_link_t *link)
+{
+    size_t                            argvlen[2];
+    const char                       *argv[2];
+    redisAsyncContext                *ac;
+    ngx_connection_t                 *c;
+    ngx_http_video_api_redis_conf_t  *conf;
+
+    conf = link->conf;
+
+    link->reason_len = 0;
+    link->closing = 0;
+
+    /* the address is numeric: hiredis's getaddrinfo() cannot block on DNS */
+
+    if (conf->unix_path.len) {
+        ac = redisAsyncConnectUnix((const char *) conf->unix_path.data);
+
+    } else {
+        ac = redisAsyncConnect((const char *) conf->host.data, conf->port);
+    }
+
+    if (ac == NULL) {
+        ngx_http_video_api_redis_link_reason(link, "out of memory");
+        return NGX_ERROR;
+    }
+
+    if (ac->err) {
+        ngx_http_video_api_redis_link_reason(link, "%s", ac->errstr);
+        redisAsyncFree(ac);
+        return NGX_ERROR;
+    }
+
+    /* notices a server that vanished while the connection was idle */
+
+    if (conf->unix_path.len == 0
+        && redisEnableKeepAlive(&ac->c) != REDIS_OK)
+    {
+        ngx_http_video_api_redis_link_reason(link, "%s", ac->c.errstr);
+        redisAsyncFree(ac);
+        return NGX_ERROR;
+    }
+
+    c = ngx_get_connection(ac->c.fd, link->log);
+    if (c == NULL) {
+        ngx_http_video_api_redis_link_reason(link, "no free connections");
+        redisAsyncFree(ac);
+        return NGX_ERROR;
+    }
+
+    c->data = link;
+    c->read->handler = ngx_http_video_api_redis_link_read;
+    c->write->handler = ngx_http_video_api_redis_link_write;
+    c->read->log = link->log;
+    c->write->log = link->log;
+
+    link->ac = ac;
+    link->connection = c;
+
+    ac->ev.data = link;
+    ac->ev.addRead = ngx_http_video_api_redis_add_read;
+    ac->ev.delRead = ngx_http_video_api_redis_del_read;
+    ac->ev.addWrite = ngx_http_video_api_redis_add_write;
+    ac->ev.delWrite = ngx_http_video_api_redis_del_write;
+    ac->ev.cleanup = ngx_http_video_api_redis_cleanup;
+
+    if (conf->password.len) {
+        argv[0] = "AUTH";
+        argvlen[0] = 4;
+        argv[1] = (const char *) conf->password.data;
+        argvlen[1] = conf->password.len;
+
+        if (redisAsyncCommandArgv(ac, ngx_http_video_api_redis_auth_reply,
+                                  link, 2, argv, argvlen)
+            != REDIS_OK)
+        {
+            ngx_http_video_api_redis_link_drop(link, "cannot queue AUTH");
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_video_api_redis_auth_reply(redisAsyncContext *ac, void *reply,
+    void *privdata)
+{
+    ngx_http_video_api_redis_link_t *link = privdata;
+
+    redisReply  *rr;
+
+    rr = reply;
+
+    /* NULL: the connection is already going away and says why itself */
+
+    if (rr != NULL && rr->type == REDIS_REPLY_ERROR) {
+        ngx_http_video_api_redis_link_drop(link, "AUTH failed: %*s",
+                                           (size_t) rr->len, rr->str);
+    }
+}
+
+
+/*
+ * Closes the connection on our side.  Every pending command gets its NULL
+ * reply, and the adapter's cleanup hook tells the owner.  Inside a hiredis
+ * callback redisAsyncFree() only marks the context, which hiredis frees
+ * once the callback returns.
+ */
+
+void
+ngx_http_video_api_redis_link_drop(ngx_http_video_api_redis_link_t *link,
+    const char *fmt, ...)
+{
+    u_char   *p;
+    va_list   args;
+
+    if (link->ac == NULL || link->closing) {
+        return;
+    }
+
+    va_start(args, fmt);
+    p = ngx_vslprintf(link->reason, link->reason + sizeof(link->reason), fmt,
+                      args);
+    va_end(args);
+
+    link->reason_len = p - link->reason;
+    link->closing = 1;
+
+    redisAsyncFree(link->ac);
+}
+
+
+/* the process ends: the owner is told as with a drop, and frees nothing */
+
+void
+ngx_http_video_api_redis_link_close(ngx_http_video_api_redis_link_t *link)
+{
+    if (link->ac == NULL) {
+        return;
+    }
+
+    link->shutdown = 1;
+    link->closing = 1;
+
+    redisAsyncFree(link->ac);
+}
+
+
+void
+ngx_http_video_api_redis_link_timeout(ngx_http_video_api_redis_link_t *link)
+{
+    if (link->ac == NULL) {
+        return;
+    }
+
+    ngx_http_video_api_redis_link_drop(link, "%s timed out after %Mms",
+                                       (link->ac->c.flags & REDIS_CONNECTED)
+                                       ? "handshake" : "connect",
+                                       link->conf->timeout);
+}
+
+
+void
+ngx_http_video_api_redis_link_reason(ngx_http_video_api_redis_link_t *link,
+    const char *fmt, ...)
+{
+    u_char   *p;
+    va_list   args;
+
+    va_start(args, fmt);
+    p = ngx_vslprintf(link->reason, link->reason + sizeof(link->reason), fmt,
+                      args);
+    va_end(args);
+
+    link->reason_len = p - link->reason;
+}
+
+
+static void
+ngx_http_video_api_redis_link_read(ngx_event_t *rev)
+{
+    ngx_connection_t                 *c;
+    ngx_http_video_api_redis_link_t  *link;
+
+    c = rev->data;
+    link = c->data;
+
+    if (link->ac == NULL) {
+        return;
+    }
+
+    /*
+     * worker_shutdown_timeout closes every connection this way, and a
+     * graceful shutdown the idle ones (the subscriber's)
+     */
+
+    if (c->close) {
+        link->shutdown = 1;
+        ngx_http_video_api_redis_link_drop(link, "worker is shutting down");
+        return;
+    }
+
+    /* this may free the context and c: touch neither afterwards */
+
+    redisAsyncHandleRead(link->ac);
+}
+
+
+static void
+ngx_http_video_api_redis_link_write(ngx_event_t *wev)
+{
+    ngx_connection_t                 *c;
+    ngx_http_video_api_redis_link_t  *link;
+
+    c = wev->data;
+    link = c->data;
+
+    if (link->ac == NULL) {
+        return;
+    }
+
+    redisAsyncHandleWrite(link->ac);
+}
+
+
+static void
+ngx_http_video_api_redis_link_broken(ngx_event_t *ev)
+{
+    ngx_connection_t                 *ident;
+    ngx_http_video_api_redis_link_t  *link;
+
+    ident = ev->data;
+    link = (ngx_http_video_api_redis_link_t *)
+               ((u_char *) ident
+                - offsetof(ngx_http_video_api_redis_link_t, ident));
+
+    ngx_http_video_api_redis_link_drop(link, "cannot wait for socket events");
 }
 
 
@@ -801,21 +903,21 @@ ngx_http_video_api_redis_broken_handler(ngx_event_t *ev)
 static void
 ngx_http_video_api_redis_add_read(void *data)
 {
-    ngx_http_video_api_redis_t *rc = data;
+    ngx_http_video_api_redis_link_t *link = data;
 
     ngx_event_t  *rev;
 
-    if (rc->connection == NULL) {
+    if (link->connection == NULL) {
         return;
     }
 
-    rev = rc->connection->read;
+    rev = link->connection->read;
 
     if (!rev->active
         && ngx_add_event(rev, NGX_READ_EVENT, NGX_LEVEL_EVENT) != NGX_OK
-        && !rc->broken.posted)
+        && !link->broken.posted)
     {
-        ngx_post_event(&rc->broken, &ngx_posted_events);
+        ngx_post_event(&link->broken, &ngx_posted_events);
     }
 }
 
@@ -823,23 +925,23 @@ ngx_http_video_api_redis_add_read(void *data)
 static void
 ngx_http_video_api_redis_del_read(void *data)
 {
-    ngx_http_video_api_redis_t *rc = data;
+    ngx_http_video_api_redis_link_t *link = data;
 
     ngx_event_t  *rev;
 
-    if (rc->connection == NULL) {
+    if (link->connection == NULL) {
         return;
     }
 
-    rev = rc->connection->read;
+    rev = link->connection->read;
 
     /* NGX_LEVEL_EVENT keeps the write event, if any, level-triggered */
 
     if (rev->active
         && ngx_del_event(rev, NGX_READ_EVENT, NGX_LEVEL_EVENT) != NGX_OK
-        && !rc->broken.posted)
+        && !link->broken.posted)
     {
-        ngx_post_event(&rc->broken, &ngx_posted_events);
+        ngx_post_event(&link->broken, &ngx_posted_events);
     }
 }
 
@@ -847,21 +949,21 @@ ngx_http_video_api_redis_del_read(void *data)
 static void
 ngx_http_video_api_redis_add_write(void *data)
 {
-    ngx_http_video_api_redis_t *rc = data;
+    ngx_http_video_api_redis_link_t *link = data;
 
     ngx_event_t  *wev;
 
-    if (rc->connection == NULL) {
+    if (link->connection == NULL) {
         return;
     }
 
-    wev = rc->connection->write;
+    wev = link->connection->write;
 
     if (!wev->active
         && ngx_add_event(wev, NGX_WRITE_EVENT, NGX_LEVEL_EVENT) != NGX_OK
-        && !rc->broken.posted)
+        && !link->broken.posted)
     {
-        ngx_post_event(&rc->broken, &ngx_posted_events);
+        ngx_post_event(&link->broken, &ngx_posted_events);
     }
 }
 
@@ -869,21 +971,21 @@ ngx_http_video_api_redis_add_write(void *data)
 static void
 ngx_http_video_api_redis_del_write(void *data)
 {
-    ngx_http_video_api_redis_t *rc = data;
+    ngx_http_video_api_redis_link_t *link = data;
 
     ngx_event_t  *wev;
 
-    if (rc->connection == NULL) {
+    if (link->connection == NULL) {
         return;
     }
 
-    wev = rc->connection->write;
+    wev = link->connection->write;
 
     if (wev->active
         && ngx_del_event(wev, NGX_WRITE_EVENT, NGX_LEVEL_EVENT) != NGX_OK
-        && !rc->broken.posted)
+        && !link->broken.posted)
     {
-        ngx_post_event(&rc->broken, &ngx_posted_events);
+        ngx_post_event(&link->broken, &ngx_posted_events);
     }
 }
 
@@ -897,17 +999,17 @@ ngx_http_video_api_redis_del_write(void *data)
 static void
 ngx_http_video_api_redis_cleanup(void *data)
 {
-    ngx_http_video_api_redis_t *rc = data;
+    ngx_http_video_api_redis_link_t *link = data;
 
     ngx_connection_t  *c;
 
-    c = rc->connection;
+    c = link->connection;
 
     if (c == NULL) {
         return;
     }
 
-    rc->connection = NULL;
+    link->connection = NULL;
 
     if (c->write->active) {
         (void) ngx_del_event(c->write, NGX_WRITE_EVENT, NGX_LEVEL_EVENT);
@@ -931,28 +1033,27 @@ ngx_http_video_api_redis_cleanup(void *data)
 
     ngx_free_connection(c);
 
-    if (rc->broken.posted) {
-        ngx_delete_posted_event(&rc->broken);
+    if (link->broken.posted) {
+        ngx_delete_posted_event(&link->broken);
     }
 
-    if (rc->handshake.timer_set) {
-        ngx_del_timer(&rc->handshake);
-    }
-
-    if (rc->reason_len == 0) {
-        if (rc->ac->c.err) {
-            ngx_http_video_api_redis_set_reason("%s", rc->ac->c.errstr);
+    if (link->reason_len == 0) {
+        if (link->ac->c.err) {
+            ngx_http_video_api_redis_link_reason(link, "%s",
+                                                 link->ac->c.errstr);
 
         } else {
-            ngx_http_video_api_redis_set_reason("connection closed");
+            ngx_http_video_api_redis_link_reason(link, "connection closed");
         }
     }
 
-    rc->ac = NULL;
-    rc->closing = 0;
+    link->ac = NULL;
+    link->closing = 0;
 
-    ngx_http_video_api_redis_down();
+    link->closed(link);
 }
+
+
 
 
 void

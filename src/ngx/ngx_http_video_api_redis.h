@@ -9,6 +9,7 @@
 #include "ngx_http_video_api.h"
 
 #include <hiredis/hiredis.h>
+#include <hiredis/async.h>
 
 
 /*
@@ -63,6 +64,75 @@ void ngx_http_video_api_redis_ignore(ngx_http_request_t *r, void *data,
 
 /* 1 when the connection is up, for /health */
 ngx_uint_t ngx_http_video_api_redis_up(void);
+
+
+/*
+ * A link: one hiredis async connection on nginx's events (the adapter
+ * hiredis lacks), for the command connection here and the subscriber
+ * connection of pubsub.c.  The owner decides what the connection is
+ * ready for, and when to connect again.
+ */
+typedef struct ngx_http_video_api_redis_link_s
+    ngx_http_video_api_redis_link_t;
+
+typedef void (*ngx_http_video_api_redis_link_pt)(
+    ngx_http_video_api_redis_link_t *link);
+
+struct ngx_http_video_api_redis_link_s {
+    redisAsyncContext                 *ac;           /* NULL: closed */
+    ngx_connection_t                  *connection;
+    ngx_http_video_api_redis_conf_t   *conf;
+    ngx_log_t                         *log;
+    void                              *data;         /* the owner's */
+
+    /*
+     * hiredis freed the connection (every pending callback had its NULL
+     * reply); ac is NULL again and reason says why
+     */
+    ngx_http_video_api_redis_link_pt   closed;
+
+    ngx_event_t                        broken;       /* posted */
+
+    /*
+     * the "data" of the owner's events: nginx's debug log takes it for a
+     * connection and prints its fd
+     */
+    ngx_connection_t                   ident;
+
+    u_char                             reason[256];
+    size_t                             reason_len;
+
+    unsigned                           closing:1;
+    unsigned                           shutdown:1;   /* the worker ends */
+};
+
+
+void ngx_http_video_api_redis_link_init(ngx_http_video_api_redis_link_t *link,
+    ngx_http_video_api_redis_conf_t *conf, ngx_log_t *log,
+    ngx_http_video_api_redis_link_pt closed, void *data);
+
+/*
+ * Starts connecting, with AUTH queued when a password is configured.
+ * NGX_OK: link->ac is set, commands may be queued, and closed will be
+ * called once.  NGX_ERROR: nothing is open, reason says why.
+ */
+ngx_int_t ngx_http_video_api_redis_link_connect(
+    ngx_http_video_api_redis_link_t *link);
+
+/* closes the connection, for the reason given (closed follows) */
+void ngx_http_video_api_redis_link_drop(ngx_http_video_api_redis_link_t *link,
+    const char *fmt, ...);
+
+/* the connect or handshake took too long: drops the link saying which */
+void ngx_http_video_api_redis_link_timeout(
+    ngx_http_video_api_redis_link_t *link);
+
+/* closes the connection as the worker exits (closed follows, shutdown 1) */
+void ngx_http_video_api_redis_link_close(
+    ngx_http_video_api_redis_link_t *link);
+
+void ngx_http_video_api_redis_link_reason(
+    ngx_http_video_api_redis_link_t *link, const char *fmt, ...);
 
 
 #endif /* _NGX_HTTP_VIDEO_API_REDIS_H_INCLUDED_ */

@@ -24,6 +24,7 @@ main(void)
     srunner_add_suite(sr, unit_hmac_suite());
     srunner_add_suite(sr, unit_worker_lib_suite());
     srunner_add_suite(sr, unit_views_suite());
+    srunner_add_suite(sr, unit_signal_suite());
     srunner_add_suite(sr, unit_form_suite());
 
     srunner_run_all(sr, CK_NORMAL);

@@ -20,6 +20,7 @@ Suite *unit_play_suite(void);
 Suite *unit_hmac_suite(void);
 Suite *unit_worker_lib_suite(void);
 Suite *unit_views_suite(void);
+Suite *unit_signal_suite(void);
 Suite *unit_form_suite(void);
 
 
