@@ -519,6 +519,24 @@ ngx_http_video_api_live_col(PGresult *res, int row, int col)
 }
 
 
+/* the first row's column, NUL-terminated, in the request's pool */
+
+static ngx_int_t
+ngx_http_video_api_live_copy(ngx_http_request_t *r, PGresult *res, int col,
+    ngx_str_t *out)
+{
+    out->len = PQgetlength(res, 0, col);
+    out->data = ngx_pnalloc(r->pool, out->len + 1);
+    if (out->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(out->data, PQgetvalue(res, 0, col), out->len + 1);
+
+    return NGX_OK;
+}
+
+
 static ngx_uint_t
 ngx_http_video_api_live_is(PGresult *res, int row, int col, char *value)
 {
@@ -878,12 +896,8 @@ ngx_http_video_api_live_verified(ngx_http_request_t *r,
 
     ngx_http_video_api_live_changed(r, res);
 
-    location.len = PQgetlength(res, 0, LIVE_COL_ID);
-    location.data = ngx_pstrdup(r->pool, &(ngx_str_t) {
-                                    location.len,
-                                    (u_char *) PQgetvalue(res, 0,
-                                                          LIVE_COL_ID) });
-    if (location.data == NULL
+    if (ngx_http_video_api_live_copy(r, res, LIVE_COL_ID, &location)
+        != NGX_OK
         || ngx_http_video_api_header_out(r, "Location", &location) != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -1489,12 +1503,9 @@ ngx_http_video_api_live_stopped(ngx_http_request_t *r,
 
     ngx_http_video_api_live_changed(r, res);
 
-    lctx->status.len = PQgetlength(res, 0, LIVE_COL_STATUS);
-    lctx->status.data = ngx_pstrdup(r->pool, &(ngx_str_t) {
-                                        lctx->status.len,
-                                        (u_char *) PQgetvalue(res, 0,
-                                                       LIVE_COL_STATUS) });
-    if (lctx->status.data == NULL) {
+    if (ngx_http_video_api_live_copy(r, res, LIVE_COL_STATUS, &lctx->status)
+        != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
