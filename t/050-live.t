@@ -1,6 +1,6 @@
 # Live streams through their HTTP side: create and key rotation (the key
 # is shown once, stored only as its SHA-256), nginx-rtmp's callbacks as it
-# sends them (verify, unpublish, update, record) and hostile ones, and the
+# sends them (verify, unpublish, record) and hostile ones, and the
 # routes start, stop, active, get, watch and visibility.  t/051 publishes
 # for real with ffmpeg.
 
@@ -171,9 +171,9 @@ for my $case (['', 400, 'an empty body'],
 }
 ($s, $b) = callback('/api/live/verify', 'call=publish&name=' . ('x' x 70000));
 is $s, 413, 'an oversized callback body is a 413';
-for my $path (qw(/api/live/unpublish /api/live/update /api/live/record)) {
+for my $path (qw(/api/live/unpublish /api/live/record)) {
     for my $body ('', "call=publish&name=$ckey", 'call=publish_done&name=%',
-                  "call=update_publish&name=$ckey&name=x",
+                  "call=publish_done&name=$ckey&name=x",
                   "call=record_done&name=$ckey&path=$rec/$cid.flv&path=x") {
         ($s) = callback($path, $body);
         ok $s == 400 || $s == 403, "$path refuses '" . substr($body, 0, 30) . "': $s";
@@ -181,10 +181,6 @@ for my $path (qw(/api/live/unpublish /api/live/update /api/live/record)) {
 }
 is $snapshot->(), $orig, 'none of them changed a video';
 is psql('SELECT count(*) FROM outbox'), $outbox, 'or queued a job';
-
-# the update before any publisher: not live, so dropped
-($s) = callback('/api/live/update', "call=update_publish&name=$ckey");
-is $s, 403, 'on_update for a stream nobody publishes is refused';
 
 # the real thing
 my ($hd);
@@ -203,8 +199,7 @@ like $b, qr/"status" ?: ?"LIVE"/, 'status too';
 is $s, 403, 'a second publisher with the same key is refused';
 is row($cid), 'LIVE true true false', 'and changes nothing';
 
-($s) = callback('/api/live/update', "call=update_publish&time=5&timestamp=5000&name=$ckey");
-is $s, 200, 'on_update lets the publisher go on';
+is psql("SELECT live_client FROM videos WHERE id = '$cid'"), 5, 'and its connection';
 
 ($s, $b) = http_request($port, 'GET', '/api/live/active');
 is $s, 200, 'active streams';
@@ -252,8 +247,6 @@ is row($cid), 'PENDING false true true', 'isLiveNow false, endedAt set, PENDING 
 ($s) = callback('/api/live/unpublish', "call=publish_done&name=$ckey");
 is $s, 200, 'a second one is answered too';
 is row($cid), 'PENDING false true true', 'and changes nothing';
-($s) = callback('/api/live/update', "call=update_publish&name=$ckey");
-is $s, 403, 'on_update now drops the publisher';
 ($s) = callback('/api/live/verify', publish_body($ckey));
 is $s, 403, 'an ended stream cannot be published again';
 
@@ -324,8 +317,6 @@ is $s, 302, 'a third stream is published';
 is $s, 200, 'stop without a body';
 like $b, qr/"status":"PENDING"/, 'converts by default when recordings are taken';
 is row($sid), 'PENDING false true true', 'the stream ended';
-($s) = callback('/api/live/update', "call=update_publish&name=$skey");
-is $s, 403, 'and its publisher is dropped at the next update';
 ($s) = callback('/api/live/unpublish', "call=publish_done&name=$skey");
 is row($sid), 'PENDING false true true', 'the publisher\'s own end changes nothing more';
 
@@ -338,8 +329,6 @@ is $s, 302, 'a fourth stream is published';
 ($s, $b) = post("/api/live/$kid/key");
 is $s, 200, 'its key is rotated while live';
 my ($kkey2) = $b =~ /"streamKey":"([^"]+)"/;
-($s) = callback('/api/live/update', "call=update_publish&name=$kkey");
-is $s, 403, 'the publisher with the old key is dropped at the next update';
 ($s) = callback('/api/live/unpublish', "call=publish_done&name=$kkey");
 is row($kid), 'PENDING false true true', 'and its end is still recorded';
 ($s) = callback('/api/live/verify', publish_body($kkey2));

@@ -41,7 +41,7 @@ system("redis-cli -p $ENV{TEST_NGINX_REDIS_PORT} FLUSHDB >/dev/null");
 system("scripts/stack.sh rabbitmqctl -q purge_queue video-transcode >/dev/null 2>&1");
 
 # two nginx workers: a stop may reach a worker other than the publisher's,
-# which then goes at its next on_update (every 2 s here)
+# which then hears it through Redis
 nginx_start($dir, $port, <<"CONF", <<"SERVER", workers => 2, main_log_level => 'notice', main => <<"MAIN");
     video_api_postgres "$ENV{TEST_NGINX_PG_CONNINFO}" pool=4 timeout=5s;
     video_api_redis 127.0.0.1:$ENV{TEST_NGINX_REDIS_PORT} timeout=2s;
@@ -72,8 +72,6 @@ rtmp {
             on_publish http://127.0.0.1:$port/api/live/verify;
             on_publish_done http://127.0.0.1:$port/api/live/unpublish;
             on_record_done http://127.0.0.1:$port/api/live/record;
-            on_update http://127.0.0.1:$port/api/live/update;
-            notify_update_timeout 2s;
         }
         application hls {
             live on;
@@ -186,6 +184,11 @@ like $probe, qr/aac/, 'and its audio';
 like $b, qr/"id":"$id"/, 'the stream is active';
 
 ok -f "$hls/$id/index.m3u8", 'nginx-rtmp writes HLS under the video id';
+Time::HiRes::sleep(6);
+my $live = (http_request($port, 'GET', "/live/$id/index.m3u8"))[1];
+my ($after_first) = $live =~ /\.ts\n(.*)\z/s;
+unlike $after_first // '', qr/DISCONTINUITY/, 'the live playlist runs without a break';
+like $live, qr/#EXTINF:[12]\.\d+,/, 'in fragments of about 2 s';
 
 # a second publisher with the same key
 my $second = publish($key, 10);

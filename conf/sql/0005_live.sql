@@ -3,9 +3,12 @@
 
 ALTER TABLE videos
     -- the stream key hash the accepted publisher used: nginx-rtmp names
-    -- the publisher by that key in on_publish_done, on_update and
-    -- on_record_done, even after the key was rotated
+    -- the publisher by that key in on_publish_done and on_record_done,
+    -- even after the key was rotated
     ADD COLUMN live_key_hash  bytea,
+    -- the accepted publisher's connection (nginx-rtmp's clientid, unique
+    -- across nginx workers): what stop and key rotation drop
+    ADD COLUMN live_client    bigint,
     -- what the end of the stream does with its recording: a VOD (true)
     -- or nothing; POST /api/live/:id/stop sets it
     ADD COLUMN live_convert   boolean NOT NULL DEFAULT true;

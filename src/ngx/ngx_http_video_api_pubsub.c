@@ -62,6 +62,7 @@ static void ngx_http_video_api_pubsub_connect(void);
 static void ngx_http_video_api_pubsub_reply(redisAsyncContext *ac,
     void *reply, void *privdata);
 static void ngx_http_video_api_pubsub_notify(u_char *channel, size_t len);
+static void ngx_http_video_api_pubsub_drop(u_char *number, size_t len);
 static void ngx_http_video_api_pubsub_wake_all(void);
 static void ngx_http_video_api_pubsub_closed(
     ngx_http_video_api_redis_link_t *link);
@@ -270,8 +271,8 @@ ngx_http_video_api_pubsub_cleanup(void *data)
 static void
 ngx_http_video_api_pubsub_connect(void)
 {
-    size_t                        argvlen[2];
-    const char                   *argv[2];
+    size_t                        argvlen[3];
+    const char                   *argv[3];
     ngx_http_video_api_pubsub_t  *ps;
 
     ps = &ngx_http_video_api_pubsub;
@@ -293,9 +294,11 @@ ngx_http_video_api_pubsub_connect(void)
     argvlen[0] = sizeof("PSUBSCRIBE") - 1;
     argv[1] = VIDEO_SIGNAL_PATTERN;
     argvlen[1] = sizeof(VIDEO_SIGNAL_PATTERN) - 1;
+    argv[2] = NGX_HTTP_VIDEO_API_PUBSUB_DROP;
+    argvlen[2] = sizeof(NGX_HTTP_VIDEO_API_PUBSUB_DROP) - 1;
 
     if (redisAsyncCommandArgv(ps->link.ac, ngx_http_video_api_pubsub_reply,
-                              ps, 2, argv, argvlen)
+                              ps, 3, argv, argvlen)
         != REDIS_OK)
     {
         ngx_http_video_api_redis_link_drop(&ps->link,
@@ -330,16 +333,33 @@ ngx_http_video_api_pubsub_reply(redisAsyncContext *ac, void *reply,
     if (e[0]->len == sizeof("pmessage") - 1
         && ngx_strncmp(e[0]->str, "pmessage", e[0]->len) == 0)
     {
-        if (rr->elements == 4 && e[2]->type == REDIS_REPLY_STRING) {
-            ngx_http_video_api_pubsub_notify((u_char *) e[2]->str,
-                                             e[2]->len);
+        if (rr->elements != 4 || e[2]->type != REDIS_REPLY_STRING
+            || e[3]->type != REDIS_REPLY_STRING)
+        {
+            return;
         }
+
+        if (e[2]->len == sizeof(NGX_HTTP_VIDEO_API_PUBSUB_DROP) - 1
+            && ngx_strncmp(e[2]->str, NGX_HTTP_VIDEO_API_PUBSUB_DROP,
+                           e[2]->len)
+               == 0)
+        {
+            ngx_http_video_api_pubsub_drop((u_char *) e[3]->str, e[3]->len);
+            return;
+        }
+
+        ngx_http_video_api_pubsub_notify((u_char *) e[2]->str, e[2]->len);
 
         return;
     }
 
+    /* one confirmation per pattern: the signaling one makes it ready */
+
     if (e[0]->len != sizeof("psubscribe") - 1
-        || ngx_strncmp(e[0]->str, "psubscribe", e[0]->len) != 0)
+        || ngx_strncmp(e[0]->str, "psubscribe", e[0]->len) != 0
+        || e[1]->type != REDIS_REPLY_STRING
+        || e[1]->len != sizeof(VIDEO_SIGNAL_PATTERN) - 1
+        || ngx_strncmp(e[1]->str, VIDEO_SIGNAL_PATTERN, e[1]->len) != 0)
     {
         return;
     }
@@ -366,6 +386,46 @@ ngx_http_video_api_pubsub_reply(redisAsyncContext *ac, void *reply,
     /* what was posted while nobody listened */
 
     ngx_http_video_api_pubsub_wake_all();
+}
+
+
+/*
+ * A live publisher to drop: the connection with that number, if this
+ * worker has it, is shut down; nginx-rtmp reads its end and closes the
+ * session as if the publisher had left (on_publish_done, on_record_done)
+ */
+
+static void
+ngx_http_video_api_pubsub_drop(u_char *number, size_t len)
+{
+    ngx_int_t          n;
+    ngx_uint_t         i;
+    ngx_connection_t  *c;
+
+    n = ngx_atoi(number, len);
+    if (n == NGX_ERROR) {
+        return;
+    }
+
+    c = ngx_cycle->connections;
+
+    for (i = 0; i < ngx_cycle->connection_n; i++) {
+        if (c[i].fd == (ngx_socket_t) -1 || c[i].listening == NULL
+            || c[i].number != (ngx_atomic_uint_t) n)
+        {
+            continue;
+        }
+
+        ngx_log_error(NGX_LOG_NOTICE, c[i].log, 0,
+                      "video_api: dropping live publisher *%i", n);
+
+        if (shutdown(c[i].fd, SHUT_RDWR) == -1) {
+            ngx_log_error(NGX_LOG_WARN, c[i].log, ngx_socket_errno,
+                          "video_api: shutdown() of publisher *%i failed", n);
+        }
+
+        return;
+    }
 }
 
 

@@ -18,6 +18,14 @@ typedef void (*ngx_http_video_api_pubsub_handler_pt)(ngx_http_request_t *r,
     void *data);
 
 
+/*
+ * The channel on which a message "<connection number>" asks every worker
+ * to shut down that connection (a live publisher, to be dropped): the
+ * worker that holds it does, and nginx-rtmp ends the session.
+ */
+#define NGX_HTTP_VIDEO_API_PUBSUB_DROP  "live:drop"
+
+
 ngx_int_t ngx_http_video_api_pubsub_init_worker(ngx_cycle_t *cycle);
 void ngx_http_video_api_pubsub_exit_worker(ngx_cycle_t *cycle);
 

@@ -16,6 +16,8 @@
 #include "ngx_http_video_api_router.h"
 #include "ngx_http_video_api_cache.h"
 #include "ngx_http_video_api_pg.h"
+#include "ngx_http_video_api_pubsub.h"
+#include "ngx_http_video_api_redis.h"
 #include "ngx_http_video_api_response.h"
 #include "video_form.h"
 #include "video_id.h"
@@ -35,8 +37,6 @@ static ngx_int_t ngx_http_video_api_live_create(ngx_http_request_t *r,
 static ngx_int_t ngx_http_video_api_live_verify(ngx_http_request_t *r,
     ngx_http_video_api_ctx_t *ctx);
 static ngx_int_t ngx_http_video_api_live_unpublish(ngx_http_request_t *r,
-    ngx_http_video_api_ctx_t *ctx);
-static ngx_int_t ngx_http_video_api_live_update(ngx_http_request_t *r,
     ngx_http_video_api_ctx_t *ctx);
 static ngx_int_t ngx_http_video_api_live_record(ngx_http_request_t *r,
     ngx_http_video_api_ctx_t *ctx);
@@ -63,8 +63,6 @@ ngx_http_video_api_route_t  ngx_http_video_api_live_routes[] = {
       ngx_http_video_api_live_verify, NGX_HTTP_VIDEO_API_BODY_FORM },
     { NGX_HTTP_POST, "/api/live/unpublish",
       ngx_http_video_api_live_unpublish, NGX_HTTP_VIDEO_API_BODY_FORM },
-    { NGX_HTTP_POST, "/api/live/update",
-      ngx_http_video_api_live_update, NGX_HTTP_VIDEO_API_BODY_FORM },
     { NGX_HTTP_POST, "/api/live/record",
       ngx_http_video_api_live_record, NGX_HTTP_VIDEO_API_BODY_FORM },
     { NGX_HTTP_GET, "/api/live/active",
@@ -106,7 +104,7 @@ ngx_http_video_api_route_t  ngx_http_video_api_live_routes[] = {
     "v.id, v.title, v.description, v.status, v.visibility, v.is_live_now,"    \
     " api_time(v.live_started_at), api_time(v.live_ended_at),"                \
     " api_time(v.created_at), api_time(v.updated_at), v.hls_manifest_key,"    \
-    " v.video_type"
+    " v.video_type, v.live_client"
 
 #define LIVE_TOUCH                                                            \
     "updated_at = greatest(clock_timestamp(),"                                \
@@ -127,6 +125,7 @@ enum {
     LIVE_COL_UPDATED,
     LIVE_COL_MANIFEST,
     LIVE_COL_TYPE,
+    LIVE_COL_CLIENT,
     LIVE_COL_EXTRA
 };
 
@@ -154,7 +153,8 @@ static ngx_http_video_api_pg_stmt_t  live_verify_stmt =
     ngx_http_video_api_pg_stmt("live_verify",
         "UPDATE videos v SET status = 'LIVE', is_live_now = true,"
         " live_started_at = COALESCE(v.live_started_at, now()),"
-        " live_key_hash = v.stream_key_hash, " LIVE_TOUCH
+        " live_key_hash = v.stream_key_hash, live_client = $3::bigint, "
+        LIVE_TOUCH
         " WHERE v.stream_key_hash = decode($1, 'hex')"
         " AND v.video_type = 'LIVE' AND NOT v.is_live_now"
         " AND v.live_ended_at IS NULL"
@@ -174,13 +174,6 @@ static ngx_http_video_api_pg_stmt_t  live_unpublish_stmt =
         "  ELSE v.status END, " LIVE_TOUCH
         " WHERE v.live_key_hash = decode($1, 'hex') AND v.is_live_now"
         " RETURNING " LIVE_CHANGED LIVE_STREAM);
-
-/* on_update: may this publisher go on (not stopped, key not rotated)? */
-static ngx_http_video_api_pg_stmt_t  live_update_stmt =
-    ngx_http_video_api_pg_stmt("live_update",
-        "SELECT v.id FROM videos v"
-        " WHERE v.live_key_hash = decode($1, 'hex') AND v.is_live_now"
-        " AND v.stream_key_hash = v.live_key_hash");
 
 /*
  * on_record_done: the recording becomes the video's original and a
@@ -280,7 +273,7 @@ struct ngx_http_video_api_live_ctx_s {
 static void ngx_http_video_api_live_done(ngx_http_video_api_pg_op_t *op,
     PGresult *res);
 static ngx_int_t ngx_http_video_api_live_drop(ngx_http_request_t *r,
-    ngx_http_video_api_live_ctx_t *lctx);
+    ngx_http_video_api_live_ctx_t *lctx, PGresult *res);
 
 
 static ngx_http_video_api_main_conf_t *
@@ -774,7 +767,7 @@ ngx_http_video_api_live_rotated(ngx_http_request_t *r,
 
     lctx->rotated = 1;
 
-    return ngx_http_video_api_live_drop(r, lctx);
+    return ngx_http_video_api_live_drop(r, lctx, res);
 }
 
 
@@ -837,8 +830,6 @@ static ngx_int_t ngx_http_video_api_live_verified(ngx_http_request_t *r,
     ngx_http_video_api_live_ctx_t *lctx, PGresult *res);
 static ngx_int_t ngx_http_video_api_live_unpublished(ngx_http_request_t *r,
     ngx_http_video_api_live_ctx_t *lctx, PGresult *res);
-static ngx_int_t ngx_http_video_api_live_updated(ngx_http_request_t *r,
-    ngx_http_video_api_live_ctx_t *lctx, PGresult *res);
 static ngx_int_t ngx_http_video_api_live_recorded(ngx_http_request_t *r,
     ngx_http_video_api_live_ctx_t *lctx, PGresult *res);
 
@@ -849,6 +840,7 @@ static ngx_int_t
 ngx_http_video_api_live_verify(ngx_http_request_t *r,
     ngx_http_video_api_ctx_t *ctx)
 {
+    int                             n;
     ngx_int_t                       rc;
     ngx_http_video_api_live_ctx_t  *lctx;
 
@@ -863,7 +855,21 @@ ngx_http_video_api_live_verify(ngx_http_request_t *r,
         return rc;
     }
 
-    return ngx_http_video_api_live_query(r, &live_verify_stmt, 2, lctx,
+    /* the publisher's connection, as nginx numbers them: what stop drops */
+
+    lctx->values[2] = ngx_pnalloc(r->pool, NGX_ATOMIC_T_LEN + 1);
+    if (lctx->values[2] == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    n = video_form_value((char *) ctx->body.data, ctx->body.len, "clientid",
+                         lctx->values[2], NGX_ATOMIC_T_LEN + 1);
+
+    if (n <= 0 || ngx_atoi((u_char *) lctx->values[2], n) == NGX_ERROR) {
+        lctx->values[2] = NULL;
+    }
+
+    return ngx_http_video_api_live_query(r, &live_verify_stmt, 3, lctx,
                                          ngx_http_video_api_live_verified);
 }
 
@@ -966,53 +972,6 @@ ngx_http_video_api_live_unpublished(ngx_http_request_t *r,
 
     return ngx_http_video_api_send_data(r, NGX_HTTP_OK,
                json_pack("{s:s}", "message", "Stream ended"));
-}
-
-
-/*
- * POST /api/live/update: nginx-rtmp's on_update, every
- * notify_update_timeout while publishing: a stream stopped or a key
- * rotated through another nginx worker drops its publisher here.  When
- * PostgreSQL cannot tell, the publisher goes on.
- */
-
-static ngx_int_t
-ngx_http_video_api_live_update(ngx_http_request_t *r,
-    ngx_http_video_api_ctx_t *ctx)
-{
-    ngx_int_t                       rc;
-    ngx_http_video_api_live_ctx_t  *lctx;
-
-    lctx = ngx_http_video_api_live_ctx(r, NULL, &rc);
-    if (lctx == NULL) {
-        return rc;
-    }
-
-    if (ngx_http_video_api_live_callback(r, ctx, lctx, "update_publish", &rc)
-        != NGX_OK)
-    {
-        return rc;
-    }
-
-    return ngx_http_video_api_live_query(r, &live_update_stmt, 1, lctx,
-                                         ngx_http_video_api_live_updated);
-}
-
-
-static ngx_int_t
-ngx_http_video_api_live_updated(ngx_http_request_t *r,
-    ngx_http_video_api_live_ctx_t *lctx, PGresult *res)
-{
-    if (res != NULL && PQntuples(res) == 0) {
-        ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
-                      "video_api: live publisher dropped: its stream was "
-                      "stopped or its key rotated");
-        return ngx_http_video_api_send_error(r, NGX_HTTP_FORBIDDEN, NULL,
-                                             "Stream stopped");
-    }
-
-    return ngx_http_video_api_send_data(r, NGX_HTTP_OK,
-               json_pack("{s:s}", "message", "Stream goes on"));
 }
 
 
@@ -1509,7 +1468,7 @@ ngx_http_video_api_live_stopped(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_http_video_api_live_drop(r, lctx);
+    return ngx_http_video_api_live_drop(r, lctx, res);
 }
 
 
@@ -1571,9 +1530,12 @@ ngx_http_video_api_live_visibility_set(ngx_http_request_t *r,
 /*
  * nginx-rtmp's control interface drops the stream's publisher when it is
  * connected to this nginx worker, through a subrequest to an internal
- * location (conf/nginx.conf); a publisher on another worker is dropped by
- * its next on_update (live_update), which finds the stream stopped or the
- * key rotated.  The route answers once the subrequest is done.
+ * location (conf/nginx.conf).  It sees no other worker's sessions, so the
+ * publisher's connection number (nginx numbers connections across
+ * workers; verify stored it) also goes out on Redis: every worker's
+ * subscriber connection hears it and the worker that holds the
+ * connection shuts it down (pubsub.c), which nginx-rtmp takes for the
+ * publisher leaving.  The route answers once the subrequest is done.
  */
 
 static ngx_int_t ngx_http_video_api_live_dropped(ngx_http_request_t *sr,
@@ -1583,12 +1545,28 @@ static void ngx_http_video_api_live_drop_resume(ngx_http_request_t *r);
 
 static ngx_int_t
 ngx_http_video_api_live_drop(ngx_http_request_t *r,
-    ngx_http_video_api_live_ctx_t *lctx)
+    ngx_http_video_api_live_ctx_t *lctx, PGresult *res)
 {
+    size_t                        argvlen[3];
+    const char                   *argv[3];
     ngx_str_t                     uri, args;
     ngx_http_request_t           *sr;
     ngx_http_video_api_ctx_t     *ctx;
     ngx_http_post_subrequest_t   *psr;
+
+    /* every worker drops the publisher's connection if it has it */
+
+    if (!PQgetisnull(res, 0, LIVE_COL_CLIENT)) {
+        argv[0] = "PUBLISH";
+        argvlen[0] = sizeof("PUBLISH") - 1;
+        argv[1] = NGX_HTTP_VIDEO_API_PUBSUB_DROP;
+        argvlen[1] = sizeof(NGX_HTTP_VIDEO_API_PUBSUB_DROP) - 1;
+        argv[2] = PQgetvalue(res, 0, LIVE_COL_CLIENT);
+        argvlen[2] = PQgetlength(res, 0, LIVE_COL_CLIENT);
+
+        (void) ngx_http_video_api_redis_command(r,
+                   ngx_http_video_api_redis_ignore, NULL, 3, argv, argvlen);
+    }
 
     ngx_str_set(&uri, NGX_HTTP_VIDEO_API_LIVE_DROP);
 
@@ -1657,8 +1635,8 @@ ngx_http_video_api_live_drop_resume(ngx_http_request_t *r)
     if (lctx->drop_status != NGX_HTTP_OK) {
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "video_api: nginx-rtmp's control location \""
-                      NGX_HTTP_VIDEO_API_LIVE_DROP "\" answered %ui: the "
-                      "publisher of \"%V\" goes at its next on_update",
+                      NGX_HTTP_VIDEO_API_LIVE_DROP "\" answered %ui for "
+                      "\"%V\"; its publisher is dropped through Redis",
                       lctx->drop_status, &lctx->id);
     }
 
