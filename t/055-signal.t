@@ -345,7 +345,8 @@ ok wait_for(15, sub { (post_signal($id, msg('offer', 'a', 'eve', '"back"')))[0] 
 like messages($b), qr/^(offer a>eve "back"\n?)+$/, 'and polls deliver them';
 
 # a poll that waits when the subscriber connection is back is woken again
-ok wait_for(15, sub { (() = redis_cli('CLIENT LIST') =~ /psub=1/g) >= ($ENV{TEST_NGINX_USE_VALGRIND} ? 1 : 2) }),
+# (each worker subscribes to two patterns: signaling and live:drop)
+ok wait_for(15, sub { (() = redis_cli('CLIENT LIST') =~ /psub=2\b/g) >= ($ENV{TEST_NGINX_USE_VALGRIND} ? 1 : 2) }),
     'every worker subscribed again';
 $waiting = spawn('back', sub {
     my ($s, $b, $t) = poll($id, 'frank', 10);
