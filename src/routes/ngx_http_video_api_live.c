@@ -379,8 +379,8 @@ ngx_http_video_api_live_query(ngx_http_request_t *r,
 
 
 /*
- * Every statement's result comes here: res is NULL when PostgreSQL is
- * unavailable, else a result with rows, for the route's answer
+ * Every statement's result comes here: PostgreSQL unavailable is a 503
+ * and a failed statement a 500 for every route; rows go to its answer
  */
 
 static void
@@ -393,7 +393,10 @@ ngx_http_video_api_live_done(ngx_http_video_api_pg_op_t *op, PGresult *res)
     r = op->request;
     lctx = op->data;
 
-    if (res != NULL && PQresultStatus(res) != PGRES_TUPLES_OK) {
+    if (res == NULL) {
+        rc = ngx_http_video_api_send_unavailable(r, "Database");
+
+    } else if (PQresultStatus(res) != PGRES_TUPLES_OK) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "video_api: live: %s", PQresultErrorMessage(res));
         rc = ngx_http_video_api_send_error(r, NGX_HTTP_INTERNAL_SERVER_ERROR,
@@ -700,10 +703,6 @@ ngx_http_video_api_live_created(ngx_http_request_t *r,
     char                            *live, *vod;
     ngx_http_video_api_main_conf_t  *mcf;
 
-    if (res == NULL) {
-        return ngx_http_video_api_send_unavailable(r, "Database");
-    }
-
     mcf = ngx_http_video_api_live_conf(r);
 
     ngx_http_video_api_live_changed(r, res);
@@ -755,10 +754,6 @@ static ngx_int_t
 ngx_http_video_api_live_rotated(ngx_http_request_t *r,
     ngx_http_video_api_live_ctx_t *lctx, PGresult *res)
 {
-    if (res == NULL) {
-        return ngx_http_video_api_send_unavailable(r, "Database");
-    }
-
     if (PQntuples(res) == 0) {
         return ngx_http_video_api_live_not_found(r, &lctx->id);
     }
@@ -880,10 +875,6 @@ ngx_http_video_api_live_verified(ngx_http_request_t *r,
 {
     ngx_str_t  location;
 
-    if (res == NULL) {
-        return ngx_http_video_api_send_unavailable(r, "Database");
-    }
-
     /* the row was found by its hash; compared again, in constant time */
 
     if (PQntuples(res) == 0
@@ -954,10 +945,6 @@ ngx_http_video_api_live_unpublished(ngx_http_request_t *r,
     ngx_http_video_api_live_ctx_t *lctx, PGresult *res)
 {
     ngx_str_t  id;
-
-    if (res == NULL) {
-        return ngx_http_video_api_send_unavailable(r, "Database");
-    }
 
     if (PQntuples(res) > 0) {
         ngx_http_video_api_live_changed(r, res);
@@ -1097,10 +1084,6 @@ static ngx_int_t
 ngx_http_video_api_live_recorded(ngx_http_request_t *r,
     ngx_http_video_api_live_ctx_t *lctx, PGresult *res)
 {
-    if (res == NULL) {
-        return ngx_http_video_api_send_unavailable(r, "Database");
-    }
-
     if (PQntuples(res) == 0) {
         ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
                       "video_api: the recording of live stream \"%V\" is "
@@ -1168,10 +1151,6 @@ ngx_http_video_api_live_listed(ngx_http_request_t *r,
     int      i, n;
     json_t  *streams, *s;
 
-    if (res == NULL) {
-        return ngx_http_video_api_send_unavailable(r, "Database");
-    }
-
     streams = json_array();
     if (streams == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -1196,8 +1175,8 @@ ngx_http_video_api_live_listed(ngx_http_request_t *r,
 /* GET /api/live/:id */
 
 static ngx_int_t
-ngx_http_video_api_live_get(ngx_http_request_t *r,
-    ngx_http_video_api_ctx_t *ctx)
+ngx_http_video_api_live_read(ngx_http_request_t *r,
+    ngx_http_video_api_ctx_t *ctx, ngx_http_video_api_live_answer_pt answer)
 {
     ngx_int_t                       rc;
     ngx_http_video_api_live_ctx_t  *lctx;
@@ -1207,8 +1186,15 @@ ngx_http_video_api_live_get(ngx_http_request_t *r,
         return rc;
     }
 
-    return ngx_http_video_api_live_query(r, &live_get_stmt, 1, lctx,
-                                         ngx_http_video_api_live_got);
+    return ngx_http_video_api_live_query(r, &live_get_stmt, 1, lctx, answer);
+}
+
+
+static ngx_int_t
+ngx_http_video_api_live_get(ngx_http_request_t *r,
+    ngx_http_video_api_ctx_t *ctx)
+{
+    return ngx_http_video_api_live_read(r, ctx, ngx_http_video_api_live_got);
 }
 
 
@@ -1217,10 +1203,6 @@ ngx_http_video_api_live_got(ngx_http_request_t *r,
     ngx_http_video_api_live_ctx_t *lctx, PGresult *res)
 {
     json_t  *s;
-
-    if (res == NULL) {
-        return ngx_http_video_api_send_unavailable(r, "Database");
-    }
 
     if (PQntuples(res) == 0
         || !ngx_http_video_api_live_is(res, 0, LIVE_COL_TYPE, "LIVE"))
@@ -1244,16 +1226,8 @@ static ngx_int_t
 ngx_http_video_api_live_watch(ngx_http_request_t *r,
     ngx_http_video_api_ctx_t *ctx)
 {
-    ngx_int_t                       rc;
-    ngx_http_video_api_live_ctx_t  *lctx;
-
-    lctx = ngx_http_video_api_live_ctx(r, &ctx->params[0], &rc);
-    if (lctx == NULL) {
-        return rc;
-    }
-
-    return ngx_http_video_api_live_query(r, &live_get_stmt, 1, lctx,
-                                         ngx_http_video_api_live_watched);
+    return ngx_http_video_api_live_read(r, ctx,
+                                        ngx_http_video_api_live_watched);
 }
 
 
@@ -1262,10 +1236,6 @@ ngx_http_video_api_live_watched(ngx_http_request_t *r,
     ngx_http_video_api_live_ctx_t *lctx, PGresult *res)
 {
     char  *live, *vod;
-
-    if (res == NULL) {
-        return ngx_http_video_api_send_unavailable(r, "Database");
-    }
 
     if (PQntuples(res) == 0) {
         return ngx_http_video_api_live_not_found(r, &lctx->id);
@@ -1345,10 +1315,6 @@ static ngx_int_t
 ngx_http_video_api_live_key_checked(ngx_http_request_t *r,
     ngx_http_video_api_live_ctx_t *lctx, PGresult *res)
 {
-    if (res == NULL) {
-        return ngx_http_video_api_send_unavailable(r, "Database");
-    }
-
     if (PQntuples(res) == 0) {
         return ngx_http_video_api_live_not_found(r, &lctx->id);
     }
@@ -1379,10 +1345,6 @@ static ngx_int_t
 ngx_http_video_api_live_started(ngx_http_request_t *r,
     ngx_http_video_api_live_ctx_t *lctx, PGresult *res)
 {
-    if (res == NULL) {
-        return ngx_http_video_api_send_unavailable(r, "Database");
-    }
-
     /* the key was rotated or the stream ended in between */
 
     if (PQntuples(res) == 0) {
@@ -1452,10 +1414,6 @@ static ngx_int_t
 ngx_http_video_api_live_stopped(ngx_http_request_t *r,
     ngx_http_video_api_live_ctx_t *lctx, PGresult *res)
 {
-    if (res == NULL) {
-        return ngx_http_video_api_send_unavailable(r, "Database");
-    }
-
     if (PQntuples(res) == 0) {
         return ngx_http_video_api_live_not_found(r, &lctx->id);
     }
@@ -1506,10 +1464,6 @@ static ngx_int_t
 ngx_http_video_api_live_visibility_set(ngx_http_request_t *r,
     ngx_http_video_api_live_ctx_t *lctx, PGresult *res)
 {
-    if (res == NULL) {
-        return ngx_http_video_api_send_unavailable(r, "Database");
-    }
-
     if (PQntuples(res) == 0) {
         return ngx_http_video_api_live_not_found(r, &lctx->id);
     }
