@@ -1,0 +1,84 @@
+// The API client: every answer is an envelope, and every failure becomes
+// an ApiError whose text a person can read.
+
+import { apiBase } from '../config.js';
+
+export class ApiError extends Error {
+    constructor(message, status, code, details) {
+        super(message);
+        this.name = 'ApiError';
+        this.status = status;
+        this.code = code;
+        this.details = Array.isArray(details) ? details : [];
+    }
+
+    // the field messages of a validation error say more than its headline
+    get text() {
+        const fields = this.details
+            .map(d => d && typeof d.message === 'string' ? d.message : null)
+            .filter(Boolean);
+
+        return fields.length ? fields.join('. ') : this.message;
+    }
+}
+
+export const url = path => apiBase + path;
+
+export async function api(method, path, body, options = {}) {
+    const init = {method, signal: options.signal, headers: {}};
+
+    if (body !== undefined) {
+        init.headers['Content-Type'] = 'application/json';
+        init.body = JSON.stringify(body);
+    }
+
+    let res;
+
+    try {
+        res = await fetch(url(path), init);
+
+    } catch (e) {
+        if (e.name === 'AbortError') {
+            throw e;
+        }
+
+        throw new ApiError('The server could not be reached. Check the '
+                           + 'connection and try again.', 0, 'NETWORK');
+    }
+
+    const text = await res.text();
+    let payload = null;
+
+    try {
+        payload = text ? JSON.parse(text) : null;
+
+    } catch {
+        payload = null;
+    }
+
+    if (res.ok && payload && payload.success === true) {
+        return payload.data;
+    }
+
+    const err = payload && payload.error;
+
+    if (err && typeof err.message === 'string') {
+        throw new ApiError(err.message, err.status || res.status, err.code,
+                           err.details);
+    }
+
+    throw new ApiError(`The server answered ${res.status}`
+                       + (res.statusText ? ` ${res.statusText}` : '')
+                       + '. Try again in a moment.', res.status, 'HTTP');
+}
+
+// what to show for any error thrown at us
+export function errorText(e) {
+    if (e instanceof ApiError) {
+        return e.text;
+    }
+
+    return e && e.message ? e.message : String(e);
+}
+
+export const isAbort = e => e && e.name === 'AbortError';
