@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages video-api needs, skipping those already
-# installed, so it is cheap to run before every build.
+# installed, then the npm packages of package-lock.json (the page's hls.js,
+# the browser tests' playwright-core) when node_modules is older than the
+# lock file, so it is cheap to run before every build.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 packages=(
     # build
@@ -18,6 +21,9 @@ packages=(
     perl libtest-base-perl libtest-longstring-perl libtext-diff-perl
     liblist-moreutils-perl libhttp-message-perl liburi-perl libipc-run-perl
     libwww-perl curl valgrind
+    # browser tests of the page (t/090-web.t), driven by playwright-core
+    # and puppeteer-core from node_modules (below)
+    chromium firefox-esr
     # benchmarks and S3 signature checks
     wrk python3 python3-botocore
 )
@@ -30,17 +36,36 @@ for p in "${packages[@]}"; do
     fi
 done
 
-if [ ${#missing[@]} -eq 0 ]; then
-    echo "deps: all ${#packages[@]} packages installed"
-    exit 0
-fi
-
 sudo=()
 if [ "$(id -u)" -ne 0 ]; then
     sudo=(sudo)
 fi
 
-echo "deps: installing ${missing[*]}"
-"${sudo[@]}" apt-get update -qq
-DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq \
-    --no-install-recommends "${missing[@]}"
+if [ ${#missing[@]} -eq 0 ]; then
+    echo "deps: all ${#packages[@]} packages installed"
+else
+    echo "deps: installing ${missing[*]}"
+    "${sudo[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq \
+        --no-install-recommends "${missing[@]}"
+fi
+
+# npm packages: exactly the lock file's versions (npm ci), again only when
+# something changed: node_modules missing or older than the lock file.
+# npm ci writes node_modules/.package-lock.json, which dates the install.
+# node and npm come from Debian only when there are none: a node from
+# elsewhere (NodeSource's nodejs carries its own npm) conflicts with
+# Debian's npm package.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    echo "deps: installing nodejs npm"
+    "${sudo[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq \
+        --no-install-recommends nodejs npm
+fi
+if [ ! -f node_modules/.package-lock.json ] \
+        || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    echo "deps: npm ci"
+    npm ci --no-audit --no-fund
+else
+    echo "deps: node_modules up to date"
+fi

@@ -17,7 +17,8 @@ export function rungs(levels) {
         .sort((a, b) => b.height - a.height || b.bitrate - a.bitrate);
 }
 
-export const rungName = l => (l.height ? `${l.height}p` : `${Math.round(l.bitrate / 1000)} kbps`);
+export const rungName = l => (l.height ? `${l.height}p`
+    : l.bitrate ? `${Math.round(l.bitrate / 1000)} kbps` : 'Source');
 
 /*
  * Plays src in video.  on.levels(levels) when the ladder is known (empty

@@ -113,7 +113,9 @@ export function watch(root, {id, signal}) {
         document.title = `${v.title} · video-api`;
         desc.textContent = v.description || '';
         desc.hidden = !v.description;
-        status.replaceChildren(badge(v, {id: 'watch-status-badge'}));
+        liveBadge.hidden = !v.isLiveNow;
+        status.replaceChildren(v.isLiveNow
+            ? '' : badge(v, {id: 'watch-status-badge'}));
         visibility.value = v.visibility;
         visibility.disabled = false;
         remove.disabled = false;
@@ -160,8 +162,8 @@ export function watch(root, {id, signal}) {
 
     function levelPlaying(index) {
         const auto = quality.options[0];
-        const l = player && index >= 0 ? quality.querySelector(
-            `option[value="${index}"]`) : null;
+        const l = player && index >= 0 && quality.options.length > 2
+            ? quality.querySelector(`option[value="${index}"]`) : null;
         auto.textContent = l && quality.value === '-1'
             ? `Auto (${l.textContent})` : 'Auto';
     }
@@ -291,11 +293,12 @@ export function watch(root, {id, signal}) {
             return;
         }
 
+        // on air, the LIVE badge says it all
         liveBadge.hidden = !s.isLiveNow;
         endStream.hidden = Boolean(s.endedAt);
-        status.replaceChildren(badge({...v, status: s.status,
-                                      isLiveNow: s.isLiveNow},
-                                     {id: 'watch-status-badge'}));
+        status.replaceChildren(s.isLiveNow ? '' : badge(
+            {...v, status: s.status, isLiveNow: false},
+            {id: 'watch-status-badge'}));
 
         if (s.isLiveNow) {
             const wait = Date.parse(s.startedAt) + LIVE_FIRST_PLAYLIST_MS

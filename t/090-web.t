@@ -1,0 +1,237 @@
+# The web page (www/) in real browsers: headless Chromium, driven by
+# t/web/browser.mjs through playwright-core, then Firefox ESR, driven by
+# t/web/firefox.mjs through puppeteer-core over WebDriver BiDi, against an
+# nginx that serves the page, the API, /play/, the local object store and RTMP ingest, with
+# the relay, transcode and analytics workers running.  Upload with
+# progress, the library (search, filters, cursor paging), watching with
+# the quality ladder and one view per play, renaming, an invalid file,
+# a live stream that turns into its VOD, a phone-width layout, keyboard
+# access, and the page served from another origin calling the API through
+# CORS.
+#
+# Each script prints one JSON line per assertion, {"ok", "name", "diag"};
+# each becomes an ok() here.  Screenshots go to t/servroot-web/artifacts/.
+#
+# Not run under memcheck: a browser session against valgrind's nginx
+# would take far longer than the page's own timeouts.
+
+use strict;
+use warnings;
+use lib 't/inc';
+use VideoApi;
+use Test::More;
+use JSON::PP ();
+use POSIX ();
+use Time::HiRes ();
+
+plan skip_all => 'no test stack (run through make test)'
+    unless $ENV{TEST_NGINX_PG_CONNINFO} && $ENV{TEST_NGINX_AMQP_PORT};
+# scripts/deps.sh installs both, so under make test this suite runs
+plan skip_all => 'no /usr/bin/chromium (scripts/deps.sh installs it)'
+    unless -x '/usr/bin/chromium';
+plan skip_all => 'no /usr/bin/firefox-esr (scripts/deps.sh installs it)'
+    unless -x '/usr/bin/firefox-esr';
+plan skip_all => 'no node_modules (scripts/deps.sh runs npm ci)'
+    unless -d "$ENV{PWD}/node_modules/playwright-core"
+        && -d "$ENV{PWD}/node_modules/puppeteer-core"
+        && -d "$ENV{PWD}/node_modules/hls.js";
+
+my $dir = "$ENV{PWD}/t/servroot-web";
+my $port = ($ENV{TEST_NGINX_SERVER_PORT} // 1984) + 90;
+my $rtmp = $port + 1;
+my $store = $port + 2;
+my $other = $port + 3;
+my $endpoint = "http://127.0.0.1:$store";
+my $data = "$dir/store";
+my $hls = "$dir/hls";
+my $rec = "$dir/rec";
+my $artifacts = "$dir/artifacts";
+my $www = "$ENV{PWD}/www";
+my $vendor = "$ENV{PWD}/node_modules/hls.js/dist";
+my (@workers, $node);
+
+END {
+    kill 'TERM', $node if $node;
+    kill 'TERM', @workers;
+    nginx_stop($dir) if $dir;
+}
+
+system('rm', '-rf', $dir);
+mkdir $dir;
+mkdir $_ for $data, $hls, $rec, $artifacts;
+mkdir "$data/$_" for qw(videos-raw videos-processed thumbnails);
+system('chown', '-R', 'nobody', $data, $hls, $rec) if $> == 0;
+
+# the library's paging and counts assume only this suite's videos
+psql('TRUNCATE videos, outbox CASCADE');
+system("redis-cli -p $ENV{TEST_NGINX_REDIS_PORT} FLUSHDB >/dev/null");
+system("scripts/stack.sh rabbitmqctl -q purge_queue $_ >/dev/null 2>&1")
+    for qw(video-transcode video-cleanup);
+
+# The page is served as conf/nginx.conf serves it: www/ at /, hls.js from
+# node_modules at /vendor/hls.js/ (mime.types has no .mjs, and browsers
+# refuse an ES module sent as application/octet-stream).
+my $page = <<"CONF";
+        location / { root $www; index index.html; }
+        location /vendor/hls.js/ {
+            alias $vendor/;
+            types {
+                application/javascript js mjs;
+                application/json map;
+            }
+        }
+CONF
+
+# another origin serving the same page, whose config.js points at the API
+# on the first server: every API call, upload and play is then a CORS
+# request
+my $other_origin = <<"CONF";
+    server {
+        listen 127.0.0.1:$other;
+$page
+        location = /config.js {
+            default_type application/javascript;
+            return 200 'export const apiBase = "http://127.0.0.1:$port";\\n';
+        }
+    }
+CONF
+
+# two nginx workers, as in production: the page's requests, nginx-rtmp's
+# callbacks and the drop of a publisher land on either
+nginx_start($dir, $port, <<"CONF", <<"SERVER", workers => 2, main_log_level => 'notice', main => <<"MAIN");
+    video_api_postgres "$ENV{TEST_NGINX_PG_CONNINFO}" pool=4 timeout=5s;
+    video_api_redis 127.0.0.1:$ENV{TEST_NGINX_REDIS_PORT} timeout=2s;
+    video_api_storage endpoint=$endpoint region=us-east-1
+                      access_key=videoapi secret_key=videoapi-secret;
+    video_api_public_url http://127.0.0.1:$port;
+    video_api_rtmp_url rtmp://127.0.0.1:$rtmp/live;
+    video_api_live_record_path $rec;
+    video_api_cors *;
+    include /etc/nginx/mime.types;
+${\ store_server($store, $data, '500m')}
+$other_origin
+CONF
+$page
+        location /play/ { video_api play; }
+        location /live/ { video_api play; }
+        location /_video_api/rtmp/ { internal; rtmp_control all; }
+        location /_video_api/live/ {
+            internal;
+            alias $hls/;
+            types {
+                application/vnd.apple.mpegurl m3u8;
+                video/mp2t ts;
+            }
+            add_header Cache-Control no-cache;
+        }
+        location /_video_api/media/ {
+            internal;
+            alias $data/;
+            error_page 404 = \@media_not_found;
+        }
+        location \@media_not_found {
+            default_type application/json;
+            return 404 '{"success":false,"error":{"message":"File not found","status":404,"code":"NOT_FOUND"}}';
+        }
+${\ probe_location($endpoint)}
+SERVER
+rtmp {
+    server {
+        listen 127.0.0.1:$rtmp;
+        application live {
+            live on;
+            deny play all;
+            push rtmp://127.0.0.1:$rtmp/hls;
+            record all;
+            record_path $rec;
+            record_unique on;
+            record_suffix .flv;
+            on_publish http://127.0.0.1:$port/api/live/verify;
+            on_publish_done http://127.0.0.1:$port/api/live/unpublish;
+            on_record_done http://127.0.0.1:$port/api/live/record;
+        }
+        application hls {
+            live on;
+            allow publish 127.0.0.1;
+            deny publish all;
+            deny play all;
+            hls on;
+            hls_path $hls;
+            hls_nested on;
+            hls_fragment 2s;
+            hls_playlist_length 10s;
+        }
+    }
+}
+MAIN
+
+# views need Redis: wait until the nginx workers are connected
+wait_for(30, sub { (http_request($port, 'GET', '/health'))[0] == 200 })
+    or die('nginx is not healthy: ' . join(' ', http_request($port, 'GET', '/health')));
+
+# the workers as make run starts them; analytics rolls views up (and
+# keeps the id set views are checked against).  The transcoder encodes
+# slower than it would in production: at its default settings a 5 s clip
+# is done in under 2 s, before the page's once-a-second poll of the
+# progress can see it move; with these it takes about 8 s.
+my %env = worker_env($dir, $port, $endpoint,
+                     VIDEO_WORKER_RECORD_PATH => $rec,
+                     VIDEO_WORKER_ANALYTICS_INTERVAL => 2,
+                     VIDEO_WORKER_PRESET => 'slower',
+                     VIDEO_WORKER_ENCODER_THREADS => 1);
+push @workers, worker_start($dir, $_, %env) for qw(relay transcode analytics);
+
+# -- the browser suite --------------------------------------------------------
+
+my %browser_env = (
+    BASE_URL => "http://127.0.0.1:$port",
+    OTHER_ORIGIN_URL => "http://127.0.0.1:$other",
+    RTMP_URL => "rtmp://127.0.0.1:$rtmp/live",
+    ARTIFACTS => $artifacts,
+);
+
+my $json = JSON::PP->new;
+
+# runs one browser script; each of its JSON lines becomes an ok()
+sub browser_suite {
+    my ($script, $deadline) = @_;
+    my $t0 = Time::HiRes::time();
+    my $asserted = 0;
+    local @ENV{keys %browser_env} = values %browser_env;
+    # node's stderr (a crash's stack trace) goes straight to prove's
+    $node = open(my $fh, '-|', 'node', $script)
+        or die "node: $!";
+    # the script keeps its own deadlines; this one only stops a hang
+    local $SIG{ALRM} = sub { kill 'TERM', $node };
+    alarm $deadline;
+    while (my $line = <$fh>) {
+        chomp $line;
+        my $r = $line =~ /^\{/ ? eval { $json->decode($line) } : undef;
+        if (ref $r eq 'HASH' && exists $r->{ok} && defined $r->{name}) {
+            ok($r->{ok}, $r->{name})
+                or diag($r->{diag} // '');
+            $asserted++;
+        } else {
+            note($line);
+        }
+    }
+    alarm 0;
+    close $fh;
+    my $status = $?;
+    undef $node;
+    is $status, 0, "$script ran to its end"
+        or diag('node exited with ' . ($status & 127 ? 'signal ' . ($status & 127)
+                                                      : 'status ' . ($status >> 8)));
+    cmp_ok $asserted, '>', 0, "$script made assertions";
+    diag(sprintf '%s: %d assertions in %.1f s (screenshots in %s)',
+         $script, $asserted, Time::HiRes::time() - $t0, $artifacts);
+}
+
+# Chromium, every flow; then Firefox, the main ones
+browser_suite('t/web/browser.mjs', 240);
+browser_suite('t/web/firefox.mjs', 150);
+
+my $logs = join '', map { do { local (@ARGV, $/) = ($_); <> } // '' } glob "$dir/logs/*.log";
+unlike $logs, qr/\[(alert|emerg|crit)\]|signal \d+/, 'no alerts, no crashed nginx worker';
+
+done_testing();

@@ -1,0 +1,951 @@
+// Browser tests of the web page (www/), run by t/090-web.t against its own
+// nginx, object store, RTMP ingest and workers.  Headless Chromium through
+// playwright-core; nothing else is needed beyond ffmpeg.
+//
+// What it covers, in order:
+//   - upload of a 5 s 480p clip through the page: upload progress to 100%,
+//     the transcoding bar moving, Ready, a link to watch it;
+//   - the library: the card (status, badge, title, duration, thumbnail,
+//     views), search, the status filter, cursor paging with "Load more"
+//     (22 live streams created through the API make a second page), and a
+//     screenshot at 1280x800; the layout at phone width (390x844);
+//   - watching: the quality menu (Auto, 480p, 360p), playback, one view
+//     per play start and none per page load, switching to 360p, keyboard
+//     access and accessible names of the controls, renaming in place;
+//   - an invalid file: the API's own message, and nothing uploaded;
+//   - the page served from another origin, calling the API through CORS;
+//   - a live stream: created on the page, published with ffmpeg, listed,
+//     played live, and replaced by its VOD once the recording is
+//     transcoded;
+//   - no console error and no uncaught exception anywhere.
+//
+// Settings come from the environment: BASE_URL (the page and the API),
+// OTHER_ORIGIN_URL (the same page on another origin), RTMP_URL (the ingest
+// URL the API hands out), ARTIFACTS (screenshots, the clip, ffmpeg's log).
+//
+// Output: one JSON line per assertion, {"ok": bool, "name": "...",
+// "diag": "..."}, which t/090-web.t turns into Test::More results; other
+// lines are notes.  Failed assertions do not change the exit status; only
+// a crash of this script does.
+
+import { chromium } from 'playwright-core';
+import { spawn } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const BASE = (process.env.BASE_URL ?? 'http://127.0.0.1:2074').replace(/\/$/, '');
+const OTHER = (process.env.OTHER_ORIGIN_URL ?? 'http://127.0.0.1:2077').replace(/\/$/, '');
+const RTMP = process.env.RTMP_URL ?? 'rtmp://127.0.0.1:2075/live';
+const ARTIFACTS = path.resolve(process.env.ARTIFACTS ?? 't/servroot-web/artifacts');
+
+// the whole run; t/090-web.t has a later deadline of its own for a hang
+const DEADLINE_MS = 200_000;
+// transcoding a clip or a recording, with the workers sharing the machine
+const TRANSCODE_MS = 90_000;
+
+const SEEDED_STREAMS = 22;
+const PAGE_SIZE = 20;
+
+const started = Date.now();
+
+// ---------------------------------------------------------------- output --
+
+let asserted = 0;
+
+function report(ok, name, diag = '') {
+    asserted++;
+    process.stdout.write(JSON.stringify({ ok: Boolean(ok), name, diag: String(diag ?? '') }) + '\n');
+}
+
+function note(text) {
+    process.stdout.write(`${text}\n`);
+}
+
+class Failure extends Error {}
+
+function assert(condition, diag) {
+    if (!condition) {
+        throw new Failure(typeof diag === 'function' ? diag() : diag);
+    }
+}
+
+// a step needs what an earlier one produced
+function need(value, what) {
+    if (value === undefined || value === null || value === false) {
+        throw new Failure(`not checked: ${what} failed earlier`);
+    }
+    return value;
+}
+
+// Playwright's errors end with a long call log: keep its head
+function shorten(error) {
+    const text = error instanceof Failure ? error.message : String(error?.message ?? error);
+    const lines = text.split('\n');
+    return lines.length > 12 ? [...lines.slice(0, 12), '...'].join('\n') : text;
+}
+
+let failShots = 0;
+
+// runs one assertion: passes unless fn throws; its value is returned (or
+// undefined when it failed), with a screenshot of the page on failure
+async function check(name, fn, page = currentPage) {
+    try {
+        const value = await fn();
+        report(true, name);
+        return value ?? true;
+    } catch (error) {
+        let diag = shorten(error);
+        if (page && !page.isClosed() && !(error instanceof Failure && error.message.startsWith('not checked'))) {
+            const file = path.join(ARTIFACTS, `fail-${++failShots}.png`);
+            try {
+                await page.screenshot({ path: file, timeout: 5_000 });
+                diag += `\n(page at ${page.url()}, screenshot ${file})`;
+            } catch {
+                // the page is gone: the diagnostic says enough
+            }
+        }
+        report(false, name, diag);
+        return undefined;
+    }
+}
+
+// --------------------------------------------------------------- helpers --
+
+async function api(method, urlPath, body) {
+    const response = await fetch(BASE + urlPath, {
+        method,
+        headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    let json = null;
+    try {
+        json = JSON.parse(text);
+    } catch {
+        // not JSON: callers look at text
+    }
+    return { status: response.status, json, text };
+}
+
+async function poll(fn, { timeout = 10_000, interval = 200 } = {}) {
+    const deadline = Date.now() + timeout;
+    for (;;) {
+        const value = await fn();
+        if (value || Date.now() >= deadline) {
+            return value;
+        }
+        await sleep(interval);
+    }
+}
+
+async function videoTotal() {
+    const r = await api('GET', '/api/videos?limit=1');
+    assert(r.status === 200, `GET /api/videos: ${r.status} ${r.text.slice(0, 300)}`);
+    return r.json.data.total;
+}
+
+async function viewsTotal(id) {
+    const r = await api('GET', `/api/analytics/stats/${id}`);
+    assert(r.status === 200, `GET /api/analytics/stats/${id}: ${r.status} ${r.text.slice(0, 300)}`);
+    return r.json.data.viewsTotal;
+}
+
+function run(cmd, args) {
+    return new Promise((resolve, reject) => {
+        const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+        let err = '';
+        child.stderr.on('data', (d) => { err += d; });
+        child.on('error', reject);
+        child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} exited ${code}: ${err}`))));
+    });
+}
+
+function minutesSeconds(seconds) {
+    const s = Math.max(0, seconds);
+    return `${Math.floor(s / 60)}:${String(Math.floor(s % 60)).padStart(2, '0')}`;
+}
+
+// console errors and uncaught exceptions of every page, by phase
+const consoleErrors = [];
+let phase = 'start';
+
+function track(page, label) {
+    page.on('console', (msg) => {
+        if (msg.type() === 'error') {
+            consoleErrors.push({ phase, label, text: msg.text(), url: msg.location()?.url ?? '' });
+        }
+    });
+    page.on('pageerror', (error) => {
+        consoleErrors.push({ phase, label, text: `uncaught ${error.name}: ${error.message}`, url: '' });
+    });
+    return page;
+}
+
+// asserts no console error since the last call, except those allow() takes
+async function noConsoleErrors(name, allow = () => false) {
+    const errors = consoleErrors.splice(0).filter((e) => !allow(e));
+    report(errors.length === 0, name,
+        errors.map((e) => `[${e.phase}, ${e.label}] ${e.text}${e.url ? ` (${e.url})` : ''}`).join('\n'));
+}
+
+async function newPage(context, label) {
+    const page = track(await context.newPage(), label);
+    page.setDefaultTimeout(15_000);
+    return page;
+}
+
+async function viewReady(page, view, timeout = 15_000) {
+    await page.waitForSelector(`main#view[data-view="${view}"][data-ready="1"]`,
+        { state: 'attached', timeout });
+}
+
+// a fresh document at this route, so no state of the previous view lingers
+async function open(page, base, route, view) {
+    await page.goto('about:blank');
+    await page.goto(`${base}/${route}`);
+    await viewReady(page, view);
+}
+
+async function text(page, selector) {
+    return ((await page.locator(selector).first().textContent({ timeout: 5_000 })) ?? '').trim();
+}
+
+// the accessible name Chromium computes, as a screen reader gets it
+async function accessibleName(page, selector) {
+    const cdp = await page.context().newCDPSession(page);
+    try {
+        const { root } = await cdp.send('DOM.getDocument', { depth: 0 });
+        const { nodeId } = await cdp.send('DOM.querySelector', { nodeId: root.nodeId, selector });
+        assert(nodeId, `${selector} is not in the page`);
+        const { nodes } = await cdp.send('Accessibility.getPartialAXTree', { nodeId, fetchRelatives: false });
+        return (nodes[0]?.name?.value ?? '').trim();
+    } finally {
+        await cdp.detach();
+    }
+}
+
+// resolves once the player has played `seconds` more than when asked
+async function playsOn(page, seconds, timeout) {
+    await page.waitForFunction(() => {
+        const v = document.querySelector('video#player');
+        return v && !v.paused && v.readyState >= 3;
+    }, null, { timeout, polling: 100 });
+    const from = await page.evaluate(() => document.querySelector('video#player').currentTime);
+    await page.waitForFunction(([t0, s]) => {
+        const v = document.querySelector('video#player');
+        return v.currentTime >= t0 + s || (v.ended && v.currentTime > t0);
+    }, [from, seconds], { timeout, polling: 100 });
+    return from;
+}
+
+async function startPlayback(page) {
+    return page.evaluate(async () => {
+        try {
+            await document.querySelector('video#player').play();
+            return 'playing';
+        } catch (error) {
+            return `play() failed: ${error.name}: ${error.message}`;
+        }
+    });
+}
+
+async function playerState(page) {
+    return page.evaluate(() => {
+        const v = document.querySelector('video#player');
+        if (!v) {
+            return 'no video#player';
+        }
+        return JSON.stringify({
+            source: v.dataset.source, src: v.currentSrc, paused: v.paused, ended: v.ended,
+            currentTime: v.currentTime, readyState: v.readyState, networkState: v.networkState,
+            error: v.error && `${v.error.code} ${v.error.message}`,
+            watchError: document.querySelector('#watch-error')?.textContent.trim(),
+        });
+    });
+}
+
+// --------------------------------------------------------------- the run --
+
+let browser;
+let currentPage;
+let publisher;
+
+const deadline = setTimeout(async () => {
+    report(false, `the browser suite finished within ${DEADLINE_MS / 1000} s`,
+        `still running in phase "${phase}"`);
+    publisher?.kill('SIGKILL');
+    await Promise.race([browser?.close(), sleep(5_000)]);
+    process.exit(2);
+}, DEADLINE_MS);
+deadline.unref();
+
+async function main() {
+    await mkdir(ARTIFACTS, { recursive: true });
+    const suffix = Math.random().toString(36).slice(2, 8);
+    const title = `Web clip ${suffix}`;
+    const clip = path.join(ARTIFACTS, 'clip.mp4');
+
+    // -- a: the clip, and 22 live streams so the library has a second page --
+
+    phase = 'setup';
+    const clipMade = run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y',
+        '-f', 'lavfi', '-i', 'testsrc=size=854x480:rate=30',
+        '-f', 'lavfi', '-i', 'sine=frequency=440',
+        '-t', '5', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-c:a', 'aac',
+        '-movflags', '+faststart', clip]);
+    const seeded = await check(`setup: ${SEEDED_STREAMS} live streams created through the API`, async () => {
+        for (let i = 1; i <= SEEDED_STREAMS; i++) {
+            const r = await api('POST', '/api/live/create', { title: `Seeded stream ${String(i).padStart(2, '0')}` });
+            assert(r.status === 201, `create ${i}: ${r.status} ${r.text.slice(0, 300)}`);
+        }
+    });
+    const clipReady = await check('setup: ffmpeg makes a 5 s 854x480 clip', () => clipMade);
+
+    browser = await chromium.launch({
+        executablePath: '/usr/bin/chromium',
+        headless: true,
+        args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+            '--disable-background-networking', '--disable-component-update', '--disable-sync',
+            '--autoplay-policy=no-user-gesture-required'],
+    });
+    note(`chromium ${browser.version()}`);
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await newPage(context, 'main');
+    currentPage = page;
+
+    const requests = [];
+    page.on('request', (r) => requests.push({ method: r.method(), url: r.url() }));
+
+    // -- b: upload ----------------------------------------------------------
+
+    phase = 'upload';
+    let t = Date.now();
+    await check('upload: the page opens at #/upload', () => open(page, BASE, '#/upload', 'upload'));
+    // every state and every data-seen the page shows, as they change
+    await page.evaluate(() => {
+        window.uploadLog = [];
+        const snap = () => {
+            const state = document.querySelector('#upload-state')?.textContent.trim() ?? '';
+            const seen = document.querySelector('progress#transcode-progress')?.dataset.seen ?? '';
+            const last = window.uploadLog.at(-1);
+            if (!last || last.state !== state || last.seen !== seen) {
+                window.uploadLog.push({ state, seen });
+            }
+        };
+        const view = document.querySelector('main#view');
+        if (view) {
+            new MutationObserver(snap).observe(view,
+                { subtree: true, childList: true, attributes: true, characterData: true });
+        }
+        snap();
+    }).catch(() => {});
+
+    const uploadStarted = await check('upload: choose the file, give a title, start', async () => {
+        need(clipReady, 'making the clip');
+        await page.setInputFiles('#file', clip);
+        await page.fill('#upload-title', title);
+        await page.click('#upload-start');
+    });
+
+    await check('upload: the progress bar reaches 100%', async () => {
+        need(uploadStarted, 'starting the upload');
+        await page.waitForFunction(() => {
+            const bar = document.querySelector('progress#upload-progress');
+            const label = document.querySelector('#upload-progress-text')?.textContent ?? '';
+            return bar && Number(bar.value) === 100 && label.includes('100%');
+        }, null, { timeout: 30_000, polling: 100 }).catch(async (error) => {
+            const now = await page.evaluate(() => ({
+                value: document.querySelector('progress#upload-progress')?.value,
+                text: document.querySelector('#upload-progress-text')?.textContent,
+                state: document.querySelector('#upload-state')?.textContent,
+                error: document.querySelector('#upload-error')?.textContent,
+            }));
+            throw new Failure(`${JSON.stringify(now)}\n${shorten(error)}`);
+        });
+    });
+
+    const videoId = await check('upload: the form carries the video id', async () => {
+        need(uploadStarted, 'starting the upload');
+        const id = await poll(() => page.getAttribute('form#upload-form', 'data-video-id'), { timeout: 10_000 });
+        assert(/^[A-Za-z0-9_-]{8,64}$/.test(id ?? ''), `data-video-id is ${JSON.stringify(id)}`);
+        return id;
+    });
+
+    const ready = await check('upload: the state becomes Ready', async () => {
+        need(videoId, 'the upload');
+        await page.waitForFunction(() => ['Ready', 'Failed'].includes(
+            document.querySelector('#upload-state')?.textContent.trim()), null,
+        { timeout: TRANSCODE_MS, polling: 100 }).catch(async (error) => {
+            throw new Failure(`state ${JSON.stringify(await text(page, '#upload-state'))}, ` +
+                `API: ${(await api('GET', `/api/videos/${videoId}/progress`)).text}\n${shorten(error)}`);
+        });
+        const state = await text(page, '#upload-state');
+        if (state !== 'Ready') {
+            throw new Failure(`${state}: ${await text(page, '#upload-error')}`);
+        }
+    });
+
+    const uploadLog = await page.evaluate(() => window.uploadLog ?? []).catch(() => []);
+    note(`upload states: ${[...new Set(uploadLog.map((s) => s.state))].join(' > ')}; ` +
+        `transcode values seen: ${uploadLog.at(-1)?.seen ?? ''}`);
+
+    await check('upload: the transcoding bar moved before Ready', () => {
+        need(ready, 'transcoding');
+        const before = uploadLog.filter((s) => s.state !== 'Ready');
+        const moved = before.some((s) => s.seen.split(',').map(Number).some((v) => v > 0));
+        assert(moved, `snapshots (state, data-seen): ${JSON.stringify(uploadLog)}`);
+    });
+
+    await check('upload: a link to watch the video', async () => {
+        need(ready, 'transcoding');
+        const link = page.locator('a#upload-watch');
+        await link.waitFor({ state: 'visible', timeout: 5_000 });
+        const href = await link.getAttribute('href');
+        assert(href?.endsWith(`#/watch/${videoId}`), `href is ${href}`);
+    });
+
+    const video = await check('upload: the API has the video, READY with its title', async () => {
+        need(ready, 'transcoding');
+        const r = await api('GET', `/api/videos/${videoId}`);
+        assert(r.status === 200, `${r.status} ${r.text.slice(0, 300)}`);
+        const v = r.json.data.video;
+        assert(v.status === 'READY' && v.title === title, `status ${v.status}, title ${JSON.stringify(v.title)}`);
+        return v;
+    });
+    note(`upload to Ready in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+    await noConsoleErrors('upload: no console errors');
+
+    // -- c: the library -------------------------------------------------------
+
+    phase = 'library';
+    t = Date.now();
+    const card = `#library li.video-card[data-id="${videoId}"]`;
+    await check('library: the page opens at #/', () => open(page, BASE, '#/', 'library'));
+
+    const cardShown = await check('library: the uploaded video has a card', async () => {
+        need(video, 'the upload');
+        await page.locator(card).waitFor({ state: 'visible', timeout: 10_000 });
+    });
+
+    await check('library: the card says READY', async () => {
+        need(cardShown, 'the card');
+        const status = await page.getAttribute(card, 'data-status');
+        const badge = await text(page, `${card} .badge`);
+        assert(status === 'READY' && badge === 'READY', `data-status ${status}, badge ${JSON.stringify(badge)}`);
+    });
+
+    await check('library: the card shows the title', async () => {
+        need(cardShown, 'the card');
+        const shown = await text(page, `${card} .video-title`);
+        assert(shown === title, `shows ${JSON.stringify(shown)}, expected ${JSON.stringify(title)}`);
+    });
+
+    await check('library: the card shows the duration the API reports, as m:ss', async () => {
+        need(cardShown, 'the card');
+        const shown = await text(page, `${card} .video-duration`);
+        const d = Number(video.duration);
+        const accepted = new Set([minutesSeconds(d), minutesSeconds(Math.round(d))]);
+        assert(accepted.has(shown), `shows ${JSON.stringify(shown)}, the API says ${video.duration} s (${[...accepted].join(' or ')})`);
+        assert(['0:04', '0:05'].includes(shown), `a 5 s clip shows ${shown}`);
+    });
+
+    await check('library: the card shows its thumbnail', async () => {
+        need(cardShown, 'the card');
+        await page.waitForFunction((sel) => {
+            const img = document.querySelector(`${sel} img.thumb`);
+            return img && img.complete && img.naturalWidth > 0;
+        }, card, { timeout: 10_000 }).catch(async (error) => {
+            const src = await page.getAttribute(`${card} img.thumb`, 'src').catch(() => null);
+            throw new Failure(`img.thumb src ${src}\n${shorten(error)}`);
+        });
+    });
+
+    await check('library: the card shows its views', async () => {
+        need(cardShown, 'the card');
+        const views = await text(page, `${card} .video-views`);
+        assert(/^\d[\d,]* views?$/.test(views), `shows ${JSON.stringify(views)}`);
+    });
+
+    await check('library: screenshot at 1280x800', async () => {
+        need(cardShown, 'the card');
+        await page.screenshot({ path: path.join(ARTIFACTS, 'library.png') });
+    });
+
+    const cardIds = () => page.$$eval('#library li.video-card', (els) => els.map((e) => e.dataset.id));
+
+    await check('library: searching part of the title keeps the card, alone', async () => {
+        need(cardShown, 'the card');
+        await page.fill('#search', suffix);
+        await page.waitForFunction((id) => {
+            const ids = [...document.querySelectorAll('#library li.video-card')].map((e) => e.dataset.id);
+            return ids.length === 1 && ids[0] === id;
+        }, videoId, { timeout: 10_000 }).catch(async (error) => {
+            throw new Failure(`cards: ${JSON.stringify(await cardIds())}\n${shorten(error)}`);
+        });
+    });
+
+    await check('library: searching nonsense shows #library-empty', async () => {
+        need(cardShown, 'the card');
+        await page.fill('#search', 'qzxv no such title');
+        await page.locator('p#library-empty').waitFor({ state: 'visible', timeout: 10_000 });
+        const ids = await cardIds();
+        assert(ids.length === 0, `cards still shown: ${JSON.stringify(ids)}`);
+    });
+
+    await check('library: clearing the search brings the cards back', async () => {
+        await page.fill('#search', '');
+        await page.locator(card).waitFor({ state: 'visible', timeout: 10_000 });
+        await page.locator('p#library-empty').waitFor({ state: 'hidden', timeout: 5_000 });
+    });
+
+    await check('library: the FAILED filter hides the card', async () => {
+        need(cardShown, 'the card');
+        await page.selectOption('#filter-status', 'FAILED');
+        await page.locator(card).waitFor({ state: 'detached', timeout: 10_000 });
+        await page.locator('p#library-empty').waitFor({ state: 'visible', timeout: 5_000 });
+    });
+
+    await check('library: the READY filter shows it, and only READY cards', async () => {
+        need(cardShown, 'the card');
+        await page.selectOption('#filter-status', 'READY');
+        await page.locator(card).waitFor({ state: 'visible', timeout: 10_000 });
+        const statuses = await page.$$eval('#library li.video-card', (els) => els.map((e) => e.dataset.status));
+        assert(statuses.every((s) => s === 'READY'), `statuses: ${statuses.join(', ')}`);
+    });
+
+    // paging: 23 videos, 20 a page
+    const listRequests = () => requests
+        .map((r) => new URL(r.url))
+        .filter((u) => u.origin === BASE && u.pathname === '/api/videos');
+    await check('library: with every status, the first page has 20 cards and "Load more"', async () => {
+        need(seeded, 'seeding');
+        await page.selectOption('#filter-status', '');
+        await page.waitForFunction((n) => document.querySelectorAll('#library li.video-card').length === n,
+            PAGE_SIZE, { timeout: 10_000 }).catch(async (error) => {
+            throw new Failure(`${(await cardIds()).length} cards\n${shorten(error)}`);
+        });
+        await page.locator('button#load-more').waitFor({ state: 'visible', timeout: 5_000 });
+    });
+
+    const before = requests.length;
+    await check('library: "Load more" adds the rest, without duplicates', async () => {
+        need(seeded, 'seeding');
+        const total = await videoTotal();
+        await page.click('button#load-more');
+        await page.waitForFunction((n) => document.querySelectorAll('#library li.video-card').length >= n,
+            total, { timeout: 10_000 }).catch(async (error) => {
+            throw new Failure(`${(await cardIds()).length} cards of ${total}\n${shorten(error)}`);
+        });
+        await sleep(500);
+        const ids = await cardIds();
+        assert(ids.length === total, `${ids.length} cards, the API has ${total} videos`);
+        assert(new Set(ids).size === ids.length, `duplicates: ${ids.filter((id, i) => ids.indexOf(id) !== i).join(', ')}`);
+        await page.locator('button#load-more').waitFor({ state: 'hidden', timeout: 5_000 });
+    });
+
+    await check('library: the next page is asked with cursor=, never offset=', () => {
+        const after = requests.slice(before).map((r) => new URL(r.url))
+            .filter((u) => u.origin === BASE && u.pathname === '/api/videos');
+        assert(after.some((u) => u.searchParams.has('cursor')),
+            `list requests after "Load more": ${after.map((u) => u.search).join(' ') || 'none'}`);
+        const offsets = listRequests().filter((u) => u.searchParams.has('offset'));
+        assert(offsets.length === 0, `with offset: ${offsets.map((u) => u.search).join(' ')}`);
+    });
+    note(`library in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+    await noConsoleErrors('library: no console errors');
+
+    // -- h: phone width ---------------------------------------------------------
+
+    phase = 'phone';
+    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    const phonePage = await newPage(phone, 'phone');
+    currentPage = phonePage;
+    const phoneOpen = await check('phone: the library opens at 390x844', () => open(phonePage, BASE, '#/', 'library'));
+    await check('phone: no horizontal scroll', async () => {
+        need(phoneOpen, 'opening the page');
+        const width = await phonePage.evaluate(() => document.documentElement.scrollWidth);
+        assert(width <= 390, `scrollWidth ${width}`);
+    });
+    await check('phone: the nav links are visible, inside the screen', async () => {
+        need(phoneOpen, 'opening the page');
+        for (const href of ['#/', '#/upload', '#/live']) {
+            const link = phonePage.locator(`nav a[href="${href}"]`);
+            assert(await link.isVisible(), `nav a[href="${href}"] is not visible`);
+            const box = await link.boundingBox();
+            assert(box && box.x >= 0 && box.x + box.width <= 390 && box.y >= 0,
+                `nav a[href="${href}"] at ${JSON.stringify(box)}`);
+        }
+        await phonePage.screenshot({ path: path.join(ARTIFACTS, 'library-phone.png') });
+    });
+    await phone.close();
+    await noConsoleErrors('phone: no console errors');
+    currentPage = page;
+
+    // -- d: watch ---------------------------------------------------------------
+
+    phase = 'watch';
+    t = Date.now();
+    const watching = await check('watch: the card\'s link opens the watch page', async () => {
+        need(cardShown, 'the card');
+        await page.click(`${card} a.video-link`);
+        await viewReady(page, 'watch');
+        assert(page.url().endsWith(`#/watch/${videoId}`), `at ${page.url()}`);
+        await page.locator('video#player').waitFor({ state: 'attached' });
+    });
+
+    await check('watch: the quality menu has Auto, 480p and 360p', async () => {
+        need(watching, 'the watch page');
+        const options = () => page.$$eval('select#quality option',
+            (els) => els.map((o) => ({ value: o.value, text: o.textContent.trim() })));
+        await poll(async () => (await options()).length >= 3, { timeout: 15_000 });
+        const list = await options();
+        const texts = list.map((o) => o.text);
+        // "Auto" may name the rung it plays, as in "Auto (480p)"
+        assert(texts[0]?.startsWith('Auto') && list[0].value === '-1'
+            && texts.some((s) => s.includes('480p')) && texts.some((s) => s.includes('360p')),
+        `options: ${JSON.stringify(list)}`);
+    });
+
+    const viewsBefore = await check('watch: the API answers the views before playing', () => {
+        need(watching, 'the watch page');
+        return viewsTotal(videoId);
+    });
+    const autoplayed = await page.evaluate(() => document.querySelector('video#player')?.played.length > 0).catch(() => false);
+    note(`views before playing: ${viewsBefore}; playback started by itself: ${autoplayed}`);
+
+    const played = await check('watch: playback passes 1 s within 20 s', async () => {
+        need(watching, 'the watch page');
+        const result = await startPlayback(page);
+        assert(result === 'playing', result);
+        await page.waitForFunction(() => document.querySelector('video#player').currentTime > 1.0, null,
+            { timeout: 20_000, polling: 100 }).catch(async (error) => {
+            throw new Failure(`${await playerState(page)}\n${shorten(error)}`);
+        });
+    });
+
+    await check('watch: one play counts one view', async () => {
+        need(played, 'playback');
+        const n = need(viewsBefore, 'reading the views');
+        let now;
+        await poll(async () => (now = await viewsTotal(videoId)) >= n + 1, { timeout: 5_000 });
+        assert(now === n + 1, `viewsTotal ${now}, was ${n}`);
+    });
+
+    await check('watch: screenshot', () => page.screenshot({ path: path.join(ARTIFACTS, 'watch.png') }));
+
+    await check('watch: choosing 360p, playback goes on', async () => {
+        need(played, 'playback');
+        const value = await page.$$eval('select#quality option',
+            (els) => els.find((o) => o.textContent.includes('360p'))?.value);
+        assert(value !== undefined, 'no 360p option');
+        await page.selectOption('select#quality', value);
+        await startPlayback(page);
+        await playsOn(page, 0.5, 15_000).catch(async (error) => {
+            throw new Failure(`${await playerState(page)}\n${shorten(error)}`);
+        });
+        const selected = await page.$eval('select#quality', (s) => s.value);
+        assert(selected === value, `the menu shows ${selected}`);
+    });
+
+    await check('watch: after choosing 360p the picture is 360 lines high', async () => {
+        need(played, 'playback');
+        await page.waitForFunction(() => document.querySelector('video#player').videoHeight === 360, null,
+            { timeout: 10_000, polling: 100 }).catch(async (error) => {
+            const height = await page.evaluate(() => document.querySelector('video#player').videoHeight);
+            throw new Failure(`videoHeight ${height}; ${await playerState(page)}\n${shorten(error)}`);
+        });
+    });
+
+    await check('watch: switching quality counts no view', async () => {
+        need(played, 'playback');
+        const n = need(viewsBefore, 'reading the views');
+        await sleep(1_000);
+        const now = await viewsTotal(videoId);
+        assert(now === n + 1, `viewsTotal ${now}, was ${n} before playing`);
+    });
+
+    await check('watch: a reload without playing counts no view', async () => {
+        need(played, 'playback');
+        const n = need(viewsBefore, 'reading the views');
+        await page.reload();
+        await viewReady(page, 'watch');
+        await sleep(3_000);
+        const selfStarted = await page.evaluate(() => document.querySelector('video#player')?.played.length > 0);
+        const now = await viewsTotal(videoId);
+        assert(now === n + 1, `viewsTotal ${now}, was ${n + 1} before the reload` +
+            (selfStarted ? ' (the page started playback by itself on load)' : ''));
+    });
+
+    // -- i: keyboard --------------------------------------------------------------
+
+    phase = 'keyboard';
+    await check('keyboard: Tab reaches #quality, #edit-details and #visibility', async () => {
+        need(watching, 'the watch page');
+        await page.evaluate(() => document.activeElement?.blur());
+        const reached = new Set();
+        for (let i = 0; i < 60 && reached.size < 3; i++) {
+            await page.keyboard.press('Tab');
+            const id = await page.evaluate(() => document.activeElement?.id ?? '');
+            if (['quality', 'edit-details', 'visibility'].includes(id)) {
+                reached.add(id);
+            }
+        }
+        assert(reached.size === 3, `reached only: ${[...reached].join(', ') || 'none'}`);
+    });
+
+    for (const [selector, expected] of [['#quality', /quality/i], ['#edit-details', /\w/], ['#visibility', /\w/]]) {
+        await check(`keyboard: ${selector} has an accessible name`, async () => {
+            need(watching, 'the watch page');
+            const name = await accessibleName(page, selector);
+            const optionText = await page.$eval(selector, (el) => el.selectedOptions?.[0]?.textContent.trim() ?? null);
+            assert(expected.test(name) && name !== optionText,
+                `accessible name ${JSON.stringify(name)}${optionText === null ? '' : `, selected option ${JSON.stringify(optionText)}`}`);
+        });
+    }
+
+    // -- e: rename in place -----------------------------------------------------
+
+    phase = 'rename';
+    const renamed = `${title} renamed`;
+    const saved = await check('rename: edit, save, and the heading shows the new title', async () => {
+        need(watching, 'the watch page');
+        await page.click('#edit-details');
+        await page.locator('form#details-form').waitFor({ state: 'visible' });
+        await page.fill('#title-input', renamed);
+        await page.click('#details-save');
+        await page.waitForFunction((want) => document.querySelector('h1#watch-title')?.textContent.trim() === want,
+            renamed, { timeout: 10_000 });
+    });
+
+    await check('rename: the new title survives a reload', async () => {
+        need(saved, 'saving');
+        await page.reload();
+        await viewReady(page, 'watch');
+        const shown = await text(page, 'h1#watch-title');
+        assert(shown === renamed, `shows ${JSON.stringify(shown)}`);
+        const r = await api('GET', `/api/videos/${videoId}`);
+        assert(r.json?.data?.video?.title === renamed, `the API has ${JSON.stringify(r.json?.data?.video?.title)}`);
+    });
+    note(`watch, keyboard, rename in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+    await noConsoleErrors('watch: no console errors');
+
+    // -- f: an invalid file -------------------------------------------------------
+
+    phase = 'invalid';
+    const notes = Buffer.from('These are notes, not a video.\n'.repeat(40));
+    const apiSays = await check('invalid file: the API refuses text/plain', async () => {
+        const r = await api('POST', '/api/upload/presign',
+            { fileName: 'notes.txt', fileSize: notes.length, contentType: 'text/plain' });
+        assert(r.status === 400, `${r.status} ${r.text.slice(0, 300)}`);
+        const e = r.json.error;
+        return e.details?.[0]?.message ?? e.message;
+    });
+    note(`the API says: ${apiSays}`);
+    const totalBefore = await videoTotal().catch(() => undefined);
+    const storeWrites = [];
+    const onStoreWrite = (r) => {
+        if (r.method() === 'PUT') {
+            storeWrites.push(r.url());
+        }
+    };
+    page.on('request', onStoreWrite);
+
+    const invalidShown = await check('invalid file: the page shows the API\'s message', async () => {
+        const message = need(apiSays, 'asking the API');
+        await open(page, BASE, '#/upload', 'upload');
+        await page.setInputFiles('#file', { name: 'notes.txt', mimeType: 'text/plain', buffer: notes });
+        const error = page.locator('#upload-error');
+        await error.waitFor({ state: 'visible', timeout: 10_000 });
+        await page.waitForFunction((m) => document.querySelector('#upload-error').textContent.includes(m),
+            message, { timeout: 5_000 }).catch(async () => {
+            throw new Failure(`#upload-error says ${JSON.stringify(await text(page, '#upload-error'))}, ` +
+                `the API ${JSON.stringify(message)}`);
+        });
+        return text(page, '#upload-error');
+    });
+
+    await check('invalid file: no raw JSON on the page', () => {
+        need(invalidShown, 'the message');
+        assert(!invalidShown.startsWith('{') && !/"success"\s*:/.test(invalidShown), invalidShown);
+    });
+
+    await check('invalid file: starting anyway uploads nothing', async () => {
+        need(invalidShown, 'the message');
+        await page.fill('#upload-title', 'Not a video').catch(() => {});
+        if (await page.locator('#upload-start').isEnabled()) {
+            await page.click('#upload-start');
+        }
+        await sleep(2_000);
+        const after = await videoTotal();
+        assert(after === totalBefore, `videos: ${totalBefore} before, ${after} after`);
+        assert(storeWrites.length === 0, `PUT to ${storeWrites.join(', ')}`);
+        assert(await page.locator('#upload-error').isVisible(), 'the error went away');
+    });
+    page.off('request', onStoreWrite);
+
+    // the page refuses the file itself: no refused request either
+    await noConsoleErrors('invalid file: no console errors');
+
+    // -- j: the page on another origin -------------------------------------------
+
+    phase = 'other-origin';
+    const otherContext = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const otherPage = await newPage(otherContext, 'other-origin');
+    currentPage = otherPage;
+    const otherRequests = [];
+    otherPage.on('request', (r) => otherRequests.push(r.url()));
+    const otherCard = await check('other origin: the library shows the uploaded video', async () => {
+        need(video, 'the upload');
+        await open(otherPage, OTHER, '#/', 'library');
+        await otherPage.locator(card).waitFor({ state: 'visible', timeout: 10_000 });
+        const shown = await text(otherPage, `${card} .video-title`);
+        assert(shown === renamed || shown === title, `title ${JSON.stringify(shown)}`);
+    });
+    await check('other origin: its API calls go to the API\'s origin', () => {
+        need(otherCard, 'the library');
+        assert(otherRequests.some((u) => u.startsWith(`${BASE}/api/`)),
+            `requests: ${[...new Set(otherRequests.map((u) => new URL(u).origin + new URL(u).pathname))].slice(0, 15).join(' ')}`);
+        assert(!otherRequests.some((u) => u.startsWith(`${OTHER}/api/`)), 'some went to its own origin');
+    });
+    await check('other origin: the video plays (CORS on /play/)', async () => {
+        need(otherCard, 'the library');
+        await otherPage.click(`${card} a.video-link`);
+        await viewReady(otherPage, 'watch');
+        const result = await startPlayback(otherPage);
+        assert(result === 'playing', result);
+        await otherPage.waitForFunction(() => document.querySelector('video#player').currentTime > 1.0, null,
+            { timeout: 20_000, polling: 100 }).catch(async (error) => {
+            throw new Failure(`${await playerState(otherPage)}\n${shorten(error)}`);
+        });
+    });
+    await otherContext.close();
+    currentPage = page;
+    await noConsoleErrors('other origin: no console errors');
+
+    // -- g: live ------------------------------------------------------------------
+
+    phase = 'live';
+    t = Date.now();
+    const liveTitle = `Live ${suffix}`;
+    const created = await check('live: create a stream on the page', async () => {
+        await open(page, BASE, '#/live', 'live');
+        await page.fill('#live-title', liveTitle);
+        await page.click('#live-create');
+        await page.locator('#live-created').waitFor({ state: 'visible', timeout: 10_000 });
+        const rtmpUrl = await page.inputValue('#live-rtmp-url');
+        const key = await page.inputValue('#live-stream-key');
+        const href = await page.getAttribute('a#live-watch-link', 'href');
+        const id = href?.match(/#\/watch\/([A-Za-z0-9_-]+)$/)?.[1];
+        assert(id, `a#live-watch-link href ${href}`);
+        return { rtmpUrl, key, id };
+    });
+
+    await check('live: the page shows the RTMP URL', () => {
+        const { rtmpUrl } = need(created, 'creating the stream');
+        assert(rtmpUrl.startsWith('rtmp://') && rtmpUrl === RTMP, `${rtmpUrl}, expected ${RTMP}`);
+    });
+
+    await check('live: the page shows the 32-character stream key, read-only', async () => {
+        const { key } = need(created, 'creating the stream');
+        assert(/^[A-Za-z0-9_-]{32}$/.test(key), `key ${JSON.stringify(key)}`);
+        for (const sel of ['#live-rtmp-url', '#live-stream-key']) {
+            assert(await page.$eval(sel, (el) => el.readOnly), `${sel} is not readonly`);
+        }
+    });
+
+    await check('live: nothing live yet, #live-empty shows', async () => {
+        need(created, 'creating the stream');
+        await page.locator('p#live-empty').waitFor({ state: 'visible', timeout: 5_000 });
+    });
+
+    let ffmpegLog = '';
+    if (created) {
+        publisher = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-re',
+            '-f', 'lavfi', '-i', 'testsrc=size=640x360:rate=30',
+            '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100',
+            '-t', '40', '-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency',
+            '-g', '60', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-b:a', '64k', '-f', 'flv',
+            `${created.rtmpUrl}/${created.key}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+        publisher.stderr.on('data', (d) => { ffmpegLog += d; });
+    }
+    const publisherExit = publisher && new Promise((resolve) => publisher.on('exit', (code, signal) => resolve(code ?? signal)));
+    const liveItem = created && `ul#live-list li.live-item[data-id="${created.id}"]`;
+
+    const listed = await check('live: once published, the stream is listed within 20 s', async () => {
+        need(created, 'creating the stream');
+        await page.locator(liveItem).waitFor({ state: 'visible', timeout: 20_000 }).catch((error) => {
+            throw new Failure(`ffmpeg: ${ffmpegLog.trim() || 'no output'}\n${shorten(error)}`);
+        });
+        assert(await page.locator('p#live-empty').isHidden(), '#live-empty still shows');
+        await page.screenshot({ path: path.join(ARTIFACTS, 'live.png') });
+    });
+
+    const liveWatch = await check('live: its link opens the player, with the live badge', async () => {
+        need(listed, 'the list');
+        await page.click(`${liveItem} a[href="#/watch/${created.id}"]`);
+        await viewReady(page, 'watch');
+        await page.locator('#live-badge').waitFor({ state: 'visible', timeout: 10_000 });
+        // the player may wait for the first fragments before it attaches
+        await page.locator('video#player[data-source="live"]').waitFor({ state: 'attached', timeout: 20_000 })
+            .catch(async (error) => {
+                throw new Failure(`player ${await playerState(page)}\n${shorten(error)}`);
+            });
+    });
+
+    await check('live: the live stream plays', async () => {
+        need(liveWatch, 'the live player');
+        const result = await startPlayback(page);
+        assert(result === 'playing', result);
+        await playsOn(page, 1, 20_000).catch(async (error) => {
+            throw new Failure(`${await playerState(page)}\n${shorten(error)}`);
+        });
+        await page.screenshot({ path: path.join(ARTIFACTS, 'live-watch.png') });
+    });
+
+    if (publisher) {
+        publisher.kill('SIGINT');
+        const code = await Promise.race([publisherExit, sleep(15_000).then(() => 'still running')]);
+        note(`the publisher stopped: ${code}`);
+        if (code === 'still running') {
+            publisher.kill('SIGKILL');
+        }
+    }
+
+    const vod = await check('live: when the stream ends, the page switches to its VOD', async () => {
+        need(liveWatch, 'the live player');
+        await page.locator('video#player[data-source="vod"]').waitFor({ state: 'attached', timeout: TRANSCODE_MS })
+            .catch(async (error) => {
+                const w = await api('GET', `/api/live/${created.id}/watch`);
+                throw new Failure(`player ${await playerState(page)}\nAPI: ${w.text.slice(0, 400)}\n${shorten(error)}`);
+            });
+        await page.locator('#live-badge').waitFor({ state: 'hidden', timeout: 5_000 });
+    });
+
+    await check('live: the VOD plays', async () => {
+        need(vod, 'the VOD');
+        const result = await startPlayback(page);
+        assert(result === 'playing', result);
+        await page.waitForFunction(() => document.querySelector('video#player').currentTime > 1.0, null,
+            { timeout: 20_000, polling: 100 }).catch(async (error) => {
+            throw new Failure(`${await playerState(page)}\n${shorten(error)}`);
+        });
+    });
+    note(`live in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+    await noConsoleErrors('live: no console errors');
+
+    await browser.close();
+    browser = undefined;
+}
+
+try {
+    await main();
+} catch (error) {
+    // a crash of this script, not a failed assertion
+    process.stderr.write(`browser.mjs: ${error?.stack ?? error}\n`);
+    publisher?.kill('SIGKILL');
+    await Promise.race([browser?.close(), sleep(5_000)]);
+    process.exitCode = 1;
+}
+note(`${asserted} assertions in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+clearTimeout(deadline);

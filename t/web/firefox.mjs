@@ -1,0 +1,148 @@
+// The page's main flows in Firefox (Debian's firefox-esr), driven over
+// WebDriver BiDi by puppeteer-core, against the stack t/090-web.t starts:
+// upload with progress to READY, the library card, playback with the
+// quality menu, one view per play start, phone width, and no console
+// error.  Output as in browser.mjs: one JSON line per assertion.
+
+import puppeteer from 'puppeteer-core';
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+
+const BASE = (process.env.BASE_URL ?? 'http://127.0.0.1:2074').replace(/\/$/, '');
+const ARTIFACTS = path.resolve(process.env.ARTIFACTS ?? 't/servroot-web/artifacts');
+const FIREFOX = process.env.FIREFOX ?? '/usr/bin/firefox-esr';
+const TRANSCODE_MS = 90_000;
+
+function report(ok, name, diag = '') {
+    process.stdout.write(JSON.stringify({ok: Boolean(ok), name: `firefox: ${name}`,
+                                         diag: String(diag)}) + '\n');
+}
+
+async function check(name, fn) {
+    try {
+        const value = await fn();
+        report(true, name);
+        return value ?? true;
+    } catch (error) {
+        report(false, name, String(error?.message ?? error).split('\n').slice(0, 8).join('\n'));
+        return undefined;
+    }
+}
+
+async function api(method, urlPath) {
+    const res = await fetch(BASE + urlPath, {method});
+    const body = await res.json();
+    if (!body.success) {
+        throw new Error(`${method} ${urlPath}: ${res.status} ${JSON.stringify(body)}`);
+    }
+    return body.data;
+}
+
+const clip = path.join(ARTIFACTS, 'firefox-clip.mp4');
+execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y',
+                        '-f', 'lavfi', '-i', 'testsrc=size=854x480:rate=30',
+                        '-f', 'lavfi', '-i', 'sine=frequency=660',
+                        '-t', '5', '-c:v', 'libx264', '-pix_fmt', 'yuv420p',
+                        '-c:a', 'aac', '-movflags', '+faststart', clip]);
+
+const browser = await puppeteer.launch({
+    browser: 'firefox',
+    executablePath: FIREFOX,
+    headless: true,
+    // media plays without a click, as a user's click would allow
+    extraPrefsFirefox: {'media.autoplay.default': 0},
+});
+
+const problems = [];
+const page = await browser.newPage();
+await page.setViewport({width: 1280, height: 800});
+page.on('console', m => {
+    if (m.type() === 'error') {
+        problems.push(`console: ${m.text()}`);
+    }
+});
+page.on('pageerror', e => problems.push(`exception: ${e.message}`));
+
+const version = await browser.version();
+process.stdout.write(`# ${version}\n`);
+
+const title = `Firefox clip ${Date.now()}`;
+
+const id = await check('upload through the page reaches Ready with 100% uploaded', async () => {
+    await page.goto(`${BASE}/#/upload`);
+    await page.waitForSelector('#view[data-ready="1"]');
+    const input = await page.$('#file');
+    await input.uploadFile(clip);
+    await page.$eval('#upload-title', el => { el.value = ''; });
+    await page.type('#upload-title', title);
+    await page.click('#upload-start');
+    await page.waitForFunction(() => ['Ready', 'Failed'].includes(
+        document.querySelector('#upload-state')?.textContent), {timeout: TRANSCODE_MS});
+    const state = await page.$eval('#upload-state', el => el.textContent);
+    const text = await page.$eval('#upload-progress-text', el => el.textContent);
+    const error = await page.$eval('#upload-error', el => el.textContent);
+    if (state !== 'Ready' || !text.includes('100%')) {
+        throw new Error(`state ${state}, upload "${text}", error "${error}"`);
+    }
+    return page.$eval('#upload-form', el => el.dataset.videoId);
+});
+
+if (id) {
+    await check('the library shows the video READY with its thumbnail', async () => {
+        await page.goto(`${BASE}/#/`);
+        await page.waitForSelector(`li.video-card[data-id="${id}"][data-status="READY"] img.thumb`,
+                                   {timeout: 10_000});
+        const shown = await page.$eval(`li.video-card[data-id="${id}"] .video-title`,
+                                       el => el.textContent);
+        if (shown !== title) {
+            throw new Error(`title "${shown}"`);
+        }
+    });
+
+    const before = (await api('GET', `/api/analytics/stats/${id}`)).viewsTotal;
+
+    await check('the quality menu lists Auto, 480p and 360p', async () => {
+        await page.goto(`${BASE}/#/watch/${id}`);
+        await page.waitForFunction(() => document.querySelector('#quality')?.options.length >= 3,
+                                   {timeout: 20_000});
+        const names = await page.$$eval('#quality option', os => os.map(o => o.textContent));
+        if (!names[0].startsWith('Auto') || !names.includes('480p') || !names.includes('360p')) {
+            throw new Error(`options ${JSON.stringify(names)}`);
+        }
+    });
+
+    await check('the video plays past 1 s', async () => {
+        await page.evaluate(() => document.querySelector('#player').play());
+        await page.waitForFunction(() => document.querySelector('#player').currentTime > 1,
+                                   {timeout: 20_000});
+    });
+
+    await check('one play start counts one view', async () => {
+        const deadline = Date.now() + 5000;
+        let now = (await api('GET', `/api/analytics/stats/${id}`)).viewsTotal;
+        while (now !== before + 1 && Date.now() < deadline) {
+            await new Promise(resolve => setTimeout(resolve, 200));
+            now = (await api('GET', `/api/analytics/stats/${id}`)).viewsTotal;
+        }
+        if (now !== before + 1) {
+            throw new Error(`views ${before} before, ${now} after`);
+        }
+    });
+
+    await page.screenshot({path: path.join(ARTIFACTS, 'firefox-watch.png')});
+}
+
+await check('no horizontal scroll at phone width (390 px)', async () => {
+    await page.setViewport({width: 390, height: 844});
+    await page.goto(`${BASE}/#/`);
+    await page.waitForSelector('#view[data-ready="1"]');
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    if (width > 390) {
+        throw new Error(`scrollWidth ${width}`);
+    }
+});
+
+report(problems.length === 0, 'no console error or uncaught exception',
+       problems.join('\n'));
+
+await browser.close();
