@@ -1051,7 +1051,8 @@ print_endpoints() {
     has_service redis && info "  Redis       redis://$REDIS_HOST:$REDIS_PORT"
     has_service amqp && info "  RabbitMQ    amqp://$AMQP_USER:$AMQP_PASSWORD@$AMQP_HOST:$AMQP_PORT/"
     if has_service nginx; then
-        info "  HTTP API    http://$LISTEN:$HTTP_PORT"
+        info "  Web page    http://$LISTEN:$HTTP_PORT/"
+        info "  HTTP API    http://$LISTEN:$HTTP_PORT/api/"
         info "  RTMP        rtmp://$LISTEN:$RTMP_PORT/live"
         info "  Store       http://$LISTEN:$STORE_PORT"
     fi

@@ -58,34 +58,7 @@ CONF
         location /_video_api/live/ { internal; alias $hls/; }
 ${\ probe_location($endpoint)}
 SERVER
-rtmp {
-    server {
-        listen 127.0.0.1:$rtmp;
-        application live {
-            live on;
-            deny play all;
-            push rtmp://127.0.0.1:$rtmp/hls;
-            record all;
-            record_path $rec;
-            record_unique on;
-            record_suffix .flv;
-            on_publish http://127.0.0.1:$port/api/live/verify;
-            on_publish_done http://127.0.0.1:$port/api/live/unpublish;
-            on_record_done http://127.0.0.1:$port/api/live/record;
-        }
-        application hls {
-            live on;
-            allow publish 127.0.0.1;
-            deny publish all;
-            deny play all;
-            hls on;
-            hls_path $hls;
-            hls_nested on;
-            hls_fragment 2s;
-            hls_playlist_length 10s;
-        }
-    }
-}
+${\ rtmp_block($rtmp, $port, $hls, $rec)}
 MAIN
 
 my %env = worker_env($dir, $port, $endpoint, VIDEO_WORKER_RECORD_PATH => $rec);

@@ -13,7 +13,7 @@ use POSIX ();
 
 our @EXPORT = qw(psql stack seed_video cursor_for http_get http_request wait_for
                  nginx_start nginx_stop nginx_worker_pid curl
-                 store_server probe_location worker_env worker_start);
+                 store_server probe_location rtmp_block worker_env worker_start);
 
 sub conninfo {
     return $ENV{TEST_NGINX_PG_CONNINFO}
@@ -142,6 +142,43 @@ sub probe_location {
             proxy_pass_request_body off;
             proxy_pass_request_headers off;
         }
+CONF
+}
+
+# nginx.conf text: RTMP ingest on $rtmp as conf/nginx.conf has it, with
+# nginx-rtmp's callbacks to the API on $http, HLS written under $hls and
+# recordings under $rec
+sub rtmp_block {
+    my ($rtmp, $http, $hls, $rec) = @_;
+    return <<"CONF";
+rtmp {
+    server {
+        listen 127.0.0.1:$rtmp;
+        application live {
+            live on;
+            deny play all;
+            push rtmp://127.0.0.1:$rtmp/hls;
+            record all;
+            record_path $rec;
+            record_unique on;
+            record_suffix .flv;
+            on_publish http://127.0.0.1:$http/api/live/verify;
+            on_publish_done http://127.0.0.1:$http/api/live/unpublish;
+            on_record_done http://127.0.0.1:$http/api/live/record;
+        }
+        application hls {
+            live on;
+            allow publish 127.0.0.1;
+            deny publish all;
+            deny play all;
+            hls on;
+            hls_path $hls;
+            hls_nested on;
+            hls_fragment 2s;
+            hls_playlist_length 10s;
+        }
+    }
+}
 CONF
 }
 

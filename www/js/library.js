@@ -15,13 +15,34 @@ const STATUSES = [['', 'Any status'], ['PENDING', 'Pending'],
 const VISIBILITIES = [['', 'Any visibility'], ['PUBLIC', 'Public'],
                       ['UNLISTED', 'Unlisted'], ['PRIVATE', 'Private']];
 
+// what a card without a thumbnail says instead
+function placeholder(v) {
+    if (v.isLiveNow) {
+        return 'On air';
+    }
+
+    switch (v.status) {
+    case 'PENDING':
+        return v.videoType === 'LIVE' ? 'Waiting for the stream' : 'Queued';
+    case 'PROCESSING':
+        return 'Transcoding';
+    case 'FAILED':
+        return 'Failed';
+    default:
+        return v.videoType === 'LIVE' ? 'Live stream' : 'No thumbnail';
+    }
+}
+
 export function card(v) {
     const length = duration(v.duration);
     const thumb = v.thumbnailUrl
         ? h('img', {class: 'thumb', src: v.thumbnailUrl, alt: '',
                     loading: 'lazy', width: 320, height: 180})
-        : h('span', {class: 'thumb thumb-none', 'aria-hidden': 'true'},
-            v.videoType === 'LIVE' ? '●' : '▶');
+        : h('span', {class: `thumb thumb-none thumb-${v.videoType.toLowerCase()}`,
+                     'aria-hidden': 'true'},
+            h('span', {class: 'thumb-icon'},
+              v.videoType === 'LIVE' ? '◉' : '▶'),
+            placeholder(v));
 
     return h('li', {class: 'video-card', dataset: {id: v.id, status: v.status,
                                                  type: v.videoType}},

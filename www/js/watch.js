@@ -20,7 +20,7 @@ export function watch(root, {id, signal}) {
 
     const error = alertBox('watch-error');
     const video = h('video', {id: 'player', controls: true, playsInline: true,
-                              preload: 'metadata'});
+                              preload: 'metadata', 'aria-label': 'Player'});
     const stage = h('div', {class: 'stage'}, video);
     const notice = h('div', {id: 'watch-notice', class: 'stage-notice',
                              hidden: true});
