@@ -580,6 +580,18 @@ async function main() {
         }
         await phonePage.screenshot({ path: path.join(ARTIFACTS, 'library-phone.png') });
     });
+    for (const [route, view] of [['#/upload', 'upload'], ['#/live', 'live'],
+                                 [`#/watch/${videoId}`, 'watch']]) {
+        await check(`phone: ${view} fits the screen`, async () => {
+            need(phoneOpen, 'opening the page');
+            if (view === 'watch') {
+                need(videoId, 'the upload');
+            }
+            await open(phonePage, BASE, route, view);
+            const width = await phonePage.evaluate(() => document.documentElement.scrollWidth);
+            assert(width <= 390, `scrollWidth ${width}`);
+        });
+    }
     await phone.close();
     await noConsoleErrors('phone: no console errors');
     currentPage = page;
