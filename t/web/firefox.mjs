@@ -1,11 +1,11 @@
 // The page's main flows in Firefox (Debian's firefox-esr), driven over
 // WebDriver BiDi by puppeteer-core, against the stack t/090-web.t starts:
 // upload with progress to READY, the library card, playback with the
-// quality menu, one view per play start, phone width, and no console
-// error.  Output as in browser.mjs: one JSON line per assertion.
+// quality menu, one view per play start, a live stream playing, phone
+// width, and no console error.  Output as in browser.mjs: one JSON line per assertion.
 
 import puppeteer from 'puppeteer-core';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import path from 'node:path';
 
 const BASE = (process.env.BASE_URL ?? 'http://127.0.0.1:2074').replace(/\/$/, '');
@@ -115,6 +115,11 @@ if (id) {
         await page.evaluate(() => document.querySelector('#player').play());
         await page.waitForFunction(() => document.querySelector('#player').currentTime > 1,
                                    {timeout: 20_000});
+        const frames = await page.evaluate(
+            () => document.querySelector('#player').getVideoPlaybackQuality().totalVideoFrames);
+        if (!(frames > 0)) {
+            throw new Error(`${frames} video frames decoded`);
+        }
     });
 
     await check('one play start counts one view', async () => {
@@ -131,6 +136,45 @@ if (id) {
 
     await page.screenshot({path: path.join(ARTIFACTS, 'firefox-watch.png')});
 }
+
+// a live stream: created through the API, published by ffmpeg, played
+// on its watch page with the LIVE badge
+await check('a live stream plays with the LIVE badge', async () => {
+    const res = await fetch(`${BASE}/api/live/create`, {
+        method: 'POST', headers: {'Content-Type': 'application/json'},
+        body: JSON.stringify({title: 'Firefox live'}),
+    });
+    const {data} = await res.json();
+    const ffmpeg = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-re',
+        '-f', 'lavfi', '-i', 'testsrc=size=640x360:rate=30',
+        '-f', 'lavfi', '-i', 'sine=frequency=440', '-t', '30',
+        '-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-g', '60',
+        '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-f', 'flv',
+        `${data.rtmpUrl}/${data.streamKey}`], {stdio: 'ignore'});
+    try {
+        await page.goto(`${BASE}/#/watch/${data.videoId}`);
+        await page.waitForSelector('#live-badge:not([hidden])', {timeout: 20_000});
+        // a live player starts near the edge, not at 0: it plays when
+        // its clock moves on from where it started
+        await page.waitForFunction(() => {
+            const v = document.querySelector('#player');
+            return v.dataset.source === 'live' && !v.paused && v.readyState >= 3;
+        }, {timeout: 30_000});
+        const from = await page.evaluate(() => document.querySelector('#player').currentTime);
+        await page.waitForFunction(t0 => document.querySelector('#player').currentTime > t0 + 1,
+                                   {timeout: 20_000}, from);
+        // frames decoded, not only a clock running
+        const frames = await page.evaluate(
+            () => document.querySelector('#player').getVideoPlaybackQuality().totalVideoFrames);
+        if (!(frames > 0)) {
+            throw new Error(`${frames} video frames decoded`);
+        }
+        process.stdout.write(`# live: ${frames} frames decoded\n`);
+        await page.screenshot({path: path.join(ARTIFACTS, 'firefox-live.png')});
+    } finally {
+        ffmpeg.kill('SIGINT');
+    }
+});
 
 await check('no horizontal scroll at phone width (390 px)', async () => {
     await page.setViewport({width: 390, height: 844});

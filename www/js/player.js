@@ -51,8 +51,10 @@ export async function play(video, src, {live = false, startAt = 0, on = {}} = {}
 
     const hls = new Hls({
         startPosition: startAt || -1,
-        // live: start three fragments behind the edge, as players usually do
+        // live: start three fragments behind the edge, as players usually
+        // do, and show no duration: the window slides
         liveSyncDurationCount: 3,
+        liveDurationInfinity: live,
         lowLatencyMode: false,
         enableWorker: true,
     });

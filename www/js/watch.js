@@ -222,12 +222,20 @@ export function watch(root, {id, signal}) {
         try {
             await api('POST', `/api/analytics/view/${v.id}`, undefined,
                       {signal});
+
+        } catch (e) {
+            // not counted: the next play start tries again
+            counted = false;
+            fail(e, 'The view was not counted');
+            return;
+        }
+
+        try {
             showViews(await api('GET', `/api/analytics/stats/${v.id}`,
                                 undefined, {signal}));
 
         } catch (e) {
-            counted = false;
-            fail(e, 'The view was not counted');
+            fail(e, 'The view counts could not be loaded');
         }
     });
 
