@@ -118,6 +118,12 @@ ngx_http_video_api_send_invalid(ngx_http_request_t *r, json_t *details)
 {
     const char  *msg;
 
+    /* a validator that ran out of memory has no details to give */
+
+    if (details == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     msg = "Validation failed";
 
     if (json_array_size(details) == 1) {

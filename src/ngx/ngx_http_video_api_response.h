@@ -40,7 +40,8 @@ ngx_int_t ngx_http_video_api_send_body(ngx_http_request_t *r,
 ngx_int_t ngx_http_video_api_send_unavailable(ngx_http_request_t *r,
     const char *what);
 
-/* 400 VALIDATION_ERROR with details (taken) */
+/* 400 VALIDATION_ERROR with details (taken); no details (a validator out
+ * of memory) is a 500 */
 ngx_int_t ngx_http_video_api_send_invalid(ngx_http_request_t *r,
     json_t *details);
 

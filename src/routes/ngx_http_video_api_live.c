@@ -657,10 +657,6 @@ ngx_http_video_api_live_create(ngx_http_request_t *r,
     ngx_http_video_api_live_ctx_t  *lctx;
 
     if (video_live_create_parse(ctx->json, &p, &details) != 0) {
-        if (details == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
         return ngx_http_video_api_send_invalid(r, details);
     }
 
@@ -1287,10 +1283,6 @@ ngx_http_video_api_live_start(ngx_http_request_t *r,
     ngx_http_video_api_live_ctx_t  *lctx;
 
     if (video_live_start_parse(ctx->json, &key, &details) != 0) {
-        if (details == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
         return ngx_http_video_api_send_invalid(r, details);
     }
 
@@ -1381,10 +1373,6 @@ ngx_http_video_api_live_stop(ngx_http_request_t *r,
     mcf = ngx_http_video_api_live_conf(r);
 
     if (video_live_stop_parse(ctx->json, &convert, &details) != 0) {
-        if (details == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
         return ngx_http_video_api_send_invalid(r, details);
     }
 
@@ -1441,10 +1429,6 @@ ngx_http_video_api_live_visibility(ngx_http_request_t *r,
     ngx_http_video_api_live_ctx_t  *lctx;
 
     if (video_live_visibility_parse(ctx->json, &v, &details) != 0) {
-        if (details == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
         return ngx_http_video_api_send_invalid(r, details);
     }
 

@@ -100,10 +100,6 @@ ngx_http_video_api_signal_post(ngx_http_request_t *r,
     }
 
     if (video_signal_parse(ctx->json, &msg, &details) != 0) {
-        if (details == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
         return ngx_http_video_api_send_invalid(r, details);
     }
 

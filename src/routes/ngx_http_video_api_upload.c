@@ -95,10 +95,6 @@ ngx_http_video_api_upload_presign(ngx_http_request_t *r,
     char                                key[VIDEO_ID_LEN + 16];
 
     if (video_presign_parse(ctx->json, &in, &details) != 0) {
-        if (details == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
         return ngx_http_video_api_send_invalid(r, details);
     }
 
@@ -188,10 +184,6 @@ ngx_http_video_api_upload_complete(ngx_http_request_t *r,
                              ctx->params[0].len, &u->in, &details)
         != 0)
     {
-        if (details == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
         return ngx_http_video_api_send_invalid(r, details);
     }
 

@@ -780,10 +780,6 @@ ngx_http_video_api_videos_patch(ngx_http_request_t *r,
     /* the body first: a bad body is a 400 whatever the id */
 
     if (video_patch_parse(ctx->json, &patch, &details) != 0) {
-        if (details == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
         return ngx_http_video_api_send_invalid(r, details);
     }
 

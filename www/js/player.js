@@ -24,7 +24,8 @@ export const rungName = l => (l.height ? `${l.height}p`
  * Plays src in video.  on.levels(levels) when the ladder is known (empty
  * for native playback), on.level(index) when the rung playing changes,
  * on.error(text) on an error playback cannot get over by itself.  The
- * returned object: setLevel(index or -1 for automatic), destroy().
+ * returned object: setLevel(index or -1 for automatic), level (the rung
+ * playing, -1 when unknown), destroy().
  */
 export async function play(video, src, {live = false, startAt = 0, on = {}} = {}) {
     const Hls = await hlsClass().catch(() => null);
@@ -39,14 +40,14 @@ export async function play(video, src, {live = false, startAt = 0, on = {}} = {}
             }
 
             on.levels?.([]);
-            return {native: true, setLevel() {}, destroy() {
+            return {level: -1, setLevel() {}, destroy() {
                 video.removeAttribute('src');
                 video.load();
             }};
         }
 
         on.error?.('This browser cannot play HLS video.');
-        return {native: true, setLevel() {}, destroy() {}};
+        return {level: -1, setLevel() {}, destroy() {}};
     }
 
     const hls = new Hls({
@@ -103,7 +104,6 @@ export async function play(video, src, {live = false, startAt = 0, on = {}} = {}
     hls.attachMedia(video);
 
     return {
-        native: false,
         // -1 is automatic; a rung switches at once
         setLevel(index) {
             hls.currentLevel = index;
@@ -113,9 +113,6 @@ export async function play(video, src, {live = false, startAt = 0, on = {}} = {}
         },
         get level() {
             return hls.currentLevel;
-        },
-        get auto() {
-            return hls.autoLevelEnabled;
         },
     };
 }
