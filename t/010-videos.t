@@ -402,3 +402,17 @@ GET /api/videos
 --- error_code: 503
 --- response_body chomp
 {"success":false,"error":{"message":"Database is unavailable","status":503,"code":"UNAVAILABLE"}}
+
+
+
+=== TEST 37: a cursor whose time is past any timestamp is a 400, not a query
+--- request eval
+use MIME::Base64;
+"GET /api/videos?cursor="
+    . MIME::Base64::encode_base64url("9999999999999999999.vidBBBBBBBBBBBBBBBBBB")
+--- error_code: 400
+--- response_body chomp
+{"success":false,"error":{"message":"cursor is not one this API returned","status":400,"code":"VALIDATION_ERROR","details":[{"path":"cursor","message":"cursor is not one this API returned"}]}}
+--- no_error_log
+[error]
+[alert]

@@ -11,6 +11,14 @@
 #include "video_id.h"
 
 
+/*
+ * The latest time a cursor may carry: 9999-12-31T23:59:59.999999Z.  Every
+ * video was made long before; past it, the digits would overflow int64_t
+ * or PostgreSQL's timestamps.
+ */
+#define VIDEO_CURSOR_MICROS_MAX  253402300799999999LL
+
+
 static const char  video_b64url[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
@@ -112,6 +120,10 @@ video_cursor_decode(const char *in, size_t len, int64_t *micros, char *id)
 
     for (i = 0; raw + i < dot; i++) {
         if (raw[i] < '0' || raw[i] > '9') {
+            return -1;
+        }
+
+        if (t > (VIDEO_CURSOR_MICROS_MAX - (raw[i] - '0')) / 10) {
             return -1;
         }
 

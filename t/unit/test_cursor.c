@@ -62,6 +62,31 @@ START_TEST(forged_cursors_are_refused)
 END_TEST
 
 
+/* digits past any time PostgreSQL or int64_t holds are refused */
+START_TEST(out_of_range_times_are_refused)
+{
+    char     id[VIDEO_ID_LEN];
+    int64_t  micros;
+
+    /* "9999999999999999999.vidBBBBBBBBBBBBBBBBBB": past INT64_MAX */
+    ck_assert_int_eq(decode("OTk5OTk5OTk5OTk5OTk5OTk5OS52aWRCQkJCQkJC"
+                            "QkJCQkJCQkJCQkI"), -1);
+    /* "9223372036854775807.vid...": INT64_MAX, past year 9999 */
+    ck_assert_int_eq(decode("OTIyMzM3MjAzNjg1NDc3NTgwNy52aWRCQkJCQkJC"
+                            "QkJCQkJCQkJCQkI"), -1);
+    /* "253402300800000000.vid...": 10000-01-01T00:00:00Z */
+    ck_assert_int_eq(decode("MjUzNDAyMzAwODAwMDAwMDAwLnZpZEJCQkJCQkJC"
+                            "QkJCQkJCQkJCQg"), -1);
+
+    /* "253402300799999999.vid...": the last microsecond of 9999 */
+    ck_assert_int_eq(video_cursor_decode("MjUzNDAyMzAwNzk5OTk5OTk5LnZpZEJC"
+                                         "QkJCQkJCQkJCQkJCQkJCQg", 54,
+                                         &micros, id), 0);
+    ck_assert(micros == 253402300799999999LL);
+}
+END_TEST
+
+
 Suite *
 unit_cursor_suite(void)
 {
@@ -73,6 +98,7 @@ unit_cursor_suite(void)
 
     tcase_add_test(tc, cursors_round_trip);
     tcase_add_test(tc, forged_cursors_are_refused);
+    tcase_add_test(tc, out_of_range_times_are_refused);
     suite_add_tcase(s, tc);
 
     return s;
