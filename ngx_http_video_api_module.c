@@ -510,7 +510,8 @@ ngx_http_video_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "video_api: unknown area \"%V\" in \"%V\", "
                                "expected videos, upload, analytics, live, "
-                               "health, play or all", &value[i], &cmd->name);
+                               "live_callbacks, health, play or all",
+                               &value[i], &cmd->name);
             return NGX_CONF_ERROR;
         }
 

@@ -87,6 +87,11 @@ http {
         location /live/ { video_api play; }
         location /_video_api/live/ { internal; alias $ndir/hls/; }
         location /_video_api/rtmp/ { internal; rtmp_control all; }
+        location ~ ^/api/live/(verify|unpublish|record) {
+            allow 127.0.0.1;
+            deny all;
+            video_api live_callbacks;
+        }
     }
 }
 rtmp {

@@ -20,6 +20,7 @@ my $dir = "$ENV{PWD}/t/servroot-live";
 my $port = ($ENV{TEST_NGINX_SERVER_PORT} // 1984) + 60;
 my $rport = $ENV{TEST_NGINX_REDIS_PORT};
 my $rtmp = $port + 1;
+my $open = $port + 2;
 my $rec = "$dir/rec";
 
 END { nginx_stop($dir) if $dir; }
@@ -33,8 +34,19 @@ nginx_start($dir, $port, <<"CONF", <<"SERVER", main => <<"MAIN");
     video_api_redis 127.0.0.1:$rport timeout=5s;
     video_api_public_url http://videos.example.com:8080/;
     video_api_live_record_path $rec/;
+    # a server that serves the whole API and names no callbacks location
+    server {
+        listen 127.0.0.1:$open;
+        location /api/ { video_api all; }
+    }
 CONF
         location /_video_api/rtmp/ { internal; rtmp_control all; }
+        location ~ ^/api/live/(verify|unpublish|record) {
+            allow 127.0.0.1;
+            deny all;
+            video_api live_callbacks;
+        }
+        location = /connection { return 200 \$connection; }
 SERVER
 rtmp { server { listen 127.0.0.1:$rtmp; application live { live on; } } }
 MAIN
@@ -169,6 +181,32 @@ for my $case (['', 400, 'an empty body'],
     unlike $hd, qr/^Location:/mi, 'and no rename';
     like $bd, qr/"success":false/, 'a JSON error';
 }
+# nginx-rtmp appends the publisher's query string raw: a field it names
+# again (clientid=1 to escape a drop, name, addr) refuses the whole callback
+for my $extra ('clientid=1', 'name=x', 'addr=10.0.0.1', 'call=publish', 'client%69d=1') {
+    my ($st, $bd, $hd) = callback('/api/live/verify', publish_body($ckey) . "&$extra");
+    is $st, 400, "verify: 400 for a publisher's '$extra'";
+    unlike $hd, qr/^Location:/mi, 'and no rename';
+}
+
+# the callbacks are served only where a location names them: from another
+# address, however the path is written, nginx's deny answers first; and a
+# location serving "all" never reaches them
+for my $path ('/api/live/verify', '/api/live/verify/', '/api/live/verify%2F',
+              '/api/live/unpublish/', '/api/live/record/', '/api/live//verify') {
+    my ($st, $bd) = curl('--interface', '127.0.0.2', '-X', 'POST', '--data-binary',
+                         publish_body($ckey), "http://127.0.0.1:$port$path");
+    ok $st == 403 || $st == 404, "$path from 127.0.0.2 is refused ($st)";
+    like $bd, qr/"success":false/, 'with an envelope';
+}
+for my $path ('/api/live/verify', '/api/live/verify/', '/api/live/verify%2F',
+              '/api/live/unpublish', '/api/live/record') {
+    my ($st, $bd, $hd) = curl('-X', 'POST', '--data-binary', publish_body($ckey),
+                              "http://127.0.0.1:$open$path");
+    ok $st == 404 || $st == 405, "$path in a 'video_api all' location is no callback ($st)";
+    unlike $hd, qr/^Location:/mi, 'and no rename';
+}
+
 ($s, $b) = callback('/api/live/verify', 'call=publish&name=' . ('x' x 70000));
 is $s, 413, 'an oversized callback body is a 413';
 for my $path (qw(/api/live/unpublish /api/live/record)) {
@@ -333,6 +371,35 @@ my ($kkey2) = $b =~ /"streamKey":"([^"]+)"/;
 is row($kid), 'PENDING false true true', 'and its end is still recorded';
 ($s) = callback('/api/live/verify', publish_body($kkey2));
 is $s, 403, 'the new key cannot reopen an ended stream';
+
+# a verify naming another connection's number (here an HTTP client's)
+# cannot make stop close it: only connections nginx-rtmp accepted drop
+my $victim = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Timeout => 10)
+    or die "connect: $!";
+sub ask_victim {
+    print $victim "GET /connection HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    my $resp = '';
+    for (;;) {
+        return $1 if $resp =~ /\r\n\r\n(\d+)$/;
+        sysread($victim, $resp, 4096, length $resp) or return undef;
+    }
+}
+my $vnum = ask_victim();
+like $vnum // '', qr/^\d+$/, "an HTTP client holds connection *" . ($vnum // '?');
+($s, $b) = post('/api/live/create', '{"title": "Forged client"}');
+my ($fid) = $b =~ /"videoId":"([^"]+)"/;
+my ($fkey) = $b =~ /"streamKey":"([^"]+)"/;
+(my $forged = publish_body($fkey)) =~ s/clientid=5/clientid=$vnum/;
+($s) = callback('/api/live/verify', $forged);
+is $s, 302, 'a verify naming that connection is taken (the body is well formed)';
+is psql("SELECT live_client FROM videos WHERE id = '$fid'"), $vnum, 'and its number kept';
+($s, $b) = post("/api/live/$fid/stop", '{"convertToVOD": false}');
+is $s, 200, 'stop of that stream';
+Time::HiRes::sleep(0.5);
+is ask_victim(), $vnum, 'leaves the HTTP connection open and serving';
+close $victim;
+like do { local (@ARGV, $/) = "$dir/logs/error.log"; <> },
+    qr/live drop of \*$vnum refused: not an rtmp connection/, 'and says why';
 
 ($s, $b) = http_request($port, 'GET', '/api/live/active');
 like $b, qr/"streams":\[\],"count":0/, 'no stream is live now';

@@ -54,7 +54,7 @@ nginx_start($dir, $port, <<"CONF", <<"SERVER", workers => 2, main_log_level => '
 ${\ store_server($store, $data, '500m')}
 CONF
         location /_video_api/rtmp/ { internal; rtmp_control all; }
-        location /live/ { video_api play; }
+${\ callbacks_location()}        location /live/ { video_api play; }
         location /_video_api/live/ { internal; alias $hls/; }
 ${\ probe_location($endpoint)}
 SERVER
@@ -233,10 +233,33 @@ my ($rkey3) = $b =~ /"streamKey":"([^"]+)"/;
 ok defined exited($pub, 15), 'drops the publisher';
 ok wait_for(15, sub { row($rid) =~ / f$/ }), 'and the stream ends';
 
+# -- a publisher cannot make itself undroppable ---------------------------------------
+
+# nginx-rtmp appends the stream name's query string raw to the callback:
+# a clientid of the publisher's own choosing is refused with the publish
+my ($uid, $ukey) = create('{"title": "Injected"}');
+$p = publish("$ukey?clientid=1", 5);
+$code = exited($p, 20);
+ok defined $code && $code != 0, 'a publisher naming its own clientid is refused';
+is row($uid), 'PENDING f', 'and nothing changes';
+
+# with two workers, a rotation reaches the publisher's worker or another
+# one (through Redis): it drops the publisher every time
+my @drop_keys;
+for my $trial (1 .. 4) {
+    my ($tid, $tkey) = create(qq({"title": "Drop $trial"}));
+    $pub = publish($tkey, 60);
+    ok wait_for(20, sub { row($tid) eq 'LIVE t' }), "trial $trial: live";
+    ($s, $b) = post("/api/live/$tid/key");
+    push @drop_keys, $tkey, $b =~ /"streamKey":"([^"]+)"/;
+    ok defined exited($pub, 15), "trial $trial: the rotation drops the publisher";
+    ok wait_for(15, sub { row($tid) =~ / f$/ }), "trial $trial: and the stream ends";
+}
+
 # -- the key shows nowhere --------------------------------------------------------
 
 my $logs = join '', map { do { local (@ARGV, $/) = ($_); <> } // '' } glob "$dir/logs/*.log";
-for my $k ($key, $key2, $rkey, $rkey2, $rkey3) {
+for my $k ($key, $key2, $rkey, $rkey2, $rkey3, $ukey, @drop_keys) {
     unlike $logs, qr/\Q$k\E/, 'no log line holds a stream key';
 }
 my $urls = join "\n", grep { /https?:|rtmp:/ } split /"/, (http_request($port, 'GET', '/api/videos?limit=100'))[1];

@@ -115,7 +115,7 @@ $page
         location /play/ { video_api play; }
         location /live/ { video_api play; }
         location /_video_api/rtmp/ { internal; rtmp_control all; }
-        location /_video_api/live/ {
+${\ callbacks_location()}        location /_video_api/live/ {
             internal;
             alias $hls/;
             types {

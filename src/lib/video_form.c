@@ -127,3 +127,54 @@ video_form_value(const char *body, size_t len, const char *name,
 
     return rc;
 }
+
+
+int
+video_form_check(const char *body, size_t len)
+{
+    size_t       i, j, n, nlen[VIDEO_FORM_MAX_FIELDS];
+    const char  *p, *end, *amp, *eq, *names[VIDEO_FORM_MAX_FIELDS];
+
+    end = body + len;
+    n = 0;
+
+    for (p = body; p < end; p = amp + 1) {
+
+        amp = memchr(p, '&', end - p);
+        if (amp == NULL) {
+            amp = end;
+        }
+
+        if (amp == p) {
+            continue;
+        }
+
+        eq = memchr(p, '=', amp - p);
+        if (eq == NULL) {
+            eq = amp;
+        }
+
+        if (eq == p || memchr(p, '%', eq - p) != NULL
+            || memchr(p, '+', eq - p) != NULL
+            || n == VIDEO_FORM_MAX_FIELDS)
+        {
+            return VIDEO_FORM_INVALID;
+        }
+
+        names[n] = p;
+        nlen[n] = (size_t) (eq - p);
+        n++;
+    }
+
+    for (i = 0; i < n; i++) {
+        for (j = i + 1; j < n; j++) {
+            if (nlen[i] == nlen[j]
+                && memcmp(names[i], names[j], nlen[i]) == 0)
+            {
+                return VIDEO_FORM_INVALID;
+            }
+        }
+    }
+
+    return 0;
+}

@@ -27,6 +27,12 @@
 #define NGX_HTTP_VIDEO_API_PLAY       0x20
 #define NGX_HTTP_VIDEO_API_ALL        0x3f
 
+/*
+ * nginx-rtmp's callbacks: never part of "all", so they are served only
+ * where a location names them, whatever other locations match
+ */
+#define NGX_HTTP_VIDEO_API_LIVE_CALLBACKS  0x40
+
 
 /* what a route does with the request body */
 #define NGX_HTTP_VIDEO_API_BODY_NONE       0   /* discarded */

@@ -17,6 +17,8 @@
  * are woken to answer without waiting for their timeouts.
  */
 
+#include <dlfcn.h>
+
 #include "ngx_http_video_api_pubsub.h"
 #include "ngx_http_video_api_redis.h"
 #include "video_signal.h"
@@ -51,6 +53,9 @@ typedef struct {
     ngx_event_t                            handshake;
     ngx_event_t                            poll;
     ngx_msec_t                             backoff;
+
+    /* nginx-rtmp's handler of accepted connections: what publishers are */
+    ngx_connection_handler_pt              rtmp_accept;
 
     unsigned                               ready:1;
     unsigned                               stopped:1;
@@ -103,6 +108,15 @@ ngx_http_video_api_pubsub_init_worker(ngx_cycle_t *cycle)
     }
 
     ps->backoff = NGX_HTTP_VIDEO_API_PUBSUB_BACKOFF_MIN;
+
+    /*
+     * nginx loads modules with RTLD_GLOBAL: when nginx-rtmp is loaded its
+     * connection handler is found by name, and only connections accepted
+     * by it can ever be dropped; without it nothing is
+     */
+
+    *(void **) &ps->rtmp_accept = dlsym(RTLD_DEFAULT,
+                                        "ngx_rtmp_init_connection");
 
     ngx_http_video_api_redis_link_init(&ps->link, &mcf->redis, cycle->log,
                                        ngx_http_video_api_pubsub_closed, ps);
@@ -391,16 +405,22 @@ ngx_http_video_api_pubsub_reply(redisAsyncContext *ac, void *reply,
 
 /*
  * A live publisher to drop: the connection with that number, if this
- * worker has it, is shut down; nginx-rtmp reads its end and closes the
- * session as if the publisher had left (on_publish_done, on_record_done)
+ * worker has it and nginx-rtmp accepted it, is shut down; nginx-rtmp
+ * reads its end and closes the session as if the publisher had left
+ * (on_publish_done, on_record_done).  Any other connection with the
+ * number (an HTTP request: numbers are what a forged callback could
+ * name) is left alone.
  */
 
 static void
 ngx_http_video_api_pubsub_drop(u_char *number, size_t len)
 {
-    ngx_int_t          n;
-    ngx_uint_t         i;
-    ngx_connection_t  *c;
+    ngx_int_t                     n;
+    ngx_uint_t                    i;
+    ngx_connection_t             *c;
+    ngx_http_video_api_pubsub_t  *ps;
+
+    ps = &ngx_http_video_api_pubsub;
 
     n = ngx_atoi(number, len);
     if (n == NGX_ERROR) {
@@ -414,6 +434,15 @@ ngx_http_video_api_pubsub_drop(u_char *number, size_t len)
             || c[i].number != (ngx_atomic_uint_t) n)
         {
             continue;
+        }
+
+        if (ps->rtmp_accept == NULL
+            || c[i].listening->handler != ps->rtmp_accept)
+        {
+            ngx_log_error(NGX_LOG_WARN, c[i].log, 0,
+                          "video_api: live drop of *%i refused: not an "
+                          "rtmp connection", n);
+            return;
         }
 
         ngx_log_error(NGX_LOG_NOTICE, c[i].log, 0,

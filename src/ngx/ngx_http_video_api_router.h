@@ -87,6 +87,7 @@ extern ngx_http_video_api_route_t  ngx_http_video_api_videos_routes[];
 extern ngx_http_video_api_route_t  ngx_http_video_api_upload_routes[];
 extern ngx_http_video_api_route_t  ngx_http_video_api_analytics_routes[];
 extern ngx_http_video_api_route_t  ngx_http_video_api_live_routes[];
+extern ngx_http_video_api_route_t  ngx_http_video_api_live_callback_routes[];
 extern ngx_http_video_api_route_t  ngx_http_video_api_health_routes[];
 extern ngx_http_video_api_route_t  ngx_http_video_api_play_routes[];
 

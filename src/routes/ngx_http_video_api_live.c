@@ -59,12 +59,6 @@ static ngx_int_t ngx_http_video_api_live_visibility(ngx_http_request_t *r,
 ngx_http_video_api_route_t  ngx_http_video_api_live_routes[] = {
     { NGX_HTTP_POST, "/api/live/create",
       ngx_http_video_api_live_create, NGX_HTTP_VIDEO_API_BODY_JSON },
-    { NGX_HTTP_POST, "/api/live/verify",
-      ngx_http_video_api_live_verify, NGX_HTTP_VIDEO_API_BODY_FORM },
-    { NGX_HTTP_POST, "/api/live/unpublish",
-      ngx_http_video_api_live_unpublish, NGX_HTTP_VIDEO_API_BODY_FORM },
-    { NGX_HTTP_POST, "/api/live/record",
-      ngx_http_video_api_live_record, NGX_HTTP_VIDEO_API_BODY_FORM },
     { NGX_HTTP_GET, "/api/live/active",
       ngx_http_video_api_live_active, NGX_HTTP_VIDEO_API_BODY_NONE },
     { NGX_HTTP_GET, "/api/live/:id",
@@ -83,6 +77,24 @@ ngx_http_video_api_route_t  ngx_http_video_api_live_routes[] = {
       ngx_http_video_api_signal_post, NGX_HTTP_VIDEO_API_BODY_JSON },
     { NGX_HTTP_GET, "/api/live/:id/signal",
       ngx_http_video_api_signal_get, NGX_HTTP_VIDEO_API_BODY_NONE },
+    { 0, NULL, NULL, 0 }
+};
+
+
+/*
+ * nginx-rtmp's callbacks, an area of their own ("video_api
+ * live_callbacks"), which "all" and "live" do not include: a location
+ * that serves the API to everyone never serves these, however a path is
+ * written (/api/live/verify/, verify%2F)
+ */
+
+ngx_http_video_api_route_t  ngx_http_video_api_live_callback_routes[] = {
+    { NGX_HTTP_POST, "/api/live/verify",
+      ngx_http_video_api_live_verify, NGX_HTTP_VIDEO_API_BODY_FORM },
+    { NGX_HTTP_POST, "/api/live/unpublish",
+      ngx_http_video_api_live_unpublish, NGX_HTTP_VIDEO_API_BODY_FORM },
+    { NGX_HTTP_POST, "/api/live/record",
+      ngx_http_video_api_live_record, NGX_HTTP_VIDEO_API_BODY_FORM },
     { 0, NULL, NULL, 0 }
 };
 
@@ -777,6 +789,16 @@ ngx_http_video_api_live_callback(ngx_http_request_t *r,
 {
     int    n;
     char   value[NGX_HTTP_VIDEO_API_LIVE_FIELD];
+
+    if (video_form_check((char *) ctx->body.data, ctx->body.len) != 0) {
+        ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
+                      "video_api: live %s refused: a field is given twice "
+                      "or escaped in its name", call);
+        *answer = ngx_http_video_api_send_error(r, NGX_HTTP_BAD_REQUEST, NULL,
+                      "The callback body names a field twice, escapes a "
+                      "field name or has too many fields");
+        return NGX_DECLINED;
+    }
 
     n = video_form_value((char *) ctx->body.data, ctx->body.len, "call",
                          value, sizeof(value));

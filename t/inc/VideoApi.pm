@@ -13,7 +13,8 @@ use POSIX ();
 
 our @EXPORT = qw(psql stack seed_video cursor_for http_get http_request wait_for
                  nginx_start nginx_stop nginx_worker_pid curl
-                 store_server probe_location rtmp_block worker_env worker_start);
+                 store_server probe_location rtmp_block callbacks_location
+                 worker_env worker_start);
 
 sub conninfo {
     return $ENV{TEST_NGINX_PG_CONNINFO}
@@ -141,6 +142,18 @@ sub probe_location {
             proxy_pass $endpoint/;
             proxy_pass_request_body off;
             proxy_pass_request_headers off;
+        }
+CONF
+}
+
+# nginx.conf text: the location of nginx-rtmp's callbacks, loopback only,
+# as conf/nginx.conf has it
+sub callbacks_location {
+    return <<'CONF';
+        location ~ ^/api/live/(verify|unpublish|record) {
+            allow 127.0.0.1;
+            deny all;
+            video_api live_callbacks;
         }
 CONF
 }

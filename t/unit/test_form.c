@@ -2,6 +2,7 @@
  * video_form.c: callback bodies as nginx-rtmp sends them, and hostile ones.
  */
 
+#include <stdio.h>
 #include <string.h>
 
 #include "unit.h"
@@ -89,6 +90,45 @@ START_TEST(hostile_bodies_are_invalid)
 END_TEST
 
 
+/* what nginx-rtmp sends passes; a publisher's injected field does not */
+START_TEST(whole_bodies_are_checked)
+{
+    int   i;
+    char  many[VIDEO_FORM_MAX_FIELDS * 8 + 8], *p;
+
+    ck_assert_int_eq(video_form_check(FORM("app=live&flashver=FMLE%2F3.0"
+        "&swfurl=&tcurl=rtmp%3A%2F%2Fh%2Flive&pageurl=&addr=127.0.0.1"
+        "&clientid=7&call=publish&name=k&type=live&obs=1")), 0);
+    ck_assert_int_eq(video_form_check(FORM("")), 0);
+    ck_assert_int_eq(video_form_check(FORM("a=1&&b=2&")), 0);
+
+    /* the publisher's query string names clientid (or name) again */
+    ck_assert_int_eq(video_form_check(FORM("addr=1&clientid=7&call=publish"
+        "&name=k&type=live&clientid=1")), VIDEO_FORM_INVALID);
+    ck_assert_int_eq(video_form_check(FORM("name=k&x=1&name")),
+                     VIDEO_FORM_INVALID);
+    ck_assert_int_eq(video_form_check(FORM("path=/a&path=/b")),
+                     VIDEO_FORM_INVALID);
+
+    /* escaped names would read as another field elsewhere */
+    ck_assert_int_eq(video_form_check(FORM("client%69d=1")),
+                     VIDEO_FORM_INVALID);
+    ck_assert_int_eq(video_form_check(FORM("a+b=1")), VIDEO_FORM_INVALID);
+    ck_assert_int_eq(video_form_check(FORM("=1")), VIDEO_FORM_INVALID);
+
+    /* a bounded number of fields */
+    p = many;
+    for (i = 0; i < VIDEO_FORM_MAX_FIELDS; i++) {
+        p += sprintf(p, "f%d=1&", i);
+    }
+    ck_assert_int_eq(video_form_check(many, strlen(many)), 0);
+    sprintf(p, "z=1");
+    ck_assert_int_eq(video_form_check(many, strlen(many)),
+                     VIDEO_FORM_INVALID);
+}
+END_TEST
+
+
 Suite *
 unit_form_suite(void)
 {
@@ -101,6 +141,7 @@ unit_form_suite(void)
     tcase_add_test(tc, fields_of_an_on_publish_body);
     tcase_add_test(tc, plus_is_a_space_and_escapes_decode);
     tcase_add_test(tc, hostile_bodies_are_invalid);
+    tcase_add_test(tc, whole_bodies_are_checked);
     suite_add_tcase(s, tc);
 
     return s;
