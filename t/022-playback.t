@@ -256,6 +256,15 @@ SERVER
     ($s) = curl("$base$vid/" . token('guess', $vid, $later) . "/master.m3u8");
     is $s, 403, "$mode: a token made with another secret: 403";
 
+    # signed with the right key, but valid far longer than any issued
+    # token: refused, so a leaked key cannot mint lasting access
+    ($s, $b) = curl("$base$vid/" . token($m->{secret}, $vid, time + 10 * 365 * 86400)
+                    . "/master.m3u8");
+    is $s, 403, "$mode: a 10-year token signed with the key: 403";
+    like $b, qr/Invalid playback token/, "$mode: invalid";
+    ($s) = curl("$base$vid/" . token($m->{secret}, $vid, $exp) . "/master.m3u8");
+    is $s, 200, "$mode: while the token the API issued plays";
+
     ($s, $b) = curl("$base$vid/$tok/240p/segment_999.ts");
     is $s, 404, "$mode: a file the video does not have: 404";
     like $b, qr/"code":"NOT_FOUND"/, "$mode: as JSON";

@@ -153,7 +153,7 @@ video_play_is_token(const char *s, size_t len)
 int
 video_play_verify(const unsigned char *secret, size_t secret_len,
     const char *id, size_t id_len, const char *token, size_t token_len,
-    int64_t now)
+    int64_t now, int64_t ttl)
 {
     size_t   digits, i;
     int64_t  expires;
@@ -185,7 +185,17 @@ video_play_verify(const unsigned char *secret, size_t secret_len,
         expires = expires * 10 + (token[i] - '0');
     }
 
-    return (now > expires) ? VIDEO_PLAY_EXPIRED : VIDEO_PLAY_OK;
+    if (now > expires) {
+        return VIDEO_PLAY_EXPIRED;
+    }
+
+    /* never longer than a token issued now would last */
+
+    if (expires > video_play_expiry(now, ttl)) {
+        return VIDEO_PLAY_INVALID;
+    }
+
+    return VIDEO_PLAY_OK;
 }
 
 

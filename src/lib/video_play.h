@@ -46,11 +46,14 @@ int video_play_is_token(const char *s, size_t len);
 
 /*
  * Checks a token for the video at time now, comparing in constant time:
- * VIDEO_PLAY_OK, _INVALID, _EXPIRED or _ERROR.
+ * VIDEO_PLAY_OK, _INVALID, _EXPIRED or _ERROR.  ttl is the lifetime
+ * tokens are issued for (video_play_expiry): a token that would stay
+ * valid longer than any issued now could is invalid, so even one signed
+ * with a leaked key opens a video for no longer than ttl and its rounding.
  */
 int video_play_verify(const unsigned char *secret, size_t secret_len,
     const char *id, size_t id_len, const char *token, size_t token_len,
-    int64_t now);
+    int64_t now, int64_t ttl);
 
 /*
  * The expiry to put in tokens issued at now for a lifetime of ttl seconds:

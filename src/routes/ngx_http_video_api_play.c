@@ -201,7 +201,7 @@ ngx_http_video_api_play_open(ngx_http_request_t *r,
     rc = video_play_verify(mcf->play.secret.data, mcf->play.secret.len,
                            (char *) pctx->id.data, pctx->id.len,
                            (char *) token.data, token.len,
-                           (int64_t) ngx_time());
+                           (int64_t) ngx_time(), (int64_t) mcf->play.expires);
 
     switch (rc) {
 

@@ -14,6 +14,7 @@
 #define ID        "V1StGXR8_Z5jdHi6B-myT"
 #define OTHER     "Xq9aGXR8_Z5jdHi6B-myT"
 #define EXP       1790000000
+#define TTL       (6 * 3600)
 
 /* Python: hmac.new(secret, id + "/" + exp, sha256), urlsafe_b64encode */
 #define TOKEN     "1790000000-a_V43b5sy7-qKMaTCAiJg3gx7UGChxsWLPpNyfWGAtA"
@@ -25,7 +26,7 @@ static int
 verify(const char *id, const char *token, int64_t now)
 {
     return video_play_verify(SECRET, SECRET_N, id, strlen(id), token,
-                             strlen(token), now);
+                             strlen(token), now, TTL);
 }
 
 
@@ -81,6 +82,41 @@ START_TEST(tokens_open_their_video_until_they_expire)
 END_TEST
 
 
+/* a validly signed token that outlives what is issued: forged with a key */
+START_TEST(tokens_last_no_longer_than_issued_ones)
+{
+    int      n;
+    int64_t  now, exp;
+    char     out[VIDEO_PLAY_TOKEN_MAX + 1];
+
+    /*
+     * issued tokens expire after the lifetime rounded up to a step (45
+     * min): TOKEN is fine 6 h before its end, and two steps more is
+     * longer than any issued then
+     */
+    ck_assert_int_eq(verify(ID, TOKEN, EXP - TTL), VIDEO_PLAY_OK);
+    ck_assert_int_eq(verify(ID, TOKEN, EXP - TTL - 2 * (TTL / 8)),
+                     VIDEO_PLAY_INVALID);
+    ck_assert_int_eq(verify(ID, TOKEN, EXP - 10 * 365 * 86400LL),
+                     VIDEO_PLAY_INVALID);
+
+    /* a shorter lifetime configured later cuts older tokens short */
+    ck_assert_int_eq(video_play_verify(SECRET, SECRET_N, ID, 21, TOKEN,
+                                       strlen(TOKEN), EXP - 3 * 3600, 3600),
+                     VIDEO_PLAY_INVALID);
+
+    /* and every token just issued passes, whatever the second */
+    for (now = EXP - 2 * TTL; now < EXP - 2 * TTL + 3 * TTL / 8; now += 7) {
+        exp = video_play_expiry(now, TTL);
+        n = video_play_token(SECRET, SECRET_N, ID, 21, exp, out);
+        ck_assert_int_gt(n, 0);
+        out[n] = '\0';
+        ck_assert_int_eq(verify(ID, out, now), VIDEO_PLAY_OK);
+    }
+}
+END_TEST
+
+
 START_TEST(other_videos_secrets_and_tampering_are_refused)
 {
     char  t[sizeof(TOKEN)];
@@ -88,7 +124,8 @@ START_TEST(other_videos_secrets_and_tampering_are_refused)
     ck_assert_int_eq(verify(OTHER, TOKEN, EXP), VIDEO_PLAY_INVALID);
 
     ck_assert_int_eq(video_play_verify((const unsigned char *) "other", 5,
-                                       ID, 21, TOKEN, strlen(TOKEN), EXP),
+                                       ID, 21, TOKEN, strlen(TOKEN), EXP,
+                                       TTL),
                      VIDEO_PLAY_INVALID);
 
     /* a later expiry with the old signature */
@@ -262,6 +299,7 @@ unit_play_suite(void)
     tcase_add_test(tc, tokens_are_hmac_sha256_of_id_and_expiry);
     tcase_add_test(tc, tokens_open_their_video_until_they_expire);
     tcase_add_test(tc, other_videos_secrets_and_tampering_are_refused);
+    tcase_add_test(tc, tokens_last_no_longer_than_issued_ones);
     tcase_add_test(tc, expiries_are_stable_within_a_step);
     tcase_add_test(tc, private_videos_get_their_own_tokens);
     tcase_add_test(tc, public_and_unlisted_videos_are_left_alone);
