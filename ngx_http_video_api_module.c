@@ -77,6 +77,8 @@ static char *ngx_http_video_api_rtmp_url(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_video_api_live_record_path(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
+static ngx_int_t ngx_http_video_api_secrets_check(ngx_conf_t *cf,
+    ngx_http_video_api_main_conf_t *mcf);
 static ngx_int_t ngx_http_video_api_rtmp_url_init(ngx_conf_t *cf,
     ngx_http_video_api_main_conf_t *mcf);
 
@@ -441,7 +443,8 @@ ngx_http_video_api_postconfiguration(ngx_conf_t *cf)
 
     ngx_conf_init_msec_value(mcf->signal_timeout, 25000);
 
-    if (ngx_http_video_api_playback_init(cf, mcf) != NGX_OK
+    if (ngx_http_video_api_secrets_check(cf, mcf) != NGX_OK
+        || ngx_http_video_api_playback_init(cf, mcf) != NGX_OK
         || ngx_http_video_api_rtmp_url_init(cf, mcf) != NGX_OK)
     {
         return NGX_ERROR;
@@ -806,6 +809,122 @@ ngx_http_video_api_playback(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     return ngx_http_video_api_params(cf, cmd, &mcf->play, 1,
                                      ngx_http_video_api_play_params);
+}
+
+
+/*
+ * Secrets that were ever published (our old sample configuration, the
+ * placeholders of the shipped one, MinIO's default) sign for anyone who
+ * read them: a server that others can reach refuses to start with one.
+ * `make run` renders generated secrets into its copy of the
+ * configuration.
+ */
+
+static ngx_str_t  ngx_http_video_api_sample_secrets[] = {
+    ngx_string("videoapi-secret"),
+    ngx_string("@STORAGE_SECRET_KEY@"),
+    ngx_string("@PLAYBACK_SECRET@"),
+    ngx_string("minioadmin"),
+    ngx_null_string
+};
+
+
+static ngx_int_t
+ngx_http_video_api_secrets_check(ngx_conf_t *cf,
+    ngx_http_video_api_main_conf_t *mcf)
+{
+    size_t                      len;
+    ngx_str_t                  *known, *secret;
+    ngx_uint_t                  i, j, k, loopback;
+    struct sockaddr            *sa;
+    struct sockaddr_in         *sin;
+    ngx_http_conf_port_t       *port;
+    ngx_http_conf_addr_t       *addr;
+    ngx_http_core_main_conf_t  *cmcf;
+    u_char                      text[NGX_SOCKADDR_STRLEN];
+#if (NGX_HAVE_INET6)
+    struct sockaddr_in6        *sin6;
+#endif
+    static char                *names[] = { "secret_key", "secret" };
+    static char                *directives[] = { "video_api_storage",
+                                                 "video_api_playback" };
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    if (cmcf->ports == NULL) {
+        return NGX_OK;
+    }
+
+    for (k = 0; k < 2; k++) {
+        secret = (k == 0) ? (mcf->storage_set ? &mcf->storage.secret_key
+                                              : NULL)
+                          : &mcf->play.secret;
+
+        if (secret == NULL || secret->len == 0) {
+            continue;
+        }
+
+        for (known = ngx_http_video_api_sample_secrets; known->len; known++) {
+            if (known->len == secret->len
+                && ngx_strncmp(known->data, secret->data, secret->len) == 0)
+            {
+                break;
+            }
+        }
+
+        if (known->len == 0) {
+            continue;
+        }
+
+        port = cmcf->ports->elts;
+
+        for (i = 0; i < cmcf->ports->nelts; i++) {
+            addr = port[i].addrs.elts;
+
+            for (j = 0; j < port[i].addrs.nelts; j++) {
+                sa = addr[j].opt.sockaddr;
+
+                switch (sa->sa_family) {
+
+#if (NGX_HAVE_INET6)
+                case AF_INET6:
+                    sin6 = (struct sockaddr_in6 *) sa;
+                    loopback = IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr);
+                    break;
+#endif
+
+#if (NGX_HAVE_UNIX_DOMAIN)
+                case AF_UNIX:
+                    loopback = 1;
+                    break;
+#endif
+
+                default: /* AF_INET */
+                    sin = (struct sockaddr_in *) sa;
+                    loopback = (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
+                    break;
+                }
+
+                if (loopback) {
+                    continue;
+                }
+
+                len = ngx_sock_ntop(sa, addr[j].opt.socklen, text,
+                                    NGX_SOCKADDR_STRLEN, 1);
+
+                ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                              "video_api: \"%s\" of \"%s\" is the published "
+                              "sample value \"%V\" and a server listens on "
+                              "%*s, which is not loopback: set a secret of "
+                              "your own (make run generates one) or listen "
+                              "on loopback only", names[k], directives[k],
+                              known, len, text);
+                return NGX_ERROR;
+            }
+        }
+    }
+
+    return NGX_OK;
 }
 
 

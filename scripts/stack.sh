@@ -9,7 +9,8 @@
 #   scripts/stack.sh logs [service...]    log paths and their last lines
 #   scripts/stack.sh migrate              apply pending conf/sql/NNNN_*.sql
 #   scripts/stack.sh env                  export lines of the effective settings
-#   scripts/stack.sh conf-check           render conf/nginx.conf and run nginx -t
+#   scripts/stack.sh conf-check           render conf/nginx.conf (and conf/worker.conf)
+#                                         with this installation's secrets, run nginx -t
 #   scripts/stack.sh rabbitmqctl args...  rabbitmqctl against this stack's node
 #
 # Services: pg (postgres, postgresql), redis, amqp (rabbitmq), nginx,
@@ -741,6 +742,61 @@ nginx_find_bin() {
     NGINX_BIN=$(find_bin nginx) || die "nginx: nginx not found (apt-get install nginx)"
 }
 
+# ----------------------------------------------------------------- secrets --
+
+# Each installation's own secrets, made once and kept 0600 under the run
+# directory: the storage key pair (the local store's, which the module and
+# the workers sign with) and the key of play tokens.  conf/nginx.conf and
+# conf/worker.conf hold placeholders; the rendered copies hold these.
+SECRETS=$RUN/secrets.env
+STORAGE_ACCESS_KEY=
+STORAGE_SECRET_KEY=
+PLAYBACK_SECRET=
+
+random_text() {
+    # $1 bytes from the kernel's CSPRNG, as base64url without padding
+    head -c "$1" /dev/urandom | base64 -w0 | tr '+/' '-_' | tr -d '='
+}
+
+secrets_load() {
+    [ -z "$STORAGE_SECRET_KEY" ] || return 0
+    mkdir -p "$RUN"
+    if [ ! -s "$SECRETS" ]; then
+        (
+            umask 077
+            {
+                printf '# made by scripts/stack.sh on %s; keep it private\n' \
+                    "$(date -u +%FT%TZ)"
+                printf 'STORAGE_ACCESS_KEY=VA%s\n' \
+                    "$(head -c 15 /dev/urandom | base32 | head -c 18)"
+                printf 'STORAGE_SECRET_KEY=%s\n' "$(random_text 30)"
+                printf 'PLAYBACK_SECRET=%s\n' "$(random_text 32)"
+            } >"$SECRETS.tmp"
+            mv -f "$SECRETS.tmp" "$SECRETS"
+        )
+        info "secrets: generated $(pretty_path "$SECRETS") (mode 0600)"
+    fi
+    chmod 600 "$SECRETS"
+    local name value
+    while IFS='=' read -r name value; do
+        case $name in
+            STORAGE_ACCESS_KEY) STORAGE_ACCESS_KEY=$value ;;
+            STORAGE_SECRET_KEY) STORAGE_SECRET_KEY=$value ;;
+            PLAYBACK_SECRET) PLAYBACK_SECRET=$value ;;
+        esac
+    done <"$SECRETS"
+    [[ $STORAGE_ACCESS_KEY =~ ^[A-Z0-9]{16,}$ && $STORAGE_SECRET_KEY =~ ^[A-Za-z0-9_-]{32,}$ &&
+       $PLAYBACK_SECRET =~ ^[A-Za-z0-9_-]{32,}$ ]] ||
+        die "secrets: $(pretty_path "$SECRETS") is damaged; remove it to make new ones (running stacks must restart)"
+}
+
+# stdin to stdout with the secrets' placeholders filled in
+secrets_render() {
+    sed -e "s/@STORAGE_ACCESS_KEY@/$STORAGE_ACCESS_KEY/g" \
+        -e "s/@STORAGE_SECRET_KEY@/$STORAGE_SECRET_KEY/g" \
+        -e "s/@PLAYBACK_SECRET@/$PLAYBACK_SECRET/g"
+}
+
 sed_escape_repl() {
     printf '%s' "$1" | sed -e 's/[\\&#]/\\&/g'
 }
@@ -749,9 +805,12 @@ sed_escape_repl() {
 # .run/ paths; the rendered copy carries this stack's settings.
 nginx_render() {
     local run_repl listen_repl
+    secrets_load
     run_repl=$(sed_escape_repl "$RUN/")
     listen_repl=$(sed_escape_repl "$LISTEN")
     mkdir -p "$NGINX_DIR"
+    # the copy holds the secrets: only its owner (nginx's master) reads it
+    (umask 077; : >"$NGINX_CONF.tmp")
     # Two passes through placeholders, so a new port that equals another
     # default port (say HTTP on 9000) is not rewritten a second time.
     sed -E \
@@ -769,7 +828,9 @@ nginx_render() {
             -e "s/@VIDEO_API_STORE_PORT@/$STORE_PORT/g" \
             -e "s/@VIDEO_API_PG_PORT@/$PG_PORT/g" \
             -e "s/@VIDEO_API_REDIS_PORT@/$REDIS_PORT/g" \
-            -e "s/@VIDEO_API_AMQP_PORT@/$AMQP_PORT/g" >"$NGINX_CONF.tmp"
+            -e "s/@VIDEO_API_AMQP_PORT@/$AMQP_PORT/g" |
+        secrets_render >"$NGINX_CONF.tmp"
+    chmod 600 "$NGINX_CONF.tmp"
     mv -f "$NGINX_CONF.tmp" "$NGINX_CONF"
 }
 
@@ -941,7 +1002,7 @@ worker_pid() {
 worker_env() {
     local host
     host=$(connect_host "$LISTEN")
-    export VIDEO_WORKER_CONF=$ROOT/conf/worker.conf
+    export VIDEO_WORKER_CONF=$WORKER_DIR/worker.conf
     export VIDEO_WORKER_POSTGRES="host=$PG_HOST port=$PG_PORT dbname=$PG_DB user=$PG_USER password=$PG_PASSWORD"
     export VIDEO_WORKER_REDIS=$REDIS_HOST:$REDIS_PORT
     export VIDEO_WORKER_AMQP=amqp://$AMQP_USER:$AMQP_PASSWORD@$AMQP_HOST:$AMQP_PORT/
@@ -951,10 +1012,20 @@ worker_env() {
     export VIDEO_WORKER_RECORD_PATH=$RUN/live-rec
 }
 
+# conf/worker.conf with this installation's secrets, readable by its owner
+# only
+workers_render() {
+    secrets_load
+    mkdir -p "$WORKER_DIR"
+    (umask 077; secrets_render <"$ROOT/conf/worker.conf" >"$WORKER_DIR/worker.conf.tmp")
+    mv -f "$WORKER_DIR/worker.conf.tmp" "$WORKER_DIR/worker.conf"
+}
+
 start_workers() {
     local role pid
     [ -x "$WORKER_BIN" ] || die "workers: $(pretty_path "$WORKER_BIN") not built (run make first)"
     mkdir -p "$WORKER_DIR" "$RUN/work" "$LOGS"
+    workers_render
     for role in "${WORKER_ROLES[@]}"; do
         if pid=$(worker_pid "$role"); then
             info "worker $role already running (supervisor pid $pid)"
@@ -1171,6 +1242,7 @@ main() {
         conf-check)
             validate_settings
             nginx_prepare
+            workers_render
             info "nginx: conf/nginx.conf is valid (rendered to $(pretty_path "$NGINX_CONF"))"
             ;;
         -h | --help | help) usage ;;

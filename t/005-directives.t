@@ -39,7 +39,7 @@ GET /api/nope
     location / { video_api videos films; }
 --- must_die
 --- error_log
-video_api: unknown area "films" in "video_api", expected videos, upload, analytics, live, health, play or all
+video_api: unknown area "films" in "video_api", expected videos, upload, analytics, live, live_callbacks, health, play or all
 
 
 
@@ -291,3 +291,38 @@ video_api: "video_api_cors" takes "off", "*", or a list of origins
 --- must_die
 --- error_log
 "video_api_max_body_size" directive invalid value
+
+
+
+=== TEST 24: a published sample storage secret on a server others can reach
+--- http_config
+    video_api_storage endpoint=http://127.0.0.1:9000
+                      access_key=videoapi secret_key=videoapi-secret;
+--- config
+    location /api/ { video_api all; }
+--- must_die
+--- error_log eval
+qr/video_api: "secret_key" of "video_api_storage" is the published sample value "videoapi-secret" and a server listens on 0\.0\.0\.0:\d+, which is not loopback/
+
+
+
+=== TEST 25: the shipped configuration's placeholders are no secrets either
+--- http_config
+    video_api_storage endpoint=http://127.0.0.1:9000
+                      access_key=@STORAGE_ACCESS_KEY@ secret_key=@STORAGE_SECRET_KEY@;
+--- config
+    location /api/ { video_api all; }
+--- must_die
+--- error_log eval
+qr/"secret_key" of "video_api_storage" is the published sample value "\@STORAGE_SECRET_KEY\@"/
+
+
+
+=== TEST 26: nor for play tokens
+--- http_config
+    video_api_playback secret=@PLAYBACK_SECRET@ expires=1h;
+--- config
+    location /api/ { video_api all; }
+--- must_die
+--- error_log eval
+qr/"secret" of "video_api_playback" is the published sample value "\@PLAYBACK_SECRET\@" and a server listens on 0\.0\.0\.0:\d+/
