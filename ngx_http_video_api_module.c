@@ -10,6 +10,7 @@
 #include "ngx_http_video_api_cache.h"
 #include "ngx_http_video_api_cors.h"
 #include "ngx_http_video_api_error_filter.h"
+#include "ngx_http_video_api_log.h"
 #include "ngx_http_video_api_pg.h"
 #include "ngx_http_video_api_pubsub.h"
 #include "ngx_http_video_api_redis.h"
@@ -188,7 +189,7 @@ static ngx_command_t  ngx_http_video_api_commands[] = {
 
 
 static ngx_http_module_t  ngx_http_video_api_module_ctx = {
-    NULL,                                  /* preconfiguration */
+    ngx_http_video_api_log_add_variables,  /* preconfiguration */
     ngx_http_video_api_postconfiguration,  /* postconfiguration */
 
     ngx_http_video_api_create_main_conf,   /* create main configuration */

@@ -29,6 +29,18 @@ like slurp('conf/nginx.conf'), qr/video_api_playback\s+secret=\@PLAYBACK_SECRET\
 like slurp('conf/worker.conf'), qr/^storage_secret_key = \@STORAGE_SECRET_KEY\@$/m,
     'worker.conf: a placeholder';
 
+# every access log of the shipped configuration redacts tokens and
+# signatures ($video_api_request), none writes the raw request
+my $shipped = slurp('conf/nginx.conf');
+my @logs = $shipped =~ /^\s*access_log\s+([^;]+);/mg;
+ok @logs >= 1, 'conf/nginx.conf logs access';
+for my $l (@logs) {
+    like $l, qr/\s+video_api$/, "access_log $l uses the redacting format";
+}
+my ($format) = $shipped =~ /log_format\s+video_api\s+(.*?);/s;
+like $format // '', qr/\$video_api_request/, 'whose request is $video_api_request';
+unlike $format // '', qr/\$(request|request_uri|args|query_string|arg_)\b/, 'and nothing raw';
+
 # -- make run's copies ---------------------------------------------------------
 
 my $tmp = tempdir(CLEANUP => 1);

@@ -146,7 +146,8 @@ for my $mode (qw(local proxy)) {
     install();
     seed();
 
-    nginx_start($dir, $port, <<"CONF", <<"SERVER");
+    my $format = q{log_format redacted '$remote_addr "$video_api_request" $status';};
+    nginx_start($dir, $port, <<"CONF", <<"SERVER", http_first => $format);
     video_api_postgres "$ENV{TEST_NGINX_PG_CONNINFO}" pool=2 timeout=3s;
     video_api_redis 127.0.0.1:$ENV{TEST_NGINX_REDIS_PORT} timeout=2s;
     video_api_storage endpoint=$endpoint region=us-east-1
@@ -156,6 +157,7 @@ for my $mode (qw(local proxy)) {
     include /etc/nginx/mime.types;
 ${\ store_server($store, $data, '1m')}
 CONF
+        access_log $dir/logs/access.log redacted;
         location /play/ { video_api play; }
         location /_video_api/media/ {
             internal;
@@ -264,6 +266,15 @@ SERVER
     like $b, qr/Invalid playback token/, "$mode: invalid";
     ($s) = curl("$base$vid/" . token($m->{secret}, $vid, $exp) . "/master.m3u8");
     is $s, 200, "$mode: while the token the API issued plays";
+
+    # the access log keeps no URL that still opens the video
+    ($s) = curl("$base$vid/$tok/master.m3u8?X-Amz-Signature=0123456789abcdef&a=b");
+    is $s, 200, "$mode: a query does not change what plays";
+    my $alog = do { local (@ARGV, $/) = ("$dir/logs/access.log"); <> } // '';
+    like $alog, qr{"GET /play/$vid/-/master\.m3u8 HTTP/1\.1" 200}, "$mode: logged with the token as -";
+    like $alog, qr{"GET /play/$vid/-/master\.m3u8\?X-Amz-Signature=-&a=b HTTP/1\.1" 200},
+        "$mode: and a signature as -";
+    unlike $alog, qr/\Q$tok\E|0123456789abcdef/, "$mode: neither shows in the access log";
 
     ($s, $b) = curl("$base$vid/$tok/240p/segment_999.ts");
     is $s, 404, "$mode: a file the video does not have: 404";

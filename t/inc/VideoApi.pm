@@ -208,6 +208,9 @@ sub nginx_start {
     # may log less than http's
     my $main = $opt{main} // '';
     my $main_log = $opt{main_log_level} // 'info';
+    # http_first: http{} directives that must come before the servers
+    # (log_format)
+    my $first = $opt{http_first} // '';
     my $bin = $ENV{TEST_NGINX_BINARY} // '/usr/sbin/nginx';
     my @mods = split ' ', ($ENV{TEST_NGINX_LOAD_MODULES} // '');
     my $vg = $ENV{TEST_NGINX_USE_VALGRIND};
@@ -228,6 +231,7 @@ http {
     error_log logs/error.log info;
     access_log off;
     client_body_temp_path $dir/body;
+$first
     server {
         listen 127.0.0.1:$port;
         location /api/ { video_api all; }
