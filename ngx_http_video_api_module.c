@@ -91,6 +91,17 @@ static char *ngx_http_video_api_check_bucket(ngx_conf_t *cf,
     ngx_command_t *cmd, char *what, ngx_str_t *value);
 
 
+/*
+ * The relay secret travels as the push's flashVer, which nginx-rtmp cuts
+ * at 31 bytes: a longer one would never match
+ */
+static char *ngx_http_video_api_live_relay_secret_check(ngx_conf_t *cf,
+    void *post, void *data);
+
+static ngx_conf_post_t  ngx_http_video_api_live_relay_secret_post =
+    { ngx_http_video_api_live_relay_secret_check };
+
+
 static ngx_command_t  ngx_http_video_api_commands[] = {
 
     { ngx_string("video_api"),
@@ -155,6 +166,13 @@ static ngx_command_t  ngx_http_video_api_commands[] = {
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
       NULL },
+
+    { ngx_string("video_api_live_relay_secret"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_video_api_main_conf_t, live_relay_secret),
+      &ngx_http_video_api_live_relay_secret_post },
 
     { ngx_string("video_api_signal_timeout"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
@@ -813,6 +831,24 @@ ngx_http_video_api_playback(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+static char *
+ngx_http_video_api_live_relay_secret_check(ngx_conf_t *cf, void *post,
+    void *data)
+{
+    ngx_str_t  *secret = data;
+
+    if (secret->len < 16 || secret->len > 31) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "video_api: invalid \"video_api_live_relay_secret\" "
+                           "of %uz characters, expected 16..31 (nginx-rtmp "
+                           "sends at most 31 as a flashVer)", secret->len);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
 /*
  * Secrets that were ever published (our old sample configuration, the
  * placeholders of the shipped one, MinIO's default) sign for anyone who
@@ -825,6 +861,7 @@ static ngx_str_t  ngx_http_video_api_sample_secrets[] = {
     ngx_string("videoapi-secret"),
     ngx_string("@STORAGE_SECRET_KEY@"),
     ngx_string("@PLAYBACK_SECRET@"),
+    ngx_string("@LIVE_RELAY_SECRET@"),
     ngx_string("minioadmin"),
     ngx_null_string
 };
@@ -846,9 +883,12 @@ ngx_http_video_api_secrets_check(ngx_conf_t *cf,
 #if (NGX_HAVE_INET6)
     struct sockaddr_in6        *sin6;
 #endif
-    static char                *names[] = { "secret_key", "secret" };
+    static char                *names[] = { "secret_key", "secret",
+                                            "secret" };
     static char                *directives[] = { "video_api_storage",
-                                                 "video_api_playback" };
+                                                 "video_api_playback",
+                                                 "video_api_live_relay_secret"
+                                               };
 
     cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
 
@@ -856,10 +896,18 @@ ngx_http_video_api_secrets_check(ngx_conf_t *cf,
         return NGX_OK;
     }
 
-    for (k = 0; k < 2; k++) {
-        secret = (k == 0) ? (mcf->storage_set ? &mcf->storage.secret_key
-                                              : NULL)
-                          : &mcf->play.secret;
+    for (k = 0; k < 3; k++) {
+        switch (k) {
+        case 0:
+            secret = mcf->storage_set ? &mcf->storage.secret_key : NULL;
+            break;
+        case 1:
+            secret = &mcf->play.secret;
+            break;
+        default:
+            secret = &mcf->live_relay_secret;
+            break;
+        }
 
         if (secret == NULL || secret->len == 0) {
             continue;

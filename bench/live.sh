@@ -81,13 +81,14 @@ http {
     video_api_redis 127.0.0.1:$VIDEO_API_REDIS_PORT;
     video_api_public_url http://127.0.0.1:$http;
     video_api_live_record_path $ndir/rec;
+    video_api_live_relay_secret bench-relay-secret-0123456789ab;
     server {
         listen 127.0.0.1:$http;
         location /api/ { video_api all; }
         location /live/ { video_api play; }
         location /_video_api/live/ { internal; alias $ndir/hls/; }
         location /_video_api/rtmp/ { internal; rtmp_control all; }
-        location ~ ^/api/live/(verify|unpublish|record) {
+        location ~ ^/api/live/(verify|unpublish|record|relay) {
             allow 127.0.0.1;
             deny all;
             video_api live_callbacks;
@@ -100,7 +101,7 @@ rtmp {
         application live {
             live on;
             deny play all;
-            push rtmp://127.0.0.1:$rtmp/hls;
+            push rtmp://127.0.0.1:$rtmp/hls flashVer=bench-relay-secret-0123456789ab;
             record all;
             record_path $ndir/rec;
             record_unique on;
@@ -114,6 +115,7 @@ rtmp {
             allow publish 127.0.0.1;
             deny publish all;
             deny play all;
+            on_publish http://127.0.0.1:$http/api/live/relay;
             hls on;
             hls_path $ndir/hls;
             hls_nested on;

@@ -752,41 +752,50 @@ SECRETS=$RUN/secrets.env
 STORAGE_ACCESS_KEY=
 STORAGE_SECRET_KEY=
 PLAYBACK_SECRET=
+LIVE_RELAY_SECRET=
 
 random_text() {
     # $1 bytes from the kernel's CSPRNG, as base64url without padding
     head -c "$1" /dev/urandom | base64 -w0 | tr '+/' '-_' | tr -d '='
 }
 
+# a new value for secret $1
+secret_make() {
+    case $1 in
+        STORAGE_ACCESS_KEY) printf 'VA%s' "$(head -c 15 /dev/urandom | base32 | head -c 18)" ;;
+        STORAGE_SECRET_KEY) random_text 30 ;;
+        # nginx-rtmp sends at most 31 bytes of a flashVer: 184 bits
+        LIVE_RELAY_SECRET) random_text 23 ;;
+        *) random_text 32 ;;
+    esac
+}
+
 secrets_load() {
     [ -z "$STORAGE_SECRET_KEY" ] || return 0
+    local name value made=()
     mkdir -p "$RUN"
-    if [ ! -s "$SECRETS" ]; then
-        (
-            umask 077
-            {
-                printf '# made by scripts/stack.sh on %s; keep it private\n' \
-                    "$(date -u +%FT%TZ)"
-                printf 'STORAGE_ACCESS_KEY=VA%s\n' \
-                    "$(head -c 15 /dev/urandom | base32 | head -c 18)"
-                printf 'STORAGE_SECRET_KEY=%s\n' "$(random_text 30)"
-                printf 'PLAYBACK_SECRET=%s\n' "$(random_text 32)"
-            } >"$SECRETS.tmp"
-            mv -f "$SECRETS.tmp" "$SECRETS"
-        )
-        info "secrets: generated $(pretty_path "$SECRETS") (mode 0600)"
-    fi
+    (umask 077; touch "$SECRETS")
     chmod 600 "$SECRETS"
-    local name value
+    [ -s "$SECRETS" ] ||
+        printf '# made by scripts/stack.sh; keep it private (README, Secrets)\n' >>"$SECRETS"
     while IFS='=' read -r name value; do
         case $name in
-            STORAGE_ACCESS_KEY) STORAGE_ACCESS_KEY=$value ;;
-            STORAGE_SECRET_KEY) STORAGE_SECRET_KEY=$value ;;
-            PLAYBACK_SECRET) PLAYBACK_SECRET=$value ;;
+            STORAGE_ACCESS_KEY | STORAGE_SECRET_KEY | PLAYBACK_SECRET | LIVE_RELAY_SECRET)
+                printf -v "$name" '%s' "$value" ;;
         esac
     done <"$SECRETS"
+    # each one made once, when it is first needed
+    for name in STORAGE_ACCESS_KEY STORAGE_SECRET_KEY PLAYBACK_SECRET LIVE_RELAY_SECRET; do
+        if [ -z "${!name}" ]; then
+            printf -v "$name" '%s' "$(secret_make "$name")"
+            printf '%s=%s\n' "$name" "${!name}" >>"$SECRETS"
+            made+=("$name")
+        fi
+    done
+    [ ${#made[@]} -eq 0 ] ||
+        info "secrets: generated ${made[*]} in $(pretty_path "$SECRETS") (mode 0600)"
     [[ $STORAGE_ACCESS_KEY =~ ^[A-Z0-9]{16,}$ && $STORAGE_SECRET_KEY =~ ^[A-Za-z0-9_-]{32,}$ &&
-       $PLAYBACK_SECRET =~ ^[A-Za-z0-9_-]{32,}$ ]] ||
+       $PLAYBACK_SECRET =~ ^[A-Za-z0-9_-]{32,}$ && $LIVE_RELAY_SECRET =~ ^[A-Za-z0-9_-]{16,31}$ ]] ||
         die "secrets: $(pretty_path "$SECRETS") is damaged; remove it to make new ones (running stacks must restart)"
 }
 
@@ -794,7 +803,8 @@ secrets_load() {
 secrets_render() {
     sed -e "s/@STORAGE_ACCESS_KEY@/$STORAGE_ACCESS_KEY/g" \
         -e "s/@STORAGE_SECRET_KEY@/$STORAGE_SECRET_KEY/g" \
-        -e "s/@PLAYBACK_SECRET@/$PLAYBACK_SECRET/g"
+        -e "s/@PLAYBACK_SECRET@/$PLAYBACK_SECRET/g" \
+        -e "s/@LIVE_RELAY_SECRET@/$LIVE_RELAY_SECRET/g"
 }
 
 sed_escape_repl() {

@@ -326,3 +326,24 @@ qr/"secret_key" of "video_api_storage" is the published sample value "\@STORAGE_
 --- must_die
 --- error_log eval
 qr/"secret" of "video_api_playback" is the published sample value "\@PLAYBACK_SECRET\@" and a server listens on 0\.0\.0\.0:\d+/
+
+
+
+=== TEST 27: a relay secret nginx-rtmp would cut short
+--- http_config
+    video_api_live_relay_secret 0123456789abcdef0123456789abcdef;
+--- config
+--- must_die
+--- error_log
+video_api: invalid "video_api_live_relay_secret" of 32 characters, expected 16..31
+
+
+
+=== TEST 28: the relay secret's placeholder
+--- http_config
+    video_api_live_relay_secret @LIVE_RELAY_SECRET@;
+--- config
+    location /api/ { video_api all; }
+--- must_die
+--- error_log eval
+qr/"secret" of "video_api_live_relay_secret" is the published sample value "\@LIVE_RELAY_SECRET\@"/

@@ -34,6 +34,7 @@ nginx_start($dir, $port, <<"CONF", <<"SERVER", main => <<"MAIN");
     video_api_redis 127.0.0.1:$rport timeout=5s;
     video_api_public_url http://videos.example.com:8080/;
     video_api_live_record_path $rec/;
+    video_api_live_relay_secret relay-secret-for-the-live-suite;
     # a server that serves the whole API and names no callbacks location
     server {
         listen 127.0.0.1:$open;
@@ -41,7 +42,7 @@ nginx_start($dir, $port, <<"CONF", <<"SERVER", main => <<"MAIN");
     }
 CONF
         location /_video_api/rtmp/ { internal; rtmp_control all; }
-        location ~ ^/api/live/(verify|unpublish|record) {
+        location ~ ^/api/live/(verify|unpublish|record|relay) {
             allow 127.0.0.1;
             deny all;
             video_api live_callbacks;
@@ -206,6 +207,28 @@ for my $path ('/api/live/verify', '/api/live/verify/', '/api/live/verify%2F',
     ok $st == 404 || $st == 405, "$path in a 'video_api all' location is no callback ($st)";
     unlike $hd, qr/^Location:/mi, 'and no rename';
 }
+
+# the hls application's on_publish: the push's flashVer is the secret
+my $relay = 'app=hls&flashver=%s&swfurl=&tcurl=rtmp%%3A%%2F%%2F127.0.0.1%%3A1935%%2Fhls'
+          . '&pageurl=&addr=127.0.0.1&clientid=9&call=publish&name=%s&type=live';
+for my $case ([sprintf($relay, 'relay-secret-for-the-live-suite', $cid), 200, 'the push'],
+              [sprintf($relay, 'LNX%2011,1,102,55', $cid), 403, 'another flashVer'],
+              [sprintf($relay, 'relay-secret-for-the-live-suitE', $cid), 403, 'a secret one letter off'],
+              [sprintf($relay, 'relay-secret-for-the-live-suit', $cid), 403, 'a secret cut short'],
+              [sprintf($relay, '', $cid), 403, 'no flashVer'],
+              [sprintf($relay, 'relay-secret-for-the-live-suite', '../x'), 403, 'a name that is no id'],
+              [sprintf($relay, 'x', $cid) . '&flashver=relay-secret-for-the-live-suite', 400,
+               'a flashVer appended by the publisher'],
+              [sprintf($relay, 'relay-secret-for-the-live-suite', $cid) =~ s/call=publish/call=play/r, 400,
+               'another call']) {
+    my ($st, $bd, $hd) = callback('/api/live/relay', $case->[0]);
+    is $st, $case->[1], "relay: $case->[1] for $case->[2]";
+    unlike $hd, qr/^Location:/mi, 'and no rename';
+}
+my ($rst) = curl('--interface', '127.0.0.2', '-X', 'POST', '--data-binary',
+                 sprintf($relay, 'relay-secret-for-the-live-suite', $cid),
+                 "http://127.0.0.1:$port/api/live/relay");
+is $rst, 403, 'the relay callback from another address is denied';
 
 ($s, $b) = callback('/api/live/verify', 'call=publish&name=' . ('x' x 70000));
 is $s, 413, 'an oversized callback body is a 413';

@@ -50,6 +50,7 @@ nginx_start($dir, $port, <<"CONF", <<"SERVER", workers => 2, main_log_level => '
     video_api_public_url http://127.0.0.1:$port;
     video_api_rtmp_url rtmp://127.0.0.1:$rtmp/live;
     video_api_live_record_path $rec;
+    video_api_live_relay_secret $VideoApi::RELAY_SECRET;
     include /etc/nginx/mime.types;
 ${\ store_server($store, $data, '500m')}
 CONF
@@ -232,6 +233,32 @@ is $s, 200, 'rotating the key while live';
 my ($rkey3) = $b =~ /"streamKey":"([^"]+)"/;
 ok defined exited($pub, 15), 'drops the publisher';
 ok wait_for(15, sub { row($rid) =~ / f$/ }), 'and the stream ends';
+
+# -- the hls application takes the push and no one else --------------------------------
+
+# a local publisher straight to the hls application (no key, the live
+# stream's id as name) would overwrite the stream's live HLS
+my ($hid, $hkey) = create('{"title": "Relay"}');
+$pub = publish($hkey, 60);
+ok wait_for(20, sub { row($hid) eq 'LIVE t' }), 'a stream is live';
+ok defined playlist_within("http://127.0.0.1:$port/live/$hid/index.m3u8", 30), 'its live HLS is written';
+$p = fork // die;
+if ($p == 0) {
+    open STDIN, '<', '/dev/null'; open STDOUT, '>', '/dev/null'; open STDERR, '>>', "$dir/ffmpeg.log";
+    exec 'ffmpeg', '-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi',
+         '-i', 'testsrc=size=320x240:rate=25', '-t', 5, '-c:v', 'libx264', '-g', 50,
+         '-pix_fmt', 'yuv420p', '-f', 'flv', "rtmp://127.0.0.1:$rtmp/hls/$hid-x" or POSIX::_exit(127);
+}
+push @publishers, $p;
+$code = exited($p, 20);
+ok defined $code && $code != 0, 'a publisher to the hls application without the relay secret is refused';
+ok !-e "$hls/$hid-x", 'and writes no HLS';
+kill 'INT', $pub;
+ok defined exited($pub, 15), 'the stream\'s publisher stops';
+my $elog = do { local (@ARGV, $/) = ("$dir/logs/error.log"); <> } // '';
+like $elog, qr/live relay refused: not the live application's push/, 'the refusal is logged';
+unlike $elog, qr/\Q$VideoApi::RELAY_SECRET\E/, 'without the secret';
+ok wait_for(15, sub { row($hid) =~ / f$/ }), 'the stream ends';
 
 # -- a publisher cannot make itself undroppable ---------------------------------------
 

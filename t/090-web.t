@@ -106,6 +106,7 @@ nginx_start($dir, $port, <<"CONF", <<"SERVER", workers => 2, main_log_level => '
     video_api_public_url http://127.0.0.1:$port;
     video_api_rtmp_url rtmp://127.0.0.1:$rtmp/live;
     video_api_live_record_path $rec;
+    video_api_live_relay_secret $VideoApi::RELAY_SECRET;
     video_api_cors *;
     include /etc/nginx/mime.types;
 ${\ store_server($store, $data, '500m')}

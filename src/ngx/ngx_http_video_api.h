@@ -94,6 +94,7 @@ typedef struct {
     ngx_str_t                          rtmp_url;      /* what OBS takes */
     time_t                             clock_offset;  /* of view counts */
     ngx_str_t                          live_record_path;   /* full, no '/' */
+    ngx_str_t                          live_relay_secret;  /* push's flashVer */
     ngx_msec_t                         signal_timeout;     /* long polls */
     unsigned                           clock_offset_set:1;
     unsigned                           pg_set:1;

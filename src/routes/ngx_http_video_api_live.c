@@ -38,6 +38,8 @@ static ngx_int_t ngx_http_video_api_live_verify(ngx_http_request_t *r,
     ngx_http_video_api_ctx_t *ctx);
 static ngx_int_t ngx_http_video_api_live_unpublish(ngx_http_request_t *r,
     ngx_http_video_api_ctx_t *ctx);
+static ngx_int_t ngx_http_video_api_live_relay(ngx_http_request_t *r,
+    ngx_http_video_api_ctx_t *ctx);
 static ngx_int_t ngx_http_video_api_live_record(ngx_http_request_t *r,
     ngx_http_video_api_ctx_t *ctx);
 static ngx_int_t ngx_http_video_api_live_active(ngx_http_request_t *r,
@@ -95,6 +97,8 @@ ngx_http_video_api_route_t  ngx_http_video_api_live_callback_routes[] = {
       ngx_http_video_api_live_unpublish, NGX_HTTP_VIDEO_API_BODY_FORM },
     { NGX_HTTP_POST, "/api/live/record",
       ngx_http_video_api_live_record, NGX_HTTP_VIDEO_API_BODY_FORM },
+    { NGX_HTTP_POST, "/api/live/relay",
+      ngx_http_video_api_live_relay, NGX_HTTP_VIDEO_API_BODY_FORM },
     { 0, NULL, NULL, 0 }
 };
 
@@ -836,6 +840,65 @@ ngx_http_video_api_live_callback(ngx_http_request_t *r,
     lctx->values[0] = (char *) lctx->hash;
 
     return NGX_OK;
+}
+
+
+/*
+ * POST /api/live/relay: on_publish of the application that writes live
+ * HLS, where only the live application's push may publish.  The push
+ * connects with the flashVer that video_api_live_relay_secret names,
+ * which no publisher knows; the stream already has its video id as name.
+ * No query: a relay without the secret is refused, whoever sends it.
+ */
+
+static ngx_int_t
+ngx_http_video_api_live_relay(ngx_http_request_t *r,
+    ngx_http_video_api_ctx_t *ctx)
+{
+    int                              n;
+    ngx_str_t                       *secret;
+    ngx_http_video_api_main_conf_t  *mcf;
+    char                             value[NGX_HTTP_VIDEO_API_LIVE_FIELD];
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_video_api_module);
+    secret = &mcf->live_relay_secret;
+
+    n = video_form_value((char *) ctx->body.data, ctx->body.len, "call",
+                         value, sizeof(value));
+
+    if (video_form_check((char *) ctx->body.data, ctx->body.len) != 0
+        || n < 0 || ngx_strcmp(value, "publish") != 0)
+    {
+        return ngx_http_video_api_send_error(r, NGX_HTTP_BAD_REQUEST, NULL,
+                   "Expected an nginx-rtmp publish callback with each "
+                   "field once");
+    }
+
+    n = video_form_value((char *) ctx->body.data, ctx->body.len, "flashver",
+                         value, sizeof(value));
+
+    if (secret->len == 0 || n != (int) secret->len
+        || CRYPTO_memcmp(value, secret->data, secret->len) != 0)
+    {
+        ngx_explicit_memzero(value, sizeof(value));
+        ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
+                      "video_api: live relay refused: %s",
+                      secret->len ? "not the live application's push"
+                                  : "no video_api_live_relay_secret");
+        return ngx_http_video_api_send_error(r, NGX_HTTP_FORBIDDEN, NULL,
+                                             "Relay refused");
+    }
+
+    n = video_form_value((char *) ctx->body.data, ctx->body.len, "name",
+                         value, sizeof(value));
+
+    if (n < 0 || !video_id_valid(value, n)) {
+        return ngx_http_video_api_send_error(r, NGX_HTTP_FORBIDDEN, NULL,
+                                             "Relay refused");
+    }
+
+    return ngx_http_video_api_send_data(r, NGX_HTTP_OK,
+               json_pack("{s:s}", "message", "Relay accepted"));
 }
 
 

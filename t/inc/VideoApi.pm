@@ -146,11 +146,14 @@ sub probe_location {
 CONF
 }
 
+# the flashVer of rtmp_block's push, for video_api_live_relay_secret
+our $RELAY_SECRET = 'test-relay-secret-0123456789abc';
+
 # nginx.conf text: the location of nginx-rtmp's callbacks, loopback only,
 # as conf/nginx.conf has it
 sub callbacks_location {
     return <<'CONF';
-        location ~ ^/api/live/(verify|unpublish|record) {
+        location ~ ^/api/live/(verify|unpublish|record|relay) {
             allow 127.0.0.1;
             deny all;
             video_api live_callbacks;
@@ -170,7 +173,7 @@ rtmp {
         application live {
             live on;
             deny play all;
-            push rtmp://127.0.0.1:$rtmp/hls;
+            push rtmp://127.0.0.1:$rtmp/hls flashVer=$RELAY_SECRET;
             record all;
             record_path $rec;
             record_unique on;
@@ -184,6 +187,7 @@ rtmp {
             allow publish 127.0.0.1;
             deny publish all;
             deny play all;
+            on_publish http://127.0.0.1:$http/api/live/relay;
             hls on;
             hls_path $hls;
             hls_nested on;
@@ -301,6 +305,10 @@ sub worker_env {
         VIDEO_WORKER_REDIS => "127.0.0.1:$ENV{TEST_NGINX_REDIS_PORT}",
         VIDEO_WORKER_AMQP => "amqp://video:video\@127.0.0.1:$ENV{TEST_NGINX_AMQP_PORT}/",
         VIDEO_WORKER_STORAGE_ENDPOINT => $endpoint,
+        # the suites' stores use these keys (conf/worker.conf holds
+        # placeholders)
+        VIDEO_WORKER_STORAGE_ACCESS_KEY => 'videoapi',
+        VIDEO_WORKER_STORAGE_SECRET_KEY => 'videoapi-secret',
         VIDEO_WORKER_PUBLIC_URL => "http://127.0.0.1:$port",
         VIDEO_WORKER_WORK_DIR => "$dir/work",
         VIDEO_WORKER_RELAY_POLL_SECONDS => 1,

@@ -1,0 +1,83 @@
+# conf/nginx.conf as `make run` renders and starts it (scripts/stack.sh,
+# the installation's own secrets), against the test stack's PostgreSQL
+# and Redis: a hostile client meets its limits (requests in progress per
+# address, request rate), its callbacks location, and an access log that
+# keeps no token or signature.
+
+use strict;
+use warnings;
+use lib 't/inc';
+use VideoApi;
+use Test::More;
+use IO::Socket::INET;
+use Time::HiRes ();
+
+plan skip_all => 'no test stack (run through make test)'
+    unless $ENV{TEST_NGINX_PG_CONNINFO} && $ENV{TEST_NGINX_REDIS_PORT};
+
+my $base = ($ENV{TEST_NGINX_SERVER_PORT} // 1984) + 30;
+my $run = "$ENV{PWD}/t/servroot-shipped";
+my %env = (VIDEO_API_RUN_DIR => $run, VIDEO_API_HTTP_PORT => $base,
+           VIDEO_API_RTMP_PORT => $base + 1, VIDEO_API_STORE_PORT => $base + 2,
+           VIDEO_API_PG_PORT => $ENV{TEST_NGINX_PG_PORT},
+           VIDEO_API_REDIS_PORT => $ENV{TEST_NGINX_REDIS_PORT});
+
+sub stack_cmd {
+    local @ENV{keys %env} = values %env;
+    my $out = qx{scripts/stack.sh @_ 2>&1};
+    return ($? >> 8, $out);
+}
+
+END { stack_cmd('stop', 'nginx') if $run; }
+
+system('rm', '-rf', $run);
+my ($rc, $out) = stack_cmd('start', 'nginx');
+is $rc, 0, 'the shipped configuration starts' or diag $out;
+ok wait_for(20, sub { (http_request($base, 'GET', '/health'))[0] == 200 }), 'and is healthy';
+
+# -- at most 64 requests in progress per address ------------------------------
+
+# requests that never send their declared body stay in progress
+my @held;
+for (1 .. 64) {
+    my $c = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $base, Timeout => 5)
+        or last;
+    print $c "PATCH /api/videos/V1StGXR8_Z5jdHi6B-myT HTTP/1.1\r\nHost: x\r\n"
+           . "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{";
+    push @held, $c;
+}
+is scalar(@held), 64, '64 slow requests are taken';
+Time::HiRes::sleep(0.3);
+my ($s, $b) = http_request($base, 'GET', '/api/videos');
+is $s, 429, 'the 65th from the same address is a 429';
+like $b, qr/"code":"TOO_MANY_REQUESTS"|"status":429/, 'as an envelope';
+close $_ for @held;
+ok wait_for(5, sub { (http_request($base, 'GET', '/api/videos'))[0] == 200 }),
+    'and requests pass again once they are gone';
+
+# -- 50 requests a second, bursts of 200 ------------------------------------------
+
+my %codes;
+for (1 .. 400) {
+    my ($st) = http_request($base, 'GET', '/api/nope');
+    $codes{$st}++;
+}
+ok $codes{429}, "a flood of 400 requests meets the rate limit ($codes{429} were 429)";
+ok $codes{404} >= 200, "after a burst of 200 went through ($codes{404})";
+
+# -- the callbacks and the log ---------------------------------------------------
+
+($s, $b) = curl('--interface', '127.0.0.2', '-X', 'POST', '--data-binary',
+                'call=publish&name=x', "http://127.0.0.1:$base/api/live/verify/");
+is $s, 403, 'a callback from another address is denied, trailing slash or not';
+
+my $token = '1790000000-a_V43b5sy7-qKMaTCAiJg3gx7UGChxsWLPpNyfWGAtA';
+http_request($base, 'GET', "/play/V1StGXR8_Z5jdHi6B-myT/$token/master.m3u8");
+http_request($base + 2, 'GET', '/videos-raw/a/original.mp4?X-Amz-Algorithm=AWS4-HMAC-SHA256'
+             . '&X-Amz-Signature=0123456789abcdef0123456789abcdef');
+my $log = do { local (@ARGV, $/) = ("$run/logs/nginx-access.log"); <> } // '';
+like $log, qr{"GET /play/V1StGXR8_Z5jdHi6B-myT/-/master\.m3u8 HTTP/1\.0"}, 'the access log writes a token as -';
+like $log, qr{X-Amz-Signature=- HTTP/1\.0"}, 'and a signature';
+unlike $log, qr/\Q$token\E|0123456789abcdef0123456789abcdef/, 'neither is in the log';
+
+done_testing;
