@@ -386,6 +386,10 @@ is $s, 404, 'a video that is not a live stream is a 404';
 like $b, qr/Live stream '$vod' not found/, 'that says so';
 ($s, $b) = post_signal('nope', $ta, msg('offer', $alice, $alice, 1));
 is $s, 400, 'a bad body is a 400 whatever the id';
+($s) = post_signal('unknownstream00000001', undef, msg('offer', $alice, $bob, 1));
+is $s, 404, 'an unknown stream is a 404 without a token too';
+($s) = post_signal($vod, 'x', msg('offer', $alice, $bob, 1));
+is $s, 404, 'and so is a video that is not live, with a malformed token';
 
 is state_of($id), $before, 'no bad request changed anything in Redis';
 is keys_of('unknownstream00000001') + keys_of($vod) + keys_of('nope'), 0, 'nor stored anything for other ids';
@@ -406,6 +410,8 @@ is $s, 400, 'so is a negative one';
 is $s, 404, 'a poll of an unknown stream is a 404';
 ($s, $b) = poll($vod, $bob, $tb, 0);
 is $s, 404, 'and of a video that is not live';
+($s, $b) = poll('unknownstream00000001', $bob, undef, 0);
+is $s, 404, 'without a token too';
 
 # -- who may read and post: a peer's own token, and only there --------------------
 
@@ -466,6 +472,8 @@ is redis_cli("HGET signal:$id:tokens $dave"), sha256_hex($td), 'dave is still th
 like "$s $b", qr/^400 .*"path":"peer","message":"peer is required/, 'a leave without a peer is a 400';
 ($s, $b) = leave('nope', $dave, $td);
 is $s, 404, 'a leave of a malformed stream id is a 404';
+($s, $b) = leave('unknownstream00000001', $dave, undef);
+is $s, 404, 'and of an unknown stream, token or not';
 
 my $waiting = spawn('left', sub {
     my ($s, $b, $t) = poll($id, $dave, $td, 10);
@@ -576,7 +584,7 @@ cmp_ok $held, '<=', 1048576, 'at most 1 MiB';
 my $mem2 = used_memory();
 my $growth = $mem2 - $mem0;
 cmp_ok $growth, '<', 1048576 + 512 * 1024,
-    sprintf('Redis grew by %.2f MiB for 64 peers, 65 candidates and %d posts of 60 KB (%.2f MiB held): less than the 1 MiB bound and 512 KiB',
+    sprintf('Redis grew by %.2f MiB for 64 peers, 66 small messages and %d posts of 60 KB (%.2f MiB held): less than the 1 MiB bound and 512 KiB',
             $growth / 1048576, $taken + 1 + 160, $held / 1048576);
 note sprintf 'used_memory: %d before the peers, %d before the 160 posts, %d after', $mem0, $mem1, $mem2;
 

@@ -306,10 +306,6 @@ ngx_http_video_api_signal_leave(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (ngx_http_video_api_signal_token(r, sctx) != NGX_OK) {
-        return ngx_http_video_api_signal_denied(r);
-    }
-
     return ngx_http_video_api_videos_load(r, &sctx->stream,
                                           ngx_http_video_api_signal_leave_send,
                                           sctx);
@@ -326,6 +322,12 @@ ngx_http_video_api_signal_leave_send(ngx_http_request_t *r, void *data,
 
     if (!ngx_http_video_api_signal_is_live(json)) {
         return ngx_http_video_api_signal_not_found(r, &sctx->stream);
+    }
+
+    /* after the stream: an unknown one is a 404 whatever the token */
+
+    if (ngx_http_video_api_signal_token(r, sctx) != NGX_OK) {
+        return ngx_http_video_api_signal_denied(r);
     }
 
     args[0] = sctx->peer;
@@ -411,10 +413,6 @@ ngx_http_video_api_signal_post(ngx_http_request_t *r,
 
     sctx->msg = msg;
 
-    if (ngx_http_video_api_signal_token(r, sctx) != NGX_OK) {
-        return ngx_http_video_api_signal_denied(r);
-    }
-
     return ngx_http_video_api_videos_load(r, &sctx->stream,
                                           ngx_http_video_api_signal_send,
                                           sctx);
@@ -439,6 +437,12 @@ ngx_http_video_api_signal_send(ngx_http_request_t *r, void *data,
 
     if (!ngx_http_video_api_signal_is_live(json)) {
         return ngx_http_video_api_signal_not_found(r, &sctx->stream);
+    }
+
+    /* after the stream: an unknown one is a 404 whatever the token */
+
+    if (ngx_http_video_api_signal_token(r, sctx) != NGX_OK) {
+        return ngx_http_video_api_signal_denied(r);
     }
 
     mcf = ngx_http_get_module_main_conf(r, ngx_http_video_api_module);
@@ -626,10 +630,6 @@ ngx_http_video_api_signal_get(ngx_http_request_t *r,
 
     sctx->timeout = timeout;
 
-    if (ngx_http_video_api_signal_token(r, sctx) != NGX_OK) {
-        return ngx_http_video_api_signal_denied(r);
-    }
-
     return ngx_http_video_api_videos_load(r, &sctx->stream,
                                           ngx_http_video_api_signal_wait,
                                           sctx);
@@ -667,6 +667,12 @@ ngx_http_video_api_signal_wait(ngx_http_request_t *r, void *data,
 
     if (!ngx_http_video_api_signal_is_live(json)) {
         return ngx_http_video_api_signal_not_found(r, &sctx->stream);
+    }
+
+    /* after the stream: an unknown one is a 404 whatever the token */
+
+    if (ngx_http_video_api_signal_token(r, sctx) != NGX_OK) {
+        return ngx_http_video_api_signal_denied(r);
     }
 
     cln = ngx_pool_cleanup_add(r->pool, 0);
