@@ -80,6 +80,8 @@ static char *ngx_http_video_api_live_record_path(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static ngx_int_t ngx_http_video_api_secrets_check(ngx_conf_t *cf,
     ngx_http_video_api_main_conf_t *mcf);
+static char *ngx_http_video_api_signal_limits(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
 static ngx_int_t ngx_http_video_api_rtmp_url_init(ngx_conf_t *cf,
     ngx_http_video_api_main_conf_t *mcf);
 
@@ -179,6 +181,13 @@ static ngx_command_t  ngx_http_video_api_commands[] = {
       ngx_conf_set_msec_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_video_api_main_conf_t, signal_timeout),
+      NULL },
+
+    { ngx_string("video_api_signal_limits"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_video_api_signal_limits,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
       NULL },
 
     { ngx_string("video_api_cors"),
@@ -461,6 +470,10 @@ ngx_http_video_api_postconfiguration(ngx_conf_t *cf)
     }
 
     ngx_conf_init_msec_value(mcf->signal_timeout, 25000);
+
+    if (mcf->signal_limits.peers == 0) {
+        video_signal_limits_default(&mcf->signal_limits);
+    }
 
     if (ngx_http_video_api_secrets_check(cf, mcf) != NGX_OK
         || ngx_http_video_api_playback_init(cf, mcf) != NGX_OK
@@ -1178,6 +1191,56 @@ ngx_http_video_api_live_record_path(ngx_conf_t *cf, ngx_command_t *cmd,
     {
         mcf->live_record_path.len--;
     }
+
+    return NGX_CONF_OK;
+}
+
+
+/* video_api_signal_limits name=value ...: what a stream's signaling holds */
+
+static char *
+ngx_http_video_api_signal_limits(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_video_api_main_conf_t *mcf = conf;
+
+    size_t                 *lens;
+    ngx_str_t              *value;
+    ngx_uint_t              i, n;
+    const char            **params;
+    video_signal_limits_t   limits;
+    char                    err[256];
+
+    if (mcf->signal_limits.peers != 0) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    n = cf->args->nelts - 1;
+
+    params = ngx_palloc(cf->temp_pool, n * sizeof(char *));
+    lens = ngx_palloc(cf->temp_pool, n * sizeof(size_t));
+    if (params == NULL || lens == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    for (i = 0; i < n; i++) {
+        params[i] = (char *) value[i + 1].data;
+        lens[i] = value[i + 1].len;
+    }
+
+    video_signal_limits_default(&limits);
+
+    if (video_signal_limits_parse(&limits, (int) n, params, lens, err,
+                                  sizeof(err))
+        != 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "video_api: %s in \"%V\"",
+                           err, &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    mcf->signal_limits = limits;
 
     return NGX_CONF_OK;
 }

@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "video_route.h"
+#include "video_signal.h"
 
 
 #define NGX_HTTP_VIDEO_API_VERSION  "0.1.0"
@@ -96,6 +97,7 @@ typedef struct {
     ngx_str_t                          live_record_path;   /* full, no '/' */
     ngx_str_t                          live_relay_secret;  /* push's flashVer */
     ngx_msec_t                         signal_timeout;     /* long polls */
+    video_signal_limits_t              signal_limits;      /* peers 0: unset */
     unsigned                           clock_offset_set:1;
     unsigned                           pg_set:1;
     unsigned                           redis_set:1;

@@ -76,9 +76,13 @@ ngx_int_t ngx_http_video_api_views_send(ngx_http_request_t *r, u_char *json,
 
 
 /* WebRTC signaling (ngx_http_video_api_signal.c), in the live area */
+ngx_int_t ngx_http_video_api_signal_join(ngx_http_request_t *r,
+    ngx_http_video_api_ctx_t *ctx);
 ngx_int_t ngx_http_video_api_signal_post(ngx_http_request_t *r,
     ngx_http_video_api_ctx_t *ctx);
 ngx_int_t ngx_http_video_api_signal_get(ngx_http_request_t *r,
+    ngx_http_video_api_ctx_t *ctx);
+ngx_int_t ngx_http_video_api_signal_leave(ngx_http_request_t *r,
     ngx_http_video_api_ctx_t *ctx);
 
 
