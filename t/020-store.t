@@ -156,6 +156,37 @@ is $status, 204, 'a browser preflight';
 like $headers, qr/Access-Control-Allow-Methods: GET, HEAD, PUT, DELETE, OPTIONS/i,
      'allows the store methods';
 
+# -- conditional PUTs ------------------------------------------------------
+
+my $empty = File::Temp->new;
+close $empty;
+my $cond = presign('PUT', 'videos-raw', 'cond/new.mp4');
+($status) = curl('-X', 'PUT', '--upload-file', $empty->filename,
+                 '-H', 'If-None-Match: *', $cond);
+is $status, 201, 'If-None-Match: * creates an empty object';
+ok -f "$data/videos-raw/cond/new.mp4" && -z _, 'empty, under its key';
+($status, $body) = curl('-X', 'PUT', '--upload-file', $file->filename,
+                        '-H', 'If-None-Match: *', $cond);
+is $status, 412, 'and not twice, signed or not';
+like $body, qr{<Error><Code>PreconditionFailed</Code>}, 'PreconditionFailed';
+ok -z "$data/videos-raw/cond/new.mp4", 'unchanged';
+
+($status) = curl('-X', 'PUT', '--upload-file', $file->filename, $cond);
+is $status, 204, 'a PUT without it replaces the object, as the workers need';
+is -s "$data/videos-raw/cond/new.mp4", 100_000, 'replaced';
+
+for my $h ('If-None-Match: "abc"', 'If-Match: *', 'If-None-Match: *, "abc"') {
+    ($status, $body) = curl('-X', 'PUT', '--upload-file', $empty->filename,
+                            '-H', $h, presign('PUT', 'videos-raw', 'cond/other.mp4'));
+    is $status, 501, "$h: 501";
+    like $body, qr{<Error><Code>NotImplemented</Code>}, "$h: NotImplemented";
+}
+($status) = curl('-X', 'PUT', '--upload-file', $empty->filename,
+                 '-H', 'If-None-Match: *', '-H', 'If-None-Match: *',
+                 presign('PUT', 'videos-raw', 'cond/other.mp4'));
+is $status, 400, 'If-None-Match twice: nginx itself refuses it (400)';
+ok !-e "$data/videos-raw/cond/other.mp4", 'none of them stored anything';
+
 # -- an upload the API presigned ------------------------------------------
 
 # a real MP4: five seconds of ffmpeg's test pattern
