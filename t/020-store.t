@@ -420,10 +420,10 @@ my ($url_r, $key_r, $vid_r) = presign_upload(10, 'video/mp4');
 is $status, 201, 'another upload';
 my $racer = fork // die "fork: $!";
 if ($racer == 0) {
-    exec 'psql', $ENV{TEST_NGINX_PG_CONNINFO}, '-XAtq', '-o', '/dev/null', '-c',
-         "BEGIN; UPDATE uploads SET completed_at = now() WHERE video_id = '$vid_r';"
-         . " INSERT INTO videos (id, title, original_key) VALUES ('$vid_r', 'Raced', '$key_r');"
-         . " SELECT pg_sleep(1.5); COMMIT;";
+    { exec 'psql', $ENV{TEST_NGINX_PG_CONNINFO}, '-XAtq', '-o', '/dev/null', '-c',
+           "BEGIN; UPDATE uploads SET completed_at = now() WHERE video_id = '$vid_r';"
+           . " INSERT INTO videos (id, title, original_key) VALUES ('$vid_r', 'Raced', '$key_r');"
+           . " SELECT pg_sleep(1.5); COMMIT;"; }
     POSIX::_exit(127);
 }
 ok wait_for(5, sub { psql("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'BEGIN; UPDATE uploads%'") > 0 }),

@@ -16,7 +16,7 @@ no_root_location();
 add_block_preprocessor(sub {
     my $block = shift;
     $block->set_value('http_config', <<'CONF') unless defined $block->http_config;
-    video_api_postgres "$TEST_NGINX_PG_CONNINFO" pool=2 timeout=3s;
+    video_api_postgres "$TEST_NGINX_PG_CONNINFO" pool=2 timeout=10s;
     video_api_storage endpoint=http://127.0.0.1:9000 region=us-east-1
                       access_key=videoapi secret_key=videoapi-secret;
 CONF
