@@ -24,8 +24,10 @@ packages=(
     # browser tests of the page (t/090-web.t), driven by playwright-core
     # and puppeteer-core from node_modules (below)
     chromium firefox-esr
-    # benchmarks and S3 signature checks
-    wrk python3 python3-botocore
+    # benchmarks and S3 signature checks; aws-cli brings python3-awscrt,
+    # whose signer (and aws-cli's own SDK core) t/020-store.t presigns
+    # uploads with besides botocore's
+    wrk python3 python3-botocore awscli
 )
 
 missing=()

@@ -1,6 +1,9 @@
 # POST /api/upload/presign: every validation case answers a 400 with
 # details; a good body gets a new id and a presigned PUT URL for the raw
-# bucket.  Nothing is written to the database.
+# bucket that binds the size and type and only creates, with the headers
+# the client must send.  The upload is recorded in PostgreSQL first (what
+# is written, and that a refused body writes nothing, t/020-store.t
+# checks), so without PostgreSQL presign is a 503.
 
 use lib 't/inc';
 use VideoApi;
@@ -13,6 +16,7 @@ no_root_location();
 add_block_preprocessor(sub {
     my $block = shift;
     $block->set_value('http_config', <<'CONF') unless defined $block->http_config;
+    video_api_postgres "$TEST_NGINX_PG_CONNINFO" pool=2 timeout=10s;
     video_api_storage endpoint=http://127.0.0.1:9000 region=us-east-1
                       access_key=videoapi secret_key=videoapi-secret;
 CONF
@@ -27,24 +31,24 @@ run_tests();
 
 __DATA__
 
-=== TEST 1: a good body gets an id, a presigned PUT URL and the key
+=== TEST 1: a good body gets an id, a presigned PUT URL binding size, type and If-None-Match, the key and the headers to send
 --- request
 POST /api/upload/presign
 {"fileName": "holiday.mp4", "fileSize": 1048576, "contentType": "video/mp4"}
 --- error_code: 201
 --- response_body_like eval
-qr{^\{"success":true,"data":\{"videoId":"([A-Za-z0-9_-]{21})","uploadUrl":"http://127\.0\.0\.1:9000/videos-raw/\1/original\.mp4\?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=videoapi%2F\d{8}%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=\d{8}T\d{6}Z&X-Amz-Expires=3600&X-Amz-SignedHeaders=host&X-Amz-Signature=[0-9a-f]{64}","key":"\1/original\.mp4","expiresIn":3600\}\}$}
+qr{^\{"success":true,"data":\{"videoId":"([A-Za-z0-9_-]{21})","uploadUrl":"http://127\.0\.0\.1:9000/videos-raw/\1/original\.mp4\?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=videoapi%2F\d{8}%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=\d{8}T\d{6}Z&X-Amz-Expires=3600&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost%3Bif-none-match&X-Amz-Signature=[0-9a-f]{64}","key":"\1/original\.mp4","expiresIn":3600,"uploadHeaders":\{"Content-Type":"video/mp4","If-None-Match":"\*"\}\}\}$}
 --- no_error_log
 [error]
 
 
 
-=== TEST 2: the extension follows the content type
+=== TEST 2: the extension and the bound type follow the content type
 --- request
 POST /api/upload/presign
 {"fileName": "clip", "fileSize": 1, "contentType": "video/webm"}
 --- error_code: 201
---- response_body_like: "key":"[A-Za-z0-9_-]{21}/original\.webm"
+--- response_body_like: "key":"[A-Za-z0-9_-]{21}/original\.webm".*"uploadHeaders":\{"Content-Type":"video/webm","If-None-Match":"\*"\}
 
 
 
@@ -137,3 +141,28 @@ POST /api/upload/presign
 fileName=a.mp4
 --- error_code: 400
 --- response_body_like: "code":"BAD_REQUEST"
+
+
+
+=== TEST 13: PostgreSQL unreachable: 503, no URL handed out
+--- http_config
+    video_api_postgres "host=127.0.0.1 port=1 dbname=video user=video connect_timeout=1" pool=1 timeout=1s;
+    video_api_storage endpoint=http://127.0.0.1:9000 region=us-east-1
+                      access_key=videoapi secret_key=videoapi-secret;
+--- request
+POST /api/upload/presign
+{"fileName": "a.mp4", "fileSize": 10, "contentType": "video/mp4"}
+--- error_code: 503
+--- response_body_like: ^\{"success":false,"error":\{"message":"Database is unavailable","status":503,"code":"UNAVAILABLE"\}\}$
+
+
+
+=== TEST 14: no PostgreSQL configured: 503
+--- http_config
+    video_api_storage endpoint=http://127.0.0.1:9000 region=us-east-1
+                      access_key=videoapi secret_key=videoapi-secret;
+--- request
+POST /api/upload/presign
+{"fileName": "a.mp4", "fileSize": 10, "contentType": "video/mp4"}
+--- error_code: 503
+--- response_body_like: "code":"UNAVAILABLE"

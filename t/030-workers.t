@@ -100,7 +100,8 @@ sub upload {
     my ($url) = $b =~ /"uploadUrl":"([^"]+)"/;
     my ($key) = $b =~ /"key":"([^"]+)"/;
     my ($id) = $key =~ m{^([^/]+)/};
-    ($s) = curl('-X', 'PUT', '--upload-file', $file, $url);
+    ($s) = curl('-X', 'PUT', '--upload-file', $file, '-H', 'Content-Type: video/mp4',
+                '-H', 'If-None-Match: *', $url);
     die "PUT: $s" unless $s =~ /^20[01]$/;
     ($s, $b) = http_request($port, 'POST', "/api/upload/$id/complete",
                             qq({"key": "$key", "title": "$title"}));

@@ -37,7 +37,8 @@ video_worker_usage(FILE *out)
             "usage: video-worker <role>\n"
             "roles: relay      publish the outbox to RabbitMQ\n"
             "       transcode  turn uploads into HLS ladders\n"
-            "       cleanup    remove a deleted video's objects\n"
+            "       cleanup    remove a deleted video's objects, and\n"
+            "                  those of uploads never completed\n"
             "       analytics [--once]\n"
             "                  roll the view counters up from Redis into\n"
             "                  PostgreSQL; --once: one rollup, exit 1 if it\n"
@@ -131,6 +132,8 @@ video_worker_set(const char *name, const char *value)
         { "relay_poll_seconds", &c->relay_poll_seconds, 1, 3600 },
         { "analytics_interval", &c->analytics_interval, 1, 3600 },
         { "clock_offset", &c->clock_offset, -INT_MAX, INT_MAX },
+        { "upload_sweep_seconds", &c->upload_sweep_seconds, 1, 86400 },
+        { "upload_grace", &c->upload_grace, 0, 30 * 86400 },
     };
 
     for (i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
@@ -205,7 +208,7 @@ video_worker_conf_load(const char *path)
         "bucket_processed", "bucket_thumbnails", "public_url", "work_dir",
         "record_path", "preset", "segment_seconds", "encoder_threads",
         "max_attempts", "relay_poll_seconds", "analytics_interval",
-        "clock_offset", NULL
+        "clock_offset", "upload_sweep_seconds", "upload_grace", NULL
     };
 
     /* defaults: the stack `make run` starts */
@@ -230,7 +233,9 @@ video_worker_conf_load(const char *path)
          | video_worker_set("max_attempts", "5")
          | video_worker_set("relay_poll_seconds", "5")
          | video_worker_set("analytics_interval", "10")
-         | video_worker_set("clock_offset", "0");
+         | video_worker_set("clock_offset", "0")
+         | video_worker_set("upload_sweep_seconds", "60")
+         | video_worker_set("upload_grace", "3600");
 
     if (rc != 0) {
         return -1;

@@ -44,6 +44,8 @@ typedef struct {
     int    relay_poll_seconds;
     int    analytics_interval;    /* seconds between view rollups */
     int    clock_offset;          /* seconds added to the clock (tests) */
+    int    upload_sweep_seconds;  /* between sweeps of abandoned uploads */
+    int    upload_grace;          /* seconds an expired upload URL is kept */
 } video_worker_conf_t;
 
 

@@ -4,12 +4,21 @@
  * none), so the processed prefix is walked the way a player would: the
  * master playlist names the rung playlists, which name the segments.
  * Objects already gone count as removed, so a job done twice is harmless.
+ *
+ * Beside the consumer, a thread sweeps abandoned uploads every
+ * upload_sweep_seconds: an upload presigned but never completed, whose
+ * URL expired more than upload_grace seconds ago, loses its raw object,
+ * then its row.
  */
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <curl/curl.h>
+
+#include "video_hmac.h"
 #include "video_job.h"
 #include "video_worker.h"
 
@@ -154,8 +163,233 @@ video_cleanup_message(amqp_envelope_t *env)
 }
 
 
+/*
+ * One abandoned upload per transaction, its row locked with SKIP LOCKED:
+ * two cleanup workers never take the same one, and a completion arriving
+ * meanwhile waits for the row, then finds it gone (a 404), instead of
+ * making a video of an object being deleted.  A row whose video exists is
+ * never taken, whatever its completed_at says.
+ */
+
+static const char  video_sweep_take[] =
+    "SELECT u.video_id, u.key FROM uploads u"
+    " WHERE u.completed_at IS NULL"
+    " AND u.expires_at < now() - make_interval(secs => $1::int)"
+    " AND NOT EXISTS (SELECT 1 FROM videos v WHERE v.id = u.video_id)"
+    " ORDER BY u.expires_at LIMIT 1"
+    " FOR UPDATE OF u SKIP LOCKED";
+
+static const char  video_sweep_delete[] =
+    "DELETE FROM uploads WHERE video_id = $1";
+
+/* completed uploads whose video was deleted since: nothing to keep */
+static const char  video_sweep_purge[] =
+    "DELETE FROM uploads u WHERE u.completed_at IS NOT NULL"
+    " AND NOT EXISTS (SELECT 1 FROM videos v WHERE v.id = u.video_id)";
+
+
+/* 1 when one upload was swept, 0 when none is left, -1 on failure */
+
+static int
+video_sweep_one(PGconn *pg, int *storage_down)
+{
+    int          rc;
+    char         err[512], grace[16], *id, *key;
+    PGresult    *res, *r;
+    const char  *values[1];
+
+    r = video_worker_pg(pg, "BEGIN", 0, NULL, PGRES_COMMAND_OK);
+    if (r == NULL) {
+        return -1;
+    }
+
+    PQclear(r);
+
+    snprintf(grace, sizeof(grace), "%d", video_worker_conf.upload_grace);
+    values[0] = grace;
+
+    res = video_worker_pg(pg, video_sweep_take, 1, values, PGRES_TUPLES_OK);
+    if (res == NULL) {
+        goto rollback;
+    }
+
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        rc = 0;
+        goto end;
+    }
+
+    id = PQgetvalue(res, 0, 0);
+    key = PQgetvalue(res, 0, 1);
+
+    /* the object first: a row left behind only means another try */
+
+    if (video_worker_storage_delete(video_worker_conf.bucket_raw, key, err,
+                                    sizeof(err))
+        != 0)
+    {
+        if (!*storage_down) {
+            video_worker_log("cannot remove abandoned uploads, retrying: %s",
+                             err);
+            *storage_down = 1;
+        }
+
+        PQclear(res);
+        goto rollback;
+    }
+
+    if (*storage_down) {
+        video_worker_log("storage is back: removing abandoned uploads");
+        *storage_down = 0;
+    }
+
+    values[0] = id;
+    r = video_worker_pg(pg, video_sweep_delete, 1, values, PGRES_COMMAND_OK);
+    PQclear(res);
+
+    if (r == NULL) {
+        goto rollback;
+    }
+
+    PQclear(r);
+    rc = 1;
+
+end:
+
+    r = video_worker_pg(pg, "COMMIT", 0, NULL, PGRES_COMMAND_OK);
+    if (r == NULL) {
+        return -1;
+    }
+
+    PQclear(r);
+
+    return rc;
+
+rollback:
+
+    r = video_worker_pg(pg, "ROLLBACK", 0, NULL, PGRES_COMMAND_OK);
+    if (r != NULL) {
+        PQclear(r);
+    }
+
+    return -1;
+}
+
+
+/* one pass: every abandoned upload due now; 0, or -1 when it stopped */
+
+static int
+video_sweep(PGconn *pg, int *storage_down)
+{
+    int        rc;
+    long       n, purged;
+    PGresult  *r;
+
+    n = 0;
+    rc = 0;
+
+    while (!video_worker_stop) {
+        rc = video_sweep_one(pg, storage_down);
+
+        if (rc <= 0) {
+            break;
+        }
+
+        n++;
+    }
+
+    if (n > 0) {
+        video_worker_log("removed %ld abandoned upload%s", n,
+                         n == 1 ? "" : "s");
+    }
+
+    if (rc < 0) {
+        return -1;
+    }
+
+    r = video_worker_pg(pg, video_sweep_purge, 0, NULL, PGRES_COMMAND_OK);
+    if (r == NULL) {
+        return -1;
+    }
+
+    purged = atol(PQcmdTuples(r));
+    PQclear(r);
+
+    if (purged > 0) {
+        video_worker_log("forgot %ld completed upload%s of deleted videos",
+                         purged, purged == 1 ? "" : "s");
+    }
+
+    return 0;
+}
+
+
+static void *
+video_sweep_thread(void *data)
+{
+    int      storage_down;
+    PGconn  *pg;
+
+    (void) data;
+
+    pg = NULL;
+    storage_down = 0;
+
+    while (!video_worker_stop) {
+
+        if (pg != NULL && PQstatus(pg) != CONNECTION_OK) {
+            PQfinish(pg);
+            pg = NULL;
+        }
+
+        if (pg == NULL) {
+            pg = video_worker_pg_connect();
+
+            if (pg == NULL) {
+                break;
+            }
+        }
+
+        (void) video_sweep(pg, &storage_down);
+
+        video_worker_sleep(video_worker_conf.upload_sweep_seconds);
+    }
+
+    if (pg != NULL) {
+        PQfinish(pg);
+    }
+
+    return NULL;
+}
+
+
 int
 video_worker_cleanup(void)
 {
-    return video_worker_consume(VIDEO_QUEUE_CLEANUP, video_cleanup_message);
+    int        rc, err;
+    pthread_t  sweeper;
+
+    /* what both threads use and would each set up lazily */
+
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK
+        || video_sha256() == NULL)
+    {
+        video_worker_log("cannot initialize libcurl or libcrypto");
+        return 1;
+    }
+
+    err = pthread_create(&sweeper, NULL, video_sweep_thread, NULL);
+    if (err != 0) {
+        video_worker_log("cannot start the upload sweep: %s", strerror(err));
+        return 1;
+    }
+
+    rc = video_worker_consume(VIDEO_QUEUE_CLEANUP, video_cleanup_message);
+
+    /* the consumer returns once asked to stop; so does the sweep */
+
+    video_worker_stop = 1;
+    pthread_join(sweeper, NULL);
+
+    return rc;
 }

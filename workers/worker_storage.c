@@ -84,6 +84,18 @@ video_worker_storage_collect(char *p, size_t size, size_t n, void *data)
 }
 
 
+/* the body of an answer to a PUT or DELETE (an S3 error document) */
+
+static size_t
+video_worker_storage_discard(char *p, size_t size, size_t n, void *data)
+{
+    (void) p;
+    (void) data;
+
+    return size * n;
+}
+
+
 /*
  * One request: GET into a file (path) or memory (buf), PUT from a file,
  * or DELETE.  Returns the HTTP status, or -1 with err set.
@@ -135,6 +147,8 @@ video_worker_storage_request(const char *method, const char *bucket,
         }
 
         curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+        curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION,
+                         video_worker_storage_discard);
         curl_easy_setopt(curl, CURLOPT_READDATA, f);
         curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE,
                          (curl_off_t) st.st_size);
@@ -146,6 +160,8 @@ video_worker_storage_request(const char *method, const char *bucket,
 
     } else if (strcmp(method, "DELETE") == 0) {
         curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, "DELETE");
+        curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION,
+                         video_worker_storage_discard);
 
     } else if (path != NULL) {
         f = fopen(path, "wb");

@@ -35,6 +35,10 @@
 
 #define SIGV4_HEADERS      "host;x-amz-content-sha256;x-amz-date"
 
+/* every header a presigned URL of ours may bind, the longest list */
+#define SIGV4_BOUND_HEADERS                                                   \
+    "content-length;content-type;host;if-none-match"
+
 
 typedef struct {
     char           *pos;
@@ -894,19 +898,58 @@ video_sigv4_url(const video_sigv4_presign_t *p, char *out, size_t size,
 }
 
 
+/*
+ * A header value as it is signed: what botocore's canonical form leaves
+ * unchanged (visible ASCII, single blanks inside), so the value a client
+ * sends is the value that was signed
+ */
+static int
+sigv4_header_value_valid(const char *v)
+{
+    size_t  i, n;
+
+    n = strlen(v);
+
+    if (n == 0 || n > VIDEO_SIGV4_MAX_HEADER_VALUE || v[0] == ' '
+        || v[n - 1] == ' ')
+    {
+        return 0;
+    }
+
+    for (i = 0; i < n; i++) {
+        if (v[i] == ' ' ? v[i + 1] == ' ' : (v[i] < 0x21 || v[i] > 0x7e)) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
 int
 video_sigv4_presign(const video_sigv4_creds_t *c,
     const video_sigv4_presign_t *p, char *out, size_t size,
     const char **err)
 {
-    char              *q;
-    size_t             path, hn;
-    sigv4_buf_t        b;
-    sigv4_hash_t       h;
-    sigv4_endpoint_t   ep;
-    char               date[VIDEO_SIGV4_AMZ_DATE_LEN + 1];
-    char               host[SIGV4_MAX_HOST], num[24];
-    char               creq[SIGV4_HEX_LEN + 1], sig[SIGV4_HEX_LEN + 1];
+    return video_sigv4_presign_bound(c, p, NULL, out, size, err);
+}
+
+
+int
+video_sigv4_presign_bound(const video_sigv4_creds_t *c,
+    const video_sigv4_presign_t *p, const video_sigv4_bind_t *bind,
+    char *out, size_t size, const char **err)
+{
+    char                *q;
+    size_t               path, hn;
+    sigv4_buf_t          b, l;
+    sigv4_hash_t         h;
+    sigv4_endpoint_t     ep;
+    video_sigv4_bind_t   none;
+    char                 date[VIDEO_SIGV4_AMZ_DATE_LEN + 1];
+    char                 host[SIGV4_MAX_HOST], num[24], length[24];
+    char                 list[sizeof(SIGV4_BOUND_HEADERS)];
+    char                 creq[SIGV4_HEX_LEN + 1], sig[SIGV4_HEX_LEN + 1];
 
     if (!sigv4_creds_valid(c)) {
         *err = "bad credentials";
@@ -924,9 +967,56 @@ video_sigv4_presign(const video_sigv4_creds_t *c,
         return -1;
     }
 
+    if (bind == NULL) {
+        none.content_length = -1;
+        none.content_type = NULL;
+        none.if_none_match = NULL;
+        bind = &none;
+    }
+
+    if (bind->content_length < -1) {
+        *err = "bad content length";
+        return -1;
+    }
+
+    if (bind->content_type != NULL
+        && !sigv4_header_value_valid(bind->content_type))
+    {
+        *err = "bad content type";
+        return -1;
+    }
+
+    if (bind->if_none_match != NULL
+        && !sigv4_header_value_valid(bind->if_none_match))
+    {
+        *err = "bad if-none-match";
+        return -1;
+    }
+
     if (sigv4_amz_date(p->now, date) != 0) {
         *err = "time out of range";
         return -1;
+    }
+
+    snprintf(length, sizeof(length), "%lld",
+             (long long) bind->content_length);
+
+    /* the signed header names, sorted */
+
+    sigv4_buf_init(&l, list, sizeof(list));
+
+    if (bind->content_length >= 0) {
+        sigv4_buf_str(&l, "content-length;");
+    }
+
+    if (bind->content_type != NULL) {
+        sigv4_buf_str(&l, "content-type;");
+    }
+
+    sigv4_buf_str(&l, "host");
+
+    if (bind->if_none_match != NULL) {
+        sigv4_buf_str(&l, ";if-none-match");
     }
 
     sigv4_buf_init(&b, out, size);
@@ -949,7 +1039,8 @@ video_sigv4_presign(const video_sigv4_creds_t *c,
     snprintf(num, sizeof(num), "%ld", p->expires);
     sigv4_buf_str(&b, "&X-Amz-Expires=");
     sigv4_buf_str(&b, num);
-    sigv4_buf_str(&b, "&X-Amz-SignedHeaders=host");
+    sigv4_buf_str(&b, "&X-Amz-SignedHeaders=");
+    sigv4_buf_encode(&b, list, 0);
 
     if (b.full) {
         *err = "buffer too small";
@@ -964,9 +1055,33 @@ video_sigv4_presign(const video_sigv4_creds_t *c,
     sigv4_hash_add(&h, out + path, (size_t) (q - out) - path);
     sigv4_hash_add(&h, "\n", 1);
     sigv4_hash_add(&h, q + 1, (size_t) (b.pos - q) - 1);
-    sigv4_hash_str(&h, "\nhost:");
+    sigv4_hash_add(&h, "\n", 1);
+
+    if (bind->content_length >= 0) {
+        sigv4_hash_str(&h, "content-length:");
+        sigv4_hash_str(&h, length);
+        sigv4_hash_add(&h, "\n", 1);
+    }
+
+    if (bind->content_type != NULL) {
+        sigv4_hash_str(&h, "content-type:");
+        sigv4_hash_str(&h, bind->content_type);
+        sigv4_hash_add(&h, "\n", 1);
+    }
+
+    sigv4_hash_str(&h, "host:");
     sigv4_hash_add(&h, host, hn);
-    sigv4_hash_str(&h, "\n\nhost\n" VIDEO_SIGV4_UNSIGNED_PAYLOAD);
+    sigv4_hash_add(&h, "\n", 1);
+
+    if (bind->if_none_match != NULL) {
+        sigv4_hash_str(&h, "if-none-match:");
+        sigv4_hash_str(&h, bind->if_none_match);
+        sigv4_hash_add(&h, "\n", 1);
+    }
+
+    sigv4_hash_add(&h, "\n", 1);
+    sigv4_hash_str(&h, list);
+    sigv4_hash_str(&h, "\n" VIDEO_SIGV4_UNSIGNED_PAYLOAD);
 
     if (sigv4_hash_final(&h, creq) != 0 || sigv4_sign(c, date, creq, sig) != 0)
     {
@@ -1165,18 +1280,121 @@ video_sigv4_verify(const video_sigv4_creds_t *c, const char *method,
     const char *path, size_t path_len, const char *query, size_t query_len,
     const char *host, size_t host_len, int64_t now, const char **err)
 {
-    int                   k, idx;
+    return video_sigv4_verify_headers(c, method, path, path_len, query,
+                                      query_len, host, host_len, NULL, NULL,
+                                      now, err);
+}
+
+
+/*
+ * X-Amz-SignedHeaders, decoded, split in place into names: lower-case
+ * tokens, sorted without repeats (as SigV4 requires), "host" among them
+ */
+static int
+sigv4_signed_names(char *list, char **names, size_t *nnames,
+    const char **err)
+{
+    char    *s, *e;
+    size_t   n, i;
+    int      host;
+
+    n = 0;
+    host = 0;
+    s = list;
+
+    for ( ;; ) {
+        e = strchr(s, ';');
+
+        if (e != NULL) {
+            *e = '\0';
+        }
+
+        if (*s == '\0' || n == VIDEO_SIGV4_MAX_SIGNED
+            || (n > 0 && strcmp(names[n - 1], s) >= 0))
+        {
+            *err = sigv4_malformed[SIGV4_P_SIGNED_HEADERS];
+            return -1;
+        }
+
+        for (i = 0; s[i] != '\0'; i++) {
+            if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9')
+                  || s[i] == '-'))
+            {
+                *err = sigv4_malformed[SIGV4_P_SIGNED_HEADERS];
+                return -1;
+            }
+        }
+
+        host |= (strcmp(s, "host") == 0);
+        names[n++] = s;
+
+        if (e == NULL) {
+            break;
+        }
+
+        s = e + 1;
+    }
+
+    if (!host) {
+        *err = "X-Amz-SignedHeaders does not include host";
+        return -1;
+    }
+
+    *nnames = n;
+
+    return 0;
+}
+
+
+/* a header value in its canonical form: trimmed, blanks collapsed */
+static void
+sigv4_hash_header_value(sigv4_hash_t *h, const unsigned char *v, size_t len)
+{
+    size_t  i;
+    int     blank, started;
+
+    blank = 0;
+    started = 0;
+
+    for (i = 0; i < len; i++) {
+        if (v[i] == ' ' || v[i] == '\t') {
+            blank = 1;
+            continue;
+        }
+
+        if (blank && started) {
+            sigv4_hash_add(h, " ", 1);
+        }
+
+        blank = 0;
+        started = 1;
+        sigv4_hash_add(h, &v[i], 1);
+    }
+}
+
+
+int
+video_sigv4_verify_headers(const video_sigv4_creds_t *c, const char *method,
+    const char *path, size_t path_len, const char *query, size_t query_len,
+    const char *host, size_t host_len, video_sigv4_header_pt header,
+    void *data, int64_t now, const char **err)
+{
+    int                   k, idx, rc;
     long                  n;
-    size_t                np, i, j;
+    size_t                np, i, j, nnames;
     int64_t               expires, t;
     sigv4_hash_t          h;
     sigv4_param_t         params[VIDEO_SIGV4_MAX_PARAMS], tmp, sigp;
     sigv4_param_t        *auth[SIGV4_P_N];
     const unsigned char  *s, *end, *amp, *eq, *hs, *he;
-    char                  alg[32], cred[320], sh[32], expires_s[16];
+    const char           *hv[VIDEO_SIGV4_MAX_SIGNED];
+    size_t                hv_len[VIDEO_SIGV4_MAX_SIGNED];
+    char                 *names[VIDEO_SIGV4_MAX_SIGNED];
+    char                  alg[32], cred[320], sh[512], expires_s[16];
     char                  date[VIDEO_SIGV4_AMZ_DATE_LEN + 1];
     char                  sig[SIGV4_HEX_LEN + 1], want[SIGV4_HEX_LEN + 1];
     char                  creq[SIGV4_HEX_LEN + 1];
+    char                  signed_list[sizeof(sh)];
     char                 *val[SIGV4_P_N];
     size_t                val_size[SIGV4_P_N];
     unsigned char         lc;
@@ -1334,9 +1552,9 @@ video_sigv4_verify(const video_sigv4_creds_t *c, const char *method,
         return VIDEO_SIGV4_ACCESS_DENIED;
     }
 
-    /* only Host reaches us, so it is the only header we can check */
-    if (strcmp(sh, "host") != 0) {
-        *err = "X-Amz-SignedHeaders is not \"host\"";
+    memcpy(signed_list, sh, sizeof(sh));
+
+    if (sigv4_signed_names(sh, names, &nnames, err) != 0) {
         return VIDEO_SIGV4_ACCESS_DENIED;
     }
 
@@ -1379,6 +1597,31 @@ video_sigv4_verify(const video_sigv4_creds_t *c, const char *method,
     if (now - t > expires) {
         *err = "request has expired";
         return VIDEO_SIGV4_EXPIRED;
+    }
+
+    /*
+     * Every signed header but Host as the request carries it: one that is
+     * missing or sent twice cannot be what was signed
+     */
+
+    for (i = 0; i < nnames; i++) {
+        if (strcmp(names[i], "host") == 0) {
+            continue;
+        }
+
+        rc = (header != NULL)
+             ? header(data, names[i], strlen(names[i]), &hv[i], &hv_len[i])
+             : 0;
+
+        if (rc == 0) {
+            *err = "a signed header is missing";
+            return VIDEO_SIGV4_SIGNATURE_MISMATCH;
+        }
+
+        if (rc < 0) {
+            *err = "a signed header is sent more than once";
+            return VIDEO_SIGV4_SIGNATURE_MISMATCH;
+        }
     }
 
     /*
@@ -1426,14 +1669,29 @@ video_sigv4_verify(const video_sigv4_creds_t *c, const char *method,
         sigv4_hash_canon(&h, params[i].value, params[i].value_len, 0);
     }
 
-    sigv4_hash_str(&h, "\nhost:");
+    sigv4_hash_add(&h, "\n", 1);
 
-    for (s = hs; s < he; s++) {
-        lc = (*s >= 'A' && *s <= 'Z') ? (*s | 0x20) : *s;
-        sigv4_hash_add(&h, &lc, 1);
+    for (i = 0; i < nnames; i++) {
+        sigv4_hash_str(&h, names[i]);
+        sigv4_hash_add(&h, ":", 1);
+
+        if (strcmp(names[i], "host") == 0) {
+            for (s = hs; s < he; s++) {
+                lc = (*s >= 'A' && *s <= 'Z') ? (*s | 0x20) : *s;
+                sigv4_hash_add(&h, &lc, 1);
+            }
+
+        } else {
+            sigv4_hash_header_value(&h, (const unsigned char *) hv[i],
+                                    hv_len[i]);
+        }
+
+        sigv4_hash_add(&h, "\n", 1);
     }
 
-    sigv4_hash_str(&h, "\n\nhost\n" VIDEO_SIGV4_UNSIGNED_PAYLOAD);
+    sigv4_hash_add(&h, "\n", 1);
+    sigv4_hash_str(&h, signed_list);
+    sigv4_hash_str(&h, "\n" VIDEO_SIGV4_UNSIGNED_PAYLOAD);
 
     if (sigv4_hash_final(&h, creq) != 0 || sigv4_sign(c, date, creq, want) != 0)
     {

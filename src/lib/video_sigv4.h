@@ -61,12 +61,37 @@ typedef struct {
 
 
 /*
+ * Headers a presigned URL binds besides Host: the request must carry each
+ * with exactly this value.  Values are signed as they are, so they must
+ * already be in SigV4's canonical form: visible ASCII with single blanks
+ * inside, at most VIDEO_SIGV4_MAX_HEADER_VALUE bytes.
+ */
+typedef struct {
+    int64_t      content_length;  /* -1: not bound */
+    const char  *content_type;    /* NULL: not bound */
+    const char  *if_none_match;   /* NULL: not bound; "*": only a new object */
+} video_sigv4_bind_t;
+
+#define VIDEO_SIGV4_MAX_HEADER_VALUE  256
+
+
+/*
  * The presigned URL into out (NUL-terminated); its length, or -1 with *err
  * set (expiry out of range, bad endpoint, bucket or key, buffer too small).
+ * It signs the Host header only.
  */
 int video_sigv4_presign(const video_sigv4_creds_t *c,
     const video_sigv4_presign_t *p, char *out, size_t size,
     const char **err);
+
+/*
+ * The same, also signing the headers bind names (NULL: none), in
+ * X-Amz-SignedHeaders as "content-length;content-type;host;if-none-match"
+ * or the part of it that is bound; a bad value is refused with *err set.
+ */
+int video_sigv4_presign_bound(const video_sigv4_creds_t *c,
+    const video_sigv4_presign_t *p, const video_sigv4_bind_t *bind,
+    char *out, size_t size, const char **err);
 
 
 #define VIDEO_SIGV4_ERROR              -1   /* libcrypto failed */
@@ -75,24 +100,46 @@ int video_sigv4_presign(const video_sigv4_creds_t *c,
 #define VIDEO_SIGV4_SIGNATURE_MISMATCH  2
 #define VIDEO_SIGV4_EXPIRED             3
 
+/* names in X-Amz-SignedHeaders that verify accepts */
+#define VIDEO_SIGV4_MAX_SIGNED  16
+
+/*
+ * How the verifier reads a request header other than Host: name is in
+ * lower case (not NUL-terminated).  Returns 1 with the value as sent (not
+ * NUL-terminated), 0 when the request has no such header, -1 when it has
+ * it more than once.
+ */
+typedef int (*video_sigv4_header_pt)(void *data, const char *name,
+    size_t name_len, const char **value, size_t *value_len);
+
 /*
  * Verifies a presigned request as a server receives it: path and query are
  * the raw (still percent-encoded) parts of the request line, host the Host
- * header.  The signature is recomputed over the canonical form (decoded,
- * then encoded again the way SigV4 does; "+" is a plus, not a space) and
- * compared in constant time.  Returns one of the codes above, *err says
- * what was wrong:
+ * header, and header (with data) reads every other header that
+ * X-Amz-SignedHeaders names (NULL: the request has none).  The signature
+ * is recomputed over the canonical form (decoded, then encoded again the
+ * way SigV4 does; "+" is a plus, not a space; header values trimmed with
+ * inner blanks collapsed) and compared in constant time.  Returns one of
+ * the codes above, *err says what was wrong:
  *
  * ACCESS_DENIED: a missing, duplicated or malformed X-Amz-* parameter
- *   (X-Amz-Expires outside 1..604800 included), an unknown access key, a
- *   scope of another date, region or service, an algorithm other than
- *   AWS4-HMAC-SHA256, SignedHeaders other than "host", malformed
- *   percent-encoding, or input larger than the limits above;
+ *   (X-Amz-Expires outside 1..604800 included; SignedHeaders that are not
+ *   a sorted list of lower-case names with "host" among them), an unknown
+ *   access key, a scope of another date, region or service, an algorithm
+ *   other than AWS4-HMAC-SHA256, malformed percent-encoding, or input
+ *   larger than the limits above;
  * EXPIRED: now is past X-Amz-Date + X-Amz-Expires, or X-Amz-Date is more
  *   than VIDEO_SIGV4_MAX_SKEW seconds ahead of now;
- * SIGNATURE_MISMATCH: all of the above is fine but the signature is not
- *   the one the secret key gives.
+ * SIGNATURE_MISMATCH: all of the above is fine but a signed header is
+ *   missing from the request or sent twice, or the signature is not the
+ *   one the secret key gives for what the request carries.
  */
+int video_sigv4_verify_headers(const video_sigv4_creds_t *c,
+    const char *method, const char *path, size_t path_len, const char *query,
+    size_t query_len, const char *host, size_t host_len,
+    video_sigv4_header_pt header, void *data, int64_t now, const char **err);
+
+/* the same for a request that carries no signed header but Host */
 int video_sigv4_verify(const video_sigv4_creds_t *c, const char *method,
     const char *path, size_t path_len, const char *query, size_t query_len,
     const char *host, size_t host_len, int64_t now, const char **err);

@@ -2,9 +2,13 @@
  * The local S3-compatible object store: in a location with
  * "video_api_store on", an access-phase handler lets through only requests
  * carrying a valid SigV4 presigned query for one of the configured buckets
- * (path style), then nginx itself does the rest: dav writes PUT and
- * DELETE, the static module serves GET and HEAD with ranges.  Refusals are
- * S3's XML errors, so any S3 client understands them.
+ * (path style), whose signed headers are the request's own, then nginx
+ * itself does the rest: dav writes PUT and DELETE, the static module
+ * serves GET and HEAD with ranges.  A PUT with "If-None-Match: *" (what
+ * the API presigns for uploads) only ever creates: the store writes it
+ * itself, with link(), which fails when the object exists, so of two such
+ * PUTs racing one gets 412.  Refusals are S3's XML errors, so any S3
+ * client understands them.
  */
 
 #include "ngx_http_video_api_store.h"
@@ -19,6 +23,18 @@ static ngx_int_t ngx_http_video_api_store_refuse(ngx_http_request_t *r,
 static ngx_int_t ngx_http_video_api_store_bucket(ngx_http_request_t *r,
     ngx_http_video_api_storage_conf_t *st);
 static ngx_int_t ngx_http_video_api_store_path_ok(ngx_str_t *path);
+static int ngx_http_video_api_store_header(void *data, const char *name,
+    size_t name_len, const char **value, size_t *value_len);
+static ngx_int_t ngx_http_video_api_store_conditional(ngx_http_request_t *r);
+static ngx_int_t ngx_http_video_api_store_put(ngx_http_request_t *r);
+static void ngx_http_video_api_store_put_body(ngx_http_request_t *r);
+
+
+/*
+ * What a created object gets: the permissions conf/nginx.conf gives dav
+ * ("dav_access user:rw group:r all:r"), directories searchable
+ */
+#define NGX_HTTP_VIDEO_API_STORE_ACCESS  0644
 
 
 static ngx_str_t  ngx_http_video_api_store_allow =
@@ -132,12 +148,13 @@ ngx_http_video_api_store_handler(ngx_http_request_t *r)
     ngx_cpystrn((u_char *) method, r->method_name.data,
                 r->method_name.len + 1);
 
-    rc = video_sigv4_verify(&creds, method,
-                            (char *) path.data, path.len,
-                            (char *) query.data, query.len,
-                            host ? (char *) host->data : "",
-                            host ? host->len : 0,
-                            (int64_t) ngx_time(), &err);
+    rc = video_sigv4_verify_headers(&creds, method,
+                                    (char *) path.data, path.len,
+                                    (char *) query.data, query.len,
+                                    host ? (char *) host->data : "",
+                                    host ? host->len : 0,
+                                    ngx_http_video_api_store_header, r,
+                                    (int64_t) ngx_time(), &err);
 
     switch (rc) {
 
@@ -167,6 +184,14 @@ ngx_http_video_api_store_handler(ngx_http_request_t *r)
                    "AccessDenied", err ? err : "Access Denied");
     }
 
+    if (r->method == NGX_HTTP_PUT) {
+        rc = ngx_http_video_api_store_conditional(r);
+
+        if (rc != NGX_OK) {
+            return rc;
+        }
+    }
+
     /* dav or the static module answers; the CORS headers go along */
 
     if (ngx_http_video_api_cors_headers(r) != NGX_OK) {
@@ -174,6 +199,231 @@ ngx_http_video_api_store_handler(ngx_http_request_t *r)
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * A request header for the signature check; the signature covers one
+ * value, so a header sent twice is reported as such
+ */
+
+static int
+ngx_http_video_api_store_header(void *data, const char *name,
+    size_t name_len, const char **value, size_t *value_len)
+{
+    int                  n;
+    ngx_uint_t           i;
+    ngx_list_part_t     *part;
+    ngx_table_elt_t     *h;
+    ngx_http_request_t  *r;
+
+    r = data;
+    n = 0;
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == name_len
+            && ngx_strncasecmp(h[i].key.data, (u_char *) name, name_len) == 0)
+        {
+            if (n++ == 0) {
+                *value = (char *) h[i].value.data;
+                *value_len = h[i].value.len;
+            }
+        }
+    }
+
+    return (n > 1) ? -1 : n;
+}
+
+
+/*
+ * PUT with S3's conditional headers: "If-None-Match: *" creates the object
+ * or fails with 412, nothing else is implemented (S3 answers 501 too).  A
+ * create goes to the store's own writer; an object already there is
+ * refused before the body is read.  NGX_OK lets dav write as usual.
+ */
+
+static ngx_int_t
+ngx_http_video_api_store_conditional(ngx_http_request_t *r)
+{
+    int               rc;
+    size_t            root;
+    u_char           *last;
+    ngx_str_t         path;
+    const char       *value;
+    size_t            len;
+    ngx_file_info_t   fi;
+
+    if (ngx_http_video_api_store_header(r, "if-match", 8, &value, &len)
+        != 0)
+    {
+        return ngx_http_video_api_store_refuse(r, NGX_HTTP_NOT_IMPLEMENTED,
+                   "NotImplemented",
+                   "A header you provided implies functionality that is "
+                   "not implemented");
+    }
+
+    rc = ngx_http_video_api_store_header(r, "if-none-match", 13, &value,
+                                         &len);
+    if (rc == 0) {
+        return NGX_OK;
+    }
+
+    if (rc < 0 || len != 1 || value[0] != '*') {
+        return ngx_http_video_api_store_refuse(r, NGX_HTTP_NOT_IMPLEMENTED,
+                   "NotImplemented",
+                   "A header you provided implies functionality that is "
+                   "not implemented");
+    }
+
+    last = ngx_http_map_uri_to_path(r, &path, &root, 0);
+    if (last == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ngx_file_info(path.data, &fi) != NGX_FILE_ERROR) {
+        return ngx_http_video_api_store_refuse(r,
+                   NGX_HTTP_PRECONDITION_FAILED, "PreconditionFailed",
+                   "At least one of the pre-conditions you specified did "
+                   "not hold");
+    }
+
+    if (ngx_errno != NGX_ENOENT && ngx_errno != NGX_ENOTDIR) {
+        ngx_log_error(NGX_LOG_CRIT, r->connection->log, ngx_errno,
+                      ngx_file_info_n " \"%s\" failed", path.data);
+        return ngx_http_video_api_store_refuse(r,
+                   NGX_HTTP_INTERNAL_SERVER_ERROR, "InternalError",
+                   "We encountered an internal error. Please try again.");
+    }
+
+    /* the content handler the location would run is set by now */
+
+    r->content_handler = ngx_http_video_api_store_put;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_video_api_store_put(ngx_http_request_t *r)
+{
+    ngx_int_t  rc;
+
+    /* the body in a file of its own, linked into place when complete */
+
+    r->request_body_in_file_only = 1;
+    r->request_body_in_persistent_file = 1;
+    r->request_body_in_clean_file = 1;
+    r->request_body_file_log_level = 0;
+
+    rc = ngx_http_read_client_request_body(r,
+                                           ngx_http_video_api_store_put_body);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        return rc;
+    }
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_video_api_store_put_body(ngx_http_request_t *r)
+{
+    int          rc;
+    size_t       root;
+    u_char      *last;
+    ngx_fd_t     fd;
+    ngx_err_t    err;
+    ngx_str_t    path, *temp;
+    ngx_uint_t   tries;
+
+    if (r->request_body == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    last = ngx_http_map_uri_to_path(r, &path, &root, 0);
+    if (last == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    path.len = last - path.data;
+
+    /* an empty body has no file: the object is created empty */
+
+    temp = (r->request_body->temp_file != NULL)
+           ? &r->request_body->temp_file->file.name : NULL;
+
+    if (temp != NULL
+        && ngx_change_file_access(temp->data,
+                                  NGX_HTTP_VIDEO_API_STORE_ACCESS)
+           == NGX_FILE_ERROR)
+    {
+        ngx_log_error(NGX_LOG_CRIT, r->connection->log, ngx_errno,
+                      ngx_change_file_access_n " \"%V\" failed", temp);
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    for (tries = 0; /* void */; tries++) {
+
+        if (temp != NULL) {
+            rc = link((char *) temp->data, (char *) path.data);
+
+        } else {
+            fd = open((char *) path.data, O_WRONLY|O_CREAT|O_EXCL,
+                      NGX_HTTP_VIDEO_API_STORE_ACCESS);
+            rc = (fd == NGX_INVALID_FILE) ? -1 : close(fd);
+        }
+
+        if (rc == 0) {
+            break;
+        }
+
+        err = ngx_errno;
+
+        if (err == NGX_ENOENT && tries == 0) {
+            err = ngx_create_full_path(path.data,
+                      ngx_dir_access(NGX_HTTP_VIDEO_API_STORE_ACCESS));
+            if (err == 0) {
+                continue;
+            }
+        }
+
+        if (err == NGX_EEXIST) {
+            (void) ngx_http_video_api_store_refuse(r,
+                       NGX_HTTP_PRECONDITION_FAILED, "PreconditionFailed",
+                       "At least one of the pre-conditions you specified "
+                       "did not hold");
+            return;
+        }
+
+        ngx_log_error(NGX_LOG_CRIT, r->connection->log, err,
+                      "video_api: cannot create \"%s\"", path.data);
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    r->headers_out.status = NGX_HTTP_CREATED;
+    r->headers_out.content_length_n = 0;
+    r->header_only = 1;
+
+    ngx_http_finalize_request(r, ngx_http_send_header(r));
 }
 
 

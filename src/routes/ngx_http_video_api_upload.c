@@ -1,7 +1,10 @@
 /*
  * /api/upload: direct uploads.  The browser gets a presigned PUT URL for
  * the raw bucket and sends the file straight to storage, never through
- * the API; completing the upload queues the transcode.
+ * the API; completing the upload queues the transcode.  The URL binds what
+ * presign checked (the exact size, the content type) and only creates
+ * (If-None-Match: *), and the upload is recorded, so completing needs one
+ * and the cleanup worker removes what was never completed.
  */
 
 #include "ngx_http_video_api_router.h"
@@ -26,23 +29,52 @@ typedef struct {
     video_complete_t             in;
     ngx_uint_t                   probe_done;
     ngx_uint_t                   probe_status;
+    ngx_uint_t                   retried;
     off_t                        size;
     char                        *values[7];
 } ngx_http_video_api_upload_ctx_t;
 
 
+typedef struct {
+    char                        *id;
+    char                        *key;
+    char                        *url;
+    const char                  *type;
+    time_t                       expires;
+    char                        *values[5];
+} ngx_http_video_api_presign_ctx_t;
+
+
 /*
- * The video and its transcode job in one statement, so in one
- * transaction; a second completion of the same upload inserts nothing
- * and reads the video the first one made.
+ * What the URL allows, recorded before it is handed out.
+ * $1 id, $2 key, $3 size, $4 content type, $5 expiry (Unix time).
+ */
+static ngx_http_video_api_pg_stmt_t  upload_presign_stmt =
+    ngx_http_video_api_pg_stmt("upload_presign",
+        "INSERT INTO uploads (video_id, key, size, content_type, expires_at)"
+        " VALUES ($1, $2, $3::bigint, $4, to_timestamp($5::bigint))");
+
+
+/*
+ * The upload marked completed, the video and its transcode job in one
+ * statement, so in one transaction.  Rows: 't' and the video it created;
+ * 'f' and the video an earlier completion of this upload made (nothing
+ * inserted, no second job); 'r' when the upload was completed or swept
+ * by another transaction while this one waited for its row, so this
+ * snapshot cannot tell which: the statement is run again; none when no
+ * such upload was presigned (or it was swept).
  * $1 id, $2 title, $3 description, $4 key, $5 size, $6, $7 URL bases.
  */
 static ngx_http_video_api_pg_stmt_t  upload_complete_stmt =
     ngx_http_video_api_pg_stmt("upload_complete",
-        "WITH v AS ("
+        "WITH u AS ("
+        " UPDATE uploads SET completed_at = now()"
+        " WHERE video_id = $1 AND key = $4 AND completed_at IS NULL"
+        " RETURNING video_id),"
+        " v AS ("
         " INSERT INTO videos AS nv (id, title, description, original_key,"
         "  original_size)"
-        " VALUES ($1, $2, $3, $4, $5::bigint)"
+        " SELECT $1, $2, $3, $4, $5::bigint FROM u"
         " ON CONFLICT (id) DO NOTHING"
         " RETURNING nv.id, nv.original_key, video_json(nv, $6, $7)::text"
         "  AS json),"
@@ -54,9 +86,17 @@ static ngx_http_video_api_pg_stmt_t  upload_complete_stmt =
         " SELECT v.json, 't' FROM v"
         " UNION ALL"
         " SELECT video_json(x, $6, $7)::text, 'f' FROM videos x"
-        " WHERE x.id = $1 AND NOT EXISTS (SELECT 1 FROM v)");
+        " WHERE x.id = $1 AND NOT EXISTS (SELECT 1 FROM v)"
+        " AND EXISTS (SELECT 1 FROM uploads w"
+        "  WHERE w.video_id = $1 AND w.key = $4)"
+        " UNION ALL"
+        " SELECT NULL::text, 'r' FROM uploads w"
+        " WHERE w.video_id = $1 AND w.key = $4 AND w.completed_at IS NULL"
+        " AND NOT EXISTS (SELECT 1 FROM u)");
 
 
+static void ngx_http_video_api_upload_presigned(
+    ngx_http_video_api_pg_op_t *op, PGresult *res);
 static void ngx_http_video_api_upload_resume(ngx_http_request_t *r);
 static ngx_int_t ngx_http_video_api_upload_probed(ngx_http_request_t *sr,
     void *data, ngx_int_t rc);
@@ -74,8 +114,8 @@ ngx_http_video_api_route_t  ngx_http_video_api_upload_routes[] = {
 
 
 /*
- * POST /api/upload/presign: a new video id and where to PUT the file.
- * Nothing is stored yet; the video exists once the upload is completed.
+ * POST /api/upload/presign: a new video id and where to PUT the file.  The
+ * video exists once the upload is completed; the upload is recorded now.
  */
 
 static ngx_int_t
@@ -83,16 +123,17 @@ ngx_http_video_api_upload_presign(ngx_http_request_t *r,
     ngx_http_video_api_ctx_t *ctx)
 {
     int                                 rc;
-    u_char                             *url;
+    u_char                             *p;
     json_t                             *details;
     const char                         *err;
     video_presign_t                     in;
+    video_sigv4_bind_t                  bind;
     video_sigv4_creds_t                 creds;
     video_sigv4_presign_t               ps;
+    ngx_http_video_api_pg_op_t         *op;
     ngx_http_video_api_main_conf_t     *mcf;
+    ngx_http_video_api_presign_ctx_t   *u;
     ngx_http_video_api_storage_conf_t  *st;
-    char                                id[VIDEO_ID_LEN + 1];
-    char                                key[VIDEO_ID_LEN + 16];
 
     if (video_presign_parse(ctx->json, &in, &details) != 0) {
         return ngx_http_video_api_send_invalid(r, details);
@@ -106,35 +147,53 @@ ngx_http_video_api_upload_presign(ngx_http_request_t *r,
 
     st = &mcf->storage;
 
-    if (video_id_generate(id) != 0) {
+    u = ngx_pcalloc(r->pool, sizeof(ngx_http_video_api_presign_ctx_t));
+    if (u == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    u->id = ngx_pnalloc(r->pool, VIDEO_ID_LEN + 1);
+    u->key = ngx_pnalloc(r->pool, VIDEO_ID_LEN + 16);
+    u->url = ngx_pnalloc(r->pool, VIDEO_SIGV4_URL_MAX);
+    p = ngx_pnalloc(r->pool, 2 * (NGX_INT64_LEN + 1));
+
+    if (u->id == NULL || u->key == NULL || u->url == NULL || p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (video_id_generate(u->id) != 0) {
         ngx_log_error(NGX_LOG_ALERT, r->connection->log, ngx_errno,
                       "video_api: getrandom() failed");
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    id[VIDEO_ID_LEN] = '\0';
+    u->id[VIDEO_ID_LEN] = '\0';
 
-    ngx_sprintf((u_char *) key, "%s/original.%s%Z", id,
+    ngx_sprintf((u_char *) u->key, "%s/original.%s%Z", u->id,
                 video_upload_extensions[in.type]);
 
-    url = ngx_pnalloc(r->pool, VIDEO_SIGV4_URL_MAX);
-    if (url == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+    u->type = video_upload_types[in.type];
+    u->expires = st->presign_expires;
 
     ngx_http_video_api_media_creds(st, &creds);
 
     ps.method = "PUT";
     ps.endpoint = (char *) st->endpoint.data;
     ps.bucket = (char *) st->bucket_raw.data;
-    ps.key = key;
+    ps.key = u->key;
     ps.path_style = st->path_style ? 1 : 0;
     ps.now = (int64_t) ngx_time();
     ps.expires = (long) st->presign_expires;
 
+    /* exactly this many bytes of this type, and only as a new object */
+
+    bind.content_length = (int64_t) in.file_size;
+    bind.content_type = u->type;
+    bind.if_none_match = "*";
+
     err = NULL;
-    rc = video_sigv4_presign(&creds, &ps, (char *) url, VIDEO_SIGV4_URL_MAX,
-                             &err);
+    rc = video_sigv4_presign_bound(&creds, &ps, &bind, u->url,
+                                   VIDEO_SIGV4_URL_MAX, &err);
 
     if (rc < 0) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
@@ -143,12 +202,68 @@ ngx_http_video_api_upload_presign(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_http_video_api_send_data(r, NGX_HTTP_CREATED,
-               json_pack("{s:s, s:s, s:s, s:I}",
-                         "videoId", id,
-                         "uploadUrl", (char *) url,
-                         "key", key,
-                         "expiresIn", (json_int_t) st->presign_expires));
+    u->values[0] = u->id;
+    u->values[1] = u->key;
+    u->values[2] = (char *) p;
+    p = ngx_sprintf(p, "%L%Z", (int64_t) in.file_size);
+    u->values[3] = (char *) u->type;
+    u->values[4] = (char *) p;
+    ngx_sprintf(p, "%L%Z", ps.now + (int64_t) ps.expires);
+
+    op = ngx_http_video_api_pg_op(r, ngx_http_video_api_upload_presigned, u);
+    if (op == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ngx_http_video_api_pg_send(op, &upload_presign_stmt, 5, u->values)
+        != NGX_OK)
+    {
+        return ngx_http_video_api_send_unavailable(r, "Database");
+    }
+
+    r->main->count++;
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_video_api_upload_presigned(ngx_http_video_api_pg_op_t *op,
+    PGresult *res)
+{
+    ngx_int_t                          rc;
+    ngx_http_request_t                *r;
+    ngx_http_video_api_presign_ctx_t  *u;
+
+    r = op->request;
+    u = op->data;
+
+    if (res == NULL || ngx_http_video_api_pg_timed_out(res)) {
+        rc = ngx_http_video_api_send_unavailable(r, "Database");
+
+    } else if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "video_api: recording upload \"%s\" failed: %s",
+                      u->id, PQresultErrorMessage(res));
+        rc = ngx_http_video_api_send_error(r, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                           NULL, "Internal error");
+
+    } else {
+
+        /* the URL binds these headers: the client sends them as they are */
+
+        rc = ngx_http_video_api_send_data(r, NGX_HTTP_CREATED,
+                 json_pack("{s:s, s:s, s:s, s:I, s:{s:s, s:s}}",
+                           "videoId", u->id,
+                           "uploadUrl", u->url,
+                           "key", u->key,
+                           "expiresIn", (json_int_t) u->expires,
+                           "uploadHeaders",
+                           "Content-Type", u->type,
+                           "If-None-Match", "*"));
+    }
+
+    ngx_http_finalize_request(r, rc);
 }
 
 
@@ -354,17 +469,42 @@ ngx_http_video_api_upload_created(ngx_http_video_api_pg_op_t *op,
     r = op->request;
     u = op->data;
 
-    if (res == NULL) {
+    if (res == NULL || ngx_http_video_api_pg_timed_out(res)) {
         rc = ngx_http_video_api_send_unavailable(r, "Database");
 
     } else if (PQresultStatus(res) != PGRES_TUPLES_OK
-               || PQntuples(res) != 1)
+               || PQntuples(res) > 1)
     {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "video_api: creating video \"%V\" failed: %s",
                       &u->id, PQresultErrorMessage(res));
         rc = ngx_http_video_api_send_error(r, NGX_HTTP_INTERNAL_SERVER_ERROR,
                                            NULL, "Internal error");
+
+    } else if (PQntuples(res) == 0) {
+        rc = ngx_http_video_api_send_error(r, NGX_HTTP_NOT_FOUND, NULL,
+                 "Upload for video '%V' not found", &u->id);
+
+    } else if (PQgetvalue(res, 0, 1)[0] == 'r') {
+
+        /* decided by another transaction meanwhile: look again, once */
+
+        if (!u->retried) {
+            u->retried = 1;
+
+            if (ngx_http_video_api_pg_send(op, &upload_complete_stmt, 7,
+                                           u->values)
+                == NGX_OK)
+            {
+                return;
+            }
+
+            rc = ngx_http_video_api_send_unavailable(r, "Database");
+
+        } else {
+            rc = ngx_http_video_api_send_error(r, NGX_HTTP_CONFLICT, NULL,
+                     "Upload for video '%V' is being completed", &u->id);
+        }
 
     } else {
         created = (PQgetvalue(res, 0, 1)[0] == 't');

@@ -219,6 +219,105 @@ static const sigv4_presign_vector_t  sigv4_extra_vectors[] = {
 };
 
 
+/* presigned PUTs binding headers */
+typedef struct {
+    const char  *endpoint;
+    const char  *region;
+    const char  *bucket;
+    const char  *key;
+    int          path_style;
+    int64_t      now;
+    long         expires;
+    int64_t      content_length;   /* -1: not bound */
+    const char  *content_type;     /* NULL: not bound */
+    const char  *if_none_match;    /* NULL: not bound */
+    const char  *host;
+    const char  *url;
+} sigv4_bound_vector_t;
+
+
+static const sigv4_bound_vector_t  sigv4_bound_vectors[] = {
+    { "http://127.0.0.1:9000", "us-east-1", "videos-raw",
+      "V1StGXR8_Z5jdHi6B-myT/original.mp4", 1, 1764120225LL, 3600L,
+      1048576LL, "video/mp4",
+      "*", "127.0.0.1:9000",
+      "http://127.0.0.1:9000/videos-raw/V1StGXR8_Z5jdHi6B-myT/original.mp4?"
+      "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMP"
+      "LE%2F20251126%2Fus-east-1%2Fs3%2Faws4_request&"
+      "X-Amz-Date=20251126T012345Z&X-Amz-Expires=3600&X-Amz-SignedHeaders=c"
+      "ontent-length%3Bcontent-type%3Bhost%3Bif-none-match&X-Amz-Signature="
+      "5234f26a0eefa668c8ab49b4bdd6df8bc046446871f8128fd199f8d4a8ee169e" },
+    { "http://127.0.0.1:9000", "us-east-1", "videos-raw",
+      "a b/original.webm", 1, 1709251199LL, 1L,
+      2147483648LL, "video/webm",
+      "*", "127.0.0.1:9000",
+      "http://127.0.0.1:9000/videos-raw/a%20b/original.webm?"
+      "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMP"
+      "LE%2F20240229%2Fus-east-1%2Fs3%2Faws4_request&"
+      "X-Amz-Date=20240229T235959Z&X-Amz-Expires=1&X-Amz-SignedHeaders=cont"
+      "ent-length%3Bcontent-type%3Bhost%3Bif-none-match&X-Amz-Signature=74a"
+      "fb75255cf2ae01628453d2e57146ef00629f154c5b65c3b3e50d25937cd51" },
+    { "http://127.0.0.1:9000", "us-east-1", "videos",
+      "c++/a+b.ogg", 1, 1764120225LL, 604800L,
+      0LL, "video/ogg",
+      NULL, "127.0.0.1:9000",
+      "http://127.0.0.1:9000/videos/c%2B%2B/a%2Bb.ogg?"
+      "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMP"
+      "LE%2F20251126%2Fus-east-1%2Fs3%2Faws4_request&"
+      "X-Amz-Date=20251126T012345Z&X-Amz-Expires=604800&"
+      "X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&X-Amz-Signa"
+      "ture=962991b0ca759c7728265890286c4f5576562738b132b720c209779757f2184"
+      "d" },
+    { "http://127.0.0.1:9000", "us-east-1", "videos",
+      "x.mp4", 1, 946684799LL, 600L,
+      10LL, NULL,
+      NULL, "127.0.0.1:9000",
+      "http://127.0.0.1:9000/videos/x.mp4?X-Amz-Algorithm=AWS4-HMAC-SHA256&"
+      "X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F19991231%2Fus-east-1%2Fs3%2F"
+      "aws4_request&X-Amz-Date=19991231T235959Z&X-Amz-Expires=600&"
+      "X-Amz-SignedHeaders=content-length%3Bhost&X-Amz-Signature=458bef6c29"
+      "985d735c162c1a0673f302865149316a0da5a78688602c37f25e2e" },
+    { "http://127.0.0.1:9000", "us-east-1", "videos",
+      "y.mp4", 1, 1764120225LL, 600L,
+      -1LL, "video/mp4; codecs=\"avc1.42E01E, mp4a.40.2\"",
+      NULL, "127.0.0.1:9000",
+      "http://127.0.0.1:9000/videos/y.mp4?X-Amz-Algorithm=AWS4-HMAC-SHA256&"
+      "X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20251126%2Fus-east-1%2Fs3%2F"
+      "aws4_request&X-Amz-Date=20251126T012345Z&X-Amz-Expires=600&"
+      "X-Amz-SignedHeaders=content-type%3Bhost&X-Amz-Signature=2ac900899ea5"
+      "d79ca2bb4f5b9d3b54b0ea8af1a62838adbbda63e3deb8d6f486" },
+    { "http://127.0.0.1:9000", "us-east-1", "videos",
+      "z.mp4", 1, 1764120225LL, 600L,
+      -1LL, NULL,
+      "*", "127.0.0.1:9000",
+      "http://127.0.0.1:9000/videos/z.mp4?X-Amz-Algorithm=AWS4-HMAC-SHA256&"
+      "X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20251126%2Fus-east-1%2Fs3%2F"
+      "aws4_request&X-Amz-Date=20251126T012345Z&X-Amz-Expires=600&"
+      "X-Amz-SignedHeaders=host%3Bif-none-match&X-Amz-Signature=97c54744ddf"
+      "e288f06002f084247c30755eac144562387ebbbbd3720d9cd4238" },
+    { "https://s3.eu-west-1.amazonaws.com", "eu-west-1", "my-videos",
+      "\345\213\225\347\224\273/original.mp4", 0, 1764120225LL, 900L,
+      5LL, "video/mp4",
+      "*", "my-videos.s3.eu-west-1.amazonaws.com",
+      "https://my-videos.s3.eu-west-1.amazonaws.com/%E5%8B%95%E7%94%BB/"
+      "original.mp4?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAI"
+      "OSFODNN7EXAMPLE%2F20251126%2Feu-west-1%2Fs3%2Faws4_request&"
+      "X-Amz-Date=20251126T012345Z&X-Amz-Expires=900&X-Amz-SignedHeaders=co"
+      "ntent-length%3Bcontent-type%3Bhost%3Bif-none-match&X-Amz-Signature=4"
+      "073a0ef3a8f9a9ef91e218a6ea2c3389866ece9e1211717c3860c3bd971d536" },
+    { "https://Storage.Example.COM:8443", "eu-central-1", "media",
+      "up/raw video.mov", 1, 1764120225LL, 900L,
+      123456789LL, "video/quicktime",
+      "*", "storage.example.com:8443",
+      "https://Storage.Example.COM:8443/media/up/raw%20video.mov?"
+      "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMP"
+      "LE%2F20251126%2Feu-central-1%2Fs3%2Faws4_request&"
+      "X-Amz-Date=20251126T012345Z&X-Amz-Expires=900&X-Amz-SignedHeaders=co"
+      "ntent-length%3Bcontent-type%3Bhost%3Bif-none-match&X-Amz-Signature=0"
+      "846ed34d3c68de2055d219130bf2183d0a1494084d6bb78b5d72552813ba4ed" },
+};
+
+
 typedef struct {
     const char  *method;
     const char  *endpoint;

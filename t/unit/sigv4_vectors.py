@@ -4,6 +4,14 @@
 Presigned URLs come from an s3 client's generate_presigned_url(), and
 Authorization headers from botocore.auth.S3SigV4Auth, both with a fixed
 clock, so t/unit/test_sigv4.c can compare our output byte for byte.
+Presigned PUTs that bind headers (what POST /api/upload/presign hands
+out) pass ContentLength and ContentType to put_object and add
+If-None-Match before signing (this botocore's put_object has no
+IfNoneMatch parameter; S3 reads the header all the same).
+
+botocore's own SigV4 signer is used even where python3-awscrt is
+installed (awscli pulls it in), which would swap in the CRT's signer
+with a clock this script cannot fix.
 
 Regenerate (Debian's python3-botocore; the file is committed):
 
@@ -12,8 +20,11 @@ Regenerate (Debian's python3-botocore; the file is committed):
 
 import datetime
 import hashlib
+import os
 import sys
 from unittest import mock
+
+os.environ['BOTO_DISABLE_CRT'] = 'true'
 
 import botocore
 import botocore.auth
@@ -90,6 +101,26 @@ EXTRA = [
       'ResponseContentLanguage': 'fr~CA'}),
 ]
 
+# presigned PUTs binding headers: endpoint, region, bucket, key, path
+# style, now, expires, Content-Length (None: not bound), Content-Type
+# (None: not bound), If-None-Match (None: not bound)
+BOUND = [
+    (LOCAL, 'us-east-1', 'videos-raw', 'V1StGXR8_Z5jdHi6B-myT/original.mp4',
+     1, T2025, 3600, 1048576, 'video/mp4', '*'),
+    (LOCAL, 'us-east-1', 'videos-raw', 'a b/original.webm', 1, TLEAP, 1,
+     2147483648, 'video/webm', '*'),
+    (LOCAL, 'us-east-1', 'videos', 'c++/a+b.ogg', 1, T2025, 604800, 0,
+     'video/ogg', None),
+    (LOCAL, 'us-east-1', 'videos', 'x.mp4', 1, T1999, 600, 10, None, None),
+    (LOCAL, 'us-east-1', 'videos', 'y.mp4', 1, T2025, 600, None,
+     'video/mp4; codecs="avc1.42E01E, mp4a.40.2"', None),
+    (LOCAL, 'us-east-1', 'videos', 'z.mp4', 1, T2025, 600, None, None, '*'),
+    (EU, 'eu-west-1', 'my-videos', '\u52d5\u753b/original.mp4', 0, T2025,
+     900, 5, 'video/mp4', '*'),
+    ('https://Storage.Example.COM:8443', 'eu-central-1', 'media',
+     'up/raw video.mov', 1, T2025, 900, 123456789, 'video/quicktime', '*'),
+]
+
 # method, endpoint, region, bucket, key, path style, now, body (None:
 # UNSIGNED-PAYLOAD)
 HEADERS = [
@@ -147,6 +178,31 @@ def presign(method, endpoint, region, bucket, key, path_style, now,
             OPERATIONS[method],
             Params=dict({'Bucket': bucket, 'Key': key}, **(extra or {})),
             ExpiresIn=expires)
+    finally:
+        for p in patches:
+            p.stop()
+
+
+def presign_bound(endpoint, region, bucket, key, path_style, now,
+                  expires, length, ctype, inm):
+    c = client(endpoint, region, path_style)
+    params = {'Bucket': bucket, 'Key': key}
+    if length is not None:
+        params['ContentLength'] = length
+    if ctype is not None:
+        params['ContentType'] = ctype
+
+    def add_if_none_match(request, **kwargs):
+        request.headers['If-None-Match'] = inm
+
+    if inm is not None:
+        c.meta.events.register('before-sign.s3.PutObject', add_if_none_match)
+    patches = fixed_clock(now)
+    for p in patches:
+        p.start()
+    try:
+        return c.generate_presigned_url('put_object', Params=params,
+                                        ExpiresIn=expires)
     finally:
         for p in patches:
             p.stop()
@@ -263,6 +319,40 @@ def main():
           '      %s },\n'
           % (c_string(endpoint), c_string(region), c_string(bucket),
              c_string(key), path_style, now, expires,
+             c_string(_host_from_url(url)), c_string(url)))
+    w('};\n\n\n')
+
+    w('/* presigned PUTs binding headers */\n'
+      'typedef struct {\n'
+      '    const char  *endpoint;\n'
+      '    const char  *region;\n'
+      '    const char  *bucket;\n'
+      '    const char  *key;\n'
+      '    int          path_style;\n'
+      '    int64_t      now;\n'
+      '    long         expires;\n'
+      '    int64_t      content_length;   /* -1: not bound */\n'
+      '    const char  *content_type;     /* NULL: not bound */\n'
+      '    const char  *if_none_match;    /* NULL: not bound */\n'
+      '    const char  *host;\n'
+      '    const char  *url;\n'
+      '} sigv4_bound_vector_t;\n\n\n')
+
+    w('static const sigv4_bound_vector_t  sigv4_bound_vectors[] = {\n')
+    for v in BOUND:
+        (endpoint, region, bucket, key, path_style, now, expires, length,
+         ctype, inm) = v
+        url = presign_bound(*v)
+        w('    { %s, %s, %s,\n'
+          '      %s, %d, %dLL, %dL,\n'
+          '      %dLL, %s,\n'
+          '      %s, %s,\n'
+          '      %s },\n'
+          % (c_string(endpoint), c_string(region), c_string(bucket),
+             c_string(key), path_style, now, expires,
+             -1 if length is None else length,
+             'NULL' if ctype is None else c_string(ctype),
+             'NULL' if inm is None else c_string(inm),
              c_string(_host_from_url(url)), c_string(url)))
     w('};\n\n\n')
 

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "unit.h"
 #include "video_sigv4.h"
@@ -557,10 +558,24 @@ START_TEST(bad_parameters_are_access_denied)
         { "X-Amz-Expires", "-1", "X-Amz-Expires is not 1..604800" },
         { "X-Amz-Expires", "", "X-Amz-Expires is not 1..604800" },
         { "X-Amz-Expires", "36e2", "X-Amz-Expires is not 1..604800" },
-        { "X-Amz-SignedHeaders", "host%3Bx-amz-date",
-          "X-Amz-SignedHeaders is not \"host\"" },
         { "X-Amz-SignedHeaders", "x-amz-date",
-          "X-Amz-SignedHeaders is not \"host\"" },
+          "X-Amz-SignedHeaders does not include host" },
+        { "X-Amz-SignedHeaders", "content-type%3Bx-amz-date",
+          "X-Amz-SignedHeaders does not include host" },
+        { "X-Amz-SignedHeaders", "x-amz-date%3Bhost",
+          "malformed X-Amz-SignedHeaders" },
+        { "X-Amz-SignedHeaders", "host%3Bhost",
+          "malformed X-Amz-SignedHeaders" },
+        { "X-Amz-SignedHeaders", "Host", "malformed X-Amz-SignedHeaders" },
+        { "X-Amz-SignedHeaders", "host%3B", "malformed X-Amz-SignedHeaders" },
+        { "X-Amz-SignedHeaders", "%3Bhost", "malformed X-Amz-SignedHeaders" },
+        { "X-Amz-SignedHeaders", "", "malformed X-Amz-SignedHeaders" },
+        { "X-Amz-SignedHeaders", "host%3Bx_y",
+          "malformed X-Amz-SignedHeaders" },
+        { "X-Amz-SignedHeaders", "host%3Bx%20y",
+          "malformed X-Amz-SignedHeaders" },
+        { "X-Amz-SignedHeaders", "a%3Bb%3Bc%3Bd%3Be%3Bf%3Bg%3Bh%3Bhost%3Bi%3B"
+          "j%3Bk%3Bl%3Bm%3Bn%3Bo%3Bp", "malformed X-Amz-SignedHeaders" },
         { "X-Amz-Date", "20251126T012345", "malformed X-Amz-Date" },
         { "X-Amz-Date", "20250230T012345Z", "malformed X-Amz-Date" },
         { "X-Amz-Date", "20251126T246060Z", "malformed X-Amz-Date" },
@@ -623,6 +638,22 @@ START_TEST(bad_parameters_are_access_denied)
     ck_assert_int_eq(verify_as(&creds_us, &t, &err),
                      VIDEO_SIGV4_ACCESS_DENIED);
     ck_assert_str_eq(err, "duplicate X-Amz-SignedHeaders");
+
+    /* a well-formed list naming a header the request does not carry */
+
+    t = r;
+    set_param(&t, "X-Amz-SignedHeaders", "host%3Bx-amz-date");
+    ck_assert_int_eq(verify_as(&creds_us, &t, &err),
+                     VIDEO_SIGV4_SIGNATURE_MISMATCH);
+    ck_assert_str_eq(err, "a signed header is missing");
+
+    /* sixteen names are accepted: this is a mismatch, not a refusal */
+
+    t = r;
+    set_param(&t, "X-Amz-SignedHeaders", "a%3Bb%3Bc%3Bd%3Be%3Bf%3Bg%3Bh%3B"
+              "host%3Bi%3Bj%3Bk%3Bl%3Bm%3Bn%3Bo");
+    ck_assert_int_eq(verify_as(&creds_us, &t, &err),
+                     VIDEO_SIGV4_SIGNATURE_MISMATCH);
 
     /* our credentials differ from the signer's */
 
@@ -700,6 +731,355 @@ START_TEST(bad_parameters_are_access_denied)
     ck_assert_int_eq(verify_as(&creds_us, &t, &err),
                      VIDEO_SIGV4_ACCESS_DENIED);
     ck_assert_str_eq(err, "too many query parameters");
+}
+END_TEST
+
+
+/* the headers a test request carries, for video_sigv4_verify_headers */
+typedef struct {
+    const char  *name[8];
+    const char  *value[8];
+    int          n;
+} headers_t;
+
+
+static int
+header_of(void *data, const char *name, size_t name_len, const char **value,
+    size_t *value_len)
+{
+    int         i, found;
+    headers_t  *hs;
+
+    hs = data;
+    found = 0;
+
+    for (i = 0; i < hs->n; i++) {
+        if (strlen(hs->name[i]) == name_len
+            && strncasecmp(hs->name[i], name, name_len) == 0)
+        {
+            *value = hs->value[i];
+            *value_len = strlen(hs->value[i]);
+            found++;
+        }
+    }
+
+    return (found > 1) ? -1 : found;
+}
+
+
+static void
+add_header(headers_t *hs, const char *name, const char *value)
+{
+    hs->name[hs->n] = name;
+    hs->value[hs->n] = value;
+    hs->n++;
+}
+
+
+/* what a client following vector v sends, as headers */
+static void
+bound_headers(const sigv4_bound_vector_t *v, headers_t *hs, char *length)
+{
+    hs->n = 0;
+
+    if (v->content_length >= 0) {
+        sprintf(length, "%lld", (long long) v->content_length);
+        add_header(hs, "Content-Length", length);
+    }
+
+    if (v->content_type != NULL) {
+        add_header(hs, "Content-Type", v->content_type);
+    }
+
+    if (v->if_none_match != NULL) {
+        add_header(hs, "If-None-Match", v->if_none_match);
+    }
+
+    /* headers nobody signed do not matter */
+    add_header(hs, "User-Agent", "test");
+}
+
+
+static int
+verify_bound(const sigv4_bound_vector_t *v, headers_t *hs,
+    const char **err)
+{
+    req_t                r;
+    video_sigv4_creds_t  c;
+
+    c = creds_us;
+    c.region = v->region;
+    split(v->url, "PUT", v->host, v->now, &r);
+    *err = "unset";
+
+    return video_sigv4_verify_headers(&c, r.method, r.path, strlen(r.path),
+                                      r.query, strlen(r.query), r.host,
+                                      strlen(r.host), header_of, hs, r.now,
+                                      err);
+}
+
+
+START_TEST(bound_urls_equal_botocore)
+{
+    int                          n;
+    char                         url[VIDEO_SIGV4_URL_MAX];
+    const char                  *err;
+    video_sigv4_creds_t          c;
+    video_sigv4_bind_t           b;
+    video_sigv4_presign_t        p;
+    const sigv4_bound_vector_t  *v;
+
+    ck_assert_uint_ge(NELTS(sigv4_bound_vectors), 8);
+
+    v = &sigv4_bound_vectors[_i];
+
+    c = creds_us;
+    c.region = v->region;
+
+    p.method = "PUT";
+    p.endpoint = v->endpoint;
+    p.bucket = v->bucket;
+    p.key = v->key;
+    p.path_style = v->path_style;
+    p.now = v->now;
+    p.expires = v->expires;
+
+    b.content_length = v->content_length;
+    b.content_type = v->content_type;
+    b.if_none_match = v->if_none_match;
+
+    err = NULL;
+    n = video_sigv4_presign_bound(&c, &p, &b, url, sizeof(url), &err);
+
+    ck_assert_msg(n > 0, "%s: %s", v->key, err);
+    ck_assert_str_eq(url, v->url);
+    ck_assert_int_eq(n, (int) strlen(v->url));
+
+    ck_assert_int_eq(video_sigv4_presign_bound(&c, &p, &b, url,
+                                               (size_t) n + 1, &err), n);
+    ck_assert_int_eq(video_sigv4_presign_bound(&c, &p, &b, url, (size_t) n,
+                                               &err), -1);
+    ck_assert_str_eq(err, "buffer too small");
+}
+END_TEST
+
+
+START_TEST(bound_urls_verify_only_with_their_headers)
+{
+    int                          i, bound;
+    char                         length[24], other[32];
+    headers_t                    hs, t;
+    const char                  *err;
+    const sigv4_bound_vector_t  *v;
+
+    v = &sigv4_bound_vectors[_i];
+    bound_headers(v, &hs, length);
+    bound = hs.n - 1;
+
+    ck_assert_int_eq(verify_bound(v, &hs, &err), VIDEO_SIGV4_OK);
+    ck_assert_ptr_null(err);
+
+    /* without any one of them, with any one changed or sent twice */
+
+    for (i = 0; i < bound; i++) {
+        t = hs;
+        t.name[i] = "X-Not-Signed";
+        ck_assert_int_eq(verify_bound(v, &t, &err),
+                         VIDEO_SIGV4_SIGNATURE_MISMATCH);
+        ck_assert_str_eq(err, "a signed header is missing");
+
+        t = hs;
+        snprintf(other, sizeof(other), "%s0", hs.value[i]);
+        t.value[i] = other;
+        ck_assert_int_eq(verify_bound(v, &t, &err),
+                         VIDEO_SIGV4_SIGNATURE_MISMATCH);
+        ck_assert_str_eq(err, "signature does not match");
+
+        t = hs;
+        add_header(&t, hs.name[i], hs.value[i]);
+        ck_assert_int_eq(verify_bound(v, &t, &err),
+                         VIDEO_SIGV4_SIGNATURE_MISMATCH);
+        ck_assert_str_eq(err, "a signed header is sent more than once");
+    }
+
+    /* a verifier that sees no headers */
+
+    if (bound > 0) {
+        t = hs;
+        t.n = 0;
+        ck_assert_int_eq(verify_bound(v, &t, &err),
+                         VIDEO_SIGV4_SIGNATURE_MISMATCH);
+    }
+
+    /* expiry still comes first */
+
+    {
+        req_t                r;
+        video_sigv4_creds_t  c;
+
+        c = creds_us;
+        c.region = v->region;
+        split(v->url, "PUT", v->host, v->now + v->expires + 1, &r);
+        t = hs;
+        t.n = 0;
+        ck_assert_int_eq(video_sigv4_verify_headers(&c, r.method, r.path,
+                             strlen(r.path), r.query, strlen(r.query),
+                             r.host, strlen(r.host), header_of, &t, r.now,
+                             &err),
+                         VIDEO_SIGV4_EXPIRED);
+    }
+}
+END_TEST
+
+
+START_TEST(bound_header_values_as_sent)
+{
+    req_t                        r;
+    headers_t                    hs, t;
+    char                         length[24];
+    const char                  *err;
+    const sigv4_bound_vector_t  *v;
+
+    /* 1048576 bytes of video/mp4, If-None-Match: * */
+    v = &sigv4_bound_vectors[0];
+    bound_headers(v, &hs, length);
+    ck_assert_int_eq(verify_bound(v, &hs, &err), VIDEO_SIGV4_OK);
+
+    /* blanks around a value are not part of it */
+    t = hs;
+    t.value[1] = " \tvideo/mp4 ";
+    ck_assert_int_eq(verify_bound(v, &t, &err), VIDEO_SIGV4_OK);
+
+    /* the same number written otherwise is another value */
+    t = hs;
+    t.value[0] = "01048576";
+    ck_assert_int_eq(verify_bound(v, &t, &err),
+                     VIDEO_SIGV4_SIGNATURE_MISMATCH);
+
+    t = hs;
+    t.value[0] = "10";
+    ck_assert_int_eq(verify_bound(v, &t, &err),
+                     VIDEO_SIGV4_SIGNATURE_MISMATCH);
+
+    /* values are compared as they are: case, parameters */
+    t = hs;
+    t.value[1] = "Video/MP4";
+    ck_assert_int_eq(verify_bound(v, &t, &err),
+                     VIDEO_SIGV4_SIGNATURE_MISMATCH);
+
+    t = hs;
+    t.value[1] = "video/mp4; charset=utf-8";
+    ck_assert_int_eq(verify_bound(v, &t, &err),
+                     VIDEO_SIGV4_SIGNATURE_MISMATCH);
+
+    t = hs;
+    t.value[1] = "text/html";
+    ck_assert_int_eq(verify_bound(v, &t, &err),
+                     VIDEO_SIGV4_SIGNATURE_MISMATCH);
+
+    t = hs;
+    t.value[2] = "\"etag\"";
+    ck_assert_int_eq(verify_bound(v, &t, &err),
+                     VIDEO_SIGV4_SIGNATURE_MISMATCH);
+
+    /* a value with blanks inside: runs of blanks count as one */
+    v = &sigv4_bound_vectors[4];
+    ck_assert_str_eq(v->content_type,
+                     "video/mp4; codecs=\"avc1.42E01E, mp4a.40.2\"");
+    bound_headers(v, &hs, length);
+    ck_assert_int_eq(verify_bound(v, &hs, &err), VIDEO_SIGV4_OK);
+    t = hs;
+    t.value[0] = "video/mp4;   codecs=\"avc1.42E01E,\t mp4a.40.2\"";
+    ck_assert_int_eq(verify_bound(v, &t, &err), VIDEO_SIGV4_OK);
+    t.value[0] = "video/mp4;codecs=\"avc1.42E01E, mp4a.40.2\"";
+    ck_assert_int_eq(verify_bound(v, &t, &err),
+                     VIDEO_SIGV4_SIGNATURE_MISMATCH);
+
+    /* a URL binding headers, checked by a verifier that sees none */
+    v = &sigv4_bound_vectors[0];
+    split(v->url, "PUT", v->host, v->now, &r);
+    ck_assert_int_eq(verify_as(&creds_us, &r, &err),
+                     VIDEO_SIGV4_SIGNATURE_MISMATCH);
+    ck_assert_str_eq(err, "a signed header is missing");
+
+    /* or with the binding struck from the query: the signature covers it */
+    set_param(&r, "X-Amz-SignedHeaders", "host");
+    ck_assert_int_eq(verify_as(&creds_us, &r, &err),
+                     VIDEO_SIGV4_SIGNATURE_MISMATCH);
+    ck_assert_str_eq(err, "signature does not match");
+}
+END_TEST
+
+
+START_TEST(presign_bound_refuses_bad_values)
+{
+    size_t                 i;
+    char                   url[VIDEO_SIGV4_URL_MAX];
+    char                   long_type[VIDEO_SIGV4_MAX_HEADER_VALUE + 2];
+    const char            *err;
+    video_sigv4_bind_t     b, q;
+    video_sigv4_presign_t  p;
+
+    static const char  *bad[] = {
+        "", " video/mp4", "video/mp4 ", "video/mp4;  codecs=a",
+        "video/mp4\t", "video/\tmp4", "video/mp4\r\nX-Evil: 1",
+        "vid\303\251o/mp4", "video/mp4\177"
+    };
+
+    p.method = "PUT";
+    p.endpoint = "http://127.0.0.1:9000";
+    p.bucket = "videos-raw";
+    p.key = "a/original.mp4";
+    p.path_style = 1;
+    p.now = 1764120225;
+    p.expires = 3600;
+
+    b.content_length = 10;
+    b.content_type = "video/mp4";
+    b.if_none_match = "*";
+
+    ck_assert_int_gt(video_sigv4_presign_bound(&creds_us, &p, &b, url,
+                                               sizeof(url), &err), 0);
+    ck_assert_ptr_nonnull(strstr(url, "&X-Amz-SignedHeaders=content-length"
+                                 "%3Bcontent-type%3Bhost%3Bif-none-match&"));
+
+    /* no binding is the plain presigned URL */
+    ck_assert_int_gt(video_sigv4_presign_bound(&creds_us, &p, NULL, url,
+                                               sizeof(url), &err), 0);
+    ck_assert_ptr_nonnull(strstr(url, "&X-Amz-SignedHeaders=host&"));
+
+    q = b;
+    q.content_length = -2;
+    ck_assert_int_eq(video_sigv4_presign_bound(&creds_us, &p, &q, url,
+                                               sizeof(url), &err), -1);
+    ck_assert_str_eq(err, "bad content length");
+
+    for (i = 0; i < NELTS(bad); i++) {
+        q = b;
+        q.content_type = bad[i];
+        err = NULL;
+        ck_assert_msg(video_sigv4_presign_bound(&creds_us, &p, &q, url,
+                                                sizeof(url), &err) == -1,
+                      "content type \"%s\" accepted", bad[i]);
+        ck_assert_str_eq(err, "bad content type");
+
+        q = b;
+        q.if_none_match = bad[i];
+        ck_assert_int_eq(video_sigv4_presign_bound(&creds_us, &p, &q, url,
+                                                   sizeof(url), &err), -1);
+        ck_assert_str_eq(err, "bad if-none-match");
+    }
+
+    memset(long_type, 'a', sizeof(long_type) - 1);
+    long_type[VIDEO_SIGV4_MAX_HEADER_VALUE] = '\0';
+    q = b;
+    q.content_type = long_type;
+    ck_assert_int_gt(video_sigv4_presign_bound(&creds_us, &p, &q, url,
+                                               sizeof(url), &err), 0);
+    long_type[VIDEO_SIGV4_MAX_HEADER_VALUE] = 'a';
+    long_type[VIDEO_SIGV4_MAX_HEADER_VALUE + 1] = '\0';
+    ck_assert_int_eq(video_sigv4_presign_bound(&creds_us, &p, &q, url,
+                                               sizeof(url), &err), -1);
 }
 END_TEST
 
@@ -815,6 +1195,12 @@ unit_sigv4_suite(void)
                         NELTS(sigv4_presign_vectors));
     tcase_add_test(tc, equivalent_encodings_verify);
     tcase_add_test(tc, bad_parameters_are_access_denied);
+    tcase_add_loop_test(tc, bound_urls_equal_botocore, 0,
+                        NELTS(sigv4_bound_vectors));
+    tcase_add_loop_test(tc, bound_urls_verify_only_with_their_headers, 0,
+                        NELTS(sigv4_bound_vectors));
+    tcase_add_test(tc, bound_header_values_as_sent);
+    tcase_add_test(tc, presign_bound_refuses_bad_values);
     tcase_add_loop_test(tc, header_signatures_equal_botocore, 0,
                         NELTS(sigv4_header_vectors));
     tcase_add_test(tc, header_signing_refuses_bad_payload_hashes);

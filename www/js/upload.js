@@ -173,12 +173,18 @@ export function upload(root, {signal}) {
         file.focus();
     }
 
-    // PUT with XMLHttpRequest: fetch cannot report upload progress
-    function put(target, f) {
+    // PUT with XMLHttpRequest: fetch cannot report upload progress.  The
+    // URL is signed for exactly these headers (the type presign checked,
+    // If-None-Match: *) and the file's size, which the browser sends as
+    // Content-Length itself
+    function put(target, headers, f) {
         return new Promise((resolve, reject) => {
             xhr = new XMLHttpRequest();
             xhr.open('PUT', target);
-            xhr.setRequestHeader('Content-Type', f.type);
+
+            for (const [name, value] of Object.entries(headers)) {
+                xhr.setRequestHeader(name, value);
+            }
 
             xhr.upload.addEventListener('progress', e => {
                 if (e.lengthComputable) {
@@ -239,7 +245,8 @@ export function upload(root, {signal}) {
             form.dataset.videoId = presigned.videoId;
 
             cancel.hidden = false;
-            await put(presigned.uploadUrl, f);
+            await put(presigned.uploadUrl,
+                      presigned.uploadHeaders || {'Content-Type': f.type}, f);
             cancel.hidden = true;
             xhr = null;
 
