@@ -18,7 +18,7 @@ add_block_preprocessor(sub {
     $block->set_value('http_config', <<'CONF') unless defined $block->http_config;
     video_api_postgres "$TEST_NGINX_PG_CONNINFO" pool=2 timeout=10s;
     video_api_storage endpoint=http://127.0.0.1:9000 region=us-east-1
-                      access_key=videoapi secret_key=videoapi-secret;
+                      access_key=videoapi secret_key=presign-suite-secret;
 CONF
     $block->set_value('config', <<'CONF') unless defined $block->config;
     location /api/ { video_api all; }
@@ -148,7 +148,7 @@ fileName=a.mp4
 --- http_config
     video_api_postgres "host=127.0.0.1 port=1 dbname=video user=video connect_timeout=1" pool=1 timeout=1s;
     video_api_storage endpoint=http://127.0.0.1:9000 region=us-east-1
-                      access_key=videoapi secret_key=videoapi-secret;
+                      access_key=videoapi secret_key=presign-suite-secret;
 --- request
 POST /api/upload/presign
 {"fileName": "a.mp4", "fileSize": 10, "contentType": "video/mp4"}
@@ -160,7 +160,7 @@ POST /api/upload/presign
 === TEST 14: no PostgreSQL configured: 503
 --- http_config
     video_api_storage endpoint=http://127.0.0.1:9000 region=us-east-1
-                      access_key=videoapi secret_key=videoapi-secret;
+                      access_key=videoapi secret_key=presign-suite-secret;
 --- request
 POST /api/upload/presign
 {"fileName": "a.mp4", "fileSize": 10, "contentType": "video/mp4"}
