@@ -33,6 +33,7 @@
 #include <jansson.h>
 
 #include "video_cache.h"
+#include "video_container.h"
 #include "video_id.h"
 #include "video_job.h"
 #include "video_ladder.h"
@@ -53,6 +54,9 @@ typedef struct {
     video_job_t     job;
     char            dir[1024];
     char            err[VIDEO_ERR_MAX];
+
+    /* from the sniffer: the demuxer ffprobe and ffmpeg are given */
+    video_container_t  container;
 
     /* from ffprobe */
     int             width;
@@ -163,6 +167,12 @@ video_transcode_run(video_transcode_t *t, char **argv, const char *errfile,
         if (fd >= 0) {
             dup2(fd, STDIN_FILENO);
             close(fd);
+        }
+
+        /* the commands name the source and outputs relative to it */
+
+        if (chdir(t->dir) != 0) {
+            _exit(127);
         }
 
         execvp(argv[0], argv);
@@ -457,12 +467,74 @@ video_transcode_recording(video_transcode_t *t)
 }
 
 
+/*
+ * The container, from the original's leading bytes: ffprobe and ffmpeg
+ * get its demuxer, so a file that is not one of the accepted containers
+ * (a playlist, a concat script naming other files) is never opened by
+ * them.  FLV is accepted from live recordings only.
+ */
+
 static int
-video_transcode_probe(video_transcode_t *t, const char *input)
+video_transcode_sniff(video_transcode_t *t, unsigned flags)
+{
+    int            fd;
+    char           path[1100];
+    ssize_t        n;
+    size_t         len;
+    struct stat    st;
+    const char    *what;
+    unsigned char  head[VIDEO_CONTAINER_SNIFF_LEN];
+
+    snprintf(path, sizeof(path), "%s/original", t->dir);
+
+    fd = open(path, O_RDONLY | O_NOFOLLOW);
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        snprintf(t->err, sizeof(t->err), "cannot read \"%.400s\": %s", path,
+                 fd < 0 ? strerror(errno) : "not a regular file");
+        if (fd >= 0) {
+            close(fd);
+        }
+
+        return VIDEO_JOB_TRANSIENT;
+    }
+
+    len = 0;
+
+    while (len < sizeof(head)) {
+        n = read(fd, head + len, sizeof(head) - len);
+
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+
+        if (n <= 0) {
+            break;
+        }
+
+        len += n;
+    }
+
+    close(fd);
+
+    if (video_container_sniff(head, len, (uint64_t) st.st_size, flags,
+                              &t->container, &what)
+        != 0)
+    {
+        snprintf(t->err, sizeof(t->err), "unsupported container: %s "
+                 "(accepted: %s)", what, video_container_accepted(flags));
+        return VIDEO_JOB_PERMANENT;
+    }
+
+    return VIDEO_JOB_OK;
+}
+
+
+static int
+video_transcode_probe(video_transcode_t *t)
 {
     int           rc;
-    char          errfile[1100], out[65536];
-    char         *argv[12];
+    char          errfile[1100], out[65536], buf[2048];
+    char         *argv[VIDEO_LADDER_ARGS_MAX];
     size_t        i;
     json_t       *root, *streams, *s, *fmt;
     const char   *type, *rate;
@@ -471,15 +543,13 @@ video_transcode_probe(video_transcode_t *t, const char *input)
 
     snprintf(errfile, sizeof(errfile), "%s/ffprobe.log", t->dir);
 
-    argv[0] = "ffprobe";
-    argv[1] = "-v";
-    argv[2] = "error";
-    argv[3] = "-print_format";
-    argv[4] = "json";
-    argv[5] = "-show_streams";
-    argv[6] = "-show_format";
-    argv[7] = (char *) input;
-    argv[8] = NULL;
+    if (video_ladder_ffprobe("original", t->container.demuxer, argv, buf,
+                             sizeof(buf))
+        < 0)
+    {
+        snprintf(t->err, sizeof(t->err), "cannot build the ffprobe command");
+        return VIDEO_JOB_PERMANENT;
+    }
 
     out[0] = '\0';
     rc = video_transcode_run(t, argv, errfile, NULL, out, sizeof(out));
@@ -611,7 +681,7 @@ video_transcode_on_progress(video_transcode_t *t, const char *line,
 
 
 static int
-video_transcode_encode(video_transcode_t *t, const char *input)
+video_transcode_encode(video_transcode_t *t)
 {
     int                  rc, argc;
     char                 errfile[1100], outdir[1100], buf[16384];
@@ -626,8 +696,9 @@ video_transcode_encode(video_transcode_t *t, const char *input)
         return VIDEO_JOB_TRANSIENT;
     }
 
-    lj.input = input;
-    lj.outdir = outdir;
+    lj.input = "original";
+    lj.demuxer = t->container.demuxer;
+    lj.outdir = "out";
     lj.has_audio = t->has_audio;
     lj.fps = t->fps;
     lj.duration = t->duration;
@@ -991,7 +1062,12 @@ video_transcode_job(video_transcode_t *t)
         return VIDEO_JOB_TRANSIENT;
     }
 
-    rc = video_transcode_probe(t, input);
+    rc = video_transcode_sniff(t, t->job.recording[0]
+                                  ? VIDEO_CONTAINER_ALLOW_FLV : 0);
+
+    if (rc == VIDEO_JOB_OK) {
+        rc = video_transcode_probe(t);
+    }
 
     if (rc == VIDEO_JOB_PERMANENT) {
         snprintf(err, sizeof(err), "not a playable video: %.400s",
@@ -1003,7 +1079,7 @@ video_transcode_job(video_transcode_t *t)
         video_worker_log("video %s: %dx%d, %.2f s, %s audio, %d rung(s)",
                          t->job.video_id, t->width, t->height, t->duration,
                          t->has_audio ? "with" : "no", t->nrungs);
-        rc = video_transcode_encode(t, input);
+        rc = video_transcode_encode(t);
     }
 
     if (rc == VIDEO_JOB_OK) {
@@ -1119,10 +1195,79 @@ video_worker_transcode(void)
 }
 
 
+/* copies a local source to <dir>/original, where a job has it */
+
+static int
+video_transcode_copy(const char *from, const char *dir, char *err,
+    size_t size)
+{
+    int          in, out;
+    char         path[1100], buf[65536];
+    ssize_t      n;
+    struct stat  st, dst;
+
+    snprintf(path, sizeof(path), "%s/original", dir);
+
+    in = open(from, O_RDONLY);
+    if (in < 0 || fstat(in, &st) != 0 || !S_ISREG(st.st_mode)) {
+        snprintf(err, size, "cannot read \"%.400s\": %s", from,
+                 in < 0 ? strerror(errno) : "not a regular file");
+        goto failed;
+    }
+
+    /* already there: "ladder <dir>/original <dir>" */
+
+    if (stat(path, &dst) == 0 && dst.st_dev == st.st_dev
+        && dst.st_ino == st.st_ino)
+    {
+        close(in);
+        return 0;
+    }
+
+    out = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0644);
+    if (out < 0) {
+        snprintf(err, size, "cannot write \"%.400s\": %s", path,
+                 strerror(errno));
+        goto failed;
+    }
+
+    for ( ;; ) {
+        n = read(in, buf, sizeof(buf));
+
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+
+        if (n <= 0 || write(out, buf, n) != n) {
+            break;
+        }
+    }
+
+    if (n != 0 || close(out) != 0) {
+        snprintf(err, size, "cannot copy \"%.200s\" to \"%.200s\"", from,
+                 path);
+        goto failed;
+    }
+
+    close(in);
+
+    return 0;
+
+failed:
+
+    if (in >= 0) {
+        close(in);
+    }
+
+    return -1;
+}
+
+
 /*
- * "video-worker ladder <input> <dir>": the same probe and ffmpeg run on a
- * local file, outputs in <dir>/out, with no service involved (for
- * operators, and for bench/transcode.sh)
+ * "video-worker ladder <input> <dir>": the same sniffing, probe and
+ * ffmpeg run on a local file (copied to <dir>/original), outputs in
+ * <dir>/out, with no service involved (for operators, and for
+ * bench/transcode.sh)
  */
 
 int
@@ -1139,13 +1284,25 @@ video_worker_ladder(const char *input, const char *dir)
         return 1;
     }
 
-    rc = video_transcode_probe(&t, input);
+    if (video_transcode_copy(input, t.dir, t.err, sizeof(t.err)) != 0) {
+        video_worker_log("failed: %s", t.err);
+        return 1;
+    }
+
+    /* an operator's file: a recording may be transcoded by hand */
+
+    rc = video_transcode_sniff(&t, VIDEO_CONTAINER_ALLOW_FLV);
 
     if (rc == VIDEO_JOB_OK) {
-        video_worker_log("%s: %dx%d, %.2f s, %.3f fps, %s audio, %d rung(s)",
-                         input, t.width, t.height, t.duration, t.fps,
+        rc = video_transcode_probe(&t);
+    }
+
+    if (rc == VIDEO_JOB_OK) {
+        video_worker_log("%s: %s, %dx%d, %.2f s, %.3f fps, %s audio, "
+                         "%d rung(s)", input, t.container.name, t.width,
+                         t.height, t.duration, t.fps,
                          t.has_audio ? "with" : "no", t.nrungs);
-        rc = video_transcode_encode(&t, input);
+        rc = video_transcode_encode(&t);
     }
 
     if (rc == VIDEO_JOB_OK && video_transcode_master(&t) != 0) {

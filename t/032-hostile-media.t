@@ -1,0 +1,254 @@
+# Hostile media with the real transcoder: an upload that is a playlist,
+# a concat script or a reference to another file (named original.mp4,
+# uploaded like any video) ends FAILED with the reason, once, and nothing
+# of the file it names is produced; MP4, WebM and Ogg still become READY.
+
+use strict;
+use warnings;
+use lib 't/inc';
+use VideoApi;
+use Test::More;
+use Digest::MD5 ();
+use POSIX ();
+
+my $dir = "$ENV{PWD}/t/servroot-hostile";
+my $port = ($ENV{TEST_NGINX_SERVER_PORT} // 1984) + 25;
+my $store = $port + 1;
+my $endpoint = "http://127.0.0.1:$store";
+my $data = "$dir/store";
+my %workers;     # role => pid
+
+END {
+    kill 'TERM', values %workers;
+    nginx_stop($dir) if $dir;
+}
+
+system('rm', '-rf', $dir);
+mkdir $dir;
+mkdir $data;
+mkdir "$dir/host";
+mkdir "$data/$_" for qw(videos-raw videos-processed thumbnails);
+system('chown', '-R', 'nobody', $data) if $> == 0;
+
+psql('TRUNCATE videos, outbox CASCADE');
+system("redis-cli -p $ENV{TEST_NGINX_REDIS_PORT} FLUSHDB >/dev/null");
+
+# jobs of earlier runs must not reach this one's workers
+system("scripts/stack.sh rabbitmqctl -q purge_queue $_ >/dev/null 2>&1")
+    for qw(video-transcode video-cleanup);
+
+nginx_start($dir, $port, <<"CONF", probe_location($endpoint));
+    video_api_postgres "$ENV{TEST_NGINX_PG_CONNINFO}" pool=2 timeout=3s;
+    video_api_redis 127.0.0.1:$ENV{TEST_NGINX_REDIS_PORT} timeout=2s;
+    video_api_storage endpoint=$endpoint region=us-east-1
+                      access_key=videoapi secret_key=videoapi-secret;
+    video_api_public_url http://127.0.0.1:$port;
+    include /etc/nginx/mime.types;
+${\ store_server($store, $data, '100m')}
+CONF
+
+# -- the workers -------------------------------------------------------------
+
+my %env = worker_env($dir, $port, $endpoint);
+
+sub start_worker {
+    my ($role, %more) = @_;
+    return $workers{$role} = worker_start($dir, $role, %env, %more);
+}
+
+sub stop_worker {
+    my ($role) = @_;
+    my $pid = delete $workers{$role} or return;
+    kill 'TERM', $pid;
+    waitpid($pid, 0);
+}
+
+sub worker_log {
+    my ($role) = @_;
+    return do { local (@ARGV, $/) = ("$dir/logs/worker-$role.log"); <> } // '';
+}
+
+start_worker($_) for qw(relay transcode);
+
+# -- helpers -----------------------------------------------------------------
+
+sub ffmpeg {
+    system('ffmpeg', '-loglevel', 'error', '-y', @_) == 0
+        or die "ffmpeg @_ failed";
+}
+
+sub spit {
+    my ($file, $bytes) = @_;
+    open my $fh, '>', $file or die "$file: $!";
+    binmode $fh;
+    print $fh $bytes;
+    close $fh or die;
+}
+
+sub md5_of {
+    my ($file) = @_;
+    open my $fh, '<', $file or return '';
+    binmode $fh;
+    return Digest::MD5->new->addfile($fh)->hexdigest;
+}
+
+# presign, PUT, complete, as a browser does: the video id
+sub upload {
+    my ($file, $title, $type) = @_;
+    $type //= 'video/mp4';
+    my ($ext) = $type =~ m{/(\w+)$};
+    my $size = -s $file;
+    my ($s, $b) = http_request($port, 'POST', '/api/upload/presign',
+        qq({"fileName": "clip.$ext", "fileSize": $size, "contentType": "$type"}));
+    die "presign: $s $b" unless $s == 201;
+    my ($url) = $b =~ /"uploadUrl":"([^"]+)"/;
+    my ($key) = $b =~ /"key":"([^"]+)"/;
+    my ($id) = $key =~ m{^([^/]+)/};
+    ($s) = curl('-X', 'PUT', '-H', "Content-Type: $type",
+                '--upload-file', $file, $url);
+    die "PUT: $s" unless $s =~ /^20[01]$/;
+    ($s, $b) = http_request($port, 'POST', "/api/upload/$id/complete",
+                            qq({"key": "$key", "title": "$title"}));
+    die "complete: $s $b" unless $s == 201;
+    return $id;
+}
+
+sub column {
+    my ($id, $col) = @_;
+    return psql("SELECT $col FROM videos WHERE id = '$id'");
+}
+
+sub wait_done {
+    my ($id, $seconds) = @_;
+    return wait_for($seconds, sub {
+        column($id, 'status') =~ /^(READY|FAILED)$/;
+    });
+}
+
+# the objects a video has in the processed and thumbnails buckets
+sub outputs_of {
+    my ($id) = @_;
+    return grep { -f } glob("$data/videos-processed/$id/* "
+                            . "$data/videos-processed/$id/*/* "
+                            . "$data/thumbnails/$id/*");
+}
+
+# -- a file of the worker's host that an upload names ------------------------
+
+# what a hostile playlist points at: a real video outside the work
+# directory, which the transcoder must never read
+my $host_ts = "$dir/host/secret.ts";
+ffmpeg('-f', 'lavfi', '-i', 'testsrc=duration=2:size=320x240:rate=30',
+       '-pix_fmt', 'yuv420p', '-c:v', 'libx264', '-preset', 'ultrafast',
+       '-f', 'mpegts', $host_ts);
+my $host_md5 = md5_of($host_ts);
+
+my $playlist = <<"M3U8";
+#EXTM3U
+#EXT-X-VERSION:3
+#EXT-X-TARGETDURATION:2
+#EXT-X-MEDIA-SEQUENCE:0
+#EXTINF:2.0,
+$host_ts
+#EXT-X-ENDLIST
+M3U8
+
+(my $url_playlist = $playlist) =~ s{^\Q$host_ts\E$}{file://$host_ts}m;
+
+# an ISO BMFF header ahead of the playlist; and the playlist inside a box,
+# which passes for an MP4 and goes to the MP4 demuxer, which reads no
+# playlists
+my $ftyp = pack('N', 24) . 'ftypisom' . pack('N', 512) . 'isomiso2';
+my $boxed = $ftyp . pack('N', 8 + length $playlist) . 'free' . $playlist;
+
+my @hostile = (
+    ['an HLS playlist naming a file of the host', $playlist,
+     qr/^not a playable video: unsupported container: an HLS playlist \(accepted: MP4\/MOV, WebM\/Matroska, Ogg\)$/],
+    ['the same playlist after a UTF-8 byte order mark', "\xEF\xBB\xBF$playlist",
+     qr/^not a playable video: unsupported container: an HLS playlist /],
+    ['an HLS playlist naming a file:// URL', $url_playlist,
+     qr/^not a playable video: unsupported container: an HLS playlist /],
+    ['an ffconcat script', "ffconcat version 1.0\nfile '$host_ts'\n",
+     qr/^not a playable video: unsupported container: an ffconcat script /],
+    ['a concat list of file:// URLs', "file 'file://$host_ts'\nduration 2\n",
+     qr/^not a playable video: unsupported container: a text file /],
+    ['an MP4 header ahead of a playlist', $ftyp . $playlist,
+     qr/^not a playable video: unsupported container: a malformed MP4\/MOV /],
+    ['a playlist inside an MP4 box', $boxed,
+     qr/^not a playable video: (?!unsupported container).*Invalid data found/],
+);
+
+my %hostile_id;
+
+for my $case (@hostile) {
+    my ($what, $bytes) = @$case;
+    my $file = "$dir/hostile.mp4";
+    spit($file, $bytes);
+    $hostile_id{$what} = upload($file, $what);
+}
+
+for my $case (@hostile) {
+    my ($what, undef, $reason) = @$case;
+    my $id = $hostile_id{$what};
+    ok wait_done($id, 60), "$what: the job ends";
+    is column($id, 'status'), 'FAILED', "$what: FAILED";
+    my $error = column($id, 'processing_error');
+    like $error, $reason, "$what: saying why";
+    unlike $error, qr{\Q$dir\E|/work/}, "$what: naming no path of the worker";
+    is scalar(outputs_of($id)), 0, "$what: nothing in the processed and thumbnails buckets";
+    is psql("SELECT count(*) FROM video_variants WHERE video_id = '$id'"), 0,
+       "$what: no variants";
+    is column($id, 'coalesce(duration, 0)'), 0, "$what: no duration";
+    my $log = worker_log('transcode');
+    my $runs = () = $log =~ /transcoding video $id\b/g;
+    is $runs, 1, "$what: tried once";
+    unlike $log, qr/video $id, attempt \d/, "$what: not retried";
+}
+
+(undef, my $b) = http_request($port, 'GET', "/api/videos/$hostile_id{'an ffconcat script'}/progress");
+like $b, qr/"status" : "FAILED"/, 'the progress route says FAILED';
+like $b, qr/"error" : "not a playable video: unsupported container: an ffconcat script/,
+     'with the reason in error';
+is md5_of($host_ts), $host_md5, 'the host file is untouched';
+
+# -- real videos still play --------------------------------------------------
+
+my @good = (
+    ['MP4 (H.264, AAC)', 'video/mp4', 'mp4',
+     ['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p',
+      '-c:a', 'aac']],
+    ['WebM (VP8, Vorbis)', 'video/webm', 'webm',
+     ['-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8',
+      '-c:a', 'libvorbis']],
+    ['Ogg (Theora, Vorbis)', 'video/ogg', 'ogg',
+     ['-c:v', 'libtheora', '-c:a', 'libvorbis']],
+);
+
+my %good_id;
+
+for my $case (@good) {
+    my ($what, $type, $ext, $codecs) = @$case;
+    my $file = "$dir/good.$ext";
+    ffmpeg('-f', 'lavfi', '-i', 'testsrc=duration=2:size=320x240:rate=30',
+           '-f', 'lavfi', '-i', 'sine=duration=2', @$codecs, $file);
+    $good_id{$what} = upload($file, $what, $type);
+}
+
+for my $case (@good) {
+    my ($what) = @$case;
+    my $id = $good_id{$what};
+    ok wait_done($id, 120), "$what: the job ends";
+    is column($id, 'status'), 'READY', "$what: READY";
+    is column($id, 'duration'), 2, "$what: lasting 2 s";
+    ok scalar(outputs_of($id)) >= 4, "$what: its ladder and thumbnail in storage";
+}
+
+# -- and nothing went wrong on the way ---------------------------------------
+
+stop_worker('transcode');
+like worker_log('transcode'), qr/stopped$/m, 'the transcoder stops cleanly';
+
+my $nlog = do { local (@ARGV, $/) = "$dir/logs/error.log"; <> };
+unlike $nlog, qr/\[alert\]|\[emerg\]|exited on signal/, 'no nginx alerts, no crashed worker';
+
+done_testing;
