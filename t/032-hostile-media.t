@@ -2,6 +2,13 @@
 # a concat script or a reference to another file (named original.mp4,
 # uploaded like any video) ends FAILED with the reason, once, and nothing
 # of the file it names is produced; MP4, WebM and Ogg still become READY.
+# The sandbox ffprobe and ffmpeg run in (video-worker sandbox runs any
+# command in it): no network (a listener sees no connection, where the
+# same command unsandboxed reaches it), no file of the run directory or
+# of conf/ readable, whatever its mode, writes only in out/, a clean
+# environment, no new processes, as root and as an unprivileged worker;
+# a transcode over the CPU-time, file-size or memory limit ends FAILED
+# naming the limit, once.
 
 use strict;
 use warnings;
@@ -9,6 +16,7 @@ use lib 't/inc';
 use VideoApi;
 use Test::More;
 use Digest::MD5 ();
+use IO::Socket::INET;
 use POSIX ();
 
 my $dir = "$ENV{PWD}/t/servroot-hostile";
@@ -242,6 +250,207 @@ for my $case (@good) {
     is column($id, 'duration'), 2, "$what: lasting 2 s";
     ok scalar(outputs_of($id)) >= 4, "$what: its ladder and thumbnail in storage";
 }
+
+# -- the sandbox ---------------------------------------------------------------
+
+my $worker = "$ENV{PWD}/build/video-worker";
+my $jail = "$dir/sandbox";
+my $tmp = "$dir/tmp";
+mkdir $tmp;
+
+# video-worker sandbox $jail -- @cmd with the workers' settings (plus
+# %more), as $user when given: (exit code, stdout, stderr)
+sub sandboxed {
+    my ($more, @cmd) = @_;
+    my %more = %$more;
+    my $user = delete $more{user};
+    my $pid = fork // die "fork: $!";
+    if ($pid == 0) {
+        @ENV{keys %env} = values %env;
+        @ENV{keys %more} = values %more;
+        open STDOUT, '>', "$tmp/out" or POSIX::_exit(1);
+        open STDERR, '>', "$tmp/err" or POSIX::_exit(1);
+        my @run = ($worker, 'sandbox', $jail, '--', @cmd);
+        my ($uid, $gid) = $user ? (getpwnam $user)[2, 3] : ();
+        unshift @run, 'setpriv', "--reuid=$uid", "--regid=$gid",
+                      '--clear-groups' if $user;
+        exec @run or POSIX::_exit(127);
+    }
+    waitpid($pid, 0);
+    my $rc = $? >> 8;
+    my $out = do { local (@ARGV, $/) = ("$tmp/out"); <> } // '';
+    my $err = do { local (@ARGV, $/) = ("$tmp/err"); <> } // '';
+    return ($rc, $out, $err);
+}
+
+# a listener nobody should reach: how many connections it took
+my $lport = $port + 27;
+my $listener = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => $lport,
+                                     Listen => 16, ReuseAddr => 1)
+    or die "listen on $lport: $!";
+$listener->blocking(0);
+
+sub connections {
+    my $n = 0;
+    while (my $c = $listener->accept) {
+        $n++;
+        close $c;
+    }
+    return $n;
+}
+
+# the secrets of an installation: 0600 files of root's in the run
+# directory, the worker configuration rendered beside them (world-readable
+# here, so only the sandbox keeps it), and conf/
+my $run = "$dir/run";
+mkdir $run;
+spit("$run/secrets", "storage_secret_key = run-dir-secret-0600\n");
+chmod 0600, "$run/secrets";
+spit("$run/worker.conf", "storage_secret_key = run-dir-secret-0644\n");
+chmod 0644, "$run/worker.conf";
+
+my $root = $> == 0;
+my $media_uid = getpwnam('video-media');
+
+sub sandbox_checks {
+    my ($who, %as) = @_;
+
+    system('rm', '-rf', $jail);
+    if ($as{user}) {
+        mkdir $jail;
+        system('chown', $as{user}, $jail);
+    }
+
+    my ($rc, $out, $err) = sandboxed({ %as }, 'id', '-u');
+    is $rc, 0, "$who: a command runs in the sandbox";
+    like $err, qr/media sandbox: .*network\/PID\/IPC namespaces/,
+         "$who: in its namespaces";
+    my $landlock = $err =~ /Landlock ABI \d+/;
+    if ($as{user}) {
+        chomp $out;
+        is $out, scalar getpwnam($as{user}), "$who: as the worker's own user";
+    } else {
+        chomp $out;
+        is $out, $media_uid, "$who: as video-media";
+    }
+
+    # no network: the listener sees nothing, over HTTP or TCP
+    for my $url ("http://127.0.0.1:$lport/", "tcp://127.0.0.1:$lport") {
+        connections();
+        ($rc, undef, $err) = sandboxed({ %as }, 'ffmpeg', '-hide_banner',
+            '-protocol_whitelist', 'tcp,http', '-rw_timeout', '2000000',
+            '-i', $url, '-f', 'null', '-');
+        isnt $rc, 0, "$who: ffmpeg cannot read $url";
+        like $err, qr/Permission denied|Network is unreachable|Connection refused/,
+             "$who: it may not connect";
+        is connections(), 0, "$who: the listener saw no connection";
+    }
+
+    # no secret readable
+    for my $file ("$run/secrets", "$ENV{PWD}/conf/worker.conf", "$run/worker.conf") {
+        SKIP: {
+            skip "no Landlock: only the user keeps $file", 2
+                if !$landlock && (stat $file)[2] & 04;
+            ($rc, $out) = sandboxed({ %as }, 'cat', $file);
+            isnt $rc, 0, "$who: cat $file fails";
+            unlike $out, qr/secret/, "$who: and shows nothing of it";
+        }
+    }
+    ($rc, $out, $err) = sandboxed({ %as }, 'ffmpeg', '-hide_banner',
+                                  '-f', 'data', '-i', "file:$run/secrets",
+                                  '-map', '0', '-c', 'copy', '-f', 'data', '-');
+    isnt $rc, 0, "$who: nor can ffmpeg read the 0600 secrets";
+    like $err, qr/Permission denied/, "$who: it may not open them";
+    unlike $out, qr/secret/, "$who: and shows nothing of them";
+
+    # writes in out/ only
+    ($rc) = sandboxed({ %as }, 'touch', 'out/made');
+    is $rc, 0, "$who: out/ is writable";
+    ok -f "$jail/out/made", "$who: the file is there";
+    is((stat "$jail/out/made")[4], $as{user} ? scalar getpwnam($as{user}) : $media_uid,
+       "$who: owned by the sandbox's user");
+    for my $path ('made', "$dir/host/planted", "$run/planted") {
+        ($rc) = sandboxed({ %as }, 'touch', $path);
+        isnt $rc, 0, "$who: $path is not writable";
+        ok !-e ($path =~ m{^/} ? $path : "$jail/$path"), "$who: nothing made";
+    }
+    SKIP: {
+        skip 'no Landlock: links are not refused', 2 unless $landlock;
+        ($rc) = sandboxed({ %as }, 'ln', '-s', "$run/secrets", 'out/link');
+        isnt $rc, 0, "$who: no symlink can be made in out/";
+        ok !-l "$jail/out/link", "$who: none is";
+    }
+
+    # a clean environment, no new processes
+    ($rc, $out) = sandboxed({ %as, VIDEO_WORKER_STORAGE_SECRET_KEY => 'env-secret' },
+                            'env');
+    is $out, "PATH=/usr/local/bin:/usr/bin:/bin\n", "$who: the environment is PATH alone";
+    ($rc, undef, $err) = sandboxed({ %as }, 'sh', '-c', 'true & wait');
+    isnt $rc, 0, "$who: no process can be started";
+    like $err, qr/Cannot fork/, "$who: fork is refused";
+}
+
+SKIP: {
+    skip 'the worker runs as root in make test; not root here', 1 unless $root;
+    sandbox_checks('as root');
+}
+
+SKIP: {
+    skip 'not root: cannot start the worker as another user', 1
+        unless $root && -x '/usr/bin/setpriv';
+    sandbox_checks('unprivileged', user => 'nobody');
+}
+
+# media_sandbox = off: the same command does reach the listener (so the
+# checks above can see a connection)
+connections();
+my ($rc, undef, $err) = sandboxed({ VIDEO_WORKER_MEDIA_SANDBOX => 'off' },
+    'ffmpeg', '-hide_banner', '-protocol_whitelist', 'tcp,http',
+    '-rw_timeout', '2000000', '-i', "http://127.0.0.1:$lport/", '-f', 'null', '-');
+like $err, qr/media sandbox: off/, 'media_sandbox = off says so';
+ok connections() > 0, 'and unsandboxed, ffmpeg reaches the listener';
+
+# -- the limits -------------------------------------------------------------------
+
+# a 720p clip of noise: every segment near the rung's maximum rate
+my $noise = "$dir/noise.mp4";
+ffmpeg('-f', 'lavfi', '-i', 'nullsrc=size=1280x720:rate=30:duration=10,geq=random(1)*255:128:128',
+       '-f', 'lavfi', '-i', 'sine=duration=10', '-pix_fmt', 'yuv420p',
+       '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '30', '-c:a', 'aac', $noise);
+
+my @limits = (
+    ['the CPU time limit', { VIDEO_WORKER_MEDIA_CPU_SECONDS => 1 },
+     'transcoding failed: exceeded the CPU time limit of 1 s (media_cpu_seconds)'],
+    ['the file size limit', { VIDEO_WORKER_MEDIA_FILE_MB => 1 },
+     'transcoding failed: exceeded the file size limit of 1 MB (media_file_mb)'],
+    ['the memory limit, transcoding', { VIDEO_WORKER_MEDIA_MEMORY_MB => 500 },
+     'transcoding failed: exceeded the memory limit of 500 MB (media_memory_mb)'],
+    ['the memory limit, probing', { VIDEO_WORKER_MEDIA_MEMORY_MB => 100 },
+     'probing failed: exceeded the memory limit of 100 MB (media_memory_mb)'],
+);
+
+for my $case (@limits) {
+    my ($what, $more, $reason) = @$case;
+    stop_worker('transcode');
+    start_worker('transcode', %$more);
+    my $id = upload($noise, "Over $what");
+    ok wait_done($id, 120), "over $what: the job ends";
+    is column($id, 'status'), 'FAILED', "over $what: FAILED";
+    is column($id, 'processing_error'), $reason, "over $what: naming the limit";
+    is scalar(outputs_of($id)), 0, "over $what: nothing in storage";
+    my $log = worker_log('transcode');
+    my $runs = () = $log =~ /transcoding video $id\b/g;
+    is $runs, 1, "over $what: tried once";
+    unlike $log, qr/video $id, attempt \d/, "over $what: not retried";
+}
+
+stop_worker('transcode');
+start_worker('transcode');
+my $within = upload($noise, 'Within the limits');
+ok wait_done($within, 180), 'the default limits: the job ends';
+is column($within, 'status'), 'READY', 'READY';
+like worker_log('transcode'), qr/\Q$within\E: ffmpeg: [\d.]+ CPU-s, \d+ MB of address space at most/,
+     'the log says what ffmpeg used';
 
 # -- and nothing went wrong on the way ---------------------------------------
 

@@ -20,6 +20,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +56,7 @@ typedef struct {
     video_job_t     job;
     char            dir[1024];
     char            err[VIDEO_ERR_MAX];
+    int             limit;        /* err names a limit that was exceeded */
 
     /* from the sniffer: the demuxer ffprobe and ffmpeg are given */
     video_container_t  container;
@@ -121,10 +124,30 @@ video_transcode_mkdirs(const char *path)
 }
 
 
+static double
+video_transcode_now(void)
+{
+    struct timespec  ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+
+static void video_transcode_tail(const char *path, char *out, size_t size);
+
+
+/* how long a command asked to stop may take before it is killed */
+#define VIDEO_STOP_GRACE  10
+
+
 /*
- * Runs argv with stdout to a pipe read line by line into on_line (when
- * given) and stderr to errfile; returns the exit status, -1 when it could
- * not run, -2 when stopped
+ * Runs argv in the media sandbox, working in the job's directory, with
+ * stdout to a pipe read line by line into on_line (when given) and
+ * stderr to errfile.  VIDEO_JOB_OK when it succeeded; PERMANENT when it
+ * failed (the file is bad) or exceeded a limit, TRANSIENT when it could
+ * not run, t->err saying why; STOPPED when the worker is stopping.
  */
 
 typedef void (*video_transcode_line_pt)(video_transcode_t *t,
@@ -134,66 +157,74 @@ static int
 video_transcode_run(video_transcode_t *t, char **argv, const char *errfile,
     video_transcode_line_pt on_line, char *out, size_t out_size)
 {
-    int      fds[2], fd, status, stopped;
-    char     buf[4096], *nl;
-    size_t   have, olen;
-    ssize_t  n;
-    pid_t    pid;
+    int              fds[2], errfd, rc, status;
+    char             buf[4096], why[VIDEO_ERR_MAX], *nl;
+    size_t           have, olen;
+    double           stopped;
+    ssize_t          n;
+    struct pollfd    pfd;
+    video_sandbox_t  sb;
+
+    errfd = open(errfile, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW
+                          | O_CLOEXEC, 0644);
+    if (errfd < 0) {
+        snprintf(t->err, sizeof(t->err), "cannot write \"%.400s\": %s",
+                 errfile, strerror(errno));
+        return VIDEO_JOB_TRANSIENT;
+    }
 
     if (pipe(fds) != 0) {
-        return -1;
+        snprintf(t->err, sizeof(t->err), "pipe() failed: %s",
+                 strerror(errno));
+        close(errfd);
+        return VIDEO_JOB_TRANSIENT;
     }
 
-    pid = fork();
+    fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+    fcntl(fds[1], F_SETFD, FD_CLOEXEC);
 
-    if (pid < 0) {
-        close(fds[0]);
-        close(fds[1]);
-        return -1;
-    }
-
-    if (pid == 0) {
-        dup2(fds[1], STDOUT_FILENO);
-        close(fds[0]);
-        close(fds[1]);
-
-        fd = open(errfile, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fd >= 0) {
-            dup2(fd, STDERR_FILENO);
-            close(fd);
-        }
-
-        fd = open("/dev/null", O_RDONLY);
-        if (fd >= 0) {
-            dup2(fd, STDIN_FILENO);
-            close(fd);
-        }
-
-        /* the commands name the source and outputs relative to it */
-
-        if (chdir(t->dir) != 0) {
-            _exit(127);
-        }
-
-        execvp(argv[0], argv);
-        _exit(127);
-    }
-
+    rc = video_sandbox_start(&sb, t->dir, argv, fds[1], errfd, why,
+                             sizeof(why));
     close(fds[1]);
+    close(errfd);
+
+    if (rc != 0) {
+        close(fds[0]);
+        snprintf(t->err, sizeof(t->err), "cannot run %.40s: %.400s", argv[0],
+                 why);
+        return VIDEO_JOB_TRANSIENT;
+    }
 
     have = 0;
     olen = 0;
     stopped = 0;
 
+    pfd.fd = fds[0];
+    pfd.events = POLLIN;
+
     for ( ;; ) {
-        n = read(fds[0], buf + have, sizeof(buf) - 1 - have);
+
+        /* asked to stop: the command is, then killed if it lingers */
+
+        if (video_worker_stop && stopped == 0) {
+            video_sandbox_kill(&sb, SIGTERM);
+            stopped = video_transcode_now();
+
+        } else if (stopped > 0
+                   && video_transcode_now() - stopped > VIDEO_STOP_GRACE)
+        {
+            video_sandbox_kill(&sb, SIGKILL);
+        }
+
+        rc = poll(&pfd, 1, 1000);
+
+        if (rc == 0 || (rc < 0 && errno == EINTR)) {
+            continue;
+        }
+
+        n = (rc < 0) ? -1 : read(fds[0], buf + have, sizeof(buf) - 1 - have);
 
         if (n < 0 && errno == EINTR) {
-            if (video_worker_stop && !stopped) {
-                kill(pid, SIGTERM);
-                stopped = 1;
-            }
-
             continue;
         }
 
@@ -222,26 +253,51 @@ video_transcode_run(video_transcode_t *t, char **argv, const char *errfile,
         if (have == sizeof(buf) - 1) {
             have = 0;
         }
-
-        if (video_worker_stop && !stopped) {
-            kill(pid, SIGTERM);
-            stopped = 1;
-        }
     }
 
     close(fds[0]);
 
-    while (waitpid(pid, &status, 0) < 0) {
-        if (errno != EINTR) {
-            return -1;
+    rc = video_sandbox_wait(&sb, errfile, &status, why, sizeof(why));
+
+    if (stopped > 0 || video_worker_stop) {
+        return VIDEO_JOB_STOPPED;
+    }
+
+    if (rc != VIDEO_SANDBOX_ERROR) {
+        video_worker_log("%s%s%s: %.1f CPU-s, %ld MB of address space at "
+                         "most", t->job.video_id,
+                         t->job.video_id[0] ? ": " : "", argv[0],
+                         sb.cpu_ms / 1000.0, sb.vm_kb / 1024);
+    }
+
+    switch (rc) {
+
+    case VIDEO_SANDBOX_OK:
+        return VIDEO_JOB_OK;
+
+    case VIDEO_SANDBOX_ERROR:
+        snprintf(t->err, sizeof(t->err), "cannot run %.40s: %.400s", argv[0],
+                 why);
+        return VIDEO_JOB_TRANSIENT;
+
+    case VIDEO_SANDBOX_LIMIT:
+        snprintf(t->err, sizeof(t->err), "%s", why);
+        t->limit = 1;
+        return VIDEO_JOB_PERMANENT;
+
+    default:
+
+        /* what the command said, or how it died */
+
+        video_transcode_tail(errfile, t->err, sizeof(t->err));
+
+        if (t->err[0] == '\0' || why[0] != '\0') {
+            snprintf(t->err, sizeof(t->err), "%.40s %.400s", argv[0],
+                     why[0] ? why : "failed");
         }
-    }
 
-    if (stopped || video_worker_stop) {
-        return -2;
+        return VIDEO_JOB_PERMANENT;
     }
-
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
 
@@ -554,18 +610,13 @@ video_transcode_probe(video_transcode_t *t)
     out[0] = '\0';
     rc = video_transcode_run(t, argv, errfile, NULL, out, sizeof(out));
 
-    if (rc == -2) {
-        return VIDEO_JOB_STOPPED;
+    if (rc == VIDEO_JOB_PERMANENT && t->limit) {
+        snprintf(buf, sizeof(buf), "%s", t->err);
+        snprintf(t->err, sizeof(t->err), "probing failed: %.400s", buf);
     }
 
-    if (rc != 0) {
-        video_transcode_tail(errfile, t->err, sizeof(t->err));
-        if (rc == -1 || rc == 127) {
-            snprintf(t->err, sizeof(t->err), "cannot run ffprobe");
-            return VIDEO_JOB_TRANSIENT;
-        }
-
-        return VIDEO_JOB_PERMANENT;
+    if (rc != VIDEO_JOB_OK) {
+        return rc;
     }
 
     root = json_loads(out, 0, &jerr);
@@ -628,17 +679,6 @@ video_transcode_probe(video_transcode_t *t)
 }
 
 
-static double
-video_transcode_now(void)
-{
-    struct timespec  ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-
 static void
 video_transcode_on_progress(video_transcode_t *t, const char *line,
     size_t len)
@@ -684,17 +724,11 @@ static int
 video_transcode_encode(video_transcode_t *t)
 {
     int                  rc, argc;
-    char                 errfile[1100], outdir[1100], buf[16384];
+    char                 errfile[1100], buf[16384];
     char                *argv[VIDEO_LADDER_ARGS_MAX];
     video_ladder_job_t   lj;
 
-    snprintf(outdir, sizeof(outdir), "%s/out", t->dir);
     snprintf(errfile, sizeof(errfile), "%s/ffmpeg.log", t->dir);
-
-    if (video_transcode_mkdirs(outdir) != 0) {
-        snprintf(t->err, sizeof(t->err), "cannot create \"%.400s\"", outdir);
-        return VIDEO_JOB_TRANSIENT;
-    }
 
     lj.input = "original";
     lj.demuxer = t->container.demuxer;
@@ -722,33 +756,41 @@ video_transcode_encode(video_transcode_t *t)
     rc = video_transcode_run(t, argv, errfile, video_transcode_on_progress,
                              NULL, 0);
 
-    if (rc == -2) {
-        return VIDEO_JOB_STOPPED;
+    if (rc == VIDEO_JOB_PERMANENT) {
+        snprintf(buf, sizeof(buf), "%s", t->err);
+        snprintf(t->err, sizeof(t->err), "transcoding failed: %.400s", buf);
     }
 
-    if (rc != 0) {
-        video_transcode_tail(errfile, buf, sizeof(buf));
-        snprintf(t->err, sizeof(t->err), "transcoding failed: %.400s",
-                 buf[0] ? buf : "ffmpeg failed");
-        return (rc == -1 || rc == 127) ? VIDEO_JOB_TRANSIENT
-                                       : VIDEO_JOB_PERMANENT;
-    }
-
-    return VIDEO_JOB_OK;
+    return rc;
 }
 
+
+/*
+ * An output to storage.  The sandboxed ffmpeg wrote it, so it is opened
+ * without following links (video_sandbox_open): the worker uploads what
+ * ffmpeg made, never a file ffmpeg pointed it at.  PERMANENT when it is
+ * not such a file, TRANSIENT when storage failed.
+ */
 
 static int
 video_transcode_put(video_transcode_t *t, const char *bucket,
     const char *rel, const char *type)
 {
-    char  path[1200], key[1200];
+    int   fd, rc;
+    char  key[1200];
 
-    snprintf(path, sizeof(path), "%.900s/out/%.250s", t->dir, rel);
+    fd = video_sandbox_open(t->dir, rel, t->err, sizeof(t->err));
+    if (fd < 0) {
+        return VIDEO_JOB_PERMANENT;
+    }
+
     snprintf(key, sizeof(key), "%s/%s", t->job.video_id, rel);
 
-    return video_worker_storage_put(bucket, key, path, type, t->err,
-                                    sizeof(t->err));
+    rc = video_worker_storage_put_fd(bucket, key, fd, type, t->err,
+                                     sizeof(t->err));
+    close(fd);
+
+    return rc == 0 ? VIDEO_JOB_OK : VIDEO_JOB_TRANSIENT;
 }
 
 
@@ -757,31 +799,48 @@ video_transcode_put(video_transcode_t *t, const char *bucket,
 static int
 video_transcode_master(video_transcode_t *t)
 {
-    int    len;
-    FILE  *f;
-    char   path[1200], master[4096];
+    int   len;
+    char  master[4096];
 
     len = video_ladder_master(t->rungs, t->nrungs, t->has_audio, t->fps,
                               master, sizeof(master));
 
-    snprintf(path, sizeof(path), "%s/out/master.m3u8", t->dir);
-    f = fopen(path, "w");
+    if (len < 0) {
+        snprintf(t->err, sizeof(t->err), "cannot write the master playlist");
+        return -1;
+    }
 
-    if (len < 0 || f == NULL || fwrite(master, 1, len, f) != (size_t) len) {
-        if (f != NULL) {
-            fclose(f);
+    return video_sandbox_write(t->dir, "master.m3u8", master, len, t->err,
+                               sizeof(t->err));
+}
+
+
+/* a segment's name in a rung's playlist, as ffmpeg makes it */
+
+static int
+video_transcode_segment_name(const char *name)
+{
+    size_t  i, n;
+
+    n = strlen(name);
+
+    if (n < 4 || n > 64 || strcmp(name + n - 3, ".ts") != 0
+        || name[0] == '.')
+    {
+        return 0;
+    }
+
+    for (i = 0; i < n; i++) {
+        if (!((name[i] >= 'a' && name[i] <= 'z')
+              || (name[i] >= 'A' && name[i] <= 'Z')
+              || (name[i] >= '0' && name[i] <= '9')
+              || name[i] == '_' || name[i] == '-' || name[i] == '.'))
+        {
+            return 0;
         }
-
-        snprintf(t->err, sizeof(t->err), "cannot write the master playlist");
-        return -1;
     }
 
-    if (fclose(f) != 0) {
-        snprintf(t->err, sizeof(t->err), "cannot write the master playlist");
-        return -1;
-    }
-
-    return 0;
+    return 1;
 }
 
 
@@ -790,18 +849,23 @@ video_transcode_master(video_transcode_t *t)
 static int
 video_transcode_upload(video_transcode_t *t)
 {
-    int    i;
+    int    i, fd, rc;
     FILE  *f;
-    char   path[1200], rel[256], line[512];
+    char   rel[256], line[512], err[VIDEO_ERR_MAX];
 
     for (i = 0; i < t->nrungs; i++) {
-        snprintf(path, sizeof(path), "%s/out/%s/playlist.m3u8", t->dir,
-                 t->rungs[i].name);
+        snprintf(rel, sizeof(rel), "%s/playlist.m3u8", t->rungs[i].name);
 
-        f = fopen(path, "r");
+        fd = video_sandbox_open(t->dir, rel, err, sizeof(err));
+        f = (fd >= 0) ? fdopen(fd, "r") : NULL;
+
         if (f == NULL) {
-            snprintf(t->err, sizeof(t->err), "ffmpeg wrote no %s playlist",
-                     t->rungs[i].name);
+            if (fd >= 0) {
+                close(fd);
+            }
+
+            snprintf(t->err, sizeof(t->err), "ffmpeg wrote no %s playlist "
+                     "(%.300s)", t->rungs[i].name, err);
             return VIDEO_JOB_PERMANENT;
         }
 
@@ -812,14 +876,21 @@ video_transcode_upload(video_transcode_t *t)
                 continue;
             }
 
+            if (!video_transcode_segment_name(line)) {
+                fclose(f);
+                snprintf(t->err, sizeof(t->err), "the %s playlist names "
+                         "\"%.200s\", not a segment", t->rungs[i].name,
+                         line);
+                return VIDEO_JOB_PERMANENT;
+            }
+
             snprintf(rel, sizeof(rel), "%s/%.200s", t->rungs[i].name, line);
 
-            if (video_transcode_put(t, video_worker_conf.bucket_processed,
-                                    rel, "video/mp2t")
-                != 0)
-            {
+            rc = video_transcode_put(t, video_worker_conf.bucket_processed,
+                                     rel, "video/mp2t");
+            if (rc != VIDEO_JOB_OK) {
                 fclose(f);
-                return VIDEO_JOB_TRANSIENT;
+                return rc;
             }
         }
 
@@ -827,11 +898,10 @@ video_transcode_upload(video_transcode_t *t)
 
         snprintf(rel, sizeof(rel), "%s/playlist.m3u8", t->rungs[i].name);
 
-        if (video_transcode_put(t, video_worker_conf.bucket_processed, rel,
-                                "application/vnd.apple.mpegurl")
-            != 0)
-        {
-            return VIDEO_JOB_TRANSIENT;
+        rc = video_transcode_put(t, video_worker_conf.bucket_processed, rel,
+                                 "application/vnd.apple.mpegurl");
+        if (rc != VIDEO_JOB_OK) {
+            return rc;
         }
     }
 
@@ -839,17 +909,15 @@ video_transcode_upload(video_transcode_t *t)
         return VIDEO_JOB_TRANSIENT;
     }
 
-    if (video_transcode_put(t, video_worker_conf.bucket_processed,
-                            "master.m3u8", "application/vnd.apple.mpegurl")
-        != 0
-        || video_transcode_put(t, video_worker_conf.bucket_thumbnails,
-                               "thumbnail.jpg", "image/jpeg")
-           != 0)
-    {
-        return VIDEO_JOB_TRANSIENT;
+    rc = video_transcode_put(t, video_worker_conf.bucket_processed,
+                             "master.m3u8", "application/vnd.apple.mpegurl");
+
+    if (rc == VIDEO_JOB_OK) {
+        rc = video_transcode_put(t, video_worker_conf.bucket_thumbnails,
+                                 "thumbnail.jpg", "image/jpeg");
     }
 
-    return VIDEO_JOB_OK;
+    return rc;
 }
 
 
@@ -1062,6 +1130,10 @@ video_transcode_job(video_transcode_t *t)
         return VIDEO_JOB_TRANSIENT;
     }
 
+    if (video_sandbox_prepare(t->dir, t->err, sizeof(t->err)) != 0) {
+        return VIDEO_JOB_TRANSIENT;
+    }
+
     rc = video_transcode_sniff(t, t->job.recording[0]
                                   ? VIDEO_CONTAINER_ALLOW_FLV : 0);
 
@@ -1069,7 +1141,7 @@ video_transcode_job(video_transcode_t *t)
         rc = video_transcode_probe(t);
     }
 
-    if (rc == VIDEO_JOB_PERMANENT) {
+    if (rc == VIDEO_JOB_PERMANENT && !t->limit) {
         snprintf(err, sizeof(err), "not a playable video: %.400s",
                  t->err[0] ? t->err : "ffprobe failed");
         snprintf(t->err, sizeof(t->err), "%s", err);
@@ -1126,6 +1198,7 @@ video_transcode_message(video_transcode_t *t, amqp_envelope_t *env)
 
     for (attempt = 1; ; attempt++) {
         t->err[0] = '\0';
+        t->limit = 0;
         rc = video_transcode_job(t);
 
         switch (rc) {
@@ -1181,9 +1254,21 @@ video_transcode_consume(amqp_envelope_t *env)
 int
 video_worker_transcode(void)
 {
-    int  rc;
+    int   rc;
+    char  sandbox[512];
 
     memset(&video_transcode, 0, sizeof(video_transcode));
+
+    /* said once at the start; a job that cannot have its sandbox fails
+       with the reason */
+
+    if (video_sandbox_check(sandbox, sizeof(sandbox)) == 0) {
+        video_worker_log("media sandbox: %s", sandbox);
+
+    } else {
+        video_worker_log("no media sandbox can be made, every job will "
+                         "fail: %s", sandbox);
+    }
 
     rc = video_worker_consume(VIDEO_QUEUE_TRANSCODE, video_transcode_consume);
 
@@ -1284,7 +1369,9 @@ video_worker_ladder(const char *input, const char *dir)
         return 1;
     }
 
-    if (video_transcode_copy(input, t.dir, t.err, sizeof(t.err)) != 0) {
+    if (video_transcode_copy(input, t.dir, t.err, sizeof(t.err)) != 0
+        || video_sandbox_prepare(t.dir, t.err, sizeof(t.err)) != 0)
+    {
         video_worker_log("failed: %s", t.err);
         return 1;
     }
