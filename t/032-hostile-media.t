@@ -410,6 +410,37 @@ my ($rc, undef, $err) = sandboxed({ VIDEO_WORKER_MEDIA_SANDBOX => 'off' },
 like $err, qr/media sandbox: off/, 'media_sandbox = off says so';
 ok connections() > 0, 'and unsandboxed, ffmpeg reaches the listener';
 
+# -- video-worker ladder, sandboxed too ----------------------------------------
+
+sub ladder {
+    my ($input, $out) = @_;
+    system('rm', '-rf', $out);
+    my $pid = fork // die "fork: $!";
+    if ($pid == 0) {
+        @ENV{keys %env} = values %env;
+        open STDOUT, '>', "$tmp/ladder.log" or POSIX::_exit(1);
+        open STDERR, '>&', \*STDOUT;
+        exec $worker, 'ladder', $input, $out or POSIX::_exit(127);
+    }
+    waitpid($pid, 0);
+    return ($? >> 8, do { local (@ARGV, $/) = ("$tmp/ladder.log"); <> } // '');
+}
+
+($rc, my $log) = ladder("$dir/good.mp4", "$dir/ladder");
+is $rc, 0, 'ladder: a local MP4 is transcoded';
+like $log, qr/good\.mp4: MP4\/MOV, 320x240/, 'ladder: told an MP4';
+ok -f "$dir/ladder/out/240p/playlist.m3u8", 'ladder: its rung';
+like do { local (@ARGV, $/) = ("$dir/ladder/out/master.m3u8"); <> } // '',
+     qr{^240p/playlist\.m3u8$}m, 'ladder: its master playlist';
+is((stat "$dir/ladder/out/240p")[4], $root ? $media_uid : $>,
+   'ladder: written by the sandbox\'s user');
+
+spit("$dir/playlist.mp4", $playlist);
+($rc, $log) = ladder("$dir/playlist.mp4", "$dir/ladder");
+is $rc, 1, 'ladder: a playlist is refused';
+like $log, qr/unsupported container: an HLS playlist/, 'ladder: saying what it is';
+ok !-e "$dir/ladder/out/240p", 'ladder: and nothing is made';
+
 # -- the limits -------------------------------------------------------------------
 
 # a 720p clip of noise: every segment near the rung's maximum rate

@@ -9,9 +9,13 @@
  * transaction writes the variants and makes the video READY, and the
  * cache gets the new version.
  *
- * A file ffmpeg cannot read ends FAILED with the reason.  A failure of
- * storage or PostgreSQL is retried with backoff max_attempts times, then
- * the video is FAILED and the message dead-lettered.  The message is
+ * ffprobe and ffmpeg only ever get a container the sniffer accepted, with
+ * its demuxer forced, and run in the media sandbox (worker_sandbox.c); the
+ * outputs are taken from it without following links.  A file of another
+ * container, one ffmpeg cannot read, or a run over a limit ends FAILED
+ * with the reason.  A failure of storage or PostgreSQL is retried with
+ * backoff max_attempts times, then the video is FAILED and the message
+ * dead-lettered.  The message is
  * acknowledged only when the job is done (or failed for good): a worker
  * killed mid-job leaves it to the broker to deliver again, and a job for
  * a video that is already READY does nothing.
