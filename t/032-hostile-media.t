@@ -435,6 +435,30 @@ like do { local (@ARGV, $/) = ("$dir/ladder/out/master.m3u8"); <> } // '',
 is((stat "$dir/ladder/out/240p")[4], $root ? $media_uid : $>,
    'ladder: written by the sandbox\'s user');
 
+# a link left in out/ where the worker writes the master playlist: the
+# link goes, its target stays as it was
+spit("$dir/host/victim", "victim\n");
+system('rm', '-rf', "$dir/ladder2");
+mkdir "$dir/ladder2";
+mkdir "$dir/ladder2/out";
+symlink "$dir/host/victim", "$dir/ladder2/out/master.m3u8" or die $!;
+{
+    my $pid = fork // die;
+    if ($pid == 0) {
+        @ENV{keys %env} = values %env;
+        open STDOUT, '>', '/dev/null';
+        open STDERR, '>', '/dev/null';
+        exec $worker, 'ladder', "$dir/good.mp4", "$dir/ladder2" or POSIX::_exit(127);
+    }
+    waitpid($pid, 0);
+    is $? >> 8, 0, 'ladder: over a link planted in out/';
+}
+ok !-l "$dir/ladder2/out/master.m3u8", 'ladder: the master playlist is a new file';
+like do { local (@ARGV, $/) = ("$dir/ladder2/out/master.m3u8"); <> } // '',
+     qr/^#EXTM3U/, 'ladder: the playlist';
+is do { local (@ARGV, $/) = ("$dir/host/victim"); <> }, "victim\n",
+   'ladder: the link\'s target is untouched';
+
 spit("$dir/playlist.mp4", $playlist);
 ($rc, $log) = ladder("$dir/playlist.mp4", "$dir/ladder");
 is $rc, 1, 'ladder: a playlist is refused';
