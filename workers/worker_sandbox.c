@@ -260,7 +260,7 @@ done:
 }
 
 
-/* -- in the sandbox's processes: system calls only --------------------- */
+/* -- in the sandbox's processes: no allocation, no stdio ------------- */
 
 static void
 video_sandbox_report(int fd, int what, int step, int err)
