@@ -52,6 +52,17 @@ else
         --no-install-recommends "${missing[@]}"
 fi
 
+# The user ffprobe and ffmpeg run as when the workers run as root (the
+# transcoder's media sandbox, media_user in conf/worker.conf): a system
+# user of its own, with its own group, no home and no shell, owning
+# nothing but the out/ directory of the job it runs.
+if [ "$(id -u)" -eq 0 ] && ! getent passwd video-media >/dev/null; then
+    echo "deps: creating the system user video-media"
+    useradd --system --user-group --no-create-home --home-dir /nonexistent \
+        --shell /usr/sbin/nologin --comment "video-api media sandbox" \
+        video-media
+fi
+
 # npm packages: exactly the lock file's versions (npm ci), again only when
 # something changed: node_modules missing or older than the lock file.
 # npm ci writes node_modules/.package-lock.json, which dates the install.

@@ -45,7 +45,12 @@ video_worker_usage(FILE *out)
             "                  failed\n"
             "       ladder <input> <dir>\n"
             "                  transcode a local file as the transcoder\n"
-            "                  does, into <dir>/out\n"
+            "                  does (copied to <dir>/original), into\n"
+            "                  <dir>/out\n"
+            "       sandbox <dir> -- <command> [arg...]\n"
+            "                  run a command in the sandbox ffmpeg runs\n"
+            "                  in, working in <dir>, writing only in\n"
+            "                  <dir>/out\n"
             "       version    print the version and exit\n"
             "settings: conf/worker.conf (VIDEO_WORKER_CONF names another\n"
             "file), each overridden by VIDEO_WORKER_<NAME>\n");
@@ -119,6 +124,7 @@ video_worker_set(const char *name, const char *value)
         { "work_dir", c->work_dir, sizeof(c->work_dir) },
         { "record_path", c->record_path, sizeof(c->record_path) },
         { "preset", c->preset, sizeof(c->preset) },
+        { "media_user", c->media_user, sizeof(c->media_user) },
     };
 
     struct {
@@ -134,7 +140,21 @@ video_worker_set(const char *name, const char *value)
         { "clock_offset", &c->clock_offset, -INT_MAX, INT_MAX },
         { "upload_sweep_seconds", &c->upload_sweep_seconds, 1, 86400 },
         { "upload_grace", &c->upload_grace, 0, 30 * 86400 },
+        { "media_cpu_seconds", &c->media_cpu_seconds, 0, 604800 },
+        { "media_memory_mb", &c->media_memory_mb, 0, 1048576 },
+        { "media_file_mb", &c->media_file_mb, 0, 1048576 },
     };
+
+    if (strcmp(name, "media_sandbox") == 0) {
+        if (strcmp(value, "on") != 0 && strcmp(value, "off") != 0) {
+            video_worker_log("invalid \"media_sandbox\" value \"%s\", "
+                             "expected on or off", value);
+            return -1;
+        }
+
+        c->media_sandbox = (strcmp(value, "on") == 0);
+        return 0;
+    }
 
     for (i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
         if (strcmp(name, strs[i].name) == 0) {
@@ -208,7 +228,9 @@ video_worker_conf_load(const char *path)
         "bucket_processed", "bucket_thumbnails", "public_url", "work_dir",
         "record_path", "preset", "segment_seconds", "encoder_threads",
         "max_attempts", "relay_poll_seconds", "analytics_interval",
-        "clock_offset", "upload_sweep_seconds", "upload_grace", NULL
+        "clock_offset", "upload_sweep_seconds", "upload_grace",
+        "media_sandbox", "media_user", "media_cpu_seconds",
+        "media_memory_mb", "media_file_mb", NULL
     };
 
     /* defaults: the stack `make run` starts */
@@ -235,7 +257,12 @@ video_worker_conf_load(const char *path)
          | video_worker_set("analytics_interval", "10")
          | video_worker_set("clock_offset", "0")
          | video_worker_set("upload_sweep_seconds", "60")
-         | video_worker_set("upload_grace", "3600");
+         | video_worker_set("upload_grace", "3600")
+         | video_worker_set("media_sandbox", "on")
+         | video_worker_set("media_user", "video-media")
+         | video_worker_set("media_cpu_seconds", "21600")
+         | video_worker_set("media_memory_mb", "4096")
+         | video_worker_set("media_file_mb", "256");
 
     if (rc != 0) {
         return -1;
@@ -298,7 +325,7 @@ video_worker_conf_load(const char *path)
 int
 main(int argc, char **argv)
 {
-    int                rc, ladder, once;
+    int                rc, ladder, once, sandbox, cmd;
     const char        *conf;
     struct sigaction   sa;
 
@@ -306,7 +333,16 @@ main(int argc, char **argv)
     once = (argc == 3 && strcmp(argv[1], "analytics") == 0
             && strcmp(argv[2], "--once") == 0);
 
-    if (argc != 2 && !ladder && !once) {
+    /* sandbox <dir> [--] <command> [arg...] */
+
+    sandbox = (argc >= 4 && strcmp(argv[1], "sandbox") == 0);
+    cmd = (sandbox && strcmp(argv[3], "--") == 0) ? 4 : 3;
+
+    if (sandbox && cmd >= argc) {
+        sandbox = 0;
+    }
+
+    if (argc != 2 && !ladder && !once && !sandbox) {
         video_worker_usage(stderr);
         return 2;
     }
@@ -321,7 +357,7 @@ main(int argc, char **argv)
         return 0;
     }
 
-    if (!ladder && strcmp(argv[1], "relay") != 0
+    if (!ladder && !sandbox && strcmp(argv[1], "relay") != 0
         && strcmp(argv[1], "transcode") != 0
         && strcmp(argv[1], "cleanup") != 0
         && strcmp(argv[1], "analytics") != 0)
@@ -341,6 +377,10 @@ main(int argc, char **argv)
 
     if (ladder) {
         return video_worker_ladder(argv[2], argv[3]);
+    }
+
+    if (sandbox) {
+        return video_worker_sandbox(argv[2], argv + cmd);
     }
 
     memset(&sa, 0, sizeof(sa));

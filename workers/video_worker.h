@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <amqp.h>
 #include <libpq-fe.h>
@@ -46,6 +47,11 @@ typedef struct {
     int    clock_offset;          /* seconds added to the clock (tests) */
     int    upload_sweep_seconds;  /* between sweeps of abandoned uploads */
     int    upload_grace;          /* seconds an expired upload URL is kept */
+    int    media_sandbox;         /* ffprobe and ffmpeg sandboxed (1) */
+    char   media_user[64];        /* their user when the worker is root */
+    int    media_cpu_seconds;     /* limits of each run; 0: none */
+    int    media_memory_mb;
+    int    media_file_mb;
 } video_worker_conf_t;
 
 
@@ -113,6 +119,9 @@ int video_worker_storage_get(const char *bucket, const char *key,
     const char *path, char *err, size_t err_size);
 int video_worker_storage_put(const char *bucket, const char *key,
     const char *path, const char *content_type, char *err, size_t err_size);
+/* the same from an open file (read from its current offset) */
+int video_worker_storage_put_fd(const char *bucket, const char *key, int fd,
+    const char *content_type, char *err, size_t err_size);
 /* 0 also when the object is not there */
 int video_worker_storage_delete(const char *bucket, const char *key,
     char *err, size_t err_size);
@@ -122,6 +131,57 @@ char *video_worker_storage_read(const char *bucket, const char *key,
     size_t max, long *status, char *err, size_t err_size);
 
 
+/*
+ * The media sandbox (worker_sandbox.c) that ffprobe and ffmpeg run in:
+ * namespaces, their own user, Landlock, seccomp, limits.
+ */
+typedef struct {
+    pid_t   pid;              /* the sandbox's init process */
+    int     report;           /* its report pipe */
+    long    cpu_ms;           /* the command's, once it ended */
+    long    vm_kb;            /* its peak address space (0: unknown) */
+} video_sandbox_t;
+
+#define VIDEO_SANDBOX_OK      0
+#define VIDEO_SANDBOX_FAILED  1   /* the command failed (stderr says why;
+                                     why: a signal that killed it) */
+#define VIDEO_SANDBOX_LIMIT   2   /* it exceeded a limit, why names it */
+#define VIDEO_SANDBOX_ERROR   3   /* no sandbox, or the command did not
+                                     run: why */
+
+/* what the sandbox is made of, or (-1) why none can be made */
+int video_sandbox_check(char *summary, size_t size);
+/*
+ * dir/out made the command's (the only place it may write), dir and
+ * dir/original readable by it; 0, or -1 with err
+ */
+int video_sandbox_prepare(const char *dir, char *err, size_t size);
+/*
+ * Starts argv in the sandbox, working in dir (relative paths in argv are
+ * from there); stdin /dev/null, stdout to out_fd, stderr to err_fd.  0,
+ * or -1 with err.
+ */
+int video_sandbox_start(video_sandbox_t *sb, const char *dir,
+    char *const *argv, int out_fd, int err_fd, char *err, size_t size);
+/* SIGTERM: the command is asked to stop; SIGKILL: the sandbox ends */
+void video_sandbox_kill(video_sandbox_t *sb, int signo);
+/*
+ * Waits for the end: VIDEO_SANDBOX_*, the command's wait status in
+ * *status; errlog (its stderr, may be NULL) tells an allocation failure
+ */
+int video_sandbox_wait(video_sandbox_t *sb, const char *errlog, int *status,
+    char *why, size_t size);
+/*
+ * An output the command left, "dir/out/<rel>", opened for reading without
+ * following links, a regular file with no other name; -1 with err
+ */
+int video_sandbox_open(const char *dir, const char *rel, char *err,
+    size_t size);
+/* writes "dir/out/<rel>" (rel: a plain name) anew, never through a link */
+int video_sandbox_write(const char *dir, const char *rel, const char *data,
+    size_t len, char *err, size_t size);
+
+
 /* the roles */
 int video_worker_relay(void);
 int video_worker_transcode(void);
@@ -129,6 +189,8 @@ int video_worker_cleanup(void);
 /* once: one rollup, then 0 when it succeeded, 1 when it did not */
 int video_worker_analytics(int once);
 int video_worker_ladder(const char *input, const char *dir);
+/* "sandbox <dir> -- <command>...": the command in the media sandbox */
+int video_worker_sandbox(const char *dir, char **argv);
 
 
 #endif /* _VIDEO_WORKER_H_INCLUDED_ */

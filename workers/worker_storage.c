@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -97,13 +98,14 @@ video_worker_storage_discard(char *p, size_t size, size_t n, void *data)
 
 
 /*
- * One request: GET into a file (path) or memory (buf), PUT from a file,
- * or DELETE.  Returns the HTTP status, or -1 with err set.
+ * One request: GET into a file (path) or memory (buf), PUT from a file
+ * (path, or in, which it closes), or DELETE.  Returns the HTTP status, or
+ * -1 with err set.
  */
 
 static long
 video_worker_storage_request(const char *method, const char *bucket,
-    const char *key, const char *path, video_worker_buf_t *buf,
+    const char *key, const char *path, FILE *in, video_worker_buf_t *buf,
     const char *content_type, char *err, size_t err_size)
 {
     long                 status;
@@ -115,21 +117,23 @@ video_worker_storage_request(const char *method, const char *bucket,
     char                 url[VIDEO_SIGV4_URL_MAX], hdr[128];
     char                 cerr[CURL_ERROR_SIZE];
 
+    f = in;
+    headers = NULL;
+    curl = NULL;
+
     if (video_worker_storage_url(method, bucket, key, url, sizeof(url), err,
                                  err_size)
         != 0)
     {
-        return -1;
+        goto failed;
     }
 
     curl = curl_easy_init();
     if (curl == NULL) {
         snprintf(err, err_size, "curl_easy_init() failed");
-        return -1;
+        goto failed;
     }
 
-    f = NULL;
-    headers = NULL;
     cerr[0] = '\0';
 
     curl_easy_setopt(curl, CURLOPT_URL, url);
@@ -140,9 +144,13 @@ video_worker_storage_request(const char *method, const char *bucket,
     curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, 60L);
 
     if (strcmp(method, "PUT") == 0) {
-        f = fopen(path, "rb");
+        if (f == NULL) {
+            f = fopen(path, "rb");
+        }
+
         if (f == NULL || fstat(fileno(f), &st) != 0) {
-            snprintf(err, err_size, "cannot read \"%s\"", path);
+            snprintf(err, err_size, "cannot read \"%s\"",
+                     path ? path : key);
             goto failed;
         }
 
@@ -190,7 +198,7 @@ video_worker_storage_request(const char *method, const char *bucket,
 
     if (f != NULL && fclose(f) != 0) {
         f = NULL;
-        snprintf(err, err_size, "writing \"%s\" failed", path);
+        snprintf(err, err_size, "writing \"%s\" failed", path ? path : key);
         goto failed;
     }
 
@@ -206,7 +214,10 @@ failed:
     }
 
     curl_slist_free_all(headers);
-    curl_easy_cleanup(curl);
+
+    if (curl != NULL) {
+        curl_easy_cleanup(curl);
+    }
 
     return -1;
 }
@@ -219,7 +230,7 @@ video_worker_storage_get(const char *bucket, const char *key,
     long  status;
 
     status = video_worker_storage_request("GET", bucket, key, path, NULL,
-                                          NULL, err, err_size);
+                                          NULL, NULL, err, err_size);
     if (status == 200) {
         return 0;
     }
@@ -239,6 +250,41 @@ video_worker_storage_put(const char *bucket, const char *key,
     long  status;
 
     status = video_worker_storage_request("PUT", bucket, key, path, NULL,
+                                          NULL, content_type, err, err_size);
+    if (status == 200 || status == 201 || status == 204) {
+        return 0;
+    }
+
+    if (status > 0) {
+        snprintf(err, err_size, "PUT %s/%s: HTTP %ld", bucket, key, status);
+    }
+
+    return -1;
+}
+
+
+int
+video_worker_storage_put_fd(const char *bucket, const char *key, int fd,
+    const char *content_type, char *err, size_t err_size)
+{
+    int    copy;
+    long   status;
+    FILE  *f;
+
+    copy = dup(fd);
+    f = (copy >= 0) ? fdopen(copy, "rb") : NULL;
+
+    if (f == NULL) {
+        if (copy >= 0) {
+            close(copy);
+        }
+
+        snprintf(err, err_size, "cannot read the file for %s/%s", bucket,
+                 key);
+        return -1;
+    }
+
+    status = video_worker_storage_request("PUT", bucket, key, NULL, f, NULL,
                                           content_type, err, err_size);
     if (status == 200 || status == 201 || status == 204) {
         return 0;
@@ -259,7 +305,7 @@ video_worker_storage_delete(const char *bucket, const char *key, char *err,
     long  status;
 
     status = video_worker_storage_request("DELETE", bucket, key, NULL, NULL,
-                                          NULL, err, err_size);
+                                          NULL, NULL, err, err_size);
     if (status == 200 || status == 204 || status == 404) {
         return 0;
     }
@@ -282,8 +328,8 @@ video_worker_storage_read(const char *bucket, const char *key, size_t max,
     memset(&b, 0, sizeof(b));
     b.max = max;
 
-    *status = video_worker_storage_request("GET", bucket, key, NULL, &b,
-                                           NULL, err, err_size);
+    *status = video_worker_storage_request("GET", bucket, key, NULL, NULL,
+                                           &b, NULL, err, err_size);
 
     if (*status == 200 && b.data == NULL) {
         b.data = calloc(1, 1);

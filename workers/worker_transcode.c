@@ -9,9 +9,13 @@
  * transaction writes the variants and makes the video READY, and the
  * cache gets the new version.
  *
- * A file ffmpeg cannot read ends FAILED with the reason.  A failure of
- * storage or PostgreSQL is retried with backoff max_attempts times, then
- * the video is FAILED and the message dead-lettered.  The message is
+ * ffprobe and ffmpeg only ever get a container the sniffer accepted, with
+ * its demuxer forced, and run in the media sandbox (worker_sandbox.c); the
+ * outputs are taken from it without following links.  A file of another
+ * container, one ffmpeg cannot read, or a run over a limit ends FAILED
+ * with the reason.  A failure of storage or PostgreSQL is retried with
+ * backoff max_attempts times, then the video is FAILED and the message
+ * dead-lettered.  The message is
  * acknowledged only when the job is done (or failed for good): a worker
  * killed mid-job leaves it to the broker to deliver again, and a job for
  * a video that is already READY does nothing.
@@ -20,6 +24,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +39,7 @@
 #include <jansson.h>
 
 #include "video_cache.h"
+#include "video_container.h"
 #include "video_id.h"
 #include "video_job.h"
 #include "video_ladder.h"
@@ -53,6 +60,10 @@ typedef struct {
     video_job_t     job;
     char            dir[1024];
     char            err[VIDEO_ERR_MAX];
+    int             limit;        /* err names a limit that was exceeded */
+
+    /* from the sniffer: the demuxer ffprobe and ffmpeg are given */
+    video_container_t  container;
 
     /* from ffprobe */
     int             width;
@@ -117,10 +128,30 @@ video_transcode_mkdirs(const char *path)
 }
 
 
+static double
+video_transcode_now(void)
+{
+    struct timespec  ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+
+static void video_transcode_tail(const char *path, char *out, size_t size);
+
+
+/* how long a command asked to stop may take before it is killed */
+#define VIDEO_STOP_GRACE  10
+
+
 /*
- * Runs argv with stdout to a pipe read line by line into on_line (when
- * given) and stderr to errfile; returns the exit status, -1 when it could
- * not run, -2 when stopped
+ * Runs argv in the media sandbox, working in the job's directory, with
+ * stdout to a pipe read line by line into on_line (when given) and
+ * stderr to errfile.  VIDEO_JOB_OK when it succeeded; PERMANENT when it
+ * failed (the file is bad) or exceeded a limit, TRANSIENT when it could
+ * not run, t->err saying why; STOPPED when the worker is stopping.
  */
 
 typedef void (*video_transcode_line_pt)(video_transcode_t *t,
@@ -130,60 +161,74 @@ static int
 video_transcode_run(video_transcode_t *t, char **argv, const char *errfile,
     video_transcode_line_pt on_line, char *out, size_t out_size)
 {
-    int      fds[2], fd, status, stopped;
-    char     buf[4096], *nl;
-    size_t   have, olen;
-    ssize_t  n;
-    pid_t    pid;
+    int              fds[2], errfd, rc, status;
+    char             buf[4096], why[VIDEO_ERR_MAX], *nl;
+    size_t           have, olen;
+    double           stopped;
+    ssize_t          n;
+    struct pollfd    pfd;
+    video_sandbox_t  sb;
+
+    errfd = open(errfile, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW
+                          | O_CLOEXEC, 0644);
+    if (errfd < 0) {
+        snprintf(t->err, sizeof(t->err), "cannot write \"%.400s\": %s",
+                 errfile, strerror(errno));
+        return VIDEO_JOB_TRANSIENT;
+    }
 
     if (pipe(fds) != 0) {
-        return -1;
+        snprintf(t->err, sizeof(t->err), "pipe() failed: %s",
+                 strerror(errno));
+        close(errfd);
+        return VIDEO_JOB_TRANSIENT;
     }
 
-    pid = fork();
+    fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+    fcntl(fds[1], F_SETFD, FD_CLOEXEC);
 
-    if (pid < 0) {
-        close(fds[0]);
-        close(fds[1]);
-        return -1;
-    }
-
-    if (pid == 0) {
-        dup2(fds[1], STDOUT_FILENO);
-        close(fds[0]);
-        close(fds[1]);
-
-        fd = open(errfile, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fd >= 0) {
-            dup2(fd, STDERR_FILENO);
-            close(fd);
-        }
-
-        fd = open("/dev/null", O_RDONLY);
-        if (fd >= 0) {
-            dup2(fd, STDIN_FILENO);
-            close(fd);
-        }
-
-        execvp(argv[0], argv);
-        _exit(127);
-    }
-
+    rc = video_sandbox_start(&sb, t->dir, argv, fds[1], errfd, why,
+                             sizeof(why));
     close(fds[1]);
+    close(errfd);
+
+    if (rc != 0) {
+        close(fds[0]);
+        snprintf(t->err, sizeof(t->err), "cannot run %.40s: %.400s", argv[0],
+                 why);
+        return VIDEO_JOB_TRANSIENT;
+    }
 
     have = 0;
     olen = 0;
     stopped = 0;
 
+    pfd.fd = fds[0];
+    pfd.events = POLLIN;
+
     for ( ;; ) {
-        n = read(fds[0], buf + have, sizeof(buf) - 1 - have);
+
+        /* asked to stop: the command is, then killed if it lingers */
+
+        if (video_worker_stop && stopped == 0) {
+            video_sandbox_kill(&sb, SIGTERM);
+            stopped = video_transcode_now();
+
+        } else if (stopped > 0
+                   && video_transcode_now() - stopped > VIDEO_STOP_GRACE)
+        {
+            video_sandbox_kill(&sb, SIGKILL);
+        }
+
+        rc = poll(&pfd, 1, 1000);
+
+        if (rc == 0 || (rc < 0 && errno == EINTR)) {
+            continue;
+        }
+
+        n = (rc < 0) ? -1 : read(fds[0], buf + have, sizeof(buf) - 1 - have);
 
         if (n < 0 && errno == EINTR) {
-            if (video_worker_stop && !stopped) {
-                kill(pid, SIGTERM);
-                stopped = 1;
-            }
-
             continue;
         }
 
@@ -212,26 +257,51 @@ video_transcode_run(video_transcode_t *t, char **argv, const char *errfile,
         if (have == sizeof(buf) - 1) {
             have = 0;
         }
-
-        if (video_worker_stop && !stopped) {
-            kill(pid, SIGTERM);
-            stopped = 1;
-        }
     }
 
     close(fds[0]);
 
-    while (waitpid(pid, &status, 0) < 0) {
-        if (errno != EINTR) {
-            return -1;
+    rc = video_sandbox_wait(&sb, errfile, &status, why, sizeof(why));
+
+    if (stopped > 0 || video_worker_stop) {
+        return VIDEO_JOB_STOPPED;
+    }
+
+    if (rc != VIDEO_SANDBOX_ERROR) {
+        video_worker_log("%s%s%s: %.1f CPU-s, %ld MB of address space at "
+                         "most", t->job.video_id,
+                         t->job.video_id[0] ? ": " : "", argv[0],
+                         sb.cpu_ms / 1000.0, sb.vm_kb / 1024);
+    }
+
+    switch (rc) {
+
+    case VIDEO_SANDBOX_OK:
+        return VIDEO_JOB_OK;
+
+    case VIDEO_SANDBOX_ERROR:
+        snprintf(t->err, sizeof(t->err), "cannot run %.40s: %.400s", argv[0],
+                 why);
+        return VIDEO_JOB_TRANSIENT;
+
+    case VIDEO_SANDBOX_LIMIT:
+        snprintf(t->err, sizeof(t->err), "%s", why);
+        t->limit = 1;
+        return VIDEO_JOB_PERMANENT;
+
+    default:
+
+        /* what the command said, or how it died */
+
+        video_transcode_tail(errfile, t->err, sizeof(t->err));
+
+        if (t->err[0] == '\0' || why[0] != '\0') {
+            snprintf(t->err, sizeof(t->err), "%.40s %.400s", argv[0],
+                     why[0] ? why : "failed");
         }
-    }
 
-    if (stopped || video_worker_stop) {
-        return -2;
+        return VIDEO_JOB_PERMANENT;
     }
-
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
 
@@ -457,12 +527,74 @@ video_transcode_recording(video_transcode_t *t)
 }
 
 
+/*
+ * The container, from the original's leading bytes: ffprobe and ffmpeg
+ * get its demuxer, so a file that is not one of the accepted containers
+ * (a playlist, a concat script naming other files) is never opened by
+ * them.  FLV is accepted from live recordings only.
+ */
+
 static int
-video_transcode_probe(video_transcode_t *t, const char *input)
+video_transcode_sniff(video_transcode_t *t, unsigned flags)
+{
+    int            fd;
+    char           path[1100];
+    ssize_t        n;
+    size_t         len;
+    struct stat    st;
+    const char    *what;
+    unsigned char  head[VIDEO_CONTAINER_SNIFF_LEN];
+
+    snprintf(path, sizeof(path), "%s/original", t->dir);
+
+    fd = open(path, O_RDONLY | O_NOFOLLOW);
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        snprintf(t->err, sizeof(t->err), "cannot read \"%.400s\": %s", path,
+                 fd < 0 ? strerror(errno) : "not a regular file");
+        if (fd >= 0) {
+            close(fd);
+        }
+
+        return VIDEO_JOB_TRANSIENT;
+    }
+
+    len = 0;
+
+    while (len < sizeof(head)) {
+        n = read(fd, head + len, sizeof(head) - len);
+
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+
+        if (n <= 0) {
+            break;
+        }
+
+        len += n;
+    }
+
+    close(fd);
+
+    if (video_container_sniff(head, len, (uint64_t) st.st_size, flags,
+                              &t->container, &what)
+        != 0)
+    {
+        snprintf(t->err, sizeof(t->err), "unsupported container: %s "
+                 "(accepted: %s)", what, video_container_accepted(flags));
+        return VIDEO_JOB_PERMANENT;
+    }
+
+    return VIDEO_JOB_OK;
+}
+
+
+static int
+video_transcode_probe(video_transcode_t *t)
 {
     int           rc;
-    char          errfile[1100], out[65536];
-    char         *argv[12];
+    char          errfile[1100], out[65536], buf[2048];
+    char         *argv[VIDEO_LADDER_ARGS_MAX];
     size_t        i;
     json_t       *root, *streams, *s, *fmt;
     const char   *type, *rate;
@@ -471,31 +603,24 @@ video_transcode_probe(video_transcode_t *t, const char *input)
 
     snprintf(errfile, sizeof(errfile), "%s/ffprobe.log", t->dir);
 
-    argv[0] = "ffprobe";
-    argv[1] = "-v";
-    argv[2] = "error";
-    argv[3] = "-print_format";
-    argv[4] = "json";
-    argv[5] = "-show_streams";
-    argv[6] = "-show_format";
-    argv[7] = (char *) input;
-    argv[8] = NULL;
+    if (video_ladder_ffprobe("original", t->container.demuxer, argv, buf,
+                             sizeof(buf))
+        < 0)
+    {
+        snprintf(t->err, sizeof(t->err), "cannot build the ffprobe command");
+        return VIDEO_JOB_PERMANENT;
+    }
 
     out[0] = '\0';
     rc = video_transcode_run(t, argv, errfile, NULL, out, sizeof(out));
 
-    if (rc == -2) {
-        return VIDEO_JOB_STOPPED;
+    if (rc == VIDEO_JOB_PERMANENT && t->limit) {
+        snprintf(buf, sizeof(buf), "%s", t->err);
+        snprintf(t->err, sizeof(t->err), "probing failed: %.400s", buf);
     }
 
-    if (rc != 0) {
-        video_transcode_tail(errfile, t->err, sizeof(t->err));
-        if (rc == -1 || rc == 127) {
-            snprintf(t->err, sizeof(t->err), "cannot run ffprobe");
-            return VIDEO_JOB_TRANSIENT;
-        }
-
-        return VIDEO_JOB_PERMANENT;
+    if (rc != VIDEO_JOB_OK) {
+        return rc;
     }
 
     root = json_loads(out, 0, &jerr);
@@ -558,17 +683,6 @@ video_transcode_probe(video_transcode_t *t, const char *input)
 }
 
 
-static double
-video_transcode_now(void)
-{
-    struct timespec  ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-
 static void
 video_transcode_on_progress(video_transcode_t *t, const char *line,
     size_t len)
@@ -611,23 +725,18 @@ video_transcode_on_progress(video_transcode_t *t, const char *line,
 
 
 static int
-video_transcode_encode(video_transcode_t *t, const char *input)
+video_transcode_encode(video_transcode_t *t)
 {
     int                  rc, argc;
-    char                 errfile[1100], outdir[1100], buf[16384];
+    char                 errfile[1100], buf[16384];
     char                *argv[VIDEO_LADDER_ARGS_MAX];
     video_ladder_job_t   lj;
 
-    snprintf(outdir, sizeof(outdir), "%s/out", t->dir);
     snprintf(errfile, sizeof(errfile), "%s/ffmpeg.log", t->dir);
 
-    if (video_transcode_mkdirs(outdir) != 0) {
-        snprintf(t->err, sizeof(t->err), "cannot create \"%.400s\"", outdir);
-        return VIDEO_JOB_TRANSIENT;
-    }
-
-    lj.input = input;
-    lj.outdir = outdir;
+    lj.input = "original";
+    lj.demuxer = t->container.demuxer;
+    lj.outdir = "out";
     lj.has_audio = t->has_audio;
     lj.fps = t->fps;
     lj.duration = t->duration;
@@ -651,33 +760,41 @@ video_transcode_encode(video_transcode_t *t, const char *input)
     rc = video_transcode_run(t, argv, errfile, video_transcode_on_progress,
                              NULL, 0);
 
-    if (rc == -2) {
-        return VIDEO_JOB_STOPPED;
+    if (rc == VIDEO_JOB_PERMANENT) {
+        snprintf(buf, sizeof(buf), "%s", t->err);
+        snprintf(t->err, sizeof(t->err), "transcoding failed: %.400s", buf);
     }
 
-    if (rc != 0) {
-        video_transcode_tail(errfile, buf, sizeof(buf));
-        snprintf(t->err, sizeof(t->err), "transcoding failed: %.400s",
-                 buf[0] ? buf : "ffmpeg failed");
-        return (rc == -1 || rc == 127) ? VIDEO_JOB_TRANSIENT
-                                       : VIDEO_JOB_PERMANENT;
-    }
-
-    return VIDEO_JOB_OK;
+    return rc;
 }
 
+
+/*
+ * An output to storage.  The sandboxed ffmpeg wrote it, so it is opened
+ * without following links (video_sandbox_open): the worker uploads what
+ * ffmpeg made, never a file ffmpeg pointed it at.  PERMANENT when it is
+ * not such a file, TRANSIENT when storage failed.
+ */
 
 static int
 video_transcode_put(video_transcode_t *t, const char *bucket,
     const char *rel, const char *type)
 {
-    char  path[1200], key[1200];
+    int   fd, rc;
+    char  key[1200];
 
-    snprintf(path, sizeof(path), "%.900s/out/%.250s", t->dir, rel);
+    fd = video_sandbox_open(t->dir, rel, t->err, sizeof(t->err));
+    if (fd < 0) {
+        return VIDEO_JOB_PERMANENT;
+    }
+
     snprintf(key, sizeof(key), "%s/%s", t->job.video_id, rel);
 
-    return video_worker_storage_put(bucket, key, path, type, t->err,
-                                    sizeof(t->err));
+    rc = video_worker_storage_put_fd(bucket, key, fd, type, t->err,
+                                     sizeof(t->err));
+    close(fd);
+
+    return rc == 0 ? VIDEO_JOB_OK : VIDEO_JOB_TRANSIENT;
 }
 
 
@@ -686,31 +803,48 @@ video_transcode_put(video_transcode_t *t, const char *bucket,
 static int
 video_transcode_master(video_transcode_t *t)
 {
-    int    len;
-    FILE  *f;
-    char   path[1200], master[4096];
+    int   len;
+    char  master[4096];
 
     len = video_ladder_master(t->rungs, t->nrungs, t->has_audio, t->fps,
                               master, sizeof(master));
 
-    snprintf(path, sizeof(path), "%s/out/master.m3u8", t->dir);
-    f = fopen(path, "w");
+    if (len < 0) {
+        snprintf(t->err, sizeof(t->err), "cannot write the master playlist");
+        return -1;
+    }
 
-    if (len < 0 || f == NULL || fwrite(master, 1, len, f) != (size_t) len) {
-        if (f != NULL) {
-            fclose(f);
+    return video_sandbox_write(t->dir, "master.m3u8", master, len, t->err,
+                               sizeof(t->err));
+}
+
+
+/* a segment's name in a rung's playlist, as ffmpeg makes it */
+
+static int
+video_transcode_segment_name(const char *name)
+{
+    size_t  i, n;
+
+    n = strlen(name);
+
+    if (n < 4 || n > 64 || strcmp(name + n - 3, ".ts") != 0
+        || name[0] == '.')
+    {
+        return 0;
+    }
+
+    for (i = 0; i < n; i++) {
+        if (!((name[i] >= 'a' && name[i] <= 'z')
+              || (name[i] >= 'A' && name[i] <= 'Z')
+              || (name[i] >= '0' && name[i] <= '9')
+              || name[i] == '_' || name[i] == '-' || name[i] == '.'))
+        {
+            return 0;
         }
-
-        snprintf(t->err, sizeof(t->err), "cannot write the master playlist");
-        return -1;
     }
 
-    if (fclose(f) != 0) {
-        snprintf(t->err, sizeof(t->err), "cannot write the master playlist");
-        return -1;
-    }
-
-    return 0;
+    return 1;
 }
 
 
@@ -719,18 +853,23 @@ video_transcode_master(video_transcode_t *t)
 static int
 video_transcode_upload(video_transcode_t *t)
 {
-    int    i;
+    int    i, fd, rc;
     FILE  *f;
-    char   path[1200], rel[256], line[512];
+    char   rel[256], line[512], err[VIDEO_ERR_MAX];
 
     for (i = 0; i < t->nrungs; i++) {
-        snprintf(path, sizeof(path), "%s/out/%s/playlist.m3u8", t->dir,
-                 t->rungs[i].name);
+        snprintf(rel, sizeof(rel), "%s/playlist.m3u8", t->rungs[i].name);
 
-        f = fopen(path, "r");
+        fd = video_sandbox_open(t->dir, rel, err, sizeof(err));
+        f = (fd >= 0) ? fdopen(fd, "r") : NULL;
+
         if (f == NULL) {
-            snprintf(t->err, sizeof(t->err), "ffmpeg wrote no %s playlist",
-                     t->rungs[i].name);
+            if (fd >= 0) {
+                close(fd);
+            }
+
+            snprintf(t->err, sizeof(t->err), "ffmpeg wrote no %s playlist "
+                     "(%.300s)", t->rungs[i].name, err);
             return VIDEO_JOB_PERMANENT;
         }
 
@@ -741,14 +880,21 @@ video_transcode_upload(video_transcode_t *t)
                 continue;
             }
 
+            if (!video_transcode_segment_name(line)) {
+                fclose(f);
+                snprintf(t->err, sizeof(t->err), "the %s playlist names "
+                         "\"%.200s\", not a segment", t->rungs[i].name,
+                         line);
+                return VIDEO_JOB_PERMANENT;
+            }
+
             snprintf(rel, sizeof(rel), "%s/%.200s", t->rungs[i].name, line);
 
-            if (video_transcode_put(t, video_worker_conf.bucket_processed,
-                                    rel, "video/mp2t")
-                != 0)
-            {
+            rc = video_transcode_put(t, video_worker_conf.bucket_processed,
+                                     rel, "video/mp2t");
+            if (rc != VIDEO_JOB_OK) {
                 fclose(f);
-                return VIDEO_JOB_TRANSIENT;
+                return rc;
             }
         }
 
@@ -756,11 +902,10 @@ video_transcode_upload(video_transcode_t *t)
 
         snprintf(rel, sizeof(rel), "%s/playlist.m3u8", t->rungs[i].name);
 
-        if (video_transcode_put(t, video_worker_conf.bucket_processed, rel,
-                                "application/vnd.apple.mpegurl")
-            != 0)
-        {
-            return VIDEO_JOB_TRANSIENT;
+        rc = video_transcode_put(t, video_worker_conf.bucket_processed, rel,
+                                 "application/vnd.apple.mpegurl");
+        if (rc != VIDEO_JOB_OK) {
+            return rc;
         }
     }
 
@@ -768,17 +913,15 @@ video_transcode_upload(video_transcode_t *t)
         return VIDEO_JOB_TRANSIENT;
     }
 
-    if (video_transcode_put(t, video_worker_conf.bucket_processed,
-                            "master.m3u8", "application/vnd.apple.mpegurl")
-        != 0
-        || video_transcode_put(t, video_worker_conf.bucket_thumbnails,
-                               "thumbnail.jpg", "image/jpeg")
-           != 0)
-    {
-        return VIDEO_JOB_TRANSIENT;
+    rc = video_transcode_put(t, video_worker_conf.bucket_processed,
+                             "master.m3u8", "application/vnd.apple.mpegurl");
+
+    if (rc == VIDEO_JOB_OK) {
+        rc = video_transcode_put(t, video_worker_conf.bucket_thumbnails,
+                                 "thumbnail.jpg", "image/jpeg");
     }
 
-    return VIDEO_JOB_OK;
+    return rc;
 }
 
 
@@ -991,9 +1134,18 @@ video_transcode_job(video_transcode_t *t)
         return VIDEO_JOB_TRANSIENT;
     }
 
-    rc = video_transcode_probe(t, input);
+    if (video_sandbox_prepare(t->dir, t->err, sizeof(t->err)) != 0) {
+        return VIDEO_JOB_TRANSIENT;
+    }
 
-    if (rc == VIDEO_JOB_PERMANENT) {
+    rc = video_transcode_sniff(t, t->job.recording[0]
+                                  ? VIDEO_CONTAINER_ALLOW_FLV : 0);
+
+    if (rc == VIDEO_JOB_OK) {
+        rc = video_transcode_probe(t);
+    }
+
+    if (rc == VIDEO_JOB_PERMANENT && !t->limit) {
         snprintf(err, sizeof(err), "not a playable video: %.400s",
                  t->err[0] ? t->err : "ffprobe failed");
         snprintf(t->err, sizeof(t->err), "%s", err);
@@ -1003,7 +1155,7 @@ video_transcode_job(video_transcode_t *t)
         video_worker_log("video %s: %dx%d, %.2f s, %s audio, %d rung(s)",
                          t->job.video_id, t->width, t->height, t->duration,
                          t->has_audio ? "with" : "no", t->nrungs);
-        rc = video_transcode_encode(t, input);
+        rc = video_transcode_encode(t);
     }
 
     if (rc == VIDEO_JOB_OK) {
@@ -1050,6 +1202,7 @@ video_transcode_message(video_transcode_t *t, amqp_envelope_t *env)
 
     for (attempt = 1; ; attempt++) {
         t->err[0] = '\0';
+        t->limit = 0;
         rc = video_transcode_job(t);
 
         switch (rc) {
@@ -1105,9 +1258,21 @@ video_transcode_consume(amqp_envelope_t *env)
 int
 video_worker_transcode(void)
 {
-    int  rc;
+    int   rc;
+    char  sandbox[512];
 
     memset(&video_transcode, 0, sizeof(video_transcode));
+
+    /* said once at the start; a job that cannot have its sandbox fails
+       with the reason */
+
+    if (video_sandbox_check(sandbox, sizeof(sandbox)) == 0) {
+        video_worker_log("media sandbox: %s", sandbox);
+
+    } else {
+        video_worker_log("no media sandbox can be made, every job will "
+                         "fail: %s", sandbox);
+    }
 
     rc = video_worker_consume(VIDEO_QUEUE_TRANSCODE, video_transcode_consume);
 
@@ -1119,10 +1284,79 @@ video_worker_transcode(void)
 }
 
 
+/* copies a local source to <dir>/original, where a job has it */
+
+static int
+video_transcode_copy(const char *from, const char *dir, char *err,
+    size_t size)
+{
+    int          in, out;
+    char         path[1100], buf[65536];
+    ssize_t      n;
+    struct stat  st, dst;
+
+    snprintf(path, sizeof(path), "%s/original", dir);
+
+    in = open(from, O_RDONLY);
+    if (in < 0 || fstat(in, &st) != 0 || !S_ISREG(st.st_mode)) {
+        snprintf(err, size, "cannot read \"%.400s\": %s", from,
+                 in < 0 ? strerror(errno) : "not a regular file");
+        goto failed;
+    }
+
+    /* already there: "ladder <dir>/original <dir>" */
+
+    if (stat(path, &dst) == 0 && dst.st_dev == st.st_dev
+        && dst.st_ino == st.st_ino)
+    {
+        close(in);
+        return 0;
+    }
+
+    out = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0644);
+    if (out < 0) {
+        snprintf(err, size, "cannot write \"%.400s\": %s", path,
+                 strerror(errno));
+        goto failed;
+    }
+
+    for ( ;; ) {
+        n = read(in, buf, sizeof(buf));
+
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+
+        if (n <= 0 || write(out, buf, n) != n) {
+            break;
+        }
+    }
+
+    if (n != 0 || close(out) != 0) {
+        snprintf(err, size, "cannot copy \"%.200s\" to \"%.200s\"", from,
+                 path);
+        goto failed;
+    }
+
+    close(in);
+
+    return 0;
+
+failed:
+
+    if (in >= 0) {
+        close(in);
+    }
+
+    return -1;
+}
+
+
 /*
- * "video-worker ladder <input> <dir>": the same probe and ffmpeg run on a
- * local file, outputs in <dir>/out, with no service involved (for
- * operators, and for bench/transcode.sh)
+ * "video-worker ladder <input> <dir>": the same sniffing, probe and
+ * ffmpeg run on a local file (copied to <dir>/original), outputs in
+ * <dir>/out, with no service involved (for operators, and for
+ * bench/transcode.sh)
  */
 
 int
@@ -1139,13 +1373,27 @@ video_worker_ladder(const char *input, const char *dir)
         return 1;
     }
 
-    rc = video_transcode_probe(&t, input);
+    if (video_transcode_copy(input, t.dir, t.err, sizeof(t.err)) != 0
+        || video_sandbox_prepare(t.dir, t.err, sizeof(t.err)) != 0)
+    {
+        video_worker_log("failed: %s", t.err);
+        return 1;
+    }
+
+    /* an operator's file: a recording may be transcoded by hand */
+
+    rc = video_transcode_sniff(&t, VIDEO_CONTAINER_ALLOW_FLV);
 
     if (rc == VIDEO_JOB_OK) {
-        video_worker_log("%s: %dx%d, %.2f s, %.3f fps, %s audio, %d rung(s)",
-                         input, t.width, t.height, t.duration, t.fps,
+        rc = video_transcode_probe(&t);
+    }
+
+    if (rc == VIDEO_JOB_OK) {
+        video_worker_log("%s: %s, %dx%d, %.2f s, %.3f fps, %s audio, "
+                         "%d rung(s)", input, t.container.name, t.width,
+                         t.height, t.duration, t.fps,
                          t.has_audio ? "with" : "no", t.nrungs);
-        rc = video_transcode_encode(&t, input);
+        rc = video_transcode_encode(&t);
     }
 
     if (rc == VIDEO_JOB_OK && video_transcode_master(&t) != 0) {

@@ -186,6 +186,64 @@ video_ladder_arg(video_ladder_args_t *a, const char *fmt, ...)
 }
 
 
+static void
+video_ladder_input(video_ladder_args_t *a, const char *input,
+    const char *demuxer)
+{
+    if (input == NULL || demuxer == NULL || demuxer[0] == '\0') {
+        a->failed = 1;
+        return;
+    }
+
+    video_ladder_arg(a, "-protocol_whitelist");
+    video_ladder_arg(a, "file");
+    video_ladder_arg(a, "-f");
+    video_ladder_arg(a, "%s", demuxer);
+
+    /* off by default; said here so that no default can turn it on */
+
+    if (strcmp(demuxer, "mov") == 0) {
+        video_ladder_arg(a, "-enable_drefs");
+        video_ladder_arg(a, "0");
+    }
+
+    video_ladder_arg(a, "-i");
+    video_ladder_arg(a, "file:%s", input);
+}
+
+
+int
+video_ladder_ffprobe(const char *input, const char *demuxer, char **argv,
+    char *buf, size_t size)
+{
+    video_ladder_args_t  a;
+
+    a.argv = argv;
+    a.argc = 0;
+    a.buf = buf;
+    a.size = size;
+    a.used = 0;
+    a.failed = 0;
+
+    video_ladder_arg(&a, "ffprobe");
+    video_ladder_arg(&a, "-v");
+    video_ladder_arg(&a, "error");
+    video_ladder_arg(&a, "-print_format");
+    video_ladder_arg(&a, "json");
+    video_ladder_arg(&a, "-show_streams");
+    video_ladder_arg(&a, "-show_format");
+    video_ladder_input(&a, input, demuxer);
+
+    if (a.failed) {
+        return -1;
+    }
+
+    argv[a.argc] = NULL;
+
+    return a.argc;
+}
+
+
 int
 video_ladder_ffmpeg(const video_ladder_job_t *job,
     const video_rung_t *rungs, int n, char **argv, char *buf, size_t size)
@@ -256,8 +314,7 @@ video_ladder_ffmpeg(const video_ladder_job_t *job,
     video_ladder_arg(&a, "-progress");
     video_ladder_arg(&a, "pipe:1");
     video_ladder_arg(&a, "-y");
-    video_ladder_arg(&a, "-i");
-    video_ladder_arg(&a, "%s", job->input);
+    video_ladder_input(&a, job->input, job->demuxer);
     video_ladder_arg(&a, "-filter_complex");
     video_ladder_arg(&a, "%s", graph);
 

@@ -52,6 +52,7 @@ int video_ladder_master(const video_rung_t *rungs, int n, int has_audio,
 
 typedef struct {
     const char  *input;         /* the source file */
+    const char  *demuxer;       /* its container's demuxer: "mov" */
     const char  *outdir;        /* "<outdir>/<rung>/playlist.m3u8", ... */
     int          has_audio;
     double       fps;           /* of the source; 0: unknown (30 is used) */
@@ -63,14 +64,32 @@ typedef struct {
 
 
 /*
+ * The input of every ffprobe and ffmpeg run: the demuxer forced, never
+ * guessed (a guess takes playlists and scripts that name other files),
+ * the file protocol alone, the MOV demuxer's external data references
+ * off, and the source as "file:<input>".  The demuxer is one of
+ * video_container's; the arguments are
+ *   -protocol_whitelist file -f <demuxer> [-enable_drefs 0] -i file:<input>
+ *
+ * The arguments of ffprobe for the source: its streams and format as JSON
+ * on stdout.  argv (VIDEO_LADDER_ARGS_MAX entries, NULL-terminated) points
+ * into buf.  Returns the number of arguments, or -1 when buf is too small
+ * or the demuxer is missing.
+ */
+int video_ladder_ffprobe(const char *input, const char *demuxer, char **argv,
+    char *buf, size_t size);
+
+/*
  * The arguments of ONE ffmpeg run that decodes the source once and
  * encodes every rung to HLS (a chain of split + scale in one filter
  * graph, each rung scaled from the one above; H.264
  * High + AAC; a keyframe every segment in every rung, so segments align
  * and players can switch), plus a JPEG thumbnail ("<outdir>/thumbnail.jpg",
  * 640 wide, from a third of the way in, at most 5 s), with -progress on
- * stdout.  argv (VIDEO_LADDER_ARGS_MAX entries, NULL-terminated) points
- * into buf.  Returns the number of arguments, or -1 when buf is too small.
+ * stdout, its input as video_ladder_ffprobe() has it.  argv
+ * (VIDEO_LADDER_ARGS_MAX entries, NULL-terminated) points into buf.
+ * Returns the number of arguments, or -1 when buf is too small or the
+ * demuxer is missing.
  */
 int video_ladder_ffmpeg(const video_ladder_job_t *job,
     const video_rung_t *rungs, int n, char **argv, char *buf, size_t size);

@@ -127,7 +127,7 @@ START_TEST(one_ffmpeg_run_encodes_every_rung)
     char               *argv[VIDEO_LADDER_ARGS_MAX];
     char                buf[8192];
     video_rung_t        r[VIDEO_LADDER_MAX];
-    video_ladder_job_t  job = { "/in/original.mp4", "/out", 1, 25, 10, 4,
+    video_ladder_job_t  job = { "original", "mov", "out", 1, 25, 10, 4,
                                 "veryfast", 2 };
 
     n = video_ladder_select(1280, 720, r);
@@ -156,8 +156,8 @@ START_TEST(one_ffmpeg_run_encodes_every_rung)
 
     ck_assert(has_arg(argv, "100"));
     ck_assert(has_arg(argv, "expr:gte(t,n_forced*4)"));
-    ck_assert(has_arg(argv, "/out/%v/segment_%03d.ts"));
-    ck_assert(has_arg(argv, "/out/thumbnail.jpg"));
+    ck_assert(has_arg(argv, "out/%v/segment_%03d.ts"));
+    ck_assert(has_arg(argv, "out/thumbnail.jpg"));
     ck_assert(has_arg(argv, "-threads"));
     ck_assert(has_arg(argv, "-b:v:2"));
     ck_assert(has_arg(argv, "800k"));
@@ -173,6 +173,112 @@ START_TEST(one_ffmpeg_run_encodes_every_rung)
 
     ck_assert_int_eq(video_ladder_ffmpeg(&job, r, n, argv, buf, 100), -1);
     ck_assert_int_eq(video_ladder_ffmpeg(&job, r, 0, argv, buf, sizeof(buf)),
+                     -1);
+}
+END_TEST
+
+
+/* where arg is in argv, or -1 */
+
+static int
+arg_at(char **argv, const char *arg)
+{
+    int  i;
+
+    for (i = 0; argv[i] != NULL; i++) {
+        if (strcmp(argv[i], arg) == 0) {
+            return i;
+        }
+    }
+
+    return -1;
+}
+
+
+/* the input options, in order, right before the one input */
+
+static void
+forced_input(char **argv, const char *demuxer, int drefs)
+{
+    int  i, in;
+
+    in = arg_at(argv, "-i");
+    ck_assert_int_gt(in, 0);
+    ck_assert_str_eq(argv[in + 1], "file:original");
+
+    i = arg_at(argv, "-protocol_whitelist");
+    ck_assert_int_ge(i, 0);
+    ck_assert_int_lt(i, in);
+    ck_assert_str_eq(argv[i + 1], "file");
+
+    i = arg_at(argv, "-f");
+    ck_assert_int_ge(i, 0);
+    ck_assert_int_lt(i, in);
+    ck_assert_str_eq(argv[i + 1], demuxer);
+
+    i = arg_at(argv, "-enable_drefs");
+
+    if (drefs) {
+        ck_assert_int_ge(i, 0);
+        ck_assert_int_lt(i, in);
+        ck_assert_str_eq(argv[i + 1], "0");
+
+    } else {
+        ck_assert_int_eq(i, -1);
+    }
+
+    /* the source is named nowhere else */
+
+    for (i = 0; argv[i] != NULL; i++) {
+        ck_assert(i == in + 1 || strstr(argv[i], "original") == NULL);
+    }
+}
+
+
+START_TEST(every_run_forces_the_demuxer_and_the_file_protocol)
+{
+    int                 n, argc;
+    char               *argv[VIDEO_LADDER_ARGS_MAX];
+    char                buf[8192];
+    video_rung_t        r[VIDEO_LADDER_MAX];
+    video_ladder_job_t  job = { "original", "mov", "out", 1, 25, 10, 4,
+                                "veryfast", 2 };
+
+    argc = video_ladder_ffprobe("original", "mov", argv, buf, sizeof(buf));
+    ck_assert_int_gt(argc, 0);
+    ck_assert_ptr_null(argv[argc]);
+    ck_assert_str_eq(argv[0], "ffprobe");
+    ck_assert(has_arg(argv, "-show_streams"));
+    ck_assert(has_arg(argv, "json"));
+    forced_input(argv, "mov", 1);
+
+    argc = video_ladder_ffprobe("original", "matroska", argv, buf,
+                                sizeof(buf));
+    ck_assert_int_gt(argc, 0);
+    forced_input(argv, "matroska", 0);
+
+    n = video_ladder_select(640, 360, r);
+
+    argc = video_ladder_ffmpeg(&job, r, n, argv, buf, sizeof(buf));
+    ck_assert_int_gt(argc, 0);
+    forced_input(argv, "mov", 1);
+
+    job.demuxer = "ogg";
+    argc = video_ladder_ffmpeg(&job, r, n, argv, buf, sizeof(buf));
+    ck_assert_int_gt(argc, 0);
+    forced_input(argv, "ogg", 0);
+
+    /* no demuxer: no command, rather than one that guesses */
+
+    ck_assert_int_eq(video_ladder_ffprobe("original", NULL, argv, buf,
+                                          sizeof(buf)), -1);
+    ck_assert_int_eq(video_ladder_ffprobe("original", "", argv, buf,
+                                          sizeof(buf)), -1);
+    ck_assert_int_eq(video_ladder_ffprobe("original", "mov", argv, buf, 40),
+                     -1);
+
+    job.demuxer = NULL;
+    ck_assert_int_eq(video_ladder_ffmpeg(&job, r, n, argv, buf, sizeof(buf)),
                      -1);
 }
 END_TEST
@@ -440,6 +546,7 @@ unit_worker_lib_suite(void)
     tcase_add_test(tc, a_ladder_never_goes_above_the_source);
     tcase_add_test(tc, the_master_playlist_lists_every_rung);
     tcase_add_test(tc, one_ffmpeg_run_encodes_every_rung);
+    tcase_add_test(tc, every_run_forces_the_demuxer_and_the_file_protocol);
     tcase_add_test(tc, progress_follows_ffmpeg_blocks);
     tcase_add_test(tc, transcode_jobs_are_checked);
     tcase_add_test(tc, a_recording_is_an_flv_of_the_video);

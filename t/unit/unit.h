@@ -23,6 +23,7 @@ Suite *unit_views_suite(void);
 Suite *unit_signal_suite(void);
 Suite *unit_form_suite(void);
 Suite *unit_redact_suite(void);
+Suite *unit_container_suite(void);
 
 
 #endif /* _UNIT_H_INCLUDED_ */
