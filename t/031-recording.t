@@ -181,6 +181,25 @@ ok wait_done($lost, 60), 'a recording missing everywhere';
 is column($lost, 'status'), 'FAILED', 'FAILED';
 is column($lost, 'processing_error'), 'the original is not in storage', 'saying why';
 
+# -- a link in record_path ------------------------------------------------------
+
+# nginx's user writes record_path: a name there that links to a file of
+# the host is never followed, whatever it pointed to when checked
+{
+    my $id = new_id();
+    my $secret = "$dir/host-secret.flv";
+    record_flv($secret);
+    my $link = "$rec/$id-1732600009.flv";
+    symlink $secret, $link or die "symlink: $!";
+    record_done($id, $link);
+    ok wait_done($id, 60), 'a recording that is a symbolic link';
+    is column($id, 'status'), 'FAILED', 'FAILED';
+    is column($id, 'processing_error'), qq{the recording "$link" is a symbolic link},
+       'saying why';
+    ok !-e "$data/videos-raw/$id", 'the file it names is not uploaded';
+    ok -f $secret, 'nor removed';
+}
+
 # -- outside record_path -----------------------------------------------------
 
 for my $case (['another directory', "$dir/elsewhere"],

@@ -112,7 +112,7 @@ sub upload {
     my ($url) = $b =~ /"uploadUrl":"([^"]+)"/;
     my ($key) = $b =~ /"key":"([^"]+)"/;
     my ($id) = $key =~ m{^([^/]+)/};
-    ($s) = curl('-X', 'PUT', '-H', "Content-Type: $type",
+    ($s) = curl('-X', 'PUT', '-H', "Content-Type: $type", '-H', 'If-None-Match: *',
                 '--upload-file', $file, $url);
     die "PUT: $s" unless $s =~ /^20[01]$/;
     ($s, $b) = http_request($port, 'POST', "/api/upload/$id/complete",

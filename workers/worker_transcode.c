@@ -444,6 +444,7 @@ static int
 video_transcode_recording(video_transcode_t *t)
 {
     char          dir[VIDEO_JOB_PATH_MAX], real[PATH_MAX], allowed[PATH_MAX];
+    int           fd, rc;
     char          size[32], *slash;
     const char   *values[2];
     PGresult     *res;
@@ -469,7 +470,14 @@ video_transcode_recording(video_transcode_t *t)
         return VIDEO_JOB_PERMANENT;
     }
 
-    if (lstat(t->job.recording, &st) != 0) {
+    /*
+     * opened, never followed, and checked through the descriptor: what is
+     * uploaded is what was checked, whatever replaces the name meanwhile
+     * (nginx's user writes this directory)
+     */
+
+    fd = open(t->job.recording, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd == -1) {
         if (errno == ENOENT) {
             video_worker_log("video %s: the recording \"%s\" is gone "
                              "(uploaded by an earlier attempt)",
@@ -477,23 +485,32 @@ video_transcode_recording(video_transcode_t *t)
             return VIDEO_JOB_OK;
         }
 
-        snprintf(t->err, sizeof(t->err), "cannot stat \"%.300s\": %s",
+        if (errno == ELOOP) {
+            snprintf(t->err, sizeof(t->err),
+                     "the recording \"%.300s\" is a symbolic link",
+                     t->job.recording);
+            return VIDEO_JOB_PERMANENT;
+        }
+
+        snprintf(t->err, sizeof(t->err), "cannot open \"%.300s\": %s",
                  t->job.recording, strerror(errno));
         return VIDEO_JOB_TRANSIENT;
     }
 
-    if (!S_ISREG(st.st_mode)) {
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
         snprintf(t->err, sizeof(t->err),
                  "the recording \"%.300s\" is not a regular file",
                  t->job.recording);
         return VIDEO_JOB_PERMANENT;
     }
 
-    if (video_worker_storage_put(video_worker_conf.bucket_raw,
-                                 t->job.input_key, t->job.recording,
-                                 "video/x-flv", t->err, sizeof(t->err))
-        != 0)
-    {
+    rc = video_worker_storage_put_fd(video_worker_conf.bucket_raw,
+                                     t->job.input_key, fd, "video/x-flv",
+                                     t->err, sizeof(t->err));
+    close(fd);
+
+    if (rc != 0) {
         return VIDEO_JOB_TRANSIENT;
     }
 
