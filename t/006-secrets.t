@@ -41,6 +41,17 @@ my ($format) = $shipped =~ /log_format\s+video_api\s+(.*?);/s;
 like $format // '', qr/\$video_api_request/, 'whose request is $video_api_request';
 unlike $format // '', qr/\$(request|request_uri|args|query_string|arg_)\b/, 'and nothing raw';
 
+# the workers that sign storage requests refuse the placeholders
+for my $role (qw(transcode cleanup)) {
+    local $ENV{VIDEO_WORKER_CONF} = 'conf/worker.conf';
+    local $ENV{VIDEO_WORKER_STORAGE_SECRET_KEY};
+    local $ENV{VIDEO_WORKER_STORAGE_ACCESS_KEY};
+    delete @ENV{qw(VIDEO_WORKER_STORAGE_SECRET_KEY VIDEO_WORKER_STORAGE_ACCESS_KEY)};
+    my $out = qx{build/video-worker $role 2>&1};
+    is $? >> 8, 1, "video-worker $role with conf/worker.conf as it is stops";
+    like $out, qr/storage_access_key and storage_secret_key are not set/, 'saying why';
+}
+
 # -- make run's copies ---------------------------------------------------------
 
 my $tmp = tempdir(CLEANUP => 1);

@@ -241,8 +241,8 @@ video_worker_conf_load(const char *path)
          | video_worker_set("amqp", "amqp://video:video@127.0.0.1:5673/")
          | video_worker_set("storage_endpoint", "http://127.0.0.1:9000")
          | video_worker_set("storage_region", "us-east-1")
-         | video_worker_set("storage_access_key", "videoapi")
-         | video_worker_set("storage_secret_key", "videoapi-secret")
+         | video_worker_set("storage_access_key", "")
+         | video_worker_set("storage_secret_key", "")
          | video_worker_set("bucket_raw", "videos-raw")
          | video_worker_set("bucket_processed", "videos-processed")
          | video_worker_set("bucket_thumbnails", "thumbnails")
@@ -391,6 +391,24 @@ main(int argc, char **argv)
 
     sa.sa_handler = SIG_IGN;
     sigaction(SIGPIPE, &sa, NULL);
+
+    /*
+     * the roles that sign storage requests need the installation's keys:
+     * conf/worker.conf holds placeholders that `make run` fills in its
+     * copy, and a placeholder would only ever get 403s
+     */
+
+    if ((strcmp(argv[1], "transcode") == 0 || strcmp(argv[1], "cleanup") == 0)
+        && (video_worker_conf.storage_secret_key[0] == '\0'
+            || video_worker_conf.storage_secret_key[0] == '@'
+            || video_worker_conf.storage_access_key[0] == '@'))
+    {
+        video_worker_log("storage_access_key and storage_secret_key are not "
+                         "set (conf/worker.conf holds placeholders: use the "
+                         "copy make run renders, .run/workers/worker.conf, "
+                         "or set VIDEO_WORKER_STORAGE_SECRET_KEY)");
+        return 1;
+    }
 
     video_worker_log("starting (video-worker " VIDEO_WORKER_VERSION ")");
 
