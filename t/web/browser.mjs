@@ -31,7 +31,7 @@
 
 import { chromium } from 'playwright-core';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -815,9 +815,11 @@ async function main() {
             offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 2 * 1024 * 1024,
         });
         try {
-            await page.setInputFiles('#file', {
-                name: 'big.mp4', mimeType: 'video/mp4', buffer: Buffer.alloc(20 * 1024 * 1024, 7),
-            });
+            // from disk: a 20 MiB buffer would cross the protocol as base64,
+            // which takes longer than the action's timeout on a busy machine
+            const big = path.join(ARTIFACTS, 'big.mp4');
+            writeFileSync(big, Buffer.alloc(20 * 1024 * 1024, 7));
+            await page.setInputFiles('#file', big);
             await page.click('#upload-start');
             await page.waitForFunction(() => document.querySelector('#upload-progress').value >= 10,
                 null, { timeout: 20_000 });
