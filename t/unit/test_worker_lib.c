@@ -4,6 +4,7 @@
  */
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "unit.h"
@@ -220,6 +221,26 @@ START_TEST(progress_follows_ffmpeg_blocks)
     ck_assert_int_eq(video_progress_percent(&p, 10), 99);
 
     ck_assert_int_eq(video_progress_percent(&p, 0), 0);
+}
+END_TEST
+
+
+/* found by t/fuzz/progress: a duration of "nan" made (int) NaN */
+
+START_TEST(a_duration_that_is_not_a_number_is_unknown)
+{
+    video_progress_t  p;
+
+    video_progress_init(&p);
+    feed(&p, "out_time_us=2500000");
+
+    ck_assert_int_eq(video_progress_percent(&p, strtod("nan", NULL)), 0);
+    ck_assert_int_eq(video_progress_percent(&p, -strtod("nan", NULL)), 0);
+    ck_assert_int_eq(video_progress_percent(&p, strtod("-inf", NULL)), 0);
+
+    /* an endless source never gets anywhere; a tiny one is all but done */
+    ck_assert_int_eq(video_progress_percent(&p, strtod("inf", NULL)), 0);
+    ck_assert_int_eq(video_progress_percent(&p, 1e-300), 99);
 }
 END_TEST
 
@@ -441,6 +462,7 @@ unit_worker_lib_suite(void)
     tcase_add_test(tc, the_master_playlist_lists_every_rung);
     tcase_add_test(tc, one_ffmpeg_run_encodes_every_rung);
     tcase_add_test(tc, progress_follows_ffmpeg_blocks);
+    tcase_add_test(tc, a_duration_that_is_not_a_number_is_unknown);
     tcase_add_test(tc, transcode_jobs_are_checked);
     tcase_add_test(tc, a_recording_is_an_flv_of_the_video);
     tcase_add_test(tc, a_bad_recording_rejects_the_job);
