@@ -34,8 +34,8 @@ MOD_HDRS   := $(wildcard src/lib/*.h src/ngx/*.h)
 WORKER_SRCS := $(wildcard workers/*.c)
 UNIT_SRCS  := $(wildcard t/unit/*.c)
 
-.PHONY: all deps run stop status logs test unit conf-check bench bench-transcode clean \
-        fuzz fuzzers
+.PHONY: all deps run stop status logs test unit conf-check bench \
+        bench-transcode clean fuzz fuzzers
 
 all: $(MODULE) $(WORKER) $(UNIT)
 
