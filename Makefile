@@ -34,7 +34,8 @@ MOD_HDRS   := $(wildcard src/lib/*.h src/ngx/*.h)
 WORKER_SRCS := $(wildcard workers/*.c)
 UNIT_SRCS  := $(wildcard t/unit/*.c)
 
-.PHONY: all deps run stop status logs test unit conf-check bench bench-transcode clean
+.PHONY: all deps run stop status logs test unit conf-check bench \
+        bench-transcode clean fuzz fuzzers
 
 all: $(MODULE) $(WORKER) $(UNIT)
 
@@ -72,6 +73,43 @@ $(UNIT): $(UNIT_SRCS) $(LIB_OBJS) $(wildcard t/unit/*.h)
 	    $(UNIT_SRCS) $(LIB_OBJS) $(PKG_LIBS) $(CHECK_LIBS) -o $@
 
 -include $(LIB_OBJS:.o=.d)
+
+# libFuzzer harnesses (t/fuzz): src/lib built again with the fuzzer's
+# coverage instrumentation, ASan and UBSan (UBSan findings abort), one
+# binary per harness; t/fuzz/cleanup.c also takes the cleanup worker
+FUZZ_CC     ?= clang-14
+FUZZ_DIR    := $(BUILD)/fuzz
+FUZZ_CFLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+               -fno-sanitize-recover=undefined $(WFLAGS)
+FUZZ_SRCS   := $(wildcard t/fuzz/*.c)
+FUZZERS     := $(FUZZ_SRCS:t/fuzz/%.c=$(FUZZ_DIR)/%)
+FUZZ_OBJS   := $(LIB_SRCS:src/lib/%.c=$(FUZZ_DIR)/lib/%.o)
+FUZZ_WORKER_CFLAGS = $(shell pkg-config --cflags $(WORKER_PKGS) 2>/dev/null)
+
+$(FUZZ_DIR)/lib/%.o: src/lib/%.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(PKG_CFLAGS) \
+	    -MMD -MP -c $< -o $@
+
+$(FUZZ_DIR)/workers/%.o: workers/%.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -Isrc/lib -Iworkers \
+	    $(PKG_CFLAGS) $(FUZZ_WORKER_CFLAGS) -MMD -MP -c $< -o $@
+
+$(FUZZ_DIR)/cleanup: $(FUZZ_DIR)/workers/worker_cleanup.o
+
+$(FUZZERS): $(FUZZ_DIR)/%: t/fuzz/%.c t/fuzz/fuzz.h $(FUZZ_OBJS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Isrc/lib -Iworkers \
+	    $(PKG_CFLAGS) $(FUZZ_WORKER_CFLAGS) $< $(filter %.o,$^) \
+	    $(PKG_LIBS) -o $@
+
+-include $(FUZZ_OBJS:.o=.d) $(FUZZ_DIR)/workers/worker_cleanup.d
+
+fuzzers: $(FUZZERS)
+
+# each harness for FUZZ_SECONDS in a scratch corpus; see scripts/fuzz.sh
+fuzz: fuzzers
+	@scripts/fuzz.sh run
 
 run: deps all
 	@scripts/stack.sh start

@@ -12,6 +12,8 @@ packages=(
     nginx nginx-dev libnginx-mod-rtmp
     libpq-dev libhiredis-dev librabbitmq-dev libjansson-dev
     libcurl4-openssl-dev libssl-dev check
+    # fuzzing (t/fuzz): clang with libFuzzer and the sanitizer runtimes
+    clang-14 libclang-rt-14-dev
     # servers
     postgresql postgresql-client redis-server redis-tools rabbitmq-server
     # media

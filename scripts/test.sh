@@ -41,6 +41,21 @@ status=0
 echo "== unit tests (Check)"
 build/unit-tests || status=1
 
+# every libFuzzer harness (t/fuzz) over its seeds, then a few seconds of
+# fuzzing each; `make fuzz` runs them for longer
+if [ "${VIDEO_API_TEST_FUZZ:-1}" = 1 ]; then
+    fuzz_seconds=${VIDEO_API_TEST_FUZZ_SECONDS:-3}
+    echo "== fuzz harnesses (their seeds, then ${fuzz_seconds}s each)"
+    mkdir -p "$VIDEO_API_RUN_DIR"
+    if make -s fuzzers > "$VIDEO_API_RUN_DIR/fuzz-build.log" 2>&1; then
+        FUZZ_SECONDS=$fuzz_seconds FUZZ_TARGETS= scripts/fuzz.sh check \
+            || status=1
+    else
+        tail -n 20 "$VIDEO_API_RUN_DIR/fuzz-build.log"
+        status=1
+    fi
+fi
+
 echo "== Test::Nginx suites"
 prove -r t/ || status=1
 

@@ -36,13 +36,13 @@
 #include <unistd.h>
 
 #include <hiredis/hiredis.h>
-#include <jansson.h>
 
 #include "video_cache.h"
 #include "video_container.h"
 #include "video_id.h"
 #include "video_job.h"
 #include "video_ladder.h"
+#include "video_probe.h"
 #include "video_progress.h"
 #include "video_worker.h"
 
@@ -609,14 +609,11 @@ video_transcode_sniff(video_transcode_t *t, unsigned flags)
 static int
 video_transcode_probe(video_transcode_t *t)
 {
-    int           rc;
-    char          errfile[1100], out[65536], buf[2048];
-    char         *argv[VIDEO_LADDER_ARGS_MAX];
-    size_t        i;
-    json_t       *root, *streams, *s, *fmt;
-    const char   *type, *rate;
-    json_error_t  jerr;
-    int           num, den;
+    int             rc;
+    char            errfile[1100], out[65536], buf[2048];
+    char           *argv[VIDEO_LADDER_ARGS_MAX];
+    const char     *err;
+    video_probe_t   probe;
 
     snprintf(errfile, sizeof(errfile), "%s/ffprobe.log", t->dir);
 
@@ -640,53 +637,16 @@ video_transcode_probe(video_transcode_t *t)
         return rc;
     }
 
-    root = json_loads(out, 0, &jerr);
-    streams = json_object_get(root, "streams");
-
-    t->width = 0;
-    t->height = 0;
-    t->has_audio = 0;
-    t->fps = 0;
-
-    json_array_foreach(streams, i, s) {
-        type = json_string_value(json_object_get(s, "codec_type"));
-
-        if (type == NULL) {
-            continue;
-        }
-
-        if (strcmp(type, "video") == 0 && t->width == 0) {
-            t->width = (int) json_integer_value(json_object_get(s, "width"));
-            t->height = (int) json_integer_value(json_object_get(s,
-                                                                 "height"));
-            rate = json_string_value(json_object_get(s, "avg_frame_rate"));
-
-            if (rate != NULL && sscanf(rate, "%d/%d", &num, &den) == 2
-                && den > 0)
-            {
-                t->fps = (double) num / den;
-            }
-
-        } else if (strcmp(type, "audio") == 0) {
-            t->has_audio = 1;
-        }
-    }
-
-    fmt = json_object_get(root, "format");
-    rate = json_string_value(json_object_get(fmt, "duration"));
-    t->duration = rate ? atof(rate) : 0;
-
-    json_decref(root);
-
-    if (t->width <= 0 || t->height <= 0) {
-        snprintf(t->err, sizeof(t->err), "the file has no video stream");
+    if (video_probe_parse(out, strlen(out), &probe, &err) != 0) {
+        snprintf(t->err, sizeof(t->err), "%s", err);
         return VIDEO_JOB_PERMANENT;
     }
 
-    if (t->duration <= 0) {
-        snprintf(t->err, sizeof(t->err), "the video has no duration");
-        return VIDEO_JOB_PERMANENT;
-    }
+    t->width = probe.width;
+    t->height = probe.height;
+    t->has_audio = probe.has_audio;
+    t->fps = probe.fps;
+    t->duration = probe.duration;
 
     t->nrungs = video_ladder_select(t->width, t->height, t->rungs);
 

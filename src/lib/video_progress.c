@@ -106,7 +106,9 @@ video_progress_percent(const video_progress_t *p, double duration_s)
 {
     double  pct;
 
-    if (duration_s <= 0 || p->out_time_us <= 0) {
+    /* written so that a NaN duration is unknown too */
+
+    if (!(duration_s > 0) || p->out_time_us <= 0) {
         return 0;
     }
 

@@ -35,7 +35,7 @@ int video_progress_line(video_progress_t *p, const char *line, size_t len);
 /*
  * The percentage done for a source of duration_s seconds: 0..99 while
  * running (100 is for when the outputs are stored), 0 when the duration
- * is unknown.
+ * is unknown (not positive, or not a number).
  */
 int video_progress_percent(const video_progress_t *p, double duration_s);
 

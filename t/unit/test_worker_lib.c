@@ -4,11 +4,13 @@
  */
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "unit.h"
 #include "video_job.h"
 #include "video_ladder.h"
+#include "video_probe.h"
 #include "video_progress.h"
 
 
@@ -330,6 +332,26 @@ START_TEST(progress_follows_ffmpeg_blocks)
 END_TEST
 
 
+/* found by t/fuzz/progress: a duration of "nan" made (int) NaN */
+
+START_TEST(a_duration_that_is_not_a_number_is_unknown)
+{
+    video_progress_t  p;
+
+    video_progress_init(&p);
+    feed(&p, "out_time_us=2500000");
+
+    ck_assert_int_eq(video_progress_percent(&p, strtod("nan", NULL)), 0);
+    ck_assert_int_eq(video_progress_percent(&p, -strtod("nan", NULL)), 0);
+    ck_assert_int_eq(video_progress_percent(&p, strtod("-inf", NULL)), 0);
+
+    /* an endless source never gets anywhere; a tiny one is all but done */
+    ck_assert_int_eq(video_progress_percent(&p, strtod("inf", NULL)), 0);
+    ck_assert_int_eq(video_progress_percent(&p, 1e-300), 99);
+}
+END_TEST
+
+
 static int
 parse(const char *json, video_job_t *job, const char **err)
 {
@@ -534,6 +556,128 @@ START_TEST(cleanup_jobs_list_objects_of_their_video)
 END_TEST
 
 
+/* ffprobe -print_format json -show_streams -show_format, trimmed */
+#define PROBE(width, height, rate, duration)                                  \
+    "{\"streams\": [{\"index\": 0, \"codec_name\": \"h264\", "                \
+    "\"codec_type\": \"video\", \"width\": " width ", \"height\": " height    \
+    ", \"r_frame_rate\": \"25/1\", \"avg_frame_rate\": " rate "}, "           \
+    "{\"index\": 1, \"codec_name\": \"aac\", \"codec_type\": \"audio\", "     \
+    "\"avg_frame_rate\": \"0/0\"}], \"format\": {\"format_name\": "           \
+    "\"mov,mp4,m4a,3gp,3g2,mj2\", \"duration\": " duration "}}"
+
+
+static int
+probe(const char *json, video_probe_t *p, const char **err)
+{
+    *err = NULL;
+    return video_probe_parse(json, strlen(json), p, err);
+}
+
+
+START_TEST(a_probe_gives_size_rate_audio_and_duration)
+{
+    video_probe_t   p;
+    const char     *err;
+
+    ck_assert_int_eq(probe(PROBE("640", "360", "\"25/1\"", "\"2.000000\""),
+                           &p, &err), 0);
+    ck_assert_int_eq(p.width, 640);
+    ck_assert_int_eq(p.height, 360);
+    ck_assert_int_eq(p.has_audio, 1);
+    ck_assert(p.fps == 25);
+    ck_assert(p.duration == 2);
+
+    ck_assert_int_eq(probe(PROBE("1920", "1080", "\"30000/1001\"",
+                                 "\"63.5\""), &p, &err), 0);
+    ck_assert(p.fps > 29.97 && p.fps < 29.98);
+
+    /* no rate ("0/0") is an unknown rate, not a failure */
+    ck_assert_int_eq(probe(PROBE("320", "240", "\"0/0\"", "\"1\""), &p,
+                           &err), 0);
+    ck_assert(p.fps == 0);
+}
+END_TEST
+
+
+START_TEST(a_file_without_video_or_duration_is_refused)
+{
+    video_probe_t   p;
+    const char     *err;
+
+    ck_assert_int_eq(probe("{\"streams\": [{\"codec_type\": \"audio\"}], "
+                           "\"format\": {\"duration\": \"2.0\"}}", &p, &err),
+                     -1);
+    ck_assert_str_eq(err, "the file has no video stream");
+
+    ck_assert_int_eq(probe(PROBE("640", "360", "\"25/1\"", "\"N/A\""), &p,
+                           &err), -1);
+    ck_assert_str_eq(err, "the video has no duration");
+
+    ck_assert_int_eq(probe("ffprobe crashed", &p, &err), -1);
+    ck_assert_str_eq(err, "the file has no video stream");
+    ck_assert_int_eq(probe("", &p, &err), -1);
+}
+END_TEST
+
+
+/*
+ * What a hostile file could make ffprobe print.  When the probe lived in
+ * the transcoder, a duration of "nan" passed its "<= 0" check and
+ * reached the progress percentage (t/fuzz/progress found that (int) NaN),
+ * a width beyond int was cut to another int, and a rate beyond int
+ * overflowed sscanf's %d
+ */
+
+START_TEST(hostile_probe_values_are_refused)
+{
+    char            json[1024];
+    size_t          i;
+    video_probe_t   p;
+    const char     *err;
+
+    static const char  *bad_duration[] = {
+        "\"nan\"", "\"-nan\"", "\"inf\"", "\"1e400\"", "\"-2.0\"", "\"0\"",
+        "\"2.0s\"", "\"\"", "2.0", "null"
+    };
+
+    for (i = 0; i < sizeof(bad_duration) / sizeof(bad_duration[0]); i++) {
+        snprintf(json, sizeof(json),
+                 PROBE("640", "360", "\"25/1\"", "%s"), bad_duration[i]);
+        ck_assert_msg(probe(json, &p, &err) == -1, "accepted %s",
+                      bad_duration[i]);
+        ck_assert_str_eq(err, "the video has no duration");
+    }
+
+    /* 2^32 + 640 is not 640, nor is -640 or 640.5 */
+
+    ck_assert_int_eq(probe(PROBE("4294967936", "360", "\"25/1\"", "\"2\""),
+                           &p, &err), -1);
+    ck_assert_str_eq(err, "the file has no video stream");
+    ck_assert_int_eq(probe(PROBE("-640", "360", "\"25/1\"", "\"2\""), &p,
+                           &err), -1);
+    ck_assert_int_eq(probe(PROBE("640.5", "360", "\"25/1\"", "\"2\""), &p,
+                           &err), -1);
+
+    /* rates that are not two ints are unknown */
+
+    ck_assert_int_eq(probe(PROBE("640", "360", "\"2147483648/1\"", "\"2\""),
+                           &p, &err), 0);
+    ck_assert(p.fps == 0);
+    ck_assert_int_eq(probe(PROBE("640", "360", "\"25/0\"", "\"2\""), &p,
+                           &err), 0);
+    ck_assert(p.fps == 0);
+    ck_assert_int_eq(probe(PROBE("640", "360", "\"-25/1\"", "\"2\""), &p,
+                           &err), 0);
+    ck_assert(p.fps == 0);
+    ck_assert_int_eq(probe(PROBE("640", "360", "\"25/1x\"", "\"2\""), &p,
+                           &err), 0);
+    ck_assert(p.fps == 0);
+    ck_assert_int_eq(probe(PROBE("640", "360", "25", "\"2\""), &p, &err), 0);
+    ck_assert(p.fps == 0);
+}
+END_TEST
+
+
 Suite *
 unit_worker_lib_suite(void)
 {
@@ -548,10 +692,14 @@ unit_worker_lib_suite(void)
     tcase_add_test(tc, one_ffmpeg_run_encodes_every_rung);
     tcase_add_test(tc, every_run_forces_the_demuxer_and_the_file_protocol);
     tcase_add_test(tc, progress_follows_ffmpeg_blocks);
+    tcase_add_test(tc, a_duration_that_is_not_a_number_is_unknown);
     tcase_add_test(tc, transcode_jobs_are_checked);
     tcase_add_test(tc, a_recording_is_an_flv_of_the_video);
     tcase_add_test(tc, a_bad_recording_rejects_the_job);
     tcase_add_test(tc, cleanup_jobs_list_objects_of_their_video);
+    tcase_add_test(tc, a_probe_gives_size_rate_audio_and_duration);
+    tcase_add_test(tc, a_file_without_video_or_duration_is_refused);
+    tcase_add_test(tc, hostile_probe_values_are_refused);
     suite_add_tcase(s, tc);
 
     return s;

@@ -1,0 +1,161 @@
+/*
+ * ffprobe's JSON, read with jansson.
+ */
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "video_probe.h"
+
+
+/* a JSON integer in 1..INT_MAX, else 0 */
+
+static int
+video_probe_size(json_t *v)
+{
+    json_int_t  n;
+
+    if (!json_is_integer(v)) {
+        return 0;
+    }
+
+    n = json_integer_value(v);
+
+    return (n >= 1 && n <= INT_MAX) ? (int) n : 0;
+}
+
+
+/* a decimal integer in int range at s, up to the end or stop; else -1 */
+
+static int
+video_probe_int(const char *s, const char *end, long *v)
+{
+    char  *e;
+
+    if (s == end || *s < '0' || *s > '9') {
+        return -1;
+    }
+
+    errno = 0;
+    *v = strtol(s, &e, 10);
+
+    if (errno != 0 || e != end || *v > INT_MAX) {
+        return -1;
+    }
+
+    return 0;
+}
+
+
+/* "<num>/<den>", as ffprobe writes rates ("0/0" when it has none) */
+
+static double
+video_probe_rate(json_t *v)
+{
+    long         num, den;
+    const char  *s, *slash;
+
+    s = json_string_value(v);
+
+    if (s == NULL || strlen(s) != json_string_length(v)) {
+        return 0;
+    }
+
+    slash = strchr(s, '/');
+
+    if (slash == NULL
+        || video_probe_int(s, slash, &num) != 0
+        || video_probe_int(slash + 1, s + strlen(s), &den) != 0
+        || den == 0)
+    {
+        return 0;
+    }
+
+    return (double) num / den;
+}
+
+
+/* the duration ffprobe writes as "%f" seconds; 0 when it is not one */
+
+static double
+video_probe_duration(json_t *v)
+{
+    char        *e;
+    double       d;
+    const char  *s;
+
+    s = json_string_value(v);
+
+    if (s == NULL || strlen(s) != json_string_length(v) || *s == '\0') {
+        return 0;
+    }
+
+    d = strtod(s, &e);
+
+    if (*e != '\0' || !isfinite(d) || d <= 0) {
+        return 0;
+    }
+
+    return d;
+}
+
+
+int
+video_probe_parse(const char *json, size_t len, video_probe_t *out,
+    const char **err)
+{
+    size_t        i;
+    json_t       *root, *s;
+    const char   *type;
+    json_error_t  jerr;
+
+    memset(out, 0, sizeof(video_probe_t));
+
+    root = json_loadb(json, len, 0, &jerr);
+
+    json_array_foreach(json_object_get(root, "streams"), i, s) {
+        type = json_string_value(json_object_get(s, "codec_type"));
+
+        if (type == NULL) {
+            continue;
+        }
+
+        if (strcmp(type, "video") == 0 && out->width == 0) {
+            out->width = video_probe_size(json_object_get(s, "width"));
+            out->height = video_probe_size(json_object_get(s, "height"));
+            out->fps = video_probe_rate(json_object_get(s,
+                                                        "avg_frame_rate"));
+
+            if (out->width == 0 || out->height == 0) {
+                out->width = 0;
+                out->height = 0;
+            }
+
+        } else if (strcmp(type, "audio") == 0) {
+            out->has_audio = 1;
+        }
+    }
+
+    out->duration = video_probe_duration(
+                        json_object_get(json_object_get(root, "format"),
+                                        "duration"));
+
+    json_decref(root);
+
+    if (out->width == 0) {
+        *err = "the file has no video stream";
+        return -1;
+    }
+
+    if (out->duration == 0) {
+        *err = "the video has no duration";
+        return -1;
+    }
+
+    return 0;
+}

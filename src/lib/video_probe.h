@@ -1,0 +1,36 @@
+/*
+ * What the transcoder learns from ffprobe about an uploaded file: its
+ * picture size, frame rate, audio and duration.  ffprobe reads the
+ * user's bytes, so its output is outside input too: checked here,
+ * without ffprobe, where the fuzzer and the unit tests reach it.
+ */
+
+#ifndef _VIDEO_PROBE_H_INCLUDED_
+#define _VIDEO_PROBE_H_INCLUDED_
+
+
+#include <stddef.h>
+
+
+typedef struct {
+    int     width;       /* of the first video stream; 0: none */
+    int     height;
+    int     has_audio;
+    double  fps;         /* its average frame rate; 0: unknown */
+    double  duration;    /* seconds, of the container */
+} video_probe_t;
+
+
+/*
+ * Reads the JSON of "ffprobe -print_format json -show_streams
+ * -show_format".  Returns 0, or -1 with *err saying why the file cannot
+ * be transcoded: "the file has no video stream" (none, or a size that is
+ * not a positive int) or "the video has no duration" (none, not a
+ * number, not positive, or infinite).  A frame rate that is not
+ * "<num>/<den>" with both in int range and den > 0 is unknown.
+ */
+int video_probe_parse(const char *json, size_t len, video_probe_t *out,
+    const char **err);
+
+
+#endif /* _VIDEO_PROBE_H_INCLUDED_ */

@@ -1,0 +1,260 @@
+/*
+ * JSON bodies of the routes, read as the module reads them: the first
+ * line names the route (presign, complete, complete-any, patch,
+ * live-create, live-start, live-stop, live-visibility), the rest is the
+ * body, parsed with JSON_REJECT_DUPLICATES and refused when it is not an
+ * object (live-stop also takes no body at all), then checked by the
+ * route's validator.  What passes holds what the route relies on; what
+ * fails has details, each {path, message}, and both answers serialize
+ * as their JSON envelopes.
+ */
+
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "fuzz.h"
+#include "video_envelope.h"
+#include "video_id.h"
+#include "video_validate.h"
+
+
+#define VALIDATE_ID  "V1StGXR8_Z5jdHi6B-myT"
+
+
+static const char *const  validate_routes[] = {
+    "presign", "complete", "complete-any", "patch", "live-create",
+    "live-start", "live-stop", "live-visibility"
+};
+
+
+static void
+validate_dump(json_t *env)
+{
+    char  *text;
+
+    fuzz_assert(env != NULL);
+
+    text = json_dumps(env, JSON_COMPACT);
+    fuzz_assert(text != NULL);
+
+    free(text);
+    json_decref(env);
+}
+
+
+/* a string of 1..max code points (0..max when empty is allowed) */
+
+static void
+validate_text(json_t *v, long max, int empty)
+{
+    long  n;
+
+    fuzz_assert(json_is_string(v));
+
+    n = video_utf8_length(json_string_value(v), json_string_length(v));
+    fuzz_assert(n >= (empty ? 0 : 1) && n <= max);
+}
+
+
+static void
+validate_patch(const video_patch_t *p, int create)
+{
+    fuzz_assert(!create || p->title != NULL);
+    fuzz_assert(create || p->title != NULL || p->description != NULL
+                || p->visibility != NULL);
+
+    if (p->title != NULL) {
+        validate_text(p->title, VIDEO_TITLE_MAX, 0);
+    }
+
+    if (p->description != NULL && !json_is_null(p->description)) {
+        validate_text(p->description, VIDEO_DESCRIPTION_MAX, 1);
+    }
+
+    if (p->visibility != NULL) {
+        fuzz_assert(video_enum_index(video_visibilities,
+                                     json_string_value(p->visibility),
+                                     json_string_length(p->visibility))
+                    >= 0);
+    }
+}
+
+
+/* the route's validator; 0 or -1 with *details */
+
+static int
+validate_route(size_t route, json_t *body, json_t **details)
+{
+    int                rc, convert;
+    json_t            *v;
+    video_patch_t      patch;
+    video_presign_t    presign;
+    video_complete_t   complete;
+
+    switch (route) {
+
+    case 0:
+        rc = video_presign_parse(body, &presign, details);
+
+        if (rc == 0) {
+            validate_text(presign.file_name, 255, 0);
+            fuzz_assert(presign.file_size >= 1
+                        && presign.file_size <= VIDEO_UPLOAD_MAX_SIZE);
+            fuzz_assert(presign.type >= 0 && presign.type < 3);
+        }
+
+        return rc;
+
+    case 1:
+    case 2:
+        rc = video_complete_parse(body, route == 1 ? VALIDATE_ID : NULL,
+                                  route == 1 ? VIDEO_ID_LEN : 0, &complete,
+                                  details);
+
+        if (rc == 0) {
+            fuzz_assert(json_is_string(complete.key));
+
+            if (route == 1) {
+                fuzz_assert(strncmp(json_string_value(complete.key),
+                                    VALIDATE_ID "/original.",
+                                    VIDEO_ID_LEN + 10) == 0);
+            }
+
+            if (complete.title != NULL) {
+                validate_text(complete.title, VIDEO_TITLE_MAX, 0);
+            }
+
+            if (complete.description != NULL
+                && !json_is_null(complete.description))
+            {
+                validate_text(complete.description, VIDEO_DESCRIPTION_MAX, 1);
+            }
+        }
+
+        return rc;
+
+    case 3:
+    case 4:
+        rc = (route == 3) ? video_patch_parse(body, &patch, details)
+                          : video_live_create_parse(body, &patch, details);
+
+        if (rc == 0) {
+            validate_patch(&patch, route == 4);
+        }
+
+        return rc;
+
+    case 5:
+        rc = video_live_start_parse(body, &v, details);
+
+        if (rc == 0) {
+            validate_text(v, 256, 0);
+        }
+
+        return rc;
+
+    case 6:
+        rc = video_live_stop_parse(body, &convert, details);
+        fuzz_assert(convert >= -1 && convert <= 1);
+
+        return rc;
+
+    default:
+        rc = video_live_visibility_parse(body, &v, details);
+
+        if (rc == 0) {
+            fuzz_assert(video_enum_index(video_visibilities,
+                                         json_string_value(v),
+                                         json_string_length(v))
+                        >= 0);
+        }
+
+        return rc;
+    }
+}
+
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void) argc;
+    (void) argv;
+
+    json_object_seed(1);
+
+    return 0;
+}
+
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    int            n;
+    char           msg[512];
+    size_t         route, i;
+    json_t        *body, *details, *d;
+    const char    *m;
+    fuzz_part_t    parts[2];
+    json_error_t   err;
+
+    fuzz_split(data, size, '\n', parts, 2);
+    route = fuzz_pick(&parts[0], validate_routes,
+                      FUZZ_NELTS(validate_routes));
+
+    body = NULL;
+
+    if (parts[1].len > 0 || route != 6) {
+        body = json_loadb(parts[1].data, parts[1].len,
+                          JSON_REJECT_DUPLICATES, &err);
+
+        if (body == NULL) {
+
+            /* the 400 names the parser's complaint, which quotes input */
+
+            n = snprintf(msg, sizeof(msg), "Malformed JSON in request body: "
+                         "%s (line %d, column %d)", err.text, err.line,
+                         err.column);
+            fuzz_assert(n > 0);
+
+            validate_dump(video_envelope_error(400, NULL, msg,
+                                               strlen(msg), NULL));
+            return 0;
+        }
+
+        if (!json_is_object(body)) {
+            json_decref(body);
+            return 0;
+        }
+    }
+
+    details = NULL;
+
+    if (validate_route(route, body, &details) == 0) {
+        fuzz_assert(details == NULL);
+        validate_dump(json_pack("{s:b, s:O}", "success", 1, "data",
+                                body ? body : json_null()));
+        json_decref(body);
+        return 0;
+    }
+
+    fuzz_assert(details != NULL && json_array_size(details) > 0);
+
+    json_array_foreach(details, i, d) {
+        fuzz_assert(json_is_string(json_object_get(d, "path")));
+        fuzz_assert(json_is_string(json_object_get(d, "message")));
+    }
+
+    m = "Validation failed";
+
+    if (json_array_size(details) == 1) {
+        m = json_string_value(json_object_get(json_array_get(details, 0),
+                                              "message"));
+    }
+
+    validate_dump(video_envelope_error(400, "VALIDATION_ERROR", m, strlen(m),
+                                       details));
+    json_decref(body);
+
+    return 0;
+}
