@@ -18,7 +18,7 @@
 # in build/fuzz/crashes/<name>/ (`build/fuzz/<name> <file>` replays one),
 # logs in build/fuzz/logs/<mode>/<name>.log.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 
 mode=${1:-run}
 
