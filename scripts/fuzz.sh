@@ -15,9 +15,10 @@
 #                           directory that is thrown away.
 #
 # FUZZ_TARGETS="form route" runs only those harnesses.  Crashes are kept
-# in build/fuzz/crashes/<name>/; `build/fuzz/<name> <file>` replays one.
+# in build/fuzz/crashes/<name>/ (`build/fuzz/<name> <file>` replays one),
+# logs in build/fuzz/logs/<mode>/<name>.log.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 
 mode=${1:-run}
 
@@ -51,7 +52,7 @@ for name in "${names[@]}"; do
     seeds=t/fuzz/corpus/$name
     scratch=$scratch_root/$name
     crashes=build/fuzz/crashes/$name
-    log=build/fuzz/logs/$name.log
+    log=build/fuzz/logs/$mode/$name.log
 
     if [ ! -x "$bin" ]; then
         echo "fuzz: $bin is not built (make fuzzers)" >&2

@@ -11,6 +11,7 @@
 
 #include <amqp.h>
 #include <curl/curl.h>
+#include <jansson.h>
 
 #include "fuzz.h"
 #include "video_id.h"
@@ -192,6 +193,18 @@ video_worker_consume(const char *queue, video_worker_consumer_pt handler)
 
     rc = handler(&env);
     fuzz_assert(rc == VIDEO_ACK || rc == VIDEO_DEAD);
+
+    return 0;
+}
+
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void) argc;
+    (void) argv;
+
+    json_object_seed(1);
 
     return 0;
 }
