@@ -361,8 +361,8 @@ GET /api/videos/vidZZZZZZZZZZZZZZZZZZ/progress
 
 === TEST 32: the cleanup job names the stored objects, the variants are gone
 --- init
-is(VideoApi::psql("SELECT count(*) FROM video_variants WHERE video_id = 'vidAAAAAAAAAAAAAAAAAA'"), 0, 'variants deleted with the video');
-is(VideoApi::psql("SELECT concat_ws(' ', topic, payload->>'videoId', coalesce(payload->'objects'->0->>'key', ''), payload->'objects'->1->>'prefix', payload->'objects'->2->>'key') FROM outbox"),
+Test::More::is(VideoApi::psql("SELECT count(*) FROM video_variants WHERE video_id = 'vidAAAAAAAAAAAAAAAAAA'"), 0, 'variants deleted with the video');
+Test::More::is(VideoApi::psql("SELECT concat_ws(' ', topic, payload->>'videoId', coalesce(payload->'objects'->0->>'key', ''), payload->'objects'->1->>'prefix', payload->'objects'->2->>'key') FROM outbox"),
    'video-cleanup vidAAAAAAAAAAAAAAAAAA  vidAAAAAAAAAAAAAAAAAA/ vidAAAAAAAAAAAAAAAAAA/thumb.jpg',
    'one cleanup job in the outbox');
 --- request
@@ -381,7 +381,7 @@ DELETE /api/videos/vidZZZZZZZZZZZZZZZZZZ
 
 === TEST 34: still exactly one job, and the connection pool still works
 --- init
-is(VideoApi::psql("SELECT count(*) FROM outbox"), 1, 'no job for a 404');
+Test::More::is(VideoApi::psql("SELECT count(*) FROM outbox"), 1, 'no job for a 404');
 --- request
 GET /api/videos/vidBBBBBBBBBBBBBBBBBB
 --- error_code: 200

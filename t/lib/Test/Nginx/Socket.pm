@@ -23,7 +23,7 @@ use List::Util qw(shuffle);
 use Scalar::Util qw(looks_like_number);
 use Time::HiRes qw(sleep time);
 
-our $VERSION = '0.29';    # the upstream version whose semantics we follow
+our $VERSION = '0.33';    # the upstream version whose semantics we follow
 
 our @EXPORT = qw(
     run_tests run_test repeat_each no_shuffle no_long_string
@@ -39,6 +39,11 @@ our @EXPORT = qw(
 my $HaveLongString = eval { require Test::LongString; 1 };
 
 our $PrevConfig;
+
+# nginx's management lives in Util.pm, outside its package namespace
+*start_nginx = \&Test::Nginx::Util::Server::start_nginx;
+*stop_nginx = \&Test::Nginx::Util::Server::stop_nginx;
+*nginx_is_running = \&Test::Nginx::Util::Server::nginx_is_running;
 
 sub is_str (@) {
     my ($got, $expected, $desc) = @_;
@@ -155,8 +160,8 @@ sub run_must_die {
 
         my $ctx = {};
         if ($extra) {
-            $ctx->{extra_lines} = [split /^/,
-                                   Test::Nginx::Util::slurp($StderrFile)];
+            $ctx->{extra_lines} =
+                [split /^/, Test::Nginx::Util::Server::slurp($StderrFile)];
         }
         check_error_log($block, $ctx, $i);
 
@@ -173,7 +178,7 @@ sub run_repeats {
     my $name = $block->name;
 
     if (defined $block->init) {
-        eval $block->init;
+        Test::Nginx::Util::eval_block_code($block, $block->init);
         bail_out("$name - init failed: $@") if $@;
     }
 
@@ -193,7 +198,7 @@ sub skip_spec {
         $spec =~ /^\s*(\d+)\s*:\s*(.*)/s
             or bail_out("$name - Invalid --- skip_eval spec: $spec");
         my ($n, $code) = ($1, $2);
-        my $skip = eval $code;
+        my $skip = Test::Nginx::Util::eval_block_code($block, $code);
         bail_out("$name - skip_eval - failed to eval the Perl code "
                  . "\"$code\": $@") if $@;
         return (1, $n, 'skip_eval') if $skip;

@@ -14,7 +14,7 @@ use Exporter 'import';
 use File::Path qw(make_path remove_tree);
 use File::Spec ();
 use POSIX qw(:sys_wait_h SIGQUIT SIGTERM SIGKILL);
-use Time::HiRes qw(sleep time);
+use Time::HiRes qw(sleep);
 use IO::Socket::INET ();
 use Test::More ();
 
@@ -25,8 +25,7 @@ our @EXPORT = qw(
     server_port_for_client server_root html_dir check_accum_error_log
     add_block_preprocessor add_cleanup_handler bail_out parse_time trim
     expand_env_in_text setup_server_root write_user_files write_config_file
-    start_nginx stop_nginx nginx_is_running error_log_data access_log_data
-    get_nginx_version
+    error_log_data access_log_data get_nginx_version
 
     $RepeatEach $NoShuffle $NoLongString $ServerAddr $ServerPort
     $ServerPortForClient $ServRoot $HtmlDir $ErrLogFile $StderrFile
@@ -64,10 +63,7 @@ our @EnvToNginx;
 our @BlockPreprocessors;
 our @CleanupHandlers;
 
-# Upstream looks "nginx" up in PATH; /usr/sbin is often missing from a
-# non-root PATH on Debian, so fall back to the packaged binary.
-our $NginxBinary = $ENV{TEST_NGINX_BINARY} || find_in_path('nginx')
-                   || '/usr/sbin/nginx';
+our $NginxBinary;         # set below, once find_in_path exists
 
 our $ServRoot = $ENV{TEST_NGINX_SERVROOT} || File::Spec->rel2abs('t/servroot');
 $ENV{TEST_NGINX_SERVER_ROOT} = $ServRoot;
@@ -85,10 +81,6 @@ our $PidFile    = "$LogDir/nginx.pid";
 our $StderrFile   = "$LogDir/nginx.stderr";
 our $ValgrindFile = "$LogDir/valgrind.log";
 
-# DEVIATION: upstream does not set this one; test files usually do
-# "$ENV{TEST_NGINX_HTML_DIR} ||= html_dir();" themselves.
-$ENV{TEST_NGINX_HTML_DIR} ||= $HtmlDir;
-
 # valgrind needs nginx in the foreground so it can be watched and stopped
 # per block, exactly as upstream arranges it.
 $DaemonEnabled = 'off' if $UseValgrind;
@@ -96,6 +88,21 @@ $DaemonEnabled = 'off' if $UseValgrind;
 our $ErrLogFilePos = 0;
 our $ChildPid;            # nginx (under valgrind) running in the foreground
 our ($NginxVersion, $NginxRawVersion, $NginxConfigureArgs);
+
+# ---- code from the blocks ------------------------------------------------
+
+# --- init and --- skip_eval code runs here, in this package, as upstream
+# runs it: the suite's own imports (Test::More's is() and ok(), a helper
+# module's functions) are not visible, so such code names them in full
+# (Test::More::is), and a suite that forgets fails here as it would under
+# upstream.  For the same reason this file's own helpers below are lexical
+# (my sub): upstream has no such names, so code must not find them here.
+# Returns what the code returns, with $@ set on failure.
+sub eval_block_code ($$) {
+    my ($block, $code) = @_;
+    my $name = $block->name;
+    return eval $code;
+}
 
 # ---- exported knobs ------------------------------------------------------
 
@@ -144,7 +151,7 @@ sub bail_out (@) {
 
 # ---- small helpers -------------------------------------------------------
 
-sub find_in_path {
+my sub find_in_path {
     my $cmd = shift;
     return (-f $cmd && -x _) ? $cmd : undef if $cmd =~ m{/};
     for my $dir (split /:/, $ENV{PATH} || '') {
@@ -153,6 +160,11 @@ sub find_in_path {
     }
     return undef;
 }
+
+# Upstream looks "nginx" up in PATH; /usr/sbin is often missing from a
+# non-root PATH on Debian, so fall back to the packaged binary.
+$NginxBinary = $ENV{TEST_NGINX_BINARY} || find_in_path('nginx')
+               || '/usr/sbin/nginx';
 
 # "100ms" and "2s" are accepted, as upstream does.
 sub parse_time ($) {
@@ -177,12 +189,12 @@ sub trim ($) {
 
 # Poll instead of sleeping a fixed time: returns as soon as $cond holds,
 # false once the deadline passes.
-sub wait_for ($$) {
+my sub wait_for ($$) {
     my ($secs, $cond) = @_;
-    my $deadline = time + $secs;
+    my $deadline = Time::HiRes::time() + $secs;
     while (1) {
         return 1 if $cond->();
-        return 0 if time >= $deadline;
+        return 0 if Time::HiRes::time() >= $deadline;
         sleep 0.01;
     }
 }
@@ -313,13 +325,13 @@ sub write_config_file ($$$) {
     my $server_name = $block->server_name // $ServerName;
     $config //= '';
 
-    # DEVIATION: upstream appends the load_module lines to main_config;
-    # putting them first also works when main_config uses the modules.
+    # Upstream puts the load_module lines at the head of main_config;
+    # first in the file reads the same to nginx.
     my $modules = join '', map { "load_module $_;\n" }
                            grep { length } split /\s+/, $LoadModules // '';
 
-    # DEVIATION: upstream relies on the compiled-in temp paths, which on
-    # distro builds point into /var/lib/nginx; keep them inside servroot.
+    # Temp paths inside servroot, as upstream (0.33) does, unless the
+    # block sets its own.
     my $temp_paths = '';
     for my $kind (qw(client_body proxy fastcgi uwsgi scgi)) {
         my $directive = "${kind}_temp_path";
@@ -401,7 +413,7 @@ _EOC_
 
 # ---- nginx process management --------------------------------------------
 
-sub read_pid_file () {
+my sub read_pid_file () {
     open my $in, '<', $PidFile or return undef;
     my $pid = do { local $/; <$in> };
     close $in;
@@ -411,7 +423,7 @@ sub read_pid_file () {
 
 # A daemonized nginx is re-parented, and in containers PID 1 may never
 # reap it, so a zombie must count as "not running".
-sub pid_alive ($) {
+my sub pid_alive ($) {
     my $pid = shift;
     return 0 unless $pid && kill 0, $pid;
     if (open my $st, '<', "/proc/$pid/stat") {
@@ -421,7 +433,7 @@ sub pid_alive ($) {
     return 1;
 }
 
-sub nginx_is_running () {
+my sub nginx_is_running () {
     if (defined $ChildPid) {
         return 0 if waitpid($ChildPid, WNOHANG) != 0;
         return 1;
@@ -431,7 +443,7 @@ sub nginx_is_running () {
 
 # Checking /proc avoids probe connections, which would leave their own
 # lines in error.log before the block's request.
-sub port_listening ($) {
+my sub port_listening ($) {
     my $port = shift;
     my $hex = sprintf ':%04X', $port;
     my $seen_proc;
@@ -449,7 +461,7 @@ sub port_listening ($) {
     return $sock ? 1 : 0;
 }
 
-sub slurp ($) {
+my sub slurp ($) {
     my $file = shift;
     open my $in, '<', $file or return '';
     local $/;
@@ -457,7 +469,7 @@ sub slurp ($) {
     return $data // '';
 }
 
-sub startup_diag () {
+my sub startup_diag () {
     my $err = slurp($StderrFile);
     my @log = split /^/, slurp($ErrLogFile);
     my @tail = grep { !/\[debug\]/ } @log;
@@ -472,10 +484,31 @@ sub startup_diag () {
     return $msg;
 }
 
+my sub kill_pid ($$) {
+    my ($pid, $name) = @_;
+    my $own = defined $ChildPid && $pid == $ChildPid;
+    my $gone = $own ? sub { waitpid($pid, WNOHANG) != 0 || !pid_alive($pid) }
+                    : sub { !pid_alive($pid) };
+
+    # valgrind's leak check at exit is slow, give it time.
+    my $grace = $UseValgrind ? 30 : $Timeout;
+    kill SIGQUIT, $pid;
+    return 1 if wait_for($grace, $gone);
+
+    warn "$name - timeout when waiting for the nginx process $pid to exit\n";
+    kill SIGTERM, $pid;
+    return 1 if wait_for(1, $gone);
+
+    warn "$name - WARNING: killing the nginx process $pid with force...\n";
+    kill SIGKILL, $own ? -$pid : $pid;
+    kill SIGKILL, $pid;
+    wait_for(2, $gone);
+}
+
 # Starts nginx with the written config.  Returns a hash: ok (bool),
 # status/exit_code/coredump (of the launching command) and error (text for
 # the diagnostics when it did not come up).
-sub start_nginx ($) {
+my sub start_nginx ($) {
     my ($name) = @_;
 
     my $bin = find_in_path($NginxBinary)
@@ -577,28 +610,7 @@ sub start_nginx ($) {
     return \%r;
 }
 
-sub kill_pid ($$) {
-    my ($pid, $name) = @_;
-    my $own = defined $ChildPid && $pid == $ChildPid;
-    my $gone = $own ? sub { waitpid($pid, WNOHANG) != 0 || !pid_alive($pid) }
-                    : sub { !pid_alive($pid) };
-
-    # valgrind's leak check at exit is slow, give it time.
-    my $grace = $UseValgrind ? 30 : $Timeout;
-    kill SIGQUIT, $pid;
-    return 1 if wait_for($grace, $gone);
-
-    warn "$name - timeout when waiting for the nginx process $pid to exit\n";
-    kill SIGTERM, $pid;
-    return 1 if wait_for(1, $gone);
-
-    warn "$name - WARNING: killing the nginx process $pid with force...\n";
-    kill SIGKILL, $own ? -$pid : $pid;
-    kill SIGKILL, $pid;
-    wait_for(2, $gone);
-}
-
-sub stop_nginx ($) {
+my sub stop_nginx ($) {
     my ($name) = @_;
     my $pid = $ChildPid // read_pid_file();
     if ($pid && pid_alive($pid)) {
@@ -617,6 +629,16 @@ sub stop_nginx ($) {
         }
         unlink $ValgrindFile;
     }
+}
+
+# What Socket.pm drives nginx with, kept out of this package (see
+# eval_block_code).
+{
+    no warnings 'once';
+    *Test::Nginx::Util::Server::start_nginx = \&start_nginx;
+    *Test::Nginx::Util::Server::stop_nginx = \&stop_nginx;
+    *Test::Nginx::Util::Server::nginx_is_running = \&nginx_is_running;
+    *Test::Nginx::Util::Server::slurp = \&slurp;
 }
 
 # ---- logs ----------------------------------------------------------------
