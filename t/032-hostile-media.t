@@ -208,7 +208,7 @@ for my $case (@hostile) {
        "$what: no variants";
     is column($id, 'coalesce(duration, 0)'), 0, "$what: no duration";
     my $log = worker_log('transcode');
-    my $runs = () = $log =~ /transcoding video $id\b/g;
+    my $runs = () = $log =~ /transcoding video \Q$id\E$/mg;
     is $runs, 1, "$what: tried once";
     unlike $log, qr/video $id, attempt \d/, "$what: not retried";
 }
@@ -494,7 +494,7 @@ for my $case (@limits) {
     is column($id, 'processing_error'), $reason, "over $what: naming the limit";
     is scalar(outputs_of($id)), 0, "over $what: nothing in storage";
     my $log = worker_log('transcode');
-    my $runs = () = $log =~ /transcoding video $id\b/g;
+    my $runs = () = $log =~ /transcoding video \Q$id\E$/mg;
     is $runs, 1, "over $what: tried once";
     unlike $log, qr/video $id, attempt \d/, "over $what: not retried";
 }
