@@ -279,7 +279,11 @@ ngx_http_video_api_views_viewer(ngx_http_request_t *r,
     p = ngx_cpymem(p, r->connection->addr_text.data,
                    r->connection->addr_text.len);
     *p++ = '\n';
-    p = ngx_cpymem(p, ua.data, ua.len);
+
+    /* without a User-Agent header ua.data is NULL */
+    if (ua.len) {
+        p = ngx_cpymem(p, ua.data, ua.len);
+    }
 
     if (video_hmac_sha256(mcf->play.secret.data, mcf->play.secret.len, msg,
                           p - msg, md)
