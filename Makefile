@@ -36,6 +36,7 @@ UNIT_SRCS  := $(wildcard t/unit/*.c)
 
 .PHONY: all deps run stop status logs test unit conf-check bench \
         bench-transcode clean fuzz fuzzers
+.PHONY: asan FORCE
 
 all: $(MODULE) $(WORKER) $(UNIT)
 
@@ -110,6 +111,68 @@ fuzzers: $(FUZZERS)
 # each harness for FUZZ_SECONDS in a scratch corpus; see scripts/fuzz.sh
 fuzz: fuzzers
 	@scripts/fuzz.sh run
+# make test's sanitizer pass: nginx built from Debian's source with ASan,
+# UBSan and NGX_DEBUG_PALLOC (scripts/asan-nginx.sh, cached), and the
+# module, worker and unit tests built with the same sanitizers
+ASAN_BUILD  := $(BUILD)/asan
+ASAN_CC     ?= clang
+ASAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer
+ASAN_CFLAGS := -O1 -g $(ASAN_FLAGS) \
+               -fsanitize-ignorelist=$(CURDIR)/ubsan.ignore
+ASAN_NGX_CC_OPT := $(ASAN_CFLAGS) $(WFLAGS) -Wno-unused-parameter \
+                   -DNGX_DEBUG_PALLOC=1
+ASAN_NGX    := $(ASAN_BUILD)/ngx
+ASAN_MODULE := $(ASAN_BUILD)/ngx_http_video_api_module.so
+ASAN_WORKER := $(ASAN_BUILD)/video-worker
+ASAN_UNIT   := $(ASAN_BUILD)/unit-tests
+ASAN_LIB_OBJS := $(LIB_SRCS:src/lib/%.c=$(ASAN_BUILD)/lib/%.o)
+
+asan: $(ASAN_BUILD)/nginx $(ASAN_MODULE) $(ASAN_WORKER) $(ASAN_UNIT)
+
+# the cached build's directory, rewritten only when it changes (a new
+# nginx package, new flags), which then reconfigures the module's tree
+$(ASAN_BUILD)/nginx-dir: FORCE
+	@mkdir -p $(ASAN_BUILD)
+	@d=$$(VIDEO_API_ASAN_CC=$(ASAN_CC) scripts/asan-nginx.sh) && \
+	    if [ "$$d" != "$$(cat $@ 2>/dev/null)" ]; then echo "$$d" > $@; fi
+
+$(ASAN_BUILD)/nginx: $(ASAN_BUILD)/nginx-dir
+	ln -sfn "$$(cat $<)/nginx" $@
+
+# the module is configured against the sanitized nginx's own tree (its
+# arguments, with the module's compiler flags)
+$(ASAN_NGX)/objs/Makefile: config $(ASAN_BUILD)/nginx-dir ubsan.ignore
+	rm -rf $(ASAN_NGX)
+	mkdir -p $(ASAN_NGX)
+	d=$$(cat $(ASAN_BUILD)/nginx-dir) && \
+	    cp -a $$d/src/auto $$d/src/configure $$d/src/src $(ASAN_NGX)/ && \
+	    mapfile -t args < <(grep -vE '^--with-(cc|ld)-opt=' \
+	                        $$d/configure-args) && \
+	    cd $(ASAN_NGX) && \
+	    ./configure "$${args[@]}" --with-cc-opt="$(ASAN_NGX_CC_OPT)" \
+	        --with-ld-opt="$(ASAN_FLAGS)" \
+	        --add-dynamic-module=$(CURDIR) > configure.log 2>&1 || \
+	    { tail -n 30 configure.log; exit 1; }
+
+$(ASAN_MODULE): $(ASAN_NGX)/objs/Makefile $(MOD_SRCS) $(MOD_HDRS)
+	$(MAKE) -C $(ASAN_NGX) -f objs/Makefile modules
+	cp $(ASAN_NGX)/objs/ngx_http_video_api_module.so $@.tmp && \
+	    mv -f $@.tmp $@
+
+$(ASAN_BUILD)/lib/%.o: src/lib/%.c ubsan.ignore
+	@mkdir -p $(dir $@)
+	$(ASAN_CC) $(ASAN_CFLAGS) $(WFLAGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+
+$(ASAN_WORKER): $(WORKER_SRCS) $(ASAN_LIB_OBJS) \
+                $(wildcard workers/*.h src/lib/*.h)
+	$(ASAN_CC) $(ASAN_CFLAGS) $(WFLAGS) -Isrc/lib -Iworkers $(PKG_CFLAGS) \
+	    $(WORKER_SRCS) $(ASAN_LIB_OBJS) $(PKG_LIBS) $(WORKER_LIBS) -o $@
+
+$(ASAN_UNIT): $(UNIT_SRCS) $(ASAN_LIB_OBJS) $(wildcard t/unit/*.h)
+	$(ASAN_CC) $(ASAN_CFLAGS) $(WFLAGS) -Isrc/lib $(PKG_CFLAGS) \
+	    $(UNIT_SRCS) $(ASAN_LIB_OBJS) $(PKG_LIBS) $(CHECK_LIBS) -o $@
+
+-include $(ASAN_LIB_OBJS:.o=.d)
 
 run: deps all
 	@scripts/stack.sh start

@@ -317,16 +317,18 @@ sub worker_env {
     );
 }
 
-# runs build/video-worker $role with %env, logging to
-# $dir/logs/worker-$role.log; its pid
+# runs the worker program ($VIDEO_API_TEST_WORKER, build/video-worker
+# unless scripts/test.sh's sanitizer pass says otherwise) as $role with
+# %env, logging to $dir/logs/worker-$role.log; its pid
 sub worker_start {
     my ($dir, $role, %env) = @_;
+    my $bin = $ENV{VIDEO_API_TEST_WORKER} // 'build/video-worker';
     my $pid = fork // die "fork: $!";
     if ($pid == 0) {
         @ENV{keys %env} = values %env;
         open STDERR, '>>', "$dir/logs/worker-$role.log" or POSIX::_exit(1);
         open STDOUT, '>&', \*STDERR;
-        exec 'build/video-worker', $role or POSIX::_exit(127);
+        exec $bin, $role or POSIX::_exit(127);
     }
     return $pid;
 }
