@@ -83,6 +83,11 @@ static ngx_http_video_api_signal_ctx_t *ngx_http_video_api_signal_ctx(
     ngx_str_t *list);
 static ngx_int_t ngx_http_video_api_signal_token(ngx_http_request_t *r,
     ngx_http_video_api_signal_ctx_t *sctx);
+static ngx_int_t ngx_http_video_api_signal_start(ngx_http_request_t *r,
+    ngx_http_video_api_signal_ctx_t *sctx,
+    ngx_http_video_api_redis_script_t *script,
+    ngx_http_video_api_redis_handler_pt handler, int nkeys, int argc,
+    ngx_str_t *args);
 static ngx_int_t ngx_http_video_api_signal_eval(ngx_http_request_t *r,
     ngx_http_video_api_signal_ctx_t *sctx,
     ngx_http_video_api_redis_script_t *script,
@@ -206,17 +211,9 @@ ngx_http_video_api_signal_join_send(ngx_http_request_t *r, void *data,
     args[3].data = peers;
     args[3].len = p - peers;
 
-    if (ngx_http_video_api_signal_eval(r, sctx, &signal_join_script,
-                                       ngx_http_video_api_signal_joined,
-                                       SIGNAL_KEY_BYTES + 1, 4, args)
-        != NGX_OK)
-    {
-        return ngx_http_video_api_send_unavailable(r, "Redis");
-    }
-
-    r->main->count++;
-
-    return NGX_DONE;
+    return ngx_http_video_api_signal_start(r, sctx, &signal_join_script,
+                                           ngx_http_video_api_signal_joined,
+                                           SIGNAL_KEY_BYTES + 1, 4, args);
 }
 
 
@@ -334,17 +331,9 @@ ngx_http_video_api_signal_leave_send(ngx_http_request_t *r, void *data,
     args[1].data = sctx->hash;
     args[1].len = VIDEO_SIGNAL_TOKEN_HASH_LEN;
 
-    if (ngx_http_video_api_signal_eval(r, sctx, &signal_leave_script,
-                                       ngx_http_video_api_signal_left,
-                                       SIGNAL_KEYS, 2, args)
-        != NGX_OK)
-    {
-        return ngx_http_video_api_send_unavailable(r, "Redis");
-    }
-
-    r->main->count++;
-
-    return NGX_DONE;
+    return ngx_http_video_api_signal_start(r, sctx, &signal_leave_script,
+                                           ngx_http_video_api_signal_left,
+                                           SIGNAL_KEYS, 2, args);
 }
 
 
@@ -491,17 +480,9 @@ ngx_http_video_api_signal_send(ngx_http_request_t *r, void *data,
     args[6].data = bytes;
     args[6].len = p - bytes;
 
-    if (ngx_http_video_api_signal_eval(r, sctx, &signal_post_script,
-                                       ngx_http_video_api_signal_sent,
-                                       SIGNAL_KEYS, 7, args)
-        != NGX_OK)
-    {
-        return ngx_http_video_api_send_unavailable(r, "Redis");
-    }
-
-    r->main->count++;
-
-    return NGX_DONE;
+    return ngx_http_video_api_signal_start(r, sctx, &signal_post_script,
+                                           ngx_http_video_api_signal_sent,
+                                           SIGNAL_KEYS, 7, args);
 }
 
 
@@ -1002,6 +983,31 @@ ngx_http_video_api_signal_token(ngx_http_request_t *r,
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * A route's one script: the request waits for handler (NGX_DONE), or a
+ * Redis that cannot take the script is a 503 at once
+ */
+
+static ngx_int_t
+ngx_http_video_api_signal_start(ngx_http_request_t *r,
+    ngx_http_video_api_signal_ctx_t *sctx,
+    ngx_http_video_api_redis_script_t *script,
+    ngx_http_video_api_redis_handler_pt handler, int nkeys, int argc,
+    ngx_str_t *args)
+{
+    if (ngx_http_video_api_signal_eval(r, sctx, script, handler, nkeys, argc,
+                                       args)
+        != NGX_OK)
+    {
+        return ngx_http_video_api_send_unavailable(r, "Redis");
+    }
+
+    r->main->count++;
+
+    return NGX_DONE;
 }
 
 
