@@ -1015,8 +1015,12 @@ ngx_http_video_api_playback_init(ngx_conf_t *cf,
         return NGX_ERROR;
     }
 
-    p = ngx_cpymem(play->base.data, mcf->public_url.data,
-                   mcf->public_url.len);
+    p = play->base.data;
+
+    if (mcf->public_url.len) {
+        p = ngx_cpymem(p, mcf->public_url.data, mcf->public_url.len);
+    }
+
     ngx_memcpy(p, "/play/", sizeof("/play/"));
 
     if (play->secret.len) {

@@ -208,14 +208,16 @@ to='#define ngx_dlclose(handle)        ((void) (handle), 0)'
 grep -q "$from" "$h" || die "unexpected ngx_dlclose in $h"
 sed -i "s/$from/$to/" "$h"
 
-# main()'s init_cycle, whose pool holds the command line's paths, is a
-# local variable: when nginx exits on a configuration error, main has
-# returned and nothing points at that pool, so every failed start (the
-# suites' must_die tests) would count as a leak.  Static, it stays
-# reachable, as it is for a start that succeeds.
+# main()'s init_cycle, whose pool holds the command line's paths, and
+# cycle are local variables: when nginx exits on a configuration error,
+# or after "nginx -t" (which returns before ngx_cycle points at the new
+# cycle), main has returned and nothing points at those pools, so every
+# failed start (the suites' must_die tests) and every configuration test
+# would count as a leak.  Static, they stay reachable, as they are for a
+# start that succeeds.
 c=$work/src/src/core/nginx.c
 from='^    ngx_cycle_t      \*cycle, init_cycle;$'
-to='    ngx_cycle_t      *cycle;\n    static ngx_cycle_t  init_cycle;'
+to='    static ngx_cycle_t  *cycle, init_cycle;'
 grep -q "$from" "$c" || die "unexpected declaration of init_cycle in $c"
 sed -i "s/$from/$to/" "$c"
 
