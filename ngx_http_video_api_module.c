@@ -6,6 +6,7 @@
 #include <libpq-fe.h>
 
 #include "ngx_http_video_api.h"
+#include "ngx_http_video_api_auth.h"
 #include "ngx_http_video_api_body.h"
 #include "ngx_http_video_api_cache.h"
 #include "ngx_http_video_api_cors.h"
@@ -49,6 +50,7 @@ static void *ngx_http_video_api_create_main_conf(ngx_conf_t *cf);
 static void *ngx_http_video_api_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_video_api_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
+static ngx_int_t ngx_http_video_api_add_variables(ngx_conf_t *cf);
 static ngx_int_t ngx_http_video_api_postconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_video_api_init_process(ngx_cycle_t *cycle);
 static void ngx_http_video_api_exit_process(ngx_cycle_t *cycle);
@@ -197,6 +199,13 @@ static ngx_command_t  ngx_http_video_api_commands[] = {
       0,
       NULL },
 
+    { ngx_string("video_api_auth"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_video_api_loc_conf_t, auth),
+      NULL },
+
     { ngx_string("video_api_store"),
       NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
       ngx_conf_set_flag_slot,
@@ -216,7 +225,7 @@ static ngx_command_t  ngx_http_video_api_commands[] = {
 
 
 static ngx_http_module_t  ngx_http_video_api_module_ctx = {
-    ngx_http_video_api_log_add_variables,  /* preconfiguration */
+    ngx_http_video_api_add_variables,      /* preconfiguration */
     ngx_http_video_api_postconfiguration,  /* postconfiguration */
 
     ngx_http_video_api_create_main_conf,   /* create main configuration */
@@ -341,6 +350,13 @@ ngx_http_video_api_handler(ngx_http_request_t *r)
     found = ngx_http_video_api_route_find(r, lcf->areas, ctx, &allow);
 
     if (found == NGX_OK) {
+
+        /* the caller's rights first: a refused request reads no body */
+
+        if (ngx_http_video_api_auth_check(r, ctx, &rc) != NGX_OK) {
+            return rc;
+        }
+
         return ngx_http_video_api_body_dispatch(r, ctx);
     }
 
@@ -410,6 +426,7 @@ ngx_http_video_api_create_loc_conf(ngx_conf_t *cf)
     lcf->cors_max_age = NGX_CONF_UNSET;
     lcf->max_body_size = NGX_CONF_UNSET_SIZE;
     lcf->store = NGX_CONF_UNSET;
+    lcf->auth = NGX_CONF_UNSET;
 
     return lcf;
 }
@@ -446,6 +463,9 @@ ngx_http_video_api_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                               64 * 1024);
     ngx_conf_merge_value(conf->store, prev->store, 0);
 
+    /* off until every route scopes its rows by the caller */
+    ngx_conf_merge_value(conf->auth, prev->auth, 0);
+
     return NGX_CONF_OK;
 }
 
@@ -454,6 +474,17 @@ static void
 ngx_http_video_api_hmac_release(void *data)
 {
     video_hmac_release();
+}
+
+
+static ngx_int_t
+ngx_http_video_api_add_variables(ngx_conf_t *cf)
+{
+    if (ngx_http_video_api_log_add_variables(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_video_api_auth_add_variables(cf);
 }
 
 
@@ -491,7 +522,9 @@ ngx_http_video_api_postconfiguration(ngx_conf_t *cf)
 
     cln->handler = ngx_http_video_api_hmac_release;
 
-    if (ngx_http_video_api_store_init(cf) != NGX_OK) {
+    if (ngx_http_video_api_store_init(cf) != NGX_OK
+        || ngx_http_video_api_auth_init(cf) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 

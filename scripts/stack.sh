@@ -11,6 +11,8 @@
 #   scripts/stack.sh env                  export lines of the effective settings
 #   scripts/stack.sh conf-check           render conf/nginx.conf (and conf/worker.conf)
 #                                         with this installation's secrets, run nginx -t
+#   scripts/stack.sh admin-key            make the admin API key make run keeps in
+#                                         $VIDEO_API_RUN_DIR/admin.key, unless it works
 #   scripts/stack.sh rabbitmqctl args...  rabbitmqctl against this stack's node
 #
 # Services: pg (postgres, postgresql), redis, amqp (rabbitmq), nginx,
@@ -1096,6 +1098,35 @@ status_workers() {
 # ---------------------------------------------------------------- commands --
 
 # A wildcard listen address is reached through loopback.
+# make run's admin API key: made once (while the database knows it), kept
+# readable by its owner only under the run directory
+ADMIN_KEY=${VIDEO_API_ADMIN_KEY:-$RUN/admin.key}
+
+admin_key_ensure() {
+    local key known
+    [ -x "$WORKER_BIN" ] || return 0
+    pg_find_bin
+    if [ -s "$ADMIN_KEY" ]; then
+        read -r key <"$ADMIN_KEY" || key=
+        known=$(pg_psql -d "$PG_DB" -At -v key="$key" <<'SQL' 2>/dev/null || true
+SELECT count(*) FROM api_keys
+WHERE key_hash = sha256(convert_to(:'key', 'UTF8')) AND revoked_at IS NULL
+  AND (expires_at IS NULL OR expires_at > now());
+SQL
+)
+        [ "$known" != 1 ] || return 0
+    fi
+    key=$( (worker_env; export VIDEO_WORKER_CONF=$ROOT/conf/worker.conf
+            "$WORKER_BIN" keys create --account default \
+                --role admin --name "make run") 2>>"$LOGS/admin-key.log") || {
+        warn "could not make an admin API key (see $(pretty_path "$LOGS/admin-key.log"))"
+        return 0
+    }
+    (umask 077; printf '%s\n' "$key" >"$ADMIN_KEY.tmp")
+    mv -f "$ADMIN_KEY.tmp" "$ADMIN_KEY"
+    info "made an admin API key, kept in $(pretty_path "$ADMIN_KEY")"
+}
+
 connect_host() {
     case $1 in
         0.0.0.0 | '*') echo 127.0.0.1 ;;
@@ -1138,6 +1169,11 @@ print_endpoints() {
         info "  Store       http://$LISTEN:$STORE_PORT"
     fi
     info "  Logs        $(pretty_path "$LOGS")/"
+    if has_service nginx && [ -s "$ADMIN_KEY" ]; then
+        info ""
+        info "  Admin API key in $(pretty_path "$ADMIN_KEY") (shown nowhere else):"
+        info "    curl -H \"Authorization: Bearer \$(cat $(pretty_path "$ADMIN_KEY"))\" http://$(connect_host "$LISTEN"):$HTTP_PORT/api/videos"
+    fi
 }
 
 cmd_start() {
@@ -1151,6 +1187,9 @@ cmd_start() {
         "start_$s"
         [ "$s" != pg ] || migrate
     done
+    if has_service nginx && pg_running; then
+        admin_key_ensure
+    fi
     print_endpoints
 }
 
@@ -1248,6 +1287,13 @@ main() {
         rabbitmqctl)
             rmq_find_bin
             rmqctl "$@"
+            ;;
+        admin-key)
+            pg_running || die "admin-key: postgresql is not running (scripts/stack.sh start pg)"
+            mkdir -p "$LOGS"
+            admin_key_ensure
+            [ -s "$ADMIN_KEY" ] || exit 1
+            info "admin API key: $(pretty_path "$ADMIN_KEY")"
             ;;
         conf-check)
             validate_settings

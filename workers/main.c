@@ -51,6 +51,10 @@ video_worker_usage(FILE *out)
             "                  run a command in the sandbox ffmpeg runs\n"
             "                  in, working in <dir>, writing only in\n"
             "                  <dir>/out\n"
+            "       keys create|list|revoke ...\n"
+            "       accounts create|set|list|disable|enable ...\n"
+            "                  manage API keys and accounts (needs only\n"
+            "                  PostgreSQL; `video-worker keys` for more)\n"
             "       version    print the version and exit\n"
             "settings: conf/worker.conf (VIDEO_WORKER_CONF names another\n"
             "file), each overridden by VIDEO_WORKER_<NAME>\n");
@@ -325,7 +329,7 @@ video_worker_conf_load(const char *path)
 int
 main(int argc, char **argv)
 {
-    int                rc, ladder, once, sandbox, cmd;
+    int                rc, ladder, once, sandbox, cmd, admin;
     const char        *conf;
     struct sigaction   sa;
 
@@ -342,7 +346,10 @@ main(int argc, char **argv)
         sandbox = 0;
     }
 
-    if (argc != 2 && !ladder && !once && !sandbox) {
+    admin = (argc >= 3 && (strcmp(argv[1], "keys") == 0
+                           || strcmp(argv[1], "accounts") == 0));
+
+    if (argc != 2 && !ladder && !once && !sandbox && !admin) {
         video_worker_usage(stderr);
         return 2;
     }
@@ -357,7 +364,7 @@ main(int argc, char **argv)
         return 0;
     }
 
-    if (!ladder && !sandbox && strcmp(argv[1], "relay") != 0
+    if (!ladder && !sandbox && !admin && strcmp(argv[1], "relay") != 0
         && strcmp(argv[1], "transcode") != 0
         && strcmp(argv[1], "cleanup") != 0
         && strcmp(argv[1], "analytics") != 0)
@@ -381,6 +388,12 @@ main(int argc, char **argv)
 
     if (sandbox) {
         return video_worker_sandbox(argv[2], argv + cmd);
+    }
+
+    if (admin) {
+        rc = video_worker_admin(argc, argv);
+        video_hmac_release();
+        return rc;
     }
 
     memset(&sa, 0, sizeof(sa));

@@ -191,6 +191,7 @@ int video_worker_analytics(int once);
 int video_worker_ladder(const char *input, const char *dir);
 /* "sandbox <dir> -- <command>...": the command in the media sandbox */
 int video_worker_sandbox(const char *dir, char **argv);
+int video_worker_admin(int argc, char **argv);
 
 
 #endif /* _VIDEO_WORKER_H_INCLUDED_ */

@@ -14,9 +14,7 @@ static const char  video_id_alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
 
 
-/* len bytes from the kernel's CSPRNG; 0, or -1 with errno set */
-
-static int
+int
 video_id_random(unsigned char *buf, size_t len)
 {
     size_t   got;

@@ -35,6 +35,17 @@
 #define NGX_HTTP_VIDEO_API_LIVE_CALLBACKS  0x40
 
 
+/*
+ * who may call a route (its table says, one per route); a route that
+ * says nothing is for admins only, so a forgotten entry fails closed
+ */
+#define NGX_HTTP_VIDEO_API_ACCESS_UNSET    0
+#define NGX_HTTP_VIDEO_API_ACCESS_ANYONE   1   /* the route scopes its rows */
+#define NGX_HTTP_VIDEO_API_ACCESS_EDITOR   2   /* editor or admin */
+#define NGX_HTTP_VIDEO_API_ACCESS_ADMIN    3
+#define NGX_HTTP_VIDEO_API_ACCESS_KEY      4   /* a key, even with auth off */
+
+
 /* what a route does with the request body */
 #define NGX_HTTP_VIDEO_API_BODY_NONE       0   /* discarded */
 #define NGX_HTTP_VIDEO_API_BODY_JSON       1   /* a JSON object, required */
@@ -117,6 +128,8 @@ typedef struct {
     size_t                       max_body_size;
 
     ngx_flag_t                   store;
+
+    ngx_flag_t                   auth;       /* video_api_auth */
 } ngx_http_video_api_loc_conf_t;
 
 
@@ -131,7 +144,22 @@ typedef struct {
     char                          *pattern;    /* "/api/videos/:id" */
     ngx_http_video_api_handler_pt  handler;
     ngx_uint_t                     body;       /* NGX_HTTP_VIDEO_API_BODY_* */
+    ngx_uint_t                     access;     /* NGX_HTTP_VIDEO_API_ACCESS_* */
 } ngx_http_video_api_route_t;
+
+
+/* who is calling: resolved once, before any route runs */
+typedef struct {
+    ngx_uint_t                     role;       /* video_role_e; 0: anonymous */
+    ngx_str_t                      account;    /* empty: anonymous */
+    ngx_str_t                      key_id;     /* empty: no key */
+
+    /* video_api_auth off and no key: the default account's admin */
+    unsigned                       open:1;
+
+    /* a cached key while PostgreSQL cannot confirm it: reads only */
+    unsigned                       read_only:1;
+} ngx_http_video_api_caller_t;
 
 
 struct ngx_http_video_api_ctx_s {
@@ -145,6 +173,11 @@ struct ngx_http_video_api_ctx_s {
 
     ngx_buf_t                     *error_buf;  /* envelope for nginx's own
                                                   error pages */
+
+    ngx_http_video_api_caller_t    caller;
+    ngx_int_t                      auth_status;  /* a refusal to send */
+    unsigned                       auth_done:1;
+    unsigned                       auth_pending:1;
 
     unsigned                       own_response:1;
     unsigned                       error_replaced:1;

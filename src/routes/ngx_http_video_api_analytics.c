@@ -33,14 +33,18 @@ static ngx_int_t ngx_http_video_api_views_reset(ngx_http_request_t *r,
 
 ngx_http_video_api_route_t  ngx_http_video_api_analytics_routes[] = {
     { NGX_HTTP_POST, "/api/analytics/view/:id",
-      ngx_http_video_api_views_view, NGX_HTTP_VIDEO_API_BODY_NONE },
+      ngx_http_video_api_views_view, NGX_HTTP_VIDEO_API_BODY_NONE,
+      NGX_HTTP_VIDEO_API_ACCESS_ANYONE },
     { NGX_HTTP_GET, "/api/analytics/stats/:id",
-      ngx_http_video_api_views_stats, NGX_HTTP_VIDEO_API_BODY_NONE },
+      ngx_http_video_api_views_stats, NGX_HTTP_VIDEO_API_BODY_NONE,
+      NGX_HTTP_VIDEO_API_ACCESS_ANYONE },
     { NGX_HTTP_POST, "/api/analytics/reset/daily",
-      ngx_http_video_api_views_reset, NGX_HTTP_VIDEO_API_BODY_NONE },
+      ngx_http_video_api_views_reset, NGX_HTTP_VIDEO_API_BODY_NONE,
+      NGX_HTTP_VIDEO_API_ACCESS_ADMIN },
     { NGX_HTTP_POST, "/api/analytics/reset/monthly",
-      ngx_http_video_api_views_reset, NGX_HTTP_VIDEO_API_BODY_NONE },
-    { 0, NULL, NULL, 0 }
+      ngx_http_video_api_views_reset, NGX_HTTP_VIDEO_API_BODY_NONE,
+      NGX_HTTP_VIDEO_API_ACCESS_ADMIN },
+    { 0, NULL, NULL, 0, 0 }
 };
 
 

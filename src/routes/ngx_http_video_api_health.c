@@ -18,8 +18,9 @@ static ngx_int_t ngx_http_video_api_health(ngx_http_request_t *r,
 
 ngx_http_video_api_route_t  ngx_http_video_api_health_routes[] = {
     { NGX_HTTP_GET, "/health",
-      ngx_http_video_api_health, NGX_HTTP_VIDEO_API_BODY_NONE },
-    { 0, NULL, NULL, 0 }
+      ngx_http_video_api_health, NGX_HTTP_VIDEO_API_BODY_NONE,
+      NGX_HTTP_VIDEO_API_ACCESS_ANYONE },
+    { 0, NULL, NULL, 0, 0 }
 };
 
 

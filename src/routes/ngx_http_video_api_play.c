@@ -37,10 +37,12 @@ static ngx_int_t ngx_http_video_api_play_live(ngx_http_request_t *r,
 
 ngx_http_video_api_route_t  ngx_http_video_api_play_routes[] = {
     { NGX_HTTP_GET, "/play/:id/*",
-      ngx_http_video_api_play, NGX_HTTP_VIDEO_API_BODY_NONE },
+      ngx_http_video_api_play, NGX_HTTP_VIDEO_API_BODY_NONE,
+      NGX_HTTP_VIDEO_API_ACCESS_ANYONE },
     { NGX_HTTP_GET, "/live/:id/*",
-      ngx_http_video_api_play_live, NGX_HTTP_VIDEO_API_BODY_NONE },
-    { 0, NULL, NULL, 0 }
+      ngx_http_video_api_play_live, NGX_HTTP_VIDEO_API_BODY_NONE,
+      NGX_HTTP_VIDEO_API_ACCESS_ANYONE },
+    { 0, NULL, NULL, 0, 0 }
 };
 
 

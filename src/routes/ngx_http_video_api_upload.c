@@ -106,10 +106,12 @@ static void ngx_http_video_api_upload_created(ngx_http_video_api_pg_op_t *op,
 
 ngx_http_video_api_route_t  ngx_http_video_api_upload_routes[] = {
     { NGX_HTTP_POST, "/api/upload/presign",
-      ngx_http_video_api_upload_presign, NGX_HTTP_VIDEO_API_BODY_JSON },
+      ngx_http_video_api_upload_presign, NGX_HTTP_VIDEO_API_BODY_JSON,
+      NGX_HTTP_VIDEO_API_ACCESS_EDITOR },
     { NGX_HTTP_POST, "/api/upload/:id/complete",
-      ngx_http_video_api_upload_complete, NGX_HTTP_VIDEO_API_BODY_JSON },
-    { 0, NULL, NULL, 0 }
+      ngx_http_video_api_upload_complete, NGX_HTTP_VIDEO_API_BODY_JSON,
+      NGX_HTTP_VIDEO_API_ACCESS_EDITOR },
+    { 0, NULL, NULL, 0, 0 }
 };
 
 

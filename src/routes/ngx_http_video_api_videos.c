@@ -50,16 +50,21 @@ static ngx_int_t ngx_http_video_api_videos_progress(ngx_http_request_t *r,
 
 ngx_http_video_api_route_t  ngx_http_video_api_videos_routes[] = {
     { NGX_HTTP_GET, "/api/videos",
-      ngx_http_video_api_videos_list, NGX_HTTP_VIDEO_API_BODY_NONE },
+      ngx_http_video_api_videos_list, NGX_HTTP_VIDEO_API_BODY_NONE,
+      NGX_HTTP_VIDEO_API_ACCESS_ANYONE },
     { NGX_HTTP_GET, "/api/videos/:id",
-      ngx_http_video_api_videos_get, NGX_HTTP_VIDEO_API_BODY_NONE },
+      ngx_http_video_api_videos_get, NGX_HTTP_VIDEO_API_BODY_NONE,
+      NGX_HTTP_VIDEO_API_ACCESS_ANYONE },
     { NGX_HTTP_PATCH, "/api/videos/:id",
-      ngx_http_video_api_videos_patch, NGX_HTTP_VIDEO_API_BODY_JSON },
+      ngx_http_video_api_videos_patch, NGX_HTTP_VIDEO_API_BODY_JSON,
+      NGX_HTTP_VIDEO_API_ACCESS_EDITOR },
     { NGX_HTTP_DELETE, "/api/videos/:id",
-      ngx_http_video_api_videos_delete, NGX_HTTP_VIDEO_API_BODY_NONE },
+      ngx_http_video_api_videos_delete, NGX_HTTP_VIDEO_API_BODY_NONE,
+      NGX_HTTP_VIDEO_API_ACCESS_EDITOR },
     { NGX_HTTP_GET, "/api/videos/:id/progress",
-      ngx_http_video_api_videos_progress, NGX_HTTP_VIDEO_API_BODY_NONE },
-    { 0, NULL, NULL, 0 }
+      ngx_http_video_api_videos_progress, NGX_HTTP_VIDEO_API_BODY_NONE,
+      NGX_HTTP_VIDEO_API_ACCESS_ANYONE },
+    { 0, NULL, NULL, 0, 0 }
 };
 
 

@@ -1,0 +1,750 @@
+/*
+ * The caller of every request in a video_api location, resolved in the
+ * rewrite phase: no Authorization header is an anonymous caller (or, with
+ * "video_api_auth off", the default account's admin); a malformed key or
+ * one whose checksum fails is a 401 without any lookup; a well-formed key
+ * is looked up by its SHA-256 in a shared-memory cache, then PostgreSQL.
+ *
+ * Revocation is bounded by construction: a cached answer, yes or no, is
+ * trusted for NGX_HTTP_VIDEO_API_AUTH_FRESH ms only, then asked again, so a
+ * key revoked (or expired, or of a disabled account) is refused by every
+ * worker of every node within a second, whatever else is down.  When
+ * PostgreSQL cannot answer, a key it confirmed in the last five minutes
+ * still reads; it writes nothing.
+ */
+
+#include "ngx_http_video_api_auth.h"
+#include "ngx_http_video_api_pg.h"
+#include "ngx_http_video_api_response.h"
+#include "video_apikey.h"
+#include "video_id.h"
+
+
+#define NGX_HTTP_VIDEO_API_AUTH_ZONE_SIZE  (1024 * 1024)
+
+
+typedef struct {
+    ngx_rbtree_t                     rbtree;
+    ngx_rbtree_node_t                sentinel;
+    ngx_queue_t                      lru;       /* most recent first */
+} ngx_http_video_api_auth_sh_t;
+
+
+/* what is known of one key hash; role 0: refused */
+typedef struct {
+    ngx_str_node_t                   sn;        /* sn.str: hash */
+    ngx_queue_t                      lru;
+    ngx_msec_t                       fetched;
+    time_t                           expires;   /* the key's own; 0: none */
+    u_char                           hash[VIDEO_APIKEY_HASH_LEN];
+    u_char                           role;
+    u_char                           account_len;
+    u_char                           account[VIDEO_ID_LEN];
+    u_char                           key_id[VIDEO_ID_LEN];
+} ngx_http_video_api_auth_node_t;
+
+
+typedef enum {
+    NGX_HTTP_VIDEO_API_AUTH_MISS = 0,
+    NGX_HTTP_VIDEO_API_AUTH_KNOWN,       /* fresh, a caller */
+    NGX_HTTP_VIDEO_API_AUTH_REFUSED,     /* fresh, no caller */
+    NGX_HTTP_VIDEO_API_AUTH_OLD          /* a caller, no longer fresh */
+} ngx_http_video_api_auth_hit_e;
+
+
+/* one lookup: the hash, its text for PostgreSQL, and what came back */
+typedef struct {
+    u_char                           hash[VIDEO_APIKEY_HASH_LEN];
+    char                             text[2 + 2 * VIDEO_APIKEY_HASH_LEN + 1];
+    char                            *values[1];
+} ngx_http_video_api_auth_lookup_t;
+
+
+enum {
+    NGX_HTTP_VIDEO_API_AUTH_COL_KEY_ID = 0,
+    NGX_HTTP_VIDEO_API_AUTH_COL_ACCOUNT,
+    NGX_HTTP_VIDEO_API_AUTH_COL_ROLE,
+    NGX_HTTP_VIDEO_API_AUTH_COL_EXPIRES,
+    NGX_HTTP_VIDEO_API_AUTH_NCOLS
+};
+
+
+static ngx_int_t ngx_http_video_api_auth_zone_init(ngx_shm_zone_t *zone,
+    void *data);
+static ngx_int_t ngx_http_video_api_auth_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_video_api_auth_refuse(ngx_http_request_t *r,
+    ngx_int_t status);
+static ngx_http_video_api_auth_hit_e ngx_http_video_api_auth_get(
+    u_char *hash, ngx_http_video_api_caller_t *caller, ngx_pool_t *pool);
+static void ngx_http_video_api_auth_put(u_char *hash,
+    ngx_http_video_api_caller_t *caller, time_t expires);
+static void ngx_http_video_api_auth_resolved(ngx_http_video_api_pg_op_t *op,
+    PGresult *res);
+static ngx_int_t ngx_http_video_api_auth_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+
+
+static ngx_shm_zone_t  *ngx_http_video_api_auth_zone;
+
+static ngx_str_t  ngx_http_video_api_default_account = ngx_string("default");
+
+
+static ngx_http_video_api_pg_stmt_t  ngx_http_video_api_auth_stmt =
+    ngx_http_video_api_pg_stmt("auth_key",
+        "SELECT key_id, account_id, role::text, "
+        "extract(epoch FROM expires_at)::bigint "
+        "FROM api_key_resolve($1::bytea)");
+
+
+#define NGX_HTTP_VIDEO_API_VAR_ACCOUNT  0
+#define NGX_HTTP_VIDEO_API_VAR_KEY_ID   1
+#define NGX_HTTP_VIDEO_API_VAR_ROLE     2
+
+static ngx_http_variable_t  ngx_http_video_api_auth_vars[] = {
+    { ngx_string("video_api_account"), NULL,
+      ngx_http_video_api_auth_variable, NGX_HTTP_VIDEO_API_VAR_ACCOUNT,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+    { ngx_string("video_api_key_id"), NULL,
+      ngx_http_video_api_auth_variable, NGX_HTTP_VIDEO_API_VAR_KEY_ID,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+    { ngx_string("video_api_role"), NULL,
+      ngx_http_video_api_auth_variable, NGX_HTTP_VIDEO_API_VAR_ROLE,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+    ngx_http_null_variable
+};
+
+
+ngx_int_t
+ngx_http_video_api_auth_add_variables(ngx_conf_t *cf)
+{
+    ngx_http_variable_t  *var, *v;
+
+    for (v = ngx_http_video_api_auth_vars; v->name.len; v++) {
+        var = ngx_http_add_variable(cf, &v->name, v->flags);
+        if (var == NULL) {
+            return NGX_ERROR;
+        }
+
+        var->get_handler = v->get_handler;
+        var->data = v->data;
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_video_api_auth_init(ngx_conf_t *cf)
+{
+    ngx_str_t                   name = ngx_string("video_api_keys");
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    ngx_http_video_api_auth_zone = ngx_shared_memory_add(cf, &name,
+                                       NGX_HTTP_VIDEO_API_AUTH_ZONE_SIZE,
+                                       &ngx_http_video_api_module);
+    if (ngx_http_video_api_auth_zone == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_video_api_auth_zone->init = ngx_http_video_api_auth_zone_init;
+
+    /* the rewrite phase: before limit_req and limit_conn look at callers */
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_REWRITE_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_video_api_auth_handler;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_video_api_auth_zone_init(ngx_shm_zone_t *zone, void *data)
+{
+    ngx_slab_pool_t               *shpool;
+    ngx_http_video_api_auth_sh_t  *sh;
+
+    if (data) {
+        zone->data = data;
+        return NGX_OK;
+    }
+
+    shpool = (ngx_slab_pool_t *) zone->shm.addr;
+
+    if (zone->shm.exists) {
+        zone->data = shpool->data;
+        return NGX_OK;
+    }
+
+    sh = ngx_slab_alloc(shpool, sizeof(ngx_http_video_api_auth_sh_t));
+    if (sh == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_rbtree_init(&sh->rbtree, &sh->sentinel, ngx_str_rbtree_insert_value);
+    ngx_queue_init(&sh->lru);
+
+    shpool->data = sh;
+    zone->data = sh;
+
+    shpool->log_nomem = 0;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_video_api_auth_handler(ngx_http_request_t *r)
+{
+    size_t                             len;
+    ngx_uint_t                         i;
+    const char                        *key;
+    ngx_table_elt_t                   *h;
+    ngx_http_video_api_ctx_t          *ctx;
+    ngx_http_video_api_pg_op_t        *op;
+    ngx_http_video_api_loc_conf_t     *lcf;
+    ngx_http_video_api_auth_lookup_t  *lk;
+    static const char                  hex[] = "0123456789abcdef";
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_video_api_module);
+
+    if (lcf->areas == 0 || r != r->main) {
+        return NGX_DECLINED;
+    }
+
+    ctx = ngx_http_video_api_get_ctx(r);
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ctx->auth_done) {
+        return NGX_DECLINED;
+    }
+
+    if (ctx->auth_pending) {
+        return NGX_DONE;
+    }
+
+    if (ctx->auth_status) {
+        ctx->auth_done = 1;
+        return ngx_http_video_api_auth_refuse(r, ctx->auth_status);
+    }
+
+    h = r->headers_in.authorization;
+
+    if (h == NULL) {
+        if (!lcf->auth) {
+            ctx->caller.open = 1;
+            ctx->caller.role = VIDEO_ROLE_ADMIN;
+            ctx->caller.account = ngx_http_video_api_default_account;
+        }
+
+        ctx->auth_done = 1;
+        return NGX_DECLINED;
+    }
+
+    ctx->auth_done = 1;
+
+    if (video_apikey_from_header((char *) h->value.data, h->value.len, &key,
+                                 &len)
+        != 0)
+    {
+        return ngx_http_video_api_auth_refuse(r, NGX_HTTP_UNAUTHORIZED);
+    }
+
+    lk = ngx_palloc(r->pool, sizeof(ngx_http_video_api_auth_lookup_t));
+    if (lk == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (video_apikey_hash(key, len, lk->hash) != 0) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    switch (ngx_http_video_api_auth_get(lk->hash, &ctx->caller, r->pool)) {
+
+    case NGX_HTTP_VIDEO_API_AUTH_KNOWN:
+        return NGX_DECLINED;
+
+    case NGX_HTTP_VIDEO_API_AUTH_REFUSED:
+        ngx_memzero(&ctx->caller, sizeof(ngx_http_video_api_caller_t));
+        return ngx_http_video_api_auth_refuse(r, NGX_HTTP_UNAUTHORIZED);
+
+    default:
+        break;
+    }
+
+    /* an old or missing answer: PostgreSQL decides, the old one is kept */
+
+    lk->text[0] = '\\';
+    lk->text[1] = 'x';
+
+    for (i = 0; i < VIDEO_APIKEY_HASH_LEN; i++) {
+        lk->text[2 + 2 * i] = hex[lk->hash[i] >> 4];
+        lk->text[3 + 2 * i] = hex[lk->hash[i] & 15];
+    }
+
+    lk->text[2 + 2 * VIDEO_APIKEY_HASH_LEN] = '\0';
+    lk->values[0] = lk->text;
+
+    op = ngx_http_video_api_pg_op(r, ngx_http_video_api_auth_resolved, lk);
+    if (op == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ngx_http_video_api_pg_send(op, &ngx_http_video_api_auth_stmt, 1,
+                                   lk->values)
+        != NGX_OK)
+    {
+        /* no answer now: as when PostgreSQL does not answer in time */
+
+        ngx_http_video_api_auth_resolved(op, NULL);
+        ctx->auth_done = 1;
+
+        return ctx->auth_status
+               ? ngx_http_video_api_auth_refuse(r, ctx->auth_status)
+               : NGX_DECLINED;
+    }
+
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "video_api: asking postgresql about a key");
+
+    ctx->auth_done = 0;
+    ctx->auth_pending = 1;
+
+    return NGX_DONE;
+}
+
+
+/*
+ * PostgreSQL's answer about the key: the caller, none (401), or no answer
+ * (a recent caller reads; else 503).  Runs from the pool's event, then
+ * resumes the phases; or from the phase handler itself when the pool
+ * could not send (op->conn is NULL then), which carries on alone.
+ */
+
+static void
+ngx_http_video_api_auth_resolved(ngx_http_video_api_pg_op_t *op,
+    PGresult *res)
+{
+    char                              *v;
+    time_t                             expires;
+    ngx_uint_t                         resume;
+    ngx_http_request_t                *r;
+    ngx_http_video_api_ctx_t          *ctx;
+    ngx_http_video_api_caller_t       *caller;
+    ngx_http_video_api_auth_lookup_t  *lk;
+
+    r = op->request;
+    lk = op->data;
+    ctx = ngx_http_get_module_ctx(r, ngx_http_video_api_module);
+    caller = &ctx->caller;
+
+    resume = ctx->auth_pending;
+    ctx->auth_pending = 0;
+    ctx->auth_done = 0;
+
+    if (res == NULL || ngx_http_video_api_pg_timed_out(res)) {
+
+        if (ngx_http_video_api_auth_get(lk->hash, caller, r->pool)
+            != NGX_HTTP_VIDEO_API_AUTH_MISS
+            && caller->role != VIDEO_ROLE_NONE)
+        {
+            caller->read_only = 1;
+
+        } else {
+            ngx_memzero(caller, sizeof(ngx_http_video_api_caller_t));
+            ctx->auth_status = NGX_HTTP_SERVICE_UNAVAILABLE;
+        }
+
+    } else if (PQresultStatus(res) != PGRES_TUPLES_OK
+               || (PQntuples(res) == 1
+                   && PQnfields(res) != NGX_HTTP_VIDEO_API_AUTH_NCOLS))
+    {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "video_api: looking up an API key failed: %s",
+                      PQresultErrorMessage(res));
+        ngx_memzero(caller, sizeof(ngx_http_video_api_caller_t));
+        ctx->auth_status = NGX_HTTP_INTERNAL_SERVER_ERROR;
+
+    } else if (PQntuples(res) != 1) {
+        ngx_memzero(caller, sizeof(ngx_http_video_api_caller_t));
+        ngx_http_video_api_auth_put(lk->hash, caller, 0);
+        ctx->auth_status = NGX_HTTP_UNAUTHORIZED;
+
+    } else {
+        ngx_memzero(caller, sizeof(ngx_http_video_api_caller_t));
+
+        v = PQgetvalue(res, 0, NGX_HTTP_VIDEO_API_AUTH_COL_ROLE);
+        caller->role = video_role_parse(v, ngx_strlen(v));
+
+        caller->key_id.len = PQgetlength(res, 0,
+                                         NGX_HTTP_VIDEO_API_AUTH_COL_KEY_ID);
+        caller->account.len = PQgetlength(res, 0,
+                                          NGX_HTTP_VIDEO_API_AUTH_COL_ACCOUNT);
+
+        if (caller->role == VIDEO_ROLE_NONE
+            || caller->key_id.len != VIDEO_ID_LEN
+            || caller->account.len == 0 || caller->account.len > VIDEO_ID_LEN)
+        {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "video_api: an API key's row is malformed");
+            ngx_memzero(caller, sizeof(ngx_http_video_api_caller_t));
+            ctx->auth_status = NGX_HTTP_INTERNAL_SERVER_ERROR;
+            goto done;
+        }
+
+        caller->key_id.data = ngx_pnalloc(r->pool, VIDEO_ID_LEN);
+        caller->account.data = ngx_pnalloc(r->pool, caller->account.len);
+
+        if (caller->key_id.data == NULL || caller->account.data == NULL) {
+            ngx_memzero(caller, sizeof(ngx_http_video_api_caller_t));
+            ctx->auth_status = NGX_HTTP_INTERNAL_SERVER_ERROR;
+            goto done;
+        }
+
+        ngx_memcpy(caller->key_id.data,
+                   PQgetvalue(res, 0, NGX_HTTP_VIDEO_API_AUTH_COL_KEY_ID),
+                   VIDEO_ID_LEN);
+        ngx_memcpy(caller->account.data,
+                   PQgetvalue(res, 0, NGX_HTTP_VIDEO_API_AUTH_COL_ACCOUNT),
+                   caller->account.len);
+
+        expires = 0;
+
+        if (!PQgetisnull(res, 0, NGX_HTTP_VIDEO_API_AUTH_COL_EXPIRES)) {
+            v = PQgetvalue(res, 0, NGX_HTTP_VIDEO_API_AUTH_COL_EXPIRES);
+            expires = ngx_atotm((u_char *) v, ngx_strlen(v));
+            expires = (expires > 0) ? expires : 1;
+        }
+
+        ngx_http_video_api_auth_put(lk->hash, caller, expires);
+    }
+
+done:
+
+    if (!resume) {
+        return;
+    }
+
+    ctx->auth_done = (ctx->auth_status == 0);
+
+    ngx_http_core_run_phases(r);
+}
+
+
+static ngx_int_t
+ngx_http_video_api_auth_refuse(ngx_http_request_t *r, ngx_int_t status)
+{
+    ngx_int_t  rc;
+    ngx_str_t  challenge = ngx_string("Bearer realm=\"video-api\"");
+
+    /* a body sent along is not the next request on the connection */
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    switch (status) {
+
+
+
+    case NGX_HTTP_UNAUTHORIZED:
+        if (ngx_http_video_api_header_out(r, "WWW-Authenticate", &challenge)
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_video_api_send_error(r, NGX_HTTP_UNAUTHORIZED, NULL,
+                   "A valid API key is required "
+                   "(Authorization: Bearer <key>)");
+
+    case NGX_HTTP_SERVICE_UNAVAILABLE:
+        return ngx_http_video_api_send_unavailable(r, "Database");
+
+    default:
+        return ngx_http_video_api_send_error(r, status, NULL,
+                                             "Internal error");
+    }
+}
+
+
+ngx_int_t
+ngx_http_video_api_auth_check(ngx_http_request_t *r,
+    ngx_http_video_api_ctx_t *ctx, ngx_int_t *rc)
+{
+    ngx_uint_t                    need, role;
+    ngx_http_video_api_caller_t  *caller;
+
+    caller = &ctx->caller;
+    need = ctx->route->access;
+    role = caller->role;
+
+    switch (need) {
+
+    case NGX_HTTP_VIDEO_API_ACCESS_ANYONE:
+        return NGX_OK;
+
+    case NGX_HTTP_VIDEO_API_ACCESS_EDITOR:
+        need = VIDEO_ROLE_EDITOR;
+        break;
+
+    case NGX_HTTP_VIDEO_API_ACCESS_KEY:
+
+        /* what an open location's callers may not do without a key */
+
+        if (caller->open) {
+            role = VIDEO_ROLE_NONE;
+        }
+
+        need = VIDEO_ROLE_VIEWER;
+        break;
+
+    default:
+        need = VIDEO_ROLE_ADMIN;
+        break;
+    }
+
+    if (role == VIDEO_ROLE_NONE) {
+        *rc = ngx_http_video_api_auth_refuse(r, NGX_HTTP_UNAUTHORIZED);
+        return NGX_ERROR;
+    }
+
+    if (role < need) {
+        *rc = ngx_http_discard_request_body(r);
+
+        if (*rc == NGX_OK) {
+            *rc = ngx_http_video_api_send_error(r, NGX_HTTP_FORBIDDEN, NULL,
+                      "The key's role (%s) does not allow %V %s",
+                      video_role_name(role), &r->method_name,
+                      ctx->route->pattern);
+        }
+
+        return NGX_ERROR;
+    }
+
+    if (caller->read_only) {
+        *rc = ngx_http_video_api_auth_refuse(r, NGX_HTTP_SERVICE_UNAVAILABLE);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* the cache ---------------------------------------------------------------- */
+
+static ngx_http_video_api_auth_node_t *
+ngx_http_video_api_auth_find(ngx_http_video_api_auth_sh_t *sh, u_char *hash)
+{
+    ngx_str_t  name;
+
+    name.len = VIDEO_APIKEY_HASH_LEN;
+    name.data = hash;
+
+    return (ngx_http_video_api_auth_node_t *)
+               ngx_str_rbtree_lookup(&sh->rbtree, &name,
+                                     ngx_crc32_short(hash,
+                                                     VIDEO_APIKEY_HASH_LEN));
+}
+
+
+static ngx_http_video_api_auth_hit_e
+ngx_http_video_api_auth_get(u_char *hash, ngx_http_video_api_caller_t *caller,
+    ngx_pool_t *pool)
+{
+    ngx_msec_int_t                   age;
+    ngx_slab_pool_t                 *shpool;
+    ngx_http_video_api_auth_sh_t    *sh;
+    ngx_http_video_api_auth_node_t  *n;
+    ngx_http_video_api_auth_hit_e    hit;
+
+    if (ngx_http_video_api_auth_zone == NULL) {
+        return NGX_HTTP_VIDEO_API_AUTH_MISS;
+    }
+
+    shpool = (ngx_slab_pool_t *) ngx_http_video_api_auth_zone->shm.addr;
+    sh = ngx_http_video_api_auth_zone->data;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    n = ngx_http_video_api_auth_find(sh, hash);
+
+    if (n == NULL) {
+        ngx_shmtx_unlock(&shpool->mutex);
+        return NGX_HTTP_VIDEO_API_AUTH_MISS;
+    }
+
+    age = (ngx_msec_int_t) (ngx_current_msec - n->fetched);
+
+    if (n->role == VIDEO_ROLE_NONE
+        || (n->expires && n->expires <= ngx_time()))
+    {
+        hit = (age < NGX_HTTP_VIDEO_API_AUTH_FRESH)
+              ? NGX_HTTP_VIDEO_API_AUTH_REFUSED
+              : NGX_HTTP_VIDEO_API_AUTH_MISS;
+
+        ngx_shmtx_unlock(&shpool->mutex);
+        return hit;
+    }
+
+    if (age >= NGX_HTTP_VIDEO_API_AUTH_STALE) {
+        ngx_shmtx_unlock(&shpool->mutex);
+        return NGX_HTTP_VIDEO_API_AUTH_MISS;
+    }
+
+    hit = (age < NGX_HTTP_VIDEO_API_AUTH_FRESH)
+          ? NGX_HTTP_VIDEO_API_AUTH_KNOWN
+          : NGX_HTTP_VIDEO_API_AUTH_OLD;
+
+    ngx_queue_remove(&n->lru);
+    ngx_queue_insert_head(&sh->lru, &n->lru);
+
+    caller->role = n->role;
+    caller->account.len = n->account_len;
+    caller->key_id.len = VIDEO_ID_LEN;
+    caller->account.data = ngx_pnalloc(pool, n->account_len);
+    caller->key_id.data = ngx_pnalloc(pool, VIDEO_ID_LEN);
+
+    if (caller->account.data == NULL || caller->key_id.data == NULL) {
+        ngx_shmtx_unlock(&shpool->mutex);
+        ngx_memzero(caller, sizeof(ngx_http_video_api_caller_t));
+        return NGX_HTTP_VIDEO_API_AUTH_MISS;
+    }
+
+    ngx_memcpy(caller->account.data, n->account, n->account_len);
+    ngx_memcpy(caller->key_id.data, n->key_id, VIDEO_ID_LEN);
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    return hit;
+}
+
+
+/* notes an answer (caller->role 0: refused), evicting the oldest if full */
+
+static void
+ngx_http_video_api_auth_put(u_char *hash, ngx_http_video_api_caller_t *caller,
+    time_t expires)
+{
+    ngx_uint_t                       i;
+    ngx_queue_t                     *q;
+    ngx_slab_pool_t                 *shpool;
+    ngx_http_video_api_auth_sh_t    *sh;
+    ngx_http_video_api_auth_node_t  *n;
+
+    if (ngx_http_video_api_auth_zone == NULL) {
+        return;
+    }
+
+    shpool = (ngx_slab_pool_t *) ngx_http_video_api_auth_zone->shm.addr;
+    sh = ngx_http_video_api_auth_zone->data;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    n = ngx_http_video_api_auth_find(sh, hash);
+
+    if (n == NULL) {
+
+        for (i = 0; i < 8; i++) {
+            n = ngx_slab_alloc_locked(shpool,
+                                      sizeof(ngx_http_video_api_auth_node_t));
+            if (n != NULL || ngx_queue_empty(&sh->lru)) {
+                break;
+            }
+
+            q = ngx_queue_last(&sh->lru);
+            ngx_queue_remove(q);
+
+            n = ngx_queue_data(q, ngx_http_video_api_auth_node_t, lru);
+            ngx_rbtree_delete(&sh->rbtree, &n->sn.node);
+            ngx_slab_free_locked(shpool, n);
+            n = NULL;
+        }
+
+        if (n == NULL) {
+            ngx_shmtx_unlock(&shpool->mutex);
+            return;
+        }
+
+        ngx_memcpy(n->hash, hash, VIDEO_APIKEY_HASH_LEN);
+        n->sn.str.len = VIDEO_APIKEY_HASH_LEN;
+        n->sn.str.data = n->hash;
+        n->sn.node.key = ngx_crc32_short(hash, VIDEO_APIKEY_HASH_LEN);
+
+        ngx_rbtree_insert(&sh->rbtree, &n->sn.node);
+
+    } else {
+        ngx_queue_remove(&n->lru);
+    }
+
+    ngx_queue_insert_head(&sh->lru, &n->lru);
+
+    n->fetched = ngx_current_msec;
+    n->expires = expires;
+    n->role = (u_char) caller->role;
+    n->account_len = (u_char) caller->account.len;
+
+    if (caller->role != VIDEO_ROLE_NONE) {
+        ngx_memcpy(n->account, caller->account.data, caller->account.len);
+        ngx_memcpy(n->key_id, caller->key_id.data, VIDEO_ID_LEN);
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+}
+
+
+static ngx_int_t
+ngx_http_video_api_auth_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    const char                *name;
+    ngx_str_t                 *s, role;
+    ngx_http_video_api_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r->main, ngx_http_video_api_module);
+
+    if (ctx == NULL || !ctx->auth_done) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    switch (data) {
+
+    case NGX_HTTP_VIDEO_API_VAR_ACCOUNT:
+        s = &ctx->caller.account;
+        break;
+
+    case NGX_HTTP_VIDEO_API_VAR_KEY_ID:
+        s = &ctx->caller.key_id;
+        break;
+
+    default:
+        name = video_role_name(ctx->caller.role);
+        role.len = ngx_strlen(name);
+        role.data = (u_char *) name;
+        s = &role;
+        break;
+    }
+
+    if (s->len == 0) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    v->data = s->data;
+    v->len = s->len;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+
+    return NGX_OK;
+}

@@ -1,0 +1,37 @@
+/*
+ * Who is calling: the API key of the Authorization header resolved to its
+ * account and role once per request, in the rewrite phase (so limit_req
+ * and log_format see $video_api_account), through a per-node cache whose
+ * entries live one second; and the check of a route's access against it.
+ */
+
+#ifndef _NGX_HTTP_VIDEO_API_AUTH_H_INCLUDED_
+#define _NGX_HTTP_VIDEO_API_AUTH_H_INCLUDED_
+
+
+#include "ngx_http_video_api.h"
+
+
+/* how long a cached answer about a key is trusted (the revocation bound) */
+#define NGX_HTTP_VIDEO_API_AUTH_FRESH   1000
+
+/* how long a cached key may still serve reads while PostgreSQL is down */
+#define NGX_HTTP_VIDEO_API_AUTH_STALE   300000
+
+
+/* the shared zone and the phase handler (postconfiguration) */
+ngx_int_t ngx_http_video_api_auth_init(ngx_conf_t *cf);
+
+/* $video_api_account, $video_api_key_id, $video_api_role */
+ngx_int_t ngx_http_video_api_auth_add_variables(ngx_conf_t *cf);
+
+/*
+ * Whether the caller may run ctx->route: NGX_OK, or the refusal sent (401
+ * with WWW-Authenticate, 403, or 503 for a write while PostgreSQL cannot
+ * confirm the key), as a content handler's return value.
+ */
+ngx_int_t ngx_http_video_api_auth_check(ngx_http_request_t *r,
+    ngx_http_video_api_ctx_t *ctx, ngx_int_t *rc);
+
+
+#endif /* _NGX_HTTP_VIDEO_API_AUTH_H_INCLUDED_ */
