@@ -141,6 +141,7 @@ nginx_start($dir, $port, <<"HTTP", '', workers => 2, http_first => <<"FIRST");
             video_api_auth on;
             add_header X-Worker \$pid always;
         }
+        location = /health { video_api health; }
     }
 
     server {
@@ -197,8 +198,12 @@ for my $k (["a mistyped key", $bad], ['a key of another shape', 'sk_live_12345']
     is $s, 401, "$k->[0] is 401, even to read";
     like $h, qr/^WWW-Authenticate: Bearer/mi, '... with a Bearer challenge';
 }
+($s, $d) = call($auth, 'GET', '/api/videos', undef, undef, '-H', 'Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.e30.x');
+is $s, 401, 'a Bearer token of another kind is 401';
 ($s, $d) = call($auth, 'GET', '/api/videos', undef, undef, '-H', 'Authorization: Basic dXNlcjpwYXNz');
-is $s, 401, 'another scheme is 401';
+is $s, 200, 'another scheme is no key (nginx\'s auth_basic may wrap the API): anonymous';
+($s, $d) = call($auth, 'DELETE', '/api/videos/authBBBBBBBBBBBBBBBBB', undef, undef, '-H', 'Authorization: Basic dXNlcjpwYXNz');
+is $s, 401, '... who may not write';
 
 ($s, $d) = api('PATCH', '/api/videos/authBBBBBBBBBBBBBBBBB', $key{viewer}, '{"title":"Viewer"}');
 is $s, 403, 'a viewer may not edit';
@@ -244,10 +249,6 @@ sub revoked_everywhere {
 
 revoked_everywhere($key{revokeme}, 'an admin key');
 
-stack(qw(stop redis));
-revoked_everywhere($key{revokeme2}, 'with Redis down, a viewer key');
-stack(qw(start redis));
-
 # -- expiry ------------------------------------------------------------------
 
 ($rc, $out, $err) = cli(qw(keys create --account default --role viewer --expires-in 2));
@@ -279,6 +280,8 @@ stack(qw(start pg));
 ok wait_for(10, sub { (api('PATCH', '/api/videos/authAAAAAAAAAAAAAAAAA', $key{stale},
                            '{"title":"Back"}'))[0] == 200 }),
     'writes resume when PostgreSQL is back';
+ok wait_for(20, sub { !grep { (call($auth, 'GET', '/health'))[0] != 200 } 1 .. 12 }),
+    '... on both workers';
 
 # -- video_api_auth off: the open contract -------------------------------------
 
@@ -288,7 +291,10 @@ is $s, 200, 'with auth off, an anonymous caller edits';
 is $s, 403, '... a caller with a key is that key';
 ($s, $d) = call($open, 'GET', '/api/videos', $bad);
 is $s, 401, '... and a bad key is refused';
-is title_of('authBBBBBBBBBBBBBBBBB'), 'Open', 'only the open edit happened';
+($s, $d) = call($open, 'PATCH', '/api/videos/authBBBBBBBBBBBBBBBBB', undef, '{"title":"Gate"}',
+                '-H', 'Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.e30.x');
+is $s, 200, '... while a gate\'s own Bearer token, passed along, is not a key';
+is title_of('authBBBBBBBBBBBBBBBBB'), 'Gate', 'only the open edits happened';
 
 # -- the caller for limit_req ------------------------------------------------------
 
@@ -321,6 +327,12 @@ qx{scripts/stack.sh admin-key 2>&1};
 chomp(my $again = do { local (@ARGV, $/) = ($keyfile); <> } // '');
 isnt $again, $runkey, '... and made anew once revoked';
 like $again, qr/\Avapi_/, '... a key';
+
+# -- revocation does not depend on Redis ------------------------------------------
+
+stack(qw(stop redis));
+revoked_everywhere($key{revokeme2}, 'with Redis down, a viewer key');
+stack(qw(start redis));
 
 # -- what the logs hold -------------------------------------------------------
 

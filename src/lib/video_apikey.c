@@ -155,11 +155,11 @@ video_apikey_from_header(const char *h, size_t hlen, const char **key,
 
     end = h + hlen;
 
-    if (hlen < sizeof("Bearer ") - 1
+    if (hlen < sizeof("Bearer") - 1
         || strncasecmp(h, "Bearer", sizeof("Bearer") - 1) != 0
-        || (h[6] != ' ' && h[6] != '\t'))
+        || (hlen > 6 && h[6] != ' ' && h[6] != '\t'))
     {
-        return -1;
+        return VIDEO_APIKEY_OTHER;
     }
 
     for (p = h + 6; p < end && (*p == ' ' || *p == '\t'); p++) {
@@ -170,22 +170,28 @@ video_apikey_from_header(const char *h, size_t hlen, const char **key,
         /* void */
     }
 
+    if (n < VIDEO_APIKEY_PREFIX_LEN
+        || memcmp(p, VIDEO_APIKEY_PREFIX, VIDEO_APIKEY_PREFIX_LEN) != 0)
+    {
+        return VIDEO_APIKEY_FOREIGN;
+    }
+
     /* nothing but blanks after the key */
 
     for (end--; end >= p + n; end--) {
         if (*end != ' ' && *end != '\t') {
-            return -1;
+            return VIDEO_APIKEY_INVALID;
         }
     }
 
     if (!video_apikey_valid(p, n)) {
-        return -1;
+        return VIDEO_APIKEY_INVALID;
     }
 
     *key = p;
     *len = n;
 
-    return 0;
+    return VIDEO_APIKEY_VALID;
 }
 
 

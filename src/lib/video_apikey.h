@@ -44,10 +44,17 @@ int video_apikey_generate(char *out);
  */
 int video_apikey_valid(const char *s, size_t len);
 
+/* what an Authorization header value holds */
+#define VIDEO_APIKEY_VALID       0    /* a valid key, in *key and *len */
+#define VIDEO_APIKEY_INVALID    -1    /* a Bearer credential that starts
+                                         like a key and is none */
+#define VIDEO_APIKEY_FOREIGN     1    /* a Bearer credential of another
+                                         kind (a frontend's own token) */
+#define VIDEO_APIKEY_OTHER       2    /* another scheme (Basic, ...) */
+
 /*
- * The key of an Authorization header value: "Bearer" (any case), spaces,
- * the key, optional trailing spaces.  Sets *key and *len and returns 0
- * when the key there is valid (video_apikey_valid); -1 for anything else.
+ * Reads an Authorization header value: "Bearer" (any case), blanks, the
+ * credential, optional trailing blanks.  Returns one of the above.
  */
 int video_apikey_from_header(const char *h, size_t hlen, const char **key,
     size_t *len);

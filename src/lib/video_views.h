@@ -65,11 +65,38 @@
 
 
 /*
+ * Whether the caller may see the video, for the scripts that take an id:
+ * the last two ARGV are the caller's account and role as conf/sql's
+ * video_readable() takes them ("admin" or "token": no check).  The rule
+ * is applied to the cached video object (decoded, not searched as text):
+ * -1 for a PRIVATE video of another account, as for an unknown one; -3
+ * when no cached copy says (the module then reads the video itself).
+ */
+#define VIDEO_VIEWS_LUA_SCOPE                                                 \
+    "local ca, cr = ARGV[#ARGV - 1], ARGV[#ARGV] "                            \
+    "if cr ~= 'admin' and cr ~= 'token' then "                                \
+    " local e = redis.call('GET', 'video:' .. id) "                           \
+    " local j = e and string.match(e, '^%d+:(.+)$') "                         \
+    " if not j then return -3 end "                                           \
+    " local ok, v = pcall(cjson.decode, j) "                                  \
+    " if not ok or type(v) ~= 'table' "                                       \
+    "    or type(v['accountId']) ~= 'string' then "                           \
+    "  return -3 "                                                            \
+    " end "                                                                   \
+    " if v['visibility'] == 'PRIVATE' and v['accountId'] ~= ca then "         \
+    "  return -1 "                                                            \
+    " end "                                                                   \
+    "end "
+
+
+/*
  * Counts a view.  ARGV: id, day, month, known, viewer (a keyed hash of
- * the client, never the address itself).  Returns 1, or as EXISTS.
+ * the client, never the address itself), then the caller (SCOPE).
+ * Returns 1, or as EXISTS and SCOPE.
  */
 #define VIDEO_VIEWS_COUNT_LUA                                                 \
     VIDEO_VIEWS_LUA_EXISTS                                                    \
+    VIDEO_VIEWS_LUA_SCOPE                                                     \
     "redis.call('HINCRBY', 'views:t', id, 1) "                                \
     "redis.call('HINCRBY', 'views:pending', day .. ':' .. id, 1) "            \
     "if redis.call('PFADD', uk, ARGV[5]) == 1 "                               \
@@ -88,12 +115,14 @@
 
 
 /*
- * A video's figures.  ARGV: id, day, month, known.  Returns {loaded,
- * today, month, total, unique viewers today}, or as EXISTS; loaded 0
- * means the counters lack what PostgreSQL holds.
+ * A video's figures.  ARGV: id, day, month, known, then the caller
+ * (SCOPE).  Returns {loaded, today, month, total, unique viewers today},
+ * or as EXISTS and SCOPE; loaded 0 means the counters lack what
+ * PostgreSQL holds.
  */
 #define VIDEO_VIEWS_STATS_LUA                                                 \
     VIDEO_VIEWS_LUA_EXISTS                                                    \
+    VIDEO_VIEWS_LUA_SCOPE                                                     \
     "return { redis.call('EXISTS', 'views:loaded'), "                         \
     "  tonumber(redis.call('HGET', dk, id) or 0), "                           \
     "  tonumber(redis.call('HGET', mk, id) or 0), "                           \

@@ -18,6 +18,7 @@
 #include "ngx_http_video_api_response.h"
 #include "video_apikey.h"
 #include "video_id.h"
+#include "video_json.h"
 
 
 #define NGX_HTTP_VIDEO_API_AUTH_ZONE_SIZE  (1024 * 1024)
@@ -202,6 +203,7 @@ ngx_http_video_api_auth_zone_init(ngx_shm_zone_t *zone, void *data)
 static ngx_int_t
 ngx_http_video_api_auth_handler(ngx_http_request_t *r)
 {
+    int                                rc;
     size_t                             len;
     ngx_uint_t                         i;
     const char                        *key;
@@ -236,25 +238,34 @@ ngx_http_video_api_auth_handler(ngx_http_request_t *r)
         return ngx_http_video_api_auth_refuse(r, ctx->auth_status);
     }
 
-    h = r->headers_in.authorization;
+    /*
+     * Only a Bearer credential can be a key.  Other schemes are not ours
+     * (nginx's auth_basic may wrap the API); with auth off, neither is a
+     * Bearer token of another kind (a gate's own, passed along).
+     */
 
-    if (h == NULL) {
+    h = r->headers_in.authorization;
+    rc = VIDEO_APIKEY_OTHER;
+
+    if (h != NULL) {
+        rc = video_apikey_from_header((char *) h->value.data, h->value.len,
+                                      &key, &len);
+    }
+
+    ctx->auth_done = 1;
+
+    if (rc == VIDEO_APIKEY_OTHER || (rc == VIDEO_APIKEY_FOREIGN && !lcf->auth))
+    {
         if (!lcf->auth) {
             ctx->caller.open = 1;
             ctx->caller.role = VIDEO_ROLE_ADMIN;
             ctx->caller.account = ngx_http_video_api_default_account;
         }
 
-        ctx->auth_done = 1;
         return NGX_DECLINED;
     }
 
-    ctx->auth_done = 1;
-
-    if (video_apikey_from_header((char *) h->value.data, h->value.len, &key,
-                                 &len)
-        != 0)
-    {
+    if (rc != VIDEO_APIKEY_VALID) {
         return ngx_http_video_api_auth_refuse(r, NGX_HTTP_UNAUTHORIZED);
     }
 
@@ -537,6 +548,145 @@ ngx_http_video_api_auth_check(ngx_http_request_t *r,
     }
 
     return NGX_OK;
+}
+
+
+/* the scope of what a caller sees ------------------------------------------ */
+
+static ngx_http_video_api_caller_t  ngx_http_video_api_nobody;
+
+
+static ngx_http_video_api_caller_t *
+ngx_http_video_api_caller(ngx_http_request_t *r)
+{
+    ngx_http_video_api_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r->main, ngx_http_video_api_module);
+
+    return (ctx != NULL && ctx->auth_done) ? &ctx->caller
+                                           : &ngx_http_video_api_nobody;
+}
+
+
+void
+ngx_http_video_api_caller_sql(ngx_http_request_t *r, ngx_uint_t token,
+    char **account, char **role)
+{
+    u_char                       *p;
+    ngx_http_video_api_caller_t  *caller;
+
+    caller = ngx_http_video_api_caller(r);
+
+    *role = token ? "token" : (char *) video_role_name(caller->role);
+    *account = "";
+
+    if (caller->account.len) {
+        p = ngx_pnalloc(r->pool, caller->account.len + 1);
+        if (p != NULL) {
+            ngx_memcpy(p, caller->account.data, caller->account.len);
+            p[caller->account.len] = '\0';
+            *account = (char *) p;
+
+        } else {
+            /* nothing of an account rather than too much */
+            *role = "";
+        }
+    }
+}
+
+
+void
+ngx_http_video_api_caller_audience(ngx_http_request_t *r,
+    ngx_str_t *audience)
+{
+    ngx_http_video_api_caller_t  *caller;
+
+    caller = ngx_http_video_api_caller(r);
+
+    if (caller->role == VIDEO_ROLE_ADMIN) {
+        ngx_str_set(audience, "*");
+
+    } else if (caller->role == VIDEO_ROLE_NONE) {
+        ngx_str_set(audience, "");
+
+    } else {
+        *audience = caller->account;
+    }
+}
+
+
+static const char *const  ngx_http_video_api_private_members[] = {
+    "accountId", "thumbnailKey", "hlsManifestKey", "playlistKey", NULL
+};
+
+
+ngx_int_t
+ngx_http_video_api_public_view(ngx_http_request_t *r, u_char **json,
+    size_t *len)
+{
+    u_char   *out;
+    ssize_t   n;
+
+    out = ngx_pnalloc(r->pool, *len);
+    if (out == NULL) {
+        return NGX_ERROR;
+    }
+
+    n = video_json_drop((char *) *json, *len,
+                        ngx_http_video_api_private_members, (char *) out);
+
+    if (n < 0) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "video_api: a video object is not valid JSON");
+        return NGX_ERROR;
+    }
+
+    *json = out;
+    *len = n;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_video_api_caller_view(ngx_http_request_t *r, u_char **json,
+    size_t *len, ngx_uint_t *full)
+{
+    video_json_str_t              v[2];
+    ngx_http_video_api_caller_t  *caller;
+    static const char *const      names[] = { "accountId", "visibility",
+                                              NULL };
+
+    if (video_json_strings((char *) *json, *len, names, v) != 0) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "video_api: a video object is not valid JSON");
+        return NGX_ERROR;
+    }
+
+    if (v[0].data == NULL) {
+        return NGX_AGAIN;
+    }
+
+    /* the rules of video_owned() and video_readable() in conf/sql */
+
+    caller = ngx_http_video_api_caller(r);
+
+    *full = caller->role == VIDEO_ROLE_ADMIN
+            || (caller->account.len == v[0].len
+                && ngx_memcmp(caller->account.data, v[0].data, v[0].len)
+                   == 0);
+
+    if (*full) {
+        return NGX_OK;
+    }
+
+    if (v[1].len == sizeof("PRIVATE") - 1
+        && ngx_memcmp(v[1].data, "PRIVATE", v[1].len) == 0)
+    {
+        return NGX_DECLINED;
+    }
+
+    return ngx_http_video_api_public_view(r, json, len);
 }
 
 

@@ -34,4 +34,33 @@ ngx_int_t ngx_http_video_api_auth_check(ngx_http_request_t *r,
     ngx_http_video_api_ctx_t *ctx, ngx_int_t *rc);
 
 
+/*
+ * The caller as SQL values for the scope functions of conf/sql
+ * (video_readable, video_listed, video_writable, video_owned): its account
+ * ("" anonymous) and role ("", "viewer", "editor", "admin").  A route that
+ * a play token admits passes token 1: role "token".
+ */
+void ngx_http_video_api_caller_sql(ngx_http_request_t *r, ngx_uint_t token,
+    char **account, char **role);
+
+/* what the list page cache keys by: "*" for admins, "" for anonymous
+ * callers, else the account */
+void ngx_http_video_api_caller_audience(ngx_http_request_t *r,
+    ngx_str_t *audience);
+
+/*
+ * What the caller may see of a video object's JSON text: NGX_DECLINED
+ * when nothing (answer as for an unknown id), NGX_OK with *json and *len
+ * the whole object or its public view (no storage keys, no account),
+ * NGX_AGAIN when the text names no account (an entry older than
+ * accounts: read it again from PostgreSQL), NGX_ERROR.
+ */
+ngx_int_t ngx_http_video_api_caller_view(ngx_http_request_t *r,
+    u_char **json, size_t *len, ngx_uint_t *full);
+
+/* the public view of video JSON text (one object or a list of them) */
+ngx_int_t ngx_http_video_api_public_view(ngx_http_request_t *r,
+    u_char **json, size_t *len);
+
+
 #endif /* _NGX_HTTP_VIDEO_API_AUTH_H_INCLUDED_ */

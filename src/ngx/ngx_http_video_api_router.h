@@ -29,15 +29,18 @@ ngx_int_t ngx_http_video_api_not_implemented(ngx_http_request_t *r,
 /*
  * For routes that need a video: its JSON text as GET /api/videos/:id
  * reads it (cache, else PostgreSQL, which fills the cache).  id is a valid
- * id.  Returns NGX_DONE and later finalizes the request
- * with what found returns, or answers a missing video (404) or a failure
- * itself; or returns what a content handler returns.
+ * id.  A video the caller may not see is missing; one it sees only
+ * publicly comes as its public view; token 1 skips the caller's scope (a
+ * play token admits the caller).  Returns NGX_DONE and later finalizes
+ * the request with what found returns, or answers a missing video (404)
+ * or a failure itself; or returns what a content handler returns.
  */
 typedef ngx_int_t (*ngx_http_video_api_video_handler_pt)(
     ngx_http_request_t *r, void *data, ngx_str_t *json);
 
 ngx_int_t ngx_http_video_api_videos_load(ngx_http_request_t *r,
-    ngx_str_t *id, ngx_http_video_api_video_handler_pt found, void *data);
+    ngx_str_t *id, ngx_uint_t token, ngx_http_video_api_video_handler_pt found,
+    void *data);
 
 
 /*

@@ -11,6 +11,7 @@
  */
 
 #include "ngx_http_video_api_router.h"
+#include "ngx_http_video_api_auth.h"
 #include "ngx_http_video_api_cache.h"
 #include "ngx_http_video_api_pg.h"
 #include "ngx_http_video_api_redis.h"
@@ -63,7 +64,8 @@ static ngx_http_video_api_redis_script_t  views_reset_script =
 
 static ngx_http_video_api_pg_stmt_t  views_exists_stmt =
     ngx_http_video_api_pg_stmt("views_exists",
-        "SELECT 1 FROM videos WHERE id = $1");
+        "SELECT 1 FROM videos v WHERE v.id = $1"
+        " AND video_readable(v.account_id, v.visibility, $2, $3)");
 
 /*
  * Stats without Redis: the copies the worker keeps on the videos row,
@@ -79,7 +81,8 @@ static ngx_http_video_api_pg_stmt_t  views_stats_stmt =
         " v.views_total,"
         " COALESCE((SELECT d.unique_viewers FROM video_views_daily d"
         "  WHERE d.video_id = v.id AND d.day = $2::date), 0)"
-        " FROM videos v CROSS JOIN analytics_period p WHERE v.id = $1");
+        " FROM videos v CROSS JOIN analytics_period p WHERE v.id = $1"
+        " AND video_readable(v.account_id, v.visibility, $4, $5)");
 
 static ngx_http_video_api_pg_stmt_t  views_count_stmt =
     ngx_http_video_api_pg_stmt("views_count",
@@ -96,10 +99,13 @@ typedef struct {
                                                 the request waits */
     u_char                       today[sizeof("YYYY-MM-DD")];
     u_char                       viewer[32];
-    char                        *values[3];
+    char                        *values[5];
+    char                        *account;    /* the caller, for SQL */
+    char                        *role;       /* "token": already decided */
     char                        *period;     /* of a reset: "daily", ... */
     unsigned                     known:1;    /* PostgreSQL has the video */
     unsigned                     recheck:1;  /* ask Redis once it is known */
+    unsigned                     stats:1;    /* the stats route's */
 } ngx_http_video_api_views_ctx_t;
 
 
@@ -190,6 +196,7 @@ ngx_http_video_api_views_ctx(ngx_http_request_t *r, ngx_str_t *id)
     }
 
     ngx_http_video_api_views_period(r, &vctx->day, &vctx->month);
+    ngx_http_video_api_caller_sql(r, 0, &vctx->account, &vctx->role);
 
     ngx_cpystrn(vctx->today, vctx->day.data, sizeof("YYYY-MM-DD"));
     vctx->day.data = vctx->today;
@@ -342,16 +349,70 @@ ngx_http_video_api_views_argv(ngx_http_video_api_views_ctx_t *vctx,
 }
 
 
+/* the caller, as the scripts' last two ARGV (VIDEO_VIEWS_LUA_SCOPE) */
+
+static void
+ngx_http_video_api_views_argv_caller(ngx_http_video_api_views_ctx_t *vctx,
+    const char **argv, size_t *argvlen)
+{
+    argv[0] = vctx->account;
+    argvlen[0] = ngx_strlen(vctx->account);
+    argv[1] = vctx->role;
+    argvlen[1] = ngx_strlen(vctx->role);
+}
+
+
+/*
+ * No cached copy of the video said whether the caller may see it: the
+ * video is read as GET reads it (which answers 404 for one it may not
+ * see, and fills the cache), then the script runs again, decided
+ */
+
+static ngx_int_t
+ngx_http_video_api_views_scoped(ngx_http_request_t *r, void *data,
+    ngx_str_t *json)
+{
+    ngx_http_video_api_views_ctx_t  *vctx = data;
+
+    vctx->role = "token";
+
+    return vctx->stats ? ngx_http_video_api_views_stats_redis(r, vctx)
+                       : ngx_http_video_api_views_count(r, vctx);
+}
+
+
+static ngx_int_t
+ngx_http_video_api_views_scope(ngx_http_request_t *r,
+    ngx_http_video_api_views_ctx_t *vctx)
+{
+    ngx_str_t  id;
+
+    if (ngx_strcmp(vctx->role, "token") == 0) {
+
+        /* decided already: the cache changed between the two reads */
+
+        return ngx_http_video_api_views_not_found(r, &vctx->id);
+    }
+
+    id = vctx->id;
+
+    return ngx_http_video_api_videos_load(r, &id, 0,
+                                          ngx_http_video_api_views_scoped,
+                                          vctx);
+}
+
+
 static ngx_int_t
 ngx_http_video_api_views_count(ngx_http_request_t *r,
     ngx_http_video_api_views_ctx_t *vctx)
 {
-    const char  *argv[5];
-    size_t       argvlen[5];
+    const char  *argv[7];
+    size_t       argvlen[7];
 
     ngx_http_video_api_views_argv(vctx, argv, argvlen);
     argv[4] = (char *) vctx->viewer;
     argvlen[4] = sizeof(vctx->viewer);
+    ngx_http_video_api_views_argv_caller(vctx, &argv[5], &argvlen[5]);
 
     /* ids added while Redis was away are known before this runs */
 
@@ -359,7 +420,7 @@ ngx_http_video_api_views_count(ngx_http_request_t *r,
 
     if (ngx_http_video_api_redis_eval(r, &views_count_script,
                                       ngx_http_video_api_views_counted, vctx,
-                                      0, 5, argv, argvlen)
+                                      0, 7, argv, argvlen)
         != NGX_OK)
     {
         return ngx_http_video_api_send_unavailable(r, "Redis");
@@ -386,12 +447,17 @@ ngx_http_video_api_views_counted(ngx_http_request_t *r, void *data,
                                              views_tracked,
                                              sizeof(views_tracked) - 1, "");
 
+    } else if (reply->integer == -3) {
+        rc = ngx_http_video_api_views_scope(r, vctx);
+
     } else if (reply->integer == -2 && !vctx->known) {
 
         /* the id set is being filled: PostgreSQL says whether it exists */
 
         vctx->values[0] = (char *) vctx->id.data;
-        rc = ngx_http_video_api_views_query(r, &views_exists_stmt, 1, vctx,
+        vctx->values[1] = vctx->account;
+        vctx->values[2] = vctx->role;
+        rc = ngx_http_video_api_views_query(r, &views_exists_stmt, 3, vctx,
                  ngx_http_video_api_views_exists_done);
 
     } else {
@@ -445,6 +511,8 @@ ngx_http_video_api_views_stats(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    vctx->stats = 1;
+
     return ngx_http_video_api_views_stats_redis(r, vctx);
 }
 
@@ -453,16 +521,17 @@ static ngx_int_t
 ngx_http_video_api_views_stats_redis(ngx_http_request_t *r,
     ngx_http_video_api_views_ctx_t *vctx)
 {
-    const char  *argv[4];
-    size_t       argvlen[4];
+    const char  *argv[6];
+    size_t       argvlen[6];
 
     ngx_http_video_api_views_argv(vctx, argv, argvlen);
+    ngx_http_video_api_views_argv_caller(vctx, &argv[4], &argvlen[4]);
 
     ngx_http_video_api_cache_flush_stale(r);
 
     if (ngx_http_video_api_redis_eval(r, &views_stats_script,
                                       ngx_http_video_api_views_stats_reply,
-                                      vctx, 0, 4, argv, argvlen)
+                                      vctx, 0, 6, argv, argvlen)
         != NGX_OK)
     {
         return ngx_http_video_api_views_stats_db(r, vctx);
@@ -501,6 +570,12 @@ ngx_http_video_api_views_stats_reply(ngx_http_request_t *r, void *data,
         if (reply->integer == -1) {
             ngx_http_finalize_request(r,
                 ngx_http_video_api_views_not_found(r, &vctx->id));
+            return;
+        }
+
+        if (reply->integer == -3) {
+            ngx_http_finalize_request(r,
+                ngx_http_video_api_views_scope(r, vctx));
             return;
         }
 
@@ -551,7 +626,10 @@ ngx_http_video_api_views_stats_db(ngx_http_request_t *r,
     ngx_cpystrn((u_char *) vctx->values[2], vctx->month.data,
                 sizeof("YYYY-MM"));
 
-    return ngx_http_video_api_views_query(r, &views_stats_stmt, 3, vctx,
+    vctx->values[3] = vctx->account;
+    vctx->values[4] = vctx->role;
+
+    return ngx_http_video_api_views_query(r, &views_stats_stmt, 5, vctx,
                                           ngx_http_video_api_views_stats_done);
 }
 

@@ -14,6 +14,7 @@
 #include <openssl/crypto.h>
 
 #include "ngx_http_video_api_router.h"
+#include "ngx_http_video_api_auth.h"
 #include "ngx_http_video_api_cache.h"
 #include "ngx_http_video_api_pg.h"
 #include "ngx_http_video_api_pubsub.h"
@@ -168,9 +169,9 @@ enum {
 
 static ngx_http_video_api_pg_stmt_t  live_create_stmt =
     ngx_http_video_api_pg_stmt("live_create",
-        "INSERT INTO videos AS v (id, title, description, visibility,"
-        " video_type, stream_key_hash)"
-        " VALUES ($1, $3, $4, $5::video_visibility, 'LIVE',"
+        "INSERT INTO videos AS v (id, account_id, title, description,"
+        " visibility, video_type, stream_key_hash)"
+        " VALUES ($1, $7, $3, $4, $5::video_visibility, 'LIVE',"
         " decode($6, 'hex'))"
         " RETURNING " LIVE_CHANGED LIVE_STREAM);
 
@@ -179,6 +180,7 @@ static ngx_http_video_api_pg_stmt_t  live_key_stmt =
         "UPDATE videos v SET stream_key_hash = decode($3, 'hex'), "
         LIVE_TOUCH
         " WHERE v.id = $1 AND v.video_type = 'LIVE'"
+        " AND video_writable(v.account_id, $4, $5)"
         " RETURNING " LIVE_CHANGED LIVE_STREAM);
 
 /*
@@ -234,11 +236,17 @@ static ngx_http_video_api_pg_stmt_t  live_record_stmt =
         " FROM c RETURNING id)"
         " SELECT * FROM c");
 
+/*
+ * start's key check: a stream the caller may not see is found only by
+ * its key, so a wrong key for it answers as an unknown id
+ */
 static ngx_http_video_api_pg_stmt_t  live_key_check_stmt =
     ngx_http_video_api_pg_stmt("live_key_check",
         "SELECT encode(v.stream_key_hash, 'hex'),"
         " v.live_ended_at IS NOT NULL"
-        " FROM videos v WHERE v.id = $1 AND v.video_type = 'LIVE'");
+        " FROM videos v WHERE v.id = $1 AND v.video_type = 'LIVE'"
+        " AND (video_readable(v.account_id, v.visibility, $2, $3)"
+        "  OR v.stream_key_hash = decode($4, 'hex'))");
 
 static ngx_http_video_api_pg_stmt_t  live_start_stmt =
     ngx_http_video_api_pg_stmt("live_start",
@@ -264,24 +272,28 @@ static ngx_http_video_api_pg_stmt_t  live_stop_stmt =
         "  THEN 'PENDING'::video_status ELSE 'READY'::video_status END"
         "  ELSE v.status END, " LIVE_TOUCH
         " WHERE v.id = $1 AND v.video_type = 'LIVE'"
+        " AND video_writable(v.account_id, $4, $5)"
         " RETURNING " LIVE_CHANGED LIVE_STREAM);
 
 static ngx_http_video_api_pg_stmt_t  live_visibility_stmt =
     ngx_http_video_api_pg_stmt("live_visibility",
         "UPDATE videos v SET visibility = $3::video_visibility, " LIVE_TOUCH
         " WHERE v.id = $1 AND v.video_type = 'LIVE'"
+        " AND video_writable(v.account_id, $4, $5)"
         " RETURNING " LIVE_CHANGED LIVE_STREAM);
 
 static ngx_http_video_api_pg_stmt_t  live_get_stmt =
     ngx_http_video_api_pg_stmt("live_get",
         "SELECT " LIVE_UNCHANGED LIVE_STREAM
-        " FROM videos v WHERE v.id = $1");
+        " FROM videos v WHERE v.id = $1"
+        " AND video_readable(v.account_id, v.visibility, $2, $3)");
 
+/* the public directory of streams: what an anonymous caller would list */
 static ngx_http_video_api_pg_stmt_t  live_active_stmt =
     ngx_http_video_api_pg_stmt("live_active",
         "SELECT " LIVE_UNCHANGED LIVE_STREAM
         " FROM videos v WHERE v.is_live_now AND v.video_type = 'LIVE'"
-        " AND v.visibility = 'PUBLIC'"
+        " AND video_listed(v.account_id, v.visibility, '', '')"
         " ORDER BY v.live_started_at DESC, v.id DESC LIMIT 100");
 
 
@@ -294,7 +306,7 @@ struct ngx_http_video_api_live_ctx_s {
     ngx_str_t                          id;
     u_char                             key[VIDEO_STREAM_KEY_LEN + 1];
     u_char                             hash[VIDEO_STREAM_KEY_HASH_LEN + 1];
-    char                              *values[6];
+    char                              *values[7];
     ngx_http_video_api_live_answer_pt  answer;
 
     /* what is answered once the publisher is dropped */
@@ -687,6 +699,7 @@ ngx_http_video_api_live_create(ngx_http_request_t *r,
     ngx_http_video_api_ctx_t *ctx)
 {
     u_char                         *id;
+    char                           *role;
     ngx_int_t                       rc;
     json_t                         *details;
     video_patch_t                   p;
@@ -723,7 +736,11 @@ ngx_http_video_api_live_create(ngx_http_request_t *r,
                                    : "PUBLIC";
     lctx->values[5] = (char *) lctx->hash;
 
-    return ngx_http_video_api_live_query(r, &live_create_stmt, 6, lctx,
+    /* in the caller's account (the default one where auth is off) */
+
+    ngx_http_video_api_caller_sql(r, 0, &lctx->values[6], &role);
+
+    return ngx_http_video_api_live_query(r, &live_create_stmt, 7, lctx,
                                          ngx_http_video_api_live_created);
 }
 
@@ -776,8 +793,9 @@ ngx_http_video_api_live_key(ngx_http_request_t *r,
     }
 
     lctx->values[2] = (char *) lctx->hash;
+    ngx_http_video_api_caller_sql(r, 0, &lctx->values[3], &lctx->values[4]);
 
-    return ngx_http_video_api_live_query(r, &live_key_stmt, 3, lctx,
+    return ngx_http_video_api_live_query(r, &live_key_stmt, 5, lctx,
                                          ngx_http_video_api_live_rotated);
 }
 
@@ -1287,7 +1305,11 @@ ngx_http_video_api_live_read(ngx_http_request_t *r,
         return rc;
     }
 
-    return ngx_http_video_api_live_query(r, &live_get_stmt, 1, lctx, answer);
+    /* no play base in this statement: the caller takes its place */
+
+    ngx_http_video_api_caller_sql(r, 0, &lctx->values[1], &lctx->values[2]);
+
+    return ngx_http_video_api_live_query(r, &live_get_stmt, 3, lctx, answer);
 }
 
 
@@ -1403,7 +1425,12 @@ ngx_http_video_api_live_start(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_http_video_api_live_query(r, &live_key_check_stmt, 1, lctx,
+    /* the check takes the caller where the play base goes, then the key */
+
+    ngx_http_video_api_caller_sql(r, 0, &lctx->values[1], &lctx->values[2]);
+    lctx->values[3] = (char *) lctx->hash;
+
+    return ngx_http_video_api_live_query(r, &live_key_check_stmt, 4, lctx,
                                          ngx_http_video_api_live_key_checked);
 }
 
@@ -1431,6 +1458,7 @@ ngx_http_video_api_live_key_checked(ngx_http_request_t *r,
                    "Live stream '%V' has ended", &lctx->id);
     }
 
+    lctx->values[1] = (char *) ngx_http_video_api_live_conf(r)->play.base.data;
     lctx->values[2] = (char *) lctx->hash;
 
     return ngx_http_video_api_live_query(r, &live_start_stmt, 3, lctx,
@@ -1497,8 +1525,9 @@ ngx_http_video_api_live_stop(ngx_http_request_t *r,
     }
 
     lctx->values[2] = convert ? "t" : "f";
+    ngx_http_video_api_caller_sql(r, 0, &lctx->values[3], &lctx->values[4]);
 
-    return ngx_http_video_api_live_query(r, &live_stop_stmt, 3, lctx,
+    return ngx_http_video_api_live_query(r, &live_stop_stmt, 5, lctx,
                                          ngx_http_video_api_live_stopped);
 }
 
@@ -1543,8 +1572,9 @@ ngx_http_video_api_live_visibility(ngx_http_request_t *r,
     }
 
     lctx->values[2] = (char *) json_string_value(v);
+    ngx_http_video_api_caller_sql(r, 0, &lctx->values[3], &lctx->values[4]);
 
-    return ngx_http_video_api_live_query(r, &live_visibility_stmt, 3, lctx,
+    return ngx_http_video_api_live_query(r, &live_visibility_stmt, 5, lctx,
                ngx_http_video_api_live_visibility_set);
 }
 

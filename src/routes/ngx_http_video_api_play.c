@@ -195,7 +195,7 @@ ngx_http_video_api_play_open(ngx_http_request_t *r,
     }
 
     if (token.len == 0) {
-        return ngx_http_video_api_videos_load(r, &pctx->id,
+        return ngx_http_video_api_videos_load(r, &pctx->id, 1,
                                               ngx_http_video_api_play_found,
                                               pctx);
     }

@@ -162,7 +162,7 @@ ngx_http_video_api_signal_join(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_http_video_api_videos_load(r, &sctx->stream,
+    return ngx_http_video_api_videos_load(r, &sctx->stream, 0,
                                           ngx_http_video_api_signal_join_send,
                                           sctx);
 }
@@ -303,7 +303,7 @@ ngx_http_video_api_signal_leave(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_http_video_api_videos_load(r, &sctx->stream,
+    return ngx_http_video_api_videos_load(r, &sctx->stream, 0,
                                           ngx_http_video_api_signal_leave_send,
                                           sctx);
 }
@@ -402,7 +402,7 @@ ngx_http_video_api_signal_post(ngx_http_request_t *r,
 
     sctx->msg = msg;
 
-    return ngx_http_video_api_videos_load(r, &sctx->stream,
+    return ngx_http_video_api_videos_load(r, &sctx->stream, 0,
                                           ngx_http_video_api_signal_send,
                                           sctx);
 }
@@ -611,7 +611,7 @@ ngx_http_video_api_signal_get(ngx_http_request_t *r,
 
     sctx->timeout = timeout;
 
-    return ngx_http_video_api_videos_load(r, &sctx->stream,
+    return ngx_http_video_api_videos_load(r, &sctx->stream, 0,
                                           ngx_http_video_api_signal_wait,
                                           sctx);
 }

@@ -8,6 +8,7 @@
  */
 
 #include "ngx_http_video_api_router.h"
+#include "ngx_http_video_api_auth.h"
 #include "ngx_http_video_api_response.h"
 #include "ngx_http_video_api_cache.h"
 #include "ngx_http_video_api_media.h"
@@ -31,7 +32,7 @@ typedef struct {
     ngx_uint_t                   probe_status;
     ngx_uint_t                   retried;
     off_t                        size;
-    char                        *values[7];
+    char                        *values[9];
 } ngx_http_video_api_upload_ctx_t;
 
 
@@ -41,18 +42,20 @@ typedef struct {
     char                        *url;
     const char                  *type;
     time_t                       expires;
-    char                        *values[5];
+    char                        *values[6];
 } ngx_http_video_api_presign_ctx_t;
 
 
 /*
  * What the URL allows, recorded before it is handed out.
- * $1 id, $2 key, $3 size, $4 content type, $5 expiry (Unix time).
+ * $1 id, $2 key, $3 size, $4 content type, $5 expiry (Unix time), $6 the
+ * caller's account, which the video will belong to.
  */
 static ngx_http_video_api_pg_stmt_t  upload_presign_stmt =
     ngx_http_video_api_pg_stmt("upload_presign",
-        "INSERT INTO uploads (video_id, key, size, content_type, expires_at)"
-        " VALUES ($1, $2, $3::bigint, $4, to_timestamp($5::bigint))");
+        "INSERT INTO uploads (video_id, key, size, content_type, expires_at,"
+        " account_id)"
+        " VALUES ($1, $2, $3::bigint, $4, to_timestamp($5::bigint), $6)");
 
 
 /*
@@ -62,19 +65,22 @@ static ngx_http_video_api_pg_stmt_t  upload_presign_stmt =
  * inserted, no second job); 'r' when the upload was completed or swept
  * by another transaction while this one waited for its row, so this
  * snapshot cannot tell which: the statement is run again; none when no
- * such upload was presigned (or it was swept).
- * $1 id, $2 title, $3 description, $4 key, $5 size, $6, $7 URL bases.
+ * such upload was presigned (or it was swept).  Only an editor of the
+ * account that presigned it (or an admin) completes it, or sees it.
+ * $1 id, $2 title, $3 description, $4 key, $5 size, $6, $7 URL bases,
+ * $8, $9 the caller.
  */
 static ngx_http_video_api_pg_stmt_t  upload_complete_stmt =
     ngx_http_video_api_pg_stmt("upload_complete",
         "WITH u AS ("
         " UPDATE uploads SET completed_at = now()"
         " WHERE video_id = $1 AND key = $4 AND completed_at IS NULL"
-        " RETURNING video_id),"
+        " AND video_writable(account_id, $8, $9)"
+        " RETURNING video_id, account_id),"
         " v AS ("
-        " INSERT INTO videos AS nv (id, title, description, original_key,"
-        "  original_size)"
-        " SELECT $1, $2, $3, $4, $5::bigint FROM u"
+        " INSERT INTO videos AS nv (id, account_id, title, description,"
+        "  original_key, original_size)"
+        " SELECT $1, u.account_id, $2, $3, $4, $5::bigint FROM u"
         " ON CONFLICT (id) DO NOTHING"
         " RETURNING nv.id, nv.original_key, video_json(nv, $6, $7)::text"
         "  AS json),"
@@ -87,11 +93,13 @@ static ngx_http_video_api_pg_stmt_t  upload_complete_stmt =
         " UNION ALL"
         " SELECT video_json(x, $6, $7)::text, 'f' FROM videos x"
         " WHERE x.id = $1 AND NOT EXISTS (SELECT 1 FROM v)"
+        " AND video_writable(x.account_id, $8, $9)"
         " AND EXISTS (SELECT 1 FROM uploads w"
         "  WHERE w.video_id = $1 AND w.key = $4)"
         " UNION ALL"
         " SELECT NULL::text, 'r' FROM uploads w"
         " WHERE w.video_id = $1 AND w.key = $4 AND w.completed_at IS NULL"
+        " AND video_writable(w.account_id, $8, $9)"
         " AND NOT EXISTS (SELECT 1 FROM u)");
 
 
@@ -126,6 +134,7 @@ ngx_http_video_api_upload_presign(ngx_http_request_t *r,
 {
     int                                 rc;
     u_char                             *p;
+    char                               *role;
     json_t                             *details;
     const char                         *err;
     video_presign_t                     in;
@@ -211,13 +220,14 @@ ngx_http_video_api_upload_presign(ngx_http_request_t *r,
     u->values[3] = (char *) u->type;
     u->values[4] = (char *) p;
     ngx_sprintf(p, "%L%Z", ps.now + (int64_t) ps.expires);
+    ngx_http_video_api_caller_sql(r, 0, &u->values[5], &role);
 
     op = ngx_http_video_api_pg_op(r, ngx_http_video_api_upload_presigned, u);
     if (op == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (ngx_http_video_api_pg_send(op, &upload_presign_stmt, 5, u->values)
+    if (ngx_http_video_api_pg_send(op, &upload_presign_stmt, 6, u->values)
         != NGX_OK)
     {
         return ngx_http_video_api_send_unavailable(r, "Database");
@@ -437,6 +447,7 @@ ngx_http_video_api_upload_resume(ngx_http_request_t *r)
     u->values[4] = (char *) p;
     u->values[5] = (char *) mcf->play.base.data;
     u->values[6] = (char *) mcf->play.base.data;
+    ngx_http_video_api_caller_sql(r, 0, &u->values[7], &u->values[8]);
 
     op = ngx_http_video_api_pg_op(r, ngx_http_video_api_upload_created, u);
     if (op == NULL) {
@@ -444,7 +455,7 @@ ngx_http_video_api_upload_resume(ngx_http_request_t *r)
         return;
     }
 
-    if (ngx_http_video_api_pg_send(op, &upload_complete_stmt, 7, u->values)
+    if (ngx_http_video_api_pg_send(op, &upload_complete_stmt, 9, u->values)
         != NGX_OK)
     {
         ngx_http_finalize_request(r,
@@ -494,7 +505,7 @@ ngx_http_video_api_upload_created(ngx_http_video_api_pg_op_t *op,
         if (!u->retried) {
             u->retried = 1;
 
-            if (ngx_http_video_api_pg_send(op, &upload_complete_stmt, 7,
+            if (ngx_http_video_api_pg_send(op, &upload_complete_stmt, 9,
                                            u->values)
                 == NGX_OK)
             {

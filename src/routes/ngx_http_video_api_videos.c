@@ -11,6 +11,7 @@
  */
 
 #include "ngx_http_video_api_router.h"
+#include "ngx_http_video_api_auth.h"
 #include "ngx_http_video_api_cache.h"
 #include "ngx_http_video_api_media.h"
 #include "ngx_http_video_api_response.h"
@@ -76,7 +77,8 @@ ngx_http_video_api_route_t  ngx_http_video_api_videos_routes[] = {
 
 static ngx_http_video_api_pg_stmt_t  videos_get_stmt =
     ngx_http_video_api_pg_stmt("videos_get",
-        "SELECT " VIDEOS_JSON_COLUMNS " FROM videos v WHERE v.id = $1");
+        "SELECT " VIDEOS_JSON_COLUMNS " FROM videos v WHERE v.id = $1"
+        " AND video_readable(v.account_id, v.visibility, $4, $5)");
 
 
 static ngx_http_video_api_pg_stmt_t  videos_patch_stmt =
@@ -87,7 +89,7 @@ static ngx_http_video_api_pg_stmt_t  videos_patch_stmt =
         " visibility = COALESCE($7::video_visibility, v.visibility),"
         " updated_at = greatest(clock_timestamp(),"
         "                       v.updated_at + interval '1 microsecond')"
-        " WHERE v.id = $1"
+        " WHERE v.id = $1 AND video_writable(v.account_id, $8, $9)"
         " RETURNING " VIDEOS_JSON_COLUMNS);
 
 
@@ -102,8 +104,11 @@ static ngx_http_video_api_pg_stmt_t  videos_progress_stmt =
         "   THEN api_time(v.processing_started_at"
         "     + (clock_timestamp() - v.processing_started_at)"
         "       * (100.0 / v.transcoding_progress)::float8) END,"
-        " 'error', v.processing_error, 'duration', v.duration)::text"
-        " FROM videos v WHERE v.id = $1");
+        " 'error', CASE WHEN video_owned(v.account_id, $2, $3)"
+        "   THEN v.processing_error END,"
+        " 'duration', v.duration)::text"
+        " FROM videos v WHERE v.id = $1"
+        " AND video_readable(v.account_id, v.visibility, $2, $3)");
 
 
 static ngx_http_video_api_pg_stmt_t  videos_begin_stmt =
@@ -116,6 +121,7 @@ static ngx_http_video_api_pg_stmt_t  videos_commit_stmt =
 static ngx_http_video_api_pg_stmt_t  videos_delete_stmt =
     ngx_http_video_api_pg_stmt("videos_delete",
         "DELETE FROM videos v WHERE v.id = $1"
+        " AND video_writable(v.account_id, $5, $6)"
         " RETURNING json_build_object('type', 'cleanup', 'videoId', v.id,"
         "  'objects', json_build_array("
         "   json_build_object('bucket', $2::text, 'key', v.original_key),"
@@ -132,9 +138,11 @@ static ngx_http_video_api_pg_stmt_t  videos_cleanup_job_stmt =
 /*
  * The list: one statement answers the page, the total and the cursor.
  * $1 media base, $2 thumbnail base, $3 status, $4 visibility, $5 type,
- * $6 title pattern, $7 limit, $8 offset, and with a cursor $9, $10.
- * Filters use "$n IS NULL OR"; the total without a search comes from the
- * trigger-kept video_counts, not a count over the table.
+ * $6 title pattern, $7 limit, $8 offset, and with a cursor $9, $10; then
+ * the caller's account and role ($9, $10 without a cursor, else $11,
+ * $12).  Filters use "$n IS NULL OR"; the total of every video or of the
+ * PUBLIC ones (admins', anonymous callers') without a search comes from
+ * the trigger-kept video_counts, not a count over the table.
  */
 
 #define VIDEOS_FILTERS(t)                                                     \
@@ -142,21 +150,25 @@ static ngx_http_video_api_pg_stmt_t  videos_cleanup_job_stmt =
     " AND ($4::video_visibility IS NULL OR " t ".visibility = $4)"            \
     " AND ($5::video_type IS NULL OR " t ".video_type = $5)"
 
-#define VIDEOS_LIST_SQL(keyset)                                               \
+#define VIDEOS_LIST_SQL(keyset, account, role)                                \
     "WITH page AS ("                                                          \
     " SELECT s.v, row_number() OVER"                                          \
     "  (ORDER BY s.created_at DESC, s.id DESC) AS rn"                         \
     " FROM (SELECT x AS v, x.created_at, x.id FROM videos x"                  \
     "  WHERE" VIDEOS_FILTERS("x")                                             \
+    "  AND video_listed(x.account_id, x.visibility, " account ", " role ")"  \
     "  AND ($6::text IS NULL OR x.title ILIKE $6)"                            \
     keyset                                                                    \
     "  ORDER BY x.created_at DESC, x.id DESC"                                 \
     "  LIMIT $7::int + 1 OFFSET $8::bigint) s)"                               \
-    " SELECT CASE WHEN $6::text IS NULL THEN"                                 \
+    " SELECT CASE WHEN $6::text IS NULL"                                      \
+    "  AND " role " NOT IN ('viewer', 'editor') THEN"                         \
     "  (SELECT COALESCE(sum(c.n), 0) FROM video_counts c"                     \
-    "   WHERE" VIDEOS_FILTERS("c") ")"                                        \
+    "   WHERE" VIDEOS_FILTERS("c")                                            \
+    "   AND (" role " = 'admin' OR c.visibility = 'PUBLIC'))"                 \
     "  ELSE (SELECT count(*) FROM videos x WHERE" VIDEOS_FILTERS("x")         \
-    "   AND x.title ILIKE $6) END::text,"                                     \
+    "   AND video_listed(x.account_id, x.visibility, " account ", " role ")" \
+    "   AND ($6::text IS NULL OR x.title ILIKE $6)) END::text,"               \
     " COALESCE(json_agg(video_json(page.v, $1, $2) ORDER BY page.rn)"         \
     "  FILTER (WHERE page.rn <= $7), '[]')::text,"                            \
     " CASE WHEN count(*) > $7 THEN max(CASE WHEN page.rn = $7 THEN"           \
@@ -167,12 +179,14 @@ static ngx_http_video_api_pg_stmt_t  videos_cleanup_job_stmt =
     " FROM page"
 
 static ngx_http_video_api_pg_stmt_t  videos_list_stmt =
-    ngx_http_video_api_pg_stmt("videos_list", VIDEOS_LIST_SQL(""));
+    ngx_http_video_api_pg_stmt("videos_list",
+                               VIDEOS_LIST_SQL("", "$9", "$10"));
 
 static ngx_http_video_api_pg_stmt_t  videos_list_after_stmt =
     ngx_http_video_api_pg_stmt("videos_list_after", VIDEOS_LIST_SQL(
         "  AND (x.created_at, x.id) < ('epoch'::timestamptz"
-        "   + $9::bigint * interval '1 microsecond', $10::text)"));
+        "   + $9::bigint * interval '1 microsecond', $10::text)",
+        "$11", "$12"));
 
 
 static char  videos_cache_put_lua[] = VIDEO_CACHE_PUT_LUA;
@@ -187,11 +201,13 @@ typedef struct {
     void                        *found_data;
     ngx_int_t                    status;
     json_t                      *payload;
-    char                        *values[7];
+    char                        *values[9];
     ngx_str_t                    json;
     ngx_str_t                    version;
     int64_t                      views[3];   /* today, month, total */
     unsigned                     views_live:1;
+    unsigned                     token:1;    /* a play token admits */
+    unsigned                     public:1;   /* the public view */
 } ngx_http_video_api_videos_ctx_t;
 
 
@@ -509,7 +525,7 @@ ngx_http_video_api_videos_get(ngx_http_request_t *r,
         return ngx_http_video_api_videos_not_found(r, &ctx->params[0]);
     }
 
-    return ngx_http_video_api_videos_load(r, &ctx->params[0], NULL, NULL);
+    return ngx_http_video_api_videos_load(r, &ctx->params[0], 0, NULL, NULL);
 }
 
 
@@ -520,7 +536,7 @@ ngx_http_video_api_videos_get(ngx_http_request_t *r,
 
 ngx_int_t
 ngx_http_video_api_videos_load(ngx_http_request_t *r, ngx_str_t *id,
-    ngx_http_video_api_video_handler_pt found, void *data)
+    ngx_uint_t token, ngx_http_video_api_video_handler_pt found, void *data)
 {
     ngx_str_t                         key, day, month;
     const char                       *argv[4];
@@ -534,6 +550,7 @@ ngx_http_video_api_videos_load(ngx_http_request_t *r, ngx_str_t *id,
 
     vctx->found = found;
     vctx->found_data = data;
+    vctx->token = token;
 
     if (ngx_http_video_api_videos_cache_key(r, &vctx->id, &key) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -573,8 +590,10 @@ ngx_http_video_api_videos_get_db(ngx_http_request_t *r,
 {
     vctx->values[0] = (char *) vctx->id.data;
     ngx_http_video_api_videos_bases(r, &vctx->values[1]);
+    ngx_http_video_api_caller_sql(r, vctx->token, &vctx->values[3],
+                                  &vctx->values[4]);
 
-    return ngx_http_video_api_videos_query(r, &videos_get_stmt, 3,
+    return ngx_http_video_api_videos_query(r, &videos_get_stmt, 5,
                                            vctx->values,
                                            ngx_http_video_api_videos_get_done,
                                            vctx, 0);
@@ -620,12 +639,12 @@ ngx_http_video_api_videos_send(ngx_http_request_t *r,
     }
 
     etag.data = ngx_pnalloc(r->pool, version->len + NGX_TIME_T_LEN
-                                     + 3 * NGX_INT64_LEN + 7);
+                                     + 3 * NGX_INT64_LEN + 8);
     if (etag.data == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    p = ngx_sprintf(etag.data, "\"%V", version);
+    p = ngx_sprintf(etag.data, "\"%V%s", version, vctx->public ? "p" : "");
 
     if (expires) {
         p = ngx_sprintf(p, ".%T", expires);
@@ -672,6 +691,7 @@ ngx_http_video_api_videos_cached(ngx_http_request_t *r, void *data,
     redisReply *reply)
 {
     u_char                           *colon;
+    ngx_int_t                         rc;
     ngx_uint_t                        i;
     ngx_str_t                         version;
     redisReply                       *entry, **e;
@@ -718,8 +738,16 @@ ngx_http_video_api_videos_cached(ngx_http_request_t *r, void *data,
             vctx->json.data = colon + 1;
             vctx->json.len = (u_char *) entry->str + entry->len - colon - 1;
 
-            ngx_http_finalize_request(r,
-                ngx_http_video_api_videos_found(r, vctx, &version));
+            rc = ngx_http_video_api_videos_found(r, vctx, &version);
+
+            if (rc == NGX_AGAIN) {
+                rc = ngx_http_video_api_videos_get_db(r, vctx);
+
+            } else if (rc == NGX_ERROR) {
+                rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            ngx_http_finalize_request(r, rc);
             return;
         }
     }
@@ -752,16 +780,44 @@ ngx_http_video_api_videos_get_done(ngx_http_video_api_pg_op_t *op,
                    ngx_http_video_api_redis_ignore, NULL);
 
         rc = ngx_http_video_api_videos_found(r, vctx, &vctx->version);
+
+        if (rc == NGX_AGAIN || rc == NGX_ERROR) {
+            rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
     }
 
     ngx_http_finalize_request(r, rc);
 }
 
 
+/*
+ * The video read, from the cache or PostgreSQL: what the caller may see
+ * of it (the same rules as the statement's), then the answer.  NGX_AGAIN:
+ * a cached copy that names no account, to be read again.
+ */
+
 static ngx_int_t
 ngx_http_video_api_videos_found(ngx_http_request_t *r,
     ngx_http_video_api_videos_ctx_t *vctx, ngx_str_t *version)
 {
+    ngx_int_t   rc;
+    ngx_uint_t  full;
+
+    if (!vctx->token) {
+        rc = ngx_http_video_api_caller_view(r, &vctx->json.data,
+                                            &vctx->json.len, &full);
+
+        if (rc == NGX_DECLINED) {
+            return ngx_http_video_api_videos_not_found(r, &vctx->id);
+        }
+
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        vctx->public = !full;
+    }
+
     if (vctx->found) {
         return vctx->found(r, vctx->found_data, &vctx->json);
     }
@@ -808,8 +864,9 @@ ngx_http_video_api_videos_patch(ngx_http_request_t *r,
            ? (char *) json_string_value(patch.description) : NULL;
     v[6] = patch.visibility ? (char *) json_string_value(patch.visibility)
                             : NULL;
+    ngx_http_video_api_caller_sql(r, 0, &v[7], &v[8]);
 
-    return ngx_http_video_api_videos_query(r, &videos_patch_stmt, 7, v,
+    return ngx_http_video_api_videos_query(r, &videos_patch_stmt, 9, v,
                ngx_http_video_api_videos_patch_done, vctx, 0);
 }
 
@@ -955,8 +1012,10 @@ ngx_http_video_api_videos_delete_step(ngx_http_video_api_pg_op_t *op,
         vctx->values[3] = mcf->storage_set
                           ? (char *) mcf->storage.bucket_thumbnails.data
                           : "thumbnails";
+        ngx_http_video_api_caller_sql(r, 0, &vctx->values[4],
+                                      &vctx->values[5]);
 
-        if (ngx_http_video_api_pg_send(op, &videos_delete_stmt, 4,
+        if (ngx_http_video_api_pg_send(op, &videos_delete_stmt, 6,
                                        vctx->values)
             != NGX_OK)
         {
@@ -1078,8 +1137,9 @@ ngx_http_video_api_videos_progress(ngx_http_request_t *r,
     }
 
     vctx->values[0] = (char *) vctx->id.data;
+    ngx_http_video_api_caller_sql(r, 0, &vctx->values[1], &vctx->values[2]);
 
-    return ngx_http_video_api_videos_query(r, &videos_progress_stmt, 1,
+    return ngx_http_video_api_videos_query(r, &videos_progress_stmt, 3,
                vctx->values, ngx_http_video_api_videos_progress_done, vctx,
                0);
 }
@@ -1111,7 +1171,7 @@ ngx_http_video_api_videos_progress_done(ngx_http_video_api_pg_op_t *op,
 typedef struct {
     ngx_uint_t                     limit;
     ngx_uint_t                     offset;
-    char                          *values[10];
+    char                          *values[12];
     ngx_http_video_api_pg_stmt_t  *stmt;
     ngx_str_t                      qkey;      /* the page's cache key part */
     ngx_str_t                      page;      /* the page's cache key */
@@ -1122,6 +1182,7 @@ typedef struct {
     ngx_uint_t                     pending;   /* Redis replies awaited */
     unsigned                       usable:1;  /* the cached page is */
     unsigned                       loaded:1;
+    unsigned                       public:1;  /* an anonymous caller's */
 } ngx_http_video_api_videos_list_t;
 
 
@@ -1247,7 +1308,7 @@ ngx_http_video_api_videos_list(ngx_http_request_t *r,
     char                             **v;
     json_t                            *details;
     int64_t                            micros;
-    ngx_str_t                          q, cursor, day, month;
+    ngx_str_t                          q, cursor, day, month, audience;
     ngx_uint_t                         i;
     const char                        *argv[4];
     size_t                             argvlen[4];
@@ -1367,6 +1428,18 @@ ngx_http_video_api_videos_list(ngx_http_request_t *r,
 
     list->stmt = stmt;
 
+    /* the caller's scope, after the cursor's values when there is one */
+
+    if (stmt == &videos_list_stmt) {
+        ngx_http_video_api_caller_sql(r, 0, &v[8], &v[9]);
+
+    } else {
+        ngx_http_video_api_caller_sql(r, 0, &v[10], &v[11]);
+    }
+
+    ngx_http_video_api_caller_audience(r, &audience);
+    list->public = (audience.len == 0);
+
     mcf = ngx_http_video_api_videos_conf(r);
 
     if (!mcf->redis_set || mcf->redis.list_ttl == 0) {
@@ -1375,15 +1448,17 @@ ngx_http_video_api_videos_list(ngx_http_request_t *r,
 
     /* pages are cached under the lists' version, which writes increment */
 
+    /* and by whom they were read: each audience sees other videos */
+
     list->qkey.data = ngx_pnalloc(r->pool, 6 * NGX_INT_T_LEN + 2 * q.len
-                                           + cursor.len + 64);
+                                           + cursor.len + audience.len + 64);
     if (list->qkey.data == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     list->qkey.len = ngx_sprintf(list->qkey.data,
-                                 "l=%ui&o=%ui&s=%s&v=%s&t=%s&c=%s&q=%s",
-                                 list->limit, list->offset,
+                                 "u=%V&l=%ui&o=%ui&s=%s&v=%s&t=%s&c=%s&q=%s",
+                                 &audience, list->limit, list->offset,
                                  v[2] ? v[2] : "", v[3] ? v[3] : "",
                                  v[4] ? v[4] : "",
                                  stmt == &videos_list_stmt ? "" : v[8],
@@ -1450,7 +1525,7 @@ ngx_http_video_api_videos_list_db(ngx_http_request_t *r,
     ngx_http_video_api_videos_list_t *list)
 {
     return ngx_http_video_api_videos_query(r, list->stmt,
-               list->stmt == &videos_list_stmt ? 8 : 10, list->values,
+               list->stmt == &videos_list_stmt ? 10 : 12, list->values,
                ngx_http_video_api_videos_list_done, list, 0);
 }
 
@@ -1662,8 +1737,8 @@ static void
 ngx_http_video_api_videos_list_done(ngx_http_video_api_pg_op_t *op,
     PGresult *res)
 {
-    u_char                            *p;
-    size_t                             len;
+    u_char                            *p, *videos;
+    size_t                             len, vlen;
     ngx_int_t                          micros;
     ngx_str_t                          data;
     ngx_http_request_t                *r;
@@ -1685,6 +1760,16 @@ ngx_http_video_api_videos_list_done(ngx_http_video_api_pg_op_t *op,
         return;
     }
 
+    videos = (u_char *) PQgetvalue(res, 0, 1);
+    vlen = PQgetlength(res, 0, 1);
+
+    if (list->public
+        && ngx_http_video_api_public_view(r, &videos, &vlen) != NGX_OK)
+    {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
     len = 0;
 
     if (!PQgetisnull(res, 0, 2)) {
@@ -1696,7 +1781,7 @@ ngx_http_video_api_videos_list_done(ngx_http_video_api_pg_op_t *op,
     data.data = ngx_pnalloc(r->pool,
                             sizeof("{\"videos\":,\"total\":,\"limit\":,"
                                    "\"offset\":,\"nextCursor\":null}")
-                            + PQgetlength(res, 0, 1) + PQgetlength(res, 0, 0)
+                            + vlen + PQgetlength(res, 0, 0)
                             + 2 * NGX_INT_T_LEN + len + 2);
     if (data.data == NULL) {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
@@ -1707,7 +1792,7 @@ ngx_http_video_api_videos_list_done(ngx_http_video_api_pg_op_t *op,
 
     p = ngx_sprintf(data.data, "{\"videos\":%*s,\"total\":%*s,\"limit\":%ui,"
                     "\"offset\":%ui,\"nextCursor\":",
-                    (size_t) PQgetlength(res, 0, 1), PQgetvalue(res, 0, 1),
+                    vlen, videos,
                     (size_t) PQgetlength(res, 0, 0), PQgetvalue(res, 0, 0),
                     list->limit, list->offset);
 

@@ -114,19 +114,43 @@ START_TEST(the_key_of_an_authorization_header)
                                               &key, &len), 0);
     ck_assert(memcmp(key, ZEDS, len) == 0 && len == VIDEO_APIKEY_LEN);
 
-    /* other schemes, no blank, a second word, a bad key, nothing */
+    /* a key's prefix and anything wrong after it: invalid */
 
-    ck_assert(video_apikey_from_header("Basic " ZEROS,
-                                       6 + VIDEO_APIKEY_LEN, &key, &len));
-    ck_assert(video_apikey_from_header("Bearer" ZEROS,
-                                       6 + VIDEO_APIKEY_LEN, &key, &len));
-    ck_assert(video_apikey_from_header("Bearer " ZEROS " x",
-                                       7 + VIDEO_APIKEY_LEN + 2, &key, &len));
-    ck_assert(video_apikey_from_header("Bearer x " ZEROS,
-                                       9 + VIDEO_APIKEY_LEN, &key, &len));
-    ck_assert(video_apikey_from_header("Bearer ", 7, &key, &len));
-    ck_assert(video_apikey_from_header("Bearer", 6, &key, &len));
-    ck_assert(video_apikey_from_header("", 0, &key, &len));
+    ck_assert_int_eq(video_apikey_from_header("Bearer " ZEROS " x",
+                                              7 + VIDEO_APIKEY_LEN + 2,
+                                              &key, &len),
+                     VIDEO_APIKEY_INVALID);
+    ck_assert_int_eq(video_apikey_from_header("Bearer vapi_0", 13, &key,
+                                              &len),
+                     VIDEO_APIKEY_INVALID);
+    ck_assert_int_eq(video_apikey_from_header("Bearer " ZEROS "0",
+                                              7 + VIDEO_APIKEY_LEN + 1,
+                                              &key, &len),
+                     VIDEO_APIKEY_INVALID);
+
+    /* another Bearer credential, another scheme */
+
+    ck_assert_int_eq(video_apikey_from_header("Bearer x " ZEROS,
+                                              9 + VIDEO_APIKEY_LEN,
+                                              &key, &len),
+                     VIDEO_APIKEY_FOREIGN);
+    ck_assert_int_eq(video_apikey_from_header("Bearer eyJhbGciOi.x.y", 21,
+                                              &key, &len),
+                     VIDEO_APIKEY_FOREIGN);
+    ck_assert_int_eq(video_apikey_from_header("Bearer ", 7, &key, &len),
+                     VIDEO_APIKEY_FOREIGN);
+    ck_assert_int_eq(video_apikey_from_header("Bearer", 6, &key, &len),
+                     VIDEO_APIKEY_FOREIGN);
+    ck_assert_int_eq(video_apikey_from_header("Basic " ZEROS,
+                                              6 + VIDEO_APIKEY_LEN,
+                                              &key, &len),
+                     VIDEO_APIKEY_OTHER);
+    ck_assert_int_eq(video_apikey_from_header("Bearer" ZEROS,
+                                              6 + VIDEO_APIKEY_LEN,
+                                              &key, &len),
+                     VIDEO_APIKEY_OTHER);
+    ck_assert_int_eq(video_apikey_from_header("", 0, &key, &len),
+                     VIDEO_APIKEY_OTHER);
 }
 END_TEST
 
