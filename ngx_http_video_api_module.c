@@ -70,6 +70,8 @@ static char *ngx_http_video_api_playback(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static ngx_int_t ngx_http_video_api_playback_init(ngx_conf_t *cf,
     ngx_http_video_api_main_conf_t *mcf);
+static ngx_int_t ngx_http_video_api_playback_keys(ngx_conf_t *cf,
+    ngx_http_video_api_play_conf_t *play);
 static char *ngx_http_video_api_public_url(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_video_api_cors(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -310,6 +312,8 @@ static ngx_http_video_api_param_t  ngx_http_video_api_storage_params[] = {
 static ngx_http_video_api_param_t  ngx_http_video_api_play_params[] = {
     { ngx_string("secret"), NGX_HTTP_VIDEO_API_PARAM_STR,
       offsetof(ngx_http_video_api_play_conf_t, secret), 0, 0 },
+    { ngx_string("previous_secret"), NGX_HTTP_VIDEO_API_PARAM_STR,
+      offsetof(ngx_http_video_api_play_conf_t, previous), 0, 0 },
     { ngx_string("expires"), NGX_HTTP_VIDEO_API_PARAM_SEC,
       offsetof(ngx_http_video_api_play_conf_t, expires), 60, 7 * 24 * 3600 },
     { ngx_null_string, 0, 0, 0, 0 }
@@ -930,11 +934,11 @@ ngx_http_video_api_secrets_check(ngx_conf_t *cf,
     struct sockaddr_in6        *sin6;
 #endif
     static char                *names[] = { "secret_key", "secret",
-                                            "secret" };
+                                            "secret", "previous_secret" };
     static char                *directives[] = { "video_api_storage",
                                                  "video_api_playback",
-                                                 "video_api_live_relay_secret"
-                                               };
+                                                 "video_api_live_relay_secret",
+                                                 "video_api_playback" };
 
     cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
 
@@ -942,7 +946,7 @@ ngx_http_video_api_secrets_check(ngx_conf_t *cf,
         return NGX_OK;
     }
 
-    for (k = 0; k < 3; k++) {
+    for (k = 0; k < 4; k++) {
         switch (k) {
         case 0:
             secret = mcf->storage_set ? &mcf->storage.secret_key : NULL;
@@ -950,8 +954,11 @@ ngx_http_video_api_secrets_check(ngx_conf_t *cf,
         case 1:
             secret = &mcf->play.secret;
             break;
-        default:
+        case 2:
             secret = &mcf->live_relay_secret;
+            break;
+        default:
+            secret = &mcf->play.previous;
             break;
         }
 
@@ -1057,7 +1064,7 @@ ngx_http_video_api_playback_init(ngx_conf_t *cf,
     ngx_memcpy(p, "/play/", sizeof("/play/"));
 
     if (play->secret.len) {
-        return NGX_OK;
+        return ngx_http_video_api_playback_keys(cf, play);
     }
 
     play->secret.data = ngx_pnalloc(cf->pool, VIDEO_PLAY_SECRET_LEN);
@@ -1075,6 +1082,31 @@ ngx_http_video_api_playback_init(ngx_conf_t *cf,
     {
         ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
                       "video_api: cannot make a playback secret");
+        return NGX_ERROR;
+    }
+
+    return ngx_http_video_api_playback_keys(cf, play);
+}
+
+
+/* the signing key and the previous one, each with its id */
+
+static ngx_int_t
+ngx_http_video_api_playback_keys(ngx_conf_t *cf,
+    ngx_http_video_api_play_conf_t *play)
+{
+    play->nkeys = 0;
+
+    if (video_play_key_init(&play->keys[play->nkeys++], play->secret.data,
+                            play->secret.len)
+        != 0
+        || (play->previous.len
+            && video_play_key_init(&play->keys[play->nkeys++],
+                                   play->previous.data, play->previous.len)
+               != 0))
+    {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "video_api: cannot make the playback key ids");
         return NGX_ERROR;
     }
 

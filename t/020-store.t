@@ -367,7 +367,7 @@ for my $signer ('botocore', 'crt', 'awscli') {
 ($ps, $pbody) = http_request($port, 'POST', "/api/upload/$vid/complete",
                              qq({"key": "$key", "title": "My clip"}));
 is $ps, 201, 'complete: 201';
-like $pbody, qr/^\{"success":true,"data":\{"video":\{"id" : "$vid", "accountId" : "default", "title" : "My clip", "description" : null, "status" : "PENDING", "visibility" : "PRIVATE", "videoType" : "VOD"/,
+like $pbody, qr/^\{"success":true,"data":\{"video":\{"id" : "$vid", "accountId" : "default", "title" : "My clip", "description" : null, "status" : "PENDING", "visibility" : "PRIVATE", "tokenGeneration" : 0, "videoType" : "VOD"/,
      'a PENDING, PRIVATE VOD video';
 is psql("SELECT original_key || ' ' || original_size FROM videos WHERE id = '$vid'"),
    "$key $mp4_size", 'with the key and the size storage reported';

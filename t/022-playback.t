@@ -90,11 +90,14 @@ sub redis {
     return $out;
 }
 
-# a token made the way the module makes them
+# a token made the way the module makes them: the key's id, then an
+# HMAC of the video, the expiry and the video's token generation
 sub token {
-    my ($secret, $id, $expires) = @_;
-    (my $sig = hmac_sha256_base64("$id/$expires", $secret)) =~ tr{+/}{-_};
-    return "$expires-$sig";
+    my ($secret, $id, $expires, $gen) = @_;
+    $gen //= psql("SELECT token_gen FROM videos WHERE id = '$id'");
+    (my $kid = hmac_sha256_base64('video-api playback key id', $secret)) =~ tr{+/}{-_};
+    (my $sig = hmac_sha256_base64("$id/$expires/$gen", $secret)) =~ tr{+/}{-_};
+    return "$expires-" . substr($kid, 0, 2) . $sig;
 }
 
 sub get_video {
@@ -174,12 +177,12 @@ SERVER
     my ($s, $b, $h) = get_video($vid);
     is $s, 200, "$mode: GET the private video";
     my $url = field($b, 'playbackUrl');
-    my ($tok) = ($url // '') =~ m{^\Q$base$vid\E/(\d+-[A-Za-z0-9_-]{43})/master\.m3u8$};
+    my ($tok) = ($url // '') =~ m{^\Q$base$vid\E/(\d+-[A-Za-z0-9_-]{45})/master\.m3u8$};
     ok $tok, "$mode: its playbackUrl carries a token ($url)";
     my ($exp) = ($tok // '0-') =~ /^(\d+)-/;
     ok $exp >= time + ($mode eq 'local' ? 6 * 3600 : 2 * 3600) - 5,
        "$mode: valid for the configured lifetime";
-    is $tok, token($m->{secret}, $vid, $exp), "$mode: an HMAC-SHA256 of id and expiry";
+    is $tok, token($m->{secret}, $vid, $exp), "$mode: an HMAC-SHA256 of id, expiry and generation";
     like $b, qr{"playlistKey" : "\Q$vid\E/240p/playlist.m3u8", "playbackUrl" : "\Q$base$vid/$tok\E/240p/playlist.m3u8"},
          "$mode: the variant's URL carries it too";
     is field($b, 'thumbnailUrl'), "$base$vid/$tok/thumbnail.jpg", "$mode: and the thumbnail's";
@@ -191,7 +194,7 @@ SERVER
 
     ($s, $b) = curl("http://127.0.0.1:$port/api/videos");
     like $b, qr{\Q$base$vid/$tok\E/master\.m3u8}, "$mode: the list signs the same way";
-    like $b, qr{\Q$base$other\E/\d+-[A-Za-z0-9_-]{43}/master\.m3u8}, "$mode: each video with its own token";
+    like $b, qr{\Q$base$other\E/\d+-[A-Za-z0-9_-]{45}/master\.m3u8}, "$mode: each video with its own token";
 
     # -- playing them ------------------------------------------------------
 
@@ -322,9 +325,20 @@ SERVER
     ($s) = curl("$base$vid/master.m3u8");
     is $s, 200, "$mode: UNLISTED plays without a token";
 
+    my $gen = psql("SELECT token_gen FROM videos WHERE id = '$vid'");
     http_request($port, 'PATCH', "/api/videos/$vid", '{"visibility": "PRIVATE"}');
     ($s) = curl("$base$vid/master.m3u8");
     is $s, 403, "$mode: PRIVATE again: refused at once";
+    is psql("SELECT token_gen FROM videos WHERE id = '$vid'"), $gen + 1,
+       "$mode: its token generation moved on";
+    ($s, $b) = curl($url);
+    is $s, 403, "$mode: so the token minted before is dead";
+    like $b, qr/Invalid playback token/, "$mode: invalid";
+    ($s, $b) = get_video($vid);
+    my $newurl = field($b, 'playbackUrl');
+    isnt $newurl, $url, "$mode: the API hands out a new one";
+    ($s) = curl($newurl);
+    is $s, 200, "$mode: which plays";
 
     # the cache entry gone, PostgreSQL decides
     redis('DEL', "video:$vid", "video:$other");

@@ -148,7 +148,7 @@ like $b, qr/"duration" : 10\b/, 'with its duration';
 my @rungs = $b =~ /"resolution" : "(\d+p)"/g;
 is "@rungs", '720p 480p 360p', 'and three variants, highest first';
 my $url = json_field($b, 'playbackUrl');
-like $url, qr{^http://127\.0\.0\.1:$port/play/$vid/\d+-[\w-]{43}/master\.m3u8$},
+like $url, qr{^http://127\.0\.0\.1:$port/play/$vid/\d+-[\w-]{45}/master\.m3u8$},
      'a signed play URL (the video is private)';
 
 my ($ms, $master) = curl($url);

@@ -325,7 +325,7 @@ is psql("SELECT status || ' ' || original_key FROM videos WHERE id = '$cid'"),
 ($s, $b) = post('/api/live/create', '{"title": "Routes", "visibility": "PRIVATE"}');
 my ($rid) = $b =~ /"videoId":"([^"]+)"/;
 my ($rkey) = $b =~ /"streamKey":"([^"]+)"/;
-like $b, qr{"playbackUrl":"http://videos\.example\.com:8080/live/$rid/\d+-[A-Za-z0-9_-]{43}/index\.m3u8"},
+like $b, qr{"playbackUrl":"http://videos\.example\.com:8080/live/$rid/\d+-[A-Za-z0-9_-]{45}/index\.m3u8"},
     'a private stream\'s playback URL carries a token';
 
 for my $case (['{}', 400], ['{"streamKey": 5}', 400], ['{"streamKey": ""}', 400],

@@ -200,7 +200,7 @@ ok defined $code && $code != 0, 'an ended stream cannot be published again';
 # -- a private stream: the token rule, and stop drops the publisher ----------------------
 
 my ($pid2, $key2, $url2) = create('{"title": "Private live", "visibility": "PRIVATE"}');
-like $url2, qr{/live/$pid2/\d+-[A-Za-z0-9_-]{43}/index\.m3u8$}, 'a private stream\'s URL carries a token';
+like $url2, qr{/live/$pid2/\d+-[A-Za-z0-9_-]{45}/index\.m3u8$}, 'a private stream\'s URL carries a token';
 $pub = publish($key2, 60);
 ok defined playlist_within($url2, 30), 'it plays with the token';
 ($s, $b) = http_request($port, 'GET', "/live/$pid2/index.m3u8");

@@ -28,7 +28,8 @@ my $json = JSON::PP->new;
 
 my $bin = $ENV{VIDEO_API_TEST_WORKER} // 'build/video-worker';
 my %env = (VIDEO_WORKER_CONF => "$ENV{PWD}/conf/worker.conf",
-           VIDEO_WORKER_POSTGRES => $ENV{TEST_NGINX_PG_CONNINFO});
+           VIDEO_WORKER_POSTGRES => $ENV{TEST_NGINX_PG_CONNINFO},
+           VIDEO_WORKER_REDIS => "127.0.0.1:$ENV{TEST_NGINX_REDIS_PORT}");
 
 END { nginx_stop($dir) if $dir; }
 
@@ -327,6 +328,27 @@ qx{scripts/stack.sh admin-key 2>&1};
 chomp(my $again = do { local (@ARGV, $/) = ($keyfile); <> } // '');
 isnt $again, $runkey, '... and made anew once revoked';
 like $again, qr/\Avapi_/, '... a key';
+
+# -- a disabled account --------------------------------------------------------
+
+seed_video(id => 'authCCCCCCCCCCCCCCCCC', title => 'B private', visibility => 'PRIVATE',
+           status => 'READY', account_id => 'acctB');
+($s) = api('GET', '/api/videos/authCCCCCCCCCCCCCCCCC', $key{editorB});
+is $s, 200, 'an account\'s key reads its private video (and the cache keeps it)';
+my $gen = psql("SELECT token_gen FROM videos WHERE id = 'authCCCCCCCCCCCCCCCCC'");
+($rc, undef, $err) = cli(qw(accounts disable acctB));
+is $rc, 0, 'an account is disabled' or diag $err;
+is psql("SELECT token_gen FROM videos WHERE id = 'authCCCCCCCCCCCCCCCCC'"), $gen + 1,
+    '... its videos\' play tokens die (their generation moved on)';
+is qx{redis-cli -p $ENV{TEST_NGINX_REDIS_PORT} EXISTS video:authCCCCCCCCCCCCCCCCC}, "0\n",
+    '... with their cached copies';
+Time::HiRes::sleep(1.05);
+my @still = grep { $_ != 401 } map { (api('GET', '/api/videos', $key{editorB}))[0] } 1 .. 8;
+is "@still", '', '... and its keys are refused a second later';
+($rc, undef, $err) = cli(qw(accounts disable acctB));
+is $rc, 1, 'disabling it again says so';
+like psql("SELECT string_agg(action, ',' ORDER BY id) FROM audit_log WHERE account_id = 'acctB'"),
+    qr/account\.disable/, '... and the audit log has it';
 
 # -- revocation does not depend on Redis ------------------------------------------
 

@@ -22,9 +22,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <hiredis/hiredis.h>
 #include <jansson.h>
 
 #include "video_apikey.h"
+#include "video_cache.h"
 #include "video_id.h"
 #include "video_worker.h"
 
@@ -468,6 +470,53 @@ video_admin_keys(PGconn *pg, const char *cmd, video_admin_args_t *a)
 }
 
 
+/*
+ * A disabled account's videos have a new token generation: their cached
+ * copies (which carry the old one) go, so play tokens die at once rather
+ * than when the copies expire.  Without Redis, they expire on their own.
+ */
+
+static void
+video_admin_uncache(PGconn *pg, const char *account)
+{
+    int            i;
+    char           err[256];
+    PGresult      *res;
+    redisReply    *reply;
+    redisContext  *rc;
+    const char    *v[1];
+
+    v[0] = account;
+
+    res = video_admin_exec(pg, "listing the account's videos",
+                           "SELECT id FROM videos WHERE account_id = $1", 1,
+                           v, PGRES_TUPLES_OK);
+    if (res == NULL) {
+        return;
+    }
+
+    rc = video_worker_redis_connect(5, err, sizeof(err));
+
+    if (rc == NULL) {
+        fprintf(stderr, "warning: redis unavailable (%s): cached copies of "
+                "the account's videos expire on their own\n", err);
+        PQclear(res);
+        return;
+    }
+
+    for (i = 0; i < PQntuples(res); i++) {
+        reply = redisCommand(rc, "DEL video:%s", PQgetvalue(res, i, 0));
+        freeReplyObject(reply);
+    }
+
+    reply = redisCommand(rc, "INCR %s", VIDEO_CACHE_LIST_VERSION);
+    freeReplyObject(reply);
+
+    redisFree(rc);
+    PQclear(res);
+}
+
+
 static int
 video_admin_accounts(PGconn *pg, const char *cmd, video_admin_args_t *a)
 {
@@ -593,6 +642,10 @@ video_admin_accounts(PGconn *pg, const char *cmd, video_admin_args_t *a)
             }
 
             return 1;
+        }
+
+        if (disable) {
+            video_admin_uncache(pg, a->arg);
         }
 
         fprintf(stderr, "account %s %s\n", target,

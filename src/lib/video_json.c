@@ -363,10 +363,28 @@ video_json_strings(const char *json, size_t len, const char *const *names,
 
         video_json_ws(&w, 0);
 
+        v = w.p;
+
         if (w.p < w.end && *w.p == '"') {
             if (video_json_string(&w, 0, &v, &vn) != 0) {
                 return -1;
             }
+
+        } else if (w.p < w.end && *w.p != '{' && *w.p != '[') {
+            if (video_json_scalar(&w, 0) != 0) {
+                return -1;
+            }
+
+            vn = w.p - v;
+
+        } else if (video_json_value(&w, 0) != 0) {
+            return -1;
+
+        } else {
+            v = NULL;
+        }
+
+        if (v != NULL) {
 
             for (i = 0; names[i] != NULL; i++) {
                 if (strlen(names[i]) == n && memcmp(names[i], name, n) == 0) {
@@ -374,9 +392,6 @@ video_json_strings(const char *json, size_t len, const char *const *names,
                     values[i].len = vn;
                 }
             }
-
-        } else if (video_json_value(&w, 0) != 0) {
-            return -1;
         }
 
         video_json_ws(&w, 0);

@@ -25,9 +25,10 @@ typedef struct {
 
 /*
  * The values of the object's top-level members named in names (a
- * NULL-terminated list) into values (one per name): a string member's raw
- * characters (escapes as they are), else absent.  0, or -1 when the text
- * is not one JSON object.
+ * NULL-terminated list) into values (one per name): a string's raw
+ * characters (escapes as they are, without the quotes), a number's or a
+ * literal's text; an object, an array or a missing member is absent.  0,
+ * or -1 when the text is not one JSON object.
  */
 int video_json_strings(const char *json, size_t len,
     const char *const *names, video_json_str_t *values);

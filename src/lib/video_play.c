@@ -55,28 +55,55 @@ video_play_encode(const unsigned char *in, char *out)
 
 
 static int
-video_play_sign(const unsigned char *secret, size_t secret_len,
-    const char *id, size_t id_len, const char *exp, size_t exp_len,
-    char *out)
+video_play_sign(const video_play_key_t *key, const char *id, size_t id_len,
+    const char *exp, size_t exp_len, int64_t gen, char *out)
 {
+    int            n;
     unsigned char  mac[VIDEO_SHA256_LEN];
-    char           msg[VIDEO_ID_LEN + 1 + VIDEO_PLAY_EXP_MAX];
+    char           msg[VIDEO_ID_LEN + 1 + VIDEO_PLAY_EXP_MAX + 1 + 12];
 
-    if (id_len != VIDEO_ID_LEN || exp_len > VIDEO_PLAY_EXP_MAX) {
+    if (id_len != VIDEO_ID_LEN || exp_len > VIDEO_PLAY_EXP_MAX || gen < 0
+        || gen > VIDEO_PLAY_GEN_MAX)
+    {
         return -1;
     }
 
     memcpy(msg, id, id_len);
     msg[id_len] = '/';
     memcpy(msg + id_len + 1, exp, exp_len);
+    n = snprintf(msg + id_len + 1 + exp_len, 13, "/%lld", (long long) gen);
 
-    if (video_hmac_sha256(secret, secret_len, msg, id_len + 1 + exp_len, mac)
-        != 0)
+    if (n < 2
+        || video_hmac_sha256(key->secret, key->len, msg,
+                             id_len + 1 + exp_len + n, mac)
+           != 0)
     {
         return -1;
     }
 
     video_play_encode(mac, out);
+
+    return 0;
+}
+
+
+int
+video_play_key_init(video_play_key_t *key, const unsigned char *secret,
+    size_t len)
+{
+    unsigned char      mac[VIDEO_SHA256_LEN];
+    char               enc[VIDEO_PLAY_SIG_LEN];
+    static const char  label[] = "video-api playback key id";
+
+    if (video_hmac_sha256(secret, len, label, sizeof(label) - 1, mac) != 0) {
+        return -1;
+    }
+
+    video_play_encode(mac, enc);
+
+    key->secret = secret;
+    key->len = len;
+    memcpy(key->kid, enc, VIDEO_PLAY_KID_LEN);
 
     return 0;
 }
@@ -98,8 +125,8 @@ video_play_derive_secret(const unsigned char *storage_secret, size_t len,
 
 
 int
-video_play_token(const unsigned char *secret, size_t secret_len,
-    const char *id, size_t id_len, int64_t expires, char *out)
+video_play_token(const video_play_key_t *key, const char *id,
+    size_t id_len, int64_t expires, int64_t gen, char *out)
 {
     int   n;
     char  exp[VIDEO_PLAY_EXP_MAX + 2];
@@ -112,14 +139,16 @@ video_play_token(const unsigned char *secret, size_t secret_len,
 
     memcpy(out, exp, n);
     out[n] = '-';
+    memcpy(out + n + 1, key->kid, VIDEO_PLAY_KID_LEN);
 
-    if (video_play_sign(secret, secret_len, id, id_len, exp, n, out + n + 1)
+    if (video_play_sign(key, id, id_len, exp, n, gen,
+                        out + n + 1 + VIDEO_PLAY_KID_LEN)
         != 0)
     {
         return -1;
     }
 
-    return n + 1 + VIDEO_PLAY_SIG_LEN;
+    return n + 1 + VIDEO_PLAY_KID_LEN + VIDEO_PLAY_SIG_LEN;
 }
 
 
@@ -135,7 +164,8 @@ video_play_is_token(const char *s, size_t len)
     }
 
     if (digits == 0 || digits > VIDEO_PLAY_EXP_MAX
-        || len != digits + 1 + VIDEO_PLAY_SIG_LEN || s[digits] != '-')
+        || len != digits + 1 + VIDEO_PLAY_KID_LEN + VIDEO_PLAY_SIG_LEN
+        || s[digits] != '-')
     {
         return 0;
     }
@@ -151,29 +181,45 @@ video_play_is_token(const char *s, size_t len)
 
 
 int
-video_play_verify(const unsigned char *secret, size_t secret_len,
+video_play_verify(const video_play_key_t *keys, size_t nkeys,
     const char *id, size_t id_len, const char *token, size_t token_len,
-    int64_t now, int64_t ttl)
+    int64_t gen, int64_t now, int64_t ttl)
 {
-    size_t   digits, i;
-    int64_t  expires;
-    char     sig[VIDEO_PLAY_SIG_LEN];
+    int          good;
+    size_t       digits, i, k;
+    int64_t      expires;
+    const char  *kid;
+    char         sig[VIDEO_PLAY_SIG_LEN];
 
     if (!video_play_is_token(token, token_len)
-        || !video_id_valid(id, id_len))
+        || !video_id_valid(id, id_len) || gen < 0 || gen > VIDEO_PLAY_GEN_MAX)
     {
         return VIDEO_PLAY_INVALID;
     }
 
-    digits = token_len - 1 - VIDEO_PLAY_SIG_LEN;
+    digits = token_len - 1 - VIDEO_PLAY_KID_LEN - VIDEO_PLAY_SIG_LEN;
+    kid = token + digits + 1;
 
-    if (video_play_sign(secret, secret_len, id, id_len, token, digits, sig)
-        != 0)
-    {
-        return VIDEO_PLAY_ERROR;
+    /* the key it names (two may share an id: each is tried) */
+
+    good = 0;
+
+    for (k = 0; k < nkeys; k++) {
+        if (memcmp(keys[k].kid, kid, VIDEO_PLAY_KID_LEN) != 0) {
+            continue;
+        }
+
+        if (video_play_sign(&keys[k], id, id_len, token, digits, gen, sig)
+            != 0)
+        {
+            return VIDEO_PLAY_ERROR;
+        }
+
+        good |= CRYPTO_memcmp(sig, kid + VIDEO_PLAY_KID_LEN,
+                              VIDEO_PLAY_SIG_LEN) == 0;
     }
 
-    if (CRYPTO_memcmp(sig, token + digits + 1, VIDEO_PLAY_SIG_LEN) != 0) {
+    if (!good) {
         return VIDEO_PLAY_INVALID;
     }
 
@@ -379,16 +425,63 @@ video_play_visibility(const char *json, size_t len)
 }
 
 
+/* a generation value: the digits after the key at k, else -1 */
+
+static int64_t
+video_play_key_number(const char *in, const char *end, const char *k,
+    size_t klen)
+{
+    int64_t      n;
+    const char  *p, *s;
+
+    if (!video_play_quote(in, k)) {
+        return -1;
+    }
+
+    p = k + klen;
+
+    while (p < end && video_play_space(*p)) {
+        p++;
+    }
+
+    if (p == end || *p++ != ':') {
+        return -1;
+    }
+
+    while (p < end && video_play_space(*p)) {
+        p++;
+    }
+
+    n = 0;
+
+    for (s = p; p < end && *p >= '0' && *p <= '9' && p - s < 10; p++) {
+        n = n * 10 + (*p - '0');
+    }
+
+    if (p == s || n > VIDEO_PLAY_GEN_MAX || (p < end && *p >= '0'
+                                             && *p <= '9'))
+    {
+        return -1;
+    }
+
+    return n;
+}
+
+
+#define VIDEO_PLAY_GENERATION  "\"tokenGeneration\""
+
+
 long
 video_play_sign_json(const char *in, size_t len, const char *base,
-    size_t base_len, const unsigned char *secret, size_t secret_len,
-    int64_t expires, char *out, int *signed_out)
+    size_t base_len, const video_play_key_t *key, int64_t expires, char *out,
+    int *signed_out)
 {
     int          private, token_len;
     char         exp[VIDEO_PLAY_EXP_MAX + 2];
     char         token[VIDEO_PLAY_TOKEN_MAX];
     size_t       n, copied, out_len;
-    const char  *p, *end, *url, *vis, *v, *id, *at, *token_id;
+    int64_t      gen, g, token_gen;
+    const char  *p, *end, *url, *vis, *v, *id, *at, *token_id, *gk;
 
     if (signed_out != NULL) {
         *signed_out = 0;
@@ -397,7 +490,7 @@ video_play_sign_json(const char *in, size_t len, const char *base,
     /* measuring needs only the token's length */
 
     token_len = snprintf(exp, sizeof(exp), "%lld", (long long) expires)
-                + 1 + VIDEO_PLAY_SIG_LEN;
+                + 1 + VIDEO_PLAY_KID_LEN + VIDEO_PLAY_SIG_LEN;
 
     if (expires < 0 || token_len > VIDEO_PLAY_TOKEN_MAX || base_len == 0) {
         return -1;
@@ -405,6 +498,8 @@ video_play_sign_json(const char *in, size_t len, const char *base,
 
     end = in + len;
     private = 1;
+    gen = 0;
+    token_gen = -1;
     token_id = NULL;
     copied = 0;
     out_len = 0;
@@ -412,6 +507,8 @@ video_play_sign_json(const char *in, size_t len, const char *base,
 
     vis = memmem(in, len, VIDEO_PLAY_VISIBILITY,
                  sizeof(VIDEO_PLAY_VISIBILITY) - 1);
+    gk = memmem(in, len, VIDEO_PLAY_GENERATION,
+                sizeof(VIDEO_PLAY_GENERATION) - 1);
 
     for ( ;; ) {
 
@@ -461,6 +558,19 @@ video_play_sign_json(const char *in, size_t len, const char *base,
             *signed_out = 1;
         }
 
+        /* the generation of this URL's video: the last one before it */
+
+        while (gk != NULL && gk < url) {
+            g = video_play_key_number(in, end, gk,
+                                      sizeof(VIDEO_PLAY_GENERATION) - 1);
+            if (g >= 0) {
+                gen = g;
+            }
+
+            gk = memmem(gk + 1, end - gk - 1, VIDEO_PLAY_GENERATION,
+                        sizeof(VIDEO_PLAY_GENERATION) - 1);
+        }
+
         at = id + VIDEO_ID_LEN + 1;
 
         if (out == NULL) {
@@ -470,14 +580,17 @@ video_play_sign_json(const char *in, size_t len, const char *base,
 
             /* the URLs of one video come together: one HMAC for them */
 
-            if (token_id == NULL || memcmp(token_id, id, VIDEO_ID_LEN) != 0) {
-                token_len = video_play_token(secret, secret_len, id,
-                                             VIDEO_ID_LEN, expires, token);
+            if (token_id == NULL || memcmp(token_id, id, VIDEO_ID_LEN) != 0
+                || token_gen != gen)
+            {
+                token_len = video_play_token(key, id, VIDEO_ID_LEN, expires,
+                                             gen, token);
                 if (token_len < 0) {
                     return -1;
                 }
 
                 token_id = id;
+                token_gen = gen;
             }
 
             memcpy(out + out_len, in + copied, (at - in) - copied);

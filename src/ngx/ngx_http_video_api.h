@@ -12,6 +12,7 @@
 #include <ngx_http.h>
 #include <jansson.h>
 
+#include "video_play.h"
 #include "video_route.h"
 #include "video_signal.h"
 
@@ -90,7 +91,12 @@ typedef struct {
 
 typedef struct {
     ngx_str_t                    secret;     /* HMAC key of the tokens */
+    ngx_str_t                    previous;   /* the one before, still good */
     time_t                       expires;    /* token lifetime */
+
+    /* secret's key (signs and verifies), then previous's (verifies) */
+    video_play_key_t             keys[2];
+    ngx_uint_t                   nkeys;
 
     /* "<public url>/play/", NUL-terminated: what play URLs start with */
     ngx_str_t                    base;

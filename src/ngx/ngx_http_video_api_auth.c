@@ -616,7 +616,8 @@ ngx_http_video_api_caller_audience(ngx_http_request_t *r,
 
 
 static const char *const  ngx_http_video_api_private_members[] = {
-    "accountId", "thumbnailKey", "hlsManifestKey", "playlistKey", NULL
+    "accountId", "tokenGeneration", "thumbnailKey", "hlsManifestKey",
+    "playlistKey", NULL
 };
 
 

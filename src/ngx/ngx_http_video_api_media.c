@@ -110,8 +110,7 @@ ngx_http_video_api_media_sign(ngx_http_request_t *r, u_char **json,
     exp = video_play_expiry((int64_t) ngx_time(), (int64_t) play->expires);
 
     n = video_play_sign_json((char *) *json, *len, (char *) play->base.data,
-                             play->base.len, play->secret.data,
-                             play->secret.len, exp, NULL, &s);
+                             play->base.len, &play->keys[0], exp, NULL, &s);
     if (n < 0) {
         return NGX_ERROR;
     }
@@ -126,8 +125,8 @@ ngx_http_video_api_media_sign(ngx_http_request_t *r, u_char **json,
     }
 
     n = video_play_sign_json((char *) *json, *len, (char *) play->base.data,
-                             play->base.len, play->secret.data,
-                             play->secret.len, exp, (char *) out, NULL);
+                             play->base.len, &play->keys[0], exp,
+                             (char *) out, NULL);
     if (n < 0) {
         return NGX_ERROR;
     }

@@ -141,7 +141,7 @@ ngx_http_video_api_route_t  ngx_http_video_api_live_callback_routes[] = {
     "v.id, v.title, v.description, v.status, v.visibility, v.is_live_now,"    \
     " api_time(v.live_started_at), api_time(v.live_ended_at),"                \
     " api_time(v.created_at), api_time(v.updated_at), v.hls_manifest_key,"    \
-    " v.video_type, v.live_client"
+    " v.video_type, v.live_client, v.token_gen"
 
 #define LIVE_TOUCH                                                            \
     "updated_at = greatest(clock_timestamp(),"                                \
@@ -163,6 +163,7 @@ enum {
     LIVE_COL_MANIFEST,
     LIVE_COL_TYPE,
     LIVE_COL_CLIENT,
+    LIVE_COL_GEN,
     LIVE_COL_EXTRA
 };
 
@@ -481,13 +482,14 @@ ngx_http_video_api_live_changed(ngx_http_request_t *r, PGresult *res)
 
 
 /*
- * "<base><id>/[<token>/]<rest>": a play URL, with a token when the
- * stream is private (the token rule of /play/ holds for /live/ too)
+ * "<base><id>/[<token>/]<rest>": a play URL, with a token for the token
+ * generation gen when the stream is private (gen -1 when it is not; the
+ * token rule of /play/ holds for /live/ too)
  */
 
 static char *
 ngx_http_video_api_live_url(ngx_http_request_t *r, ngx_str_t *base,
-    ngx_str_t *id, ngx_uint_t private, char *rest, size_t rest_len)
+    ngx_str_t *id, int64_t gen, char *rest, size_t rest_len)
 {
     u_char                          *url, *p;
     int                              n;
@@ -497,12 +499,11 @@ ngx_http_video_api_live_url(ngx_http_request_t *r, ngx_str_t *base,
     mcf = ngx_http_video_api_live_conf(r);
     n = 0;
 
-    if (private) {
-        n = video_play_token(mcf->play.secret.data, mcf->play.secret.len,
-                             (char *) id->data, id->len,
+    if (gen >= 0) {
+        n = video_play_token(&mcf->play.keys[0], (char *) id->data, id->len,
                              video_play_expiry((int64_t) ngx_time(),
                                                (int64_t) mcf->play.expires),
-                             token);
+                             gen, token);
         if (n < 0) {
             return NULL;
         }
@@ -596,23 +597,30 @@ ngx_http_video_api_live_urls(ngx_http_request_t *r, PGresult *res, int row,
     char **live, char **vod)
 {
     char                            *key;
+    int64_t                          gen;
     ngx_str_t                        id, *base;
-    ngx_uint_t                       private;
     ngx_http_video_api_main_conf_t  *mcf;
 
     mcf = ngx_http_video_api_live_conf(r);
 
     id.data = (u_char *) PQgetvalue(res, row, LIVE_COL_ID);
     id.len = PQgetlength(res, row, LIVE_COL_ID);
-    private = ngx_http_video_api_live_is(res, row, LIVE_COL_VISIBILITY,
-                                         "PRIVATE");
+    gen = -1;
+
+    if (ngx_http_video_api_live_is(res, row, LIVE_COL_VISIBILITY, "PRIVATE")) {
+        gen = ngx_atoof((u_char *) PQgetvalue(res, row, LIVE_COL_GEN),
+                        PQgetlength(res, row, LIVE_COL_GEN));
+        if (gen < 0) {
+            return NGX_ERROR;
+        }
+    }
 
     base = ngx_http_video_api_live_base(r);
     if (base == NULL) {
         return NGX_ERROR;
     }
 
-    *live = ngx_http_video_api_live_url(r, base, &id, private, "index.m3u8",
+    *live = ngx_http_video_api_live_url(r, base, &id, gen, "index.m3u8",
                                         sizeof("index.m3u8") - 1);
     if (*live == NULL) {
         return NGX_ERROR;
@@ -629,7 +637,7 @@ ngx_http_video_api_live_urls(ngx_http_request_t *r, PGresult *res, int row,
         && ngx_strncmp(key, id.data, id.len) == 0 && key[id.len] == '/')
     {
         base = &mcf->play.base;
-        *vod = ngx_http_video_api_live_url(r, base, &id, private,
+        *vod = ngx_http_video_api_live_url(r, base, &id, gen,
                                            key + id.len + 1,
                                            PQgetlength(res, row,
                                                        LIVE_COL_MANIFEST)

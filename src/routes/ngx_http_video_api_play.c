@@ -16,6 +16,7 @@
 #include "ngx_http_video_api_media.h"
 #include "ngx_http_video_api_response.h"
 #include "video_id.h"
+#include "video_json.h"
 #include "video_play.h"
 
 
@@ -49,6 +50,7 @@ ngx_http_video_api_route_t  ngx_http_video_api_play_routes[] = {
 typedef struct {
     ngx_str_t                    id;
     ngx_str_t                    path;      /* under the video's prefix */
+    ngx_str_t                    token;     /* empty: none */
     ngx_uint_t                   live;      /* nginx-rtmp's HLS output */
 } ngx_http_video_api_play_ctx_t;
 
@@ -147,7 +149,6 @@ ngx_http_video_api_play_open(ngx_http_request_t *r,
     ngx_http_video_api_ctx_t *ctx, ngx_uint_t live)
 {
     u_char                          *slash;
-    ngx_int_t                        rc;
     ngx_str_t                        rest, token;
     ngx_http_video_api_main_conf_t  *mcf;
     ngx_http_video_api_play_ctx_t   *pctx;
@@ -194,15 +195,48 @@ ngx_http_video_api_play_open(ngx_http_request_t *r,
         return ngx_http_video_api_send_unavailable(r, "Storage");
     }
 
-    if (token.len == 0) {
-        return ngx_http_video_api_videos_load(r, &pctx->id, 1,
-                                              ngx_http_video_api_play_found,
-                                              pctx);
+    /*
+     * the video decides: its visibility without a token, its token
+     * generation with one (a token dies when the video became PRIVATE
+     * again, or was deleted, after it was minted)
+     */
+
+    pctx->token = token;
+
+    return ngx_http_video_api_videos_load(r, &pctx->id, 1,
+                                          ngx_http_video_api_play_found,
+                                          pctx);
+}
+
+
+static ngx_int_t
+ngx_http_video_api_play_token(ngx_http_request_t *r,
+    ngx_http_video_api_play_ctx_t *pctx, ngx_str_t *json)
+{
+    ngx_int_t                        rc;
+    int64_t                          gen;
+    video_json_str_t                 v[1];
+    ngx_http_video_api_main_conf_t  *mcf;
+    static const char *const         names[] = { "tokenGeneration", NULL };
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_video_api_module);
+
+    gen = 0;
+
+    if (video_json_strings((char *) json->data, json->len, names, v) != 0) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    rc = video_play_verify(mcf->play.secret.data, mcf->play.secret.len,
+    if (v[0].data != NULL) {
+        gen = ngx_atoof((u_char *) v[0].data, v[0].len);
+        if (gen < 0) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    rc = video_play_verify(mcf->play.keys, mcf->play.nkeys,
                            (char *) pctx->id.data, pctx->id.len,
-                           (char *) token.data, token.len,
+                           (char *) pctx->token.data, pctx->token.len, gen,
                            (int64_t) ngx_time(), (int64_t) mcf->play.expires);
 
     switch (rc) {
@@ -235,6 +269,10 @@ ngx_http_video_api_play_found(ngx_http_request_t *r, void *data,
     ngx_str_t *json)
 {
     ngx_http_video_api_play_ctx_t  *pctx = data;
+
+    if (pctx->token.len) {
+        return ngx_http_video_api_play_token(r, pctx, json);
+    }
 
     return ngx_http_video_api_play_decide(r, pctx,
                video_play_visibility((char *) json->data, json->len) == 1);

@@ -103,7 +103,12 @@ START_TEST(top_level_strings_are_read)
     ck_assert(memcmp(v[0].data, "acctB", 5) == 0);
     ck_assert_int_eq(v[1].len, 7);
     ck_assert(memcmp(v[1].data, "PRIVATE", 7) == 0);
-    ck_assert(v[2].data == NULL);
+    ck_assert_int_eq(v[2].len, 1);
+    ck_assert(v[2].data[0] == '3');
+
+    ck_assert_int_eq(video_json_strings("{\"n\":{\"a\":1},\"visibility\":"
+                                        "[1]}", 30, names, v), 0);
+    ck_assert(v[1].data == NULL && v[2].data == NULL);
 
     ck_assert_int_eq(video_json_strings("[]", 2, names, v), -1);
     ck_assert_int_eq(video_json_strings("{\"a\":1", 6, names, v), -1);

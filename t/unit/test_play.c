@@ -15,18 +15,37 @@
 #define OTHER     "Xq9aGXR8_Z5jdHi6B-myT"
 #define EXP       1790000000
 #define TTL       (6 * 3600)
+#define GEN       3
 
-/* Python: hmac.new(secret, id + "/" + exp, sha256), urlsafe_b64encode */
-#define TOKEN     "1790000000-a_V43b5sy7-qKMaTCAiJg3gx7UGChxsWLPpNyfWGAtA"
+/*
+ * Python: the key id is urlsafe_b64encode(hmac.new(secret, "video-api
+ * playback key id", sha256))[:2], the signature urlsafe_b64encode of
+ * hmac.new(secret, id + "/" + exp + "/" + gen, sha256), unpadded
+ */
+#define TOKEN     "1790000000-P70eCuw1miR4W5iOe9pDwaKHO_3bealrVyBUVNu__dTwE"
 
 #define BASE      "http://media.test/play/"
+
+
+static video_play_key_t  key;
+
+
+static const video_play_key_t *
+play_key(void)
+{
+    if (key.len == 0) {
+        ck_assert_int_eq(video_play_key_init(&key, SECRET, SECRET_N), 0);
+    }
+
+    return &key;
+}
 
 
 static int
 verify(const char *id, const char *token, int64_t now)
 {
-    return video_play_verify(SECRET, SECRET_N, id, strlen(id), token,
-                             strlen(token), now, TTL);
+    return video_play_verify(play_key(), 1, id, strlen(id), token,
+                             strlen(token), GEN, now, TTL);
 }
 
 
@@ -39,26 +58,26 @@ sign(const char *json, int *signed_out)
     char  *out;
 
     need = video_play_sign_json(json, strlen(json), BASE, sizeof(BASE) - 1,
-                                SECRET, SECRET_N, EXP, NULL, NULL);
+                                play_key(), EXP, NULL, NULL);
     ck_assert_int_ge(need, (long) strlen(json));
 
     out = calloc(1, need + 1);
     ck_assert_ptr_nonnull(out);
 
     n = video_play_sign_json(json, strlen(json), BASE, sizeof(BASE) - 1,
-                             SECRET, SECRET_N, EXP, out, signed_out);
+                             play_key(), EXP, out, signed_out);
     ck_assert_int_eq(n, need);
 
     return out;
 }
 
 
-START_TEST(tokens_are_hmac_sha256_of_id_and_expiry)
+START_TEST(tokens_are_hmac_sha256_of_id_expiry_and_generation)
 {
     int   n;
     char  out[VIDEO_PLAY_TOKEN_MAX];
 
-    n = video_play_token(SECRET, SECRET_N, ID, 21, EXP, out);
+    n = video_play_token(play_key(), ID, 21, EXP, GEN, out);
 
     ck_assert_int_eq(n, (int) strlen(TOKEN));
     ck_assert(memcmp(out, TOKEN, n) == 0);
@@ -66,9 +85,55 @@ START_TEST(tokens_are_hmac_sha256_of_id_and_expiry)
 
     /* ids are 21 characters; a negative expiry is no expiry */
 
-    ck_assert_int_eq(video_play_token(SECRET, SECRET_N, "abc", 3, EXP, out),
+    ck_assert_int_eq(video_play_token(play_key(), "abc", 3, EXP, GEN, out),
                      -1);
-    ck_assert_int_eq(video_play_token(SECRET, SECRET_N, ID, 21, -1, out), -1);
+    ck_assert_int_eq(video_play_token(play_key(), ID, 21, -1, GEN, out), -1);
+    ck_assert_int_eq(video_play_token(play_key(), ID, 21, EXP, -1, out), -1);
+}
+END_TEST
+
+
+START_TEST(a_token_dies_with_its_generation)
+{
+    ck_assert_int_eq(verify(ID, TOKEN, EXP), VIDEO_PLAY_OK);
+    ck_assert_int_eq(video_play_verify(play_key(), 1, ID, 21, TOKEN,
+                                       strlen(TOKEN), GEN + 1, EXP, TTL),
+                     VIDEO_PLAY_INVALID);
+    ck_assert_int_eq(video_play_verify(play_key(), 1, ID, 21, TOKEN,
+                                       strlen(TOKEN), GEN - 1, EXP, TTL),
+                     VIDEO_PLAY_INVALID);
+}
+END_TEST
+
+
+START_TEST(a_previous_key_still_opens_its_tokens)
+{
+    int               n;
+    char              out[VIDEO_PLAY_TOKEN_MAX + 1];
+    video_play_key_t  keys[2];
+
+    /* the new secret signs; tokens of the old one, which it names, pass */
+
+    ck_assert_int_eq(video_play_key_init(&keys[0],
+                                         (const unsigned char *) "other", 5),
+                     0);
+    keys[1] = *play_key();
+
+    ck_assert(memcmp(keys[0].kid, keys[1].kid, VIDEO_PLAY_KID_LEN) != 0);
+    ck_assert_int_eq(video_play_verify(keys, 2, ID, 21, TOKEN, strlen(TOKEN),
+                                       GEN, EXP, TTL),
+                     VIDEO_PLAY_OK);
+    ck_assert_int_eq(video_play_verify(keys, 1, ID, 21, TOKEN, strlen(TOKEN),
+                                       GEN, EXP, TTL),
+                     VIDEO_PLAY_INVALID);
+
+    n = video_play_token(&keys[0], ID, 21, EXP, GEN, out);
+    ck_assert_int_gt(n, 0);
+    out[n] = '\0';
+    ck_assert(memcmp(out + 11, keys[0].kid, VIDEO_PLAY_KID_LEN) == 0);
+    ck_assert_int_eq(video_play_verify(keys, 2, ID, 21, out, n, GEN, EXP,
+                                       TTL),
+                     VIDEO_PLAY_OK);
 }
 END_TEST
 
@@ -101,14 +166,15 @@ START_TEST(tokens_last_no_longer_than_issued_ones)
                      VIDEO_PLAY_INVALID);
 
     /* a shorter lifetime configured later cuts older tokens short */
-    ck_assert_int_eq(video_play_verify(SECRET, SECRET_N, ID, 21, TOKEN,
-                                       strlen(TOKEN), EXP - 3 * 3600, 3600),
+    ck_assert_int_eq(video_play_verify(play_key(), 1, ID, 21, TOKEN,
+                                       strlen(TOKEN), GEN, EXP - 3 * 3600,
+                                       3600),
                      VIDEO_PLAY_INVALID);
 
     /* and every token just issued passes, whatever the second */
     for (now = EXP - 2 * TTL; now < EXP - 2 * TTL + 3 * TTL / 8; now += 7) {
         exp = video_play_expiry(now, TTL);
-        n = video_play_token(SECRET, SECRET_N, ID, 21, exp, out);
+        n = video_play_token(play_key(), ID, 21, exp, GEN, out);
         ck_assert_int_gt(n, 0);
         out[n] = '\0';
         ck_assert_int_eq(verify(ID, out, now), VIDEO_PLAY_OK);
@@ -123,10 +189,19 @@ START_TEST(other_videos_secrets_and_tampering_are_refused)
 
     ck_assert_int_eq(verify(OTHER, TOKEN, EXP), VIDEO_PLAY_INVALID);
 
-    ck_assert_int_eq(video_play_verify((const unsigned char *) "other", 5,
-                                       ID, 21, TOKEN, strlen(TOKEN), EXP,
-                                       TTL),
-                     VIDEO_PLAY_INVALID);
+    {
+        video_play_key_t  other;
+
+        ck_assert_int_eq(video_play_key_init(&other,
+                             (const unsigned char *) "other", 5), 0);
+
+        /* another key, by the token's key id or not */
+
+        memcpy(other.kid, play_key()->kid, VIDEO_PLAY_KID_LEN);
+        ck_assert_int_eq(video_play_verify(&other, 1, ID, 21, TOKEN,
+                                           strlen(TOKEN), GEN, EXP, TTL),
+                         VIDEO_PLAY_INVALID);
+    }
 
     /* a later expiry with the old signature */
 
@@ -144,17 +219,19 @@ START_TEST(other_videos_secrets_and_tampering_are_refused)
 
     ck_assert_int_eq(verify(ID, "", EXP), VIDEO_PLAY_INVALID);
     ck_assert_int_eq(verify(ID, "1790000000-", EXP), VIDEO_PLAY_INVALID);
-    ck_assert_int_eq(verify(ID, "-a_V43b5sy7-qKMaTCAiJg3gx7UGChxsWLPpNyfWGAtA",
-                            EXP), VIDEO_PLAY_INVALID);
+    ck_assert_int_eq(verify(ID, "-P70eCuw1miR4W5iOe9pDwaKHO_3bealrVyBUVNu__"
+                            "dTwE", EXP), VIDEO_PLAY_INVALID);
+    ck_assert_int_eq(verify(ID, "1790000000-a_V43b5sy7-qKMaTCAiJg3gx7UGChxsW"
+                            "LPpNyfWGAtA", EXP), VIDEO_PLAY_INVALID);
     ck_assert_int_eq(verify(ID, TOKEN "A", EXP), VIDEO_PLAY_INVALID);
     ck_assert_int_eq(verify("abc", TOKEN, EXP), VIDEO_PLAY_INVALID);
 
     ck_assert(!video_play_is_token("master.m3u8", 11));
     ck_assert(!video_play_is_token("720p", 4));
-    ck_assert(!video_play_is_token("1234567890123-a_V43b5sy7-qKMaTCAiJg3gx7"
-                                   "UGChxsWLPpNyfWGAtA", 57));
-    ck_assert(!video_play_is_token("1790000000-a_V43b5sy7-qKMaTCAiJg3gx7UG"
-                                   "ChxsWLPpNyfWGAt=", 54));
+    ck_assert(!video_play_is_token("1234567890123-P70eCuw1miR4W5iOe9pDwaKHO"
+                                   "_3bealrVyBUVNu__dTwE", 59));
+    ck_assert(!video_play_is_token("1790000000-P70eCuw1miR4W5iOe9pDwaKHO_3b"
+                                   "ealrVyBUVNu__dTw=", 56));
 }
 END_TEST
 
@@ -188,6 +265,7 @@ START_TEST(private_videos_get_their_own_tokens)
     char  *out;
 
     out = sign("{\"id\" : \"" ID "\", \"visibility\" : \"PRIVATE\", "
+               "\"tokenGeneration\" : 3, "
                "\"thumbnailUrl\" : \"" BASE ID "/thumbnail.jpg\", "
                "\"playbackUrl\" : \"" BASE ID "/master.m3u8\", "
                "\"variants\" : [{\"playbackUrl\" : \"" BASE ID
@@ -195,10 +273,31 @@ START_TEST(private_videos_get_their_own_tokens)
 
     ck_assert_str_eq(out,
                "{\"id\" : \"" ID "\", \"visibility\" : \"PRIVATE\", "
+               "\"tokenGeneration\" : 3, "
                "\"thumbnailUrl\" : \"" BASE ID "/" TOKEN "/thumbnail.jpg\", "
                "\"playbackUrl\" : \"" BASE ID "/" TOKEN "/master.m3u8\", "
                "\"variants\" : [{\"playbackUrl\" : \"" BASE ID "/" TOKEN
                "/720p/playlist.m3u8\"}]}");
+    ck_assert_int_eq(s, 1);
+    free(out);
+}
+END_TEST
+
+
+START_TEST(each_video_is_signed_with_its_own_generation)
+{
+    int    s;
+    char  *out;
+
+    /* the same video twice, as if its generation moved between */
+
+    out = sign("[{\"visibility\":\"PRIVATE\",\"tokenGeneration\":3,"
+               "\"playbackUrl\":\"" BASE ID "/master.m3u8\"},"
+               "{\"visibility\":\"PRIVATE\",\"tokenGeneration\":4,"
+               "\"playbackUrl\":\"" BASE ID "/master.m3u8\"}]", &s);
+
+    ck_assert(strstr(out, BASE ID "/" TOKEN "/master.m3u8") != NULL);
+    ck_assert(strstr(strstr(out, TOKEN) + 1, TOKEN) == NULL);
     ck_assert_int_eq(s, 1);
     free(out);
 }
@@ -296,12 +395,15 @@ unit_play_suite(void)
     s = suite_create("play");
     tc = tcase_create("tokens");
 
-    tcase_add_test(tc, tokens_are_hmac_sha256_of_id_and_expiry);
+    tcase_add_test(tc, tokens_are_hmac_sha256_of_id_expiry_and_generation);
+    tcase_add_test(tc, a_token_dies_with_its_generation);
+    tcase_add_test(tc, a_previous_key_still_opens_its_tokens);
     tcase_add_test(tc, tokens_open_their_video_until_they_expire);
     tcase_add_test(tc, other_videos_secrets_and_tampering_are_refused);
     tcase_add_test(tc, tokens_last_no_longer_than_issued_ones);
     tcase_add_test(tc, expiries_are_stable_within_a_step);
     tcase_add_test(tc, private_videos_get_their_own_tokens);
+    tcase_add_test(tc, each_video_is_signed_with_its_own_generation);
     tcase_add_test(tc, public_and_unlisted_videos_are_left_alone);
     tcase_add_test(tc, text_in_other_fields_is_never_signed);
     tcase_add_test(tc, visibility_is_read_from_the_video_not_its_text);
