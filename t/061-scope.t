@@ -274,6 +274,59 @@ is $s, 200, '... and the right key starts it, whoever sends it';
 ($s, $b, $d) = call('editorB', 'GET', "/api/live/$live");
 is $s, 200, 'its account sees it';
 
+# -- a play token's holder ------------------------------------------------------
+
+my $pid = 'scopeAprvAAAAAAAAAAAA';
+($s, $b, $d) = call('editorA', 'GET', "/api/videos/$pid");
+my ($tok) = ($d->{data}{video}{playbackUrl} // '') =~ m{/play/$pid/([^/]+)/};
+ok $tok, 'the account\'s view of its PRIVATE video carries a play token';
+(my $psame = $ub) =~ s/$unknown/$pid/g;
+
+sub with_token {
+    my ($method, $path, $t) = @_;
+    my ($st, $bd) = curl('-X', $method, "http://127.0.0.1:$auth$path", '-H', "X-Play-Token: $t");
+    return ($st, $bd, eval { $json->decode($bd) });
+}
+
+redis_cli('SET', 'views:loaded', 1);
+for my $cached (0, 1) {
+    my $how = $cached ? 'cached' : 'uncached';
+    redis_cli('DEL', "video:$pid") unless $cached;
+    ($s, $b, $d) = with_token('GET', "/api/videos/$pid", $tok);
+    is $s, 200, "$how: an anonymous caller with the token reads the video";
+    ok !exists $d->{data}{video}{thumbnailKey}, '... in its public view';
+    redis_cli('DEL', "video:$pid") unless $cached;
+    my $before = redis_cli('HGET', 'views:t', $pid) || 0;
+    ($s) = with_token('POST', "/api/analytics/view/$pid", $tok);
+    is $s, 200, "$how: and counts a view (an embedded private player)";
+    is redis_cli('HGET', 'views:t', $pid), $before + 1, '... counted';
+}
+redis_cli('DEL', 'views:loaded');
+
+my ($otok) = do {
+    my (undef, undef, $dd) = call('editorB', 'GET', '/api/videos/scopeBprvAAAAAAAAAAAA');
+    ($dd->{data}{video}{playbackUrl} // '') =~ m{/play/scopeBprvAAAAAAAAAAAA/([^/]+)/};
+};
+ok $otok, 'a token of another video';
+for my $t (["another video's token", $otok], ['a tampered token', $tok =~ s/.\z/$& eq 'A' ? 'B' : 'A'/er],
+           ['no token shape', 'abc'])
+{
+    ($s, $b) = with_token('GET', "/api/videos/$pid", $t->[1]);
+    is "$s $b", "404 $psame", "$t->[0]: as an unknown id";
+    ($s, $b) = with_token('POST', "/api/analytics/view/$pid", $t->[1]);
+    is "$s $b", "404 $psame", "$t->[0]: no view counted";
+}
+
+# the video public then private again: the token dies with its generation
+call('editorA', 'PATCH', "/api/videos/$pid", '{"visibility":"PUBLIC"}');
+($s) = with_token('GET', "/api/videos/$pid", $tok);
+is $s, 200, 'made PUBLIC, anyone reads it';
+call('editorA', 'PATCH', "/api/videos/$pid", '{"visibility":"PRIVATE"}');
+($s, $b) = with_token('GET', "/api/videos/$pid", $tok);
+is "$s $b", "404 $psame", 'PRIVATE again: the token minted before no longer admits';
+($s, $b) = with_token('POST', "/api/analytics/view/$pid", $tok);
+is $s, 404, '... nor counts a view';
+
 ($s) = call('editorB', 'DELETE', '/api/videos/scopeBprvAAAAAAAAAAAA');
 is $s, 200, 'an editor deletes its account\'s video';
 

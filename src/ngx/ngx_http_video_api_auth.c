@@ -691,6 +691,50 @@ ngx_http_video_api_caller_view(ngx_http_request_t *r, u_char **json,
 }
 
 
+ngx_int_t
+ngx_http_video_api_token_check(ngx_http_request_t *r, ngx_str_t *id,
+    ngx_str_t *token, u_char *json, size_t len)
+{
+    int64_t                          gen;
+    video_json_str_t                 v[1];
+    ngx_http_video_api_main_conf_t  *mcf;
+    static const char *const         names[] = { "tokenGeneration", NULL };
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_video_api_module);
+
+    if (video_json_strings((char *) json, len, names, v) != 0) {
+        return VIDEO_PLAY_ERROR;
+    }
+
+    gen = 0;
+
+    if (v[0].data != NULL) {
+        gen = ngx_atoof((u_char *) v[0].data, v[0].len);
+        if (gen < 0) {
+            return VIDEO_PLAY_ERROR;
+        }
+    }
+
+    return video_play_verify(mcf->play.keys, mcf->play.nkeys,
+                             (char *) id->data, id->len,
+                             (char *) token->data, token->len, gen,
+                             (int64_t) ngx_time(),
+                             (int64_t) mcf->play.expires);
+}
+
+
+ngx_str_t *
+ngx_http_video_api_caller_token(ngx_http_request_t *r)
+{
+    ngx_str_t  *t;
+
+    t = ngx_http_video_api_header_in(r, "X-Play-Token");
+
+    return (t != NULL && video_play_is_token((char *) t->data, t->len))
+           ? t : NULL;
+}
+
+
 /* the cache ---------------------------------------------------------------- */
 
 static ngx_http_video_api_auth_node_t *

@@ -58,6 +58,20 @@ void ngx_http_video_api_caller_audience(ngx_http_request_t *r,
 ngx_int_t ngx_http_video_api_caller_view(ngx_http_request_t *r,
     u_char **json, size_t *len, ngx_uint_t *full);
 
+/*
+ * A play token checked for the video whose JSON text this is (its token
+ * generation now): a VIDEO_PLAY_* code.
+ */
+ngx_int_t ngx_http_video_api_token_check(ngx_http_request_t *r,
+    ngx_str_t *id, ngx_str_t *token, u_char *json, size_t len);
+
+/*
+ * The X-Play-Token header's value, or NULL: the holder of a video's play
+ * token may watch it, count its views and signal on it, key or not (an
+ * embedded player of a PRIVATE video)
+ */
+ngx_str_t *ngx_http_video_api_caller_token(ngx_http_request_t *r);
+
 /* the public view of video JSON text (one object or a list of them) */
 ngx_int_t ngx_http_video_api_public_view(ngx_http_request_t *r,
     u_char **json, size_t *len);

@@ -120,6 +120,8 @@ typedef struct {
 
 static ngx_int_t ngx_http_video_api_views_count(ngx_http_request_t *r,
     ngx_http_video_api_views_ctx_t *vctx);
+static ngx_int_t ngx_http_video_api_views_scope(ngx_http_request_t *r,
+    ngx_http_video_api_views_ctx_t *vctx);
 static void ngx_http_video_api_views_counted(ngx_http_request_t *r,
     void *data, redisReply *reply);
 static void ngx_http_video_api_views_exists_done(
@@ -326,6 +328,12 @@ ngx_http_video_api_views_view(ngx_http_request_t *r,
         || ngx_http_video_api_views_viewer(r, vctx) != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* a play token is checked on the video itself (an embedded player) */
+
+    if (ngx_http_video_api_caller_token(r) != NULL) {
+        return ngx_http_video_api_views_scope(r, vctx);
     }
 
     return ngx_http_video_api_views_count(r, vctx);

@@ -12,11 +12,11 @@
  */
 
 #include "ngx_http_video_api_router.h"
+#include "ngx_http_video_api_auth.h"
 #include "ngx_http_video_api_cors.h"
 #include "ngx_http_video_api_media.h"
 #include "ngx_http_video_api_response.h"
 #include "video_id.h"
-#include "video_json.h"
 #include "video_play.h"
 
 
@@ -213,33 +213,9 @@ static ngx_int_t
 ngx_http_video_api_play_token(ngx_http_request_t *r,
     ngx_http_video_api_play_ctx_t *pctx, ngx_str_t *json)
 {
-    ngx_int_t                        rc;
-    int64_t                          gen;
-    video_json_str_t                 v[1];
-    ngx_http_video_api_main_conf_t  *mcf;
-    static const char *const         names[] = { "tokenGeneration", NULL };
-
-    mcf = ngx_http_get_module_main_conf(r, ngx_http_video_api_module);
-
-    gen = 0;
-
-    if (video_json_strings((char *) json->data, json->len, names, v) != 0) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    if (v[0].data != NULL) {
-        gen = ngx_atoof((u_char *) v[0].data, v[0].len);
-        if (gen < 0) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-    }
-
-    rc = video_play_verify(mcf->play.keys, mcf->play.nkeys,
-                           (char *) pctx->id.data, pctx->id.len,
-                           (char *) pctx->token.data, pctx->token.len, gen,
-                           (int64_t) ngx_time(), (int64_t) mcf->play.expires);
-
-    switch (rc) {
+    switch (ngx_http_video_api_token_check(r, &pctx->id, &pctx->token,
+                                           json->data, json->len))
+    {
 
     case VIDEO_PLAY_OK:
         return ngx_http_video_api_play_serve(r, pctx);

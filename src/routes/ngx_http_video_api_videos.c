@@ -590,8 +590,11 @@ ngx_http_video_api_videos_get_db(ngx_http_request_t *r,
 {
     vctx->values[0] = (char *) vctx->id.data;
     ngx_http_video_api_videos_bases(r, &vctx->values[1]);
-    ngx_http_video_api_caller_sql(r, vctx->token, &vctx->values[3],
-                                  &vctx->values[4]);
+    /* a play token is checked on the row, once it is read */
+
+    ngx_http_video_api_caller_sql(r, vctx->token
+                                     || ngx_http_video_api_caller_token(r),
+                                  &vctx->values[3], &vctx->values[4]);
 
     return ngx_http_video_api_videos_query(r, &videos_get_stmt, 5,
                                            vctx->values,
@@ -801,6 +804,7 @@ ngx_http_video_api_videos_found(ngx_http_request_t *r,
     ngx_http_video_api_videos_ctx_t *vctx, ngx_str_t *version)
 {
     ngx_int_t   rc;
+    ngx_str_t  *token;
     ngx_uint_t  full;
 
     if (!vctx->token) {
@@ -808,7 +812,23 @@ ngx_http_video_api_videos_found(ngx_http_request_t *r,
                                             &vctx->json.len, &full);
 
         if (rc == NGX_DECLINED) {
-            return ngx_http_video_api_videos_not_found(r, &vctx->id);
+
+            /* not the caller's to see, unless it holds a play token */
+
+            token = ngx_http_video_api_caller_token(r);
+
+            if (token == NULL
+                || ngx_http_video_api_token_check(r, &vctx->id, token,
+                                                  vctx->json.data,
+                                                  vctx->json.len)
+                   != VIDEO_PLAY_OK)
+            {
+                return ngx_http_video_api_videos_not_found(r, &vctx->id);
+            }
+
+            rc = ngx_http_video_api_public_view(r, &vctx->json.data,
+                                                &vctx->json.len);
+            full = 0;
         }
 
         if (rc != NGX_OK) {
