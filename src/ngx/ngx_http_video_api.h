@@ -27,7 +27,8 @@
 #define NGX_HTTP_VIDEO_API_LIVE       0x08
 #define NGX_HTTP_VIDEO_API_HEALTH     0x10
 #define NGX_HTTP_VIDEO_API_PLAY       0x20
-#define NGX_HTTP_VIDEO_API_ALL        0x3f
+#define NGX_HTTP_VIDEO_API_ACCESS     0x80   /* keys, accounts, audit */
+#define NGX_HTTP_VIDEO_API_ALL        0xbf
 
 /*
  * nginx-rtmp's callbacks: never part of "all", so they are served only
@@ -45,6 +46,9 @@
 #define NGX_HTTP_VIDEO_API_ACCESS_EDITOR   2   /* editor or admin */
 #define NGX_HTTP_VIDEO_API_ACCESS_ADMIN    3
 #define NGX_HTTP_VIDEO_API_ACCESS_KEY      4   /* a key, even with auth off */
+
+/* with EDITOR or ADMIN: and a key, even where auth is off */
+#define NGX_HTTP_VIDEO_API_ACCESS_KEYED    0x10
 
 
 /* what a route does with the request body */

@@ -496,8 +496,16 @@ ngx_http_video_api_auth_check(ngx_http_request_t *r,
     ngx_http_video_api_caller_t  *caller;
 
     caller = &ctx->caller;
-    need = ctx->route->access;
+    need = ctx->route->access & ~NGX_HTTP_VIDEO_API_ACCESS_KEYED;
     role = caller->role;
+
+    /* management needs a key, even where auth is off */
+
+    if ((ctx->route->access & NGX_HTTP_VIDEO_API_ACCESS_KEYED)
+        && caller->open)
+    {
+        role = VIDEO_ROLE_NONE;
+    }
 
     switch (need) {
 

@@ -1,7 +1,8 @@
 /*
  * JSON bodies of the routes, read as the module reads them: the first
  * line names the route (presign, complete, complete-any, patch,
- * live-create, live-start, live-stop, live-visibility), the rest is the
+ * live-create, live-start, live-stop, live-visibility, key-create,
+ * account-create, account-update), the rest is the
  * body, parsed with JSON_REJECT_DUPLICATES and refused when it is not an
  * object (live-stop also takes no body at all), then checked by the
  * route's validator.  What passes holds what the route relies on; what
@@ -14,6 +15,7 @@
 #include <jansson.h>
 
 #include "fuzz.h"
+#include "video_access.h"
 #include "video_envelope.h"
 #include "video_id.h"
 #include "video_validate.h"
@@ -24,7 +26,8 @@
 
 static const char *const  validate_routes[] = {
     "presign", "complete", "complete-any", "patch", "live-create",
-    "live-start", "live-stop", "live-visibility"
+    "live-start", "live-stop", "live-visibility", "key-create",
+    "account-create", "account-update"
 };
 
 
@@ -86,9 +89,11 @@ validate_patch(const video_patch_t *p, int create)
 static int
 validate_route(size_t route, json_t *body, json_t **details)
 {
-    int                rc, convert;
-    json_t            *v;
-    video_patch_t      patch;
+    int                 rc, convert;
+    json_t             *v;
+    video_patch_t       patch;
+    video_account_t     account;
+    video_key_create_t  key;
     video_presign_t    presign;
     video_complete_t   complete;
 
@@ -160,7 +165,38 @@ validate_route(size_t route, json_t *body, json_t **details)
 
         return rc;
 
-    default:
+    case 8:
+        rc = video_key_create_parse(body, &key, details);
+
+        if (rc == 0) {
+            fuzz_assert(key.role != NULL && key.name != NULL);
+            fuzz_assert(key.account == NULL
+                        || video_account_id_valid(key.account,
+                                                  strlen(key.account)));
+            fuzz_assert(key.expires_in == 0
+                        || (key.expires_in >= VIDEO_KEY_EXPIRES_MIN
+                            && key.expires_in <= VIDEO_KEY_EXPIRES_MAX));
+        }
+
+        return rc;
+
+    case 9:
+    case 10:
+        rc = video_account_parse(body, route == 9, &account, details);
+
+        if (rc == 0) {
+            fuzz_assert(route == 10 || account.name != NULL);
+            fuzz_assert(account.id == NULL
+                        || video_account_id_valid(account.id,
+                                                  strlen(account.id)));
+            fuzz_assert(account.max_bytes.value >= -1
+                        && account.max_videos.value >= -1
+                        && account.max_live.value >= -1);
+        }
+
+        return rc;
+
+    case 7:
         rc = video_live_visibility_parse(body, &v, details);
 
         if (rc == 0) {
@@ -171,6 +207,9 @@ validate_route(size_t route, json_t *body, json_t **details)
         }
 
         return rc;
+
+    default:
+        return -1;
     }
 }
 

@@ -1,0 +1,785 @@
+/*
+ * /api/keys, /api/accounts, /api/audit: managing who may call the API.
+ * A key is needed even where video_api_auth is off.  Editors manage their
+ * account's keys up to editor; admins every key, the accounts and the
+ * audit log.  The rules are in each statement too (where the rows are
+ * chosen), and every change writes its audit row in the same
+ * statement.
+ */
+
+#include "ngx_http_video_api_router.h"
+#include "ngx_http_video_api_auth.h"
+#include "ngx_http_video_api_cache.h"
+#include "ngx_http_video_api_pg.h"
+#include "ngx_http_video_api_redis.h"
+#include "ngx_http_video_api_response.h"
+#include "video_access.h"
+#include "video_apikey.h"
+#include "video_id.h"
+#include "video_validate.h"
+
+
+static ngx_int_t ngx_http_video_api_keys_create(ngx_http_request_t *r,
+    ngx_http_video_api_ctx_t *ctx);
+static ngx_int_t ngx_http_video_api_keys_list(ngx_http_request_t *r,
+    ngx_http_video_api_ctx_t *ctx);
+static ngx_int_t ngx_http_video_api_keys_revoke(ngx_http_request_t *r,
+    ngx_http_video_api_ctx_t *ctx);
+static ngx_int_t ngx_http_video_api_accounts_list(ngx_http_request_t *r,
+    ngx_http_video_api_ctx_t *ctx);
+static ngx_int_t ngx_http_video_api_accounts_create(ngx_http_request_t *r,
+    ngx_http_video_api_ctx_t *ctx);
+static ngx_int_t ngx_http_video_api_accounts_update(ngx_http_request_t *r,
+    ngx_http_video_api_ctx_t *ctx);
+static ngx_int_t ngx_http_video_api_audit_list(ngx_http_request_t *r,
+    ngx_http_video_api_ctx_t *ctx);
+
+
+#define NGX_HTTP_VIDEO_API_KEYED_EDITOR                                       \
+    (NGX_HTTP_VIDEO_API_ACCESS_EDITOR | NGX_HTTP_VIDEO_API_ACCESS_KEYED)
+#define NGX_HTTP_VIDEO_API_KEYED_ADMIN                                        \
+    (NGX_HTTP_VIDEO_API_ACCESS_ADMIN | NGX_HTTP_VIDEO_API_ACCESS_KEYED)
+
+
+ngx_http_video_api_route_t  ngx_http_video_api_access_routes[] = {
+    { NGX_HTTP_POST, "/api/keys",
+      ngx_http_video_api_keys_create, NGX_HTTP_VIDEO_API_BODY_JSON,
+      NGX_HTTP_VIDEO_API_KEYED_EDITOR },
+    { NGX_HTTP_GET, "/api/keys",
+      ngx_http_video_api_keys_list, NGX_HTTP_VIDEO_API_BODY_NONE,
+      NGX_HTTP_VIDEO_API_KEYED_EDITOR },
+    { NGX_HTTP_DELETE, "/api/keys/:id",
+      ngx_http_video_api_keys_revoke, NGX_HTTP_VIDEO_API_BODY_NONE,
+      NGX_HTTP_VIDEO_API_KEYED_EDITOR },
+    { NGX_HTTP_GET, "/api/accounts",
+      ngx_http_video_api_accounts_list, NGX_HTTP_VIDEO_API_BODY_NONE,
+      NGX_HTTP_VIDEO_API_KEYED_ADMIN },
+    { NGX_HTTP_POST, "/api/accounts",
+      ngx_http_video_api_accounts_create, NGX_HTTP_VIDEO_API_BODY_JSON,
+      NGX_HTTP_VIDEO_API_KEYED_ADMIN },
+    { NGX_HTTP_PATCH, "/api/accounts/:id",
+      ngx_http_video_api_accounts_update, NGX_HTTP_VIDEO_API_BODY_JSON,
+      NGX_HTTP_VIDEO_API_KEYED_ADMIN },
+    { NGX_HTTP_GET, "/api/audit",
+      ngx_http_video_api_audit_list, NGX_HTTP_VIDEO_API_BODY_NONE,
+      NGX_HTTP_VIDEO_API_KEYED_ADMIN },
+    { 0, NULL, NULL, 0, 0 }
+};
+
+
+/* a key's fields as the API shows them: never the key nor its hash */
+
+#define ACCESS_KEY_JSON(k)                                                    \
+    "json_build_object('id', " k ".id, 'accountId', " k ".account_id,"      \
+    " 'role', " k ".role, 'name', " k ".name, 'hint', " k ".hint,"          \
+    " 'createdAt', api_time(" k ".created_at),"                               \
+    " 'expiresAt', api_time(" k ".expires_at),"                               \
+    " 'revokedAt', api_time(" k ".revoked_at),"                               \
+    " 'lastUsedAt', api_time(" k ".last_used_at),"                            \
+    " 'createdBy', " k ".created_by)"
+
+#define ACCESS_ACCOUNT_JSON(a)                                                \
+    "json_build_object('id', " a ".id, 'name', " a ".name,"                 \
+    " 'maxBytes', " a ".max_bytes, 'maxVideos', " a ".max_videos,"          \
+    " 'maxLive', " a ".max_live,"                                             \
+    " 'disabledAt', api_time(" a ".disabled_at),"                             \
+    " 'createdAt', api_time(" a ".created_at))"
+
+/*
+ * $1 id, $2 account, $3 role, $4 name, $5 hash, $6 hint, $7 expires in
+ * (or NULL), $8 the caller's key, $9 its role, $10 its account, $11 where
+ * from.  An editor makes keys of its own account up to editor.
+ */
+static ngx_http_video_api_pg_stmt_t  keys_create_stmt =
+    ngx_http_video_api_pg_stmt("keys_create",
+        "WITH k AS ("
+        " INSERT INTO api_keys (id, account_id, role, name, key_hash, hint,"
+        "  expires_at, created_by)"
+        " SELECT $1::text, a.id, $3::api_role, $4::text, $5::bytea,"
+        "  $6::text, now() + make_interval(secs => $7::bigint), $8::text"
+        " FROM accounts a WHERE a.id = $2::text AND a.disabled_at IS NULL"
+        " AND ($9::text = 'admin' OR ($9::text = 'editor'"
+        "  AND a.id = $10::text AND $3::api_role <> 'admin'))"
+        " RETURNING *),"
+        " l AS (INSERT INTO audit_log (actor_key_id, actor, account_id,"
+        "  action, target, source, detail)"
+        " SELECT $8::text, 'key:' || $8::text, k.account_id, 'key.create',"
+        "  k.id, $11::text, jsonb_build_object('role', k.role,"
+        "  'name', k.name, 'expiresAt', api_time(k.expires_at)) FROM k)"
+        " SELECT " ACCESS_KEY_JSON("k") "::text FROM k");
+
+/* $1 the caller's role, $2 its account, $3 an account asked for (admin) */
+static ngx_http_video_api_pg_stmt_t  keys_list_stmt =
+    ngx_http_video_api_pg_stmt("keys_list",
+        "SELECT COALESCE(json_agg(" ACCESS_KEY_JSON("k")
+        "  ORDER BY k.created_at DESC, k.id), '[]')::text"
+        " FROM api_keys k"
+        " WHERE CASE WHEN $1::text = 'admin' THEN $3::text IS NULL"
+        "  OR k.account_id = $3::text ELSE k.account_id = $2::text END");
+
+/* $1 the key, $2 the caller's key, $3 its role, $4 its account, $5 from */
+static ngx_http_video_api_pg_stmt_t  keys_revoke_stmt =
+    ngx_http_video_api_pg_stmt("keys_revoke",
+        "WITH k AS ("
+        " UPDATE api_keys SET revoked_at = now()"
+        " WHERE id = $1::text AND revoked_at IS NULL"
+        " AND ($3::text = 'admin' OR ($3::text = 'editor'"
+        "  AND account_id = $4::text AND role <> 'admin'))"
+        " RETURNING *),"
+        " l AS (INSERT INTO audit_log (actor_key_id, actor, account_id,"
+        "  action, target, source)"
+        " SELECT $2::text, 'key:' || $2::text, k.account_id, 'key.revoke',"
+        "  k.id, $5::text FROM k)"
+        " SELECT " ACCESS_KEY_JSON("k") "::text FROM k");
+
+static ngx_http_video_api_pg_stmt_t  accounts_list_stmt =
+    ngx_http_video_api_pg_stmt("accounts_list",
+        "SELECT COALESCE(json_agg(" ACCESS_ACCOUNT_JSON("a")
+        "  ORDER BY a.created_at, a.id), '[]')::text FROM accounts a");
+
+/* $1 id, $2 name, $3..$5 limits, $6 the caller's key, $7 from */
+static ngx_http_video_api_pg_stmt_t  accounts_create_stmt =
+    ngx_http_video_api_pg_stmt("accounts_create",
+        "WITH a AS ("
+        " INSERT INTO accounts (id, name, max_bytes, max_videos, max_live)"
+        " VALUES ($1::text, $2::text, $3::bigint, $4::integer, $5::integer)"
+        " ON CONFLICT (id) DO NOTHING RETURNING *),"
+        " l AS (INSERT INTO audit_log (actor_key_id, actor, account_id,"
+        "  action, target, source, detail)"
+        " SELECT $6::text, 'key:' || $6::text, a.id, 'account.create', a.id,"
+        "  $7::text, jsonb_build_object('name', a.name) FROM a)"
+        " SELECT " ACCESS_ACCOUNT_JSON("a") "::text FROM a");
+
+/*
+ * $1 id, $2 name, $3..$5 limits and $6..$8 whether each is given, $9
+ * disabled (NULL: unchanged), $10 the caller's key, $11 from.  Disabling
+ * moves the account's videos' token generation on; the ids come back so
+ * their cached copies can go.
+ */
+static ngx_http_video_api_pg_stmt_t  accounts_update_stmt =
+    ngx_http_video_api_pg_stmt("accounts_update",
+        "WITH o AS MATERIALIZED (SELECT disabled_at FROM accounts"
+        " WHERE id = $1::text),"
+        " a AS ("
+        " UPDATE accounts SET name = COALESCE($2::text, name),"
+        "  max_bytes = CASE WHEN $6::boolean THEN $3::bigint"
+        "   ELSE max_bytes END,"
+        "  max_videos = CASE WHEN $7::boolean THEN $4::integer"
+        "   ELSE max_videos END,"
+        "  max_live = CASE WHEN $8::boolean THEN $5::integer"
+        "   ELSE max_live END,"
+        "  disabled_at = CASE WHEN $9::boolean IS NULL THEN disabled_at"
+        "   WHEN $9::boolean THEN COALESCE(disabled_at, now()) END"
+        " WHERE id = $1::text RETURNING *),"
+        " v AS (UPDATE videos SET token_gen = token_gen + 1"
+        "  WHERE account_id IN (SELECT a.id FROM a, o"
+        "   WHERE a.disabled_at IS NOT NULL AND o.disabled_at IS NULL)"
+        "  RETURNING id),"
+        " l AS (INSERT INTO audit_log (actor_key_id, actor, account_id,"
+        "  action, target, source, detail)"
+        " SELECT $10::text, 'key:' || $10::text, a.id,"
+        "  CASE WHEN $9::boolean AND o.disabled_at IS NULL"
+        "   THEN 'account.disable'"
+        "   WHEN NOT $9::boolean AND o.disabled_at IS NOT NULL"
+        "   THEN 'account.enable' ELSE 'account.update' END, a.id,"
+        "  $11::text, jsonb_build_object('name', a.name,"
+        "   'maxBytes', a.max_bytes, 'maxVideos', a.max_videos,"
+        "   'maxLive', a.max_live) FROM a, o)"
+        " SELECT " ACCESS_ACCOUNT_JSON("a") "::text,"
+        "  (SELECT string_agg(id, ' ') FROM v) FROM a");
+
+/* $1 how many, $2 an account (NULL: every one) */
+static ngx_http_video_api_pg_stmt_t  audit_list_stmt =
+    ngx_http_video_api_pg_stmt("audit_list",
+        "SELECT COALESCE(json_agg(json_build_object('id', l.id,"
+        "  'at', api_time(l.at), 'actor', l.actor,"
+        "  'actorKeyId', l.actor_key_id, 'accountId', l.account_id,"
+        "  'action', l.action, 'target', l.target, 'source', l.source,"
+        "  'detail', l.detail) ORDER BY l.at DESC, l.id DESC), '[]')::text"
+        " FROM (SELECT * FROM audit_log"
+        "  WHERE $2::text IS NULL OR account_id = $2::text"
+        "  ORDER BY at DESC, id DESC LIMIT $1::int) l");
+
+
+typedef struct {
+    ngx_str_t                    id;        /* of a key or an account */
+    const char                  *prefix;    /* of the answer's data */
+    const char                  *suffix;
+    ngx_uint_t                   status;    /* of a success */
+    ngx_uint_t                   drop;      /* the second column: ids */
+    const char                  *missing;   /* what no row means */
+    ngx_uint_t                   conflict;  /* no row: the id exists */
+    char                        *values[12];
+    u_char                       key[VIDEO_APIKEY_LEN + 1];
+} ngx_http_video_api_access_ctx_t;
+
+
+static void ngx_http_video_api_access_done(ngx_http_video_api_pg_op_t *op,
+    PGresult *res);
+
+
+static ngx_http_video_api_access_ctx_t *
+ngx_http_video_api_access_ctx(ngx_http_request_t *r, const char *prefix,
+    const char *suffix)
+{
+    ngx_http_video_api_access_ctx_t  *actx;
+
+    actx = ngx_pcalloc(r->pool, sizeof(ngx_http_video_api_access_ctx_t));
+    if (actx == NULL) {
+        return NULL;
+    }
+
+    actx->prefix = prefix;
+    actx->suffix = suffix;
+    actx->status = NGX_HTTP_OK;
+
+    return actx;
+}
+
+
+/* a 400 VALIDATION_ERROR for one query argument */
+
+static ngx_int_t
+ngx_http_video_api_access_invalid(ngx_http_request_t *r, const char *path,
+    const char *message)
+{
+    json_t  *details;
+
+    details = json_array();
+
+    if (details != NULL && video_detail_add(details, path, message) != 0) {
+        json_decref(details);
+        details = NULL;
+    }
+
+    return ngx_http_video_api_send_invalid(r, details);
+}
+
+
+/* a NUL-terminated copy of s (an id of a path, a caller's field) */
+
+static char *
+ngx_http_video_api_access_cstr(ngx_http_request_t *r, ngx_str_t *s)
+{
+    u_char  *p;
+
+    p = ngx_pnalloc(r->pool, s->len + 1);
+    if (p == NULL) {
+        return NULL;
+    }
+
+    ngx_memcpy(p, s->data, s->len);
+    p[s->len] = '\0';
+
+    return (char *) p;
+}
+
+
+/* the caller's key id and where it calls from, as audit rows have them */
+
+static ngx_int_t
+ngx_http_video_api_access_actor(ngx_http_request_t *r, char **key,
+    char **source)
+{
+    ngx_http_video_api_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_video_api_module);
+
+    *key = ngx_http_video_api_access_cstr(r, &ctx->caller.key_id);
+    *source = ngx_http_video_api_access_cstr(r, &r->connection->addr_text);
+
+    return (*key != NULL && *source != NULL) ? NGX_OK : NGX_ERROR;
+}
+
+
+static ngx_int_t
+ngx_http_video_api_access_query(ngx_http_request_t *r,
+    ngx_http_video_api_pg_stmt_t *stmt, int n,
+    ngx_http_video_api_access_ctx_t *actx)
+{
+    ngx_http_video_api_pg_op_t  *op;
+
+    op = ngx_http_video_api_pg_op(r, ngx_http_video_api_access_done, actx);
+    if (op == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ngx_http_video_api_pg_send(op, stmt, n, actx->values) != NGX_OK) {
+        return ngx_http_video_api_send_unavailable(r, "Database");
+    }
+
+    r->main->count++;
+
+    return NGX_DONE;
+}
+
+
+/* drops the cached copies of the videos named in ids ("a b c") */
+
+static void
+ngx_http_video_api_access_uncache(ngx_http_request_t *r, char *ids)
+{
+    char        *p, *end;
+    u_char       key[sizeof("video:") + VIDEO_ID_LEN];
+    const char  *argv[2];
+    size_t       argvlen[2];
+
+    ngx_http_video_api_cache_lists_changed(r);
+
+    for (p = ids; *p; p = end) {
+        end = p;
+
+        while (*end && *end != ' ') {
+            end++;
+        }
+
+        if (end - p == VIDEO_ID_LEN) {
+            argv[0] = "DEL";
+            argvlen[0] = 3;
+            argv[1] = (char *) key;
+            argvlen[1] = ngx_sprintf(key, "video:%*s", (size_t) VIDEO_ID_LEN,
+                                     p)
+                         - key;
+
+            (void) ngx_http_video_api_redis_command(r,
+                       ngx_http_video_api_redis_ignore, NULL, 2, argv,
+                       argvlen);
+        }
+
+        while (*end == ' ') {
+            end++;
+        }
+    }
+}
+
+
+static void
+ngx_http_video_api_access_done(ngx_http_video_api_pg_op_t *op,
+    PGresult *res)
+{
+    ngx_int_t                         rc;
+    ngx_http_request_t               *r;
+    ngx_http_video_api_access_ctx_t  *actx;
+
+    r = op->request;
+    actx = op->data;
+
+    if (res == NULL || ngx_http_video_api_pg_timed_out(res)) {
+        rc = ngx_http_video_api_send_unavailable(r, "Database");
+
+    } else if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "video_api: postgresql statement failed: %s",
+                      PQresultErrorMessage(res));
+        rc = ngx_http_video_api_send_error(r, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                           NULL, "Internal error");
+
+    } else if (PQntuples(res) == 0) {
+        rc = ngx_http_video_api_send_error(r,
+                 actx->conflict ? NGX_HTTP_CONFLICT : NGX_HTTP_NOT_FOUND,
+                 NULL, actx->missing, &actx->id);
+
+    } else {
+        if (actx->drop && !PQgetisnull(res, 0, 1)) {
+            ngx_http_video_api_access_uncache(r, PQgetvalue(res, 0, 1));
+        }
+
+        rc = ngx_http_video_api_send_wrapped(r, actx->status, actx->prefix,
+                                             (u_char *) PQgetvalue(res, 0, 0),
+                                             PQgetlength(res, 0, 0),
+                                             actx->suffix);
+    }
+
+    ngx_http_finalize_request(r, rc);
+}
+
+
+/* POST /api/keys: the key is in this answer and nowhere else, ever */
+
+static ngx_int_t
+ngx_http_video_api_keys_create(ngx_http_request_t *r,
+    ngx_http_video_api_ctx_t *ctx)
+{
+    u_char                           *p;
+    json_t                           *details;
+    ngx_uint_t                        i, role;
+    video_key_create_t                in;
+    ngx_http_video_api_caller_t      *caller;
+    ngx_http_video_api_access_ctx_t  *actx;
+    u_char                            hash[VIDEO_APIKEY_HASH_LEN];
+    static const char                 hex[] = "0123456789abcdef";
+
+    if (video_key_create_parse(ctx->json, &in, &details) != 0) {
+        return ngx_http_video_api_send_invalid(r, details);
+    }
+
+    caller = &ctx->caller;
+    role = video_role_parse(in.role, ngx_strlen(in.role));
+
+    /* an editor makes keys of its own account, never an admin key */
+
+    if (role > caller->role
+        || (caller->role != VIDEO_ROLE_ADMIN && in.account != NULL
+            && (ngx_strlen(in.account) != caller->account.len
+                || ngx_strncmp(in.account, caller->account.data,
+                               caller->account.len) != 0)))
+    {
+        return ngx_http_video_api_send_error(r, NGX_HTTP_FORBIDDEN, NULL,
+                   "A key of role %s may not make a %s key%s",
+                   video_role_name(caller->role), in.role,
+                   in.account ? " for another account" : "");
+    }
+
+    actx = ngx_http_video_api_access_ctx(r, NULL, "}");
+    if (actx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    actx->status = NGX_HTTP_CREATED;
+    actx->missing = "Account '%V' not found, or disabled";
+
+    actx->values[0] = ngx_pnalloc(r->pool, VIDEO_ID_LEN + 1);
+    actx->values[4] = ngx_pnalloc(r->pool, 2 + 2 * VIDEO_APIKEY_HASH_LEN + 1);
+    actx->values[5] = ngx_pnalloc(r->pool, VIDEO_APIKEY_PREFIX_LEN + 5);
+    actx->values[6] = ngx_pnalloc(r->pool, NGX_INT64_LEN + 1);
+
+    if (actx->values[0] == NULL || actx->values[4] == NULL
+        || actx->values[5] == NULL || actx->values[6] == NULL
+        || video_id_generate(actx->values[0]) != 0
+        || video_apikey_generate((char *) actx->key) != 0
+        || video_apikey_hash((char *) actx->key, VIDEO_APIKEY_LEN, hash) != 0)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    actx->values[0][VIDEO_ID_LEN] = '\0';
+    actx->key[VIDEO_APIKEY_LEN] = '\0';
+
+    p = (u_char *) actx->values[4];
+    *p++ = '\\';
+    *p++ = 'x';
+
+    for (i = 0; i < VIDEO_APIKEY_HASH_LEN; i++) {
+        *p++ = hex[hash[i] >> 4];
+        *p++ = hex[hash[i] & 15];
+    }
+
+    *p = '\0';
+
+    ngx_memcpy(actx->values[5], actx->key, VIDEO_APIKEY_PREFIX_LEN + 4);
+    actx->values[5][VIDEO_APIKEY_PREFIX_LEN + 4] = '\0';
+
+    if (in.expires_in) {
+        *ngx_sprintf((u_char *) actx->values[6], "%L",
+                     (int64_t) in.expires_in) = '\0';
+    } else {
+        actx->values[6] = NULL;
+    }
+
+    actx->values[1] = in.account
+                      ? (char *) in.account
+                      : ngx_http_video_api_access_cstr(r, &caller->account);
+
+    if (actx->values[1] != NULL) {
+        actx->id.data = (u_char *) actx->values[1];
+        actx->id.len = ngx_strlen(actx->values[1]);
+    }
+    actx->values[2] = (char *) in.role;
+    actx->values[3] = (char *) in.name;
+    actx->values[8] = (char *) video_role_name(caller->role);
+    actx->values[9] = ngx_http_video_api_access_cstr(r, &caller->account);
+
+    if (actx->values[1] == NULL || actx->values[9] == NULL
+        || ngx_http_video_api_access_actor(r, &actx->values[7],
+                                           &actx->values[10])
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* the answer: {"key":"<key>","apiKey":{...}} */
+
+    p = ngx_pnalloc(r->pool, sizeof("{\"key\":\"\",\"apiKey\":")
+                             + VIDEO_APIKEY_LEN);
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_sprintf(p, "{\"key\":\"%s\",\"apiKey\":%Z", actx->key);
+    actx->prefix = (char *) p;
+
+    return ngx_http_video_api_access_query(r, &keys_create_stmt, 11, actx);
+}
+
+
+/* GET /api/keys[?accountId=]: its account's, or any for an admin */
+
+static ngx_int_t
+ngx_http_video_api_keys_list(ngx_http_request_t *r,
+    ngx_http_video_api_ctx_t *ctx)
+{
+    ngx_str_t                         arg;
+    ngx_http_video_api_access_ctx_t  *actx;
+
+    actx = ngx_http_video_api_access_ctx(r, "{\"keys\":", "}");
+    if (actx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    actx->values[0] = (char *) video_role_name(ctx->caller.role);
+    actx->values[1] = ngx_http_video_api_access_cstr(r, &ctx->caller.account);
+    actx->values[2] = NULL;
+
+    if (ngx_http_arg(r, (u_char *) "accountId", sizeof("accountId") - 1, &arg)
+        == NGX_OK)
+    {
+        if (!video_account_id_valid((char *) arg.data, arg.len)) {
+            return ngx_http_video_api_access_invalid(r, "accountId",
+                       "accountId must be 1 to 21 of A-Z, a-z, 0-9, _ and -");
+        }
+
+        actx->values[2] = ngx_http_video_api_access_cstr(r, &arg);
+    }
+
+    if (actx->values[1] == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_video_api_access_query(r, &keys_list_stmt, 3, actx);
+}
+
+
+/* DELETE /api/keys/:id: revoked, refused everywhere within a second */
+
+static ngx_int_t
+ngx_http_video_api_keys_revoke(ngx_http_request_t *r,
+    ngx_http_video_api_ctx_t *ctx)
+{
+    ngx_http_video_api_access_ctx_t  *actx;
+
+    actx = ngx_http_video_api_access_ctx(r, "{\"message\":\"API key revoked\","
+                                         "\"apiKey\":", "}");
+    if (actx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    actx->id = ctx->params[0];
+    actx->missing = "API key '%V' not found";
+
+    if (!video_id_valid((char *) actx->id.data, actx->id.len)) {
+        return ngx_http_video_api_send_error(r, NGX_HTTP_NOT_FOUND, NULL,
+                                             "API key '%V' not found",
+                                             &actx->id);
+    }
+
+    actx->values[0] = ngx_http_video_api_access_cstr(r, &actx->id);
+    actx->values[2] = (char *) video_role_name(ctx->caller.role);
+    actx->values[3] = ngx_http_video_api_access_cstr(r, &ctx->caller.account);
+
+    if (actx->values[0] == NULL || actx->values[3] == NULL
+        || ngx_http_video_api_access_actor(r, &actx->values[1],
+                                           &actx->values[4])
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_video_api_access_query(r, &keys_revoke_stmt, 5, actx);
+}
+
+
+/* GET /api/accounts */
+
+static ngx_int_t
+ngx_http_video_api_accounts_list(ngx_http_request_t *r,
+    ngx_http_video_api_ctx_t *ctx)
+{
+    ngx_http_video_api_access_ctx_t  *actx;
+
+    actx = ngx_http_video_api_access_ctx(r, "{\"accounts\":", "}");
+    if (actx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_video_api_access_query(r, &accounts_list_stmt, 0, actx);
+}
+
+
+/* a limit as a statement value: NULL for none */
+
+static char *
+ngx_http_video_api_access_limit(ngx_http_request_t *r, video_limit_t *l)
+{
+    u_char  *p;
+
+    if (l->value < 0) {
+        return NULL;
+    }
+
+    p = ngx_pnalloc(r->pool, NGX_INT64_LEN + 1);
+    if (p != NULL) {
+        *ngx_sprintf(p, "%L", (int64_t) l->value) = '\0';
+    }
+
+    return (char *) p;
+}
+
+
+/* POST /api/accounts */
+
+static ngx_int_t
+ngx_http_video_api_accounts_create(ngx_http_request_t *r,
+    ngx_http_video_api_ctx_t *ctx)
+{
+    json_t                           *details;
+    video_account_t                   in;
+    ngx_http_video_api_access_ctx_t  *actx;
+
+    if (video_account_parse(ctx->json, 1, &in, &details) != 0) {
+        return ngx_http_video_api_send_invalid(r, details);
+    }
+
+    actx = ngx_http_video_api_access_ctx(r, "{\"account\":", "}");
+    if (actx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    actx->status = NGX_HTTP_CREATED;
+    actx->missing = "Account '%V' exists already";
+    actx->conflict = 1;
+
+    if (in.id == NULL) {
+        actx->values[0] = ngx_pnalloc(r->pool, VIDEO_ID_LEN + 1);
+        if (actx->values[0] == NULL
+            || video_id_generate(actx->values[0]) != 0)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        actx->values[0][VIDEO_ID_LEN] = '\0';
+
+    } else {
+        actx->values[0] = (char *) in.id;
+    }
+
+    actx->id.data = (u_char *) actx->values[0];
+    actx->id.len = ngx_strlen(actx->values[0]);
+
+    actx->values[1] = (char *) in.name;
+    actx->values[2] = ngx_http_video_api_access_limit(r, &in.max_bytes);
+    actx->values[3] = ngx_http_video_api_access_limit(r, &in.max_videos);
+    actx->values[4] = ngx_http_video_api_access_limit(r, &in.max_live);
+
+    if (ngx_http_video_api_access_actor(r, &actx->values[5],
+                                        &actx->values[6])
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_video_api_access_query(r, &accounts_create_stmt, 7, actx);
+}
+
+
+/* PATCH /api/accounts/:id */
+
+static ngx_int_t
+ngx_http_video_api_accounts_update(ngx_http_request_t *r,
+    ngx_http_video_api_ctx_t *ctx)
+{
+    json_t                           *details;
+    video_account_t                   in;
+    ngx_http_video_api_access_ctx_t  *actx;
+
+    if (video_account_parse(ctx->json, 0, &in, &details) != 0) {
+        return ngx_http_video_api_send_invalid(r, details);
+    }
+
+    actx = ngx_http_video_api_access_ctx(r, "{\"account\":", "}");
+    if (actx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    actx->id = ctx->params[0];
+    actx->drop = 1;
+    actx->missing = "Account '%V' not found";
+
+    if (!video_account_id_valid((char *) actx->id.data, actx->id.len)) {
+        return ngx_http_video_api_send_error(r, NGX_HTTP_NOT_FOUND, NULL,
+                                             "Account '%V' not found",
+                                             &actx->id);
+    }
+
+    actx->values[0] = ngx_http_video_api_access_cstr(r, &actx->id);
+    actx->values[1] = (char *) in.name;
+    actx->values[2] = ngx_http_video_api_access_limit(r, &in.max_bytes);
+    actx->values[3] = ngx_http_video_api_access_limit(r, &in.max_videos);
+    actx->values[4] = ngx_http_video_api_access_limit(r, &in.max_live);
+    actx->values[5] = in.max_bytes.set ? "t" : "f";
+    actx->values[6] = in.max_videos.set ? "t" : "f";
+    actx->values[7] = in.max_live.set ? "t" : "f";
+    actx->values[8] = (in.disabled == -1) ? NULL
+                                          : (in.disabled ? "t" : "f");
+
+    if (actx->values[0] == NULL
+        || ngx_http_video_api_access_actor(r, &actx->values[9],
+                                           &actx->values[10])
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_video_api_access_query(r, &accounts_update_stmt, 11,
+                                           actx);
+}
+
+
+/* GET /api/audit[?limit=&accountId=]: newest first */
+
+static ngx_int_t
+ngx_http_video_api_audit_list(ngx_http_request_t *r,
+    ngx_http_video_api_ctx_t *ctx)
+{
+    ngx_int_t                         n;
+    ngx_str_t                         arg;
+    ngx_http_video_api_access_ctx_t  *actx;
+
+    actx = ngx_http_video_api_access_ctx(r, "{\"entries\":", "}");
+    if (actx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    n = 100;
+
+    if (ngx_http_arg(r, (u_char *) "limit", sizeof("limit") - 1, &arg)
+        == NGX_OK)
+    {
+        n = ngx_atoi(arg.data, arg.len);
+
+        if (n < 1 || n > 1000) {
+            return ngx_http_video_api_access_invalid(r, "limit",
+                       "limit must be an integer from 1 to 1000");
+        }
+    }
+
+    actx->values[0] = ngx_pnalloc(r->pool, NGX_INT_T_LEN + 1);
+    if (actx->values[0] == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    *ngx_sprintf((u_char *) actx->values[0], "%i", n) = '\0';
+    actx->values[1] = NULL;
+
+    if (ngx_http_arg(r, (u_char *) "accountId", sizeof("accountId") - 1, &arg)
+        == NGX_OK)
+    {
+        if (!video_account_id_valid((char *) arg.data, arg.len)) {
+            return ngx_http_video_api_access_invalid(r, "accountId",
+                       "accountId must be 1 to 21 of A-Z, a-z, 0-9, _ and -");
+        }
+
+        actx->values[1] = ngx_http_video_api_access_cstr(r, &arg);
+    }
+
+    return ngx_http_video_api_access_query(r, &audit_list_stmt, 2, actx);
+}
