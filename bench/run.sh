@@ -27,6 +27,7 @@ cd "$(dirname "$0")/.."
 duration=${1:-${BENCH_DURATION:-10s}}
 conns=${BENCH_CONNECTIONS:-64}
 port=${BENCH_PORT:-28080}
+auth_port=$((port + 1))
 mixed_requests=${BENCH_MIXED_REQUESTS:-200000}
 nginx=${NGINX:-/usr/sbin/nginx}
 videos=10000
@@ -162,6 +163,11 @@ done)
         location /static/ {
             alias $ndir/store/;
         }
+    }
+    # the same API with access control on: keyed and anonymous callers
+    server {
+        listen 127.0.0.1:$auth_port backlog=4096;
+        location /api/ { video_api all; video_api_auth on; }
     }
 }
 CONF
@@ -331,6 +337,12 @@ mapfile -t patch_ids < <(psql_bench -At -c "
     WHERE rn % 10 = 0 ORDER BY rn")
 [ -n "$get_id" ] && [ -n "$private_id" ] && [ "${#patch_ids[@]}" -eq 1000 ] ||
     die "could not pick ids from the seed"
+# an editor's key of the account the seeded videos belong to
+key=$(VIDEO_WORKER_CONF=conf/worker.conf VIDEO_WORKER_POSTGRES=$VIDEO_API_PG_CONNINFO \
+      build/video-worker keys create --account default --role editor \
+      --name bench 2>/dev/null) || die "could not make an API key"
+auth_url=http://127.0.0.1:$auth_port
+
 # every video, for views of random ones
 mapfile -t all_ids < <(psql_bench -At -c "SELECT id FROM videos")
 
@@ -561,8 +573,8 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'
 ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; }
 lt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a < b) }'; }
 
-# name | method | path | wrk script | expected answers (2xx: 2xx and 3xx;
-# 4xx: errors by design)
+# name | method | path (or a whole URL) | wrk script | expected answers
+# (2xx: 2xx and 3xx; 4xx: errors by design) | a header to send
 routes=(
     "baseline|GET|/baseline||2xx"
     "health|GET|/health||2xx"
@@ -574,6 +586,9 @@ routes=(
     "patch|PATCH|/api/videos/:id (1000 ids)|patch.lua|2xx"
     "views|POST|/api/analytics/view/:id (10,000 ids)|views.lua|2xx"
     "get-private|GET|/api/videos/$private_id||2xx"
+    "get-keyed|GET|$auth_url/api/videos/$get_id||2xx|Authorization: Bearer $key"
+    "list-keyed|GET|$auth_url/api/videos?limit=20||2xx|Authorization: Bearer $key"
+    "list-anon|GET|$auth_url/api/videos?limit=20||2xx"
     "file-static|GET|/static/videos-processed/$get_id/720p/playlist.m3u8||2xx"
     "play-token|GET|$play_path||2xx"
     "play-public|GET|/play/$get_id/720p/playlist.m3u8||2xx"
@@ -583,6 +598,7 @@ say "video-api bench $stamp, $(git rev-parse --short HEAD 2>/dev/null || echo '?
 say "module built $module_built; $($nginx -v 2>&1 | sed 's|.*: ||'), 1 worker; wrk: 1 thread, $conns connections, $duration per route; $videos videos seeded"
 say "$(nproc) cores shared by the nginx worker, PostgreSQL, Redis and wrk; load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 say "GET /api/videos/:id answer and /baseline: $get_size bytes each; $cache_note"
+say "get-keyed, list-keyed: with an editor's API key where video_api_auth is on; list-anon: an anonymous caller there (PUBLIC videos, their public view)"
 say "play-* and file-static: a $playlist_size-byte variant playlist from disk; play-token: a private video with the token from its answer; play-public: a public one, no token (visibility from the Redis cache)"
 say ""
 
@@ -593,11 +609,16 @@ say "$(printf '%s' "$header" | tr -c '\n' '-')"
 
 failed=()
 base_rps= base_p99=
+declare -A ratio_of
 for r in "${routes[@]}"; do
-    IFS='|' read -r name method path script expect <<< "$r"
+    IFS='|' read -r name method path script expect hdr <<< "$r"
     args=(-t1 -c"$conns" -d"$duration" --latency)
     [ -z "$script" ] || args+=(-s "$tmp/$script")
-    url=$base_url$path
+    [ -z "$hdr" ] || args+=(-H "$hdr")
+    case $path in
+        http*) url=$path ;;
+        *) url=$base_url$path ;;
+    esac
     [ "$name" != patch ] && [ "$name" != views ] || url=$base_url/
 
     # the machine's speed drifts over a run (other load, CPU frequency):
@@ -627,6 +648,7 @@ for r in "${routes[@]}"; do
     fi
     rps_ratio=$(ratio "$rps" "$base_rps")
     p99_ratio=$(ratio "$p99" "$base_p99")
+    ratio_of[$name]=$rps_ratio
 
     target=
     case $name in
@@ -653,6 +675,16 @@ for r in "${routes[@]}"; do
     esac
     say "$(printf '%-12s %10.0f %9.2f %9.2f %9d %10.0f %9s %9s  %s' \
         "$name" "$rps" "$p50" "$p99" "$bad" "$base_rps" "$rps_ratio" "$p99_ratio" "$target")"
+done
+
+# access control's cost: each route with a caller against the same
+# route where video_api_auth is off (both as ratios to their baselines)
+access_line=
+for pair in get-keyed:get-cached list-keyed:list list-anon:list; do
+    a=${pair%%:*} b=${pair#*:}
+    r=$(ratio "${ratio_of[$a]:-0}" "${ratio_of[$b]:-0}")
+    ge "$r" 0.9 && t=PASS || t=MISS
+    access_line="$access_line $a/$b $r ($t);"
 done
 
 # ------------------------------------------------------------ memory run --
@@ -697,6 +729,7 @@ say "bad: answers other than the route's expected class (2xx/304, or 4xx for not
 say "mixed run: $mixed_done requests (GET cached, list, PATCH in turn) in ${mixed_secs}s, $(awk -v a="$mixed_done" -v b="$mixed_secs" 'BEGIN { printf "%.0f", (b > 0 ? a / b : 0) }') req/s, $mixed_bad bad"
 say "worker RSS before: $rss_before kB, after: $rss_after kB (after the route runs: $rss_routes kB)"
 say "worker RSS after each 10s of the mixed run (kB):$rss_series"
+say "access control (req/s ratios, target >= 0.9):$access_line"
 say "targets: cached GET req/s >= $target_get_rps x baseline: ${get_rps_ok:-?}; list req/s >= $target_list_rps x baseline: ${list_rps_ok:-?}; cached GET p99 < ${target_get_p99_ms} ms: ${get_p99_ok:-?}; views req/s >= $target_views_rps x baseline: ${views_rps_ok:-?}; views p99 < ${target_views_p99_ms} ms: ${views_p99_ok:-?}"
 
 if [ "${#failed[@]}" -gt 0 ]; then
