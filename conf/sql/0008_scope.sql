@@ -44,7 +44,9 @@ CREATE FUNCTION video_owned(account varchar, caller_account text,
     SELECT caller_role = 'admin' OR account = caller_account
 $$;
 
--- the video object now names its account (the public view leaves it out)
+-- the video object now names its account and its token generation, after
+-- its visibility (play tokens sign it: video_play.h; 0009 moves it); the
+-- public view leaves both out
 CREATE OR REPLACE FUNCTION video_json(v videos, media_base text,
                                       thumb_base text)
     RETURNS json LANGUAGE sql STABLE PARALLEL SAFE AS $$
@@ -55,6 +57,7 @@ CREATE OR REPLACE FUNCTION video_json(v videos, media_base text,
         'description', v.description,
         'status', v.status,
         'visibility', v.visibility,
+        'tokenGeneration', v.token_gen,
         'videoType', v.video_type,
         'duration', v.duration,
         'thumbnailKey', v.thumbnail_key,

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "video_access.h"
+#include "video_id.h"
 #include "video_validate.h"
 
 
@@ -17,24 +18,7 @@ static const char *const  video_roles[] = {
 int
 video_account_id_valid(const char *s, size_t len)
 {
-    size_t  i;
-    char    c;
-
-    if (len == 0 || len > 21) {
-        return 0;
-    }
-
-    for (i = 0; i < len; i++) {
-        c = s[i];
-
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
-              || (c >= '0' && c <= '9') || c == '_' || c == '-'))
-        {
-            return 0;
-        }
-    }
-
-    return 1;
+    return len > 0 && len <= 21 && video_id_url_safe(s, len);
 }
 
 

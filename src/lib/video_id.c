@@ -37,7 +37,7 @@ video_id_random(unsigned char *buf, size_t len)
 }
 
 
-static int
+int
 video_id_url_safe(const char *s, size_t len)
 {
     size_t  i;

@@ -15,6 +15,9 @@
 /* len bytes from the kernel's CSPRNG; 0, or -1 with errno set */
 int video_id_random(unsigned char *buf, size_t len);
 
+/* 1 when every character of s is one of [A-Za-z0-9_-] */
+int video_id_url_safe(const char *s, size_t len);
+
 /* 1 when s is exactly VIDEO_ID_LEN characters of [A-Za-z0-9_-], else 0. */
 int video_id_valid(const char *s, size_t len);
 
