@@ -74,7 +74,7 @@ ok $codes{404} >= 200, "after a burst of 200 went through ($codes{404})";
                 'call=publish&name=x', "http://127.0.0.1:$base/api/live/verify/");
 is $s, 403, 'a callback from another address is denied, trailing slash or not';
 
-my $token = '1790000000-a_V43b5sy7-qKMaTCAiJg3gx7UGChxsWLPpNyfWGAtA';
+my $token = '1790000000-P70eCuw1miR4W5iOe9pDwaKHO_3bealrVyBUVNu__dTwE';
 http_request($base, 'GET', "/play/V1StGXR8_Z5jdHi6B-myT/$token/master.m3u8");
 http_request($base + 2, 'GET', '/videos-raw/a/original.mp4?X-Amz-Algorithm=AWS4-HMAC-SHA256'
              . '&X-Amz-Signature=0123456789abcdef0123456789abcdef');

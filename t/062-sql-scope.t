@@ -31,6 +31,7 @@ my %exempt = (
     live_unpublish => "nginx-rtmp's on_publish_done: by the publisher's stream key",
     live_record => "nginx-rtmp's on_record_done: by the publisher's stream key",
     live_start => 'POST /api/live/:id/start: the stream key is the credential',
+    accounts_update => 'admin-only: a disabled account\'s videos get a new token generation',
 );
 
 # statements not yet scoped: reported, failing as TODO until they are

@@ -325,6 +325,8 @@ video_json_strings(const char *json, size_t len, const char *const *names,
     const char         *name, *v;
     video_json_walk_t   w;
 
+    vn = 0;
+
     for (i = 0; names[i] != NULL; i++) {
         values[i].data = NULL;
         values[i].len = 0;

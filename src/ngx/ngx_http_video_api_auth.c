@@ -246,6 +246,8 @@ ngx_http_video_api_auth_handler(ngx_http_request_t *r)
 
     h = r->headers_in.authorization;
     rc = VIDEO_APIKEY_OTHER;
+    key = NULL;
+    len = 0;
 
     if (h != NULL) {
         rc = video_apikey_from_header((char *) h->value.data, h->value.len,
