@@ -222,6 +222,17 @@ is $s, 403, 'an editor may not reset the counters';
 ($s, $d) = api('POST', '/api/analytics/reset/daily', $key{admin});
 is $s, 200, 'an admin may';
 
+# -- when a key was last used: noted, at most once a minute ----------------------
+
+my $used = psql("SELECT last_used_at FROM api_keys WHERE name = 'admin'");
+isnt $used, '', 'a key that was used notes when';
+Time::HiRes::sleep(1.1);
+api('GET', '/api/videos', $key{admin});
+is psql("SELECT last_used_at FROM api_keys WHERE name = 'admin'"), $used,
+    '... and not again within the minute (the lookup is made again each second)';
+is psql("SELECT count(*) FROM api_keys WHERE name = 'revokeme2' AND last_used_at IS NOT NULL"), 0,
+    'a key never used notes nothing';
+
 # -- revocation within a second, on both workers -------------------------------
 
 sub revoked_everywhere {
