@@ -191,6 +191,7 @@ video_admin_change(PGconn *pg, const char *what, const char *sql, int n,
 {
     PGresult    *res;
     const char  *audit[5];
+    char         owner[64];
 
     *found = 0;
 
@@ -212,9 +213,13 @@ video_admin_change(PGconn *pg, const char *what, const char *sql, int n,
     }
 
     snprintf(target, size, "%s", PQgetvalue(res, 0, 0));
+
     if (account == NULL && PQnfields(res) > 1) {
-        account = PQgetvalue(res, 0, 1);
+        snprintf(owner, sizeof(owner), "%s", PQgetvalue(res, 0, 1));
+        account = owner;
     }
+
+    PQclear(res);
 
     audit[0] = video_admin_actor;
     audit[1] = account;
