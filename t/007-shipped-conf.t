@@ -1,8 +1,9 @@
 # conf/nginx.conf as `make run` renders and starts it (scripts/stack.sh,
 # the installation's own secrets), against the test stack's PostgreSQL
 # and Redis: a hostile client meets its limits (requests in progress per
-# address, request rate), its callbacks location, and an access log that
-# keeps no token or signature.
+# address, request rate, writes per account or address, view posts
+# without a key), its callbacks location, and an access log that keeps
+# no token or signature.
 
 use strict;
 use warnings;
@@ -35,14 +36,31 @@ my ($rc, $out) = stack_cmd('start', 'nginx');
 is $rc, 0, 'the shipped configuration starts' or diag $out;
 ok wait_for(20, sub { (http_request($base, 'GET', '/health'))[0] == 200 }), 'and is healthy';
 
+# two accounts' keys: writes are limited per account (below)
+
+my $bin = $ENV{VIDEO_API_TEST_WORKER} // 'build/video-worker';
+my %key;
+{
+    local $ENV{VIDEO_WORKER_CONF} = "$ENV{PWD}/conf/worker.conf";
+    local $ENV{VIDEO_WORKER_POSTGRES} = $ENV{TEST_NGINX_PG_CONNINFO};
+    psql("DELETE FROM api_keys WHERE name LIKE 'shipped-%'");
+    psql("INSERT INTO accounts (id, name) VALUES ('shippedX', 'X'), ('shippedY', 'Y') ON CONFLICT DO NOTHING");
+    for my $k (['x1', 'shippedX'], ['x2', 'shippedX'], ['y', 'shippedY']) {
+        chomp($key{$k->[0]} = qx{$bin keys create --account $k->[1] --role editor --name shipped-$k->[0] 2>/dev/null});
+    }
+}
+like $key{$_}, qr/^vapi_/, "a key ($_)" for sort keys %key;
+
 # -- at most 64 requests in progress per address ------------------------------
 
-# requests that never send their declared body stay in progress
+# requests that never send their declared body stay in progress (writes
+# of two accounts: each account's writes have a burst of 40)
 my @held;
-for (1 .. 64) {
+for my $i (1 .. 64) {
     my $c = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $base, Timeout => 5)
         or last;
     print $c "PATCH /api/videos/V1StGXR8_Z5jdHi6B-myT HTTP/1.1\r\nHost: x\r\n"
+           . "Authorization: Bearer " . ($i % 2 ? $key{x1} : $key{y}) . "\r\n"
            . "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{";
     push @held, $c;
 }
@@ -67,6 +85,41 @@ for (1 .. 400) {
 }
 ok $codes{429}, "a flood of 400 requests meets the rate limit ($codes{429} were 429)";
 ok $codes{404} >= 200, "after a burst of 200 went through ($codes{404})";
+
+# -- per caller: writes by account (or address), anonymous views ----------------
+
+# count the 429s of n requests (the general limit's burst is whole again
+# after 4 s at 50 a second)
+sub flood {
+    my ($n, $method, $path, $key) = @_;
+    my $h = defined $key ? "Authorization: Bearer $key\r\n" : undef;
+    my %c;
+    for (1 .. $n) {
+        my ($st) = http_request($base, $method, $path, $method eq 'PATCH' ? '{}' : undef, $h);
+        $c{$st}++;
+    }
+    return \%c;
+}
+
+Time::HiRes::sleep(4.5);
+my $c = flood(60, 'PATCH', '/api/videos/V1StGXR8_Z5jdHi6B-myT', $key{x1});
+ok $c->{429} && ($c->{400} // 0) >= 40, "one account's writes meet its limit after a burst of 40 ($c->{429} of 60 were 429)";
+($s) = http_request($base, 'PATCH', '/api/videos/V1StGXR8_Z5jdHi6B-myT', '{}', "Authorization: Bearer $key{x2}\r\n");
+is $s, 429, 'another key of the same account shares it';
+($s) = http_request($base, 'PATCH', '/api/videos/V1StGXR8_Z5jdHi6B-myT', '{}', "Authorization: Bearer $key{y}\r\n");
+is $s, 400, 'another account does not';
+($s) = http_request($base, 'GET', '/api/videos', undef, "Authorization: Bearer $key{x1}\r\n");
+is $s, 200, 'and reads are not writes';
+
+Time::HiRes::sleep(2.5);
+$c = flood(60, 'PATCH', '/api/videos/V1StGXR8_Z5jdHi6B-myT');
+ok $c->{429} && ($c->{400} // 0) >= 40, "without a key, writes are limited by address ($c->{429} of 60 were 429)";
+
+Time::HiRes::sleep(2.5);
+$c = flood(40, 'POST', '/api/analytics/view/V1StGXR8_Z5jdHi6B-myT');
+ok $c->{429} && ($c->{404} // 0) >= 20, "view posts without a key meet theirs after a burst of 20 ($c->{429} of 40 were 429)";
+($s) = http_request($base, 'POST', '/api/analytics/view/V1StGXR8_Z5jdHi6B-myT', undef, "Authorization: Bearer $key{y}\r\n");
+is $s, 404, 'a caller with a key is not held to it';
 
 # -- the callbacks and the log ---------------------------------------------------
 
