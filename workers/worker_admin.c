@@ -278,14 +278,13 @@ video_admin_detail(json_t *j)
 static int
 video_admin_key_create(PGconn *pg, video_admin_args_t *a)
 {
-    int            found, i, rc;
+    int            found, rc;
     char          *detail;
     char           key[VIDEO_APIKEY_LEN + 1], id[VIDEO_ID_LEN + 1];
-    char           hash[2 + 2 * VIDEO_APIKEY_HASH_LEN + 1], hint[16];
+    char           hash[VIDEO_APIKEY_HASH_TEXT_LEN + 1], hint[16];
     char           target[64];
     const char    *v[7];
     unsigned char  h[VIDEO_APIKEY_HASH_LEN];
-    static const char  hex[] = "0123456789abcdef";
 
     if (a->account == NULL || a->role == NULL || a->arg != NULL) {
         video_admin_usage(stderr);
@@ -319,15 +318,7 @@ video_admin_key_create(PGconn *pg, video_admin_args_t *a)
     key[VIDEO_APIKEY_LEN] = '\0';
     id[VIDEO_ID_LEN] = '\0';
 
-    hash[0] = '\\';
-    hash[1] = 'x';
-
-    for (i = 0; i < VIDEO_APIKEY_HASH_LEN; i++) {
-        hash[2 + 2 * i] = hex[h[i] >> 4];
-        hash[3 + 2 * i] = hex[h[i] & 15];
-    }
-
-    hash[2 + 2 * VIDEO_APIKEY_HASH_LEN] = '\0';
+    video_apikey_hash_text(h, hash);
 
     snprintf(hint, sizeof(hint), "%.*s", (int) VIDEO_APIKEY_PREFIX_LEN + 4,
              key);

@@ -214,6 +214,24 @@ video_apikey_hash(const char *key, size_t len, unsigned char *out)
 }
 
 
+void
+video_apikey_hash_text(const unsigned char *hash, char *out)
+{
+    int                i;
+    static const char  hex[] = "0123456789abcdef";
+
+    *out++ = '\\';
+    *out++ = 'x';
+
+    for (i = 0; i < VIDEO_APIKEY_HASH_LEN; i++) {
+        *out++ = hex[hash[i] >> 4];
+        *out++ = hex[hash[i] & 15];
+    }
+
+    *out = '\0';
+}
+
+
 static const char  *video_role_names[] = { "", "viewer", "editor", "admin" };
 
 

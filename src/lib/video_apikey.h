@@ -62,6 +62,12 @@ int video_apikey_from_header(const char *h, size_t hlen, const char **key,
 /* The SHA-256 of a key into out (VIDEO_APIKEY_HASH_LEN bytes); 0, or -1. */
 int video_apikey_hash(const char *key, size_t len, unsigned char *out);
 
+/* a hash as PostgreSQL reads a bytea: "\\x" and 64 hex digits */
+#define VIDEO_APIKEY_HASH_TEXT_LEN  (2 + 2 * VIDEO_APIKEY_HASH_LEN)
+
+/* hash (VIDEO_APIKEY_HASH_LEN bytes) into out, NUL-terminated */
+void video_apikey_hash_text(const unsigned char *hash, char *out);
+
 /* "admin", "editor", "viewer" → the role; anything else VIDEO_ROLE_NONE */
 video_role_e video_role_parse(const char *s, size_t len);
 

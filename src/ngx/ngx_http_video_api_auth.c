@@ -56,7 +56,7 @@ typedef enum {
 /* one lookup: the hash, its text for PostgreSQL, and what came back */
 typedef struct {
     u_char                           hash[VIDEO_APIKEY_HASH_LEN];
-    char                             text[2 + 2 * VIDEO_APIKEY_HASH_LEN + 1];
+    char                             text[VIDEO_APIKEY_HASH_TEXT_LEN + 1];
     char                            *values[1];
 } ngx_http_video_api_auth_lookup_t;
 
@@ -205,14 +205,12 @@ ngx_http_video_api_auth_handler(ngx_http_request_t *r)
 {
     int                                rc;
     size_t                             len;
-    ngx_uint_t                         i;
     const char                        *key;
     ngx_table_elt_t                   *h;
     ngx_http_video_api_ctx_t          *ctx;
     ngx_http_video_api_pg_op_t        *op;
     ngx_http_video_api_loc_conf_t     *lcf;
     ngx_http_video_api_auth_lookup_t  *lk;
-    static const char                  hex[] = "0123456789abcdef";
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_video_api_module);
 
@@ -295,15 +293,7 @@ ngx_http_video_api_auth_handler(ngx_http_request_t *r)
 
     /* an old or missing answer: PostgreSQL decides, the old one is kept */
 
-    lk->text[0] = '\\';
-    lk->text[1] = 'x';
-
-    for (i = 0; i < VIDEO_APIKEY_HASH_LEN; i++) {
-        lk->text[2 + 2 * i] = hex[lk->hash[i] >> 4];
-        lk->text[3 + 2 * i] = hex[lk->hash[i] & 15];
-    }
-
-    lk->text[2 + 2 * VIDEO_APIKEY_HASH_LEN] = '\0';
+    video_apikey_hash_text(lk->hash, lk->text);
     lk->values[0] = lk->text;
 
     op = ngx_http_video_api_pg_op(r, ngx_http_video_api_auth_resolved, lk);
@@ -561,7 +551,7 @@ ngx_http_video_api_auth_check(ngx_http_request_t *r,
 }
 
 
-/* the scope of what a caller sees ------------------------------------------ */
+/* the scope of what a caller sees ----------------------------------------- */
 
 static ngx_http_video_api_caller_t  ngx_http_video_api_nobody;
 
@@ -745,7 +735,7 @@ ngx_http_video_api_caller_token(ngx_http_request_t *r)
 }
 
 
-/* the cache ---------------------------------------------------------------- */
+/* the cache --------------------------------------------------------------- */
 
 static ngx_http_video_api_auth_node_t *
 ngx_http_video_api_auth_find(ngx_http_video_api_auth_sh_t *sh, u_char *hash)

@@ -74,6 +74,16 @@ ngx_http_video_api_pg_op_t *ngx_http_video_api_pg_op(ngx_http_request_t *r,
 ngx_int_t ngx_http_video_api_pg_send(ngx_http_video_api_pg_op_t *op,
     ngx_http_video_api_pg_stmt_t *stmt, int nvalues, char **values);
 
+/*
+ * A route's statement: a new op for r with handler and data, sent; the
+ * request then waits for the handler (its count raised here, for the
+ * handler's finalize).  Returns NGX_DONE, or what a content handler
+ * returns (503 when PostgreSQL is unavailable).  hold: see the op.
+ */
+ngx_int_t ngx_http_video_api_pg_query(ngx_http_request_t *r,
+    ngx_http_video_api_pg_stmt_t *stmt, int n, char **values,
+    ngx_http_video_api_pg_handler_pt handler, void *data, ngx_uint_t hold);
+
 /* Gives back a held connection; an open transaction is rolled back. */
 void ngx_http_video_api_pg_release(ngx_http_video_api_pg_op_t *op);
 

@@ -292,28 +292,6 @@ ngx_http_video_api_access_actor(ngx_http_request_t *r, char **key,
 }
 
 
-static ngx_int_t
-ngx_http_video_api_access_query(ngx_http_request_t *r,
-    ngx_http_video_api_pg_stmt_t *stmt, int n,
-    ngx_http_video_api_access_ctx_t *actx)
-{
-    ngx_http_video_api_pg_op_t  *op;
-
-    op = ngx_http_video_api_pg_op(r, ngx_http_video_api_access_done, actx);
-    if (op == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    if (ngx_http_video_api_pg_send(op, stmt, n, actx->values) != NGX_OK) {
-        return ngx_http_video_api_send_unavailable(r, "Database");
-    }
-
-    r->main->count++;
-
-    return NGX_DONE;
-}
-
-
 /* drops the cached copies of the videos named in ids ("a b c") */
 
 static void
@@ -402,12 +380,11 @@ ngx_http_video_api_keys_create(ngx_http_request_t *r,
 {
     u_char                           *p;
     json_t                           *details;
-    ngx_uint_t                        i, role;
+    ngx_uint_t                        role;
     video_key_create_t                in;
     ngx_http_video_api_caller_t      *caller;
     ngx_http_video_api_access_ctx_t  *actx;
     u_char                            hash[VIDEO_APIKEY_HASH_LEN];
-    static const char                 hex[] = "0123456789abcdef";
 
     if (video_key_create_parse(ctx->json, &in, &details) != 0) {
         return ngx_http_video_api_send_invalid(r, details);
@@ -439,7 +416,7 @@ ngx_http_video_api_keys_create(ngx_http_request_t *r,
     actx->missing = "Account '%V' not found, or disabled";
 
     actx->values[0] = ngx_pnalloc(r->pool, VIDEO_ID_LEN + 1);
-    actx->values[4] = ngx_pnalloc(r->pool, 2 + 2 * VIDEO_APIKEY_HASH_LEN + 1);
+    actx->values[4] = ngx_pnalloc(r->pool, VIDEO_APIKEY_HASH_TEXT_LEN + 1);
     actx->values[5] = ngx_pnalloc(r->pool, VIDEO_APIKEY_PREFIX_LEN + 5);
     actx->values[6] = ngx_pnalloc(r->pool, NGX_INT64_LEN + 1);
 
@@ -455,16 +432,7 @@ ngx_http_video_api_keys_create(ngx_http_request_t *r,
     actx->values[0][VIDEO_ID_LEN] = '\0';
     actx->key[VIDEO_APIKEY_LEN] = '\0';
 
-    p = (u_char *) actx->values[4];
-    *p++ = '\\';
-    *p++ = 'x';
-
-    for (i = 0; i < VIDEO_APIKEY_HASH_LEN; i++) {
-        *p++ = hex[hash[i] >> 4];
-        *p++ = hex[hash[i] & 15];
-    }
-
-    *p = '\0';
+    video_apikey_hash_text(hash, actx->values[4]);
 
     ngx_memcpy(actx->values[5], actx->key, VIDEO_APIKEY_PREFIX_LEN + 4);
     actx->values[5][VIDEO_APIKEY_PREFIX_LEN + 4] = '\0';
@@ -508,7 +476,8 @@ ngx_http_video_api_keys_create(ngx_http_request_t *r,
     ngx_sprintf(p, "{\"key\":\"%s\",\"apiKey\":%Z", actx->key);
     actx->prefix = (char *) p;
 
-    return ngx_http_video_api_access_query(r, &keys_create_stmt, 11, actx);
+    return ngx_http_video_api_pg_query(r, &keys_create_stmt, 11,
+               actx->values, ngx_http_video_api_access_done, actx, 0);
 }
 
 
@@ -545,7 +514,8 @@ ngx_http_video_api_keys_list(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_http_video_api_access_query(r, &keys_list_stmt, 3, actx);
+    return ngx_http_video_api_pg_query(r, &keys_list_stmt, 3,
+               actx->values, ngx_http_video_api_access_done, actx, 0);
 }
 
 
@@ -584,7 +554,8 @@ ngx_http_video_api_keys_revoke(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_http_video_api_access_query(r, &keys_revoke_stmt, 5, actx);
+    return ngx_http_video_api_pg_query(r, &keys_revoke_stmt, 5,
+               actx->values, ngx_http_video_api_access_done, actx, 0);
 }
 
 
@@ -601,7 +572,8 @@ ngx_http_video_api_accounts_list(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_http_video_api_access_query(r, &accounts_list_stmt, 0, actx);
+    return ngx_http_video_api_pg_query(r, &accounts_list_stmt, 0,
+               actx->values, ngx_http_video_api_access_done, actx, 0);
 }
 
 
@@ -677,7 +649,8 @@ ngx_http_video_api_accounts_create(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_http_video_api_access_query(r, &accounts_create_stmt, 7, actx);
+    return ngx_http_video_api_pg_query(r, &accounts_create_stmt, 7,
+               actx->values, ngx_http_video_api_access_done, actx, 0);
 }
 
 
@@ -729,8 +702,8 @@ ngx_http_video_api_accounts_update(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_http_video_api_access_query(r, &accounts_update_stmt, 11,
-                                           actx);
+    return ngx_http_video_api_pg_query(r, &accounts_update_stmt, 11,
+               actx->values, ngx_http_video_api_access_done, actx, 0);
 }
 
 
@@ -781,5 +754,6 @@ ngx_http_video_api_audit_list(ngx_http_request_t *r,
         actx->values[1] = ngx_http_video_api_access_cstr(r, &arg);
     }
 
-    return ngx_http_video_api_access_query(r, &audit_list_stmt, 2, actx);
+    return ngx_http_video_api_pg_query(r, &audit_list_stmt, 2,
+               actx->values, ngx_http_video_api_access_done, actx, 0);
 }

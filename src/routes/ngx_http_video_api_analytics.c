@@ -216,29 +216,6 @@ ngx_http_video_api_views_not_found(ngx_http_request_t *r, ngx_str_t *id)
 }
 
 
-static ngx_int_t
-ngx_http_video_api_views_query(ngx_http_request_t *r,
-    ngx_http_video_api_pg_stmt_t *stmt, int n,
-    ngx_http_video_api_views_ctx_t *vctx,
-    ngx_http_video_api_pg_handler_pt handler)
-{
-    ngx_http_video_api_pg_op_t  *op;
-
-    op = ngx_http_video_api_pg_op(r, handler, vctx);
-    if (op == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    if (ngx_http_video_api_pg_send(op, stmt, n, vctx->values) != NGX_OK) {
-        return ngx_http_video_api_send_unavailable(r, "Database");
-    }
-
-    r->main->count++;
-
-    return NGX_DONE;
-}
-
-
 /* what a failed statement answers: 503 when it timed out, else 500 */
 
 static ngx_int_t
@@ -465,8 +442,8 @@ ngx_http_video_api_views_counted(ngx_http_request_t *r, void *data,
         vctx->values[0] = (char *) vctx->id.data;
         vctx->values[1] = vctx->account;
         vctx->values[2] = vctx->role;
-        rc = ngx_http_video_api_views_query(r, &views_exists_stmt, 3, vctx,
-                 ngx_http_video_api_views_exists_done);
+        rc = ngx_http_video_api_pg_query(r, &views_exists_stmt, 3,
+                 vctx->values, ngx_http_video_api_views_exists_done, vctx, 0);
 
     } else {
         rc = ngx_http_video_api_views_not_found(r, &vctx->id);
@@ -637,8 +614,8 @@ ngx_http_video_api_views_stats_db(ngx_http_request_t *r,
     vctx->values[3] = vctx->account;
     vctx->values[4] = vctx->role;
 
-    return ngx_http_video_api_views_query(r, &views_stats_stmt, 5, vctx,
-                                          ngx_http_video_api_views_stats_done);
+    return ngx_http_video_api_pg_query(r, &views_stats_stmt, 5,
+                 vctx->values, ngx_http_video_api_views_stats_done, vctx, 0);
 }
 
 
@@ -764,8 +741,8 @@ ngx_http_video_api_views_reset_reply(ngx_http_request_t *r, void *data,
         rc = ngx_http_video_api_views_reset_sent(r, vctx, e[1]->integer);
 
     } else {
-        rc = ngx_http_video_api_views_query(r, &views_count_stmt, 0, vctx,
-                 ngx_http_video_api_views_reset_done);
+        rc = ngx_http_video_api_pg_query(r, &views_count_stmt, 0,
+                 vctx->values, ngx_http_video_api_views_reset_done, vctx, 0);
     }
 
     ngx_http_finalize_request(r, rc);

@@ -341,32 +341,6 @@ ngx_http_video_api_videos_row(ngx_http_request_t *r, PGresult *res,
 }
 
 
-/* sends stmt for the request, which then waits for the handler */
-
-static ngx_int_t
-ngx_http_video_api_videos_query(ngx_http_request_t *r,
-    ngx_http_video_api_pg_stmt_t *stmt, int n, char **values,
-    ngx_http_video_api_pg_handler_pt handler, void *data, ngx_uint_t hold)
-{
-    ngx_http_video_api_pg_op_t  *op;
-
-    op = ngx_http_video_api_pg_op(r, handler, data);
-    if (op == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    op->hold = hold;
-
-    if (ngx_http_video_api_pg_send(op, stmt, n, values) != NGX_OK) {
-        return ngx_http_video_api_send_unavailable(r, "Database");
-    }
-
-    r->main->count++;
-
-    return NGX_DONE;
-}
-
-
 static ngx_int_t
 ngx_http_video_api_videos_cache_key(ngx_http_request_t *r, ngx_str_t *id,
     ngx_str_t *key)
@@ -596,7 +570,7 @@ ngx_http_video_api_videos_get_db(ngx_http_request_t *r,
                                      || ngx_http_video_api_caller_token(r),
                                   &vctx->values[3], &vctx->values[4]);
 
-    return ngx_http_video_api_videos_query(r, &videos_get_stmt, 5,
+    return ngx_http_video_api_pg_query(r, &videos_get_stmt, 5,
                                            vctx->values,
                                            ngx_http_video_api_videos_get_done,
                                            vctx, 0);
@@ -886,7 +860,7 @@ ngx_http_video_api_videos_patch(ngx_http_request_t *r,
                             : NULL;
     ngx_http_video_api_caller_sql(r, 0, &v[7], &v[8]);
 
-    return ngx_http_video_api_videos_query(r, &videos_patch_stmt, 9, v,
+    return ngx_http_video_api_pg_query(r, &videos_patch_stmt, 9, v,
                ngx_http_video_api_videos_patch_done, vctx, 0);
 }
 
@@ -982,7 +956,7 @@ ngx_http_video_api_videos_delete(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_http_video_api_videos_query(r, &videos_begin_stmt, 0, NULL,
+    return ngx_http_video_api_pg_query(r, &videos_begin_stmt, 0, NULL,
                ngx_http_video_api_videos_delete_step, vctx, 1);
 }
 
@@ -1159,7 +1133,7 @@ ngx_http_video_api_videos_progress(ngx_http_request_t *r,
     vctx->values[0] = (char *) vctx->id.data;
     ngx_http_video_api_caller_sql(r, 0, &vctx->values[1], &vctx->values[2]);
 
-    return ngx_http_video_api_videos_query(r, &videos_progress_stmt, 3,
+    return ngx_http_video_api_pg_query(r, &videos_progress_stmt, 3,
                vctx->values, ngx_http_video_api_videos_progress_done, vctx,
                0);
 }
@@ -1544,7 +1518,7 @@ static ngx_int_t
 ngx_http_video_api_videos_list_db(ngx_http_request_t *r,
     ngx_http_video_api_videos_list_t *list)
 {
-    return ngx_http_video_api_videos_query(r, list->stmt,
+    return ngx_http_video_api_pg_query(r, list->stmt,
                list->stmt == &videos_list_stmt ? 10 : 12, list->values,
                ngx_http_video_api_videos_list_done, list, 0);
 }
