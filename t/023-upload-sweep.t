@@ -219,6 +219,8 @@ is $removed, 30, 'each removed once between them';
 unlike $log, qr/postgresql:|cannot remove/, 'without errors';
 ok stop_workers(), 'both stop on SIGTERM';
 
+is quota_drift(), '', 'each account\'s use counts equal what its tables hold';
+
 my $nginx_log = do { local (@ARGV, $/) = "$dir/logs/error.log"; <> };
 unlike $nginx_log, qr/\[alert\]|\[emerg\]|\[crit\]|exited on signal/, 'nginx: no alerts';
 

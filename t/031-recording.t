@@ -259,6 +259,8 @@ ok wait_for(20, sub { waitpid($workers{transcode}, POSIX::WNOHANG()) > 0 }),
    'SIGTERM stops the transcoder';
 delete $workers{transcode};
 
+is quota_drift(), '', 'each account\'s use counts equal what its tables hold';
+
 my $nlog = do { local (@ARGV, $/) = "$dir/logs/error.log"; <> };
 unlike $nlog, qr/\[alert\]|\[emerg\]|exited on signal/, 'no nginx alerts, no crashed worker';
 

@@ -427,6 +427,8 @@ like do { local (@ARGV, $/) = "$dir/logs/error.log"; <> },
 ($s, $b) = http_request($port, 'GET', '/api/live/active');
 like $b, qr/"streams":\[\],"count":0/, 'no stream is live now';
 
+is quota_drift(), '', 'each account\'s use counts equal what its tables hold';
+
 my $log = do { local (@ARGV, $/) = "$dir/logs/error.log"; <> };
 unlike $log, qr/\Q$key\E|\Q$new\E|\Q$ckey\E|\Q$rkey\E|\Q$skey\E|\Q$kkey\E/, 'no key in the error log';
 unlike $log, qr/\[(alert|emerg|crit)\]|signal \d+/, 'no alerts, no crashed worker';

@@ -293,4 +293,6 @@ my $urls = join "\n", grep { /https?:|rtmp:/ } split /"/, (http_request($port, '
 unlike $urls, qr/\Q$key\E|\Q$key2\E|\Q$rkey2\E/, 'nor any URL the API gives';
 unlike $logs, qr/\[(alert|emerg|crit)\]|signal \d+/, 'no alerts, no crashed worker';
 
+is quota_drift(), '', 'each account\'s use counts equal what its tables hold';
+
 done_testing();

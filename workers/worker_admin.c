@@ -523,8 +523,8 @@ video_admin_accounts(PGconn *pg, const char *cmd, video_admin_args_t *a)
     if (strcmp(cmd, "list") == 0 && a->arg == NULL) {
         return video_admin_list(pg, "listing accounts",
             "SELECT a.id, a.name, a.max_bytes, a.max_videos, a.max_live, "
-            "(SELECT count(*) FROM videos v WHERE v.account_id = a.id) "
-            "AS videos, "
+            "a.used_bytes, a.used_videos AS videos, a.open_live, "
+            "a.live_now, "
             "(SELECT count(*) FROM api_keys k WHERE k.account_id = a.id "
             "AND k.revoked_at IS NULL) AS keys, "
             VIDEO_ADMIN_TIME("a.created_at") " AS created, "

@@ -9,6 +9,7 @@
 
 #include "ngx_http_video_api_pg.h"
 #include "ngx_http_video_api_response.h"
+#include "video_envelope.h"
 
 
 #define NGX_HTTP_VIDEO_API_PG_DOWN        0
@@ -319,6 +320,50 @@ ngx_http_video_api_pg_timed_out(PGresult *res)
     state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 
     return state != NULL && ngx_strcmp(state, "57014") == 0;
+}
+
+
+ngx_int_t
+ngx_http_video_api_pg_quota(ngx_http_request_t *r, PGresult *res)
+{
+    char          *state, *msg, *detail;
+    json_t        *details;
+    json_error_t   error;
+
+    if (res == NULL) {
+        return NGX_DECLINED;
+    }
+
+    state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+    if (state == NULL || ngx_strcmp(state, "VQ001") != 0) {
+        return NGX_DECLINED;
+    }
+
+    msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+    detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+
+    if (msg == NULL) {
+        msg = "Account limit reached";
+    }
+
+    ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
+                  "video_api: refused by an account limit: %s", msg);
+
+    details = NULL;
+
+    if (detail != NULL) {
+        details = json_loads(detail, JSON_REJECT_DUPLICATES, &error);
+
+        if (!json_is_array(details)) {
+            json_decref(details);
+            details = NULL;
+        }
+    }
+
+    return ngx_http_video_api_send_json(r, NGX_HTTP_FORBIDDEN,
+               video_envelope_error(NGX_HTTP_FORBIDDEN, "QUOTA_EXCEEDED",
+                                    msg, ngx_strlen(msg), details));
 }
 
 

@@ -90,6 +90,13 @@ void ngx_http_video_api_pg_release(ngx_http_video_api_pg_op_t *op);
 /* 1 when res is the server cancelling a statement at its timeout */
 ngx_uint_t ngx_http_video_api_pg_timed_out(PGresult *res);
 
+/*
+ * When res is an account limit refusing the change (SQLSTATE VQ001 from
+ * account_use()), sends 403 QUOTA_EXCEEDED with the limit as details and
+ * returns what a content handler returns; else NGX_DECLINED.
+ */
+ngx_int_t ngx_http_video_api_pg_quota(ngx_http_request_t *r, PGresult *res);
+
 /* 1 when at least one connection is established */
 ngx_uint_t ngx_http_video_api_pg_up(void);
 

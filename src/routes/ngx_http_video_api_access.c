@@ -82,6 +82,8 @@ ngx_http_video_api_route_t  ngx_http_video_api_access_routes[] = {
     "json_build_object('id', " a ".id, 'name', " a ".name,"                 \
     " 'maxBytes', " a ".max_bytes, 'maxVideos', " a ".max_videos,"          \
     " 'maxLive', " a ".max_live,"                                             \
+    " 'usedBytes', " a ".used_bytes, 'usedVideos', " a ".used_videos,"      \
+    " 'openLive', " a ".open_live, 'liveNow', " a ".live_now,"              \
     " 'disabledAt', api_time(" a ".disabled_at),"                             \
     " 'createdAt', api_time(" a ".created_at))"
 

@@ -254,11 +254,19 @@ ngx_http_video_api_upload_presigned(ngx_http_video_api_pg_op_t *op,
         rc = ngx_http_video_api_send_unavailable(r, "Database");
 
     } else if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "video_api: recording upload \"%s\" failed: %s",
-                      u->id, PQresultErrorMessage(res));
-        rc = ngx_http_video_api_send_error(r, NGX_HTTP_INTERNAL_SERVER_ERROR,
-                                           NULL, "Internal error");
+
+        /* an account limit refuses the reservation: nothing was recorded */
+
+        rc = ngx_http_video_api_pg_quota(r, res);
+
+        if (rc == NGX_DECLINED) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "video_api: recording upload \"%s\" failed: %s",
+                          u->id, PQresultErrorMessage(res));
+            rc = ngx_http_video_api_send_error(r,
+                                               NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                               NULL, "Internal error");
+        }
 
     } else {
 

@@ -14,7 +14,7 @@ use POSIX ();
 our @EXPORT = qw(psql stack seed_video cursor_for http_get http_request wait_for
                  nginx_start nginx_stop nginx_worker_pid curl
                  store_server probe_location rtmp_block callbacks_location
-                 worker_env worker_start);
+                 worker_env worker_start quota_drift);
 
 sub conninfo {
     return $ENV{TEST_NGINX_PG_CONNINFO}
@@ -39,6 +39,26 @@ sub stack {
     my $out = qx{scripts/stack.sh @args 2>&1};
     die "scripts/stack.sh @args failed: $out" if $?;
     return $out;
+}
+
+# the accounts whose use counts (conf/sql/0010_quota.sql) differ from
+# what the videos and uploads tables hold: '' when every one agrees
+sub quota_drift {
+    return psql(<<'SQL');
+SELECT COALESCE(string_agg(a.id, ' '), '') FROM accounts a WHERE
+    (a.used_videos, a.used_bytes, a.open_live, a.live_now) IS DISTINCT FROM (
+    (SELECT count(*) FROM videos v WHERE v.account_id = a.id)
+      + (SELECT count(*) FROM uploads u
+         WHERE u.account_id = a.id AND u.completed_at IS NULL),
+    (SELECT COALESCE(sum(v.original_size), 0) FROM videos v
+     WHERE v.account_id = a.id)
+      + (SELECT COALESCE(sum(u.size), 0) FROM uploads u
+         WHERE u.account_id = a.id AND u.completed_at IS NULL),
+    (SELECT count(*) FROM videos v WHERE v.account_id = a.id
+     AND v.video_type = 'LIVE' AND v.live_ended_at IS NULL),
+    (SELECT count(*) FROM videos v WHERE v.account_id = a.id
+     AND v.is_live_now))
+SQL
 }
 
 # inserts a video; created_at is now() minus $age seconds
