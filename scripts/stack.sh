@@ -1170,8 +1170,14 @@ print_endpoints() {
     fi
     info "  Logs        $(pretty_path "$LOGS")/"
     if has_service nginx && [ -s "$ADMIN_KEY" ]; then
+        local key
+        read -r key <"$ADMIN_KEY" || key=
         info ""
-        info "  Admin API key in $(pretty_path "$ADMIN_KEY") (shown nowhere else):"
+        info "  Admin API key in $(pretty_path "$ADMIN_KEY") (0600). Sign in on the page"
+        info "  with this link: the key is in its fragment, which the browser sends to"
+        info "  no server, and the page keeps it for that tab only:"
+        info "    http://$(connect_host "$LISTEN"):$HTTP_PORT/#key=$key"
+        info "  or call the API:"
         info "    curl -H \"Authorization: Bearer \$(cat $(pretty_path "$ADMIN_KEY"))\" http://$(connect_host "$LISTEN"):$HTTP_PORT/api/videos"
     fi
 }

@@ -222,4 +222,19 @@ is $s, 400, 'a bad limit: 400';
 unlike join('', map { do { local (@ARGV, $/) = ($_); <> } // '' } glob("$dir/logs/*")),
        qr/vapi_[0-9A-Za-z]{20}/, 'no key in any log';
 
+# -- who am I ------------------------------------------------------------------
+
+($s, $b, $d) = call('viewerA', 'GET', '/api/me');
+is_deeply $d->{data}, { role => 'viewer', accountId => 'default', keyId => $kid{viewerA}, auth => 'on' },
+    '/api/me: a key\'s role, account and id';
+($s, $b, $d) = call('anon', 'GET', '/api/me');
+is_deeply [$s, $d->{data}], [200, { role => undef, accountId => undef, keyId => undef, auth => 'on' }],
+    '/api/me: an anonymous caller is no one';
+($s, $b, $d) = call('anon', 'GET', '/api/me', undef, $open);
+is_deeply $d->{data}, { role => 'admin', accountId => 'default', keyId => undef, auth => 'off' },
+    '/api/me: where auth is off, the default account\'s admin';
+($s, $b, $d) = call('vapi_' . ('A' x 49), 'GET', '/api/me');
+is $s, 401, '/api/me: an invalid key is a 401';
+unlike $b, qr/vapi_/, '... that does not echo it';
+
 done_testing;

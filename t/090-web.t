@@ -6,8 +6,10 @@
 # progress, the library (search, filters, cursor paging), watching with
 # the quality ladder and one view per play, renaming, an invalid file,
 # a live stream that turns into its VOD, a phone-width layout, keyboard
-# access, and the page served from another origin calling the API through
-# CORS.
+# access, the page served from another origin calling the API through
+# CORS; with access control on: signing in through make run's link and
+# the form, anonymous visitors and a viewer, and the page's
+# Content-Security-Policy (no inline script).
 #
 # Each script prints one JSON line per assertion, {"ok", "name", "diag"};
 # each becomes an ok() here.  Screenshots go to t/servroot-web/artifacts/.
@@ -71,8 +73,35 @@ system("scripts/stack.sh rabbitmqctl -q purge_queue $_ >/dev/null 2>&1")
 # The page is served as conf/nginx.conf serves it: www/ at /, hls.js from
 # node_modules at /vendor/hls.js/ (mime.types has no .mjs, and browsers
 # refuse an ES module sent as application/octet-stream).
+# the page's Content-Security-Policy as conf/nginx.conf ships it, with
+# this stack's storage endpoint, and the API's origin where the page is
+# served from another
+sub csp {
+    my ($api) = @_;
+    open my $fh, '<', 'conf/nginx.conf' or die $!;
+    my ($policy) = join('', <$fh>) =~ /add_header\s+Content-Security-Policy\s+"([^"]+)"/
+        or die 'conf/nginx.conf has no Content-Security-Policy';
+    $policy =~ s{http://127\.0\.0\.1:9000}{$endpoint}g;
+    $policy =~ s{((?:connect|img|media)-src 'self')}{$1 $api}g if $api;
+    return $policy;
+}
+
+# the page signs in with these: an admin, as make run's link does, and a
+# viewer pasted into the form
+my %key;
+for my $k (['admin', 'admin'], ['viewer', 'viewer']) {
+    local $ENV{VIDEO_WORKER_CONF} = "$ENV{PWD}/conf/worker.conf";
+    local $ENV{VIDEO_WORKER_POSTGRES} = $ENV{TEST_NGINX_PG_CONNINFO};
+    chomp($key{$k->[0]} = qx{build/video-worker keys create --account default --role $k->[1] --name web-$k->[0] 2>/dev/null});
+    die "no $k->[0] key made" unless $key{$k->[0]} =~ /^vapi_/;
+}
+
 my $page = <<"CONF";
-        location / { root $www; index index.html; }
+        location / {
+            root $www;
+            index index.html;
+            add_header Content-Security-Policy "${\ csp()}";
+        }
         location /vendor/hls.js/ {
             alias $vendor/;
             types {
@@ -88,7 +117,18 @@ CONF
 my $other_origin = <<"CONF";
     server {
         listen 127.0.0.1:$other;
-$page
+        location / {
+            root $www;
+            index index.html;
+            add_header Content-Security-Policy "${\ csp("http://127.0.0.1:$port")}";
+        }
+        location /vendor/hls.js/ {
+            alias $vendor/;
+            types {
+                application/javascript js mjs;
+                application/json map;
+            }
+        }
         location = /config.js {
             default_type application/javascript;
             return 200 'export const apiBase = "http://127.0.0.1:$port";\\n';
@@ -108,6 +148,7 @@ nginx_start($dir, $port, <<"CONF", <<"SERVER", workers => 2, main_log_level => '
     video_api_live_record_path $rec;
     video_api_live_relay_secret $VideoApi::RELAY_SECRET;
     video_api_cors *;
+    video_api_auth on;
     include /etc/nginx/mime.types;
 ${\ store_server($store, $data, '500m')}
 $other_origin
@@ -162,6 +203,8 @@ my %browser_env = (
     OTHER_ORIGIN_URL => "http://127.0.0.1:$other",
     RTMP_URL => "rtmp://127.0.0.1:$rtmp/live",
     ARTIFACTS => $artifacts,
+    API_KEY => $key{admin},
+    VIEWER_KEY => $key{viewer},
 );
 
 my $json = JSON::PP->new;

@@ -33,6 +33,8 @@ static ngx_int_t ngx_http_video_api_accounts_update(ngx_http_request_t *r,
     ngx_http_video_api_ctx_t *ctx);
 static ngx_int_t ngx_http_video_api_audit_list(ngx_http_request_t *r,
     ngx_http_video_api_ctx_t *ctx);
+static ngx_int_t ngx_http_video_api_me(ngx_http_request_t *r,
+    ngx_http_video_api_ctx_t *ctx);
 
 
 #define NGX_HTTP_VIDEO_API_KEYED_EDITOR                                       \
@@ -63,6 +65,9 @@ ngx_http_video_api_route_t  ngx_http_video_api_access_routes[] = {
     { NGX_HTTP_GET, "/api/audit",
       ngx_http_video_api_audit_list, NGX_HTTP_VIDEO_API_BODY_NONE,
       NGX_HTTP_VIDEO_API_KEYED_ADMIN },
+    { NGX_HTTP_GET, "/api/me",
+      ngx_http_video_api_me, NGX_HTTP_VIDEO_API_BODY_NONE,
+      NGX_HTTP_VIDEO_API_ACCESS_ANYONE },
     { 0, NULL, NULL, 0, 0 }
 };
 
@@ -558,6 +563,38 @@ ngx_http_video_api_keys_revoke(ngx_http_request_t *r,
 
     return ngx_http_video_api_pg_query(r, &keys_revoke_stmt, 5,
                actx->values, ngx_http_video_api_access_done, actx, 0);
+}
+
+
+/*
+ * GET /api/me: who the caller is, as resolved before the route ran (no
+ * statement): a page asks it to show what its key allows.  An anonymous
+ * caller is {role: null}; where auth is off and no key is sent, the
+ * default account's admin; an invalid key never gets here (401).
+ */
+
+static ngx_int_t
+ngx_http_video_api_me(ngx_http_request_t *r, ngx_http_video_api_ctx_t *ctx)
+{
+    json_t                       *me;
+    ngx_http_video_api_caller_t  *c;
+
+    c = &ctx->caller;
+
+    me = json_pack("{s:o, s:o, s:o, s:s}",
+                   "role", c->role ? json_string(video_role_name(c->role))
+                                   : json_null(),
+                   "accountId", c->account.len
+                                ? json_stringn((char *) c->account.data,
+                                               c->account.len)
+                                : json_null(),
+                   "keyId", c->key_id.len
+                            ? json_stringn((char *) c->key_id.data,
+                                           c->key_id.len)
+                            : json_null(),
+                   "auth", c->open ? "off" : "on");
+
+    return ngx_http_video_api_send_data(r, NGX_HTTP_OK, me);
 }
 
 

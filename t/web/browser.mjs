@@ -3,6 +3,9 @@
 // playwright-core; nothing else is needed beyond ffmpeg.
 //
 // What it covers, in order:
+//   - signing in through the link make run prints (the key in the URL
+//     fragment, taken out of the address bar at once), the page's
+//     Content-Security-Policy (no inline script runs);
 //   - upload of a 5 s 480p clip through the page: upload progress to 100%,
 //     the transcoding bar moving, Ready, a link to watch it;
 //   - the library: the card (status, badge, title, duration, thumbnail,
@@ -18,9 +21,14 @@
 //   - a live stream: created on the page, published with ffmpeg, listed,
 //     played live, and replaced by its VOD once the recording is
 //     transcoded;
+//   - anonymous visitors: the public library only, no upload, no edit or
+//     delete, a PRIVATE video as "not found"; signing in with a pasted
+//     key (a malformed one refused before any request, a wrong one by
+//     the API), a viewer's reach, and signing out;
 //   - no console error and no uncaught exception anywhere.
 //
-// Settings come from the environment: BASE_URL (the page and the API),
+// Settings come from the environment: API_KEY (an admin key of the
+// default account), VIEWER_KEY (a viewer of it), BASE_URL (the page and the API),
 // OTHER_ORIGIN_URL (the same page on another origin), RTMP_URL (the ingest
 // URL the API hands out), ARTIFACTS (screenshots, the clip, ffmpeg's log).
 //
@@ -40,6 +48,8 @@ const BASE = (process.env.BASE_URL ?? 'http://127.0.0.1:2074').replace(/\/$/, ''
 const OTHER = (process.env.OTHER_ORIGIN_URL ?? 'http://127.0.0.1:2077').replace(/\/$/, '');
 const RTMP = process.env.RTMP_URL ?? 'rtmp://127.0.0.1:2075/live';
 const ARTIFACTS = path.resolve(process.env.ARTIFACTS ?? 't/servroot-web/artifacts');
+const KEY = process.env.API_KEY ?? '';
+const VIEWER_KEY = process.env.VIEWER_KEY ?? '';
 
 // the whole run; t/090-web.t has a later deadline of its own for a hang
 const DEADLINE_MS = 200_000;
@@ -114,10 +124,14 @@ async function check(name, fn, page = currentPage) {
 
 // --------------------------------------------------------------- helpers --
 
-async function api(method, urlPath, body) {
+async function api(method, urlPath, body, key = KEY) {
+    const headers = body === undefined ? {} : { 'Content-Type': 'application/json' };
+    if (key) {
+        headers.Authorization = `Bearer ${key}`;
+    }
     const response = await fetch(BASE + urlPath, {
         method,
-        headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+        headers,
         body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await response.text();
@@ -189,6 +203,13 @@ async function noConsoleErrors(name) {
     const errors = consoleErrors.splice(0);
     report(errors.length === 0, name,
         errors.map((e) => `[${e.phase}, ${e.label}] ${e.text}${e.url ? ` (${e.url})` : ''}`).join('\n'));
+}
+
+// takes out the console errors a check caused on purpose (the browser's
+// own line for an API answer of 404 or 401)
+function expectedErrors(re) {
+    const kept = consoleErrors.filter((e) => !re.test(e.text));
+    consoleErrors.splice(0, consoleErrors.length, ...kept);
 }
 
 async function newPage(context, label) {
@@ -296,10 +317,12 @@ async function main() {
         '-f', 'lavfi', '-i', 'sine=frequency=440',
         '-t', '5', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-c:a', 'aac',
         '-movflags', '+faststart', clip]);
+    const seededIds = [];
     const seeded = await check(`setup: ${SEEDED_STREAMS} live streams created through the API`, async () => {
         for (let i = 1; i <= SEEDED_STREAMS; i++) {
             const r = await api('POST', '/api/live/create', { title: `Seeded stream ${String(i).padStart(2, '0')}` });
             assert(r.status === 201, `create ${i}: ${r.status} ${r.text.slice(0, 300)}`);
+            seededIds.push(r.json.data.videoId);
         }
     });
     const clipReady = await check('setup: ffmpeg makes a 5 s 854x480 clip', () => clipMade);
@@ -318,6 +341,43 @@ async function main() {
 
     const requests = [];
     page.on('request', (r) => requests.push({ method: r.method(), url: r.url() }));
+
+    // -- signing in through make run's link, and the page's policy -----------
+
+    phase = 'signin';
+    const signedIn = await check('sign-in: the link with the key in its fragment signs the tab in', async () => {
+        await page.goto('about:blank');
+        await page.goto(`${BASE}/#key=${KEY}`);
+        await viewReady(page, 'library');
+        assert(!page.url().includes('vapi_'), `the address bar still shows the key: ${page.url()}`);
+        assert(page.url().endsWith('/#/'), `at ${page.url()}`);
+        const who = await text(page, '#session-who');
+        assert(who === 'admin · default', `the header says ${JSON.stringify(who)}`);
+        const kept = await page.evaluate(() => sessionStorage.getItem('video-api.key'));
+        assert(kept === KEY, 'the tab keeps the key');
+        assert(await page.locator('nav a[data-nav="upload"]').isVisible(), 'no Upload link');
+    });
+    await check('sign-in: the key went to the API in the Authorization header only', async () => {
+        need(signedIn, 'signing in');
+        const leaked = requests.filter((r) => r.url.includes('vapi_'));
+        assert(leaked.length === 0, `in URLs: ${leaked.map((r) => r.url).join(' ')}`);
+    });
+    await check('csp: the page is served with a policy that runs no inline script', async () => {
+        await page.goto('about:blank');
+        const response = await page.goto(`${BASE}/#/`);
+        await viewReady(page, 'library');
+        const csp = response.headers()['content-security-policy'] ?? '';
+        assert(/script-src 'self'(;|$)/.test(csp), `Content-Security-Policy: ${csp}`);
+        assert(!/unsafe-inline|unsafe-eval/.test(csp), `Content-Security-Policy: ${csp}`);
+        await page.addScriptTag({ content: 'window.inlineRan = true;' }).catch(() => {});
+        assert(await page.evaluate(() => window.inlineRan) === undefined, 'an inline script ran');
+        // the refusal itself is the one console error expected here
+        const refused = consoleErrors.splice(0);
+        assert(refused.every((e) => /Content Security Policy/i.test(e.text)),
+            refused.map((e) => e.text).join('\n'));
+        assert(await text(page, '#session-who') === 'admin · default', 'signed out by a reload');
+    });
+    await noConsoleErrors('sign-in: no console errors');
 
     // -- b: upload ----------------------------------------------------------
 
@@ -563,20 +623,22 @@ async function main() {
     const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
     const phonePage = await newPage(phone, 'phone');
     currentPage = phonePage;
-    const phoneOpen = await check('phone: the library opens at 390x844', () => open(phonePage, BASE, '#/', 'library'));
+    // signed in as make run's link does, so the header holds the most
+    const phoneOpen = await check('phone: the library opens at 390x844, signed in', () => open(phonePage, BASE, `#key=${KEY}`, 'library'));
     await check('phone: no horizontal scroll', async () => {
         need(phoneOpen, 'opening the page');
         const width = await phonePage.evaluate(() => document.documentElement.scrollWidth);
         assert(width <= 390, `scrollWidth ${width}`);
     });
-    await check('phone: the nav links are visible, inside the screen', async () => {
+    await check('phone: the nav links and the session are visible, inside the screen', async () => {
         need(phoneOpen, 'opening the page');
-        for (const href of ['#/', '#/upload', '#/live']) {
-            const link = phonePage.locator(`nav a[href="${href}"]`);
-            assert(await link.isVisible(), `nav a[href="${href}"] is not visible`);
+        for (const sel of ['nav a[href="#/"]', 'nav a[href="#/upload"]', 'nav a[href="#/live"]',
+                           '#session-who', '#session-signout']) {
+            const link = phonePage.locator(sel);
+            assert(await link.isVisible(), `${sel} is not visible`);
             const box = await link.boundingBox();
             assert(box && box.x >= 0 && box.x + box.width <= 390 && box.y >= 0,
-                `nav a[href="${href}"] at ${JSON.stringify(box)}`);
+                `${sel} at ${JSON.stringify(box)}`);
         }
         await phonePage.screenshot({ path: path.join(ARTIFACTS, 'library-phone.png') });
     });
@@ -860,7 +922,9 @@ async function main() {
     otherPage.on('request', (r) => otherRequests.push(r.url()));
     const otherCard = await check('other origin: the library shows the uploaded video', async () => {
         need(video, 'the upload');
-        await open(otherPage, OTHER, '#/', 'library');
+        // signed in there too: the key goes cross-origin in the
+        // Authorization header, which CORS allows
+        await open(otherPage, OTHER, `#key=${KEY}`, 'library');
         await otherPage.locator(card).waitFor({ state: 'visible', timeout: 10_000 });
         const shown = await text(otherPage, `${card} .video-title`);
         assert(shown === renamed || shown === title, `title ${JSON.stringify(shown)}`);
@@ -885,6 +949,124 @@ async function main() {
     await otherContext.close();
     currentPage = page;
     await noConsoleErrors('other origin: no console errors');
+
+    // -- k: anonymous visitors, a pasted key, a viewer, signing out ---------------
+
+    phase = 'anonymous';
+    const anonContext = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const anon = await newPage(anonContext, 'anonymous');
+    currentPage = anon;
+    const anonRequests = [];
+    anon.on('request', (r) => anonRequests.push(r));
+    const hidden = seededIds.at(-1);
+    const madePrivate = await check('anonymous: a seeded stream made PRIVATE, the upload PUBLIC, through the API', async () => {
+        need(seeded, 'seeding');
+        need(video, 'the upload');
+        let r = await api('PATCH', `/api/videos/${hidden}`, { visibility: 'PRIVATE' });
+        assert(r.status === 200, `${r.status} ${r.text.slice(0, 300)}`);
+        r = await api('PATCH', `/api/videos/${videoId}`, { visibility: 'PUBLIC' });
+        assert(r.status === 200, `${r.status} ${r.text.slice(0, 300)}`);
+    });
+    const anonLibrary = await check('anonymous: the library shows the public videos, not the PRIVATE one', async () => {
+        need(video, 'the upload');
+        need(madePrivate, 'the PRIVATE video');
+        await open(anon, BASE, '#/', 'library');
+        await anon.locator(card).waitFor({ state: 'visible', timeout: 10_000 });
+        const ids = await anon.$$eval('#library li.video-card', (els) => els.map((e) => e.dataset.id));
+        const pub = await api('GET', '/api/videos?limit=100', undefined, '');
+        const allowed = new Set(pub.json.data.videos.map((v) => v.id));
+        assert(!allowed.has(hidden), 'the API lists the PRIVATE video to anonymous callers');
+        assert(!ids.includes(hidden), 'the PRIVATE video has a card');
+        const extra = ids.filter((id) => !allowed.has(id));
+        assert(extra.length === 0, `cards the anonymous API does not list: ${extra.join(' ')}`);
+        assert(await anon.locator('#session-signin').isVisible(), 'no Sign in link');
+        assert(await anon.locator('nav a[data-nav="upload"]').isHidden(), 'an Upload link shows');
+        assert(await anon.locator('#library-upload').count() === 0, 'an "Upload a video" button shows');
+    });
+    await check('anonymous: #/upload asks to sign in and offers no file input', async () => {
+        await open(anon, BASE, '#/upload', 'upload');
+        assert(await anon.locator('#signin-needed').isVisible(), 'no sign-in notice');
+        assert(await anon.locator('#file').count() === 0, 'a file input');
+    });
+    await check('anonymous: #/live lists streams but offers no form', async () => {
+        await open(anon, BASE, '#/live', 'live');
+        assert(await anon.locator('#live-form').count() === 0, 'the create form shows');
+        assert(await anon.locator('#signin-needed').isVisible(), 'no sign-in notice');
+    });
+    await check('anonymous: the PRIVATE video\'s page says it is not found', async () => {
+        need(madePrivate, 'the PRIVATE video');
+        await open(anon, BASE, `#/watch/${hidden}`, 'watch');
+        const heading = await text(anon, '#watch-title');
+        assert(heading === 'Video not found', `heading ${JSON.stringify(heading)}`);
+        assert(!(await anon.content()).includes('Seeded stream 22'), 'its title is on the page');
+        expectedErrors(/status of 404/);
+    });
+    await check('anonymous: a public video plays, without edit, visibility or delete', async () => {
+        need(anonLibrary, 'the library');
+        await open(anon, BASE, `#/watch/${videoId}`, 'watch');
+        for (const sel of ['#edit-details', '#delete-video', '#visibility', '#end-stream']) {
+            assert(await anon.locator(sel).isHidden(), `${sel} shows`);
+        }
+        const result = await startPlayback(anon);
+        assert(result === 'playing', result);
+    });
+    await noConsoleErrors('anonymous: no console errors');
+
+    phase = 'paste';
+    await check('sign-in form: a malformed key is refused on the page, before any request', async () => {
+        await open(anon, BASE, '#/signin', 'signin');
+        const before = anonRequests.length;
+        await anon.fill('#signin-key', 'hello');
+        await anon.click('#signin-submit');
+        const error = await text(anon, '#signin-error');
+        assert(/not an API key/.test(error), `error ${JSON.stringify(error)}`);
+        assert(anonRequests.length === before, `requests: ${anonRequests.slice(before).map((r) => r.url()).join(' ')}`);
+    });
+    await check('sign-in form: a well-formed key the API does not know is refused', async () => {
+        const wrong = `vapi_${'A'.repeat(49)}`;
+        await anon.fill('#signin-key', wrong);
+        await anon.click('#signin-submit');
+        await anon.waitForFunction(() => /refused/.test(document.querySelector('#signin-error')?.textContent ?? ''),
+            null, { timeout: 5_000 });
+        assert(await anon.evaluate(() => sessionStorage.getItem('video-api.key')) === null, 'kept anyway');
+        expectedErrors(/status of 401/);
+    });
+    const viewer = await check('sign-in form: a viewer\'s key signs in, and sees its account\'s PRIVATE video', async () => {
+        await anon.fill('#signin-key', VIEWER_KEY);
+        await anon.click('#signin-submit');
+        await viewReady(anon, 'library');
+        const who = await text(anon, '#session-who');
+        assert(who === 'viewer · default', `the header says ${JSON.stringify(who)}`);
+        assert(await anon.locator('nav a[data-nav="upload"]').isHidden(), 'a viewer gets an Upload link');
+        await anon.locator(`#library li.video-card[data-id="${hidden}"]`).waitFor({ state: 'attached', timeout: 10_000 });
+        const sent = anonRequests.filter((r) => r.url().startsWith(`${BASE}/api/`)).at(-1);
+        assert((await sent.allHeaders()).authorization === `Bearer ${VIEWER_KEY}`, 'no Bearer header');
+    });
+    await check('viewer: its PRIVATE video opens, with nothing to change', async () => {
+        need(viewer, 'signing in');
+        await open(anon, BASE, `#/watch/${hidden}`, 'watch');
+        const heading = await text(anon, '#watch-title');
+        assert(heading === 'Seeded stream 22', `heading ${JSON.stringify(heading)}`);
+        for (const sel of ['#edit-details', '#delete-video', '#visibility']) {
+            assert(await anon.locator(sel).isHidden(), `${sel} shows`);
+        }
+    });
+    await check('sign-out: the tab forgets the key and shows the public library', async () => {
+        need(viewer, 'signing in');
+        await anon.click('#session-signout');
+        await viewReady(anon, 'library');
+        assert(await anon.locator('#session-signin').isVisible(), 'no Sign in link');
+        assert(await anon.evaluate(() => sessionStorage.getItem('video-api.key')) === null, 'the key is kept');
+        assert(await anon.locator(`#library li.video-card[data-id="${hidden}"]`).count() === 0,
+            'the PRIVATE video still shows');
+    });
+    await check('anonymous: no URL the page requested carries a key', () => {
+        const leaked = anonRequests.filter((r) => r.url().includes('vapi_'));
+        assert(leaked.length === 0, leaked.map((r) => r.url()).join(' '));
+    });
+    await anonContext.close();
+    currentPage = page;
+    await noConsoleErrors('sign-in form, viewer, sign-out: no console errors');
 
     // -- g: live ------------------------------------------------------------------
 

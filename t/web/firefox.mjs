@@ -1,6 +1,8 @@
 // The page's main flows in Firefox (Debian's firefox-esr), driven over
 // WebDriver BiDi by puppeteer-core, against the stack t/090-web.t starts:
-// upload with progress to READY, the library card, playback with the
+// signing in through make run's link (API_KEY, in the URL fragment) under
+// the page's Content-Security-Policy, an anonymous visitor's public
+// library without upload, upload with progress to READY, the library card, playback with the
 // quality menu, one view per play start, a live stream playing, phone
 // width, and no console error.  Output as in browser.mjs: one JSON line per assertion.
 
@@ -12,6 +14,7 @@ const BASE = (process.env.BASE_URL ?? 'http://127.0.0.1:2074').replace(/\/$/, ''
 const ARTIFACTS = path.resolve(process.env.ARTIFACTS ?? 't/servroot-web/artifacts');
 const FIREFOX = process.env.FIREFOX ?? '/usr/bin/firefox-esr';
 const TRANSCODE_MS = 90_000;
+const KEY = process.env.API_KEY ?? '';
 
 function report(ok, name, diag = '') {
     process.stdout.write(JSON.stringify({ok: Boolean(ok), name: `firefox: ${name}`,
@@ -30,7 +33,7 @@ async function check(name, fn) {
 }
 
 async function api(method, urlPath) {
-    const res = await fetch(BASE + urlPath, {method});
+    const res = await fetch(BASE + urlPath, {method, headers: {Authorization: `Bearer ${KEY}`}});
     const body = await res.json();
     if (!body.success) {
         throw new Error(`${method} ${urlPath}: ${res.status} ${JSON.stringify(body)}`);
@@ -67,6 +70,46 @@ const version = await browser.version();
 process.stdout.write(`# ${version}\n`);
 
 const title = `Firefox clip ${Date.now()}`;
+
+await check('anonymous: the library without an Upload link, a Sign in link instead', async () => {
+    await page.goto(`${BASE}/#/`);
+    await page.waitForSelector('#view[data-ready="1"]');
+    await page.waitForSelector('#session-signin', {visible: true});
+    if (!await page.$eval('nav a[data-nav="upload"]', el => el.hidden)) {
+        throw new Error('an Upload link shows');
+    }
+});
+
+await check('the link with the key in its fragment signs in, and leaves the address bar', async () => {
+    await page.goto('about:blank');
+    await page.goto(`${BASE}/#key=${KEY}`);
+    await page.waitForSelector('#session-who', {visible: true});
+    const who = await page.$eval('#session-who', el => el.textContent);
+    if (who !== 'admin · default') {
+        throw new Error(`the header says "${who}"`);
+    }
+    const url = page.url();
+    if (url.includes('vapi_') || !url.endsWith('/#/')) {
+        throw new Error(`at ${url}`);
+    }
+});
+
+await check('no inline script runs under the page\'s policy', async () => {
+    await page.evaluate(() => {
+        const s = document.createElement('script');
+        s.textContent = 'window.inlineRan = true;';
+        document.head.append(s);
+    });
+    if (await page.evaluate(() => window.inlineRan) !== undefined) {
+        throw new Error('an inline script ran');
+    }
+    // Firefox reports the refusal itself as a console error
+    for (let i = problems.length - 1; i >= 0; i--) {
+        if (/Content[- ]Security[- ]Policy|Content-Security-Policy/i.test(problems[i])) {
+            problems.splice(i, 1);
+        }
+    }
+});
 
 const id = await check('upload through the page reaches Ready with 100% uploaded', async () => {
     await page.goto(`${BASE}/#/upload`);
@@ -141,7 +184,8 @@ if (id) {
 // on its watch page with the LIVE badge
 await check('a live stream plays with the LIVE badge', async () => {
     const res = await fetch(`${BASE}/api/live/create`, {
-        method: 'POST', headers: {'Content-Type': 'application/json'},
+        method: 'POST', headers: {'Content-Type': 'application/json',
+                                  Authorization: `Bearer ${KEY}`},
         body: JSON.stringify({title: 'Firefox live'}),
     });
     const {data} = await res.json();

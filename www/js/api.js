@@ -2,6 +2,7 @@
 // an ApiError whose text a person can read.
 
 import { apiBase } from '../config.js';
+import * as session from './session.js';
 
 export class ApiError extends Error {
     constructor(message, status, code, details) {
@@ -24,8 +25,14 @@ export class ApiError extends Error {
 
 export const url = path => apiBase + path;
 
+// options.key: a key to try instead of the session's (signing in)
 export async function api(method, path, body, options = {}) {
     const init = {method, signal: options.signal, headers: {}};
+    const key = options.key ?? session.key();
+
+    if (key) {
+        init.headers.Authorization = `Bearer ${key}`;
+    }
 
     if (body !== undefined) {
         init.headers['Content-Type'] = 'application/json';
@@ -61,6 +68,15 @@ export async function api(method, path, body, options = {}) {
     }
 
     const err = payload && payload.error;
+
+    // the session's key was refused (revoked, expired, its account
+    // disabled): the tab forgets it and the page says so
+    if (res.status === 401 && key && options.key === undefined) {
+        session.signOut();
+        throw new ApiError('Your API key was refused (revoked, expired or '
+                           + 'disabled). Sign in again.', 401,
+                           'UNAUTHORIZED');
+    }
 
     if (err && typeof err.message === 'string') {
         throw new ApiError(err.message, err.status || res.status, err.code,

@@ -1,8 +1,12 @@
-// The page's router: #/ library, #/upload, #/watch/<id>, #/live.  Each
-// view renders into main#view and returns nothing; it stops its timers and
-// requests when the AbortSignal it is given fires (the route changed).
+// The page's router: #/ library, #/upload, #/watch/<id>, #/live, #/signin.
+// Each view renders into main#view and returns nothing; it stops its
+// timers and requests when the AbortSignal it is given fires (the route
+// changed, or the session did).
 
+import { api } from './api.js';
 import { h } from './dom.js';
+import * as session from './session.js';
+import { signin } from './signin.js';
 import { library } from './library.js';
 import { upload } from './upload.js';
 import { watch } from './watch.js';
@@ -16,6 +20,7 @@ const routes = [
     [/^\/upload$/, upload, 'upload', 'Upload'],
     [/^\/watch\/([A-Za-z0-9_-]{1,64})$/, watch, 'library', 'Watch'],
     [/^\/live$/, live, 'live', 'Live'],
+    [/^\/signin$/, signin, 'signin', 'Sign in'],
 ];
 
 function parse() {
@@ -98,5 +103,54 @@ function focusHeading(root) {
     window.scrollTo(0, 0);
 }
 
+// the header: who the page acts as, and the way in or out
+function showSession() {
+    const box = document.getElementById('session');
+    const me = session.me;
+    const upload = document.querySelector('nav a[data-nav="upload"]');
+
+    upload.hidden = !session.canUpload();
+
+    if (session.key()) {
+        box.replaceChildren(
+            h('span', {id: 'session-who', class: 'muted'},
+              `${me.role} · ${me.accountId}`),
+            h('button', {id: 'session-signout', type: 'button',
+                         class: 'button small',
+                         onclick: () => {
+                             // the library first: nothing of the old view
+                             // is asked for again as the new caller
+                             location.hash = '#/';
+                             session.signOut();
+                         }}, 'Sign out'));
+
+    } else if (me.auth === 'off') {
+        box.replaceChildren(h('span', {id: 'session-who', class: 'muted'},
+                              'Open API'));
+
+    } else {
+        box.replaceChildren(h('a', {id: 'session-signin', href: '#/signin',
+                                    dataset: {nav: 'signin'}}, 'Sign in'));
+    }
+}
+
+// a key in the fragment of the link make run prints is taken first, then
+// the API says who the page acts as; without an answer the page is
+// anonymous and still shows what is public
+session.takeFromFragment();
+
+try {
+    session.assume(await api('GET', '/api/me'));
+} catch {
+    // anonymous; a refused key has been forgotten (api.js)
+}
+
+// signing in or out shows the same route as the new caller sees it
+document.addEventListener('session', () => {
+    showSession();
+    render();
+});
+
 window.addEventListener('hashchange', render);
+showSession();
 render();

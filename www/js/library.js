@@ -5,6 +5,7 @@
 import { api, errorText, isAbort } from './api.js';
 import { h, clear, select, alertBox, say } from './dom.js';
 import { ago, badge, duration, views } from './format.js';
+import * as session from './session.js';
 
 const PAGE = 20;
 const REFRESH_MS = 3000;
@@ -91,7 +92,10 @@ export function library(root, {params, signal}) {
 
     root.append(
         h('div', {class: 'heading'}, h('h1', {}, 'Library'), total,
-          h('a', {class: 'button primary', href: '#/upload'}, 'Upload a video')),
+          session.canUpload() && h('a', {id: 'library-upload',
+                                          class: 'button primary',
+                                          href: '#/upload'},
+                                     'Upload a video')),
         h('form', {class: 'filters', role: 'search',
                    onsubmit: e => e.preventDefault()},
           h('label', {class: 'field grow', for: 'search'},

@@ -4,6 +4,8 @@
 import { api, errorText, isAbort } from './api.js';
 import { h, alertBox, say, copyText } from './dom.js';
 import { ago } from './format.js';
+import * as session from './session.js';
+import { signInFirst } from './upload.js';
 
 const LIST_POLL_MS = 5000;
 
@@ -92,13 +94,20 @@ export function live(root, {signal}) {
                     'Nobody is live right now.');
     const listError = alertBox('live-list-error');
 
+    const side = h('div', {}, form, result);
+
     root.append(
         h('div', {class: 'heading'}, h('h1', {}, 'Live')),
         h('div', {class: 'columns'},
-          h('div', {}, form, result),
+          side,
           h('section', {class: 'panel', 'aria-labelledby': 'live-now'},
             h('h2', {id: 'live-now'}, 'Live now'),
             listError, list, empty)));
+
+    if (!session.canUpload()) {
+        side.replaceChildren();
+        signInFirst(side, 'Starting a stream');
+    }
 
     form.addEventListener('submit', async e => {
         e.preventDefault();

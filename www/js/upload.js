@@ -5,6 +5,7 @@
 import { api, errorText, isAbort } from './api.js';
 import { h, alertBox, say } from './dom.js';
 import { bytes } from './format.js';
+import * as session from './session.js';
 
 // the API's own rules and words (POST /api/upload/presign), so a wrong
 // file is refused before a byte moves, with the message the API gives
@@ -33,8 +34,23 @@ export function fileProblems(file) {
 
 const POLL_MS = 1000;
 
+// what a visitor without an editor's key sees where a form would be
+export function signInFirst(root, what) {
+    root.append(h('p', {id: 'signin-needed', class: 'notice'},
+        `${what} needs an editor's or an admin's API key: `,
+        h('a', {href: '#/signin'}, 'sign in'), '.'));
+}
+
 export function upload(root, {signal}) {
     root.dataset.view = 'upload';
+
+    if (!session.canUpload()) {
+        root.append(h('div', {class: 'heading'},
+                      h('h1', {}, 'Upload a video')));
+        signInFirst(root, 'Uploading');
+        root.dataset.ready = '1';
+        return;
+    }
 
     const file = h('input', {id: 'file', type: 'file', class: 'file-input',
                              accept: TYPES.join(',')});

@@ -6,6 +6,7 @@ import { api, errorText, isAbort } from './api.js';
 import { h, alertBox, say } from './dom.js';
 import { badge, duration, plural } from './format.js';
 import { play, rungs, rungName } from './player.js';
+import * as session from './session.js';
 
 const LIVE_POLL_MS = 4000;
 const PROGRESS_POLL_MS = 2000;
@@ -64,6 +65,9 @@ export function watch(root, {id, signal}) {
     const visibility = h('select', {id: 'visibility', disabled: true},
         ['PUBLIC', 'UNLISTED', 'PRIVATE'].map(v =>
             h('option', {value: v}, v[0] + v.slice(1).toLowerCase())));
+    const visibilityField = h('label', {class: 'field inline',
+                                        for: 'visibility'},
+        h('span', {}, 'Visibility'), visibility);
     const endStream = h('button', {id: 'end-stream', type: 'button',
                                    class: 'button danger', hidden: true},
                         'End stream');
@@ -76,8 +80,7 @@ export function watch(root, {id, signal}) {
         h('div', {class: 'toolbar'},
           h('label', {class: 'field inline', for: 'quality'},
             h('span', {}, 'Quality'), quality),
-          h('label', {class: 'field inline', for: 'visibility'},
-            h('span', {}, 'Visibility'), visibility),
+          visibilityField,
           h('span', {class: 'spacer'}),
           endStream, edit, remove),
         error,
@@ -119,6 +122,14 @@ export function watch(root, {id, signal}) {
         visibility.value = v.visibility;
         visibility.disabled = false;
         remove.disabled = false;
+
+        // the controls that change it, for who may: its account's editors
+        // and admins (a public view names no account)
+        const mine = session.canChange(v);
+        visibilityField.hidden = !mine;
+        edit.hidden = !mine || !detailsForm.hidden;
+        remove.hidden = !mine;
+        endStream.dataset.mine = mine ? '1' : '';
         meta.textContent = [
             v.videoType === 'LIVE' ? 'Live stream' : 'Video',
             duration(v.duration),
@@ -303,7 +314,7 @@ export function watch(root, {id, signal}) {
 
         // on air, the LIVE badge says it all
         liveBadge.hidden = !s.isLiveNow;
-        endStream.hidden = Boolean(s.endedAt);
+        endStream.hidden = Boolean(s.endedAt) || !endStream.dataset.mine;
         status.replaceChildren(s.isLiveNow ? '' : badge(
             {...v, status: s.status, isLiveNow: false},
             {id: 'watch-status-badge'}));
