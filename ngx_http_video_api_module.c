@@ -468,7 +468,7 @@ ngx_http_video_api_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_value(conf->store, prev->store, 0);
 
     /* off until every route scopes its rows by the caller */
-    ngx_conf_merge_value(conf->auth, prev->auth, 0);
+    ngx_conf_merge_value(conf->auth, prev->auth, 1);
 
     return NGX_CONF_OK;
 }

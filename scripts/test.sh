@@ -30,6 +30,10 @@ export TEST_NGINX_PG_PORT=$VIDEO_API_PG_PORT
 export TEST_NGINX_REDIS_PORT=$VIDEO_API_REDIS_PORT
 export TEST_NGINX_AMQP_PORT=$VIDEO_API_AMQP_PORT
 export TEST_NGINX_PG_CONNINFO=$VIDEO_API_PG_CONNINFO
+# Test::Nginx's nginx logs at info, not debug: nginx's debug log writes
+# every request header, API keys in Authorization included, and
+# t/099-no-key-in-logs.t checks that no log holds one
+export TEST_NGINX_LOG_LEVEL=${TEST_NGINX_LOG_LEVEL:-info}
 
 # upstream Test::Nginx when installed, else the subset in t/lib
 if ! perl -MTest::Nginx::Socket -e 1 2>/dev/null; then

@@ -1,6 +1,8 @@
 # The router: method + path to a route of the location's areas, 404 and 405
 # envelopes for everything else.
 
+use lib 't/inc';
+use VideoApi;
 use Test::Nginx::Socket 'no_plan';
 
 repeat_each(2);
@@ -13,6 +15,7 @@ add_block_preprocessor(sub {
         $block->set_value('http_config',
                           'video_api_postgres "$TEST_NGINX_PG_CONNINFO";');
     }
+    keyed($block);
 });
 
 run_tests();

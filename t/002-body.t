@@ -1,6 +1,8 @@
 # Request bodies: size limits, content type, malformed JSON, all answered
 # with JSON envelopes that say what was wrong.
 
+use lib 't/inc';
+use VideoApi;
 use Test::Nginx::Socket 'no_plan';
 
 repeat_each(2);
@@ -13,6 +15,7 @@ add_block_preprocessor(sub {
         $block->set_value('http_config',
                           'video_api_postgres "$TEST_NGINX_PG_CONNINFO";');
     }
+    keyed($block);
 });
 
 run_tests();
@@ -134,6 +137,7 @@ Content-Type: application/json
 --- raw_request eval
 my $body = '{"title":"' . ("a" x 2000) . '"}';
 "PATCH /api/videos/NoSuchVideoXXXXXXXXXX HTTP/1.1\r\nHost: localhost\r\n"
+. VideoApi::key_header("/api/") . "\r\n"
 . "Connection: close\r\nContent-Type: application/json\r\n"
 . "Transfer-Encoding: chunked\r\n\r\n"
 . sprintf("%x\r\n%s\r\n0\r\n\r\n", length($body), $body)
@@ -176,6 +180,7 @@ Content-Type: application/json
 --- raw_request eval
 my $body = '{"title":"chunked"}';
 "PATCH /api/videos/NoSuchVideoXXXXXXXXXX HTTP/1.1\r\nHost: localhost\r\n"
+. VideoApi::key_header("/api/") . "\r\n"
 . "Connection: close\r\nContent-Type: application/json\r\n"
 . "Transfer-Encoding: chunked\r\n\r\n"
 . sprintf("%x\r\n%s\r\n0\r\n\r\n", length($body), $body)

@@ -19,6 +19,7 @@ CONF
     $block->set_value('config', <<'CONF') unless defined $block->config;
     location /api/ { video_api all; }
 CONF
+    keyed($block);
 });
 
 # ids: 21 characters; A is newest

@@ -25,6 +25,7 @@ CONF
 CONF
     $block->set_value('more_headers', 'Content-Type: application/json')
         unless defined $block->more_headers;
+    keyed($block);
 });
 
 run_tests();
@@ -127,6 +128,7 @@ POST /api/upload/presign
 
 === TEST 11: without storage configured it is a 503
 --- http_config
+    video_api_postgres "$TEST_NGINX_PG_CONNINFO" pool=2 timeout=10s;
 --- request
 POST /api/upload/presign
 {"fileName": "a.mp4", "fileSize": 10, "contentType": "video/mp4"}

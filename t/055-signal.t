@@ -435,8 +435,12 @@ denied(poll($id, $bob, "${tb}A", 0), "bob's messages with his token and more");
 denied(poll($id, $bob, $th, 0), "bob's messages with the token of a peer that posted to him");
 denied(req('GET', "/api/live/$id/signal?peer=$bob&timeout=0&token=$tb"),
        'a token in the query string does not count');
-denied(req('GET', "/api/live/$id/signal?peer=$bob&timeout=0", undef, "Authorization: Bearer $tb\r\n"),
-       'nor as a bearer token');
+# where access control is on, a Bearer credential that is no API key is
+# refused before the route runs
+my ($bs, $bb) = req('GET', "/api/live/$id/signal?peer=$bob&timeout=0", undef, "Authorization: Bearer $tb\r\n");
+is $bs, 401, 'nor as a bearer token: 401';
+like $bb, qr/"message":"A valid API key is required[^"]*","status":401,"code":"UNAUTHORIZED"/,
+     '... as no API key';
 denied(post_signal($id, undef, msg('offer', $alice, $bob, '"x"')), 'a post without a token');
 denied(post_signal($id, $forged, msg('offer', $alice, $bob, '"x"')), 'a post with a forged token');
 denied(post_signal($id, $ta, msg('offer', $bob, $alice, '"spoofed"')), "a post from bob with alice's token");

@@ -10,6 +10,9 @@ use strict;
 use warnings;
 use lib 't/inc';
 use VideoApi;
+
+# this suite says who calls, each time
+$VideoApi::KEY = q{};
 use Test::More;
 use JSON::PP;
 

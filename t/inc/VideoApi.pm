@@ -14,11 +14,49 @@ use POSIX ();
 our @EXPORT = qw(psql stack seed_video cursor_for http_get http_request wait_for
                  nginx_start nginx_stop nginx_worker_pid curl
                  store_server probe_location rtmp_block callbacks_location
-                 worker_env worker_start quota_drift);
+                 worker_env worker_start quota_drift api_key keyed);
 
 sub conninfo {
     return $ENV{TEST_NGINX_PG_CONNINFO}
         // die "TEST_NGINX_PG_CONNINFO is not set: run the suites through make test\n";
+}
+
+# The key the suites call the API with, video_api_auth being on by
+# default: an admin key of the default account, made once per suite by the
+# command line.  http_request and curl send it to /api/ paths unless the
+# call sends an Authorization header of its own; a suite about callers
+# and their keys sets $VideoApi::KEY = '' and says who calls each time.
+our $KEY;
+
+sub api_key {
+    return $KEY if defined $KEY;
+    local $ENV{VIDEO_WORKER_CONF} = "$ENV{PWD}/conf/worker.conf";
+    local $ENV{VIDEO_WORKER_POSTGRES} = conninfo();
+    chomp(my $k = qx{build/video-worker keys create --account default --role admin --name test-suite 2>/dev/null});
+    die "the suite's API key could not be made (build/video-worker keys create)\n" unless $k =~ /\Avapi_\w+\z/;
+    return $KEY = $k;
+}
+
+# the Authorization header for a request to $path, or ''
+sub key_header {
+    my ($path) = @_;
+    return '' unless ($path // '') =~ m{\A(?:https?://[^/]+)?/api/};
+    my $k = api_key();
+    return $k eq '' ? '' : "Authorization: Bearer $k";
+}
+
+# A Test::Nginx block preprocessor step, last in a suite's own: the
+# block's requests carry the suite's key, unless its more_headers name an
+# Authorization header or it has a "--- anonymous" section.
+sub keyed {
+    my ($block) = @_;
+    return if $block->can('anonymous') && defined $block->anonymous;
+    my $more = $block->more_headers;
+    return if ref $more;
+    return if defined $more && $more =~ /^Authorization:/mi;
+    my $h = key_header('/api/');
+    return if $h eq '';
+    $block->set_value('more_headers', defined $more && $more ne '' ? "$more\n$h" : $h);
 }
 
 # runs SQL, dies on error, returns the rows as "a|b" lines joined by "\n"
@@ -101,6 +139,9 @@ sub http_request {
                                      Timeout => 30) or return (0, '', 0);
     my $req = "$method $path HTTP/1.0\r\nHost: localhost\r\n";
     $req .= $headers // '';
+    if (($headers // '') !~ /^Authorization:/mi and my $auth = key_header($path)) {
+        $req .= "$auth\r\n";
+    }
     if (defined $body) {
         $req .= "Content-Type: application/json\r\nContent-Length: "
                 . length($body) . "\r\n";
@@ -116,6 +157,10 @@ sub http_request {
 # curl with these arguments: (status, body, headers)
 sub curl {
     my (@args) = @_;
+    my ($url) = grep { m{\Ahttps?://} } @args;
+    if (!grep { /\AAuthorization:/i } @args and my $auth = key_header($url)) {
+        unshift @args, '-H', $auth;
+    }
     my $hdr = File::Temp->new;
     open my $fh, '-|', 'curl', '-s', '--path-as-is', '-D', $hdr->filename,
          '-o', '-', '-w', '\n%{http_code}', @args or die $!;
