@@ -21,24 +21,12 @@ my $port = ($ENV{TEST_NGINX_SERVER_PORT} // 1984) + 48;
 my $auth = $port + 1;
 my $json = JSON::PP->new->canonical;
 
-my $bin = $ENV{VIDEO_API_TEST_WORKER} // 'build/video-worker';
-local $ENV{VIDEO_WORKER_CONF} = "$ENV{PWD}/conf/worker.conf";
-local $ENV{VIDEO_WORKER_POSTGRES} = $ENV{TEST_NGINX_PG_CONNINFO};
 
 END { nginx_stop($dir) if $dir; }
 
-psql('TRUNCATE videos, audit_log CASCADE');
-psql('DELETE FROM api_keys');
-psql("DELETE FROM accounts WHERE id <> 'default'");
-qx{$bin accounts create --name B --id acctB 2>&1};
-
-my %key;
-for my $k (['viewerA', 'default', 'viewer'], ['editorA', 'default', 'editor'],
-           ['editorB', 'acctB', 'editor'], ['admin', 'acctB', 'admin'])
-{
-    chomp($key{$k->[0]} = qx{$bin keys create --account $k->[1] --role $k->[2] 2>/dev/null});
-    like $key{$k->[0]}, qr/^vapi_/, "a key: $k->[0]";
-}
+my %key = access_reset(accounts => [['acctB']],
+                       keys => [['viewerA', 'default', 'viewer'], ['editorA', 'default', 'editor'],
+                                ['editorB', 'acctB', 'editor'], ['admin', 'acctB', 'admin']]);
 
 # each video: account, visibility
 my %video = (

@@ -24,24 +24,12 @@ my $auth = $port + 1;
 my $open = $port + 2;
 my $json = JSON::PP->new;
 
-my $bin = $ENV{VIDEO_API_TEST_WORKER} // 'build/video-worker';
-local $ENV{VIDEO_WORKER_CONF} = "$ENV{PWD}/conf/worker.conf";
-local $ENV{VIDEO_WORKER_POSTGRES} = $ENV{TEST_NGINX_PG_CONNINFO};
-local $ENV{VIDEO_WORKER_REDIS} = "127.0.0.1:$ENV{TEST_NGINX_REDIS_PORT}";
 
 END { nginx_stop($dir) if $dir; }
 
-psql('TRUNCATE videos, audit_log CASCADE');
-psql('DELETE FROM api_keys');
-psql("DELETE FROM accounts WHERE id <> 'default'");
-qx{$bin accounts create --name B --id acctB 2>&1};
-
-my %key;
-for my $k (['admin', 'default', 'admin'], ['editorA', 'default', 'editor'],
-           ['viewerA', 'default', 'viewer'], ['editorB', 'acctB', 'editor'])
-{
-    chomp($key{$k->[0]} = qx{$bin keys create --account $k->[1] --role $k->[2] --name $k->[0] 2>/dev/null});
-}
+my %key = access_reset(accounts => [['acctB']],
+                       keys => [['admin', 'default', 'admin'], ['editorA', 'default', 'editor'],
+                                ['viewerA', 'default', 'viewer'], ['editorB', 'acctB', 'editor']]);
 my %kid = map { $_ => psql("SELECT id FROM api_keys WHERE name = '$_'") } keys %key;
 
 nginx_start($dir, $port, <<"HTTP", '');

@@ -23,27 +23,13 @@ my $port = ($ENV{TEST_NGINX_SERVER_PORT} // 1984) + 55;
 my $auth = $port + 1;
 my $json = JSON::PP->new;
 
-my $bin = $ENV{VIDEO_API_TEST_WORKER} // 'build/video-worker';
-local $ENV{VIDEO_WORKER_CONF} = "$ENV{PWD}/conf/worker.conf";
-local $ENV{VIDEO_WORKER_POSTGRES} = $ENV{TEST_NGINX_PG_CONNINFO};
-local $ENV{VIDEO_WORKER_REDIS} = "127.0.0.1:$ENV{TEST_NGINX_REDIS_PORT}";
 
 END { nginx_stop($dir) if $dir; }
 
-psql("DELETE FROM uploads WHERE account_id IN ('quotaA', 'quotaB')");
-psql("DELETE FROM videos WHERE account_id IN ('quotaA', 'quotaB')");
-psql("DELETE FROM api_keys WHERE account_id IN ('quotaA', 'quotaB')");
-psql("DELETE FROM accounts WHERE id IN ('quotaA', 'quotaB')");
-qx{$bin accounts create --name A --id quotaA --max-bytes 1000 --max-videos 3 --max-live 1 2>&1};
-qx{$bin accounts create --name B --id quotaB --max-videos 1 2>&1};
-
-my %key;
-for my $k (['editorA', 'quotaA', 'editor'], ['editorB', 'quotaB', 'editor'],
-           ['admin', 'default', 'admin'])
-{
-    chomp($key{$k->[0]} = qx{$bin keys create --account $k->[1] --role $k->[2] --name q$k->[0] 2>/dev/null});
-    die "no key made for $k->[0]" unless $key{$k->[0]} =~ /^vapi_/;
-}
+my %key = access_reset(accounts => [['quotaA', qw(--max-bytes 1000 --max-videos 3 --max-live 1)],
+                                    ['quotaB', qw(--max-videos 1)]],
+                       keys => [['editorA', 'quotaA', 'editor'], ['editorB', 'quotaB', 'editor'],
+                                ['admin', 'default', 'admin']]);
 
 nginx_start($dir, $port, <<"HTTP",
     video_api_postgres "$ENV{TEST_NGINX_PG_CONNINFO}" pool=8;

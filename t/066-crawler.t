@@ -23,24 +23,13 @@ my $dir = "$ENV{PWD}/t/servroot-crawler";
 my $port = ($ENV{TEST_NGINX_SERVER_PORT} // 1984) + 58;
 my $json = JSON::PP->new->canonical;
 
-my $bin = $ENV{VIDEO_API_TEST_WORKER} // 'build/video-worker';
-local $ENV{VIDEO_WORKER_CONF} = "$ENV{PWD}/conf/worker.conf";
-local $ENV{VIDEO_WORKER_POSTGRES} = $ENV{TEST_NGINX_PG_CONNINFO};
 
 END { nginx_stop($dir) if $dir; }
 
 sub redis_cli { my $out = qx{redis-cli -p $ENV{TEST_NGINX_REDIS_PORT} @_}; chomp $out; return $out }
 
-psql('TRUNCATE videos, uploads, audit_log CASCADE');
-psql('DELETE FROM api_keys');
-psql("DELETE FROM accounts WHERE id <> 'default'");
-qx{$bin accounts create --name B --id acctB 2>&1};
-
-my %key;
-for my $k (['editorA', 'default', 'editor'], ['editorB', 'acctB', 'editor']) {
-    chomp($key{$k->[0]} = qx{$bin keys create --account $k->[1] --role $k->[2] 2>/dev/null});
-    die "no $k->[0] key" unless $key{$k->[0]} =~ /^vapi_/;
-}
+my %key = access_reset(accounts => [['acctB']],
+                       keys => [['editorA', 'default', 'editor'], ['editorB', 'acctB', 'editor']]);
 
 nginx_start($dir, $port, <<"HTTP");
     video_api_postgres "$ENV{TEST_NGINX_PG_CONNINFO}" pool=4;

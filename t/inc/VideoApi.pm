@@ -14,7 +14,8 @@ use POSIX ();
 our @EXPORT = qw(psql stack seed_video cursor_for http_get http_request wait_for
                  nginx_start nginx_stop nginx_worker_pid curl
                  store_server probe_location rtmp_block callbacks_location
-                 worker_env worker_start quota_drift api_key keyed);
+                 worker_env worker_start quota_drift api_key keyed
+                 access_reset);
 
 sub conninfo {
     return $ENV{TEST_NGINX_PG_CONNINFO}
@@ -35,6 +36,33 @@ sub api_key {
     chomp(my $k = qx{build/video-worker keys create --account default --role admin --name test-suite 2>/dev/null});
     die "the suite's API key could not be made (build/video-worker keys create)\n" unless $k =~ /\Avapi_\w+\z/;
     return $KEY = $k;
+}
+
+# Access suites start from the default account alone, with no videos,
+# uploads, keys or audit rows; then the command line makes the accounts
+# (accounts => [[id, more arguments...], ...]) and the keys (keys =>
+# [[name, account, role], ...]).  Returns name => key.
+sub access_reset {
+    my (%opt) = @_;
+    my $bin = $ENV{VIDEO_API_TEST_WORKER} // 'build/video-worker';
+    local $ENV{VIDEO_WORKER_CONF} = "$ENV{PWD}/conf/worker.conf";
+    local $ENV{VIDEO_WORKER_POSTGRES} = conninfo();
+    psql('TRUNCATE videos, uploads, audit_log CASCADE');
+    psql('DELETE FROM api_keys');
+    psql("DELETE FROM accounts WHERE id <> 'default'");
+    for my $a (@{$opt{accounts} // []}) {
+        my ($id, @more) = @$a;
+        my $out = qx{$bin accounts create --id $id --name $id @more 2>&1};
+        die "account $id not made: $out" if $?;
+    }
+    my %key;
+    for my $k (@{$opt{keys} // []}) {
+        my ($name, $account, $role) = @$k;
+        chomp(my $v = qx{$bin keys create --account $account --role $role --name $name 2>/dev/null});
+        die "key $name not made\n" unless $v =~ /\Avapi_\w+\z/;
+        $key{$name} = $v;
+    }
+    return %key;
 }
 
 # the Authorization header for a request to $path, or ''
