@@ -50,26 +50,31 @@ sub concurrently {
     return @out;
 }
 
-# a transaction holding the row's lock for $seconds, in the background
+# a transaction holding a lock for $seconds, in the background: the row
+# of video $row (default: $id), or with $table the whole table
 sub hold_row_lock {
-    my ($seconds) = @_;
+    my ($seconds, $row, $table) = @_;
+    $row //= $id;
+    my $lock = $table ? "LOCK TABLE $table IN ACCESS EXCLUSIVE MODE"
+                      : "SELECT 1 FROM videos WHERE id = '$row' FOR UPDATE";
+    my ($rel, $mode) = $table ? ($table, 'AccessExclusiveLock') : ('videos', 'RowShareLock');
     my $pid = fork // die $!;
     if ($pid == 0) {
         open STDOUT, '>', '/dev/null';
         exec 'psql', $ENV{TEST_NGINX_PG_CONNINFO}, '-Xq', '-c',
-             "BEGIN; SELECT 1 FROM videos WHERE id = '$id' FOR UPDATE; "
-             . "SELECT pg_sleep($seconds); COMMIT;";
+             "BEGIN; $lock; SELECT pg_sleep($seconds); COMMIT;";
     }
     # wait until the lock is really held
     wait_for(5, sub {
         psql("SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
-             . "WHERE c.relname = 'videos' AND l.mode = 'RowShareLock' "
+             . "WHERE c.relname = '$rel' AND l.mode = '$mode' "
              . "AND l.pid <> pg_backend_pid()") > 0 });
     return $pid;
 }
 
 nginx_start($dir, $port, <<"CONF");
     video_api_postgres "$ENV{TEST_NGINX_PG_CONNINFO}" pool=1 queue=2 timeout=1s;
+    video_api_storage endpoint=http://127.0.0.1:9000 access_key=a secret_key=pg-faults-secret;
 CONF
 
 my ($status, $body, $took) = http_request($port, 'GET', "/api/videos/$id");
@@ -142,6 +147,34 @@ ok wait_for(5, sub { (http_request($port, 'GET', "/api/videos/$id"))[0] == 200 }
 is psql("SELECT title FROM videos WHERE id = '$id'"), 'patched',
    'the timed-out PATCH changed nothing';
 is nginx_worker_pid($dir), $worker, 'still the same worker';
+
+# -- a timed-out statement: the same answer on every route -------------------
+
+seed_video(id => 'faultLIVEAAAAAAAAAAAA', title => 'a stream', video_type => 'LIVE');
+my $unavailable = '{"success":false,"error":{"message":"Database is unavailable","status":503,"code":"UNAVAILABLE"}}';
+for my $case (["PATCH /api/videos/$id", ['PATCH', "/api/videos/$id", '{"title":"late"}'], [2]],
+              ['POST /api/live/:id/stop', ['POST', '/api/live/faultLIVEAAAAAAAAAAAA/stop', '{}'],
+               [2, 'faultLIVEAAAAAAAAAAAA']],
+              ['POST /api/upload/presign',
+               ['POST', '/api/upload/presign', '{"fileName":"a.mp4","fileSize":10,"contentType":"video/mp4"}'],
+               [2, undef, 'uploads']])
+{
+    my ($what, $req, $lock) = @$case;
+    # the key is confirmed first, so the statement alone meets the lock
+    http_request($port, 'GET', '/api/me');
+    my $uploads = psql('SELECT count(*) FROM uploads');
+    $locker = hold_row_lock(@$lock);
+    my ($st, $bd, $t) = http_request($port, @$req);
+    waitpid $locker, 0;
+    is "$st $bd", "503 $unavailable", "$what: a statement past the timeout is the one 503 UNAVAILABLE";
+    cmp_ok $t, '<', 2, "... at the timeout ($t s)";
+    is psql('SELECT count(*) FROM uploads'), $uploads, '... and recorded nothing';
+}
+is psql("SELECT status || ' ' || (live_ended_at IS NULL) FROM videos WHERE id = 'faultLIVEAAAAAAAAAAAA'"),
+   'PENDING true', 'the stream was not stopped';
+is psql("SELECT title FROM videos WHERE id = '$id'"), 'patched', 'nor the video changed';
+ok wait_for(5, sub { (http_request($port, 'GET', "/api/videos/$id"))[0] == 200 }),
+   'the pool recovers again';
 
 my $log = do { local (@ARGV, $/) = "$dir/logs/error.log"; <> };
 like $log, qr/video_api: postgresql is down/, 'the outage is logged';

@@ -323,16 +323,12 @@ ngx_http_video_api_pg_timed_out(PGresult *res)
 }
 
 
-ngx_int_t
+static ngx_int_t
 ngx_http_video_api_pg_quota(ngx_http_request_t *r, PGresult *res)
 {
     char          *state, *msg, *detail;
     json_t        *details;
     json_error_t   error;
-
-    if (res == NULL) {
-        return NGX_DECLINED;
-    }
 
     state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 
@@ -364,6 +360,39 @@ ngx_http_video_api_pg_quota(ngx_http_request_t *r, PGresult *res)
     return ngx_http_video_api_send_json(r, NGX_HTTP_FORBIDDEN,
                video_envelope_error(NGX_HTTP_FORBIDDEN, "QUOTA_EXCEEDED",
                                     msg, ngx_strlen(msg), details));
+}
+
+
+ngx_int_t
+ngx_http_video_api_pg_failed(ngx_http_request_t *r, PGresult *res)
+{
+    ngx_int_t       rc;
+    ExecStatusType  status;
+
+    if (res == NULL || ngx_http_video_api_pg_timed_out(res)) {
+        return ngx_http_video_api_send_unavailable(r, "Database");
+    }
+
+    status = PQresultStatus(res);
+
+    if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "video_api: postgresql statement gave %d rows, "
+                      "not what its route reads", PQntuples(res));
+
+    } else {
+        rc = ngx_http_video_api_pg_quota(r, res);
+        if (rc != NGX_DECLINED) {
+            return rc;
+        }
+
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "video_api: postgresql statement failed: %s",
+                      PQresultErrorMessage(res));
+    }
+
+    return ngx_http_video_api_send_error(r, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                         NULL, "Internal error");
 }
 
 

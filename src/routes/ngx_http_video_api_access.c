@@ -349,15 +349,8 @@ ngx_http_video_api_access_done(ngx_http_video_api_pg_op_t *op,
     r = op->request;
     actx = op->data;
 
-    if (res == NULL || ngx_http_video_api_pg_timed_out(res)) {
-        rc = ngx_http_video_api_send_unavailable(r, "Database");
-
-    } else if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "video_api: postgresql statement failed: %s",
-                      PQresultErrorMessage(res));
-        rc = ngx_http_video_api_send_error(r, NGX_HTTP_INTERNAL_SERVER_ERROR,
-                                           NULL, "Internal error");
+    if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
+        rc = ngx_http_video_api_pg_failed(r, res);
 
     } else if (PQntuples(res) == 0) {
         rc = ngx_http_video_api_send_error(r,

@@ -216,24 +216,6 @@ ngx_http_video_api_views_not_found(ngx_http_request_t *r, ngx_str_t *id)
 }
 
 
-/* what a failed statement answers: 503 when it timed out, else 500 */
-
-static ngx_int_t
-ngx_http_video_api_views_db_error(ngx_http_request_t *r, PGresult *res)
-{
-    if (res == NULL || ngx_http_video_api_pg_timed_out(res)) {
-        return ngx_http_video_api_send_unavailable(r, "Database");
-    }
-
-    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                  "video_api: postgresql statement failed: %s",
-                  PQresultErrorMessage(res));
-
-    return ngx_http_video_api_send_error(r, NGX_HTTP_INTERNAL_SERVER_ERROR,
-                                         NULL, "Internal error");
-}
-
-
 /*
  * The viewer, as unique viewer counts know it: a keyed hash of the
  * client's address and user agent, so neither is stored, even in Redis's
@@ -465,7 +447,7 @@ ngx_http_video_api_views_exists_done(ngx_http_video_api_pg_op_t *op,
     vctx = op->data;
 
     if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
-        rc = ngx_http_video_api_views_db_error(r, res);
+        rc = ngx_http_video_api_pg_failed(r, res);
 
     } else if (PQntuples(res) == 0) {
         rc = ngx_http_video_api_views_not_found(r, &vctx->id);
@@ -633,7 +615,7 @@ ngx_http_video_api_views_stats_done(ngx_http_video_api_pg_op_t *op,
     vctx = op->data;
 
     if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
-        rc = ngx_http_video_api_views_db_error(r, res);
+        rc = ngx_http_video_api_pg_failed(r, res);
 
     } else if (PQntuples(res) == 0) {
         rc = ngx_http_video_api_views_not_found(r, &vctx->id);
@@ -763,7 +745,7 @@ ngx_http_video_api_views_reset_done(ngx_http_video_api_pg_op_t *op,
     if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK
         || PQntuples(res) != 1)
     {
-        rc = ngx_http_video_api_views_db_error(r, res);
+        rc = ngx_http_video_api_pg_failed(r, res);
 
     } else {
         rc = ngx_http_video_api_views_reset_sent(r, vctx,

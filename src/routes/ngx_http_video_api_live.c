@@ -428,9 +428,8 @@ ngx_http_video_api_live_query(ngx_http_request_t *r,
 
 
 /*
- * Every statement's result comes here: PostgreSQL unavailable is a 503,
- * an account limit a 403 and a failed statement a 500 for every route;
- * rows go to its answer
+ * Every statement's result comes here: a failure gets the module's one
+ * answer to it (ngx_http_video_api_pg_failed); rows go to its answer
  */
 
 static void
@@ -443,25 +442,14 @@ ngx_http_video_api_live_done(ngx_http_video_api_pg_op_t *op, PGresult *res)
     r = op->request;
     lctx = op->data;
 
-    if (res == NULL) {
-        rc = ngx_http_video_api_send_unavailable(r, "Database");
-
-    } else if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+    if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
 
         /*
-         * an account limit: a stream created or a publisher accepted
-         * beyond it (nginx-rtmp refuses the publisher on the 403)
+         * an account limit among them: a stream created or a publisher
+         * accepted beyond it (nginx-rtmp refuses the publisher on the 403)
          */
 
-        rc = ngx_http_video_api_pg_quota(r, res);
-
-        if (rc == NGX_DECLINED) {
-            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                          "video_api: live: %s", PQresultErrorMessage(res));
-            rc = ngx_http_video_api_send_error(r,
-                                               NGX_HTTP_INTERNAL_SERVER_ERROR,
-                                               NULL, "Internal error");
-        }
+        rc = ngx_http_video_api_pg_failed(r, res);
 
     } else {
         rc = lctx->answer(r, lctx, res);

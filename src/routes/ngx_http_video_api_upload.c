@@ -250,23 +250,11 @@ ngx_http_video_api_upload_presigned(ngx_http_video_api_pg_op_t *op,
     r = op->request;
     u = op->data;
 
-    if (res == NULL || ngx_http_video_api_pg_timed_out(res)) {
-        rc = ngx_http_video_api_send_unavailable(r, "Database");
+    if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK) {
 
-    } else if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+        /* an account limit among them: nothing was recorded */
 
-        /* an account limit refuses the reservation: nothing was recorded */
-
-        rc = ngx_http_video_api_pg_quota(r, res);
-
-        if (rc == NGX_DECLINED) {
-            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                          "video_api: recording upload \"%s\" failed: %s",
-                          u->id, PQresultErrorMessage(res));
-            rc = ngx_http_video_api_send_error(r,
-                                               NGX_HTTP_INTERNAL_SERVER_ERROR,
-                                               NULL, "Internal error");
-        }
+        rc = ngx_http_video_api_pg_failed(r, res);
 
     } else {
 
@@ -490,17 +478,10 @@ ngx_http_video_api_upload_created(ngx_http_video_api_pg_op_t *op,
     r = op->request;
     u = op->data;
 
-    if (res == NULL || ngx_http_video_api_pg_timed_out(res)) {
-        rc = ngx_http_video_api_send_unavailable(r, "Database");
-
-    } else if (PQresultStatus(res) != PGRES_TUPLES_OK
-               || PQntuples(res) > 1)
+    if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK
+        || PQntuples(res) > 1)
     {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "video_api: creating video \"%V\" failed: %s",
-                      &u->id, PQresultErrorMessage(res));
-        rc = ngx_http_video_api_send_error(r, NGX_HTTP_INTERNAL_SERVER_ERROR,
-                                           NULL, "Internal error");
+        rc = ngx_http_video_api_pg_failed(r, res);
 
     } else if (PQntuples(res) == 0) {
         rc = ngx_http_video_api_send_error(r, NGX_HTTP_NOT_FOUND, NULL,

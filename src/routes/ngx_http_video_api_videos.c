@@ -292,28 +292,6 @@ ngx_http_video_api_videos_not_found(ngx_http_request_t *r, ngx_str_t *id)
 
 
 /*
- * A statement failed: the input was checked, so this is a fault on our
- * side or in the database; log it, answer 500 without the details
- */
-
-static ngx_int_t
-ngx_http_video_api_videos_db_error(ngx_http_request_t *r, PGresult *res)
-{
-    if (ngx_http_video_api_pg_timed_out(res)) {
-        return ngx_http_video_api_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                             NULL, "Database timed out");
-    }
-
-    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                  "video_api: postgresql statement failed: %s",
-                  PQresultErrorMessage(res));
-
-    return ngx_http_video_api_send_error(r, NGX_HTTP_INTERNAL_SERVER_ERROR,
-                                         NULL, "Internal error");
-}
-
-
-/*
  * The outcome of a single-video statement: 1 when res holds its row, else
  * 0 with the answer for what went wrong already sent and its code in *rc
  */
@@ -322,13 +300,8 @@ static ngx_uint_t
 ngx_http_video_api_videos_row(ngx_http_request_t *r, PGresult *res,
     ngx_str_t *id, ngx_int_t *rc)
 {
-    if (res == NULL) {
-        *rc = ngx_http_video_api_send_unavailable(r, "Database");
-        return 0;
-    }
-
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        *rc = ngx_http_video_api_videos_db_error(r, res);
+    if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
+        *rc = ngx_http_video_api_pg_failed(r, res);
         return 0;
     }
 
@@ -977,19 +950,13 @@ ngx_http_video_api_videos_delete_step(ngx_http_video_api_pg_op_t *op,
     vctx = op->data;
     mcf = ngx_http_video_api_videos_conf(r);
 
-    if (res == NULL) {
-        ngx_http_video_api_pg_release(op);
-        ngx_http_finalize_request(r,
-            ngx_http_video_api_send_unavailable(r, "Database"));
-        return;
-    }
-
-    if (PQresultStatus(res) != PGRES_COMMAND_OK
-        && PQresultStatus(res) != PGRES_TUPLES_OK)
+    if (res == NULL
+        || (PQresultStatus(res) != PGRES_COMMAND_OK
+            && PQresultStatus(res) != PGRES_TUPLES_OK))
     {
         ngx_http_video_api_pg_release(op);
         ngx_http_finalize_request(r,
-            ngx_http_video_api_videos_db_error(r, res));
+            ngx_http_video_api_pg_failed(r, res));
         return;
     }
 
@@ -1742,15 +1709,11 @@ ngx_http_video_api_videos_list_done(ngx_http_video_api_pg_op_t *op,
     r = op->request;
     list = op->data;
 
-    if (res == NULL) {
+    if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK
+        || PQntuples(res) != 1)
+    {
         ngx_http_finalize_request(r,
-            ngx_http_video_api_send_unavailable(r, "Database"));
-        return;
-    }
-
-    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-        ngx_http_finalize_request(r,
-            ngx_http_video_api_videos_db_error(r, res));
+            ngx_http_video_api_pg_failed(r, res));
         return;
     }
 
