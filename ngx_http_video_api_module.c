@@ -7,6 +7,7 @@
 
 #include "ngx_http_video_api.h"
 #include "ngx_http_video_api_auth.h"
+#include "video_cache.h"
 #include "ngx_http_video_api_body.h"
 #include "ngx_http_video_api_cache.h"
 #include "ngx_http_video_api_cors.h"
@@ -761,7 +762,7 @@ ngx_http_video_api_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     mcf->redis.addr = value[1];
     mcf->redis.timeout = 2000;
-    mcf->redis.cache_ttl = 60000;
+    mcf->redis.cache_ttl = VIDEO_CACHE_TTL_MS;
     mcf->redis.list_ttl = 10000;
 
     /*

@@ -59,7 +59,8 @@ SERVER
 
 # -- the workers, as make run starts them --------------------------------
 
-my %env = worker_env($dir, $port, $endpoint);
+# cache_ttl: the worker's own, unlike the module's default (60 s)
+my %env = worker_env($dir, $port, $endpoint, VIDEO_WORKER_CACHE_TTL => 30000);
 
 sub start_worker {
     my ($role) = @_;
@@ -140,6 +141,8 @@ my $elapsed = Time::HiRes::time() - $t0;
 diag(sprintf "10 s 1280x720 clip: complete to READY in %.1f s", $elapsed);
 
 is status_of($vid), 'READY', 'the upload becomes READY';
+my $pttl = qx{redis-cli -p $ENV{TEST_NGINX_REDIS_PORT} PTTL video:$vid} + 0;
+ok $pttl > 0 && $pttl <= 30000, "the READY video cached by the transcoder lives its cache_ttl ($pttl ms of 30000)";
 ok((grep { $_ > 0 && $_ < 100 } @progress), "progress went through intermediate values (@progress)");
 
 my ($s, $b) = http_request($port, 'GET', "/api/videos/$vid");

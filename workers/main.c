@@ -12,8 +12,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "video_cache.h"
 #include "video_hmac.h"
 #include "video_time.h"
+
+
+/* a number macro as the string a setting's default is written in */
+#define VIDEO_WORKER_STR(x)   #x
+#define VIDEO_WORKER_XSTR(x)  VIDEO_WORKER_STR(x)
 #include "video_worker.h"
 
 
@@ -147,6 +153,7 @@ video_worker_set(const char *name, const char *value)
         { "media_cpu_seconds", &c->media_cpu_seconds, 0, 604800 },
         { "media_memory_mb", &c->media_memory_mb, 0, 1048576 },
         { "media_file_mb", &c->media_file_mb, 0, 1048576 },
+        { "cache_ttl", &c->cache_ttl, 1000, 86400000 },
     };
 
     if (strcmp(name, "media_sandbox") == 0) {
@@ -234,7 +241,7 @@ video_worker_conf_load(const char *path)
         "max_attempts", "relay_poll_seconds", "analytics_interval",
         "clock_offset", "upload_sweep_seconds", "upload_grace",
         "media_sandbox", "media_user", "media_cpu_seconds",
-        "media_memory_mb", "media_file_mb", NULL
+        "media_memory_mb", "media_file_mb", "cache_ttl", NULL
     };
 
     /* defaults: the stack `make run` starts */
@@ -266,7 +273,8 @@ video_worker_conf_load(const char *path)
          | video_worker_set("media_user", "video-media")
          | video_worker_set("media_cpu_seconds", "21600")
          | video_worker_set("media_memory_mb", "4096")
-         | video_worker_set("media_file_mb", "256");
+         | video_worker_set("media_file_mb", "256")
+         | video_worker_set("cache_ttl", VIDEO_WORKER_XSTR(VIDEO_CACHE_TTL_MS));
 
     if (rc != 0) {
         return -1;

@@ -52,6 +52,7 @@ typedef struct {
     int    media_cpu_seconds;     /* limits of each run; 0: none */
     int    media_memory_mb;
     int    media_file_mb;
+    int    cache_ttl;             /* ms a cached video lives in Redis */
 } video_worker_conf_t;
 
 

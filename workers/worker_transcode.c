@@ -370,9 +370,9 @@ video_transcode_cache(PGconn *pg, const char *id)
     }
 
     if (PQntuples(res) == 1) {
-        reply = redisCommand(rc, "EVAL %s 1 video:%s %s %s 60000",
+        reply = redisCommand(rc, "EVAL %s 1 " VIDEO_CACHE_KEY_PREFIX "%s %s %s %d",
                              VIDEO_CACHE_PUT_LUA, id, PQgetvalue(res, 0, 1),
-                             PQgetvalue(res, 0, 0));
+                             PQgetvalue(res, 0, 0), video_worker_conf.cache_ttl);
         freeReplyObject(reply);
     }
 

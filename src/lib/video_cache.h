@@ -10,7 +10,15 @@
 #define _VIDEO_CACHE_H_INCLUDED_
 
 
+/* a video's entry is VIDEO_CACHE_KEY_PREFIX "<id>" */
+#define VIDEO_CACHE_KEY_PREFIX    "video:"
 #define VIDEO_CACHE_LIST_VERSION  "video:list:version"
+
+/*
+ * How long an entry lives (ms) unless configured: video_api_redis
+ * cache_ttl= in nginx, cache_ttl in conf/worker.conf; the two should agree
+ */
+#define VIDEO_CACHE_TTL_MS        60000
 
 /*
  * KEYS[1] the entry, ARGV[1] version, ARGV[2] JSON, ARGV[3] TTL in ms:

@@ -13,6 +13,7 @@
 #include "ngx_http_video_api_pg.h"
 #include "ngx_http_video_api_redis.h"
 #include "ngx_http_video_api_response.h"
+#include "video_cache.h"
 #include "video_access.h"
 #include "video_apikey.h"
 #include "video_id.h"
@@ -305,7 +306,7 @@ static void
 ngx_http_video_api_access_uncache(ngx_http_request_t *r, char *ids)
 {
     char        *p, *end;
-    u_char       key[sizeof("video:") + VIDEO_ID_LEN];
+    u_char       key[sizeof(VIDEO_CACHE_KEY_PREFIX) + VIDEO_ID_LEN];
     const char  *argv[2];
     size_t       argvlen[2];
 
@@ -322,7 +323,7 @@ ngx_http_video_api_access_uncache(ngx_http_request_t *r, char *ids)
             argv[0] = "DEL";
             argvlen[0] = 3;
             argv[1] = (char *) key;
-            argvlen[1] = ngx_sprintf(key, "video:%*s", (size_t) VIDEO_ID_LEN,
+            argvlen[1] = ngx_sprintf(key, VIDEO_CACHE_KEY_PREFIX "%*s", (size_t) VIDEO_ID_LEN,
                                      p)
                          - key;
 

@@ -318,13 +318,13 @@ static ngx_int_t
 ngx_http_video_api_videos_cache_key(ngx_http_request_t *r, ngx_str_t *id,
     ngx_str_t *key)
 {
-    key->len = sizeof("video:") - 1 + id->len;
+    key->len = sizeof(VIDEO_CACHE_KEY_PREFIX) - 1 + id->len;
     key->data = ngx_pnalloc(r->pool, key->len);
     if (key->data == NULL) {
         return NGX_ERROR;
     }
 
-    ngx_sprintf(key->data, "video:%V", id);
+    ngx_sprintf(key->data, VIDEO_CACHE_KEY_PREFIX "%V", id);
 
     return NGX_OK;
 }
