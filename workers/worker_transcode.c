@@ -353,8 +353,7 @@ video_transcode_cache(PGconn *pg, const char *id)
     values[1] = base;
 
     res = video_worker_pg(pg,
-              "SELECT video_json(v, $2, $2)::text,"
-              " (extract(epoch FROM v.updated_at) * 1000000)::bigint::text"
+              "SELECT video_json(v, $2, $2)::text, video_version(v)"
               " FROM videos v WHERE v.id = $1",
               2, values, PGRES_TUPLES_OK);
     if (res == NULL) {
@@ -410,8 +409,7 @@ video_transcode_start(video_transcode_t *t, int *skip)
               "UPDATE videos SET status = 'PROCESSING',"
               " processing_started_at = clock_timestamp(),"
               " transcoding_progress = 0, processing_error = NULL,"
-              " updated_at = greatest(clock_timestamp(),"
-              "                       updated_at + interval '1 microsecond')"
+              " updated_at = video_touch(updated_at)"
               " WHERE id = $1 AND status <> 'READY'"
               " AND (video_type = 'VOD' OR $2::boolean)"
               " RETURNING id",
@@ -976,8 +974,7 @@ video_transcode_finish(video_transcode_t *t)
               "UPDATE videos SET status = 'READY', transcoding_progress = 100,"
               " duration = $4::integer, hls_manifest_key = $2,"
               " thumbnail_key = $3, processing_error = NULL,"
-              " updated_at = greatest(clock_timestamp(),"
-              "                       updated_at + interval '1 microsecond')"
+              " updated_at = video_touch(updated_at)"
               " WHERE id = $1 AND status = 'PROCESSING'",
               4, values, PGRES_COMMAND_OK);
     if (res == NULL) {
@@ -1031,8 +1028,7 @@ video_transcode_fail(video_transcode_t *t, const char *why)
 
     res = video_worker_pg(t->pg,
               "UPDATE videos SET status = 'FAILED', processing_error = $2,"
-              " updated_at = greatest(clock_timestamp(),"
-              "                       updated_at + interval '1 microsecond')"
+              " updated_at = video_touch(updated_at)"
               " WHERE id = $1 AND status <> 'READY'",
               2, values, PGRES_COMMAND_OK);
     PQclear(res);

@@ -131,9 +131,7 @@ ngx_http_video_api_route_t  ngx_http_video_api_live_callback_routes[] = {
  * base wherever video_json() is called.
  */
 
-#define LIVE_CHANGED                                                          \
-    "video_json(v, $2, $2)::text,"                                            \
-    " (extract(epoch FROM v.updated_at) * 1000000)::bigint::text, "
+#define LIVE_CHANGED  "video_json(v, $2, $2)::text, video_version(v), "
 
 #define LIVE_UNCHANGED  "NULL, NULL, "
 
@@ -143,9 +141,7 @@ ngx_http_video_api_route_t  ngx_http_video_api_live_callback_routes[] = {
     " api_time(v.created_at), api_time(v.updated_at), v.hls_manifest_key,"    \
     " v.video_type, v.live_client, v.token_gen"
 
-#define LIVE_TOUCH                                                            \
-    "updated_at = greatest(clock_timestamp(),"                                \
-    " v.updated_at + interval '1 microsecond')"
+#define LIVE_TOUCH  "updated_at = video_touch(v.updated_at)"
 
 enum {
     LIVE_COL_JSON = 0,

@@ -71,8 +71,7 @@ ngx_http_video_api_route_t  ngx_http_video_api_videos_routes[] = {
 
 /* columns every single-video statement returns: the JSON and its version */
 #define VIDEOS_JSON_COLUMNS                                                   \
-    "video_json(v, $2, $3)::text, "                                           \
-    "(extract(epoch FROM v.updated_at) * 1000000)::bigint::text"
+    "video_json(v, $2, $3)::text, video_version(v)"
 
 
 static ngx_http_video_api_pg_stmt_t  videos_get_stmt =
@@ -87,8 +86,7 @@ static ngx_http_video_api_pg_stmt_t  videos_patch_stmt =
         " title = COALESCE($4, v.title),"
         " description = CASE WHEN $5::boolean THEN $6 ELSE v.description END,"
         " visibility = COALESCE($7::video_visibility, v.visibility),"
-        " updated_at = greatest(clock_timestamp(),"
-        "                       v.updated_at + interval '1 microsecond')"
+        " updated_at = video_touch(v.updated_at)"
         " WHERE v.id = $1 AND video_writable(v.account_id, $8, $9)"
         " RETURNING " VIDEOS_JSON_COLUMNS);
 
