@@ -2,12 +2,15 @@
 # its caller where rows are chosen: it calls video_readable(),
 # video_listed() or video_writable() of conf/sql with the caller, or is
 # one of the few named below, each with the reason it needs no caller;
-# and one that creates a video names the account it belongs to.
+# and one that creates a video names the account it belongs to.  And the
+# video JSON text's layout the module writes view figures into.
 # The statements are read from the module's sources as the compiler sees
 # them (macros expanded), so a new statement cannot slip by.
 
 use strict;
 use warnings;
+use lib 't/inc';
+use VideoApi;
 use Test::More;
 
 my $objs = 'build/nginx/objs/Makefile';
@@ -84,5 +87,19 @@ for my $name (sort keys %sql) {
 for my $name (sort keys %exempt, sort keys %pending) {
     ok exists $sql{$name}, "the exempt or pending statement '$name' exists";
 }
+
+# The module writes live view figures into video_json()'s text where
+# src/lib/video_views.c finds them (VIEWS_ID_KEY, VIEWS_TODAY_KEY...),
+# without parsing it: if PostgreSQL's json_build_object, or video_json(),
+# ever lays the text out otherwise, this fails (and the module logs an
+# alert for each video it cannot write figures into).
+psql("DELETE FROM videos WHERE id = 'layoutAAAAAAAAAAAAAAA'");
+seed_video(id => 'layoutAAAAAAAAAAAAAAA', title => 'layout', status => 'READY');
+my $text = psql("SELECT video_json(v, 'http://x/play/', 'http://x/play/')::text FROM videos v"
+                . " WHERE id = 'layoutAAAAAAAAAAAAAAA'");
+like $text, qr/\A\{"id" : "layoutAAAAAAAAAAAAAAA", /, 'video_json() opens with the id, as the view scan reads it';
+like $text, qr/, "viewsToday" : 0, "viewsMonth" : 0, "viewsTotal" : 0[,}]/,
+    '... and carries the figures in the layout the scan writes into';
+psql("DELETE FROM videos WHERE id = 'layoutAAAAAAAAAAAAAAA'");
 
 done_testing;

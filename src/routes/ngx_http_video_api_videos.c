@@ -579,6 +579,13 @@ ngx_http_video_api_videos_send(ngx_http_request_t *r,
         json = p;
 
     } else {
+        if (vctx->views_live) {
+            ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                          "video_api: no view figures found in a video's "
+                          "JSON text: video_json()'s layout is not the one "
+                          "src/lib/video_views.c writes into");
+        }
+
         vctx->views_live = 0;
     }
 
