@@ -23,6 +23,8 @@ static ngx_http_video_api_area_t  ngx_http_video_api_areas[] = {
       ngx_http_video_api_analytics_routes },
     { ngx_string("live"), NGX_HTTP_VIDEO_API_LIVE,
       ngx_http_video_api_live_routes },
+    { ngx_string("live"), NGX_HTTP_VIDEO_API_LIVE,
+      ngx_http_video_api_signal_routes },
     { ngx_string("health"), NGX_HTTP_VIDEO_API_HEALTH,
       ngx_http_video_api_health_routes },
     { ngx_string("play"), NGX_HTTP_VIDEO_API_PLAY,

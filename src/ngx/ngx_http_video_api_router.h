@@ -78,22 +78,13 @@ ngx_int_t ngx_http_video_api_views_send(ngx_http_request_t *r, u_char *json,
     ngx_http_video_api_views_send_pt send);
 
 
-/* WebRTC signaling (ngx_http_video_api_signal.c), in the live area */
-ngx_int_t ngx_http_video_api_signal_join(ngx_http_request_t *r,
-    ngx_http_video_api_ctx_t *ctx);
-ngx_int_t ngx_http_video_api_signal_post(ngx_http_request_t *r,
-    ngx_http_video_api_ctx_t *ctx);
-ngx_int_t ngx_http_video_api_signal_get(ngx_http_request_t *r,
-    ngx_http_video_api_ctx_t *ctx);
-ngx_int_t ngx_http_video_api_signal_leave(ngx_http_request_t *r,
-    ngx_http_video_api_ctx_t *ctx);
-
-
 /* each area's table, ended by an entry with a NULL pattern */
 extern ngx_http_video_api_route_t  ngx_http_video_api_videos_routes[];
 extern ngx_http_video_api_route_t  ngx_http_video_api_upload_routes[];
 extern ngx_http_video_api_route_t  ngx_http_video_api_analytics_routes[];
 extern ngx_http_video_api_route_t  ngx_http_video_api_live_routes[];
+/* WebRTC signaling (ngx_http_video_api_signal.c), in the live area too */
+extern ngx_http_video_api_route_t  ngx_http_video_api_signal_routes[];
 extern ngx_http_video_api_route_t  ngx_http_video_api_live_callback_routes[];
 extern ngx_http_video_api_route_t  ngx_http_video_api_health_routes[];
 extern ngx_http_video_api_route_t  ngx_http_video_api_play_routes[];

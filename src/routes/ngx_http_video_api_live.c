@@ -84,18 +84,6 @@ ngx_http_video_api_route_t  ngx_http_video_api_live_routes[] = {
     { NGX_HTTP_PATCH, "/api/live/:id/visibility",
       ngx_http_video_api_live_visibility, NGX_HTTP_VIDEO_API_BODY_JSON,
       NGX_HTTP_VIDEO_API_ACCESS_EDITOR },
-    { NGX_HTTP_POST, "/api/live/:id/signal",
-      ngx_http_video_api_signal_post, NGX_HTTP_VIDEO_API_BODY_JSON,
-      NGX_HTTP_VIDEO_API_ACCESS_ANYONE },
-    { NGX_HTTP_GET, "/api/live/:id/signal",
-      ngx_http_video_api_signal_get, NGX_HTTP_VIDEO_API_BODY_NONE,
-      NGX_HTTP_VIDEO_API_ACCESS_ANYONE },
-    { NGX_HTTP_DELETE, "/api/live/:id/signal",
-      ngx_http_video_api_signal_leave, NGX_HTTP_VIDEO_API_BODY_NONE,
-      NGX_HTTP_VIDEO_API_ACCESS_ANYONE },
-    { NGX_HTTP_POST, "/api/live/:id/signal/join",
-      ngx_http_video_api_signal_join, NGX_HTTP_VIDEO_API_BODY_NONE,
-      NGX_HTTP_VIDEO_API_ACCESS_ANYONE },
     { 0, NULL, NULL, 0, 0 }
 };
 

@@ -78,6 +78,14 @@ typedef struct {
 #define SIGNAL_MESSAGE_MAX  256
 
 
+static ngx_int_t ngx_http_video_api_signal_join(ngx_http_request_t *r,
+    ngx_http_video_api_ctx_t *ctx);
+static ngx_int_t ngx_http_video_api_signal_post(ngx_http_request_t *r,
+    ngx_http_video_api_ctx_t *ctx);
+static ngx_int_t ngx_http_video_api_signal_get(ngx_http_request_t *r,
+    ngx_http_video_api_ctx_t *ctx);
+static ngx_int_t ngx_http_video_api_signal_leave(ngx_http_request_t *r,
+    ngx_http_video_api_ctx_t *ctx);
 static ngx_http_video_api_signal_ctx_t *ngx_http_video_api_signal_ctx(
     ngx_http_request_t *r, ngx_str_t *stream, ngx_str_t *peer,
     ngx_str_t *list);
@@ -145,9 +153,31 @@ static ngx_http_video_api_redis_script_t  signal_leave_script =
     ngx_http_video_api_redis_script(VIDEO_SIGNAL_LEAVE_LUA);
 
 
+/*
+ * the live area's signaling routes: the peers of a stream exchange WebRTC
+ * offers, answers and candidates; a peer's token is its credential
+ */
+
+ngx_http_video_api_route_t  ngx_http_video_api_signal_routes[] = {
+    { NGX_HTTP_POST, "/api/live/:id/signal",
+      ngx_http_video_api_signal_post, NGX_HTTP_VIDEO_API_BODY_JSON,
+      NGX_HTTP_VIDEO_API_ACCESS_ANYONE },
+    { NGX_HTTP_GET, "/api/live/:id/signal",
+      ngx_http_video_api_signal_get, NGX_HTTP_VIDEO_API_BODY_NONE,
+      NGX_HTTP_VIDEO_API_ACCESS_ANYONE },
+    { NGX_HTTP_DELETE, "/api/live/:id/signal",
+      ngx_http_video_api_signal_leave, NGX_HTTP_VIDEO_API_BODY_NONE,
+      NGX_HTTP_VIDEO_API_ACCESS_ANYONE },
+    { NGX_HTTP_POST, "/api/live/:id/signal/join",
+      ngx_http_video_api_signal_join, NGX_HTTP_VIDEO_API_BODY_NONE,
+      NGX_HTTP_VIDEO_API_ACCESS_ANYONE },
+    { 0, NULL, NULL, 0, 0 }
+};
+
+
 /* POST /api/live/:id/signal/join */
 
-ngx_int_t
+static ngx_int_t
 ngx_http_video_api_signal_join(ngx_http_request_t *r,
     ngx_http_video_api_ctx_t *ctx)
 {
@@ -275,7 +305,7 @@ ngx_http_video_api_signal_joined(ngx_http_request_t *r, void *data,
 
 /* DELETE /api/live/:id/signal?peer=<id> */
 
-ngx_int_t
+static ngx_int_t
 ngx_http_video_api_signal_leave(ngx_http_request_t *r,
     ngx_http_video_api_ctx_t *ctx)
 {
@@ -364,7 +394,7 @@ ngx_http_video_api_signal_left(ngx_http_request_t *r, void *data,
 
 /* POST /api/live/:id/signal */
 
-ngx_int_t
+static ngx_int_t
 ngx_http_video_api_signal_post(ngx_http_request_t *r,
     ngx_http_video_api_ctx_t *ctx)
 {
@@ -559,7 +589,7 @@ ngx_http_video_api_signal_sent(ngx_http_request_t *r, void *data,
 
 /* GET /api/live/:id/signal?peer=<id>[&timeout=<seconds>] */
 
-ngx_int_t
+static ngx_int_t
 ngx_http_video_api_signal_get(ngx_http_request_t *r,
     ngx_http_video_api_ctx_t *ctx)
 {
