@@ -43,13 +43,14 @@ my %pending = map { $_ => 1 } qw();
 my $root = $ENV{PWD};
 my @files = ("$root/ngx_http_video_api_module.c", glob("$root/src/ngx/*.c"),
              glob("$root/src/routes/*.c"));
-my %sql;
+my (%sql, %caller);
 
 for my $f (@files) {
     my $pre = qx{cd build/nginx && cc -E -P $incs '$f' 2>&1};
     is $?, 0, "$f preprocesses" or diag $pre;
-    while ($pre =~ /ngx_http_video_api_pg_stmt_t\s+\w+\s*=\s*\{\s*"(\w+)"\s*,\s*((?:"(?:[^"\\]|\\.)*"\s*)+),\s*0\s*\}/g) {
+    while ($pre =~ /ngx_http_video_api_pg_stmt_t\s+\w+\s*=\s*\{\s*"(\w+)"\s*,\s*((?:"(?:[^"\\]|\\.)*"\s*)+),\s*([\w\s+]+?)\s*,\s*([\w\s+]+?)\s*,\s*0\s*\}/g) {
         my ($name, $lits) = ($1, $2);
+        $caller{$name} = $3;
         my $text = join '', $lits =~ /"((?:[^"\\]|\\.)*)"/g;
         $text =~ s/\\(.)/$1/g;
         ok !exists $sql{$name}, "statement '$name' is named once";
@@ -81,6 +82,10 @@ for my $name (sort keys %sql) {
     TODO: {
         local $TODO = $pending{$name} ? 'not scoped yet' : undef;
         like $text, $scoped, "'$name' chooses videos by the caller";
+        # a caller in parameters is declared (ngx_http_video_api_pg_scoped):
+        # the request runner, not the route, puts it in
+        isnt $caller{$name}, '0', "'$name' gets the caller from the runner"
+            if $text =~ /\bvideo_(?:readable|listed|writable)\s*\([^)]*\$\d/;
     }
 }
 

@@ -1272,27 +1272,3 @@ ngx_http_video_api_pg_report(ngx_http_video_api_pg_pool_t *pool,
     ngx_log_error(NGX_LOG_ERR, pool->log, 0,
                   "video_api: postgresql is down: %*s", len, why);
 }
-
-
-ngx_int_t
-ngx_http_video_api_pg_query(ngx_http_request_t *r,
-    ngx_http_video_api_pg_stmt_t *stmt, int n, char **values,
-    ngx_http_video_api_pg_handler_pt handler, void *data, ngx_uint_t hold)
-{
-    ngx_http_video_api_pg_op_t  *op;
-
-    op = ngx_http_video_api_pg_op(r, handler, data);
-    if (op == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    op->hold = hold;
-
-    if (ngx_http_video_api_pg_send(op, stmt, n, values) != NGX_OK) {
-        return ngx_http_video_api_send_unavailable(r, "Database");
-    }
-
-    r->main->count++;
-
-    return NGX_DONE;
-}

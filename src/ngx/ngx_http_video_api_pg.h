@@ -17,10 +17,21 @@
 typedef struct {
     char                             *name;
     char                             *sql;
+    /* the $n that take the caller's account and role (0: none) */
+    ngx_uint_t                        account;
+    ngx_uint_t                        role;
     ngx_uint_t                        slot;     /* set by the pool */
 } ngx_http_video_api_pg_stmt_t;
 
-#define ngx_http_video_api_pg_stmt(name, sql)  { name, sql, 0 }
+#define ngx_http_video_api_pg_stmt(name, sql)  { name, sql, 0, 0, 0 }
+
+/*
+ * A statement scoped by the caller (video_readable() and the like): the
+ * runner fills $account and $role (role 0: a statement that takes only
+ * the account), so no route can leave them out.
+ */
+#define ngx_http_video_api_pg_scoped(name, sql, account, role)                \
+    { name, sql, account, role, 0 }
 
 
 typedef struct ngx_http_video_api_pg_conn_s  ngx_http_video_api_pg_conn_t;
@@ -73,16 +84,6 @@ ngx_http_video_api_pg_op_t *ngx_http_video_api_pg_op(ngx_http_request_t *r,
  */
 ngx_int_t ngx_http_video_api_pg_send(ngx_http_video_api_pg_op_t *op,
     ngx_http_video_api_pg_stmt_t *stmt, int nvalues, char **values);
-
-/*
- * A route's statement: a new op for r with handler and data, sent; the
- * request then waits for the handler (its count raised here, for the
- * handler's finalize).  Returns NGX_DONE, or what a content handler
- * returns (503 when PostgreSQL is unavailable).  hold: see the op.
- */
-ngx_int_t ngx_http_video_api_pg_query(ngx_http_request_t *r,
-    ngx_http_video_api_pg_stmt_t *stmt, int n, char **values,
-    ngx_http_video_api_pg_handler_pt handler, void *data, ngx_uint_t hold);
 
 /* Gives back a held connection; an open transaction is rolled back. */
 void ngx_http_video_api_pg_release(ngx_http_video_api_pg_op_t *op);

@@ -10,7 +10,7 @@
 #include "ngx_http_video_api_router.h"
 #include "ngx_http_video_api_auth.h"
 #include "ngx_http_video_api_cache.h"
-#include "ngx_http_video_api_pg.h"
+#include "ngx_http_video_api_run.h"
 #include "ngx_http_video_api_redis.h"
 #include "ngx_http_video_api_response.h"
 #include "video_cache.h"
@@ -219,11 +219,26 @@ typedef struct {
     ngx_uint_t                   conflict;  /* no row: the id exists */
     char                        *values[12];
     u_char                       key[VIDEO_APIKEY_LEN + 1];
+    ngx_http_video_api_pg_stmt_t *stmt;
+    int                          nvalues;
 } ngx_http_video_api_access_ctx_t;
 
 
-static void ngx_http_video_api_access_done(ngx_http_video_api_pg_op_t *op,
-    PGresult *res);
+/* every route here is one statement, and its rows the answer */
+
+typedef enum {
+    ACCESS_QUERY = 0,
+    ACCESS_ROWS
+} ngx_http_video_api_access_step_e;
+
+static const char *const  access_names[] = { "query", "rows" };
+
+static ngx_int_t ngx_http_video_api_access_step(
+    ngx_http_video_api_run_t *run);
+
+static ngx_http_video_api_steps_t  access_steps = {
+    "access", ngx_http_video_api_access_step, access_names
+};
 
 
 static ngx_http_video_api_access_ctx_t *
@@ -339,37 +354,54 @@ ngx_http_video_api_access_uncache(ngx_http_request_t *r, char *ids)
 }
 
 
-static void
-ngx_http_video_api_access_done(ngx_http_video_api_pg_op_t *op,
-    PGresult *res)
+static ngx_int_t
+ngx_http_video_api_access_query(ngx_http_request_t *r,
+    ngx_http_video_api_access_ctx_t *actx, ngx_http_video_api_pg_stmt_t *stmt,
+    int n)
 {
-    ngx_int_t                         rc;
+    actx->stmt = stmt;
+    actx->nvalues = n;
+
+    return ngx_http_video_api_run(r, &access_steps, actx, ACCESS_QUERY);
+}
+
+
+static ngx_int_t
+ngx_http_video_api_access_step(ngx_http_video_api_run_t *run)
+{
+    PGresult                         *res;
     ngx_http_request_t               *r;
     ngx_http_video_api_access_ctx_t  *actx;
 
-    r = op->request;
-    actx = op->data;
+    r = run->request;
+    actx = run->data;
+    res = run->res;
 
-    if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
-        rc = ngx_http_video_api_pg_failed(r, res);
-
-    } else if (PQntuples(res) == 0) {
-        rc = ngx_http_video_api_send_error(r,
-                 actx->conflict ? NGX_HTTP_CONFLICT : NGX_HTTP_NOT_FOUND,
-                 NULL, actx->missing, &actx->id);
-
-    } else {
-        if (actx->drop && !PQgetisnull(res, 0, 1)) {
-            ngx_http_video_api_access_uncache(r, PQgetvalue(res, 0, 1));
-        }
-
-        rc = ngx_http_video_api_send_wrapped(r, actx->status, actx->prefix,
-                                             (u_char *) PQgetvalue(res, 0, 0),
-                                             PQgetlength(res, 0, 0),
-                                             actx->suffix);
+    if (run->step == ACCESS_QUERY) {
+        return ngx_http_video_api_run_query(run, ACCESS_ROWS, actx->stmt,
+                                            actx->nvalues, actx->values);
     }
 
-    ngx_http_finalize_request(r, rc);
+    if (!ngx_http_video_api_run_ok(run)
+        || PQresultStatus(res) != PGRES_TUPLES_OK)
+    {
+        return ngx_http_video_api_run_failed(run);
+    }
+
+    if (PQntuples(res) == 0) {
+        return ngx_http_video_api_send_error(r,
+                   actx->conflict ? NGX_HTTP_CONFLICT : NGX_HTTP_NOT_FOUND,
+                   NULL, actx->missing, &actx->id);
+    }
+
+    if (actx->drop && !PQgetisnull(res, 0, 1)) {
+        ngx_http_video_api_access_uncache(r, PQgetvalue(res, 0, 1));
+    }
+
+    return ngx_http_video_api_send_wrapped(r, actx->status, actx->prefix,
+                                           (u_char *) PQgetvalue(res, 0, 0),
+                                           PQgetlength(res, 0, 0),
+                                           actx->suffix);
 }
 
 
@@ -477,8 +509,7 @@ ngx_http_video_api_keys_create(ngx_http_request_t *r,
     ngx_sprintf(p, "{\"key\":\"%s\",\"apiKey\":%Z", actx->key);
     actx->prefix = (char *) p;
 
-    return ngx_http_video_api_pg_query(r, &keys_create_stmt, 11,
-               actx->values, ngx_http_video_api_access_done, actx, 0);
+    return ngx_http_video_api_access_query(r, actx, &keys_create_stmt, 11);
 }
 
 
@@ -515,8 +546,7 @@ ngx_http_video_api_keys_list(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_http_video_api_pg_query(r, &keys_list_stmt, 3,
-               actx->values, ngx_http_video_api_access_done, actx, 0);
+    return ngx_http_video_api_access_query(r, actx, &keys_list_stmt, 3);
 }
 
 
@@ -555,8 +585,7 @@ ngx_http_video_api_keys_revoke(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_http_video_api_pg_query(r, &keys_revoke_stmt, 5,
-               actx->values, ngx_http_video_api_access_done, actx, 0);
+    return ngx_http_video_api_access_query(r, actx, &keys_revoke_stmt, 5);
 }
 
 
@@ -605,8 +634,7 @@ ngx_http_video_api_accounts_list(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_http_video_api_pg_query(r, &accounts_list_stmt, 0,
-               actx->values, ngx_http_video_api_access_done, actx, 0);
+    return ngx_http_video_api_access_query(r, actx, &accounts_list_stmt, 0);
 }
 
 
@@ -682,8 +710,7 @@ ngx_http_video_api_accounts_create(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_http_video_api_pg_query(r, &accounts_create_stmt, 7,
-               actx->values, ngx_http_video_api_access_done, actx, 0);
+    return ngx_http_video_api_access_query(r, actx, &accounts_create_stmt, 7);
 }
 
 
@@ -735,8 +762,7 @@ ngx_http_video_api_accounts_update(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_http_video_api_pg_query(r, &accounts_update_stmt, 11,
-               actx->values, ngx_http_video_api_access_done, actx, 0);
+    return ngx_http_video_api_access_query(r, actx, &accounts_update_stmt, 11);
 }
 
 
@@ -787,6 +813,5 @@ ngx_http_video_api_audit_list(ngx_http_request_t *r,
         actx->values[1] = ngx_http_video_api_access_cstr(r, &arg);
     }
 
-    return ngx_http_video_api_pg_query(r, &audit_list_stmt, 2,
-               actx->values, ngx_http_video_api_access_done, actx, 0);
+    return ngx_http_video_api_access_query(r, actx, &audit_list_stmt, 2);
 }

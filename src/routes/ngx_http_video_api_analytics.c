@@ -13,15 +13,11 @@
 #include "ngx_http_video_api_router.h"
 #include "ngx_http_video_api_auth.h"
 #include "ngx_http_video_api_cache.h"
-#include "ngx_http_video_api_pg.h"
-#include "ngx_http_video_api_redis.h"
 #include "ngx_http_video_api_response.h"
+#include "ngx_http_video_api_video.h"
+#include "ngx_http_video_api_views.h"
 #include "video_hmac.h"
 #include "video_id.h"
-#include "video_views.h"
-
-
-#define VIEWS_LIST_MAX  128     /* videos a page's figures are read for */
 
 
 static ngx_int_t ngx_http_video_api_views_view(ngx_http_request_t *r,
@@ -49,23 +45,77 @@ ngx_http_video_api_route_t  ngx_http_video_api_analytics_routes[] = {
 };
 
 
+/* the routes' steps */
+
+typedef enum {
+    VIEWS_COUNT = 0,
+    VIEWS_COUNTED,
+    VIEWS_EXISTS,
+    VIEWS_SCOPE,
+    VIEWS_SCOPED,
+
+    VIEWS_STATS_ASK,
+    VIEWS_STATS_REPLY,
+    VIEWS_STATS_DB,
+    VIEWS_STATS_ROW,
+
+    VIEWS_RESET_ASK,
+    VIEWS_RESET_REPLY,
+    VIEWS_RESET_COUNTED
+} ngx_http_video_api_views_step_e;
+
+static const char *const  views_names[] = {
+    "count", "counted", "exists", "scope", "scoped",
+    "ask", "reply", "database", "row",
+    "reset", "reply", "counted"
+};
+
+static ngx_int_t ngx_http_video_api_views_step(ngx_http_video_api_run_t *run);
+
+static ngx_http_video_api_steps_t  views_view_steps = {
+    "analytics view", ngx_http_video_api_views_step, views_names
+};
+
+static ngx_http_video_api_steps_t  views_stats_steps = {
+    "analytics stats", ngx_http_video_api_views_step, views_names
+};
+
+static ngx_http_video_api_steps_t  views_reset_steps = {
+    "analytics reset", ngx_http_video_api_views_step, views_names
+};
+
+
 static ngx_http_video_api_redis_script_t  views_count_script =
     ngx_http_video_api_redis_script(VIDEO_VIEWS_COUNT_LUA);
 
 static ngx_http_video_api_redis_script_t  views_stats_script =
     ngx_http_video_api_redis_script(VIDEO_VIEWS_STATS_LUA);
 
-static ngx_http_video_api_redis_script_t  views_many_script =
-    ngx_http_video_api_redis_script(VIDEO_VIEWS_MANY_LUA);
-
 static ngx_http_video_api_redis_script_t  views_reset_script =
     ngx_http_video_api_redis_script(VIDEO_VIEWS_RESET_LUA);
 
 
+enum {
+    EXISTS_ID = 0,
+    EXISTS_ACCOUNT,
+    EXISTS_ROLE,
+    EXISTS_NPARAMS
+};
+
 static ngx_http_video_api_pg_stmt_t  views_exists_stmt =
-    ngx_http_video_api_pg_stmt("views_exists",
+    ngx_http_video_api_pg_scoped("views_exists",
         "SELECT 1 FROM videos v WHERE v.id = $1"
-        " AND video_readable(v.account_id, v.visibility, $2, $3)");
+        " AND video_readable(v.account_id, v.visibility, $2, $3)",
+        EXISTS_ACCOUNT + 1, EXISTS_ROLE + 1);
+
+enum {
+    STATS_ID = 0,
+    STATS_DAY,
+    STATS_MONTH,
+    STATS_ACCOUNT,
+    STATS_ROLE,
+    STATS_NPARAMS
+};
 
 /*
  * Stats without Redis: the copies the worker keeps on the videos row,
@@ -73,7 +123,7 @@ static ngx_http_video_api_pg_stmt_t  views_exists_stmt =
  * ($2, $3), and the day's unique viewers rolled up so far
  */
 static ngx_http_video_api_pg_stmt_t  views_stats_stmt =
-    ngx_http_video_api_pg_stmt("views_stats",
+    ngx_http_video_api_pg_scoped("views_stats",
         "SELECT CASE WHEN split_part(p.day, ':', 1) = $2"
         "  THEN v.views_today ELSE 0 END,"
         " CASE WHEN split_part(p.month, ':', 1) = $3"
@@ -82,7 +132,8 @@ static ngx_http_video_api_pg_stmt_t  views_stats_stmt =
         " COALESCE((SELECT d.unique_viewers FROM video_views_daily d"
         "  WHERE d.video_id = v.id AND d.day = $2::date), 0)"
         " FROM videos v CROSS JOIN analytics_period p WHERE v.id = $1"
-        " AND video_readable(v.account_id, v.visibility, $4, $5)");
+        " AND video_readable(v.account_id, v.visibility, $4, $5)",
+        STATS_ACCOUNT + 1, STATS_ROLE + 1);
 
 static ngx_http_video_api_pg_stmt_t  views_count_stmt =
     ngx_http_video_api_pg_stmt("views_count",
@@ -98,83 +149,17 @@ typedef struct {
     ngx_str_t                    month;      /* the day may change while
                                                 the request waits */
     u_char                       today[sizeof("YYYY-MM-DD")];
+    u_char                       month_z[sizeof("YYYY-MM")];
     u_char                       viewer[32];
-    char                        *values[5];
-    char                        *account;    /* the caller, for SQL */
+    char                        *values[STATS_NPARAMS];
+    char                        *account;    /* the caller, for scripts */
     char                        *role;       /* "token": already decided */
     char                        *period;     /* of a reset: "daily", ... */
+    ngx_http_video_api_video_t  *video;      /* read to decide the scope */
     unsigned                     known:1;    /* PostgreSQL has the video */
     unsigned                     recheck:1;  /* ask Redis once it is known */
     unsigned                     stats:1;    /* the stats route's */
 } ngx_http_video_api_views_ctx_t;
-
-
-typedef struct {
-    u_char                            *json;
-    size_t                             len;
-    video_views_slot_t                *slots;
-    size_t                             n;
-    ngx_http_video_api_views_send_pt   send;
-} ngx_http_video_api_views_list_t;
-
-
-static ngx_int_t ngx_http_video_api_views_count(ngx_http_request_t *r,
-    ngx_http_video_api_views_ctx_t *vctx);
-static ngx_int_t ngx_http_video_api_views_scope(ngx_http_request_t *r,
-    ngx_http_video_api_views_ctx_t *vctx);
-static void ngx_http_video_api_views_counted(ngx_http_request_t *r,
-    void *data, redisReply *reply);
-static void ngx_http_video_api_views_exists_done(
-    ngx_http_video_api_pg_op_t *op, PGresult *res);
-static ngx_int_t ngx_http_video_api_views_stats_redis(ngx_http_request_t *r,
-    ngx_http_video_api_views_ctx_t *vctx);
-static void ngx_http_video_api_views_stats_reply(ngx_http_request_t *r,
-    void *data, redisReply *reply);
-static ngx_int_t ngx_http_video_api_views_stats_db(ngx_http_request_t *r,
-    ngx_http_video_api_views_ctx_t *vctx);
-static void ngx_http_video_api_views_stats_done(
-    ngx_http_video_api_pg_op_t *op, PGresult *res);
-static void ngx_http_video_api_views_reset_reply(ngx_http_request_t *r,
-    void *data, redisReply *reply);
-static void ngx_http_video_api_views_reset_done(
-    ngx_http_video_api_pg_op_t *op, PGresult *res);
-static void ngx_http_video_api_views_list_reply(ngx_http_request_t *r,
-    void *data, redisReply *reply);
-
-
-/* helpers */
-
-void
-ngx_http_video_api_views_period(ngx_http_request_t *r, ngx_str_t *day,
-    ngx_str_t *month)
-{
-    time_t                           now;
-    ngx_tm_t                         tm;
-    ngx_http_video_api_main_conf_t  *mcf;
-
-    static time_t  last = -1;
-    static u_char  today[sizeof("YYYY-MM-DD")];
-
-    mcf = ngx_http_get_module_main_conf(r, ngx_http_video_api_module);
-
-    now = ngx_time() + mcf->clock_offset;
-
-    if (now < 0) {
-        now = 0;
-    }
-
-    if (now != last) {
-        ngx_gmtime(now, &tm);
-        ngx_sprintf(today, "%04d-%02d-%02d", tm.ngx_tm_year, tm.ngx_tm_mon,
-                    tm.ngx_tm_mday);
-        last = now;
-    }
-
-    day->data = today;
-    day->len = sizeof("YYYY-MM-DD") - 1;
-    month->data = today;
-    month->len = sizeof("YYYY-MM") - 1;
-}
 
 
 static ngx_http_video_api_views_ctx_t *
@@ -201,18 +186,11 @@ ngx_http_video_api_views_ctx(ngx_http_request_t *r, ngx_str_t *id)
     ngx_http_video_api_caller_sql(r, 0, &vctx->account, &vctx->role);
 
     ngx_cpystrn(vctx->today, vctx->day.data, sizeof("YYYY-MM-DD"));
+    ngx_cpystrn(vctx->month_z, vctx->month.data, sizeof("YYYY-MM"));
     vctx->day.data = vctx->today;
     vctx->month.data = vctx->today;
 
     return vctx;
-}
-
-
-static ngx_int_t
-ngx_http_video_api_views_not_found(ngx_http_request_t *r, ngx_str_t *id)
-{
-    return ngx_http_video_api_send_error(r, NGX_HTTP_NOT_FOUND, NULL,
-                                         "Video with id '%V' not found", id);
 }
 
 
@@ -279,7 +257,7 @@ ngx_http_video_api_views_view(ngx_http_request_t *r,
     ngx_http_video_api_views_ctx_t  *vctx;
 
     if (!video_id_valid((char *) ctx->params[0].data, ctx->params[0].len)) {
-        return ngx_http_video_api_views_not_found(r, &ctx->params[0]);
+        return ngx_http_video_api_video_not_found(r, &ctx->params[0]);
     }
 
     vctx = ngx_http_video_api_views_ctx(r, &ctx->params[0]);
@@ -291,11 +269,56 @@ ngx_http_video_api_views_view(ngx_http_request_t *r,
 
     /* a play token is checked on the video itself (an embedded player) */
 
-    if (ngx_http_video_api_caller_token(r) != NULL) {
-        return ngx_http_video_api_views_scope(r, vctx);
+    return ngx_http_video_api_run(r, &views_view_steps, vctx,
+                                  ngx_http_video_api_caller_token(r) != NULL
+                                  ? VIEWS_SCOPE : VIEWS_COUNT);
+}
+
+
+/* GET /api/analytics/stats/:id */
+
+static ngx_int_t
+ngx_http_video_api_views_stats(ngx_http_request_t *r,
+    ngx_http_video_api_ctx_t *ctx)
+{
+    ngx_http_video_api_views_ctx_t  *vctx;
+
+    if (!video_id_valid((char *) ctx->params[0].data, ctx->params[0].len)) {
+        return ngx_http_video_api_video_not_found(r, &ctx->params[0]);
     }
 
-    return ngx_http_video_api_views_count(r, vctx);
+    vctx = ngx_http_video_api_views_ctx(r, &ctx->params[0]);
+    if (vctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    vctx->stats = 1;
+
+    return ngx_http_video_api_run(r, &views_stats_steps, vctx,
+                                  VIEWS_STATS_ASK);
+}
+
+
+/* POST /api/analytics/reset/daily, /reset/monthly */
+
+static ngx_int_t
+ngx_http_video_api_views_reset(ngx_http_request_t *r,
+    ngx_http_video_api_ctx_t *ctx)
+{
+    ngx_http_video_api_views_ctx_t  *vctx;
+
+    vctx = ngx_http_video_api_views_ctx(r, NULL);
+    if (vctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    vctx->period = (ngx_strcmp(ctx->route->pattern,
+                               "/api/analytics/reset/daily")
+                    == 0)
+                   ? "daily" : "monthly";
+
+    return ngx_http_video_api_run(r, &views_reset_steps, vctx,
+                                  VIEWS_RESET_ASK);
 }
 
 
@@ -329,187 +352,6 @@ ngx_http_video_api_views_argv_caller(ngx_http_video_api_views_ctx_t *vctx,
 }
 
 
-/*
- * No cached copy of the video said whether the caller may see it: the
- * video is read as GET reads it (which answers 404 for one it may not
- * see, and fills the cache), then the script runs again, decided
- */
-
-static ngx_int_t
-ngx_http_video_api_views_scoped(ngx_http_request_t *r, void *data,
-    ngx_str_t *json)
-{
-    ngx_http_video_api_views_ctx_t  *vctx = data;
-
-    vctx->role = "token";
-
-    return vctx->stats ? ngx_http_video_api_views_stats_redis(r, vctx)
-                       : ngx_http_video_api_views_count(r, vctx);
-}
-
-
-static ngx_int_t
-ngx_http_video_api_views_scope(ngx_http_request_t *r,
-    ngx_http_video_api_views_ctx_t *vctx)
-{
-    ngx_str_t  id;
-
-    if (ngx_strcmp(vctx->role, "token") == 0) {
-
-        /* decided already: the cache changed between the two reads */
-
-        return ngx_http_video_api_views_not_found(r, &vctx->id);
-    }
-
-    id = vctx->id;
-
-    return ngx_http_video_api_videos_load(r, &id, 0,
-                                          ngx_http_video_api_views_scoped,
-                                          vctx);
-}
-
-
-static ngx_int_t
-ngx_http_video_api_views_count(ngx_http_request_t *r,
-    ngx_http_video_api_views_ctx_t *vctx)
-{
-    const char  *argv[7];
-    size_t       argvlen[7];
-
-    ngx_http_video_api_views_argv(vctx, argv, argvlen);
-    argv[4] = (char *) vctx->viewer;
-    argvlen[4] = sizeof(vctx->viewer);
-    ngx_http_video_api_views_argv_caller(vctx, &argv[5], &argvlen[5]);
-
-    /* ids added while Redis was away are known before this runs */
-
-    ngx_http_video_api_cache_flush_stale(r);
-
-    if (ngx_http_video_api_redis_eval(r, &views_count_script,
-                                      ngx_http_video_api_views_counted, vctx,
-                                      0, 7, argv, argvlen)
-        != NGX_OK)
-    {
-        return ngx_http_video_api_send_unavailable(r, "Redis");
-    }
-
-    r->main->count++;
-
-    return NGX_DONE;
-}
-
-
-static void
-ngx_http_video_api_views_counted(ngx_http_request_t *r, void *data,
-    redisReply *reply)
-{
-    ngx_int_t                        rc;
-    ngx_http_video_api_views_ctx_t  *vctx = data;
-
-    if (reply == NULL || reply->type != REDIS_REPLY_INTEGER) {
-        rc = ngx_http_video_api_send_unavailable(r, "Redis");
-
-    } else if (reply->integer == 1) {
-        rc = ngx_http_video_api_send_wrapped(r, NGX_HTTP_OK, "",
-                                             views_tracked,
-                                             sizeof(views_tracked) - 1, "");
-
-    } else if (reply->integer == -3) {
-        rc = ngx_http_video_api_views_scope(r, vctx);
-
-    } else if (reply->integer == -2 && !vctx->known) {
-
-        /* the id set is being filled: PostgreSQL says whether it exists */
-
-        vctx->values[0] = (char *) vctx->id.data;
-        vctx->values[1] = vctx->account;
-        vctx->values[2] = vctx->role;
-        rc = ngx_http_video_api_pg_query(r, &views_exists_stmt, 3,
-                 vctx->values, ngx_http_video_api_views_exists_done, vctx, 0);
-
-    } else {
-        rc = ngx_http_video_api_views_not_found(r, &vctx->id);
-    }
-
-    ngx_http_finalize_request(r, rc);
-}
-
-
-static void
-ngx_http_video_api_views_exists_done(ngx_http_video_api_pg_op_t *op,
-    PGresult *res)
-{
-    ngx_int_t                        rc;
-    ngx_http_request_t              *r;
-    ngx_http_video_api_views_ctx_t  *vctx;
-
-    r = op->request;
-    vctx = op->data;
-
-    if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
-        rc = ngx_http_video_api_pg_failed(r, res);
-
-    } else if (PQntuples(res) == 0) {
-        rc = ngx_http_video_api_views_not_found(r, &vctx->id);
-
-    } else {
-        vctx->known = 1;
-        rc = ngx_http_video_api_views_count(r, vctx);
-    }
-
-    ngx_http_finalize_request(r, rc);
-}
-
-
-/* GET /api/analytics/stats/:id */
-
-static ngx_int_t
-ngx_http_video_api_views_stats(ngx_http_request_t *r,
-    ngx_http_video_api_ctx_t *ctx)
-{
-    ngx_http_video_api_views_ctx_t  *vctx;
-
-    if (!video_id_valid((char *) ctx->params[0].data, ctx->params[0].len)) {
-        return ngx_http_video_api_views_not_found(r, &ctx->params[0]);
-    }
-
-    vctx = ngx_http_video_api_views_ctx(r, &ctx->params[0]);
-    if (vctx == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    vctx->stats = 1;
-
-    return ngx_http_video_api_views_stats_redis(r, vctx);
-}
-
-
-static ngx_int_t
-ngx_http_video_api_views_stats_redis(ngx_http_request_t *r,
-    ngx_http_video_api_views_ctx_t *vctx)
-{
-    const char  *argv[6];
-    size_t       argvlen[6];
-
-    ngx_http_video_api_views_argv(vctx, argv, argvlen);
-    ngx_http_video_api_views_argv_caller(vctx, &argv[4], &argvlen[4]);
-
-    ngx_http_video_api_cache_flush_stale(r);
-
-    if (ngx_http_video_api_redis_eval(r, &views_stats_script,
-                                      ngx_http_video_api_views_stats_reply,
-                                      vctx, 0, 6, argv, argvlen)
-        != NGX_OK)
-    {
-        return ngx_http_video_api_views_stats_db(r, vctx);
-    }
-
-    r->main->count++;
-
-    return NGX_DONE;
-}
-
-
 static ngx_int_t
 ngx_http_video_api_views_send_stats(ngx_http_request_t *r, long long today,
     long long month, long long total, long long unique)
@@ -520,163 +362,6 @@ ngx_http_video_api_views_send_stats(ngx_http_request_t *r, long long today,
                          "viewsMonth", (json_int_t) month,
                          "viewsTotal", (json_int_t) total,
                          "uniqueViewersToday", (json_int_t) unique));
-}
-
-
-static void
-ngx_http_video_api_views_stats_reply(ngx_http_request_t *r, void *data,
-    redisReply *reply)
-{
-    ngx_int_t                        rc;
-    ngx_uint_t                       i;
-    redisReply                     **e;
-    ngx_http_video_api_views_ctx_t  *vctx = data;
-
-    if (reply != NULL && reply->type == REDIS_REPLY_INTEGER) {
-
-        if (reply->integer == -1) {
-            ngx_http_finalize_request(r,
-                ngx_http_video_api_views_not_found(r, &vctx->id));
-            return;
-        }
-
-        if (reply->integer == -3) {
-            ngx_http_finalize_request(r,
-                ngx_http_video_api_views_scope(r, vctx));
-            return;
-        }
-
-        /* -2: PostgreSQL says whether it exists, then Redis answers */
-
-        vctx->recheck = !vctx->known;
-
-    } else if (reply != NULL && reply->type == REDIS_REPLY_ARRAY
-               && reply->elements == 5)
-    {
-        e = reply->element;
-
-        for (i = 0; i < 5; i++) {
-            if (e[i]->type != REDIS_REPLY_INTEGER) {
-                break;
-            }
-        }
-
-        /* counters not loaded from PostgreSQL yet: its figures */
-
-        if (i == 5 && e[0]->integer == 1) {
-            rc = ngx_http_video_api_views_send_stats(r, e[1]->integer,
-                                                     e[2]->integer,
-                                                     e[3]->integer,
-                                                     e[4]->integer);
-            ngx_http_finalize_request(r, rc);
-            return;
-        }
-    }
-
-    ngx_http_finalize_request(r, ngx_http_video_api_views_stats_db(r, vctx));
-}
-
-
-static ngx_int_t
-ngx_http_video_api_views_stats_db(ngx_http_request_t *r,
-    ngx_http_video_api_views_ctx_t *vctx)
-{
-    vctx->values[0] = (char *) vctx->id.data;
-
-    vctx->values[1] = (char *) vctx->today;
-
-    vctx->values[2] = ngx_pnalloc(r->pool, sizeof("YYYY-MM"));
-    if (vctx->values[2] == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ngx_cpystrn((u_char *) vctx->values[2], vctx->month.data,
-                sizeof("YYYY-MM"));
-
-    vctx->values[3] = vctx->account;
-    vctx->values[4] = vctx->role;
-
-    return ngx_http_video_api_pg_query(r, &views_stats_stmt, 5,
-                 vctx->values, ngx_http_video_api_views_stats_done, vctx, 0);
-}
-
-
-static void
-ngx_http_video_api_views_stats_done(ngx_http_video_api_pg_op_t *op,
-    PGresult *res)
-{
-    int                              i;
-    ngx_int_t                        rc;
-    long long                        v[4];
-    ngx_http_request_t              *r;
-    ngx_http_video_api_views_ctx_t  *vctx;
-
-    r = op->request;
-    vctx = op->data;
-
-    if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
-        rc = ngx_http_video_api_pg_failed(r, res);
-
-    } else if (PQntuples(res) == 0) {
-        rc = ngx_http_video_api_views_not_found(r, &vctx->id);
-
-    } else if (vctx->recheck) {
-        vctx->recheck = 0;
-        vctx->known = 1;
-        rc = ngx_http_video_api_views_stats_redis(r, vctx);
-
-    } else {
-        for (i = 0; i < 4; i++) {
-            v[i] = ngx_atoof((u_char *) PQgetvalue(res, 0, i),
-                             PQgetlength(res, 0, i));
-        }
-
-        rc = ngx_http_video_api_views_send_stats(r, v[0], v[1], v[2], v[3]);
-    }
-
-    ngx_http_finalize_request(r, rc);
-}
-
-
-/* POST /api/analytics/reset/daily, /reset/monthly */
-
-static ngx_int_t
-ngx_http_video_api_views_reset(ngx_http_request_t *r,
-    ngx_http_video_api_ctx_t *ctx)
-{
-    ngx_uint_t                       daily;
-    const char                      *argv[3];
-    size_t                           argvlen[3];
-    ngx_http_video_api_views_ctx_t  *vctx;
-
-    vctx = ngx_http_video_api_views_ctx(r, NULL);
-    if (vctx == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    daily = (ngx_strcmp(ctx->route->pattern, "/api/analytics/reset/daily")
-             == 0);
-
-    vctx->period = daily ? "daily" : "monthly";
-
-    argv[0] = daily ? "d" : "m";
-    argvlen[0] = 1;
-    argv[1] = (char *) vctx->day.data;
-    argvlen[1] = daily ? vctx->day.len : vctx->month.len;
-    argv[2] = daily ? VIDEO_VIEWS_DAY_TTL : VIDEO_VIEWS_MONTH_TTL;
-    argvlen[2] = ngx_strlen(argv[2]);
-
-    if (ngx_http_video_api_redis_eval(r, &views_reset_script,
-                                      ngx_http_video_api_views_reset_reply,
-                                      vctx, 0, 3, argv, argvlen)
-        != NGX_OK)
-    {
-        return ngx_http_video_api_send_unavailable(r, "Redis");
-    }
-
-    r->main->count++;
-
-    return NGX_DONE;
 }
 
 
@@ -694,264 +379,263 @@ ngx_http_video_api_views_reset_sent(ngx_http_request_t *r,
 }
 
 
-static void
-ngx_http_video_api_views_reset_reply(ngx_http_request_t *r, void *data,
-    redisReply *reply)
+
+/*
+ * The figures of the stats script: {loaded, today, month, total,
+ * unique}, answered, or NGX_DECLINED when PostgreSQL's are to answer
+ */
+
+static ngx_int_t
+ngx_http_video_api_views_stats_reply(ngx_http_video_api_run_t *run,
+    ngx_http_video_api_views_ctx_t *vctx)
 {
-    ngx_int_t                        rc;
-    redisReply                     **e;
-    ngx_http_video_api_views_ctx_t  *vctx = data;
+    ngx_uint_t    i;
+    redisReply   *reply, **e;
+
+    reply = run->reply;
 
     if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
-        || reply->elements != 3
-        || reply->element[1]->type != REDIS_REPLY_INTEGER
-        || reply->element[2]->type != REDIS_REPLY_INTEGER)
+        || reply->elements != 5)
     {
-        ngx_http_finalize_request(r,
-            ngx_http_video_api_send_unavailable(r, "Redis"));
-        return;
+        return NGX_DECLINED;
     }
 
     e = reply->element;
 
-    ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
-                  "video_api: %s views reset", vctx->period);
-
-    /* the number of videos: the id set when complete, else PostgreSQL */
-
-    if (e[2]->integer == 1) {
-        rc = ngx_http_video_api_views_reset_sent(r, vctx, e[1]->integer);
-
-    } else {
-        rc = ngx_http_video_api_pg_query(r, &views_count_stmt, 0,
-                 vctx->values, ngx_http_video_api_views_reset_done, vctx, 0);
+    for (i = 0; i < 5; i++) {
+        if (e[i]->type != REDIS_REPLY_INTEGER) {
+            return NGX_DECLINED;
+        }
     }
 
-    ngx_http_finalize_request(r, rc);
+    /* counters not loaded from PostgreSQL yet: its figures */
+
+    if (e[0]->integer != 1) {
+        return NGX_DECLINED;
+    }
+
+    return ngx_http_video_api_views_send_stats(run->request, e[1]->integer,
+                                               e[2]->integer, e[3]->integer,
+                                               e[4]->integer);
 }
 
 
-static void
-ngx_http_video_api_views_reset_done(ngx_http_video_api_pg_op_t *op,
-    PGresult *res)
+static ngx_int_t
+ngx_http_video_api_views_step(ngx_http_video_api_run_t *run)
 {
+    int                              i;
     ngx_int_t                        rc;
+    ngx_uint_t                       daily;
+    long long                        n[4];
+    redisReply                      *reply, **e;
+    const char                      *argv[7];
+    size_t                           argvlen[7];
     ngx_http_request_t              *r;
     ngx_http_video_api_views_ctx_t  *vctx;
 
-    r = op->request;
-    vctx = op->data;
+    r = run->request;
+    vctx = run->data;
+    reply = run->reply;
 
-    if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK
-        || PQntuples(res) != 1)
-    {
-        rc = ngx_http_video_api_pg_failed(r, res);
+    switch (run->step) {
 
-    } else {
-        rc = ngx_http_video_api_views_reset_sent(r, vctx,
-                 ngx_atoof((u_char *) PQgetvalue(res, 0, 0),
-                           PQgetlength(res, 0, 0)));
-    }
+    case VIEWS_COUNT:
+        ngx_http_video_api_views_argv(vctx, argv, argvlen);
+        argv[4] = (char *) vctx->viewer;
+        argvlen[4] = sizeof(vctx->viewer);
+        ngx_http_video_api_views_argv_caller(vctx, &argv[5], &argvlen[5]);
 
-    ngx_http_finalize_request(r, rc);
-}
+        /* ids added while Redis was away are known before this runs */
 
+        ngx_http_video_api_cache_flush_stale(r);
 
-/* the video objects in JSON text: their slots, found */
+        return ngx_http_video_api_run_eval(run, VIEWS_COUNTED,
+                                           &views_count_script, 0, 7, argv,
+                                           argvlen);
 
-static ngx_http_video_api_views_list_t *
-ngx_http_video_api_views_list(ngx_http_request_t *r, u_char *json,
-    size_t len, ngx_http_video_api_views_send_pt send)
-{
-    ngx_http_video_api_views_list_t  *list;
-
-    list = ngx_palloc(r->pool, sizeof(ngx_http_video_api_views_list_t));
-    if (list == NULL) {
-        return NULL;
-    }
-
-    list->slots = ngx_palloc(r->pool,
-                             VIEWS_LIST_MAX * sizeof(video_views_slot_t));
-    if (list->slots == NULL) {
-        return NULL;
-    }
-
-    list->json = json;
-    list->len = len;
-    list->send = send;
-    list->n = video_views_scan((char *) json, len, list->slots,
-                               VIEWS_LIST_MAX);
-
-    return list;
-}
-
-
-/* writes today, month, total per slot from figures in, and answers */
-
-static ngx_int_t
-ngx_http_video_api_views_write(ngx_http_request_t *r,
-    ngx_http_video_api_views_list_t *list, int64_t *figures)
-{
-    size_t   i;
-    u_char  *out;
-
-    for (i = 0; i < list->n; i++) {
-        list->slots[i].today = figures[3 * i];
-        list->slots[i].month = figures[3 * i + 1];
-        list->slots[i].total = figures[3 * i + 2];
-    }
-
-    out = ngx_pnalloc(r->pool,
-                      list->len + list->n * VIDEO_VIEWS_SLOT_GROWTH);
-    if (out == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    return list->send(r, out,
-                      video_views_write((char *) list->json, list->len,
-                                        list->slots, list->n, (char *) out));
-}
-
-
-/*
- * Live figures for the video objects in JSON text (a list page): read in
- * one script, written in, then passed to send.  Without Redis, or before
- * its counters are loaded, the text goes as it is.
- */
-
-ngx_int_t
-ngx_http_video_api_views_live(ngx_http_request_t *r, u_char *json,
-    size_t len, ngx_http_video_api_views_send_pt send)
-{
-    size_t                            i;
-    size_t                           *argvlen;
-    u_char                           *copy;
-    ngx_str_t                         day, month;
-    const char                      **argv;
-    ngx_http_video_api_views_list_t  *list;
-
-    list = ngx_http_video_api_views_list(r, json, len, send);
-    if (list == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    if (list->n == 0) {
-        return send(r, json, len);
-    }
-
-    argv = ngx_palloc(r->pool, (list->n + 2) * sizeof(char *));
-    argvlen = ngx_palloc(r->pool, (list->n + 2) * sizeof(size_t));
-
-    /* the text may live in a reply or result freed before ours comes */
-
-    copy = ngx_pnalloc(r->pool, len);
-
-    if (argv == NULL || argvlen == NULL || copy == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ngx_memcpy(copy, json, len);
-    list->json = copy;
-
-    ngx_http_video_api_views_period(r, &day, &month);
-
-    argv[0] = (char *) day.data;
-    argvlen[0] = day.len;
-    argv[1] = (char *) month.data;
-    argvlen[1] = month.len;
-
-    for (i = 0; i < list->n; i++) {
-        list->slots[i].id = (char *) copy + (list->slots[i].id - (char *) json);
-        argv[i + 2] = list->slots[i].id;
-        argvlen[i + 2] = VIDEO_ID_LEN;
-    }
-
-    if (ngx_http_video_api_redis_eval(r, &views_many_script,
-                                      ngx_http_video_api_views_list_reply,
-                                      list, 0, list->n + 2, argv, argvlen)
-        != NGX_OK)
-    {
-        return send(r, list->json, list->len);
-    }
-
-    r->main->count++;
-
-    return NGX_DONE;
-}
-
-
-static void
-ngx_http_video_api_views_list_reply(ngx_http_request_t *r, void *data,
-    redisReply *reply)
-{
-    size_t                            i;
-    int64_t                          *figures;
-    ngx_http_video_api_views_list_t  *list = data;
-
-    figures = ngx_palloc(r->pool, 3 * list->n * sizeof(int64_t));
-
-    if (figures == NULL || reply == NULL
-        || reply->type != REDIS_REPLY_ARRAY
-        || reply->elements != 1 + 3 * list->n
-        || reply->element[0]->type != REDIS_REPLY_INTEGER
-        || reply->element[0]->integer != 1)
-    {
-        ngx_http_finalize_request(r, list->send(r, list->json, list->len));
-        return;
-    }
-
-    for (i = 0; i < 3 * list->n; i++) {
-        if (reply->element[i + 1]->type != REDIS_REPLY_INTEGER) {
-            ngx_http_finalize_request(r,
-                                      list->send(r, list->json, list->len));
-            return;
+    case VIEWS_COUNTED:
+        if (reply == NULL || reply->type != REDIS_REPLY_INTEGER) {
+            return ngx_http_video_api_run_failed(run);
         }
 
-        figures[i] = reply->element[i + 1]->integer;
-    }
+        if (reply->integer == 1) {
+            return ngx_http_video_api_send_wrapped(r, NGX_HTTP_OK, "",
+                                                   views_tracked,
+                                                   sizeof(views_tracked) - 1,
+                                                   "");
+        }
 
-    ngx_http_finalize_request(r,
-        ngx_http_video_api_views_write(r, list, figures));
-}
+        if (reply->integer == -3) {
+            return ngx_http_video_api_run_goto(run, VIEWS_SCOPE);
+        }
 
+        if (reply->integer == -2 && !vctx->known) {
 
-/*
- * As ngx_http_video_api_views_live() with the figures read already,
- * along with the page: three per id in ids (n * 21 bytes), in the order
- * of the page
- */
+            /* the id set is being filled: PostgreSQL says whether it exists */
 
-ngx_int_t
-ngx_http_video_api_views_send(ngx_http_request_t *r, u_char *json,
-    size_t len, u_char *ids, size_t n, int64_t *figures, ngx_uint_t loaded,
-    ngx_http_video_api_views_send_pt send)
-{
-    size_t                            i;
-    ngx_http_video_api_views_list_t  *list;
+            vctx->values[EXISTS_ID] = (char *) vctx->id.data;
 
-    if (!loaded) {
-        return send(r, json, len);
-    }
+            return ngx_http_video_api_run_query(run, VIEWS_EXISTS,
+                                                &views_exists_stmt,
+                                                EXISTS_NPARAMS, vctx->values);
+        }
 
-    list = ngx_http_video_api_views_list(r, json, len, send);
-    if (list == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+        return ngx_http_video_api_video_not_found(r, &vctx->id);
 
-    /* the figures are for the ids the page was stored with: check */
+    case VIEWS_EXISTS:
+        if (!ngx_http_video_api_run_ok(run)) {
+            return ngx_http_video_api_run_failed(run);
+        }
 
-    if (list->n != n) {
-        return ngx_http_video_api_views_live(r, json, len, send);
-    }
+        if (PQntuples(run->res) == 0) {
+            return ngx_http_video_api_video_not_found(r, &vctx->id);
+        }
 
-    for (i = 0; i < n; i++) {
-        if (ngx_memcmp(list->slots[i].id, ids + i * VIDEO_ID_LEN,
-                       VIDEO_ID_LEN)
-            != 0)
+        vctx->known = 1;
+
+        return ngx_http_video_api_run_goto(run, VIEWS_COUNT);
+
+    /*
+     * No cached copy of the video said whether the caller may see it: the
+     * video is read as GET reads it (which answers 404 for one it may not
+     * see, and fills the cache), then the script runs again, decided
+     */
+
+    case VIEWS_SCOPE:
+        if (run->token) {
+
+            /* decided already: the cache changed between the two reads */
+
+            return ngx_http_video_api_video_not_found(r, &vctx->id);
+        }
+
+        vctx->video = ngx_http_video_api_video_create(r, &vctx->id);
+        if (vctx->video == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_video_api_video_read(run, vctx->video, VIEWS_SCOPED);
+
+    case VIEWS_SCOPED:
+        vctx->role = "token";
+        run->token = 1;
+
+        return ngx_http_video_api_run_goto(run, vctx->stats ? VIEWS_STATS_ASK
+                                                            : VIEWS_COUNT);
+
+    case VIEWS_STATS_ASK:
+        ngx_http_video_api_views_argv(vctx, argv, argvlen);
+        ngx_http_video_api_views_argv_caller(vctx, &argv[4], &argvlen[4]);
+
+        ngx_http_video_api_cache_flush_stale(r);
+
+        return ngx_http_video_api_run_eval(run, VIEWS_STATS_REPLY,
+                                           &views_stats_script, 0, 6, argv,
+                                           argvlen);
+
+    case VIEWS_STATS_REPLY:
+        if (reply != NULL && reply->type == REDIS_REPLY_INTEGER) {
+
+            if (reply->integer == -1) {
+                return ngx_http_video_api_video_not_found(r, &vctx->id);
+            }
+
+            if (reply->integer == -3) {
+                return ngx_http_video_api_run_goto(run, VIEWS_SCOPE);
+            }
+
+            /* -2: PostgreSQL says whether it exists, then Redis answers */
+
+            vctx->recheck = !vctx->known;
+
+            return ngx_http_video_api_run_goto(run, VIEWS_STATS_DB);
+        }
+
+        rc = ngx_http_video_api_views_stats_reply(run, vctx);
+
+        if (rc != NGX_DECLINED) {
+            return rc;
+        }
+
+        return ngx_http_video_api_run_goto(run, VIEWS_STATS_DB);
+
+    case VIEWS_STATS_DB:
+        vctx->values[STATS_ID] = (char *) vctx->id.data;
+        vctx->values[STATS_DAY] = (char *) vctx->today;
+        vctx->values[STATS_MONTH] = (char *) vctx->month_z;
+
+        return ngx_http_video_api_run_query(run, VIEWS_STATS_ROW,
+                                            &views_stats_stmt, STATS_NPARAMS,
+                                            vctx->values);
+
+    case VIEWS_STATS_ROW:
+        if (!ngx_http_video_api_run_ok(run)) {
+            return ngx_http_video_api_run_failed(run);
+        }
+
+        if (PQntuples(run->res) == 0) {
+            return ngx_http_video_api_video_not_found(r, &vctx->id);
+        }
+
+        if (vctx->recheck) {
+            vctx->recheck = 0;
+            vctx->known = 1;
+
+            return ngx_http_video_api_run_goto(run, VIEWS_STATS_ASK);
+        }
+
+        for (i = 0; i < 4; i++) {
+            n[i] = ngx_atoof((u_char *) PQgetvalue(run->res, 0, i),
+                             PQgetlength(run->res, 0, i));
+        }
+
+        return ngx_http_video_api_views_send_stats(r, n[0], n[1], n[2], n[3]);
+
+    case VIEWS_RESET_ASK:
+        daily = (vctx->period[0] == 'd');
+
+        argv[0] = daily ? "d" : "m";
+        argvlen[0] = 1;
+        argv[1] = (char *) vctx->day.data;
+        argvlen[1] = daily ? vctx->day.len : vctx->month.len;
+        argv[2] = daily ? VIDEO_VIEWS_DAY_TTL : VIDEO_VIEWS_MONTH_TTL;
+        argvlen[2] = ngx_strlen(argv[2]);
+
+        return ngx_http_video_api_run_eval(run, VIEWS_RESET_REPLY,
+                                           &views_reset_script, 0, 3, argv,
+                                           argvlen);
+
+    case VIEWS_RESET_REPLY:
+        if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
+            || reply->elements != 3
+            || reply->element[1]->type != REDIS_REPLY_INTEGER
+            || reply->element[2]->type != REDIS_REPLY_INTEGER)
         {
-            return ngx_http_video_api_views_live(r, json, len, send);
+            return ngx_http_video_api_run_failed(run);
         }
-    }
 
-    return ngx_http_video_api_views_write(r, list, figures);
+        e = reply->element;
+
+        ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
+                      "video_api: %s views reset", vctx->period);
+
+        /* the number of videos: the id set when complete, else PostgreSQL */
+
+        if (e[2]->integer == 1) {
+            return ngx_http_video_api_views_reset_sent(r, vctx,
+                                                       e[1]->integer);
+        }
+
+        return ngx_http_video_api_run_query(run, VIEWS_RESET_COUNTED,
+                                            &views_count_stmt, 0, NULL);
+
+    default: /* VIEWS_RESET_COUNTED */
+        if (!ngx_http_video_api_run_ok(run) || PQntuples(run->res) != 1) {
+            return ngx_http_video_api_run_failed(run);
+        }
+
+        return ngx_http_video_api_views_reset_sent(r, vctx,
+                   ngx_atoof((u_char *) PQgetvalue(run->res, 0, 0),
+                             PQgetlength(run->res, 0, 0)));
+    }
 }

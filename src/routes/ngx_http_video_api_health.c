@@ -7,8 +7,7 @@
 
 #include "ngx_http_video_api_router.h"
 #include "ngx_http_video_api_response.h"
-#include "ngx_http_video_api_pg.h"
-#include "ngx_http_video_api_redis.h"
+#include "ngx_http_video_api_run.h"
 #include "video_time.h"
 
 
@@ -24,6 +23,22 @@ ngx_http_video_api_route_t  ngx_http_video_api_health_routes[] = {
 };
 
 
+typedef enum {
+    HEALTH_ASK = 0,
+    HEALTH_PG,
+    HEALTH_REDIS
+} ngx_http_video_api_health_step_e;
+
+static const char *const  health_names[] = { "ask", "postgresql", "redis" };
+
+static ngx_int_t ngx_http_video_api_health_step(
+    ngx_http_video_api_run_t *run);
+
+static ngx_http_video_api_steps_t  health_steps = {
+    "health", ngx_http_video_api_health_step, health_names
+};
+
+
 static ngx_http_video_api_pg_stmt_t  health_stmt =
     ngx_http_video_api_pg_stmt("health", "SELECT 1");
 
@@ -31,7 +46,6 @@ static ngx_http_video_api_pg_stmt_t  health_stmt =
 typedef struct {
     const char                  *postgres;
     const char                  *redis;
-    ngx_uint_t                   pending;
 } ngx_http_video_api_health_t;
 
 
@@ -61,54 +75,10 @@ ngx_http_video_api_health_send(ngx_http_request_t *r,
 }
 
 
-static void
-ngx_http_video_api_health_done(ngx_http_request_t *r,
-    ngx_http_video_api_health_t *h)
-{
-    if (--h->pending == 0) {
-        ngx_http_finalize_request(r, ngx_http_video_api_health_send(r, h));
-    }
-}
-
-
-static void
-ngx_http_video_api_health_pg(ngx_http_video_api_pg_op_t *op, PGresult *res)
-{
-    ngx_http_video_api_health_t  *h = op->data;
-
-    h->postgres = (res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK)
-                  ? "up" : "down";
-
-    if (res != NULL && PQresultStatus(res) != PGRES_TUPLES_OK) {
-        ngx_log_error(NGX_LOG_ERR, op->request->connection->log, 0,
-                      "video_api: health check statement failed: %s",
-                      PQresultErrorMessage(res));
-    }
-
-    ngx_http_video_api_health_done(op->request, h);
-}
-
-
-static void
-ngx_http_video_api_health_redis(ngx_http_request_t *r, void *data,
-    redisReply *reply)
-{
-    ngx_http_video_api_health_t  *h = data;
-
-    h->redis = (reply != NULL && reply->type == REDIS_REPLY_STATUS)
-               ? "up" : "down";
-
-    ngx_http_video_api_health_done(r, h);
-}
-
-
 static ngx_int_t
 ngx_http_video_api_health(ngx_http_request_t *r,
     ngx_http_video_api_ctx_t *ctx)
 {
-    const char                      *argv[1];
-    size_t                           argvlen[1];
-    ngx_http_video_api_pg_op_t      *op;
     ngx_http_video_api_health_t     *h;
     ngx_http_video_api_main_conf_t  *mcf;
 
@@ -119,45 +89,79 @@ ngx_http_video_api_health(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    /* what a check that cannot be sent, or gets no answer, leaves */
+
     h->postgres = mcf->pg_set ? "down" : "unconfigured";
     h->redis = mcf->redis_set ? "down" : "unconfigured";
 
-    /* the pending count holds the request until both checks are back */
+    return ngx_http_video_api_run(r, &health_steps, h, HEALTH_ASK);
+}
 
-    h->pending = 1;
 
-    if (mcf->pg_set) {
-        op = ngx_http_video_api_pg_op(r, ngx_http_video_api_health_pg, h);
-        if (op == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+/*
+ * Both checks at once: each answer is noted as it comes (one that could
+ * not be sent comes at once, empty), and the last one answers
+ */
+
+static ngx_int_t
+ngx_http_video_api_health_step(ngx_http_video_api_run_t *run)
+{
+    ngx_int_t                        rc;
+    const char                      *argv[1];
+    size_t                           argvlen[1];
+    ngx_http_request_t              *r;
+    ngx_http_video_api_health_t     *h;
+    ngx_http_video_api_main_conf_t  *mcf;
+
+    r = run->request;
+    h = run->data;
+
+    switch (run->step) {
+
+    case HEALTH_ASK:
+        mcf = ngx_http_get_module_main_conf(r, ngx_http_video_api_module);
+        rc = NGX_DONE;
+
+        if (mcf->pg_set) {
+            rc = ngx_http_video_api_run_query(run, HEALTH_PG, &health_stmt, 0,
+                                              NULL);
         }
 
-        h->pending++;
+        if (rc == NGX_DONE && mcf->redis_set) {
+            argv[0] = "PING";
+            argvlen[0] = 4;
 
-        if (ngx_http_video_api_pg_send(op, &health_stmt, 0, NULL) != NGX_OK) {
-            h->pending--;
+            rc = ngx_http_video_api_run_command(run, HEALTH_REDIS, 1, argv,
+                                                argvlen);
         }
-    }
 
-    if (mcf->redis_set) {
-        argv[0] = "PING";
-        argvlen[0] = 4;
-
-        h->pending++;
-
-        if (ngx_http_video_api_redis_command(r,
-                ngx_http_video_api_health_redis, h, 1, argv, argvlen)
-            != NGX_OK)
-        {
-            h->pending--;
+        if (rc != NGX_DONE) {
+            return rc;
         }
+
+        break;
+
+    case HEALTH_PG:
+        h->postgres = ngx_http_video_api_run_ok(run) ? "up" : "down";
+
+        if (run->res != NULL && !ngx_http_video_api_run_ok(run)) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "video_api: health check statement failed: %s",
+                          PQresultErrorMessage(run->res));
+        }
+
+        break;
+
+    default: /* HEALTH_REDIS */
+        h->redis = (run->reply != NULL
+                    && run->reply->type == REDIS_REPLY_STATUS)
+                   ? "up" : "down";
+        break;
     }
 
-    if (--h->pending == 0) {
-        return ngx_http_video_api_health_send(r, h);
+    if (run->pending > 0) {
+        return NGX_DONE;
     }
 
-    r->main->count++;
-
-    return NGX_DONE;
+    return ngx_http_video_api_health_send(r, h);
 }

@@ -15,6 +15,7 @@
 #include <openssl/crypto.h>
 
 #include "ngx_http_video_api_router.h"
+#include "ngx_http_video_api_video.h"
 #include "ngx_http_video_api_live.h"
 #include "ngx_http_video_api_auth.h"
 #include "ngx_http_video_api_cache.h"
@@ -81,33 +82,53 @@ ngx_http_video_api_route_t  ngx_http_video_api_live_routes[] = {
 
 
 
+typedef enum {
+    LIVE_SEND = 0,
+    LIVE_ROWS,
+    LIVE_DROPPED
+} ngx_http_video_api_live_step_e;
+
+static const char *const  live_names[] = { "send", "rows", "dropped" };
+
+static ngx_int_t ngx_http_video_api_live_step(ngx_http_video_api_run_t *run);
+static ngx_int_t ngx_http_video_api_live_drop_answer(ngx_http_request_t *r,
+    ngx_http_video_api_live_ctx_t *lctx);
+
+static ngx_http_video_api_steps_t  live_steps = {
+    "live", ngx_http_video_api_live_step, live_names
+};
+
+
 static ngx_http_video_api_pg_stmt_t  live_create_stmt =
-    ngx_http_video_api_pg_stmt("live_create",
+    ngx_http_video_api_pg_scoped("live_create",
         "INSERT INTO videos AS v (id, account_id, title, description,"
         " visibility, video_type, stream_key_hash)"
         " VALUES ($1, $7, $3, $4, $5::video_visibility, 'LIVE',"
         " decode($6, 'hex'))"
-        " RETURNING " LIVE_CHANGED LIVE_STREAM);
+        " RETURNING " LIVE_CHANGED LIVE_STREAM,
+        7, 0);
 
 static ngx_http_video_api_pg_stmt_t  live_key_stmt =
-    ngx_http_video_api_pg_stmt("live_key",
+    ngx_http_video_api_pg_scoped("live_key",
         "UPDATE videos v SET stream_key_hash = decode($3, 'hex'), "
         LIVE_TOUCH
         " WHERE v.id = $1 AND v.video_type = 'LIVE'"
         " AND video_writable(v.account_id, $4, $5)"
-        " RETURNING " LIVE_CHANGED LIVE_STREAM);
+        " RETURNING " LIVE_CHANGED LIVE_STREAM,
+        4, 5);
 
 /*
  * start's key check: a stream the caller may not see is found only by
  * its key, so a wrong key for it answers as an unknown id
  */
 static ngx_http_video_api_pg_stmt_t  live_key_check_stmt =
-    ngx_http_video_api_pg_stmt("live_key_check",
+    ngx_http_video_api_pg_scoped("live_key_check",
         "SELECT encode(v.stream_key_hash, 'hex'),"
         " v.live_ended_at IS NOT NULL"
         " FROM videos v WHERE v.id = $1 AND v.video_type = 'LIVE'"
         " AND (video_readable(v.account_id, v.visibility, $2, $3)"
-        "  OR v.stream_key_hash = decode($4, 'hex'))");
+        "  OR v.stream_key_hash = decode($4, 'hex'))",
+        2, 3);
 
 static ngx_http_video_api_pg_stmt_t  live_start_stmt =
     ngx_http_video_api_pg_stmt("live_start",
@@ -123,7 +144,7 @@ static ngx_http_video_api_pg_stmt_t  live_start_stmt =
  * (PENDING) when converting and a publisher was ever accepted
  */
 static ngx_http_video_api_pg_stmt_t  live_stop_stmt =
-    ngx_http_video_api_pg_stmt("live_stop",
+    ngx_http_video_api_pg_scoped("live_stop",
         "UPDATE videos v SET is_live_now = false,"
         " live_ended_at = COALESCE(v.live_ended_at, now()),"
         " live_convert = $3::boolean,"
@@ -134,20 +155,23 @@ static ngx_http_video_api_pg_stmt_t  live_stop_stmt =
         "  ELSE v.status END, " LIVE_TOUCH
         " WHERE v.id = $1 AND v.video_type = 'LIVE'"
         " AND video_writable(v.account_id, $4, $5)"
-        " RETURNING " LIVE_CHANGED LIVE_STREAM);
+        " RETURNING " LIVE_CHANGED LIVE_STREAM,
+        4, 5);
 
 static ngx_http_video_api_pg_stmt_t  live_visibility_stmt =
-    ngx_http_video_api_pg_stmt("live_visibility",
+    ngx_http_video_api_pg_scoped("live_visibility",
         "UPDATE videos v SET visibility = $3::video_visibility, " LIVE_TOUCH
         " WHERE v.id = $1 AND v.video_type = 'LIVE'"
         " AND video_writable(v.account_id, $4, $5)"
-        " RETURNING " LIVE_CHANGED LIVE_STREAM);
+        " RETURNING " LIVE_CHANGED LIVE_STREAM,
+        4, 5);
 
 static ngx_http_video_api_pg_stmt_t  live_get_stmt =
-    ngx_http_video_api_pg_stmt("live_get",
+    ngx_http_video_api_pg_scoped("live_get",
         "SELECT " LIVE_UNCHANGED LIVE_STREAM
         " FROM videos v WHERE v.id = $1"
-        " AND video_readable(v.account_id, v.visibility, $2, $3)");
+        " AND video_readable(v.account_id, v.visibility, $2, $3)",
+        2, 3);
 
 /* the public directory of streams: what an anonymous caller would list */
 static ngx_http_video_api_pg_stmt_t  live_active_stmt =
@@ -158,10 +182,6 @@ static ngx_http_video_api_pg_stmt_t  live_active_stmt =
         " ORDER BY v.live_started_at DESC, v.id DESC LIMIT 100");
 
 
-
-
-static void ngx_http_video_api_live_done(ngx_http_video_api_pg_op_t *op,
-    PGresult *res);
 static ngx_int_t ngx_http_video_api_live_drop(ngx_http_request_t *r,
     ngx_http_video_api_live_ctx_t *lctx, PGresult *res);
 
@@ -244,63 +264,57 @@ ngx_http_video_api_live_query(ngx_http_request_t *r,
     ngx_http_video_api_live_ctx_t *lctx,
     ngx_http_video_api_live_answer_pt answer)
 {
-    ngx_http_video_api_pg_op_t  *op;
-
     lctx->answer = answer;
 
-    op = ngx_http_video_api_pg_op(r, ngx_http_video_api_live_done, lctx);
-    if (op == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    if (lctx->run != NULL) {
+
+        /* a statement after another, from the first one's answer */
+
+        return ngx_http_video_api_run_query(lctx->run, LIVE_ROWS, stmt, n,
+                                            lctx->values);
     }
 
-    if (ngx_http_video_api_pg_send(op, stmt, n, lctx->values) != NGX_OK) {
-        return ngx_http_video_api_send_unavailable(r, "Database");
-    }
+    lctx->stmt = stmt;
+    lctx->nvalues = n;
 
-    /* a second statement, sent from the first one's answer, is covered */
-
-    if (!lctx->queried) {
-        lctx->queried = 1;
-        r->main->count++;
-    }
-
-    return NGX_DONE;
+    return ngx_http_video_api_run(r, &live_steps, lctx, LIVE_SEND);
 }
 
 
 /*
- * Every statement's result comes here: a failure gets the module's one
- * answer to it (ngx_http_video_api_pg_failed); rows go to its answer
+ * Every statement's result goes to its answer; a failure gets the
+ * module's one answer to it, an account limit among them (a stream
+ * created or a publisher accepted beyond it: nginx-rtmp refuses the
+ * publisher on the 403)
  */
 
-static void
-ngx_http_video_api_live_done(ngx_http_video_api_pg_op_t *op, PGresult *res)
+static ngx_int_t
+ngx_http_video_api_live_step(ngx_http_video_api_run_t *run)
 {
-    ngx_int_t                       rc;
-    ngx_http_request_t             *r;
     ngx_http_video_api_live_ctx_t  *lctx;
 
-    r = op->request;
-    lctx = op->data;
+    lctx = run->data;
 
-    if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
+    switch (run->step) {
 
-        /*
-         * an account limit among them: a stream created or a publisher
-         * accepted beyond it (nginx-rtmp refuses the publisher on the 403)
-         */
+    case LIVE_SEND:
+        lctx->run = run;
 
-        rc = ngx_http_video_api_pg_failed(r, res);
+        return ngx_http_video_api_run_query(run, LIVE_ROWS, lctx->stmt,
+                                            lctx->nvalues, lctx->values);
 
-    } else {
-        rc = lctx->answer(r, lctx, res);
+    case LIVE_ROWS:
+        if (!ngx_http_video_api_run_ok(run)
+            || PQresultStatus(run->res) != PGRES_TUPLES_OK)
+        {
+            return ngx_http_video_api_run_failed(run);
+        }
+
+        return lctx->answer(run->request, lctx, run->res);
+
+    default: /* LIVE_DROPPED */
+        return ngx_http_video_api_live_drop_answer(run->request, lctx);
     }
-
-    if (rc == NGX_DONE) {
-        return;
-    }
-
-    ngx_http_finalize_request(r, rc);
 }
 
 
@@ -318,7 +332,7 @@ ngx_http_video_api_live_changed(ngx_http_request_t *r, PGresult *res)
     json.data = (u_char *) PQgetvalue(res, 0, LIVE_COL_JSON);
     json.len = PQgetlength(res, 0, LIVE_COL_JSON);
 
-    ngx_http_video_api_videos_changed(r, &id, &version, &json);
+    ngx_http_video_api_video_changed(r, &id, &version, &json);
 }
 
 
@@ -548,7 +562,6 @@ ngx_http_video_api_live_create(ngx_http_request_t *r,
     ngx_http_video_api_ctx_t *ctx)
 {
     u_char                         *id;
-    char                           *role;
     ngx_int_t                       rc;
     json_t                         *details;
     video_patch_t                   p;
@@ -586,8 +599,6 @@ ngx_http_video_api_live_create(ngx_http_request_t *r,
     lctx->values[5] = (char *) lctx->hash;
 
     /* in the caller's account (the default one where auth is off) */
-
-    ngx_http_video_api_caller_sql(r, 0, &lctx->values[6], &role);
 
     return ngx_http_video_api_live_query(r, &live_create_stmt, 7, lctx,
                                          ngx_http_video_api_live_created);
@@ -642,7 +653,6 @@ ngx_http_video_api_live_key(ngx_http_request_t *r,
     }
 
     lctx->values[2] = (char *) lctx->hash;
-    ngx_http_video_api_caller_sql(r, 0, &lctx->values[3], &lctx->values[4]);
 
     return ngx_http_video_api_live_query(r, &live_key_stmt, 5, lctx,
                                          ngx_http_video_api_live_rotated);
@@ -746,8 +756,6 @@ ngx_http_video_api_live_read(ngx_http_request_t *r,
     }
 
     /* no play base in this statement: the caller takes its place */
-
-    ngx_http_video_api_caller_sql(r, 0, &lctx->values[1], &lctx->values[2]);
 
     return ngx_http_video_api_live_query(r, &live_get_stmt, 3, lctx, answer);
 }
@@ -867,7 +875,6 @@ ngx_http_video_api_live_start(ngx_http_request_t *r,
 
     /* the check takes the caller where the play base goes, then the key */
 
-    ngx_http_video_api_caller_sql(r, 0, &lctx->values[1], &lctx->values[2]);
     lctx->values[3] = (char *) lctx->hash;
 
     return ngx_http_video_api_live_query(r, &live_key_check_stmt, 4, lctx,
@@ -965,7 +972,6 @@ ngx_http_video_api_live_stop(ngx_http_request_t *r,
     }
 
     lctx->values[2] = convert ? "t" : "f";
-    ngx_http_video_api_caller_sql(r, 0, &lctx->values[3], &lctx->values[4]);
 
     return ngx_http_video_api_live_query(r, &live_stop_stmt, 5, lctx,
                                          ngx_http_video_api_live_stopped);
@@ -1012,7 +1018,6 @@ ngx_http_video_api_live_visibility(ngx_http_request_t *r,
     }
 
     lctx->values[2] = (char *) json_string_value(v);
-    ngx_http_video_api_caller_sql(r, 0, &lctx->values[3], &lctx->values[4]);
 
     return ngx_http_video_api_live_query(r, &live_visibility_stmt, 5, lctx,
                ngx_http_video_api_live_visibility_set);
@@ -1109,9 +1114,7 @@ ngx_http_video_api_live_drop(ngx_http_request_t *r,
 
     r->write_event_handler = ngx_http_video_api_live_drop_resume;
 
-    /* the request's count from the query carries over to the resume */
-
-    return NGX_DONE;
+    return ngx_http_video_api_run_park(lctx->run, LIVE_DROPPED);
 }
 
 
@@ -1132,7 +1135,6 @@ ngx_http_video_api_live_dropped(ngx_http_request_t *sr, void *data,
 static void
 ngx_http_video_api_live_drop_resume(ngx_http_request_t *r)
 {
-    ngx_int_t                       rc;
     ngx_http_video_api_ctx_t       *ctx;
     ngx_http_video_api_live_ctx_t  *lctx;
 
@@ -1144,6 +1146,16 @@ ngx_http_video_api_live_drop_resume(ngx_http_request_t *r)
     }
 
     r->write_event_handler = ngx_http_request_empty_handler;
+
+    ngx_http_video_api_run_wake(lctx->run);
+}
+
+
+static ngx_int_t
+ngx_http_video_api_live_drop_answer(ngx_http_request_t *r,
+    ngx_http_video_api_live_ctx_t *lctx)
+{
+    ngx_int_t  rc;
 
     if (lctx->drop_status != NGX_HTTP_OK) {
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
@@ -1166,5 +1178,5 @@ ngx_http_video_api_live_drop_resume(ngx_http_request_t *r)
                            lctx->status.len));
     }
 
-    ngx_http_finalize_request(r, rc);
+    return rc;
 }

@@ -10,7 +10,7 @@
 
 
 #include "ngx_http_video_api.h"
-#include "ngx_http_video_api_pg.h"
+#include "ngx_http_video_api_run.h"
 #include "video_id.h"
 
 
@@ -69,9 +69,12 @@ struct ngx_http_video_api_live_ctx_s {
     /* what is answered once the publisher is dropped */
     ngx_str_t                          status;
     ngx_uint_t                         drop_status;
+    /* the run its statements go through, and the next statement */
+    ngx_http_video_api_run_t          *run;
+    ngx_http_video_api_pg_stmt_t      *stmt;
+    int                                nvalues;
     unsigned                           drop_done:1;
     unsigned                           rotated:1;
-    unsigned                           queried:1;
 };
 
 
@@ -86,8 +89,9 @@ ngx_http_video_api_live_ctx_t *ngx_http_video_api_live_ctx(
     ngx_http_request_t *r, ngx_str_t *id, ngx_int_t *rc);
 
 /*
- * sends stmt with n of lctx->values; its rows go to answer, a failure
- * gets the module's one answer; NGX_DONE, or what a handler returns
+ * runs stmt with n of lctx->values (the first of a request starts its
+ * run); its rows go to answer, a failure gets the module's one answer;
+ * NGX_DONE, or what a handler returns
  */
 ngx_int_t ngx_http_video_api_live_query(ngx_http_request_t *r,
     ngx_http_video_api_pg_stmt_t *stmt, int n,

@@ -12,6 +12,7 @@
  */
 
 #include "ngx_http_video_api_router.h"
+#include "ngx_http_video_api_video.h"
 #include "ngx_http_video_api_auth.h"
 #include "ngx_http_video_api_cors.h"
 #include "ngx_http_video_api_media.h"
@@ -203,7 +204,7 @@ ngx_http_video_api_play_open(ngx_http_request_t *r,
 
     pctx->token = token;
 
-    return ngx_http_video_api_videos_load(r, &pctx->id, 1,
+    return ngx_http_video_api_video_load(r, &pctx->id, 1,
                                           ngx_http_video_api_play_found,
                                           pctx);
 }

@@ -24,8 +24,9 @@
  */
 
 #include "ngx_http_video_api_router.h"
+#include "ngx_http_video_api_video.h"
 #include "ngx_http_video_api_pubsub.h"
-#include "ngx_http_video_api_redis.h"
+#include "ngx_http_video_api_run.h"
 #include "ngx_http_video_api_response.h"
 #include "video_envelope.h"
 #include "video_id.h"
@@ -44,8 +45,21 @@ enum {
 };
 
 
-typedef struct {
+typedef struct ngx_http_video_api_signal_ctx_s
+    ngx_http_video_api_signal_ctx_t;
+
+/* what a route does with the stream it found, and with its script's reply */
+typedef ngx_int_t (*ngx_http_video_api_signal_found_pt)(ngx_http_request_t *r,
+    void *data, ngx_str_t *json);
+typedef ngx_int_t (*ngx_http_video_api_signal_reply_pt)(ngx_http_request_t *r,
+    ngx_http_video_api_signal_ctx_t *sctx, redisReply *reply);
+
+struct ngx_http_video_api_signal_ctx_s {
     ngx_http_request_t                  *request;
+    ngx_http_video_api_run_t            *run;
+    ngx_http_video_api_video_t          *video;
+    ngx_http_video_api_signal_found_pt   found;
+    ngx_http_video_api_signal_reply_pt   replied;
     ngx_str_t                            stream;
     ngx_str_t                            peer;      /* who asks */
     ngx_str_t                            prefix;    /* "signal:<stream>:" */
@@ -68,7 +82,29 @@ typedef struct {
     unsigned                             notified:1;
     unsigned                             expired:1;
     unsigned                             done:1;
-} ngx_http_video_api_signal_ctx_t;
+};
+
+
+/* the routes' steps */
+
+typedef enum {
+    SIGNAL_READ = 0,
+    SIGNAL_FOUND,
+    SIGNAL_REPLY,
+    SIGNAL_TAKEN,
+    SIGNAL_WOKEN
+} ngx_http_video_api_signal_step_e;
+
+static const char *const  signal_names[] = {
+    "read", "found", "reply", "taken", "woken"
+};
+
+static ngx_int_t ngx_http_video_api_signal_step(
+    ngx_http_video_api_run_t *run);
+
+static ngx_http_video_api_steps_t  signal_steps = {
+    "signal", ngx_http_video_api_signal_step, signal_names
+};
 
 
 /* the most ARGV a script takes after the prefix */
@@ -91,16 +127,18 @@ static ngx_http_video_api_signal_ctx_t *ngx_http_video_api_signal_ctx(
     ngx_str_t *list);
 static ngx_int_t ngx_http_video_api_signal_token(ngx_http_request_t *r,
     ngx_http_video_api_signal_ctx_t *sctx);
+static ngx_int_t ngx_http_video_api_signal_run(ngx_http_request_t *r,
+    ngx_http_video_api_signal_ctx_t *sctx,
+    ngx_http_video_api_signal_found_pt found);
 static ngx_int_t ngx_http_video_api_signal_start(ngx_http_request_t *r,
     ngx_http_video_api_signal_ctx_t *sctx,
     ngx_http_video_api_redis_script_t *script,
-    ngx_http_video_api_redis_handler_pt handler, int nkeys, int argc,
+    ngx_http_video_api_signal_reply_pt replied, int nkeys, int argc,
     ngx_str_t *args);
-static ngx_int_t ngx_http_video_api_signal_eval(ngx_http_request_t *r,
+static ngx_int_t ngx_http_video_api_signal_eval(
     ngx_http_video_api_signal_ctx_t *sctx,
-    ngx_http_video_api_redis_script_t *script,
-    ngx_http_video_api_redis_handler_pt handler, int nkeys, int argc,
-    ngx_str_t *args);
+    ngx_http_video_api_redis_script_t *script, ngx_uint_t next, int nkeys,
+    int argc, ngx_str_t *args);
 static ngx_int_t ngx_http_video_api_signal_not_found(ngx_http_request_t *r,
     ngx_str_t *id);
 static ngx_int_t ngx_http_video_api_signal_denied(ngx_http_request_t *r);
@@ -112,28 +150,30 @@ static ngx_int_t ngx_http_video_api_signal_failed(ngx_http_request_t *r,
 static ngx_uint_t ngx_http_video_api_signal_is_live(ngx_str_t *json);
 static ngx_int_t ngx_http_video_api_signal_join_send(ngx_http_request_t *r,
     void *data, ngx_str_t *json);
-static void ngx_http_video_api_signal_joined(ngx_http_request_t *r,
-    void *data, redisReply *reply);
+static ngx_int_t ngx_http_video_api_signal_joined(ngx_http_request_t *r,
+    ngx_http_video_api_signal_ctx_t *sctx, redisReply *reply);
 static ngx_int_t ngx_http_video_api_signal_leave_send(ngx_http_request_t *r,
     void *data, ngx_str_t *json);
-static void ngx_http_video_api_signal_left(ngx_http_request_t *r,
-    void *data, redisReply *reply);
+static ngx_int_t ngx_http_video_api_signal_left(ngx_http_request_t *r,
+    ngx_http_video_api_signal_ctx_t *sctx, redisReply *reply);
 static ngx_int_t ngx_http_video_api_signal_send(ngx_http_request_t *r,
     void *data, ngx_str_t *json);
-static void ngx_http_video_api_signal_sent(ngx_http_request_t *r,
-    void *data, redisReply *reply);
+static ngx_int_t ngx_http_video_api_signal_sent(ngx_http_request_t *r,
+    ngx_http_video_api_signal_ctx_t *sctx, redisReply *reply);
 static ngx_int_t ngx_http_video_api_signal_peer_arg(ngx_http_request_t *r,
     ngx_str_t *peer, json_t *details);
 static ngx_int_t ngx_http_video_api_signal_wait(ngx_http_request_t *r,
     void *data, ngx_str_t *json);
 static ngx_int_t ngx_http_video_api_signal_take(ngx_http_request_t *r,
     ngx_http_video_api_signal_ctx_t *sctx);
-static void ngx_http_video_api_signal_taken(ngx_http_request_t *r,
-    void *data, redisReply *reply);
+static ngx_int_t ngx_http_video_api_signal_taken(ngx_http_request_t *r,
+    ngx_http_video_api_signal_ctx_t *sctx, redisReply *reply);
+static ngx_int_t ngx_http_video_api_signal_woken(ngx_http_request_t *r,
+    ngx_http_video_api_signal_ctx_t *sctx);
 static void ngx_http_video_api_signal_wake(ngx_http_request_t *r,
     void *data);
 static void ngx_http_video_api_signal_timeout(ngx_event_t *ev);
-static void ngx_http_video_api_signal_finish(ngx_http_request_t *r,
+static ngx_int_t ngx_http_video_api_signal_finish(ngx_http_request_t *r,
     ngx_http_video_api_signal_ctx_t *sctx, ngx_int_t rc);
 static ngx_int_t ngx_http_video_api_signal_messages(ngx_http_request_t *r,
     redisReply *reply);
@@ -192,9 +232,7 @@ ngx_http_video_api_signal_join(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_http_video_api_videos_load(r, &sctx->stream, 0,
-                                          ngx_http_video_api_signal_join_send,
-                                          sctx);
+    return ngx_http_video_api_signal_run(r, sctx, ngx_http_video_api_signal_join_send);
 }
 
 
@@ -247,12 +285,10 @@ ngx_http_video_api_signal_join_send(ngx_http_request_t *r, void *data,
 }
 
 
-static void
-ngx_http_video_api_signal_joined(ngx_http_request_t *r, void *data,
-    redisReply *reply)
+static ngx_int_t
+ngx_http_video_api_signal_joined(ngx_http_request_t *r,
+    ngx_http_video_api_signal_ctx_t *sctx, redisReply *reply)
 {
-    ngx_http_video_api_signal_ctx_t *sctx = data;
-
     u_char                          *p;
     ngx_int_t                        rc;
     ngx_str_t                        nocache = ngx_string("no-store");
@@ -299,7 +335,7 @@ ngx_http_video_api_signal_joined(ngx_http_request_t *r, void *data,
 
     ngx_explicit_memzero(sctx->token, sizeof(sctx->token));
 
-    ngx_http_finalize_request(r, rc);
+    return rc;
 }
 
 
@@ -333,9 +369,7 @@ ngx_http_video_api_signal_leave(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_http_video_api_videos_load(r, &sctx->stream, 0,
-                                          ngx_http_video_api_signal_leave_send,
-                                          sctx);
+    return ngx_http_video_api_signal_run(r, sctx, ngx_http_video_api_signal_leave_send);
 }
 
 
@@ -367,12 +401,10 @@ ngx_http_video_api_signal_leave_send(ngx_http_request_t *r, void *data,
 }
 
 
-static void
-ngx_http_video_api_signal_left(ngx_http_request_t *r, void *data,
-    redisReply *reply)
+static ngx_int_t
+ngx_http_video_api_signal_left(ngx_http_request_t *r,
+    ngx_http_video_api_signal_ctx_t *sctx, redisReply *reply)
 {
-    ngx_http_video_api_signal_ctx_t *sctx = data;
-
     ngx_int_t  rc;
 
     if (reply != NULL && reply->type == REDIS_REPLY_INTEGER
@@ -388,7 +420,7 @@ ngx_http_video_api_signal_left(ngx_http_request_t *r, void *data,
         rc = ngx_http_video_api_signal_failed(r, reply);
     }
 
-    ngx_http_finalize_request(r, rc);
+    return rc;
 }
 
 
@@ -432,9 +464,7 @@ ngx_http_video_api_signal_post(ngx_http_request_t *r,
 
     sctx->msg = msg;
 
-    return ngx_http_video_api_videos_load(r, &sctx->stream, 0,
-                                          ngx_http_video_api_signal_send,
-                                          sctx);
+    return ngx_http_video_api_signal_run(r, sctx, ngx_http_video_api_signal_send);
 }
 
 
@@ -516,12 +546,10 @@ ngx_http_video_api_signal_send(ngx_http_request_t *r, void *data,
 }
 
 
-static void
-ngx_http_video_api_signal_sent(ngx_http_request_t *r, void *data,
-    redisReply *reply)
+static ngx_int_t
+ngx_http_video_api_signal_sent(ngx_http_request_t *r,
+    ngx_http_video_api_signal_ctx_t *sctx, redisReply *reply)
 {
-    ngx_http_video_api_signal_ctx_t *sctx = data;
-
     u_char                          *p;
     ngx_int_t                        rc;
     ngx_str_t                        to;
@@ -583,7 +611,7 @@ ngx_http_video_api_signal_sent(ngx_http_request_t *r, void *data,
         rc = ngx_http_video_api_signal_failed(r, reply);
     }
 
-    ngx_http_finalize_request(r, rc);
+    return rc;
 }
 
 
@@ -641,9 +669,7 @@ ngx_http_video_api_signal_get(ngx_http_request_t *r,
 
     sctx->timeout = timeout;
 
-    return ngx_http_video_api_videos_load(r, &sctx->stream, 0,
-                                          ngx_http_video_api_signal_wait,
-                                          sctx);
+    return ngx_http_video_api_signal_run(r, sctx, ngx_http_video_api_signal_wait);
 }
 
 
@@ -709,12 +735,6 @@ ngx_http_video_api_signal_wait(ngx_http_request_t *r, void *data,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (ngx_http_video_api_signal_take(r, sctx) != NGX_OK) {
-        sctx->done = 1;
-        ngx_http_video_api_pubsub_leave(sctx->waiter);
-        return ngx_http_video_api_send_unavailable(r, "Redis");
-    }
-
     sctx->timer.handler = ngx_http_video_api_signal_timeout;
     sctx->timer.data = r->connection;
     sctx->timer.log = r->connection->log;
@@ -725,13 +745,11 @@ ngx_http_video_api_signal_wait(ngx_http_request_t *r, void *data,
 
     r->read_event_handler = ngx_http_test_reading;
 
-    r->main->count++;
-
-    return NGX_DONE;
+    return ngx_http_video_api_signal_take(r, sctx);
 }
 
 
-/* NGX_OK, or NGX_DECLINED when Redis cannot take the command */
+/* the take: its reply goes to SIGNAL_TAKEN (at once, empty, without Redis) */
 
 static ngx_int_t
 ngx_http_video_api_signal_take(ngx_http_request_t *r,
@@ -755,59 +773,43 @@ ngx_http_video_api_signal_take(ngx_http_request_t *r,
     args[2].data = live;
     args[2].len = p - live;
 
-    if (ngx_http_video_api_signal_eval(r, sctx, &signal_take_script,
-                                       ngx_http_video_api_signal_taken,
-                                       SIGNAL_KEYS, 3, args)
-        != NGX_OK)
-    {
-        return NGX_DECLINED;
-    }
-
     sctx->taking = 1;
     sctx->notified = 0;
 
-    return NGX_OK;
+    return ngx_http_video_api_signal_eval(sctx, &signal_take_script,
+                                          SIGNAL_TAKEN, SIGNAL_KEYS, 3, args);
 }
 
 
-static void
-ngx_http_video_api_signal_taken(ngx_http_request_t *r, void *data,
-    redisReply *reply)
+static ngx_int_t
+ngx_http_video_api_signal_taken(ngx_http_request_t *r,
+    ngx_http_video_api_signal_ctx_t *sctx, redisReply *reply)
 {
-    ngx_http_video_api_signal_ctx_t *sctx = data;
-
-    ngx_int_t  rc;
-
     sctx->taking = 0;
-
-    if (sctx->done) {
-        return;
-    }
 
     if (reply == NULL || reply->type != REDIS_REPLY_ARRAY) {
 
         /* the peer's token, or the peer, is gone: 401 */
 
-        rc = ngx_http_video_api_signal_failed(r, reply);
+        return ngx_http_video_api_signal_finish(r, sctx,
+                   ngx_http_video_api_signal_failed(r, reply));
+    }
 
-    } else if (reply->elements > 0 || sctx->expired || ngx_exiting) {
-        rc = ngx_http_video_api_signal_messages(r, reply);
+    if (reply->elements > 0 || sctx->expired || ngx_exiting) {
+        return ngx_http_video_api_signal_finish(r, sctx,
+                   ngx_http_video_api_signal_messages(r, reply));
+    }
 
-    } else if (sctx->notified) {
+    if (sctx->notified) {
 
         /* a notice came while this take was in flight */
 
-        if (ngx_http_video_api_signal_take(r, sctx) == NGX_OK) {
-            return;
-        }
-
-        rc = ngx_http_video_api_send_unavailable(r, "Redis");
-
-    } else {
-        return;
+        return ngx_http_video_api_signal_take(r, sctx);
     }
 
-    ngx_http_video_api_signal_finish(r, sctx, rc);
+    /* nothing yet: a notice, the timeout or a shutdown wakes it */
+
+    return ngx_http_video_api_run_park(sctx->run, SIGNAL_WOKEN);
 }
 
 
@@ -815,8 +817,6 @@ static void
 ngx_http_video_api_signal_wake(ngx_http_request_t *r, void *data)
 {
     ngx_http_video_api_signal_ctx_t *sctx = data;
-
-    ngx_int_t  rc;
 
     if (sctx->done) {
         return;
@@ -827,19 +827,22 @@ ngx_http_video_api_signal_wake(ngx_http_request_t *r, void *data)
         return;
     }
 
-    /* a worker that shuts down answers now; the client asks another */
+    ngx_http_video_api_run_wake(sctx->run);
+}
 
-    if (ngx_exiting) {
-        rc = ngx_http_video_api_signal_messages(r, NULL);
 
-    } else if (ngx_http_video_api_signal_take(r, sctx) == NGX_OK) {
-        return;
+/* a worker that shuts down, or the timeout, answers now */
 
-    } else {
-        rc = ngx_http_video_api_send_unavailable(r, "Redis");
+static ngx_int_t
+ngx_http_video_api_signal_woken(ngx_http_request_t *r,
+    ngx_http_video_api_signal_ctx_t *sctx)
+{
+    if (ngx_exiting || sctx->expired) {
+        return ngx_http_video_api_signal_finish(r, sctx,
+                   ngx_http_video_api_signal_messages(r, NULL));
     }
 
-    ngx_http_video_api_signal_finish(r, sctx, rc);
+    return ngx_http_video_api_signal_take(r, sctx);
 }
 
 
@@ -859,19 +862,19 @@ ngx_http_video_api_signal_timeout(ngx_event_t *ev)
 
     /* a take in flight answers, whatever it brings */
 
+    sctx->expired = 1;
+
     if (sctx->taking) {
-        sctx->expired = 1;
         return;
     }
 
-    ngx_http_video_api_signal_finish(r, sctx,
-        ngx_http_video_api_signal_messages(r, NULL));
+    ngx_http_video_api_run_wake(sctx->run);
 
     ngx_http_run_posted_requests(c);
 }
 
 
-static void
+static ngx_int_t
 ngx_http_video_api_signal_finish(ngx_http_request_t *r,
     ngx_http_video_api_signal_ctx_t *sctx, ngx_int_t rc)
 {
@@ -883,7 +886,7 @@ ngx_http_video_api_signal_finish(ngx_http_request_t *r,
         ngx_del_timer(&sctx->timer);
     }
 
-    ngx_http_finalize_request(r, rc);
+    return rc;
 }
 
 
@@ -1016,39 +1019,77 @@ ngx_http_video_api_signal_token(ngx_http_request_t *r,
 }
 
 
-/*
- * A route's one script: the request waits for handler (NGX_DONE), or a
- * Redis that cannot take the script is a 503 at once
- */
+/* a route on a live stream: found runs once the stream is read */
+
+static ngx_int_t
+ngx_http_video_api_signal_run(ngx_http_request_t *r,
+    ngx_http_video_api_signal_ctx_t *sctx,
+    ngx_http_video_api_signal_found_pt found)
+{
+    sctx->video = ngx_http_video_api_video_create(r, &sctx->stream);
+    if (sctx->video == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    sctx->found = found;
+
+    return ngx_http_video_api_run(r, &signal_steps, sctx, SIGNAL_READ);
+}
+
+
+static ngx_int_t
+ngx_http_video_api_signal_step(ngx_http_video_api_run_t *run)
+{
+    ngx_http_request_t               *r;
+    ngx_http_video_api_signal_ctx_t  *sctx;
+
+    r = run->request;
+    sctx = run->data;
+
+    switch (run->step) {
+
+    case SIGNAL_READ:
+        sctx->run = run;
+
+        return ngx_http_video_api_video_read(run, sctx->video, SIGNAL_FOUND);
+
+    case SIGNAL_FOUND:
+        return sctx->found(r, sctx, &sctx->video->json);
+
+    case SIGNAL_REPLY:
+        return sctx->replied(r, sctx, run->reply);
+
+    case SIGNAL_TAKEN:
+        return ngx_http_video_api_signal_taken(r, sctx, run->reply);
+
+    default: /* SIGNAL_WOKEN */
+        return ngx_http_video_api_signal_woken(r, sctx);
+    }
+}
+
+
+/* a route's one script; Redis unavailable: its reply comes empty, at once */
 
 static ngx_int_t
 ngx_http_video_api_signal_start(ngx_http_request_t *r,
     ngx_http_video_api_signal_ctx_t *sctx,
     ngx_http_video_api_redis_script_t *script,
-    ngx_http_video_api_redis_handler_pt handler, int nkeys, int argc,
+    ngx_http_video_api_signal_reply_pt replied, int nkeys, int argc,
     ngx_str_t *args)
 {
-    if (ngx_http_video_api_signal_eval(r, sctx, script, handler, nkeys, argc,
-                                       args)
-        != NGX_OK)
-    {
-        return ngx_http_video_api_send_unavailable(r, "Redis");
-    }
+    sctx->replied = replied;
 
-    r->main->count++;
-
-    return NGX_DONE;
+    return ngx_http_video_api_signal_eval(sctx, script, SIGNAL_REPLY, nkeys,
+                                          argc, args);
 }
 
 
 /* runs script with nkeys of the keys, then the prefix and args */
 
 static ngx_int_t
-ngx_http_video_api_signal_eval(ngx_http_request_t *r,
-    ngx_http_video_api_signal_ctx_t *sctx,
-    ngx_http_video_api_redis_script_t *script,
-    ngx_http_video_api_redis_handler_pt handler, int nkeys, int argc,
-    ngx_str_t *args)
+ngx_http_video_api_signal_eval(ngx_http_video_api_signal_ctx_t *sctx,
+    ngx_http_video_api_redis_script_t *script, ngx_uint_t next, int nkeys,
+    int argc, ngx_str_t *args)
 {
     int          i, n;
     size_t       argvlen[SIGNAL_KEYS + 1 + SIGNAL_ARGS_MAX];
@@ -1069,8 +1110,8 @@ ngx_http_video_api_signal_eval(ngx_http_request_t *r,
         argvlen[n++] = args[i].len;
     }
 
-    return ngx_http_video_api_redis_eval(r, script, handler, sctx, nkeys, n,
-                                         argv, argvlen);
+    return ngx_http_video_api_run_eval(sctx->run, next, script, nkeys, n,
+                                       argv, argvlen);
 }
 
 

@@ -12,8 +12,7 @@
 #include "ngx_http_video_api_response.h"
 #include "ngx_http_video_api_cache.h"
 #include "ngx_http_video_api_media.h"
-#include "ngx_http_video_api_pg.h"
-#include "ngx_http_video_api_redis.h"
+#include "ngx_http_video_api_run.h"
 #include "video_id.h"
 #include "video_sigv4.h"
 #include "video_validate.h"
@@ -25,14 +24,81 @@ static ngx_int_t ngx_http_video_api_upload_complete(ngx_http_request_t *r,
     ngx_http_video_api_ctx_t *ctx);
 
 
+/* the routes' steps */
+
+typedef enum {
+    UPLOAD_PRESIGN = 0,
+    UPLOAD_PRESIGNED,
+
+    UPLOAD_PROBE,
+    UPLOAD_PROBED,
+    UPLOAD_CREATED
+} ngx_http_video_api_upload_step_e;
+
+static const char *const  upload_names[] = {
+    "record", "recorded",
+    "probe", "probed", "created"
+};
+
+static ngx_int_t ngx_http_video_api_upload_presign_step(
+    ngx_http_video_api_run_t *run);
+static ngx_int_t ngx_http_video_api_upload_complete_step(
+    ngx_http_video_api_run_t *run);
+
+static ngx_http_video_api_steps_t  upload_presign_steps = {
+    "upload presign", ngx_http_video_api_upload_presign_step, upload_names
+};
+
+static ngx_http_video_api_steps_t  upload_complete_steps = {
+    "upload complete", ngx_http_video_api_upload_complete_step, upload_names
+};
+
+
+/*
+ * What the URL allows, recorded before it is handed out; the caller's
+ * account is the one the video will belong to.
+ */
+
+enum {
+    PRESIGN_ID = 0,
+    PRESIGN_KEY,
+    PRESIGN_SIZE,
+    PRESIGN_TYPE,
+    PRESIGN_EXPIRES,       /* Unix time */
+    PRESIGN_ACCOUNT,
+    PRESIGN_NPARAMS
+};
+
+static ngx_http_video_api_pg_stmt_t  upload_presign_stmt =
+    ngx_http_video_api_pg_scoped("upload_presign",
+        "INSERT INTO uploads (video_id, key, size, content_type, expires_at,"
+        " account_id)"
+        " VALUES ($1, $2, $3::bigint, $4, to_timestamp($5::bigint), $6)",
+        PRESIGN_ACCOUNT + 1, 0);
+
+enum {
+    COMPLETE_ID = 0,
+    COMPLETE_TITLE,
+    COMPLETE_DESCRIPTION,
+    COMPLETE_KEY,
+    COMPLETE_SIZE,
+    COMPLETE_PLAY_BASE,
+    COMPLETE_THUMB_BASE,
+    COMPLETE_ACCOUNT,
+    COMPLETE_ROLE,
+    COMPLETE_NPARAMS
+};
+
+
 typedef struct {
     ngx_str_t                    id;
     video_complete_t             in;
+    ngx_http_video_api_run_t    *run;       /* parked for the probe */
     ngx_uint_t                   probe_done;
     ngx_uint_t                   probe_status;
     ngx_uint_t                   retried;
     off_t                        size;
-    char                        *values[9];
+    char                        *values[COMPLETE_NPARAMS];
 } ngx_http_video_api_upload_ctx_t;
 
 
@@ -42,20 +108,8 @@ typedef struct {
     char                        *url;
     const char                  *type;
     time_t                       expires;
-    char                        *values[6];
+    char                        *values[PRESIGN_NPARAMS];
 } ngx_http_video_api_presign_ctx_t;
-
-
-/*
- * What the URL allows, recorded before it is handed out.
- * $1 id, $2 key, $3 size, $4 content type, $5 expiry (Unix time), $6 the
- * caller's account, which the video will belong to.
- */
-static ngx_http_video_api_pg_stmt_t  upload_presign_stmt =
-    ngx_http_video_api_pg_stmt("upload_presign",
-        "INSERT INTO uploads (video_id, key, size, content_type, expires_at,"
-        " account_id)"
-        " VALUES ($1, $2, $3::bigint, $4, to_timestamp($5::bigint), $6)");
 
 
 /*
@@ -67,11 +121,9 @@ static ngx_http_video_api_pg_stmt_t  upload_presign_stmt =
  * snapshot cannot tell which: the statement is run again; none when no
  * such upload was presigned (or it was swept).  Only an editor of the
  * account that presigned it (or an admin) completes it, or sees it.
- * $1 id, $2 title, $3 description, $4 key, $5 size, $6, $7 URL bases,
- * $8, $9 the caller.
  */
 static ngx_http_video_api_pg_stmt_t  upload_complete_stmt =
-    ngx_http_video_api_pg_stmt("upload_complete",
+    ngx_http_video_api_pg_scoped("upload_complete",
         "WITH u AS ("
         " UPDATE uploads SET completed_at = now()"
         " WHERE video_id = $1 AND key = $4 AND completed_at IS NULL"
@@ -100,16 +152,13 @@ static ngx_http_video_api_pg_stmt_t  upload_complete_stmt =
         " SELECT NULL::text, 'r' FROM uploads w"
         " WHERE w.video_id = $1 AND w.key = $4 AND w.completed_at IS NULL"
         " AND video_writable(w.account_id, $8, $9)"
-        " AND NOT EXISTS (SELECT 1 FROM u)");
+        " AND NOT EXISTS (SELECT 1 FROM u)",
+        COMPLETE_ACCOUNT + 1, COMPLETE_ROLE + 1);
 
 
-static void ngx_http_video_api_upload_presigned(
-    ngx_http_video_api_pg_op_t *op, PGresult *res);
 static void ngx_http_video_api_upload_resume(ngx_http_request_t *r);
 static ngx_int_t ngx_http_video_api_upload_probed(ngx_http_request_t *sr,
     void *data, ngx_int_t rc);
-static void ngx_http_video_api_upload_created(ngx_http_video_api_pg_op_t *op,
-    PGresult *res);
 
 
 ngx_http_video_api_route_t  ngx_http_video_api_upload_routes[] = {
@@ -134,14 +183,12 @@ ngx_http_video_api_upload_presign(ngx_http_request_t *r,
 {
     int                                 rc;
     u_char                             *p;
-    char                               *role;
     json_t                             *details;
     const char                         *err;
     video_presign_t                     in;
     video_sigv4_bind_t                  bind;
     video_sigv4_creds_t                 creds;
     video_sigv4_presign_t               ps;
-    ngx_http_video_api_pg_op_t         *op;
     ngx_http_video_api_main_conf_t     *mcf;
     ngx_http_video_api_presign_ctx_t   *u;
     ngx_http_video_api_storage_conf_t  *st;
@@ -213,65 +260,50 @@ ngx_http_video_api_upload_presign(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    u->values[0] = u->id;
-    u->values[1] = u->key;
-    u->values[2] = (char *) p;
+    u->values[PRESIGN_ID] = u->id;
+    u->values[PRESIGN_KEY] = u->key;
+    u->values[PRESIGN_SIZE] = (char *) p;
     p = ngx_sprintf(p, "%L%Z", (int64_t) in.file_size);
-    u->values[3] = (char *) u->type;
-    u->values[4] = (char *) p;
+    u->values[PRESIGN_TYPE] = (char *) u->type;
+    u->values[PRESIGN_EXPIRES] = (char *) p;
     ngx_sprintf(p, "%L%Z", ps.now + (int64_t) ps.expires);
-    ngx_http_video_api_caller_sql(r, 0, &u->values[5], &role);
 
-    op = ngx_http_video_api_pg_op(r, ngx_http_video_api_upload_presigned, u);
-    if (op == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    if (ngx_http_video_api_pg_send(op, &upload_presign_stmt, 6, u->values)
-        != NGX_OK)
-    {
-        return ngx_http_video_api_send_unavailable(r, "Database");
-    }
-
-    r->main->count++;
-
-    return NGX_DONE;
+    return ngx_http_video_api_run(r, &upload_presign_steps, u,
+                                  UPLOAD_PRESIGN);
 }
 
 
-static void
-ngx_http_video_api_upload_presigned(ngx_http_video_api_pg_op_t *op,
-    PGresult *res)
+static ngx_int_t
+ngx_http_video_api_upload_presign_step(ngx_http_video_api_run_t *run)
 {
-    ngx_int_t                          rc;
-    ngx_http_request_t                *r;
     ngx_http_video_api_presign_ctx_t  *u;
 
-    r = op->request;
-    u = op->data;
+    u = run->data;
 
-    if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK) {
+    if (run->step == UPLOAD_PRESIGN) {
+        return ngx_http_video_api_run_query(run, UPLOAD_PRESIGNED,
+                                            &upload_presign_stmt,
+                                            PRESIGN_NPARAMS, u->values);
+    }
+
+    if (!ngx_http_video_api_run_ok(run)) {
 
         /* an account limit among them: nothing was recorded */
 
-        rc = ngx_http_video_api_pg_failed(r, res);
-
-    } else {
-
-        /* the URL binds these headers: the client sends them as they are */
-
-        rc = ngx_http_video_api_send_data(r, NGX_HTTP_CREATED,
-                 json_pack("{s:s, s:s, s:s, s:I, s:{s:s, s:s}}",
-                           "videoId", u->id,
-                           "uploadUrl", u->url,
-                           "key", u->key,
-                           "expiresIn", (json_int_t) u->expires,
-                           "uploadHeaders",
-                           "Content-Type", u->type,
-                           "If-None-Match", "*"));
+        return ngx_http_video_api_run_failed(run);
     }
 
-    ngx_http_finalize_request(r, rc);
+    /* the URL binds these headers: the client sends them as they are */
+
+    return ngx_http_video_api_send_data(run->request, NGX_HTTP_CREATED,
+               json_pack("{s:s, s:s, s:s, s:I, s:{s:s, s:s}}",
+                         "videoId", u->id,
+                         "uploadUrl", u->url,
+                         "key", u->key,
+                         "expiresIn", (json_int_t) u->expires,
+                         "uploadHeaders",
+                         "Content-Type", u->type,
+                         "If-None-Match", "*"));
 }
 
 
@@ -287,9 +319,6 @@ ngx_http_video_api_upload_complete(ngx_http_request_t *r,
 {
     ngx_uint_t                          valid;
     json_t                             *details;
-    ngx_str_t                           uri, args;
-    ngx_http_request_t                 *sr;
-    ngx_http_post_subrequest_t         *psr;
     ngx_http_video_api_main_conf_t     *mcf;
     ngx_http_video_api_upload_ctx_t    *u;
 
@@ -329,6 +358,26 @@ ngx_http_video_api_upload_complete(ngx_http_request_t *r,
 
     ngx_cpystrn(u->id.data, ctx->params[0].data, u->id.len + 1);
 
+    ctx->data = u;
+
+    return ngx_http_video_api_run(r, &upload_complete_steps, u, UPLOAD_PROBE);
+}
+
+
+/* a HEAD of the object, presigned, as a subrequest: storage has it? */
+
+static ngx_int_t
+ngx_http_video_api_upload_probe(ngx_http_video_api_run_t *run,
+    ngx_http_video_api_upload_ctx_t *u)
+{
+    ngx_str_t                        uri, args;
+    ngx_http_request_t              *r, *sr;
+    ngx_http_post_subrequest_t      *psr;
+    ngx_http_video_api_main_conf_t  *mcf;
+
+    r = run->request;
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_video_api_module);
+
     if (ngx_http_video_api_media_request(r, NGX_HTTP_VIDEO_API_PROBE, "HEAD",
                                          &mcf->storage.bucket_raw,
                                          json_string_value(u->in.key), 60,
@@ -360,12 +409,10 @@ ngx_http_video_api_upload_complete(ngx_http_request_t *r,
     ngx_str_set(&sr->method_name, "HEAD");
     sr->header_only = 1;
 
-    ctx->data = u;
-
+    u->run = run;
     r->write_event_handler = ngx_http_video_api_upload_resume;
-    r->main->count++;
 
-    return NGX_DONE;
+    return ngx_http_video_api_run_park(run, UPLOAD_PROBED);
 }
 
 
@@ -391,12 +438,8 @@ ngx_http_video_api_upload_probed(ngx_http_request_t *sr, void *data,
 static void
 ngx_http_video_api_upload_resume(ngx_http_request_t *r)
 {
-    u_char                           *p;
-    ngx_int_t                         rc;
     ngx_http_video_api_ctx_t         *ctx;
-    ngx_http_video_api_pg_op_t       *op;
     ngx_http_video_api_upload_ctx_t  *u;
-    ngx_http_video_api_main_conf_t   *mcf;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_video_api_module);
     u = ctx->data;
@@ -407,129 +450,139 @@ ngx_http_video_api_upload_resume(ngx_http_request_t *r)
 
     r->write_event_handler = ngx_http_request_empty_handler;
 
+    ngx_http_video_api_run_wake(u->run);
+}
+
+
+/* the object is there: the video and its job */
+
+static ngx_int_t
+ngx_http_video_api_upload_create(ngx_http_video_api_run_t *run,
+    ngx_http_video_api_upload_ctx_t *u)
+{
+    u_char                          *p;
+    char                           **v;
+    ngx_http_request_t              *r;
+    ngx_http_video_api_main_conf_t  *mcf;
+
+    r = run->request;
+
     if (u->probe_status == NGX_HTTP_NOT_FOUND) {
-        rc = ngx_http_video_api_send_error(r, NGX_HTTP_NOT_FOUND, NULL,
-                 "Uploaded object '%s' not found in storage",
-                 json_string_value(u->in.key));
-        ngx_http_finalize_request(r, rc);
-        return;
+        return ngx_http_video_api_send_error(r, NGX_HTTP_NOT_FOUND, NULL,
+                   "Uploaded object '%s' not found in storage",
+                   json_string_value(u->in.key));
     }
 
     if (u->probe_status != NGX_HTTP_OK) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "video_api: storage answered %ui to a HEAD of \"%s\"",
                       u->probe_status, json_string_value(u->in.key));
-        ngx_http_finalize_request(r,
-            ngx_http_video_api_send_unavailable(r, "Storage"));
-        return;
+        return ngx_http_video_api_send_unavailable(r, "Storage");
     }
 
     mcf = ngx_http_get_module_main_conf(r, ngx_http_video_api_module);
 
     p = ngx_pnalloc(r->pool, NGX_OFF_T_LEN + 1);
     if (p == NULL) {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     *ngx_sprintf(p, "%O", u->size >= 0 ? u->size : 0) = '\0';
 
-    u->values[0] = (char *) u->id.data;
-    u->values[1] = u->in.title ? (char *) json_string_value(u->in.title)
-                               : "Untitled Video";
-    u->values[2] = (u->in.description && json_is_string(u->in.description))
-                   ? (char *) json_string_value(u->in.description) : NULL;
-    u->values[3] = (char *) json_string_value(u->in.key);
-    u->values[4] = (char *) p;
-    u->values[5] = (char *) mcf->play.base.data;
-    u->values[6] = (char *) mcf->play.base.data;
-    ngx_http_video_api_caller_sql(r, 0, &u->values[7], &u->values[8]);
+    v = u->values;
+    v[COMPLETE_ID] = (char *) u->id.data;
+    v[COMPLETE_TITLE] = u->in.title ? (char *) json_string_value(u->in.title)
+                                    : "Untitled Video";
+    v[COMPLETE_DESCRIPTION] = (u->in.description
+                               && json_is_string(u->in.description))
+                              ? (char *) json_string_value(u->in.description)
+                              : NULL;
+    v[COMPLETE_KEY] = (char *) json_string_value(u->in.key);
+    v[COMPLETE_SIZE] = (char *) p;
+    v[COMPLETE_PLAY_BASE] = (char *) mcf->play.base.data;
+    v[COMPLETE_THUMB_BASE] = (char *) mcf->play.base.data;
 
-    op = ngx_http_video_api_pg_op(r, ngx_http_video_api_upload_created, u);
-    if (op == NULL) {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
-    if (ngx_http_video_api_pg_send(op, &upload_complete_stmt, 9, u->values)
-        != NGX_OK)
-    {
-        ngx_http_finalize_request(r,
-            ngx_http_video_api_send_unavailable(r, "Database"));
-        return;
-    }
-
-    /* the count taken for the probe now waits for the database */
+    return ngx_http_video_api_run_query(run, UPLOAD_CREATED,
+                                        &upload_complete_stmt,
+                                        COMPLETE_NPARAMS, v);
 }
 
 
-static void
-ngx_http_video_api_upload_created(ngx_http_video_api_pg_op_t *op,
-    PGresult *res)
+static ngx_int_t
+ngx_http_video_api_upload_created(ngx_http_video_api_run_t *run,
+    ngx_http_video_api_upload_ctx_t *u)
 {
-    size_t                            len;
-    u_char                           *json;
-    time_t                            expires;
-    ngx_int_t                         rc;
-    ngx_uint_t                        created;
-    ngx_http_request_t               *r;
-    ngx_http_video_api_upload_ctx_t  *u;
+    size_t               len;
+    u_char              *json;
+    time_t               expires;
+    PGresult            *res;
+    ngx_uint_t           created;
+    ngx_http_request_t  *r;
 
-    r = op->request;
-    u = op->data;
+    r = run->request;
+    res = run->res;
 
-    if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK
-        || PQntuples(res) > 1)
-    {
-        rc = ngx_http_video_api_pg_failed(r, res);
+    if (!ngx_http_video_api_run_ok(run) || PQntuples(res) > 1) {
+        return ngx_http_video_api_run_failed(run);
+    }
 
-    } else if (PQntuples(res) == 0) {
-        rc = ngx_http_video_api_send_error(r, NGX_HTTP_NOT_FOUND, NULL,
-                 "Upload for video '%V' not found", &u->id);
+    if (PQntuples(res) == 0) {
+        return ngx_http_video_api_send_error(r, NGX_HTTP_NOT_FOUND, NULL,
+                   "Upload for video '%V' not found", &u->id);
+    }
 
-    } else if (PQgetvalue(res, 0, 1)[0] == 'r') {
+    if (PQgetvalue(res, 0, 1)[0] == 'r') {
 
         /* decided by another transaction meanwhile: look again, once */
 
-        if (!u->retried) {
-            u->retried = 1;
-
-            if (ngx_http_video_api_pg_send(op, &upload_complete_stmt, 9,
-                                           u->values)
-                == NGX_OK)
-            {
-                return;
-            }
-
-            rc = ngx_http_video_api_send_unavailable(r, "Database");
-
-        } else {
-            rc = ngx_http_video_api_send_error(r, NGX_HTTP_CONFLICT, NULL,
-                     "Upload for video '%V' is being completed", &u->id);
+        if (u->retried) {
+            return ngx_http_video_api_send_error(r, NGX_HTTP_CONFLICT, NULL,
+                       "Upload for video '%V' is being completed", &u->id);
         }
 
-    } else {
-        created = (PQgetvalue(res, 0, 1)[0] == 't');
+        u->retried = 1;
 
-        if (created) {
-            ngx_http_video_api_cache_lists_changed(r);
-            ngx_http_video_api_cache_video_id(r, &u->id, 1);
-        }
-
-        json = (u_char *) PQgetvalue(res, 0, 0);
-        len = PQgetlength(res, 0, 0);
-
-        if (ngx_http_video_api_media_sign(r, &json, &len, &expires)
-            != NGX_OK)
-        {
-            rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
-
-        } else {
-            rc = ngx_http_video_api_send_wrapped(r,
-                     created ? NGX_HTTP_CREATED : NGX_HTTP_OK,
-                     "{\"video\":", json, len, "}");
-        }
+        return ngx_http_video_api_run_query(run, UPLOAD_CREATED,
+                                            &upload_complete_stmt,
+                                            COMPLETE_NPARAMS, u->values);
     }
 
-    ngx_http_finalize_request(r, rc);
+    created = (PQgetvalue(res, 0, 1)[0] == 't');
+
+    if (created) {
+        ngx_http_video_api_cache_lists_changed(r);
+        ngx_http_video_api_cache_video_id(r, &u->id, 1);
+    }
+
+    json = (u_char *) PQgetvalue(res, 0, 0);
+    len = PQgetlength(res, 0, 0);
+
+    if (ngx_http_video_api_media_sign(r, &json, &len, &expires) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_video_api_send_wrapped(r,
+               created ? NGX_HTTP_CREATED : NGX_HTTP_OK,
+               "{\"video\":", json, len, "}");
+}
+
+
+static ngx_int_t
+ngx_http_video_api_upload_complete_step(ngx_http_video_api_run_t *run)
+{
+    ngx_http_video_api_upload_ctx_t  *u;
+
+    u = run->data;
+
+    switch (run->step) {
+
+    case UPLOAD_PROBE:
+        return ngx_http_video_api_upload_probe(run, u);
+
+    case UPLOAD_PROBED:
+        return ngx_http_video_api_upload_create(run, u);
+
+    default: /* UPLOAD_CREATED */
+        return ngx_http_video_api_upload_created(run, u);
+    }
 }

@@ -19,12 +19,6 @@ ngx_http_video_api_main_conf_t *ngx_http_video_api_videos_conf(
     ngx_http_request_t *r);
 
 /*
- * the statements' URL bases (what play and thumbnail URLs start with,
- * both served by the play location) into values[0] and values[1]
- */
-void ngx_http_video_api_videos_bases(ngx_http_request_t *r, char **values);
-
-/*
  * answers 200 with prefix, video JSON text (one or a list of objects)
  * whose private play URLs get tokens, and suffix
  */

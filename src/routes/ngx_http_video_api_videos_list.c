@@ -9,10 +9,9 @@
 #include "ngx_http_video_api_videos.h"
 #include "ngx_http_video_api_auth.h"
 #include "ngx_http_video_api_cache.h"
-#include "ngx_http_video_api_media.h"
 #include "ngx_http_video_api_response.h"
-#include "ngx_http_video_api_pg.h"
-#include "ngx_http_video_api_redis.h"
+#include "ngx_http_video_api_video.h"
+#include "ngx_http_video_api_views.h"
 #include "video_cache.h"
 #include "video_cursor.h"
 #include "video_envelope.h"
@@ -32,10 +31,8 @@
 
 /*
  * The list: one statement answers the page, the total and the cursor.
- * $1 media base, $2 thumbnail base, $3 status, $4 visibility, $5 type,
- * $6 title pattern, $7 limit, $8 offset, and with a cursor $9, $10; then
- * the caller's account and role ($9, $10 without a cursor, else $11,
- * $12).  Filters use "$n IS NULL OR"; the total of every video or of the
+ * Its parameters are named below; with a cursor, the caller's account
+ * and role come after the cursor's two.  Filters use "$n IS NULL OR"; the total of every video or of the
  * PUBLIC ones (admins', anonymous callers') without a search comes from
  * the trigger-kept video_counts, not a count over the table.
  */
@@ -73,15 +70,61 @@
     "  max(CASE WHEN page.rn = $7 THEN (page.v).id END) END"                  \
     " FROM page"
 
+enum {
+    LIST_PLAY_BASE = 0,
+    LIST_THUMB_BASE,
+    LIST_STATUS,
+    LIST_VISIBILITY,
+    LIST_TYPE,
+    LIST_TITLE,
+    LIST_LIMIT,
+    LIST_OFFSET,
+    LIST_ACCOUNT,
+    LIST_ROLE,
+    LIST_NPARAMS
+};
+
+enum {
+    AFTER_MICROS = LIST_ACCOUNT,
+    AFTER_ID,
+    AFTER_ACCOUNT,
+    AFTER_ROLE,
+    AFTER_NPARAMS
+};
+
 static ngx_http_video_api_pg_stmt_t  videos_list_stmt =
-    ngx_http_video_api_pg_stmt("videos_list",
-                               VIDEOS_LIST_SQL("", "$9", "$10"));
+    ngx_http_video_api_pg_scoped("videos_list",
+                                 VIDEOS_LIST_SQL("", "$9", "$10"),
+                                 LIST_ACCOUNT + 1, LIST_ROLE + 1);
 
 static ngx_http_video_api_pg_stmt_t  videos_list_after_stmt =
-    ngx_http_video_api_pg_stmt("videos_list_after", VIDEOS_LIST_SQL(
+    ngx_http_video_api_pg_scoped("videos_list_after", VIDEOS_LIST_SQL(
         "  AND (x.created_at, x.id) < ('epoch'::timestamptz"
         "   + $9::bigint * interval '1 microsecond', $10::text)",
-        "$11", "$12"));
+        "$11", "$12"),
+        AFTER_ACCOUNT + 1, AFTER_ROLE + 1);
+
+
+typedef enum {
+    LIST_ASK = 0,
+    LIST_FIGURES,
+    LIST_PAGE,
+    LIST_CHOOSE,
+    LIST_DB,
+    LIST_ROWS,
+    LIST_ANSWER
+} ngx_http_video_api_videos_list_step_e;
+
+static const char *const  videos_list_names[] = {
+    "ask", "figures", "page", "choose", "database", "rows", "answer"
+};
+
+static ngx_int_t ngx_http_video_api_videos_list_step(
+    ngx_http_video_api_run_t *run);
+
+static ngx_http_video_api_steps_t  videos_list_steps = {
+    "videos list", ngx_http_video_api_videos_list_step, videos_list_names
+};
 
 
 /* GET /api/videos */
@@ -89,15 +132,15 @@ static ngx_http_video_api_pg_stmt_t  videos_list_after_stmt =
 typedef struct {
     ngx_uint_t                     limit;
     ngx_uint_t                     offset;
-    char                          *values[12];
+    char                          *values[AFTER_NPARAMS];
     ngx_http_video_api_pg_stmt_t  *stmt;
+    ngx_http_video_api_views_t     views;
     ngx_str_t                      qkey;      /* the page's cache key part */
     ngx_str_t                      page;      /* the page's cache key */
     ngx_str_t                      version;   /* of the lists, when read */
     int64_t                       *figures;   /* of the cached page */
     size_t                         nfigures;
-    ngx_str_t                      cached;    /* the page, if it came first */
-    ngx_uint_t                     pending;   /* Redis replies awaited */
+    ngx_str_t                      cached;    /* the page */
     unsigned                       usable:1;  /* the cached page is */
     unsigned                       loaded:1;
     unsigned                       public:1;  /* an anonymous caller's */
@@ -109,18 +152,6 @@ static ngx_http_video_api_redis_script_t  videos_list_script =
     ngx_http_video_api_redis_script(VIDEO_VIEWS_LIST_LUA);
 
 
-static void ngx_http_video_api_videos_list_done(
-    ngx_http_video_api_pg_op_t *op, PGresult *res);
-static ngx_int_t ngx_http_video_api_videos_list_db(ngx_http_request_t *r,
-    ngx_http_video_api_videos_list_t *list);
-static ngx_int_t ngx_http_video_api_videos_send_list(ngx_http_request_t *r,
-    u_char *json, size_t len);
-static void ngx_http_video_api_videos_list_cached(ngx_http_request_t *r,
-    void *data, redisReply *reply);
-static void ngx_http_video_api_videos_list_figures(ngx_http_request_t *r,
-    void *data, redisReply *reply);
-static ngx_int_t ngx_http_video_api_videos_list_page(ngx_http_request_t *r,
-    ngx_http_video_api_videos_list_t *list, u_char *p, size_t len);
 
 
 /* a query argument, %-decoded ("+" is a space), NUL-terminated */
@@ -228,10 +259,8 @@ ngx_http_video_api_videos_list(ngx_http_request_t *r,
     char                             **v;
     json_t                            *details;
     int64_t                            micros;
-    ngx_str_t                          q, cursor, day, month, audience;
+    ngx_str_t                          q, cursor, audience;
     ngx_uint_t                         i;
-    const char                        *argv[4];
-    size_t                             argvlen[4];
     ngx_http_video_api_pg_stmt_t      *stmt;
     ngx_http_video_api_main_conf_t    *mcf;
     ngx_http_video_api_videos_list_t  *list;
@@ -250,7 +279,7 @@ ngx_http_video_api_videos_list(ngx_http_request_t *r,
     ngx_str_null(&q);
     ngx_str_null(&cursor);
 
-    ngx_http_video_api_videos_bases(r, &v[0]);
+    ngx_http_video_api_video_bases(r, &v[LIST_PLAY_BASE]);
 
     if (ngx_http_video_api_videos_number_arg(r, "limit", 1, VIDEOS_LIMIT_MAX,
             &list->limit, details,
@@ -259,12 +288,12 @@ ngx_http_video_api_videos_list(ngx_http_request_t *r,
                VIDEOS_OFFSET_MAX, &list->offset, details,
                "offset must be a non-negative integer") != NGX_OK
         || ngx_http_video_api_videos_enum_arg(r, "status", video_statuses,
-                                              &v[2], details) != NGX_OK
+                                              &v[LIST_STATUS], details) != NGX_OK
         || ngx_http_video_api_videos_enum_arg(r, "visibility",
-                                              video_visibilities, &v[3],
+                                              video_visibilities, &v[LIST_VISIBILITY],
                                               details) != NGX_OK
         || ngx_http_video_api_videos_enum_arg(r, "videoType", video_types,
-                                              &v[4], details) != NGX_OK)
+                                              &v[LIST_TYPE], details) != NGX_OK)
     {
         json_decref(details);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -287,7 +316,7 @@ ngx_http_video_api_videos_list(ngx_http_request_t *r,
                 return NGX_HTTP_INTERNAL_SERVER_ERROR;
             }
 
-            v[5] = (char *) p;
+            v[LIST_TITLE] = (char *) p;
             *p++ = '%';
 
             for (i = 0; i < q.len; i++) {
@@ -308,23 +337,23 @@ ngx_http_video_api_videos_list(ngx_http_request_t *r,
     /* ?cursor=: continue after a page; offset does not apply then */
 
     if (ngx_http_video_api_videos_arg(r, "cursor", &cursor) == NGX_OK) {
-        v[8] = ngx_pnalloc(r->pool, NGX_INT64_LEN + 1);
-        v[9] = ngx_pnalloc(r->pool, VIDEO_ID_LEN + 1);
+        v[AFTER_MICROS] = ngx_pnalloc(r->pool, NGX_INT64_LEN + 1);
+        v[AFTER_ID] = ngx_pnalloc(r->pool, VIDEO_ID_LEN + 1);
 
-        if (v[8] == NULL || v[9] == NULL) {
+        if (v[AFTER_MICROS] == NULL || v[AFTER_ID] == NULL) {
             json_decref(details);
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
         if (video_cursor_decode((char *) cursor.data, cursor.len, &micros,
-                                v[9])
+                                v[AFTER_ID])
             != 0)
         {
             video_detail_add(details, "cursor",
                              "cursor is not one this API returned");
         } else {
-            *ngx_sprintf((u_char *) v[8], "%L", micros) = '\0';
-            v[9][VIDEO_ID_LEN] = '\0';
+            *ngx_sprintf((u_char *) v[AFTER_MICROS], "%L", micros) = '\0';
+            v[AFTER_ID][VIDEO_ID_LEN] = '\0';
             list->offset = 0;
             stmt = &videos_list_after_stmt;
         }
@@ -336,26 +365,17 @@ ngx_http_video_api_videos_list(ngx_http_request_t *r,
 
     json_decref(details);
 
-    v[6] = ngx_pnalloc(r->pool, NGX_INT_T_LEN + 1);
-    v[7] = ngx_pnalloc(r->pool, NGX_INT_T_LEN + 1);
+    v[LIST_LIMIT] = ngx_pnalloc(r->pool, NGX_INT_T_LEN + 1);
+    v[LIST_OFFSET] = ngx_pnalloc(r->pool, NGX_INT_T_LEN + 1);
 
-    if (v[6] == NULL || v[7] == NULL) {
+    if (v[LIST_LIMIT] == NULL || v[LIST_OFFSET] == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    *ngx_sprintf((u_char *) v[6], "%ui", list->limit) = '\0';
-    *ngx_sprintf((u_char *) v[7], "%ui", list->offset) = '\0';
+    *ngx_sprintf((u_char *) v[LIST_LIMIT], "%ui", list->limit) = '\0';
+    *ngx_sprintf((u_char *) v[LIST_OFFSET], "%ui", list->offset) = '\0';
 
     list->stmt = stmt;
-
-    /* the caller's scope, after the cursor's values when there is one */
-
-    if (stmt == &videos_list_stmt) {
-        ngx_http_video_api_caller_sql(r, 0, &v[8], &v[9]);
-
-    } else {
-        ngx_http_video_api_caller_sql(r, 0, &v[10], &v[11]);
-    }
 
     ngx_http_video_api_caller_audience(r, &audience);
     list->public = (audience.len == 0);
@@ -363,7 +383,7 @@ ngx_http_video_api_videos_list(ngx_http_request_t *r,
     mcf = ngx_http_video_api_videos_conf(r);
 
     if (!mcf->redis_set || mcf->redis.list_ttl == 0) {
-        return ngx_http_video_api_videos_list_db(r, list);
+        return ngx_http_video_api_run(r, &videos_list_steps, list, LIST_DB);
     }
 
     /* pages are cached under the lists' version, which writes increment */
@@ -379,10 +399,12 @@ ngx_http_video_api_videos_list(ngx_http_request_t *r,
     list->qkey.len = ngx_sprintf(list->qkey.data,
                                  "u=%V&l=%ui&o=%ui&s=%s&v=%s&t=%s&c=%s&q=%s",
                                  &audience, list->limit, list->offset,
-                                 v[2] ? v[2] : "", v[3] ? v[3] : "",
-                                 v[4] ? v[4] : "",
-                                 stmt == &videos_list_stmt ? "" : v[8],
-                                 v[5] ? v[5] : "")
+                                 v[LIST_STATUS] ? v[LIST_STATUS] : "",
+                                 v[LIST_VISIBILITY] ? v[LIST_VISIBILITY] : "",
+                                 v[LIST_TYPE] ? v[LIST_TYPE] : "",
+                                 stmt == &videos_list_stmt
+                                 ? "" : v[AFTER_MICROS],
+                                 v[LIST_TITLE] ? v[LIST_TITLE] : "")
                      - list->qkey.data;
 
     list->page.len = sizeof(VIDEOS_LIST_PAGE) - 1 + list->qkey.len;
@@ -393,14 +415,30 @@ ngx_http_video_api_videos_list(ngx_http_request_t *r,
 
     ngx_sprintf(list->page.data, VIDEOS_LIST_PAGE "%V", &list->qkey);
 
+    return ngx_http_video_api_run(r, &videos_list_steps, list, LIST_ASK);
+}
+
+
+/*
+ * The lists' version and the cached page's figures from a script, then
+ * the page by a plain GET on the same connection: one round trip, and the
+ * page never passes through Lua
+ */
+
+static ngx_int_t
+ngx_http_video_api_videos_list_ask(ngx_http_video_api_run_t *run,
+    ngx_http_video_api_videos_list_t *list)
+{
+    ngx_int_t            rc;
+    ngx_str_t            day, month;
+    ngx_uint_t           pending;
+    const char          *argv[4];
+    size_t               argvlen[4];
+    ngx_http_request_t  *r;
+
+    r = run->request;
+
     ngx_http_video_api_cache_flush_stale(r);
-
-    /*
-     * the version and the page's figures from a script, then the page by
-     * a plain GET on the same connection: one round trip, and the page
-     * never passes through Lua
-     */
-
     ngx_http_video_api_views_period(r, &day, &month);
 
     argv[0] = NGX_HTTP_VIDEO_API_LIST_VERSION;
@@ -412,54 +450,39 @@ ngx_http_video_api_videos_list(ngx_http_request_t *r,
     argv[3] = (char *) month.data;
     argvlen[3] = month.len;
 
-    if (ngx_http_video_api_redis_eval(r, &videos_list_script,
-            ngx_http_video_api_videos_list_figures, list, 2, 4, argv,
-            argvlen)
-        != NGX_OK)
-    {
-        return ngx_http_video_api_videos_list_db(r, list);
+    pending = run->pending;
+
+    rc = ngx_http_video_api_run_eval(run, LIST_FIGURES, &videos_list_script,
+                                     2, 4, argv, argvlen);
+
+    if (run->pending == pending) {
+
+        /* Redis cannot take it: straight to PostgreSQL */
+
+        return ngx_http_video_api_run_goto(run, LIST_DB);
     }
 
-    list->pending = 1;
+    if (rc != NGX_DONE) {
+        return rc;
+    }
 
     argv[0] = "GET";
     argvlen[0] = 3;
     argv[1] = (char *) list->page.data;
     argvlen[1] = list->page.len;
 
-    if (ngx_http_video_api_redis_command(r,
-            ngx_http_video_api_videos_list_cached, list, 2, argv, argvlen)
-        == NGX_OK)
-    {
-        list->pending++;
-    }
-
-    r->main->count++;
-
-    return NGX_DONE;
-}
-
-
-static ngx_int_t
-ngx_http_video_api_videos_list_db(ngx_http_request_t *r,
-    ngx_http_video_api_videos_list_t *list)
-{
-    return ngx_http_video_api_pg_query(r, list->stmt,
-               list->stmt == &videos_list_stmt ? 10 : 12, list->values,
-               ngx_http_video_api_videos_list_done, list, 0);
+    return ngx_http_video_api_run_command(run, LIST_PAGE, 2, argv, argvlen);
 }
 
 
 /* the first reply: the lists' version and the cached page's figures */
 
 static void
-ngx_http_video_api_videos_list_figures(ngx_http_request_t *r, void *data,
-    redisReply *reply)
+ngx_http_video_api_videos_list_figures(ngx_http_request_t *r,
+    ngx_http_video_api_videos_list_t *list, redisReply *reply)
 {
-    size_t                             i, j, n;
-    redisReply                       **e, *f;
-    ngx_http_video_api_videos_list_t  *list = data;
-
+    size_t        i, j, n;
+    redisReply  **e, *f;
     if (reply != NULL && reply->type == REDIS_REPLY_ARRAY
         && reply->elements >= 2
         && reply->element[0]->type == REDIS_REPLY_STRING
@@ -508,54 +531,13 @@ ngx_http_video_api_videos_list_figures(ngx_http_request_t *r, void *data,
             list->nfigures = list->loaded ? 3 * n : 0;
         }
     }
-
-    /*
-     * the last reply answers: the GET's came first when the script had
-     * to be sent again as EVAL (Redis did not know it), and there is
-     * none when the GET could not be sent
-     */
-
-    if (--list->pending == 0) {
-        ngx_http_finalize_request(r,
-            ngx_http_video_api_videos_list_page(r, list, list->cached.data,
-                                                list->cached.len));
-    }
-}
-
-
-/* the second: the page, "<version>:<n>:<the n ids><JSON>" */
-
-static void
-ngx_http_video_api_videos_list_cached(ngx_http_request_t *r, void *data,
-    redisReply *reply)
-{
-    ngx_http_video_api_videos_list_t  *list = data;
-
-    if (--list->pending == 0) {
-        ngx_http_finalize_request(r,
-            ngx_http_video_api_videos_list_page(r, list,
-                (reply != NULL && reply->type == REDIS_REPLY_STRING)
-                ? (u_char *) reply->str : NULL,
-                (reply != NULL) ? reply->len : 0));
-        return;
-    }
-
-    /* the figures are still to come: keep the page until then */
-
-    if (reply != NULL && reply->type == REDIS_REPLY_STRING) {
-        list->cached.data = ngx_pnalloc(r->pool, reply->len);
-        if (list->cached.data != NULL) {
-            ngx_memcpy(list->cached.data, reply->str, reply->len);
-            list->cached.len = reply->len;
-        }
-    }
 }
 
 
 /* both replies are in: the cached page p (NULL: none), or PostgreSQL's */
 
 static ngx_int_t
-ngx_http_video_api_videos_list_page(ngx_http_request_t *r,
+ngx_http_video_api_videos_list_page(ngx_http_video_api_run_t *run,
     ngx_http_video_api_videos_list_t *list, u_char *p, size_t len)
 {
     u_char     *last, *colon;
@@ -579,16 +561,28 @@ ngx_http_video_api_videos_list_page(ngx_http_request_t *r,
             {
                 p = colon + 1 + n * VIDEO_ID_LEN;
 
-                return ngx_http_video_api_views_send(r, p, last - p,
-                           colon + 1, n, list->figures, list->loaded,
-                           ngx_http_video_api_videos_send_list);
+                switch (ngx_http_video_api_views_known(run->request,
+                            &list->views, p, last - p, colon + 1, n,
+                            list->figures, list->loaded))
+                {
+                case NGX_OK:
+                    return ngx_http_video_api_run_goto(run, LIST_ANSWER);
+
+                case NGX_DECLINED:
+                    return ngx_http_video_api_views_read(run, &list->views,
+                                                         p, last - p,
+                                                         LIST_ANSWER);
+
+                default:
+                    return NGX_HTTP_INTERNAL_SERVER_ERROR;
+                }
             }
         }
     }
 
     /* a miss: the page from PostgreSQL fills the cache for this version */
 
-    return ngx_http_video_api_videos_list_db(r, list);
+    return ngx_http_video_api_run_goto(run, LIST_DB);
 }
 
 
@@ -653,27 +647,23 @@ ngx_http_video_api_videos_list_put(ngx_http_request_t *r,
 }
 
 
-static void
-ngx_http_video_api_videos_list_done(ngx_http_video_api_pg_op_t *op,
-    PGresult *res)
+static ngx_int_t
+ngx_http_video_api_videos_list_rows(ngx_http_video_api_run_t *run,
+    ngx_http_video_api_videos_list_t *list)
 {
     u_char                            *p, *videos;
     size_t                             len, vlen;
     ngx_int_t                          micros;
     ngx_str_t                          data;
+    PGresult                          *res;
     ngx_http_request_t                *r;
-    ngx_http_video_api_videos_list_t  *list;
     char                               cursor[VIDEO_CURSOR_MAX + 1];
 
-    r = op->request;
-    list = op->data;
+    r = run->request;
+    res = run->res;
 
-    if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK
-        || PQntuples(res) != 1)
-    {
-        ngx_http_finalize_request(r,
-            ngx_http_video_api_pg_failed(r, res));
-        return;
+    if (!ngx_http_video_api_run_ok(run) || PQntuples(res) != 1) {
+        return ngx_http_video_api_run_failed(run);
     }
 
     videos = (u_char *) PQgetvalue(res, 0, 1);
@@ -682,8 +672,7 @@ ngx_http_video_api_videos_list_done(ngx_http_video_api_pg_op_t *op,
     if (list->public
         && ngx_http_video_api_public_view(r, &videos, &vlen) != NGX_OK)
     {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     len = 0;
@@ -700,8 +689,7 @@ ngx_http_video_api_videos_list_done(ngx_http_video_api_pg_op_t *op,
                             + vlen + PQgetlength(res, 0, 0)
                             + 2 * NGX_INT_T_LEN + len + 2);
     if (data.data == NULL) {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     /* the page as the cache holds it: without tokens, which expire */
@@ -725,17 +713,78 @@ ngx_http_video_api_videos_list_done(ngx_http_video_api_pg_op_t *op,
         ngx_http_video_api_videos_list_put(r, list, &data);
     }
 
-    ngx_http_finalize_request(r,
-        ngx_http_video_api_views_live(r, data.data, data.len,
-                                      ngx_http_video_api_videos_send_list));
+    return ngx_http_video_api_views_read(run, &list->views, data.data,
+                                         data.len, LIST_ANSWER);
 }
 
 
-/* a page, its figures written in: private play URLs get tokens */
-
 static ngx_int_t
-ngx_http_video_api_videos_send_list(ngx_http_request_t *r, u_char *json,
-    size_t len)
+ngx_http_video_api_videos_list_step(ngx_http_video_api_run_t *run)
 {
-    return ngx_http_video_api_videos_send_signed(r, "", json, len, "");
+    redisReply                        *reply;
+    ngx_http_video_api_videos_list_t  *list;
+
+    list = run->data;
+    reply = run->reply;
+
+    switch (run->step) {
+
+    case LIST_ASK:
+        return ngx_http_video_api_videos_list_ask(run, list);
+
+    /*
+     * the last of the two replies goes on: the GET's came first when the
+     * script had to be sent again as EVAL (Redis did not know it)
+     */
+
+    case LIST_FIGURES:
+        ngx_http_video_api_videos_list_figures(run->request, list, reply);
+
+        return run->pending ? NGX_DONE
+                            : ngx_http_video_api_run_goto(run, LIST_CHOOSE);
+
+    case LIST_PAGE:
+        if (reply == NULL || reply->type != REDIS_REPLY_STRING) {
+            ngx_str_null(&list->cached);
+
+        } else if (run->pending) {
+
+            /* the figures are still to come: keep the page until then */
+
+            list->cached.data = ngx_pnalloc(run->request->pool, reply->len);
+            if (list->cached.data != NULL) {
+                ngx_memcpy(list->cached.data, reply->str, reply->len);
+                list->cached.len = reply->len;
+            }
+
+        } else {
+
+            /* the reply lives until this step's run waits again */
+
+            list->cached.data = (u_char *) reply->str;
+            list->cached.len = reply->len;
+        }
+
+        return run->pending ? NGX_DONE
+                            : ngx_http_video_api_run_goto(run, LIST_CHOOSE);
+
+    case LIST_CHOOSE:
+        return ngx_http_video_api_videos_list_page(run, list,
+                                                   list->cached.data,
+                                                   list->cached.len);
+
+    case LIST_DB:
+        return ngx_http_video_api_run_query(run, LIST_ROWS, list->stmt,
+                   list->stmt == &videos_list_stmt ? LIST_NPARAMS
+                                                   : AFTER_NPARAMS,
+                   list->values);
+
+    case LIST_ROWS:
+        return ngx_http_video_api_videos_list_rows(run, list);
+
+    default: /* LIST_ANSWER: private play URLs get tokens */
+        return ngx_http_video_api_videos_send_signed(run->request, "",
+                                                     list->views.json,
+                                                     list->views.len, "");
+    }
 }
