@@ -20,17 +20,12 @@
 #include "ngx_http_video_api_auth.h"
 #include "ngx_http_video_api_cache.h"
 #include "ngx_http_video_api_pg.h"
-#include "ngx_http_video_api_pubsub.h"
 #include "ngx_http_video_api_redis.h"
 #include "ngx_http_video_api_response.h"
 #include "video_form.h"
 #include "video_id.h"
 #include "video_play.h"
 #include "video_validate.h"
-
-
-/* what nginx-rtmp's control interface is reached by (conf/nginx.conf) */
-#define NGX_HTTP_VIDEO_API_LIVE_DROP  "/_video_api/rtmp/drop/publisher"
 
 
 static ngx_int_t ngx_http_video_api_live_create(ngx_http_request_t *r,
@@ -82,22 +77,25 @@ ngx_http_video_api_route_t  ngx_http_video_api_live_routes[] = {
 
 
 
-typedef enum {
-    LIVE_SEND = 0,
-    LIVE_ROWS,
-    LIVE_DROPPED
-} ngx_http_video_api_live_step_e;
-
 static const char *const  live_names[] = { "send", "rows", "dropped" };
 
 static ngx_int_t ngx_http_video_api_live_step(ngx_http_video_api_run_t *run);
-static ngx_int_t ngx_http_video_api_live_drop_answer(ngx_http_request_t *r,
-    ngx_http_video_api_live_ctx_t *lctx);
 
 static ngx_http_video_api_steps_t  live_steps = {
     "live", ngx_http_video_api_live_step, live_names
 };
 
+
+enum {
+    CREATE_ID = 0,
+    CREATE_PLAY_BASE,
+    CREATE_TITLE,
+    CREATE_DESCRIPTION,
+    CREATE_VISIBILITY,
+    CREATE_KEY_HASH,
+    CREATE_ACCOUNT,
+    CREATE_NPARAMS,
+};
 
 static ngx_http_video_api_pg_stmt_t  live_create_stmt =
     ngx_http_video_api_pg_scoped("live_create",
@@ -106,7 +104,16 @@ static ngx_http_video_api_pg_stmt_t  live_create_stmt =
         " VALUES ($1, $7, $3, $4, $5::video_visibility, 'LIVE',"
         " decode($6, 'hex'))"
         " RETURNING " LIVE_CHANGED LIVE_STREAM,
-        7, 0);
+        CREATE_ACCOUNT + 1, 0);
+
+enum {
+    KEY_ID = 0,
+    KEY_PLAY_BASE,
+    KEY_HASH,
+    KEY_ACCOUNT,
+    KEY_ROLE,
+    KEY_NPARAMS,
+};
 
 static ngx_http_video_api_pg_stmt_t  live_key_stmt =
     ngx_http_video_api_pg_scoped("live_key",
@@ -115,7 +122,15 @@ static ngx_http_video_api_pg_stmt_t  live_key_stmt =
         " WHERE v.id = $1 AND v.video_type = 'LIVE'"
         " AND video_writable(v.account_id, $4, $5)"
         " RETURNING " LIVE_CHANGED LIVE_STREAM,
-        4, 5);
+        KEY_ACCOUNT + 1, KEY_ROLE + 1);
+
+enum {
+    CHECK_ID = 0,
+    CHECK_ACCOUNT,
+    CHECK_ROLE,
+    CHECK_KEY_HASH,
+    CHECK_NPARAMS,
+};
 
 /*
  * start's key check: a stream the caller may not see is found only by
@@ -128,7 +143,14 @@ static ngx_http_video_api_pg_stmt_t  live_key_check_stmt =
         " FROM videos v WHERE v.id = $1 AND v.video_type = 'LIVE'"
         " AND (video_readable(v.account_id, v.visibility, $2, $3)"
         "  OR v.stream_key_hash = decode($4, 'hex'))",
-        2, 3);
+        CHECK_ACCOUNT + 1, CHECK_ROLE + 1);
+
+enum {
+    START_ID = 0,
+    START_PLAY_BASE,
+    START_KEY_HASH,
+    START_NPARAMS,
+};
 
 static ngx_http_video_api_pg_stmt_t  live_start_stmt =
     ngx_http_video_api_pg_stmt("live_start",
@@ -138,6 +160,15 @@ static ngx_http_video_api_pg_stmt_t  live_start_stmt =
         " AND v.live_ended_at IS NULL"
         " AND v.stream_key_hash = decode($3, 'hex')"
         " RETURNING " LIVE_CHANGED LIVE_STREAM);
+
+enum {
+    STOP_ID = 0,
+    STOP_PLAY_BASE,
+    STOP_CONVERT,
+    STOP_ACCOUNT,
+    STOP_ROLE,
+    STOP_NPARAMS,
+};
 
 /*
  * stop: a stream that has not ended ends now; it waits for its recording
@@ -156,7 +187,16 @@ static ngx_http_video_api_pg_stmt_t  live_stop_stmt =
         " WHERE v.id = $1 AND v.video_type = 'LIVE'"
         " AND video_writable(v.account_id, $4, $5)"
         " RETURNING " LIVE_CHANGED LIVE_STREAM,
-        4, 5);
+        STOP_ACCOUNT + 1, STOP_ROLE + 1);
+
+enum {
+    VISIBILITY_ID = 0,
+    VISIBILITY_PLAY_BASE,
+    VISIBILITY_VALUE,
+    VISIBILITY_ACCOUNT,
+    VISIBILITY_ROLE,
+    VISIBILITY_NPARAMS,
+};
 
 static ngx_http_video_api_pg_stmt_t  live_visibility_stmt =
     ngx_http_video_api_pg_scoped("live_visibility",
@@ -164,14 +204,21 @@ static ngx_http_video_api_pg_stmt_t  live_visibility_stmt =
         " WHERE v.id = $1 AND v.video_type = 'LIVE'"
         " AND video_writable(v.account_id, $4, $5)"
         " RETURNING " LIVE_CHANGED LIVE_STREAM,
-        4, 5);
+        VISIBILITY_ACCOUNT + 1, VISIBILITY_ROLE + 1);
+
+enum {
+    GET_ID = 0,
+    GET_ACCOUNT,
+    GET_ROLE,
+    GET_NPARAMS,
+};
 
 static ngx_http_video_api_pg_stmt_t  live_get_stmt =
     ngx_http_video_api_pg_scoped("live_get",
         "SELECT " LIVE_UNCHANGED LIVE_STREAM
         " FROM videos v WHERE v.id = $1"
         " AND video_readable(v.account_id, v.visibility, $2, $3)",
-        2, 3);
+        GET_ACCOUNT + 1, GET_ROLE + 1);
 
 /* the public directory of streams: what an anonymous caller would list */
 static ngx_http_video_api_pg_stmt_t  live_active_stmt =
@@ -180,10 +227,6 @@ static ngx_http_video_api_pg_stmt_t  live_active_stmt =
         " FROM videos v WHERE v.is_live_now AND v.video_type = 'LIVE'"
         " AND video_listed(v.account_id, v.visibility, '', '')"
         " ORDER BY v.live_started_at DESC, v.id DESC LIMIT 100");
-
-
-static ngx_int_t ngx_http_video_api_live_drop(ngx_http_request_t *r,
-    ngx_http_video_api_live_ctx_t *lctx, PGresult *res);
 
 
 ngx_http_video_api_main_conf_t *
@@ -229,10 +272,11 @@ ngx_http_video_api_live_ctx(ngx_http_request_t *r, ngx_str_t *id,
         }
 
         ngx_cpystrn(lctx->id.data, id->data, id->len + 1);
-        lctx->values[0] = (char *) lctx->id.data;
+        lctx->values[LIVE_PARAM_ID] = (char *) lctx->id.data;
     }
 
-    lctx->values[1] = (char *) ngx_http_video_api_live_conf(r)->play.base.data;
+    lctx->values[LIVE_PARAM_PLAY_BASE] =
+        (char *) ngx_http_video_api_live_conf(r)->play.base.data;
 
     return lctx;
 }
@@ -336,217 +380,6 @@ ngx_http_video_api_live_changed(ngx_http_request_t *r, PGresult *res)
 }
 
 
-/*
- * "<base><id>/[<token>/]<rest>": a play URL, with a token for the token
- * generation gen when the stream is private (gen -1 when it is not; the
- * token rule of /play/ holds for /live/ too)
- */
-
-static char *
-ngx_http_video_api_live_url(ngx_http_request_t *r, ngx_str_t *base,
-    ngx_str_t *id, int64_t gen, char *rest, size_t rest_len)
-{
-    u_char                          *url, *p;
-    int                              n;
-    char                             token[VIDEO_PLAY_TOKEN_MAX];
-    ngx_http_video_api_main_conf_t  *mcf;
-
-    mcf = ngx_http_video_api_live_conf(r);
-    n = 0;
-
-    if (gen >= 0) {
-        n = video_play_token(&mcf->play.keys[0], (char *) id->data, id->len,
-                             video_play_expiry((int64_t) ngx_time(),
-                                               (int64_t) mcf->play.expires),
-                             gen, token);
-        if (n < 0) {
-            return NULL;
-        }
-    }
-
-    url = ngx_pnalloc(r->pool, base->len + id->len + 1 + n + 1 + rest_len
-                               + 1);
-    if (url == NULL) {
-        return NULL;
-    }
-
-    p = ngx_sprintf(url, "%V%V/", base, id);
-
-    if (n > 0) {
-        p = ngx_sprintf(p, "%*s/", (size_t) n, token);
-    }
-
-    *ngx_cpymem(p, rest, rest_len) = '\0';
-
-    return (char *) url;
-}
-
-
-static ngx_str_t *
-ngx_http_video_api_live_base(ngx_http_request_t *r)
-{
-    ngx_str_t                       *base;
-    ngx_http_video_api_main_conf_t  *mcf;
-
-    mcf = ngx_http_video_api_live_conf(r);
-
-    base = ngx_palloc(r->pool, sizeof(ngx_str_t));
-    if (base == NULL) {
-        return NULL;
-    }
-
-    base->len = mcf->public_url.len + sizeof("/live/") - 1;
-    base->data = ngx_pnalloc(r->pool, base->len);
-    if (base->data == NULL) {
-        return NULL;
-    }
-
-    ngx_sprintf(base->data, "%V/live/", &mcf->public_url);
-
-    return base;
-}
-
-
-static json_t *
-ngx_http_video_api_live_col(PGresult *res, int row, int col)
-{
-    if (PQgetisnull(res, row, col)) {
-        return json_null();
-    }
-
-    return json_stringn(PQgetvalue(res, row, col),
-                        PQgetlength(res, row, col));
-}
-
-
-/* the first row's column, NUL-terminated, in the request's pool */
-
-ngx_int_t
-ngx_http_video_api_live_copy(ngx_http_request_t *r, PGresult *res, int col,
-    ngx_str_t *out)
-{
-    out->len = PQgetlength(res, 0, col);
-    out->data = ngx_pnalloc(r->pool, out->len + 1);
-    if (out->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(out->data, PQgetvalue(res, 0, col), out->len + 1);
-
-    return NGX_OK;
-}
-
-
-static ngx_uint_t
-ngx_http_video_api_live_is(PGresult *res, int row, int col, char *value)
-{
-    return !PQgetisnull(res, row, col)
-           && ngx_strcmp(PQgetvalue(res, row, col), value) == 0;
-}
-
-
-/* the live playlist's URL and, once it is a VOD, the VOD's */
-
-static ngx_int_t
-ngx_http_video_api_live_urls(ngx_http_request_t *r, PGresult *res, int row,
-    char **live, char **vod)
-{
-    char                            *key;
-    int64_t                          gen;
-    ngx_str_t                        id, *base;
-    ngx_http_video_api_main_conf_t  *mcf;
-
-    mcf = ngx_http_video_api_live_conf(r);
-
-    id.data = (u_char *) PQgetvalue(res, row, LIVE_COL_ID);
-    id.len = PQgetlength(res, row, LIVE_COL_ID);
-    gen = -1;
-
-    if (ngx_http_video_api_live_is(res, row, LIVE_COL_VISIBILITY, "PRIVATE")) {
-        gen = ngx_atoof((u_char *) PQgetvalue(res, row, LIVE_COL_GEN),
-                        PQgetlength(res, row, LIVE_COL_GEN));
-        if (gen < 0) {
-            return NGX_ERROR;
-        }
-    }
-
-    base = ngx_http_video_api_live_base(r);
-    if (base == NULL) {
-        return NGX_ERROR;
-    }
-
-    *live = ngx_http_video_api_live_url(r, base, &id, gen, "index.m3u8",
-                                        sizeof("index.m3u8") - 1);
-    if (*live == NULL) {
-        return NGX_ERROR;
-    }
-
-    *vod = NULL;
-
-    /* the manifest key is "<id>/<file>" */
-
-    key = PQgetvalue(res, row, LIVE_COL_MANIFEST);
-
-    if (!PQgetisnull(res, row, LIVE_COL_MANIFEST)
-        && (size_t) PQgetlength(res, row, LIVE_COL_MANIFEST) > id.len + 1
-        && ngx_strncmp(key, id.data, id.len) == 0 && key[id.len] == '/')
-    {
-        base = &mcf->play.base;
-        *vod = ngx_http_video_api_live_url(r, base, &id, gen,
-                                           key + id.len + 1,
-                                           PQgetlength(res, row,
-                                                       LIVE_COL_MANIFEST)
-                                           - id.len - 1);
-        if (*vod == NULL) {
-            return NGX_ERROR;
-        }
-    }
-
-    return NGX_OK;
-}
-
-
-/* a stream as the API shows it: never its key or the key's hash */
-
-static json_t *
-ngx_http_video_api_live_stream(ngx_http_request_t *r, PGresult *res,
-    int row)
-{
-    char                            *live, *vod;
-    ngx_http_video_api_main_conf_t  *mcf;
-
-    mcf = ngx_http_video_api_live_conf(r);
-
-    if (ngx_http_video_api_live_urls(r, res, row, &live, &vod) != NGX_OK) {
-        return NULL;
-    }
-
-    return json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:b,s:o,s:o,s:s,s:s%,s:s?,"
-                     "s:o,s:o}",
-               "id", ngx_http_video_api_live_col(res, row, LIVE_COL_ID),
-               "title", ngx_http_video_api_live_col(res, row, LIVE_COL_TITLE),
-               "description",
-               ngx_http_video_api_live_col(res, row, LIVE_COL_DESCRIPTION),
-               "status", ngx_http_video_api_live_col(res, row, LIVE_COL_STATUS),
-               "visibility",
-               ngx_http_video_api_live_col(res, row, LIVE_COL_VISIBILITY),
-               "videoType", ngx_http_video_api_live_col(res, row, LIVE_COL_TYPE),
-               "isLiveNow",
-               (int) ngx_http_video_api_live_is(res, row, LIVE_COL_LIVE, "t"),
-               "startedAt",
-               ngx_http_video_api_live_col(res, row, LIVE_COL_STARTED),
-               "endedAt", ngx_http_video_api_live_col(res, row, LIVE_COL_ENDED),
-               "playbackUrl", live,
-               "rtmpUrl", (char *) mcf->rtmp_url.data,
-               (size_t) mcf->rtmp_url.len,
-               "vodPlaybackUrl", vod,
-               "createdAt",
-               ngx_http_video_api_live_col(res, row, LIVE_COL_CREATED),
-               "updatedAt",
-               ngx_http_video_api_live_col(res, row, LIVE_COL_UPDATED));
-}
-
-
 /* -- create and key rotation ------------------------------------------- */
 
 static ngx_int_t ngx_http_video_api_live_created(ngx_http_request_t *r,
@@ -590,17 +423,17 @@ ngx_http_video_api_live_create(ngx_http_request_t *r,
 
     /* the strings live in ctx->json, which lives as long as the request */
 
-    lctx->values[0] = (char *) id;
-    lctx->values[2] = (char *) json_string_value(p.title);
-    lctx->values[3] = (p.description && json_is_string(p.description))
+    lctx->values[CREATE_ID] = (char *) id;
+    lctx->values[CREATE_TITLE] = (char *) json_string_value(p.title);
+    lctx->values[CREATE_DESCRIPTION] = (p.description && json_is_string(p.description))
                       ? (char *) json_string_value(p.description) : NULL;
-    lctx->values[4] = p.visibility ? (char *) json_string_value(p.visibility)
+    lctx->values[CREATE_VISIBILITY] = p.visibility ? (char *) json_string_value(p.visibility)
                                    : "PUBLIC";
-    lctx->values[5] = (char *) lctx->hash;
+    lctx->values[CREATE_KEY_HASH] = (char *) lctx->hash;
 
     /* in the caller's account (the default one where auth is off) */
 
-    return ngx_http_video_api_live_query(r, &live_create_stmt, 7, lctx,
+    return ngx_http_video_api_live_query(r, &live_create_stmt, CREATE_NPARAMS, lctx,
                                          ngx_http_video_api_live_created);
 }
 
@@ -652,9 +485,9 @@ ngx_http_video_api_live_key(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    lctx->values[2] = (char *) lctx->hash;
+    lctx->values[KEY_HASH] = (char *) lctx->hash;
 
-    return ngx_http_video_api_live_query(r, &live_key_stmt, 5, lctx,
+    return ngx_http_video_api_live_query(r, &live_key_stmt, KEY_NPARAMS, lctx,
                                          ngx_http_video_api_live_rotated);
 }
 
@@ -757,7 +590,7 @@ ngx_http_video_api_live_read(ngx_http_request_t *r,
 
     /* no play base in this statement: the caller takes its place */
 
-    return ngx_http_video_api_live_query(r, &live_get_stmt, 3, lctx, answer);
+    return ngx_http_video_api_live_query(r, &live_get_stmt, GET_NPARAMS, lctx, answer);
 }
 
 
@@ -875,9 +708,9 @@ ngx_http_video_api_live_start(ngx_http_request_t *r,
 
     /* the check takes the caller where the play base goes, then the key */
 
-    lctx->values[3] = (char *) lctx->hash;
+    lctx->values[CHECK_KEY_HASH] = (char *) lctx->hash;
 
-    return ngx_http_video_api_live_query(r, &live_key_check_stmt, 4, lctx,
+    return ngx_http_video_api_live_query(r, &live_key_check_stmt, CHECK_NPARAMS, lctx,
                                          ngx_http_video_api_live_key_checked);
 }
 
@@ -905,10 +738,11 @@ ngx_http_video_api_live_key_checked(ngx_http_request_t *r,
                    "Live stream '%V' has ended", &lctx->id);
     }
 
-    lctx->values[1] = (char *) ngx_http_video_api_live_conf(r)->play.base.data;
-    lctx->values[2] = (char *) lctx->hash;
+    lctx->values[START_PLAY_BASE] =
+        (char *) ngx_http_video_api_live_conf(r)->play.base.data;
+    lctx->values[START_KEY_HASH] = (char *) lctx->hash;
 
-    return ngx_http_video_api_live_query(r, &live_start_stmt, 3, lctx,
+    return ngx_http_video_api_live_query(r, &live_start_stmt, START_NPARAMS, lctx,
                                          ngx_http_video_api_live_started);
 }
 
@@ -971,9 +805,9 @@ ngx_http_video_api_live_stop(ngx_http_request_t *r,
         return rc;
     }
 
-    lctx->values[2] = convert ? "t" : "f";
+    lctx->values[STOP_CONVERT] = convert ? "t" : "f";
 
-    return ngx_http_video_api_live_query(r, &live_stop_stmt, 5, lctx,
+    return ngx_http_video_api_live_query(r, &live_stop_stmt, STOP_NPARAMS, lctx,
                                          ngx_http_video_api_live_stopped);
 }
 
@@ -1017,9 +851,9 @@ ngx_http_video_api_live_visibility(ngx_http_request_t *r,
         return rc;
     }
 
-    lctx->values[2] = (char *) json_string_value(v);
+    lctx->values[VISIBILITY_VALUE] = (char *) json_string_value(v);
 
-    return ngx_http_video_api_live_query(r, &live_visibility_stmt, 5, lctx,
+    return ngx_http_video_api_live_query(r, &live_visibility_stmt, VISIBILITY_NPARAMS, lctx,
                ngx_http_video_api_live_visibility_set);
 }
 
@@ -1040,143 +874,4 @@ ngx_http_video_api_live_visibility_set(ngx_http_request_t *r,
                          "visibility",
                          ngx_http_video_api_live_col(res, 0,
                                                      LIVE_COL_VISIBILITY)));
-}
-
-
-/* -- dropping a publisher ---------------------------------------------- */
-
-/*
- * nginx-rtmp's control interface drops the stream's publisher when it is
- * connected to this nginx worker, through a subrequest to an internal
- * location (conf/nginx.conf).  It sees no other worker's sessions, so the
- * publisher's connection number (nginx numbers connections across
- * workers; verify stored it) also goes out on Redis: every worker's
- * subscriber connection hears it and the worker that holds the
- * connection shuts it down (pubsub.c), which nginx-rtmp takes for the
- * publisher leaving.  The route answers once the subrequest is done.
- */
-
-static ngx_int_t ngx_http_video_api_live_dropped(ngx_http_request_t *sr,
-    void *data, ngx_int_t rc);
-static void ngx_http_video_api_live_drop_resume(ngx_http_request_t *r);
-
-
-static ngx_int_t
-ngx_http_video_api_live_drop(ngx_http_request_t *r,
-    ngx_http_video_api_live_ctx_t *lctx, PGresult *res)
-{
-    size_t                        argvlen[3];
-    const char                   *argv[3];
-    ngx_str_t                     uri, args;
-    ngx_http_request_t           *sr;
-    ngx_http_video_api_ctx_t     *ctx;
-    ngx_http_post_subrequest_t   *psr;
-
-    /* every worker drops the publisher's connection if it has it */
-
-    if (!PQgetisnull(res, 0, LIVE_COL_CLIENT)) {
-        argv[0] = "PUBLISH";
-        argvlen[0] = sizeof("PUBLISH") - 1;
-        argv[1] = NGX_HTTP_VIDEO_API_PUBSUB_DROP;
-        argvlen[1] = sizeof(NGX_HTTP_VIDEO_API_PUBSUB_DROP) - 1;
-        argv[2] = PQgetvalue(res, 0, LIVE_COL_CLIENT);
-        argvlen[2] = PQgetlength(res, 0, LIVE_COL_CLIENT);
-
-        (void) ngx_http_video_api_redis_command(r,
-                   ngx_http_video_api_redis_ignore, NULL, 3, argv, argvlen);
-    }
-
-    ngx_str_set(&uri, NGX_HTTP_VIDEO_API_LIVE_DROP);
-
-    args.len = sizeof("name=") - 1 + lctx->id.len;
-    args.data = ngx_pnalloc(r->pool, args.len);
-    psr = ngx_palloc(r->pool, sizeof(ngx_http_post_subrequest_t));
-
-    if (args.data == NULL || psr == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ngx_sprintf(args.data, "name=%V", &lctx->id);
-
-    psr->handler = ngx_http_video_api_live_dropped;
-    psr->data = lctx;
-
-    if (ngx_http_subrequest(r, &uri, &args, &sr, psr,
-                            NGX_HTTP_SUBREQUEST_IN_MEMORY
-                            |NGX_HTTP_SUBREQUEST_WAITED)
-        != NGX_OK)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_video_api_module);
-    ctx->data = lctx;
-
-    r->write_event_handler = ngx_http_video_api_live_drop_resume;
-
-    return ngx_http_video_api_run_park(lctx->run, LIVE_DROPPED);
-}
-
-
-static ngx_int_t
-ngx_http_video_api_live_dropped(ngx_http_request_t *sr, void *data,
-    ngx_int_t rc)
-{
-    ngx_http_video_api_live_ctx_t  *lctx = data;
-
-    lctx->drop_done = 1;
-    lctx->drop_status = sr->headers_out.status ? sr->headers_out.status
-                                               : (ngx_uint_t) rc;
-
-    return rc;
-}
-
-
-static void
-ngx_http_video_api_live_drop_resume(ngx_http_request_t *r)
-{
-    ngx_http_video_api_ctx_t       *ctx;
-    ngx_http_video_api_live_ctx_t  *lctx;
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_video_api_module);
-    lctx = ctx->data;
-
-    if (!lctx->drop_done) {
-        return;
-    }
-
-    r->write_event_handler = ngx_http_request_empty_handler;
-
-    ngx_http_video_api_run_wake(lctx->run);
-}
-
-
-static ngx_int_t
-ngx_http_video_api_live_drop_answer(ngx_http_request_t *r,
-    ngx_http_video_api_live_ctx_t *lctx)
-{
-    ngx_int_t  rc;
-
-    if (lctx->drop_status != NGX_HTTP_OK) {
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                      "video_api: nginx-rtmp's control location \""
-                      NGX_HTTP_VIDEO_API_LIVE_DROP "\" answered %ui for "
-                      "\"%V\"; its publisher is dropped through Redis",
-                      lctx->drop_status, &lctx->id);
-    }
-
-    if (lctx->rotated) {
-        rc = ngx_http_video_api_send_data(r, NGX_HTTP_OK,
-                 json_pack("{s:s,s:s}", "videoId", (char *) lctx->id.data,
-                           "streamKey", (char *) lctx->key));
-
-    } else {
-        rc = ngx_http_video_api_send_data(r, NGX_HTTP_OK,
-                 json_pack("{s:s,s:s%}",
-                           "message", "Stream stopped successfully",
-                           "status", (char *) lctx->status.data,
-                           lctx->status.len));
-    }
-
-    return rc;
 }

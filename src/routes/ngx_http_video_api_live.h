@@ -54,6 +54,18 @@ enum {
 };
 
 
+/*
+ * The first two parameters of the stream statements, which
+ * ngx_http_video_api_live_ctx() fills: the stream's id and the play URL
+ * base; each statement names the rest after them
+ */
+enum {
+    LIVE_PARAM_ID = 0,
+    LIVE_PARAM_PLAY_BASE,
+    LIVE_PARAMS_MAX = 7
+};
+
+
 typedef struct ngx_http_video_api_live_ctx_s  ngx_http_video_api_live_ctx_t;
 
 typedef ngx_int_t (*ngx_http_video_api_live_answer_pt)(ngx_http_request_t *r,
@@ -63,7 +75,7 @@ struct ngx_http_video_api_live_ctx_s {
     ngx_str_t                          id;
     u_char                             key[VIDEO_STREAM_KEY_LEN + 1];
     u_char                             hash[VIDEO_STREAM_KEY_HASH_LEN + 1];
-    char                              *values[7];
+    char                              *values[LIVE_PARAMS_MAX];
     ngx_http_video_api_live_answer_pt  answer;
 
     /* what is answered once the publisher is dropped */
@@ -98,12 +110,40 @@ ngx_int_t ngx_http_video_api_live_query(ngx_http_request_t *r,
     ngx_http_video_api_live_ctx_t *lctx,
     ngx_http_video_api_live_answer_pt answer);
 
+/* the steps of a live request's run */
+typedef enum {
+    LIVE_SEND = 0,
+    LIVE_ROWS,
+    LIVE_DROPPED
+} ngx_http_video_api_live_step_e;
+
 /* a changed stream (LIVE_CHANGED row 0) goes to the video cache */
 void ngx_http_video_api_live_changed(ngx_http_request_t *r, PGresult *res);
 
 /* column col of row 0 copied NUL-terminated from r->pool */
 ngx_int_t ngx_http_video_api_live_copy(ngx_http_request_t *r, PGresult *res,
     int col, ngx_str_t *out);
+
+
+/* ngx_http_video_api_live_json.c: a stream as the routes answer it */
+json_t *ngx_http_video_api_live_stream(ngx_http_request_t *r, PGresult *res,
+    int row);
+json_t *ngx_http_video_api_live_col(PGresult *res, int row, int col);
+ngx_uint_t ngx_http_video_api_live_is(PGresult *res, int row, int col,
+    char *value);
+/* its live and VOD play URLs (NULL: none) */
+ngx_int_t ngx_http_video_api_live_urls(ngx_http_request_t *r, PGresult *res,
+    int row, char **live, char **vod);
+
+/*
+ * ngx_http_video_api_live_drop.c: drops the publisher of the stream in
+ * res (row 0) on every worker; the run goes on with LIVE_DROPPED, whose
+ * answer is ngx_http_video_api_live_drop_answer()
+ */
+ngx_int_t ngx_http_video_api_live_drop(ngx_http_request_t *r,
+    ngx_http_video_api_live_ctx_t *lctx, PGresult *res);
+ngx_int_t ngx_http_video_api_live_drop_answer(ngx_http_request_t *r,
+    ngx_http_video_api_live_ctx_t *lctx);
 
 
 #endif /* _NGX_HTTP_VIDEO_API_LIVE_H_INCLUDED_ */
