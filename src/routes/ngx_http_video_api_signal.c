@@ -24,6 +24,7 @@
  */
 
 #include "ngx_http_video_api_router.h"
+#include "ngx_http_video_api_signal.h"
 #include "ngx_http_video_api_video.h"
 #include "ngx_http_video_api_pubsub.h"
 #include "ngx_http_video_api_run.h"
@@ -35,65 +36,7 @@
 #include "video_validate.h"
 
 
-/* KEYS of the scripts */
-enum {
-    SIGNAL_KEY_PEERS = 0,
-    SIGNAL_KEY_TOKENS,
-    SIGNAL_KEY_BYTES,
-    SIGNAL_KEY_LIST,                                /* and its channel */
-    SIGNAL_KEYS
-};
-
-
-typedef struct ngx_http_video_api_signal_ctx_s
-    ngx_http_video_api_signal_ctx_t;
-
-/* what a route does with the stream it found, and with its script's reply */
-typedef ngx_int_t (*ngx_http_video_api_signal_found_pt)(ngx_http_request_t *r,
-    void *data, ngx_str_t *json);
-typedef ngx_int_t (*ngx_http_video_api_signal_reply_pt)(ngx_http_request_t *r,
-    ngx_http_video_api_signal_ctx_t *sctx, redisReply *reply);
-
-struct ngx_http_video_api_signal_ctx_s {
-    ngx_http_request_t                  *request;
-    ngx_http_video_api_run_t            *run;
-    ngx_http_video_api_video_t          *video;
-    ngx_http_video_api_signal_found_pt   found;
-    ngx_http_video_api_signal_reply_pt   replied;
-    ngx_str_t                            stream;
-    ngx_str_t                            peer;      /* who asks */
-    ngx_str_t                            prefix;    /* "signal:<stream>:" */
-    ngx_str_t                            keys[SIGNAL_KEYS];
-
-    u_char                               hash[VIDEO_SIGNAL_TOKEN_HASH_LEN];
-
-    video_signal_t                       msg;       /* of a POST */
-    u_char                               id[VIDEO_ID_LEN + 1];
-    u_char                               created[VIDEO_TIME_ISO_LEN + 1];
-
-    u_char                               new_peer[VIDEO_SIGNAL_PEER_LEN + 1];
-    u_char                               token[VIDEO_SIGNAL_TOKEN_LEN + 1];
-
-    ngx_msec_t                           timeout;   /* of a GET */
-    ngx_event_t                          timer;
-    ngx_http_video_api_pubsub_waiter_t  *waiter;
-
-    unsigned                             taking:1;
-    unsigned                             notified:1;
-    unsigned                             expired:1;
-    unsigned                             done:1;
-};
-
-
 /* the routes' steps */
-
-typedef enum {
-    SIGNAL_READ = 0,
-    SIGNAL_FOUND,
-    SIGNAL_REPLY,
-    SIGNAL_TAKEN,
-    SIGNAL_WOKEN
-} ngx_http_video_api_signal_step_e;
 
 static const char *const  signal_names[] = {
     "read", "found", "reply", "taken", "woken"
@@ -107,47 +50,15 @@ static ngx_http_video_api_steps_t  signal_steps = {
 };
 
 
-/* the most ARGV a script takes after the prefix */
-#define SIGNAL_ARGS_MAX     7
-
-/* room for an error message or a detail */
-#define SIGNAL_MESSAGE_MAX  256
-
-
 static ngx_int_t ngx_http_video_api_signal_join(ngx_http_request_t *r,
     ngx_http_video_api_ctx_t *ctx);
 static ngx_int_t ngx_http_video_api_signal_post(ngx_http_request_t *r,
     ngx_http_video_api_ctx_t *ctx);
-static ngx_int_t ngx_http_video_api_signal_get(ngx_http_request_t *r,
-    ngx_http_video_api_ctx_t *ctx);
 static ngx_int_t ngx_http_video_api_signal_leave(ngx_http_request_t *r,
     ngx_http_video_api_ctx_t *ctx);
-static ngx_http_video_api_signal_ctx_t *ngx_http_video_api_signal_ctx(
-    ngx_http_request_t *r, ngx_str_t *stream, ngx_str_t *peer,
-    ngx_str_t *list);
-static ngx_int_t ngx_http_video_api_signal_token(ngx_http_request_t *r,
-    ngx_http_video_api_signal_ctx_t *sctx);
-static ngx_int_t ngx_http_video_api_signal_run(ngx_http_request_t *r,
-    ngx_http_video_api_signal_ctx_t *sctx,
-    ngx_http_video_api_signal_found_pt found);
-static ngx_int_t ngx_http_video_api_signal_start(ngx_http_request_t *r,
-    ngx_http_video_api_signal_ctx_t *sctx,
-    ngx_http_video_api_redis_script_t *script,
-    ngx_http_video_api_signal_reply_pt replied, int nkeys, int argc,
-    ngx_str_t *args);
-static ngx_int_t ngx_http_video_api_signal_eval(
-    ngx_http_video_api_signal_ctx_t *sctx,
-    ngx_http_video_api_redis_script_t *script, ngx_uint_t next, int nkeys,
-    int argc, ngx_str_t *args);
-static ngx_int_t ngx_http_video_api_signal_not_found(ngx_http_request_t *r,
-    ngx_str_t *id);
-static ngx_int_t ngx_http_video_api_signal_denied(ngx_http_request_t *r);
 static ngx_int_t ngx_http_video_api_signal_quota(ngx_http_request_t *r,
     const char *limit, u_char *msg, u_char *last, const char *detail,
     ngx_uint_t value);
-static ngx_int_t ngx_http_video_api_signal_failed(ngx_http_request_t *r,
-    redisReply *reply);
-static ngx_uint_t ngx_http_video_api_signal_is_live(ngx_str_t *json);
 static ngx_int_t ngx_http_video_api_signal_join_send(ngx_http_request_t *r,
     void *data, ngx_str_t *json);
 static ngx_int_t ngx_http_video_api_signal_joined(ngx_http_request_t *r,
@@ -160,24 +71,6 @@ static ngx_int_t ngx_http_video_api_signal_send(ngx_http_request_t *r,
     void *data, ngx_str_t *json);
 static ngx_int_t ngx_http_video_api_signal_sent(ngx_http_request_t *r,
     ngx_http_video_api_signal_ctx_t *sctx, redisReply *reply);
-static ngx_int_t ngx_http_video_api_signal_peer_arg(ngx_http_request_t *r,
-    ngx_str_t *peer, json_t *details);
-static ngx_int_t ngx_http_video_api_signal_wait(ngx_http_request_t *r,
-    void *data, ngx_str_t *json);
-static ngx_int_t ngx_http_video_api_signal_take(ngx_http_request_t *r,
-    ngx_http_video_api_signal_ctx_t *sctx);
-static ngx_int_t ngx_http_video_api_signal_taken(ngx_http_request_t *r,
-    ngx_http_video_api_signal_ctx_t *sctx, redisReply *reply);
-static ngx_int_t ngx_http_video_api_signal_woken(ngx_http_request_t *r,
-    ngx_http_video_api_signal_ctx_t *sctx);
-static void ngx_http_video_api_signal_wake(ngx_http_request_t *r,
-    void *data);
-static void ngx_http_video_api_signal_timeout(ngx_event_t *ev);
-static ngx_int_t ngx_http_video_api_signal_finish(ngx_http_request_t *r,
-    ngx_http_video_api_signal_ctx_t *sctx, ngx_int_t rc);
-static ngx_int_t ngx_http_video_api_signal_messages(ngx_http_request_t *r,
-    redisReply *reply);
-static void ngx_http_video_api_signal_cleanup(void *data);
 
 
 static ngx_http_video_api_redis_script_t  signal_join_script =
@@ -185,9 +78,6 @@ static ngx_http_video_api_redis_script_t  signal_join_script =
 
 static ngx_http_video_api_redis_script_t  signal_post_script =
     ngx_http_video_api_redis_script(VIDEO_SIGNAL_POST_LUA);
-
-static ngx_http_video_api_redis_script_t  signal_take_script =
-    ngx_http_video_api_redis_script(VIDEO_SIGNAL_TAKE_LUA);
 
 static ngx_http_video_api_redis_script_t  signal_leave_script =
     ngx_http_video_api_redis_script(VIDEO_SIGNAL_LEAVE_LUA);
@@ -615,67 +505,9 @@ ngx_http_video_api_signal_sent(ngx_http_request_t *r,
 }
 
 
-/* GET /api/live/:id/signal?peer=<id>[&timeout=<seconds>] */
-
-static ngx_int_t
-ngx_http_video_api_signal_get(ngx_http_request_t *r,
-    ngx_http_video_api_ctx_t *ctx)
-{
-    long                              seconds;
-    json_t                           *details;
-    ngx_str_t                         peer, arg;
-    ngx_msec_t                        timeout;
-    ngx_http_video_api_signal_ctx_t  *sctx;
-    ngx_http_video_api_main_conf_t   *mcf;
-
-    mcf = ngx_http_get_module_main_conf(r, ngx_http_video_api_module);
-
-    details = json_array();
-    if (details == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    (void) ngx_http_video_api_signal_peer_arg(r, &peer, details);
-
-    timeout = mcf->signal_timeout;
-
-    if (ngx_http_arg(r, (u_char *) "timeout", 7, &arg) == NGX_OK) {
-        if (video_signal_timeout((char *) arg.data, arg.len,
-                                 (long) (timeout / 1000), &seconds)
-            != 0)
-        {
-            video_detail_add(details, "timeout", "timeout must be a whole "
-                             "number of seconds");
-
-        } else if ((ngx_msec_t) seconds * 1000 < timeout) {
-            timeout = (ngx_msec_t) seconds * 1000;
-        }
-    }
-
-    if (json_array_size(details) > 0) {
-        return ngx_http_video_api_send_invalid(r, details);
-    }
-
-    json_decref(details);
-
-    if (!video_id_valid((char *) ctx->params[0].data, ctx->params[0].len)) {
-        return ngx_http_video_api_signal_not_found(r, &ctx->params[0]);
-    }
-
-    sctx = ngx_http_video_api_signal_ctx(r, &ctx->params[0], &peer, &peer);
-    if (sctx == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    sctx->timeout = timeout;
-
-    return ngx_http_video_api_signal_run(r, sctx, ngx_http_video_api_signal_wait);
-}
-
-
 /* the "peer" argument, or NGX_DECLINED with a detail added */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_video_api_signal_peer_arg(ngx_http_request_t *r, ngx_str_t *peer,
     json_t *details)
 {
@@ -694,254 +526,12 @@ ngx_http_video_api_signal_peer_arg(ngx_http_request_t *r, ngx_str_t *peer,
 
     return NGX_OK;
 }
-static ngx_int_t
-ngx_http_video_api_signal_wait(ngx_http_request_t *r, void *data,
-    ngx_str_t *json)
-{
-    ngx_http_video_api_signal_ctx_t *sctx = data;
-
-    ngx_pool_cleanup_t  *cln;
-
-    if (!ngx_http_video_api_signal_is_live(json)) {
-        return ngx_http_video_api_signal_not_found(r, &sctx->stream);
-    }
-
-    /* after the stream: an unknown one is a 404 whatever the token */
-
-    if (ngx_http_video_api_signal_token(r, sctx) != NGX_OK) {
-        return ngx_http_video_api_signal_denied(r);
-    }
-
-    cln = ngx_pool_cleanup_add(r->pool, 0);
-    if (cln == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    cln->handler = ngx_http_video_api_signal_cleanup;
-    cln->data = sctx;
-
-    /* a worker that shuts down hears no more notices: one take answers */
-
-    if (ngx_exiting) {
-        sctx->expired = 1;
-    }
-
-    /* registered before the first take: see the header */
-
-    sctx->waiter = ngx_http_video_api_pubsub_wait(r,
-                       &sctx->keys[SIGNAL_KEY_LIST],
-                       ngx_http_video_api_signal_wake, sctx);
-    if (sctx->waiter == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    sctx->timer.handler = ngx_http_video_api_signal_timeout;
-    sctx->timer.data = r->connection;
-    sctx->timer.log = r->connection->log;
-
-    ngx_add_timer(&sctx->timer, sctx->timeout);
-
-    /* a client that goes away ends the request (and its wait) at once */
-
-    r->read_event_handler = ngx_http_test_reading;
-
-    return ngx_http_video_api_signal_take(r, sctx);
-}
-
-
-/* the take: its reply goes to SIGNAL_TAKEN (at once, empty, without Redis) */
-
-static ngx_int_t
-ngx_http_video_api_signal_take(ngx_http_request_t *r,
-    ngx_http_video_api_signal_ctx_t *sctx)
-{
-    u_char                          *p;
-    ngx_str_t                        args[3];
-    ngx_http_video_api_main_conf_t  *mcf;
-    u_char                           live[NGX_INT_T_LEN];
-
-    mcf = ngx_http_get_module_main_conf(r, ngx_http_video_api_module);
-
-    args[0] = sctx->peer;
-    args[1].data = sctx->hash;
-    args[1].len = VIDEO_SIGNAL_TOKEN_HASH_LEN;
-
-    /* a peer lives while it waits, and idle_ms after */
-
-    p = ngx_sprintf(live, "%ui", (ngx_uint_t) (sctx->timeout
-                                               + mcf->signal_limits.idle_ms));
-    args[2].data = live;
-    args[2].len = p - live;
-
-    sctx->taking = 1;
-    sctx->notified = 0;
-
-    return ngx_http_video_api_signal_eval(sctx, &signal_take_script,
-                                          SIGNAL_TAKEN, SIGNAL_KEYS, 3, args);
-}
-
-
-static ngx_int_t
-ngx_http_video_api_signal_taken(ngx_http_request_t *r,
-    ngx_http_video_api_signal_ctx_t *sctx, redisReply *reply)
-{
-    sctx->taking = 0;
-
-    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY) {
-
-        /* the peer's token, or the peer, is gone: 401 */
-
-        return ngx_http_video_api_signal_finish(r, sctx,
-                   ngx_http_video_api_signal_failed(r, reply));
-    }
-
-    if (reply->elements > 0 || sctx->expired || ngx_exiting) {
-        return ngx_http_video_api_signal_finish(r, sctx,
-                   ngx_http_video_api_signal_messages(r, reply));
-    }
-
-    if (sctx->notified) {
-
-        /* a notice came while this take was in flight */
-
-        return ngx_http_video_api_signal_take(r, sctx);
-    }
-
-    /* nothing yet: a notice, the timeout or a shutdown wakes it */
-
-    return ngx_http_video_api_run_park(sctx->run, SIGNAL_WOKEN);
-}
-
-
-static void
-ngx_http_video_api_signal_wake(ngx_http_request_t *r, void *data)
-{
-    ngx_http_video_api_signal_ctx_t *sctx = data;
-
-    if (sctx->done) {
-        return;
-    }
-
-    if (sctx->taking) {
-        sctx->notified = 1;
-        return;
-    }
-
-    ngx_http_video_api_run_wake(sctx->run);
-}
-
-
-/* a worker that shuts down, or the timeout, answers now */
-
-static ngx_int_t
-ngx_http_video_api_signal_woken(ngx_http_request_t *r,
-    ngx_http_video_api_signal_ctx_t *sctx)
-{
-    if (ngx_exiting || sctx->expired) {
-        return ngx_http_video_api_signal_finish(r, sctx,
-                   ngx_http_video_api_signal_messages(r, NULL));
-    }
-
-    return ngx_http_video_api_signal_take(r, sctx);
-}
-
-
-static void
-ngx_http_video_api_signal_timeout(ngx_event_t *ev)
-{
-    ngx_connection_t                 *c;
-    ngx_http_request_t               *r;
-    ngx_http_video_api_signal_ctx_t  *sctx;
-
-    sctx = (ngx_http_video_api_signal_ctx_t *)
-               ((u_char *) ev
-                - offsetof(ngx_http_video_api_signal_ctx_t, timer));
-
-    r = sctx->request;
-    c = r->connection;
-
-    /* a take in flight answers, whatever it brings */
-
-    sctx->expired = 1;
-
-    if (sctx->taking) {
-        return;
-    }
-
-    ngx_http_video_api_run_wake(sctx->run);
-
-    ngx_http_run_posted_requests(c);
-}
-
-
-static ngx_int_t
-ngx_http_video_api_signal_finish(ngx_http_request_t *r,
-    ngx_http_video_api_signal_ctx_t *sctx, ngx_int_t rc)
-{
-    sctx->done = 1;
-
-    ngx_http_video_api_pubsub_leave(sctx->waiter);
-
-    if (sctx->timer.timer_set) {
-        ngx_del_timer(&sctx->timer);
-    }
-
-    return rc;
-}
-
-
-/* {"messages": [...]} from the take's JSON texts (reply NULL: none) */
-
-static ngx_int_t
-ngx_http_video_api_signal_messages(ngx_http_request_t *r, redisReply *reply)
-{
-    size_t        len, i;
-    u_char       *p, *list;
-    redisReply  **e;
-
-    len = 0;
-    e = reply ? reply->element : NULL;
-    i = 0;
-
-    if (reply != NULL) {
-        for (i = 0; i < reply->elements; i++) {
-            if (e[i]->type != REDIS_REPLY_STRING) {
-                return ngx_http_video_api_send_error(r,
-                           NGX_HTTP_INTERNAL_SERVER_ERROR, NULL,
-                           "Internal error");
-            }
-
-            len += e[i]->len + 1;
-        }
-    }
-
-    list = ngx_pnalloc(r->pool, len + 1);
-    if (list == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    p = list;
-
-    for (i = 0; reply != NULL && i < reply->elements; i++) {
-        if (i > 0) {
-            *p++ = ',';
-        }
-
-        p = ngx_cpymem(p, e[i]->str, e[i]->len);
-    }
-
-    return ngx_http_video_api_send_wrapped(r, NGX_HTTP_OK,
-                                           "{\"messages\":[", list, p - list,
-                                           "]}");
-}
-
-
 /*
  * peer (may be NULL) asks; list names the peer list the request works on
  * (NULL: none)
  */
 
-static ngx_http_video_api_signal_ctx_t *
+ngx_http_video_api_signal_ctx_t *
 ngx_http_video_api_signal_ctx(ngx_http_request_t *r, ngx_str_t *stream,
     ngx_str_t *peer, ngx_str_t *list)
 {
@@ -998,7 +588,7 @@ ngx_http_video_api_signal_ctx(ngx_http_request_t *r, ngx_str_t *stream,
  * or it does not have the shape of a token
  */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_video_api_signal_token(ngx_http_request_t *r,
     ngx_http_video_api_signal_ctx_t *sctx)
 {
@@ -1021,7 +611,7 @@ ngx_http_video_api_signal_token(ngx_http_request_t *r,
 
 /* a route on a live stream: found runs once the stream is read */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_video_api_signal_run(ngx_http_request_t *r,
     ngx_http_video_api_signal_ctx_t *sctx,
     ngx_http_video_api_signal_found_pt found)
@@ -1070,7 +660,7 @@ ngx_http_video_api_signal_step(ngx_http_video_api_run_t *run)
 
 /* a route's one script; Redis unavailable: its reply comes empty, at once */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_video_api_signal_start(ngx_http_request_t *r,
     ngx_http_video_api_signal_ctx_t *sctx,
     ngx_http_video_api_redis_script_t *script,
@@ -1086,7 +676,7 @@ ngx_http_video_api_signal_start(ngx_http_request_t *r,
 
 /* runs script with nkeys of the keys, then the prefix and args */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_video_api_signal_eval(ngx_http_video_api_signal_ctx_t *sctx,
     ngx_http_video_api_redis_script_t *script, ngx_uint_t next, int nkeys,
     int argc, ngx_str_t *args)
@@ -1115,7 +705,7 @@ ngx_http_video_api_signal_eval(ngx_http_video_api_signal_ctx_t *sctx,
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_video_api_signal_not_found(ngx_http_request_t *r, ngx_str_t *id)
 {
     return ngx_http_video_api_send_error(r, NGX_HTTP_NOT_FOUND, NULL,
@@ -1128,7 +718,7 @@ ngx_http_video_api_signal_not_found(ngx_http_request_t *r, ngx_str_t *id)
  * left, expired or never was): it tells nobody which peers exist
  */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_video_api_signal_denied(ngx_http_request_t *r)
 {
     return ngx_http_video_api_send_error(r, NGX_HTTP_UNAUTHORIZED, NULL,
@@ -1164,7 +754,7 @@ ngx_http_video_api_signal_quota(ngx_http_request_t *r, const char *limit,
 
 /* a script's answer no other branch took */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_video_api_signal_failed(ngx_http_request_t *r, redisReply *reply)
 {
     if (reply == NULL) {
@@ -1200,7 +790,7 @@ ngx_http_video_api_signal_failed(ngx_http_request_t *r, redisReply *reply)
 
 /* the video's JSON text says "videoType": "LIVE" */
 
-static ngx_uint_t
+ngx_uint_t
 ngx_http_video_api_signal_is_live(ngx_str_t *json)
 {
     json_t      *video, *type;
@@ -1219,19 +809,4 @@ ngx_http_video_api_signal_is_live(ngx_str_t *json)
     json_decref(video);
 
     return live;
-}
-
-
-/* the request is going away: nothing may touch it afterwards */
-
-static void
-ngx_http_video_api_signal_cleanup(void *data)
-{
-    ngx_http_video_api_signal_ctx_t *sctx = data;
-
-    sctx->done = 1;
-
-    if (sctx->timer.timer_set) {
-        ngx_del_timer(&sctx->timer);
-    }
 }
