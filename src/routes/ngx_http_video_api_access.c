@@ -93,11 +93,22 @@ ngx_http_video_api_route_t  ngx_http_video_api_access_routes[] = {
     " 'disabledAt', api_time(" a ".disabled_at),"                             \
     " 'createdAt', api_time(" a ".created_at))"
 
-/*
- * $1 id, $2 account, $3 role, $4 name, $5 hash, $6 hint, $7 expires in
- * (or NULL), $8 the caller's key, $9 its role, $10 its account, $11 where
- * from.  An editor makes keys of its own account up to editor.
- */
+enum {
+    KEYS_CREATE_ID = 0,
+    KEYS_CREATE_ACCOUNT,
+    KEYS_CREATE_ROLE,
+    KEYS_CREATE_NAME,
+    KEYS_CREATE_HASH,
+    KEYS_CREATE_HINT,
+    KEYS_CREATE_EXPIRES_IN,         /* seconds, or NULL: never */
+    KEYS_CREATE_CALLER_KEY,
+    KEYS_CREATE_CALLER_ROLE,
+    KEYS_CREATE_CALLER_ACCOUNT,
+    KEYS_CREATE_SOURCE,             /* the caller's address */
+    KEYS_CREATE_NPARAMS
+};
+
+/* an editor makes keys of its own account up to editor */
 static ngx_http_video_api_pg_stmt_t  keys_create_stmt =
     ngx_http_video_api_pg_stmt("keys_create",
         "WITH k AS ("
@@ -116,7 +127,13 @@ static ngx_http_video_api_pg_stmt_t  keys_create_stmt =
         "  'name', k.name, 'expiresAt', api_time(k.expires_at)) FROM k)"
         " SELECT " ACCESS_KEY_JSON("k") "::text FROM k");
 
-/* $1 the caller's role, $2 its account, $3 an account asked for (admin) */
+enum {
+    KEYS_LIST_CALLER_ROLE = 0,
+    KEYS_LIST_CALLER_ACCOUNT,
+    KEYS_LIST_ACCOUNT,              /* asked for by an admin, or NULL */
+    KEYS_LIST_NPARAMS
+};
+
 static ngx_http_video_api_pg_stmt_t  keys_list_stmt =
     ngx_http_video_api_pg_stmt("keys_list",
         "SELECT COALESCE(json_agg(" ACCESS_KEY_JSON("k")
@@ -125,7 +142,15 @@ static ngx_http_video_api_pg_stmt_t  keys_list_stmt =
         " WHERE CASE WHEN $1::text = 'admin' THEN $3::text IS NULL"
         "  OR k.account_id = $3::text ELSE k.account_id = $2::text END");
 
-/* $1 the key, $2 the caller's key, $3 its role, $4 its account, $5 from */
+enum {
+    KEYS_REVOKE_ID = 0,
+    KEYS_REVOKE_CALLER_KEY,
+    KEYS_REVOKE_CALLER_ROLE,
+    KEYS_REVOKE_CALLER_ACCOUNT,
+    KEYS_REVOKE_SOURCE,
+    KEYS_REVOKE_NPARAMS
+};
+
 static ngx_http_video_api_pg_stmt_t  keys_revoke_stmt =
     ngx_http_video_api_pg_stmt("keys_revoke",
         "WITH k AS ("
@@ -145,7 +170,17 @@ static ngx_http_video_api_pg_stmt_t  accounts_list_stmt =
         "SELECT COALESCE(json_agg(" ACCESS_ACCOUNT_JSON("a")
         "  ORDER BY a.created_at, a.id), '[]')::text FROM accounts a");
 
-/* $1 id, $2 name, $3..$5 limits, $6 the caller's key, $7 from */
+enum {
+    ACCOUNTS_CREATE_ID = 0,
+    ACCOUNTS_CREATE_NAME,
+    ACCOUNTS_CREATE_MAX_BYTES,      /* the limits: NULL for none */
+    ACCOUNTS_CREATE_MAX_VIDEOS,
+    ACCOUNTS_CREATE_MAX_LIVE,
+    ACCOUNTS_CREATE_CALLER_KEY,
+    ACCOUNTS_CREATE_SOURCE,
+    ACCOUNTS_CREATE_NPARAMS
+};
+
 static ngx_http_video_api_pg_stmt_t  accounts_create_stmt =
     ngx_http_video_api_pg_stmt("accounts_create",
         "WITH a AS ("
@@ -158,11 +193,24 @@ static ngx_http_video_api_pg_stmt_t  accounts_create_stmt =
         "  $7::text, jsonb_build_object('name', a.name) FROM a)"
         " SELECT " ACCESS_ACCOUNT_JSON("a") "::text FROM a");
 
+enum {
+    ACCOUNTS_UPDATE_ID = 0,
+    ACCOUNTS_UPDATE_NAME,
+    ACCOUNTS_UPDATE_MAX_BYTES,      /* the limits: NULL for none */
+    ACCOUNTS_UPDATE_MAX_VIDEOS,
+    ACCOUNTS_UPDATE_MAX_LIVE,
+    ACCOUNTS_UPDATE_MAX_BYTES_SET,  /* whether each limit is given */
+    ACCOUNTS_UPDATE_MAX_VIDEOS_SET,
+    ACCOUNTS_UPDATE_MAX_LIVE_SET,
+    ACCOUNTS_UPDATE_DISABLED,       /* NULL: unchanged */
+    ACCOUNTS_UPDATE_CALLER_KEY,
+    ACCOUNTS_UPDATE_SOURCE,
+    ACCOUNTS_UPDATE_NPARAMS
+};
+
 /*
- * $1 id, $2 name, $3..$5 limits and $6..$8 whether each is given, $9
- * disabled (NULL: unchanged), $10 the caller's key, $11 from.  Disabling
- * moves the account's videos' token generation on; the ids come back so
- * their cached copies can go.
+ * Disabling moves the account's videos' token generation on; the ids
+ * come back so their cached copies can go.
  */
 static ngx_http_video_api_pg_stmt_t  accounts_update_stmt =
     ngx_http_video_api_pg_stmt("accounts_update",
@@ -196,7 +244,12 @@ static ngx_http_video_api_pg_stmt_t  accounts_update_stmt =
         " SELECT " ACCESS_ACCOUNT_JSON("a") "::text,"
         "  (SELECT string_agg(id, ' ') FROM v) FROM a");
 
-/* $1 how many, $2 an account (NULL: every one) */
+enum {
+    AUDIT_LIST_LIMIT = 0,
+    AUDIT_LIST_ACCOUNT,             /* NULL: every one */
+    AUDIT_LIST_NPARAMS
+};
+
 static ngx_http_video_api_pg_stmt_t  audit_list_stmt =
     ngx_http_video_api_pg_stmt("audit_list",
         "SELECT COALESCE(json_agg(json_build_object('id', l.id,"
@@ -217,7 +270,8 @@ typedef struct {
     ngx_uint_t                   drop;      /* the second column: ids */
     const char                  *missing;   /* what no row means */
     ngx_uint_t                   conflict;  /* no row: the id exists */
-    char                        *values[12];
+    /* as many as keys_create and accounts_update take, the most */
+    char                        *values[KEYS_CREATE_NPARAMS];
     u_char                       key[VIDEO_APIKEY_LEN + 1];
     ngx_http_video_api_pg_stmt_t *stmt;
     int                          nvalues;
@@ -411,6 +465,7 @@ static ngx_int_t
 ngx_http_video_api_keys_create(ngx_http_request_t *r,
     ngx_http_video_api_ctx_t *ctx)
 {
+    char                            **v;
     u_char                           *p;
     json_t                           *details;
     ngx_uint_t                        role;
@@ -448,51 +503,53 @@ ngx_http_video_api_keys_create(ngx_http_request_t *r,
     actx->status = NGX_HTTP_CREATED;
     actx->missing = "Account '%V' not found, or disabled";
 
-    actx->values[0] = ngx_pnalloc(r->pool, VIDEO_ID_LEN + 1);
-    actx->values[4] = ngx_pnalloc(r->pool, VIDEO_APIKEY_HASH_TEXT_LEN + 1);
-    actx->values[5] = ngx_pnalloc(r->pool, VIDEO_APIKEY_PREFIX_LEN + 5);
-    actx->values[6] = ngx_pnalloc(r->pool, NGX_INT64_LEN + 1);
+    v = actx->values;
+    v[KEYS_CREATE_ID] = ngx_pnalloc(r->pool, VIDEO_ID_LEN + 1);
+    v[KEYS_CREATE_HASH] = ngx_pnalloc(r->pool, VIDEO_APIKEY_HASH_TEXT_LEN + 1);
+    v[KEYS_CREATE_HINT] = ngx_pnalloc(r->pool, VIDEO_APIKEY_PREFIX_LEN + 5);
+    v[KEYS_CREATE_EXPIRES_IN] = ngx_pnalloc(r->pool, NGX_INT64_LEN + 1);
 
-    if (actx->values[0] == NULL || actx->values[4] == NULL
-        || actx->values[5] == NULL || actx->values[6] == NULL
-        || video_id_generate(actx->values[0]) != 0
+    if (v[KEYS_CREATE_ID] == NULL || v[KEYS_CREATE_HASH] == NULL
+        || v[KEYS_CREATE_HINT] == NULL || v[KEYS_CREATE_EXPIRES_IN] == NULL
+        || video_id_generate(v[KEYS_CREATE_ID]) != 0
         || video_apikey_generate((char *) actx->key) != 0
         || video_apikey_hash((char *) actx->key, VIDEO_APIKEY_LEN, hash) != 0)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    actx->values[0][VIDEO_ID_LEN] = '\0';
+    v[KEYS_CREATE_ID][VIDEO_ID_LEN] = '\0';
     actx->key[VIDEO_APIKEY_LEN] = '\0';
 
-    video_apikey_hash_text(hash, actx->values[4]);
+    video_apikey_hash_text(hash, v[KEYS_CREATE_HASH]);
 
-    ngx_memcpy(actx->values[5], actx->key, VIDEO_APIKEY_PREFIX_LEN + 4);
-    actx->values[5][VIDEO_APIKEY_PREFIX_LEN + 4] = '\0';
+    ngx_memcpy(v[KEYS_CREATE_HINT], actx->key, VIDEO_APIKEY_PREFIX_LEN + 4);
+    v[KEYS_CREATE_HINT][VIDEO_APIKEY_PREFIX_LEN + 4] = '\0';
 
     if (in.expires_in) {
-        *ngx_sprintf((u_char *) actx->values[6], "%L",
+        *ngx_sprintf((u_char *) v[KEYS_CREATE_EXPIRES_IN], "%L",
                      (int64_t) in.expires_in) = '\0';
     } else {
-        actx->values[6] = NULL;
+        v[KEYS_CREATE_EXPIRES_IN] = NULL;
     }
 
-    actx->values[1] = in.account
+    v[KEYS_CREATE_ACCOUNT] = in.account
                       ? (char *) in.account
                       : ngx_http_video_api_access_cstr(r, &caller->account);
 
-    if (actx->values[1] != NULL) {
-        actx->id.data = (u_char *) actx->values[1];
-        actx->id.len = ngx_strlen(actx->values[1]);
+    if (v[KEYS_CREATE_ACCOUNT] != NULL) {
+        actx->id.data = (u_char *) v[KEYS_CREATE_ACCOUNT];
+        actx->id.len = ngx_strlen(v[KEYS_CREATE_ACCOUNT]);
     }
-    actx->values[2] = (char *) in.role;
-    actx->values[3] = (char *) in.name;
-    actx->values[8] = (char *) video_role_name(caller->role);
-    actx->values[9] = ngx_http_video_api_access_cstr(r, &caller->account);
+    v[KEYS_CREATE_ROLE] = (char *) in.role;
+    v[KEYS_CREATE_NAME] = (char *) in.name;
+    v[KEYS_CREATE_CALLER_ROLE] = (char *) video_role_name(caller->role);
+    v[KEYS_CREATE_CALLER_ACCOUNT] =
+                         ngx_http_video_api_access_cstr(r, &caller->account);
 
-    if (actx->values[1] == NULL || actx->values[9] == NULL
-        || ngx_http_video_api_access_actor(r, &actx->values[7],
-                                           &actx->values[10])
+    if (v[KEYS_CREATE_ACCOUNT] == NULL || v[KEYS_CREATE_CALLER_ACCOUNT] == NULL
+        || ngx_http_video_api_access_actor(r, &v[KEYS_CREATE_CALLER_KEY],
+                                           &v[KEYS_CREATE_SOURCE])
            != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -509,7 +566,8 @@ ngx_http_video_api_keys_create(ngx_http_request_t *r,
     ngx_sprintf(p, "{\"key\":\"%s\",\"apiKey\":%Z", actx->key);
     actx->prefix = (char *) p;
 
-    return ngx_http_video_api_access_query(r, actx, &keys_create_stmt, 11);
+    return ngx_http_video_api_access_query(r, actx, &keys_create_stmt,
+                                           KEYS_CREATE_NPARAMS);
 }
 
 
@@ -519,6 +577,7 @@ static ngx_int_t
 ngx_http_video_api_keys_list(ngx_http_request_t *r,
     ngx_http_video_api_ctx_t *ctx)
 {
+    char                            **v;
     ngx_str_t                         arg;
     ngx_http_video_api_access_ctx_t  *actx;
 
@@ -527,9 +586,11 @@ ngx_http_video_api_keys_list(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    actx->values[0] = (char *) video_role_name(ctx->caller.role);
-    actx->values[1] = ngx_http_video_api_access_cstr(r, &ctx->caller.account);
-    actx->values[2] = NULL;
+    v = actx->values;
+    v[KEYS_LIST_CALLER_ROLE] = (char *) video_role_name(ctx->caller.role);
+    v[KEYS_LIST_CALLER_ACCOUNT] = ngx_http_video_api_access_cstr(r,
+                                      &ctx->caller.account);
+    v[KEYS_LIST_ACCOUNT] = NULL;
 
     if (ngx_http_arg(r, (u_char *) "accountId", sizeof("accountId") - 1, &arg)
         == NGX_OK)
@@ -539,14 +600,15 @@ ngx_http_video_api_keys_list(ngx_http_request_t *r,
                        "accountId must be 1 to 21 of A-Z, a-z, 0-9, _ and -");
         }
 
-        actx->values[2] = ngx_http_video_api_access_cstr(r, &arg);
+        v[KEYS_LIST_ACCOUNT] = ngx_http_video_api_access_cstr(r, &arg);
     }
 
-    if (actx->values[1] == NULL) {
+    if (v[KEYS_LIST_CALLER_ACCOUNT] == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_http_video_api_access_query(r, actx, &keys_list_stmt, 3);
+    return ngx_http_video_api_access_query(r, actx, &keys_list_stmt,
+                                           KEYS_LIST_NPARAMS);
 }
 
 
@@ -556,6 +618,7 @@ static ngx_int_t
 ngx_http_video_api_keys_revoke(ngx_http_request_t *r,
     ngx_http_video_api_ctx_t *ctx)
 {
+    char                            **v;
     ngx_http_video_api_access_ctx_t  *actx;
 
     actx = ngx_http_video_api_access_ctx(r, "{\"message\":\"API key revoked\","
@@ -573,19 +636,22 @@ ngx_http_video_api_keys_revoke(ngx_http_request_t *r,
                                              &actx->id);
     }
 
-    actx->values[0] = ngx_http_video_api_access_cstr(r, &actx->id);
-    actx->values[2] = (char *) video_role_name(ctx->caller.role);
-    actx->values[3] = ngx_http_video_api_access_cstr(r, &ctx->caller.account);
+    v = actx->values;
+    v[KEYS_REVOKE_ID] = ngx_http_video_api_access_cstr(r, &actx->id);
+    v[KEYS_REVOKE_CALLER_ROLE] = (char *) video_role_name(ctx->caller.role);
+    v[KEYS_REVOKE_CALLER_ACCOUNT] = ngx_http_video_api_access_cstr(r,
+                                        &ctx->caller.account);
 
-    if (actx->values[0] == NULL || actx->values[3] == NULL
-        || ngx_http_video_api_access_actor(r, &actx->values[1],
-                                           &actx->values[4])
+    if (v[KEYS_REVOKE_ID] == NULL || v[KEYS_REVOKE_CALLER_ACCOUNT] == NULL
+        || ngx_http_video_api_access_actor(r, &v[KEYS_REVOKE_CALLER_KEY],
+                                           &v[KEYS_REVOKE_SOURCE])
            != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_http_video_api_access_query(r, actx, &keys_revoke_stmt, 5);
+    return ngx_http_video_api_access_query(r, actx, &keys_revoke_stmt,
+                                           KEYS_REVOKE_NPARAMS);
 }
 
 
@@ -658,12 +724,25 @@ ngx_http_video_api_access_limit(ngx_http_request_t *r, video_limit_t *l)
 }
 
 
+/* an account's three limits as statement values */
+
+static void
+ngx_http_video_api_access_limits(ngx_http_request_t *r, video_account_t *in,
+    char **bytes, char **videos, char **live)
+{
+    *bytes = ngx_http_video_api_access_limit(r, &in->max_bytes);
+    *videos = ngx_http_video_api_access_limit(r, &in->max_videos);
+    *live = ngx_http_video_api_access_limit(r, &in->max_live);
+}
+
+
 /* POST /api/accounts */
 
 static ngx_int_t
 ngx_http_video_api_accounts_create(ngx_http_request_t *r,
     ngx_http_video_api_ctx_t *ctx)
 {
+    char                            **v;
     json_t                           *details;
     video_account_t                   in;
     ngx_http_video_api_access_ctx_t  *actx;
@@ -681,36 +760,39 @@ ngx_http_video_api_accounts_create(ngx_http_request_t *r,
     actx->missing = "Account '%V' exists already";
     actx->conflict = 1;
 
+    v = actx->values;
+
     if (in.id == NULL) {
-        actx->values[0] = ngx_pnalloc(r->pool, VIDEO_ID_LEN + 1);
-        if (actx->values[0] == NULL
-            || video_id_generate(actx->values[0]) != 0)
+        v[ACCOUNTS_CREATE_ID] = ngx_pnalloc(r->pool, VIDEO_ID_LEN + 1);
+        if (v[ACCOUNTS_CREATE_ID] == NULL
+            || video_id_generate(v[ACCOUNTS_CREATE_ID]) != 0)
         {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        actx->values[0][VIDEO_ID_LEN] = '\0';
+        v[ACCOUNTS_CREATE_ID][VIDEO_ID_LEN] = '\0';
 
     } else {
-        actx->values[0] = (char *) in.id;
+        v[ACCOUNTS_CREATE_ID] = (char *) in.id;
     }
 
-    actx->id.data = (u_char *) actx->values[0];
-    actx->id.len = ngx_strlen(actx->values[0]);
+    actx->id.data = (u_char *) v[ACCOUNTS_CREATE_ID];
+    actx->id.len = ngx_strlen(v[ACCOUNTS_CREATE_ID]);
 
-    actx->values[1] = (char *) in.name;
-    actx->values[2] = ngx_http_video_api_access_limit(r, &in.max_bytes);
-    actx->values[3] = ngx_http_video_api_access_limit(r, &in.max_videos);
-    actx->values[4] = ngx_http_video_api_access_limit(r, &in.max_live);
+    v[ACCOUNTS_CREATE_NAME] = (char *) in.name;
+    ngx_http_video_api_access_limits(r, &in, &v[ACCOUNTS_CREATE_MAX_BYTES],
+                                     &v[ACCOUNTS_CREATE_MAX_VIDEOS],
+                                     &v[ACCOUNTS_CREATE_MAX_LIVE]);
 
-    if (ngx_http_video_api_access_actor(r, &actx->values[5],
-                                        &actx->values[6])
+    if (ngx_http_video_api_access_actor(r, &v[ACCOUNTS_CREATE_CALLER_KEY],
+                                        &v[ACCOUNTS_CREATE_SOURCE])
         != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_http_video_api_access_query(r, actx, &accounts_create_stmt, 7);
+    return ngx_http_video_api_access_query(r, actx, &accounts_create_stmt,
+                                           ACCOUNTS_CREATE_NPARAMS);
 }
 
 
@@ -720,6 +802,7 @@ static ngx_int_t
 ngx_http_video_api_accounts_update(ngx_http_request_t *r,
     ngx_http_video_api_ctx_t *ctx)
 {
+    char                            **v;
     json_t                           *details;
     video_account_t                   in;
     ngx_http_video_api_access_ctx_t  *actx;
@@ -743,26 +826,28 @@ ngx_http_video_api_accounts_update(ngx_http_request_t *r,
                                              &actx->id);
     }
 
-    actx->values[0] = ngx_http_video_api_access_cstr(r, &actx->id);
-    actx->values[1] = (char *) in.name;
-    actx->values[2] = ngx_http_video_api_access_limit(r, &in.max_bytes);
-    actx->values[3] = ngx_http_video_api_access_limit(r, &in.max_videos);
-    actx->values[4] = ngx_http_video_api_access_limit(r, &in.max_live);
-    actx->values[5] = in.max_bytes.set ? "t" : "f";
-    actx->values[6] = in.max_videos.set ? "t" : "f";
-    actx->values[7] = in.max_live.set ? "t" : "f";
-    actx->values[8] = (in.disabled == -1) ? NULL
-                                          : (in.disabled ? "t" : "f");
+    v = actx->values;
+    v[ACCOUNTS_UPDATE_ID] = ngx_http_video_api_access_cstr(r, &actx->id);
+    v[ACCOUNTS_UPDATE_NAME] = (char *) in.name;
+    ngx_http_video_api_access_limits(r, &in, &v[ACCOUNTS_UPDATE_MAX_BYTES],
+                                     &v[ACCOUNTS_UPDATE_MAX_VIDEOS],
+                                     &v[ACCOUNTS_UPDATE_MAX_LIVE]);
+    v[ACCOUNTS_UPDATE_MAX_BYTES_SET] = in.max_bytes.set ? "t" : "f";
+    v[ACCOUNTS_UPDATE_MAX_VIDEOS_SET] = in.max_videos.set ? "t" : "f";
+    v[ACCOUNTS_UPDATE_MAX_LIVE_SET] = in.max_live.set ? "t" : "f";
+    v[ACCOUNTS_UPDATE_DISABLED] = (in.disabled == -1)
+                                  ? NULL : (in.disabled ? "t" : "f");
 
-    if (actx->values[0] == NULL
-        || ngx_http_video_api_access_actor(r, &actx->values[9],
-                                           &actx->values[10])
+    if (v[ACCOUNTS_UPDATE_ID] == NULL
+        || ngx_http_video_api_access_actor(r, &v[ACCOUNTS_UPDATE_CALLER_KEY],
+                                           &v[ACCOUNTS_UPDATE_SOURCE])
            != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_http_video_api_access_query(r, actx, &accounts_update_stmt, 11);
+    return ngx_http_video_api_access_query(r, actx, &accounts_update_stmt,
+                                           ACCOUNTS_UPDATE_NPARAMS);
 }
 
 
@@ -772,6 +857,7 @@ static ngx_int_t
 ngx_http_video_api_audit_list(ngx_http_request_t *r,
     ngx_http_video_api_ctx_t *ctx)
 {
+    char                            **v;
     ngx_int_t                         n;
     ngx_str_t                         arg;
     ngx_http_video_api_access_ctx_t  *actx;
@@ -794,13 +880,15 @@ ngx_http_video_api_audit_list(ngx_http_request_t *r,
         }
     }
 
-    actx->values[0] = ngx_pnalloc(r->pool, NGX_INT_T_LEN + 1);
-    if (actx->values[0] == NULL) {
+    v = actx->values;
+
+    v[AUDIT_LIST_LIMIT] = ngx_pnalloc(r->pool, NGX_INT_T_LEN + 1);
+    if (v[AUDIT_LIST_LIMIT] == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    *ngx_sprintf((u_char *) actx->values[0], "%i", n) = '\0';
-    actx->values[1] = NULL;
+    *ngx_sprintf((u_char *) v[AUDIT_LIST_LIMIT], "%i", n) = '\0';
+    v[AUDIT_LIST_ACCOUNT] = NULL;
 
     if (ngx_http_arg(r, (u_char *) "accountId", sizeof("accountId") - 1, &arg)
         == NGX_OK)
@@ -810,8 +898,9 @@ ngx_http_video_api_audit_list(ngx_http_request_t *r,
                        "accountId must be 1 to 21 of A-Z, a-z, 0-9, _ and -");
         }
 
-        actx->values[1] = ngx_http_video_api_access_cstr(r, &arg);
+        v[AUDIT_LIST_ACCOUNT] = ngx_http_video_api_access_cstr(r, &arg);
     }
 
-    return ngx_http_video_api_access_query(r, actx, &audit_list_stmt, 2);
+    return ngx_http_video_api_access_query(r, actx, &audit_list_stmt,
+                                           AUDIT_LIST_NPARAMS);
 }

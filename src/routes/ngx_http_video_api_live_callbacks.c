@@ -55,6 +55,21 @@ ngx_http_video_api_route_t  ngx_http_video_api_live_callback_routes[] = {
 
 
 /*
+ * The statements take the live area's lctx->values, whose second
+ * ngx_http_video_api_live_ctx() has set to the play URL base
+ * (LIVE_CHANGED's $2): each list keeps it there.  A callback names its
+ * stream by its key, so the first is the key's hash, or the recording's
+ * stream id.
+ */
+
+enum {
+    VERIFY_KEY_HASH = 0,
+    VERIFY_PLAY_BASE,
+    VERIFY_CLIENT,
+    VERIFY_NPARAMS
+};
+
+/*
  * on_publish: the stream named by the key goes live unless it is being
  * published already or has ended; the row lock serializes two publishers
  */
@@ -70,6 +85,13 @@ static ngx_http_video_api_pg_stmt_t  live_verify_stmt =
         " RETURNING " LIVE_CHANGED LIVE_STREAM ","
         " encode(v.live_key_hash, 'hex')");
 
+enum {
+    UNPUBLISH_KEY_HASH = 0,
+    UNPUBLISH_PLAY_BASE,
+    UNPUBLISH_RECORDING,            /* whether recordings are made */
+    UNPUBLISH_NPARAMS
+};
+
 /*
  * on_publish_done: the stream has ended; it waits for its recording
  * (PENDING) when one is made and wanted, else it is READY
@@ -83,6 +105,14 @@ static ngx_http_video_api_pg_stmt_t  live_unpublish_stmt =
         "  ELSE v.status END, " LIVE_TOUCH
         " WHERE v.live_key_hash = decode($1, 'hex') AND v.is_live_now"
         " RETURNING " LIVE_CHANGED LIVE_STREAM);
+
+enum {
+    RECORD_ID = 0,
+    RECORD_PLAY_BASE,
+    RECORD_KEY_HASH,
+    RECORD_PATH,
+    RECORD_NPARAMS
+};
 
 /*
  * on_record_done: the recording becomes the video's original and a
@@ -165,8 +195,6 @@ ngx_http_video_api_live_callback(ngx_http_request_t *r,
 
     ngx_explicit_memzero(value, sizeof(value));
 
-    lctx->values[0] = (char *) lctx->hash;
-
     return NGX_OK;
 }
 
@@ -245,6 +273,7 @@ ngx_http_video_api_live_verify(ngx_http_request_t *r,
     ngx_http_video_api_ctx_t *ctx)
 {
     int                             n;
+    char                          **v;
     ngx_int_t                       rc;
     ngx_http_video_api_live_ctx_t  *lctx;
 
@@ -259,21 +288,25 @@ ngx_http_video_api_live_verify(ngx_http_request_t *r,
         return rc;
     }
 
+    v = lctx->values;
+    v[VERIFY_KEY_HASH] = (char *) lctx->hash;
+
     /* the publisher's connection, as nginx numbers them: what stop drops */
 
-    lctx->values[2] = ngx_pnalloc(r->pool, NGX_ATOMIC_T_LEN + 1);
-    if (lctx->values[2] == NULL) {
+    v[VERIFY_CLIENT] = ngx_pnalloc(r->pool, NGX_ATOMIC_T_LEN + 1);
+    if (v[VERIFY_CLIENT] == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     n = video_form_value((char *) ctx->body.data, ctx->body.len, "clientid",
-                         lctx->values[2], NGX_ATOMIC_T_LEN + 1);
+                         v[VERIFY_CLIENT], NGX_ATOMIC_T_LEN + 1);
 
-    if (n <= 0 || ngx_atoi((u_char *) lctx->values[2], n) == NGX_ERROR) {
-        lctx->values[2] = NULL;
+    if (n <= 0 || ngx_atoi((u_char *) v[VERIFY_CLIENT], n) == NGX_ERROR) {
+        v[VERIFY_CLIENT] = NULL;
     }
 
-    return ngx_http_video_api_live_query(r, &live_verify_stmt, 3, lctx,
+    return ngx_http_video_api_live_query(r, &live_verify_stmt,
+                                         VERIFY_NPARAMS, lctx,
                                          ngx_http_video_api_live_verified);
 }
 
@@ -341,10 +374,13 @@ ngx_http_video_api_live_unpublish(ngx_http_request_t *r,
         return rc;
     }
 
-    lctx->values[2] = ngx_http_video_api_live_conf(r)->live_record_path.len
-                      ? "t" : "f";
+    lctx->values[UNPUBLISH_KEY_HASH] = (char *) lctx->hash;
+    lctx->values[UNPUBLISH_RECORDING] =
+                    ngx_http_video_api_live_conf(r)->live_record_path.len
+                    ? "t" : "f";
 
-    return ngx_http_video_api_live_query(r, &live_unpublish_stmt, 3, lctx,
+    return ngx_http_video_api_live_query(r, &live_unpublish_stmt,
+                                         UNPUBLISH_NPARAMS, lctx,
                                          ngx_http_video_api_live_unpublished);
 }
 
@@ -474,17 +510,19 @@ ngx_http_video_api_live_record(ngx_http_request_t *r,
     }
 
     lctx->id = id;
-    lctx->values[2] = (char *) lctx->hash;
-    lctx->values[3] = (char *) path;
+    lctx->values[RECORD_KEY_HASH] = (char *) lctx->hash;
+    lctx->values[RECORD_PATH] = (char *) path;
 
-    lctx->values[0] = ngx_pnalloc(r->pool, VIDEO_ID_LEN + 1);
-    if (lctx->values[0] == NULL) {
+    lctx->values[RECORD_ID] = ngx_pnalloc(r->pool, VIDEO_ID_LEN + 1);
+    if (lctx->values[RECORD_ID] == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ngx_cpystrn((u_char *) lctx->values[0], id.data, VIDEO_ID_LEN + 1);
+    ngx_cpystrn((u_char *) lctx->values[RECORD_ID], id.data,
+                VIDEO_ID_LEN + 1);
 
-    return ngx_http_video_api_live_query(r, &live_record_stmt, 4, lctx,
+    return ngx_http_video_api_live_query(r, &live_record_stmt,
+                                         RECORD_NPARAMS, lctx,
                                          ngx_http_video_api_live_recorded);
 }
 
@@ -498,7 +536,7 @@ ngx_http_video_api_live_recorded(ngx_http_request_t *r,
                       "video_api: the recording of live stream \"%V\" is "
                       "not converted (stopped without convertToVOD, or "
                       "not this stream's publisher): \"%s\" stays",
-                      &lctx->id, lctx->values[3]);
+                      &lctx->id, lctx->values[RECORD_PATH]);
         return ngx_http_video_api_send_data(r, NGX_HTTP_OK,
                    json_pack("{s:s}", "message", "Recording not converted"));
     }
