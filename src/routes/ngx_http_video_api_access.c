@@ -392,8 +392,8 @@ ngx_http_video_api_access_uncache(ngx_http_request_t *r, char *ids)
             argv[0] = "DEL";
             argvlen[0] = 3;
             argv[1] = (char *) key;
-            argvlen[1] = ngx_sprintf(key, VIDEO_CACHE_KEY_PREFIX "%*s", (size_t) VIDEO_ID_LEN,
-                                     p)
+            argvlen[1] = ngx_sprintf(key, VIDEO_CACHE_KEY_PREFIX "%*s",
+                                     (size_t) VIDEO_ID_LEN, p)
                          - key;
 
             (void) ngx_http_video_api_redis_command(r,

@@ -425,15 +425,17 @@ ngx_http_video_api_live_create(ngx_http_request_t *r,
 
     lctx->values[CREATE_ID] = (char *) id;
     lctx->values[CREATE_TITLE] = (char *) json_string_value(p.title);
-    lctx->values[CREATE_DESCRIPTION] = (p.description && json_is_string(p.description))
-                      ? (char *) json_string_value(p.description) : NULL;
-    lctx->values[CREATE_VISIBILITY] = p.visibility ? (char *) json_string_value(p.visibility)
-                                   : "PUBLIC";
+    lctx->values[CREATE_DESCRIPTION] =
+        (p.description && json_is_string(p.description))
+        ? (char *) json_string_value(p.description) : NULL;
+    lctx->values[CREATE_VISIBILITY] =
+        p.visibility ? (char *) json_string_value(p.visibility) : "PUBLIC";
     lctx->values[CREATE_KEY_HASH] = (char *) lctx->hash;
 
     /* in the caller's account (the default one where auth is off) */
 
-    return ngx_http_video_api_live_query(r, &live_create_stmt, CREATE_NPARAMS, lctx,
+    return ngx_http_video_api_live_query(r, &live_create_stmt,
+                                         CREATE_NPARAMS, lctx,
                                          ngx_http_video_api_live_created);
 }
 
@@ -590,7 +592,8 @@ ngx_http_video_api_live_read(ngx_http_request_t *r,
 
     /* no play base in this statement: the caller takes its place */
 
-    return ngx_http_video_api_live_query(r, &live_get_stmt, GET_NPARAMS, lctx, answer);
+    return ngx_http_video_api_live_query(r, &live_get_stmt, GET_NPARAMS, lctx,
+                                         answer);
 }
 
 
@@ -710,7 +713,8 @@ ngx_http_video_api_live_start(ngx_http_request_t *r,
 
     lctx->values[CHECK_KEY_HASH] = (char *) lctx->hash;
 
-    return ngx_http_video_api_live_query(r, &live_key_check_stmt, CHECK_NPARAMS, lctx,
+    return ngx_http_video_api_live_query(r, &live_key_check_stmt,
+                                         CHECK_NPARAMS, lctx,
                                          ngx_http_video_api_live_key_checked);
 }
 
@@ -742,7 +746,8 @@ ngx_http_video_api_live_key_checked(ngx_http_request_t *r,
         (char *) ngx_http_video_api_live_conf(r)->play.base.data;
     lctx->values[START_KEY_HASH] = (char *) lctx->hash;
 
-    return ngx_http_video_api_live_query(r, &live_start_stmt, START_NPARAMS, lctx,
+    return ngx_http_video_api_live_query(r, &live_start_stmt,
+                                         START_NPARAMS, lctx,
                                          ngx_http_video_api_live_started);
 }
 
@@ -853,7 +858,8 @@ ngx_http_video_api_live_visibility(ngx_http_request_t *r,
 
     lctx->values[VISIBILITY_VALUE] = (char *) json_string_value(v);
 
-    return ngx_http_video_api_live_query(r, &live_visibility_stmt, VISIBILITY_NPARAMS, lctx,
+    return ngx_http_video_api_live_query(r, &live_visibility_stmt,
+               VISIBILITY_NPARAMS, lctx,
                ngx_http_video_api_live_visibility_set);
 }
 

@@ -6,9 +6,10 @@
  * A private video's files need a token (video_play.h) for that video; the
  * API puts one in every play URL it hands out, and relative URIs inside
  * the playlists keep it, since it is a path segment.  Public and unlisted
- * videos play without one; their visibility comes from the video cache.  Once allowed, the request is redirected
- * internally to the media location with a presigned storage URL: that
- * location serves the local store's files itself or proxies to S3.
+ * videos play without one; their visibility comes from the video cache.
+ * Once allowed, the request is redirected internally to the media
+ * location with a presigned storage URL: that location serves the local
+ * store's files itself or proxies to S3.
  */
 
 #include "ngx_http_video_api_router.h"
@@ -205,8 +206,8 @@ ngx_http_video_api_play_open(ngx_http_request_t *r,
     pctx->token = token;
 
     return ngx_http_video_api_video_load(r, &pctx->id, 1,
-                                          ngx_http_video_api_play_found,
-                                          pctx);
+                                         ngx_http_video_api_play_found,
+                                         pctx);
 }
 
 

@@ -122,7 +122,8 @@ ngx_http_video_api_signal_join(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_http_video_api_signal_run(r, sctx, ngx_http_video_api_signal_join_send);
+    return ngx_http_video_api_signal_run(r, sctx,
+                                         ngx_http_video_api_signal_join_send);
 }
 
 
@@ -136,10 +137,6 @@ ngx_http_video_api_signal_join_send(ngx_http_request_t *r, void *data,
     u_char                           idle[NGX_INT_T_LEN], peers[NGX_INT_T_LEN];
     ngx_str_t                        args[4];
     ngx_http_video_api_main_conf_t  *mcf;
-
-    if (!ngx_http_video_api_signal_is_live(json)) {
-        return ngx_http_video_api_signal_not_found(r, &sctx->stream);
-    }
 
     mcf = ngx_http_get_module_main_conf(r, ngx_http_video_api_module);
 
@@ -259,7 +256,8 @@ ngx_http_video_api_signal_leave(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_http_video_api_signal_run(r, sctx, ngx_http_video_api_signal_leave_send);
+    return ngx_http_video_api_signal_run(r, sctx,
+                                         ngx_http_video_api_signal_leave_send);
 }
 
 
@@ -270,16 +268,6 @@ ngx_http_video_api_signal_leave_send(ngx_http_request_t *r, void *data,
     ngx_http_video_api_signal_ctx_t *sctx = data;
 
     ngx_str_t  args[2];
-
-    if (!ngx_http_video_api_signal_is_live(json)) {
-        return ngx_http_video_api_signal_not_found(r, &sctx->stream);
-    }
-
-    /* after the stream: an unknown one is a 404 whatever the token */
-
-    if (ngx_http_video_api_signal_token(r, sctx) != NGX_OK) {
-        return ngx_http_video_api_signal_denied(r);
-    }
 
     args[0] = sctx->peer;
     args[1].data = sctx->hash;
@@ -354,7 +342,8 @@ ngx_http_video_api_signal_post(ngx_http_request_t *r,
 
     sctx->msg = msg;
 
-    return ngx_http_video_api_signal_run(r, sctx, ngx_http_video_api_signal_send);
+    return ngx_http_video_api_signal_run(r, sctx,
+                                         ngx_http_video_api_signal_send);
 }
 
 
@@ -373,16 +362,6 @@ ngx_http_video_api_signal_send(ngx_http_request_t *r, void *data,
     u_char                           queue[NGX_INT_T_LEN];
     u_char                           queue_bytes[NGX_INT_T_LEN];
     u_char                           bytes[NGX_INT_T_LEN];
-
-    if (!ngx_http_video_api_signal_is_live(json)) {
-        return ngx_http_video_api_signal_not_found(r, &sctx->stream);
-    }
-
-    /* after the stream: an unknown one is a 404 whatever the token */
-
-    if (ngx_http_video_api_signal_token(r, sctx) != NGX_OK) {
-        return ngx_http_video_api_signal_denied(r);
-    }
 
     mcf = ngx_http_get_module_main_conf(r, ngx_http_video_api_module);
 
@@ -609,7 +588,10 @@ ngx_http_video_api_signal_token(ngx_http_request_t *r,
 }
 
 
-/* a route on a live stream: found runs once the stream is read */
+/*
+ * a route on a live stream: found runs once the stream is read, is live,
+ * and (when a peer asks) the peer's token is good
+ */
 
 ngx_int_t
 ngx_http_video_api_signal_run(ngx_http_request_t *r,
@@ -644,6 +626,18 @@ ngx_http_video_api_signal_step(ngx_http_video_api_run_t *run)
         return ngx_http_video_api_video_read(run, sctx->video, SIGNAL_FOUND);
 
     case SIGNAL_FOUND:
+        if (!ngx_http_video_api_signal_is_live(&sctx->video->json)) {
+            return ngx_http_video_api_signal_not_found(r, &sctx->stream);
+        }
+
+        /* after the stream: an unknown one is a 404 whatever the token */
+
+        if (sctx->peer.len
+            && ngx_http_video_api_signal_token(r, sctx) != NGX_OK)
+        {
+            return ngx_http_video_api_signal_denied(r);
+        }
+
         return sctx->found(r, sctx, &sctx->video->json);
 
     case SIGNAL_REPLY:

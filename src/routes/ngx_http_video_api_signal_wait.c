@@ -82,7 +82,8 @@ ngx_http_video_api_signal_get(ngx_http_request_t *r,
 
     sctx->timeout = timeout;
 
-    return ngx_http_video_api_signal_run(r, sctx, ngx_http_video_api_signal_wait);
+    return ngx_http_video_api_signal_run(r, sctx,
+                                         ngx_http_video_api_signal_wait);
 }
 
 
@@ -93,16 +94,6 @@ ngx_http_video_api_signal_wait(ngx_http_request_t *r, void *data,
     ngx_http_video_api_signal_ctx_t *sctx = data;
 
     ngx_pool_cleanup_t  *cln;
-
-    if (!ngx_http_video_api_signal_is_live(json)) {
-        return ngx_http_video_api_signal_not_found(r, &sctx->stream);
-    }
-
-    /* after the stream: an unknown one is a 404 whatever the token */
-
-    if (ngx_http_video_api_signal_token(r, sctx) != NGX_OK) {
-        return ngx_http_video_api_signal_denied(r);
-    }
 
     cln = ngx_pool_cleanup_add(r->pool, 0);
     if (cln == NULL) {

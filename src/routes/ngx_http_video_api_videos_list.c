@@ -32,9 +32,10 @@
 /*
  * The list: one statement answers the page, the total and the cursor.
  * Its parameters are named below; with a cursor, the caller's account
- * and role come after the cursor's two.  Filters use "$n IS NULL OR"; the total of every video or of the
- * PUBLIC ones (admins', anonymous callers') without a search comes from
- * the trigger-kept video_counts, not a count over the table.
+ * and role come after the cursor's two.  Filters use "$n IS NULL OR";
+ * the total of every video or of the PUBLIC ones (admins', anonymous
+ * callers') without a search comes from the trigger-kept video_counts,
+ * not a count over the table.
  */
 
 #define VIDEOS_FILTERS(t)                                                     \
@@ -288,12 +289,11 @@ ngx_http_video_api_videos_list(ngx_http_request_t *r,
                VIDEOS_OFFSET_MAX, &list->offset, details,
                "offset must be a non-negative integer") != NGX_OK
         || ngx_http_video_api_videos_enum_arg(r, "status", video_statuses,
-                                              &v[LIST_STATUS], details) != NGX_OK
+               &v[LIST_STATUS], details) != NGX_OK
         || ngx_http_video_api_videos_enum_arg(r, "visibility",
-                                              video_visibilities, &v[LIST_VISIBILITY],
-                                              details) != NGX_OK
+               video_visibilities, &v[LIST_VISIBILITY], details) != NGX_OK
         || ngx_http_video_api_videos_enum_arg(r, "videoType", video_types,
-                                              &v[LIST_TYPE], details) != NGX_OK)
+               &v[LIST_TYPE], details) != NGX_OK)
     {
         json_decref(details);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
