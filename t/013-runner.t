@@ -34,8 +34,14 @@ for my $f (@routes) {
 psql("DELETE FROM videos WHERE id = '$id'");
 seed_video(id => $id, title => 'runner');
 
+# A debug log holds every request header nginx reads (an API key too):
+# these requests carry none, on a server where video_api_auth is off, so
+# no key is written where the last suite looks for one
+$VideoApi::KEY = q{};
+
 nginx_start($dir, $port, <<"CONF");
     error_log logs/debug.log debug;
+    video_api_auth off;
     video_api_postgres "$ENV{TEST_NGINX_PG_CONNINFO}";
     video_api_redis 127.0.0.1:$ENV{TEST_NGINX_REDIS_PORT};
     video_api_storage endpoint=http://127.0.0.1:9000 access_key=a secret_key=runner-secret;
