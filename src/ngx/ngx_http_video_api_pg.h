@@ -91,17 +91,6 @@ void ngx_http_video_api_pg_release(ngx_http_video_api_pg_op_t *op);
 /* 1 when res is the server cancelling a statement at its timeout */
 ngx_uint_t ngx_http_video_api_pg_timed_out(PGresult *res);
 
-/*
- * The one answer to a statement that did not give what its route wanted
- * (res NULL, an error, or rows of the wrong shape), as a content handler
- * returns it: PostgreSQL unreachable, the pool's queue full or the
- * statement's timeout (ours or the server's) is 503 UNAVAILABLE; an
- * account limit (SQLSTATE VQ001 from account_use()) is 403
- * QUOTA_EXCEEDED naming the limit; anything else is 500 INTERNAL, with
- * the server's message in the error log only.
- */
-ngx_int_t ngx_http_video_api_pg_failed(ngx_http_request_t *r, PGresult *res);
-
 /* 1 when at least one connection is established */
 ngx_uint_t ngx_http_video_api_pg_up(void);
 

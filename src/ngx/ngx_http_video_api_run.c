@@ -6,6 +6,7 @@
 #include "ngx_http_video_api_run.h"
 #include "ngx_http_video_api_auth.h"
 #include "ngx_http_video_api_response.h"
+#include "video_envelope.h"
 
 
 /* a caller's place while a service it called runs */
@@ -416,6 +417,81 @@ ngx_http_video_api_run_ok(ngx_http_video_api_run_t *run)
 }
 
 
+/* an account limit (SQLSTATE VQ001 from account_use()): 403, the limit named */
+
+static ngx_int_t
+ngx_http_video_api_run_quota(ngx_http_request_t *r, PGresult *res)
+{
+    char          *state, *msg, *detail;
+    json_t        *details;
+    json_error_t   error;
+
+    state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+    if (state == NULL || ngx_strcmp(state, "VQ001") != 0) {
+        return NGX_DECLINED;
+    }
+
+    msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+    detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+
+    if (msg == NULL) {
+        msg = "Account limit reached";
+    }
+
+    ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
+                  "video_api: refused by an account limit: %s", msg);
+
+    details = NULL;
+
+    if (detail != NULL) {
+        details = json_loads(detail, JSON_REJECT_DUPLICATES, &error);
+
+        if (!json_is_array(details)) {
+            json_decref(details);
+            details = NULL;
+        }
+    }
+
+    return ngx_http_video_api_send_json(r, NGX_HTTP_FORBIDDEN,
+               video_envelope_error(NGX_HTTP_FORBIDDEN, "QUOTA_EXCEEDED",
+                                    msg, ngx_strlen(msg), details));
+}
+
+
+static ngx_int_t
+ngx_http_video_api_run_pg_failed(ngx_http_request_t *r, PGresult *res)
+{
+    ngx_int_t       rc;
+    ExecStatusType  status;
+
+    if (res == NULL || ngx_http_video_api_pg_timed_out(res)) {
+        return ngx_http_video_api_send_unavailable(r, "Database");
+    }
+
+    status = PQresultStatus(res);
+
+    if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "video_api: postgresql statement gave %d rows, "
+                      "not what its route reads", PQntuples(res));
+
+    } else {
+        rc = ngx_http_video_api_run_quota(r, res);
+        if (rc != NGX_DECLINED) {
+            return rc;
+        }
+
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "video_api: postgresql statement failed: %s",
+                      PQresultErrorMessage(res));
+    }
+
+    return ngx_http_video_api_send_error(r, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                         NULL, "Internal error");
+}
+
+
 ngx_int_t
 ngx_http_video_api_run_failed(ngx_http_video_api_run_t *run)
 {
@@ -425,7 +501,7 @@ ngx_http_video_api_run_failed(ngx_http_video_api_run_t *run)
     r = run->request;
 
     if (run->from_pg) {
-        return ngx_http_video_api_pg_failed(r, run->res);
+        return ngx_http_video_api_run_pg_failed(r, run->res);
     }
 
     reply = run->reply;

@@ -129,8 +129,13 @@ ngx_uint_t ngx_http_video_api_run_ok(ngx_http_video_api_run_t *run);
 
 /*
  * The one answer to a dependency that did not give what the step wanted
- * (see ngx_http_video_api_pg_failed() for statements): Redis unavailable,
- * timed out or answering an error is 503 UNAVAILABLE, its error logged.
+ * (nothing, an error, or rows of the wrong shape), as a content handler
+ * returns it.  PostgreSQL unreachable, its pool's queue full, a
+ * statement's timeout (ours or the server's), Redis unavailable or timed
+ * out: 503 UNAVAILABLE.  An account limit (SQLSTATE VQ001 from
+ * account_use()): 403 QUOTA_EXCEEDED naming the limit.  Any other
+ * statement error or wrong shape: 500 INTERNAL, the server's message in
+ * the error log only.  A Redis error reply: 503, the error logged.
  */
 ngx_int_t ngx_http_video_api_run_failed(ngx_http_video_api_run_t *run);
 
