@@ -111,15 +111,12 @@ static ngx_int_t
 ngx_http_video_api_signal_join(ngx_http_request_t *r,
     ngx_http_video_api_ctx_t *ctx)
 {
+    ngx_int_t                         rc;
     ngx_http_video_api_signal_ctx_t  *sctx;
 
-    if (!video_id_valid((char *) ctx->params[0].data, ctx->params[0].len)) {
-        return ngx_http_video_api_signal_not_found(r, &ctx->params[0]);
-    }
-
-    sctx = ngx_http_video_api_signal_ctx(r, &ctx->params[0], NULL, NULL);
+    sctx = ngx_http_video_api_signal_ctx(r, &ctx->params[0], NULL, NULL, &rc);
     if (sctx == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return rc;
     }
 
     return ngx_http_video_api_signal_run(r, sctx,
@@ -233,6 +230,7 @@ ngx_http_video_api_signal_leave(ngx_http_request_t *r,
     ngx_http_video_api_ctx_t *ctx)
 {
     json_t                           *details;
+    ngx_int_t                         rc;
     ngx_str_t                         peer;
     ngx_http_video_api_signal_ctx_t  *sctx;
 
@@ -247,13 +245,9 @@ ngx_http_video_api_signal_leave(ngx_http_request_t *r,
 
     json_decref(details);
 
-    if (!video_id_valid((char *) ctx->params[0].data, ctx->params[0].len)) {
-        return ngx_http_video_api_signal_not_found(r, &ctx->params[0]);
-    }
-
-    sctx = ngx_http_video_api_signal_ctx(r, &ctx->params[0], &peer, &peer);
+    sctx = ngx_http_video_api_signal_ctx(r, &ctx->params[0], &peer, &peer, &rc);
     if (sctx == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return rc;
     }
 
     return ngx_http_video_api_signal_run(r, sctx,
@@ -309,6 +303,7 @@ ngx_http_video_api_signal_post(ngx_http_request_t *r,
     ngx_http_video_api_ctx_t *ctx)
 {
     json_t                           *details;
+    ngx_int_t                         rc;
     ngx_str_t                         from, to;
     video_signal_t                    msg;
     ngx_http_video_api_signal_ctx_t  *sctx;
@@ -326,18 +321,14 @@ ngx_http_video_api_signal_post(ngx_http_request_t *r,
         return ngx_http_video_api_send_invalid(r, details);
     }
 
-    if (!video_id_valid((char *) ctx->params[0].data, ctx->params[0].len)) {
-        return ngx_http_video_api_signal_not_found(r, &ctx->params[0]);
-    }
-
     from.data = (u_char *) msg.from;
     from.len = ngx_strlen(msg.from);
     to.data = (u_char *) msg.to;
     to.len = ngx_strlen(msg.to);
 
-    sctx = ngx_http_video_api_signal_ctx(r, &ctx->params[0], &from, &to);
+    sctx = ngx_http_video_api_signal_ctx(r, &ctx->params[0], &from, &to, &rc);
     if (sctx == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return rc;
     }
 
     sctx->msg = msg;
@@ -512,13 +503,20 @@ ngx_http_video_api_signal_peer_arg(ngx_http_request_t *r, ngx_str_t *peer,
 
 ngx_http_video_api_signal_ctx_t *
 ngx_http_video_api_signal_ctx(ngx_http_request_t *r, ngx_str_t *stream,
-    ngx_str_t *peer, ngx_str_t *list)
+    ngx_str_t *peer, ngx_str_t *list, ngx_int_t *rc)
 {
     u_char                           *p;
     ngx_uint_t                        i;
     ngx_http_video_api_signal_ctx_t  *sctx;
 
     static char  *names[] = { "peers", "tokens", "bytes" };
+
+    if (!video_id_valid((char *) stream->data, stream->len)) {
+        *rc = ngx_http_video_api_signal_not_found(r, stream);
+        return NULL;
+    }
+
+    *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
 
     sctx = ngx_pcalloc(r->pool, sizeof(ngx_http_video_api_signal_ctx_t));
     if (sctx == NULL) {

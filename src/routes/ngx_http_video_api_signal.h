@@ -95,14 +95,15 @@ ngx_int_t ngx_http_video_api_signal_woken(ngx_http_request_t *r,
 
 /*
  * ngx_http_video_api_signal.c: the request state for stream, peer asking
- * (may be NULL) and the peer list it works on (NULL: none); the token
+ * (may be NULL) and the peer list it works on (NULL: none), or NULL with
+ * *rc the answer (404 for what is not a video id); the token
  * check; the run (found gets the stream's JSON); a route's one script,
  * whose reply goes to replied; a script by its keys and arguments, whose
  * reply goes to the step next; the answers every route shares
  */
 ngx_http_video_api_signal_ctx_t *ngx_http_video_api_signal_ctx(
     ngx_http_request_t *r, ngx_str_t *stream, ngx_str_t *peer,
-    ngx_str_t *list);
+    ngx_str_t *list, ngx_int_t *rc);
 ngx_int_t ngx_http_video_api_signal_token(ngx_http_request_t *r,
     ngx_http_video_api_signal_ctx_t *sctx);
 ngx_int_t ngx_http_video_api_signal_run(ngx_http_request_t *r,

@@ -36,6 +36,7 @@ ngx_http_video_api_signal_get(ngx_http_request_t *r,
 {
     long                              seconds;
     json_t                           *details;
+    ngx_int_t                         rc;
     ngx_str_t                         peer, arg;
     ngx_msec_t                        timeout;
     ngx_http_video_api_signal_ctx_t  *sctx;
@@ -71,13 +72,9 @@ ngx_http_video_api_signal_get(ngx_http_request_t *r,
 
     json_decref(details);
 
-    if (!video_id_valid((char *) ctx->params[0].data, ctx->params[0].len)) {
-        return ngx_http_video_api_signal_not_found(r, &ctx->params[0]);
-    }
-
-    sctx = ngx_http_video_api_signal_ctx(r, &ctx->params[0], &peer, &peer);
+    sctx = ngx_http_video_api_signal_ctx(r, &ctx->params[0], &peer, &peer, &rc);
     if (sctx == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return rc;
     }
 
     sctx->timeout = timeout;
