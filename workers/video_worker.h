@@ -133,7 +133,7 @@ char *video_worker_storage_read(const char *bucket, const char *key,
 
 
 /*
- * The media sandbox (worker_sandbox.c) that ffprobe and ffmpeg run in:
+ * The media sandbox (worker_sandbox*.c) that ffprobe and ffmpeg run in:
  * namespaces, their own user, Landlock, seccomp, limits.
  */
 typedef struct {

@@ -1,0 +1,81 @@
+/*
+ * What the transcoder's files share: a job's state and what an attempt
+ * comes to, the work directory (worker_transcode.c), running a command
+ * in the media sandbox (worker_transcode_run.c), the ladder encode
+ * (worker_transcode_ladder.c) and the upload of its outputs
+ * (worker_transcode_upload.c), in the order a job runs them.
+ */
+
+#ifndef _WORKER_TRANSCODE_H_INCLUDED_
+#define _WORKER_TRANSCODE_H_INCLUDED_
+
+
+#include <stddef.h>
+
+#include "video_container.h"
+#include "video_job.h"
+#include "video_ladder.h"
+#include "video_progress.h"
+#include "video_worker.h"
+
+
+#define VIDEO_JOB_OK         0
+#define VIDEO_JOB_PERMANENT  1   /* the input is bad: FAILED, no retry */
+#define VIDEO_JOB_TRANSIENT  2   /* a dependency failed: retry */
+#define VIDEO_JOB_STOPPED    3   /* asked to stop: requeue */
+
+#define VIDEO_ERR_MAX        512
+
+
+typedef struct {
+    PGconn         *pg;
+    video_job_t     job;
+    char            dir[1024];
+    char            err[VIDEO_ERR_MAX];
+    int             limit;        /* err names a limit that was exceeded */
+
+    /* from the sniffer: the demuxer ffprobe and ffmpeg are given */
+    video_container_t  container;
+
+    /* from ffprobe */
+    int             width;
+    int             height;
+    int             has_audio;
+    double          duration;
+    double          fps;
+
+    video_rung_t    rungs[VIDEO_LADDER_MAX];
+    int             nrungs;
+
+    /* ffmpeg's progress, written at most once a second and never back */
+    video_progress_t  progress;
+    int               progress_written;
+    double            progress_at;
+} video_transcode_t;
+
+
+/* worker_transcode.c: the work directory */
+int video_transcode_mkdirs(const char *path);
+
+/* worker_transcode_run.c: a command in the media sandbox, fed to on_line
+   line by line */
+typedef void (*video_transcode_line_pt)(video_transcode_t *t,
+    const char *line, size_t len);
+
+double video_transcode_now(void);
+int video_transcode_run(video_transcode_t *t, char **argv,
+    const char *errfile, video_transcode_line_pt on_line, char *out,
+    size_t out_size);
+
+/* worker_transcode_ladder.c: the original sniffed and probed, the ladder
+   encoded, the master playlist written */
+int video_transcode_sniff(video_transcode_t *t, unsigned flags);
+int video_transcode_probe(video_transcode_t *t);
+int video_transcode_encode(video_transcode_t *t);
+int video_transcode_master(video_transcode_t *t);
+
+/* worker_transcode_upload.c: the outputs to storage */
+int video_transcode_upload(video_transcode_t *t);
+
+
+#endif /* _WORKER_TRANSCODE_H_INCLUDED_ */
