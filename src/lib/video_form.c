@@ -7,7 +7,7 @@
 #include "video_form.h"
 
 
-static int
+int
 video_form_hex(int c)
 {
     if (c >= '0' && c <= '9') {

@@ -16,6 +16,9 @@
 #define VIDEO_FORM_MAX_FIELDS  64
 
 
+/* a hex digit's value, or -1 (percent-decoding, here and in SigV4's) */
+int video_form_hex(int c);
+
 /*
  * The value of field name in body (len bytes), decoded ('+' is a space,
  * %XX a byte) into out, NUL-terminated: out has size bytes.  Returns the

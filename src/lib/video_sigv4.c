@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "video_sigv4_int.h"
+#include "video_form.h"
 
 
 /* a signed Host value: bucket, ".", the endpoint's host, ":65535" */
@@ -148,7 +149,7 @@ sigv4_parse_endpoint(const char *s, sigv4_endpoint_t *ep)
 
     if (*a == '[') {
         for (i = 1; a + i < end && a[i] != ']'; i++) {
-            if (video_sigv4_hexval((unsigned char) a[i]) < 0 && a[i] != ':'
+            if (video_form_hex((unsigned char) a[i]) < 0 && a[i] != ':'
                 && a[i] != '.')
             {
                 return -1;

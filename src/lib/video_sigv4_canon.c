@@ -14,6 +14,7 @@
 
 #include "video_hmac.h"
 #include "video_sigv4_int.h"
+#include "video_form.h"
 
 
 #define SIGV4_SHA256_LEN   32
@@ -32,23 +33,6 @@ sigv4_unreserved(unsigned char c)
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
            || (c >= '0' && c <= '9')
            || c == '-' || c == '.' || c == '_' || c == '~';
-}
-
-
-int
-video_sigv4_hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-
-    c |= 0x20;
-
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-
-    return -1;
 }
 
 
@@ -81,8 +65,8 @@ video_sigv4_canon_next(video_sigv4_canon_t *it)
     c = *it->pos++;
 
     if (c == '%' && it->decode) {
-        c = (unsigned char) (video_sigv4_hexval(it->pos[0]) << 4
-                             | video_sigv4_hexval(it->pos[1]));
+        c = (unsigned char) (video_form_hex(it->pos[0]) << 4
+                             | video_form_hex(it->pos[1]));
         it->pos += 2;
     }
 

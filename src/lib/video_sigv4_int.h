@@ -47,8 +47,6 @@ typedef struct {
 extern const char  video_sigv4_lhex[];
 
 
-int video_sigv4_hexval(unsigned char c);
-
 void video_sigv4_canon_init(video_sigv4_canon_t *it, const void *s,
     size_t len, int decode, int keep_slash);
 int video_sigv4_canon_next(video_sigv4_canon_t *it);

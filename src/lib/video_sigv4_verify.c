@@ -11,6 +11,7 @@
 #include <openssl/crypto.h>
 
 #include "video_sigv4_int.h"
+#include "video_form.h"
 
 
 /* X-Amz-SignedHeaders, decoded, with its NUL */
@@ -110,8 +111,8 @@ sigv4_pct_valid(const unsigned char *s, size_t len)
             continue;
         }
 
-        if (i + 2 >= len || video_sigv4_hexval(s[i + 1]) < 0
-            || video_sigv4_hexval(s[i + 2]) < 0)
+        if (i + 2 >= len || video_form_hex((unsigned char) s[i + 1]) < 0
+            || video_form_hex((unsigned char) s[i + 2]) < 0)
         {
             return 0;
         }
@@ -155,8 +156,8 @@ sigv4_decode(const unsigned char *s, size_t len, char *out, size_t size)
         }
 
         if (s[i] == '%') {
-            out[n] = (char) (video_sigv4_hexval(s[i + 1]) << 4
-                             | video_sigv4_hexval(s[i + 2]));
+            out[n] = (char) (video_form_hex((unsigned char) s[i + 1]) << 4
+                             | video_form_hex((unsigned char) s[i + 2]));
             i += 2;
 
         } else {
