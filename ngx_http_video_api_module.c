@@ -216,6 +216,13 @@ static ngx_command_t  ngx_http_video_api_commands[] = {
       offsetof(ngx_http_video_api_loc_conf_t, store),
       NULL },
 
+    { ngx_string("video_api_json_errors"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_video_api_loc_conf_t, json_errors),
+      NULL },
+
     { ngx_string("video_api_max_body_size"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_size_slot,
@@ -432,6 +439,7 @@ ngx_http_video_api_create_loc_conf(ngx_conf_t *cf)
     lcf->max_body_size = NGX_CONF_UNSET_SIZE;
     lcf->store = NGX_CONF_UNSET;
     lcf->auth = NGX_CONF_UNSET;
+    lcf->json_errors = NGX_CONF_UNSET;
 
     return lcf;
 }
@@ -468,8 +476,9 @@ ngx_http_video_api_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                               64 * 1024);
     ngx_conf_merge_value(conf->store, prev->store, 0);
 
-    /* off until every route scopes its rows by the caller */
+    /* on: every route scopes its rows by the caller */
     ngx_conf_merge_value(conf->auth, prev->auth, 1);
+    ngx_conf_merge_value(conf->json_errors, prev->json_errors, 0);
 
     return NGX_CONF_OK;
 }

@@ -130,6 +130,20 @@ is $s, 404, 'a caller with a key is not held to it';
                 'call=publish&name=x', "http://127.0.0.1:$base/api/live/verify/");
 is $s, 403, 'a callback from another address is denied, trailing slash or not';
 
+# -- outside /api/: a JSON client gets the envelope, a browser the page ---------
+
+($s, $b) = http_request($base, 'GET', '/unknown-route', undef,
+                        "Accept: application/json\r\n");
+is $s, 404, 'an unknown path outside /api/ is a 404';
+like $b, qr/"status":404,"code":"NOT_FOUND"/, 'to a JSON client, as the 404 envelope';
+unlike $b, qr/<html>/i, 'not a page';
+($s, $b) = http_request($base, 'GET', '/unknown-route', undef,
+                        "Accept: text/html,application/xhtml+xml,application/json;q=0.9,*/*;q=0.8\r\n");
+is $s, 404, 'and to a browser';
+like $b, qr/<html>/i, 'as a page';
+($s, $b) = http_request($base, 'GET', '/unknown-route');
+like $b, qr/<html>/i, 'and without Accept, as a page';
+
 my $token = '1790000000-P70eCuw1miR4W5iOe9pDwaKHO_3bealrVyBUVNu__dTwE';
 http_request($base, 'GET', "/play/V1StGXR8_Z5jdHi6B-myT/$token/master.m3u8");
 http_request($base + 2, 'GET', '/videos-raw/a/original.mp4?X-Amz-Algorithm=AWS4-HMAC-SHA256'

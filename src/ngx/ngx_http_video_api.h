@@ -140,6 +140,8 @@ typedef struct {
     ngx_flag_t                   store;
 
     ngx_flag_t                   auth;       /* video_api_auth */
+    /* nginx's own error pages as envelopes for JSON clients (no area) */
+    ngx_flag_t                   json_errors;
 } ngx_http_video_api_loc_conf_t;
 
 

@@ -51,6 +51,39 @@ ngx_http_video_api_error_message(ngx_uint_t status)
 }
 
 
+/*
+ * Outside the API's locations, a client that asks for JSON and not for
+ * a page (Accept names application/json, not text/html) where
+ * video_api_json_errors is on
+ */
+
+static ngx_uint_t
+ngx_http_video_api_error_wants_json(ngx_http_request_t *r,
+    ngx_http_video_api_loc_conf_t *lcf)
+{
+    u_char     *last;
+    ngx_str_t  *accept;
+
+    if (!lcf->json_errors) {
+        return 0;
+    }
+
+    accept = ngx_http_video_api_header_in(r, "Accept");
+    if (accept == NULL) {
+        return 0;
+    }
+
+    last = accept->data + accept->len;
+
+    return ngx_strlcasestrn(accept->data, last,
+                            (u_char *) "application/json", 16 - 1)
+           != NULL
+           && ngx_strlcasestrn(accept->data, last, (u_char *) "text/html",
+                               9 - 1)
+              == NULL;
+}
+
+
 static ngx_int_t
 ngx_http_video_api_error_header_filter(ngx_http_request_t *r)
 {
@@ -63,8 +96,8 @@ ngx_http_video_api_error_header_filter(ngx_http_request_t *r)
     status = r->headers_out.status;
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_video_api_module);
 
-    if (lcf->areas == 0 || r != r->main
-        || status < NGX_HTTP_BAD_REQUEST || status > 599)
+    if (r != r->main || status < NGX_HTTP_BAD_REQUEST || status > 599
+        || (lcf->areas == 0 && !ngx_http_video_api_error_wants_json(r, lcf)))
     {
         return ngx_http_next_header_filter(r);
     }
@@ -110,7 +143,7 @@ ngx_http_video_api_error_header_filter(ngx_http_request_t *r)
     ngx_http_clear_last_modified(r);
     ngx_http_clear_etag(r);
 
-    if (ngx_http_video_api_cors_headers(r) != NGX_OK) {
+    if (lcf->areas && ngx_http_video_api_cors_headers(r) != NGX_OK) {
         return NGX_ERROR;
     }
 
