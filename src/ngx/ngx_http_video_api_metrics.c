@@ -533,9 +533,12 @@ ngx_http_video_api_metrics_log(ngx_http_request_t *r)
     if (ctx != NULL && ctx->route != NULL) {
         label = ngx_http_video_api_metrics_label(ctx->route);
 
-    } else if (ctx == NULL) {
+    } else {
 
-        /* answered before the content handler (a limit, a denial) */
+        /*
+         * no route: none has the path, or the request was answered before
+         * the content handler looked (a limit, a denial, a refused key)
+         */
 
         ngx_memzero(&found, sizeof(ngx_http_video_api_ctx_t));
 
@@ -543,9 +546,6 @@ ngx_http_video_api_metrics_log(ngx_http_request_t *r)
                  == NGX_OK)
                 ? ngx_http_video_api_metrics_label(found.route)
                 : NGX_HTTP_VIDEO_API_M_UNMATCHED;
-
-    } else {
-        label = NGX_HTTP_VIDEO_API_M_UNMATCHED;
     }
 
     switch (r->method) {
