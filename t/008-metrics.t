@@ -11,6 +11,7 @@ use VideoApi;
 use Test::More;
 use File::Temp ();
 use Time::HiRes ();
+use POSIX ();
 
 plan skip_all => 'no test stack (run through make test)'
     unless $ENV{TEST_NGINX_PG_CONNINFO} && $ENV{TEST_NGINX_REDIS_PORT};
@@ -32,6 +33,8 @@ qx{redis-cli -p $rport DEL video:$id video:$missing};
 nginx_start($dir, $port, <<"CONF", <<'SERVER', workers => 2);
     video_api_postgres "$ENV{TEST_NGINX_PG_CONNINFO}" pool=$pool timeout=2s;
     video_api_redis 127.0.0.1:$rport timeout=1s cache_ttl=30s;
+    video_api_storage endpoint=http://127.0.0.1:9000 region=us-east-1
+                      access_key=videoapi secret_key=metrics-suite-secret;
 
     server {
         listen 127.0.0.1:$spread reuseport;
@@ -165,6 +168,98 @@ is $s, 200, 'HEAD /metrics';
 like $h, qr{^Content-Type: text/plain; version=0\.0\.4}mi, 'the exposition format 0.0.4';
 ($s) = curl('--interface', '127.0.0.2', "http://127.0.0.1:$port/metrics");
 is $s, 403, 'a caller not allowed gets a 403';
+
+# -- what the routes did ---------------------------------------------------------------
+
+my ($v0) = scrape();
+($s, $b) = http_request($port, 'POST', "/api/analytics/view/$id");
+is $s, 200, 'a view';
+my $tracked = $b =~ /View tracked successfully/ ? 1 : 0;
+($s) = http_request($port, 'POST', "/api/analytics/view/$missing");
+is $s, 404, 'a view of a video that does not exist';
+($s, $b) = http_request($port, 'POST', '/api/upload/presign',
+                        '{"fileName": "m.mp4", "fileSize": 1048576, "contentType": "video/mp4"}');
+is $s, 201, 'an upload presigned';
+($s) = http_request($port, 'POST', '/api/upload/presign', '{"fileName": "m.mp4"}');
+is $s, 400, 'and one refused';
+my ($v1) = scrape();
+is delta($v0, $v1, 'video_api_views_total'), $tracked, 'the view counted, as its answer says, and the 404 did not';
+is delta($v0, $v1, 'video_api_uploads_presigned_total'), 1, 'one upload presigned, not the refused one';
+is delta($v0, $v1, 'video_api_uploads_completed_total'), 0, 'none completed';
+is delta($v0, $v1, req('/api/upload/presign', 'POST', '2xx')), 1, 'the presign route: one 2xx';
+is delta($v0, $v1, req('/api/upload/presign', 'POST', '4xx')), 1, 'and one 4xx';
+
+# -- a signaling long poll is a gauge while it waits ----------------------------------
+
+($s, $b) = http_request($port, 'POST', '/api/live/create', '{"title": "metrics"}');
+is $s, 201, 'a live stream';
+my ($live) = $b =~ /"videoId":"([A-Za-z0-9_-]{21})"/;
+($s, $b) = http_request($port, 'POST', "/api/live/$live/signal/join");
+my ($peer, $token) = $b =~ /"peerId":"([^"]+)","peerToken":"([^"]+)"/;
+ok $peer, 'a peer joins';
+my $poller = fork // die $!;
+if ($poller == 0) {
+    http_request($port, 'GET', "/api/live/$live/signal?peer=$peer&timeout=3", undef,
+                 "X-Peer-Token: $token\r\n");
+    POSIX::_exit(0);
+}
+ok wait_for(5, sub { (scrape())[0]{video_api_signal_long_polls} == 1 }), 'the long poll is counted while it waits';
+is((scrape())[0]{video_api_http_requests_in_flight}, 1, 'and is the one request in flight');
+waitpid $poller, 0;
+my ($lp) = scrape();
+is $lp->{video_api_signal_long_polls}, 0, 'no long poll once it is answered';
+is $lp->{video_api_http_requests_in_flight}, 0, 'nothing in flight';
+cmp_ok $lp->{qq{${hist}_bucket{route="/api/live/:id/signal",le="2.5"}}}, '<', $lp->{qq{${hist}_bucket{route="/api/live/:id/signal",le="5"}}},
+    'the 3 s poll is in the histogram between 2.5 and 5 s';
+psql("DELETE FROM videos WHERE id = '$live'");
+
+# -- PostgreSQL under pressure: busy, queued, timed out ----------------------------------
+
+# a row lock held longer than the 2 s statement timeout: six PATCHes of
+# the row fill both workers' pools of two and queue the rest
+my $locker = fork // die $!;
+if ($locker == 0) {
+    open STDOUT, '>', '/dev/null';
+    exec 'psql', $ENV{TEST_NGINX_PG_CONNINFO}, '-Xq', '-c',
+         "BEGIN; SELECT 1 FROM videos WHERE id = '$id' FOR UPDATE; SELECT pg_sleep(4); COMMIT;";
+}
+wait_for(5, sub { psql("SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+                       . "WHERE c.relname = 'videos' AND l.mode = 'RowShareLock' "
+                       . "AND l.pid <> pg_backend_pid()") > 0 });
+my ($p0) = scrape();
+my @kids;
+for (1 .. 6) {
+    my $pid = fork // die $!;
+    if ($pid == 0) {
+        http_request($spread, 'PATCH', "/api/videos/$id", '{"title": "under pressure"}');
+        POSIX::_exit(0);
+    }
+    push @kids, $pid;
+}
+my ($busy, $queued, $flight) = (0, 0, 0);
+wait_for(1.5, sub {
+    my ($m) = scrape();
+    $busy = $m->{video_api_pg_connections_busy} if $m->{video_api_pg_connections_busy} > $busy;
+    $queued = $m->{video_api_pg_queue_length} if $m->{video_api_pg_queue_length} > $queued;
+    $flight = $m->{video_api_http_requests_in_flight} if $m->{video_api_http_requests_in_flight} > $flight;
+    0;
+});
+waitpid $_, 0 for @kids;
+waitpid $locker, 0;
+my ($p1, $ptext) = scrape();
+ok $busy >= 2 && $busy <= 4, "connections busy ($busy), at most both pools' four";
+cmp_ok $queued, '>=', 2, "statements queued ($queued)";
+is $flight, 6, 'six requests in flight';
+cmp_ok delta($p0, $p1, 'video_api_pg_waits_total'), '>=', 2, 'the waits are counted';
+cmp_ok delta($p0, $p1, 'video_api_pg_statement_timeouts_total'), '>=', 1, 'and the statements cancelled at the timeout';
+is $p1->{video_api_pg_connections_busy}, 0, 'no connection busy afterwards';
+is $p1->{video_api_pg_queue_length}, 0, 'nothing queued';
+is $p1->{video_api_http_requests_in_flight}, 0, 'nothing in flight';
+my $patches = 0;
+$patches += delta($p0, $p1, $_) for grep { m{^video_api_http_requests_total\{route="/api/videos/:id",method="PATCH"} } keys %$p1;
+is $patches, 6, 'the six PATCHes are counted, whatever they answered';
+($ok, $out) = promtool_ok($ptext);
+ok $ok, 'promtool accepts the scrape' or diag $out;
 
 # -- two workers, one sum ------------------------------------------------------------
 
