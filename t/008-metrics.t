@@ -24,13 +24,18 @@ my $id = 'metricsAAAAAAAAAAAAAA';
 my $missing = 'metricsZZZZZZZZZZZZZZ';
 my $pool = 2;
 
-END { nginx_stop($dir) if $dir; }
+END {
+    nginx_stop($dir) if $dir;
+    if ($ENV{TEST_NGINX_PG_CONNINFO}) { stack(qw(start pg)); stack(qw(start redis)); }
+}
 
 psql("DELETE FROM videos WHERE id LIKE 'metrics%'");
 seed_video(id => $id, title => 'counted');
 qx{redis-cli -p $rport DEL video:$id video:$missing};
 
-nginx_start($dir, $port, <<"CONF", <<'SERVER', workers => 2);
+my $rtmp = $port + 2;
+my $main = "rtmp { server { listen 127.0.0.1:$rtmp; application live { live on; } } }";
+nginx_start($dir, $port, <<"CONF", <<'SERVER', workers => 2, main => $main);
     video_api_postgres "$ENV{TEST_NGINX_PG_CONNINFO}" pool=$pool timeout=2s;
     video_api_redis 127.0.0.1:$rport timeout=1s cache_ttl=30s;
     video_api_storage endpoint=http://127.0.0.1:9000 region=us-east-1
@@ -46,6 +51,12 @@ CONF
             video_api_metrics;
             allow 127.0.0.1;
             deny all;
+        }
+        location /_video_api/rtmp/ { internal; rtmp_control all; }
+        location ~ ^/api/live/(verify|unpublish|record|relay) {
+            allow 127.0.0.1;
+            deny all;
+            video_api live_callbacks;
         }
 SERVER
 
@@ -213,6 +224,56 @@ cmp_ok $lp->{qq{${hist}_bucket{route="/api/live/:id/signal",le="2.5"}}}, '<', $l
     'the 3 s poll is in the histogram between 2.5 and 5 s';
 psql("DELETE FROM videos WHERE id = '$live'");
 
+# -- live publishers: on_publish, on_publish_done, a stop -------------------------------
+
+sub callback {
+    my ($path, $body) = @_;
+    return curl('-X', 'POST', '--data-binary', $body, '-H',
+                'Content-Type: application/x-www-form-urlencoded',
+                "http://127.0.0.1:$port$path");
+}
+sub publish_body {
+    return "app=live&addr=127.0.0.1&clientid=5&call=$_[1]&name=$_[0]&type=live";
+}
+sub publishers { (scrape())[0]{video_api_live_publishers} }
+
+my ($l0) = scrape();
+my (%lid, %lkey);
+for my $n (qw(a b)) {
+    ($s, $b) = http_request($port, 'POST', '/api/live/create', qq({"title": "metrics $n"}));
+    ($lid{$n}) = $b =~ /"videoId":"([A-Za-z0-9_-]{21})"/;
+    ($lkey{$n}) = $b =~ /"streamKey":"([^"]+)"/;
+}
+ok $lkey{a} && $lkey{b}, 'two live streams';
+($s) = callback('/api/live/verify', publish_body($lkey{a}, 'publish'));
+is $s, 302, 'a publish is accepted';
+is publishers(), 1, 'one publisher';
+($s) = callback('/api/live/verify', publish_body($lkey{a}, 'publish'));
+is $s, 403, 'a second publish of the stream is refused';
+($s) = callback('/api/live/verify', publish_body('x' x 32, 'publish'));
+is $s, 403, 'and an unknown key';
+is publishers(), 1, 'still one publisher';
+($s) = callback('/api/live/unpublish', publish_body($lkey{a}, 'publish_done'));
+is $s, 200, 'its publish ends';
+is publishers(), 0, 'no publisher';
+($s) = callback('/api/live/unpublish', publish_body('x' x 32, 'publish_done'));
+is $s, 200, 'the end of a refused publish';
+($s) = callback('/api/live/unpublish', publish_body($lkey{a}, 'publish_done'));
+is publishers(), 0, 'ends nothing, nor does the end of an ended one';
+($s) = callback('/api/live/verify', publish_body($lkey{b}, 'publish'));
+is $s, 302, 'another publish';
+is publishers(), 1, 'one publisher';
+($s) = http_request($port, 'POST', "/api/live/$lid{b}/stop", '{"convertToVOD": false}');
+is $s, 200, 'its stream is stopped by the API';
+is publishers(), 0, 'which ends its publish';
+callback('/api/live/unpublish', publish_body($lkey{b}, 'publish_done'));
+my ($l1) = scrape();
+is $l1->{video_api_live_publishers}, 0, 'and nginx-rtmp\'s on_publish_done after it ends nothing more';
+is delta($l0, $l1, 'video_api_live_publishes_total'), 2, 'two publishes accepted';
+is delta($l0, $l1, 'video_api_live_unpublishes_total'), 2, 'two ended';
+is delta($l0, $l1, req('/api/live/verify', 'POST', '3xx')), 2, 'the callbacks are API requests too';
+psql("DELETE FROM videos WHERE id IN ('$lid{a}', '$lid{b}')");
+
 # -- PostgreSQL under pressure: busy, queued, timed out ----------------------------------
 
 # a row lock held longer than the 2 s statement timeout: six PATCHes of
@@ -317,5 +378,33 @@ is $k1->{video_api_http_requests_in_flight}, 0, 'nothing in flight';
 is $k1->{$key}, $r2->{$key}, 'the counters are kept';
 ($ok, $out) = promtool_ok($ktext);
 ok $ok, 'promtool still accepts the scrape' or diag $out;
+
+# -- PostgreSQL and Redis stopped and back -------------------------------------------
+
+my ($d0) = scrape();
+stack(qw(stop pg));
+ok wait_for(10, sub { (scrape())[0]{video_api_pg_connections_open} == 0 }), 'PostgreSQL stopped: no connection open';
+($st) = http_request($port, 'GET', "/api/videos/$missing");
+is $st, 503, 'a read that needs it is a 503';
+stack(qw(start pg));
+ok wait_for(15, sub { (scrape())[0]{video_api_pg_connections_open} == 2 * $pool }), 'back: both pools reconnect';
+my ($d1) = scrape();
+cmp_ok delta($d0, $d1, 'video_api_pg_reconnects_total'), '>=', 2 * $pool, 'the reconnects are counted';
+cmp_ok delta($d0, $d1, 'video_api_pg_errors_total{kind="connection"}'), '>=', 2 * $pool, 'and the connections lost';
+cmp_ok delta($d0, $d1, 'video_api_pg_unavailable_total'), '>=', 1, 'and the statement refused';
+is delta($d0, $d1, req('/api/videos/:id', 'GET', '5xx')), 1, 'the 503 under its route';
+
+stack(qw(stop redis));
+ok wait_for(10, sub { my ($m) = scrape(); $m->{video_api_redis_up} == 0 && $m->{video_api_redis_connections_open} == 0 }),
+    'Redis stopped: down in both workers';
+stack(qw(start redis));
+ok wait_for(15, sub { my ($m) = scrape(); $m->{video_api_redis_up} == 1 && $m->{video_api_redis_connections_open} == 2 }),
+    'back: up in both';
+my ($d2, $dtext) = scrape();
+cmp_ok delta($d1, $d2, 'video_api_redis_reconnects_total'), '>=', 2, 'the reconnects are counted';
+is $d2->{video_api_pg_connections_busy}, 0, 'nothing busy';
+is $d2->{video_api_http_requests_in_flight}, 0, 'nothing in flight';
+($ok, $out) = promtool_ok($dtext);
+ok $ok, 'promtool accepts the scrape' or diag $out;
 
 done_testing;
