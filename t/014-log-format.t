@@ -103,6 +103,20 @@ is $s, 200, 'a query that carries a token, and a cookie';
 my $ptoken = '1790000000-P70eCuw1miR4W5iOe9pDwaKHO_3bealrVyBUVNu__dTwE';
 req('play', 'GET', "/play/$id/$ptoken/master.m3u8");
 
+# a public video's playlist, served from the store after an internal
+# redirect: the line is still the route's
+my $pub = 'logfmtPUBLICAAAAAAAAA';
+psql("DELETE FROM videos WHERE id = '$pub'");
+seed_video(id => $pub, title => 'public', status => 'READY', visibility => 'PUBLIC',
+           hls_manifest_key => "$pub/master.m3u8");
+psql("UPDATE accounts SET used_videos = used_videos + 1 WHERE id = 'default'");
+system("$redis DEL video:$pub >/dev/null");
+system('mkdir', '-p', "$run/store/videos-processed/$pub");
+{ open my $fh, '>', "$run/store/videos-processed/$pub/master.m3u8" or die $!; print $fh "#EXTM3U\n"; }
+($s, $b) = req('served', 'GET', "/play/$pub/master.m3u8");
+is $s, 200, 'a public playlist is served';
+like $b, qr/^#EXTM3U/, 'from the store';
+
 # a presigned upload: the store's line keeps the path only
 ($s, $b) = req('presign', 'POST', '/api/upload/presign',
                q({"fileName": "a.mp4", "fileSize": 4, "contentType": "video/mp4"}), $auth);
@@ -154,7 +168,7 @@ for my $l (split /\n/, $raw) {
 ok !defined $bad, 'every line is a JSON object' or diag $bad;
 
 for my $n (qw(get cached missing badid noroute outside badkey badjson query play
-              presign put patch paused))
+              served presign put patch paused))
 {
     ok $line{$n}, "the line of $n is there" or next;
     my ($j, $l) = @{$line{$n}};
@@ -193,6 +207,10 @@ is $j->{path}, "/api/videos/$id", 'the path, without its query';
 $j = $line{play}[0];
 is_deeply [@$j{qw(path route video_id)}], ["/play/$id/-/master.m3u8", '/play/:id/*', $id],
           'a play path: the token as -';
+$j = $line{served}[0];
+is_deeply [@$j{qw(status path route video_id error_code)}],
+          [200, "/play/$pub/master.m3u8", '/play/:id/*', $pub, ''],
+          'a playlist served after an internal redirect: the route and video kept';
 $j = $line{presign}[0];
 is_deeply [@$j{qw(status route error_code)}], [201, '/api/upload/presign', ''], 'presign';
 $j = $line{put}[0];

@@ -137,6 +137,29 @@ ngx_http_video_api_variables_waited(ngx_http_request_t *r, ngx_uint_t pg,
 }
 
 
+ngx_int_t
+ngx_http_video_api_variables_redirect(ngx_http_request_t *r, ngx_str_t *uri,
+    ngx_str_t *args)
+{
+    ngx_int_t                  rc;
+    ngx_http_video_api_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_video_api_module);
+
+    /* the redirect holds the request (r->main->count): r outlives it */
+
+    rc = ngx_http_internal_redirect(r, uri, args);
+
+    if (ctx != NULL
+        && ngx_http_get_module_ctx(r, ngx_http_video_api_module) == NULL)
+    {
+        ngx_http_set_ctx(r, ctx, ngx_http_video_api_module);
+    }
+
+    return rc;
+}
+
+
 static ngx_int_t
 ngx_http_video_api_variable_str(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)

@@ -17,6 +17,13 @@ ngx_int_t ngx_http_video_api_variables_add(ngx_conf_t *cf);
 void ngx_http_video_api_variables_error(ngx_http_request_t *r,
     const char *code);
 
+/*
+ * ngx_http_internal_redirect(), the request's context kept for the log
+ * (a redirect clears every module's) unless the new location made its own
+ */
+ngx_int_t ngx_http_video_api_variables_redirect(ngx_http_request_t *r,
+    ngx_str_t *uri, ngx_str_t *args);
+
 /* ms since start waited on PostgreSQL (pg 1) or Redis (pg 0) */
 void ngx_http_video_api_variables_waited(ngx_http_request_t *r,
     ngx_uint_t pg, ngx_msec_t start);
