@@ -94,6 +94,15 @@ is $s, 401, 'a key that is no key';
 is $s, 400, 'malformed JSON';
 my ($badjson_code) = $b =~ /"code":"([A-Z_]+)"/;
 
+# hostile text where the log writes what the client sent: quotes,
+# backslashes and control bytes in the path and the User-Agent, a long path
+http_request($base, 'GET', qq{/api/videos/a"b\\c%22%5C%0A\xff\xc3}, undef,
+             qq{User-Agent: t014/"quoted\\" \x01\x7f\xff\xc3\r\n$auth});
+http_request($base, 'GET', "/api/videos/caf\xc3\xa9", undef,
+             "User-Agent: t014/caf\xc3\xa9\r\n$auth");
+($s) = req('hostile', 'GET', '/api/videos/' . ('%22' x 1000) . '?' . ('x' x 2000), undef, $auth);
+is $s, 404, 'a long path of escaped quotes';
+
 # secrets in the query, a cookie, a play token in the path
 my $qtoken = 'QTOKENsecret0123456789abcdefQTOKEN';
 my $cookie = 'COOKIEsecret0123456789abcdefCOOKIE';
@@ -136,11 +145,11 @@ my $locker = fork // die "fork: $!";
 if ($locker == 0) {
     { exec 'psql', $ENV{TEST_NGINX_PG_CONNINFO}, qw(-XAtq -c),
           "BEGIN; SELECT 1 FROM videos WHERE id = '$id' FOR UPDATE; "
-          . "SELECT pg_sleep(1.0); COMMIT;"; }
+          . "SELECT pg_sleep(3.0); COMMIT;"; }
     POSIX::_exit(127);
 }
 wait_for(5, sub { psql("SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid() "
-                       . "AND state = 'active' AND query LIKE '%pg_sleep(1.0)%'") > 0 });
+                       . "AND state = 'active' AND query LIKE '%pg_sleep(3.0)%'") > 0 });
 ($s) = req('patch', 'PATCH', "/api/videos/$id", '{"title":"logged again"}', $auth);
 is $s, 200, 'a PATCH while another transaction holds the row';
 waitpid $locker, 0;
@@ -167,8 +176,8 @@ for my $l (split /\n/, $raw) {
 }
 ok !defined $bad, 'every line is a JSON object' or diag $bad;
 
-for my $n (qw(get cached missing badid noroute outside badkey badjson query play
-              served presign put patch paused))
+for my $n (qw(get cached missing badid noroute outside badkey badjson hostile query
+              play served presign put patch paused))
 {
     ok $line{$n}, "the line of $n is there" or next;
     my ($j, $l) = @{$line{$n}};
@@ -202,6 +211,15 @@ is_deeply [@$j{qw(status account key_id error_code)}], [401, '', '', 'UNAUTHORIZ
           'a refused key: UNAUTHORIZED, no account, no key id';
 $j = $line{badjson}[0];
 is $j->{error_code}, $badjson_code, "malformed JSON: the envelope's code ($badjson_code)";
+$j = $line{hostile}[0];
+is_deeply [@$j{qw(path video_id error_code)}], ['/api/videos/' . ('%22' x 1000), '', 'NOT_FOUND'],
+          'a long path of escaped quotes: as sent, no query';
+ok scalar(grep { m{"user_agent":"t014/\\"quoted\\\\\\" \\u0001\x7f\?\?"} } split /\n/, $raw),
+   'quotes and control bytes in the User-Agent are escaped, what is not UTF-8 is "?"';
+ok scalar(grep { m{"path":"/api/videos/a\\"b\\\\c%22%5C%0A\?\?"} } split /\n/, $raw),
+   'and in the path';
+ok scalar(grep { m{"path":"/api/videos/caf\xc3\xa9".*"user_agent":"t014/caf\xc3\xa9"} } split /\n/, $raw),
+   'UTF-8 is kept as it is';
 $j = $line{query}[0];
 is $j->{path}, "/api/videos/$id", 'the path, without its query';
 $j = $line{play}[0];
@@ -217,7 +235,7 @@ $j = $line{put}[0];
 like $j->{path}, qr{^/videos-raw/[A-Za-z0-9_-]{21}/original\.mp4$}, 'the PUT to storage: its path only';
 is $j->{status}, 201, 'and its status';
 $j = $line{patch}[0];
-cmp_ok $j->{pg_time}, '>=', 0.4, "PATCH: the wait on the held row is in pg_time ($j->{pg_time})";
+cmp_ok $j->{pg_time}, '>=', 0.5, "PATCH: the wait on the held row is in pg_time ($j->{pg_time})";
 cmp_ok $j->{pg_time}, '<=', $j->{request_time} + 0.001, 'and within the request time';
 $j = $line{paused}[0];
 cmp_ok $j->{redis_time}, '>=', 0.2, "GET: the wait on the paused Redis is in redis_time ($j->{redis_time})";

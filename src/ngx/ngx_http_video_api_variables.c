@@ -10,6 +10,10 @@
  *     $video_api_pg_time     seconds waited on PostgreSQL: "0.004"
  *     $video_api_redis_time  seconds waited on Redis
  *     $video_api_path        the path as sent, no query, play tokens "-"
+ *     $video_api_user_agent  the User-Agent header
+ *
+ * The last two are the client's bytes: what is not UTF-8 in them is
+ * written as "?", so that a line of escape=json is always JSON.
  *
  * $video_api_account, $video_api_key_id and $video_api_role are the
  * caller's (ngx_http_video_api_auth.c), $video_api_request the request
@@ -19,6 +23,7 @@
 #include "ngx_http_video_api_variables.h"
 #include "video_id.h"
 #include "video_redact.h"
+#include "video_validate.h"
 
 
 #define NGX_HTTP_VIDEO_API_VAR_ROUTE       0
@@ -32,6 +37,10 @@ static ngx_int_t ngx_http_video_api_variable_time(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_video_api_variable_path(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_video_api_variable_user_agent(
+    ngx_http_request_t *r, ngx_http_variable_value_t *v, uintptr_t data);
+static size_t ngx_http_video_api_variable_utf8(u_char *p, size_t len,
+    ngx_uint_t fix);
 
 
 static ngx_http_variable_t  ngx_http_video_api_variables[] = {
@@ -52,6 +61,9 @@ static ngx_http_variable_t  ngx_http_video_api_variables[] = {
       NGX_HTTP_VAR_NOCACHEABLE, 0 },
     { ngx_string("video_api_path"), NULL,
       ngx_http_video_api_variable_path, 0,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+    { ngx_string("video_api_user_agent"), NULL,
+      ngx_http_video_api_variable_user_agent, 0,
       NGX_HTTP_VAR_NOCACHEABLE, 0 },
     ngx_http_null_variable
 };
@@ -298,9 +310,83 @@ ngx_http_video_api_variable_path(ngx_http_request_t *r,
 
     v->data = p;
     v->len = video_redact_target((char *) start, end - start, (char *) p);
+    (void) ngx_http_video_api_variable_utf8(p, v->len, 1);
     v->valid = 1;
     v->no_cacheable = 0;
     v->not_found = 0;
 
     return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_video_api_variable_user_agent(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    u_char           *p;
+    ngx_table_elt_t  *h;
+
+    h = r->main->headers_in.user_agent;
+
+    if (h == NULL || h->value.len == 0) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    p = h->value.data;
+
+    /* a copy only when something in it is not UTF-8 */
+
+    if (ngx_http_video_api_variable_utf8(p, h->value.len, 0)) {
+        p = ngx_pnalloc(r->pool, h->value.len);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(p, h->value.data, h->value.len);
+        (void) ngx_http_video_api_variable_utf8(p, h->value.len, 1);
+    }
+
+    v->data = p;
+    v->len = h->value.len;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+
+    return NGX_OK;
+}
+
+
+/*
+ * The number of bytes of p that are not part of valid UTF-8 (or are NUL),
+ * each written as '?' when fix is set.
+ */
+
+static size_t
+ngx_http_video_api_variable_utf8(u_char *p, size_t len, ngx_uint_t fix)
+{
+    size_t  i, n, bad;
+
+    bad = 0;
+
+    for (i = 0; i < len; i += n) {
+
+        if (p[i] < 0x80 && p[i] != '\0') {
+            n = 1;
+            continue;
+        }
+
+        n = video_utf8_seq(p + i, len - i);
+
+        if (n == 0 || p[i] == '\0') {
+            bad++;
+            n = 1;
+
+            if (fix) {
+                p[i] = '?';
+            }
+        }
+    }
+
+    return bad;
 }
