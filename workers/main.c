@@ -157,21 +157,26 @@ video_worker_log_at(int level, const char *fmt, ...)
 void
 video_worker_log_job(const char *job_id, size_t len)
 {
-    size_t  i, n;
+    size_t  i;
 
     /* an outbox row's id: digits; anything else is not written */
 
-    n = 0;
+    video_worker_log_job_id[0] = '\0';
 
-    for (i = 0; job_id != NULL && i < len
-                && n < sizeof(video_worker_log_job_id) - 1; i++)
+    if (job_id == NULL || len == 0
+        || len >= sizeof(video_worker_log_job_id))
     {
-        if (job_id[i] >= '0' && job_id[i] <= '9') {
-            video_worker_log_job_id[n++] = job_id[i];
+        return;
+    }
+
+    for (i = 0; i < len; i++) {
+        if (job_id[i] < '0' || job_id[i] > '9') {
+            return;
         }
     }
 
-    video_worker_log_job_id[n] = '\0';
+    memcpy(video_worker_log_job_id, job_id, len);
+    video_worker_log_job_id[len] = '\0';
 }
 
 
