@@ -52,7 +52,6 @@ my @patched = map { sprintf '%s%010d', $prefix, $_ } 1 .. $threads;
 psql("DELETE FROM videos WHERE id LIKE 'reload%'");
 seed_video(id => $_, title => 'reload', status => 'READY', visibility => 'PUBLIC')
     for $cached, $viewed, @patched;
-psql("UPDATE accounts SET used_videos = used_videos + " . (2 + $threads) . " WHERE id = 'default'");
 redis_cli(q{--scan --pattern '*reload*' | xargs -r redis-cli -p } . $rport . ' DEL >/dev/null');
 
 nginx_start($dir, $port, <<"CONF", '', workers => 2);
