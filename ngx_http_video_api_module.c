@@ -19,6 +19,7 @@
 #include "ngx_http_video_api_redis.h"
 #include "ngx_http_video_api_response.h"
 #include "ngx_http_video_api_router.h"
+#include "ngx_http_video_api_variables.h"
 #include "ngx_http_video_api_store.h"
 #include "video_hmac.h"
 #include "video_play.h"
@@ -505,6 +506,10 @@ static ngx_int_t
 ngx_http_video_api_add_variables(ngx_conf_t *cf)
 {
     if (ngx_http_video_api_log_add_variables(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_video_api_variables_add(cf) != NGX_OK) {
         return NGX_ERROR;
     }
 

@@ -1050,14 +1050,21 @@ start_workers() {
             worker_env
             cd "$ROOT"
             child=
+            # the supervisor's lines in the worker's format (log_format)
+            format=${VIDEO_WORKER_LOG_FORMAT:-$(sed -n 's/^[[:space:]]*log_format[[:space:]]*=[[:space:]]*\([a-z]*\).*/\1/p' "$VIDEO_WORKER_CONF" | tail -n 1)}
             trap '[ -z "$child" ] || kill -TERM "$child" 2>/dev/null; wait "$child" 2>/dev/null; exit 0' TERM INT
             while :; do
                 "$WORKER_BIN" "$role" &
                 child=$!
                 rc=0
                 wait "$child" || rc=$?
-                printf '%s supervisor: video-worker %s exited (%s), restarting in 1s\n' \
-                    "$(date -u +%FT%TZ)" "$role" "$rc"
+                if [ "$format" = json ]; then
+                    printf '{"time":"%s","level":"error","role":"%s","message":"supervisor: video-worker %s exited (%s), restarting in 1s"}\n' \
+                        "$(date -u +%FT%TZ)" "$role" "$role" "$rc"
+                else
+                    printf '%s supervisor: video-worker %s exited (%s), restarting in 1s\n' \
+                        "$(date -u +%FT%TZ)" "$role" "$rc"
+                fi
                 sleep 1
             done
         ) </dev/null >>"$LOGS/worker-$role.log" 2>&1 &

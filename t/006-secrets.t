@@ -35,11 +35,16 @@ my $shipped = slurp('conf/nginx.conf');
 my @logs = $shipped =~ /^\s*access_log\s+([^;]+);/mg;
 ok @logs >= 1, 'conf/nginx.conf logs access';
 for my $l (@logs) {
-    like $l, qr/\s+video_api$/, "access_log $l uses the redacting format";
+    like $l, qr/\s+video_api(?:_json)?$/, "access_log $l uses a redacting format";
 }
 my ($format) = $shipped =~ /log_format\s+video_api\s+(.*?);/s;
 like $format // '', qr/\$video_api_request/, 'whose request is $video_api_request';
 unlike $format // '', qr/\$(request|request_uri|args|query_string|arg_)\b/, 'and nothing raw';
+my ($json) = $shipped =~ /log_format\s+video_api_json\s+(.*?);/s;
+like $json // '', qr/\A\s*escape=json\s/, 'the JSON format escapes as JSON';
+like $json // '', qr/\$video_api_path\b/, 'its path is $video_api_path';
+unlike $json // '', qr/\$(request|request_uri|uri|args|query_string|arg_\w+|http_authorization|http_cookie|cookie_\w+|http_referer)\b/,
+    'and nothing raw, no Authorization, cookie or referer';
 
 # the workers that sign storage requests refuse the placeholders
 for my $role (qw(transcode cleanup)) {

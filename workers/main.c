@@ -13,7 +13,9 @@
 #include <unistd.h>
 
 #include "video_cache.h"
+#include "video_envelope.h"
 #include "video_hmac.h"
+#include "video_id.h"
 #include "video_time.h"
 
 
@@ -27,6 +29,14 @@ video_worker_conf_t     video_worker_conf;
 volatile sig_atomic_t   video_worker_stop;
 
 static const char      *video_worker_role = "worker";
+
+/* what the lines are about: video_worker_log_job(), _video() */
+static char             video_worker_log_job_id[64];
+static char             video_worker_log_video_id[VIDEO_ID_LEN + 1];
+
+static const char      *video_worker_log_levels[] = {
+    "error", "warn", "info"
+};
 
 
 typedef struct {
@@ -67,20 +77,118 @@ video_worker_usage(FILE *out)
 }
 
 
+static void
+video_worker_vlog(int level, const char *fmt, va_list ap)
+{
+    char     now[VIDEO_TIME_ISO_LEN + 1], *line;
+    char     msg[2048];
+    json_t  *o;
+
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+
+    video_time_iso8601(now, video_time_now_ms());
+
+    if (!video_worker_conf.log_json) {
+        fprintf(stderr, "%s %s[%d]: %s\n", now, video_worker_role,
+                (int) getpid(), msg);
+        return;
+    }
+
+    line = NULL;
+
+    o = json_pack("{s:s, s:s, s:s, s:i, s:o*}", "time", now,
+                  "level", video_worker_log_levels[level],
+                  "role", video_worker_role, "pid", (int) getpid(),
+                  "message", video_json_string_lossy(msg, strlen(msg)));
+
+    if (o != NULL
+        && (video_worker_log_job_id[0] == '\0'
+            || json_object_set_new(o, "job_id",
+                                   json_string(video_worker_log_job_id))
+               == 0)
+        && (video_worker_log_video_id[0] == '\0'
+            || json_object_set_new(o, "video_id",
+                                   json_string(video_worker_log_video_id))
+               == 0))
+    {
+        line = json_dumps(o, JSON_COMPACT);
+    }
+
+    json_decref(o);
+
+    if (line == NULL) {
+        fprintf(stderr, "{\"time\":\"%s\",\"level\":\"error\","
+                "\"message\":\"a log line was lost: out of memory\"}\n",
+                now);
+        return;
+    }
+
+    fprintf(stderr, "%s\n", line);
+    free(line);
+}
+
+
 void
 video_worker_log(const char *fmt, ...)
 {
     va_list  ap;
-    char     now[VIDEO_TIME_ISO_LEN + 1];
-    char     msg[2048];
 
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    video_worker_vlog(VIDEO_WORKER_LOG_INFO, fmt, ap);
     va_end(ap);
+}
 
-    video_time_iso8601(now, video_time_now_ms());
-    fprintf(stderr, "%s %s[%d]: %s\n", now, video_worker_role, (int) getpid(),
-            msg);
+
+void
+video_worker_log_at(int level, const char *fmt, ...)
+{
+    va_list  ap;
+
+    if (level < VIDEO_WORKER_LOG_ERROR || level > VIDEO_WORKER_LOG_INFO) {
+        level = VIDEO_WORKER_LOG_INFO;
+    }
+
+    va_start(ap, fmt);
+    video_worker_vlog(level, fmt, ap);
+    va_end(ap);
+}
+
+
+void
+video_worker_log_job(const char *job_id, size_t len)
+{
+    size_t  i;
+
+    /* an outbox row's id: digits; anything else is not written */
+
+    video_worker_log_job_id[0] = '\0';
+
+    if (job_id == NULL || len == 0
+        || len >= sizeof(video_worker_log_job_id))
+    {
+        return;
+    }
+
+    for (i = 0; i < len; i++) {
+        if (job_id[i] < '0' || job_id[i] > '9') {
+            return;
+        }
+    }
+
+    memcpy(video_worker_log_job_id, job_id, len);
+    video_worker_log_job_id[len] = '\0';
+}
+
+
+void
+video_worker_log_video(const char *video_id)
+{
+    if (video_id == NULL || !video_id_valid(video_id, strlen(video_id))) {
+        video_worker_log_video_id[0] = '\0';
+        return;
+    }
+
+    memcpy(video_worker_log_video_id, video_id, VIDEO_ID_LEN + 1);
 }
 
 
@@ -155,6 +263,17 @@ video_worker_set(const char *name, const char *value)
         { "media_file_mb", &c->media_file_mb, 0, 1048576 },
         { "cache_ttl", &c->cache_ttl, 1000, 86400000 },
     };
+
+    if (strcmp(name, "log_format") == 0) {
+        if (strcmp(value, "json") != 0 && strcmp(value, "text") != 0) {
+            video_worker_log("invalid \"log_format\" value \"%s\", "
+                             "expected json or text", value);
+            return -1;
+        }
+
+        c->log_json = (strcmp(value, "json") == 0);
+        return 0;
+    }
 
     if (strcmp(name, "media_sandbox") == 0) {
         if (strcmp(value, "on") != 0 && strcmp(value, "off") != 0) {
@@ -241,7 +360,7 @@ video_worker_conf_load(const char *path)
         "max_attempts", "relay_poll_seconds", "analytics_interval",
         "clock_offset", "upload_sweep_seconds", "upload_grace",
         "media_sandbox", "media_user", "media_cpu_seconds",
-        "media_memory_mb", "media_file_mb", "cache_ttl", NULL
+        "media_memory_mb", "media_file_mb", "cache_ttl", "log_format", NULL
     };
 
     /* defaults: the stack `make run` starts */
@@ -274,7 +393,8 @@ video_worker_conf_load(const char *path)
          | video_worker_set("media_cpu_seconds", "21600")
          | video_worker_set("media_memory_mb", "4096")
          | video_worker_set("media_file_mb", "256")
-         | video_worker_set("cache_ttl", VIDEO_WORKER_XSTR(VIDEO_CACHE_TTL_MS));
+         | video_worker_set("cache_ttl", VIDEO_WORKER_XSTR(VIDEO_CACHE_TTL_MS))
+         | video_worker_set("log_format", "text");
 
     if (rc != 0) {
         return -1;

@@ -53,6 +53,7 @@ typedef struct {
     int    media_memory_mb;
     int    media_file_mb;
     int    cache_ttl;             /* ms a cached video lives in Redis */
+    int    log_json;              /* log_format = json (1) or text */
 } video_worker_conf_t;
 
 
@@ -60,9 +61,23 @@ extern video_worker_conf_t     video_worker_conf;
 extern volatile sig_atomic_t   video_worker_stop;
 
 
-/* log lines on stderr: time, role, message */
+/*
+ * log lines on stderr: time, role, message; with log_format = json, one
+ * JSON object a line with the level, and the job and video the process
+ * works on when it works on one.  video_worker_log is at level info.
+ */
+#define VIDEO_WORKER_LOG_ERROR  0
+#define VIDEO_WORKER_LOG_WARN   1
+#define VIDEO_WORKER_LOG_INFO   2
+
 void video_worker_log(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
+void video_worker_log_at(int level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* the job (AMQP message id, len bytes) and video the next lines are of */
+void video_worker_log_job(const char *job_id, size_t len);
+void video_worker_log_video(const char *video_id);
 
 /* conf/worker.conf (or $VIDEO_WORKER_CONF), then VIDEO_WORKER_* */
 int video_worker_conf_load(const char *path);

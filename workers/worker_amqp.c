@@ -285,7 +285,17 @@ video_worker_consume(const char *queue, video_worker_consumer_pt handler)
             continue;
         }
 
+        /* the job's lines name it: the outbox row's id, as relayed */
+
+        if (env.message.properties._flags & AMQP_BASIC_MESSAGE_ID_FLAG) {
+            video_worker_log_job(env.message.properties.message_id.bytes,
+                                 env.message.properties.message_id.len);
+        }
+
         outcome = handler(&env);
+
+        video_worker_log_job(NULL, 0);
+        video_worker_log_video(NULL);
 
         if (outcome == VIDEO_ACK) {
             amqp_basic_ack(a.conn, 1, env.delivery_tag, 0);

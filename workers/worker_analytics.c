@@ -61,8 +61,9 @@ video_analytics_redis_connect(video_analytics_t *a)
 
     if (a->redis == NULL) {
         if (!a->redis_down) {
-            video_worker_log("redis unavailable: %s; the views wait there",
-                             err);
+            video_worker_log_at(VIDEO_WORKER_LOG_WARN,
+                                "redis unavailable: %s; the views wait there",
+                                err);
             a->redis_down = 1;
         }
 
@@ -82,7 +83,8 @@ static int
 video_analytics_connect(video_analytics_t *a)
 {
     if (a->pg != NULL && PQstatus(a->pg) != CONNECTION_OK) {
-        video_worker_log("postgresql connection lost");
+        video_worker_log_at(VIDEO_WORKER_LOG_WARN,
+                            "postgresql connection lost");
         PQfinish(a->pg);
         a->pg = NULL;
         a->locked = 0;
@@ -96,8 +98,9 @@ video_analytics_connect(video_analytics_t *a)
             a->pg = PQconnectdb(video_worker_conf.postgres);
 
             if (PQstatus(a->pg) != CONNECTION_OK) {
-                video_worker_log("postgresql unavailable: %s",
-                                 PQerrorMessage(a->pg));
+                video_worker_log_at(VIDEO_WORKER_LOG_WARN,
+                                    "postgresql unavailable: %s",
+                                    PQerrorMessage(a->pg));
                 PQfinish(a->pg);
                 a->pg = NULL;
                 return -1;

@@ -96,7 +96,8 @@ video_analytics_rows(redisReply *h, const char *key,
 
     rows = malloc((h->elements / 2 + 1) * sizeof(video_analytics_row_t));
     if (rows == NULL) {
-        video_worker_log("out of memory");
+        video_worker_log_at(VIDEO_WORKER_LOG_ERROR,
+                            "out of memory");
         return -1;
     }
 
@@ -526,7 +527,8 @@ video_analytics_batch(video_analytics_t *a, const char *key)
 
     videos = malloc((nrows + 1) * sizeof(video_analytics_video_t));
     if (videos == NULL) {
-        video_worker_log("out of memory");
+        video_worker_log_at(VIDEO_WORKER_LOG_ERROR,
+                            "out of memory");
         goto failed;
     }
 
@@ -680,7 +682,8 @@ cleanup:
 failed:
 
     video_analytics_rollback(a);
-    video_worker_log("%s not applied; it is tried again", key);
+    video_worker_log_at(VIDEO_WORKER_LOG_WARN,
+                        "%s not applied; it is tried again", key);
 
 done:
 

@@ -117,7 +117,8 @@ video_analytics_srem(video_analytics_t *a, PGresult *res, const char **extra,
 
     argv = malloc((n + nextra + 2) * sizeof(char *));
     if (argv == NULL) {
-        video_worker_log("out of memory");
+        video_worker_log_at(VIDEO_WORKER_LOG_ERROR,
+                            "out of memory");
         return -1;
     }
 

@@ -134,10 +134,13 @@ video_cleanup_message(amqp_envelope_t *env)
         != 0
         || job.type != VIDEO_JOB_CLEANUP)
     {
-        video_worker_log("dead-lettering a malformed cleanup job: %s",
-                         perr ? perr : "not a cleanup job");
+        video_worker_log_at(VIDEO_WORKER_LOG_ERROR,
+                            "dead-lettering a malformed cleanup job: %s",
+                            perr ? perr : "not a cleanup job");
         return VIDEO_DEAD;
     }
+
+    video_worker_log_video(job.video_id);
 
     wait = 1;
 
@@ -148,8 +151,9 @@ video_cleanup_message(amqp_envelope_t *env)
             return VIDEO_ACK;
         }
 
-        video_worker_log("cleanup of video %s, attempt %d: %s", job.video_id,
-                         attempt, err);
+        video_worker_log_at(VIDEO_WORKER_LOG_WARN,
+                            "cleanup of video %s, attempt %d: %s",
+                            job.video_id, attempt, err);
 
         video_worker_sleep(wait);
         wait = wait < 16 ? wait * 2 : 30;

@@ -29,8 +29,9 @@ video_worker_pg_connect(void)
         }
 
         if (!logged) {
-            video_worker_log("postgresql unavailable, retrying: %s",
-                             PQerrorMessage(pg));
+            video_worker_log_at(VIDEO_WORKER_LOG_WARN,
+                                "postgresql unavailable, retrying: %s",
+                                PQerrorMessage(pg));
             logged = 1;
         }
 
@@ -52,8 +53,9 @@ video_worker_pg(PGconn *pg, const char *sql, int n,
     res = PQexecParams(pg, sql, n, NULL, values, NULL, NULL, 0);
 
     if (PQresultStatus(res) != expect) {
-        video_worker_log("postgresql: %s", PQresultErrorMessage(res)[0]
-                         ? PQresultErrorMessage(res) : PQerrorMessage(pg));
+        video_worker_log_at(VIDEO_WORKER_LOG_ERROR,
+                            "postgresql: %s", PQresultErrorMessage(res)[0]
+                            ? PQresultErrorMessage(res) : PQerrorMessage(pg));
         PQclear(res);
         return NULL;
     }

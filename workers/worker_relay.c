@@ -36,8 +36,9 @@ video_relay_confirms(video_worker_amqp_t *a, uint64_t last)
 
         rc = amqp_simple_wait_frame_noblock(a->conn, &frame, &tv);
         if (rc != AMQP_STATUS_OK) {
-            video_worker_log("rabbitmq: waiting for confirms: %s",
-                             amqp_error_string2(rc));
+            video_worker_log_at(VIDEO_WORKER_LOG_ERROR,
+                                "rabbitmq: waiting for confirms: %s",
+                                amqp_error_string2(rc));
             return -1;
         }
 
@@ -55,14 +56,16 @@ video_relay_confirms(video_worker_amqp_t *a, uint64_t last)
         }
 
         if (frame.payload.method.id == AMQP_BASIC_NACK_METHOD) {
-            video_worker_log("rabbitmq refused a message");
+            video_worker_log_at(VIDEO_WORKER_LOG_ERROR,
+                                "rabbitmq refused a message");
             return -1;
         }
 
         if (frame.payload.method.id == AMQP_CHANNEL_CLOSE_METHOD
             || frame.payload.method.id == AMQP_CONNECTION_CLOSE_METHOD)
         {
-            video_worker_log("rabbitmq closed the channel");
+            video_worker_log_at(VIDEO_WORKER_LOG_ERROR,
+                                "rabbitmq closed the channel");
             return -1;
         }
     }
@@ -245,7 +248,8 @@ video_worker_relay(void)
 
         if (pg == NULL || PQstatus(pg) != CONNECTION_OK) {
             if (pg != NULL) {
-                video_worker_log("postgresql connection lost");
+                video_worker_log_at(VIDEO_WORKER_LOG_WARN,
+                                    "postgresql connection lost");
                 PQfinish(pg);
             }
 
@@ -262,9 +266,10 @@ video_worker_relay(void)
         if (!a.up) {
             if (video_worker_amqp_connect(&a) != 0) {
                 if (!broker_down) {
-                    video_worker_log("rabbitmq unavailable (%s); jobs stay "
-                                     "in the outbox until it is back",
-                                     a.error);
+                    video_worker_log_at(VIDEO_WORKER_LOG_WARN,
+                                        "rabbitmq unavailable (%s); jobs stay "
+                                        "in the outbox until it is back",
+                                        a.error);
                     broker_down = 1;
                 }
 
@@ -293,8 +298,9 @@ video_worker_relay(void)
         n = video_relay_batch(pg, &a, &tag);
 
         if (n == -1) {
-            video_worker_log("rabbitmq failed while publishing; "
-                             "the jobs stay in the outbox");
+            video_worker_log_at(VIDEO_WORKER_LOG_WARN,
+                                "rabbitmq failed while publishing; "
+                                "the jobs stay in the outbox");
             video_worker_amqp_close(&a);
             broker_down = 1;
             continue;

@@ -564,10 +564,13 @@ video_transcode_message(video_transcode_t *t, amqp_envelope_t *env)
         != 0
         || t->job.type != VIDEO_JOB_TRANSCODE)
     {
-        video_worker_log("dead-lettering a malformed transcode job: %s",
-                         err ? err : "not a transcode job");
+        video_worker_log_at(VIDEO_WORKER_LOG_ERROR,
+                            "dead-lettering a malformed transcode job: %s",
+                            err ? err : "not a transcode job");
         return VIDEO_DEAD;
     }
+
+    video_worker_log_video(t->job.video_id);
 
     video_worker_log("transcoding video %s%s", t->job.video_id,
                      env->redelivered ? " (redelivered)" : "");
@@ -591,13 +594,16 @@ video_transcode_message(video_transcode_t *t, amqp_envelope_t *env)
             return VIDEO_REQUEUE;
 
         case VIDEO_JOB_PERMANENT:
-            video_worker_log("video %s FAILED: %s", t->job.video_id, t->err);
+            video_worker_log_at(VIDEO_WORKER_LOG_ERROR, "video %s FAILED: %s",
+                                t->job.video_id, t->err);
             video_transcode_fail(t, t->err);
             return VIDEO_ACK;
         }
 
-        video_worker_log("video %s, attempt %d of %d: %s", t->job.video_id,
-                         attempt, video_worker_conf.max_attempts, t->err);
+        video_worker_log_at(VIDEO_WORKER_LOG_WARN,
+                            "video %s, attempt %d of %d: %s",
+                            t->job.video_id, attempt,
+                            video_worker_conf.max_attempts, t->err);
 
         if (attempt >= video_worker_conf.max_attempts) {
             char  why[VIDEO_ERR_MAX + 64];

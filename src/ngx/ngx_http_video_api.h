@@ -189,6 +189,11 @@ struct ngx_http_video_api_ctx_s {
 
     ngx_http_video_api_caller_t    caller;
     ngx_int_t                      auth_status;  /* a refusal to send */
+
+    /* for logs (ngx_http_video_api_variables.c) */
+    ngx_str_t                      error_code;   /* the error envelope's */
+    ngx_msec_t                     pg_time;      /* waited, summed */
+    ngx_msec_t                     redis_time;
     unsigned                       auth_done:1;
     unsigned                       auth_pending:1;
 

@@ -18,6 +18,7 @@
 #include "ngx_http_video_api_pg.h"
 #include "ngx_http_video_api_response.h"
 #include "ngx_http_video_api_metrics.h"
+#include "ngx_http_video_api_variables.h"
 #include "video_apikey.h"
 #include "video_id.h"
 #include "video_json.h"
@@ -28,6 +29,7 @@ typedef struct {
     u_char                           hash[VIDEO_APIKEY_HASH_LEN];
     char                             text[VIDEO_APIKEY_HASH_TEXT_LEN + 1];
     char                            *values[1];
+    ngx_msec_t                       start;     /* $video_api_pg_time */
 } ngx_http_video_api_auth_lookup_t;
 
 
@@ -248,6 +250,7 @@ ngx_http_video_api_auth_handler(ngx_http_request_t *r)
 
     ctx->auth_done = 0;
     ctx->auth_pending = 1;
+    lk->start = ngx_current_msec;
 
     return NGX_DONE;
 }
@@ -280,6 +283,10 @@ ngx_http_video_api_auth_resolved(ngx_http_video_api_pg_op_t *op,
     resume = ctx->auth_pending;
     ctx->auth_pending = 0;
     ctx->auth_done = 0;
+
+    if (resume) {
+        ngx_http_video_api_variables_waited(r, 1, lk->start);
+    }
 
     if (res == NULL || ngx_http_video_api_pg_timed_out(res)) {
 

@@ -8,6 +8,7 @@
 #include "ngx_http_video_api_error_filter.h"
 #include "ngx_http_video_api_response.h"
 #include "ngx_http_video_api_cors.h"
+#include "ngx_http_video_api_variables.h"
 #include "video_envelope.h"
 
 
@@ -129,6 +130,8 @@ ngx_http_video_api_error_header_filter(ngx_http_request_t *r)
     }
 
     ctx->error_replaced = 1;
+
+    ngx_http_video_api_variables_error(r, video_envelope_code((int) status));
 
     ngx_str_set(&r->headers_out.content_type, "application/json");
     r->headers_out.content_type_len = r->headers_out.content_type.len;

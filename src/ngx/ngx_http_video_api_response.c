@@ -5,6 +5,7 @@
 
 #include "ngx_http_video_api_response.h"
 #include "ngx_http_video_api_cors.h"
+#include "ngx_http_video_api_variables.h"
 #include "video_envelope.h"
 
 
@@ -65,6 +66,12 @@ ngx_http_video_api_send_json(ngx_http_request_t *r, ngx_uint_t status,
 
     if (json == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (status >= NGX_HTTP_BAD_REQUEST) {
+        ngx_http_video_api_variables_error(r,
+            json_string_value(json_object_get(json_object_get(json, "error"),
+                                              "code")));
     }
 
     b = ngx_http_video_api_json_buf(r->pool, json);

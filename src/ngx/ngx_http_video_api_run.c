@@ -6,6 +6,7 @@
 #include "ngx_http_video_api_run.h"
 #include "ngx_http_video_api_auth.h"
 #include "ngx_http_video_api_response.h"
+#include "ngx_http_video_api_variables.h"
 #include "video_envelope.h"
 
 
@@ -22,6 +23,7 @@ struct ngx_http_video_api_run_frame_s {
 typedef struct {
     ngx_http_video_api_run_t          *run;
     ngx_uint_t                         next;
+    ngx_msec_t                         start;     /* for $video_api_* */
 } ngx_http_video_api_run_wait_t;
 
 
@@ -174,6 +176,7 @@ ngx_http_video_api_run_query(ngx_http_video_api_run_t *run, ngx_uint_t next,
 
     run->next = next;
     run->pending++;
+    run->pg_start = ngx_current_msec;
 
     return NGX_DONE;
 }
@@ -185,6 +188,10 @@ ngx_http_video_api_run_result(ngx_http_video_api_pg_op_t *op, PGresult *res)
     ngx_http_video_api_run_t  *run;
 
     run = op->data;
+
+    if (!run->done) {
+        ngx_http_video_api_variables_waited(run->request, 1, run->pg_start);
+    }
 
     run->pending--;
     run->step = run->next;
@@ -270,6 +277,7 @@ ngx_http_video_api_run_wait(ngx_http_video_api_run_t *run, ngx_uint_t next)
 
     wait->run = run;
     wait->next = next;
+    wait->start = ngx_current_msec;
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, run->request->connection->log, 0,
                    "video_api %s: redis, then %s", run->steps->name,
@@ -287,6 +295,11 @@ ngx_http_video_api_run_reply(ngx_http_request_t *r, void *data,
     ngx_http_video_api_run_wait_t  *wait = data;
 
     run = wait->run;
+
+    if (!run->done) {
+        ngx_http_video_api_variables_waited(run->request, 0,
+                                            wait->start);
+    }
 
     run->pending--;
     run->step = wait->next;

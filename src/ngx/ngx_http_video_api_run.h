@@ -61,6 +61,7 @@ struct ngx_http_video_api_run_s {
     ngx_uint_t                         pending;   /* results awaited */
     ngx_uint_t                         next;      /* a statement's step */
     ngx_uint_t                         wake;      /* a park's step */
+    ngx_msec_t                         pg_start;  /* the statement's send */
 
     /* a play token admits the caller: scoped statements see "token" */
     unsigned                           token:1;

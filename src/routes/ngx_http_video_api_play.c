@@ -18,6 +18,7 @@
 #include "ngx_http_video_api_cors.h"
 #include "ngx_http_video_api_media.h"
 #include "ngx_http_video_api_response.h"
+#include "ngx_http_video_api_variables.h"
 #include "video_id.h"
 #include "video_play.h"
 
@@ -337,7 +338,7 @@ ngx_http_video_api_play_serve(ngx_http_request_t *r,
                     &pctx->id, &pctx->path);
         ngx_str_null(&args);
 
-        return ngx_http_internal_redirect(r, &uri, &args);
+        return ngx_http_video_api_variables_redirect(r, &uri, &args);
     }
 
     mcf = ngx_http_get_module_main_conf(r, ngx_http_video_api_module);
@@ -361,5 +362,5 @@ ngx_http_video_api_play_serve(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_http_internal_redirect(r, &uri, &args);
+    return ngx_http_video_api_variables_redirect(r, &uri, &args);
 }
