@@ -53,7 +53,7 @@ my $asserted = 0;
     $node = open(my $fh, '-|', 'node', 't/web/api-reference.mjs')
         or die "node: $!";
     local $SIG{ALRM} = sub { kill 'TERM', $node };
-    alarm 120;
+    alarm 240;
     while (my $line = <$fh>) {
         chomp $line;
         my $r = $line =~ /^\{/ ? eval { $json->decode($line) } : undef;

@@ -62,12 +62,14 @@ try {
     await page.goto(`${BASE}/`, { waitUntil: 'load' });
     const link = page.locator('nav a[href="api.html"]');
     report(await link.isVisible(), 'the page links the API reference');
+    // the machine may be busy: Swagger UI's bundle is 1.5 MB
     await link.click();
-    await page.waitForURL(/\/api\.html/, { timeout: 10_000 });
+    await page.waitForURL(/\/api\.html$/, { waitUntil: 'commit', timeout: 30_000 });
+    report(true, 'which opens /api.html');
 
     let shown = [];
     try {
-        await page.waitForSelector('.opblock', { timeout: 20_000 });
+        await page.waitForSelector('.opblock', { timeout: 60_000 });
         // every operation block names its method and path
         shown = await page.$$eval('.opblock', (blocks) => blocks.map((b) => {
             const m = b.querySelector('.opblock-summary-method')?.textContent ?? '';
@@ -91,7 +93,7 @@ try {
     await op.locator('.opblock-summary').first().click();
     let statuses = [];
     try {
-        await op.locator('.responses-table').first().waitFor({ timeout: 10_000 });
+        await op.locator('.responses-table').first().waitFor({ timeout: 30_000 });
         statuses = await op.locator('.responses-table .response-col_status')
             .allTextContents();
     } catch (e) {
