@@ -9,7 +9,9 @@
 // the document does not declare is a failure; a path or method it does not
 // list takes the document's `x-undeclared` responses (404, 405, ...).
 // Answers that are not JSON (playlists, segments, HTML, empty) are counted
-// apart.  Exit status 1 when anything failed.
+// apart.  Prints the counts per route and status (-q: only the totals)
+// and each kind of failure with its first answer; exit status 1 when
+// anything failed.
 
 import { readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -19,19 +21,19 @@ const addFormats = addFormatsModule.default ?? addFormatsModule;
 
 const args = process.argv.slice(2);
 let specPath = new URL('../docs/openapi.json', import.meta.url).pathname;
-let verbose = false;
+let quiet = false;
 const logs = [];
 for (let i = 0; i < args.length; i++) {
     if (args[i] === '--spec') {
         specPath = args[++i];
-    } else if (args[i] === '--verbose' || args[i] === '-v') {
-        verbose = true;
+    } else if (args[i] === '--quiet' || args[i] === '-q') {
+        quiet = true;
     } else {
         logs.push(args[i]);
     }
 }
 if (logs.length === 0) {
-    console.error('usage: contract.mjs [--spec openapi.json] [-v] LOG...');
+    console.error('usage: contract.mjs [--spec openapi.json] [-q] LOG...');
     process.exit(2);
 }
 
@@ -232,7 +234,7 @@ for (const [t, item] of Object.entries(spec.paths)) {
 console.log(`contract: ${lines} answers recorded, ${validated} JSON answers `
             + `valid against ${specPath.replace(/.*\//, '')}, ${nonJson} `
             + `not JSON (skipped), ${failures.length} failed`);
-if (verbose || failures.length) {
+if (!quiet) {
     for (const [k, n] of [...counts].sort()) {
         console.log(`  ${String(n).padStart(6)}  ${k}`);
     }
