@@ -32,20 +32,6 @@ const browser = await chromium.launch({
 });
 
 try {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.on('console', (msg) => {
-        if (msg.type() === 'error') {
-            errors.push(`${msg.text()} (${msg.location()?.url ?? ''})`);
-        }
-    });
-    page.on('pageerror', (e) => errors.push(`uncaught ${e.name}: ${e.message}`));
-    page.on('requestfailed', (req) => failed.push(`${req.url()}: ${req.failure()?.errorText}`));
-    page.on('request', (req) => {
-        if (!req.url().startsWith(BASE + '/') && !req.url().startsWith('data:')) {
-            foreign.push(req.url());
-        }
-    });
-
     const doc = await (await fetch(`${BASE}/api/openapi.json`)).json();
     const operations = [];
     for (const [p, item] of Object.entries(doc.paths)) {
@@ -59,13 +45,32 @@ try {
            `the document lists the API's operations (${operations.length})`);
 
     // from the library page's navigation, as a reader gets there
-    await page.goto(`${BASE}/`, { waitUntil: 'load' });
-    const link = page.locator('nav a[href="api.html"]');
+    const home = await browser.newPage();
+    await home.goto(`${BASE}/`, { waitUntil: 'load' });
+    const link = home.locator('nav a[href="api.html"]');
     report(await link.isVisible(), 'the page links the API reference');
     // the machine may be busy: Swagger UI's bundle is 1.5 MB
     await link.click();
-    await page.waitForURL(/\/api\.html$/, { waitUntil: 'commit', timeout: 30_000 });
+    await home.waitForURL(/\/api\.html$/, { waitUntil: 'commit', timeout: 30_000 });
     report(true, 'which opens /api.html');
+    await home.close();
+
+    // the reference page on its own, every console message and request
+    // of it watched
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.on('console', (msg) => {
+        if (msg.type() === 'error') {
+            errors.push(`${msg.text()} (${msg.location()?.url ?? ''})`);
+        }
+    });
+    page.on('pageerror', (e) => errors.push(`uncaught ${e.name}: ${e.message}`));
+    page.on('requestfailed', (req) => failed.push(`${req.url()}: ${req.failure()?.errorText}`));
+    page.on('request', (req) => {
+        if (!req.url().startsWith(BASE + '/') && !req.url().startsWith('data:')) {
+            foreign.push(req.url());
+        }
+    });
+    await page.goto(`${BASE}/api.html`, { waitUntil: 'load', timeout: 30_000 });
 
     let shown = [];
     try {
