@@ -35,7 +35,7 @@ WORKER_SRCS := $(wildcard workers/*.c)
 UNIT_SRCS  := $(wildcard t/unit/*.c)
 
 .PHONY: all deps run stop status logs test unit conf-check bench \
-        bench-transcode clean fuzz fuzzers
+        bench-transcode clean fuzz fuzzers openapi openapi-check
 .PHONY: asan FORCE
 
 all: $(MODULE) $(WORKER) $(UNIT)
@@ -191,6 +191,14 @@ unit: $(UNIT)
 
 test: deps all
 	@scripts/test.sh
+
+# docs/openapi.json (served at /api/openapi.json) from docs/openapi.yaml;
+# openapi-check lints the source and checks the two match (make test does)
+openapi: deps
+	@scripts/openapi.sh build
+
+openapi-check: deps
+	@scripts/openapi.sh check
 
 # nginx -t on the shipped conf/nginx.conf with both modules loaded
 conf-check: $(MODULE)

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages video-api needs, skipping those already
-# installed, then the npm packages of package-lock.json (the page's hls.js,
-# the browser tests' playwright-core) when node_modules is older than the
-# lock file, so it is cheap to run before every build.
+# installed, then the npm packages of package-lock.json (the page's hls.js
+# and Swagger UI, the browser tests' playwright-core, the OpenAPI linter
+# @redocly/cli, the contract check's ajv) when node_modules is older than
+# the lock file, so it is cheap to run before every build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

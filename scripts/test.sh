@@ -60,8 +60,25 @@ if [ "${VIDEO_API_TEST_FUZZ:-1}" = 1 ]; then
     fi
 fi
 
+echo "== OpenAPI document (docs/openapi.yaml, Redocly CLI's lint)"
+scripts/openapi.sh check || status=1
+
+# every answer of this pass is recorded (t/inc/ContractLog.pm) and each JSON
+# one checked against docs/openapi.json (scripts/contract.mjs)
 echo "== Test::Nginx suites"
-prove -r t/ || status=1
+contract_log=$VIDEO_API_RUN_DIR/contract.jsonl
+mkdir -p "$VIDEO_API_RUN_DIR"
+rm -f "$contract_log"
+case $contract_log in /*) ;; *) contract_log=$PWD/$contract_log ;; esac
+VIDEO_API_CONTRACT_LOG=$contract_log prove -r t/ || status=1
+
+echo "== answers against the OpenAPI document"
+if [ -s "$contract_log" ]; then
+    node scripts/contract.mjs "$contract_log" || status=1
+else
+    echo "no answer was recorded in $contract_log"
+    status=1
+fi
 
 # the same suites with nginx under memcheck: any leak or invalid access
 # fails the run (nginx's own single-process leaks are in valgrind.suppress).

@@ -16,6 +16,7 @@ use Test::More;
 use IO::Socket::INET;
 use Time::HiRes ();
 use File::Temp ();
+use JSON::PP ();
 
 plan skip_all => 'no test stack (run through make test)'
     unless $ENV{TEST_NGINX_PG_CONNINFO} && $ENV{TEST_NGINX_REDIS_PORT};
@@ -130,6 +131,42 @@ is $s, 404, 'a caller with a key is not held to it';
 ($s, $b) = curl('--interface', '127.0.0.2', '-X', 'POST', '--data-binary',
                 'call=publish&name=x', "http://127.0.0.1:$base/api/live/verify/");
 is $s, 403, 'a callback from another address is denied, trailing slash or not';
+
+# -- the OpenAPI document and the API reference page ---------------------------
+
+my $hdr;
+($s, $b, $hdr) = curl("http://127.0.0.1:$base/api/openapi.json");
+is $s, 200, 'GET /api/openapi.json';
+like $hdr, qr{^Content-Type: application/json\r?$}mi, 'as application/json';
+my $doc = eval { JSON::PP->new->decode($b) };
+is $doc && $doc->{openapi}, '3.1.0', 'an OpenAPI 3.1 document';
+ok $doc && $doc->{paths}{'/api/videos/{id}'}{get}, 'with the routes';
+my $file = do { local (@ARGV, $/) = ('docs/openapi.json'); <> };
+ok defined $b && $b eq $file, 'docs/openapi.json as it is';
+($s, $b) = http_request($base, 'GET', '/api/openapi.json/', undef,
+                        "Accept: application/json\r\n");
+is $s, 404, 'GET /api/openapi.json/ is no alias of it';
+like $b, qr/"code":"NOT_FOUND"/, 'but the API\'s 404 envelope';
+($s, $b) = http_request($base, 'POST', '/api/openapi.json', '{}',
+                        "Accept: application/json\r\n");
+is $s, 405, 'POST /api/openapi.json is refused';
+like $b, qr/"code":"METHOD_NOT_ALLOWED"/, 'as the 405 envelope';
+
+($s, $b) = curl("http://127.0.0.1:$base/api.html");
+is $s, 200, 'the API reference page';
+like $b, qr{src="vendor/swagger-ui/swagger-ui-bundle\.js"}, 'with Swagger UI';
+for my $f (['swagger-ui-bundle.js', 'application/javascript'],
+           ['swagger-ui.css', 'text/css'])
+{
+    ($s, undef, $hdr) = curl("http://127.0.0.1:$base/vendor/swagger-ui/$f->[0]");
+    is $s, 200, "/vendor/swagger-ui/$f->[0] from node_modules";
+    like $hdr, qr{^Content-Type: \Q$f->[1]\E}mi, "as $f->[1]";
+}
+($s) = curl("http://127.0.0.1:$base/vendor/swagger-ui/package.json");
+is $s, 404, 'and nothing else of the package';
+($s) = curl('--path-as-is',
+            "http://127.0.0.1:$base/vendor/swagger-ui/swagger-ui.css/../../../package.json");
+isnt $s, 200, 'not even through ../';
 
 # -- outside /api/: a JSON client gets the envelope, a browser the page ---------
 

@@ -76,6 +76,7 @@ sub req_to {
     my ($head, $rbody) = split /\r\n\r\n/, $resp, 2;
     my ($status) = ($head // '') =~ m{^HTTP/1\.\d (\d+)};
     my ($pid) = ($head // '') =~ /^X-Worker: (\d+)/mi;
+    contract_record($method, $path, $status, $head, $rbody);
     return ($status // 0, $rbody // '', time - $t0, $pid // 0, $head // '');
 }
 

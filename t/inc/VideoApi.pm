@@ -10,12 +10,13 @@ use Time::HiRes ();
 use IO::Socket::INET;
 use File::Temp ();
 use POSIX ();
+use ContractLog ();
 
 our @EXPORT = qw(psql stack seed_video cursor_for http_get http_request wait_for
                  nginx_start nginx_stop nginx_worker_pid curl
                  store_server probe_location rtmp_block callbacks_location
                  worker_env worker_start quota_drift api_key keyed
-                 access_reset);
+                 access_reset contract_record);
 
 sub conninfo {
     return $ENV{TEST_NGINX_PG_CONNINFO}
@@ -155,7 +156,8 @@ sub http_get {
     local $/;
     my $resp = <$sock> // '';
     my ($status) = $resp =~ m{^HTTP/1\.\d (\d+)};
-    my (undef, $body) = split /\r\n\r\n/, $resp, 2;
+    my ($head, $body) = split /\r\n\r\n/, $resp, 2;
+    contract_record('GET', $path, $status, $head, $body);
     return ($status // 0, $body // '');
 }
 
@@ -178,7 +180,8 @@ sub http_request {
     local $/;
     my $resp = <$sock> // '';
     my ($status) = $resp =~ m{^HTTP/1\.\d (\d+)};
-    my (undef, $rbody) = split /\r\n\r\n/, $resp, 2;
+    my ($head, $rbody) = split /\r\n\r\n/, $resp, 2;
+    contract_record($method, $path, $status, $head, $rbody);
     return ($status // 0, $rbody // '', Time::HiRes::time() - $t0);
 }
 
@@ -197,7 +200,36 @@ sub curl {
     close $fh;
     my ($body, $status) = $out =~ /\A(.*)\n(\d+)\z/s;
     my $headers = do { local (@ARGV, $/) = ($hdr->filename); <> } // '';
+    if (ContractLog::enabled() and defined $url) {
+        # the method curl used: -X, else HEAD for -I, POST with data
+        my $method = 'GET';
+        for my $i (0 .. $#args) {
+            my $a = $args[$i];
+            if ($a =~ /\A(?:-X|--request)\z/ and defined $args[$i + 1]) {
+                $method = $args[$i + 1];
+                last;
+            }
+            if ($a =~ /\A-X(\S+)\z/) { $method = $1; last }
+            $method = 'HEAD' if $a =~ /\A(?:-I|--head)\z/;
+            $method = 'POST' if $method eq 'GET'
+                and $a =~ /\A(?:-d|--data(?:-\w+)?|-F|--form)\z/;
+            $method = 'PUT' if $method eq 'GET'
+                and $a =~ /\A(?:-T|--upload-file)\z/;
+        }
+        # the last answer's headers (after any 100 Continue)
+        my @blocks = grep { /\S/ } split /\r?\n\r?\n/, $headers;
+        contract_record($method, $url, $status, $blocks[-1] // '', $body);
+    }
     return ($status // 0, $body // '', $headers);
+}
+
+# one answer for the contract log (scripts/contract.mjs), for suites that
+# make requests of their own: the Content-Type from the header text
+sub contract_record {
+    my ($method, $target, $status, $head, $body) = @_;
+    return unless ContractLog::enabled();
+    my ($type) = ($head // '') =~ /^Content-Type:[ \t]*([^\r\n]*)/mi;
+    ContractLog::record($method, $target, $status, $type, $body);
 }
 
 # an nginx of the suite's own (for scenarios that must span one nginx

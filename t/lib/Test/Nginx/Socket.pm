@@ -269,6 +269,27 @@ sub build_request {
     return "$meth $url $ver\r\n$headers$more_headers$len_header\r\n$content";
 }
 
+# [method, target] of the request line a request starts with, for the
+# contract log (scripts/contract.mjs); undef when there is none
+sub request_target {
+    my $req = shift // '';
+    return $req =~ /\A\s*([A-Za-z]+) +(\S+)/ ? [$1, $2] : undef;
+}
+
+# Every answer, with VIDEO_API_CONTRACT_LOG set (t/inc/ContractLog.pm)
+sub contract_record {
+    my ($target, $res) = @_;
+    return unless $ENV{VIDEO_API_CONTRACT_LOG} && $target && $res
+                  && defined $res->code;
+    if (!defined &ContractLog::record) {
+        require File::Basename;
+        my $inc = File::Basename::dirname(__FILE__) . '/../../../inc';
+        require "$inc/ContractLog.pm";
+    }
+    ContractLog::record($target->[0], $target->[1], $res->code,
+                        scalar $res->header('Content-Type'), $res->content);
+}
+
 # Returns a list of connections to make: { pieces => [bytes...],
 # n => number of pipelined responses expected (0 for one) }.
 sub get_requests {
@@ -276,7 +297,9 @@ sub get_requests {
     my $name = $block->name;
 
     if (defined(my $raw = $block->raw_request)) {
-        return [{ pieces => ref $raw eq 'ARRAY' ? [@$raw] : [$raw], n => 0 }];
+        my $pieces = ref $raw eq 'ARRAY' ? [@$raw] : [$raw];
+        return [{ pieces => $pieces, n => 0,
+                  targets => [request_target(join '', @$pieces)] }];
     }
 
     my $more = $block->more_headers // '';
@@ -292,12 +315,17 @@ sub get_requests {
         bail_out("$name - invalid entries in --- pipelined_requests")
             unless ref $reqs eq 'ARRAY';
         my $all = '';
+        my @targets;
         for my $i (0 .. $#$reqs) {
             my $conn = $i == $#$reqs ? 'close' : 'keep-alive';
             my ($hdr, $chunked) = $headers_for->($i);
-            $all .= build_request($name, $hdr, $chunked, $conn, $reqs->[$i]);
+            my $one = build_request($name, $hdr, $chunked, $conn,
+                                    $reqs->[$i]);
+            push @targets, request_target($one);
+            $all .= $one;
         }
-        return [{ pieces => [$all], n => scalar @$reqs }];
+        return [{ pieces => [$all], n => scalar @$reqs,
+                  targets => \@targets }];
     }
 
     my $request = $block->request;
@@ -307,8 +335,9 @@ sub get_requests {
             1 while $request =~ s/^\s*\#[^\n]+\s+|^\s+//gs;
         }
         my ($hdr, $chunked) = $headers_for->(0);
-        return [{ pieces => [build_request($name, $hdr, $chunked, 'close',
-                                           $request)], n => 0 }];
+        my $one = build_request($name, $hdr, $chunked, 'close', $request);
+        return [{ pieces => [$one], n => 0,
+                  targets => [request_target($one)] }];
     }
 
     bail_out("$name - invalid --- request: MUST be string or array of "
@@ -320,9 +349,10 @@ sub get_requests {
         bail_out("$name - only plain string requests are supported in a "
                  . "--- request array") if ref $request->[$i];
         my ($hdr, $chunked) = $headers_for->($i);
-        push @list, { pieces => [build_request($name, $hdr, $chunked,
-                                               'close', $request->[$i])],
-                      n => 0 };
+        my $one = build_request($name, $hdr, $chunked, 'close',
+                                $request->[$i]);
+        push @list, { pieces => [$one], n => 0,
+                      targets => [request_target($one)] };
     }
     return \@list;
 }
@@ -821,6 +851,10 @@ sub run_test_helper {
             }
 
             if (!defined $block->ignore_response) {
+                contract_record($one->{targets}[$one->{n} - $n - 1], $res)
+                    if $one->{n} && !defined $start_error;
+                contract_record($one->{targets}[0], $res)
+                    if !$one->{n} && !defined $start_error;
                 check_error_code($block, $res, $ctx, $req_idx, $need_array);
                 check_response_headers($block, $res, $raw_headers, $ctx,
                                        $req_idx, $need_array);
