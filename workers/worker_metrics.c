@@ -319,8 +319,10 @@ video_metrics_histogram(video_metrics_buf_t *b, const char *name,
 
     video_metrics_add(b, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", name, labels,
                       labels[0] ? "," : "", (unsigned long long) h->count);
-    video_metrics_add(b, "%s_sum{%s} %.9g\n", name, labels, h->sum);
-    video_metrics_add(b, "%s_count{%s} %llu\n", name, labels,
+    video_metrics_add(b, "%s_sum%s%s%s %.9g\n", name, labels[0] ? "{" : "",
+                      labels, labels[0] ? "}" : "", h->sum);
+    video_metrics_add(b, "%s_count%s%s%s %llu\n", name,
+                      labels[0] ? "{" : "", labels, labels[0] ? "}" : "",
                       (unsigned long long) h->count);
 }
 
@@ -618,6 +620,49 @@ video_metrics_serve(int fd)
 }
 
 
+/*
+ * the answer sent, what the client still sends is read and dropped for a
+ * moment: closing with unread bytes would reset the connection, and the
+ * client could lose the answer
+ */
+
+static void
+video_metrics_close(int fd)
+{
+    char           buf[4096];
+    size_t         total;
+    double         deadline;
+    ssize_t        n;
+    struct pollfd  p;
+
+    shutdown(fd, SHUT_WR);
+
+    deadline = video_metrics_now() + 0.5;
+    total = 0;
+
+    while (total < 65536 && video_metrics_now() < deadline) {
+        n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+        if (n > 0) {
+            total += n;
+            continue;
+        }
+
+        if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK
+                       && errno != EINTR))
+        {
+            break;
+        }
+
+        p.fd = fd;
+        p.events = POLLIN;
+        (void) poll(&p, 1, 100);
+    }
+
+    close(fd);
+}
+
+
 static void *
 video_metrics_loop(void *data)
 {
@@ -648,11 +693,7 @@ video_metrics_loop(void *data)
         }
 
         video_metrics_serve(fd);
-
-        /* what the client sent beyond the head is dropped with it */
-
-        shutdown(fd, SHUT_WR);
-        close(fd);
+        video_metrics_close(fd);
     }
 
     return NULL;

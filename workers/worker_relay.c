@@ -308,6 +308,22 @@ video_worker_relay(void)
             PQclear(r);
         }
 
+        /* the backlog is shown while RabbitMQ is down too */
+
+        if (video_metrics_due()) {
+            if (video_relay_backlog(pg) != 0) {
+                PQfinish(pg);
+                pg = NULL;
+                continue;
+            }
+
+            if (a.up && video_worker_amqp_depths(&a) != 0) {
+                video_worker_amqp_close(&a);
+                broker_down = 1;
+                continue;
+            }
+        }
+
         if (!a.up) {
             if (video_worker_amqp_connect(&a) != 0) {
                 if (!broker_down) {
@@ -363,18 +379,6 @@ video_worker_relay(void)
             continue;
         }
 
-        if (video_metrics_due()) {
-            if (video_relay_backlog(pg) != 0) {
-                PQfinish(pg);
-                pg = NULL;
-                continue;
-            }
-
-            if (video_worker_amqp_depths(&a) != 0) {
-                video_worker_amqp_close(&a);
-                continue;
-            }
-        }
 
         if (video_relay_wait(pg) != 0) {
             PQfinish(pg);
