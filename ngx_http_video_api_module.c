@@ -13,6 +13,7 @@
 #include "ngx_http_video_api_cors.h"
 #include "ngx_http_video_api_error_filter.h"
 #include "ngx_http_video_api_log.h"
+#include "ngx_http_video_api_metrics.h"
 #include "ngx_http_video_api_pg.h"
 #include "ngx_http_video_api_pubsub.h"
 #include "ngx_http_video_api_redis.h"
@@ -223,6 +224,13 @@ static ngx_command_t  ngx_http_video_api_commands[] = {
       offsetof(ngx_http_video_api_loc_conf_t, json_errors),
       NULL },
 
+    { ngx_string("video_api_metrics"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_video_api_metrics_directive,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("video_api_max_body_size"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_size_slot,
@@ -358,6 +366,8 @@ ngx_http_video_api_handler(ngx_http_request_t *r)
     if (ctx == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+
+    ngx_http_video_api_metrics_start(r);
 
     found = ngx_http_video_api_route_find(r, lcf->areas, ctx, &allow);
 
@@ -537,7 +547,8 @@ ngx_http_video_api_postconfiguration(ngx_conf_t *cf)
     cln->handler = ngx_http_video_api_hmac_release;
 
     if (ngx_http_video_api_store_init(cf) != NGX_OK
-        || ngx_http_video_api_auth_init(cf) != NGX_OK)
+        || ngx_http_video_api_auth_init(cf) != NGX_OK
+        || ngx_http_video_api_metrics_init(cf) != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -551,7 +562,10 @@ ngx_http_video_api_postconfiguration(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_video_api_init_process(ngx_cycle_t *cycle)
 {
-    if (ngx_http_video_api_pg_init_worker(cycle) != NGX_OK
+    /* first: the pools say how they are doing from the start */
+
+    if (ngx_http_video_api_metrics_init_worker(cycle) != NGX_OK
+        || ngx_http_video_api_pg_init_worker(cycle) != NGX_OK
         || ngx_http_video_api_redis_init_worker(cycle) != NGX_OK)
     {
         return NGX_ERROR;
@@ -567,6 +581,7 @@ ngx_http_video_api_exit_process(ngx_cycle_t *cycle)
     ngx_http_video_api_pubsub_exit_worker(cycle);
     ngx_http_video_api_redis_exit_worker(cycle);
     ngx_http_video_api_pg_exit_worker(cycle);
+    ngx_http_video_api_metrics_exit_worker(cycle);
 }
 
 

@@ -119,6 +119,7 @@ typedef struct {
     ngx_str_t                          live_relay_secret;  /* push's flashVer */
     ngx_msec_t                         signal_timeout;     /* long polls */
     video_signal_limits_t              signal_limits;      /* peers 0: unset */
+    ngx_shm_zone_t                    *metrics_zone;
     unsigned                           clock_offset_set:1;
     unsigned                           pg_set:1;
     unsigned                           redis_set:1;

@@ -17,6 +17,7 @@
 #include "ngx_http_video_api_auth_cache.h"
 #include "ngx_http_video_api_pg.h"
 #include "ngx_http_video_api_response.h"
+#include "ngx_http_video_api_metrics.h"
 #include "video_apikey.h"
 #include "video_id.h"
 #include "video_json.h"
@@ -131,6 +132,7 @@ ngx_http_video_api_auth_handler(ngx_http_request_t *r)
     ngx_http_video_api_pg_op_t        *op;
     ngx_http_video_api_loc_conf_t     *lcf;
     ngx_http_video_api_auth_lookup_t  *lk;
+    ngx_http_video_api_auth_cache_hit_e  hit;
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_video_api_module);
 
@@ -198,7 +200,14 @@ ngx_http_video_api_auth_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    switch (ngx_http_video_api_auth_cache_get(lk->hash, &ctx->caller, r->pool)) {
+    hit = ngx_http_video_api_auth_cache_get(lk->hash, &ctx->caller, r->pool);
+
+    ngx_http_video_api_metrics_cache(NGX_HTTP_VIDEO_API_M_CACHE_KEY_HIT,
+                                     hit == NGX_HTTP_VIDEO_API_AUTH_CACHE_KNOWN
+                                     || hit
+                                        == NGX_HTTP_VIDEO_API_AUTH_CACHE_REFUSED);
+
+    switch (hit) {
 
     case NGX_HTTP_VIDEO_API_AUTH_CACHE_KNOWN:
         return NGX_DECLINED;

@@ -8,6 +8,7 @@
  */
 
 #include "ngx_http_video_api_pg.h"
+#include "ngx_http_video_api_metrics.h"
 #include "ngx_http_video_api_response.h"
 #include "video_envelope.h"
 
@@ -97,6 +98,7 @@ static void ngx_http_video_api_pg_wait_handler(ngx_event_t *ev);
 static void ngx_http_video_api_pg_op_cleanup(void *data);
 static void ngx_http_video_api_pg_report(ngx_http_video_api_pg_pool_t *pool,
     const char *why);
+static void ngx_http_video_api_pg_gauges(ngx_http_video_api_pg_pool_t *pool);
 
 
 static ngx_http_video_api_pg_pool_t  *ngx_http_video_api_pg_pool;
@@ -381,6 +383,8 @@ ngx_http_video_api_pg_send(ngx_http_video_api_pg_op_t *op,
     op->values = values;
     op->failed = 0;
 
+    ngx_http_video_api_metrics_inc(NGX_HTTP_VIDEO_API_M_PG_STATEMENTS);
+
     /* the next statement of a transaction goes where the others went */
 
     pc = op->conn;
@@ -415,12 +419,16 @@ ngx_http_video_api_pg_send(ngx_http_video_api_pg_op_t *op,
     }
 
     if (alive == 0 || pool->nwaiting >= pool->conf->queue) {
+        ngx_http_video_api_metrics_inc(NGX_HTTP_VIDEO_API_M_PG_UNAVAILABLE);
         return NGX_DECLINED;
     }
 
     ngx_queue_insert_tail(&pool->waiting, &op->queue);
     pool->nwaiting++;
     op->queued = 1;
+
+    ngx_http_video_api_metrics_inc(NGX_HTTP_VIDEO_API_M_PG_WAITS);
+    ngx_http_video_api_pg_gauges(pool);
 
     ngx_add_timer(&op->wait, pool->conf->timeout);
 
@@ -713,6 +721,8 @@ ngx_http_video_api_pg_start(ngx_http_video_api_pg_conn_t *pc,
     pc->op = op;
     op->conn = pc;
 
+    ngx_http_video_api_pg_gauges(pc->pool);
+
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, pc->pool->log, 0,
                    "video_api: postgresql %p sends \"%s\" for op:%p",
                    pc, op->stmt->name, op);
@@ -848,6 +858,12 @@ ngx_http_video_api_pg_complete(ngx_http_video_api_pg_conn_t *pc)
         return;
     }
 
+    if (res != NULL && PQresultStatus(res) == PGRES_FATAL_ERROR) {
+        ngx_http_video_api_metrics_inc(ngx_http_video_api_pg_timed_out(res)
+                                       ? NGX_HTTP_VIDEO_API_M_PG_TIMEOUTS
+                                       : NGX_HTTP_VIDEO_API_M_PG_STMT_ERRORS);
+    }
+
     if (op->hold) {
         pc->state = NGX_HTTP_VIDEO_API_PG_HELD;
 
@@ -883,6 +899,7 @@ ngx_http_video_api_pg_idle(ngx_http_video_api_pg_conn_t *pc)
     pc->state = NGX_HTTP_VIDEO_API_PG_IDLE;
     pc->op = NULL;
     ngx_queue_insert_tail(&pool->idle, &pc->idle);
+    ngx_http_video_api_pg_gauges(pool);
 
     if (pool->exiting || ngx_queue_empty(&pool->waiting)) {
         return;
@@ -937,6 +954,8 @@ ngx_http_video_api_pg_fail(ngx_http_video_api_pg_conn_t *pc, const char *why)
         pool->nup--;
     }
 
+    ngx_http_video_api_pg_gauges(pool);
+
     if (op != NULL) {
         op->conn = NULL;
 
@@ -950,6 +969,8 @@ ngx_http_video_api_pg_fail(ngx_http_video_api_pg_conn_t *pc, const char *why)
     if (pool->exiting) {
         return;
     }
+
+    ngx_http_video_api_metrics_inc(NGX_HTTP_VIDEO_API_M_PG_CONN_ERRORS);
 
     if (pool->nup == 0) {
         ngx_http_video_api_pg_report(pool, why);
@@ -981,6 +1002,8 @@ ngx_http_video_api_pg_fail(ngx_http_video_api_pg_conn_t *pc, const char *why)
 
             ngx_post_event(&op->wait, &ngx_posted_events);
         }
+
+        ngx_http_video_api_pg_gauges(pool);
     }
 
     delay = was_up ? 0 : NGX_HTTP_VIDEO_API_PG_BACKOFF_MIN << pc->failures;
@@ -1039,6 +1062,10 @@ ngx_http_video_api_pg_timeout(ngx_event_t *ev)
                   ? "connect" : "statement",
                   pc->pool->conf->timeout);
 
+    if (pc->state != NGX_HTTP_VIDEO_API_PG_CONNECTING) {
+        ngx_http_video_api_metrics_inc(NGX_HTTP_VIDEO_API_M_PG_TIMEOUTS);
+    }
+
     ngx_http_video_api_pg_fail(pc, "timed out");
 }
 
@@ -1051,6 +1078,7 @@ ngx_http_video_api_pg_retry(ngx_event_t *ev)
     pc = ev->data;
 
     if (!pc->pool->exiting && pc->state == NGX_HTTP_VIDEO_API_PG_DOWN) {
+        ngx_http_video_api_metrics_inc(NGX_HTTP_VIDEO_API_M_PG_RECONNECTS);
         ngx_http_video_api_pg_connect(pc);
     }
 }
@@ -1102,7 +1130,10 @@ ngx_http_video_api_pg_wait_handler(ngx_event_t *ev)
 
         if (pool != NULL) {
             pool->nwaiting--;
+            ngx_http_video_api_pg_gauges(pool);
         }
+
+        ngx_http_video_api_metrics_inc(NGX_HTTP_VIDEO_API_M_PG_UNAVAILABLE);
 
         ngx_log_error(NGX_LOG_WARN, op->request->connection->log, 0,
                       "video_api: no postgresql connection became free "
@@ -1149,6 +1180,7 @@ ngx_http_video_api_pg_op_cleanup(void *data)
 
         if (pool != NULL) {
             pool->nwaiting--;
+            ngx_http_video_api_pg_gauges(pool);
         }
     }
 
@@ -1198,4 +1230,27 @@ ngx_http_video_api_pg_report(ngx_http_video_api_pg_pool_t *pool,
 
     ngx_log_error(NGX_LOG_ERR, pool->log, 0,
                   "video_api: postgresql is down: %*s", len, why);
+}
+
+
+/* this worker's pool in the metrics: open, busy, queued */
+
+static void
+ngx_http_video_api_pg_gauges(ngx_http_video_api_pg_pool_t *pool)
+{
+    ngx_uint_t  i, busy;
+
+    busy = 0;
+
+    for (i = 0; i < pool->nconns; i++) {
+        if (pool->conns[i].state >= NGX_HTTP_VIDEO_API_PG_BUSY) {
+            busy++;
+        }
+    }
+
+    ngx_http_video_api_metrics_gauge_set(NGX_HTTP_VIDEO_API_G_PG_OPEN,
+                                         pool->nup);
+    ngx_http_video_api_metrics_gauge_set(NGX_HTTP_VIDEO_API_G_PG_BUSY, busy);
+    ngx_http_video_api_metrics_gauge_set(NGX_HTTP_VIDEO_API_G_PG_QUEUE,
+                                         pool->nwaiting);
 }

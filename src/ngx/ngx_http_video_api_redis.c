@@ -20,6 +20,7 @@
  */
 
 #include "ngx_http_video_api_redis.h"
+#include "ngx_http_video_api_metrics.h"
 
 #include <openssl/evp.h>
 
@@ -298,6 +299,8 @@ ngx_http_video_api_redis_command(ngx_http_request_t *r,
 
     rc->pending++;
 
+    ngx_http_video_api_metrics_inc(NGX_HTTP_VIDEO_API_M_REDIS_COMMANDS);
+
     return NGX_OK;
 }
 
@@ -323,6 +326,7 @@ ngx_http_video_api_redis_connect(void)
     conf = rc->conf;
 
     rc->ready = 0;
+    ngx_http_video_api_metrics_gauge_set(NGX_HTTP_VIDEO_API_G_REDIS_UP, 0);
 
     if (ngx_http_video_api_redis_link_connect(&rc->link) != NGX_OK) {
         ngx_http_video_api_redis_down();
@@ -410,6 +414,7 @@ ngx_http_video_api_redis_handshake_reply(redisAsyncContext *ac, void *reply,
     rc->ready = 1;
     rc->starting = 0;
     rc->backoff = NGX_HTTP_VIDEO_API_REDIS_BACKOFF_MIN;
+    ngx_http_video_api_metrics_gauge_set(NGX_HTTP_VIDEO_API_G_REDIS_UP, 1);
 
     level = rc->down_logged ? NGX_LOG_NOTICE : NGX_LOG_INFO;
 
@@ -442,6 +447,18 @@ ngx_http_video_api_redis_reply(redisAsyncContext *ac, void *reply,
 
         rc->ready = 0;
         rc->link.closing = 1;
+        ngx_http_video_api_metrics_gauge_set(NGX_HTTP_VIDEO_API_G_REDIS_UP, 0);
+    }
+
+    /* a script not loaded yet is sent again, not an error */
+
+    if (!rc->exiting
+        && (reply == NULL
+            || (((redisReply *) reply)->type == REDIS_REPLY_ERROR
+                && ngx_strncmp(((redisReply *) reply)->str, "NOSCRIPT", 8)
+                   != 0)))
+    {
+        ngx_http_video_api_metrics_inc(NGX_HTTP_VIDEO_API_M_REDIS_ERRORS);
     }
 
     if (cmd->timer.timer_set) {
@@ -554,6 +571,7 @@ ngx_http_video_api_redis_down(void)
 
     rc->ready = 0;
     rc->starting = 0;
+    ngx_http_video_api_metrics_gauge_set(NGX_HTTP_VIDEO_API_G_REDIS_UP, 0);
 
     if (rc->stopped) {
         return;
@@ -612,6 +630,7 @@ ngx_http_video_api_redis_reconnect_handler(ngx_event_t *ev)
         return;
     }
 
+    ngx_http_video_api_metrics_inc(NGX_HTTP_VIDEO_API_M_REDIS_RECONNECTS);
     ngx_http_video_api_redis_connect();
 }
 

@@ -71,6 +71,25 @@ ngx_http_video_api_area(ngx_str_t *name)
 }
 
 
+ngx_http_video_api_route_t *
+ngx_http_video_api_route_table(ngx_uint_t i)
+{
+    ngx_http_video_api_area_t  *a;
+
+    for (a = ngx_http_video_api_areas; a->name.len; a++) {
+        if (a->routes == NULL) {
+            continue;
+        }
+
+        if (i-- == 0) {
+            return a->routes;
+        }
+    }
+
+    return NULL;
+}
+
+
 static ngx_int_t
 ngx_http_video_api_allow(ngx_http_request_t *r, ngx_uint_t methods,
     ngx_str_t *allow)

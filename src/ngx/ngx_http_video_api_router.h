@@ -21,6 +21,9 @@ ngx_int_t ngx_http_video_api_route_find(ngx_http_request_t *r,
 /* Area name ("videos") to its NGX_HTTP_VIDEO_API_* bit, 0 if unknown. */
 ngx_uint_t ngx_http_video_api_area(ngx_str_t *name);
 
+/* The i-th table of routes, NULL past the last: for walks at startup. */
+ngx_http_video_api_route_t *ngx_http_video_api_route_table(ngx_uint_t i);
+
 /* Answers 501 for routes whose feature is not built yet. */
 ngx_int_t ngx_http_video_api_not_implemented(ngx_http_request_t *r,
     ngx_http_video_api_ctx_t *ctx);

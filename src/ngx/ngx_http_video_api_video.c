@@ -6,6 +6,7 @@
 #include "ngx_http_video_api_auth.h"
 #include "ngx_http_video_api_cache.h"
 #include "ngx_http_video_api_response.h"
+#include "ngx_http_video_api_metrics.h"
 #include "ngx_http_video_api_views.h"
 #include "video_cache.h"
 
@@ -413,10 +414,14 @@ ngx_http_video_api_video_step(ngx_http_video_api_run_t *run)
 
     case VIDEO_CACHED:
         if (ngx_http_video_api_video_cached(video, run->reply) != NGX_OK) {
+            ngx_http_video_api_metrics_cache(
+                NGX_HTTP_VIDEO_API_M_CACHE_VIDEO_HIT, 0);
             return ngx_http_video_api_run_goto(run, VIDEO_DB);
         }
 
         rc = ngx_http_video_api_video_found(r, video);
+        ngx_http_video_api_metrics_cache(NGX_HTTP_VIDEO_API_M_CACHE_VIDEO_HIT,
+                                         rc != NGX_AGAIN);
 
         if (rc == NGX_AGAIN) {
             return ngx_http_video_api_run_goto(run, VIDEO_DB);

@@ -14,6 +14,7 @@
 #include "ngx_http_video_api_auth.h"
 #include "ngx_http_video_api_cache.h"
 #include "ngx_http_video_api_response.h"
+#include "ngx_http_video_api_metrics.h"
 #include "ngx_http_video_api_video.h"
 #include "ngx_http_video_api_views.h"
 #include "video_hmac.h"
@@ -459,6 +460,7 @@ ngx_http_video_api_views_step(ngx_http_video_api_run_t *run)
         }
 
         if (reply->integer == 1) {
+            ngx_http_video_api_metrics_inc(NGX_HTTP_VIDEO_API_M_VIEWS);
             return ngx_http_video_api_send_wrapped(r, NGX_HTTP_OK, "",
                                                    views_tracked,
                                                    sizeof(views_tracked) - 1,

@@ -22,6 +22,7 @@
 #include "ngx_http_video_api_pg.h"
 #include "ngx_http_video_api_redis.h"
 #include "ngx_http_video_api_response.h"
+#include "ngx_http_video_api_metrics.h"
 #include "video_form.h"
 #include "video_id.h"
 #include "video_play.h"
@@ -172,7 +173,9 @@ enum {
 
 /*
  * stop: a stream that has not ended ends now; it waits for its recording
- * (PENDING) when converting and a publisher was ever accepted
+ * (PENDING) when converting and a publisher was ever accepted.  The last
+ * column says whether it was being published (the publisher's
+ * on_publish_done then finds it ended already).
  */
 static ngx_http_video_api_pg_stmt_t  live_stop_stmt =
     ngx_http_video_api_pg_scoped("live_stop",
@@ -184,9 +187,11 @@ static ngx_http_video_api_pg_stmt_t  live_stop_stmt =
         "  CASE WHEN $3::boolean AND v.live_key_hash IS NOT NULL"
         "  THEN 'PENDING'::video_status ELSE 'READY'::video_status END"
         "  ELSE v.status END, " LIVE_TOUCH
+        " FROM (SELECT o.is_live_now FROM videos o WHERE o.id = $1"
+        " FOR UPDATE) o"
         " WHERE v.id = $1 AND v.video_type = 'LIVE'"
         " AND video_writable(v.account_id, $4, $5)"
-        " RETURNING " LIVE_CHANGED LIVE_STREAM,
+        " RETURNING " LIVE_CHANGED LIVE_STREAM ", o.is_live_now",
         STOP_ACCOUNT + 1, STOP_ROLE + 1);
 
 enum {
@@ -826,6 +831,10 @@ ngx_http_video_api_live_stopped(ngx_http_request_t *r,
     }
 
     ngx_http_video_api_live_changed(r, res);
+
+    if (PQgetvalue(res, 0, LIVE_COL_EXTRA)[0] == 't') {
+        ngx_http_video_api_metrics_inc(NGX_HTTP_VIDEO_API_M_LIVE_UNPUBLISHES);
+    }
 
     if (ngx_http_video_api_live_copy(r, res, LIVE_COL_STATUS, &lctx->status)
         != NGX_OK)

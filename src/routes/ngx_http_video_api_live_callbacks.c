@@ -10,6 +10,7 @@
 #include "ngx_http_video_api_router.h"
 #include "ngx_http_video_api_live.h"
 #include "ngx_http_video_api_response.h"
+#include "ngx_http_video_api_metrics.h"
 #include "video_form.h"
 #include "video_id.h"
 #include "video_play.h"
@@ -346,6 +347,8 @@ ngx_http_video_api_live_verified(ngx_http_request_t *r,
                   "video_api: live stream \"%V\" is being published",
                   &location);
 
+    ngx_http_video_api_metrics_inc(NGX_HTTP_VIDEO_API_M_LIVE_PUBLISHES);
+
     /* 3xx: nginx-rtmp renames the stream to the Location */
 
     return ngx_http_video_api_send_data(r, NGX_HTTP_MOVED_TEMPORARILY,
@@ -392,6 +395,7 @@ ngx_http_video_api_live_unpublished(ngx_http_request_t *r,
     ngx_str_t  id;
 
     if (PQntuples(res) > 0) {
+        ngx_http_video_api_metrics_inc(NGX_HTTP_VIDEO_API_M_LIVE_UNPUBLISHES);
         ngx_http_video_api_live_changed(r, res);
 
         id.data = (u_char *) PQgetvalue(res, 0, LIVE_COL_ID);

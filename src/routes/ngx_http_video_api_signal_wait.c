@@ -6,6 +6,7 @@
 
 #include "ngx_http_video_api_signal.h"
 #include "ngx_http_video_api_response.h"
+#include "ngx_http_video_api_metrics.h"
 #include "video_envelope.h"
 #include "video_validate.h"
 
@@ -99,6 +100,10 @@ ngx_http_video_api_signal_wait(ngx_http_request_t *r, void *data,
 
     cln->handler = ngx_http_video_api_signal_cleanup;
     cln->data = sctx;
+
+    /* waiting until it is answered (finish) or goes away (cleanup) */
+
+    ngx_http_video_api_metrics_gauge(NGX_HTTP_VIDEO_API_G_LONG_POLLS, 1);
 
     /* a worker that shuts down hears no more notices: one take answers */
 
@@ -258,6 +263,10 @@ static ngx_int_t
 ngx_http_video_api_signal_finish(ngx_http_request_t *r,
     ngx_http_video_api_signal_ctx_t *sctx, ngx_int_t rc)
 {
+    if (!sctx->done) {
+        ngx_http_video_api_metrics_gauge(NGX_HTTP_VIDEO_API_G_LONG_POLLS, -1);
+    }
+
     sctx->done = 1;
 
     ngx_http_video_api_pubsub_leave(sctx->waiter);
@@ -322,6 +331,10 @@ static void
 ngx_http_video_api_signal_cleanup(void *data)
 {
     ngx_http_video_api_signal_ctx_t *sctx = data;
+
+    if (!sctx->done) {
+        ngx_http_video_api_metrics_gauge(NGX_HTTP_VIDEO_API_G_LONG_POLLS, -1);
+    }
 
     sctx->done = 1;
 

@@ -10,6 +10,7 @@
 #include "ngx_http_video_api_router.h"
 #include "ngx_http_video_api_auth.h"
 #include "ngx_http_video_api_response.h"
+#include "ngx_http_video_api_metrics.h"
 #include "ngx_http_video_api_cache.h"
 #include "ngx_http_video_api_media.h"
 #include "ngx_http_video_api_run.h"
@@ -293,6 +294,8 @@ ngx_http_video_api_upload_presign_step(ngx_http_video_api_run_t *run)
         return ngx_http_video_api_run_failed(run);
     }
 
+    ngx_http_video_api_metrics_inc(NGX_HTTP_VIDEO_API_M_UPLOADS_PRESIGNED);
+
     /* the URL binds these headers: the client sends them as they are */
 
     return ngx_http_video_api_send_data(run->request, NGX_HTTP_CREATED,
@@ -550,6 +553,7 @@ ngx_http_video_api_upload_created(ngx_http_video_api_run_t *run,
     created = (PQgetvalue(res, 0, 1)[0] == 't');
 
     if (created) {
+        ngx_http_video_api_metrics_inc(NGX_HTTP_VIDEO_API_M_UPLOADS_COMPLETED);
         ngx_http_video_api_cache_lists_changed(r);
         ngx_http_video_api_cache_video_id(r, &u->id, 1);
     }

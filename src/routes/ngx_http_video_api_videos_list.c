@@ -10,6 +10,7 @@
 #include "ngx_http_video_api_auth.h"
 #include "ngx_http_video_api_cache.h"
 #include "ngx_http_video_api_response.h"
+#include "ngx_http_video_api_metrics.h"
 #include "ngx_http_video_api_video.h"
 #include "ngx_http_video_api_views.h"
 #include "video_cache.h"
@@ -560,6 +561,8 @@ ngx_http_video_api_videos_list_page(ngx_http_video_api_run_t *run,
                 && (!list->loaded || list->nfigures == (size_t) n * 3))
             {
                 p = colon + 1 + n * VIDEO_ID_LEN;
+                ngx_http_video_api_metrics_cache(
+                    NGX_HTTP_VIDEO_API_M_CACHE_LIST_HIT, 1);
 
                 switch (ngx_http_video_api_views_known(run->request,
                             &list->views, p, last - p, colon + 1, n,
@@ -581,6 +584,8 @@ ngx_http_video_api_videos_list_page(ngx_http_video_api_run_t *run,
     }
 
     /* a miss: the page from PostgreSQL fills the cache for this version */
+
+    ngx_http_video_api_metrics_cache(NGX_HTTP_VIDEO_API_M_CACHE_LIST_HIT, 0);
 
     return ngx_http_video_api_run_goto(run, LIST_DB);
 }
