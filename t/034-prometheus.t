@@ -20,7 +20,7 @@ plan skip_all => 'prometheus is not installed (scripts/deps.sh)'
     unless -x $prometheus;
 
 my $dir = "$ENV{PWD}/t/servroot-prometheus";
-my $port = ($ENV{TEST_NGINX_SERVER_PORT} // 1984) + 64;
+my $port = ($ENV{TEST_NGINX_SERVER_PORT} // 1984) + 72;
 my $pport = $port + 1;                      # Prometheus
 my %mport = (relay => $port + 2, transcode => $port + 3,
              cleanup => $port + 4, analytics => $port + 5);
