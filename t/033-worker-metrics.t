@@ -16,9 +16,18 @@ use Time::HiRes ();
 my $dir = "$ENV{PWD}/t/servroot-worker-metrics";
 my $port = ($ENV{TEST_NGINX_SERVER_PORT} // 1984) + 33;
 my $store = $port + 1;
-my %mport = (relay => $port + 2, transcode => $port + 3,
-             cleanup => $port + 4, analytics => $port + 5);
-my $nobroker = $port + 6;         # nothing listens there
+# the listeners' ports: free ones the kernel picks, so that stacks side
+# by side do not meet
+my @held;     # each port held until all are picked: no two the same
+sub free_port {
+    my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
+                                  Listen => 1) or die "no port: $!";
+    push @held, $s;
+    return $s->sockport;
+}
+my %mport = map { $_ => free_port() } qw(relay transcode cleanup analytics);
+my $nobroker = free_port();       # nothing listens there
+@held = ();
 my $endpoint = "http://127.0.0.1:$store";
 my $data = "$dir/store";
 my %workers;     # role => pid
@@ -295,6 +304,34 @@ is $gone, '', 'the idle client was closed';
     isnt $?, 0, 'so does a port out of range';
     $out = qx{$bin relay --metrics-listen 2>&1};
     is $? >> 8, 2, '--metrics-listen without an address is a usage error';
+}
+
+# the shipped conf/worker.conf turns them on, on loopback, each role on
+# its own port (taken on a shared machine, it says so)
+{
+    my %shipped = %env;
+    delete $shipped{VIDEO_WORKER_METRICS_LISTEN};
+    my %default = (relay => 9471, transcode => 9472, cleanup => 9473,
+                   analytics => 9474);
+    my %pid;
+    for my $role (sort keys %default) {
+        $pid{$role} = fork // die;
+        if ($pid{$role} == 0) {
+            $ENV{$_} = $shipped{$_} for keys %shipped;
+            delete $ENV{VIDEO_WORKER_METRICS_LISTEN};
+            open STDERR, '>', "$dir/logs/shipped-$role.log" or POSIX::_exit(1);
+            exec $bin, $role or POSIX::_exit(127);
+        }
+    }
+    for my $role (sort keys %default) {
+        my $p = $default{$role};
+        ok wait_for(10, sub {
+            my $l = do { local (@ARGV, $/) = ("$dir/logs/shipped-$role.log"); <> } // '';
+            return $l =~ m{metrics on http://127\.0\.0\.1:$p/metrics|metrics: cannot listen on 127\.0\.0\.1:$p:};
+        }), "the shipped conf: the $role on 127.0.0.1:$p";
+    }
+    kill 'TERM', values %pid;
+    waitpid $_, 0 for values %pid;
 }
 
 # the address taken: the worker says so and works on

@@ -8,6 +8,7 @@ use warnings;
 use lib 't/inc';
 use VideoApi;
 use Test::More;
+use IO::Socket::INET ();
 use JSON::PP ();
 use POSIX ();
 use Time::HiRes ();
@@ -21,9 +22,17 @@ plan skip_all => 'prometheus is not installed (scripts/deps.sh)'
 
 my $dir = "$ENV{PWD}/t/servroot-prometheus";
 my $port = ($ENV{TEST_NGINX_SERVER_PORT} // 1984) + 72;
-my $pport = $port + 1;                      # Prometheus
-my %mport = (relay => $port + 2, transcode => $port + 3,
-             cleanup => $port + 4, analytics => $port + 5);
+# Prometheus's and the workers' ports: free ones the kernel picks
+my @held;     # each port held until all are picked: no two the same
+sub free_port {
+    my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
+                                  Listen => 1) or die "no port: $!";
+    push @held, $s;
+    return $s->sockport;
+}
+my $pport = free_port();
+my %mport = map { $_ => free_port() } qw(relay transcode cleanup analytics);
+@held = ();
 my (%workers, $prom);
 
 END {

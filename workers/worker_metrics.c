@@ -567,7 +567,9 @@ video_metrics_serve(int fd)
         (void) poll(&p, 1, 200);
     }
 
-    /* "GET /metrics HTTP/1.1" */
+    /* the request line: "GET /metrics HTTP/1.1" */
+
+    req[strcspn(req, "\r\n")] = '\0';
 
     sp = strchr(req, ' ');
     target = sp ? sp + 1 : NULL;
