@@ -36,6 +36,10 @@ my $bin = $ENV{VIDEO_API_TEST_WORKER} // 'build/video-worker';
 END {
     kill 'TERM', values %workers;
     nginx_stop($dir) if $dir;
+    if ($dir && -d "$dir/stack/workers") {
+        local $ENV{VIDEO_API_RUN_DIR} = "$dir/stack";
+        qx{scripts/stack.sh stop workers 2>&1};
+    }
 }
 
 system('rm', '-rf', $dir);
@@ -356,5 +360,36 @@ for my $role (qw(transcode cleanup analytics)) {
 ok !IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $mport{transcode}, Timeout => 2),
    'its listener is closed';
 unlike worker_log('transcode'), qr/ERROR|Sanitizer/, 'no sanitizer report in the logs';
+
+# -- make run's workers: VIDEO_API_WORKER_METRICS_PORT moves the four ----
+
+{
+    # four free ports in a row
+    my $base;
+    for (1 .. 20) {
+        my $b = free_port();
+        @held = ();
+        my @s = grep { $_ } map { IO::Socket::INET->new(LocalAddr => '127.0.0.1',
+                                    LocalPort => $b + $_, Listen => 1) } 0 .. 3;
+        if (@s == 4) { $base = $b; last }
+    }
+    local $ENV{VIDEO_API_RUN_DIR} = "$dir/stack";
+    local $ENV{VIDEO_API_WORKER_METRICS_PORT} = $base;
+    my $out = qx{scripts/stack.sh start workers 2>&1};
+    is $?, 0, 'scripts/stack.sh start workers' or diag $out;
+    my $i = 0;
+    for my $role (qw(relay transcode cleanup analytics)) {
+        my $p = $base + $i++;
+        ok wait_for(10, sub {
+            my ($st, $body) = http_request($p, 'GET', '/metrics');
+            return $st == 200 && $body =~ /^video_worker_up\{role="$role",/m;
+        }), "make run's $role answers on VIDEO_API_WORKER_METRICS_PORT + " . ($i - 1);
+    }
+    $out = qx{scripts/stack.sh stop workers 2>&1};
+    is $?, 0, 'scripts/stack.sh stop workers' or diag $out;
+    local $ENV{VIDEO_API_WORKER_METRICS_PORT} = 'x';
+    $out = qx{scripts/stack.sh start workers 2>&1};
+    isnt $?, 0, 'a VIDEO_API_WORKER_METRICS_PORT that is no port is refused';
+}
 
 done_testing;
