@@ -294,6 +294,33 @@ video_api: "video_api_cors" takes "off", "*", or a list of origins
 
 
 
+=== TEST 23b: video_api_metrics takes no argument
+--- config
+    location = /metrics { video_api_metrics on; }
+--- must_die
+--- error_log
+invalid number of arguments in "video_api_metrics" directive
+
+
+
+=== TEST 23c: video_api_metrics is a location's, not a server's
+--- config
+    video_api_metrics;
+--- must_die
+--- error_log
+"video_api_metrics" directive is not allowed here
+
+
+
+=== TEST 23d: video_api_metrics and another content handler in one location
+--- config
+    location = /metrics { video_api all; video_api_metrics; }
+--- must_die
+--- error_log
+"video_api_metrics" directive conflicts with another content handler
+
+
+
 === TEST 24: a published sample storage secret on a server others can reach
 --- http_config
     video_api_storage endpoint=http://127.0.0.1:9000

@@ -15,6 +15,7 @@ $VideoApi::KEY = q{};
 use Test::More;
 use IO::Socket::INET;
 use Time::HiRes ();
+use File::Temp ();
 
 plan skip_all => 'no test stack (run through make test)'
     unless $ENV{TEST_NGINX_PG_CONNINFO} && $ENV{TEST_NGINX_REDIS_PORT};
@@ -143,6 +144,22 @@ is $s, 404, 'and to a browser';
 like $b, qr/<html>/i, 'as a page';
 ($s, $b) = http_request($base, 'GET', '/unknown-route');
 like $b, qr/<html>/i, 'and without Accept, as a page';
+
+# -- the metrics: loopback only ------------------------------------------------
+
+($s, $b) = http_request($base, 'GET', '/metrics');
+is $s, 200, '/metrics answers loopback';
+like $b, qr/^video_api_http_requests_total\{route="unmatched",method="GET",status="4xx"\} \d+$/m,
+    'with the requests above';
+{
+    my $f = File::Temp->new;
+    print $f $b;
+    close $f;
+    my $out = qx{promtool check metrics < $f 2>&1};
+    is $?, 0, 'in a text promtool accepts' or diag $out;
+}
+($s) = curl('--interface', '127.0.0.2', "http://127.0.0.1:$base/metrics");
+is $s, 403, 'and no other address';
 
 my $token = '1790000000-P70eCuw1miR4W5iOe9pDwaKHO_3bealrVyBUVNu__dTwE';
 http_request($base, 'GET', "/play/V1StGXR8_Z5jdHi6B-myT/$token/master.m3u8");

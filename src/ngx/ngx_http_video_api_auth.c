@@ -203,9 +203,8 @@ ngx_http_video_api_auth_handler(ngx_http_request_t *r)
     hit = ngx_http_video_api_auth_cache_get(lk->hash, &ctx->caller, r->pool);
 
     ngx_http_video_api_metrics_cache(NGX_HTTP_VIDEO_API_M_CACHE_KEY_HIT,
-                                     hit == NGX_HTTP_VIDEO_API_AUTH_CACHE_KNOWN
-                                     || hit
-                                        == NGX_HTTP_VIDEO_API_AUTH_CACHE_REFUSED);
+        hit == NGX_HTTP_VIDEO_API_AUTH_CACHE_KNOWN
+        || hit == NGX_HTTP_VIDEO_API_AUTH_CACHE_REFUSED);
 
     switch (hit) {
 
