@@ -34,8 +34,14 @@ my %workers;     # role => pid
 my $bin = $ENV{VIDEO_API_TEST_WORKER} // 'build/video-worker';
 
 END {
+    local $?;     # the suite's exit status
     kill 'TERM', values %workers;
+    waitpid $_, 0 for values %workers;
     nginx_stop($dir) if $dir;
+    # the analytics role's id set: suites that seed videos through
+    # PostgreSQL alone expect none (the role fills it again when missing)
+    system("redis-cli -p $ENV{TEST_NGINX_REDIS_PORT} DEL video:ids video:ids:complete >/dev/null")
+        if $ENV{TEST_NGINX_REDIS_PORT};
     if ($dir && -d "$dir/stack/workers") {
         local $ENV{VIDEO_API_RUN_DIR} = "$dir/stack";
         qx{scripts/stack.sh stop workers 2>&1};

@@ -36,12 +36,18 @@ my %mport = map { $_ => free_port() } qw(relay transcode cleanup analytics);
 my (%workers, $prom);
 
 END {
+    local $?;     # the suite's exit status
     kill 'TERM', values %workers;
+    waitpid $_, 0 for values %workers;
     if ($prom) {
         kill 'TERM', $prom;
         waitpid $prom, 0;
     }
     nginx_stop($dir) if $dir;
+    # the analytics role's id set: suites that seed videos through
+    # PostgreSQL alone expect none (the role fills it again when missing)
+    system("redis-cli -p $ENV{TEST_NGINX_REDIS_PORT} DEL video:ids video:ids:complete >/dev/null")
+        if $ENV{TEST_NGINX_REDIS_PORT};
 }
 
 system('rm', '-rf', $dir);
