@@ -24,6 +24,9 @@ packages=(
     perl libtest-base-perl libtest-longstring-perl libtext-diff-perl
     liblist-moreutils-perl libhttp-message-perl liburi-perl libipc-run-perl
     libwww-perl curl valgrind
+    # metrics: promtool checks the text format, and t/034-prometheus.t
+    # scrapes the module and the workers with a real Prometheus
+    prometheus
     # browser tests of the page (t/090-web.t), driven by playwright-core
     # and puppeteer-core from node_modules (below)
     chromium firefox-esr

@@ -42,6 +42,9 @@ AMQP_PORT=${VIDEO_API_AMQP_PORT:-5673}
 AMQP_USER=video
 AMQP_PASSWORD=video
 AMQP_DIST_PORT=${VIDEO_API_AMQP_DIST_PORT:-}
+# the relay's metrics port, the next ones transcode's, cleanup's and
+# analytics'; unset: conf/worker.conf's metrics_listen (9471..9474)
+WORKER_METRICS_PORT=${VIDEO_API_WORKER_METRICS_PORT:-}
 if [ -z "$AMQP_DIST_PORT" ] && [[ $AMQP_PORT =~ ^[0-9]+$ ]]; then
     AMQP_DIST_PORT=$((AMQP_PORT + 20000))
 fi
@@ -142,6 +145,9 @@ validate_settings() {
     check_port VIDEO_API_REDIS_PORT "$REDIS_PORT"
     check_port VIDEO_API_AMQP_PORT "$AMQP_PORT"
     check_port "VIDEO_API_AMQP_DIST_PORT (defaults to AMQP port + 20000)" "$AMQP_DIST_PORT"
+    [ -z "$WORKER_METRICS_PORT" ] ||
+        check_port "VIDEO_API_WORKER_METRICS_PORT (and the 3 after it)" \
+            "$WORKER_METRICS_PORT"
 }
 
 # The pid must be alive *and* be the expected program: pid files outlive
@@ -1034,11 +1040,12 @@ workers_render() {
 }
 
 start_workers() {
-    local role pid
+    local role pid i=-1
     [ -x "$WORKER_BIN" ] || die "workers: $(pretty_path "$WORKER_BIN") not built (run make first)"
     mkdir -p "$WORKER_DIR" "$RUN/work" "$LOGS"
     workers_render
     for role in "${WORKER_ROLES[@]}"; do
+        i=$((i + 1))     # the role's metrics port: the relay's + i
         if pid=$(worker_pid "$role"); then
             info "worker $role already running (supervisor pid $pid)"
             continue
@@ -1048,6 +1055,9 @@ start_workers() {
         # (the worker finishes or requeues its job first).
         (
             worker_env
+            if [ -n "$WORKER_METRICS_PORT" ]; then
+                export VIDEO_WORKER_METRICS_LISTEN=127.0.0.1:$((WORKER_METRICS_PORT + i))
+            fi
             cd "$ROOT"
             child=
             # the supervisor's lines in the worker's format (log_format)

@@ -50,7 +50,7 @@ static void
 video_worker_usage(FILE *out)
 {
     fprintf(out,
-            "usage: video-worker <role>\n"
+            "usage: video-worker <role> [--metrics-listen <host[:port]>]\n"
             "roles: relay      publish the outbox to RabbitMQ\n"
             "       transcode  turn uploads into HLS ladders\n"
             "       cleanup    remove a deleted video's objects, and\n"
@@ -73,7 +73,9 @@ video_worker_usage(FILE *out)
             "                  PostgreSQL; `video-worker keys` for more)\n"
             "       version    print the version and exit\n"
             "settings: conf/worker.conf (VIDEO_WORKER_CONF names another\n"
-            "file), each overridden by VIDEO_WORKER_<NAME>\n");
+            "file), each overridden by VIDEO_WORKER_<NAME>;\n"
+            "--metrics-listen overrides metrics_listen (off, host, or\n"
+            "host:port of the role's GET /metrics)\n");
 }
 
 
@@ -243,6 +245,7 @@ video_worker_set(const char *name, const char *value)
         { "record_path", c->record_path, sizeof(c->record_path) },
         { "preset", c->preset, sizeof(c->preset) },
         { "media_user", c->media_user, sizeof(c->media_user) },
+        { "metrics_listen", c->metrics_listen, sizeof(c->metrics_listen) },
     };
 
     struct {
@@ -262,6 +265,7 @@ video_worker_set(const char *name, const char *value)
         { "media_memory_mb", &c->media_memory_mb, 0, 1048576 },
         { "media_file_mb", &c->media_file_mb, 0, 1048576 },
         { "cache_ttl", &c->cache_ttl, 1000, 86400000 },
+        { "metrics_interval", &c->metrics_interval, 1, 3600 },
     };
 
     if (strcmp(name, "log_format") == 0) {
@@ -360,7 +364,8 @@ video_worker_conf_load(const char *path)
         "max_attempts", "relay_poll_seconds", "analytics_interval",
         "clock_offset", "upload_sweep_seconds", "upload_grace",
         "media_sandbox", "media_user", "media_cpu_seconds",
-        "media_memory_mb", "media_file_mb", "cache_ttl", "log_format", NULL
+        "media_memory_mb", "media_file_mb", "cache_ttl", "log_format",
+        "metrics_listen", "metrics_interval", NULL
     };
 
     /* defaults: the stack `make run` starts */
@@ -394,7 +399,9 @@ video_worker_conf_load(const char *path)
          | video_worker_set("media_memory_mb", "4096")
          | video_worker_set("media_file_mb", "256")
          | video_worker_set("cache_ttl", VIDEO_WORKER_XSTR(VIDEO_CACHE_TTL_MS))
-         | video_worker_set("log_format", "text");
+         | video_worker_set("log_format", "text")
+         | video_worker_set("metrics_listen", "127.0.0.1")
+         | video_worker_set("metrics_interval", "5");
 
     if (rc != 0) {
         return -1;
@@ -458,7 +465,7 @@ int
 main(int argc, char **argv)
 {
     int                rc, ladder, once, sandbox, cmd, admin;
-    const char        *conf;
+    const char        *conf, *listen;
     struct sigaction   sa;
 
     ladder = (argc == 4 && strcmp(argv[1], "ladder") == 0);
@@ -476,6 +483,20 @@ main(int argc, char **argv)
 
     admin = (argc >= 3 && (strcmp(argv[1], "keys") == 0
                            || strcmp(argv[1], "accounts") == 0));
+
+    /* <role> --metrics-listen <address> */
+
+    listen = NULL;
+
+    if (argc == 4 && strcmp(argv[2], "--metrics-listen") == 0
+        && (strcmp(argv[1], "relay") == 0
+            || strcmp(argv[1], "transcode") == 0
+            || strcmp(argv[1], "cleanup") == 0
+            || strcmp(argv[1], "analytics") == 0))
+    {
+        listen = argv[3];
+        argc = 2;
+    }
 
     if (argc != 2 && !ladder && !once && !sandbox && !admin) {
         video_worker_usage(stderr);
@@ -507,6 +528,10 @@ main(int argc, char **argv)
     conf = getenv("VIDEO_WORKER_CONF");
 
     if (video_worker_conf_load(conf ? conf : "conf/worker.conf") != 0) {
+        return 1;
+    }
+
+    if (listen != NULL && video_worker_set("metrics_listen", listen) != 0) {
         return 1;
     }
 
@@ -553,6 +578,12 @@ main(int argc, char **argv)
 
     video_worker_log("starting (video-worker " VIDEO_WORKER_VERSION ")");
 
+    /* "analytics --once" runs one rollup: nothing to scrape */
+
+    if (!once && video_metrics_start(argv[1]) != 0) {
+        return 1;
+    }
+
     if (strcmp(argv[1], "relay") == 0) {
         rc = video_worker_relay();
 
@@ -566,6 +597,7 @@ main(int argc, char **argv)
         rc = video_worker_cleanup();
     }
 
+    video_metrics_stop();
     video_worker_log("stopped");
     video_hmac_release();
 

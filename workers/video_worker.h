@@ -54,6 +54,9 @@ typedef struct {
     int    media_file_mb;
     int    cache_ttl;             /* ms a cached video lives in Redis */
     int    log_json;              /* log_format = json (1) or text */
+    char   metrics_listen[256];   /* "off", host[:port] of GET /metrics */
+    int    metrics_interval;      /* seconds between refreshes of what
+                                     the metrics read from services */
 } video_worker_conf_t;
 
 
@@ -196,6 +199,51 @@ int video_sandbox_open(const char *dir, const char *rel, char *err,
 /* writes "dir/out/<rel>" (rel: a plain name) anew, never through a link */
 int video_sandbox_write(const char *dir, const char *rel, const char *data,
     size_t len, char *err, size_t size);
+
+
+/*
+ * Metrics (worker_metrics.c): Prometheus's text format on GET /metrics,
+ * served by a thread; the role's loop records its jobs and refreshes what
+ * it reads from PostgreSQL and RabbitMQ when video_metrics_due() says so
+ */
+#define VIDEO_METRICS_PORT_RELAY      9471
+#define VIDEO_METRICS_PORT_TRANSCODE  9472
+#define VIDEO_METRICS_PORT_CLEANUP    9473
+#define VIDEO_METRICS_PORT_ANALYTICS  9474
+
+/* the outcomes of a job */
+#define VIDEO_METRICS_OK        0   /* done */
+#define VIDEO_METRICS_FAILED    1   /* the video is FAILED, no retry */
+#define VIDEO_METRICS_RETRIED   2   /* an attempt failed, retried */
+#define VIDEO_METRICS_DEAD      3   /* dead-lettered */
+#define VIDEO_METRICS_REQUEUED  4   /* back to the queue (a stop) */
+#define VIDEO_METRICS_OUTCOMES  5
+
+/* the queues whose depths are shown, in this order */
+#define VIDEO_METRICS_QUEUES    4
+extern const char  *video_metrics_queue_names[VIDEO_METRICS_QUEUES];
+
+/* -1 when metrics_listen is invalid; a listener that cannot be had is
+   logged, and the worker goes on without it */
+int video_metrics_start(const char *role);
+void video_metrics_stop(void);
+/* monotonic seconds */
+double video_metrics_now(void);
+/* n jobs (rows for the relay) of an outcome; seconds < 0: no duration */
+void video_metrics_job(int outcome, uint64_t n, double seconds);
+/* a ladder encode: seconds of video, seconds it took */
+void video_metrics_realtime(double media, double wall);
+void video_metrics_outbox(long rows, double oldest_age);
+/* a rollup succeeded now */
+void video_metrics_rollup(void);
+void video_metrics_queues(const long *messages, const long *consumers);
+/* 1 once every metrics_interval seconds (the first call too) */
+int video_metrics_due(void);
+/* seconds until video_metrics_due() says 1 */
+double video_metrics_until_due(void);
+/* the queues' depths through a's channel (passive declares); -1 when
+   the channel failed */
+int video_worker_amqp_depths(video_worker_amqp_t *a);
 
 
 /* the roles */

@@ -261,6 +261,13 @@ video_worker_consume(const char *queue, video_worker_consumer_pt handler)
             backoff = 0.5;
         }
 
+        /* between two jobs: no message is unacknowledged */
+
+        if (video_metrics_due() && video_worker_amqp_depths(&a) != 0) {
+            video_worker_amqp_close(&a);
+            continue;
+        }
+
         amqp_maybe_release_buffers(a.conn);
 
         /* a second at most, so a stop request is seen */
@@ -309,6 +316,44 @@ video_worker_consume(const char *queue, video_worker_consumer_pt handler)
     }
 
     video_worker_amqp_close(&a);
+
+    return 0;
+}
+
+
+int
+video_worker_amqp_depths(video_worker_amqp_t *a)
+{
+    int                       i;
+    long                      messages[VIDEO_METRICS_QUEUES];
+    long                      consumers[VIDEO_METRICS_QUEUES];
+    amqp_rpc_reply_t          r;
+    amqp_queue_declare_ok_t  *ok;
+
+    /*
+     * a passive declare only asks: a queue gone closes the channel, and
+     * the caller reconnects, which declares it again
+     */
+
+    for (i = 0; i < VIDEO_METRICS_QUEUES; i++) {
+        ok = amqp_queue_declare(a->conn, 1,
+                                amqp_cstring_bytes(
+                                    video_metrics_queue_names[i]),
+                                1, 0, 0, 0, amqp_empty_table);
+        r = amqp_get_rpc_reply(a->conn);
+
+        if (ok == NULL || r.reply_type != AMQP_RESPONSE_NORMAL) {
+            video_worker_log("rabbitmq: the depth of %s: %s",
+                             video_metrics_queue_names[i],
+                             video_worker_amqp_error(r));
+            return -1;
+        }
+
+        messages[i] = ok->message_count;
+        consumers[i] = ok->consumer_count;
+    }
+
+    video_metrics_queues(messages, consumers);
 
     return 0;
 }

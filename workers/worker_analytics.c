@@ -245,6 +245,7 @@ int
 video_worker_analytics(int once)
 {
     int                 rc;
+    double              started;
     video_analytics_t   a;
 
     memset(&a, 0, sizeof(a));
@@ -257,7 +258,18 @@ video_worker_analytics(int once)
         rc = 0;
 
         while (!video_worker_stop) {
-            (void) video_analytics_cycle(&a);
+            started = video_metrics_now();
+
+            if (video_analytics_cycle(&a) == 0) {
+                video_metrics_rollup();
+                video_metrics_job(VIDEO_METRICS_OK, 1,
+                                  video_metrics_now() - started);
+
+            } else if (!video_worker_stop) {
+                video_metrics_job(VIDEO_METRICS_FAILED, 1,
+                                  video_metrics_now() - started);
+            }
+
             video_worker_sleep(video_worker_conf.analytics_interval);
         }
     }

@@ -123,11 +123,12 @@ video_cleanup_message(amqp_envelope_t *env)
 {
     int           attempt;
     char          err[512];
-    double        wait;
+    double        wait, started;
     const char   *perr;
     video_job_t   job;
 
     perr = NULL;
+    started = video_metrics_now();
 
     if (video_job_parse(env->message.body.bytes, env->message.body.len, &job,
                         &perr)
@@ -137,6 +138,8 @@ video_cleanup_message(amqp_envelope_t *env)
         video_worker_log_at(VIDEO_WORKER_LOG_ERROR,
                             "dead-lettering a malformed cleanup job: %s",
                             perr ? perr : "not a cleanup job");
+        video_metrics_job(VIDEO_METRICS_DEAD, 1,
+                          video_metrics_now() - started);
         return VIDEO_DEAD;
     }
 
@@ -148,6 +151,8 @@ video_cleanup_message(amqp_envelope_t *env)
         if (video_cleanup_job(&job, err, sizeof(err)) == 0) {
             video_worker_log("removed the objects of video %s",
                              job.video_id);
+            video_metrics_job(VIDEO_METRICS_OK, 1,
+                              video_metrics_now() - started);
             return VIDEO_ACK;
         }
 
@@ -155,13 +160,21 @@ video_cleanup_message(amqp_envelope_t *env)
                             "cleanup of video %s, attempt %d: %s",
                             job.video_id, attempt, err);
 
+        if (attempt < video_worker_conf.max_attempts) {
+            video_metrics_job(VIDEO_METRICS_RETRIED, 1, -1);
+        }
+
         video_worker_sleep(wait);
         wait = wait < 16 ? wait * 2 : 30;
 
         if (video_worker_stop) {
+            video_metrics_job(VIDEO_METRICS_REQUEUED, 1,
+                              video_metrics_now() - started);
             return VIDEO_REQUEUE;
         }
     }
+
+    video_metrics_job(VIDEO_METRICS_DEAD, 1, video_metrics_now() - started);
 
     return VIDEO_DEAD;
 }

@@ -85,10 +85,13 @@ video_relay_batch(PGconn *pg, video_worker_amqp_t *a, uint64_t *tag)
     int                      i, n;
     char                    *ids, *p;
     char                     batch[32];
+    double                   started;
     PGresult                *res, *r;
     const char              *values[1];
     amqp_bytes_t             body;
     amqp_basic_properties_t  props;
+
+    started = video_metrics_now();
 
     r = video_worker_pg(pg, "BEGIN", 0, NULL, PGRES_COMMAND_OK);
     if (r == NULL) {
@@ -176,12 +179,22 @@ video_relay_batch(PGconn *pg, video_worker_amqp_t *a, uint64_t *tag)
     free(ids);
     PQclear(res);
 
-    return r ? n : -2;
+    if (r == NULL) {
+        return -2;
+    }
+
+    video_metrics_job(VIDEO_METRICS_OK, n, video_metrics_now() - started);
+
+    return n;
 
 broker:
 
     free(ids);
     PQclear(res);
+
+    /* the rows stay in the outbox for the next try */
+
+    video_metrics_job(VIDEO_METRICS_RETRIED, n, -1);
 
     r = video_worker_pg(pg, "ROLLBACK", 0, NULL, PGRES_COMMAND_OK);
     PQclear(r);
@@ -190,12 +203,42 @@ broker:
 }
 
 
-/* waits for a NOTIFY on the outbox channel, at most the poll interval */
+/* what the outbox holds unpublished, for the metrics */
+
+static int
+video_relay_backlog(PGconn *pg)
+{
+    PGresult  *res;
+
+    res = video_worker_pg(pg,
+              "SELECT count(*),"
+              " coalesce(extract(epoch FROM now() - min(created_at)), 0)"
+              " FROM outbox WHERE published_at IS NULL"
+              " AND topic IN ('" VIDEO_QUEUE_TRANSCODE "', '"
+              VIDEO_QUEUE_CLEANUP "')",
+              0, NULL, PGRES_TUPLES_OK);
+    if (res == NULL) {
+        return -1;
+    }
+
+    video_metrics_outbox(strtol(PQgetvalue(res, 0, 0), NULL, 10),
+                         strtod(PQgetvalue(res, 0, 1), NULL));
+    PQclear(res);
+
+    return 0;
+}
+
+
+/*
+ * waits for a NOTIFY on the outbox channel, at most the poll interval,
+ * and no longer than the next refresh of the metrics
+ */
 
 static int
 video_relay_wait(PGconn *pg)
 {
     int        fd, rc;
+    double     wait;
     fd_set     rfds;
     PGnotify  *nt;
     struct timeval  tv;
@@ -207,8 +250,14 @@ video_relay_wait(PGconn *pg)
 
     FD_ZERO(&rfds);
     FD_SET(fd, &rfds);
-    tv.tv_sec = video_worker_conf.relay_poll_seconds;
-    tv.tv_usec = 0;
+    wait = video_metrics_until_due();
+
+    if (wait > video_worker_conf.relay_poll_seconds) {
+        wait = video_worker_conf.relay_poll_seconds;
+    }
+
+    tv.tv_sec = (long) wait;
+    tv.tv_usec = (long) ((wait - tv.tv_sec) * 1e6);
 
     rc = select(fd + 1, &rfds, NULL, NULL, &tv);
 
@@ -261,6 +310,22 @@ video_worker_relay(void)
             r = video_worker_pg(pg, "LISTEN outbox", 0, NULL,
                                 PGRES_COMMAND_OK);
             PQclear(r);
+        }
+
+        /* the backlog is shown while RabbitMQ is down too */
+
+        if (video_metrics_due()) {
+            if (video_relay_backlog(pg) != 0) {
+                PQfinish(pg);
+                pg = NULL;
+                continue;
+            }
+
+            if (a.up && video_worker_amqp_depths(&a) != 0) {
+                video_worker_amqp_close(&a);
+                broker_down = 1;
+                continue;
+            }
         }
 
         if (!a.up) {
@@ -319,6 +384,7 @@ video_worker_relay(void)
         if (n == VIDEO_RELAY_BATCH) {
             continue;
         }
+
 
         if (video_relay_wait(pg) != 0) {
             PQfinish(pg);

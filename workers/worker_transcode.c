@@ -445,8 +445,9 @@ video_transcode_fail(video_transcode_t *t, const char *why)
 static int
 video_transcode_job(video_transcode_t *t)
 {
-    int   rc, skip;
-    char  input[1100], err[VIDEO_ERR_MAX];
+    int     rc, skip;
+    char    input[1100], err[VIDEO_ERR_MAX];
+    double  encode;
 
     if (t->pg == NULL || PQstatus(t->pg) != CONNECTION_OK) {
         if (t->pg != NULL) {
@@ -529,7 +530,12 @@ video_transcode_job(video_transcode_t *t)
         video_worker_log("video %s: %dx%d, %.2f s, %s audio, %d rung(s)",
                          t->job.video_id, t->width, t->height, t->duration,
                          t->has_audio ? "with" : "no", t->nrungs);
+        encode = video_metrics_now();
         rc = video_transcode_encode(t);
+
+        if (rc == VIDEO_JOB_OK) {
+            video_metrics_realtime(t->duration, video_metrics_now() - encode);
+        }
     }
 
     if (rc == VIDEO_JOB_OK) {
@@ -554,10 +560,11 @@ static int
 video_transcode_message(video_transcode_t *t, amqp_envelope_t *env)
 {
     int          attempt, rc;
-    double       backoff;
+    double       backoff, started;
     const char  *err;
 
     err = NULL;
+    started = video_metrics_now();
 
     if (video_job_parse(env->message.body.bytes, env->message.body.len,
                         &t->job, &err)
@@ -567,6 +574,8 @@ video_transcode_message(video_transcode_t *t, amqp_envelope_t *env)
         video_worker_log_at(VIDEO_WORKER_LOG_ERROR,
                             "dead-lettering a malformed transcode job: %s",
                             err ? err : "not a transcode job");
+        video_metrics_job(VIDEO_METRICS_DEAD, 1,
+                          video_metrics_now() - started);
         return VIDEO_DEAD;
     }
 
@@ -586,17 +595,23 @@ video_transcode_message(video_transcode_t *t, amqp_envelope_t *env)
 
         case VIDEO_JOB_OK:
             video_worker_log("video %s done", t->job.video_id);
+            video_metrics_job(VIDEO_METRICS_OK, 1,
+                              video_metrics_now() - started);
             return VIDEO_ACK;
 
         case VIDEO_JOB_STOPPED:
             video_worker_log("stopping: video %s goes back to the queue",
                              t->job.video_id);
+            video_metrics_job(VIDEO_METRICS_REQUEUED, 1,
+                              video_metrics_now() - started);
             return VIDEO_REQUEUE;
 
         case VIDEO_JOB_PERMANENT:
             video_worker_log_at(VIDEO_WORKER_LOG_ERROR, "video %s FAILED: %s",
                                 t->job.video_id, t->err);
             video_transcode_fail(t, t->err);
+            video_metrics_job(VIDEO_METRICS_FAILED, 1,
+                              video_metrics_now() - started);
             return VIDEO_ACK;
         }
 
@@ -611,14 +626,20 @@ video_transcode_message(video_transcode_t *t, amqp_envelope_t *env)
             snprintf(why, sizeof(why), "gave up after %d attempts: %s",
                      attempt, t->err);
             video_transcode_fail(t, why);
+            video_metrics_job(VIDEO_METRICS_DEAD, 1,
+                              video_metrics_now() - started);
 
             return VIDEO_DEAD;
         }
+
+        video_metrics_job(VIDEO_METRICS_RETRIED, 1, -1);
 
         video_worker_sleep(backoff);
         backoff = backoff < 16 ? backoff * 2 : 30;
 
         if (video_worker_stop) {
+            video_metrics_job(VIDEO_METRICS_REQUEUED, 1,
+                              video_metrics_now() - started);
             return VIDEO_REQUEUE;
         }
     }

@@ -438,6 +438,9 @@ sub worker_env {
         VIDEO_WORKER_WORK_DIR => "$dir/work",
         VIDEO_WORKER_RELAY_POLL_SECONDS => 1,
         VIDEO_WORKER_MAX_ATTEMPTS => 3,
+        # suites run side by side: their workers' metrics listen only
+        # where a suite asks (t/033, t/034)
+        VIDEO_WORKER_METRICS_LISTEN => 'off',
         %more,
     );
 }
