@@ -525,6 +525,13 @@ ngx_http_video_api_postconfiguration(ngx_conf_t *cf)
     ngx_conf_init_msec_value(mcf->signal_timeout, 25000);
     ngx_conf_init_value(mcf->idem_ttl, 86400);
 
+    if (mcf->idem_ttl < 1) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"video_api_idempotency_ttl\" must be 1s or "
+                           "more");
+        return NGX_ERROR;
+    }
+
     if (mcf->signal_limits.peers == 0) {
         video_signal_limits_default(&mcf->signal_limits);
     }
