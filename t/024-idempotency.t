@@ -40,7 +40,7 @@ my %key = access_reset(accounts => [['acctB'], ['acctQ', qw(--max-videos 1)]],
 psql('DELETE FROM idempotency_keys');
 
 nginx_start($dir, $port, <<"HTTP", '');
-    video_api_postgres "$ENV{TEST_NGINX_PG_CONNINFO}" pool=4;
+    video_api_postgres "$ENV{TEST_NGINX_PG_CONNINFO}" pool=4 timeout=2s;
     video_api_redis 127.0.0.1:$ENV{TEST_NGINX_REDIS_PORT};
     video_api_storage endpoint=http://127.0.0.1:9000 region=us-east-1
                       access_key=videoapi secret_key=idem-suite-secret;
@@ -219,6 +219,29 @@ psql("UPDATE accounts SET max_videos = 2 WHERE id = 'acctQ'");
 is $s, 201, 'with room again, the retry runs: 201';
 ok !replayed($h), '... not a replay of the 403';
 is uploads('acctQ'), 2, '... two uploads';
+
+# a statement that times out (the account's row held by another
+# transaction for longer than video_api_postgres timeout=): 503, not kept
+my $locker = fork // die "fork: $!";
+if ($locker == 0) {
+    { exec 'psql', VideoApi::conninfo(), qw(-XAtq -o /dev/null -c),
+           "BEGIN; SELECT 1 FROM accounts WHERE id = 'acctB' FOR UPDATE; SELECT pg_sleep(4); COMMIT;" }
+    POSIX::_exit(127);
+}
+ok wait_for(5, sub { psql("SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(4)%'"
+                          . " AND state = 'active' AND pid <> pg_backend_pid()") > 0 }),
+   'another transaction holds acctB\'s row';
+$nb = uploads('acctB');
+($s, $b, $d) = call('editorB', '/api/upload/presign', presign('t.mp4'), 'down-1');
+is $s, 503, 'presign under a key, its statement timed out: 503';
+is $d->{error}{code}, 'UNAVAILABLE', '... UNAVAILABLE';
+waitpid $locker, 0;
+is psql("SELECT count(*) FROM idempotency_keys WHERE key_hash = sha256(convert_to('down-1', 'UTF8'))"), 0,
+   '... not kept';
+($s, $b, $d, $h) = call('editorB', '/api/upload/presign', presign('t.mp4'), 'down-1');
+is $s, 201, '... so its retry runs: 201';
+ok !replayed($h), '... afresh';
+is uploads('acctB'), $nb + 1, '... one upload';
 
 # -- where auth is off: the account's key space -------------------------------------
 
