@@ -190,6 +190,13 @@ static ngx_command_t  ngx_http_video_api_commands[] = {
       offsetof(ngx_http_video_api_main_conf_t, signal_timeout),
       NULL },
 
+    { ngx_string("video_api_idempotency_ttl"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_video_api_main_conf_t, idem_ttl),
+      NULL },
+
     { ngx_string("video_api_signal_limits"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
       ngx_http_video_api_signal_limits,
@@ -423,6 +430,7 @@ ngx_http_video_api_create_main_conf(ngx_conf_t *cf)
     }
 
     mcf->signal_timeout = NGX_CONF_UNSET_MSEC;
+    mcf->idem_ttl = NGX_CONF_UNSET;
 
     return mcf;
 }
@@ -530,6 +538,14 @@ ngx_http_video_api_postconfiguration(ngx_conf_t *cf)
     }
 
     ngx_conf_init_msec_value(mcf->signal_timeout, 25000);
+    ngx_conf_init_value(mcf->idem_ttl, 86400);
+
+    if (mcf->idem_ttl < 1) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"video_api_idempotency_ttl\" must be 1s or "
+                           "more");
+        return NGX_ERROR;
+    }
 
     if (mcf->signal_limits.peers == 0) {
         video_signal_limits_default(&mcf->signal_limits);

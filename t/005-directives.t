@@ -23,6 +23,7 @@ __DATA__
     video_api_playback secret=play-secret expires=12h;
     video_api_cors https://a.example.com http://b.example.com:3000 credentials=on max_age=1h;
     video_api_max_body_size 128k;
+    video_api_idempotency_ttl 2h;
 --- config
     location / { video_api videos upload analytics live health play; }
 --- request
@@ -374,3 +375,23 @@ video_api: invalid "video_api_live_relay_secret" of 32 characters, expected 16..
 --- must_die
 --- error_log eval
 qr/"secret" of "video_api_live_relay_secret" is the published sample value "\@LIVE_RELAY_SECRET\@"/
+
+
+
+=== TEST 29: an idempotency key's lifetime that is not a time
+--- http_config
+    video_api_idempotency_ttl forever;
+--- config
+--- must_die
+--- error_log
+"video_api_idempotency_ttl" directive invalid value
+
+
+
+=== TEST 30: nor none
+--- http_config
+    video_api_idempotency_ttl 0;
+--- config
+--- must_die
+--- error_log
+"video_api_idempotency_ttl" must be 1s or more

@@ -8,7 +8,7 @@
  * Beside the consumer, a thread sweeps abandoned uploads every
  * upload_sweep_seconds: an upload presigned but never completed, whose
  * URL expired more than upload_grace seconds ago, loses its raw object,
- * then its row.
+ * then its row; and expired idempotency keys are deleted.
  */
 
 #include <pthread.h>
@@ -205,6 +205,15 @@ static const char  video_sweep_purge[] =
     " AND NOT EXISTS (SELECT 1 FROM videos v WHERE v.id = u.video_id)";
 
 
+/*
+ * Idempotency keys whose time is over (video_api_idempotency_ttl set
+ * expires_at when each was claimed): the module already treats them as
+ * new, and their sealed answers are of no use to anyone
+ */
+static const char  video_sweep_idempotency[] =
+    "DELETE FROM idempotency_keys WHERE expires_at <= now()";
+
+
 /* 1 when one upload was swept, 0 when none is left, -1 on failure */
 
 static int
@@ -335,6 +344,20 @@ video_sweep(PGconn *pg, int *storage_down)
     if (purged > 0) {
         video_worker_log("forgot %ld completed upload%s of deleted videos",
                          purged, purged == 1 ? "" : "s");
+    }
+
+    r = video_worker_pg(pg, video_sweep_idempotency, 0, NULL,
+                        PGRES_COMMAND_OK);
+    if (r == NULL) {
+        return -1;
+    }
+
+    purged = atol(PQcmdTuples(r));
+    PQclear(r);
+
+    if (purged > 0) {
+        video_worker_log("forgot %ld expired idempotency key%s", purged,
+                         purged == 1 ? "" : "s");
     }
 
     return 0;

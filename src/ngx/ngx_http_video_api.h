@@ -118,6 +118,7 @@ typedef struct {
     ngx_str_t                          live_record_path;   /* full, no '/' */
     ngx_str_t                          live_relay_secret;  /* push's flashVer */
     ngx_msec_t                         signal_timeout;     /* long polls */
+    time_t                             idem_ttl;   /* Idempotency-Key rows */
     video_signal_limits_t              signal_limits;      /* peers 0: unset */
     ngx_shm_zone_t                    *metrics_zone;
     unsigned                           clock_offset_set:1;
@@ -147,6 +148,9 @@ typedef struct {
 
 
 typedef struct ngx_http_video_api_ctx_s  ngx_http_video_api_ctx_t;
+
+/* a request's Idempotency-Key (ngx_http_video_api_idem.c) */
+typedef struct ngx_http_video_api_idem_s  ngx_http_video_api_idem_t;
 
 typedef ngx_int_t (*ngx_http_video_api_handler_pt)(ngx_http_request_t *r,
     ngx_http_video_api_ctx_t *ctx);
@@ -183,6 +187,7 @@ struct ngx_http_video_api_ctx_s {
     ngx_str_t                      body;       /* raw request body */
     json_t                        *json;       /* parsed JSON body or NULL */
     void                          *data;       /* the route's own state */
+    ngx_http_video_api_idem_t     *idem;       /* Idempotency-Key, or NULL */
 
     ngx_buf_t                     *error_buf;  /* envelope for nginx's own
                                                   error pages */

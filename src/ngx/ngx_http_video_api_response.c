@@ -6,6 +6,7 @@
 #include "ngx_http_video_api_response.h"
 #include "ngx_http_video_api_cors.h"
 #include "ngx_http_video_api_variables.h"
+#include "ngx_http_video_api_idem.h"
 #include "video_envelope.h"
 
 
@@ -169,6 +170,12 @@ ngx_http_video_api_send_body(ngx_http_request_t *r, ngx_uint_t status,
 
     if (ctx == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* an answer under an Idempotency-Key is sent once it is stored */
+
+    if (ngx_http_video_api_idem_capture(ctx, status, b)) {
+        return NGX_OK;
     }
 
     ctx->own_response = 1;

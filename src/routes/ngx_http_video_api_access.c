@@ -17,6 +17,7 @@
 #include "ngx_http_video_api_run.h"
 #include "ngx_http_video_api_redis.h"
 #include "ngx_http_video_api_response.h"
+#include "ngx_http_video_api_idem.h"
 #include "video_cache.h"
 #include "video_access.h"
 #include "video_apikey.h"
@@ -156,10 +157,11 @@ static ngx_http_video_api_pg_stmt_t  keys_revoke_stmt =
 
 typedef enum {
     ACCESS_QUERY = 0,
-    ACCESS_ROWS
+    ACCESS_ROWS,
+    ACCESS_CLAIMED      /* an Idempotency-Key claimed (the creates) */
 } ngx_http_video_api_access_step_e;
 
-static const char *const  access_names[] = { "query", "rows" };
+static const char *const  access_names[] = { "query", "rows", "claimed" };
 
 static ngx_int_t ngx_http_video_api_access_step(
     ngx_http_video_api_run_t *run);
@@ -306,6 +308,13 @@ ngx_http_video_api_access_step(ngx_http_video_api_run_t *run)
     res = run->res;
 
     if (run->step == ACCESS_QUERY) {
+
+        /* a create's Idempotency-Key: claimed in its transaction */
+
+        return ngx_http_video_api_idem_claim(run, ACCESS_CLAIMED);
+    }
+
+    if (run->step == ACCESS_CLAIMED) {
         return ngx_http_video_api_run_query(run, ACCESS_ROWS, actx->stmt,
                                             actx->nvalues, actx->values);
     }
@@ -313,23 +322,26 @@ ngx_http_video_api_access_step(ngx_http_video_api_run_t *run)
     if (!ngx_http_video_api_run_ok(run)
         || PQresultStatus(res) != PGRES_TUPLES_OK)
     {
-        return ngx_http_video_api_run_failed(run);
+        return ngx_http_video_api_idem_finish(run,
+                                          ngx_http_video_api_run_failed(run));
     }
 
     if (PQntuples(res) == 0) {
-        return ngx_http_video_api_send_error(r,
-                   actx->conflict ? NGX_HTTP_CONFLICT : NGX_HTTP_NOT_FOUND,
-                   NULL, actx->missing, &actx->id);
+        return ngx_http_video_api_idem_finish(run,
+                   ngx_http_video_api_send_error(r,
+                       actx->conflict ? NGX_HTTP_CONFLICT : NGX_HTTP_NOT_FOUND,
+                       NULL, actx->missing, &actx->id));
     }
 
     if (actx->drop && !PQgetisnull(res, 0, 1)) {
         ngx_http_video_api_access_uncache(r, PQgetvalue(res, 0, 1));
     }
 
-    return ngx_http_video_api_send_wrapped(r, actx->status, actx->prefix,
-                                           (u_char *) PQgetvalue(res, 0, 0),
-                                           PQgetlength(res, 0, 0),
-                                           actx->suffix);
+    return ngx_http_video_api_idem_finish(run,
+               ngx_http_video_api_send_wrapped(r, actx->status, actx->prefix,
+                                          (u_char *) PQgetvalue(res, 0, 0),
+                                          PQgetlength(res, 0, 0),
+                                          actx->suffix));
 }
 
 
@@ -342,6 +354,7 @@ ngx_http_video_api_keys_create(ngx_http_request_t *r,
     char                            **v;
     u_char                           *p;
     json_t                           *details;
+    ngx_int_t                         rc;
     ngx_uint_t                        role;
     video_key_create_t                in;
     ngx_http_video_api_caller_t      *caller;
@@ -367,6 +380,11 @@ ngx_http_video_api_keys_create(ngx_http_request_t *r,
                    "A key of role %s may not make a %s key%s",
                    video_role_name(caller->role), in.role,
                    in.account ? " for another account" : "");
+    }
+
+    rc = ngx_http_video_api_idem_init(r, ctx);
+    if (rc != NGX_DECLINED) {
+        return rc;
     }
 
     actx = ngx_http_video_api_access_ctx(r, NULL, "}");

@@ -6,6 +6,7 @@
 
 #include "ngx_http_video_api_access.h"
 #include "ngx_http_video_api_response.h"
+#include "ngx_http_video_api_idem.h"
 #include "video_access.h"
 #include "video_id.h"
 #include "video_validate.h"
@@ -165,11 +166,17 @@ ngx_http_video_api_accounts_create(ngx_http_request_t *r,
 {
     char                            **v;
     json_t                           *details;
+    ngx_int_t                         rc;
     video_account_t                   in;
     ngx_http_video_api_access_ctx_t  *actx;
 
     if (video_account_parse(ctx->json, 1, &in, &details) != 0) {
         return ngx_http_video_api_send_invalid(r, details);
+    }
+
+    rc = ngx_http_video_api_idem_init(r, ctx);
+    if (rc != NGX_DECLINED) {
+        return rc;
     }
 
     actx = ngx_http_video_api_access_ctx(r, "{\"account\":", "}");

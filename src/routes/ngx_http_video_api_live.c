@@ -23,6 +23,7 @@
 #include "ngx_http_video_api_redis.h"
 #include "ngx_http_video_api_response.h"
 #include "ngx_http_video_api_metrics.h"
+#include "ngx_http_video_api_idem.h"
 #include "video_form.h"
 #include "video_id.h"
 #include "video_play.h"
@@ -78,7 +79,9 @@ ngx_http_video_api_route_t  ngx_http_video_api_live_routes[] = {
 
 
 
-static const char *const  live_names[] = { "send", "rows", "dropped" };
+static const char *const  live_names[] = {
+    "send", "rows", "dropped", "claimed"
+};
 
 static ngx_int_t ngx_http_video_api_live_step(ngx_http_video_api_run_t *run);
 
@@ -349,6 +352,11 @@ ngx_http_video_api_live_step(ngx_http_video_api_run_t *run)
     case LIVE_SEND:
         lctx->run = run;
 
+        /* create's Idempotency-Key: claimed in the creating transaction */
+
+        return ngx_http_video_api_idem_claim(run, LIVE_CLAIMED);
+
+    case LIVE_CLAIMED:
         return ngx_http_video_api_run_query(run, LIVE_ROWS, lctx->stmt,
                                             lctx->nvalues, lctx->values);
 
@@ -356,10 +364,12 @@ ngx_http_video_api_live_step(ngx_http_video_api_run_t *run)
         if (!ngx_http_video_api_run_ok(run)
             || PQresultStatus(run->res) != PGRES_TUPLES_OK)
         {
-            return ngx_http_video_api_run_failed(run);
+            return ngx_http_video_api_idem_finish(run,
+                                          ngx_http_video_api_run_failed(run));
         }
 
-        return lctx->answer(run->request, lctx, run->res);
+        return ngx_http_video_api_idem_finish(run,
+                   lctx->answer(run->request, lctx, run->res));
 
     default: /* LIVE_DROPPED */
         return ngx_http_video_api_live_drop_answer(run->request, lctx);
@@ -407,6 +417,11 @@ ngx_http_video_api_live_create(ngx_http_request_t *r,
 
     if (video_live_create_parse(ctx->json, &p, &details) != 0) {
         return ngx_http_video_api_send_invalid(r, details);
+    }
+
+    rc = ngx_http_video_api_idem_init(r, ctx);
+    if (rc != NGX_DECLINED) {
+        return rc;
     }
 
     lctx = ngx_http_video_api_live_ctx(r, NULL, &rc);

@@ -114,7 +114,8 @@ ngx_int_t ngx_http_video_api_live_query(ngx_http_request_t *r,
 typedef enum {
     LIVE_SEND = 0,
     LIVE_ROWS,
-    LIVE_DROPPED
+    LIVE_DROPPED,
+    LIVE_CLAIMED        /* an Idempotency-Key claimed (create) */
 } ngx_http_video_api_live_step_e;
 
 /* a changed stream (LIVE_CHANGED row 0) goes to the video cache */

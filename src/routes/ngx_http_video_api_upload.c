@@ -13,6 +13,7 @@
 #include "ngx_http_video_api_metrics.h"
 #include "ngx_http_video_api_cache.h"
 #include "ngx_http_video_api_media.h"
+#include "ngx_http_video_api_idem.h"
 #include "ngx_http_video_api_run.h"
 #include "video_id.h"
 #include "video_sigv4.h"
@@ -29,6 +30,7 @@ static ngx_int_t ngx_http_video_api_upload_complete(ngx_http_request_t *r,
 
 typedef enum {
     UPLOAD_PRESIGN = 0,
+    UPLOAD_RECORD,
     UPLOAD_PRESIGNED,
 
     UPLOAD_PROBE,
@@ -37,7 +39,7 @@ typedef enum {
 } ngx_http_video_api_upload_step_e;
 
 static const char *const  upload_names[] = {
-    "record", "recorded",
+    "claim", "record", "recorded",
     "probe", "probed", "created"
 };
 
@@ -185,6 +187,7 @@ ngx_http_video_api_upload_presign(ngx_http_request_t *r,
     int                                 rc;
     u_char                             *p;
     json_t                             *details;
+    ngx_int_t                           idem;
     const char                         *err;
     video_presign_t                     in;
     video_sigv4_bind_t                  bind;
@@ -205,6 +208,11 @@ ngx_http_video_api_upload_presign(ngx_http_request_t *r,
     }
 
     st = &mcf->storage;
+
+    idem = ngx_http_video_api_idem_init(r, ctx);
+    if (idem != NGX_DECLINED) {
+        return idem;
+    }
 
     u = ngx_pcalloc(r->pool, sizeof(ngx_http_video_api_presign_ctx_t));
     if (u == NULL) {
@@ -282,6 +290,13 @@ ngx_http_video_api_upload_presign_step(ngx_http_video_api_run_t *run)
     u = run->data;
 
     if (run->step == UPLOAD_PRESIGN) {
+
+        /* an Idempotency-Key: claimed in the transaction that records */
+
+        return ngx_http_video_api_idem_claim(run, UPLOAD_RECORD);
+    }
+
+    if (run->step == UPLOAD_RECORD) {
         return ngx_http_video_api_run_query(run, UPLOAD_PRESIGNED,
                                             &upload_presign_stmt,
                                             PRESIGN_NPARAMS, u->values);
@@ -291,14 +306,16 @@ ngx_http_video_api_upload_presign_step(ngx_http_video_api_run_t *run)
 
         /* an account limit among them: nothing was recorded */
 
-        return ngx_http_video_api_run_failed(run);
+        return ngx_http_video_api_idem_finish(run,
+                                          ngx_http_video_api_run_failed(run));
     }
 
     ngx_http_video_api_metrics_inc(NGX_HTTP_VIDEO_API_M_UPLOADS_PRESIGNED);
 
     /* the URL binds these headers: the client sends them as they are */
 
-    return ngx_http_video_api_send_data(run->request, NGX_HTTP_CREATED,
+    return ngx_http_video_api_idem_finish(run,
+               ngx_http_video_api_send_data(run->request, NGX_HTTP_CREATED,
                json_pack("{s:s, s:s, s:s, s:I, s:{s:s, s:s}}",
                          "videoId", u->id,
                          "uploadUrl", u->url,
@@ -306,7 +323,7 @@ ngx_http_video_api_upload_presign_step(ngx_http_video_api_run_t *run)
                          "expiresIn", (json_int_t) u->expires,
                          "uploadHeaders",
                          "Content-Type", u->type,
-                         "If-None-Match", "*"));
+                         "If-None-Match", "*")));
 }
 
 

@@ -22,6 +22,7 @@ main(void)
     srunner_add_suite(sr, unit_sigv4_suite());
     srunner_add_suite(sr, unit_play_suite());
     srunner_add_suite(sr, unit_hmac_suite());
+    srunner_add_suite(sr, unit_idem_suite());
     srunner_add_suite(sr, unit_worker_lib_suite());
     srunner_add_suite(sr, unit_views_suite());
     srunner_add_suite(sr, unit_signal_suite());

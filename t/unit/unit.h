@@ -18,6 +18,7 @@ Suite *unit_validate_suite(void);
 Suite *unit_sigv4_suite(void);
 Suite *unit_play_suite(void);
 Suite *unit_hmac_suite(void);
+Suite *unit_idem_suite(void);
 Suite *unit_worker_lib_suite(void);
 Suite *unit_views_suite(void);
 Suite *unit_signal_suite(void);
