@@ -84,6 +84,7 @@ Origin: https://b.example.com:8443
 --- error_code: 404
 --- response_headers
 Access-Control-Allow-Origin: https://b.example.com:8443
+Access-Control-Expose-Headers: Idempotent-Replayed, Retry-After
 Vary: Origin
 
 
@@ -103,6 +104,7 @@ Access-Control-Request-Method: GET
 --- response_headers
 !Access-Control-Allow-Origin
 !Access-Control-Allow-Methods
+!Access-Control-Expose-Headers
 Vary: Origin
 
 

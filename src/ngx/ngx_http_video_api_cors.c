@@ -12,6 +12,10 @@ static ngx_str_t  ngx_http_video_api_cors_any = ngx_string("*");
 static ngx_str_t  ngx_http_video_api_cors_vary = ngx_string("Origin");
 static ngx_str_t  ngx_http_video_api_cors_true = ngx_string("true");
 
+/* what a page's script may read of an answer beyond the safelisted ones */
+static ngx_str_t  ngx_http_video_api_cors_expose =
+    ngx_string("Idempotent-Replayed, Retry-After");
+
 
 /* The value for Access-Control-Allow-Origin, or NULL when none applies. */
 
@@ -110,7 +114,16 @@ ngx_http_video_api_cors_headers(ngx_http_request_t *r)
 {
     ngx_str_t  *origin;
 
-    return ngx_http_video_api_cors_add(r, &origin);
+    if (ngx_http_video_api_cors_add(r, &origin) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (origin == NULL) {
+        return NGX_OK;
+    }
+
+    return ngx_http_video_api_header_out(r, "Access-Control-Expose-Headers",
+                                         &ngx_http_video_api_cors_expose);
 }
 
 
