@@ -490,7 +490,7 @@ ngx_http_video_api_play_serve(ngx_http_request_t *r,
 
     ngx_sprintf(key, "%V/%V%Z", &pctx->id, &pctx->path);
 
-    if (ngx_http_video_api_media_request(r, NGX_HTTP_VIDEO_API_MEDIA,
+    if (ngx_http_video_api_media_request_kept(r, NGX_HTTP_VIDEO_API_MEDIA,
             r->method == NGX_HTTP_HEAD ? "HEAD" : "GET", bucket,
             (char *) key, NGX_HTTP_VIDEO_API_PLAY_PRESIGN, &uri, &args)
         != NGX_OK)
