@@ -14,6 +14,7 @@ use lib 't/inc';
 use VideoApi;
 use Test::More;
 use Time::HiRes ();
+use Digest::SHA qw(hmac_sha256 hmac_sha256_base64);
 
 my $dir = "$ENV{PWD}/t/servroot-delivery";
 my $port = ($ENV{TEST_NGINX_SERVER_PORT} // 1984) + 40;
@@ -96,6 +97,17 @@ sub header {
     my ($h, $name) = @_;
     my @v = $h =~ /^\Q$name\E: ([^\r\n]*)/mgi;
     return join ' | ', @v;
+}
+
+# a token made the way the module makes them (t/022-playback.t), with the
+# key derived from the storage secret when none is configured
+sub mint {
+    my ($id, $expires) = @_;
+    my $secret = hmac_sha256('video-api playback tokens', 'videoapi-secret');
+    my $gen = psql("SELECT token_gen FROM videos WHERE id = '$id'");
+    (my $kid = hmac_sha256_base64('video-api playback key id', $secret)) =~ tr{+/}{-_};
+    (my $sig = hmac_sha256_base64("$id/$expires/$gen", $secret)) =~ tr{+/}{-_};
+    return "$expires-" . substr($kid, 0, 2) . $sig;
 }
 
 sub token_of {
@@ -299,6 +311,20 @@ for my $mode (qw(local proxy)) {
     redis('DEL', "video:$oth");
     ($s) = curl("$base/play/$oth/120p/segment_000.ts");
     is $s, 200, "$mode: made PUBLIC elsewhere, it plays at once";
+
+    # a token the worker verified before stops at its own expiry
+    if ($mode eq 'local') {
+        my $short = mint($prv, time + 2);
+        ($s) = curl("$base/play/$prv/$short/120p/segment_000.ts");
+        is $s, 200, "$mode: a token that expires in 2 s plays";
+        ($s) = curl("$base/play/$prv/$short/120p/segment_001.ts");
+        is $s, 200, "$mode: again (verified once)";
+        Time::HiRes::sleep(3.1);
+        my ($s2, $b2, $h2) = curl("$base/play/$prv/$short/120p/segment_000.ts");
+        is $s2, 403, "$mode: refused once it has expired";
+        like $b2, qr/has expired/, "$mode: saying so";
+        is header($h2, 'Cache-Control'), 'no-store', "$mode: not cached";
+    }
 
     my $log = do { local (@ARGV, $/) = "$dir/logs/error.log"; <> };
     unlike $log, qr/\[alert\]|\[emerg\]|exited on signal/, "$mode: no alerts, no crashed worker";

@@ -62,11 +62,11 @@ ngx_http_video_api_route_t  ngx_http_video_api_play_routes[] = {
 
 
 typedef struct {
-    ngx_str_t                    id;
-    ngx_str_t                    path;      /* under the video's prefix */
-    ngx_str_t                    token;     /* empty: none */
-    ngx_uint_t                   live;      /* nginx-rtmp's HLS output */
-    ngx_http_video_api_play_known_t  known; /* what allowed it */
+    ngx_str_t                        id;
+    ngx_str_t                        path;    /* under the video's prefix */
+    ngx_str_t                        token;   /* empty: none */
+    ngx_uint_t                       live;    /* nginx-rtmp's HLS output */
+    ngx_http_video_api_play_known_t  known;   /* what allowed it */
 } ngx_http_video_api_play_ctx_t;
 
 
@@ -100,6 +100,28 @@ static ngx_str_t  ngx_http_video_api_play_cc[2][PLAY_CC_KINDS] = {
       ngx_string("public, max-age=60"),
       ngx_string("public, max-age=1") }
 };
+
+
+/*
+ * Tokens this worker verified lately, for the video generation they were
+ * verified against: a player sends the same one with every segment.  An
+ * entry stands until the token's own expiry (a token valid now stays so
+ * until then, for the same generation and keys); direct-mapped.
+ */
+
+#define NGX_HTTP_VIDEO_API_PLAY_VERIFIED  64
+
+typedef struct {
+    void                            *conf;
+    int64_t                          gen;
+    time_t                           expires;   /* 0: empty */
+    size_t                           token_len;
+    u_char                           id[VIDEO_ID_LEN];
+    u_char                           token[VIDEO_PLAY_TOKEN_MAX];
+} ngx_http_video_api_play_verified_t;
+
+static ngx_http_video_api_play_verified_t
+    ngx_http_video_api_play_verified[NGX_HTTP_VIDEO_API_PLAY_VERIFIED];
 
 
 static ngx_int_t ngx_http_video_api_play_found(ngx_http_request_t *r,
@@ -189,6 +211,65 @@ ngx_http_video_api_play_live(ngx_http_request_t *r,
 }
 
 
+/* the token checked against pctx->known.gen: a VIDEO_PLAY_* code */
+
+static ngx_int_t
+ngx_http_video_api_play_verify(ngx_http_request_t *r,
+    ngx_http_video_api_play_ctx_t *pctx)
+{
+    u_char                              *dash;
+    time_t                               expires;
+    ngx_int_t                            rc;
+    ngx_http_video_api_main_conf_t      *mcf;
+    ngx_http_video_api_play_verified_t  *v;
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_video_api_module);
+
+    if (pctx->id.len != VIDEO_ID_LEN
+        || pctx->token.len > VIDEO_PLAY_TOKEN_MAX)
+    {
+        return VIDEO_PLAY_INVALID;
+    }
+
+    v = &ngx_http_video_api_play_verified[
+            ngx_hash_key(pctx->token.data, pctx->token.len)
+            % NGX_HTTP_VIDEO_API_PLAY_VERIFIED];
+
+    if (v->expires != 0 && v->conf == mcf && v->gen == pctx->known.gen
+        && ngx_time() < v->expires && v->token_len == pctx->token.len
+        && ngx_memcmp(v->token, pctx->token.data, pctx->token.len) == 0
+        && ngx_memcmp(v->id, pctx->id.data, VIDEO_ID_LEN) == 0)
+    {
+        return VIDEO_PLAY_OK;
+    }
+
+    rc = ngx_http_video_api_token_verify(r, &pctx->id, &pctx->token,
+                                         pctx->known.gen);
+    if (rc != VIDEO_PLAY_OK) {
+        return rc;
+    }
+
+    /* "<expires>-...": the shape video_play_is_token() checked */
+
+    dash = ngx_strlchr(pctx->token.data, pctx->token.data + pctx->token.len,
+                       '-');
+    expires = (dash != NULL)
+              ? ngx_atotm(pctx->token.data, dash - pctx->token.data)
+              : NGX_ERROR;
+
+    if (expires > 0) {
+        v->conf = mcf;
+        v->gen = pctx->known.gen;
+        v->expires = expires;
+        v->token_len = pctx->token.len;
+        ngx_memcpy(v->token, pctx->token.data, pctx->token.len);
+        ngx_memcpy(v->id, pctx->id.data, VIDEO_ID_LEN);
+    }
+
+    return VIDEO_PLAY_OK;
+}
+
+
 static ngx_int_t
 ngx_http_video_api_play_open(ngx_http_request_t *r,
     ngx_http_video_api_ctx_t *ctx, ngx_uint_t live)
@@ -265,10 +346,7 @@ ngx_http_video_api_play_open(ngx_http_request_t *r,
                 return ngx_http_video_api_play_serve(r, pctx);
             }
 
-        } else if (ngx_http_video_api_token_verify(r, &pctx->id, &token,
-                                                   pctx->known.gen)
-                   == VIDEO_PLAY_OK)
-        {
+        } else if (ngx_http_video_api_play_verify(r, pctx) == VIDEO_PLAY_OK) {
             return ngx_http_video_api_play_serve(r, pctx);
         }
     }
@@ -283,9 +361,7 @@ static ngx_int_t
 ngx_http_video_api_play_token(ngx_http_request_t *r,
     ngx_http_video_api_play_ctx_t *pctx)
 {
-    switch (ngx_http_video_api_token_verify(r, &pctx->id, &pctx->token,
-                                            pctx->known.gen))
-    {
+    switch (ngx_http_video_api_play_verify(r, pctx)) {
 
     case VIDEO_PLAY_OK:
         ngx_http_video_api_play_cache_put(&pctx->id, &pctx->known);
