@@ -12,6 +12,8 @@
 #include "ngx_http_video_api_cache.h"
 #include "ngx_http_video_api_cors.h"
 #include "ngx_http_video_api_error_filter.h"
+#include "ngx_http_video_api_delivery.h"
+#include "ngx_http_video_api_play_cache.h"
 #include "ngx_http_video_api_log.h"
 #include "ngx_http_video_api_metrics.h"
 #include "ngx_http_video_api_pg.h"
@@ -28,6 +30,10 @@
 /* how long a playback token opens a private video: a long film and then
    some, as a page with a player stays open */
 #define NGX_HTTP_VIDEO_API_PLAY_EXPIRES  (6 * 3600)
+
+/* how long a node plays a video on what it read of it: as long as it
+   trusts what it read of an API key (NGX_HTTP_VIDEO_API_AUTH_FRESH) */
+#define NGX_HTTP_VIDEO_API_PLAY_CACHE    1000
 
 
 #define NGX_HTTP_VIDEO_API_PARAM_STR   0
@@ -340,6 +346,8 @@ static ngx_http_video_api_param_t  ngx_http_video_api_play_params[] = {
       offsetof(ngx_http_video_api_play_conf_t, previous), 0, 0 },
     { ngx_string("expires"), NGX_HTTP_VIDEO_API_PARAM_SEC,
       offsetof(ngx_http_video_api_play_conf_t, expires), 60, 7 * 24 * 3600 },
+    { ngx_string("cache"), NGX_HTTP_VIDEO_API_PARAM_MSEC,
+      offsetof(ngx_http_video_api_play_conf_t, cache), 0, 60000 },
     { ngx_null_string, 0, 0, 0, 0 }
 };
 
@@ -569,12 +577,16 @@ ngx_http_video_api_postconfiguration(ngx_conf_t *cf)
 
     if (ngx_http_video_api_store_init(cf) != NGX_OK
         || ngx_http_video_api_auth_init(cf) != NGX_OK
-        || ngx_http_video_api_metrics_init(cf) != NGX_OK)
+        || ngx_http_video_api_metrics_init(cf) != NGX_OK
+        || ngx_http_video_api_play_cache_init(cf) != NGX_OK
+        || ngx_http_video_api_error_filter_init(cf) != NGX_OK)
     {
         return NGX_ERROR;
     }
 
-    return ngx_http_video_api_error_filter_init(cf);
+    /* first in the chain: it decides before the error filter envelopes */
+
+    return ngx_http_video_api_delivery_filter_init(cf);
 }
 
 
@@ -921,6 +933,7 @@ ngx_http_video_api_playback(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     mcf->play_set = 1;
     mcf->play.expires = NGX_HTTP_VIDEO_API_PLAY_EXPIRES;
+    mcf->play.cache = NGX_HTTP_VIDEO_API_PLAY_CACHE;
 
     return ngx_http_video_api_params(cf, cmd, &mcf->play, 1,
                                      ngx_http_video_api_play_params);
@@ -1093,6 +1106,7 @@ ngx_http_video_api_playback_init(ngx_conf_t *cf,
 
     if (!mcf->play_set) {
         play->expires = NGX_HTTP_VIDEO_API_PLAY_EXPIRES;
+        play->cache = NGX_HTTP_VIDEO_API_PLAY_CACHE;
     }
 
     play->base.len = mcf->public_url.len + sizeof("/play/") - 1;

@@ -19,8 +19,15 @@
 # the route should answer (errors measure nothing); the targets are printed
 # as PASS/MISS and do not change the exit status.
 #
+# BENCH_ROUTES (default all) names the routes to run, separated by spaces or
+# commas, e.g. BENCH_ROUTES=file-static,play-public,play-token for the
+# delivery rows alone (each still after its own baseline run);
+# BENCH_MIXED_REQUESTS=0 skips the memory run.
+#
 # Settings: BENCH_CONNECTIONS (64), BENCH_PORT (28080), BENCH_RUN_DIR,
-# BENCH_PG_PORT, BENCH_REDIS_PORT, BENCH_MIXED_REQUESTS, BENCH_KEEP, NGINX.
+# BENCH_PG_PORT, BENCH_REDIS_PORT, BENCH_MIXED_REQUESTS, BENCH_ROUTES,
+# BENCH_KEEP, NGINX, BENCH_MODULE (the module to load, by default
+# build/ngx_http_video_api_module.so: a saved copy compares two builds).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,7 +36,9 @@ conns=${BENCH_CONNECTIONS:-64}
 port=${BENCH_PORT:-28080}
 auth_port=$((port + 1))
 mixed_requests=${BENCH_MIXED_REQUESTS:-200000}
+selected=${BENCH_ROUTES:-}
 nginx=${NGINX:-/usr/sbin/nginx}
+module=${BENCH_MODULE:-build/ngx_http_video_api_module.so}
 videos=10000
 
 # targets from the performance issue
@@ -52,11 +61,13 @@ die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
 [[ $duration =~ ^[0-9]+[smh]?$ ]] || die "duration must look like 10s, 1m (got '$duration')"
 [[ $conns =~ ^[0-9]+$ ]] && [ "$conns" -ge 1 ] || die "BENCH_CONNECTIONS must be a positive number"
 [[ $mixed_requests =~ ^[0-9]+$ ]] || die "BENCH_MIXED_REQUESTS must be a number"
+selected=" ${selected//,/ } "
+[[ $selected =~ ^[\ a-z0-9-]*$ ]] || die "BENCH_ROUTES: route names separated by spaces or commas"
 command -v wrk >/dev/null || die "wrk not installed: make deps"
 command -v curl >/dev/null || die "curl not installed: make deps"
 command -v python3 >/dev/null || die "python3 not installed: make deps"
 test -x "$nginx" || die "nginx not found at $nginx (set NGINX)"
-test -f build/ngx_http_video_api_module.so || die "build/ngx_http_video_api_module.so missing: run make first"
+test -f "$module" || die "$module missing: run make first"
 
 case $VIDEO_API_RUN_DIR in
     /*) run=$VIDEO_API_RUN_DIR ;;
@@ -364,10 +375,10 @@ VIDEO_WORKER_REDIS=127.0.0.1:$VIDEO_API_REDIS_PORT \
 
 # A copy: make rewrites build/*.so in place, and a rebuild under a running
 # nginx changes the code its master forks workers from, which then crash.
-cp build/ngx_http_video_api_module.so "$ndir/module.tmp"
+cp "$module" "$ndir/module.tmp"
 mv -f "$ndir/module.tmp" "$ndir/ngx_http_video_api_module.so"
-module_built=$(date -u -r build/ngx_http_video_api_module.so +%H:%M:%SZ)
-if [ -n "$(find src ngx_http_video_api_module.c -newer build/ngx_http_video_api_module.so -name '*.[ch]' 2>/dev/null | head -n 1)" ]; then
+module_built=$(date -u -r "$module" +%H:%M:%SZ)
+if [ -n "$(find src ngx_http_video_api_module.c -newer "$module" -name '*.[ch]' 2>/dev/null | head -n 1)" ]; then
     module_built="$module_built, older than some sources (make rebuilds it)"
 fi
 
@@ -597,6 +608,14 @@ routes=(
     "play-public|GET|/play/$get_id/720p/playlist.m3u8||2xx"
 )
 
+known=" "
+for r in "${routes[@]}"; do
+    known="$known${r%%|*} "
+done
+for n in $selected; do
+    [[ $known == *" $n "* ]] || die "BENCH_ROUTES: no route '$n' (routes:$known)"
+done
+
 say "video-api bench $stamp, $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- src ngx_http_video_api_module.c 2>/dev/null || echo '+local changes')"
 say "module built $module_built; $($nginx -v 2>&1 | sed 's|.*: ||'), 1 worker; wrk: 1 thread, $conns connections, $duration per route; $videos videos seeded"
 say "$(nproc) cores shared by the nginx worker, PostgreSQL, Redis and wrk; load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -615,6 +634,9 @@ base_rps= base_p99=
 declare -A ratio_of
 for r in "${routes[@]}"; do
     IFS='|' read -r name method path script expect hdr <<< "$r"
+    if [ -n "${selected// /}" ] && [[ $selected != *" $name "* ]]; then
+        continue
+    fi
     args=(-t1 -c"$conns" -d"$duration" --latency)
     [ -z "$script" ] || args+=(-s "$tmp/$script")
     [ -z "$hdr" ] || args+=(-H "$hdr")
@@ -690,6 +712,17 @@ for pair in get-keyed:get-cached list-keyed:list list-anon:list; do
     access_line="$access_line $a/$b $r ($t);"
 done
 
+# delivery's cost: each /play/ route against the same file served by a
+# plain alias location (both as ratios to their baselines)
+delivery_line=
+for pair in play-public:file-static play-token:file-static; do
+    a=${pair%%:*} b=${pair#*:}
+    [ -n "${ratio_of[$a]:-}" ] && [ -n "${ratio_of[$b]:-}" ] || continue
+    r=$(ratio "${ratio_of[$a]}" "${ratio_of[$b]}")
+    ge "$r" 0.9 && t=PASS || t=MISS
+    delivery_line="$delivery_line $a/$b $r ($t);"
+done
+
 # ------------------------------------------------------------ memory run --
 
 rss_routes=$(worker_rss_kb)
@@ -712,7 +745,8 @@ while [ "$mixed_done" -lt "$mixed_requests" ]; do
     fi
 done
 mixed_secs=$((SECONDS - started))
-if [ "$mixed_done" -eq 0 ] || [ $((mixed_bad * 100)) -gt "$mixed_done" ]; then
+if [ "$mixed_requests" -gt 0 ] &&
+   { [ "$mixed_done" -eq 0 ] || [ $((mixed_bad * 100)) -gt "$mixed_done" ]; }; then
     failed+=("mixed ($mixed_bad of $mixed_done answers unexpected)")
 fi
 
@@ -733,6 +767,7 @@ say "mixed run: $mixed_done requests (GET cached, list, PATCH in turn) in ${mixe
 say "worker RSS before: $rss_before kB, after: $rss_after kB (after the route runs: $rss_routes kB)"
 say "worker RSS after each 10s of the mixed run (kB):$rss_series"
 say "access control (req/s ratios, target >= 0.9):$access_line"
+say "delivery (/play/ req/s ratio to the same file from a plain alias location, target >= 0.9):$delivery_line"
 say "targets: cached GET req/s >= $target_get_rps x baseline: ${get_rps_ok:-?}; list req/s >= $target_list_rps x baseline: ${list_rps_ok:-?}; cached GET p99 < ${target_get_p99_ms} ms: ${get_p99_ok:-?}; views req/s >= $target_views_rps x baseline: ${views_rps_ok:-?}; views p99 < ${target_views_p99_ms} ms: ${views_p99_ok:-?}"
 
 if [ "${#failed[@]}" -gt 0 ]; then

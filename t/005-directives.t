@@ -20,7 +20,7 @@ __DATA__
                       bucket_processed=processed bucket_thumbnails=thumbs
                       path_style=off presign_expires=2h;
     video_api_public_url https://videos.example.com/;
-    video_api_playback secret=play-secret expires=12h;
+    video_api_playback secret=play-secret expires=12h cache=250ms;
     video_api_cors https://a.example.com http://b.example.com:3000 credentials=on max_age=1h;
     video_api_max_body_size 128k;
     video_api_idempotency_ttl 2h;
@@ -231,6 +231,36 @@ video_api: invalid "expires" value "8d" in "video_api_playback"
 --- must_die
 --- error_log
 video_api: invalid "secret" value "" in "video_api_playback"
+
+
+
+=== TEST 18d2: a node trusts what allowed a video for at most a minute
+--- http_config
+    video_api_playback cache=61s;
+--- config
+--- must_die
+--- error_log
+video_api: invalid "cache" value "61s" in "video_api_playback"
+
+
+
+=== TEST 18d3: the play cache's bound is a time
+--- http_config
+    video_api_playback cache=-1;
+--- config
+--- must_die
+--- error_log
+video_api: invalid "cache" value "-1" in "video_api_playback"
+
+
+
+=== TEST 18d4: the play cache's bound is not a word
+--- http_config
+    video_api_playback cache=forever;
+--- config
+--- must_die
+--- error_log
+video_api: invalid "cache" value "forever" in "video_api_playback"
 
 
 

@@ -2,8 +2,8 @@
 # the installation's own secrets), against the test stack's PostgreSQL
 # and Redis: a hostile client meets its limits (requests in progress per
 # address, request rate, writes per account or address, view posts
-# without a key), its callbacks location, and an access log that keeps
-# no token or signature.
+# without a key), its callbacks location, an access log that keeps no
+# token or signature, and one Cache-Control on each media answer.
 
 use strict;
 use warnings;
@@ -206,5 +206,36 @@ my $log = do { local (@ARGV, $/) = ("$run/logs/nginx-access.log"); <> } // '';
 like $log, qr{"GET /play/V1StGXR8_Z5jdHi6B-myT/-/master\.m3u8 HTTP/1\.0"}, 'the access log writes a token as -';
 like $log, qr{X-Amz-Signature=- HTTP/1\.0"}, 'and a signature';
 unlike $log, qr/\Q$token\E|0123456789abcdef0123456789abcdef/, 'neither is in the log';
+
+# -- what players and caches in front are told (README: Caching) ------------
+
+my $vid = 'shipDLVAAAAAAAAAAAAAA';
+psql("DELETE FROM videos WHERE id = '$vid'");
+seed_video(id => $vid, title => 'Shipped', status => 'READY', visibility => 'PUBLIC',
+           video_type => 'VOD', hls_manifest_key => "$vid/master.m3u8");
+qx{redis-cli -p $ENV{TEST_NGINX_REDIS_PORT} DEL video:$vid};
+system('mkdir', '-p', "$run/store/videos-processed/$vid", "$run/live/$vid") == 0 or die;
+for my $f (["$run/store/videos-processed/$vid/master.m3u8", "#EXTM3U\n"],
+           ["$run/store/videos-processed/$vid/a.ts", 'G' x 376],
+           ["$run/live/$vid/index.m3u8", "#EXTM3U\n"],
+           ["$run/live/$vid/$vid-1.ts", 'G' x 376]) {
+    open my $fh, '>', $f->[0] or die "$f->[0]: $!";
+    print $fh $f->[1];
+    close $fh;
+}
+for my $c (["/play/$vid/master.m3u8", 200, 'public, max-age=300'],
+           ["/play/$vid/a.ts", 200, 'public, max-age=31536000, immutable'],
+           ["/live/$vid/index.m3u8", 200, 'public, max-age=1'],
+           ["/live/$vid/$vid-1.ts", 200, 'public, max-age=60'],
+           ["/play/$vid/b.ts", 404, 'no-store'],
+           ["/live/$vid/$vid-2.ts", 404, 'no-store']) {
+    my ($st, $bd, $hd) = curl("http://127.0.0.1:$base$c->[0]");
+    is $st, $c->[1], "$c->[0]: $c->[1]";
+    is join('|', $hd =~ /^Cache-Control: ([^\r\n]*)/mgi), $c->[2],
+       "$c->[0]: one Cache-Control, $c->[2]";
+    like $hd, qr/^ETag: "/mi, "$c->[0]: with an ETag" if $c->[1] == 200;
+    like $bd, qr/"code":"NOT_FOUND"/, "$c->[0]: the envelope" if $c->[1] == 404;
+}
+psql("DELETE FROM videos WHERE id = '$vid'");
 
 done_testing;

@@ -164,7 +164,6 @@ ${\ callbacks_location()}        location /_video_api/live/ {
                 application/vnd.apple.mpegurl m3u8;
                 video/mp2t ts;
             }
-            add_header Cache-Control no-cache;
         }
         location /_video_api/media/ {
             internal;

@@ -213,6 +213,81 @@ sigv4_hmac(const unsigned char *key, size_t key_len, const void *data,
 
 
 /*
+ * The signing key of a day and scope, kept for the next signature of the
+ * same ones: four of a signature's five HMACs, the same all day.  One
+ * entry per thread (the workers' sweeper signs beside their main loop).
+ */
+typedef struct {
+    int                       valid;
+    char                      date[8];
+    size_t                    secret_len;
+    char                      secret[SIGV4_MAX_NAME];
+    char                      region[SIGV4_MAX_SCOPE + 1];
+    char                      service[SIGV4_MAX_SCOPE + 1];
+    unsigned char             key[SIGV4_SHA256_LEN];
+} sigv4_key_cache_t;
+
+static _Thread_local sigv4_key_cache_t  sigv4_key_cache;
+
+
+static int
+sigv4_signing_key(const video_sigv4_creds_t *c, const char *amz_date,
+    unsigned char *key)
+{
+    int                 rc;
+    size_t              n, r, v;
+    unsigned char       k1[SIGV4_SHA256_LEN], k2[SIGV4_SHA256_LEN];
+    unsigned char       secret[4 + SIGV4_MAX_NAME];
+    sigv4_key_cache_t  *kc;
+
+    kc = &sigv4_key_cache;
+
+    n = strlen(c->secret_key);
+    r = strlen(c->region);
+    v = strlen(c->service);
+
+    if (n > SIGV4_MAX_NAME || r > SIGV4_MAX_SCOPE || v > SIGV4_MAX_SCOPE) {
+        return -1;
+    }
+
+    if (kc->valid && memcmp(kc->date, amz_date, 8) == 0
+        && kc->secret_len == n && memcmp(kc->secret, c->secret_key, n) == 0
+        && strcmp(kc->region, c->region) == 0
+        && strcmp(kc->service, c->service) == 0)
+    {
+        memcpy(key, kc->key, SIGV4_SHA256_LEN);
+        return 0;
+    }
+
+    memcpy(secret, "AWS4", 4);
+    memcpy(secret + 4, c->secret_key, n);
+
+    rc = (sigv4_hmac(secret, 4 + n, amz_date, 8, k1) != 0
+          || sigv4_hmac(k1, sizeof(k1), c->region, r, k2) != 0
+          || sigv4_hmac(k2, sizeof(k2), c->service, v, k1) != 0
+          || sigv4_hmac(k1, sizeof(k1), SIGV4_TERMINATOR,
+                        sizeof(SIGV4_TERMINATOR) - 1, key) != 0)
+         ? -1 : 0;
+
+    OPENSSL_cleanse(secret, sizeof(secret));
+    OPENSSL_cleanse(k1, sizeof(k1));
+    OPENSSL_cleanse(k2, sizeof(k2));
+
+    if (rc == 0) {
+        memcpy(kc->date, amz_date, 8);
+        kc->secret_len = n;
+        memcpy(kc->secret, c->secret_key, n);
+        memcpy(kc->region, c->region, r + 1);
+        memcpy(kc->service, c->service, v + 1);
+        memcpy(kc->key, key, SIGV4_SHA256_LEN);
+        kc->valid = 1;
+    }
+
+    return rc;
+}
+
+
+/*
  * The signature (65 bytes of hex) of a canonical request whose hash is
  * creq_hex, signed at amz_date with the key derived for its scope.
  */
@@ -221,38 +296,30 @@ video_sigv4_sign(const video_sigv4_creds_t *c, const char *amz_date,
     const char *creq_hex, char *sig_hex)
 {
     int            rc;
-    size_t         n;
-    unsigned char  k1[SIGV4_SHA256_LEN], k2[SIGV4_SHA256_LEN];
-    unsigned char  secret[4 + SIGV4_MAX_NAME];
+    unsigned char  key[SIGV4_SHA256_LEN], md[SIGV4_SHA256_LEN];
     char           sts[512];
 
-    n = strlen(c->secret_key);
-    memcpy(secret, "AWS4", 4);
-    memcpy(secret + 4, c->secret_key, n);
+    if (strlen(amz_date) < 8) {
+        return -1;
+    }
 
     rc = snprintf(sts, sizeof(sts), SIGV4_ALGORITHM "\n%s\n%.8s/%s/%s/"
                   SIGV4_TERMINATOR "\n%s", amz_date, amz_date, c->region,
                   c->service, creq_hex);
 
     if (rc < 0 || (size_t) rc >= sizeof(sts)
-        || sigv4_hmac(secret, 4 + n, amz_date, 8, k1) != 0
-        || sigv4_hmac(k1, sizeof(k1), c->region, strlen(c->region), k2) != 0
-        || sigv4_hmac(k2, sizeof(k2), c->service, strlen(c->service), k1)
-           != 0
-        || sigv4_hmac(k1, sizeof(k1), SIGV4_TERMINATOR,
-                      sizeof(SIGV4_TERMINATOR) - 1, k2) != 0
-        || sigv4_hmac(k2, sizeof(k2), sts, (size_t) rc, k1) != 0)
+        || sigv4_signing_key(c, amz_date, key) != 0
+        || sigv4_hmac(key, sizeof(key), sts, (size_t) rc, md) != 0)
     {
         rc = -1;
 
     } else {
-        sigv4_hex_encode(k1, sizeof(k1), sig_hex);
+        sigv4_hex_encode(md, sizeof(md), sig_hex);
         rc = 0;
     }
 
-    OPENSSL_cleanse(secret, sizeof(secret));
-    OPENSSL_cleanse(k1, sizeof(k1));
-    OPENSSL_cleanse(k2, sizeof(k2));
+    OPENSSL_cleanse(key, sizeof(key));
+    OPENSSL_cleanse(md, sizeof(md));
 
     return rc;
 }

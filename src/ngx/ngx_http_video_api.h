@@ -98,6 +98,12 @@ typedef struct {
     ngx_str_t                    previous;   /* the one before, still good */
     time_t                       expires;    /* token lifetime */
 
+    /*
+     * how long a node trusts what it read of a video to play it: the
+     * bound within which a change made elsewhere stops it playing
+     */
+    ngx_msec_t                   cache;
+
     /* secret's key (signs and verifies), then previous's (verifies) */
     video_play_key_t             keys[2];
     ngx_uint_t                   nkeys;
@@ -204,6 +210,9 @@ struct ngx_http_video_api_ctx_s {
 
     unsigned                       own_response:1;
     unsigned                       error_replaced:1;
+
+    /* an error of a media location, answered with the envelope too */
+    unsigned                       error_envelope:1;
     unsigned                       error_sent:1;
 };
 

@@ -630,12 +630,9 @@ ngx_int_t
 ngx_http_video_api_token_check(ngx_http_request_t *r, ngx_str_t *id,
     ngx_str_t *token, u_char *json, size_t len)
 {
-    int64_t                          gen;
-    video_json_str_t                 v[1];
-    ngx_http_video_api_main_conf_t  *mcf;
-    static const char *const         names[] = { "tokenGeneration", NULL };
-
-    mcf = ngx_http_get_module_main_conf(r, ngx_http_video_api_module);
+    int64_t                   gen;
+    video_json_str_t          v[1];
+    static const char *const  names[] = { "tokenGeneration", NULL };
 
     if (video_json_strings((char *) json, len, names, v) != 0) {
         return VIDEO_PLAY_ERROR;
@@ -649,6 +646,18 @@ ngx_http_video_api_token_check(ngx_http_request_t *r, ngx_str_t *id,
             return VIDEO_PLAY_ERROR;
         }
     }
+
+    return ngx_http_video_api_token_verify(r, id, token, gen);
+}
+
+
+ngx_int_t
+ngx_http_video_api_token_verify(ngx_http_request_t *r, ngx_str_t *id,
+    ngx_str_t *token, int64_t gen)
+{
+    ngx_http_video_api_main_conf_t  *mcf;
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_video_api_module);
 
     return video_play_verify(mcf->play.keys, mcf->play.nkeys,
                              (char *) id->data, id->len,

@@ -65,6 +65,10 @@ ngx_int_t ngx_http_video_api_caller_view(ngx_http_request_t *r,
 ngx_int_t ngx_http_video_api_token_check(ngx_http_request_t *r,
     ngx_str_t *id, ngx_str_t *token, u_char *json, size_t len);
 
+/* a play token checked for the video, whose token generation is gen */
+ngx_int_t ngx_http_video_api_token_verify(ngx_http_request_t *r,
+    ngx_str_t *id, ngx_str_t *token, int64_t gen);
+
 /*
  * The X-Play-Token header's value, or NULL: the holder of a video's play
  * token may watch it, count its views and signal on it, key or not (an

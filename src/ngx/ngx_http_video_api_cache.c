@@ -6,6 +6,7 @@
 
 #include "ngx_http_video_api_cache.h"
 #include "ngx_http_video_api_redis.h"
+#include "ngx_http_video_api_play_cache.h"
 #include "video_views.h"
 
 
@@ -146,6 +147,10 @@ ngx_http_video_api_cache_key_command(ngx_http_request_t *r, char *cmd,
 void
 ngx_http_video_api_cache_lists_changed(ngx_http_request_t *r)
 {
+    /* every change to videos passes here: what /play/ knows is stale */
+
+    ngx_http_video_api_play_cache_flush();
+
     if (ngx_http_video_api_cache_key_command(r, "INCR",
                                              NGX_HTTP_VIDEO_API_LIST_VERSION)
         != NGX_OK)

@@ -96,14 +96,14 @@ ngx_http_video_api_error_header_filter(ngx_http_request_t *r)
 
     status = r->headers_out.status;
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_video_api_module);
+    ctx = ngx_http_get_module_ctx(r, ngx_http_video_api_module);
 
     if (r != r->main || status < NGX_HTTP_BAD_REQUEST || status > 599
-        || (lcf->areas == 0 && !ngx_http_video_api_error_wants_json(r, lcf)))
+        || (lcf->areas == 0 && !(ctx != NULL && ctx->error_envelope)
+            && !ngx_http_video_api_error_wants_json(r, lcf)))
     {
         return ngx_http_next_header_filter(r);
     }
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_video_api_module);
 
     if (ctx != NULL && ctx->own_response) {
         return ngx_http_next_header_filter(r);

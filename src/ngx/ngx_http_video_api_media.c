@@ -92,6 +92,121 @@ ngx_http_video_api_media_request(ngx_http_request_t *r, const char *prefix,
 }
 
 
+/*
+ * The presigned requests a worker made last, for the media files players
+ * fetch over and over: one is made again only once half its validity has
+ * passed, which spares the SigV4 canonical request, its hash and the
+ * signature on each segment of a popular video.  The URL never leaves
+ * nginx (it is an internal redirect) and still expires when it says.
+ * Direct-mapped by the key's hash; longer keys or URLs are not kept.
+ */
+
+#define NGX_HTTP_VIDEO_API_MEDIA_SLOTS    64
+#define NGX_HTTP_VIDEO_API_MEDIA_KEY_MAX  576
+#define NGX_HTTP_VIDEO_API_MEDIA_URL_MAX  1024
+
+
+typedef struct {
+    void                        *conf;       /* the configuration's */
+    ngx_str_t                   *bucket;
+    const char                  *prefix;
+    time_t                       made;       /* 0: empty */
+    time_t                       expires;
+    u_char                       head;
+    size_t                       key_len;
+    size_t                       uri_len;
+    size_t                       args_len;
+    u_char                       key[NGX_HTTP_VIDEO_API_MEDIA_KEY_MAX];
+    u_char                       url[NGX_HTTP_VIDEO_API_MEDIA_URL_MAX];
+} ngx_http_video_api_media_slot_t;
+
+
+static ngx_http_video_api_media_slot_t  *ngx_http_video_api_media_slots;
+
+
+ngx_int_t
+ngx_http_video_api_media_request_kept(ngx_http_request_t *r,
+    const char *prefix, const char *method, ngx_str_t *bucket,
+    const char *key, long expires, ngx_str_t *uri, ngx_str_t *args)
+{
+    size_t                            key_len;
+    time_t                            now;
+    u_char                            head;
+    ngx_http_video_api_main_conf_t   *mcf;
+    ngx_http_video_api_media_slot_t  *slot;
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_video_api_module);
+
+    if (ngx_http_video_api_media_slots == NULL) {
+        ngx_http_video_api_media_slots = ngx_calloc(
+            NGX_HTTP_VIDEO_API_MEDIA_SLOTS
+            * sizeof(ngx_http_video_api_media_slot_t), r->connection->log);
+    }
+
+    key_len = ngx_strlen(key);
+    head = (method[0] == 'H');
+    now = ngx_time();
+
+    if (ngx_http_video_api_media_slots == NULL
+        || key_len > NGX_HTTP_VIDEO_API_MEDIA_KEY_MAX)
+    {
+        return ngx_http_video_api_media_request(r, prefix, method, bucket,
+                                                key, expires, uri, args);
+    }
+
+    slot = &ngx_http_video_api_media_slots[
+               ngx_hash_key((u_char *) key, key_len)
+               % NGX_HTTP_VIDEO_API_MEDIA_SLOTS];
+
+    if (slot->made != 0 && slot->conf == mcf && slot->bucket == bucket
+        && slot->prefix == prefix && slot->head == head
+        && slot->expires == expires && slot->key_len == key_len
+        && now >= slot->made && now - slot->made < expires / 2
+        && ngx_memcmp(slot->key, key, key_len) == 0)
+    {
+        uri->len = slot->uri_len;
+        uri->data = ngx_pnalloc(r->pool, slot->uri_len + slot->args_len);
+        if (uri->data == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(uri->data, slot->url, slot->uri_len + slot->args_len);
+
+        args->len = slot->args_len;
+        args->data = uri->data + uri->len;
+
+        return NGX_OK;
+    }
+
+    if (ngx_http_video_api_media_request(r, prefix, method, bucket, key,
+                                         expires, uri, args)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (uri->len + args->len > NGX_HTTP_VIDEO_API_MEDIA_URL_MAX) {
+        slot->made = 0;
+        return NGX_OK;
+    }
+
+    slot->conf = mcf;
+    slot->bucket = bucket;
+    slot->prefix = prefix;
+    slot->made = now;
+    slot->expires = expires;
+    slot->head = head;
+    slot->key_len = key_len;
+    ngx_memcpy(slot->key, key, key_len);
+    slot->uri_len = uri->len;
+    slot->args_len = args->len;
+    ngx_memcpy(ngx_cpymem(slot->url, uri->data, uri->len), args->data,
+               args->len);
+
+    return NGX_OK;
+}
+
+
 ngx_int_t
 ngx_http_video_api_media_sign(ngx_http_request_t *r, u_char **json,
     size_t *len, time_t *expires)

@@ -34,6 +34,15 @@ ngx_int_t ngx_http_video_api_media_request(ngx_http_request_t *r,
     const char *key, long expires, ngx_str_t *uri, ngx_str_t *args);
 
 /*
+ * The same, reusing the request this worker presigned for the same object,
+ * method and location until half of expires has passed: for files
+ * players fetch over and over.
+ */
+ngx_int_t ngx_http_video_api_media_request_kept(ngx_http_request_t *r,
+    const char *prefix, const char *method, ngx_str_t *bucket,
+    const char *key, long expires, ngx_str_t *uri, ngx_str_t *args);
+
+/*
  * Signs the play URLs of private videos in video JSON text (a video or an
  * array of them) with tokens from "video_api_playback": *json and *len
  * change when something was signed, and *expires is then the tokens'

@@ -10,6 +10,15 @@
  * Once allowed, the request is redirected internally to the media
  * location with a presigned storage URL: that location serves the local
  * store's files itself or proxies to S3.
+ *
+ * What allowed a video (its visibility and token generation) is kept for
+ * this node's next requests for "video_api_playback cache=" (1 s), so a
+ * player's stream of segments costs no Redis round trip each; a refusal
+ * is always decided on the video as Redis or PostgreSQL has it.  Each
+ * answer says how long it may be cached, and by whom
+ * (ngx_http_video_api_delivery.h): shared caches may keep PUBLIC videos'
+ * files, only the viewer's own those of videos a token or an unlisted URL
+ * opens.
  */
 
 #include "ngx_http_video_api_router.h"
@@ -17,9 +26,12 @@
 #include "ngx_http_video_api_auth.h"
 #include "ngx_http_video_api_cors.h"
 #include "ngx_http_video_api_media.h"
+#include "ngx_http_video_api_delivery.h"
+#include "ngx_http_video_api_play_cache.h"
 #include "ngx_http_video_api_response.h"
 #include "ngx_http_video_api_variables.h"
 #include "video_id.h"
+#include "video_json.h"
 #include "video_play.h"
 
 
@@ -51,17 +63,70 @@ ngx_http_video_api_route_t  ngx_http_video_api_play_routes[] = {
 
 
 typedef struct {
-    ngx_str_t                    id;
-    ngx_str_t                    path;      /* under the video's prefix */
-    ngx_str_t                    token;     /* empty: none */
-    ngx_uint_t                   live;      /* nginx-rtmp's HLS output */
+    ngx_str_t                        id;
+    ngx_str_t                        path;    /* under the video's prefix */
+    ngx_str_t                        token;   /* empty: none */
+    ngx_uint_t                       live;    /* nginx-rtmp's HLS output */
+    ngx_http_video_api_play_known_t  known;   /* what allowed it */
 } ngx_http_video_api_play_ctx_t;
+
+
+/*
+ * How long each kind of file may be cached.  VOD segments and thumbnails
+ * never change under their name: a year, immutable.  A VOD playlist is
+ * written once, when the video is transcoded, but it is the way in: five
+ * minutes bound how long a cache keeps handing out a video that was
+ * deleted or made private.  A live playlist slides every 2 s fragment: a
+ * second.  A live fragment is listed for the playlist's 10 s; a minute,
+ * since a stream published again may start its numbering over.  Shared
+ * caches may keep PUBLIC videos' files only ("public"); what a token or
+ * an unlisted URL opens is the viewer's alone ("private").
+ */
+
+enum {
+    PLAY_CC_SEGMENT = 0,
+    PLAY_CC_PLAYLIST,
+    PLAY_CC_LIVE_FRAGMENT,
+    PLAY_CC_LIVE_PLAYLIST,
+    PLAY_CC_KINDS
+};
+
+static ngx_str_t  ngx_http_video_api_play_cc[2][PLAY_CC_KINDS] = {
+    { ngx_string("private, max-age=31536000, immutable"),
+      ngx_string("private, max-age=300"),
+      ngx_string("private, max-age=60"),
+      ngx_string("private, max-age=1") },
+    { ngx_string("public, max-age=31536000, immutable"),
+      ngx_string("public, max-age=300"),
+      ngx_string("public, max-age=60"),
+      ngx_string("public, max-age=1") }
+};
+
+
+/*
+ * Tokens this worker verified lately, for the video generation they were
+ * verified against: a player sends the same one with every segment.  An
+ * entry stands until the token's own expiry (a token valid now stays so
+ * until then, for the same generation and keys); direct-mapped.
+ */
+
+#define NGX_HTTP_VIDEO_API_PLAY_VERIFIED  64
+
+typedef struct {
+    void                            *conf;
+    int64_t                          gen;
+    time_t                           expires;   /* 0: empty */
+    size_t                           token_len;
+    u_char                           id[VIDEO_ID_LEN];
+    u_char                           token[VIDEO_PLAY_TOKEN_MAX];
+} ngx_http_video_api_play_verified_t;
+
+static ngx_http_video_api_play_verified_t
+    ngx_http_video_api_play_verified[NGX_HTTP_VIDEO_API_PLAY_VERIFIED];
 
 
 static ngx_int_t ngx_http_video_api_play_found(ngx_http_request_t *r,
     void *data, ngx_str_t *json);
-static ngx_int_t ngx_http_video_api_play_decide(ngx_http_request_t *r,
-    ngx_http_video_api_play_ctx_t *pctx, ngx_int_t open);
 static ngx_int_t ngx_http_video_api_play_serve(ngx_http_request_t *r,
     ngx_http_video_api_play_ctx_t *pctx);
 
@@ -147,6 +212,65 @@ ngx_http_video_api_play_live(ngx_http_request_t *r,
 }
 
 
+/* the token checked against pctx->known.gen: a VIDEO_PLAY_* code */
+
+static ngx_int_t
+ngx_http_video_api_play_verify(ngx_http_request_t *r,
+    ngx_http_video_api_play_ctx_t *pctx)
+{
+    u_char                              *dash;
+    time_t                               expires;
+    ngx_int_t                            rc;
+    ngx_http_video_api_main_conf_t      *mcf;
+    ngx_http_video_api_play_verified_t  *v;
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_video_api_module);
+
+    if (pctx->id.len != VIDEO_ID_LEN
+        || pctx->token.len > VIDEO_PLAY_TOKEN_MAX)
+    {
+        return VIDEO_PLAY_INVALID;
+    }
+
+    v = &ngx_http_video_api_play_verified[
+            ngx_hash_key(pctx->token.data, pctx->token.len)
+            % NGX_HTTP_VIDEO_API_PLAY_VERIFIED];
+
+    if (v->expires != 0 && v->conf == mcf && v->gen == pctx->known.gen
+        && ngx_time() < v->expires && v->token_len == pctx->token.len
+        && ngx_memcmp(v->token, pctx->token.data, pctx->token.len) == 0
+        && ngx_memcmp(v->id, pctx->id.data, VIDEO_ID_LEN) == 0)
+    {
+        return VIDEO_PLAY_OK;
+    }
+
+    rc = ngx_http_video_api_token_verify(r, &pctx->id, &pctx->token,
+                                         pctx->known.gen);
+    if (rc != VIDEO_PLAY_OK) {
+        return rc;
+    }
+
+    /* "<expires>-...": the shape video_play_is_token() checked */
+
+    dash = ngx_strlchr(pctx->token.data, pctx->token.data + pctx->token.len,
+                       '-');
+    expires = (dash != NULL)
+              ? ngx_atotm(pctx->token.data, dash - pctx->token.data)
+              : NGX_ERROR;
+
+    if (expires > 0) {
+        v->conf = mcf;
+        v->gen = pctx->known.gen;
+        v->expires = expires;
+        v->token_len = pctx->token.len;
+        ngx_memcpy(v->token, pctx->token.data, pctx->token.len);
+        ngx_memcpy(v->id, pctx->id.data, VIDEO_ID_LEN);
+    }
+
+    return VIDEO_PLAY_OK;
+}
+
+
 static ngx_int_t
 ngx_http_video_api_play_open(ngx_http_request_t *r,
     ngx_http_video_api_ctx_t *ctx, ngx_uint_t live)
@@ -155,6 +279,12 @@ ngx_http_video_api_play_open(ngx_http_request_t *r,
     ngx_str_t                        rest, token;
     ngx_http_video_api_main_conf_t  *mcf;
     ngx_http_video_api_play_ctx_t   *pctx;
+
+    /* whatever is answered below, nobody keeps it unless allowed */
+
+    if (ngx_http_video_api_delivery_mark(r, NULL) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     if (!video_id_valid((char *) ctx->params[0].data, ctx->params[0].len)) {
         return ngx_http_video_api_play_not_found(r, &ctx->params[0]);
@@ -206,6 +336,22 @@ ngx_http_video_api_play_open(ngx_http_request_t *r,
 
     pctx->token = token;
 
+    /* what allowed the video a moment ago allows it again */
+
+    if (ngx_http_video_api_play_cache_get(&pctx->id, mcf->play.cache,
+                                          &pctx->known)
+        == NGX_OK)
+    {
+        if (token.len == 0) {
+            if (pctx->known.visibility != NGX_HTTP_VIDEO_API_PLAY_PRIVATE) {
+                return ngx_http_video_api_play_serve(r, pctx);
+            }
+
+        } else if (ngx_http_video_api_play_verify(r, pctx) == VIDEO_PLAY_OK) {
+            return ngx_http_video_api_play_serve(r, pctx);
+        }
+    }
+
     return ngx_http_video_api_video_load(r, &pctx->id, 1,
                                          ngx_http_video_api_play_found,
                                          pctx);
@@ -214,13 +360,12 @@ ngx_http_video_api_play_open(ngx_http_request_t *r,
 
 static ngx_int_t
 ngx_http_video_api_play_token(ngx_http_request_t *r,
-    ngx_http_video_api_play_ctx_t *pctx, ngx_str_t *json)
+    ngx_http_video_api_play_ctx_t *pctx)
 {
-    switch (ngx_http_video_api_token_check(r, &pctx->id, &pctx->token,
-                                           json->data, json->len))
-    {
+    switch (ngx_http_video_api_play_verify(r, pctx)) {
 
     case VIDEO_PLAY_OK:
+        ngx_http_video_api_play_cache_put(&pctx->id, &pctx->known);
         return ngx_http_video_api_play_serve(r, pctx);
 
     case VIDEO_PLAY_EXPIRED:
@@ -238,35 +383,80 @@ ngx_http_video_api_play_token(ngx_http_request_t *r,
 
 
 /*
- * Without a token the video's visibility decides, read as GET
- * /api/videos/:id reads the video: from the cache, else from PostgreSQL,
- * which fills the cache for the next segment
+ * The video's visibility and token generation from its JSON text, into
+ * pctx->known: NGX_OK, or NGX_ERROR for text without a usable generation
+ * (a missing or unknown visibility is PRIVATE)
+ */
+
+static ngx_int_t
+ngx_http_video_api_play_known(ngx_http_video_api_play_ctx_t *pctx,
+    ngx_str_t *json)
+{
+    video_json_str_t          v[2];
+    static const char *const  names[] = { "visibility", "tokenGeneration",
+                                          NULL };
+
+    pctx->known.visibility = NGX_HTTP_VIDEO_API_PLAY_PRIVATE;
+    pctx->known.gen = 0;
+
+    if (video_json_strings((char *) json->data, json->len, names, v) != 0) {
+        return NGX_ERROR;
+    }
+
+    if (v[0].len == sizeof("PUBLIC") - 1
+        && ngx_strncmp(v[0].data, "PUBLIC", v[0].len) == 0)
+    {
+        pctx->known.visibility = NGX_HTTP_VIDEO_API_PLAY_PUBLIC;
+
+    } else if (v[0].len == sizeof("UNLISTED") - 1
+               && ngx_strncmp(v[0].data, "UNLISTED", v[0].len) == 0)
+    {
+        pctx->known.visibility = NGX_HTTP_VIDEO_API_PLAY_UNLISTED;
+    }
+
+    if (v[1].data != NULL) {
+        pctx->known.gen = ngx_atoof((u_char *) v[1].data, v[1].len);
+        if (pctx->known.gen < 0) {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * The video as GET /api/videos/:id reads it (from the Redis cache, else
+ * from PostgreSQL, which fills that cache): with a token, its generation
+ * decides; without, its visibility
  */
 
 static ngx_int_t
 ngx_http_video_api_play_found(ngx_http_request_t *r, void *data,
     ngx_str_t *json)
 {
+    ngx_int_t                       rc;
     ngx_http_video_api_play_ctx_t  *pctx = data;
 
+    rc = ngx_http_video_api_play_known(pctx, json);
+
     if (pctx->token.len) {
-        return ngx_http_video_api_play_token(r, pctx, json);
+        if (rc != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_video_api_play_token(r, pctx);
     }
 
-    return ngx_http_video_api_play_decide(r, pctx,
-               video_play_visibility((char *) json->data, json->len) == 1);
-}
-
-
-static ngx_int_t
-ngx_http_video_api_play_decide(ngx_http_request_t *r,
-    ngx_http_video_api_play_ctx_t *pctx, ngx_int_t open)
-{
-    if (!open) {
+    if (rc != NGX_OK
+        || pctx->known.visibility == NGX_HTTP_VIDEO_API_PLAY_PRIVATE)
+    {
         return ngx_http_video_api_send_error(r, NGX_HTTP_FORBIDDEN, NULL,
                    "Video '%V' is private: its playback URL carries a token",
                    &pctx->id);
     }
+
+    ngx_http_video_api_play_cache_put(&pctx->id, &pctx->known);
 
     return ngx_http_video_api_play_serve(r, pctx);
 }
@@ -312,17 +502,40 @@ ngx_http_video_api_play_is_image(ngx_str_t *path)
  * presigned for this method (players send HEAD and GET with Range)
  */
 
+static ngx_uint_t
+ngx_http_video_api_play_is_playlist(ngx_str_t *path)
+{
+    return path->len > sizeof(".m3u8") - 1
+           && ngx_strncmp(path->data + path->len - (sizeof(".m3u8") - 1),
+                          ".m3u8", sizeof(".m3u8") - 1)
+              == 0;
+}
+
+
 static ngx_int_t
 ngx_http_video_api_play_serve(ngx_http_request_t *r,
     ngx_http_video_api_play_ctx_t *pctx)
 {
     u_char                          *key;
     ngx_str_t                        uri, args, *bucket;
+    ngx_uint_t                       kind, shared;
     ngx_http_video_api_main_conf_t  *mcf;
 
     /* players on other origins read playlists and segments with XHR */
 
     if (ngx_http_video_api_cors_headers(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    kind = (pctx->live ? PLAY_CC_LIVE_FRAGMENT : PLAY_CC_SEGMENT)
+           + ngx_http_video_api_play_is_playlist(&pctx->path);
+    shared = pctx->token.len == 0
+             && pctx->known.visibility == NGX_HTTP_VIDEO_API_PLAY_PUBLIC;
+
+    if (ngx_http_video_api_delivery_mark(r,
+            &ngx_http_video_api_play_cc[shared][kind])
+        != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -354,7 +567,7 @@ ngx_http_video_api_play_serve(ngx_http_request_t *r,
 
     ngx_sprintf(key, "%V/%V%Z", &pctx->id, &pctx->path);
 
-    if (ngx_http_video_api_media_request(r, NGX_HTTP_VIDEO_API_MEDIA,
+    if (ngx_http_video_api_media_request_kept(r, NGX_HTTP_VIDEO_API_MEDIA,
             r->method == NGX_HTTP_HEAD ? "HEAD" : "GET", bucket,
             (char *) key, NGX_HTTP_VIDEO_API_PLAY_PRESIGN, &uri, &args)
         != NGX_OK)

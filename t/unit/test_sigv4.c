@@ -238,6 +238,40 @@ START_TEST(presigned_urls_equal_botocore)
 END_TEST
 
 
+/*
+ * The signing key is kept per thread for its day and scope: every vector
+ * in turn, twice over, in one process, still signs as botocore does
+ * (days, regions and secrets change from one to the next)
+ */
+START_TEST(kept_signing_keys_follow_day_scope_and_secret)
+{
+    size_t                         i, k;
+    char                           url[VIDEO_SIGV4_URL_MAX];
+    const char                    *err;
+    video_sigv4_creds_t            c;
+    video_sigv4_presign_t          p;
+    const sigv4_presign_vector_t  *v;
+
+    for (k = 0; k < 2 * NELTS(sigv4_presign_vectors); k++) {
+        i = (k * 7) % NELTS(sigv4_presign_vectors);
+        v = &sigv4_presign_vectors[i];
+        c = vector_creds(v);
+        p = vector_request(v);
+
+        ck_assert_int_gt(video_sigv4_presign(&c, &p, url, sizeof(url), &err),
+                         0);
+        ck_assert_str_eq(url, v->url);
+
+        /* the same request under another secret signs differently */
+        c.secret_key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEZ";
+        ck_assert_int_gt(video_sigv4_presign(&c, &p, url, sizeof(url), &err),
+                         0);
+        ck_assert_str_ne(url, v->url);
+    }
+}
+END_TEST
+
+
 START_TEST(presign_refuses_bad_input)
 {
     char                   url[VIDEO_SIGV4_URL_MAX], key[1100];
@@ -1184,6 +1218,7 @@ unit_sigv4_suite(void)
     tcase_add_test(tc, aws_documentation_example);
     tcase_add_loop_test(tc, presigned_urls_equal_botocore, 0,
                         NELTS(sigv4_presign_vectors));
+    tcase_add_test(tc, kept_signing_keys_follow_day_scope_and_secret);
     tcase_add_test(tc, presign_refuses_bad_input);
     tcase_add_loop_test(tc, table_urls_verify_inside_their_window, 0,
                         NELTS(sigv4_presign_vectors));
