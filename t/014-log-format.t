@@ -22,7 +22,7 @@ use Time::HiRes ();
 plan skip_all => 'no test stack (run through make test)'
     unless $ENV{TEST_NGINX_PG_CONNINFO} && $ENV{TEST_NGINX_REDIS_PORT};
 
-my $base = ($ENV{TEST_NGINX_SERVER_PORT} // 1984) + 40;
+my $base = ($ENV{TEST_NGINX_SERVER_PORT} // 1984) + 75;
 my $run = "$ENV{PWD}/t/servroot-log";
 my %env = (VIDEO_API_RUN_DIR => $run, VIDEO_API_HTTP_PORT => $base,
            VIDEO_API_RTMP_PORT => $base + 1, VIDEO_API_STORE_PORT => $base + 2,

@@ -17,7 +17,7 @@ use Time::HiRes ();
 use Digest::SHA qw(hmac_sha256 hmac_sha256_base64);
 
 my $dir = "$ENV{PWD}/t/servroot-delivery";
-my $port = ($ENV{TEST_NGINX_SERVER_PORT} // 1984) + 40;
+my $port = ($ENV{TEST_NGINX_SERVER_PORT} // 1984) + 85;
 my $store = $port + 1;
 my $endpoint = "http://127.0.0.1:$store";
 my $data = "$dir/store";
