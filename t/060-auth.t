@@ -71,7 +71,7 @@ sub title_of {
     return psql("SELECT title FROM videos WHERE id = '$id'");
 }
 
-psql('TRUNCATE videos, audit_log CASCADE');
+psql('TRUNCATE videos, uploads, audit_log CASCADE');
 psql("DELETE FROM api_keys");
 psql("DELETE FROM accounts WHERE id <> 'default'");
 
