@@ -5,6 +5,7 @@
 
 #include "ngx_http_video_api_auth.h"
 #include "ngx_http_video_api_auth_cache.h"
+#include "ngx_http_video_api_shm.h"
 #include "video_apikey.h"
 #include "video_id.h"
 
@@ -12,11 +13,7 @@
 #define NGX_HTTP_VIDEO_API_AUTH_ZONE_SIZE  (1024 * 1024)
 
 
-typedef struct {
-    ngx_rbtree_t                     rbtree;
-    ngx_rbtree_node_t                sentinel;
-    ngx_queue_t                      lru;       /* most recent first */
-} ngx_http_video_api_auth_sh_t;
+typedef ngx_http_video_api_shm_tree_t  ngx_http_video_api_auth_sh_t;
 
 
 /* what is known of one key hash; role 0: refused */
@@ -33,63 +30,19 @@ typedef struct {
 } ngx_http_video_api_auth_node_t;
 
 
-static ngx_int_t ngx_http_video_api_auth_zone_init(ngx_shm_zone_t *zone,
-    void *data);
-
-
 static ngx_shm_zone_t  *ngx_http_video_api_auth_zone;
 
 
 ngx_int_t
 ngx_http_video_api_auth_cache_init(ngx_conf_t *cf)
 {
-    ngx_str_t  name = ngx_string("video_api_keys");
-
-    ngx_http_video_api_auth_zone = ngx_shared_memory_add(cf, &name,
+    ngx_http_video_api_auth_zone = ngx_http_video_api_shm_add(cf,
+                                       "video_api_keys",
                                        NGX_HTTP_VIDEO_API_AUTH_ZONE_SIZE,
-                                       &ngx_http_video_api_module);
-    if (ngx_http_video_api_auth_zone == NULL) {
-        return NGX_ERROR;
-    }
+                                       sizeof(ngx_http_video_api_auth_sh_t),
+                                       NGX_HTTP_VIDEO_API_SHM_TREE);
 
-    ngx_http_video_api_auth_zone->init = ngx_http_video_api_auth_zone_init;
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_http_video_api_auth_zone_init(ngx_shm_zone_t *zone, void *data)
-{
-    ngx_slab_pool_t               *shpool;
-    ngx_http_video_api_auth_sh_t  *sh;
-
-    if (data) {
-        zone->data = data;
-        return NGX_OK;
-    }
-
-    shpool = (ngx_slab_pool_t *) zone->shm.addr;
-
-    if (zone->shm.exists) {
-        zone->data = shpool->data;
-        return NGX_OK;
-    }
-
-    sh = ngx_slab_alloc(shpool, sizeof(ngx_http_video_api_auth_sh_t));
-    if (sh == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_rbtree_init(&sh->rbtree, &sh->sentinel, ngx_str_rbtree_insert_value);
-    ngx_queue_init(&sh->lru);
-
-    shpool->data = sh;
-    zone->data = sh;
-
-    shpool->log_nomem = 0;
-
-    return NGX_OK;
+    return ngx_http_video_api_auth_zone ? NGX_OK : NGX_ERROR;
 }
 
 

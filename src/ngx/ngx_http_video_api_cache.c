@@ -7,6 +7,7 @@
 #include "ngx_http_video_api_cache.h"
 #include "ngx_http_video_api_redis.h"
 #include "ngx_http_video_api_play_cache.h"
+#include "ngx_http_video_api_shm.h"
 #include "video_views.h"
 
 
@@ -25,8 +26,6 @@ typedef struct {
 } ngx_http_video_api_stale_t;
 
 
-static ngx_int_t ngx_http_video_api_cache_init_zone(ngx_shm_zone_t *zone,
-    void *data);
 static void ngx_http_video_api_cache_id_written(ngx_http_request_t *r,
     void *data, redisReply *reply);
 
@@ -37,49 +36,14 @@ static ngx_shm_zone_t  *ngx_http_video_api_cache_zone;
 ngx_int_t
 ngx_http_video_api_cache_init_conf(ngx_conf_t *cf)
 {
-    ngx_str_t  name = ngx_string("video_api_stale_cache_keys");
-
-    ngx_http_video_api_cache_zone = ngx_shared_memory_add(cf, &name,
+    ngx_http_video_api_cache_zone = ngx_http_video_api_shm_add(cf,
+                                        "video_api_stale_cache_keys",
                                         8 * ngx_pagesize
                                         + sizeof(ngx_http_video_api_stale_t),
-                                        &ngx_http_video_api_module);
-    if (ngx_http_video_api_cache_zone == NULL) {
-        return NGX_ERROR;
-    }
+                                        sizeof(ngx_http_video_api_stale_t),
+                                        0);
 
-    ngx_http_video_api_cache_zone->init = ngx_http_video_api_cache_init_zone;
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_http_video_api_cache_init_zone(ngx_shm_zone_t *zone, void *data)
-{
-    ngx_slab_pool_t             *shpool;
-    ngx_http_video_api_stale_t  *stale;
-
-    if (data) {
-        zone->data = data;
-        return NGX_OK;
-    }
-
-    shpool = (ngx_slab_pool_t *) zone->shm.addr;
-
-    if (zone->shm.exists) {
-        zone->data = shpool->data;
-        return NGX_OK;
-    }
-
-    stale = ngx_slab_calloc(shpool, sizeof(ngx_http_video_api_stale_t));
-    if (stale == NULL) {
-        return NGX_ERROR;
-    }
-
-    shpool->data = stale;
-    zone->data = stale;
-
-    return NGX_OK;
+    return ngx_http_video_api_cache_zone ? NGX_OK : NGX_ERROR;
 }
 
 

@@ -6,6 +6,7 @@
  */
 
 #include "ngx_http_video_api_play_cache.h"
+#include "ngx_http_video_api_shm.h"
 #include "video_id.h"
 
 
@@ -13,9 +14,7 @@
 
 
 typedef struct {
-    ngx_rbtree_t                     rbtree;
-    ngx_rbtree_node_t                sentinel;
-    ngx_queue_t                      lru;       /* most recent first */
+    ngx_http_video_api_shm_tree_t    tree;
     ngx_uint_t                       epoch;
 } ngx_http_video_api_play_sh_t;
 
@@ -31,64 +30,19 @@ typedef struct {
 } ngx_http_video_api_play_node_t;
 
 
-static ngx_int_t ngx_http_video_api_play_zone_init(ngx_shm_zone_t *zone,
-    void *data);
-
-
 static ngx_shm_zone_t  *ngx_http_video_api_play_zone;
 
 
 ngx_int_t
 ngx_http_video_api_play_cache_init(ngx_conf_t *cf)
 {
-    ngx_str_t  name = ngx_string("video_api_play");
-
-    ngx_http_video_api_play_zone = ngx_shared_memory_add(cf, &name,
+    ngx_http_video_api_play_zone = ngx_http_video_api_shm_add(cf,
+                                       "video_api_play",
                                        NGX_HTTP_VIDEO_API_PLAY_ZONE_SIZE,
-                                       &ngx_http_video_api_module);
-    if (ngx_http_video_api_play_zone == NULL) {
-        return NGX_ERROR;
-    }
+                                       sizeof(ngx_http_video_api_play_sh_t),
+                                       NGX_HTTP_VIDEO_API_SHM_TREE);
 
-    ngx_http_video_api_play_zone->init = ngx_http_video_api_play_zone_init;
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_http_video_api_play_zone_init(ngx_shm_zone_t *zone, void *data)
-{
-    ngx_slab_pool_t               *shpool;
-    ngx_http_video_api_play_sh_t  *sh;
-
-    if (data) {
-        zone->data = data;
-        return NGX_OK;
-    }
-
-    shpool = (ngx_slab_pool_t *) zone->shm.addr;
-
-    if (zone->shm.exists) {
-        zone->data = shpool->data;
-        return NGX_OK;
-    }
-
-    sh = ngx_slab_alloc(shpool, sizeof(ngx_http_video_api_play_sh_t));
-    if (sh == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_rbtree_init(&sh->rbtree, &sh->sentinel, ngx_str_rbtree_insert_value);
-    ngx_queue_init(&sh->lru);
-    sh->epoch = 0;
-
-    shpool->data = sh;
-    zone->data = sh;
-
-    shpool->log_nomem = 0;
-
-    return NGX_OK;
+    return ngx_http_video_api_play_zone ? NGX_OK : NGX_ERROR;
 }
 
 
@@ -96,7 +50,7 @@ static ngx_http_video_api_play_node_t *
 ngx_http_video_api_play_find(ngx_http_video_api_play_sh_t *sh, ngx_str_t *id)
 {
     return (ngx_http_video_api_play_node_t *)
-               ngx_str_rbtree_lookup(&sh->rbtree, id,
+               ngx_str_rbtree_lookup(&sh->tree.rbtree, id,
                                      ngx_crc32_short(id->data, id->len));
 }
 
@@ -174,15 +128,15 @@ ngx_http_video_api_play_cache_put(ngx_str_t *id,
         for (i = 0; i < 8; i++) {
             n = ngx_slab_alloc_locked(shpool,
                                       sizeof(ngx_http_video_api_play_node_t));
-            if (n != NULL || ngx_queue_empty(&sh->lru)) {
+            if (n != NULL || ngx_queue_empty(&sh->tree.lru)) {
                 break;
             }
 
-            q = ngx_queue_last(&sh->lru);
+            q = ngx_queue_last(&sh->tree.lru);
             ngx_queue_remove(q);
 
             n = ngx_queue_data(q, ngx_http_video_api_play_node_t, lru);
-            ngx_rbtree_delete(&sh->rbtree, &n->sn.node);
+            ngx_rbtree_delete(&sh->tree.rbtree, &n->sn.node);
             ngx_slab_free_locked(shpool, n);
             n = NULL;
         }
@@ -197,13 +151,13 @@ ngx_http_video_api_play_cache_put(ngx_str_t *id,
         n->sn.str.data = n->id;
         n->sn.node.key = ngx_crc32_short(id->data, VIDEO_ID_LEN);
 
-        ngx_rbtree_insert(&sh->rbtree, &n->sn.node);
+        ngx_rbtree_insert(&sh->tree.rbtree, &n->sn.node);
 
     } else {
         ngx_queue_remove(&n->lru);
     }
 
-    ngx_queue_insert_head(&sh->lru, &n->lru);
+    ngx_queue_insert_head(&sh->tree.lru, &n->lru);
 
     n->fetched = ngx_current_msec;
     n->epoch = sh->epoch;
