@@ -84,9 +84,17 @@ static ngx_str_t  ngx_http_video_api_video_routes[] = {
 ngx_int_t
 ngx_http_video_api_variables_add(ngx_conf_t *cf)
 {
+    return ngx_http_video_api_variables_table(cf,
+                                              ngx_http_video_api_variables);
+}
+
+
+ngx_int_t
+ngx_http_video_api_variables_table(ngx_conf_t *cf, ngx_http_variable_t *vars)
+{
     ngx_http_variable_t  *var, *v;
 
-    for (v = ngx_http_video_api_variables; v->name.len; v++) {
+    for (v = vars; v->name.len; v++) {
         var = ngx_http_add_variable(cf, &v->name, v->flags);
         if (var == NULL) {
             return NGX_ERROR;

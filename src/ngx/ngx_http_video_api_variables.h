@@ -13,6 +13,10 @@
 
 ngx_int_t ngx_http_video_api_variables_add(ngx_conf_t *cf);
 
+/* adds the variables of a table ended by ngx_http_null_variable */
+ngx_int_t ngx_http_video_api_variables_table(ngx_conf_t *cf,
+    ngx_http_variable_t *vars);
+
 /* the code of the error envelope r answers with; NULL: none */
 void ngx_http_video_api_variables_error(ngx_http_request_t *r,
     const char *code);
