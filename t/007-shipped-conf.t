@@ -109,8 +109,21 @@ sub flood {
 Time::HiRes::sleep(4.5);
 my $c = flood(60, 'PATCH', '/api/videos/V1StGXR8_Z5jdHi6B-myT', $key{x1});
 ok $c->{429} && ($c->{400} // 0) >= 40, "one account's writes meet its limit after a burst of 40 ($c->{429} of 60 were 429)";
-($s) = http_request($base, 'PATCH', '/api/videos/V1StGXR8_Z5jdHi6B-myT', '{}', "Authorization: Bearer $key{x2}\r\n");
-is $s, 429, 'another key of the same account shares it';
+# x2's own bucket, were it one, would be whole (burst 40): a 429 for one of
+# its few requests can only be the account's. Each try sends it right
+# after a 429 of x1's; a slow machine may let a token (50 ms) refill
+# between the two, so up to five tries
+my $shared = 0;
+for my $try (1 .. 5) {
+    my ($st) = (0);
+    for (1 .. 60) {
+        ($st) = http_request($base, 'PATCH', '/api/videos/V1StGXR8_Z5jdHi6B-myT', '{}', "Authorization: Bearer $key{x1}\r\n");
+        last if $st == 429;
+    }
+    ($s) = http_request($base, 'PATCH', '/api/videos/V1StGXR8_Z5jdHi6B-myT', '{}', "Authorization: Bearer $key{x2}\r\n");
+    if ($s == 429) { $shared = $try; last }
+}
+ok $shared, "another key of the same account shares it (429 at try $shared)";
 ($s) = http_request($base, 'PATCH', '/api/videos/V1StGXR8_Z5jdHi6B-myT', '{}', "Authorization: Bearer $key{y}\r\n");
 is $s, 400, 'another account does not';
 ($s) = http_request($base, 'GET', '/api/videos', undef, "Authorization: Bearer $key{x1}\r\n");
