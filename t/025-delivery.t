@@ -241,7 +241,7 @@ for my $mode (qw(local proxy)) {
             is $s, 416, "$mode, $what: a range past the ${kind}'s end: 416";
             like header($h, 'Content-Range'), qr{^bytes \*/\d+$}, "$mode, $what: naming its length";
             is header($h, 'Cache-Control'), 'no-store', "$mode, $what: and never cached";
-            like $b, qr/\A\{"success":false,"error":\{.*"code":"/, "$mode, $what: as a JSON envelope";
+            like $b, qr/\A\{"success":false,"error":\{.*"code":"RANGE_NOT_SATISFIABLE"/, "$mode, $what: as a JSON envelope, RANGE_NOT_SATISFIABLE";
         }
     }
 

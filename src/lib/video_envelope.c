@@ -29,6 +29,8 @@ video_envelope_code(int status)
         return "CONFLICT";
     case 413:
         return "PAYLOAD_TOO_LARGE";
+    case 416:
+        return "RANGE_NOT_SATISFIABLE";
     case 429:
         return "TOO_MANY_REQUESTS";
     case 501:

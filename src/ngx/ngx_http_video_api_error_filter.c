@@ -38,6 +38,8 @@ ngx_http_video_api_error_message(ngx_uint_t status)
         return "Request body is too large";
     case NGX_HTTP_REQUEST_URI_TOO_LARGE:
         return "Request URI is too long";
+    case NGX_HTTP_RANGE_NOT_SATISFIABLE:
+        return "Requested range not satisfiable";
     case NGX_HTTP_TOO_MANY_REQUESTS:
         return "Too many requests";
     case NGX_HTTP_NOT_IMPLEMENTED:

@@ -31,6 +31,7 @@ START_TEST(codes_follow_the_status)
     ck_assert_str_eq(video_envelope_code(405), "METHOD_NOT_ALLOWED");
     ck_assert_str_eq(video_envelope_code(409), "CONFLICT");
     ck_assert_str_eq(video_envelope_code(413), "PAYLOAD_TOO_LARGE");
+    ck_assert_str_eq(video_envelope_code(416), "RANGE_NOT_SATISFIABLE");
     ck_assert_str_eq(video_envelope_code(429), "TOO_MANY_REQUESTS");
     ck_assert_str_eq(video_envelope_code(503), "UNAVAILABLE");
     ck_assert_str_eq(video_envelope_code(500), "INTERNAL");
