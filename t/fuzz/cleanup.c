@@ -173,6 +173,21 @@ video_worker_log(const char *fmt, ...)
 
 
 void
+video_worker_log_at(int level, const char *fmt, ...)
+{
+    (void) level;
+    (void) fmt;
+}
+
+
+void
+video_worker_log_video(const char *video_id)
+{
+    (void) video_id;
+}
+
+
+void
 video_worker_sleep(double seconds)
 {
     (void) seconds;
