@@ -77,6 +77,7 @@ static char *ngx_http_video_api_storage(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_video_api_playback(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
+static ngx_int_t ngx_http_video_api_dir(ngx_conf_t *cf, ngx_str_t *dir);
 static ngx_int_t ngx_http_video_api_playback_init(ngx_conf_t *cf,
     ngx_http_video_api_main_conf_t *mcf);
 static ngx_int_t ngx_http_video_api_playback_keys(ngx_conf_t *cf,
@@ -348,6 +349,10 @@ static ngx_http_video_api_param_t  ngx_http_video_api_play_params[] = {
       offsetof(ngx_http_video_api_play_conf_t, expires), 60, 7 * 24 * 3600 },
     { ngx_string("cache"), NGX_HTTP_VIDEO_API_PARAM_MSEC,
       offsetof(ngx_http_video_api_play_conf_t, cache), 0, 60000 },
+    { ngx_string("root"), NGX_HTTP_VIDEO_API_PARAM_STR,
+      offsetof(ngx_http_video_api_play_conf_t, root), 0, 0 },
+    { ngx_string("live_root"), NGX_HTTP_VIDEO_API_PARAM_STR,
+      offsetof(ngx_http_video_api_play_conf_t, live_root), 0, 0 },
     { ngx_null_string, 0, 0, 0, 0 }
 };
 
@@ -927,6 +932,8 @@ ngx_http_video_api_playback(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_video_api_main_conf_t *mcf = conf;
 
+    char  *rv;
+
     if (mcf->play_set) {
         return "is duplicate";
     }
@@ -935,8 +942,43 @@ ngx_http_video_api_playback(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     mcf->play.expires = NGX_HTTP_VIDEO_API_PLAY_EXPIRES;
     mcf->play.cache = NGX_HTTP_VIDEO_API_PLAY_CACHE;
 
-    return ngx_http_video_api_params(cf, cmd, &mcf->play, 1,
-                                     ngx_http_video_api_play_params);
+    rv = ngx_http_video_api_params(cf, cmd, &mcf->play, 1,
+                                   ngx_http_video_api_play_params);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    if (ngx_http_video_api_dir(cf, &mcf->play.root) != NGX_OK
+        || ngx_http_video_api_dir(cf, &mcf->play.live_root) != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * A directory parameter: relative to nginx's prefix, as "root" and
+ * "alias" are, and without trailing '/' (files are appended as "/name")
+ */
+
+static ngx_int_t
+ngx_http_video_api_dir(ngx_conf_t *cf, ngx_str_t *dir)
+{
+    if (dir->len == 0) {
+        return NGX_OK;
+    }
+
+    if (ngx_conf_full_name(cf->cycle, dir, 0) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    while (dir->len > 1 && dir->data[dir->len - 1] == '/') {
+        dir->len--;
+    }
+
+    return NGX_OK;
 }
 
 

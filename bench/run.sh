@@ -156,6 +156,8 @@ done)
     video_api_redis 127.0.0.1:$VIDEO_API_REDIS_PORT;
     video_api_storage endpoint=http://127.0.0.1:9000 access_key=a secret_key=b;
     video_api_public_url http://127.0.0.1:$port;
+    # /play/ serves the store's files itself, as conf/nginx.conf does
+    video_api_playback root=$ndir/store;
     types { application/vnd.apple.mpegurl m3u8; video/mp2t ts; }
     server {
         listen 127.0.0.1:$port backlog=4096;

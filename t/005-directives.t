@@ -20,7 +20,8 @@ __DATA__
                       bucket_processed=processed bucket_thumbnails=thumbs
                       path_style=off presign_expires=2h;
     video_api_public_url https://videos.example.com/;
-    video_api_playback secret=play-secret expires=12h cache=250ms;
+    video_api_playback secret=play-secret expires=12h cache=250ms
+                       root=store/ live_root=/var/lib/video-api/live;
     video_api_cors https://a.example.com http://b.example.com:3000 credentials=on max_age=1h;
     video_api_max_body_size 128k;
     video_api_idempotency_ttl 2h;
@@ -261,6 +262,26 @@ video_api: invalid "cache" value "-1" in "video_api_playback"
 --- must_die
 --- error_log
 video_api: invalid "cache" value "forever" in "video_api_playback"
+
+
+
+=== TEST 18d5: an empty root for /play/
+--- http_config
+    video_api_playback root=;
+--- config
+--- must_die
+--- error_log
+video_api: invalid "root" value "" in "video_api_playback"
+
+
+
+=== TEST 18d6: live_root given twice
+--- http_config
+    video_api_playback live_root=a live_root=b;
+--- config
+--- must_die
+--- error_log
+video_api: duplicate parameter "live_root" in "video_api_playback"
 
 
 

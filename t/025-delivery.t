@@ -71,6 +71,13 @@ for my $id (@ids) {
               . "#EXT-X-TARGETDURATION:2\n#EXTINF:1.000,\n$id-7.ts\n";
     close $fh;
 }
+# what /play/ must never reach: a directory named like a file, uploads
+mkdir "$data/videos-processed/$pub/120p.ts";
+for my $f ("$data/videos-raw/raw.mp4", "$data/videos-raw/$pub.mp4") {
+    open my $fh, '>', $f or die;
+    print $fh "an original\n";
+    close $fh;
+}
 system('chmod', '-R', 'a+rX', $dir);
 
 sub redis {
@@ -117,8 +124,17 @@ sub token_of {
     return $tok;
 }
 
+my $live_alias = <<"LOC";
+            alias $live/;
+            types {
+                application/vnd.apple.mpegurl  m3u8;
+                video/mp2t                     ts;
+            }
+LOC
+
 sub start {
-    my ($media, $http) = @_;
+    my ($media, $http, $live_loc) = @_;
+    $live_loc //= $live_alias;
     nginx_stop($dir);
     nginx_start($dir, $port, <<"CONF", <<"SERVER");
     video_api_postgres "$ENV{TEST_NGINX_PG_CONNINFO}" pool=2 timeout=3s;
@@ -134,11 +150,7 @@ CONF
         location /live/ { video_api play; }
         location /_video_api/live/ {
             internal;
-            alias $live/;
-            types {
-                application/vnd.apple.mpegurl  m3u8;
-                video/mp2t                     ts;
-            }
+$live_loc
         }
         location /_video_api/media/ {
             internal;
@@ -159,6 +171,14 @@ my %mode = (
             alias $data/;
             error_page 404 = \@media_not_found;
 LOC
+    },
+    # the files served by /play/ and /live/ themselves: the internal
+    # locations are never reached (599 if they were)
+    direct => {
+        http => "video_api_playback cache=400ms root=$data/ live_root=$live;",
+        bound => 0.4,
+        media => "            return 599;\n",
+        live => "            return 599;\n",
     },
     proxy => {
         http => '',
@@ -194,10 +214,13 @@ sub objects {
     );
 }
 
-for my $mode (qw(local proxy)) {
+my %type = (m3u8 => 'application/vnd.apple.mpegurl', ts => 'video/mp2t',
+            jpg => 'image/jpeg');
+
+for my $mode (qw(local direct proxy)) {
     my $m = $mode{$mode};
     seed();
-    start($m->{media}, $m->{http});
+    start($m->{media}, $m->{http}, $m->{live});
 
     my $tok = token_of($prv);
     ok $tok, "$mode: the private video's URLs carry a token";
@@ -212,6 +235,9 @@ for my $mode (qw(local proxy)) {
             my ($kind, $url, $cc) = @$o;
             my ($s, $b, $h) = curl($url);
             is $s, 200, "$mode, $what: the $kind";
+            my ($ext) = $url =~ /\.(\w+)$/;
+            is header($h, 'Content-Type'), $type{$ext}, "$mode, $what: the $kind is $type{$ext}";
+            is header($h, 'Content-Length'), length($b), "$mode, $what: all of it";
             is header($h, 'Cache-Control'), $cc, "$mode, $what: the $kind is $cc";
             unlike $h, qr/^Cache-Control:.*public/mi, "$mode, $what: the $kind is never public"
                 if $who eq 'private';
@@ -254,6 +280,8 @@ for my $mode (qw(local proxy)) {
                ["$base/play/$pub/120p/segment_999.ts", 404, 'a file the video does not have'],
                ["$base/live/$pub/$pub-99.ts", 404, 'a live fragment that is gone'],
                ["$base/play/$pub/.hidden.m3u8", 404, 'a name storage never holds'],
+               ["$base/play/$pub/120p.ts", 404, 'a directory named like a file (never storage\'s redirect)'],
+               ["$base/play/$pub/..%2F$prv%2Fmaster.m3u8", 403, 'an escaped ../ to a private video (nginx resolves it first)'],
                ["$base/play/dlvNONEAAAAAAAAAAAAAA/master.m3u8", 404, 'an unknown video'],
                ["$base/play/short/master.m3u8", 404, 'a malformed id'])
     {
@@ -264,8 +292,25 @@ for my $mode (qw(local proxy)) {
         unlike $h, qr/^(ETag|Last-Modified|Expires):/mi, "$mode: $what: nothing to revalidate";
         like $b, qr/\A\{"success":false,"error":\{.*"code":"(FORBIDDEN|NOT_FOUND)"/,
              "$mode: $what: the JSON envelope";
+        unlike $h, qr/^Location:/mi, "$mode: $what: no Location";
+        unlike "$h$b", qr/_video_api|X-Amz/, "$mode: $what: nothing of the media location";
         ($s, $b, $h) = curl('-H', 'If-None-Match: *', $url);
         is $s, $status, "$mode: $what: not a 304 with If-None-Match either";
+    }
+
+    # paths out of the video's files: nginx resolves dot segments (escaped
+    # or not) before any location, so they leave /play/ or stay in it, and
+    # no spelling reaches the uploads bucket
+    for my $path ("$pub/120p/%2E%2E/%2E%2E/%2E%2E/videos-raw/$pub.mp4",
+                  "$pub/120p%2F..%2F..%2F..%2Fvideos-raw%2Fraw.mp4",
+                  "$pub/..%2f..%2fvideos-raw%2fraw.mp4",
+                  "$pub/%252E%252E/videos-raw/raw.mp4",
+                  "$pub/120p/..%00.ts",
+                  "../videos-raw/$pub.mp4")
+    {
+        my ($s, $b) = curl("$base/play/$path");
+        isnt $s, 200, "$mode: /play/$path is no file";
+        unlike $b, qr/an original/, "$mode: /play/$path: nothing of the uploads";
     }
 
     # -- visibility changes and revoked tokens -------------------------------

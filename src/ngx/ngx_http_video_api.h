@@ -110,6 +110,14 @@ typedef struct {
 
     /* "<public url>/play/", NUL-terminated: what play URLs start with */
     ngx_str_t                    base;
+
+    /*
+     * the local store's directory (its buckets) and nginx-rtmp's HLS
+     * directory, full and without a trailing '/': files /play/ and /live/
+     * serve themselves; empty: an internal redirect to the media location
+     */
+    ngx_str_t                    root;
+    ngx_str_t                    live_root;
 } ngx_http_video_api_play_conf_t;
 
 

@@ -133,6 +133,25 @@ ngx_http_video_api_delivery_header_filter(ngx_http_request_t *r)
 
     status = r->headers_out.status;
 
+    /*
+     * a redirect of storage (the local store's for a key that is a
+     * directory) names the media location and its presigned query:
+     * nothing for a player to see or follow, and no file either
+     */
+
+    if (status >= NGX_HTTP_SPECIAL_RESPONSE && status < NGX_HTTP_BAD_REQUEST
+        && status != NGX_HTTP_NOT_MODIFIED)
+    {
+        if (r->headers_out.location != NULL) {
+            r->headers_out.location->hash = 0;
+            r->headers_out.location = NULL;
+        }
+
+        status = NGX_HTTP_NOT_FOUND;
+        r->headers_out.status = status;
+        r->headers_out.status_line.len = 0;
+    }
+
     ngx_http_video_api_delivery_clear(r);
 
     if (cc->len

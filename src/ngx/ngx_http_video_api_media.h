@@ -43,6 +43,16 @@ ngx_int_t ngx_http_video_api_media_request_kept(ngx_http_request_t *r,
     const char *key, long expires, ngx_str_t *uri, ngx_str_t *args);
 
 /*
+ * Serves "<root>/<name>" as nginx's static module serves a file, in the
+ * request's own location (its open_file_cache, sendfile, aio, types):
+ * ETag, Last-Modified, 304s and ranges.  name is relative, already
+ * checked to stay under root.  NGX_DECLINED, with nothing sent, when no
+ * such file is there; else what a content handler returns.
+ */
+ngx_int_t ngx_http_video_api_media_file(ngx_http_request_t *r,
+    ngx_str_t *root, ngx_str_t *name);
+
+/*
  * Signs the play URLs of private videos in video JSON text (a video or an
  * array of them) with tokens from "video_api_playback": *json and *len
  * change when something was signed, and *expires is then the tokens'

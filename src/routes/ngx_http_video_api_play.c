@@ -512,6 +512,50 @@ ngx_http_video_api_play_is_playlist(ngx_str_t *path)
 }
 
 
+/*
+ * Allowed, with the files on this node's disk ("video_api_playback root="
+ * or "live_root="): "[<bucket>/]<videoId>/<file>" under that directory,
+ * served here, with no redirect
+ */
+
+static ngx_int_t
+ngx_http_video_api_play_file(ngx_http_request_t *r,
+    ngx_http_video_api_play_ctx_t *pctx, ngx_str_t *root, ngx_str_t *bucket)
+{
+    u_char     *p;
+    ngx_int_t   rc;
+    ngx_str_t   name;
+
+    name.len = (bucket ? bucket->len + 1 : 0) + pctx->id.len + 1
+               + pctx->path.len;
+    name.data = ngx_pnalloc(r->pool, name.len);
+    if (name.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = name.data;
+
+    if (bucket) {
+        p = ngx_cpymem(p, bucket->data, bucket->len);
+        *p++ = '/';
+    }
+
+    p = ngx_cpymem(p, pctx->id.data, pctx->id.len);
+    *p++ = '/';
+    ngx_memcpy(p, pctx->path.data, pctx->path.len);
+
+    rc = ngx_http_video_api_media_file(r, root, &name);
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_video_api_send_error(r, NGX_HTTP_NOT_FOUND, NULL,
+                                             "No file '%V' in video '%V'",
+                                             &pctx->path, &pctx->id);
+    }
+
+    return rc;
+}
+
+
 static ngx_int_t
 ngx_http_video_api_play_serve(ngx_http_request_t *r,
     ngx_http_video_api_play_ctx_t *pctx)
@@ -539,7 +583,14 @@ ngx_http_video_api_play_serve(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_video_api_module);
+
     if (pctx->live) {
+        if (mcf->play.live_root.len) {
+            return ngx_http_video_api_play_file(r, pctx,
+                                                &mcf->play.live_root, NULL);
+        }
+
         uri.len = sizeof(NGX_HTTP_VIDEO_API_PLAY_LIVE) - 1 + pctx->id.len + 1
                   + pctx->path.len;
         uri.data = ngx_pnalloc(r->pool, uri.len);
@@ -554,11 +605,13 @@ ngx_http_video_api_play_serve(ngx_http_request_t *r,
         return ngx_http_video_api_variables_redirect(r, &uri, &args);
     }
 
-    mcf = ngx_http_get_module_main_conf(r, ngx_http_video_api_module);
-
     bucket = ngx_http_video_api_play_is_image(&pctx->path)
              ? &mcf->storage.bucket_thumbnails
              : &mcf->storage.bucket_processed;
+
+    if (mcf->play.root.len) {
+        return ngx_http_video_api_play_file(r, pctx, &mcf->play.root, bucket);
+    }
 
     key = ngx_pnalloc(r->pool, pctx->id.len + 1 + pctx->path.len + 1);
     if (key == NULL) {
