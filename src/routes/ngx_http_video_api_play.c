@@ -7,9 +7,10 @@
  * API puts one in every play URL it hands out, and relative URIs inside
  * the playlists keep it, since it is a path segment.  Public and unlisted
  * videos play without one; their visibility comes from the video cache.
- * Once allowed, the request is redirected internally to the media
- * location with a presigned storage URL: that location serves the local
- * store's files itself or proxies to S3.
+ * Once allowed, a file on this node's disk ("video_api_playback root=",
+ * "live_root=") is served here; otherwise the request is redirected
+ * internally to the media location with a presigned storage URL, and
+ * that location proxies to S3 or MinIO.
  *
  * What allowed a video (its visibility and token generation) is kept for
  * this node's next requests for "video_api_playback cache=" (1 s), so a
@@ -497,11 +498,6 @@ ngx_http_video_api_play_is_image(ngx_str_t *path)
 }
 
 
-/*
- * Allowed: an internal redirect to the media location, with a URL
- * presigned for this method (players send HEAD and GET with Range)
- */
-
 static ngx_uint_t
 ngx_http_video_api_play_is_playlist(ngx_str_t *path)
 {
@@ -555,6 +551,12 @@ ngx_http_video_api_play_file(ngx_http_request_t *r,
     return rc;
 }
 
+
+/*
+ * Allowed: the file from disk, or an internal redirect to the media
+ * location, with a URL presigned for this method (players send HEAD and
+ * GET with Range)
+ */
 
 static ngx_int_t
 ngx_http_video_api_play_serve(ngx_http_request_t *r,
