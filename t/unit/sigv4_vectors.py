@@ -19,6 +19,12 @@ with a clock this script cannot fix.
 Regenerate (Debian's python3-botocore; the file is committed):
 
     /usr/bin/python3 t/unit/sigv4_vectors.py > t/unit/sigv4_vectors.h
+
+The same header-signed requests, and hostile variants of them, are the
+seeds of the sigv4_auth fuzzing harness (t/fuzz/sigv4_auth.c):
+
+    /usr/bin/python3 t/unit/sigv4_vectors.py --fuzz-seeds \
+        t/fuzz/corpus/sigv4_auth
 """
 
 import datetime
@@ -559,5 +565,54 @@ def main():
     w('};\n')
 
 
+def fuzz_seed(v, auth=None, query=None, headers=None):
+    """A request in t/fuzz/sigv4_auth.c's lines."""
+    (name, method, region, now, host, path, q, a, kind, digest, sent) = v
+    lines = [method, path, q if query is None else query, host,
+             a if auth is None else auth]
+    lines += ['%s: %s' % h for h in (sent if headers is None else headers)]
+    return '\n'.join(lines).encode()
+
+
+def fuzz_seeds(directory):
+    """Seeds for the sigv4_auth harness: every vector, then hostile ones."""
+    seeds = {}
+    vectors = list(auth_vectors())
+    for v in vectors:
+        slug = ''.join(c if c.isalnum() else '-' for c in v[0].lower())
+        seeds['-'.join(p for p in slug.split('-') if p)] = fuzz_seed(v)
+    put = vectors[0]
+    a, sent = put[7], put[10]
+    seeds['tampered-signature'] = fuzz_seed(put, auth=a[:-1] + (
+        '0' if a[-1] != '0' else '1'))
+    seeds['truncated-signature'] = fuzz_seed(put, auth=a[:-1])
+    seeds['fields-reordered-no-blanks'] = fuzz_seed(put, auth=(
+        'AWS4-HMAC-SHA256 Signature=%s,Credential=%s,SignedHeaders=%s' % (
+            a.split('Signature=')[1], a.split('Credential=')[1].split(',')[0],
+            a.split('SignedHeaders=')[1].split(',')[0])))
+    seeds['duplicate-signature'] = fuzz_seed(put, auth=a + ', Signature=' +
+                                             a.split('Signature=')[1])
+    seeds['extra-commas'] = fuzz_seed(put, auth=a.replace(', ', ',, ', 1))
+    seeds['duplicate-date'] = fuzz_seed(put, headers=sent + [
+        ('x-amz-date', '20251126T012345Z')])
+    seeds['skewed-date'] = fuzz_seed(put, headers=[
+        (k, '20251126T014000Z' if k.lower() == 'x-amz-date' else v)
+        for k, v in sent])
+    seeds['presigned-query-beside'] = fuzz_seed(
+        put, query='X-Amz-Signature=' + '0' * 64)
+    seeds['upper-case-payload-hash'] = fuzz_seed(put, headers=[
+        (k, v.upper() if k.lower() == 'x-amz-content-sha256' else v)
+        for k, v in sent])
+    seeds['huge-credential'] = fuzz_seed(put, auth=a.replace(
+        'Credential=', 'Credential=' + 'A' * 1500, 1))
+    os.makedirs(directory, exist_ok=True)
+    for name, data in sorted(seeds.items()):
+        with open(os.path.join(directory, name), 'wb') as f:
+            f.write(data)
+
+
 if __name__ == '__main__':
-    main()
+    if len(sys.argv) == 3 and sys.argv[1] == '--fuzz-seeds':
+        fuzz_seeds(sys.argv[2])
+    else:
+        main()
