@@ -215,7 +215,16 @@ typedef struct {
  * SIGNATURE_MISMATCH: all of the above is fine but another signed header
  *   is missing from the request or sent twice, or the signature is not
  *   the one the secret key gives for what the request carries;
- * ERROR: bad credentials in c, or libcrypto failed.
+ * ERROR: bad credentials in c, payload NULL, or libcrypto failed.
+ *
+ * Checks come in that order: the request's limits and query, then
+ * Authorization, X-Amz-Date, the scope, the clock, X-Amz-Content-SHA256,
+ * the signature.  *err is a static string.  How S3 answers each: OK with
+ * kind UNSIGNED serves the request, with kind SHA256 reads the body and
+ * answers 400 XAmzContentSHA256Mismatch if its SHA-256 is not sha256,
+ * with kind STREAMING 501 NotImplemented; ACCESS_DENIED 403 AccessDenied,
+ * SIGNATURE_MISMATCH 403 SignatureDoesNotMatch, TIME_SKEWED 403
+ * RequestTimeTooSkewed.
  */
 int video_sigv4_verify_auth(const video_sigv4_creds_t *c, const char *method,
     const char *path, size_t path_len, const char *query, size_t query_len,
