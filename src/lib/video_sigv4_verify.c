@@ -999,8 +999,10 @@ sigv4_parse_authorization(const char *auth, size_t len, sigv4_field_t *f,
         end--;
     }
 
-    for (s = p; s < end && !sigv4_blank(*s); s++) {
-        /* void */
+    s = p;
+
+    while (s < end && !sigv4_blank(*s)) {
+        s++;
     }
 
     if ((size_t) (s - p) != sizeof(SIGV4_ALGORITHM) - 1
@@ -1017,10 +1019,10 @@ sigv4_parse_authorization(const char *auth, size_t len, sigv4_field_t *f,
             p++;
         }
 
-        for (s = p; p < end && ((*p | 0x20) >= 'a' && (*p | 0x20) <= 'z');
-             p++)
-        {
-            /* void */
+        s = p;
+
+        while (p < end && (*p | 0x20) >= 'a' && (*p | 0x20) <= 'z') {
+            p++;
         }
 
         k = sigv4_field(s, (size_t) (p - s));
@@ -1035,8 +1037,10 @@ sigv4_parse_authorization(const char *auth, size_t len, sigv4_field_t *f,
             return VIDEO_SIGV4_ACCESS_DENIED;
         }
 
-        for (s = ++p; p < end && *p > ' ' && *p < 0x7f && *p != ','; p++) {
-            /* void */
+        s = ++p;
+
+        while (p < end && *p > ' ' && *p < 0x7f && *p != ',') {
+            p++;
         }
 
         f[k].value = (const char *) s;
