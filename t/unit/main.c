@@ -20,6 +20,7 @@ main(void)
     srunner_add_suite(sr, unit_cursor_suite());
     srunner_add_suite(sr, unit_validate_suite());
     srunner_add_suite(sr, unit_sigv4_suite());
+    srunner_add_suite(sr, unit_sigv4_auth_suite());
     srunner_add_suite(sr, unit_play_suite());
     srunner_add_suite(sr, unit_hmac_suite());
     srunner_add_suite(sr, unit_idem_suite());

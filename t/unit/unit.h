@@ -16,6 +16,7 @@ Suite *unit_id_suite(void);
 Suite *unit_cursor_suite(void);
 Suite *unit_validate_suite(void);
 Suite *unit_sigv4_suite(void);
+Suite *unit_sigv4_auth_suite(void);
 Suite *unit_play_suite(void);
 Suite *unit_hmac_suite(void);
 Suite *unit_idem_suite(void);
