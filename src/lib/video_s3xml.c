@@ -795,12 +795,6 @@ video_s3xml_list_page(video_s3xml_object_t *objects, size_t n,
     unsigned char          raw[1 + VIDEO_S3XML_KEY_MAX];
     video_s3xml_object_t  *o;
 
-    page->ncontents = 0;
-    page->nprefixes = 0;
-    page->truncated = 0;
-    page->next_token_len = 0;
-    page->next_token[0] = '\0';
-
     max_keys = query->max_keys;
 
     if (max_keys < -1) {
@@ -811,11 +805,18 @@ video_s3xml_list_page(video_s3xml_object_t *objects, size_t n,
         max_keys = VIDEO_S3XML_KEYS_MAX;
     }
 
-    page->max_keys = max_keys;
-
     plen = query->prefix.len;
     dlen = (query->delimiter.data != NULL) ? query->delimiter.len : 0;
     delim = query->delimiter.data;
+
+    /*
+     * A delimiter that is UTF-8 matches keys that are at a character's
+     * start, so each common prefix is UTF-8 too (and can be a token)
+     */
+
+    if (dlen != 0 && !utf8_valid(delim, dlen)) {
+        return VIDEO_S3XML_INVALID_ARGUMENT;
+    }
 
     marker = NULL;
     mlen = 0;
@@ -849,6 +850,15 @@ video_s3xml_list_page(video_s3xml_object_t *objects, size_t n,
         mlen = query->start_after.len;
     }
 
+    /* the token may be this page's own: read before it is cleared */
+
+    page->ncontents = 0;
+    page->nprefixes = 0;
+    page->truncated = 0;
+    page->next_token_len = 0;
+    page->next_token[0] = '\0';
+    page->max_keys = max_keys;
+
     if (max_keys == 0) {
         return VIDEO_S3XML_OK;
     }
@@ -867,6 +877,12 @@ video_s3xml_list_page(video_s3xml_object_t *objects, size_t n,
     for (i = 0; i < n; i++) {
         o = &objects[i];
         k = o->key.data;
+
+        /* a key given twice is one key */
+
+        if (i > 0 && object_cmp(o, o - 1) == 0) {
+            continue;
+        }
 
         if (o->key.len == 0 || o->key.len > VIDEO_S3XML_KEY_MAX
             || !has_prefix(k, o->key.len, query->prefix.data, plen)

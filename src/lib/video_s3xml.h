@@ -237,9 +237,11 @@ int video_s3xml_max_keys(const char *s, size_t len, long *max_keys);
  * UTF-8 without NUL that begin with the prefix, and for "P" that end
  * with the delimiter.  It carries no more than start-after can, so a
  * token a client makes itself gains it nothing.  Keys that are not
- * UTF-8 or longer than VIDEO_S3XML_KEY_MAX are skipped.
+ * UTF-8 (or hold NUL) or are longer than VIDEO_S3XML_KEY_MAX are
+ * skipped; a key given twice is listed once.
  *
- * 0, or VIDEO_S3XML_INVALID_ARGUMENT (the token, max_keys < -1).
+ * 0, or VIDEO_S3XML_INVALID_ARGUMENT (the token, a delimiter that is
+ * not UTF-8, max_keys < -1).
  */
 int video_s3xml_list_page(video_s3xml_object_t *objects, size_t n,
     const video_s3xml_query_t *query, video_s3xml_page_t *page);

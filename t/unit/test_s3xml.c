@@ -470,12 +470,29 @@ START_TEST(lists_in_byte_order)
     ck_assert(memcmp(page.contents[0].key.data, "a/b", 3) == 0);
     ck_assert(memcmp(page.contents[1].key.data, "aa", 2) == 0);
 
-    /* not UTF-8, too long: never listed */
+    /* a key given twice is listed once, on one page or across two */
 
-    object(&o[0], "\xff", 1, T1, ETAG_A);
+    object(&o[7], sorted[0], 1, T1, ETAG_A);    /* sorted: for the last */
     q = query("", NULL, -1);
     ck_assert_int_eq(video_s3xml_list_page(o, 8, &q, &page), 0);
     ck_assert_uint_eq(page.ncontents, 7);
+    ck_assert(memcmp(page.contents[1].key.data, "a-b", 3) == 0);
+
+    q = query("", NULL, 1);
+    ck_assert_int_eq(video_s3xml_list_page(o, 8, &q, &page), 0);
+    ck_assert_uint_eq(page.ncontents, 1);
+    q.token = str(page.next_token);
+    ck_assert_int_eq(video_s3xml_list_page(o, 8, &q, &page), 0);
+    ck_assert(memcmp(page.contents[0].key.data, "a-b", 3) == 0);
+
+    /* not UTF-8, too long: never listed */
+
+    object(&o[0], "\xff", 1, T1, ETAG_A);
+    object(&o[2], "a\0b", 1, T1, ETAG_A);
+    o[2].key.len = 3;
+    q = query("", NULL, -1);
+    ck_assert_int_eq(video_s3xml_list_page(o, 8, &q, &page), 0);
+    ck_assert_uint_eq(page.ncontents, 6);
 }
 END_TEST
 
