@@ -637,6 +637,10 @@ START_TEST(refuses_forged_tokens)
     ck_assert_int_eq(token("videos/", "/", "UHZpZGVvcy9hL2Iv"),
                      VIDEO_S3XML_INVALID_ARGUMENT);
 
+    /* a delimiter that is not UTF-8 could cut a character */
+    ck_assert_int_eq(token("videos/", "\xc3", "S3ZpZGVvcy9h"),
+                     VIDEO_S3XML_INVALID_ARGUMENT);
+
     /* longer than a key can be */
     memset(longer, 'A', sizeof(longer) - 1);
     longer[sizeof(longer) - 1] = '\0';
