@@ -29,6 +29,7 @@ Suite *unit_container_suite(void);
 Suite *unit_apikey_suite(void);
 Suite *unit_json_suite(void);
 Suite *unit_access_suite(void);
+Suite *unit_s3xml_suite(void);
 
 
 #endif /* _UNIT_H_INCLUDED_ */
