@@ -193,10 +193,11 @@ ngx_http_video_api_store_verify(ngx_http_request_t *r,
     ngx_http_video_api_store_req_t *sr, ngx_str_t *path)
 {
     int                              rc;
-    ngx_str_t                       *host;
+    ngx_str_t                       *host, *auth;
     const char                      *err;
     char                             method[8];
     video_sigv4_creds_t              creds;
+    video_sigv4_payload_t            payload;
     ngx_http_video_api_main_conf_t  *mcf;
 
     mcf = ngx_http_get_module_main_conf(r, ngx_http_video_api_module);
@@ -221,9 +222,42 @@ ngx_http_video_api_store_verify(ngx_http_request_t *r,
                 r->method_name.len + 1);
 
     if (r->headers_in.authorization != NULL) {
-        return ngx_http_video_api_store_error(r, NGX_HTTP_FORBIDDEN,
-                   "AccessDenied",
-                   "Only presigned requests are served here");
+        auth = &r->headers_in.authorization->value;
+
+        rc = video_sigv4_verify_auth(&creds, method,
+                                     (char *) path->data, path->len,
+                                     (char *) r->args.data, r->args.len,
+                                     host ? (char *) host->data : "",
+                                     host ? host->len : 0,
+                                     (char *) auth->data, auth->len,
+                                     ngx_http_video_api_store_header, r,
+                                     (int64_t) ngx_time(), &payload, &err);
+
+        if (rc != VIDEO_SIGV4_OK) {
+            return ngx_http_video_api_store_verdict(r, rc, err);
+        }
+
+        sr->header_signed = 1;
+
+        switch (payload.kind) {
+
+        case VIDEO_SIGV4_PAYLOAD_SHA256:
+            ngx_memcpy(sr->sha256, payload.sha256, sizeof(sr->sha256));
+            sr->sha256_given = 1;
+            break;
+
+        case VIDEO_SIGV4_PAYLOAD_STREAMING:
+            return ngx_http_video_api_store_error(r,
+                       NGX_HTTP_NOT_IMPLEMENTED, "NotImplemented",
+                       "aws-chunked bodies (STREAMING-* payloads) are not "
+                       "supported: sign the body's SHA-256 or "
+                       "UNSIGNED-PAYLOAD");
+
+        default:
+            break;
+        }
+
+        return NGX_DECLINED;
     }
 
     rc = video_sigv4_verify_headers(&creds, method,
@@ -258,6 +292,12 @@ ngx_http_video_api_store_verdict(ngx_http_request_t *r, int rc,
     case VIDEO_SIGV4_EXPIRED:
         return ngx_http_video_api_store_error(r, NGX_HTTP_FORBIDDEN,
                    "RequestExpired", err ? err : "Request has expired");
+
+    case VIDEO_SIGV4_TIME_SKEWED:
+        return ngx_http_video_api_store_error(r, NGX_HTTP_FORBIDDEN,
+                   "RequestTimeTooSkewed",
+                   "The difference between the request time and the "
+                   "current time is too large.");
 
     case VIDEO_SIGV4_SIGNATURE_MISMATCH:
         return ngx_http_video_api_store_error(r, NGX_HTTP_FORBIDDEN,
