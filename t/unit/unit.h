@@ -28,6 +28,7 @@ Suite *unit_container_suite(void);
 Suite *unit_apikey_suite(void);
 Suite *unit_json_suite(void);
 Suite *unit_access_suite(void);
+Suite *unit_urlguard_suite(void);
 
 
 #endif /* _UNIT_H_INCLUDED_ */
