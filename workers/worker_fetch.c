@@ -38,6 +38,9 @@ typedef struct {
     int64_t                    length;        /* Content-Length, -1 */
     int64_t                    reported;      /* bytes at the last
                                                  progress call, -1 */
+    size_t                     location_len;  /* the response's Location,
+                                                 as sent (0: none) */
+    char                       location[VIDEO_URLGUARD_URL_MAX + 2];
 } video_fetch_ctx_t;
 
 
@@ -132,7 +135,41 @@ video_fetch_header(char *p, size_t size, size_t n, void *data)
     if (len >= 5 && strncmp(p, "HTTP/", 5) == 0) {
         ctx->headers_done = 0;
         ctx->length = -1;
+        ctx->location_len = 0;
         return len;
+    }
+
+    /*
+     * libcurl resolves a Location only when a transfer ends well, and a
+     * redirect's body is not read: it is kept here, resolved later
+     */
+
+    if (len >= 9 && strncasecmp(p, "location:", 9) == 0) {
+        p += 9;
+        len -= 9;
+
+        while (len > 0 && (*p == ' ' || *p == '\t')) {
+            p++;
+            len--;
+        }
+
+        while (len > 0 && (p[len - 1] == '\r' || p[len - 1] == '\n'
+                           || p[len - 1] == ' ' || p[len - 1] == '\t'))
+        {
+            len--;
+        }
+
+        /* one byte more than a URL may have says it is too long */
+
+        if (len > VIDEO_URLGUARD_URL_MAX + 1) {
+            len = VIDEO_URLGUARD_URL_MAX + 1;
+        }
+
+        memcpy(ctx->location, p, len);
+        ctx->location[len] = '\0';
+        ctx->location_len = len;
+
+        return size * n;
     }
 
     if (len >= 15 && strncasecmp(p, "content-length:", 15) == 0) {
@@ -420,6 +457,41 @@ video_fetch_url(video_fetch_ctx_t *ctx, const char *url, size_t len, int hop)
 }
 
 
+/*
+ * A Location against the URL it came from (a relative one, or of another
+ * scheme: the guard refuses that one); curl_free() it.  NULL when it is
+ * not a URL at all.
+ */
+
+static char *
+video_fetch_resolve(const char *base, const char *location)
+{
+    char   *url;
+    CURLU  *cu;
+
+    cu = curl_url();
+    if (cu == NULL) {
+        return NULL;
+    }
+
+    url = NULL;
+
+    if (curl_url_set(cu, CURLUPART_URL, base, 0) != CURLUE_OK
+        || curl_url_set(cu, CURLUPART_URL, location,
+                        CURLU_NON_SUPPORT_SCHEME)
+           != CURLUE_OK
+        || curl_url_get(cu, CURLUPART_URL, &url, 0) != CURLUE_OK)
+    {
+        curl_free(url);
+        url = NULL;
+    }
+
+    curl_url_cleanup(cu);
+
+    return url;
+}
+
+
 /* a header's value as printable ASCII (it goes into JSON and logs) */
 
 static void
@@ -593,12 +665,9 @@ video_fetch(const char *url, int fd, const video_fetch_conf_t *conf,
             break;
         }
 
-        next = NULL;
-        curl_easy_getinfo(ctx.curl, CURLINFO_REDIRECT_URL, &next);
-
-        if (next == NULL) {
+        if (ctx.location_len == 0) {
             frc = video_fetch_fail(res, VIDEO_FETCH_REDIRECT,
-                                   "HTTP %ld from source without a usable "
+                                   "HTTP %ld from source without a "
                                    "Location", ctx.status);
             break;
         }
@@ -610,9 +679,19 @@ video_fetch(const char *url, int fd, const video_fetch_conf_t *conf,
             break;
         }
 
-        /* next is libcurl's until the next perform(): parsed before */
+        next = video_fetch_resolve(res->url, ctx.location);
 
-        if (video_fetch_url(&ctx, next, strlen(next), hop + 1) != 0) {
+        if (next == NULL) {
+            frc = video_fetch_fail(res, VIDEO_FETCH_REDIRECT,
+                                   "redirect to a URL that cannot be "
+                                   "followed");
+            break;
+        }
+
+        rc = video_fetch_url(&ctx, next, strlen(next), hop + 1);
+        curl_free(next);
+
+        if (rc != 0) {
             frc = res->rc;
             break;
         }
