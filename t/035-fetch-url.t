@@ -24,6 +24,7 @@ my $port = ($ENV{TEST_NGINX_SERVER_PORT} // 1984) + 95;
 my $tls = $port + 1;
 my $raw = $port + 2;
 my $proxy = $port + 3;
+my $dead = $port + 4;       # where nothing listens
 my $bin = $ENV{VIDEO_API_TEST_WORKER} // 'build/video-worker';
 my $A = "http://127.0.0.1:$port";
 my $B = "http://127.0.0.2:$port";
@@ -374,6 +375,13 @@ is $r->{reason}, 'HTTP 404 from source', 'a 404: its reason';
 is $r->{status}, 404, '... its status';
 is $r->{transient}, JSON::PP::false, '... not worth retrying';
 ok !-e $out, '... no file';
+
+($rc, $r) = fetch({}, '--allow', '127.0.0.1/32', "http://127.0.0.1:$dead/clip.mp4",
+                  $out);
+like $r->{reason}, qr/^cannot connect to the source: /,
+    'an allowed address where nothing listens: its reason';
+is $r->{kind}, 'network', '... a network failure';
+is $r->{transient}, JSON::PP::true, '... worth retrying';
 
 ($rc, $r) = fetch({}, '--allow', '127.0.0.1/32', "$A/unavailable", $out);
 is $r->{reason}, 'HTTP 503 from source', 'a 503: its reason';

@@ -525,6 +525,7 @@ video_fetch(const char *url, int fd, const video_fetch_conf_t *conf,
     char               *next, *type;
     double              started, left;
     CURLcode            rc;
+    unsigned            guard;
     video_fetch_rc_t    frc;
     video_fetch_ctx_t   ctx;
     char                cerr[CURL_ERROR_SIZE];
@@ -556,26 +557,45 @@ video_fetch(const char *url, int fd, const video_fetch_conf_t *conf,
                      "video-api/" VIDEO_WORKER_VERSION);
     curl_easy_setopt(ctx.curl, CURLOPT_HTTPGET, 1L);
 
-    /* http and https only, here and (belt and braces) for redirects */
+    /*
+     * The guard's own settings: a libcurl that refuses one of them is
+     * not used at all.  http and https only, here and (belt and braces)
+     * for redirects
+     */
 
-    curl_easy_setopt(ctx.curl, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(ctx.curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(ctx.curl, CURLOPT_FOLLOWLOCATION, 0L);
+#if LIBCURL_VERSION_NUM >= 0x075500
+    guard = curl_easy_setopt(ctx.curl, CURLOPT_PROTOCOLS_STR, "http,https")
+            | curl_easy_setopt(ctx.curl, CURLOPT_REDIR_PROTOCOLS_STR,
+                               "http,https");
+#else
+    guard = curl_easy_setopt(ctx.curl, CURLOPT_PROTOCOLS,
+                             (long) (CURLPROTO_HTTP | CURLPROTO_HTTPS))
+            | curl_easy_setopt(ctx.curl, CURLOPT_REDIR_PROTOCOLS,
+                               (long) (CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
 
     /* no proxy, whatever http_proxy, HTTPS_PROXY or ALL_PROXY say: the
        address connected to would be the proxy's */
 
-    curl_easy_setopt(ctx.curl, CURLOPT_PROXY, "");
-    curl_easy_setopt(ctx.curl, CURLOPT_NOPROXY, "*");
-    curl_easy_setopt(ctx.curl, CURLOPT_NETRC, (long) CURL_NETRC_IGNORED);
+    guard |= curl_easy_setopt(ctx.curl, CURLOPT_FOLLOWLOCATION, 0L)
+             | curl_easy_setopt(ctx.curl, CURLOPT_PROXY, "")
+             | curl_easy_setopt(ctx.curl, CURLOPT_NOPROXY, "*")
+             | curl_easy_setopt(ctx.curl, CURLOPT_NETRC,
+                                (long) CURL_NETRC_IGNORED)
 
     /* every connection new, so every one is checked */
 
-    curl_easy_setopt(ctx.curl, CURLOPT_FRESH_CONNECT, 1L);
-    curl_easy_setopt(ctx.curl, CURLOPT_FORBID_REUSE, 1L);
-    curl_easy_setopt(ctx.curl, CURLOPT_OPENSOCKETFUNCTION,
-                     video_fetch_opensocket);
-    curl_easy_setopt(ctx.curl, CURLOPT_OPENSOCKETDATA, &ctx);
+             | curl_easy_setopt(ctx.curl, CURLOPT_FRESH_CONNECT, 1L)
+             | curl_easy_setopt(ctx.curl, CURLOPT_FORBID_REUSE, 1L)
+             | curl_easy_setopt(ctx.curl, CURLOPT_OPENSOCKETFUNCTION,
+                                video_fetch_opensocket)
+             | curl_easy_setopt(ctx.curl, CURLOPT_OPENSOCKETDATA, &ctx);
+
+    if (guard != CURLE_OK) {
+        curl_easy_cleanup(ctx.curl);
+        return video_fetch_fail(res, VIDEO_FETCH_ERROR, "libcurl refused "
+                                "a setting the fetch needs");
+    }
 
     curl_easy_setopt(ctx.curl, CURLOPT_HEADERFUNCTION, video_fetch_header);
     curl_easy_setopt(ctx.curl, CURLOPT_HEADERDATA, &ctx);
