@@ -494,6 +494,28 @@ is $rc, 1, 'an invalid fetch_allow stops the command';
 like $err, qr/invalid "fetch_allow" value: "127\.0\.0\.1\/33": prefix length too long/,
     '... naming the entry';
 
+for my $case ([FETCH_MAX_BYTES => '0', qr/invalid "fetch_max_bytes" value "0"/],
+              [FETCH_MAX_BYTES => '50G', qr/invalid "fetch_max_bytes" value "50G"/],
+              [FETCH_TIMEOUT => '0', qr/invalid "fetch_timeout" value "0"/],
+              [FETCH_CONNECT_TIMEOUT => '601', qr/invalid "fetch_connect_timeout" value "601"/],
+              [FETCH_MAX_REDIRECTS => '-1', qr/invalid "fetch_max_redirects" value "-1"/],
+              [FETCH_LOW_SPEED_TIME => 'x', qr/invalid "fetch_low_speed_time" value "x"/]) {
+    my ($name, $value, $why) = @$case;
+    ($rc, $r, $err) = fetch({ "VIDEO_WORKER_$name" => $value }, '--allow', '127.0.0.1/32',
+                            "$A/clip.mp4", $out);
+    is $rc, 1, "VIDEO_WORKER_$name=$value stops the command";
+    like $err, $why, '... naming the setting';
+    ok !-e $out, '... no file';
+}
+
+# a name whose only address is refused, and one whose allowed address
+# does not answer: the refusal, then a network failure
+($rc, $r) = fetch({}, "http://localhost:$dead/clip.mp4", $out);
+is $r->{kind}, 'address', 'localhost, nothing allowed: an address refusal';
+($rc, $r) = fetch({}, '--allow', '127.0.0.1/32', '--allow', '::1/128',
+                  "http://localhost:$dead/clip.mp4", $out);
+is $r->{kind}, 'network', 'localhost allowed where nothing listens: a network failure';
+
 for my $case (['ftp://127.0.0.1/clip.mp4', 'only http and https URLs are fetched'],
               ['file:///etc/passwd', 'only http and https URLs are fetched'],
               ['gopher://127.0.0.1:6379/_INFO', 'only http and https URLs are fetched'],

@@ -35,6 +35,7 @@ typedef struct {
     int                        failed;        /* res->rc and reason set */
     int                        refused;       /* an address was refused:
                                                  res->reason says which */
+    int                        opened;        /* sockets opened */
     int64_t                    length;        /* Content-Length, -1 */
     int64_t                    reported;      /* bytes at the last
                                                  progress call, -1 */
@@ -92,6 +93,8 @@ video_fetch_opensocket(void *data, curlsocktype purpose,
         ctx->refused = 1;
         return CURL_SOCKET_BAD;
     }
+
+    ctx->opened++;
 
     return socket(address->family, address->socktype | SOCK_CLOEXEC,
                   address->protocol);
@@ -313,7 +316,11 @@ video_fetch_failed(video_fetch_ctx_t *ctx, CURLcode rc, const char *cerr,
     switch (rc) {
 
     case CURLE_COULDNT_CONNECT:
-        if (ctx->refused) {
+
+        /* the name's only addresses were refused, or an allowed one
+           did not answer either */
+
+        if (ctx->refused && ctx->opened == 0) {
             ctx->res->rc = VIDEO_FETCH_ADDRESS;
             return VIDEO_FETCH_ADDRESS;
         }
@@ -633,6 +640,7 @@ video_fetch(const char *url, int fd, const video_fetch_conf_t *conf,
         ctx.status = 0;
         ctx.headers_done = 0;
         ctx.refused = 0;
+        ctx.opened = 0;
         ctx.length = -1;
         ctx.reported = -1;
         res->reason[0] = '\0';

@@ -3,7 +3,8 @@
  * redirect's checked by src/lib/video_urlguard.c, every connection's
  * address checked when its socket is opened (so neither DNS nor a
  * redirect can lead to a private address), no proxy, size and time
- * bounds.  Blocking: for the workers only.
+ * bounds.  Blocking: for the workers only, in a process that called
+ * curl_global_init() before starting threads (as for storage).
  */
 
 #ifndef _WORKER_FETCH_H_INCLUDED_
