@@ -117,6 +117,7 @@ http {
         location = /to-zero { return 302 http://0:$port/clip.mp4; }
         location = /to-userinfo { return 302 http://u:p\@127.0.0.2:$port/clip.mp4; }
         location = /to-metadata { return 302 http://169.254.169.254/latest/meta-data/; }
+        location = /to-long { return 302 http://127.0.0.2:$port/${\ ('a/../' x 420)}clip.mp4; }
     }
 
     server {
@@ -342,6 +343,10 @@ for my $case (['/to-localhost', qr/^source address (?:127\.0\.0\.1|::1) is not p
     like $r->{reason}, $why, "a redirect $path from an allowed host: refused";
     is seen("127.0.0.1:$port", '/clip.mp4'), $before, '... nothing reached 127.0.0.1';
 }
+
+($rc, $r) = fetch({}, '--allow', '127.0.0.2/32', "$B/to-long", $out);
+is $r->{reason}, 'redirect to a refused URL: URL longer than 2048 bytes',
+    'a redirect to a URL over 2048 bytes (its dot segments aside): refused';
 
 ($rc, $r) = fetch({}, '--allow', '127.0.0.2/32', "$B/to-userinfo", $out);
 is $r->{reason}, 'redirect to a refused URL: URL has a user name or password',

@@ -223,12 +223,12 @@ video_worker_on_signal(int signo)
 static int
 video_worker_set(const char *name, const char *value)
 {
-    long                 n;
-    char                *end, err[256];
-    size_t               i;
-    long long            ll;
-    video_worker_conf_t *c = &video_worker_conf;
-    video_urlguard_allow_t  allow;
+    long                     n;
+    char                    *end, err[256];
+    size_t                   i;
+    long long                ll;
+    video_worker_conf_t     *c = &video_worker_conf;
+    video_urlguard_allow_t   allow;
 
     video_worker_str_t  strs[] = {
         { "postgres", c->postgres, sizeof(c->postgres) },

@@ -61,13 +61,13 @@ typedef struct {
                                      the metrics read from services */
     char   fetch_allow[1024];     /* CIDRs a source URL may reach though
                                      not public (worker_fetch.c) */
-    video_urlguard_allow_t  fetch_allow_list;   /* ... parsed */
-    int64_t  fetch_max_bytes;
     int    fetch_timeout;         /* s, a whole fetch */
     int    fetch_connect_timeout; /* s, a connection */
     int    fetch_low_speed_limit; /* bytes/s under which, for */
     int    fetch_low_speed_time;  /* this many s, a fetch fails */
     int    fetch_max_redirects;
+    int64_t                 fetch_max_bytes;
+    video_urlguard_allow_t  fetch_allow_list;   /* fetch_allow, parsed */
 } video_worker_conf_t;
 
 

@@ -527,7 +527,7 @@ video_fetch_rc_t
 video_fetch(const char *url, int fd, const video_fetch_conf_t *conf,
     video_fetch_result_t *res)
 {
-    int                 hop;
+    int                 hop, ok;
     long                ms;
     char               *next, *type;
     double              started, left;
@@ -707,6 +707,13 @@ video_fetch(const char *url, int fd, const video_fetch_conf_t *conf,
             break;
         }
 
+        if (ctx.location_len > VIDEO_URLGUARD_URL_MAX) {
+            frc = video_fetch_fail(res, VIDEO_FETCH_REDIRECT,
+                                   "redirect to a refused URL: URL longer "
+                                   "than %d bytes", VIDEO_URLGUARD_URL_MAX);
+            break;
+        }
+
         next = video_fetch_resolve(res->url, ctx.location);
 
         if (next == NULL) {
@@ -716,10 +723,10 @@ video_fetch(const char *url, int fd, const video_fetch_conf_t *conf,
             break;
         }
 
-        rc = video_fetch_url(&ctx, next, strlen(next), hop + 1);
+        ok = video_fetch_url(&ctx, next, strlen(next), hop + 1);
         curl_free(next);
 
-        if (rc != 0) {
+        if (ok != 0) {
             frc = res->rc;
             break;
         }
