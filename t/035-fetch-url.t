@@ -15,6 +15,7 @@ use lib 't/inc';
 use VideoApi;
 use Test::More;
 use IO::Socket::INET;
+use IO::Socket::IP;
 use JSON::PP ();
 use POSIX ();
 use Time::HiRes ();
@@ -29,6 +30,10 @@ my $bin = $ENV{VIDEO_API_TEST_WORKER} // 'build/video-worker';
 my $A = "http://127.0.0.1:$port";
 my $B = "http://127.0.0.2:$port";
 my @kids;
+
+# IPv6 loopback, where the machine has it
+my $v6 = IO::Socket::IP->new(LocalHost => '::1', LocalPort => 0, Listen => 1)
+    ? 1 : 0;
 
 END {
     kill 'TERM', @kids;
@@ -120,6 +125,7 @@ http {
         location = /to-long { return 302 http://127.0.0.2:$port/${\ ('a/../' x 420)}clip.mp4; }
     }
 
+${\ ($v6 ? "    server { listen [::1]:$port; }\n" : '')}
     server {
         listen 127.0.0.1:$tls ssl;
         ssl_certificate $dir/tls.crt;
@@ -300,6 +306,17 @@ ok slurp($out) eq $clip, '... the same bytes';
 ($rc, $r) = fetch({}, '--allow', '127.0.0.1/32', "http://[::ffff:127.0.0.1]:$port/clip.mp4",
                   $out);
 is $r->{ok}, JSON::PP::true, 'an IPv4-mapped address is allowed as its IPv4 address';
+
+SKIP: {
+    skip 'no IPv6 loopback', 4 unless $v6;
+    ($rc, $r) = fetch({}, "http://[::1]:$port/clip.mp4", $out);
+    is $r->{reason}, 'source address ::1 is not public (loopback)',
+        'a file on [::1]: refused';
+    is seen("::1:$port", '/clip.mp4'), 0, '... nginx saw no request';
+    ($rc, $r) = fetch({}, '--allow', '::1/128', "http://[0:0::1]:$port/clip.mp4", $out);
+    is $r->{url}, "http://[::1]:$port/clip.mp4", 'with --allow ::1/128: fetched';
+    ok slurp($out) eq $clip, '... byte for byte';
+}
 
 # a name: judged on the address connected to
 
