@@ -30,6 +30,7 @@ Suite *unit_apikey_suite(void);
 Suite *unit_json_suite(void);
 Suite *unit_access_suite(void);
 Suite *unit_s3xml_suite(void);
+Suite *unit_urlguard_suite(void);
 
 
 #endif /* _UNIT_H_INCLUDED_ */
