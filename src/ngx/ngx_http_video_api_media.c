@@ -270,6 +270,18 @@ ngx_http_video_api_media_open(ngx_http_request_t *r, ngx_str_t *path,
         case 0:
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
 
+        /* as the static module: a file the worker may not read */
+
+        case NGX_EACCES:
+#if (NGX_HAVE_OPENAT)
+        case NGX_EMLINK:
+        case NGX_ELOOP:
+#endif
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, of->err,
+                          "video_api: %s \"%s\" failed", of->failed,
+                          path->data);
+            return NGX_HTTP_FORBIDDEN;
+
         default:
             ngx_log_error(NGX_LOG_ERR, r->connection->log, of->err,
                           "video_api: %s \"%s\" failed", of->failed,

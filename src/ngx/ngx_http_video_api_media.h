@@ -55,7 +55,8 @@ ngx_int_t ngx_http_video_api_media_file(ngx_http_request_t *r,
 /*
  * Its two halves, for a caller that sets headers of its own between
  * them: the file at path (NUL-terminated) opened as the location opens
- * files, NGX_DECLINED when it is not there or not a file; then sent,
+ * files, NGX_DECLINED when it is not there or not a file,
+ * NGX_HTTP_FORBIDDEN when the worker may not read it; then sent,
  * with the ETag and Content-Type the caller set, else nginx's.
  */
 ngx_int_t ngx_http_video_api_media_open(ngx_http_request_t *r,

@@ -47,6 +47,13 @@ ngx_http_video_api_store(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     if (lcf->store) {
         clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
         clcf->handler = ngx_http_video_api_store_handler;
+
+        /* nginx's "default" thread pool: listings, multipart assembly */
+
+        lcf->store_pool = ngx_thread_pool_add(cf, NULL);
+        if (lcf->store_pool == NULL) {
+            return NGX_CONF_ERROR;
+        }
     }
 
     return NGX_CONF_OK;
@@ -59,7 +66,7 @@ ngx_http_video_api_store_handler(ngx_http_request_t *r)
     u_char                          *q, *last;
     size_t                           root;
     ngx_int_t                        rc;
-    ngx_str_t                        path;
+    ngx_str_t                        path, value;
     ngx_http_video_api_main_conf_t  *mcf;
     ngx_http_video_api_store_req_t  *sr;
 
@@ -134,9 +141,16 @@ ngx_http_video_api_store_handler(ngx_http_request_t *r)
 
     sr->path.len = last - sr->path.data;
 
-    /* the bucket itself: it exists (HeadBucket); nothing else yet */
+    /* the bucket itself: HeadBucket, ListObjectsV2 */
 
     if (sr->key.len == 0) {
+        if (r->method == NGX_HTTP_GET
+            && ngx_http_arg(r, (u_char *) "list-type", 9, &value) == NGX_OK
+            && value.len == 1 && value.data[0] == '2')
+        {
+            return ngx_http_video_api_store_list(r, sr);
+        }
+
         if (r->method == NGX_HTTP_HEAD) {
             rc = ngx_http_discard_request_body(r);
             if (rc != NGX_OK) {

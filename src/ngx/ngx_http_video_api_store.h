@@ -59,5 +59,9 @@ ngx_int_t ngx_http_video_api_store_put(ngx_http_request_t *r,
 ngx_int_t ngx_http_video_api_store_delete(ngx_http_request_t *r,
     ngx_http_video_api_store_req_t *sr);
 
+/* ListObjectsV2 (ngx_http_video_api_store_list.c), in the thread pool */
+ngx_int_t ngx_http_video_api_store_list(ngx_http_request_t *r,
+    ngx_http_video_api_store_req_t *sr);
+
 
 #endif /* _NGX_HTTP_VIDEO_API_STORE_H_INCLUDED_ */

@@ -58,6 +58,7 @@ static ngx_int_t ngx_http_video_api_store_put_place(ngx_http_request_t *r,
 static ngx_int_t ngx_http_video_api_store_put_preconditions(
     ngx_http_request_t *r, ngx_http_video_api_store_put_t *put);
 static void ngx_http_video_api_store_put_cleanup(void *data);
+static ngx_uint_t ngx_http_video_api_store_checksum(ngx_http_request_t *r);
 
 
 static ngx_str_t  ngx_http_video_api_store_not_implemented =
@@ -97,6 +98,11 @@ ngx_http_video_api_store_get(ngx_http_request_t *r,
     if (rc == NGX_DECLINED) {
         return ngx_http_video_api_store_error(r, NGX_HTTP_NOT_FOUND,
                    "NoSuchKey", "The specified key does not exist.");
+    }
+
+    if (rc == NGX_HTTP_FORBIDDEN) {
+        return ngx_http_video_api_store_error(r, NGX_HTTP_FORBIDDEN,
+                   "AccessDenied", "Access Denied");
     }
 
     if (rc != NGX_OK) {
@@ -239,6 +245,20 @@ ngx_http_video_api_store_put(ngx_http_request_t *r,
         return ngx_http_video_api_store_error(r, NGX_HTTP_NOT_IMPLEMENTED,
                    "NotImplemented",
                    (char *) ngx_http_video_api_store_not_implemented.data);
+    }
+
+    /*
+     * the additional checksums of newer SDKs are not computed here:
+     * refused, so a client never believes one was checked
+     */
+
+    if (ngx_http_video_api_store_checksum(r)) {
+        return ngx_http_video_api_store_error(r, NGX_HTTP_NOT_IMPLEMENTED,
+                   "NotImplemented",
+                   "Additional checksums (x-amz-checksum-*, "
+                   "x-amz-sdk-checksum-algorithm, x-amz-trailer) are not "
+                   "supported: the store checks Content-MD5 and "
+                   "x-amz-content-sha256");
     }
 
     if (ngx_http_video_api_store_header(r, "content-encoding", 16, &value,
@@ -404,6 +424,54 @@ ngx_http_video_api_store_put_preconditions(ngx_http_request_t *r,
     }
 
     return NGX_DECLINED;
+}
+
+
+/* a header of S3's additional checksums */
+
+static ngx_uint_t
+ngx_http_video_api_store_checksum(ngx_http_request_t *r)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    static ngx_str_t  names[] = {
+        ngx_string("x-amz-checksum-"),
+        ngx_string("x-amz-sdk-checksum-algorithm"),
+        ngx_string("x-amz-trailer")
+    };
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return 0;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if ((h[i].key.len >= names[0].len
+             && ngx_strncasecmp(h[i].key.data, names[0].data, names[0].len)
+                == 0)
+            || (h[i].key.len == names[1].len
+                && ngx_strncasecmp(h[i].key.data, names[1].data,
+                                   names[1].len)
+                   == 0)
+            || (h[i].key.len == names[2].len
+                && ngx_strncasecmp(h[i].key.data, names[2].data,
+                                   names[2].len)
+                   == 0))
+        {
+            return 1;
+        }
+    }
 }
 
 
