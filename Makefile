@@ -86,6 +86,7 @@ FUZZ_SRCS   := $(wildcard t/fuzz/*.c)
 FUZZERS     := $(FUZZ_SRCS:t/fuzz/%.c=$(FUZZ_DIR)/%)
 FUZZ_OBJS   := $(LIB_SRCS:src/lib/%.c=$(FUZZ_DIR)/lib/%.o)
 FUZZ_WORKER_CFLAGS = $(shell pkg-config --cflags $(WORKER_PKGS) 2>/dev/null)
+FUZZ_CURL_LIBS = $(shell pkg-config --libs libcurl 2>/dev/null)
 
 $(FUZZ_DIR)/lib/%.o: src/lib/%.c
 	@mkdir -p $(dir $@)
@@ -99,10 +100,13 @@ $(FUZZ_DIR)/workers/%.o: workers/%.c
 
 $(FUZZ_DIR)/cleanup: $(FUZZ_DIR)/workers/worker_cleanup.o
 
+# the URL harness checks libcurl's parser reads what the guard judged
+$(FUZZ_DIR)/urlguard: FUZZ_EXTRA_LIBS = $(FUZZ_CURL_LIBS)
+
 $(FUZZERS): $(FUZZ_DIR)/%: t/fuzz/%.c t/fuzz/fuzz.h $(FUZZ_OBJS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Isrc/lib -Iworkers \
 	    $(PKG_CFLAGS) $(FUZZ_WORKER_CFLAGS) $< $(filter %.o,$^) \
-	    $(PKG_LIBS) -o $@
+	    $(PKG_LIBS) $(FUZZ_EXTRA_LIBS) -o $@
 
 -include $(FUZZ_OBJS:.o=.d) $(FUZZ_DIR)/workers/worker_cleanup.d
 

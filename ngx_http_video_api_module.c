@@ -227,7 +227,7 @@ static ngx_command_t  ngx_http_video_api_commands[] = {
 
     { ngx_string("video_api_store"),
       NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
-      ngx_conf_set_flag_slot,
+      ngx_http_video_api_store,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_video_api_loc_conf_t, store),
       NULL },

@@ -161,9 +161,10 @@ like $headers, qr/Access-Control-Allow-Methods: GET, HEAD, PUT, DELETE, OPTIONS/
 my $empty = File::Temp->new;
 close $empty;
 my $cond = presign('PUT', 'videos-raw', 'cond/new.mp4');
-($status) = curl('-X', 'PUT', '--upload-file', $empty->filename,
-                 '-H', 'If-None-Match: *', $cond);
-is $status, 201, 'If-None-Match: * creates an empty object';
+($status, undef, $headers) = curl('-X', 'PUT', '--upload-file', $empty->filename,
+                            '-H', 'If-None-Match: *', $cond);
+is $status, 200, 'If-None-Match: * creates an empty object: 200, as S3 answers';
+like $headers, qr/^ETag: "d41d8cd98f00b204e9800998ecf8427e"\r?$/mi, 'with the MD5 of no bytes as its ETag';
 ok -f "$data/videos-raw/cond/new.mp4" && -z _, 'empty, under its key';
 ($status, $body) = curl('-X', 'PUT', '--upload-file', $file->filename,
                         '-H', 'If-None-Match: *', $cond);
@@ -172,7 +173,7 @@ like $body, qr{<Error><Code>PreconditionFailed</Code>}, 'PreconditionFailed';
 ok -z "$data/videos-raw/cond/new.mp4", 'unchanged';
 
 ($status) = curl('-X', 'PUT', '--upload-file', $file->filename, $cond);
-is $status, 204, 'a PUT without it replaces the object, as the workers need';
+is $status, 200, 'a PUT without it replaces the object, as the workers need';
 is -s "$data/videos-raw/cond/new.mp4", 100_000, 'replaced';
 
 for my $h ('If-None-Match: "abc"', 'If-Match: *', 'If-None-Match: *, "abc"') {
@@ -246,7 +247,7 @@ is psql("SELECT key || ' ' || size || ' ' || content_type || ' ' || (completed_a
         . "(extract(epoch FROM expires_at - created_at) BETWEEN 3590 AND 3610) FROM uploads WHERE video_id = '$vid'"),
    "$key $mp4_size video/mp4 true true", 'and records the upload: key, size, type, expiry';
 ($status) = put_file($url, $mp4, 'Content-Type: video/mp4', 'If-None-Match: *');
-is $status, 201, 'its uploadUrl takes the ffmpeg-made MP4 with those headers';
+is $status, 200, 'its uploadUrl takes the ffmpeg-made MP4 with those headers';
 is -s "$data/videos-raw/$key", $mp4_size, 'which lands under its key in the raw bucket';
 
 # -- what the URL does not allow ---------------------------------------------
@@ -289,7 +290,7 @@ refused_put('chunked, without Content-Length', $ten,
             'If-None-Match: *');
 
 ($status) = put_file($url10, $ten, 'Content-Type: video/mp4', 'If-None-Match: *');
-is $status, 201, 'the size and type presign checked, as a new object: 201';
+is $status, 200, 'the size and type presign checked, as a new object: 200';
 is slurp("$data/videos-raw/$key10"), 'x' x 10, 'stored';
 
 my $other = file_of(10, 'y');
@@ -319,7 +320,7 @@ for my $c ('a', 'b') {
     $race{$c} = [$fh, $f];
 }
 my @codes = sort map { my $fh = $race{$_}[0]; local $/; my $c = <$fh>; close $fh; $c } keys %race;
-is "@codes", '201 412', 'two racing creates: one 201, one 412';
+is "@codes", '200 412', 'two racing creates: one 200, one 412';
 my $won = slurp("$data/videos-raw/$key_race") // '';
 ok $won eq 'a' x 200_000 || $won eq 'b' x 200_000, 'the object is one whole body';
 
@@ -337,7 +338,7 @@ for my $signer ('botocore', 'crt', 'awscli') {
     ($status, $body) = put_file($u, $ten, 'Content-Type: text/html', 'If-None-Match: *');
     is $status, 403, "$signer: another type is refused";
     ($status) = put_file($u, $ten, 'Content-Type: video/mp4', 'If-None-Match: *');
-    is $status, 201, "$signer: the bound headers are accepted";
+    is $status, 200, "$signer: the bound headers are accepted";
     ($status) = put_file($u, $other, 'Content-Type: video/mp4', 'If-None-Match: *');
     is $status, 412, "$signer: and only once";
     is slurp("$data/videos-raw/$k"), 'x' x 10, "$signer: stored";
@@ -409,7 +410,7 @@ is $ps, 404, 'a malformed id with a well-formed body: 404';
 my $stray = 'strayAAAAAAAAAAAAAAAA';
 ($status) = curl('-X', 'PUT', '--upload-file', $mp4,
                  presign('PUT', 'videos-raw', "$stray/original.mp4"));
-is $status, 201, 'an object put there with a key of the store';
+is $status, 200, 'an object put there with a key of the store';
 ($ps, $pbody) = http_request($port, 'POST', "/api/upload/$stray/complete",
                              qq({"key": "$stray/original.mp4"}));
 is $ps, 404, 'completing an id never presigned: 404';
@@ -422,7 +423,7 @@ is psql('SELECT count(*) FROM outbox'), $jobs, 'no job';
 # this one waits, sees it decided, and answers that video
 my ($url_r, $key_r, $vid_r) = presign_upload(10, 'video/mp4');
 ($status) = put_file($url_r, $ten, 'Content-Type: video/mp4', 'If-None-Match: *');
-is $status, 201, 'another upload';
+is $status, 200, 'another upload';
 my $racer = fork // die "fork: $!";
 if ($racer == 0) {
     { exec 'psql', $ENV{TEST_NGINX_PG_CONNINFO}, '-XAtq', '-o', '/dev/null', '-c',
@@ -448,11 +449,76 @@ is $ps, 200, 'a completed upload\'s video deleted';
 is $ps, 404, 'completing it again: 404';
 is psql("SELECT count(*) FROM videos WHERE id = '$vid10'"), 0, 'no video comes back';
 
+# -- what an object keeps: its ETag (the MD5 of its body) and type ----------
+
+use Digest::MD5 qw(md5_hex md5_base64);
+my $md5 = md5_hex($payload);
+($status, undef, $headers) = curl('-X', 'PUT', '--upload-file', $file->filename,
+                                  '-H', 'Content-Type: video/x-test',
+                                  presign('PUT', 'videos-raw', 'meta/a.bin'));
+is $status, 200, 'PutObject: 200';
+like $headers, qr/^ETag: "$md5"\r?$/mi, 'its ETag is the MD5 the store computed';
+($status, $body, $headers) = curl(presign('GET', 'videos-raw', 'meta/a.bin'));
+ok $status == 200 && $body eq $payload, 'GetObject: the bytes';
+like $headers, qr/^ETag: "$md5"\r?$/mi, 'the same ETag';
+like $headers, qr{^Content-Type: video/x-test\r?$}mi, 'the Content-Type given at upload';
+like $headers, qr/^Last-Modified: \w{3}, \d\d \w{3} \d{4} [\d:]{8} GMT\r?$/mi, 'Last-Modified';
+($status, undef, $headers) = curl('-I', presign('HEAD', 'videos-raw', 'meta/a.bin'));
+ok $status == 200 && $headers =~ /^ETag: "$md5"\r?$/mi
+   && $headers =~ /^Content-Length: 100000\r?$/mi
+   && $headers =~ m{^Content-Type: video/x-test\r?$}mi, 'HeadObject: ETag, length, type';
+($status) = curl('-H', "If-Match: \"$md5\"", presign('GET', 'videos-raw', 'meta/a.bin'));
+is $status, 200, 'GET If-Match of its ETag: 200';
+($status) = curl('-H', 'If-Match: "0123456789abcdef0123456789abcdef"',
+                 presign('GET', 'videos-raw', 'meta/a.bin'));
+is $status, 412, 'If-Match of another ETag: 412 (a replaced object is never read)';
+($status) = curl('-H', "If-None-Match: \"$md5\"", presign('GET', 'videos-raw', 'meta/a.bin'));
+is $status, 304, 'If-None-Match of its ETag: 304';
+($status, undef, $headers) = curl('-X', 'PUT', '--upload-file', $file->filename,
+                                  presign('PUT', 'videos-raw', 'meta/b.bin'));
+($status, undef, $headers) = curl('-I', presign('HEAD', 'videos-raw', 'meta/b.bin'));
+like $headers, qr{^Content-Type: binary/octet-stream\r?$}mi, 'no type given: binary/octet-stream, as S3';
+
+# Content-MD5: checked against what arrived; a wrong one stores nothing
+($status, undef, $headers) = curl('-X', 'PUT', '--upload-file', $file->filename,
+                                  '-H', 'Content-MD5: ' . md5_base64($payload) . '==',
+                                  presign('PUT', 'videos-raw', 'meta/c.bin'));
+is $status, 200, 'the right Content-MD5: 200';
+($status, $body) = curl('-X', 'PUT', '--upload-file', $file->filename,
+                        '-H', 'Content-MD5: ' . md5_base64('other') . '==',
+                        presign('PUT', 'videos-raw', 'meta/d.bin'));
+is $status, 400, 'a Content-MD5 of other bytes: 400';
+like $body, qr{<Code>BadDigest</Code>}, 'BadDigest';
+ok !-e "$data/videos-raw/meta/d.bin", 'nothing stored';
+($status, $body) = curl('-X', 'PUT', '--upload-file', $file->filename,
+                        '-H', 'Content-MD5: nonsense',
+                        presign('PUT', 'videos-raw', 'meta/d.bin'));
+ok $status == 400 && $body =~ /<Code>InvalidDigest<\/Code>/, 'a malformed one: 400 InvalidDigest';
+($status, $body) = curl('-X', 'PUT', '--upload-file', $file->filename,
+                        '-H', 'Content-Encoding: aws-chunked',
+                        presign('PUT', 'videos-raw', 'meta/d.bin'));
+ok $status == 501 && $body =~ /<Code>NotImplemented<\/Code>/, 'an aws-chunked body: 501 NotImplemented';
+($status, $body) = curl('-X', 'PUT', '--data-binary', '@' . $file->filename,
+                        '-H', 'Transfer-Encoding: chunked',
+                        presign('PUT', 'videos-raw', 'meta/d.bin'));
+ok $status == 411 && $body =~ /<Code>MissingContentLength<\/Code>/, 'no Content-Length: 411 MissingContentLength';
+ok !-e "$data/videos-raw/meta/d.bin", 'none of them stored anything';
+my @left = glob("$data/.incoming/*");
+is scalar(@left), 0, 'and no temporary file is left behind';
+
+# HeadBucket: the bucket is there; another is not served
+($status) = curl('-I', presign('HEAD', 'videos-raw', ''));
+is $status, 200, 'HeadBucket of a served bucket: 200';
+
 # -- delete ---------------------------------------------------------------
 
 ($status) = curl('-X', 'DELETE', presign('DELETE', 'videos-raw', 'vid1/original.mp4'));
 is $status, 204, 'DELETE';
 ok !-e "$data/videos-raw/vid1/original.mp4", 'the file is gone';
+ok !-e "$data/videos-raw/vid1", 'and its directory, left empty';
+ok -d "$data/videos-raw", 'not the bucket';
+($status) = curl('-X', 'DELETE', presign('DELETE', 'videos-raw', 'vid1/original.mp4'));
+is $status, 204, 'DELETE of a key that is not there: 204, as S3';
 ($status, $body) = curl(presign('GET', 'videos-raw', 'vid1/original.mp4'));
 is $status, 404, 'GET after DELETE is a 404';
 like $body, qr/NoSuchKey/, 'NoSuchKey';

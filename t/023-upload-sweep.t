@@ -88,7 +88,7 @@ sub upload {
     unless ($opt{no_put}) {
         ($s) = curl('-X', 'PUT', '--upload-file', $ten->filename,
                     '-H', 'Content-Type: video/mp4', '-H', 'If-None-Match: *', $url);
-        die "PUT: $s" unless $s == 201;
+        die "PUT: $s" unless $s == 200;
     }
     return ($id, $key);
 }

@@ -67,6 +67,10 @@ video_worker_usage(FILE *out)
             "                  run a command in the sandbox ffmpeg runs\n"
             "                  in, working in <dir>, writing only in\n"
             "                  <dir>/out\n"
+            "       fetch-url [--allow CIDR]... [--max-bytes N] URL OUTFILE\n"
+            "                  fetch a source URL as a job would (only\n"
+            "                  public addresses, or allowed ones; no\n"
+            "                  proxy); `video-worker fetch-url` for more\n"
             "       keys create|list|revoke ...\n"
             "       accounts create|set|list|disable|enable ...\n"
             "                  manage API keys and accounts (needs only\n"
@@ -219,10 +223,12 @@ video_worker_on_signal(int signo)
 static int
 video_worker_set(const char *name, const char *value)
 {
-    long                 n;
-    char                *end;
-    size_t               i;
-    video_worker_conf_t *c = &video_worker_conf;
+    long                     n;
+    char                    *end, err[256];
+    size_t                   i;
+    long long                ll;
+    video_worker_conf_t     *c = &video_worker_conf;
+    video_urlguard_allow_t   allow;
 
     video_worker_str_t  strs[] = {
         { "postgres", c->postgres, sizeof(c->postgres) },
@@ -266,6 +272,12 @@ video_worker_set(const char *name, const char *value)
         { "media_file_mb", &c->media_file_mb, 0, 1048576 },
         { "cache_ttl", &c->cache_ttl, 1000, 86400000 },
         { "metrics_interval", &c->metrics_interval, 1, 3600 },
+        { "fetch_timeout", &c->fetch_timeout, 1, 604800 },
+        { "fetch_connect_timeout", &c->fetch_connect_timeout, 1, 600 },
+        { "fetch_low_speed_limit", &c->fetch_low_speed_limit, 0,
+          1000000000 },
+        { "fetch_low_speed_time", &c->fetch_low_speed_time, 0, 86400 },
+        { "fetch_max_redirects", &c->fetch_max_redirects, 0, 20 },
     };
 
     if (strcmp(name, "log_format") == 0) {
@@ -276,6 +288,42 @@ video_worker_set(const char *name, const char *value)
         }
 
         c->log_json = (strcmp(value, "json") == 0);
+        return 0;
+    }
+
+    if (strcmp(name, "fetch_allow") == 0) {
+        memset(&allow, 0, sizeof(allow));
+
+        if (strlen(value) >= sizeof(c->fetch_allow)
+            || video_urlguard_allow_parse(&allow, value, strlen(value), err,
+                                          sizeof(err))
+               != 0)
+        {
+            video_worker_log("invalid \"fetch_allow\" value: %s",
+                             strlen(value) >= sizeof(c->fetch_allow)
+                             ? "too long" : err);
+            return -1;
+        }
+
+        strcpy(c->fetch_allow, value);
+        c->fetch_allow_list = allow;
+        return 0;
+    }
+
+    if (strcmp(name, "fetch_max_bytes") == 0) {
+        errno = 0;
+        ll = strtoll(value, &end, 10);
+
+        if (errno || *value == '\0' || *end != '\0' || ll < 1
+            || ll > INT64_MAX / 2)
+        {
+            video_worker_log("invalid \"fetch_max_bytes\" value \"%s\", "
+                             "expected 1..%lld", value,
+                             (long long) (INT64_MAX / 2));
+            return -1;
+        }
+
+        c->fetch_max_bytes = ll;
         return 0;
     }
 
@@ -365,7 +413,10 @@ video_worker_conf_load(const char *path)
         "clock_offset", "upload_sweep_seconds", "upload_grace",
         "media_sandbox", "media_user", "media_cpu_seconds",
         "media_memory_mb", "media_file_mb", "cache_ttl", "log_format",
-        "metrics_listen", "metrics_interval", NULL
+        "metrics_listen", "metrics_interval", "fetch_allow",
+        "fetch_max_bytes", "fetch_timeout", "fetch_connect_timeout",
+        "fetch_low_speed_limit", "fetch_low_speed_time",
+        "fetch_max_redirects", NULL
     };
 
     /* defaults: the stack `make run` starts */
@@ -401,7 +452,14 @@ video_worker_conf_load(const char *path)
          | video_worker_set("cache_ttl", VIDEO_WORKER_XSTR(VIDEO_CACHE_TTL_MS))
          | video_worker_set("log_format", "text")
          | video_worker_set("metrics_listen", "127.0.0.1")
-         | video_worker_set("metrics_interval", "5");
+         | video_worker_set("metrics_interval", "5")
+         | video_worker_set("fetch_allow", "")
+         | video_worker_set("fetch_max_bytes", "53687091200")
+         | video_worker_set("fetch_timeout", "3600")
+         | video_worker_set("fetch_connect_timeout", "10")
+         | video_worker_set("fetch_low_speed_limit", "1024")
+         | video_worker_set("fetch_low_speed_time", "60")
+         | video_worker_set("fetch_max_redirects", "5");
 
     if (rc != 0) {
         return -1;
@@ -464,7 +522,7 @@ video_worker_conf_load(const char *path)
 int
 main(int argc, char **argv)
 {
-    int                rc, ladder, once, sandbox, cmd, admin;
+    int                rc, ladder, once, sandbox, cmd, admin, fetch;
     const char        *conf, *listen;
     struct sigaction   sa;
 
@@ -484,6 +542,8 @@ main(int argc, char **argv)
     admin = (argc >= 3 && (strcmp(argv[1], "keys") == 0
                            || strcmp(argv[1], "accounts") == 0));
 
+    fetch = (argc >= 2 && strcmp(argv[1], "fetch-url") == 0);
+
     /* <role> --metrics-listen <address> */
 
     listen = NULL;
@@ -498,7 +558,7 @@ main(int argc, char **argv)
         argc = 2;
     }
 
-    if (argc != 2 && !ladder && !once && !sandbox && !admin) {
+    if (argc != 2 && !ladder && !once && !sandbox && !admin && !fetch) {
         video_worker_usage(stderr);
         return 2;
     }
@@ -513,7 +573,8 @@ main(int argc, char **argv)
         return 0;
     }
 
-    if (!ladder && !sandbox && !admin && strcmp(argv[1], "relay") != 0
+    if (!ladder && !sandbox && !admin && !fetch
+        && strcmp(argv[1], "relay") != 0
         && strcmp(argv[1], "transcode") != 0
         && strcmp(argv[1], "cleanup") != 0
         && strcmp(argv[1], "analytics") != 0)
@@ -557,6 +618,10 @@ main(int argc, char **argv)
 
     sa.sa_handler = SIG_IGN;
     sigaction(SIGPIPE, &sa, NULL);
+
+    if (fetch) {
+        return video_worker_fetch_url(argc, argv);
+    }
 
     /*
      * the roles that sign storage requests need the installation's keys:

@@ -16,6 +16,8 @@
 #include <amqp.h>
 #include <libpq-fe.h>
 
+#include "video_urlguard.h"
+
 
 #define VIDEO_WORKER_VERSION  "0.1.0"
 
@@ -57,6 +59,15 @@ typedef struct {
     char   metrics_listen[256];   /* "off", host[:port] of GET /metrics */
     int    metrics_interval;      /* seconds between refreshes of what
                                      the metrics read from services */
+    char   fetch_allow[1024];     /* CIDRs a source URL may reach though
+                                     not public (worker_fetch.c) */
+    int    fetch_timeout;         /* s, a whole fetch */
+    int    fetch_connect_timeout; /* s, a connection */
+    int    fetch_low_speed_limit; /* bytes/s under which, for */
+    int    fetch_low_speed_time;  /* this many s, a fetch fails */
+    int    fetch_max_redirects;
+    int64_t                 fetch_max_bytes;
+    video_urlguard_allow_t  fetch_allow_list;   /* fetch_allow, parsed */
 } video_worker_conf_t;
 
 
@@ -256,6 +267,8 @@ int video_worker_ladder(const char *input, const char *dir);
 /* "sandbox <dir> -- <command>...": the command in the media sandbox */
 int video_worker_sandbox(const char *dir, char **argv);
 int video_worker_admin(int argc, char **argv);
+/* "fetch-url [options] URL OUTFILE": the guarded fetch (worker_fetch.h) */
+int video_worker_fetch_url(int argc, char **argv);
 
 
 #endif /* _VIDEO_WORKER_H_INCLUDED_ */

@@ -18,7 +18,10 @@
 #define VIDEO_SIGV4_MIN_EXPIRES   1
 #define VIDEO_SIGV4_MAX_EXPIRES   604800
 
-/* how far X-Amz-Date may be ahead of the verifier's clock */
+/*
+ * how far X-Amz-Date may be ahead of the verifier's clock; for a
+ * header-signed request, also behind it
+ */
 #define VIDEO_SIGV4_MAX_SKEW      900
 
 /* S3's own limits on names; longer input is refused, never truncated */
@@ -99,6 +102,7 @@ int video_sigv4_presign_bound(const video_sigv4_creds_t *c,
 #define VIDEO_SIGV4_ACCESS_DENIED       1
 #define VIDEO_SIGV4_SIGNATURE_MISMATCH  2
 #define VIDEO_SIGV4_EXPIRED             3
+#define VIDEO_SIGV4_TIME_SKEWED         4   /* verify_auth only */
 
 /* names in X-Amz-SignedHeaders that verify accepts */
 #define VIDEO_SIGV4_MAX_SIGNED  16
@@ -143,6 +147,90 @@ int video_sigv4_verify_headers(const video_sigv4_creds_t *c,
 int video_sigv4_verify(const video_sigv4_creds_t *c, const char *method,
     const char *path, size_t path_len, const char *query, size_t query_len,
     const char *host, size_t host_len, int64_t now, const char **err);
+
+/*
+ * Header-signed requests, as S3 clients (aws-cli, botocore, the SDKs) send
+ * them: the signature in an Authorization header, not in the query.
+ *
+ * Which verifier a request goes to: one that carries an Authorization
+ * header (whatever its value) goes to video_sigv4_verify_auth(), any other
+ * to video_sigv4_verify_headers().  verify_auth refuses a query that also
+ * carries X-Amz-Algorithm, X-Amz-Credential or X-Amz-Signature, as S3
+ * refuses two ways of signing one request.  An Authorization header sent
+ * more than once is for the caller to refuse as ACCESS_DENIED.
+ */
+
+/* longer Authorization values are refused as ACCESS_DENIED */
+#define VIDEO_SIGV4_MAX_AUTHORIZATION  2048
+
+#define VIDEO_SIGV4_PAYLOAD_NONE       0   /* not verified */
+#define VIDEO_SIGV4_PAYLOAD_UNSIGNED   1   /* UNSIGNED-PAYLOAD: any body */
+#define VIDEO_SIGV4_PAYLOAD_SHA256     2   /* the body's SHA-256 must be */
+                                           /* sha256 (else S3's */
+                                           /* XAmzContentSHA256Mismatch) */
+#define VIDEO_SIGV4_PAYLOAD_STREAMING  3   /* STREAMING-*: an aws-chunked */
+                                           /* body, not decoded here (S3's */
+                                           /* NotImplemented) */
+
+/* what X-Amz-Content-SHA256 says the body is */
+typedef struct {
+    int            kind;               /* VIDEO_SIGV4_PAYLOAD_* */
+    unsigned char  sha256[32];         /* kind SHA256: the digest */
+    char           sha256_hex[65];     /* kind SHA256: the same, lower-case */
+                                       /* hex as sent, NUL-terminated */
+} video_sigv4_payload_t;
+
+/*
+ * Verifies a header-signed request.  method, path, query, host and header
+ * are as for video_sigv4_verify_headers(); authorization is the value of
+ * the Authorization header (not NUL-terminated):
+ *
+ *   AWS4-HMAC-SHA256 Credential=<access key>/<yyyymmdd>/<region>/
+ *   <service>/aws4_request, SignedHeaders=<a;b;c>, Signature=<64 hex>
+ *
+ * (one line; the three fields in any order, each once, separated by
+ * commas with optional blanks around them).  SignedHeaders must be a
+ * sorted list of lower-case names with host, x-amz-content-sha256 and
+ * x-amz-date among them; header reads every signed header but Host.
+ * X-Amz-Date ("yyyymmddThhmmssZ") must be of the credential's day.  Every
+ * query parameter is part of the canonical query.  X-Amz-Content-SHA256
+ * is the canonical request's payload hash and must be UNSIGNED-PAYLOAD,
+ * 64 lower-case hex digits, or STREAMING-<upper-case letters, digits and
+ * dashes>; *payload (not NULL) says which, once the result is OK (its
+ * kind is VIDEO_SIGV4_PAYLOAD_NONE otherwise).  A STREAMING-* request
+ * whose seed signature is right is OK with kind STREAMING: the caller
+ * refuses it.  Returns one of the codes above, *err says what was wrong:
+ *
+ * ACCESS_DENIED: a malformed, truncated or oversize (over
+ *   VIDEO_SIGV4_MAX_AUTHORIZATION) Authorization, an algorithm other than
+ *   AWS4-HMAC-SHA256, a field missing, repeated or unknown, a Signature
+ *   that is not 64 lower-case hex digits, SignedHeaders without host,
+ *   x-amz-content-sha256 or x-amz-date, X-Amz-Date or
+ *   X-Amz-Content-SHA256 missing, sent twice or malformed, an unknown
+ *   access key, a scope of another day than X-Amz-Date's or of another
+ *   region or service, a presigned query beside the header, malformed
+ *   percent-encoding, or input larger than the limits above;
+ * TIME_SKEWED: X-Amz-Date is more than VIDEO_SIGV4_MAX_SKEW seconds from
+ *   now, either way (S3's RequestTimeTooSkewed);
+ * SIGNATURE_MISMATCH: all of the above is fine but another signed header
+ *   is missing from the request or sent twice, or the signature is not
+ *   the one the secret key gives for what the request carries;
+ * ERROR: bad credentials in c, payload NULL, or libcrypto failed.
+ *
+ * Checks come in that order: the request's limits and query, then
+ * Authorization, X-Amz-Date, the scope, the clock, X-Amz-Content-SHA256,
+ * the signature.  *err is a static string.  How S3 answers each: OK with
+ * kind UNSIGNED serves the request, with kind SHA256 reads the body and
+ * answers 400 XAmzContentSHA256Mismatch if its SHA-256 is not sha256,
+ * with kind STREAMING 501 NotImplemented; ACCESS_DENIED 403 AccessDenied,
+ * SIGNATURE_MISMATCH 403 SignatureDoesNotMatch, TIME_SKEWED 403
+ * RequestTimeTooSkewed.
+ */
+int video_sigv4_verify_auth(const video_sigv4_creds_t *c, const char *method,
+    const char *path, size_t path_len, const char *query, size_t query_len,
+    const char *host, size_t host_len, const char *authorization,
+    size_t authorization_len, video_sigv4_header_pt header, void *data,
+    int64_t now, video_sigv4_payload_t *payload, const char **err);
 
 /*
  * Header signing for a request a client sends: the Authorization value

@@ -1,5 +1,6 @@
 /*
- * SigV4 presigned requests verified as the object server receives them.
+ * SigV4 requests verified as the object server receives them: presigned
+ * ones (X-Amz-* query parameters) and header-signed ones (Authorization).
  * The verifier gets whatever a client sent, so it decodes path and query
  * and encodes them again before hashing; the canonical request is streamed
  * into the digest, so verification needs no heap of its own and no buffer
@@ -54,6 +55,8 @@ typedef struct {
 
 /* what signs the request, decoded and checked by extract */
 typedef struct {
+    const char           *payload;    /* the canonical request's last line */
+    size_t                payload_len;
     char                  date[VIDEO_SIGV4_AMZ_DATE_LEN + 1];
     char                  signature[SIGV4_HEX_LEN + 1];
     char                  signed_list[SIGV4_MAX_LIST];
@@ -98,6 +101,72 @@ static const char  *const sigv4_malformed[SIGV4_P_N] = {
     "malformed X-Amz-SignedHeaders",
     "malformed X-Amz-Signature"
 };
+
+/* what is wrong with a list of signed headers: malformed, without host */
+static const char  *const sigv4_query_list[2] = {
+    "malformed X-Amz-SignedHeaders",
+    "X-Amz-SignedHeaders does not include host"
+};
+
+
+/* the fields of an Authorization header, as sent (not NUL-terminated) */
+typedef struct {
+    const char  *value;
+    size_t       len;
+} sigv4_field_t;
+
+
+enum {
+    SIGV4_A_CREDENTIAL = 0,
+    SIGV4_A_SIGNED_HEADERS,
+    SIGV4_A_SIGNATURE,
+    SIGV4_A_N
+};
+
+
+typedef struct {
+    const char  *name;
+    const char  *missing;
+    const char  *duplicate;
+    const char  *malformed;
+} sigv4_field_name_t;
+
+
+static const sigv4_field_name_t  sigv4_fields[SIGV4_A_N] = {
+    { "Credential", "missing Credential in Authorization",
+      "duplicate Credential in Authorization",
+      "malformed Credential in Authorization" },
+    { "SignedHeaders", "missing SignedHeaders in Authorization",
+      "duplicate SignedHeaders in Authorization",
+      "malformed SignedHeaders in Authorization" },
+    { "Signature", "missing Signature in Authorization",
+      "duplicate Signature in Authorization",
+      "malformed Signature in Authorization" }
+};
+
+static const char  *const sigv4_header_list[2] = {
+    "malformed SignedHeaders in Authorization",
+    "SignedHeaders does not include host"
+};
+
+/*
+ * Headers a header-signed request must sign: the name, what is said when
+ * SignedHeaders lacks it, when the request does, when it comes twice
+ */
+enum {
+    SIGV4_R_CONTENT_SHA256 = 0,
+    SIGV4_R_DATE
+};
+
+static const char  *const sigv4_required[][4] = {
+    { "x-amz-content-sha256", "SignedHeaders does not include "
+      "x-amz-content-sha256", "missing X-Amz-Content-SHA256",
+      "X-Amz-Content-SHA256 is sent more than once" },
+    { "x-amz-date", "SignedHeaders does not include x-amz-date",
+      "missing X-Amz-Date", "X-Amz-Date is sent more than once" }
+};
+
+#define SIGV4_STREAMING  "STREAMING-"
 
 
 /* every "%" is followed by two hex digits */
@@ -236,7 +305,7 @@ sigv4_auth_param(const unsigned char *name, size_t len)
 /* the credential's parts, checked against ours and the date's day */
 static int
 sigv4_check_scope(const video_sigv4_creds_t *c, char *cred, const char *date,
-    const char **err)
+    const char *malformed, const char **err)
 {
     int    n;
     char  *part[6], *s;
@@ -256,7 +325,7 @@ sigv4_check_scope(const video_sigv4_creds_t *c, char *cred, const char *date,
     }
 
     if (n != 5 || strcmp(part[4], SIGV4_TERMINATOR) != 0) {
-        *err = "malformed X-Amz-Credential";
+        *err = malformed;
         return -1;
     }
 
@@ -296,12 +365,14 @@ video_sigv4_verify(const video_sigv4_creds_t *c, const char *method,
 
 
 /*
- * X-Amz-SignedHeaders, decoded, split in place into names: lower-case
- * tokens, sorted without repeats (as SigV4 requires), "host" among them
+ * A list of signed headers (X-Amz-SignedHeaders decoded, or the
+ * SignedHeaders of Authorization) split in place into names: lower-case
+ * tokens, sorted without repeats (as SigV4 requires), "host" among them;
+ * msg says what is wrong when it is malformed, and when host is missing
  */
 static int
 sigv4_signed_names(char *list, char **names, size_t *nnames,
-    const char **err)
+    const char *const *msg, const char **err)
 {
     char    *s, *e;
     size_t   n, i;
@@ -321,7 +392,7 @@ sigv4_signed_names(char *list, char **names, size_t *nnames,
         if (*s == '\0' || n == VIDEO_SIGV4_MAX_SIGNED
             || (n > 0 && strcmp(names[n - 1], s) >= 0))
         {
-            *err = sigv4_malformed[SIGV4_P_SIGNED_HEADERS];
+            *err = msg[0];
             return -1;
         }
 
@@ -329,7 +400,7 @@ sigv4_signed_names(char *list, char **names, size_t *nnames,
             if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9')
                   || s[i] == '-'))
             {
-                *err = sigv4_malformed[SIGV4_P_SIGNED_HEADERS];
+                *err = msg[0];
                 return -1;
             }
         }
@@ -345,7 +416,7 @@ sigv4_signed_names(char *list, char **names, size_t *nnames,
     }
 
     if (!host) {
-        *err = "X-Amz-SignedHeaders does not include host";
+        *err = msg[1];
         return -1;
     }
 
@@ -426,12 +497,14 @@ sigv4_parse_host(sigv4_request_t *r, const char *host, size_t host_len,
 
 
 /*
- * The query split into parameters: the X-Amz-* ones must each come once,
- * and the signature stays out of the canonical query
+ * The query split into parameters.  Presigned: the X-Amz-* ones must each
+ * come once, and the signature stays out of the canonical query.  Signed
+ * in the Authorization header: every parameter is in the canonical query,
+ * and none may say that the query signs the request too.
  */
 static int
 sigv4_parse_query(sigv4_request_t *r, const char *query, size_t query_len,
-    const char **err)
+    int presigned, const char **err)
 {
     int                   k, idx;
     size_t                np;
@@ -473,6 +546,17 @@ sigv4_parse_query(sigv4_request_t *r, const char *query, size_t query_len,
 
             idx = sigv4_auth_param(p->name, p->name_len);
 
+            if (!presigned) {
+                if (idx == SIGV4_P_ALGORITHM || idx == SIGV4_P_CREDENTIAL
+                    || idx == SIGV4_P_SIGNATURE)
+                {
+                    *err = "an Authorization header and a presigned query";
+                    return VIDEO_SIGV4_ACCESS_DENIED;
+                }
+
+                idx = -1;
+            }
+
             if (idx >= 0 && r->auth[idx] != NULL) {
                 *err = sigv4_duplicate[idx];
                 return VIDEO_SIGV4_ACCESS_DENIED;
@@ -504,13 +588,22 @@ sigv4_parse_query(sigv4_request_t *r, const char *query, size_t query_len,
 }
 
 
-/* the request as it came, within the limits, its Host and query parsed */
+/*
+ * The request as it came, within the limits, its Host and query parsed,
+ * for our credentials
+ */
 static int
-sigv4_parse(sigv4_request_t *r, const char *method, const char *path,
-    size_t path_len, const char *query, size_t query_len, const char *host,
-    size_t host_len, const char **err)
+sigv4_parse(sigv4_request_t *r, const video_sigv4_creds_t *c,
+    const char *method, const char *path, size_t path_len, const char *query,
+    size_t query_len, const char *host, size_t host_len, int presigned,
+    const char **err)
 {
     int  rc;
+
+    if (!video_sigv4_creds_valid(c)) {
+        *err = "bad credentials";
+        return VIDEO_SIGV4_ERROR;
+    }
 
     if (method == NULL || !video_sigv4_method_valid(method, strlen(method))) {
         *err = "bad method";
@@ -541,7 +634,7 @@ sigv4_parse(sigv4_request_t *r, const char *method, const char *path,
     r->path = (const unsigned char *) path;
     r->path_len = path_len;
 
-    return sigv4_parse_query(r, query, query_len, err);
+    return sigv4_parse_query(r, query, query_len, presigned, err);
 }
 
 
@@ -619,9 +712,15 @@ sigv4_extract(const video_sigv4_creds_t *c, const sigv4_request_t *r,
         return VIDEO_SIGV4_ACCESS_DENIED;
     }
 
+    a->payload = VIDEO_SIGV4_UNSIGNED_PAYLOAD;
+    a->payload_len = sizeof(VIDEO_SIGV4_UNSIGNED_PAYLOAD) - 1;
+
     memcpy(a->signed_list, a->names_buf, sizeof(a->names_buf));
 
-    if (sigv4_signed_names(a->names_buf, a->names, &a->nnames, err) != 0) {
+    if (sigv4_signed_names(a->names_buf, a->names, &a->nnames,
+                           sigv4_query_list, err)
+        != 0)
+    {
         return VIDEO_SIGV4_ACCESS_DENIED;
     }
 
@@ -641,7 +740,10 @@ sigv4_extract(const video_sigv4_creds_t *c, const sigv4_request_t *r,
         return VIDEO_SIGV4_ACCESS_DENIED;
     }
 
-    if (sigv4_check_scope(c, cred, a->date, err) != 0) {
+    if (sigv4_check_scope(c, cred, a->date,
+                          sigv4_malformed[SIGV4_P_CREDENTIAL], err)
+        != 0)
+    {
         return VIDEO_SIGV4_ACCESS_DENIED;
     }
 
@@ -792,7 +894,8 @@ sigv4_verify(const video_sigv4_creds_t *c, sigv4_request_t *r,
 
     video_sigv4_hash_add(&h, "\n", 1);
     video_sigv4_hash_str(&h, a->signed_list);
-    video_sigv4_hash_str(&h, "\n" VIDEO_SIGV4_UNSIGNED_PAYLOAD);
+    video_sigv4_hash_add(&h, "\n", 1);
+    video_sigv4_hash_add(&h, a->payload, a->payload_len);
 
     if (video_sigv4_hash_final(&h, creq) != 0
         || video_sigv4_sign(c, a->date, creq, want) != 0)
@@ -822,13 +925,8 @@ video_sigv4_verify_headers(const video_sigv4_creds_t *c, const char *method,
     sigv4_auth_t     a;
     sigv4_request_t  r;
 
-    if (!video_sigv4_creds_valid(c)) {
-        *err = "bad credentials";
-        return VIDEO_SIGV4_ERROR;
-    }
-
-    rc = sigv4_parse(&r, method, path, path_len, query, query_len, host,
-                     host_len, err);
+    rc = sigv4_parse(&r, c, method, path, path_len, query, query_len, host,
+                     host_len, 1, err);
     if (rc != VIDEO_SIGV4_OK) {
         return rc;
     }
@@ -839,4 +937,404 @@ video_sigv4_verify_headers(const video_sigv4_creds_t *c, const char *method,
     }
 
     return sigv4_verify(c, &r, &a, header, data, err);
+}
+
+
+
+static int
+sigv4_blank(unsigned char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+
+/* which field of Authorization a name is, or -1 */
+static int
+sigv4_field(const unsigned char *name, size_t len)
+{
+    int  k;
+
+    for (k = 0; k < SIGV4_A_N; k++) {
+        if (strlen(sigv4_fields[k].name) == len
+            && memcmp(sigv4_fields[k].name, name, len) == 0)
+        {
+            return k;
+        }
+    }
+
+    return -1;
+}
+
+
+/*
+ * "AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=..."
+ * split into its three fields: each once, in any order, separated by
+ * commas with optional blanks, values of visible ASCII without commas
+ */
+static int
+sigv4_parse_authorization(const char *auth, size_t len, sigv4_field_t *f,
+    const char **err)
+{
+    int                   k;
+    const unsigned char  *p, *end, *s;
+
+    for (k = 0; k < SIGV4_A_N; k++) {
+        f[k].value = NULL;
+        f[k].len = 0;
+    }
+
+    if (auth == NULL || len == 0 || len > VIDEO_SIGV4_MAX_AUTHORIZATION) {
+        *err = "missing or oversize Authorization";
+        return VIDEO_SIGV4_ACCESS_DENIED;
+    }
+
+    p = (const unsigned char *) auth;
+    end = p + len;
+
+    while (p < end && sigv4_blank(*p)) {
+        p++;
+    }
+
+    while (end > p && sigv4_blank(end[-1])) {
+        end--;
+    }
+
+    s = p;
+
+    while (s < end && !sigv4_blank(*s)) {
+        s++;
+    }
+
+    if ((size_t) (s - p) != sizeof(SIGV4_ALGORITHM) - 1
+        || memcmp(p, SIGV4_ALGORITHM, sizeof(SIGV4_ALGORITHM) - 1) != 0)
+    {
+        *err = "algorithm is not " SIGV4_ALGORITHM;
+        return VIDEO_SIGV4_ACCESS_DENIED;
+    }
+
+    /* p: at the blank after the algorithm, or after a comma */
+
+    for (p = s; p < end; p++) {
+        while (p < end && sigv4_blank(*p)) {
+            p++;
+        }
+
+        s = p;
+
+        while (p < end && (*p | 0x20) >= 'a' && (*p | 0x20) <= 'z') {
+            p++;
+        }
+
+        k = sigv4_field(s, (size_t) (p - s));
+
+        if (k < 0 || p == end || *p != '=') {
+            *err = "malformed Authorization";
+            return VIDEO_SIGV4_ACCESS_DENIED;
+        }
+
+        if (f[k].value != NULL) {
+            *err = sigv4_fields[k].duplicate;
+            return VIDEO_SIGV4_ACCESS_DENIED;
+        }
+
+        s = ++p;
+
+        while (p < end && *p > ' ' && *p < 0x7f && *p != ',') {
+            p++;
+        }
+
+        f[k].value = (const char *) s;
+        f[k].len = (size_t) (p - s);
+
+        while (p < end && sigv4_blank(*p)) {
+            p++;
+        }
+
+        if (f[k].len == 0 || (p < end && *p != ',')) {
+            *err = sigv4_fields[k].malformed;
+            return VIDEO_SIGV4_ACCESS_DENIED;
+        }
+
+        if (p + 1 == end) {
+            *err = "malformed Authorization";
+            return VIDEO_SIGV4_ACCESS_DENIED;
+        }
+    }
+
+    for (k = 0; k < SIGV4_A_N; k++) {
+        if (f[k].value == NULL) {
+            *err = sigv4_fields[k].missing;
+            return VIDEO_SIGV4_ACCESS_DENIED;
+        }
+    }
+
+    return VIDEO_SIGV4_OK;
+}
+
+
+/* a field's value, NUL-terminated, into a buffer known to hold it */
+static void
+sigv4_field_copy(const sigv4_field_t *f, char *dst)
+{
+    memcpy(dst, f->value, f->len);
+    dst[f->len] = '\0';
+}
+
+
+/* a header a header-signed request must sign, read and trimmed */
+static int
+sigv4_required_header(const sigv4_auth_t *a, video_sigv4_header_pt header,
+    void *data, size_t which, const char **v, size_t *len, const char **err)
+{
+    int          rc;
+    size_t       i;
+    const char  *name;
+
+    name = sigv4_required[which][0];
+
+    for (i = 0; i < a->nnames && strcmp(a->names[i], name) != 0; i++) {
+        /* void */
+    }
+
+    if (i == a->nnames) {
+        *err = sigv4_required[which][1];
+        return VIDEO_SIGV4_ACCESS_DENIED;
+    }
+
+    rc = (header != NULL) ? header(data, name, strlen(name), v, len) : 0;
+
+    if (rc <= 0) {
+        *err = sigv4_required[which][(rc == 0) ? 2 : 3];
+        return VIDEO_SIGV4_ACCESS_DENIED;
+    }
+
+    while (*len > 0 && sigv4_blank((unsigned char) (*v)[0])) {
+        (*v)++;
+        (*len)--;
+    }
+
+    while (*len > 0 && sigv4_blank((unsigned char) (*v)[*len - 1])) {
+        (*len)--;
+    }
+
+    return VIDEO_SIGV4_OK;
+}
+
+
+/*
+ * What X-Amz-Content-SHA256 says the body is: UNSIGNED-PAYLOAD, its
+ * SHA-256 in lower-case hex, or STREAMING-<upper case, digits, dashes>
+ */
+static int
+sigv4_payload(const char *v, size_t len, video_sigv4_payload_t *pl)
+{
+    int     hi, lo;
+    size_t  i;
+
+    if (len == sizeof(VIDEO_SIGV4_UNSIGNED_PAYLOAD) - 1
+        && memcmp(v, VIDEO_SIGV4_UNSIGNED_PAYLOAD, len) == 0)
+    {
+        pl->kind = VIDEO_SIGV4_PAYLOAD_UNSIGNED;
+        return 0;
+    }
+
+    if (len == SIGV4_HEX_LEN) {
+        for (i = 0; i < len; i += 2) {
+            hi = video_form_hex((unsigned char) v[i]);
+            lo = video_form_hex((unsigned char) v[i + 1]);
+
+            if (hi < 0 || lo < 0 || (v[i] >= 'A' && v[i] <= 'F')
+                || (v[i + 1] >= 'A' && v[i + 1] <= 'F'))
+            {
+                return -1;
+            }
+
+            pl->sha256[i / 2] = (unsigned char) (hi << 4 | lo);
+        }
+
+        memcpy(pl->sha256_hex, v, len);
+        pl->sha256_hex[len] = '\0';
+        pl->kind = VIDEO_SIGV4_PAYLOAD_SHA256;
+        return 0;
+    }
+
+    if (len <= sizeof(SIGV4_STREAMING) - 1 || len > SIGV4_MAX_LIST
+        || memcmp(v, SIGV4_STREAMING, sizeof(SIGV4_STREAMING) - 1) != 0)
+    {
+        return -1;
+    }
+
+    for (i = sizeof(SIGV4_STREAMING) - 1; i < len; i++) {
+        if (!((v[i] >= 'A' && v[i] <= 'Z') || (v[i] >= '0' && v[i] <= '9')
+              || v[i] == '-'))
+        {
+            return -1;
+        }
+    }
+
+    pl->kind = VIDEO_SIGV4_PAYLOAD_STREAMING;
+
+    return 0;
+}
+
+
+static int
+sigv4_check_skew(int64_t t, int64_t now, const char **err)
+{
+    /* a clock this far off cannot be compared without overflow */
+    if (now < 0 || now > SIGV4_MAX_TIME + VIDEO_SIGV4_MAX_SKEW) {
+        *err = "clock out of range";
+        return VIDEO_SIGV4_TIME_SKEWED;
+    }
+
+    if (t - now > VIDEO_SIGV4_MAX_SKEW || now - t > VIDEO_SIGV4_MAX_SKEW) {
+        *err = "X-Amz-Date is too far from the server's time";
+        return VIDEO_SIGV4_TIME_SKEWED;
+    }
+
+    return VIDEO_SIGV4_OK;
+}
+
+
+/*
+ * What signs a header-signed request: the fields of Authorization checked,
+ * the credential's scope against ours and X-Amz-Date's day, X-Amz-Date
+ * against the clock, X-Amz-Content-SHA256 for the payload line
+ */
+static int
+sigv4_extract_auth(const video_sigv4_creds_t *c, const char *authorization,
+    size_t authorization_len, video_sigv4_header_pt header, void *data,
+    int64_t now, sigv4_auth_t *a, video_sigv4_payload_t *pl,
+    const char **err)
+{
+    int             k, rc;
+    size_t          len, i;
+    int64_t         t;
+    const char     *v;
+    char            cred[320];
+    sigv4_field_t   f[SIGV4_A_N], *sig;
+
+    rc = sigv4_parse_authorization(authorization, authorization_len, f, err);
+    if (rc != VIDEO_SIGV4_OK) {
+        return rc;
+    }
+
+    /* the signature is 64 lower-case hex digits, the rest fits */
+
+    sig = &f[SIGV4_A_SIGNATURE];
+
+    i = 0;
+
+    while (i < sig->len && strchr(video_sigv4_lhex, sig->value[i]) != NULL) {
+        i++;
+    }
+
+    k = (f[SIGV4_A_CREDENTIAL].len >= sizeof(cred)) ? SIGV4_A_CREDENTIAL
+        : (f[SIGV4_A_SIGNED_HEADERS].len >= sizeof(a->names_buf))
+          ? SIGV4_A_SIGNED_HEADERS
+        : (sig->len != SIGV4_HEX_LEN || i != sig->len) ? SIGV4_A_SIGNATURE
+        : -1;
+
+    if (k >= 0) {
+        *err = sigv4_fields[k].malformed;
+        return VIDEO_SIGV4_ACCESS_DENIED;
+    }
+
+    sigv4_field_copy(&f[SIGV4_A_CREDENTIAL], cred);
+    sigv4_field_copy(&f[SIGV4_A_SIGNED_HEADERS], a->names_buf);
+    sigv4_field_copy(sig, a->signature);
+
+    memcpy(a->signed_list, a->names_buf, sizeof(a->names_buf));
+
+    if (sigv4_signed_names(a->names_buf, a->names, &a->nnames,
+                           sigv4_header_list, err)
+        != 0)
+    {
+        return VIDEO_SIGV4_ACCESS_DENIED;
+    }
+
+    rc = sigv4_required_header(a, header, data, SIGV4_R_DATE, &v, &len, err);
+    if (rc != VIDEO_SIGV4_OK) {
+        return rc;
+    }
+
+    if (len != VIDEO_SIGV4_AMZ_DATE_LEN
+        || sigv4_parse_date(v, len, &t) != 0)
+    {
+        *err = "malformed X-Amz-Date";
+        return VIDEO_SIGV4_ACCESS_DENIED;
+    }
+
+    memcpy(a->date, v, len);
+    a->date[len] = '\0';
+
+    if (sigv4_check_scope(c, cred, a->date,
+                          sigv4_fields[SIGV4_A_CREDENTIAL].malformed, err)
+        != 0)
+    {
+        return VIDEO_SIGV4_ACCESS_DENIED;
+    }
+
+    rc = sigv4_check_skew(t, now, err);
+    if (rc != VIDEO_SIGV4_OK) {
+        return rc;
+    }
+
+    rc = sigv4_required_header(a, header, data, SIGV4_R_CONTENT_SHA256,
+                               &v, &len, err);
+    if (rc != VIDEO_SIGV4_OK) {
+        return rc;
+    }
+
+    if (sigv4_payload(v, len, pl) != 0) {
+        *err = "X-Amz-Content-SHA256 is not UNSIGNED-PAYLOAD, a SHA-256 or "
+               "STREAMING-*";
+        return VIDEO_SIGV4_ACCESS_DENIED;
+    }
+
+    a->payload = v;
+    a->payload_len = len;
+
+    return VIDEO_SIGV4_OK;
+}
+
+
+int
+video_sigv4_verify_auth(const video_sigv4_creds_t *c, const char *method,
+    const char *path, size_t path_len, const char *query, size_t query_len,
+    const char *host, size_t host_len, const char *authorization,
+    size_t authorization_len, video_sigv4_header_pt header, void *data,
+    int64_t now, video_sigv4_payload_t *payload, const char **err)
+{
+    int                    rc;
+    sigv4_auth_t           a;
+    sigv4_request_t        r;
+    video_sigv4_payload_t  pl;
+
+    if (payload == NULL) {
+        *err = "no payload to report to";
+        return VIDEO_SIGV4_ERROR;
+    }
+
+    payload->kind = VIDEO_SIGV4_PAYLOAD_NONE;
+
+    rc = sigv4_parse(&r, c, method, path, path_len, query, query_len, host,
+                     host_len, 0, err);
+    if (rc != VIDEO_SIGV4_OK) {
+        return rc;
+    }
+
+    rc = sigv4_extract_auth(c, authorization, authorization_len, header,
+                            data, now, &a, &pl, err);
+    if (rc != VIDEO_SIGV4_OK) {
+        return rc;
+    }
+
+    rc = sigv4_verify(c, &r, &a, header, data, err);
+
+    if (rc == VIDEO_SIGV4_OK) {
+        *payload = pl;
+    }
+
+    return rc;
 }

@@ -154,6 +154,7 @@ typedef struct {
     size_t                       max_body_size;
 
     ngx_flag_t                   store;
+    ngx_thread_pool_t           *store_pool;   /* its long work */
 
     ngx_flag_t                   auth;       /* video_api_auth */
     /* nginx's own error pages as envelopes for JSON clients (no area) */

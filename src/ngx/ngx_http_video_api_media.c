@@ -211,15 +211,10 @@ ngx_int_t
 ngx_http_video_api_media_file(ngx_http_request_t *r, ngx_str_t *root,
     ngx_str_t *name)
 {
-    u_char                    *p;
-    ngx_int_t                  rc;
-    ngx_buf_t                 *b;
-    ngx_str_t                  path;
-    ngx_chain_t                out;
-    ngx_open_file_info_t       of;
-    ngx_http_core_loc_conf_t  *clcf;
-
-    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+    u_char                *p;
+    ngx_int_t              rc;
+    ngx_str_t              path;
+    ngx_open_file_info_t   of;
 
     path.len = root->len + 1 + name->len;
     path.data = ngx_pnalloc(r->pool, path.len + 1);
@@ -232,23 +227,40 @@ ngx_http_video_api_media_file(ngx_http_request_t *r, ngx_str_t *root,
     p = ngx_cpymem(p, name->data, name->len);
     *p = '\0';
 
-    ngx_memzero(&of, sizeof(ngx_open_file_info_t));
+    rc = ngx_http_video_api_media_open(r, &path, &of);
+    if (rc != NGX_OK) {
+        return rc;
+    }
 
-    of.read_ahead = clcf->read_ahead;
-    of.directio = clcf->directio;
-    of.valid = clcf->open_file_cache_valid;
-    of.min_uses = clcf->open_file_cache_min_uses;
-    of.errors = clcf->open_file_cache_errors;
-    of.events = clcf->open_file_cache_events;
+    return ngx_http_video_api_media_send(r, &path, &of);
+}
 
-    if (ngx_http_set_disable_symlinks(r, clcf, &path, &of) != NGX_OK) {
+
+ngx_int_t
+ngx_http_video_api_media_open(ngx_http_request_t *r, ngx_str_t *path,
+    ngx_open_file_info_t *of)
+{
+    ngx_http_core_loc_conf_t  *clcf;
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    ngx_memzero(of, sizeof(ngx_open_file_info_t));
+
+    of->read_ahead = clcf->read_ahead;
+    of->directio = clcf->directio;
+    of->valid = clcf->open_file_cache_valid;
+    of->min_uses = clcf->open_file_cache_min_uses;
+    of->errors = clcf->open_file_cache_errors;
+    of->events = clcf->open_file_cache_events;
+
+    if (ngx_http_set_disable_symlinks(r, clcf, path, of) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (ngx_open_cached_file(clcf->open_file_cache, &path, &of, r->pool)
+    if (ngx_open_cached_file(clcf->open_file_cache, path, of, r->pool)
         != NGX_OK)
     {
-        switch (of.err) {
+        switch (of->err) {
 
         case NGX_ENOENT:
         case NGX_ENOTDIR:
@@ -258,27 +270,51 @@ ngx_http_video_api_media_file(ngx_http_request_t *r, ngx_str_t *root,
         case 0:
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
 
+        /* as the static module: a file the worker may not read */
+
+        case NGX_EACCES:
+#if (NGX_HAVE_OPENAT)
+        case NGX_EMLINK:
+        case NGX_ELOOP:
+#endif
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, of->err,
+                          "video_api: %s \"%s\" failed", of->failed,
+                          path->data);
+            return NGX_HTTP_FORBIDDEN;
+
         default:
-            ngx_log_error(NGX_LOG_ERR, r->connection->log, of.err,
-                          "video_api: %s \"%s\" failed", of.failed,
-                          path.data);
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, of->err,
+                          "video_api: %s \"%s\" failed", of->failed,
+                          path->data);
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
     }
 
     /* a directory, a fifo: nothing storage would hold under that name */
 
-    if (!of.is_file) {
+    if (!of->is_file) {
         return NGX_DECLINED;
     }
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_video_api_media_send(ngx_http_request_t *r, ngx_str_t *path,
+    ngx_open_file_info_t *of)
+{
+    ngx_int_t     rc;
+    ngx_buf_t    *b;
+    ngx_chain_t   out;
 
     r->root_tested = !r->error_page;
 
     r->headers_out.status = NGX_HTTP_OK;
-    r->headers_out.content_length_n = of.size;
-    r->headers_out.last_modified_time = of.mtime;
+    r->headers_out.content_length_n = of->size;
+    r->headers_out.last_modified_time = of->mtime;
 
-    if (ngx_http_set_etag(r) != NGX_OK
+    if ((r->headers_out.etag == NULL && ngx_http_set_etag(r) != NGX_OK)
         || ngx_http_set_content_type(r) != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -303,16 +339,16 @@ ngx_http_video_api_media_file(ngx_http_request_t *r, ngx_str_t *root,
     }
 
     b->file_pos = 0;
-    b->file_last = of.size;
+    b->file_last = of->size;
     b->in_file = b->file_last ? 1 : 0;
     b->last_buf = (r == r->main) ? 1 : 0;
     b->last_in_chain = 1;
     b->sync = (b->last_buf || b->in_file) ? 0 : 1;
 
-    b->file->fd = of.fd;
-    b->file->name = path;
+    b->file->fd = of->fd;
+    b->file->name = *path;
     b->file->log = r->connection->log;
-    b->file->directio = of.is_directio;
+    b->file->directio = of->is_directio;
 
     out.buf = b;
     out.next = NULL;

@@ -53,6 +53,18 @@ ngx_int_t ngx_http_video_api_media_file(ngx_http_request_t *r,
     ngx_str_t *root, ngx_str_t *name);
 
 /*
+ * Its two halves, for a caller that sets headers of its own between
+ * them: the file at path (NUL-terminated) opened as the location opens
+ * files, NGX_DECLINED when it is not there or not a file,
+ * NGX_HTTP_FORBIDDEN when the worker may not read it; then sent,
+ * with the ETag and Content-Type the caller set, else nginx's.
+ */
+ngx_int_t ngx_http_video_api_media_open(ngx_http_request_t *r,
+    ngx_str_t *path, ngx_open_file_info_t *of);
+ngx_int_t ngx_http_video_api_media_send(ngx_http_request_t *r,
+    ngx_str_t *path, ngx_open_file_info_t *of);
+
+/*
  * Signs the play URLs of private videos in video JSON text (a video or an
  * array of them) with tokens from "video_api_playback": *json and *len
  * change when something was signed, and *expires is then the tokens'

@@ -1,14 +1,12 @@
 /*
  * The local S3-compatible object store: in a location with
- * "video_api_store on", an access-phase handler lets through only requests
- * carrying a valid SigV4 presigned query for one of the configured buckets
- * (path style), whose signed headers are the request's own, then nginx
- * itself does the rest: dav writes PUT and DELETE, the static module
- * serves GET and HEAD with ranges.  A PUT with "If-None-Match: *" (what
- * the API presigns for uploads) only ever creates: the store writes it
- * itself, with link(), which fails when the object exists, so of two such
- * PUTs racing one gets 412.  Refusals are S3's XML errors, so any S3
- * client understands them.
+ * "video_api_store on", every request must carry a valid SigV4 signature
+ * (a presigned query, or an Authorization header as the SDKs and the
+ * aws-cli sign) made with the storage keys, for one of the configured
+ * buckets, path style; then the store does the S3 operation itself on
+ * the files under the location's root (a bucket is a directory, a key
+ * its path under it).  Refusals are S3's XML errors, so any S3 client
+ * understands them, and change nothing.
  */
 
 #include "ngx_http_video_api_store.h"
@@ -18,90 +16,83 @@
 
 
 static ngx_int_t ngx_http_video_api_store_handler(ngx_http_request_t *r);
-static ngx_int_t ngx_http_video_api_store_refuse(ngx_http_request_t *r,
-    ngx_uint_t status, const char *code, const char *message);
+static ngx_int_t ngx_http_video_api_store_verify(ngx_http_request_t *r,
+    ngx_http_video_api_store_req_t *sr, ngx_str_t *path);
+static ngx_int_t ngx_http_video_api_store_verdict(ngx_http_request_t *r,
+    int rc, const char *err);
 static ngx_int_t ngx_http_video_api_store_bucket(ngx_http_request_t *r,
-    ngx_http_video_api_storage_conf_t *st);
+    ngx_http_video_api_storage_conf_t *st, ngx_http_video_api_store_req_t *sr);
 static ngx_int_t ngx_http_video_api_store_path_ok(ngx_str_t *path);
-static int ngx_http_video_api_store_header(void *data, const char *name,
-    size_t name_len, const char **value, size_t *value_len);
-static ngx_int_t ngx_http_video_api_store_conditional(ngx_http_request_t *r);
-static ngx_int_t ngx_http_video_api_store_put(ngx_http_request_t *r);
-static void ngx_http_video_api_store_put_body(ngx_http_request_t *r);
-
-
-/*
- * What a created object gets: the permissions conf/nginx.conf gives dav
- * ("dav_access user:rw group:r all:r"), directories searchable
- */
-#define NGX_HTTP_VIDEO_API_STORE_ACCESS  0644
+static ngx_uint_t ngx_http_video_api_store_arg(ngx_http_request_t *r,
+    const char *name);
 
 
 static ngx_str_t  ngx_http_video_api_store_allow =
     ngx_string("GET, HEAD, PUT, DELETE, OPTIONS");
 
 
-ngx_int_t
-ngx_http_video_api_store_init(ngx_conf_t *cf)
+char *
+ngx_http_video_api_store(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    ngx_http_handler_pt        *h;
-    ngx_http_core_main_conf_t  *cmcf;
+    ngx_http_video_api_loc_conf_t *lcf = conf;
 
-    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+    char                      *rv;
+    ngx_http_core_loc_conf_t  *clcf;
 
-    h = ngx_array_push(&cmcf->phases[NGX_HTTP_ACCESS_PHASE].handlers);
-    if (h == NULL) {
-        return NGX_ERROR;
+    rv = ngx_conf_set_flag_slot(cf, cmd, conf);
+    if (rv != NGX_CONF_OK) {
+        return rv;
     }
 
-    *h = ngx_http_video_api_store_handler;
+    if (lcf->store) {
+        clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+        clcf->handler = ngx_http_video_api_store_handler;
 
-    return NGX_OK;
+        /* nginx's "default" thread pool: listings, multipart assembly */
+
+        lcf->store_pool = ngx_thread_pool_add(cf, NULL);
+        if (lcf->store_pool == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    return NGX_CONF_OK;
 }
 
 
 static ngx_int_t
 ngx_http_video_api_store_handler(ngx_http_request_t *r)
 {
-    int                              rc;
-    u_char                          *q;
-    ngx_str_t                        path, query, *host;
-    const char                      *err;
-    char                             method[8];
-    video_sigv4_creds_t              creds;
-    ngx_http_video_api_loc_conf_t   *lcf;
+    u_char                          *q, *last;
+    size_t                           root;
+    ngx_int_t                        rc;
+    ngx_str_t                        path, value;
     ngx_http_video_api_main_conf_t  *mcf;
-
-    lcf = ngx_http_get_module_loc_conf(r, ngx_http_video_api_module);
-
-    if (!lcf->store || r != r->main) {
-        return NGX_DECLINED;
-    }
+    ngx_http_video_api_store_req_t  *sr;
 
     mcf = ngx_http_get_module_main_conf(r, ngx_http_video_api_module);
 
     if (!mcf->storage_set) {
-        return ngx_http_video_api_store_refuse(r, NGX_HTTP_FORBIDDEN,
+        return ngx_http_video_api_store_error(r, NGX_HTTP_FORBIDDEN,
                    "AccessDenied", "No storage credentials are configured");
     }
 
     /* browsers upload from other origins: answer their preflight */
 
     if (r->method == NGX_HTTP_OPTIONS) {
-        if (ngx_http_discard_request_body(r) != NGX_OK) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        rc = ngx_http_discard_request_body(r);
+        if (rc != NGX_OK) {
+            return rc;
         }
 
-        ngx_http_finalize_request(r,
-            ngx_http_video_api_cors_options(r,
-                                            &ngx_http_video_api_store_allow));
-        return NGX_DONE;
+        return ngx_http_video_api_cors_options(r,
+                                               &ngx_http_video_api_store_allow);
     }
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD|NGX_HTTP_PUT
                        |NGX_HTTP_DELETE)))
     {
-        return ngx_http_video_api_store_refuse(r, NGX_HTTP_NOT_ALLOWED,
+        return ngx_http_video_api_store_error(r, NGX_HTTP_NOT_ALLOWED,
                    "MethodNotAllowed",
                    "The specified method is not allowed against this "
                    "resource");
@@ -115,19 +106,115 @@ ngx_http_video_api_store_handler(ngx_http_request_t *r)
     path.len = (q ? q : r->unparsed_uri.data + r->unparsed_uri.len)
                - path.data;
 
-    query = r->args;
-
     if (ngx_http_video_api_store_path_ok(&path) != NGX_OK) {
-        return ngx_http_video_api_store_refuse(r, NGX_HTTP_FORBIDDEN,
+        return ngx_http_video_api_store_error(r, NGX_HTTP_FORBIDDEN,
                    "AccessDenied",
                    "Keys may not contain empty, \".\" or \"..\" segments, "
                    "encoded slashes or NUL");
     }
 
-    if (ngx_http_video_api_store_bucket(r, &mcf->storage) != NGX_OK) {
-        return ngx_http_video_api_store_refuse(r, NGX_HTTP_FORBIDDEN,
+    sr = ngx_pcalloc(r->pool, sizeof(ngx_http_video_api_store_req_t));
+    if (sr == NULL) {
+        return ngx_http_video_api_store_internal(r);
+    }
+
+    if (ngx_http_video_api_store_bucket(r, &mcf->storage, sr) != NGX_OK) {
+        return ngx_http_video_api_store_error(r, NGX_HTTP_FORBIDDEN,
                    "AccessDenied", "The bucket is not served here");
     }
+
+    /* NGX_DECLINED: verified; else the refusal, answered */
+
+    rc = ngx_http_video_api_store_verify(r, sr, &path);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    if (ngx_http_video_api_cors_headers(r) != NGX_OK) {
+        return ngx_http_video_api_store_internal(r);
+    }
+
+    last = ngx_http_map_uri_to_path(r, &sr->path, &root, 0);
+    if (last == NULL) {
+        return ngx_http_video_api_store_internal(r);
+    }
+
+    sr->path.len = last - sr->path.data;
+
+    /* the bucket itself: HeadBucket, ListObjectsV2 */
+
+    if (sr->key.len == 0) {
+        if (r->method == NGX_HTTP_GET
+            && ngx_http_arg(r, (u_char *) "list-type", 9, &value) == NGX_OK
+            && value.len == 1 && value.data[0] == '2')
+        {
+            return ngx_http_video_api_store_list(r, sr);
+        }
+
+        if (r->method == NGX_HTTP_HEAD) {
+            rc = ngx_http_discard_request_body(r);
+            if (rc != NGX_OK) {
+                return rc;
+            }
+
+            r->headers_out.status = NGX_HTTP_OK;
+            r->headers_out.content_length_n = 0;
+            r->header_only = 1;
+
+            return ngx_http_send_header(r);
+        }
+
+        return ngx_http_video_api_store_error(r, NGX_HTTP_NOT_IMPLEMENTED,
+                   "NotImplemented",
+                   "A header you provided implies functionality that is "
+                   "not implemented");
+    }
+
+    if (ngx_http_video_api_store_arg(r, "uploads")
+        || ngx_http_video_api_store_arg(r, "uploadId")
+        || ngx_http_video_api_store_arg(r, "partNumber")
+        || ngx_http_video_api_store_arg(r, "acl")
+        || ngx_http_video_api_store_arg(r, "tagging"))
+    {
+        return ngx_http_video_api_store_error(r, NGX_HTTP_NOT_IMPLEMENTED,
+                   "NotImplemented",
+                   "A header you provided implies functionality that is "
+                   "not implemented");
+    }
+
+    switch (r->method) {
+
+    case NGX_HTTP_PUT:
+        return ngx_http_video_api_store_put(r, sr);
+
+    case NGX_HTTP_DELETE:
+        return ngx_http_video_api_store_delete(r, sr);
+
+    default: /* GET, HEAD */
+        return ngx_http_video_api_store_get(r, sr);
+    }
+}
+
+
+/*
+ * The signature: an Authorization header (what SDKs send), else the
+ * presigned query; NGX_DECLINED when it is right, else what answering
+ * the refusal returned
+ */
+
+static ngx_int_t
+ngx_http_video_api_store_verify(ngx_http_request_t *r,
+    ngx_http_video_api_store_req_t *sr, ngx_str_t *path)
+{
+    int                              rc;
+    ngx_str_t                       *host, *auth;
+    const char                      *err;
+    char                             method[8];
+    video_sigv4_creds_t              creds;
+    video_sigv4_payload_t            payload;
+    ngx_http_video_api_main_conf_t  *mcf;
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_video_api_module);
 
     host = r->headers_in.host ? &r->headers_in.host->value : NULL;
 
@@ -141,64 +228,133 @@ ngx_http_video_api_store_handler(ngx_http_request_t *r)
     /* the method name is not NUL-terminated in the request line */
 
     if (r->method_name.len >= sizeof(method)) {
-        return ngx_http_video_api_store_refuse(r, NGX_HTTP_NOT_ALLOWED,
+        return ngx_http_video_api_store_error(r, NGX_HTTP_NOT_ALLOWED,
                    "MethodNotAllowed", "The specified method is not allowed");
     }
 
     ngx_cpystrn((u_char *) method, r->method_name.data,
                 r->method_name.len + 1);
 
+    if (r->headers_in.authorization != NULL) {
+        auth = &r->headers_in.authorization->value;
+
+        rc = video_sigv4_verify_auth(&creds, method,
+                                     (char *) path->data, path->len,
+                                     (char *) r->args.data, r->args.len,
+                                     host ? (char *) host->data : "",
+                                     host ? host->len : 0,
+                                     (char *) auth->data, auth->len,
+                                     ngx_http_video_api_store_header, r,
+                                     (int64_t) ngx_time(), &payload, &err);
+
+        if (rc != VIDEO_SIGV4_OK) {
+            return ngx_http_video_api_store_verdict(r, rc, err);
+        }
+
+        sr->header_signed = 1;
+
+        switch (payload.kind) {
+
+        case VIDEO_SIGV4_PAYLOAD_SHA256:
+            ngx_memcpy(sr->sha256, payload.sha256, sizeof(sr->sha256));
+            sr->sha256_given = 1;
+            break;
+
+        case VIDEO_SIGV4_PAYLOAD_STREAMING:
+            return ngx_http_video_api_store_error(r,
+                       NGX_HTTP_NOT_IMPLEMENTED, "NotImplemented",
+                       "aws-chunked bodies (STREAMING-* payloads) are not "
+                       "supported: sign the body's SHA-256 or "
+                       "UNSIGNED-PAYLOAD");
+
+        default:
+            break;
+        }
+
+        return NGX_DECLINED;
+    }
+
     rc = video_sigv4_verify_headers(&creds, method,
-                                    (char *) path.data, path.len,
-                                    (char *) query.data, query.len,
+                                    (char *) path->data, path->len,
+                                    (char *) r->args.data, r->args.len,
                                     host ? (char *) host->data : "",
                                     host ? host->len : 0,
                                     ngx_http_video_api_store_header, r,
                                     (int64_t) ngx_time(), &err);
 
+    return ngx_http_video_api_store_verdict(r, rc, err);
+}
+
+
+/* a signature check's result: NGX_DECLINED for a pass, else the refusal */
+
+static ngx_int_t
+ngx_http_video_api_store_verdict(ngx_http_request_t *r, int rc,
+    const char *err)
+{
     switch (rc) {
 
     case VIDEO_SIGV4_OK:
-        break;
+        return NGX_DECLINED;
 
     case VIDEO_SIGV4_ERROR:
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "video_api: store cannot check signatures: %s",
                       err ? err : "unknown error");
-        return ngx_http_video_api_store_refuse(r,
-                   NGX_HTTP_INTERNAL_SERVER_ERROR, "InternalError",
-                   "We encountered an internal error. Please try again.");
+        return ngx_http_video_api_store_internal(r);
 
     case VIDEO_SIGV4_EXPIRED:
-        return ngx_http_video_api_store_refuse(r, NGX_HTTP_FORBIDDEN,
+        return ngx_http_video_api_store_error(r, NGX_HTTP_FORBIDDEN,
                    "RequestExpired", err ? err : "Request has expired");
 
+    case VIDEO_SIGV4_TIME_SKEWED:
+        return ngx_http_video_api_store_error(r, NGX_HTTP_FORBIDDEN,
+                   "RequestTimeTooSkewed",
+                   "The difference between the request time and the "
+                   "current time is too large.");
+
     case VIDEO_SIGV4_SIGNATURE_MISMATCH:
-        return ngx_http_video_api_store_refuse(r, NGX_HTTP_FORBIDDEN,
+        return ngx_http_video_api_store_error(r, NGX_HTTP_FORBIDDEN,
                    "SignatureDoesNotMatch",
                    "The request signature we calculated does not match the "
                    "signature you provided");
 
     default:
-        return ngx_http_video_api_store_refuse(r, NGX_HTTP_FORBIDDEN,
+        return ngx_http_video_api_store_error(r, NGX_HTTP_FORBIDDEN,
                    "AccessDenied", err ? err : "Access Denied");
     }
+}
 
-    if (r->method == NGX_HTTP_PUT) {
-        rc = ngx_http_video_api_store_conditional(r);
 
-        if (rc != NGX_OK) {
-            return rc;
+/* a query parameter is there, with a value or without ("?uploads") */
+
+static ngx_uint_t
+ngx_http_video_api_store_arg(ngx_http_request_t *r, const char *name)
+{
+    size_t   len;
+    u_char  *p, *end;
+
+    len = ngx_strlen(name);
+    p = r->args.data;
+    end = p + r->args.len;
+
+    while (p < end) {
+        if ((size_t) (end - p) >= len
+            && ngx_strncmp(p, name, len) == 0
+            && (p + len == end || p[len] == '=' || p[len] == '&'))
+        {
+            return 1;
         }
+
+        p = ngx_strlchr(p, end, '&');
+        if (p == NULL) {
+            break;
+        }
+
+        p++;
     }
 
-    /* dav or the static module answers; the CORS headers go along */
-
-    if (ngx_http_video_api_cors_headers(r) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    return NGX_OK;
+    return 0;
 }
 
 
@@ -207,7 +363,7 @@ ngx_http_video_api_store_handler(ngx_http_request_t *r)
  * value, so a header sent twice is reported as such
  */
 
-static int
+int
 ngx_http_video_api_store_header(void *data, const char *name,
     size_t name_len, const char **value, size_t *value_len)
 {
@@ -246,184 +402,6 @@ ngx_http_video_api_store_header(void *data, const char *name,
     }
 
     return (n > 1) ? -1 : n;
-}
-
-
-/*
- * PUT with S3's conditional headers: "If-None-Match: *" creates the object
- * or fails with 412, nothing else is implemented (S3 answers 501 too).  A
- * create goes to the store's own writer; an object already there is
- * refused before the body is read.  NGX_OK lets dav write as usual.
- */
-
-static ngx_int_t
-ngx_http_video_api_store_conditional(ngx_http_request_t *r)
-{
-    int               rc;
-    size_t            root;
-    u_char           *last;
-    ngx_str_t         path;
-    const char       *value;
-    size_t            len;
-    ngx_file_info_t   fi;
-
-    if (ngx_http_video_api_store_header(r, "if-match", 8, &value, &len)
-        != 0)
-    {
-        return ngx_http_video_api_store_refuse(r, NGX_HTTP_NOT_IMPLEMENTED,
-                   "NotImplemented",
-                   "A header you provided implies functionality that is "
-                   "not implemented");
-    }
-
-    rc = ngx_http_video_api_store_header(r, "if-none-match", 13, &value,
-                                         &len);
-    if (rc == 0) {
-        return NGX_OK;
-    }
-
-    if (rc < 0 || len != 1 || value[0] != '*') {
-        return ngx_http_video_api_store_refuse(r, NGX_HTTP_NOT_IMPLEMENTED,
-                   "NotImplemented",
-                   "A header you provided implies functionality that is "
-                   "not implemented");
-    }
-
-    last = ngx_http_map_uri_to_path(r, &path, &root, 0);
-    if (last == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    if (ngx_file_info(path.data, &fi) != NGX_FILE_ERROR) {
-        return ngx_http_video_api_store_refuse(r,
-                   NGX_HTTP_PRECONDITION_FAILED, "PreconditionFailed",
-                   "At least one of the pre-conditions you specified did "
-                   "not hold");
-    }
-
-    if (ngx_errno != NGX_ENOENT && ngx_errno != NGX_ENOTDIR) {
-        ngx_log_error(NGX_LOG_CRIT, r->connection->log, ngx_errno,
-                      ngx_file_info_n " \"%s\" failed", path.data);
-        return ngx_http_video_api_store_refuse(r,
-                   NGX_HTTP_INTERNAL_SERVER_ERROR, "InternalError",
-                   "We encountered an internal error. Please try again.");
-    }
-
-    /* the content handler the location would run is set by now */
-
-    r->content_handler = ngx_http_video_api_store_put;
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_http_video_api_store_put(ngx_http_request_t *r)
-{
-    ngx_int_t  rc;
-
-    /* the body in a file of its own, linked into place when complete */
-
-    r->request_body_in_file_only = 1;
-    r->request_body_in_persistent_file = 1;
-    r->request_body_in_clean_file = 1;
-    r->request_body_file_log_level = 0;
-
-    rc = ngx_http_read_client_request_body(r,
-                                           ngx_http_video_api_store_put_body);
-
-    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
-        return rc;
-    }
-
-    return NGX_DONE;
-}
-
-
-static void
-ngx_http_video_api_store_put_body(ngx_http_request_t *r)
-{
-    int          rc;
-    size_t       root;
-    u_char      *last;
-    ngx_fd_t     fd;
-    ngx_err_t    err;
-    ngx_str_t    path, *temp;
-    ngx_uint_t   tries;
-
-    if (r->request_body == NULL) {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
-    last = ngx_http_map_uri_to_path(r, &path, &root, 0);
-    if (last == NULL) {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
-    path.len = last - path.data;
-
-    /* an empty body has no file: the object is created empty */
-
-    temp = (r->request_body->temp_file != NULL)
-           ? &r->request_body->temp_file->file.name : NULL;
-
-    if (temp != NULL
-        && ngx_change_file_access(temp->data,
-                                  NGX_HTTP_VIDEO_API_STORE_ACCESS)
-           == NGX_FILE_ERROR)
-    {
-        ngx_log_error(NGX_LOG_CRIT, r->connection->log, ngx_errno,
-                      ngx_change_file_access_n " \"%V\" failed", temp);
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
-    for (tries = 0; /* void */; tries++) {
-
-        if (temp != NULL) {
-            rc = link((char *) temp->data, (char *) path.data);
-
-        } else {
-            fd = open((char *) path.data, O_WRONLY|O_CREAT|O_EXCL,
-                      NGX_HTTP_VIDEO_API_STORE_ACCESS);
-            rc = (fd == NGX_INVALID_FILE) ? -1 : close(fd);
-        }
-
-        if (rc == 0) {
-            break;
-        }
-
-        err = ngx_errno;
-
-        if (err == NGX_ENOENT && tries == 0) {
-            err = ngx_create_full_path(path.data,
-                      ngx_dir_access(NGX_HTTP_VIDEO_API_STORE_ACCESS));
-            if (err == 0) {
-                continue;
-            }
-        }
-
-        if (err == NGX_EEXIST) {
-            (void) ngx_http_video_api_store_refuse(r,
-                       NGX_HTTP_PRECONDITION_FAILED, "PreconditionFailed",
-                       "At least one of the pre-conditions you specified "
-                       "did not hold");
-            return;
-        }
-
-        ngx_log_error(NGX_LOG_CRIT, r->connection->log, err,
-                      "video_api: cannot create \"%s\"", path.data);
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
-    r->headers_out.status = NGX_HTTP_CREATED;
-    r->headers_out.content_length_n = 0;
-    r->header_only = 1;
-
-    ngx_http_finalize_request(r, ngx_http_send_header(r));
 }
 
 
@@ -479,36 +457,38 @@ ngx_http_video_api_store_path_ok(ngx_str_t *path)
 }
 
 
-/* the first segment must be a configured bucket, and a key must follow */
+/* the first segment must be a configured bucket; the key may be empty */
 
 static ngx_int_t
 ngx_http_video_api_store_bucket(ngx_http_request_t *r,
-    ngx_http_video_api_storage_conf_t *st)
+    ngx_http_video_api_storage_conf_t *st, ngx_http_video_api_store_req_t *sr)
 {
-    u_char      *slash;
-    ngx_str_t    bucket, *b[3];
+    u_char      *slash, *end;
+    ngx_str_t   *b[3];
     ngx_uint_t   i;
 
     if (r->uri.len < 2) {
         return NGX_ERROR;
     }
 
-    slash = ngx_strlchr(r->uri.data + 1, r->uri.data + r->uri.len, '/');
+    end = r->uri.data + r->uri.len;
+    slash = ngx_strlchr(r->uri.data + 1, end, '/');
 
-    if (slash == NULL || slash + 1 == r->uri.data + r->uri.len) {
-        return NGX_ERROR;
+    sr->bucket.data = r->uri.data + 1;
+    sr->bucket.len = (slash ? slash : end) - sr->bucket.data;
+
+    if (slash != NULL) {
+        sr->key.data = slash + 1;
+        sr->key.len = end - sr->key.data;
     }
-
-    bucket.data = r->uri.data + 1;
-    bucket.len = slash - bucket.data;
 
     b[0] = &st->bucket_raw;
     b[1] = &st->bucket_processed;
     b[2] = &st->bucket_thumbnails;
 
     for (i = 0; i < 3; i++) {
-        if (b[i]->len == bucket.len
-            && ngx_strncmp(b[i]->data, bucket.data, bucket.len) == 0)
+        if (b[i]->len == sr->bucket.len
+            && ngx_strncmp(b[i]->data, sr->bucket.data, sr->bucket.len) == 0)
         {
             return NGX_OK;
         }
@@ -520,8 +500,8 @@ ngx_http_video_api_store_bucket(ngx_http_request_t *r,
 
 /* an S3 error document; nothing of the request is acted on */
 
-static ngx_int_t
-ngx_http_video_api_store_refuse(ngx_http_request_t *r, ngx_uint_t status,
+ngx_int_t
+ngx_http_video_api_store_error(ngx_http_request_t *r, ngx_uint_t status,
     const char *code, const char *message)
 {
     u_char     *p;
@@ -553,8 +533,14 @@ ngx_http_video_api_store_refuse(ngx_http_request_t *r, ngx_uint_t status,
     b->last = ngx_cpymem(p, "</Resource></Error>\n",
                          sizeof("</Resource></Error>\n") - 1);
 
-    ngx_http_finalize_request(r,
-                              ngx_http_video_api_send_body(r, status, &xml, b));
+    return ngx_http_video_api_send_body(r, status, &xml, b);
+}
 
-    return NGX_DONE;
+
+ngx_int_t
+ngx_http_video_api_store_internal(ngx_http_request_t *r)
+{
+    return ngx_http_video_api_store_error(r, NGX_HTTP_INTERNAL_SERVER_ERROR,
+               "InternalError",
+               "We encountered an internal error. Please try again.");
 }

@@ -1,5 +1,8 @@
 /*
- * The local S3-compatible store's signature gate ("video_api_store").
+ * The local S3-compatible object store ("video_api_store on"): a content
+ * handler that checks each request's SigV4 signature (a presigned query
+ * or an Authorization header), then does the S3 operation itself on the
+ * files under the location's root, a bucket being a directory.
  */
 
 #ifndef _NGX_HTTP_VIDEO_API_STORE_H_INCLUDED_
@@ -9,8 +12,56 @@
 #include "ngx_http_video_api.h"
 
 
-/* registers the access-phase handler */
+/* what an operation's handler is given */
+typedef struct {
+    ngx_str_t                    bucket;
+    ngx_str_t                    key;        /* decoded; empty: the bucket */
+    ngx_str_t                    path;       /* the file, NUL-terminated */
+
+    /* x-amz-content-sha256 when it names the body's hash */
+    u_char                       sha256[32];
+    unsigned                     sha256_given:1;
+
+    /* the request is signed in its Authorization header */
+    unsigned                     header_signed:1;
+} ngx_http_video_api_store_req_t;
+
+
+/* "video_api_store on|off": the location's content handler */
+char *ngx_http_video_api_store(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
+/* installs the request body filter that hashes what PUTs send */
 ngx_int_t ngx_http_video_api_store_init(ngx_conf_t *cf);
+
+/*
+ * An S3 error document with status; returns what a content handler
+ * returns (nothing is finalized)
+ */
+ngx_int_t ngx_http_video_api_store_error(ngx_http_request_t *r,
+    ngx_uint_t status, const char *code, const char *message);
+
+/* S3's 500 */
+ngx_int_t ngx_http_video_api_store_internal(ngx_http_request_t *r);
+
+/*
+ * A request header's value (name in lower case): 1 found, 0 absent, -1
+ * sent more than once
+ */
+int ngx_http_video_api_store_header(void *data, const char *name,
+    size_t name_len, const char **value, size_t *value_len);
+
+/* the operations on one object (ngx_http_video_api_store_object.c) */
+ngx_int_t ngx_http_video_api_store_get(ngx_http_request_t *r,
+    ngx_http_video_api_store_req_t *sr);
+ngx_int_t ngx_http_video_api_store_put(ngx_http_request_t *r,
+    ngx_http_video_api_store_req_t *sr);
+ngx_int_t ngx_http_video_api_store_delete(ngx_http_request_t *r,
+    ngx_http_video_api_store_req_t *sr);
+
+/* ListObjectsV2 (ngx_http_video_api_store_list.c), in the thread pool */
+ngx_int_t ngx_http_video_api_store_list(ngx_http_request_t *r,
+    ngx_http_video_api_store_req_t *sr);
 
 
 #endif /* _NGX_HTTP_VIDEO_API_STORE_H_INCLUDED_ */

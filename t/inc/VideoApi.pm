@@ -246,13 +246,6 @@ sub store_server {
         client_body_temp_path $root/.incoming;
         location / {
             video_api_store on;
-            dav_methods PUT DELETE;
-            create_full_put_path on;
-            error_page 404 = \@no_such_key;
-        }
-        location \@no_such_key {
-            default_type application/xml;
-            return 404 '<Error><Code>NoSuchKey</Code></Error>';
         }
     }
 CONF

@@ -2,6 +2,7 @@
 """Presigned S3 URLs from the reference clients, for the suites.
 
 usage: s3presign.py METHOD ENDPOINT BUCKET KEY EXPIRES [--time EPOCH]
+(HEAD with an empty KEY: HeadBucket)
                     [--access-key K] [--secret-key S] [--region R]
                     [--content-length N] [--content-type T]
                     [--if-none-match V] [--signer botocore|crt|awscli]
@@ -86,6 +87,11 @@ def main():
           'DELETE': 'delete_object'}[a.method]
 
     params = {'Bucket': a.bucket, 'Key': a.key}
+
+    # an empty key names the bucket itself: HeadBucket
+    if a.key == '' and a.method == 'HEAD':
+        op = 'head_bucket'
+        params = {'Bucket': a.bucket}
 
     if a.content_length is not None:
         params['ContentLength'] = a.content_length

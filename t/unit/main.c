@@ -20,6 +20,7 @@ main(void)
     srunner_add_suite(sr, unit_cursor_suite());
     srunner_add_suite(sr, unit_validate_suite());
     srunner_add_suite(sr, unit_sigv4_suite());
+    srunner_add_suite(sr, unit_sigv4_auth_suite());
     srunner_add_suite(sr, unit_play_suite());
     srunner_add_suite(sr, unit_hmac_suite());
     srunner_add_suite(sr, unit_idem_suite());
@@ -32,6 +33,8 @@ main(void)
     srunner_add_suite(sr, unit_apikey_suite());
     srunner_add_suite(sr, unit_json_suite());
     srunner_add_suite(sr, unit_access_suite());
+    srunner_add_suite(sr, unit_s3xml_suite());
+    srunner_add_suite(sr, unit_urlguard_suite());
 
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);

@@ -372,3 +372,188 @@ static const sigv4_header_vector_t  sigv4_header_vectors[] = {
       "SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=aba733"
       "048eecfb9d3635387db0d74e73c7891c92c319d7d1593963495b26a34c" },
 };
+
+
+/* requests signed in the Authorization header, as clients send them */
+typedef struct {
+    const char  *name;
+    const char  *method;
+    const char  *region;
+    int64_t      now;
+    const char  *host;
+    const char  *path;         /* as sent, still encoded */
+    const char  *query;
+    const char  *authorization;
+    int          payload;      /* VIDEO_SIGV4_PAYLOAD_* */
+    const char  *body_sha256;  /* the body's, by hashlib; or NULL */
+    int          nheaders;
+    const char  *headers[6][2];  /* signed ones but Host, as sent */
+} sigv4_auth_vector_t;
+
+
+static const sigv4_auth_vector_t  sigv4_auth_vectors[] = {
+    { "PutObject, payload hash",
+      "PUT", "us-east-1", 1764120225LL, "127.0.0.1:9000",
+      "/videos/uploads/vid%C3%A9o%201.mp4",
+      "",
+      "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20251126/us-east-1/"
+      "s3/aws4_request, SignedHeaders=content-md5;content-type;host;x-amz-c"
+      "ontent-sha256;x-amz-date, Signature=c7152e317350aa7b6c32c98a0807c080"
+      "e21c9926802a5318b5b0108eac0b8393",
+      VIDEO_SIGV4_PAYLOAD_SHA256,
+      "853ff93762a06ddbf722c4ebe9ddd66d8f63ddaea97f521c3ecc20da7c976020",
+      4, {
+        { "Content-Type",
+          "video/mp4" },
+        { "Content-MD5",
+          "IsNoOwlBNsM5g5GucbIPBA==" },
+        { "X-Amz-Date",
+          "20251126T012345Z" },
+        { "X-Amz-Content-SHA256",
+          "853ff93762a06ddbf722c4ebe9ddd66d8f63ddaea97f521c3ecc20da7c976020" },
+      } },
+    { "GetObject with Range, UNSIGNED-PAYLOAD",
+      "GET", "us-east-1", 1764120225LL, "127.0.0.1:9000",
+      "/videos/hls/a%20b/index.m3u8",
+      "",
+      "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20251126/us-east-1/"
+      "s3/aws4_request, "
+      "SignedHeaders=host;range;x-amz-content-sha256;x-amz-date, Signature="
+      "5f4c94bdc76af39f02a1cb65998810d6dbe59336d04da4749fa645aeaa6b993c",
+      VIDEO_SIGV4_PAYLOAD_UNSIGNED,
+      NULL,
+      3, {
+        { "Range",
+          "bytes=0-99" },
+        { "X-Amz-Date",
+          "20251126T012345Z" },
+        { "X-Amz-Content-SHA256",
+          "UNSIGNED-PAYLOAD" },
+      } },
+    { "HeadObject, UNSIGNED-PAYLOAD",
+      "HEAD", "us-east-1", 1709251199LL, "127.0.0.1:9000",
+      "/videos/c%2B%2B/a%2Bb%3Dc%26d.mp4",
+      "",
+      "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20240229/us-east-1/"
+      "s3/aws4_request, "
+      "SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=6ae7ad"
+      "9ed8a67c389110c8ec25ffa78ebd15cafea5977e2fecbec1743664218a",
+      VIDEO_SIGV4_PAYLOAD_UNSIGNED,
+      NULL,
+      2, {
+        { "X-Amz-Date",
+          "20240229T235959Z" },
+        { "X-Amz-Content-SHA256",
+          "UNSIGNED-PAYLOAD" },
+      } },
+    { "ListObjectsV2",
+      "GET", "us-east-1", 1764120225LL, "127.0.0.1:9000",
+      "/videos",
+      "list-type=2&prefix=a%2Fb%20c%2Bd%3D%C3%A9&delimiter=%2F&max-keys=5&"
+      "continuation-token=1%2Fab%2Bc%3Dd%20e~%25%26x&encoding-type=url",
+      "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20251126/us-east-1/"
+      "s3/aws4_request, "
+      "SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=116e10"
+      "1cb14dc5ba0926766c24940c9c671bc73d3c84f72f63cf665fbdcff76d",
+      VIDEO_SIGV4_PAYLOAD_UNSIGNED,
+      NULL,
+      2, {
+        { "X-Amz-Date",
+          "20251126T012345Z" },
+        { "X-Amz-Content-SHA256",
+          "UNSIGNED-PAYLOAD" },
+      } },
+    { "UploadPart",
+      "PUT", "us-east-1", 1764120225LL, "127.0.0.1:9000",
+      "/videos/raw/big.mov",
+      "partNumber=3&uploadId=2~iCw_lDY8VoNB.Yx%2B%2F%3Da%20b",
+      "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20251126/us-east-1/"
+      "s3/aws4_request, "
+      "SignedHeaders=content-md5;host;x-amz-content-sha256;x-amz-date, Sign"
+      "ature=37d1c578571393c0acc2f0663cb3133bb6008ab0c5412e9fc59138b3a8d7a3"
+      "76",
+      VIDEO_SIGV4_PAYLOAD_SHA256,
+      "ada50775354632e4d20ff4c942ccb785bc1b5f15a699586eeb6eaa34d2a5f835",
+      3, {
+        { "Content-MD5",
+          "Oi0GqBPVo4bDIBGDV7JiWw==" },
+        { "X-Amz-Date",
+          "20251126T012345Z" },
+        { "X-Amz-Content-SHA256",
+          "ada50775354632e4d20ff4c942ccb785bc1b5f15a699586eeb6eaa34d2a5f835" },
+      } },
+    { "CreateMultipartUpload (?uploads)",
+      "POST", "us-east-1", 946684799LL, "127.0.0.1:9000",
+      "/videos/raw/big.mov",
+      "uploads",
+      "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/19991231/us-east-1/"
+      "s3/aws4_request, "
+      "SignedHeaders=content-type;host;x-amz-content-sha256;x-amz-date, Sig"
+      "nature=367782b8d08e1861cd163d105dd1675bea803e8302dacd1c6d99a9015adcf"
+      "c91",
+      VIDEO_SIGV4_PAYLOAD_SHA256,
+      "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+      3, {
+        { "Content-Type",
+          "video/quicktime" },
+        { "X-Amz-Date",
+          "19991231T235959Z" },
+        { "X-Amz-Content-SHA256",
+          "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" },
+      } },
+    { "DeleteObjects (?delete)",
+      "POST", "us-east-1", 1764120225LL, "127.0.0.1:9000",
+      "/videos",
+      "delete",
+      "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20251126/us-east-1/"
+      "s3/aws4_request, "
+      "SignedHeaders=content-md5;host;x-amz-content-sha256;x-amz-date, Sign"
+      "ature=861e624f81ea1d2342749f0f688628c43bcc41d20ac4b06674587e07e2f3f9"
+      "95",
+      VIDEO_SIGV4_PAYLOAD_SHA256,
+      "e5bb58a586f5242948b6f3b689a8b3f03a19aae48775ccbba4d98857dfdd71e8",
+      3, {
+        { "Content-MD5",
+          "nC6/gMCX/fT3Q+Ihw78SbQ==" },
+        { "X-Amz-Date",
+          "20251126T012345Z" },
+        { "X-Amz-Content-SHA256",
+          "e5bb58a586f5242948b6f3b689a8b3f03a19aae48775ccbba4d98857dfdd71e8" },
+      } },
+    { "GetObject, virtual host",
+      "GET", "eu-west-1", 1764120225LL, "my-videos.s3.eu-west-1.amazonaws.com",
+      "/vod/%E5%8B%95%E7%94%BB.mp4",
+      "",
+      "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20251126/eu-west-1/"
+      "s3/aws4_request, "
+      "SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=24b602"
+      "3f61d6a51a7b4c0eeee666121a05fdb34100703d949db9595c593ffce5",
+      VIDEO_SIGV4_PAYLOAD_UNSIGNED,
+      NULL,
+      2, {
+        { "X-Amz-Date",
+          "20251126T012345Z" },
+        { "X-Amz-Content-SHA256",
+          "UNSIGNED-PAYLOAD" },
+      } },
+    { "aws-chunked PutObject",
+      "PUT", "us-east-1", 1764120225LL, "127.0.0.1:9000",
+      "/videos/raw/chunked.mp4",
+      "",
+      "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20251126/us-east-1/"
+      "s3/aws4_request, SignedHeaders=content-encoding;host;x-amz-content-s"
+      "ha256;x-amz-date;x-amz-decoded-content-length, Signature=ab8194b6c35"
+      "bb7732695e510782bcbcc3be1faac8b2db1855e60917d5ee2e727",
+      VIDEO_SIGV4_PAYLOAD_STREAMING,
+      NULL,
+      4, {
+        { "Content-Encoding",
+          "aws-chunked" },
+        { "X-Amz-Decoded-Content-Length",
+          "13" },
+        { "X-Amz-Date",
+          "20251126T012345Z" },
+        { "X-Amz-Content-SHA256",
+          "STREAMING-AWS4-HMAC-SHA256-PAYLOAD" },
+      } },
+};

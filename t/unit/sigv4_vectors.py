@@ -4,6 +4,9 @@
 Presigned URLs come from an s3 client's generate_presigned_url(), and
 Authorization headers from botocore.auth.S3SigV4Auth, both with a fixed
 clock, so t/unit/test_sigv4.c can compare our output byte for byte.
+Requests signed in the Authorization header, for the verifier, are what
+an s3 client's operations send (captured before they leave, with a fixed
+clock), and one aws-chunked upload's seed signature made by S3SigV4Auth.
 Presigned PUTs that bind headers (what POST /api/upload/presign hands
 out) pass ContentLength and ContentType to put_object and add
 If-None-Match before signing (this botocore's put_object has no
@@ -16,12 +19,19 @@ with a clock this script cannot fix.
 Regenerate (Debian's python3-botocore; the file is committed):
 
     /usr/bin/python3 t/unit/sigv4_vectors.py > t/unit/sigv4_vectors.h
+
+The same header-signed requests, and hostile variants of them, are the
+seeds of the sigv4_auth fuzzing harness (t/fuzz/sigv4_auth.c):
+
+    /usr/bin/python3 t/unit/sigv4_vectors.py --fuzz-seeds \
+        t/fuzz/corpus/sigv4_auth
 """
 
 import datetime
 import hashlib
 import os
 import sys
+import urllib.parse
 from unittest import mock
 
 os.environ['BOTO_DISABLE_CRT'] = 'true'
@@ -135,6 +145,38 @@ HEADERS = [
 ]
 
 
+# requests signed in the Authorization header, as an s3 client sends them:
+# what they are, endpoint, region, path style, now, payload signing
+# (None: botocore's choice), operation, its parameters
+AUTH = [
+    ('PutObject, payload hash', LOCAL, 'us-east-1', 1, T2025, None,
+     'put_object', {'Bucket': 'videos', 'Key': 'uploads/vid\u00e9o 1.mp4',
+                    'Body': b'hello, world\n', 'ContentType': 'video/mp4'}),
+    ('GetObject with Range, UNSIGNED-PAYLOAD', LOCAL, 'us-east-1', 1, T2025,
+     False, 'get_object', {'Bucket': 'videos', 'Key': 'hls/a b/index.m3u8',
+                           'Range': 'bytes=0-99'}),
+    ('HeadObject, UNSIGNED-PAYLOAD', LOCAL, 'us-east-1', 1, TLEAP, False,
+     'head_object', {'Bucket': 'videos', 'Key': 'c++/a+b=c&d.mp4'}),
+    ('ListObjectsV2', LOCAL, 'us-east-1', 1, T2025, False,
+     'list_objects_v2', {'Bucket': 'videos', 'Prefix': 'a/b c+d=\u00e9',
+                         'Delimiter': '/', 'MaxKeys': 5,
+                         'ContinuationToken': '1/ab+c=d e~%&x'}),
+    ('UploadPart', LOCAL, 'us-east-1', 1, T2025, None, 'upload_part',
+     {'Bucket': 'videos', 'Key': 'raw/big.mov', 'PartNumber': 3,
+      'UploadId': '2~iCw_lDY8VoNB.Yx+/=a b', 'Body': b'part three'}),
+    ('CreateMultipartUpload (?uploads)', LOCAL, 'us-east-1', 1, T1999, None,
+     'create_multipart_upload', {'Bucket': 'videos', 'Key': 'raw/big.mov',
+                                 'ContentType': 'video/quicktime'}),
+    ('DeleteObjects (?delete)', LOCAL, 'us-east-1', 1, T2025, None,
+     'delete_objects', {'Bucket': 'videos', 'Delete': {
+         'Objects': [{'Key': 'a.mp4'}, {'Key': 'b c/d.ts'}]}}),
+    ('GetObject, virtual host', EU, 'eu-west-1', 0, T2025, False,
+     'get_object', {'Bucket': 'my-videos', 'Key': 'vod/\u52d5\u753b.mp4'}),
+]
+
+STREAMING = 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD'
+
+
 def fixed_clock(now):
     """Patches every way botocore versions read the clock in auth.py."""
     dt = datetime.datetime.fromtimestamp(now, datetime.timezone.utc)
@@ -232,6 +274,101 @@ def sign_headers(method, endpoint, region, bucket, key, path_style, now,
     auth = request.headers['Authorization']
     assert 'SignedHeaders=host;x-amz-content-sha256;x-amz-date,' in auth, auth
     return url, payload, request.headers['X-Amz-Date'], auth
+
+
+class Captured(Exception):
+    pass
+
+
+def signed_request(name, endpoint, region, path_style, now, sign_payload,
+                   operation, params):
+    """The request an s3 client sends for operation, as it leaves."""
+    s3 = {'addressing_style': 'path' if path_style else 'virtual'}
+    if sign_payload is not None:
+        s3['payload_signing_enabled'] = sign_payload
+    c = botocore.session.get_session().create_client(
+        's3', region_name=region, endpoint_url=endpoint,
+        aws_access_key_id=ACCESS, aws_secret_access_key=SECRET,
+        config=Config(signature_version='s3v4', s3=s3))
+    sent = []
+
+    def before_send(request, **kwargs):
+        sent.append(request)
+        raise Captured()
+
+    c.meta.events.register('before-send.s3', before_send)
+    patches = fixed_clock(now)
+    for p in patches:
+        p.start()
+    try:
+        getattr(c, operation)(**params)
+    except Captured:
+        pass
+    finally:
+        for p in patches:
+            p.stop()
+    return sent[0]
+
+
+class StreamingAuth(S3SigV4Auth):
+    """An aws-chunked upload's seed signature (botocore sends none)."""
+
+    def payload(self, request):
+        return STREAMING
+
+
+def streaming_request(now):
+    url = LOCAL + '/videos/raw/chunked.mp4'
+    request = AWSRequest(method='PUT', url=url, data=b'', headers={
+        'Content-Encoding': 'aws-chunked',
+        'X-Amz-Decoded-Content-Length': '13'})
+    patches = fixed_clock(now)
+    for p in patches:
+        p.start()
+    try:
+        StreamingAuth(Credentials(ACCESS, SECRET), 's3', 'us-east-1'
+                      ).add_auth(request)
+    finally:
+        for p in patches:
+            p.stop()
+    return request
+
+
+def auth_vector(name, region, now, request, body):
+    """The fields of sigv4_auth_vector_t for a signed request."""
+    def text(v):
+        return v.decode() if isinstance(v, bytes) else v
+
+    headers = {k.lower(): text(v) for k, v in request.headers.items()}
+    auth = headers['authorization']
+    signed = auth.split('SignedHeaders=')[1].split(',')[0].split(';')
+    url = urllib.parse.urlsplit(request.url)
+    payload = headers['x-amz-content-sha256']
+    if payload == 'UNSIGNED-PAYLOAD':
+        kind, digest = 'VIDEO_SIGV4_PAYLOAD_UNSIGNED', None
+    elif payload.startswith('STREAMING-'):
+        kind, digest = 'VIDEO_SIGV4_PAYLOAD_STREAMING', None
+    else:
+        kind = 'VIDEO_SIGV4_PAYLOAD_SHA256'
+        digest = hashlib.sha256(body or b'').hexdigest()
+        assert payload == digest, (name, payload, digest)
+    for h in ('host', 'x-amz-content-sha256', 'x-amz-date'):
+        assert h in signed, (name, signed)
+    sent = [(k, text(v)) for k, v in request.headers.items()
+            if k.lower() in signed]
+    assert len(sent) == len(signed) - 1, (name, signed, sent)
+    return (name, request.method, region, now, _host_from_url(request.url),
+            url.path, url.query, auth, kind, digest, sent)
+
+
+def auth_vectors():
+    for v in AUTH:
+        name, endpoint, region, path_style, now, sign_payload, op, params = v
+        request = signed_request(*v)
+        body = params.get('Body', request.body)
+        yield auth_vector(name, region, now, request, body)
+    yield auth_vector('aws-chunked PutObject', 'us-east-1', T2025,
+                      streaming_request(T2025), None)
 
 
 def c_string(s, indent=6, width=79):
@@ -384,8 +521,98 @@ def main():
              c_string(bucket), c_string(key), path_style, now,
              c_string(payload), c_string(url), c_string(amz_date),
              c_string(auth)))
+    w('};\n\n\n')
+
+    w('/* requests signed in the Authorization header, as clients send '
+      'them */\n'
+      'typedef struct {\n'
+      '    const char  *name;\n'
+      '    const char  *method;\n'
+      '    const char  *region;\n'
+      '    int64_t      now;\n'
+      '    const char  *host;\n'
+      '    const char  *path;         /* as sent, still encoded */\n'
+      '    const char  *query;\n'
+      '    const char  *authorization;\n'
+      '    int          payload;      /* VIDEO_SIGV4_PAYLOAD_* */\n'
+      '    const char  *body_sha256;  /* the body\'s, by hashlib; or NULL */\n'
+      '    int          nheaders;\n'
+      '    const char  *headers[6][2];  /* signed ones but Host, as sent */\n'
+      '} sigv4_auth_vector_t;\n\n\n')
+
+    w('static const sigv4_auth_vector_t  sigv4_auth_vectors[] = {\n')
+    for v in auth_vectors():
+        (name, method, region, now, host, path, query, auth, kind, digest,
+         sent) = v
+        assert len(sent) <= 6
+        w('    { %s,\n'
+          '      %s, %s, %dLL, %s,\n'
+          '      %s,\n'
+          '      %s,\n'
+          '      %s,\n'
+          '      %s,\n'
+          '      %s,\n'
+          '      %d, {\n'
+          % (c_string(name), c_string(method), c_string(region), now,
+             c_string(host), c_string(path), c_string(query),
+             c_string(auth), kind,
+             'NULL' if digest is None else c_string(digest), len(sent)))
+        for k, val in sent:
+            w('        { %s,\n'
+              '          %s },\n'
+              % (c_string(k, 10), c_string(val, 10)))
+        w('      } },\n')
     w('};\n')
 
 
+def fuzz_seed(v, auth=None, query=None, headers=None):
+    """A request in t/fuzz/sigv4_auth.c's lines."""
+    (name, method, region, now, host, path, q, a, kind, digest, sent) = v
+    lines = [method, path, q if query is None else query, host,
+             a if auth is None else auth]
+    lines += ['%s: %s' % h for h in (sent if headers is None else headers)]
+    return '\n'.join(lines).encode()
+
+
+def fuzz_seeds(directory):
+    """Seeds for the sigv4_auth harness: every vector, then hostile ones."""
+    seeds = {}
+    vectors = list(auth_vectors())
+    for v in vectors:
+        slug = ''.join(c if c.isalnum() else '-' for c in v[0].lower())
+        seeds['-'.join(p for p in slug.split('-') if p)] = fuzz_seed(v)
+    put = vectors[0]
+    a, sent = put[7], put[10]
+    seeds['tampered-signature'] = fuzz_seed(put, auth=a[:-1] + (
+        '0' if a[-1] != '0' else '1'))
+    seeds['truncated-signature'] = fuzz_seed(put, auth=a[:-1])
+    seeds['fields-reordered-no-blanks'] = fuzz_seed(put, auth=(
+        'AWS4-HMAC-SHA256 Signature=%s,Credential=%s,SignedHeaders=%s' % (
+            a.split('Signature=')[1], a.split('Credential=')[1].split(',')[0],
+            a.split('SignedHeaders=')[1].split(',')[0])))
+    seeds['duplicate-signature'] = fuzz_seed(put, auth=a + ', Signature=' +
+                                             a.split('Signature=')[1])
+    seeds['extra-commas'] = fuzz_seed(put, auth=a.replace(', ', ',, ', 1))
+    seeds['duplicate-date'] = fuzz_seed(put, headers=sent + [
+        ('x-amz-date', '20251126T012345Z')])
+    seeds['skewed-date'] = fuzz_seed(put, headers=[
+        (k, '20251126T014000Z' if k.lower() == 'x-amz-date' else v)
+        for k, v in sent])
+    seeds['presigned-query-beside'] = fuzz_seed(
+        put, query='X-Amz-Signature=' + '0' * 64)
+    seeds['upper-case-payload-hash'] = fuzz_seed(put, headers=[
+        (k, v.upper() if k.lower() == 'x-amz-content-sha256' else v)
+        for k, v in sent])
+    seeds['huge-credential'] = fuzz_seed(put, auth=a.replace(
+        'Credential=', 'Credential=' + 'A' * 1500, 1))
+    os.makedirs(directory, exist_ok=True)
+    for name, data in sorted(seeds.items()):
+        with open(os.path.join(directory, name), 'wb') as f:
+            f.write(data)
+
+
 if __name__ == '__main__':
-    main()
+    if len(sys.argv) == 3 and sys.argv[1] == '--fuzz-seeds':
+        fuzz_seeds(sys.argv[2])
+    else:
+        main()

@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "unit.h"
+#include "unit_sigv4.h"
 #include "video_sigv4.h"
 #include "sigv4_vectors.h"
 
@@ -769,15 +770,7 @@ START_TEST(bad_parameters_are_access_denied)
 END_TEST
 
 
-/* the headers a test request carries, for video_sigv4_verify_headers */
-typedef struct {
-    const char  *name[8];
-    const char  *value[8];
-    int          n;
-} headers_t;
-
-
-static int
+int
 header_of(void *data, const char *name, size_t name_len, const char **value,
     size_t *value_len)
 {
@@ -801,9 +794,10 @@ header_of(void *data, const char *name, size_t name_len, const char **value,
 }
 
 
-static void
+void
 add_header(headers_t *hs, const char *name, const char *value)
 {
+    ck_assert_int_lt(hs->n, SIGV4_T_MAX_HEADERS);
     hs->name[hs->n] = name;
     hs->value[hs->n] = value;
     hs->n++;

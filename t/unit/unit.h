@@ -16,6 +16,7 @@ Suite *unit_id_suite(void);
 Suite *unit_cursor_suite(void);
 Suite *unit_validate_suite(void);
 Suite *unit_sigv4_suite(void);
+Suite *unit_sigv4_auth_suite(void);
 Suite *unit_play_suite(void);
 Suite *unit_hmac_suite(void);
 Suite *unit_idem_suite(void);
@@ -28,6 +29,8 @@ Suite *unit_container_suite(void);
 Suite *unit_apikey_suite(void);
 Suite *unit_json_suite(void);
 Suite *unit_access_suite(void);
+Suite *unit_s3xml_suite(void);
+Suite *unit_urlguard_suite(void);
 
 
 #endif /* _UNIT_H_INCLUDED_ */
