@@ -275,6 +275,100 @@ is scalar(() = $out =~ /^\S+ \S+\s+13 ord\//mg), 5, 'aws s3 ls --recursive: ever
 is $rc, 0, 'aws s3 rm --recursive: a listing, then each key deleted' or diag $err;
 ok !-e "$data/videos-raw/ord", 'nothing is left of them, directories included';
 
+# -- multipart uploads ------------------------------------------------------
+
+# 20 MB: the aws-cli sends it in 8 MB parts, three of them
+my $big = join '', map { pack('N', $_ * 2654435761 % 4294967296) } 0 .. 5 * 1024 * 1024 - 1;
+my $bigf = file_with($big);
+($rc, $out, $err) = aws('s3', 'cp', $bigf->filename, 's3://videos-raw/mp/big.bin',
+                        '--content-type', 'video/quicktime');
+is $rc, 0, 'aws s3 cp of 20 MB (a multipart upload)' or diag $err;
+is -s "$data/videos-raw/mp/big.bin", length($big), 'the whole object is on disk';
+my @part_md5 = map { Digest::MD5::md5(substr($big, $_ * 8 * 1024 * 1024, 8 * 1024 * 1024)) } 0 .. 2;
+my $mp_etag = md5_hex(join '', @part_md5) . '-3';
+($rc, $out) = aws('s3api', 'head-object', '--bucket', 'videos-raw', '--key', 'mp/big.bin');
+$head = eval { JSON::PP::decode_json($out) } // {};
+is $head->{ETag}, qq("$mp_etag"), "its ETag is S3's multipart one: the MD5 of the parts' MD5s, -3";
+is $head->{ContentType}, 'video/quicktime', 'the Content-Type given at the start';
+($rc, $out, $err) = aws('s3', 'cp', 's3://videos-raw/mp/big.bin', "$dir/big.back");
+ok $rc == 0 && do { local (@ARGV, $/) = ("$dir/big.back"); <> } eq $big, 'read back, the same bytes';
+ok !glob("$data/.uploads/*"), 'the upload is gone once complete';
+
+# by hand: create, parts, list, complete and abort, and what is refused
+sub mp_json { my ($rc, $out, $err) = aws('s3api', @_); return ($rc, (eval { JSON::PP::decode_json($out) } // {}), $err) }
+my ($j, $upload);
+($rc, $j, $err) = mp_json('create-multipart-upload', '--bucket', 'videos-raw', '--key', 'mp/hand.bin');
+$upload = $j->{UploadId} // '';
+like $upload, qr/^[0-9a-f]{32}$/, 'create-multipart-upload gives an upload id' or diag $err;
+my $five = file_with('a' x (5 * 1024 * 1024));
+my $tail = file_with('tail');
+($rc, $j, $err) = mp_json('upload-part', '--bucket', 'videos-raw', '--key', 'mp/hand.bin',
+                          '--upload-id', $upload, '--part-number', 1, '--body', $five->filename);
+is $j->{ETag}, '"' . md5_hex('a' x (5 * 1024 * 1024)) . '"', 'upload-part 1: its ETag' or diag $err;
+($rc, $j, $err) = mp_json('upload-part', '--bucket', 'videos-raw', '--key', 'mp/hand.bin',
+                          '--upload-id', $upload, '--part-number', 2, '--body', $tail->filename);
+is $j->{ETag}, '"' . md5_hex('tail') . '"', 'upload-part 2';
+($rc, $j, $err) = mp_json('list-parts', '--bucket', 'videos-raw', '--key', 'mp/hand.bin',
+                          '--upload-id', $upload);
+is join(' ', map { "$_->{PartNumber}:$_->{Size}" } @{ $j->{Parts} // [] }), '1:5242880 2:4',
+   'list-parts: both, with their sizes' or diag $err;
+
+for my $bad (['another key', '--key', 'mp/other.bin', qr/NoSuchUpload/],
+             ['a made-up id', '--upload-id', '0123456789abcdef0123456789abcdef', qr/NoSuchUpload/],
+             ['part 0', '--part-number', 0, qr/InvalidArgument|Parameter validation/],
+             ['part 10001', '--part-number', 10001, qr/InvalidArgument/])
+{
+    my ($what, @over) = @$bad;
+    my $re = pop @over;
+    my %a = ('--bucket' => 'videos-raw', '--key' => 'mp/hand.bin', '--upload-id' => $upload,
+             '--part-number' => 3, '--body' => $tail->filename, @over);
+    ($rc, $out, $err) = aws('s3api', 'upload-part', %a);
+    isnt $rc, 0, "upload-part for $what: refused";
+    like $err, $re, "$what: $re";
+}
+ok !-e "$data/videos-raw/mp/other.bin", 'nothing of them stored as an object';
+
+my $md5_1 = md5_hex('a' x (5 * 1024 * 1024));
+my $md5_2 = md5_hex('tail');
+sub complete_with {
+    my ($json) = @_;
+    my $f = file_with($json);
+    return aws('s3api', 'complete-multipart-upload', '--bucket', 'videos-raw', '--key', 'mp/hand.bin',
+               '--upload-id', $upload, '--multipart-upload', 'file://' . $f->filename);
+}
+($rc, $out, $err) = complete_with(qq({"Parts":[{"PartNumber":1,"ETag":"$md5_2"},{"PartNumber":2,"ETag":"$md5_2"}]}));
+like $err, qr/InvalidPart\b/, 'complete with a wrong ETag: InvalidPart';
+($rc, $out, $err) = complete_with(qq({"Parts":[{"PartNumber":2,"ETag":"$md5_2"},{"PartNumber":1,"ETag":"$md5_1"}]}));
+like $err, qr/InvalidPartOrder/, 'parts out of order: InvalidPartOrder';
+($rc, $out, $err) = complete_with(qq({"Parts":[{"PartNumber":2,"ETag":"$md5_2"},{"PartNumber":3,"ETag":"$md5_2"}]}));
+like $err, qr/InvalidPart\b/, 'a part never uploaded: InvalidPart';
+ok !-e "$data/videos-raw/mp/hand.bin", 'none of them made the object';
+($rc, $out, $err) = complete_with(qq({"Parts":[{"PartNumber":1,"ETag":"$md5_1"},{"PartNumber":2,"ETag":"$md5_2"}]}));
+is $rc, 0, 'complete with both parts' or diag $err;
+is -s "$data/videos-raw/mp/hand.bin", 5 * 1024 * 1024 + 4, 'the object: both parts';
+($rc, $out, $err) = complete_with(qq({"Parts":[{"PartNumber":1,"ETag":"$md5_1"},{"PartNumber":2,"ETag":"$md5_2"}]}));
+like $err, qr/NoSuchUpload/, 'completed once: the upload is gone';
+
+# a part under 5 MB that is not the last
+($rc, $j) = mp_json('create-multipart-upload', '--bucket', 'videos-raw', '--key', 'mp/small.bin');
+$upload = $j->{UploadId} // '';
+for my $n (1, 2) {
+    aws('s3api', 'upload-part', '--bucket', 'videos-raw', '--key', 'mp/small.bin',
+        '--upload-id', $upload, '--part-number', $n, '--body', $tail->filename);
+}
+my $sf = file_with(qq({"Parts":[{"PartNumber":1,"ETag":"$md5_2"},{"PartNumber":2,"ETag":"$md5_2"}]}));
+($rc, $out, $err) = aws('s3api', 'complete-multipart-upload', '--bucket', 'videos-raw', '--key', 'mp/small.bin',
+                        '--upload-id', $upload, '--multipart-upload', 'file://' . $sf->filename);
+like $err, qr/EntityTooSmall/, 'a first part of 4 bytes: EntityTooSmall';
+($rc, $out, $err) = aws('s3api', 'abort-multipart-upload', '--bucket', 'videos-raw', '--key', 'mp/small.bin',
+                        '--upload-id', $upload);
+is $rc, 0, 'abort-multipart-upload' or diag $err;
+ok !-e "$data/.uploads/$upload", 'its parts are gone';
+($rc, $out, $err) = aws('s3api', 'list-parts', '--bucket', 'videos-raw', '--key', 'mp/small.bin',
+                        '--upload-id', $upload);
+like $err, qr/NoSuchUpload/, 'and it is no more';
+ok !-e "$data/videos-raw/mp/small.bin", 'no object';
+
 # -- aws s3 rm ---------------------------------------------------------------
 
 ($rc, $out, $err) = aws('s3', 'rm', 's3://videos-raw/cli/a.bin');

@@ -23,8 +23,6 @@ static ngx_int_t ngx_http_video_api_store_verdict(ngx_http_request_t *r,
 static ngx_int_t ngx_http_video_api_store_bucket(ngx_http_request_t *r,
     ngx_http_video_api_storage_conf_t *st, ngx_http_video_api_store_req_t *sr);
 static ngx_int_t ngx_http_video_api_store_path_ok(ngx_str_t *path);
-static ngx_uint_t ngx_http_video_api_store_arg(ngx_http_request_t *r,
-    const char *name);
 
 
 static ngx_str_t  ngx_http_video_api_store_allow =
@@ -90,7 +88,7 @@ ngx_http_video_api_store_handler(ngx_http_request_t *r)
     }
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD|NGX_HTTP_PUT
-                       |NGX_HTTP_DELETE)))
+                       |NGX_HTTP_DELETE|NGX_HTTP_POST)))
     {
         return ngx_http_video_api_store_error(r, NGX_HTTP_NOT_ALLOWED,
                    "MethodNotAllowed",
@@ -141,6 +139,13 @@ ngx_http_video_api_store_handler(ngx_http_request_t *r)
 
     sr->path.len = last - sr->path.data;
 
+    sr->root.data = sr->path.data;
+    sr->root.len = root;
+
+    while (sr->root.len > 1 && sr->root.data[sr->root.len - 1] == '/') {
+        sr->root.len--;
+    }
+
     /* the bucket itself: HeadBucket, ListObjectsV2 */
 
     if (sr->key.len == 0) {
@@ -170,11 +175,16 @@ ngx_http_video_api_store_handler(ngx_http_request_t *r)
                    "not implemented");
     }
 
-    if (ngx_http_video_api_store_arg(r, "uploads")
-        || ngx_http_video_api_store_arg(r, "uploadId")
-        || ngx_http_video_api_store_arg(r, "partNumber")
-        || ngx_http_video_api_store_arg(r, "acl")
-        || ngx_http_video_api_store_arg(r, "tagging"))
+    if (ngx_http_video_api_store_has_arg(r, "uploads")
+        || ngx_http_video_api_store_has_arg(r, "uploadId")
+        || ngx_http_video_api_store_has_arg(r, "partNumber"))
+    {
+        return ngx_http_video_api_store_multipart(r, sr);
+    }
+
+    if (ngx_http_video_api_store_has_arg(r, "acl")
+        || ngx_http_video_api_store_has_arg(r, "tagging")
+        || r->method == NGX_HTTP_POST)
     {
         return ngx_http_video_api_store_error(r, NGX_HTTP_NOT_IMPLEMENTED,
                    "NotImplemented",
@@ -326,10 +336,8 @@ ngx_http_video_api_store_verdict(ngx_http_request_t *r, int rc,
 }
 
 
-/* a query parameter is there, with a value or without ("?uploads") */
-
-static ngx_uint_t
-ngx_http_video_api_store_arg(ngx_http_request_t *r, const char *name)
+ngx_uint_t
+ngx_http_video_api_store_has_arg(ngx_http_request_t *r, const char *name)
 {
     size_t   len;
     u_char  *p, *end;

@@ -22,6 +22,9 @@ typedef struct {
     u_char                       sha256[32];
     unsigned                     sha256_given:1;
 
+    ngx_str_t                    root;       /* the data directory */
+    ngx_uint_t                   part;       /* UploadPart's number */
+
     /* the request is signed in its Authorization header */
     unsigned                     header_signed:1;
 } ngx_http_video_api_store_req_t;
@@ -57,6 +60,14 @@ ngx_int_t ngx_http_video_api_store_get(ngx_http_request_t *r,
 ngx_int_t ngx_http_video_api_store_put(ngx_http_request_t *r,
     ngx_http_video_api_store_req_t *sr);
 ngx_int_t ngx_http_video_api_store_delete(ngx_http_request_t *r,
+    ngx_http_video_api_store_req_t *sr);
+
+/* a query parameter is there, with a value or without ("?uploads") */
+ngx_uint_t ngx_http_video_api_store_has_arg(ngx_http_request_t *r,
+    const char *name);
+
+/* multipart uploads (ngx_http_video_api_store_multipart.c) */
+ngx_int_t ngx_http_video_api_store_multipart(ngx_http_request_t *r,
     ngx_http_video_api_store_req_t *sr);
 
 /* ListObjectsV2 (ngx_http_video_api_store_list.c), in the thread pool */

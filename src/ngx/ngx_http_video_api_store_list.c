@@ -11,13 +11,13 @@
  * structures.
  */
 
-#include <dirent.h>
-#include <sys/stat.h>
-#include <sys/xattr.h>
-
 #include "ngx_http_video_api_store.h"
 #include "ngx_http_video_api_response.h"
 #include "video_s3xml.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
 
 
 /* at most this many keys under one prefix are read for a page */

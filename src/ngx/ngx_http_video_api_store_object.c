@@ -14,13 +14,13 @@
  * does them for static files.
  */
 
-#include <sys/xattr.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-
 #include "ngx_http_video_api_store.h"
 #include "ngx_http_video_api_media.h"
 #include "ngx_http_video_api_response.h"
+
+#include <sys/xattr.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 
 /* what an object gets: what dav_access user:rw group:r all:r gave */
@@ -503,7 +503,9 @@ ngx_http_video_api_store_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_video_api_module);
 
-    if (!lcf->store) {
+    /* a PUT's state (a POST's, CompleteMultipartUpload's, is a task) */
+
+    if (!lcf->store || r->method != NGX_HTTP_PUT) {
         return ngx_http_next_request_body_filter(r, in);
     }
 
@@ -644,9 +646,10 @@ ngx_http_video_api_store_put_place(ngx_http_request_t *r,
     temp = tf->file.name;
 
     if (fsetxattr(fd, NGX_HTTP_VIDEO_API_STORE_XATTR_ETAG, etag, 32, 0) != 0
-        || fsetxattr(fd, NGX_HTTP_VIDEO_API_STORE_XATTR_TYPE,
-                     put->content_type.data, put->content_type.len, 0)
-           != 0)
+        || (sr->part == 0
+            && fsetxattr(fd, NGX_HTTP_VIDEO_API_STORE_XATTR_TYPE,
+                         put->content_type.data, put->content_type.len, 0)
+               != 0))
     {
         ngx_log_error(NGX_LOG_CRIT, r->connection->log, ngx_errno,
                       "video_api: the store cannot keep an object's "
@@ -673,7 +676,7 @@ ngx_http_video_api_store_put_place(ngx_http_request_t *r,
 
         err = ngx_errno;
 
-        if (err == NGX_ENOENT && tries == 0) {
+        if (err == NGX_ENOENT && tries == 0 && sr->part == 0) {
             err = ngx_create_full_path(sr->path.data,
                       ngx_dir_access(NGX_HTTP_VIDEO_API_STORE_ACCESS));
             if (err == 0) {
