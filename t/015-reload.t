@@ -188,11 +188,14 @@ for my $n (1 .. $threads) {
        "thread $n: PostgreSQL has its last PATCH ($title; answered up to $acked, sent $sent)";
 }
 
-# the views answered are the views counted
+# the views answered are the views counted: each one, and at most the
+# few whose answers a socket error lost (sent, counted, not answered)
 my $views = 0;
 $views += $by_kind{view}{$_} for grep { /^2/ } keys %{$by_kind{view} // {}};
 my $counted = (redis_cli("HGET views:t $viewed") || 0) - $views_before;
-is $counted, $views, "every view answered is counted in Redis ($views)";
+ok $counted >= $views && $counted <= $views + $errors,
+   "every view answered is counted in Redis ($views answered, $counted counted, "
+   . "$errors answers lost to socket errors)";
 
 # the long polls: each ended with an answer
 my @polls = map { my $p = $_; do { local @ARGV = ("$tmp/$p"); map { [split] } <> } } map { "poll$_" } 1 .. 3;
