@@ -139,7 +139,10 @@ refused('encoded dots', 'AccessDenied', $escape);
 ok $status == 400 || $status == 403, "NUL in a key is refused ($status)";
 
 ($status, $body) = curl('-X', 'POST', presign('GET', 'videos-raw', 'vid1/original.mp4'));
-is $status, 405, 'POST is not a method of the store';
+is $status, 403, 'a POST with a URL signed for GET: refused (the method is signed)';
+like $body, qr{<Error><Code>SignatureDoesNotMatch</Code>}, 'SignatureDoesNotMatch';
+($status, $body) = curl('-X', 'PATCH', presign('GET', 'videos-raw', 'vid1/original.mp4'));
+is $status, 405, 'PATCH is not a method of the store';
 
 my $big = File::Temp->new;
 print $big 'x' x (5 * 1024 * 1024);
