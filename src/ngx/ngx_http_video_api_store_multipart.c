@@ -459,6 +459,12 @@ ngx_http_video_api_store_mp_task(ngx_http_request_t *r,
                    clcf->client_body_temp_path->name.len);
     *p = '\0';
 
+    if (r->headers_in.content_length_n < 0) {
+        return ngx_http_video_api_store_error(r, NGX_HTTP_LENGTH_REQUIRED,
+                   "MissingContentLength",
+                   "You must provide the Content-Length HTTP header.");
+    }
+
     if (r->headers_in.content_length_n > VIDEO_S3XML_BODY_MAX) {
         return ngx_http_video_api_store_error(r, NGX_HTTP_BAD_REQUEST,
                    "MalformedXML", "The XML you provided was not "
