@@ -552,3 +552,82 @@ ngx_http_video_api_store_internal(ngx_http_request_t *r)
                "InternalError",
                "We encountered an internal error. Please try again.");
 }
+
+
+ngx_int_t
+ngx_http_video_api_store_etag(ngx_http_request_t *r, u_char *etag, size_t len)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "ETag");
+
+    h->value.data = ngx_pnalloc(r->pool, len + 2);
+    if (h->value.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->value.len = ngx_sprintf(h->value.data, "\"%*s\"", len, etag)
+                   - h->value.data;
+
+    r->headers_out.etag = h;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_video_api_store_post(ngx_http_request_t *r, ngx_thread_task_t *task)
+{
+    ngx_http_video_api_loc_conf_t  *lcf;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_video_api_module);
+
+    if (lcf->store_pool == NULL
+        || ngx_thread_task_post(lcf->store_pool, task) != NGX_OK)
+    {
+        return ngx_http_video_api_store_internal(r);
+    }
+
+    /* the request waits for the task; a closed connection too */
+
+    r->main->blocked++;
+    r->main->count++;
+
+    return NGX_DONE;
+}
+
+
+void
+ngx_http_video_api_store_task_done(ngx_http_request_t *r, ngx_int_t rc)
+{
+    ngx_connection_t  *c;
+
+    c = r->connection;
+
+    ngx_http_finalize_request(r, rc);
+    ngx_http_run_posted_requests(c);
+}
+
+
+ngx_int_t
+ngx_http_video_api_store_xml(ngx_http_request_t *r, char *xml, size_t len)
+{
+    ngx_buf_t  *b;
+
+    static ngx_str_t  type = ngx_string("application/xml");
+
+    b = ngx_create_temp_buf(r->pool, len);
+    if (b == NULL) {
+        return ngx_http_video_api_store_internal(r);
+    }
+
+    b->last = ngx_cpymem(b->pos, xml, len);
+
+    return ngx_http_video_api_send_body(r, NGX_HTTP_OK, &type, b);
+}

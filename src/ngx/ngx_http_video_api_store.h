@@ -12,6 +12,13 @@
 #include "ngx_http_video_api.h"
 
 
+/* what the store keeps with an object, or an upload, as extended attributes */
+#define NGX_HTTP_VIDEO_API_STORE_XATTR_ETAG    "user.video_api.etag"
+#define NGX_HTTP_VIDEO_API_STORE_XATTR_TYPE    "user.video_api.content_type"
+#define NGX_HTTP_VIDEO_API_STORE_XATTR_BUCKET  "user.video_api.bucket"
+#define NGX_HTTP_VIDEO_API_STORE_XATTR_KEY     "user.video_api.key"
+
+
 /* what an operation's handler is given */
 typedef struct {
     ngx_str_t                    bucket;
@@ -61,6 +68,27 @@ ngx_int_t ngx_http_video_api_store_put(ngx_http_request_t *r,
     ngx_http_video_api_store_req_t *sr);
 ngx_int_t ngx_http_video_api_store_delete(ngx_http_request_t *r,
     ngx_http_video_api_store_req_t *sr);
+
+/* an "ETag: \"<etag>\"" header for the answer; NGX_OK or NGX_ERROR */
+ngx_int_t ngx_http_video_api_store_etag(ngx_http_request_t *r, u_char *etag,
+    size_t len);
+
+/*
+ * Runs task in the store's thread pool, the request held until the
+ * task's event handler finalizes it: NGX_DONE, or the refusal answered
+ */
+ngx_int_t ngx_http_video_api_store_post(ngx_http_request_t *r,
+    ngx_thread_task_t *task);
+
+/*
+ * In a task's event handler: the request released from the pool's
+ * wait, answered with rc, and the connection's posted requests run
+ */
+void ngx_http_video_api_store_task_done(ngx_http_request_t *r, ngx_int_t rc);
+
+/* an XML document the task made (copied): 200, application/xml */
+ngx_int_t ngx_http_video_api_store_xml(ngx_http_request_t *r, char *xml,
+    size_t len);
 
 /* a query parameter is there, with a value or without ("?uploads") */
 ngx_uint_t ngx_http_video_api_store_has_arg(ngx_http_request_t *r,

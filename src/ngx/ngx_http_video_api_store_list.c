@@ -198,16 +198,7 @@ ngx_http_video_api_store_list(ngx_http_request_t *r,
     task->event.handler = ngx_http_video_api_store_list_done;
     task->event.data = ls;
 
-    if (ngx_thread_task_post(lcf->store_pool, task) != NGX_OK) {
-        return ngx_http_video_api_store_internal(r);
-    }
-
-    /* the request waits for the task; a closed connection too */
-
-    r->main->blocked++;
-    r->main->count++;
-
-    return NGX_DONE;
+    return ngx_http_video_api_store_post(r, task);
 }
 
 
@@ -333,7 +324,8 @@ ngx_http_video_api_store_list_add(ngx_http_video_api_store_list_t *ls,
 
     /* the stored ETag, else nginx's for the file (as GET answers it) */
 
-    n = getxattr(path, "user.video_api.etag", etag, sizeof(etag) - 1);
+    n = getxattr(path, NGX_HTTP_VIDEO_API_STORE_XATTR_ETAG, etag,
+                 sizeof(etag) - 1);
 
     if (n <= 0) {
         n = snprintf(etag, sizeof(etag), "%lx-%lx",
@@ -522,19 +514,14 @@ ngx_http_video_api_store_list_done(ngx_event_t *ev)
     ngx_http_video_api_store_list_t *ls = ev->data;
 
     ngx_int_t            rc;
-    ngx_buf_t           *b;
-    ngx_connection_t    *c;
     ngx_http_request_t  *r;
 
-    static ngx_str_t  xml = ngx_string("application/xml");
-
     r = ls->request;
-    c = r->connection;
 
     r->main->blocked--;
 
     if (ls->failed) {
-        ngx_log_error(NGX_LOG_ERR, c->log, ls->failed,
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, ls->failed,
                       "video_api: the store cannot list \"%s/%s\"",
                       ls->dir, ls->start);
         rc = ngx_http_video_api_store_internal(r);
@@ -550,21 +537,12 @@ ngx_http_video_api_store_list_done(ngx_event_t *ev)
                  "The continuation token, delimiter or prefix is not valid.");
 
     } else {
-        b = ngx_create_temp_buf(r->pool, ls->xml_len);
-
-        if (b == NULL) {
-            rc = ngx_http_video_api_store_internal(r);
-
-        } else {
-            b->last = ngx_cpymem(b->pos, ls->xml, ls->xml_len);
-            rc = ngx_http_video_api_send_body(r, NGX_HTTP_OK, &xml, b);
-        }
+        rc = ngx_http_video_api_store_xml(r, ls->xml, ls->xml_len);
     }
 
     ngx_http_video_api_store_list_free(ls);
 
-    ngx_http_finalize_request(r, rc);
-    ngx_http_run_posted_requests(c);
+    ngx_http_video_api_store_task_done(r, rc);
 }
 
 

@@ -28,10 +28,6 @@
 #define NGX_HTTP_VIDEO_API_STORE_UPLOADS   ".uploads"
 #define NGX_HTTP_VIDEO_API_STORE_ID_LEN    32
 
-#define NGX_HTTP_VIDEO_API_STORE_X_BUCKET  "user.video_api.bucket"
-#define NGX_HTTP_VIDEO_API_STORE_X_KEY     "user.video_api.key"
-#define NGX_HTTP_VIDEO_API_STORE_X_TYPE    "user.video_api.content_type"
-#define NGX_HTTP_VIDEO_API_STORE_X_ETAG    "user.video_api.etag"
 
 /* S3's smallest part but the last */
 #define NGX_HTTP_VIDEO_API_STORE_PART_MIN  (5 * 1024 * 1024)
@@ -77,8 +73,6 @@ static ngx_int_t ngx_http_video_api_store_mp_task(ngx_http_request_t *r,
     ngx_http_video_api_store_req_t *sr, ngx_str_t *id,
     ngx_http_video_api_store_mp_op_e op);
 static void ngx_http_video_api_store_mp_body(ngx_http_request_t *r);
-static ngx_int_t ngx_http_video_api_store_mp_post(ngx_http_request_t *r,
-    ngx_thread_task_t *task);
 static void ngx_http_video_api_store_mp_thread(void *data, ngx_log_t *log);
 static void ngx_http_video_api_store_mp_done(ngx_event_t *ev);
 static char *ngx_http_video_api_store_mp_dir(ngx_http_request_t *r,
@@ -189,7 +183,7 @@ ngx_http_video_api_store_mp_owned(char *dir,
     ssize_t  n;
     u_char   value[VIDEO_S3XML_KEY_MAX + 1];
 
-    n = getxattr(dir, NGX_HTTP_VIDEO_API_STORE_X_BUCKET, value,
+    n = getxattr(dir, NGX_HTTP_VIDEO_API_STORE_XATTR_BUCKET, value,
                  sizeof(value));
 
     if (n < 0 || (size_t) n != sr->bucket.len
@@ -198,7 +192,7 @@ ngx_http_video_api_store_mp_owned(char *dir,
         return NGX_DECLINED;
     }
 
-    n = getxattr(dir, NGX_HTTP_VIDEO_API_STORE_X_KEY, value, sizeof(value));
+    n = getxattr(dir, NGX_HTTP_VIDEO_API_STORE_XATTR_KEY, value, sizeof(value));
 
     if (n < 0 || (size_t) n != sr->key.len
         || ngx_memcmp(value, sr->key.data, n) != 0)
@@ -279,11 +273,11 @@ ngx_http_video_api_store_mp_create(ngx_http_request_t *r,
         }
     }
 
-    if (setxattr(dir, NGX_HTTP_VIDEO_API_STORE_X_BUCKET, sr->bucket.data,
+    if (setxattr(dir, NGX_HTTP_VIDEO_API_STORE_XATTR_BUCKET, sr->bucket.data,
                  sr->bucket.len, 0) != 0
-        || setxattr(dir, NGX_HTTP_VIDEO_API_STORE_X_KEY, sr->key.data,
+        || setxattr(dir, NGX_HTTP_VIDEO_API_STORE_XATTR_KEY, sr->key.data,
                     sr->key.len, 0) != 0
-        || setxattr(dir, NGX_HTTP_VIDEO_API_STORE_X_TYPE, type.data,
+        || setxattr(dir, NGX_HTTP_VIDEO_API_STORE_XATTR_TYPE, type.data,
                     type.len, 0) != 0)
     {
         ngx_log_error(NGX_LOG_CRIT, r->connection->log, ngx_errno,
@@ -440,7 +434,7 @@ ngx_http_video_api_store_mp_task(ngx_http_request_t *r,
             return rc;
         }
 
-        return ngx_http_video_api_store_mp_post(r, task);
+        return ngx_http_video_api_store_post(r, task);
     }
 
     /* Complete: the object's file and where it is assembled */
@@ -513,7 +507,7 @@ ngx_http_video_api_store_mp_body(ngx_http_request_t *r)
         mp->body_len = r->request_body->temp_file->file.offset;
     }
 
-    rc = ngx_http_video_api_store_mp_post(r, task);
+    rc = ngx_http_video_api_store_post(r, task);
 
     if (rc != NGX_DONE) {
         ngx_http_finalize_request(r, rc);
@@ -523,27 +517,6 @@ ngx_http_video_api_store_mp_body(ngx_http_request_t *r)
     /* the reference taken for the body goes with the task's */
 
     ngx_http_finalize_request(r, NGX_DONE);
-}
-
-
-static ngx_int_t
-ngx_http_video_api_store_mp_post(ngx_http_request_t *r,
-    ngx_thread_task_t *task)
-{
-    ngx_http_video_api_loc_conf_t  *lcf;
-
-    lcf = ngx_http_get_module_loc_conf(r, ngx_http_video_api_module);
-
-    if (lcf->store_pool == NULL
-        || ngx_thread_task_post(lcf->store_pool, task) != NGX_OK)
-    {
-        return ngx_http_video_api_store_internal(r);
-    }
-
-    r->main->blocked++;
-    r->main->count++;
-
-    return NGX_DONE;
 }
 
 
@@ -615,7 +588,7 @@ ngx_http_video_api_store_mp_parts(ngx_http_video_api_store_mp_t *mp,
 
         p = &all[number];
 
-        len = getxattr(path, NGX_HTTP_VIDEO_API_STORE_X_ETAG, p->etag,
+        len = getxattr(path, NGX_HTTP_VIDEO_API_STORE_XATTR_ETAG, p->etag,
                        VIDEO_S3XML_ETAG_MAX);
 
         if (len != 32 || stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -903,16 +876,16 @@ ngx_http_video_api_store_mp_complete(ngx_http_video_api_store_mp_t *mp)
     }
     p += sprintf(p, "-%zu", given);
 
-    type_len = getxattr(mp->dir, NGX_HTTP_VIDEO_API_STORE_X_TYPE, type,
+    type_len = getxattr(mp->dir, NGX_HTTP_VIDEO_API_STORE_XATTR_TYPE, type,
                         sizeof(type));
     if (type_len <= 0) {
         memcpy(type, "binary/octet-stream", sizeof("binary/octet-stream") - 1);
         type_len = sizeof("binary/octet-stream") - 1;
     }
 
-    if (fsetxattr(fd, NGX_HTTP_VIDEO_API_STORE_X_ETAG, text, p - text, 0)
+    if (fsetxattr(fd, NGX_HTTP_VIDEO_API_STORE_XATTR_ETAG, text, p - text, 0)
         != 0
-        || fsetxattr(fd, NGX_HTTP_VIDEO_API_STORE_X_TYPE, type, type_len, 0)
+        || fsetxattr(fd, NGX_HTTP_VIDEO_API_STORE_XATTR_TYPE, type, type_len, 0)
            != 0
         || fchmod(fd, 0644) != 0)
     {
@@ -1001,19 +974,14 @@ ngx_http_video_api_store_mp_done(ngx_event_t *ev)
     ngx_http_video_api_store_mp_t *mp = ev->data;
 
     ngx_int_t            rc;
-    ngx_buf_t           *b;
-    ngx_connection_t    *c;
     ngx_http_request_t  *r;
 
-    static ngx_str_t  xml = ngx_string("application/xml");
-
     r = mp->request;
-    c = r->connection;
 
     r->main->blocked--;
 
     if (mp->failed) {
-        ngx_log_error(NGX_LOG_ERR, c->log, mp->failed,
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, mp->failed,
                       "video_api: the store's multipart upload \"%s\" "
                       "failed", mp->dir);
         rc = ngx_http_video_api_store_internal(r);
@@ -1029,20 +997,11 @@ ngx_http_video_api_store_mp_done(ngx_event_t *ev)
         rc = ngx_http_send_header(r);
 
     } else {
-        b = ngx_create_temp_buf(r->pool, mp->xml_len);
-
-        if (b == NULL) {
-            rc = ngx_http_video_api_store_internal(r);
-
-        } else {
-            b->last = ngx_cpymem(b->pos, mp->xml, mp->xml_len);
-            rc = ngx_http_video_api_send_body(r, NGX_HTTP_OK, &xml, b);
-        }
+        rc = ngx_http_video_api_store_xml(r, mp->xml, mp->xml_len);
     }
 
     free(mp->xml);
     mp->xml = NULL;
 
-    ngx_http_finalize_request(r, rc);
-    ngx_http_run_posted_requests(c);
+    ngx_http_video_api_store_task_done(r, rc);
 }

@@ -26,8 +26,6 @@
 /* what an object gets: what dav_access user:rw group:r all:r gave */
 #define NGX_HTTP_VIDEO_API_STORE_ACCESS  0644
 
-#define NGX_HTTP_VIDEO_API_STORE_XATTR_ETAG   "user.video_api.etag"
-#define NGX_HTTP_VIDEO_API_STORE_XATTR_TYPE   "user.video_api.content_type"
 
 /* the longest ETag ("<32 hex>-<parts>") and Content-Type kept */
 #define NGX_HTTP_VIDEO_API_STORE_ETAG_MAX   48
@@ -84,7 +82,6 @@ ngx_http_video_api_store_get(ngx_http_request_t *r,
 {
     ssize_t                n;
     ngx_int_t              rc;
-    ngx_table_elt_t       *etag;
     ngx_open_file_info_t   of;
     u_char                 value[NGX_HTTP_VIDEO_API_STORE_TYPE_MAX];
 
@@ -114,25 +111,8 @@ ngx_http_video_api_store_get(ngx_http_request_t *r,
     n = fgetxattr(of.fd, NGX_HTTP_VIDEO_API_STORE_XATTR_ETAG, value,
                   NGX_HTTP_VIDEO_API_STORE_ETAG_MAX);
 
-    if (n > 0) {
-        etag = ngx_list_push(&r->headers_out.headers);
-        if (etag == NULL) {
-            return ngx_http_video_api_store_internal(r);
-        }
-
-        etag->hash = 1;
-        ngx_str_set(&etag->key, "ETag");
-
-        etag->value.data = ngx_pnalloc(r->pool, n + 2);
-        if (etag->value.data == NULL) {
-            return ngx_http_video_api_store_internal(r);
-        }
-
-        etag->value.len = ngx_sprintf(etag->value.data, "\"%*s\"",
-                                      (size_t) n, value)
-                          - etag->value.data;
-
-        r->headers_out.etag = etag;
+    if (n > 0 && ngx_http_video_api_store_etag(r, value, n) != NGX_OK) {
+        return ngx_http_video_api_store_internal(r);
     }
 
     n = fgetxattr(of.fd, NGX_HTTP_VIDEO_API_STORE_XATTR_TYPE, value,
@@ -609,7 +589,6 @@ ngx_http_video_api_store_put_place(ngx_http_request_t *r,
     ngx_err_t                        err;
     ngx_str_t                        temp;
     ngx_uint_t                       tries;
-    ngx_table_elt_t                 *h;
     ngx_temp_file_t                 *tf;
     ngx_http_core_loc_conf_t        *clcf;
     ngx_http_video_api_store_req_t  *sr;
@@ -704,21 +683,9 @@ ngx_http_video_api_store_put_place(ngx_http_request_t *r,
         return ngx_http_video_api_store_internal(r);
     }
 
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
+    if (ngx_http_video_api_store_etag(r, etag, 32) != NGX_OK) {
         return ngx_http_video_api_store_internal(r);
     }
-
-    h->hash = 1;
-    ngx_str_set(&h->key, "ETag");
-
-    h->value.data = ngx_pnalloc(r->pool, 34);
-    if (h->value.data == NULL) {
-        return ngx_http_video_api_store_internal(r);
-    }
-
-    h->value.len = ngx_sprintf(h->value.data, "\"%s\"", etag)
-                   - h->value.data;
 
     /* the request's conditions were the PUT's, met: no 304 from them */
 
