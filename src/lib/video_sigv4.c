@@ -413,6 +413,22 @@ sigv4_upper_hex(char c)
 
 
 static int
+sigv4_hex_value(char c)
+{
+    return (c <= '9') ? c - '0' : c - 'A' + 10;
+}
+
+
+static int
+sigv4_unreserved(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+           || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.'
+           || c == '~';
+}
+
+
+static int
 sigv4_query_valid(const char *q)
 {
     int          d;
@@ -460,31 +476,36 @@ sigv4_query_valid(const char *q)
         prev = name;
         prev_len = name_len;
 
-        if (i < n && q[i] == '=') {
-            i++;
+        /* canonical: every name has its "=", an empty value too */
 
-            while (i < n && q[i] != '&') {
-                if (q[i] == '%') {
-                    if (i + 2 >= n || !sigv4_upper_hex(q[i + 1])
-                        || !sigv4_upper_hex(q[i + 2]))
-                    {
-                        return 0;
-                    }
+        if (i == n || q[i] != '=') {
+            return 0;
+        }
 
-                    i += 3;
-                    continue;
-                }
+        i++;
 
-                if (!((q[i] >= 'a' && q[i] <= 'z')
-                      || (q[i] >= 'A' && q[i] <= 'Z')
-                      || (q[i] >= '0' && q[i] <= '9') || q[i] == '-'
-                      || q[i] == '_' || q[i] == '.' || q[i] == '~'))
+        while (i < n && q[i] != '&') {
+            if (q[i] == '%') {
+
+                /* an unreserved character is never encoded */
+
+                if (i + 2 >= n || !sigv4_upper_hex(q[i + 1])
+                    || !sigv4_upper_hex(q[i + 2])
+                    || sigv4_unreserved((char) (sigv4_hex_value(q[i + 1]) << 4
+                                                | sigv4_hex_value(q[i + 2]))))
                 {
                     return 0;
                 }
 
-                i++;
+                i += 3;
+                continue;
             }
+
+            if (!sigv4_unreserved(q[i])) {
+                return 0;
+            }
+
+            i++;
         }
 
         if (i < n) {

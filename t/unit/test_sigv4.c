@@ -1050,7 +1050,7 @@ START_TEST(presign_query_adds_sorted_parameters)
     const char             *bad[] = {
         "", "Upload=1", "uploadId=a&partNumber=1", "partNumber=1&partNumber=2",
         "partNumber=1&", "a=b c", "a=%2f", "a=%2", "a=%ZZ", "a=/", "X-Amz-Foo=1",
-        "&a=1", "a=1&&b=2"
+        "&a=1", "a=1&&b=2", "pa", "a=1&b", "a=%45"
     };
 
     memset(&p, 0, sizeof(p));
