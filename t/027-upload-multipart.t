@@ -349,6 +349,24 @@ is scalar @{$d->{data}{parts}}, 25, 'all their URLs';
 ($s, $d) = api('adminA', 'DELETE', "/api/upload/$d->{data}{videoId}");
 is $s, 200, 'aborted';
 
+# -- a retried start with its Idempotency-Key --------------------------------
+
+{
+    my $body = $json->encode({fileName => 'retry.mp4', fileSize => 3 * $MiB, contentType => 'video/mp4'});
+    my $h = "Authorization: Bearer $key{editorA}\r\nIdempotency-Key: mp-retry-1\r\n";
+    my $dirs = uploads_dir_entries();
+    my ($s1, $b1) = http_request($port, 'POST', '/api/upload/multipart', $body, $h);
+    my ($s2, $b2) = http_request($port, 'POST', '/api/upload/multipart', $body, $h);
+    is $s1, 201, 'a start with an Idempotency-Key: 201';
+    is $s2, 201, 'its retry: 201';
+    is $b2, $b1, 'the same answer, the same upload';
+    is uploads_dir_entries(), $dirs + 1, 'one multipart upload in storage';
+    my $rid = eval { $json->decode($b1)->{data}{videoId} } // 'none';
+    is psql("SELECT count(*) FROM uploads WHERE video_id = '$rid'"), 1, 'one recorded';
+    ($s, $d) = api('editorA', 'DELETE', "/api/upload/$rid");
+    is $s, 200, 'aborted';
+}
+
 # -- storage failing: nothing held ------------------------------------------
 
 SKIP: {
