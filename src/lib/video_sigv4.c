@@ -395,8 +395,58 @@ video_sigv4_presign_bound(const video_sigv4_creds_t *c,
     const video_sigv4_presign_t *p, const video_sigv4_bind_t *bind,
     char *out, size_t size, const char **err)
 {
+    return video_sigv4_presign_query(c, p, bind, NULL, 0, out, size, err);
+}
+
+
+/*
+ * names as S3's subresources are: [a-z][A-Za-z0-9-]*, ascending, none
+ * that a verifier could take for one of SigV4's own
+ */
+static int
+sigv4_params_valid(const video_sigv4_param_t *params, size_t n)
+{
+    size_t       i, j, len;
+    const char  *s;
+
+    for (i = 0; i < n; i++) {
+        s = params[i].name;
+        len = (s != NULL) ? strlen(s) : 0;
+
+        if (len == 0 || len > VIDEO_SIGV4_MAX_PARAM_NAME
+            || !(s[0] >= 'a' && s[0] <= 'z')
+            || strncasecmp(s, "x-amz-", 6) == 0
+            || params[i].value == NULL
+            || strlen(params[i].value) > VIDEO_SIGV4_MAX_KEY)
+        {
+            return 0;
+        }
+
+        for (j = 1; j < len; j++) {
+            if (!((s[j] >= 'a' && s[j] <= 'z') || (s[j] >= 'A' && s[j] <= 'Z')
+                  || (s[j] >= '0' && s[j] <= '9') || s[j] == '-'))
+            {
+                return 0;
+            }
+        }
+
+        if (i > 0 && strcmp(params[i - 1].name, s) >= 0) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+int
+video_sigv4_presign_query(const video_sigv4_creds_t *c,
+    const video_sigv4_presign_t *p, const video_sigv4_bind_t *bind,
+    const video_sigv4_param_t *params, size_t n, char *out, size_t size,
+    const char **err)
+{
     char                *q;
-    size_t               path, hn;
+    size_t               path, hn, i;
     sigv4_buf_t          b, l;
     video_sigv4_hash_t   h;
     sigv4_endpoint_t     ep;
@@ -419,6 +469,11 @@ video_sigv4_presign_bound(const video_sigv4_creds_t *c,
         || p->expires > VIDEO_SIGV4_MAX_EXPIRES)
     {
         *err = "expiry out of range";
+        return -1;
+    }
+
+    if (n > 0 && (params == NULL || !sigv4_params_valid(params, n))) {
+        *err = "bad query parameter";
         return -1;
     }
 
@@ -496,6 +551,15 @@ video_sigv4_presign_bound(const video_sigv4_creds_t *c,
     sigv4_buf_str(&b, num);
     sigv4_buf_str(&b, "&X-Amz-SignedHeaders=");
     sigv4_buf_encode(&b, list, 0);
+
+    /* lower-case names: after every X-Amz-* in the canonical order */
+
+    for (i = 0; i < n; i++) {
+        sigv4_buf_add(&b, "&", 1);
+        sigv4_buf_str(&b, params[i].name);
+        sigv4_buf_add(&b, "=", 1);
+        sigv4_buf_encode(&b, params[i].value, 0);
+    }
 
     if (b.full) {
         *err = "buffer too small";
