@@ -119,6 +119,8 @@ cps_s=$(best "${cps_runs[@]}")
 
 # -- nginx with the store ------------------------------------------------------
 
+# fresh logs: the parts' times are read from this run's access log
+rm -rf "$ndir/logs"
 mkdir -p "$data/videos-raw" "$data/.incoming" "$ndir/logs"
 # nginx's workers run as nobody when it runs as root
 if [ "$(id -u)" -eq 0 ]; then
