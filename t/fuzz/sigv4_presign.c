@@ -5,7 +5,9 @@
  * gate receives it (path and query from the URL, the Host header a
  * client sends for it) until it expires, and not after, nor for another
  * method.  The unsigned URL and the header signature of the same request
- * must agree with it.
+ * must agree with it.  The same request with the key's bytes also as an
+ * uploadId parameter (a subresource, as AbortMultipartUpload's) must
+ * verify too, the parameter after X-Amz-*, and not for another method.
  */
 
 #include <stdio.h>
@@ -84,9 +86,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char                   *method, *bucket, *key, *exp;
     char                    url[VIDEO_SIGV4_URL_MAX], bare[VIDEO_SIGV4_URL_MAX];
     char                    host[VIDEO_SIGV4_URL_MAX];
+    char                    sub[VIDEO_SIGV4_URL_MAX], *sig;
     char                    auth[VIDEO_SIGV4_AUTH_MAX], date[17];
     const char             *err;
     fuzz_part_t             parts[6], req[2];
+    video_sigv4_param_t     param;
     video_sigv4_presign_t   p;
 
     fuzz_split(data, size, '\n', parts, 6);
@@ -145,6 +149,40 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                             req[0].data, req[0].len, req[1].data, req[1].len,
                             host, strlen(host), PRESIGN_NOW, &err);
     fuzz_assert(rc == VIDEO_SIGV4_SIGNATURE_MISMATCH);
+
+    /* with a subresource: the same parameters, then uploadId, signed */
+
+    param.name = "uploadId";
+    param.value = key;
+    n = video_sigv4_presign_query(&presign_creds, &p, NULL, &param, 1, sub,
+                                  sizeof(sub), &err);
+
+    if (n < 0) {
+        fuzz_assert(err != NULL && strcmp(err, "buffer too small") == 0);
+
+    } else {
+        sig = strstr(url, "&X-Amz-Signature=");
+        fuzz_assert(sig != NULL);
+        fuzz_assert(strncmp(sub, url, sig - url) == 0);
+        fuzz_assert(strncmp(sub + (sig - url), "&uploadId=", 10) == 0);
+
+        fuzz_assert(presign_split(sub, p.endpoint, req, host, sizeof(host))
+                    == 0);
+        rc = video_sigv4_verify(&presign_creds, method, req[0].data,
+                                req[0].len, req[1].data, req[1].len, host,
+                                strlen(host), PRESIGN_NOW, &err);
+        fuzz_assert(rc == VIDEO_SIGV4_OK);
+
+        rc = video_sigv4_verify(&presign_creds,
+                                strcmp(method, "POST") == 0 ? "PATCH" : "POST",
+                                req[0].data, req[0].len, req[1].data,
+                                req[1].len, host, strlen(host), PRESIGN_NOW,
+                                &err);
+        fuzz_assert(rc == VIDEO_SIGV4_SIGNATURE_MISMATCH);
+
+        fuzz_assert(presign_split(url, p.endpoint, req, host, sizeof(host))
+                    == 0);
+    }
 
     /* and the same request signed in headers, as the workers send it */
 
