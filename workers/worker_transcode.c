@@ -37,6 +37,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <hiredis/hiredis.h>
 
 #include "video_cache.h"
@@ -497,8 +498,22 @@ video_transcode_job(video_transcode_t *t)
 
     snprintf(input, sizeof(input), "%s/original", t->dir);
 
-    rc = video_worker_storage_get(video_worker_conf.bucket_raw,
-                                  t->job.input_key, input, err, sizeof(err));
+    if (t->job.source_url[0] != '\0') {
+        rc = video_transcode_fetch(t, input);
+        if (rc != VIDEO_JOB_OK) {
+            if (rc != VIDEO_JOB_STOPPED) {
+                video_transcode_rmtree(t->dir);
+            }
+
+            return rc;
+        }
+
+    } else {
+        rc = video_worker_storage_get(video_worker_conf.bucket_raw,
+                                      t->job.input_key, input, err,
+                                      sizeof(err));
+    }
+
     if (rc == 404) {
         snprintf(t->err, sizeof(t->err), "the original is not in storage");
         return VIDEO_JOB_PERMANENT;
@@ -663,6 +678,13 @@ video_worker_transcode(void)
     char  sandbox[512];
 
     memset(&video_transcode, 0, sizeof(video_transcode));
+
+    /* storage and the fetches of uploads from a URL share libcurl */
+
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        video_worker_log("cannot initialize libcurl");
+        return 1;
+    }
 
     /* said once at the start; a job that cannot have its sandbox fails
        with the reason */

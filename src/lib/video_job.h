@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "video_id.h"
+#include "video_urlguard.h"
 
 
 #define VIDEO_JOB_TRANSCODE   1
@@ -41,6 +42,13 @@ typedef struct {
      */
     char                 recording[VIDEO_JOB_PATH_MAX];
 
+    /*
+     * transcode of an upload from a URL: the source to fetch into storage
+     * at input_key first, in its normal form (video_urlguard_parse());
+     * "" when the original is in storage already
+     */
+    char                 source_url[VIDEO_URLGUARD_URL_MAX + 1];
+
     /* cleanup: what to remove (objects whose key is null are left out) */
     video_job_object_t   objects[VIDEO_JOB_OBJECTS];
     int                  nobjects;
@@ -53,7 +61,9 @@ typedef struct {
  * an inputKey that is not under "<videoId>/", a bucket or key too long,
  * a key with "..", a cleanup prefix other than "<videoId>/", a recording
  * that is not an absolute, normalized path of an ".flv" file whose name
- * starts with "<videoId>-" or "<videoId>.".
+ * starts with "<videoId>-" or "<videoId>.", a sourceUrl that
+ * video_urlguard_parse() refuses or that is not in its normal form, a job
+ * with both a recording and a sourceUrl.
  */
 int video_job_parse(const char *json, size_t len, video_job_t *job,
     const char **err);

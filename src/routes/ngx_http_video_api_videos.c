@@ -149,7 +149,11 @@ static ngx_http_video_api_pg_stmt_t  videos_progress_stmt =
         "       * (100.0 / v.transcoding_progress)::float8) END,"
         " 'error', CASE WHEN video_owned(v.account_id, $2, $3)"
         "   THEN v.processing_error END,"
-        " 'duration', v.duration)::text"
+        " 'duration', v.duration,"
+        " 'fetch', CASE WHEN v.source_url IS NOT NULL"
+        "   THEN json_build_object('bytes', COALESCE(v.fetched_bytes, 0),"
+        "     'total', v.fetch_total, 'done', v.fetched_at IS NOT NULL)"
+        "   END)::text"
         " FROM videos v WHERE v.id = $1"
         " AND video_readable(v.account_id, v.visibility, $2, $3)",
         PROGRESS_ACCOUNT + 1, PROGRESS_ROLE + 1);
