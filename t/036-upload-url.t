@@ -202,6 +202,20 @@ my $probe = qx{ffprobe -v error -show_entries format=duration -of default=nw=1 '
 my ($dur) = $probe =~ /^duration=([\d.]+)$/m;
 ok defined $dur && abs($dur - 4) <= 0.5, 'ffprobe plays a rung of it, 4 s long (' . ($dur // $probe) . ')';
 
+# -- a video deleted while its source is fetched -----------------------------------
+
+($s, $b, $d) = create('editorA', qq({"url": "$S/slow/clip.mp4", "title": "Deleted early"}));
+my $del = $d->{data}{video}{id} // '';
+ok wait_for(30, sub {
+    my (undef, undef, $p) = call('editorA', 'GET', "/api/videos/$del/progress");
+    return (($p->{data}{fetch} // {})->{bytes} // 0) > 0;
+}), 'a second fetch under way';
+($s) = call('editorA', 'DELETE', "/api/videos/$del");
+is $s, 200, '... its video deleted meanwhile';
+ok wait_for(30, sub { worker_log('transcode') =~ /video $del FAILED: the video was deleted while its source was fetched/ }),
+   '... stops the fetch';
+ok !-e "$data/videos-raw/$del/original", '... and nothing is left in storage';
+
 # -- Idempotency-Key ------------------------------------------------------------
 
 my $ibody = qq({"url": "$S/missing.mp4", "title": "Once"});

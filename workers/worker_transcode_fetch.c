@@ -9,7 +9,8 @@
  * "fetch"), at most once a second; transcoding_progress stays 0 until
  * ffmpeg moves it, so it never goes back.  The fetch is also bounded by
  * what the account's byte quota has left, and the original's size counts
- * once stored.  A refused URL or address, a source too large and a final
+ * once stored.  A video deleted meanwhile stops the fetch (or has its
+ * stored original removed).  A refused URL or address, a source too large and a final
  * HTTP status are the video's FAILED reason, never retried; a timeout,
  * the network and 408, 429 or 5xx answers are retried as storage
  * failures are.
@@ -30,15 +31,20 @@ typedef struct {
     video_transcode_t  *t;
     double              at;        /* the last write, 0: none yet */
     int64_t             written;   /* bytes then */
+    int                 gone;      /* the video was deleted meanwhile */
 } video_transcode_fetch_t;
 
 
-/* fetched_bytes and fetch_total, at most once a second, never back */
+/*
+ * fetched_bytes and fetch_total, never back: 0, or -1 when the video is
+ * no longer there to be fetched for (deleted, or failed by another run)
+ */
 
-static void
+static int
 video_transcode_fetch_write(video_transcode_t *t, int64_t bytes,
     int64_t total)
 {
+    int          rc;
     char         b[32], n[32];
     const char  *values[3];
     PGresult    *res;
@@ -56,7 +62,13 @@ video_transcode_fetch_write(video_transcode_t *t, int64_t bytes,
               " fetch_total = $3::bigint"
               " WHERE id = $1 AND status = 'PROCESSING'",
               3, values, PGRES_COMMAND_OK);
+
+    /* PostgreSQL failing is no reason to stop the fetch */
+
+    rc = (res != NULL && strcmp(PQcmdTuples(res), "0") == 0) ? -1 : 0;
     PQclear(res);
+
+    return rc;
 }
 
 
@@ -79,7 +91,10 @@ video_transcode_fetch_progress(void *data, int64_t bytes, int64_t total)
     f->at = now;
     f->written = bytes;
 
-    video_transcode_fetch_write(f->t, bytes, total);
+    if (video_transcode_fetch_write(f->t, bytes, total) != 0) {
+        f->gone = 1;
+        return 1;
+    }
 
     return 0;
 }
@@ -208,6 +223,7 @@ video_transcode_fetch(video_transcode_t *t, const char *path)
     f.t = t;
     f.at = 0;
     f.written = -1;
+    f.gone = 0;
 
     conf.progress = video_transcode_fetch_progress;
     conf.data = &f;
@@ -232,12 +248,24 @@ video_transcode_fetch(video_transcode_t *t, const char *path)
 
     video_fetch(t->job.source_url, fd, &conf, res);
 
+    if (res->rc == VIDEO_FETCH_CANCELLED && f.gone) {
+        snprintf(t->err, sizeof(t->err), "the video was deleted while its "
+                 "source was fetched");
+        rc = VIDEO_JOB_PERMANENT;
+        goto done;
+    }
+
     if (res->rc != VIDEO_FETCH_OK) {
         rc = video_transcode_fetch_failed(t, res, conf.max_bytes, by_quota);
         goto done;
     }
 
-    video_transcode_fetch_write(t, res->bytes, res->bytes);
+    if (video_transcode_fetch_write(t, res->bytes, res->bytes) != 0) {
+        snprintf(t->err, sizeof(t->err), "the video was deleted while its "
+                 "source was fetched");
+        rc = VIDEO_JOB_PERMANENT;
+        goto done;
+    }
 
     video_worker_log("video %s: %lld bytes from %s after %d redirect(s)",
                      t->job.video_id, (long long) res->bytes, res->url,
@@ -272,11 +300,33 @@ video_transcode_fetch(video_transcode_t *t, const char *path)
                "UPDATE videos SET original_size = $2::bigint,"
                " fetched_bytes = $2::bigint, fetch_total = $2::bigint,"
                " fetched_at = clock_timestamp()"
-               " WHERE id = $1",
+               " WHERE id = $1 AND status = 'PROCESSING'",
                2, values, PGRES_COMMAND_OK);
     if (pres == NULL) {
         snprintf(t->err, sizeof(t->err), "postgresql failed");
         rc = VIDEO_JOB_TRANSIENT;
+        goto done;
+    }
+
+    if (strcmp(PQcmdTuples(pres), "0") == 0) {
+
+        /* deleted meanwhile: its cleanup may have run before the PUT */
+
+        PQclear(pres);
+
+        if (video_worker_storage_delete(video_worker_conf.bucket_raw,
+                                        t->job.input_key, t->err,
+                                        sizeof(t->err))
+            != 0)
+        {
+            video_worker_log("video %s: cannot remove %s/%s: %s",
+                             t->job.video_id, video_worker_conf.bucket_raw,
+                             t->job.input_key, t->err);
+        }
+
+        snprintf(t->err, sizeof(t->err), "the video was deleted while its "
+                 "source was fetched");
+        rc = VIDEO_JOB_PERMANENT;
         goto done;
     }
 
