@@ -9,6 +9,7 @@
 # address, a source over fetch_max_bytes or over the account's byte quota
 # and a 404 make the video FAILED with the reason, never retried.  Only
 # editors of an account create, in their own account, within its limits.
+# sanitizers: yes
 
 use strict;
 use warnings;

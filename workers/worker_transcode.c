@@ -2,7 +2,9 @@
  * The transcoder: consumes video-transcode (prefetch 1, manual acks).
  * For a job: the video becomes PROCESSING; a live recording the job names
  * is uploaded from record_path to the raw bucket as the original (and
- * removed); the original is fetched from storage and probed; ONE ffmpeg
+ * removed); the original is fetched from storage and probed (a source
+ * URL the job names is fetched instead, and put into the raw bucket as
+ * the original: worker_transcode_fetch.c); ONE ffmpeg
  * run decodes it once and encodes every rung of the ladder to HLS plus a
  * thumbnail, its -progress output moving transcodingProgress; the
  * outputs go to the processed and thumbnails buckets; then one

@@ -10,10 +10,10 @@
  * ffmpeg moves it, so it never goes back.  The fetch is also bounded by
  * what the account's byte quota has left, and the original's size counts
  * once stored.  A video deleted meanwhile stops the fetch (or has its
- * stored original removed).  A refused URL or address, a source too large and a final
- * HTTP status are the video's FAILED reason, never retried; a timeout,
- * the network and 408, 429 or 5xx answers are retried as storage
- * failures are.
+ * stored original removed).  A refused URL or address, a source too
+ * large and a final HTTP status are the video's FAILED reason, never
+ * retried; a timeout, the network and 408, 429 or 5xx answers are
+ * retried as storage failures are.
  */
 
 #include <errno.h>
