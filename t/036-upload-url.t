@@ -42,10 +42,12 @@ system('chown', '-R', 'nobody', $data) if $> == 0;
 
 my %key = access_reset(
     accounts => [['urlA'], ['urlB'], ['urlQ', qw(--max-videos 1)],
-                 ['urlBytes', qw(--max-bytes 1000)]],
+                 ['urlBytes', qw(--max-bytes 1000)],
+                 ['urlBytes2', qw(--max-bytes 10000000)]],
     keys => [['editorA', 'urlA', 'editor'], ['viewerA', 'urlA', 'viewer'],
              ['editorB', 'urlB', 'editor'], ['editorQ', 'urlQ', 'editor'],
-             ['editorBytes', 'urlBytes', 'editor']]);
+             ['editorBytes', 'urlBytes', 'editor'],
+             ['editorBytes2', 'urlBytes2', 'editor']]);
 $VideoApi::KEY = $key{editorA};
 
 psql('TRUNCATE outbox');
@@ -349,6 +351,22 @@ is $p[-1]{status}, 'FAILED', '... the fetch of a larger source: FAILED';
 is $p[-1]{error}, "source larger than what the account's byte quota has left (1000 bytes)",
    '... saying so';
 is psql("SELECT used_bytes FROM accounts WHERE id = 'urlBytes'"), 0, '... no bytes counted';
+# the limit lowered while the source is fetched: checked again once its
+# size is known
+($s, $b, $d) = create('editorBytes2', qq({"url": "$S/slow/clip.mp4"}));
+my $lowered = $d->{data}{video}{id} // '';
+ok wait_for(30, sub {
+    my (undef, undef, $p) = call('editorBytes2', 'GET', "/api/videos/$lowered/progress");
+    return (($p->{data}{fetch} // {})->{bytes} // 0) > 0;
+}), 'an account with 10 MB left: its fetch under way';
+psql("UPDATE accounts SET max_bytes = 1000 WHERE id = 'urlBytes2'");
+@p = wait_done($lowered, 60, 'editorBytes2');
+is $p[-1]{status}, 'FAILED', '... its limit lowered to 1000 bytes meanwhile: FAILED';
+is $p[-1]{error}, "source larger than what the account's byte quota has left (1000 bytes)",
+   '... once the size is known';
+ok !-e "$data/videos-raw/$lowered/original", '... the original removed from storage';
+is psql("SELECT used_bytes FROM accounts WHERE id = 'urlBytes2'"), 0, '... no bytes counted';
+
 wait_done($qid, 60, 'editorQ');
 is quota_drift(), '', 'the counts agree at the end';
 

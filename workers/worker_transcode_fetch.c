@@ -8,8 +8,8 @@
  * the video's fetched_bytes and fetch_total (the progress route's
  * "fetch"), at most once a second; transcoding_progress stays 0 until
  * ffmpeg moves it, so it never goes back.  The fetch is also bounded by
- * what the account's byte quota has left, and the original's size counts
- * once stored.  A video deleted meanwhile stops the fetch (or has its
+ * what the account's byte quota has left, and the original's size is
+ * checked against it again, and counted, once stored.  A video deleted meanwhile stops the fetch (or has its
  * stored original removed).  A refused URL or address, a source too
  * large and a final HTTP status are the video's FAILED reason, never
  * retried; a timeout, the network and 408, 429 or 5xx answers are
@@ -139,6 +139,114 @@ video_transcode_fetch_start(video_transcode_t *t, int64_t *left)
 }
 
 
+#define VIDEO_FETCH_RECORDED       0
+#define VIDEO_FETCH_RECORD_GONE    1
+#define VIDEO_FETCH_RECORD_QUOTA   2
+#define VIDEO_FETCH_RECORD_ERROR  -1
+
+
+/*
+ * The original's size recorded, checked against the account's byte quota
+ * now that it is known (the fetch was bounded by what was left when it
+ * started; another fetch of the account may have used it since): the
+ * video's row, then the account's, locked in that order (as a delete
+ * does), in one transaction.  *left: what the quota had left.
+ */
+
+static int
+video_transcode_fetch_record(video_transcode_t *t, int64_t bytes,
+    int64_t *left)
+{
+    int          rc;
+    char         size[32], old[32], account[64];
+    const char  *values[3];
+    PGresult    *res;
+
+    res = video_worker_pg(t->pg, "BEGIN", 0, NULL, PGRES_COMMAND_OK);
+    if (res == NULL) {
+        return VIDEO_FETCH_RECORD_ERROR;
+    }
+
+    PQclear(res);
+
+    rc = VIDEO_FETCH_RECORD_ERROR;
+    values[0] = t->job.video_id;
+
+    res = video_worker_pg(t->pg,
+              "SELECT account_id, COALESCE(original_size, 0) FROM videos"
+              " WHERE id = $1 AND status = 'PROCESSING' FOR UPDATE",
+              1, values, PGRES_TUPLES_OK);
+    if (res == NULL) {
+        goto rollback;
+    }
+
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        rc = VIDEO_FETCH_RECORD_GONE;
+        goto rollback;
+    }
+
+    snprintf(account, sizeof(account), "%s", PQgetvalue(res, 0, 0));
+    snprintf(old, sizeof(old), "%s", PQgetvalue(res, 0, 1));
+    PQclear(res);
+
+    values[0] = account;
+    values[1] = old;
+
+    res = video_worker_pg(t->pg,
+              "SELECT max_bytes - used_bytes + $2::bigint FROM accounts"
+              " WHERE id = $1 FOR UPDATE",
+              2, values, PGRES_TUPLES_OK);
+    if (res == NULL) {
+        goto rollback;
+    }
+
+    if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0)) {
+        *left = atoll(PQgetvalue(res, 0, 0));
+
+        if (*left < bytes) {
+            PQclear(res);
+            rc = VIDEO_FETCH_RECORD_QUOTA;
+            goto rollback;
+        }
+    }
+
+    PQclear(res);
+
+    snprintf(size, sizeof(size), "%lld", (long long) bytes);
+    values[0] = t->job.video_id;
+    values[1] = size;
+
+    res = video_worker_pg(t->pg,
+              "UPDATE videos SET original_size = $2::bigint,"
+              " fetched_bytes = $2::bigint, fetch_total = $2::bigint,"
+              " fetched_at = clock_timestamp()"
+              " WHERE id = $1",
+              2, values, PGRES_COMMAND_OK);
+    if (res == NULL) {
+        goto rollback;
+    }
+
+    PQclear(res);
+
+    res = video_worker_pg(t->pg, "COMMIT", 0, NULL, PGRES_COMMAND_OK);
+    if (res == NULL) {
+        return VIDEO_FETCH_RECORD_ERROR;
+    }
+
+    PQclear(res);
+
+    return VIDEO_FETCH_RECORDED;
+
+rollback:
+
+    res = video_worker_pg(t->pg, "ROLLBACK", 0, NULL, PGRES_COMMAND_OK);
+    PQclear(res);
+
+    return rc;
+}
+
+
 /* what became of a failed fetch: the job's outcome, t->err the reason */
 
 static int
@@ -194,8 +302,6 @@ video_transcode_fetch(video_transcode_t *t, const char *path)
     int                       fd, rc, by_quota;
     char                      size[32];
     int64_t                   left;
-    const char               *values[2];
-    PGresult                 *pres;
     video_fetch_conf_t        conf;
     video_fetch_result_t     *res;
     video_transcode_fetch_t   f;
@@ -290,29 +396,20 @@ video_transcode_fetch(video_transcode_t *t, const char *path)
         goto done;
     }
 
-    /* its size counts in the account's bytes from now */
+    /* its size counts in the account's bytes from now, if it fits */
 
-    snprintf(size, sizeof(size), "%lld", (long long) res->bytes);
-    values[0] = t->job.video_id;
-    values[1] = size;
+    rc = video_transcode_fetch_record(t, res->bytes, &left);
 
-    pres = video_worker_pg(t->pg,
-               "UPDATE videos SET original_size = $2::bigint,"
-               " fetched_bytes = $2::bigint, fetch_total = $2::bigint,"
-               " fetched_at = clock_timestamp()"
-               " WHERE id = $1 AND status = 'PROCESSING'",
-               2, values, PGRES_COMMAND_OK);
-    if (pres == NULL) {
+    if (rc == VIDEO_FETCH_RECORD_ERROR) {
         snprintf(t->err, sizeof(t->err), "postgresql failed");
         rc = VIDEO_JOB_TRANSIENT;
         goto done;
     }
 
-    if (strcmp(PQcmdTuples(pres), "0") == 0) {
+    if (rc != VIDEO_FETCH_RECORDED) {
 
-        /* deleted meanwhile: its cleanup may have run before the PUT */
-
-        PQclear(pres);
+        /* deleted meanwhile (its cleanup may have run before the PUT),
+           or over the quota: the original goes */
 
         if (video_worker_storage_delete(video_worker_conf.bucket_raw,
                                         t->job.input_key, t->err,
@@ -324,13 +421,21 @@ video_transcode_fetch(video_transcode_t *t, const char *path)
                              t->job.input_key, t->err);
         }
 
-        snprintf(t->err, sizeof(t->err), "the video was deleted while its "
-                 "source was fetched");
+        if (rc == VIDEO_FETCH_RECORD_GONE) {
+            snprintf(t->err, sizeof(t->err), "the video was deleted while "
+                     "its source was fetched");
+
+        } else {
+            snprintf(t->err, sizeof(t->err),
+                     "source larger than what the account's byte quota has "
+                     "left (%lld bytes)", (long long) left);
+        }
+
         rc = VIDEO_JOB_PERMANENT;
         goto done;
     }
 
-    PQclear(pres);
+    snprintf(size, sizeof(size), "%lld", (long long) res->bytes);
 
     video_worker_log("video %s: the source (%s bytes) is in storage as "
                      "%s/%s", t->job.video_id, size,
