@@ -500,22 +500,24 @@ video_transcode_job(video_transcode_t *t)
 
     snprintf(input, sizeof(input), "%s/original", t->dir);
 
+    /* an upload from a URL: the source is fetched to input instead */
+
     if (t->job.source_url[0] != '\0') {
         rc = video_transcode_fetch(t, input);
-        if (rc != VIDEO_JOB_OK) {
-            if (rc != VIDEO_JOB_STOPPED) {
-                video_transcode_rmtree(t->dir);
-            }
 
-            return rc;
+        if (rc == VIDEO_JOB_OK) {
+            goto fetched;
         }
 
-    } else {
-        rc = video_worker_storage_get(video_worker_conf.bucket_raw,
-                                      t->job.input_key, input, err,
-                                      sizeof(err));
+        if (rc != VIDEO_JOB_STOPPED) {
+            video_transcode_rmtree(t->dir);
+        }
+
+        return rc;
     }
 
+    rc = video_worker_storage_get(video_worker_conf.bucket_raw,
+                                  t->job.input_key, input, err, sizeof(err));
     if (rc == 404) {
         snprintf(t->err, sizeof(t->err), "the original is not in storage");
         return VIDEO_JOB_PERMANENT;
@@ -525,6 +527,8 @@ video_transcode_job(video_transcode_t *t)
         snprintf(t->err, sizeof(t->err), "%s", err);
         return VIDEO_JOB_TRANSIENT;
     }
+
+fetched:
 
     if (video_sandbox_prepare(t->dir, t->err, sizeof(t->err)) != 0) {
         return VIDEO_JOB_TRANSIENT;
