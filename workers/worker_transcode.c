@@ -2,7 +2,9 @@
  * The transcoder: consumes video-transcode (prefetch 1, manual acks).
  * For a job: the video becomes PROCESSING; a live recording the job names
  * is uploaded from record_path to the raw bucket as the original (and
- * removed); the original is fetched from storage and probed; ONE ffmpeg
+ * removed); the original is fetched from storage and probed (a source
+ * URL the job names is fetched instead, and put into the raw bucket as
+ * the original: worker_transcode_fetch.c); ONE ffmpeg
  * run decodes it once and encodes every rung of the ladder to HLS plus a
  * thumbnail, its -progress output moving transcodingProgress; the
  * outputs go to the processed and thumbnails buckets; then one
@@ -40,6 +42,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <hiredis/hiredis.h>
 
 #include "video_cache.h"
@@ -500,6 +503,22 @@ video_transcode_job(video_transcode_t *t)
 
     snprintf(input, sizeof(input), "%s/original", t->dir);
 
+    /* an upload from a URL: the source is fetched to input instead */
+
+    if (t->job.source_url[0] != '\0') {
+        rc = video_transcode_fetch(t, input);
+
+        if (rc == VIDEO_JOB_OK) {
+            goto fetched;
+        }
+
+        if (rc != VIDEO_JOB_STOPPED) {
+            video_transcode_rmtree(t->dir);
+        }
+
+        return rc;
+    }
+
     /*
      * with If-Match on the ETag the upload was completed with, when the
      * job has one: an object replaced since is not what was accepted
@@ -525,6 +544,8 @@ video_transcode_job(video_transcode_t *t)
         snprintf(t->err, sizeof(t->err), "%s", err);
         return VIDEO_JOB_TRANSIENT;
     }
+
+fetched:
 
     if (video_sandbox_prepare(t->dir, t->err, sizeof(t->err)) != 0) {
         return VIDEO_JOB_TRANSIENT;
@@ -680,6 +701,13 @@ video_worker_transcode(void)
     char  sandbox[512];
 
     memset(&video_transcode, 0, sizeof(video_transcode));
+
+    /* storage and the fetches of uploads from a URL share libcurl */
+
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        video_worker_log("cannot initialize libcurl");
+        return 1;
+    }
 
     /* said once at the start; a job that cannot have its sandbox fails
        with the reason */

@@ -67,6 +67,10 @@ int video_transcode_run(video_transcode_t *t, char **argv,
     const char *errfile, video_transcode_line_pt on_line, char *out,
     size_t out_size);
 
+/* worker_transcode_fetch.c: an upload from a URL, fetched to path and put
+   into storage as the original */
+int video_transcode_fetch(video_transcode_t *t, const char *path);
+
 /* worker_transcode_ladder.c: the original sniffed and probed, the ladder
    encoded, the master playlist written */
 int video_transcode_sniff(video_transcode_t *t, unsigned flags);

@@ -1,6 +1,7 @@
 /*
  * Job parsing with jansson.
  */
+#include <stdlib.h>
 
 #include <string.h>
 
@@ -196,6 +197,64 @@ video_job_etag(json_t *v, video_job_t *job, const char **err)
 }
 
 
+/*
+ * The source of an upload from a URL: as the module wrote it, in the
+ * normal form of video_urlguard_parse(), so what is fetched is what the
+ * module judged (the fetch judges it again, and every address)
+ */
+
+static int
+video_job_source(json_t *v, video_job_t *job, const char **err)
+{
+    const char            *perr;
+    video_urlguard_url_t  *u;
+
+    if (v == NULL || json_is_null(v)) {
+        return 0;
+    }
+
+    if (!json_is_string(v)) {
+        *err = "\"sourceUrl\" is not a string";
+        return -1;
+    }
+
+    if (job->recording[0] != '\0') {
+        *err = "a job with both \"recording\" and \"sourceUrl\"";
+        return -1;
+    }
+
+    u = malloc(sizeof(video_urlguard_url_t));
+    if (u == NULL) {
+        *err = "out of memory";
+        return -1;
+    }
+
+    perr = NULL;
+
+    if (video_urlguard_parse(json_string_value(v), json_string_length(v), u,
+                             &perr)
+        != VIDEO_URLGUARD_OK)
+    {
+        free(u);
+        *err = "\"sourceUrl\" is not a usable http(s) URL";
+        return -1;
+    }
+
+    if (strlen(u->url) != json_string_length(v)
+        || memcmp(u->url, json_string_value(v), json_string_length(v)) != 0)
+    {
+        free(u);
+        *err = "\"sourceUrl\" is not in its normal form";
+        return -1;
+    }
+
+    memcpy(job->source_url, u->url, strlen(u->url) + 1);
+    free(u);
+
+    return 0;
+}
+
+
 static int
 video_job_objects(json_t *objects, video_job_t *job, const char **err)
 {
@@ -334,6 +393,11 @@ video_job_parse(const char *json, size_t len, video_job_t *job,
 
         if (rc == 0) {
             rc = video_job_etag(json_object_get(root, "etag"), job, err);
+        }
+
+        if (rc == 0) {
+            rc = video_job_source(json_object_get(root, "sourceUrl"), job,
+                                  err);
         }
 
         goto done;

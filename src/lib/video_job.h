@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "video_id.h"
+#include "video_urlguard.h"
 
 
 #define VIDEO_JOB_TRANSCODE   1
@@ -49,6 +50,13 @@ typedef struct {
      */
     char                 etag[VIDEO_JOB_ETAG_MAX + 1];
 
+    /*
+     * transcode of an upload from a URL: the source to fetch into storage
+     * at input_key first, in its normal form (video_urlguard_parse());
+     * "" when the original is in storage already
+     */
+    char                 source_url[VIDEO_URLGUARD_URL_MAX + 1];
+
     /* cleanup: what to remove (objects whose key is null are left out) */
     video_job_object_t   objects[VIDEO_JOB_OBJECTS];
     int                  nobjects;
@@ -65,8 +73,9 @@ typedef struct {
  * string of 1..VIDEO_JOB_ETAG_MAX visible ASCII characters other than '"'
  * (quotes, blanks and control characters could change the If-Match
  * header it goes into), an "etag" beside a "recording" (whose original is
- * stored by the job itself).  A null etag or recording is no etag or
- * recording.
+ * stored by the job itself), a sourceUrl that video_urlguard_parse()
+ * refuses or that is not in its normal form, a job with both a recording
+ * and a sourceUrl.  A null etag, recording or sourceUrl is none.
  */
 int video_job_parse(const char *json, size_t len, video_job_t *job,
     const char **err);

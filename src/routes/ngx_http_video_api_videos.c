@@ -136,9 +136,18 @@ enum {
     PROGRESS_NPARAMS
 };
 
+/*
+ * A video uploaded from a URL (ngx_http_video_api_upload_url.c) also
+ * has "fetch": how much of its source is in, what the source announced
+ * (null: nothing), and whether the original is in storage
+ */
 static ngx_http_video_api_pg_stmt_t  videos_progress_stmt =
     ngx_http_video_api_pg_scoped("videos_progress",
-        "SELECT json_build_object("
+        "SELECT CASE WHEN v.source_url IS NULL THEN p.j"
+        " ELSE left(p.j, -1) || ', \"fetch\" : ' || json_build_object("
+        "  'bytes', COALESCE(v.fetched_bytes, 0), 'total', v.fetch_total,"
+        "  'done', v.fetched_at IS NOT NULL)::text || '}' END"
+        " FROM videos v, LATERAL (SELECT json_build_object("
         " 'videoId', v.id, 'status', v.status,"
         " 'progress', v.transcoding_progress,"
         " 'startedAt', api_time(v.processing_started_at),"
@@ -149,8 +158,8 @@ static ngx_http_video_api_pg_stmt_t  videos_progress_stmt =
         "       * (100.0 / v.transcoding_progress)::float8) END,"
         " 'error', CASE WHEN video_owned(v.account_id, $2, $3)"
         "   THEN v.processing_error END,"
-        " 'duration', v.duration)::text"
-        " FROM videos v WHERE v.id = $1"
+        " 'duration', v.duration)::text AS j) p"
+        " WHERE v.id = $1"
         " AND video_readable(v.account_id, v.visibility, $2, $3)",
         PROGRESS_ACCOUNT + 1, PROGRESS_ROLE + 1);
 

@@ -5,8 +5,9 @@
  * delete): every key under "<videoId>/" with no empty, "." or ".."
  * segment, a recording that is an absolute, plain path of this video's
  * ".flv", an ETag that is one token for an If-Match header (visible
- * ASCII, no '"') and never beside a recording, strings that fit and end
- * where they say.
+ * ASCII, no '"') and never beside a recording, a source URL that is
+ * http(s) in its normal form and never with a recording, strings that fit
+ * and end where they say.
  */
 
 #include <jansson.h>
@@ -14,6 +15,7 @@
 #include "fuzz.h"
 #include "video_id.h"
 #include "video_job.h"
+#include "video_urlguard.h"
 
 
 /* no empty, "." or ".." segment in s (segments split at '/') */
@@ -70,8 +72,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     int           i;
     size_t        n;
-    const char   *err, *name;
-    video_job_t   job;
+    const char            *err, *name;
+    video_job_t            job;
+    video_urlguard_url_t   u;
 
     err = NULL;
 
@@ -114,12 +117,25 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                         || name[VIDEO_ID_LEN] == '.');
         }
 
+        n = strlen(job.source_url);
+        fuzz_assert(n <= VIDEO_URLGUARD_URL_MAX);
+
+        if (n > 0) {
+            fuzz_assert(job.recording[0] == '\0');
+            fuzz_assert(video_urlguard_parse(job.source_url, n, &u, &err)
+                        == VIDEO_URLGUARD_OK);
+            fuzz_assert(strcmp(u.url, job.source_url) == 0);
+            fuzz_assert(strncmp(job.source_url, "http://", 7) == 0
+                        || strncmp(job.source_url, "https://", 8) == 0);
+        }
+
         return 0;
     }
 
     fuzz_assert(job.nobjects >= 0 && job.nobjects <= VIDEO_JOB_OBJECTS);
     fuzz_assert(job.input_key[0] == '\0' && job.recording[0] == '\0'
                 && job.etag[0] == '\0');
+    fuzz_assert(job.source_url[0] == '\0');
 
     for (i = 0; i < job.nobjects; i++) {
         n = strlen(job.objects[i].bucket);

@@ -398,6 +398,47 @@ START_TEST(transcode_jobs_are_checked)
 END_TEST
 
 
+START_TEST(a_source_url_is_in_its_normal_form)
+{
+    video_job_t   job;
+    const char   *err;
+
+    ck_assert_int_eq(parse("{\"type\":\"transcode\",\"videoId\":\"" VID "\","
+                           "\"inputKey\":\"" VID "/original\","
+                           "\"sourceUrl\":\"https://example.com/a.mp4\"}",
+                           &job, &err), 0);
+    ck_assert_str_eq(job.source_url, "https://example.com/a.mp4");
+
+    ck_assert_int_eq(parse("{\"type\":\"transcode\",\"videoId\":\"" VID "\","
+                           "\"inputKey\":\"" VID "/original\"}",
+                           &job, &err), 0);
+    ck_assert_str_eq(job.source_url, "");
+
+    /* the module writes the normal form: anything else is not its job */
+
+    ck_assert_int_eq(parse("{\"type\":\"transcode\",\"videoId\":\"" VID "\","
+                           "\"inputKey\":\"" VID "/original\","
+                           "\"sourceUrl\":\"HTTPS://example.com:443/a\"}",
+                           &job, &err), -1);
+    ck_assert_str_eq(err, "\"sourceUrl\" is not in its normal form");
+    ck_assert_int_eq(parse("{\"type\":\"transcode\",\"videoId\":\"" VID "\","
+                           "\"inputKey\":\"" VID "/original\","
+                           "\"sourceUrl\":\"file:///etc/passwd\"}",
+                           &job, &err), -1);
+    ck_assert_str_eq(err, "\"sourceUrl\" is not a usable http(s) URL");
+    ck_assert_int_eq(parse("{\"type\":\"transcode\",\"videoId\":\"" VID "\","
+                           "\"inputKey\":\"" VID "/original\","
+                           "\"sourceUrl\":7}", &job, &err), -1);
+    ck_assert_int_eq(parse("{\"type\":\"transcode\",\"videoId\":\"" VID "\","
+                           "\"inputKey\":\"" VID "/x.flv\","
+                           "\"recording\":\"/rec/" VID ".flv\","
+                           "\"sourceUrl\":\"https://example.com/\"}",
+                           &job, &err), -1);
+    ck_assert_str_eq(err, "a job with both \"recording\" and \"sourceUrl\"");
+}
+END_TEST
+
+
 /* a transcode job for VID with this "recording" value (JSON text) */
 
 static int
@@ -776,6 +817,7 @@ unit_worker_lib_suite(void)
     tcase_add_test(tc, progress_follows_ffmpeg_blocks);
     tcase_add_test(tc, a_duration_that_is_not_a_number_is_unknown);
     tcase_add_test(tc, transcode_jobs_are_checked);
+    tcase_add_test(tc, a_source_url_is_in_its_normal_form);
     tcase_add_test(tc, a_recording_is_an_flv_of_the_video);
     tcase_add_test(tc, a_bad_recording_rejects_the_job);
     tcase_add_test(tc, an_etag_names_the_original_to_read);

@@ -31,6 +31,7 @@ Suite *unit_json_suite(void);
 Suite *unit_access_suite(void);
 Suite *unit_s3xml_suite(void);
 Suite *unit_urlguard_suite(void);
+Suite *unit_upload_url_suite(void);
 
 
 #endif /* _UNIT_H_INCLUDED_ */

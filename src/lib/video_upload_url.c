@@ -1,0 +1,141 @@
+/*
+ * POST /api/upload/url bodies.
+ */
+
+#include <stdio.h>
+#include <string.h>
+
+#include "video_upload_url.h"
+#include "video_validate.h"
+
+
+static void
+video_upload_url_text(json_t *body, const char *key, long max, int nullable,
+    json_t **field, json_t *details)
+{
+    long     n;
+    json_t  *v;
+    char     msg[128];
+
+    v = json_object_get(body, key);
+
+    if (v == NULL) {
+        return;
+    }
+
+    if (json_is_null(v) && nullable) {
+        *field = v;
+        return;
+    }
+
+    if (!json_is_string(v)) {
+        snprintf(msg, sizeof(msg), "%s must be a string%s", key,
+                 nullable ? " or null" : "");
+        video_detail_add(details, key, msg);
+        return;
+    }
+
+    n = video_utf8_length(json_string_value(v), json_string_length(v));
+
+    if (n < 0) {
+        snprintf(msg, sizeof(msg), "%s must be valid UTF-8", key);
+        video_detail_add(details, key, msg);
+        return;
+    }
+
+    if (n > max || (!nullable && n == 0)) {
+        snprintf(msg, sizeof(msg), "%s must be %s%ld characters", key,
+                 nullable ? "at most " : "1 to ", max);
+        video_detail_add(details, key, msg);
+        return;
+    }
+
+    *field = v;
+}
+
+
+static void
+video_upload_url_source(json_t *v, video_upload_url_t *out, json_t *details)
+{
+    char                 msg[VIDEO_URLGUARD_REASON + 64];
+    char                 reason[VIDEO_URLGUARD_REASON];
+    const char          *err;
+    video_urlguard_rc_t  rc;
+
+    if (v == NULL) {
+        video_detail_add(details, "url", "url is required");
+        return;
+    }
+
+    if (!json_is_string(v)) {
+        video_detail_add(details, "url", "url must be a string");
+        return;
+    }
+
+    if (json_string_length(v) > VIDEO_URLGUARD_URL_MAX) {
+        snprintf(msg, sizeof(msg), "url must be at most %d characters",
+                 VIDEO_URLGUARD_URL_MAX);
+        video_detail_add(details, "url", msg);
+        return;
+    }
+
+    err = NULL;
+    rc = video_urlguard_parse(json_string_value(v), json_string_length(v),
+                              &out->url, &err);
+
+    if (rc != VIDEO_URLGUARD_OK) {
+        snprintf(msg, sizeof(msg), "url is not a usable http(s) URL: %s",
+                 err ? err : "malformed");
+        video_detail_add(details, "url", msg);
+        return;
+    }
+
+    /* a literal address is judged now; a name after it is resolved */
+
+    if (out->url.literal
+        && video_urlguard_check(NULL, (struct sockaddr *) &out->url.addr,
+                                out->url.addr_len, reason, sizeof(reason))
+           != 0)
+    {
+        snprintf(msg, sizeof(msg), "url refused: %s", reason);
+        video_detail_add(details, "url", msg);
+    }
+}
+
+
+int
+video_upload_url_parse(json_t *body, video_upload_url_t *out,
+    json_t **details)
+{
+    json_t  *errs;
+
+    memset(out, 0, sizeof(video_upload_url_t));
+
+    errs = json_array();
+    if (errs == NULL) {
+        *details = NULL;
+        return -1;
+    }
+
+    if (!json_is_object(body)) {
+        video_detail_add(errs, "", "the body must be a JSON object");
+        *details = errs;
+        return -1;
+    }
+
+    video_upload_url_source(json_object_get(body, "url"), out, errs);
+    video_upload_url_text(body, "title", VIDEO_TITLE_MAX, 0, &out->title,
+                          errs);
+    video_upload_url_text(body, "description", VIDEO_DESCRIPTION_MAX, 1,
+                          &out->description, errs);
+
+    if (json_array_size(errs) > 0) {
+        *details = errs;
+        return -1;
+    }
+
+    json_decref(errs);
+    *details = NULL;
+
+    return 0;
+}
