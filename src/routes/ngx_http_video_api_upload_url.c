@@ -58,7 +58,7 @@ enum {
 /*
  * The video and its job in one statement, so in one transaction: the
  * caller's account, checked against its video quota (conf/sql/
- * 0015_source_url.sql: a video with a source URL is checked when
+ * 0014_source_url.sql: a video with a source URL is checked when
  * inserted, as nothing was reserved for it)
  */
 static ngx_http_video_api_pg_stmt_t  upload_url_stmt =
