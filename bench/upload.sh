@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # Upload benchmark (`make bench-upload`): a 4 GiB file of random bytes
 # sent into the built-in store (`video_api_store on`) as a multipart upload
-# by the aws-cli (`aws s3 cp`, 4 parts in flight, 64 MiB parts), timed
-# against `cp` of the same file on the same disk, with the RSS of nginx's
-# worker sampled every 0.2 s during the upload: what the worker holds must
-# not grow with the parts (each part's body streams through a small
-# buffer into its temporary file, hashed as it passes).  Then the object
-# is checked: its size, S3's multipart ETag (the MD5 of the parts' MD5s,
-# "-<parts>") computed here from the file, and its bytes (cmp).
+# twice, 4 parts of 64 MiB in flight: first by the aws-cli (`aws s3 cp`,
+# every payload signed: the client hashes each part with SHA-256 and the
+# store checks it), then the way a browser sends it (the upload created
+# with `aws s3api create-multipart-upload`, each part PUT by curl to a
+# presigned URL, UNSIGNED-PAYLOAD, the parts' ETags taken from their
+# answers, `aws s3api complete-multipart-upload` with them).  Each is
+# timed against `cp` of the same file on the same disk, with the RSS of
+# nginx's worker sampled every 0.2 s during the upload: what the worker
+# holds must not grow with the parts (each part's body streams through a
+# small buffer into its temporary file, hashed as it passes).  Then each
+# object is checked: its size, S3's multipart ETag (the MD5 of the parts'
+# MD5s, "-<parts>") computed here from the file, and its bytes (cmp).
 #
 #   bench/upload.sh
 #
@@ -22,7 +27,7 @@
 # is written (and fsynced) first, so both read it from the page cache when
 # the machine has the memory.  The table goes to
 # bench/results/upload-<UTC timestamp>.txt as well.  The exit status is
-# non-zero when the object is not the file; the RSS target (growth under
+# non-zero when an object is not the file; the RSS target (growth under
 # the size of one part, BENCH_UPLOAD_RSS_MIB, 16) prints PASS/MISS and
 # does not change it.
 set -euo pipefail
@@ -49,6 +54,7 @@ test -f "$module" || die "$module missing: run make first"
 test -x "$aws" || die "no $aws (awscli): make deps"
 command -v python3 >/dev/null || die "python3 not installed: make deps"
 test -x /usr/bin/time || die "no /usr/bin/time (the time package)"
+command -v curl >/dev/null || die "curl not installed"
 
 mkdir -p "$dir" bench/results
 dir=$(cd "$dir" && pwd)
@@ -75,7 +81,7 @@ cleanup() {
         done
     fi
     if [ "${BENCH_KEEP:-0}" != 1 ]; then
-        rm -rf "$dir/store" "$dir/copy.bin" "$src"
+        rm -rf "$dir/store" "$dir/copy.bin" "$dir/parts" "$src"
     fi
 }
 trap cleanup EXIT
@@ -206,52 +212,12 @@ head -c 1024 /dev/urandom > "$dir/warm.bin"
 s3 s3 cp --quiet "$dir/warm.bin" s3://videos-raw/bench/warm.bin ||
     die "the warm-up upload failed (see $ndir/logs/error.log)"
 rm -f "$dir/warm.bin"
-sleep 0.5
-rss_before=$(workers_rss)
-
-(
-    while :; do
-        workers_rss
-        sleep 0.2
-    done
-) > "$dir/rss.log" &
-sampler=$!
 
 parts=$(( (mib + part_mib - 1) / part_mib ))
-say "aws s3 cp: $mib MiB as $parts parts of $part_mib MiB, $concurrency at a time"
-cpu0=$(workers_cpu)
-t0=$(now)
-/usr/bin/time -o "$dir/aws.time" -f '%U %S' \
-    "$aws" --endpoint-url "http://127.0.0.1:$port" s3 cp --only-show-errors \
-    --content-type video/mp4 "$src" s3://videos-raw/bench/source.bin ||
-    die "the upload failed (see $ndir/logs/error.log)"
-up_s=$(secs "$t0" "$(now)")
-# from nginx's log: the parts' time in nginx (first byte to answer, all
-# of them summed, and the slowest), and CompleteMultipartUpload's (the
-# last POST: the assembly, in the thread pool)
-read -r part_n part_sum part_max complete_s < <(awk '
-    $1 == "PUT" && $2 != "-" { n++; s += $6; if ($6 > m) m = $6 }
-    $1 == "POST" { c = $6 }
-    END { printf "%d %.2f %.2f %.2f\n", n, s, m, c }' "$ndir/logs/access.log")
-nginx_cpu=$(awk -v a="$cpu0" -v b="$(workers_cpu)" 'BEGIN { printf "%.2f", b - a }')
-aws_cpu=$(awk '{ printf "%.2f", $1 + $2 }' "$dir/aws.time")
+part_bytes=$((part_mib * 1024 * 1024))
+endpoint=http://127.0.0.1:$port
 
-kill "$sampler" 2>/dev/null || true
-wait "$sampler" 2>/dev/null || true
-sampler=
-sleep 0.5
-rss_after=$(workers_rss)
-rss_max=$(sort -n "$dir/rss.log" | tail -n 1)
-samples=$(wc -l < "$dir/rss.log")
-
-# -- the object ------------------------------------------------------------------
-
-say "checking the object"
-head_json=$(s3 s3api head-object --bucket videos-raw --key bench/source.bin)
-read -r got_len got_etag < <(python3 -c '
-import json, sys
-h = json.load(sys.stdin)
-print(h["ContentLength"], h["ETag"])' <<< "$head_json")
+# S3's multipart ETag of the file, the same for both uploads
 want_etag=$(python3 - "$src" "$part_mib" <<'PY'
 import hashlib, sys
 part = int(sys.argv[2]) * 1024 * 1024
@@ -265,47 +231,213 @@ with open(sys.argv[1], 'rb') as f:
 print('"%s-%d"' % (hashlib.md5(b''.join(digests)).hexdigest(), len(digests)))
 PY
 )
-object=$data/videos-raw/bench/source.bin
-same=no
-if cmp -s "$src" "$object"; then
-    same=yes
-fi
+
+# -- measuring one upload ----------------------------------------------------------
+
+# before an upload: the worker's RSS, its CPU, the access log's length,
+# and the RSS sampled every 0.2 s from here on
+measure_start() {
+    sleep 0.5
+    m_rss_before=$(workers_rss)
+    m_cpu0=$(workers_cpu)
+    m_log0=$(wc -l < "$ndir/logs/access.log")
+    (
+        while :; do
+            workers_rss
+            sleep 0.2
+        done
+    ) > "$dir/rss.log" &
+    sampler=$!
+    m_t0=$(now)
+}
+
+# after it: its time, and from nginx's log (this upload's lines) the
+# parts' time in nginx (first byte to answer, all of them summed, and the
+# slowest), and CompleteMultipartUpload's (the last POST: the assembly,
+# in the thread pool)
+measure_stop() {
+    m_s=$(secs "$m_t0" "$(now)")
+    m_cpu=$(awk -v a="$m_cpu0" -v b="$(workers_cpu)" \
+        'BEGIN { printf "%.2f", b - a }')
+    read -r m_part_n m_part_sum m_part_max m_complete_s < <(awk -v from="$m_log0" '
+        NR <= from { next }
+        $1 == "PUT" && $2 != "-" { n++; s += $6; if ($6 > m) m = $6 }
+        $1 == "POST" { c = $6 }
+        END { printf "%d %.2f %.2f %.2f\n", n, s, m, c }' "$ndir/logs/access.log")
+    kill "$sampler" 2>/dev/null || true
+    wait "$sampler" 2>/dev/null || true
+    sampler=
+    sleep 0.5
+    m_rss_after=$(workers_rss)
+    m_rss_max=$(sort -n "$dir/rss.log" | tail -n 1)
+    m_samples=$(wc -l < "$dir/rss.log")
+}
+
+# the object at KEY: its size, its ETag, whether it has the file's bytes
+check_object() {
+    local head_json
+    head_json=$(s3 s3api head-object --bucket videos-raw --key "$1")
+    read -r o_len o_etag < <(python3 -c '
+import json, sys
+h = json.load(sys.stdin)
+print(h["ContentLength"], h["ETag"])' <<< "$head_json")
+    o_same=no
+    if cmp -s "$src" "$data/videos-raw/$1"; then
+        o_same=yes
+    fi
+}
+
+# -- 1. the aws-cli: aws s3 cp ---------------------------------------------------------
+
+say "aws s3 cp: $mib MiB as $parts parts of $part_mib MiB, $concurrency at a time"
+measure_start
+/usr/bin/time -o "$dir/aws.time" -f '%U %S' \
+    "$aws" --endpoint-url "$endpoint" s3 cp --only-show-errors \
+    --content-type video/mp4 "$src" s3://videos-raw/bench/source.bin ||
+    die "the upload failed (see $ndir/logs/error.log)"
+measure_stop
+a_s=$m_s a_nginx_cpu=$m_cpu
+a_part_n=$m_part_n a_part_sum=$m_part_sum a_part_max=$m_part_max
+a_complete_s=$m_complete_s
+a_rss_before=$m_rss_before a_rss_max=$m_rss_max a_rss_after=$m_rss_after
+a_samples=$m_samples
+a_client_cpu=$(awk '{ printf "%.2f", $1 + $2 }' "$dir/aws.time")
+
+say "checking the object"
+check_object bench/source.bin
+a_len=$o_len a_etag=$o_etag a_same=$o_same
+# the disk it takes back before the second upload
+s3 s3api delete-object --bucket videos-raw --key bench/source.bin >/dev/null
+
+# -- 2. presigned parts: what a browser does -------------------------------------------
+
+# CreateMultipartUpload signed by the aws-cli (the API's part), each part
+# PUT by curl to a presigned URL (UNSIGNED-PAYLOAD: the store hashes it
+# for its ETag only), the parts' ETags from their answers' headers, then
+# CompleteMultipartUpload with them.  Each part is read from the file by
+# dd at its offset and sent with its Content-Length, as a browser sends
+# a slice of a File: no chunked encoding, no Expect: 100-continue.
+put_part() {
+    local n=$1 url len
+    url=$(sed -n "${n}p" "$dir/parts/urls")
+    len=$((bytes - (n - 1) * part_bytes))
+    [ "$len" -lt "$part_bytes" ] || len=$part_bytes
+    set -o pipefail
+    dd if="$src" bs=1M skip=$(((n - 1) * part_mib)) count="$part_mib" \
+        status=none |
+        curl -sS -f -X PUT -T - -H "Content-Length: $len" \
+            -H 'Transfer-Encoding:' -H 'Expect:' \
+            -D "$dir/parts/$n.headers" -o /dev/null "$url"
+}
+export -f put_part
+export src bytes part_bytes part_mib dir
+
+rm -rf "$dir/parts"
+mkdir -p "$dir/parts"
+say "presigned parts: $mib MiB as $parts parts of $part_mib MiB, curl x$concurrency"
+measure_start
+upload_id=$(s3 s3api create-multipart-upload --bucket videos-raw \
+    --key bench/presigned.bin --content-type video/mp4 \
+    --query UploadId --output text) ||
+    die "CreateMultipartUpload failed (see $ndir/logs/error.log)"
+p_create_s=$(secs "$m_t0" "$(now)")
+t1=$(now)
+python3 t/inc/s3presign.py PUT "$endpoint" videos-raw bench/presigned.bin \
+    3600 --upload-id "$upload_id" \
+    $(seq -f '--part-number %g' 1 "$parts") > "$dir/parts/urls" ||
+    die "presigning the parts failed"
+p_presign_s=$(secs "$t1" "$(now)")
+t1=$(now)
+seq 1 "$parts" |
+    /usr/bin/time -o "$dir/curl.time" -f '%U %S' \
+    xargs -P "$concurrency" -n 1 bash -c 'put_part "$1"' _ ||
+    die "a part's upload failed (see $ndir/logs/error.log)"
+p_parts_s=$(secs "$t1" "$(now)")
+t1=$(now)
+{
+    printf '{"Parts": ['
+    for n in $(seq 1 "$parts"); do
+        etag=$(awk 'tolower($1) == "etag:" { print $2 }' \
+            "$dir/parts/$n.headers" | tr -d '\r')
+        [ -n "$etag" ] || die "no ETag in part $n's answer"
+        [ "$n" = 1 ] || printf ', '
+        printf '{"PartNumber": %d, "ETag": "%s"}' "$n" "${etag//\"/\\\"}"
+    done
+    printf ']}\n'
+} > "$dir/parts/complete.json"
+s3 s3api complete-multipart-upload --bucket videos-raw \
+    --key bench/presigned.bin --upload-id "$upload_id" \
+    --multipart-upload "file://$dir/parts/complete.json" >/dev/null ||
+    die "CompleteMultipartUpload failed (see $ndir/logs/error.log)"
+p_finish_s=$(secs "$t1" "$(now)")
+measure_stop
+# the presigning is not counted: the API signs the parts' URLs in nginx,
+# here it is a Python process importing botocore
+p_s=$(awk -v a="$m_s" -v b="$p_presign_s" 'BEGIN { printf "%.2f", a - b }')
+p_nginx_cpu=$m_cpu
+p_part_n=$m_part_n p_part_sum=$m_part_sum p_part_max=$m_part_max
+p_complete_s=$m_complete_s
+p_rss_before=$m_rss_before p_rss_max=$m_rss_max p_rss_after=$m_rss_after
+p_samples=$m_samples
+p_client_cpu=$(awk '{ printf "%.2f", $1 + $2 }' "$dir/curl.time")
+
+say "checking the object"
+check_object bench/presigned.bin
+p_len=$o_len p_etag=$o_etag p_same=$o_same
 leftover=$(find "$data/.uploads" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
 
 # -- report ------------------------------------------------------------------------
 
 kib_mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
-growth=$((rss_max - rss_before))
-verdict=PASS
-[ "$growth" -lt $((rss_target_mib * 1024)) ] || verdict=MISS
+ratio() { awk -v u="$1" -v c="$2" 'BEGIN { printf "%.2f", c / u }'; }
+# the RSS line of one upload: before, max, after (KiB), samples
+rss_line() {
+    local growth=$(($2 - $1)) verdict=PASS
+    [ "$growth" -lt $((rss_target_mib * 1024)) ] || verdict=MISS
+    printf 'before %s, max %s, after %s; max - before %s (%d samples every 0.2 s): %s (under %d MiB)\n' \
+        "$(kib_mib "$1")" "$(kib_mib "$2")" "$(kib_mib "$3")" \
+        "$(kib_mib "$growth")" "$4" "$verdict" "$rss_target_mib"
+}
+row() {
+    printf '%-44s %9s %9s %9s %11s\n' "$1" "$2" "$(rate "$2")" \
+        "$(ratio "$2" "$cp_s")" "$(ratio "$2" "$cps_s")"
+}
 
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 out=bench/results/upload-$stamp.txt
 {
     echo "video-api upload bench $stamp, $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
-    echo "$mib MiB of random bytes; aws s3 cp ($("$aws" --version 2>&1 | cut -d' ' -f1)), $parts parts of $part_mib MiB, $concurrency in flight, into video_api_store (nginx, 1 worker) on $(df -P "$dir" | awk 'NR == 2 { print $1 }'), the source and the copies on the same file system"
-    echo "$(nproc) cores, $(awk '/^MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo); load average at start of the upload's report: $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "$mib MiB of random bytes as $parts parts of $part_mib MiB, $concurrency in flight, into video_api_store (nginx, 1 worker) on $(df -P "$dir" | awk 'NR == 2 { print $1 }'), the source and the copies on the same file system; aws-cli $("$aws" --version 2>&1 | cut -d' ' -f1 | cut -d/ -f2), $(curl --version | head -n 1 | cut -d' ' -f1-2)"
+    echo "$(nproc) cores, $(awk '/^MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo); load average after the uploads: $(cut -d' ' -f1-3 /proc/loadavg)"
     echo ""
-    printf '%-44s %9s %9s\n' "" "seconds" "MiB/s"
-    printf '%-44s %9s %9s\n' "upload (aws s3 cp, multipart, to the store)" "$up_s" "$(rate "$up_s")"
+    printf '%-44s %9s %9s %9s %11s\n' "" "seconds" "MiB/s" "/ cp" "/ cp+fsync"
+    row "upload (aws s3 cp, multipart, to the store)" "$a_s"
+    row "presigned parts, curl x$concurrency" "$p_s"
     printf '%-44s %9s %9s\n' "cp (same disk, no sync)" "$cp_s" "$(rate "$cp_s")"
     printf '%-44s %9s %9s\n' "cp + fsync of the copy" "$cps_s" "$(rate "$cps_s")"
-    printf '%-44s %9s\n' "upload / cp (MiB/s ratio)" \
-        "$(awk -v u="$up_s" -v c="$cp_s" 'BEGIN { printf "%.2f", c / u }')"
-    printf '%-44s %9s\n' "upload / cp + fsync (MiB/s ratio)" \
-        "$(awk -v u="$up_s" -v c="$cps_s" 'BEGIN { printf "%.2f", c / u }')"
+    echo "(/ cp: the upload's MiB/s over cp's)"
     echo "cp runs: ${cp_runs[*]} s; cp + fsync runs: ${cps_runs[*]} s (the faster of each above)"
-    echo "in nginx: $part_n UploadPart requests, $part_sum s summed (the slowest $part_max s), CompleteMultipartUpload (the assembly) $complete_s s"
-    echo "CPU during the upload: nginx's worker $nginx_cpu s (MD5 of every part, SHA-256 of every signed payload, the assembly), the aws-cli $aws_cpu s"
     echo ""
-    printf 'nginx worker RSS (MiB): before %s, max %s, after %s; max - before %s (%d samples every 0.2 s): %s (under %d MiB)\n' \
-        "$(kib_mib "$rss_before")" "$(kib_mib "$rss_max")" "$(kib_mib "$rss_after")" \
-        "$(kib_mib "$growth")" "$samples" "$verdict" "$rss_target_mib"
-    echo "object: $got_len bytes (want $bytes), ETag $got_etag (want $want_etag), same bytes as the source: $same, uploads left in .uploads: $leftover"
+    echo "aws s3 cp (every payload signed: the aws-cli hashes each part with SHA-256, the store checks it):"
+    echo "  in nginx: $a_part_n UploadPart requests, $a_part_sum s summed (the slowest $a_part_max s), CompleteMultipartUpload (the assembly) $a_complete_s s"
+    echo "  CPU: nginx's worker $a_nginx_cpu s (MD5 and SHA-256 of every part, the assembly), the aws-cli $a_client_cpu s"
+    echo "  nginx worker RSS (MiB): $(rss_line "$a_rss_before" "$a_rss_max" "$a_rss_after" "$a_samples")"
+    echo "  object: $a_len bytes (want $bytes), ETag $a_etag (want $want_etag), same bytes as the source: $a_same"
+    echo "presigned parts (UNSIGNED-PAYLOAD query signatures, curl reading each part with dd):"
+    echo "  client side: CreateMultipartUpload (aws s3api) $p_create_s s, presigning $p_presign_s s (not in the row above: the API signs in nginx), the parts $p_parts_s s, CompleteMultipartUpload (aws s3api) $p_finish_s s"
+    echo "  in nginx: $p_part_n UploadPart requests, $p_part_sum s summed (the slowest $p_part_max s), CompleteMultipartUpload (the assembly) $p_complete_s s"
+    echo "  CPU: nginx's worker $p_nginx_cpu s (MD5 of every part, the assembly), curl and dd $p_client_cpu s"
+    echo "  nginx worker RSS (MiB): $(rss_line "$p_rss_before" "$p_rss_max" "$p_rss_after" "$p_samples")"
+    echo "  object: $p_len bytes (want $bytes), ETag $p_etag (want $want_etag), same bytes as the source: $p_same"
+    echo "uploads left in .uploads: $leftover"
 } | tee "$out"
 echo "(saved in $out)"
 
-[ "$got_len" = "$bytes" ] || die "the object is $got_len bytes, not $bytes"
-[ "$got_etag" = "$want_etag" ] || die "the object's ETag is $got_etag, not $want_etag"
-[ "$same" = yes ] || die "the object's bytes differ from the source"
+for m in a p; do
+    len=${m}_len etag=${m}_etag same=${m}_same
+    name=$([ $m = a ] && echo "aws s3 cp" || echo "presigned parts")
+    [ "${!len}" = "$bytes" ] || die "$name: the object is ${!len} bytes, not $bytes"
+    [ "${!etag}" = "$want_etag" ] || die "$name: the object's ETag is ${!etag}, not $want_etag"
+    [ "${!same}" = yes ] || die "$name: the object's bytes differ from the source"
+done
 [ "$leftover" = 0 ] || die "$leftover upload(s) left in $data/.uploads"

@@ -6,10 +6,14 @@ usage: s3presign.py METHOD ENDPOINT BUCKET KEY EXPIRES [--time EPOCH]
                     [--access-key K] [--secret-key S] [--region R]
                     [--content-length N] [--content-type T]
                     [--if-none-match V] [--signer botocore|crt|awscli]
+                    [--upload-id ID --part-number N [--part-number N...]]
 
 --content-length and --content-type (PUT) bind those headers, as
 put_object's ContentLength and ContentType do; --if-none-match adds that
 header before signing (this botocore's put_object has no IfNoneMatch).
+
+--upload-id with --part-number (PUT) signs UploadPart instead: one URL a
+line, one for each --part-number given, in their order.
 
 --signer picks who signs: botocore's own SigV4 code (the default, also
 where python3-awscrt is installed: awscrt makes botocore use the AWS
@@ -38,9 +42,16 @@ def main():
     ap.add_argument('--content-length', type=int)
     ap.add_argument('--content-type')
     ap.add_argument('--if-none-match')
+    ap.add_argument('--upload-id')
+    ap.add_argument('--part-number', type=int, action='append')
     ap.add_argument('--signer', default='botocore',
                     choices=('botocore', 'crt', 'awscli'))
     a = ap.parse_args()
+
+    if (a.upload_id is None) != (a.part_number is None) or \
+            (a.upload_id is not None and a.method != 'PUT'):
+        sys.exit('s3presign.py: --upload-id and --part-number go together, '
+                 'with PUT')
 
     if a.time is not None and a.signer != 'botocore':
         sys.exit('s3presign.py: --time needs --signer botocore')
@@ -104,6 +115,13 @@ def main():
             request.headers['If-None-Match'] = a.if_none_match
 
         client.meta.events.register('before-sign.s3.*', add_if_none_match)
+
+    if a.upload_id is not None:
+        for n in a.part_number:
+            print(client.generate_presigned_url(
+                'upload_part', ExpiresIn=a.expires,
+                Params=dict(params, UploadId=a.upload_id, PartNumber=n)))
+        return
 
     print(client.generate_presigned_url(op, Params=params,
                                         ExpiresIn=a.expires))
