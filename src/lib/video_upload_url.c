@@ -10,51 +10,6 @@
 
 
 static void
-video_upload_url_text(json_t *body, const char *key, long max, int nullable,
-    json_t **field, json_t *details)
-{
-    long     n;
-    json_t  *v;
-    char     msg[128];
-
-    v = json_object_get(body, key);
-
-    if (v == NULL) {
-        return;
-    }
-
-    if (json_is_null(v) && nullable) {
-        *field = v;
-        return;
-    }
-
-    if (!json_is_string(v)) {
-        snprintf(msg, sizeof(msg), "%s must be a string%s", key,
-                 nullable ? " or null" : "");
-        video_detail_add(details, key, msg);
-        return;
-    }
-
-    n = video_utf8_length(json_string_value(v), json_string_length(v));
-
-    if (n < 0) {
-        snprintf(msg, sizeof(msg), "%s must be valid UTF-8", key);
-        video_detail_add(details, key, msg);
-        return;
-    }
-
-    if (n > max || (!nullable && n == 0)) {
-        snprintf(msg, sizeof(msg), "%s must be %s%ld characters", key,
-                 nullable ? "at most " : "1 to ", max);
-        video_detail_add(details, key, msg);
-        return;
-    }
-
-    *field = v;
-}
-
-
-static void
 video_upload_url_source(json_t *v, video_upload_url_t *out, json_t *details)
 {
     char                 msg[VIDEO_URLGUARD_REASON + 64];
@@ -124,10 +79,9 @@ video_upload_url_parse(json_t *body, video_upload_url_t *out,
     }
 
     video_upload_url_source(json_object_get(body, "url"), out, errs);
-    video_upload_url_text(body, "title", VIDEO_TITLE_MAX, 0, &out->title,
-                          errs);
-    video_upload_url_text(body, "description", VIDEO_DESCRIPTION_MAX, 1,
-                          &out->description, errs);
+    video_patch_string(body, "title", VIDEO_TITLE_MAX, 0, &out->title, errs);
+    video_patch_string(body, "description", VIDEO_DESCRIPTION_MAX, 1,
+                       &out->description, errs);
 
     if (json_array_size(errs) > 0) {
         *details = errs;

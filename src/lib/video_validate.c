@@ -124,7 +124,7 @@ video_detail_add(json_t *details, const char *path, const char *message)
 }
 
 
-static void
+void
 video_patch_string(json_t *body, const char *key, long max, int nullable,
     json_t **field, json_t *details)
 {

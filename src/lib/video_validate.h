@@ -137,6 +137,14 @@ typedef struct {
 int video_complete_parse(json_t *body, const char *id, size_t id_len,
     video_complete_t *out, json_t **details);
 
+/*
+ * The text field key of body, when present: a string of 1..max code points
+ * (0..max, or null, when nullable) into *field, else a detail naming key
+ * appended to details
+ */
+void video_patch_string(json_t *body, const char *key, long max,
+    int nullable, json_t **field, json_t *details);
+
 /* appends {"path": path, "message": message} to details (an array) */
 int video_detail_add(json_t *details, const char *path, const char *message);
 

@@ -35,9 +35,7 @@ static ngx_int_t ngx_http_video_api_multipart_start(ngx_http_request_t *r,
     ngx_http_video_api_ctx_t *ctx);
 static ngx_int_t ngx_http_video_api_multipart_urls(ngx_http_request_t *r,
     ngx_http_video_api_ctx_t *ctx);
-static ngx_int_t ngx_http_video_api_multipart_list(ngx_http_request_t *r,
-    ngx_http_video_api_ctx_t *ctx);
-static ngx_int_t ngx_http_video_api_multipart_abort(ngx_http_request_t *r,
+static ngx_int_t ngx_http_video_api_multipart_upload(ngx_http_request_t *r,
     ngx_http_video_api_ctx_t *ctx);
 
 
@@ -49,10 +47,10 @@ ngx_http_video_api_route_t  ngx_http_video_api_multipart_routes[] = {
       ngx_http_video_api_multipart_urls, NGX_HTTP_VIDEO_API_BODY_JSON,
       NGX_HTTP_VIDEO_API_ACCESS_EDITOR },
     { NGX_HTTP_GET, "/api/upload/:id/parts",
-      ngx_http_video_api_multipart_list, NGX_HTTP_VIDEO_API_BODY_NONE,
+      ngx_http_video_api_multipart_upload, NGX_HTTP_VIDEO_API_BODY_NONE,
       NGX_HTTP_VIDEO_API_ACCESS_EDITOR },
     { NGX_HTTP_DELETE, "/api/upload/:id",
-      ngx_http_video_api_multipart_abort, NGX_HTTP_VIDEO_API_BODY_NONE,
+      ngx_http_video_api_multipart_upload, NGX_HTTP_VIDEO_API_BODY_NONE,
       NGX_HTTP_VIDEO_API_ACCESS_EDITOR },
     { 0, NULL, NULL, 0, 0 }
 };
@@ -537,9 +535,6 @@ static ngx_int_t
 ngx_http_video_api_multipart_urls(ngx_http_request_t *r,
     ngx_http_video_api_ctx_t *ctx)
 {
-    ngx_int_t                        rc;
-    ngx_http_video_api_multipart_t  *m;
-
     /* the body's form first; its numbers are checked against the upload */
 
     if (!json_is_array(json_object_get(ctx->json, "partNumbers"))) {
@@ -548,38 +543,20 @@ ngx_http_video_api_multipart_urls(ngx_http_request_t *r,
                    "partNumbers must be an array of 1 to 100 part numbers");
     }
 
-    rc = ngx_http_video_api_multipart_by_id(r, ctx, &m);
-    if (rc != NGX_DECLINED) {
-        return rc;
-    }
-
-    return ngx_http_video_api_run(r, &multipart_steps, m, MULTIPART_LOOKUP);
+    return ngx_http_video_api_multipart_upload(r, ctx);
 }
 
 
+/* GET parts, DELETE, and POST parts once its body is read: the upload */
+
 static ngx_int_t
-ngx_http_video_api_multipart_list(ngx_http_request_t *r,
+ngx_http_video_api_multipart_upload(ngx_http_request_t *r,
     ngx_http_video_api_ctx_t *ctx)
 {
     ngx_int_t                        rc;
     ngx_http_video_api_multipart_t  *m;
 
-    rc = ngx_http_video_api_multipart_by_id(r, ctx, &m);
-    if (rc != NGX_DECLINED) {
-        return rc;
-    }
-
-    return ngx_http_video_api_run(r, &multipart_steps, m, MULTIPART_LOOKUP);
-}
-
-
-static ngx_int_t
-ngx_http_video_api_multipart_abort(ngx_http_request_t *r,
-    ngx_http_video_api_ctx_t *ctx)
-{
-    ngx_int_t                        rc;
-    ngx_http_video_api_multipart_t  *m;
-
+    m = NULL;
     rc = ngx_http_video_api_multipart_by_id(r, ctx, &m);
     if (rc != NGX_DECLINED) {
         return rc;
