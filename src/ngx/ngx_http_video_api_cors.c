@@ -112,6 +112,14 @@ ngx_http_video_api_cors_add(ngx_http_request_t *r, ngx_str_t **origin)
 ngx_int_t
 ngx_http_video_api_cors_headers(ngx_http_request_t *r)
 {
+    return ngx_http_video_api_cors_exposing(r,
+                                            &ngx_http_video_api_cors_expose);
+}
+
+
+ngx_int_t
+ngx_http_video_api_cors_exposing(ngx_http_request_t *r, ngx_str_t *expose)
+{
     ngx_str_t  *origin;
 
     if (ngx_http_video_api_cors_add(r, &origin) != NGX_OK) {
@@ -123,7 +131,7 @@ ngx_http_video_api_cors_headers(ngx_http_request_t *r)
     }
 
     return ngx_http_video_api_header_out(r, "Access-Control-Expose-Headers",
-                                         &ngx_http_video_api_cors_expose);
+                                         expose);
 }
 
 

@@ -6,10 +6,12 @@ usage: s3presign.py METHOD ENDPOINT BUCKET KEY EXPIRES [--time EPOCH]
                     [--access-key K] [--secret-key S] [--region R]
                     [--content-length N] [--content-type T]
                     [--if-none-match V] [--signer botocore|crt|awscli]
+                    [--part-number N --upload-id ID]
 
 --content-length and --content-type (PUT) bind those headers, as
 put_object's ContentLength and ContentType do; --if-none-match adds that
 header before signing (this botocore's put_object has no IfNoneMatch).
+--part-number with --upload-id (PUT) presigns UploadPart of that upload.
 
 --signer picks who signs: botocore's own SigV4 code (the default, also
 where python3-awscrt is installed: awscrt makes botocore use the AWS
@@ -38,6 +40,8 @@ def main():
     ap.add_argument('--content-length', type=int)
     ap.add_argument('--content-type')
     ap.add_argument('--if-none-match')
+    ap.add_argument('--part-number', type=int)
+    ap.add_argument('--upload-id')
     ap.add_argument('--signer', default='botocore',
                     choices=('botocore', 'crt', 'awscli'))
     a = ap.parse_args()
@@ -92,6 +96,11 @@ def main():
     if a.key == '' and a.method == 'HEAD':
         op = 'head_bucket'
         params = {'Bucket': a.bucket}
+
+    if a.part_number is not None and a.method == 'PUT':
+        op = 'upload_part'
+        params['PartNumber'] = a.part_number
+        params['UploadId'] = a.upload_id
 
     if a.content_length is not None:
         params['ContentLength'] = a.content_length
