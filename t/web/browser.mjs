@@ -16,7 +16,13 @@
 //     per play start and none per page load, switching to 360p, keyboard
 //     access and accessible names of the controls, renaming in place;
 //   - an invalid file: the API's own message, and nothing uploaded;
-//   - an upload cancelled mid-way on a throttled link: nothing stored;
+//   - an upload cancelled mid-way on a throttled link: the page aborts
+//     the multipart upload (DELETE), storage keeps nothing of it, and
+//     the page forgets it;
+//   - resume: a 3-part upload on a throttled link, the tab reloaded once
+//     storage has a part; the same file picked again is recognised and
+//     only the missing parts are sent (counted in the store's access
+//     log), then READY and playable;
 //   - the page served from another origin, calling the API through CORS;
 //   - a live stream: created on the page, published with ffmpeg, listed,
 //     played live, and replaced by its VOD once the recording is
@@ -30,7 +36,9 @@
 // Settings come from the environment: API_KEY (an admin key of the
 // default account), VIEWER_KEY (a viewer of it), BASE_URL (the page and the API),
 // OTHER_ORIGIN_URL (the same page on another origin), RTMP_URL (the ingest
-// URL the API hands out), ARTIFACTS (screenshots, the clip, ffmpeg's log).
+// URL the API hands out), ARTIFACTS (screenshots, the clip, ffmpeg's log),
+// STORE_LOG (the store's access log: time, method, URI, partNumber,
+// uploadId, status).
 //
 // Output: one JSON line per assertion, {"ok": bool, "name": "...",
 // "diag": "..."}, which t/090-web.t turns into Test::More results; other
@@ -39,7 +47,7 @@
 
 import { chromium } from 'playwright-core';
 import { spawn } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -50,9 +58,10 @@ const RTMP = process.env.RTMP_URL ?? 'rtmp://127.0.0.1:2075/live';
 const ARTIFACTS = path.resolve(process.env.ARTIFACTS ?? 't/servroot-web/artifacts');
 const KEY = process.env.API_KEY ?? '';
 const VIEWER_KEY = process.env.VIEWER_KEY ?? '';
+const STORE_LOG = process.env.STORE_LOG ?? '';
 
 // the whole run; t/090-web.t has a later deadline of its own for a hang
-const DEADLINE_MS = 200_000;
+const DEADLINE_MS = 300_000;
 // transcoding a clip or a recording, with the workers sharing the machine
 const TRANSCODE_MS = 90_000;
 
@@ -175,6 +184,22 @@ function run(cmd, args) {
         child.on('error', reject);
         child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} exited ${code}: ${err}`))));
     });
+}
+
+// the part PUTs storage answered for this upload, from its access log:
+// [{part, status, at (ms)}]
+function storePuts(uploadId) {
+    const text = STORE_LOG && existsSync(STORE_LOG) ? readFileSync(STORE_LOG, 'utf8') : '';
+    return text.split('\n').map((l) => l.split(' '))
+        .filter((f) => f.length >= 6 && f[1] === 'PUT' && f[4] === uploadId)
+        .map((f) => ({ part: Number(f[3]), status: Number(f[5]), at: Number(f[0]) * 1000 }));
+}
+
+// the uploads the page remembers for resuming (localStorage)
+async function rememberedUploads(page) {
+    return page.evaluate(() => Object.keys(localStorage)
+        .filter((k) => k.startsWith('video-api.upload:'))
+        .map((k) => ({ key: k, entry: JSON.parse(localStorage.getItem(k)) })));
 }
 
 function minutesSeconds(seconds) {
@@ -317,6 +342,15 @@ async function main() {
         '-f', 'lavfi', '-i', 'sine=frequency=440',
         '-t', '5', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-c:a', 'aac',
         '-movflags', '+faststart', clip]);
+    // 22 MiB of a real video, three parts of the API's 8 MiB: 6 s at
+    // 10 fps, x264 lossless over noise, so it is big yet quick to make
+    // and to transcode
+    const bigClip = path.join(ARTIFACTS, 'resume.mp4');
+    const bigMade = clipMade.then(() => run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y',
+        '-f', 'lavfi', '-i', 'testsrc=size=640x360:rate=10',
+        '-f', 'lavfi', '-i', 'sine=frequency=330',
+        '-t', '6', '-vf', 'noise=alls=40:allf=t', '-c:v', 'libx264', '-preset', 'ultrafast',
+        '-qp', '0', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-movflags', '+faststart', bigClip]));
     const seededIds = [];
     const seeded = await check(`setup: ${SEEDED_STREAMS} live streams created through the API`, async () => {
         for (let i = 1; i <= SEEDED_STREAMS; i++) {
@@ -811,7 +845,7 @@ async function main() {
     phase = 'invalid';
     const notes = Buffer.from('These are notes, not a video.\n'.repeat(40));
     const apiSays = await check('invalid file: the API refuses text/plain', async () => {
-        const r = await api('POST', '/api/upload/presign',
+        const r = await api('POST', '/api/upload/multipart',
             { fileName: 'notes.txt', fileSize: notes.length, contentType: 'text/plain' });
         assert(r.status === 400, `${r.status} ${r.text.slice(0, 300)}`);
         const e = r.json.error;
@@ -865,11 +899,15 @@ async function main() {
 
     // -- cancelling an upload ----------------------------------------------------
 
-    // a 20 MiB file over a link throttled to 2 MiB/s, cancelled mid-way:
-    // storage keeps nothing and no video is made
+    // a 20 MiB file (three parts) over a link throttled to 2 MiB/s,
+    // cancelled mid-way: the page aborts the multipart upload, storage
+    // keeps nothing, no video is made, the page forgets it
     phase = 'cancel';
+    const cancelRequests = [];
+    const onCancelRequest = (r) => cancelRequests.push({ method: r.method(), url: r.url() });
     const cancelled = await check('cancel: the upload stops mid-way and says so', async () => {
         const before = await videoTotal();
+        page.on('request', onCancelRequest);
         const cdp = await page.context().newCDPSession(page);
         await open(page, BASE, '#/upload', 'upload');
         await cdp.send('Network.enable');
@@ -888,7 +926,7 @@ async function main() {
             const at = await text(page, '#upload-progress-text');
             await page.click('#upload-cancel');
             await page.waitForFunction(() => document.querySelector('#upload-state').textContent === 'Cancelled',
-                null, { timeout: 5_000 });
+                null, { timeout: 10_000 });
             assert(await page.locator('#upload-error').isVisible(), 'no message after cancelling');
             assert(await page.locator('#upload-start').isEnabled(), 'Upload is not offered again');
             note(`cancelled at ${at}`);
@@ -898,6 +936,7 @@ async function main() {
             });
             await cdp.detach();
         }
+        page.off('request', onCancelRequest);
         return { before, id: await page.getAttribute('#upload-form', 'data-video-id') };
     });
 
@@ -910,7 +949,143 @@ async function main() {
         const raw = path.join(ARTIFACTS, '..', 'store', 'videos-raw', id);
         assert(!existsSync(raw), `${raw} exists`);
     });
+    await check('cancel: the page aborted the upload (DELETE), storage has none of its parts', async () => {
+        const { id } = need(cancelled, 'cancelling');
+        const deletes = cancelRequests.filter((r) => r.method === 'DELETE' && r.url === `${BASE}/api/upload/${id}`);
+        assert(deletes.length === 1, `DELETEs: ${JSON.stringify(cancelRequests.filter((r) => r.method === 'DELETE'))}`);
+        const puts = cancelRequests.filter((r) => r.method === 'PUT' && /[?&]partNumber=/.test(r.url));
+        assert(puts.length >= 1, 'no part was PUT before the cancel');
+        const r = await api('GET', `/api/upload/${id}/parts`);
+        assert(r.status === 404, `GET parts after the cancel: ${r.status} ${r.text.slice(0, 300)}`);
+        const uploads = path.join(ARTIFACTS, '..', 'store', '.uploads');
+        const left = existsSync(uploads) ? readdirSync(uploads) : [];
+        assert(left.length === 0, `${uploads} holds ${left.join(' ')}`);
+        const kept = await rememberedUploads(page);
+        assert(kept.length === 0, `the page still remembers ${JSON.stringify(kept)}`);
+    });
     await noConsoleErrors('cancel: no console errors');
+
+    // -- resuming an upload after a reload ----------------------------------------
+
+    // three parts over a link throttled to 2 MiB/s; once storage has one,
+    // the link all but stops and the tab is reloaded.  The same file
+    // picked again resumes: the parts storage has are not sent again
+    phase = 'resume';
+    const resumeTitle = `Resumed ${suffix}`;
+    const resumeRequests = [];
+    const bigReady = await check('setup: ffmpeg makes a 3-part clip (22 MiB)', async () => {
+        await bigMade;
+        const size = readFileSync(bigClip).length;
+        assert(size > 16 * 1024 * 1024 && size <= 24 * 1024 * 1024, `${size} bytes`);
+        return size;
+    });
+    const interrupted = await check('resume: a 3-part upload on a throttled link, the tab reloaded once a part is stored', async () => {
+        need(bigReady, 'making the clip');
+        await open(page, BASE, '#/upload', 'upload');
+        const hint = await text(page, '#upload-resume-hint');
+        assert(/same name, size and modification time/.test(hint), `the page says ${JSON.stringify(hint)}`);
+        const cdp = await page.context().newCDPSession(page);
+        await cdp.send('Network.enable');
+        const link = (up) => cdp.send('Network.emulateNetworkConditions', {
+            offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: up,
+        });
+        await link(2 * 1024 * 1024);
+        const accept = (d) => d.accept().catch(() => {});
+        let id;
+        try {
+            await page.setInputFiles('#file', bigClip);
+            await page.fill('#upload-title', resumeTitle);
+            await page.click('#upload-start');
+            await page.waitForFunction(() => Number(document.querySelector('#upload-progress')?.dataset.partsDone) >= 1,
+                null, { timeout: 40_000, polling: 50 });
+            await link(8 * 1024);
+            id = await page.getAttribute('#upload-form', 'data-video-id');
+            const total = await page.getAttribute('#upload-progress', 'data-parts-total');
+            assert(total === '3', `${total} parts`);
+            note(`reloaded at ${await text(page, '#upload-progress-text')}`);
+            // the page asks before leaving an upload (beforeunload)
+            page.on('dialog', accept);
+            await page.reload();
+            await viewReady(page, 'upload');
+        } finally {
+            page.off('dialog', accept);
+            await link(-1).catch(() => {});
+            await cdp.detach().catch(() => {});
+        }
+        const r = await api('GET', `/api/upload/${id}/parts`);
+        assert(r.status === 200, `GET parts: ${r.status} ${r.text.slice(0, 300)}`);
+        const stored = r.json.data.parts.map((p) => p.partNumber);
+        assert(stored.length >= 1 && stored.length < 3, `storage has parts ${stored.join(', ')}`);
+        const kept = await rememberedUploads(page);
+        assert(kept.length === 1 && kept[0].entry.videoId === id && kept[0].entry.partCount === 3,
+            `the page remembers ${JSON.stringify(kept)}`);
+        note(`storage had parts ${stored.join(', ')} of 3 after the reload`);
+        return { id, stored, uploadId: r.json.data.uploadId, at: Date.now() };
+    });
+
+    const resumed = await check('resume: the same file picked again is recognised and resumes to Ready', async () => {
+        need(interrupted, 'the interrupted upload');
+        page.on('request', (r) => resumeRequests.push({ method: r.method(), url: r.url() }));
+        await page.setInputFiles('#file', bigClip);
+        await page.locator('#upload-resume').waitFor({ state: 'visible', timeout: 5_000 });
+        const said = await text(page, '#upload-resume');
+        assert(/same name, size and modification time/.test(said) && /not sent again/.test(said),
+            `the page says ${JSON.stringify(said)}`);
+        assert(await text(page, '#upload-start') === 'Resume upload', 'the button does not offer to resume');
+        assert(await page.inputValue('#upload-title') === resumeTitle, 'the title is not the one given before');
+        await page.click('#upload-start');
+        await page.waitForFunction(() => ['Ready', 'Failed', 'Interrupted'].includes(
+            document.querySelector('#upload-state')?.textContent.trim()), null,
+        { timeout: TRANSCODE_MS, polling: 100 });
+        const state = await text(page, '#upload-state');
+        assert(state === 'Ready', `${state}: ${await text(page, '#upload-error')}`);
+        const id = await page.getAttribute('#upload-form', 'data-video-id');
+        assert(id === interrupted.id, `video ${id}, the interrupted one was ${interrupted.id}`);
+        const skipped = await page.getAttribute('#upload-progress', 'data-parts-skipped');
+        assert(Number(skipped) === interrupted.stored.length, `data-parts-skipped ${skipped}`);
+        return id;
+    });
+
+    await check('resume: the parts storage had were not sent again (the store\'s access log)', () => {
+        need(resumed, 'resuming');
+        const { stored, uploadId, at } = interrupted;
+        const puts = storePuts(uploadId);
+        const after = puts.filter((p) => p.at >= at);
+        for (const n of stored) {
+            assert(!after.some((p) => p.part === n), `part ${n} was PUT again: ${JSON.stringify(after)}`);
+        }
+        for (let n = 1; n <= 3; n++) {
+            const ok = puts.filter((p) => p.part === n && p.status === 200);
+            assert(ok.length === 1, `part ${n} stored ${ok.length} times: ${JSON.stringify(puts)}`);
+        }
+        const sent = resumeRequests.filter((r) => r.method === 'PUT').map((r) => Number(new URL(r.url).searchParams.get('partNumber')));
+        assert(sent.length === 3 - stored.length && !sent.some((n) => stored.includes(n)),
+            `the page PUT parts ${sent.join(', ')}, storage had ${stored.join(', ')}`);
+        note(`store log for the upload: ${puts.map((p) => `${p.part}:${p.status}`).join(' ')}`);
+    });
+
+    await check('resume: the video is READY with its title, and plays', async () => {
+        const id = need(resumed, 'resuming');
+        const r = await api('GET', `/api/videos/${id}`);
+        const v = r.json?.data?.video;
+        assert(v?.status === 'READY' && v.title === resumeTitle, `status ${v?.status}, title ${JSON.stringify(v?.title)}`);
+        await open(page, BASE, `#/watch/${id}`, 'watch');
+        const result = await startPlayback(page);
+        assert(result === 'playing', result);
+        await page.waitForFunction(() => document.querySelector('video#player').currentTime > 1.0, null,
+            { timeout: 20_000, polling: 100 }).catch(async (error) => {
+            throw new Failure(`${await playerState(page)}\n${shorten(error)}`);
+        });
+    });
+
+    await check('resume: the page forgot the upload once complete, and the API has it completed', async () => {
+        const id = need(resumed, 'resuming');
+        const kept = await rememberedUploads(page);
+        assert(kept.length === 0, `the page still remembers ${JSON.stringify(kept)}`);
+        const r = await api('GET', `/api/upload/${id}/parts`);
+        assert(r.status === 409, `GET parts of the completed upload: ${r.status} ${r.text.slice(0, 200)}`);
+    });
+    await noConsoleErrors('resume: no console errors');
 
     // -- j: the page on another origin -------------------------------------------
 
