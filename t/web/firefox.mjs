@@ -59,11 +59,12 @@ execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y',
                         '-t', '5', '-c:v', 'libx264', '-pix_fmt', 'yuv420p',
                         '-c:a', 'aac', '-movflags', '+faststart', clip]);
 
-// 22 MiB of a real video: three parts of the API's 8 MiB
+// 18 MiB of a real video: three parts of the API's 8 MiB, the last
+// under 2 MiB
 const bigClip = path.join(ARTIFACTS, 'firefox-resume.mp4');
 execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y',
                         '-f', 'lavfi', '-i', 'testsrc=size=640x360:rate=10',
-                        '-f', 'lavfi', '-i', 'sine=frequency=550', '-t', '6',
+                        '-f', 'lavfi', '-i', 'sine=frequency=550', '-t', '4.8',
                         '-vf', 'noise=alls=40:allf=t', '-c:v', 'libx264',
                         '-preset', 'ultrafast', '-qp', '0', '-pix_fmt', 'yuv420p',
                         '-c:a', 'aac', '-movflags', '+faststart', bigClip]);

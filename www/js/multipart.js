@@ -262,6 +262,9 @@ export class Multipart {
             };
 
             xhr.open('PUT', url);
+            // storage's answer is empty or S3's XML: read as text, not
+            // parsed as a document
+            xhr.responseType = 'text';
 
             xhr.upload.addEventListener('progress', e => {
                 this.loaded.set(n, e.loaded);
