@@ -70,8 +70,9 @@ mkdir $_ for $data, $hls, $rec, $artifacts;
 mkdir "$data/$_" for qw(videos-raw videos-processed thumbnails);
 system('chown', '-R', 'nobody', $data, $hls, $rec) if $> == 0;
 
-# the library's paging and counts assume only this suite's videos
-psql('TRUNCATE videos, outbox CASCADE');
+# the library's paging and counts assume only this suite's videos, the
+# check of pending uploads at the end only its uploads
+psql('TRUNCATE videos, outbox, uploads CASCADE');
 system("redis-cli -p $ENV{TEST_NGINX_REDIS_PORT} FLUSHDB >/dev/null");
 system("scripts/stack.sh rabbitmqctl -q purge_queue $_ >/dev/null 2>&1")
     for qw(video-transcode video-cleanup);
