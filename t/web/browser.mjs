@@ -6,8 +6,10 @@
 //   - signing in through the link make run prints (the key in the URL
 //     fragment, taken out of the address bar at once), the page's
 //     Content-Security-Policy (no inline script runs);
-//   - upload of a 5 s 480p clip through the page: upload progress to 100%,
-//     the transcoding bar moving, Ready, a link to watch it;
+//   - upload of a 5 s 480p clip through the page (a one-part multipart
+//     upload): upload progress to 100%, the transcoding bar moving,
+//     Ready, a link to watch it; its part URL spoiled once on the way, so
+//     the store refuses it (403) and the page asks for a new one;
 //   - the library: the card (status, badge, title, duration, thumbnail,
 //     views), search, the status filter, cursor paging with "Load more"
 //     (22 live streams created through the API make a second page), and a
@@ -439,6 +441,23 @@ async function main() {
         snap();
     }).catch(() => {});
 
+    // the first part PUT goes out with its signature spoiled: the store
+    // refuses it (403), as it refuses an expired URL, and the page must
+    // ask the API for a new URL and go on
+    let spoiled = 0;
+    const isPart = (u) => u.searchParams.has('partNumber') && u.searchParams.has('X-Amz-Signature');
+    const spoil = async (route) => {
+        if (route.request().method() === 'PUT' && spoiled === 0) {
+            spoiled++;
+            const u = new URL(route.request().url());
+            u.searchParams.set('X-Amz-Signature', '0'.repeat(64));
+            await route.continue({ url: u.toString() });
+            return;
+        }
+        await route.continue();
+    };
+    await page.route(isPart, spoil);
+
     const uploadStarted = await check('upload: choose the file, give a title, start', async () => {
         need(clipReady, 'making the clip');
         await page.setInputFiles('#file', clip);
@@ -511,7 +530,21 @@ async function main() {
         assert(v.status === 'READY' && v.title === title, `status ${v.status}, title ${JSON.stringify(v.title)}`);
         return v;
     });
+    await page.unroute(isPart, spoil);
+    await check('upload: a part URL storage refused (403) was asked for again, and the part sent again', () => {
+        need(ready, 'the upload');
+        assert(spoiled === 1, `${spoiled} PUTs spoiled`);
+        const asked = requests.filter((r) => r.method === 'POST' && r.url === `${BASE}/api/upload/${videoId}/parts`);
+        assert(asked.length === 1, `POST /api/upload/${videoId}/parts ${asked.length} times`);
+        const puts = requests.filter((r) => r.method === 'PUT' && /[?&]partNumber=1(&|$)/.test(r.url));
+        assert(puts.length === 2, `part 1 PUT ${puts.length} times`);
+    });
     note(`upload to Ready in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+    // the browser's own line for the refused part, the one expected
+    const refusedPart = consoleErrors.findIndex((e) => /status of 403/.test(e.text) && /partNumber=1/.test(e.url));
+    if (refusedPart >= 0) {
+        consoleErrors.splice(refusedPart, 1);
+    }
     await noConsoleErrors('upload: no console errors');
 
     // -- c: the library -------------------------------------------------------
