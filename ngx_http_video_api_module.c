@@ -41,6 +41,7 @@
 #define NGX_HTTP_VIDEO_API_PARAM_MSEC  2
 #define NGX_HTTP_VIDEO_API_PARAM_SEC   3
 #define NGX_HTTP_VIDEO_API_PARAM_FLAG  4
+#define NGX_HTTP_VIDEO_API_PARAM_SIZE  5    /* off_t, "50g" */
 
 
 /* a "name=value" parameter of a directive, stored at offset in a struct */
@@ -336,6 +337,14 @@ static ngx_http_video_api_param_t  ngx_http_video_api_storage_params[] = {
     { ngx_string("presign_expires"), NGX_HTTP_VIDEO_API_PARAM_SEC,
       offsetof(ngx_http_video_api_storage_conf_t, presign_expires),
       1, 7 * 24 * 3600 },
+    { ngx_string("public_endpoint"), NGX_HTTP_VIDEO_API_PARAM_STR,
+      offsetof(ngx_http_video_api_storage_conf_t, public_endpoint), 0, 0 },
+    { ngx_string("max_upload"), NGX_HTTP_VIDEO_API_PARAM_SIZE,
+      offsetof(ngx_http_video_api_storage_conf_t, max_upload),
+      1, (ngx_uint_t) 5 * 1024 * 1024 * 1024 * 1024 },
+    { ngx_string("multipart_expires"), NGX_HTTP_VIDEO_API_PARAM_SEC,
+      offsetof(ngx_http_video_api_storage_conf_t, multipart_expires),
+      3600, 30 * 24 * 3600 },
     { ngx_null_string, 0, 0, 0, 0 }
 };
 
@@ -889,6 +898,8 @@ ngx_http_video_api_storage(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_str_set(&st->bucket_thumbnails, "thumbnails");
     st->path_style = 1;
     st->presign_expires = 3600;
+    st->max_upload = (off_t) 50 * 1024 * 1024 * 1024;
+    st->multipart_expires = 24 * 3600;
 
     rv = ngx_http_video_api_params(cf, cmd, st, 1,
                                    ngx_http_video_api_storage_params);
@@ -906,8 +917,15 @@ ngx_http_video_api_storage(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
+    if (st->public_endpoint.len == 0) {
+        st->public_endpoint = st->endpoint;
+    }
+
     if (ngx_http_video_api_check_url(cf, cmd, "endpoint", &st->endpoint, 0)
         != NGX_CONF_OK
+        || ngx_http_video_api_check_url(cf, cmd, "public_endpoint",
+                                        &st->public_endpoint, 0)
+           != NGX_CONF_OK
         || ngx_http_video_api_check_bucket(cf, cmd, "bucket_raw",
                                            &st->bucket_raw)
            != NGX_CONF_OK
@@ -1552,6 +1570,7 @@ ngx_http_video_api_params(ngx_conf_t *cf, ngx_command_t *cmd, void *base,
     ngx_uint_t first, ngx_http_video_api_param_t *params)
 {
     u_char                      *eq, *p;
+    off_t                        o;
     ngx_int_t                    n;
     ngx_str_t                   *value, name, v;
     ngx_uint_t                   i, seen;
@@ -1643,6 +1662,17 @@ ngx_http_video_api_params(ngx_conf_t *cf, ngx_command_t *cmd, void *base,
                 *(ngx_msec_t *) p = n;
             }
 
+            break;
+
+        case NGX_HTTP_VIDEO_API_PARAM_SIZE:
+            o = ngx_parse_offset(&v);
+            if (o == NGX_ERROR || (ngx_uint_t) o < pm->min
+                || (ngx_uint_t) o > pm->max)
+            {
+                goto invalid;
+            }
+
+            *(off_t *) p = o;
             break;
 
         default: /* NGX_HTTP_VIDEO_API_PARAM_FLAG */

@@ -18,7 +18,9 @@ __DATA__
     video_api_storage endpoint=http://127.0.0.1:9000 region=eu-west-1
                       access_key=ak secret_key=sk bucket_raw=raw.videos
                       bucket_processed=processed bucket_thumbnails=thumbs
-                      path_style=off presign_expires=2h;
+                      path_style=off presign_expires=2h
+                      public_endpoint=https://media.example.com
+                      max_upload=100g multipart_expires=2d;
     video_api_public_url https://videos.example.com/;
     video_api_playback secret=play-secret expires=12h cache=250ms
                        root=store/ live_root=/var/lib/video-api/live;
@@ -202,6 +204,56 @@ video_api: invalid "path_style" value "yes" in "video_api_storage"
 --- must_die
 --- error_log
 video_api: invalid "presign_expires" value "8d" in "video_api_storage"
+
+
+
+=== TEST 18a1: max_upload is a size from 1 byte to 5 TiB
+--- http_config
+    video_api_storage endpoint=http://127.0.0.1:9000 access_key=a secret_key=b max_upload=6t;
+--- config
+--- must_die
+--- error_log
+video_api: invalid "max_upload" value "6t" in "video_api_storage"
+
+
+
+=== TEST 18a2: max_upload must be a size
+--- http_config
+    video_api_storage endpoint=http://127.0.0.1:9000 access_key=a secret_key=b max_upload=lots;
+--- config
+--- must_die
+--- error_log
+video_api: invalid "max_upload" value "lots" in "video_api_storage"
+
+
+
+=== TEST 18a3: a multipart upload lives 1 hour to 30 days
+--- http_config
+    video_api_storage endpoint=http://127.0.0.1:9000 access_key=a secret_key=b multipart_expires=10m;
+--- config
+--- must_die
+--- error_log
+video_api: invalid "multipart_expires" value "10m" in "video_api_storage"
+
+
+
+=== TEST 18a4: public_endpoint is an http(s) URL without a path
+--- http_config
+    video_api_storage endpoint=http://127.0.0.1:9000 access_key=a secret_key=b public_endpoint=ftp://media.example.com;
+--- config
+--- must_die
+--- error_log
+video_api: invalid public_endpoint "ftp://media.example.com" in "video_api_storage", expected http:// or https:// URL
+
+
+
+=== TEST 18a5: public_endpoint takes no path
+--- http_config
+    video_api_storage endpoint=http://127.0.0.1:9000 access_key=a secret_key=b public_endpoint=https://media.example.com/store;
+--- config
+--- must_die
+--- error_log
+video_api: invalid public_endpoint "https://media.example.com/store" in "video_api_storage", expected scheme://host[:port] with no path
 
 
 

@@ -395,6 +395,138 @@ video_sigv4_presign_bound(const video_sigv4_creds_t *c,
     const video_sigv4_presign_t *p, const video_sigv4_bind_t *bind,
     char *out, size_t size, const char **err)
 {
+    return video_sigv4_presign_query(c, p, bind, NULL, out, size, err);
+}
+
+
+/*
+ * Parameters a caller adds to a presigned URL (uploadId, partNumber):
+ * "name=value" pairs joined by "&", already in SigV4's encoding, names
+ * starting with a lower-case letter (so every one sorts after the
+ * X-Amz-* ones) and strictly ascending, so the query stays canonical
+ */
+static int
+sigv4_upper_hex(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F');
+}
+
+
+static int
+sigv4_hex_value(char c)
+{
+    return (c <= '9') ? c - '0' : c - 'A' + 10;
+}
+
+
+static int
+sigv4_unreserved(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+           || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.'
+           || c == '~';
+}
+
+
+static int
+sigv4_query_valid(const char *q)
+{
+    int          d;
+    size_t       i, n;
+    const char  *name, *prev;
+    size_t       name_len, prev_len;
+
+    n = strlen(q);
+
+    if (n == 0 || n > VIDEO_SIGV4_MAX_QUERY / 2) {
+        return 0;
+    }
+
+    prev = NULL;
+    prev_len = 0;
+    i = 0;
+
+    while (i < n) {
+        name = q + i;
+
+        if (q[i] < 'a' || q[i] > 'z') {
+            return 0;
+        }
+
+        while (i < n && q[i] != '=' && q[i] != '&') {
+            if (!((q[i] >= 'a' && q[i] <= 'z') || (q[i] >= 'A' && q[i] <= 'Z')
+                  || (q[i] >= '0' && q[i] <= '9') || q[i] == '-'))
+            {
+                return 0;
+            }
+
+            i++;
+        }
+
+        name_len = (size_t) (q + i - name);
+
+        if (prev != NULL) {
+            d = memcmp(prev, name, prev_len < name_len ? prev_len : name_len);
+
+            if (d > 0 || (d == 0 && prev_len >= name_len)) {
+                return 0;
+            }
+        }
+
+        prev = name;
+        prev_len = name_len;
+
+        /* canonical: every name has its "=", an empty value too */
+
+        if (i == n || q[i] != '=') {
+            return 0;
+        }
+
+        i++;
+
+        while (i < n && q[i] != '&') {
+            if (q[i] == '%') {
+
+                /* an unreserved character is never encoded */
+
+                if (i + 2 >= n || !sigv4_upper_hex(q[i + 1])
+                    || !sigv4_upper_hex(q[i + 2])
+                    || sigv4_unreserved((char) (sigv4_hex_value(q[i + 1]) << 4
+                                                | sigv4_hex_value(q[i + 2]))))
+                {
+                    return 0;
+                }
+
+                i += 3;
+                continue;
+            }
+
+            if (!sigv4_unreserved(q[i])) {
+                return 0;
+            }
+
+            i++;
+        }
+
+        if (i < n) {
+            /* q[i] == '&': another parameter must follow */
+            i++;
+
+            if (i == n) {
+                return 0;
+            }
+        }
+    }
+
+    return 1;
+}
+
+
+int
+video_sigv4_presign_query(const video_sigv4_creds_t *c,
+    const video_sigv4_presign_t *p, const video_sigv4_bind_t *bind,
+    const char *query, char *out, size_t size, const char **err)
+{
     char                *q;
     size_t               path, hn;
     sigv4_buf_t          b, l;
@@ -419,6 +551,11 @@ video_sigv4_presign_bound(const video_sigv4_creds_t *c,
         || p->expires > VIDEO_SIGV4_MAX_EXPIRES)
     {
         *err = "expiry out of range";
+        return -1;
+    }
+
+    if (query != NULL && !sigv4_query_valid(query)) {
+        *err = "bad query";
         return -1;
     }
 
@@ -496,6 +633,11 @@ video_sigv4_presign_bound(const video_sigv4_creds_t *c,
     sigv4_buf_str(&b, num);
     sigv4_buf_str(&b, "&X-Amz-SignedHeaders=");
     sigv4_buf_encode(&b, list, 0);
+
+    if (query != NULL) {
+        sigv4_buf_add(&b, "&", 1);
+        sigv4_buf_str(&b, query);
+    }
 
     if (b.full) {
         *err = "buffer too small";

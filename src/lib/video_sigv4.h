@@ -96,6 +96,17 @@ int video_sigv4_presign_bound(const video_sigv4_creds_t *c,
     const video_sigv4_presign_t *p, const video_sigv4_bind_t *bind,
     char *out, size_t size, const char **err);
 
+/*
+ * The same with query parameters of the operation besides the X-Amz-*
+ * ones (an UploadPart's "partNumber=3&uploadId=..."): query is in SigV4's
+ * canonical form already (each name starting with a lower-case letter,
+ * names strictly ascending, values percent-encoded with upper-case hex
+ * and nothing but unreserved characters left as they are), or NULL.
+ */
+int video_sigv4_presign_query(const video_sigv4_creds_t *c,
+    const video_sigv4_presign_t *p, const video_sigv4_bind_t *bind,
+    const char *query, char *out, size_t size, const char **err);
+
 
 #define VIDEO_SIGV4_ERROR              -1   /* libcrypto failed */
 #define VIDEO_SIGV4_OK                  0

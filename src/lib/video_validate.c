@@ -369,6 +369,15 @@ video_live_visibility_parse(json_t *body, json_t **visibility,
 int
 video_presign_parse(json_t *body, video_presign_t *out, json_t **details)
 {
+    return video_upload_parse(body, VIDEO_UPLOAD_MAX_SIZE, out, details);
+}
+
+
+int
+video_upload_parse(json_t *body, long long max_size, video_presign_t *out,
+    json_t **details)
+{
+    char        msg[96];
     json_t     *v, *errs;
     json_int_t  size;
 
@@ -397,11 +406,18 @@ video_presign_parse(json_t *body, video_presign_t *out, json_t **details)
 
     } else if (!json_is_integer(v)
                || (size = json_integer_value(v)) < 1
-               || size > VIDEO_UPLOAD_MAX_SIZE)
+               || size > max_size)
     {
-        video_detail_add(errs, "fileSize",
-                         "fileSize must be an integer from 1 to 2147483648 "
-                         "(2 GiB)");
+        if (max_size == VIDEO_UPLOAD_MAX_SIZE) {
+            snprintf(msg, sizeof(msg), "fileSize must be an integer from 1 "
+                     "to 2147483648 (2 GiB)");
+
+        } else {
+            snprintf(msg, sizeof(msg), "fileSize must be an integer from 1 "
+                     "to %lld", max_size);
+        }
+
+        video_detail_add(errs, "fileSize", msg);
 
     } else {
         out->file_size = size;
@@ -494,6 +510,182 @@ video_complete_parse(json_t *body, const char *id, size_t id_len,
     video_patch_string(body, "title", VIDEO_TITLE_MAX, 0, &out->title, errs);
     video_patch_string(body, "description", VIDEO_DESCRIPTION_MAX, 1,
                        &out->description, errs);
+
+    if (json_array_size(errs) > 0) {
+        *details = errs;
+        return -1;
+    }
+
+    json_decref(errs);
+    *details = NULL;
+
+    return 0;
+}
+
+
+int
+video_part_numbers_parse(json_t *body, uint32_t part_count,
+    uint32_t *numbers, size_t *n, json_t **details)
+{
+    char        msg[96];
+    size_t      i, j;
+    json_t     *v, *e, *errs;
+    json_int_t  num;
+
+    *n = 0;
+
+    errs = json_array();
+    if (errs == NULL) {
+        *details = NULL;
+        return -1;
+    }
+
+    v = json_object_get(body, "partNumbers");
+
+    if (v == NULL) {
+        video_detail_add(errs, "partNumbers", "partNumbers is required");
+        goto done;
+    }
+
+    if (!json_is_array(v) || json_array_size(v) < 1
+        || json_array_size(v) > VIDEO_PARTS_BATCH_MAX)
+    {
+        video_detail_add(errs, "partNumbers",
+                         "partNumbers must be an array of 1 to 100 part "
+                         "numbers");
+        goto done;
+    }
+
+    for (i = 0; i < json_array_size(v); i++) {
+        e = json_array_get(v, i);
+
+        if (!json_is_integer(e) || (num = json_integer_value(e)) < 1
+            || num > (json_int_t) part_count)
+        {
+            snprintf(msg, sizeof(msg), "partNumbers[%zu] must be an integer "
+                     "from 1 to %u", i, part_count);
+            video_detail_add(errs, "partNumbers", msg);
+            goto done;
+        }
+
+        for (j = 0; j < *n; j++) {
+            if (numbers[j] == (uint32_t) num) {
+                snprintf(msg, sizeof(msg), "partNumbers[%zu] repeats part %u",
+                         i, (uint32_t) num);
+                video_detail_add(errs, "partNumbers", msg);
+                goto done;
+            }
+        }
+
+        numbers[(*n)++] = (uint32_t) num;
+    }
+
+done:
+
+    if (json_array_size(errs) > 0) {
+        *n = 0;
+        *details = errs;
+        return -1;
+    }
+
+    json_decref(errs);
+    *details = NULL;
+
+    return 0;
+}
+
+
+/* an ETag as S3 gives a part's: quotes optional, then 1..64 of [A-Za-z0-9-] */
+static int
+video_part_etag(const char *s, size_t len, char *out, size_t *out_len)
+{
+    size_t  i;
+
+    if (len >= 2 && s[0] == '"' && s[len - 1] == '"') {
+        s++;
+        len -= 2;
+    }
+
+    if (len == 0 || len > VIDEO_PART_ETAG_MAX) {
+        return -1;
+    }
+
+    for (i = 0; i < len; i++) {
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z')
+              || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+        {
+            return -1;
+        }
+
+        out[i] = s[i];
+    }
+
+    out[len] = '\0';
+    *out_len = len;
+
+    return 0;
+}
+
+
+int
+video_complete_parts_parse(json_t *body, uint32_t part_count,
+    video_part_t *parts, json_t **details)
+{
+    char        msg[96];
+    size_t      i;
+    json_t     *v, *e, *num, *etag, *errs;
+
+    errs = json_array();
+    if (errs == NULL) {
+        *details = NULL;
+        return -1;
+    }
+
+    v = json_object_get(body, "parts");
+
+    if (v == NULL) {
+        video_detail_add(errs, "parts",
+                         "parts is required to complete a multipart upload");
+        goto done;
+    }
+
+    if (!json_is_array(v) || json_array_size(v) != part_count) {
+        snprintf(msg, sizeof(msg), "parts must be an array of the upload's "
+                 "%u parts, in order", part_count);
+        video_detail_add(errs, "parts", msg);
+        goto done;
+    }
+
+    for (i = 0; i < part_count; i++) {
+        e = json_array_get(v, i);
+        num = json_object_get(e, "partNumber");
+        etag = json_object_get(e, "etag");
+
+        if (!json_is_object(e) || !json_is_integer(num)
+            || json_integer_value(num) != (json_int_t) i + 1)
+        {
+            snprintf(msg, sizeof(msg), "parts[%zu].partNumber must be %zu",
+                     i, i + 1);
+            video_detail_add(errs, "parts", msg);
+            goto done;
+        }
+
+        if (!json_is_string(etag)
+            || video_part_etag(json_string_value(etag),
+                               json_string_length(etag), parts[i].etag,
+                               &parts[i].etag_len)
+               != 0)
+        {
+            snprintf(msg, sizeof(msg), "parts[%zu].etag must be the ETag "
+                     "storage gave the part", i);
+            video_detail_add(errs, "parts", msg);
+            goto done;
+        }
+
+        parts[i].number = (uint32_t) i + 1;
+    }
+
+done:
 
     if (json_array_size(errs) > 0) {
         *details = errs;

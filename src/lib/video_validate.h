@@ -8,6 +8,7 @@
 
 
 #include <stddef.h>
+#include <stdint.h>
 #include <jansson.h>
 
 
@@ -88,6 +89,37 @@ typedef struct {
  * Returns 0, or -1 with *details as video_patch_parse() does.
  */
 int video_presign_parse(json_t *body, video_presign_t *out, json_t **details);
+
+/* the same for a multipart upload: fileSize 1..max_size */
+int video_upload_parse(json_t *body, long long max_size, video_presign_t *out,
+    json_t **details);
+
+
+#define VIDEO_PARTS_BATCH_MAX  100     /* part URLs asked for at once */
+#define VIDEO_PART_ETAG_MAX    64
+
+/*
+ * {partNumbers}: 1..VIDEO_PARTS_BATCH_MAX distinct integers, each
+ * 1..part_count, into numbers (give VIDEO_PARTS_BATCH_MAX) in the order
+ * given.  0, or -1 with *details.
+ */
+int video_part_numbers_parse(json_t *body, uint32_t part_count,
+    uint32_t *numbers, size_t *n, json_t **details);
+
+typedef struct {
+    uint32_t      number;
+    size_t        etag_len;
+    char          etag[VIDEO_PART_ETAG_MAX + 1];   /* unquoted */
+} video_part_t;
+
+/*
+ * A multipart upload's complete body's parts: exactly part_count objects
+ * {partNumber, etag}, numbered 1..part_count in order, each etag 1..64 of
+ * [A-Za-z0-9-] (S3's part ETags), double quotes around it allowed; into
+ * parts (part_count entries).  0, or -1 with *details.
+ */
+int video_complete_parts_parse(json_t *body, uint32_t part_count,
+    video_part_t *parts, json_t **details);
 
 typedef struct {
     json_t       *key;

@@ -90,6 +90,9 @@ typedef struct {
     ngx_str_t                    bucket_thumbnails;
     ngx_flag_t                   path_style;
     time_t                       presign_expires;
+    ngx_str_t                    public_endpoint;  /* in URLs for clients */
+    off_t                        max_upload;       /* multipart fileSize */
+    time_t                       multipart_expires;
 } ngx_http_video_api_storage_conf_t;
 
 
@@ -202,6 +205,7 @@ struct ngx_http_video_api_ctx_s {
     ngx_str_t                      body;       /* raw request body */
     json_t                        *json;       /* parsed JSON body or NULL */
     void                          *data;       /* the route's own state */
+    void                          *storage;    /* a storage call awaited */
     ngx_http_video_api_idem_t     *idem;       /* Idempotency-Key, or NULL */
 
     ngx_buf_t                     *error_buf;  /* envelope for nginx's own

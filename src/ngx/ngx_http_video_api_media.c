@@ -22,6 +22,18 @@ ngx_http_video_api_media_request(ngx_http_request_t *r, const char *prefix,
     const char *method, ngx_str_t *bucket, const char *key, long expires,
     ngx_str_t *uri, ngx_str_t *args)
 {
+    return ngx_http_video_api_media_request_query(r, prefix, method, bucket,
+                                                  key, NULL, expires, uri,
+                                                  args);
+}
+
+
+ngx_int_t
+ngx_http_video_api_media_request_query(ngx_http_request_t *r,
+    const char *prefix, const char *method, ngx_str_t *bucket,
+    const char *key, const char *query, long expires, ngx_str_t *uri,
+    ngx_str_t *args)
+{
     int                                 rc;
     u_char                             *url, *p, *q;
     size_t                              prefix_len;
@@ -56,8 +68,8 @@ ngx_http_video_api_media_request(ngx_http_request_t *r, const char *prefix,
     ps.expires = expires;
 
     err = NULL;
-    rc = video_sigv4_presign(&creds, &ps, (char *) url, VIDEO_SIGV4_URL_MAX,
-                             &err);
+    rc = video_sigv4_presign_query(&creds, &ps, NULL, query, (char *) url,
+                                   VIDEO_SIGV4_URL_MAX, &err);
     if (rc < 0) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "video_api: cannot presign a storage request: %s",

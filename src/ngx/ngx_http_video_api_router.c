@@ -19,6 +19,8 @@ static ngx_http_video_api_area_t  ngx_http_video_api_areas[] = {
       ngx_http_video_api_videos_routes },
     { ngx_string("upload"), NGX_HTTP_VIDEO_API_UPLOAD,
       ngx_http_video_api_upload_routes },
+    { ngx_string("upload"), NGX_HTTP_VIDEO_API_UPLOAD,
+      ngx_http_video_api_multipart_routes },
     { ngx_string("analytics"), NGX_HTTP_VIDEO_API_ANALYTICS,
       ngx_http_video_api_analytics_routes },
     { ngx_string("live"), NGX_HTTP_VIDEO_API_LIVE,

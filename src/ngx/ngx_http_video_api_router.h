@@ -32,6 +32,7 @@ ngx_int_t ngx_http_video_api_not_implemented(ngx_http_request_t *r,
 /* each area's table, ended by an entry with a NULL pattern */
 extern ngx_http_video_api_route_t  ngx_http_video_api_videos_routes[];
 extern ngx_http_video_api_route_t  ngx_http_video_api_upload_routes[];
+extern ngx_http_video_api_route_t  ngx_http_video_api_multipart_routes[];
 extern ngx_http_video_api_route_t  ngx_http_video_api_analytics_routes[];
 extern ngx_http_video_api_route_t  ngx_http_video_api_live_routes[];
 /* WebRTC signaling (ngx_http_video_api_signal.c), in the live area too */

@@ -15,7 +15,10 @@
 #include "ngx_http_video_api_media.h"
 #include "ngx_http_video_api_idem.h"
 #include "ngx_http_video_api_run.h"
+#include "ngx_http_video_api_storage.h"
+#include "ngx_http_video_api_upload.h"
 #include "video_id.h"
+#include "video_s3xml.h"
 #include "video_sigv4.h"
 #include "video_validate.h"
 
@@ -35,12 +38,15 @@ typedef enum {
 
     UPLOAD_PROBE,
     UPLOAD_PROBED,
-    UPLOAD_CREATED
+    UPLOAD_CREATED,
+    UPLOAD_LOOKUP,
+    UPLOAD_FOUND,
+    UPLOAD_ASSEMBLED
 } ngx_http_video_api_upload_step_e;
 
 static const char *const  upload_names[] = {
     "claim", "record", "recorded",
-    "probe", "probed", "created"
+    "probe", "probed", "created", "lookup", "found", "assembled"
 };
 
 static ngx_int_t ngx_http_video_api_upload_presign_step(
@@ -89,6 +95,7 @@ enum {
     COMPLETE_THUMB_BASE,
     COMPLETE_ACCOUNT,
     COMPLETE_ROLE,
+    COMPLETE_ETAG,
     COMPLETE_NPARAMS
 };
 
@@ -96,13 +103,20 @@ enum {
 typedef struct {
     ngx_str_t                    id;
     video_complete_t             in;
-    ngx_http_video_api_run_t    *run;       /* parked for the probe */
-    ngx_uint_t                   probe_done;
+    ngx_http_video_api_upload_t  up;
+    ngx_http_video_api_storage_t call;
     ngx_uint_t                   probe_status;
     ngx_uint_t                   retried;
     off_t                        size;
+    char                        *etag;      /* the object's, unquoted */
     char                        *values[COMPLETE_NPARAMS];
 } ngx_http_video_api_upload_ctx_t;
+
+
+static ngx_int_t ngx_http_video_api_upload_probe(ngx_http_video_api_run_t *run,
+    ngx_http_video_api_upload_ctx_t *u);
+static ngx_int_t ngx_http_video_api_upload_create(
+    ngx_http_video_api_run_t *run, ngx_http_video_api_upload_ctx_t *u);
 
 
 typedef struct {
@@ -134,15 +148,16 @@ static ngx_http_video_api_pg_stmt_t  upload_complete_stmt =
         " RETURNING video_id, account_id),"
         " v AS ("
         " INSERT INTO videos AS nv (id, account_id, title, description,"
-        "  original_key, original_size)"
-        " SELECT $1, u.account_id, $2, $3, $4, $5::bigint FROM u"
+        "  original_key, original_size, original_etag)"
+        " SELECT $1, u.account_id, $2, $3, $4, $5::bigint, $10 FROM u"
         " ON CONFLICT (id) DO NOTHING"
-        " RETURNING nv.id, nv.original_key, video_json(nv, $6, $7)::text"
-        "  AS json),"
+        " RETURNING nv.id, nv.original_key, nv.original_etag,"
+        "  video_json(nv, $6, $7)::text AS json),"
         " job AS ("
         " INSERT INTO outbox (topic, payload)"
-        " SELECT 'video-transcode', json_build_object('type', 'transcode',"
-        "  'videoId', v.id, 'inputKey', v.original_key)"
+        " SELECT 'video-transcode', json_strip_nulls(json_build_object("
+        "  'type', 'transcode', 'videoId', v.id, 'inputKey', v.original_key,"
+        "  'etag', v.original_etag))"
         " FROM v RETURNING id)"
         " SELECT v.json, 't' FROM v"
         " UNION ALL"
@@ -159,9 +174,16 @@ static ngx_http_video_api_pg_stmt_t  upload_complete_stmt =
         COMPLETE_ACCOUNT + 1, COMPLETE_ROLE + 1);
 
 
-static void ngx_http_video_api_upload_resume(ngx_http_request_t *r);
-static ngx_int_t ngx_http_video_api_upload_probed(ngx_http_request_t *sr,
-    void *data, ngx_int_t rc);
+/* an upload as the routes see it: only its account's editors find it */
+static ngx_http_video_api_pg_stmt_t  upload_lookup_stmt =
+    ngx_http_video_api_pg_scoped("upload_lookup",
+        "SELECT key, size, upload_id, part_size, part_count,"
+        " completed_at IS NOT NULL, " NGX_HTTP_VIDEO_API_ISO("expires_at")
+        " FROM uploads WHERE video_id = $1"
+        " AND video_writable(account_id, $2, $3)",
+        2, 3);
+
+
 
 
 ngx_http_video_api_route_t  ngx_http_video_api_upload_routes[] = {
@@ -245,7 +267,7 @@ ngx_http_video_api_upload_presign(ngx_http_request_t *r,
     ngx_http_video_api_media_creds(st, &creds);
 
     ps.method = "PUT";
-    ps.endpoint = (char *) st->endpoint.data;
+    ps.endpoint = (char *) st->public_endpoint.data;
     ps.bucket = (char *) st->bucket_raw.data;
     ps.key = u->key;
     ps.path_style = st->path_style ? 1 : 0;
@@ -380,97 +402,279 @@ ngx_http_video_api_upload_complete(ngx_http_request_t *r,
 
     ctx->data = u;
 
-    return ngx_http_video_api_run(r, &upload_complete_steps, u, UPLOAD_PROBE);
+    return ngx_http_video_api_run(r, &upload_complete_steps, u, UPLOAD_LOOKUP);
 }
 
 
-/* a HEAD of the object, presigned, as a subrequest: storage has it? */
+ngx_int_t
+ngx_http_video_api_upload_lookup(ngx_http_video_api_run_t *run, ngx_str_t *id,
+    ngx_uint_t next)
+{
+    char  **values;
+
+    values = ngx_pcalloc(run->request->pool, 3 * sizeof(char *));
+    if (values == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    values[0] = (char *) id->data;
+
+    /* $2 and $3: the caller's account and role */
+
+    return ngx_http_video_api_run_query(run, next, &upload_lookup_stmt, 3,
+                                        values);
+}
+
+
+ngx_int_t
+ngx_http_video_api_upload_found(ngx_http_video_api_run_t *run, ngx_str_t *id,
+    ngx_http_video_api_upload_t *up)
+{
+    size_t               len;
+    PGresult            *res;
+    ngx_http_request_t  *r;
+
+    r = run->request;
+    res = run->res;
+
+    if (!ngx_http_video_api_run_ok(run) || PQntuples(res) > 1
+        || (PQntuples(res) == 1 && PQnfields(res) != 7))
+    {
+        return ngx_http_video_api_run_failed(run);
+    }
+
+    if (PQntuples(res) == 0) {
+        return ngx_http_video_api_send_error(r, NGX_HTTP_NOT_FOUND, NULL,
+                   "Upload for video '%V' not found", id);
+    }
+
+    len = PQgetlength(res, 0, 0);
+    up->key.len = len;
+    up->key.data = ngx_pnalloc(r->pool, len + 1);
+
+    len = PQgetlength(res, 0, 2);
+    up->upload_id.len = len;
+    up->upload_id.data = ngx_pnalloc(r->pool, len + 1);
+
+    up->expires_at = ngx_pnalloc(r->pool, PQgetlength(res, 0, 6) + 1);
+
+    if (up->key.data == NULL || up->upload_id.data == NULL
+        || up->expires_at == NULL)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_cpystrn(up->key.data, (u_char *) PQgetvalue(res, 0, 0),
+                up->key.len + 1);
+    ngx_cpystrn(up->upload_id.data, (u_char *) PQgetvalue(res, 0, 2),
+                up->upload_id.len + 1);
+    ngx_cpystrn((u_char *) up->expires_at, (u_char *) PQgetvalue(res, 0, 6),
+                PQgetlength(res, 0, 6) + 1);
+
+    up->size = ngx_atoof((u_char *) PQgetvalue(res, 0, 1),
+                         PQgetlength(res, 0, 1));
+    up->completed = (PQgetvalue(res, 0, 5)[0] == 't');
+
+    if (up->upload_id.len > 0) {
+        up->part_size = ngx_atoof((u_char *) PQgetvalue(res, 0, 3),
+                                  PQgetlength(res, 0, 3));
+        up->part_count = ngx_atoi((u_char *) PQgetvalue(res, 0, 4),
+                                  PQgetlength(res, 0, 4));
+
+        up->upload_id_escaped = (char *)
+            ngx_http_video_api_multipart_escape(r->pool, &up->upload_id);
+
+        if (up->upload_id_escaped == NULL || up->size <= 0
+            || up->part_size <= 0 || up->part_count == (ngx_uint_t) NGX_ERROR
+            || up->part_count == 0)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    return NGX_DECLINED;
+}
+
+
+/* the upload found: a multipart one is assembled first, then the HEAD */
+
+static ngx_int_t
+ngx_http_video_api_upload_found_step(ngx_http_video_api_run_t *run,
+    ngx_http_video_api_upload_ctx_t *u)
+{
+    char                               query[512];
+    long                               len;
+    size_t                             i;
+    json_t                            *details;
+    ngx_int_t                          rc;
+    ngx_str_t                          body;
+    video_part_t                      *parts;
+    ngx_http_request_t                *r;
+    video_s3xml_part_t                *xp;
+    ngx_http_video_api_ctx_t          *ctx;
+    ngx_http_video_api_main_conf_t    *mcf;
+
+    r = run->request;
+    ctx = ngx_http_get_module_ctx(r, ngx_http_video_api_module);
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_video_api_module);
+
+    rc = ngx_http_video_api_upload_found(run, &u->id, &u->up);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    if (u->up.upload_id.len == 0) {
+        if (json_object_get(ctx->json, "parts") != NULL) {
+            details = json_array();
+            video_detail_add(details, "parts",
+                             "parts is only for a multipart upload; this "
+                             "one was a single PUT");
+            return ngx_http_video_api_send_invalid(r, details);
+        }
+
+        if (u->up.completed) {
+            u->probe_status = NGX_HTTP_OK;
+            u->size = u->up.size;
+            return ngx_http_video_api_upload_create(run, u);
+        }
+
+        return ngx_http_video_api_upload_probe(run, u);
+    }
+
+    parts = ngx_palloc(r->pool, u->up.part_count * sizeof(video_part_t));
+    xp = ngx_palloc(r->pool, u->up.part_count * sizeof(video_s3xml_part_t));
+
+    if (parts == NULL || xp == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (video_complete_parts_parse(ctx->json, (uint32_t) u->up.part_count,
+                                   parts, &details)
+        != 0)
+    {
+        return ngx_http_video_api_send_invalid(r, details);
+    }
+
+    if (u->up.completed) {
+
+        /* completed before: the same video, nothing asked of storage */
+
+        u->probe_status = NGX_HTTP_OK;
+        u->size = u->up.size;
+        return ngx_http_video_api_upload_create(run, u);
+    }
+
+    for (i = 0; i < u->up.part_count; i++) {
+        xp[i].number = parts[i].number;
+        xp[i].size = -1;
+        xp[i].mtime_ms = 0;
+        xp[i].etag_len = parts[i].etag_len;
+        ngx_memcpy(xp[i].etag, parts[i].etag, parts[i].etag_len + 1);
+    }
+
+    len = video_s3xml_complete_request(xp, u->up.part_count, NULL);
+    if (len < 0) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    body.data = ngx_pnalloc(r->pool, len);
+    if (body.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    body.len = video_s3xml_complete_request(xp, u->up.part_count,
+                                            (char *) body.data);
+
+    if (ngx_strlen(u->up.upload_id_escaped) > sizeof(query) - 16) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_sprintf((u_char *) query, "uploadId=%s%Z", u->up.upload_id_escaped);
+
+    return ngx_http_video_api_storage_call(run, &u->call, "POST",
+               &mcf->storage.bucket_raw, (char *) u->up.key.data, query,
+               &body, UPLOAD_ASSEMBLED);
+}
+
+
+/* storage assembled the parts, or said why not */
+
+static ngx_int_t
+ngx_http_video_api_upload_assembled(ngx_http_video_api_run_t *run,
+    ngx_http_video_api_upload_ctx_t *u)
+{
+    int                      rc;
+    char                    *buf, msg[256];
+    json_t                  *details;
+    ngx_http_request_t      *r;
+    video_s3xml_str_t        etag;
+    video_s3xml_s3_error_t   err;
+
+    r = run->request;
+
+    buf = ngx_pnalloc(r->pool, u->call.body.len + 1);
+    if (buf == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_memzero(&err, sizeof(video_s3xml_s3_error_t));
+
+    rc = (u->call.body.len > 0)
+         ? video_s3xml_parse_complete_result((char *) u->call.body.data,
+                                             u->call.body.len, buf, &etag,
+                                             &err)
+         : VIDEO_S3XML_MALFORMED;
+
+    if (u->call.status == NGX_HTTP_OK && rc == VIDEO_S3XML_OK) {
+        return ngx_http_video_api_upload_probe(run, u);
+    }
+
+    if (rc == VIDEO_S3XML_S3_ERROR && err.code.len == 12
+        && ngx_strncmp(err.code.data, "NoSuchUpload", 12) == 0)
+    {
+        /* completed by an earlier try whose answer was lost: the HEAD says */
+
+        return ngx_http_video_api_upload_probe(run, u);
+    }
+
+    if (rc == VIDEO_S3XML_S3_ERROR && u->call.status == NGX_HTTP_BAD_REQUEST) {
+
+        /* InvalidPart, InvalidPartOrder, EntityTooSmall: the caller's */
+
+        ngx_snprintf((u_char *) msg, sizeof(msg) - 1,
+                     "storage refused the parts: %*s%Z",
+                     err.code.len, err.code.data);
+
+        details = json_array();
+        video_detail_add(details, "parts", msg);
+
+        return ngx_http_video_api_send_invalid(r, details);
+    }
+
+    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                  "video_api: storage answered %ui to "
+                  "CompleteMultipartUpload of \"%V\" (%s%*s)",
+                  u->call.status, &u->up.key, video_s3xml_code(rc),
+                  err.code.len, err.code.data);
+
+    return ngx_http_video_api_send_unavailable(r, "Storage");
+}
+
+
+/* a HEAD of the object: storage has it? */
 
 static ngx_int_t
 ngx_http_video_api_upload_probe(ngx_http_video_api_run_t *run,
     ngx_http_video_api_upload_ctx_t *u)
 {
-    ngx_str_t                        uri, args;
-    ngx_http_request_t              *r, *sr;
-    ngx_http_post_subrequest_t      *psr;
     ngx_http_video_api_main_conf_t  *mcf;
 
-    r = run->request;
-    mcf = ngx_http_get_module_main_conf(r, ngx_http_video_api_module);
+    mcf = ngx_http_get_module_main_conf(run->request,
+                                        ngx_http_video_api_module);
 
-    if (ngx_http_video_api_media_request(r, NGX_HTTP_VIDEO_API_PROBE, "HEAD",
-                                         &mcf->storage.bucket_raw,
-                                         json_string_value(u->in.key), 60,
-                                         &uri, &args)
-        != NGX_OK)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    psr = ngx_palloc(r->pool, sizeof(ngx_http_post_subrequest_t));
-    if (psr == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    psr->handler = ngx_http_video_api_upload_probed;
-    psr->data = u;
-
-    if (ngx_http_subrequest(r, &uri, &args, &sr, psr,
-                            NGX_HTTP_SUBREQUEST_IN_MEMORY
-                            |NGX_HTTP_SUBREQUEST_WAITED)
-        != NGX_OK)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    /* a HEAD: storage answers with the size and no body */
-
-    sr->method = NGX_HTTP_HEAD;
-    ngx_str_set(&sr->method_name, "HEAD");
-    sr->header_only = 1;
-
-    u->run = run;
-    r->write_event_handler = ngx_http_video_api_upload_resume;
-
-    return ngx_http_video_api_run_park(run, UPLOAD_PROBED);
-}
-
-
-static ngx_int_t
-ngx_http_video_api_upload_probed(ngx_http_request_t *sr, void *data,
-    ngx_int_t rc)
-{
-    ngx_http_video_api_upload_ctx_t  *u = data;
-
-    u->probe_done = 1;
-    u->probe_status = (sr->headers_out.status != 0)
-                      ? sr->headers_out.status
-                      : (rc >= NGX_HTTP_SPECIAL_RESPONSE ? (ngx_uint_t) rc
-                                                         : 502);
-    u->size = sr->headers_out.content_length_n;
-
-    return rc;
-}
-
-
-/* the parent, woken when the probe is done */
-
-static void
-ngx_http_video_api_upload_resume(ngx_http_request_t *r)
-{
-    ngx_http_video_api_ctx_t         *ctx;
-    ngx_http_video_api_upload_ctx_t  *u;
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_video_api_module);
-    u = ctx->data;
-
-    if (!u->probe_done) {
-        return;
-    }
-
-    r->write_event_handler = ngx_http_request_empty_handler;
-
-    ngx_http_video_api_run_wake(u->run);
+    return ngx_http_video_api_storage_call(run, &u->call, "HEAD",
+               &mcf->storage.bucket_raw, json_string_value(u->in.key), NULL,
+               NULL, UPLOAD_PROBED);
 }
 
 
@@ -500,6 +704,17 @@ ngx_http_video_api_upload_create(ngx_http_video_api_run_t *run,
         return ngx_http_video_api_send_unavailable(r, "Storage");
     }
 
+    if (u->up.upload_id.len > 0 && !u->up.completed
+        && u->size != u->up.size)
+    {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "video_api: \"%s\" is %O bytes, its upload declared %O",
+                      json_string_value(u->in.key), u->size, u->up.size);
+        return ngx_http_video_api_send_error(r, NGX_HTTP_CONFLICT, NULL,
+                   "Uploaded object '%s' is not the size the upload "
+                   "declared", json_string_value(u->in.key));
+    }
+
     mcf = ngx_http_get_module_main_conf(r, ngx_http_video_api_module);
 
     p = ngx_pnalloc(r->pool, NGX_OFF_T_LEN + 1);
@@ -521,6 +736,7 @@ ngx_http_video_api_upload_create(ngx_http_video_api_run_t *run,
     v[COMPLETE_SIZE] = (char *) p;
     v[COMPLETE_PLAY_BASE] = (char *) mcf->play.base.data;
     v[COMPLETE_THUMB_BASE] = (char *) mcf->play.base.data;
+    v[COMPLETE_ETAG] = u->etag;
 
     return ngx_http_video_api_run_query(run, UPLOAD_CREATED,
                                         &upload_complete_stmt,
@@ -601,7 +817,38 @@ ngx_http_video_api_upload_complete_step(ngx_http_video_api_run_t *run)
         return ngx_http_video_api_upload_probe(run, u);
 
     case UPLOAD_PROBED:
+        u->probe_status = u->call.status;
+        u->size = u->call.length;
+
+        /* the ETag storage gives the object, unquoted */
+
+        if (u->call.etag.len >= 2 && u->call.etag.data[0] == '"'
+            && u->call.etag.data[u->call.etag.len - 1] == '"')
+        {
+            u->call.etag.data++;
+            u->call.etag.len -= 2;
+        }
+
+        if (u->call.etag.len > 0 && u->call.etag.len <= 128) {
+            u->etag = ngx_pnalloc(run->request->pool, u->call.etag.len + 1);
+            if (u->etag == NULL) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            ngx_cpystrn((u_char *) u->etag, u->call.etag.data,
+                        u->call.etag.len + 1);
+        }
+
         return ngx_http_video_api_upload_create(run, u);
+
+    case UPLOAD_LOOKUP:
+        return ngx_http_video_api_upload_lookup(run, &u->id, UPLOAD_FOUND);
+
+    case UPLOAD_FOUND:
+        return ngx_http_video_api_upload_found_step(run, u);
+
+    case UPLOAD_ASSEMBLED:
+        return ngx_http_video_api_upload_assembled(run, u);
 
     default: /* UPLOAD_CREATED */
         return ngx_http_video_api_upload_created(run, u);

@@ -1,7 +1,8 @@
 /*
  * Canonical forms, both ways: the signer presigns a request made from the
  * input (lines: method, endpoint, "path" or "virtual", bucket, expiry,
- * and the key, any bytes), and what it signs must verify as the store's
+ * the key, and the operation's query parameters, "partNumber=1&uploadId=x"
+ * or none), and what it signs must verify as the store's
  * gate receives it (path and query from the URL, the Host header a
  * client sends for it) until it expires, and not after, nor for another
  * method.  The unsigned URL and the header signature of the same request
@@ -81,20 +82,22 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     int                     n, rc;
-    char                   *method, *bucket, *key, *exp;
+    char                   *method, *bucket, *key, *exp, *query;
     char                    url[VIDEO_SIGV4_URL_MAX], bare[VIDEO_SIGV4_URL_MAX];
     char                    host[VIDEO_SIGV4_URL_MAX];
     char                    auth[VIDEO_SIGV4_AUTH_MAX], date[17];
     const char             *err;
-    fuzz_part_t             parts[6], req[2];
+    fuzz_part_t             parts[7], req[2];
     video_sigv4_presign_t   p;
 
-    fuzz_split(data, size, '\n', parts, 6);
+    fuzz_split(data, size, '\n', parts, 7);
 
     method = fuzz_strndup(parts[0].data, parts[0].len);
     bucket = fuzz_strndup(parts[3].data, parts[3].len);
     exp = fuzz_strndup(parts[4].data, parts[4].len > 9 ? 9 : parts[4].len);
     key = fuzz_strndup(parts[5].data, parts[5].len);
+    query = (parts[6].len > 0) ? fuzz_strndup(parts[6].data, parts[6].len)
+                               : NULL;
 
     if (method == NULL || bucket == NULL || exp == NULL || key == NULL) {
         goto done;
@@ -111,7 +114,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     p.expires = atol(exp);
 
     err = NULL;
-    n = video_sigv4_presign(&presign_creds, &p, url, sizeof(url), &err);
+    n = video_sigv4_presign_query(&presign_creds, &p, NULL, query, url,
+                                  sizeof(url), &err);
 
     if (n < 0) {
         fuzz_assert(err != NULL);
@@ -163,6 +167,7 @@ done:
     free(bucket);
     free(exp);
     free(key);
+    free(query);
 
     return 0;
 }

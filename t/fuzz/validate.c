@@ -2,7 +2,8 @@
  * JSON bodies of the routes, read as the module reads them: the first
  * line names the route (presign, complete, complete-any, patch,
  * live-create, live-start, live-stop, live-visibility, key-create,
- * account-create, account-update), the rest is the
+ * account-create, account-update, multipart, part-numbers,
+ * complete-parts), the rest is the
  * body, parsed with JSON_REJECT_DUPLICATES and refused when it is not an
  * object (live-stop also takes no body at all), then checked by the
  * route's validator.  What passes holds what the route relies on; what
@@ -27,8 +28,13 @@
 static const char *const  validate_routes[] = {
     "presign", "complete", "complete-any", "patch", "live-create",
     "live-start", "live-stop", "live-visibility", "key-create",
-    "account-create", "account-update"
+    "account-create", "account-update", "multipart", "part-numbers",
+    "complete-parts"
 };
+
+/* the upload the part routes check against: 37 parts */
+#define VALIDATE_PARTS      37
+#define VALIDATE_MAX        (50LL * 1024 * 1024 * 1024)
 
 
 static void
@@ -94,6 +100,9 @@ validate_route(size_t route, json_t *body, json_t **details)
     video_patch_t       patch;
     video_account_t     account;
     video_key_create_t  key;
+    size_t              i, j, n;
+    uint32_t            numbers[VIDEO_PARTS_BATCH_MAX];
+    video_part_t        parts[VALIDATE_PARTS];
     video_presign_t    presign;
     video_complete_t   complete;
 
@@ -204,6 +213,59 @@ validate_route(size_t route, json_t *body, json_t **details)
                                          json_string_value(v),
                                          json_string_length(v))
                         >= 0);
+        }
+
+        return rc;
+
+    case 11:
+        rc = video_upload_parse(body, VALIDATE_MAX, &presign, details);
+
+        if (rc == 0) {
+            validate_text(presign.file_name, 255, 0);
+            fuzz_assert(presign.file_size >= 1
+                        && presign.file_size <= VALIDATE_MAX);
+            fuzz_assert(presign.type >= 0 && presign.type < 3);
+        }
+
+        return rc;
+
+    case 12:
+        rc = video_part_numbers_parse(body, VALIDATE_PARTS, numbers, &n,
+                                      details);
+
+        if (rc == 0) {
+            fuzz_assert(n >= 1 && n <= VIDEO_PARTS_BATCH_MAX);
+
+            for (i = 0; i < n; i++) {
+                fuzz_assert(numbers[i] >= 1 && numbers[i] <= VALIDATE_PARTS);
+
+                for (j = 0; j < i; j++) {
+                    fuzz_assert(numbers[j] != numbers[i]);
+                }
+            }
+
+        } else {
+            fuzz_assert(n == 0);
+        }
+
+        return rc;
+
+    case 13:
+        rc = video_complete_parts_parse(body, VALIDATE_PARTS, parts,
+                                        details);
+
+        if (rc == 0) {
+            for (i = 0; i < VALIDATE_PARTS; i++) {
+                fuzz_assert(parts[i].number == i + 1);
+                fuzz_assert(parts[i].etag_len >= 1
+                            && parts[i].etag_len <= VIDEO_PART_ETAG_MAX
+                            && strlen(parts[i].etag) == parts[i].etag_len
+                            && strspn(parts[i].etag,
+                                      "abcdefghijklmnopqrstuvwxyz"
+                                      "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                      "0123456789-")
+                               == parts[i].etag_len);
+            }
         }
 
         return rc;

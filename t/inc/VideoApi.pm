@@ -251,15 +251,15 @@ sub store_server {
 CONF
 }
 
-# the internal location completing an upload probes storage through
+# the internal location the upload routes ask storage through
 sub probe_location {
     my ($endpoint) = @_;
     return <<"CONF";
         location /_video_api/storage/ {
             internal;
             proxy_pass $endpoint/;
-            proxy_pass_request_body off;
             proxy_pass_request_headers off;
+            subrequest_output_buffer_size 512k;
         }
 CONF
 }

@@ -1039,6 +1039,61 @@ START_TEST(bound_header_values_as_sent)
 END_TEST
 
 
+START_TEST(presign_query_adds_sorted_parameters)
+{
+    int                     n;
+    char                    url[VIDEO_SIGV4_URL_MAX], *q;
+    const char             *err;
+    video_sigv4_bind_t      b;
+    video_sigv4_presign_t   p;
+    size_t                  i;
+    const char             *bad[] = {
+        "", "Upload=1", "uploadId=a&partNumber=1", "partNumber=1&partNumber=2",
+        "partNumber=1&", "a=b c", "a=%2f", "a=%2", "a=%ZZ", "a=/", "X-Amz-Foo=1",
+        "&a=1", "a=1&&b=2", "pa", "a=1&b", "a=%45"
+    };
+
+    memset(&p, 0, sizeof(p));
+    p.method = "PUT";
+    p.endpoint = "http://127.0.0.1:9000";
+    p.bucket = "videos-raw";
+    p.key = "abc/original.mp4";
+    p.path_style = 1;
+    p.now = 1700000000;
+    p.expires = 3600;
+
+    b.content_length = 8388608;
+    b.content_type = NULL;
+    b.if_none_match = NULL;
+
+    err = NULL;
+    n = video_sigv4_presign_query(&creds_us, &p, &b,
+                                  "partNumber=3&uploadId=a%2Bb.c", url,
+                                  sizeof(url), &err);
+    ck_assert_msg(n > 0, "%s", err);
+
+    q = strstr(url, "X-Amz-SignedHeaders=content-length%3Bhost"
+                    "&partNumber=3&uploadId=a%2Bb.c&X-Amz-Signature=");
+    ck_assert_ptr_nonnull(q);
+
+    /* "uploads=" with an empty value, as CreateMultipartUpload's */
+
+    n = video_sigv4_presign_query(&creds_us, &p, NULL, "uploads=", url,
+                                  sizeof(url), &err);
+    ck_assert_int_gt(n, 0);
+    ck_assert_ptr_nonnull(strstr(url, "&uploads=&X-Amz-Signature="));
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        err = NULL;
+        ck_assert_msg(video_sigv4_presign_query(&creds_us, &p, &b, bad[i],
+                                                url, sizeof(url), &err)
+                      == -1, "\"%s\" passed", bad[i]);
+        ck_assert_str_eq(err, "bad query");
+    }
+}
+END_TEST
+
+
 START_TEST(presign_bound_refuses_bad_values)
 {
     size_t                 i;
@@ -1230,6 +1285,7 @@ unit_sigv4_suite(void)
                         NELTS(sigv4_bound_vectors));
     tcase_add_test(tc, bound_header_values_as_sent);
     tcase_add_test(tc, presign_bound_refuses_bad_values);
+    tcase_add_test(tc, presign_query_adds_sorted_parameters);
     tcase_add_loop_test(tc, header_signatures_equal_botocore, 0,
                         NELTS(sigv4_header_vectors));
     tcase_add_test(tc, header_signing_refuses_bad_payload_hashes);

@@ -131,6 +131,114 @@ START_TEST(presign_needs_name_size_and_type)
 END_TEST
 
 
+START_TEST(part_numbers_are_a_batch_of_distinct_parts)
+{
+    size_t       n;
+    json_t      *j, *d;
+    uint32_t     nums[VIDEO_PARTS_BATCH_MAX];
+    const char  *bad[] = {
+        "{}", "{\"partNumbers\": []}", "{\"partNumbers\": [0]}",
+        "{\"partNumbers\": [11]}", "{\"partNumbers\": [2, 2]}",
+        "{\"partNumbers\": [\"1\"]}", "{\"partNumbers\": [1.5]}",
+        "{\"partNumbers\": [-1]}", "{\"partNumbers\": 1}",
+        "{\"partNumbers\": [4294967297]}"
+    };
+    size_t       i;
+
+    j = json_loads("{\"partNumbers\": [10, 1, 5]}", 0, NULL);
+    ck_assert_int_eq(video_part_numbers_parse(j, 10, nums, &n, &d), 0);
+    ck_assert_uint_eq(n, 3);
+    ck_assert_uint_eq(nums[0], 10);
+    ck_assert_uint_eq(nums[1], 1);
+    ck_assert_uint_eq(nums[2], 5);
+    json_decref(j);
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        j = json_loads(bad[i], 0, NULL);
+        ck_assert_ptr_nonnull(j);
+        ck_assert_msg(video_part_numbers_parse(j, 10, nums, &n, &d) == -1,
+                      "%s passed", bad[i]);
+        ck_assert_uint_eq(n, 0);
+        ck_assert_uint_eq(json_array_size(d), 1);
+        json_decref(d);
+        json_decref(j);
+    }
+}
+END_TEST
+
+
+START_TEST(complete_parts_are_every_part_in_order)
+{
+    json_t        *j, *d;
+    video_part_t   parts[3];
+    size_t         i;
+    const char    *bad[] = {
+        "{}", "{\"parts\": []}",
+        "{\"parts\": [{\"partNumber\": 1, \"etag\": \"a\"},"
+        " {\"partNumber\": 2, \"etag\": \"b\"}]}",
+        "{\"parts\": [{\"partNumber\": 1, \"etag\": \"a\"},"
+        " {\"partNumber\": 3, \"etag\": \"b\"},"
+        " {\"partNumber\": 2, \"etag\": \"c\"}]}",
+        "{\"parts\": [{\"partNumber\": 1, \"etag\": \"a\"},"
+        " {\"partNumber\": 2, \"etag\": \"\"},"
+        " {\"partNumber\": 3, \"etag\": \"c\"}]}",
+        "{\"parts\": [{\"partNumber\": 1, \"etag\": \"a\"},"
+        " {\"partNumber\": 2, \"etag\": \"<x>\"},"
+        " {\"partNumber\": 3, \"etag\": \"c\"}]}",
+        "{\"parts\": [{\"partNumber\": 1, \"etag\": \"a\"},"
+        " {\"partNumber\": 2, \"etag\": 7},"
+        " {\"partNumber\": 3, \"etag\": \"c\"}]}",
+        "{\"parts\": [1, 2, 3]}"
+    };
+
+    j = json_loads("{\"parts\": [{\"partNumber\": 1, \"etag\": "
+                   "\"\\\"0123456789abcdef0123456789abcdef\\\"\"},"
+                   " {\"partNumber\": 2, \"etag\": \"x-2\"},"
+                   " {\"partNumber\": 3, \"etag\": \"C\"}]}", 0, NULL);
+    ck_assert_ptr_nonnull(j);
+    ck_assert_int_eq(video_complete_parts_parse(j, 3, parts, &d), 0);
+    ck_assert_str_eq(parts[0].etag, "0123456789abcdef0123456789abcdef");
+    ck_assert_uint_eq(parts[0].etag_len, 32);
+    ck_assert_uint_eq(parts[0].number, 1);
+    ck_assert_str_eq(parts[1].etag, "x-2");
+    ck_assert_uint_eq(parts[2].number, 3);
+    json_decref(j);
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        j = json_loads(bad[i], 0, NULL);
+        ck_assert_ptr_nonnull(j);
+        ck_assert_msg(video_complete_parts_parse(j, 3, parts, &d) == -1,
+                      "%s passed", bad[i]);
+        ck_assert_str_eq(json_string_value(json_object_get(
+                             json_array_get(d, 0), "path")), "parts");
+        json_decref(d);
+        json_decref(j);
+    }
+}
+END_TEST
+
+
+START_TEST(multipart_size_is_bound_by_its_maximum)
+{
+    json_t           *j, *d;
+    video_presign_t   p;
+
+    j = json_loads("{\"fileName\": \"a.mp4\", \"fileSize\": 53687091200, "
+                   "\"contentType\": \"video/mp4\"}", 0, NULL);
+    ck_assert_int_eq(video_upload_parse(j, 53687091200LL, &p, &d), 0);
+    ck_assert(p.file_size == 53687091200LL);
+    ck_assert_int_eq(video_presign_parse(j, &p, &d), -1);
+    json_decref(d);
+    ck_assert_int_eq(video_upload_parse(j, 53687091199LL, &p, &d), -1);
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(d, 0),
+                                                       "message")),
+                     "fileSize must be an integer from 1 to 53687091199");
+    json_decref(d);
+    json_decref(j);
+}
+END_TEST
+
+
 START_TEST(complete_needs_the_key_of_its_id)
 {
     json_t            *j, *d;
@@ -243,6 +351,9 @@ unit_validate_suite(void)
     tcase_add_test(tc, patch_reports_every_bad_field);
     tcase_add_test(tc, presign_needs_name_size_and_type);
     tcase_add_test(tc, complete_needs_the_key_of_its_id);
+    tcase_add_test(tc, part_numbers_are_a_batch_of_distinct_parts);
+    tcase_add_test(tc, complete_parts_are_every_part_in_order);
+    tcase_add_test(tc, multipart_size_is_bound_by_its_maximum);
     tcase_add_test(tc, live_bodies_are_checked);
     suite_add_tcase(s, tc);
 
