@@ -26,8 +26,7 @@ export function fileProblems(file) {
     }
 
     if (file.size < 1 || file.size > MAX_SIZE) {
-        problems.push('fileSize must be an integer from 1 to 53687091200 '
-                      + '(50 GiB)');
+        problems.push('fileSize must be an integer from 1 to 53687091200');
     }
 
     if (!TYPES.includes(file.type)) {
