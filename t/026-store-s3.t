@@ -379,6 +379,7 @@ my ($pst, $pbody, $phdr) = curl('-X', 'PUT', '--data-binary', 'tail', '-H', 'Con
 is $pst, 200, 'a presigned UploadPart PUT from another origin: 200';
 like $phdr, qr/^ETag: "$md5_2"\r?$/mi, 'with the part\'s ETag';
 like $phdr, qr/^Access-Control-Allow-Origin: \*\r?$/mi, 'the origin is allowed';
+is scalar(() = $phdr =~ /^Access-Control-Allow-Origin:/mig), 1, 'once';
 like $phdr, qr/^Access-Control-Expose-Headers: ETag\r?$/mi,
      'and its script may read the ETag (Access-Control-Expose-Headers)';
 ($pst, $pbody, $phdr) = curl('-X', 'PUT', '--data-binary', 'tail', '-H', 'Content-Type:',
@@ -388,6 +389,8 @@ like $pbody, qr{<Code>RequestExpired</Code>}, 'RequestExpired';
 like $phdr, qr/^Access-Control-Allow-Origin: \*\r?$/mi,
      'the refusal carries the CORS headers too, so the page reads it';
 like $phdr, qr/^Access-Control-Expose-Headers: ETag\r?$/mi, 'and Expose-Headers';
+is scalar(() = $phdr =~ /^Access-Control-(?:Allow-Origin|Expose-Headers):/mig), 2,
+   'each once (browsers refuse an origin given twice)';
 ($rc, $j) = mp_json('list-parts', '--bucket', 'videos-raw', '--key', 'mp/small.bin',
                     '--upload-id', $upload);
 is join(' ', map { "$_->{PartNumber}:$_->{Size}" } @{ $j->{Parts} // [] }), '1:4 2:4 3:4',

@@ -21,8 +21,9 @@
 //   - an upload cancelled mid-way on a throttled link: the page aborts
 //     the multipart upload (DELETE), storage keeps nothing of it, and
 //     the page forgets it;
-//   - resume: a 3-part upload on a throttled link, the tab reloaded once
-//     storage has a part; the same file picked again is recognised and
+//   - resume: a 3-part upload on a throttled link (every request goes
+//     through t/web/proxy.mjs, which slows the part PUTs), the tab
+//     reloaded once storage has a part; the same file picked again is recognised and
 //     only the missing parts are sent (counted in the store's access
 //     log), then READY and playable;
 //   - the page served from another origin, calling the API through CORS;
@@ -53,6 +54,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { startProxy } from './proxy.mjs';
 
 const BASE = (process.env.BASE_URL ?? 'http://127.0.0.1:2074').replace(/\/$/, '');
 const OTHER = (process.env.OTHER_ORIGIN_URL ?? 'http://127.0.0.1:2077').replace(/\/$/, '');
@@ -61,6 +63,8 @@ const ARTIFACTS = path.resolve(process.env.ARTIFACTS ?? 't/servroot-web/artifact
 const KEY = process.env.API_KEY ?? '';
 const VIEWER_KEY = process.env.VIEWER_KEY ?? '';
 const STORE_LOG = process.env.STORE_LOG ?? '';
+const STORE = new URL(process.env.STORE_URL ?? 'http://127.0.0.1:2076');
+const PROXY_PORT = Number(process.env.PROXY_PORT ?? 2078);
 
 // the whole run; t/090-web.t has a later deadline of its own for a hang
 const DEADLINE_MS = 300_000;
@@ -318,6 +322,7 @@ async function playerState(page) {
 // --------------------------------------------------------------- the run --
 
 let browser;
+let proxy;
 let currentPage;
 let publisher;
 
@@ -365,10 +370,16 @@ async function main() {
     });
     const clipReady = await check('setup: ffmpeg makes a 5 s 854x480 clip', () => clipMade);
 
+    // every request through t/web/proxy.mjs, which can slow the part
+    // PUTs down byte by byte: Chromium's network emulation delays an
+    // upload as a whole rather than its bytes, so the parts of one
+    // upload reach storage together however slow the link
+    proxy = await startProxy(PROXY_PORT, (method, url) => method === 'PUT' && url.port === STORE.port);
     browser = await chromium.launch({
         executablePath: '/usr/bin/chromium',
         headless: true,
-        args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+        args: [`--proxy-server=http://127.0.0.1:${PROXY_PORT}`, '--proxy-bypass-list=<-loopback>',
+            '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
             '--disable-background-networking', '--disable-component-update', '--disable-sync',
             '--autoplay-policy=no-user-gesture-required'],
     });
@@ -1002,8 +1013,8 @@ async function main() {
 
     // -- resuming an upload after a reload ----------------------------------------
 
-    // three parts over a link throttled to 2 MiB/s; once storage has one,
-    // the link all but stops and the tab is reloaded.  The same file
+    // three parts, each sent at 2 MiB/s (the proxy); once storage has
+    // one, the link all but stops and the tab is reloaded.  The same file
     // picked again resumes: the parts storage has are not sent again
     phase = 'resume';
     const resumeTitle = `Resumed ${suffix}`;
@@ -1019,12 +1030,7 @@ async function main() {
         await open(page, BASE, '#/upload', 'upload');
         const hint = await text(page, '#upload-resume-hint');
         assert(/same name, size and modification time/.test(hint), `the page says ${JSON.stringify(hint)}`);
-        const cdp = await page.context().newCDPSession(page);
-        await cdp.send('Network.enable');
-        const link = (up) => cdp.send('Network.emulateNetworkConditions', {
-            offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: up,
-        });
-        await link(2 * 1024 * 1024);
+        proxy.throttle(2 * 1024 * 1024);
         const accept = (d) => d.accept().catch(() => {});
         let id;
         try {
@@ -1033,7 +1039,7 @@ async function main() {
             await page.click('#upload-start');
             await page.waitForFunction(() => Number(document.querySelector('#upload-progress')?.dataset.partsDone) >= 1,
                 null, { timeout: 40_000, polling: 50 });
-            await link(8 * 1024);
+            proxy.throttle(8 * 1024);
             id = await page.getAttribute('#upload-form', 'data-video-id');
             const total = await page.getAttribute('#upload-progress', 'data-parts-total');
             assert(total === '3', `${total} parts`);
@@ -1044,8 +1050,7 @@ async function main() {
             await viewReady(page, 'upload');
         } finally {
             page.off('dialog', accept);
-            await link(-1).catch(() => {});
-            await cdp.detach().catch(() => {});
+            proxy.restore();
         }
         const r = await api('GET', `/api/upload/${id}/parts`);
         assert(r.status === 200, `GET parts: ${r.status} ${r.text.slice(0, 300)}`);
@@ -1391,6 +1396,7 @@ async function main() {
 
     await browser.close();
     browser = undefined;
+    await proxy.close();
 }
 
 try {
@@ -1400,6 +1406,7 @@ try {
     process.stderr.write(`browser.mjs: ${error?.stack ?? error}\n`);
     publisher?.kill('SIGKILL');
     await Promise.race([browser?.close(), sleep(5_000)]);
+    await proxy?.close();
     process.exitCode = 1;
 }
 note(`${asserted} assertions in ${((Date.now() - started) / 1000).toFixed(1)} s`);
