@@ -35,7 +35,7 @@ WORKER_SRCS := $(wildcard workers/*.c)
 UNIT_SRCS  := $(wildcard t/unit/*.c)
 
 .PHONY: all deps run stop status logs test unit conf-check bench \
-        bench-transcode clean fuzz fuzzers openapi openapi-check
+        bench-transcode bench-upload clean fuzz fuzzers openapi openapi-check
 .PHONY: asan FORCE
 
 all: $(MODULE) $(WORKER) $(UNIT)
@@ -213,6 +213,9 @@ bench: deps all
 
 bench-transcode: deps all
 	@bench/transcode.sh
+
+bench-upload: deps all
+	@bench/upload.sh
 
 clean:
 	rm -rf $(BUILD) t/servroot

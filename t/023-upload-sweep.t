@@ -3,7 +3,9 @@
 # upload_grace has passed; completed uploads, uploads within their grace
 # and rows not yet expired are left alone; an object or row already gone
 # is no error; an object storage will not delete keeps its row for the
-# next sweep; two cleanup workers share the work.  Real nginx (API and
+# next sweep; two cleanup workers share the work.  A multipart upload is
+# aborted in storage (its parts gone, ListParts NoSuchUpload), one storage
+# no longer has counts as done, and the account's reservation is released.  Real nginx (API and
 # store), PostgreSQL and video-worker.
 
 use strict;
@@ -218,6 +220,139 @@ $removed += $_ for $log =~ /removed (\d+) abandoned upload/g;
 is $removed, 30, 'each removed once between them';
 unlike $log, qr/postgresql:|cannot remove/, 'without errors';
 ok stop_workers(), 'both stop on SIGTERM';
+
+# -- multipart uploads: aborted in storage ------------------------------------
+
+SKIP: {
+    my $aws = '/usr/bin/aws';
+    skip "no $aws (Debian's awscli)", 21 unless -x $aws;
+
+    # aws-cli with its own files and the store's keys, as t/026 has it
+    my $home = "$dir/aws";
+    mkdir $home;
+    open my $cf, '>', "$home/config" or die;
+    print $cf "[default]\nregion = us-east-1\ns3 =\n    addressing_style = path\n";
+    close $cf;
+    open $cf, '>', "$home/credentials" or die;
+    print $cf "[default]\naws_access_key_id = videoapi\naws_secret_access_key = videoapi-secret\n";
+    close $cf;
+    local $ENV{AWS_CONFIG_FILE} = "$home/config";
+    local $ENV{AWS_SHARED_CREDENTIALS_FILE} = "$home/credentials";
+    local $ENV{AWS_EC2_METADATA_DISABLED} = 'true';
+    local $ENV{AWS_PAGER} = '';
+    local @ENV{grep { /^AWS_(ACCESS|SECRET|SESSION|PROFILE|DEFAULT_REGION|REGION)/ } keys %ENV};
+
+    # (exit status, decoded JSON output or {}, stderr)
+    my $s3api = sub {
+        my $err = File::Temp->new;
+        my $out = qx{@{[ join ' ', map { quotemeta } $aws, '--endpoint-url', $endpoint, 's3api', @_ ]} 2>@{[ $err->filename ]}};
+        my $rc = $? >> 8;
+        require JSON::PP;
+        return ($rc, (eval { JSON::PP::decode_json($out) } // {}),
+                do { local (@ARGV, $/) = ($err->filename); <> } // '');
+    };
+    my $part = File::Temp->new;
+    print $part 'p' x 100_000;
+    close $part;
+
+    # a multipart upload in the store with one part: its id
+    my $started = sub {
+        my ($key, $complete) = @_;
+        my (undef, $j, $err) = $s3api->('create-multipart-upload', '--bucket', 'videos-raw',
+                                        '--key', $key, '--content-type', 'video/mp4');
+        my $upload = $j->{UploadId} // die "create-multipart-upload: $err";
+        (undef, $j, $err) = $s3api->('upload-part', '--bucket', 'videos-raw', '--key', $key,
+                                     '--upload-id', $upload, '--part-number', 1,
+                                     '--body', $part->filename);
+        my $etag = $j->{ETag} // die "upload-part: $err";
+        if ($complete) {
+            my $f = File::Temp->new;
+            print $f qq({"Parts":[{"PartNumber":1,"ETag":$etag}]});
+            close $f;
+            my ($rc, undef, $e) = $s3api->('complete-multipart-upload', '--bucket', 'videos-raw',
+                                           '--key', $key, '--upload-id', $upload,
+                                           '--multipart-upload', 'file://' . $f->filename);
+            die "complete-multipart-upload: $e" if $rc;
+        }
+        return $upload;
+    };
+
+    my $n_mp = 0;
+    # its uploads row: 10 MiB declared in two parts, expired $age s ago
+    my $mp_row = sub {
+        my ($upload, $age, $key) = @_;
+        my $id = sprintf 'mpup%017d', $n_mp++;
+        $key //= "$id/original.mp4";
+        (my $u = $upload) =~ s/'/''/g;
+        psql("INSERT INTO uploads (video_id, key, size, content_type, expires_at, created_at,"
+             . " upload_id, part_size, part_count)"
+             . " VALUES ('$id', '$key', 10485760, 'video/mp4', now() - interval '$age seconds',"
+             . " now() - interval '1 day', '$u', 8388608, 2)");
+        return ($id, $key);
+    };
+
+    my $used = sub { psql("SELECT used_videos || ' ' || used_bytes FROM accounts WHERE id = 'default'") };
+    my $before = $used->();
+
+    # abandoned: a part in storage
+    my $abandoned_up = $started->('mpup00000000000000000/original.mp4');
+    my ($mp_abandoned, $mp_abandoned_key) = $mp_row->($abandoned_up, 60);
+    ok -d "$data/.uploads/$abandoned_up", 'an abandoned multipart upload has its part in the store';
+
+    # not expired yet: left alone, and its id is no capability on another key
+    my $live_up = $started->('mpup00000000000000001/original.mp4');
+    my ($mp_live) = $mp_row->($live_up, -3600);
+    my ($mp_stolen) = $mp_row->($live_up, 60);
+
+    # gone from storage already (NoSuchUpload); an id that is no id at all
+    my ($mp_gone) = $mp_row->('0123456789abcdef0123456789abcdef', 60);
+    my ($mp_odd) = $mp_row->("../$live_up&uploadId=$live_up x", 60);
+
+    # completed in storage, never in the database: no upload, an object
+    my $done_up = $started->('mpup00000000000000005/original.mp4', 1);
+    my ($mp_done, $mp_done_key) = $mp_row->($done_up, 60);
+    ok object_exists($mp_done_key), 'an upload storage completed has its object';
+
+    my ($bv, $bb) = split ' ', $before;
+    is $used->(), join(' ', $bv + 6, $bb + 6 * 10485760), 'six rows: six reservations of 10 MiB';
+
+    $mark = length worker_log();
+    start_workers(1, VIDEO_WORKER_UPLOAD_GRACE => 1);
+    ok wait_for(20, sub { !grep { row_exists($_) } $mp_abandoned, $mp_stolen, $mp_gone, $mp_odd, $mp_done }),
+       'the sweep takes every expired multipart upload';
+    ok !-e "$data/.uploads/$abandoned_up", 'the abandoned one is aborted: its parts are gone';
+    my ($rc, undef, $err) = $s3api->('list-parts', '--bucket', 'videos-raw', '--key', $mp_abandoned_key,
+                                     '--upload-id', $abandoned_up);
+    like $err, qr/NoSuchUpload/, 'ListParts: NoSuchUpload';
+    ok !object_exists($mp_abandoned_key), 'no object was made of it';
+    ok !object_exists($mp_done_key), 'the object of one storage completed is removed';
+    ok -d "$data/.uploads/$live_up", 'an unexpired upload is untouched by rows naming its id';
+    ($rc, my $j, $err) = $s3api->('list-parts', '--bucket', 'videos-raw',
+                                  '--key', 'mpup00000000000000001/original.mp4', '--upload-id', $live_up);
+    is join(' ', map { "$_->{PartNumber}:$_->{Size}" } @{ $j->{Parts} // [] }), '1:100000',
+       'its part still listed' or diag $err;
+    ok row_exists($mp_live), 'and its row kept';
+    is $used->(), join(' ', $bv + 1, $bb + 10485760), 'the account\'s counts released, but the live one\'s';
+    $log = substr worker_log(), $mark;
+    like $log, qr/removed 5 abandoned uploads/, 'five removed';
+    unlike $log, qr/cannot remove|postgresql:/, 'NoSuchUpload is no error';
+    ok stop_workers(), 'stopped';
+
+    # storage refusing the abort: the row stays for the next sweep
+    my $refused_up = $started->('mpup00000000000000006/original.mp4');
+    my ($mp_refused, $mp_refused_key) = $mp_row->($refused_up, 60);
+    $mark = length worker_log();
+    start_workers(1, VIDEO_WORKER_UPLOAD_GRACE => 1,
+                  VIDEO_WORKER_STORAGE_SECRET_KEY => 'not-the-secret');
+    ok wait_for(15, sub { substr(worker_log(), $mark) =~ m{cannot remove abandoned uploads, retrying: DELETE videos-raw/\Q$mp_refused_key\E\?uploadId: HTTP 403} }),
+       'an abort storage refuses is logged';
+    ok row_exists($mp_refused) && -d "$data/.uploads/$refused_up", 'the row and the upload are kept';
+    ok stop_workers(), 'stopped';
+    start_workers(1, VIDEO_WORKER_UPLOAD_GRACE => 1);
+    ok wait_for(15, sub { !row_exists($mp_refused) }), 'storage taking it again: swept';
+    ok !-e "$data/.uploads/$refused_up", 'and aborted';
+    ok stop_workers(), 'stopped';
+}
 
 is quota_drift(), '', 'each account\'s use counts equal what its tables hold';
 

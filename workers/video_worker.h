@@ -144,9 +144,13 @@ int video_worker_consume(const char *queue, video_worker_consumer_pt handler);
 const char *video_worker_amqp_error(amqp_rpc_reply_t r);
 
 
-/* storage through presigned URLs (SigV4, src/lib) */
+/*
+ * storage through presigned URLs (SigV4, src/lib).  get: 0, 404, 412 when
+ * etag (unquoted; NULL or "": any) is not the object's ETag (If-Match),
+ * or -1
+ */
 int video_worker_storage_get(const char *bucket, const char *key,
-    const char *path, char *err, size_t err_size);
+    const char *etag, const char *path, char *err, size_t err_size);
 int video_worker_storage_put(const char *bucket, const char *key,
     const char *path, const char *content_type, char *err, size_t err_size);
 /* the same from an open file (read from its current offset) */
@@ -155,6 +159,9 @@ int video_worker_storage_put_fd(const char *bucket, const char *key, int fd,
 /* 0 also when the object is not there */
 int video_worker_storage_delete(const char *bucket, const char *key,
     char *err, size_t err_size);
+/* AbortMultipartUpload; 0 also when storage has no such upload */
+int video_worker_storage_abort(const char *bucket, const char *key,
+    const char *upload_id, char *err, size_t err_size);
 /* an object's bytes into a malloc()ed, NUL-terminated buffer; 404: NULL
    with *status 404 */
 char *video_worker_storage_read(const char *bucket, const char *key,

@@ -8,7 +8,9 @@
  * Beside the consumer, a thread sweeps abandoned uploads every
  * upload_sweep_seconds: an upload presigned but never completed, whose
  * URL expired more than upload_grace seconds ago, loses its raw object,
- * then its row; and expired idempotency keys are deleted.
+ * then its row; a multipart upload (one with an upload id) is aborted in
+ * storage first, which drops its parts; and expired idempotency keys are
+ * deleted.
  */
 
 #include <pthread.h>
@@ -189,7 +191,7 @@ video_cleanup_message(amqp_envelope_t *env)
  */
 
 static const char  video_sweep_take[] =
-    "SELECT u.video_id, u.key FROM uploads u"
+    "SELECT u.video_id, u.key, u.upload_id FROM uploads u"
     " WHERE u.completed_at IS NULL"
     " AND u.expires_at < now() - make_interval(secs => $1::int)"
     " AND NOT EXISTS (SELECT 1 FROM videos v WHERE v.id = u.video_id)"
@@ -220,7 +222,7 @@ static int
 video_sweep_one(PGconn *pg, int *storage_down)
 {
     int          rc;
-    char         err[512], grace[16], *id, *key;
+    char         err[512], grace[16], *id, *key, *upload_id;
     PGresult    *res, *r;
     const char  *values[1];
 
@@ -247,12 +249,22 @@ video_sweep_one(PGconn *pg, int *storage_down)
 
     id = PQgetvalue(res, 0, 0);
     key = PQgetvalue(res, 0, 1);
+    upload_id = PQgetisnull(res, 0, 2) ? NULL : PQgetvalue(res, 0, 2);
 
-    /* the object first: a row left behind only means another try */
+    /*
+     * storage first: a row left behind only means another try.  A
+     * multipart upload is aborted (its parts are not objects); the object
+     * goes too, which storage has only if it completed the upload and the
+     * completion stopped before the video was made
+     */
 
-    if (video_worker_storage_delete(video_worker_conf.bucket_raw, key, err,
-                                    sizeof(err))
-        != 0)
+    if ((upload_id != NULL
+         && video_worker_storage_abort(video_worker_conf.bucket_raw, key,
+                                       upload_id, err, sizeof(err))
+            != 0)
+        || video_worker_storage_delete(video_worker_conf.bucket_raw, key,
+                                       err, sizeof(err))
+           != 0)
     {
         if (!*storage_down) {
             video_worker_log("cannot remove abandoned uploads, retrying: %s",

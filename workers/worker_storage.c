@@ -19,9 +19,12 @@
 #define VIDEO_WORKER_PRESIGN  900
 
 
+/* param: a subresource (uploadId) to sign into the URL, or NULL */
+
 static int
 video_worker_storage_url(const char *method, const char *bucket,
-    const char *key, char *url, size_t size, char *err, size_t err_size)
+    const char *key, const video_sigv4_param_t *param, char *url,
+    size_t size, char *err, size_t err_size)
 {
     const char            *e;
     video_sigv4_creds_t    c;
@@ -42,7 +45,10 @@ video_worker_storage_url(const char *method, const char *bucket,
 
     e = NULL;
 
-    if (video_sigv4_presign(&c, &p, url, size, &e) < 0) {
+    if (video_sigv4_presign_query(&c, &p, NULL, param, param ? 1 : 0, url,
+                                  size, &e)
+        < 0)
+    {
         snprintf(err, err_size, "cannot presign %s %s/%s: %s", method,
                  bucket, key, e ? e : "error");
         return -1;
@@ -99,13 +105,16 @@ video_worker_storage_discard(char *p, size_t size, size_t n, void *data)
 
 /*
  * One request: GET into a file (path) or memory (buf), PUT from a file
- * (path, or in, which it closes), or DELETE.  Returns the HTTP status, or
- * -1 with err set.
+ * (path, or in, which it closes), or DELETE; param a subresource of the
+ * object (NULL: the object itself), if_match an ETag (unquoted) the
+ * object must have (NULL: any).  Returns the HTTP status, or -1 with err
+ * set.
  */
 
 static long
 video_worker_storage_request(const char *method, const char *bucket,
-    const char *key, const char *path, FILE *in, video_worker_buf_t *buf,
+    const char *key, const video_sigv4_param_t *param, const char *if_match,
+    const char *path, FILE *in, video_worker_buf_t *buf,
     const char *content_type, char *err, size_t err_size)
 {
     long                 status;
@@ -114,15 +123,15 @@ video_worker_storage_request(const char *method, const char *bucket,
     CURLcode             rc;
     struct stat          st;
     struct curl_slist   *headers;
-    char                 url[VIDEO_SIGV4_URL_MAX], hdr[128];
+    char                 url[VIDEO_SIGV4_URL_MAX], hdr[300];
     char                 cerr[CURL_ERROR_SIZE];
 
     f = in;
     headers = NULL;
     curl = NULL;
 
-    if (video_worker_storage_url(method, bucket, key, url, sizeof(url), err,
-                                 err_size)
+    if (video_worker_storage_url(method, bucket, key, param, url,
+                                 sizeof(url), err, err_size)
         != 0)
     {
         goto failed;
@@ -172,6 +181,15 @@ video_worker_storage_request(const char *method, const char *bucket,
                          video_worker_storage_discard);
 
     } else if (path != NULL) {
+        if (if_match != NULL) {
+
+            /* the job's ETag is one token without quotes (video_job.c) */
+
+            snprintf(hdr, sizeof(hdr), "If-Match: \"%s\"", if_match);
+            headers = curl_slist_append(headers, hdr);
+            curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+        }
+
         f = fopen(path, "wb");
         if (f == NULL) {
             snprintf(err, err_size, "cannot write \"%s\"", path);
@@ -225,12 +243,14 @@ failed:
 
 int
 video_worker_storage_get(const char *bucket, const char *key,
-    const char *path, char *err, size_t err_size)
+    const char *etag, const char *path, char *err, size_t err_size)
 {
     long  status;
 
-    status = video_worker_storage_request("GET", bucket, key, path, NULL,
-                                          NULL, NULL, err, err_size);
+    status = video_worker_storage_request("GET", bucket, key, NULL,
+                                          (etag && etag[0]) ? etag : NULL,
+                                          path, NULL, NULL, NULL, err,
+                                          err_size);
     if (status == 200) {
         return 0;
     }
@@ -239,7 +259,7 @@ video_worker_storage_get(const char *bucket, const char *key,
         snprintf(err, err_size, "GET %s/%s: HTTP %ld", bucket, key, status);
     }
 
-    return status == 404 ? 404 : -1;
+    return (status == 404 || status == 412) ? (int) status : -1;
 }
 
 
@@ -249,8 +269,9 @@ video_worker_storage_put(const char *bucket, const char *key,
 {
     long  status;
 
-    status = video_worker_storage_request("PUT", bucket, key, path, NULL,
-                                          NULL, content_type, err, err_size);
+    status = video_worker_storage_request("PUT", bucket, key, NULL, NULL,
+                                          path, NULL, NULL, content_type, err,
+                                          err_size);
     if (status == 200 || status == 201 || status == 204) {
         return 0;
     }
@@ -284,8 +305,9 @@ video_worker_storage_put_fd(const char *bucket, const char *key, int fd,
         return -1;
     }
 
-    status = video_worker_storage_request("PUT", bucket, key, NULL, f, NULL,
-                                          content_type, err, err_size);
+    status = video_worker_storage_request("PUT", bucket, key, NULL, NULL,
+                                          NULL, f, NULL, content_type, err,
+                                          err_size);
     if (status == 200 || status == 201 || status == 204) {
         return 0;
     }
@@ -305,7 +327,8 @@ video_worker_storage_delete(const char *bucket, const char *key, char *err,
     long  status;
 
     status = video_worker_storage_request("DELETE", bucket, key, NULL, NULL,
-                                          NULL, NULL, err, err_size);
+                                          NULL, NULL, NULL, NULL, err,
+                                          err_size);
     if (status == 200 || status == 204 || status == 404) {
         return 0;
     }
@@ -313,6 +336,34 @@ video_worker_storage_delete(const char *bucket, const char *key, char *err,
     if (status > 0) {
         snprintf(err, err_size, "DELETE %s/%s: HTTP %ld", bucket, key,
                  status);
+    }
+
+    return -1;
+}
+
+
+int
+video_worker_storage_abort(const char *bucket, const char *key,
+    const char *upload_id, char *err, size_t err_size)
+{
+    long                 status;
+    video_sigv4_param_t  param;
+
+    param.name = "uploadId";
+    param.value = upload_id;
+
+    /* AbortMultipartUpload: 204; NoSuchUpload (404) is an upload gone */
+
+    status = video_worker_storage_request("DELETE", bucket, key, &param,
+                                          NULL, NULL, NULL, NULL, NULL, err,
+                                          err_size);
+    if (status == 200 || status == 204 || status == 404) {
+        return 0;
+    }
+
+    if (status > 0) {
+        snprintf(err, err_size, "DELETE %s/%s?uploadId: HTTP %ld", bucket,
+                 key, status);
     }
 
     return -1;
@@ -329,7 +380,8 @@ video_worker_storage_read(const char *bucket, const char *key, size_t max,
     b.max = max;
 
     *status = video_worker_storage_request("GET", bucket, key, NULL, NULL,
-                                           &b, NULL, err, err_size);
+                                           NULL, NULL, &b, NULL, err,
+                                           err_size);
 
     if (*status == 200 && b.data == NULL) {
         b.data = calloc(1, 1);

@@ -20,6 +20,9 @@
  * killed mid-job leaves it to the broker to deliver again, and a job for
  * a video that is already READY does nothing.
  *
+ * A job that names the original's ETag (a completed upload's) reads it
+ * with If-Match: an original replaced after completion fails the video.
+ *
  * This file is the job: its steps in order, the video's rows and the
  * cache, the retries, and the consumer.  Running ffprobe and ffmpeg in
  * the sandbox is worker_transcode_run.c; sniffing, probing and encoding
@@ -497,10 +500,24 @@ video_transcode_job(video_transcode_t *t)
 
     snprintf(input, sizeof(input), "%s/original", t->dir);
 
+    /*
+     * with If-Match on the ETag the upload was completed with, when the
+     * job has one: an object replaced since is not what was accepted
+     * (its size and type were checked on the one before), and is never
+     * transcoded
+     */
+
     rc = video_worker_storage_get(video_worker_conf.bucket_raw,
-                                  t->job.input_key, input, err, sizeof(err));
+                                  t->job.input_key, t->job.etag, input, err,
+                                  sizeof(err));
     if (rc == 404) {
         snprintf(t->err, sizeof(t->err), "the original is not in storage");
+        return VIDEO_JOB_PERMANENT;
+    }
+
+    if (rc == 412) {
+        snprintf(t->err, sizeof(t->err), "the original was replaced after "
+                 "the upload was completed");
         return VIDEO_JOB_PERMANENT;
     }
 

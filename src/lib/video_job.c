@@ -149,6 +149,53 @@ video_job_recording(json_t *v, video_job_t *job, const char **err)
 }
 
 
+/*
+ * The original's ETag as S3 gives it, without the quotes: "<md5 hex>", or
+ * "<md5 hex>-<parts>" for a multipart upload; other stores' forms are
+ * taken too, as long as the If-Match header stays one token
+ */
+
+static int
+video_job_etag(json_t *v, video_job_t *job, const char **err)
+{
+    size_t       len, i;
+    const char  *s;
+
+    if (v == NULL || json_is_null(v)) {
+        return 0;
+    }
+
+    if (!json_is_string(v)) {
+        *err = "\"etag\" is not a string";
+        return -1;
+    }
+
+    s = json_string_value(v);
+    len = json_string_length(v);
+
+    if (len == 0 || len > VIDEO_JOB_ETAG_MAX) {
+        *err = "\"etag\" is empty or too long";
+        return -1;
+    }
+
+    for (i = 0; i < len; i++) {
+        if (s[i] < 0x21 || s[i] > 0x7e || s[i] == '"') {
+            *err = "\"etag\" has a quote, a blank or a control character";
+            return -1;
+        }
+    }
+
+    if (job->recording[0] != '\0') {
+        *err = "\"etag\" with a \"recording\"";
+        return -1;
+    }
+
+    memcpy(job->etag, s, len + 1);
+
+    return 0;
+}
+
+
 static int
 video_job_objects(json_t *objects, video_job_t *job, const char **err)
 {
@@ -284,6 +331,11 @@ video_job_parse(const char *json, size_t len, video_job_t *job,
 
         rc = video_job_recording(json_object_get(root, "recording"), job,
                                  err);
+
+        if (rc == 0) {
+            rc = video_job_etag(json_object_get(root, "etag"), job, err);
+        }
+
         goto done;
     }
 

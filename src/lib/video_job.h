@@ -19,6 +19,7 @@
 #define VIDEO_JOB_PATH_MAX    1024
 #define VIDEO_JOB_BUCKET_MAX  63
 #define VIDEO_JOB_OBJECTS     8
+#define VIDEO_JOB_ETAG_MAX    128
 
 
 typedef struct {
@@ -41,6 +42,13 @@ typedef struct {
      */
     char                 recording[VIDEO_JOB_PATH_MAX];
 
+    /*
+     * transcode of an upload: the ETag storage gave the original when the
+     * upload was completed, without its quotes; the original is read only
+     * if it still has it.  "" when the job names none.
+     */
+    char                 etag[VIDEO_JOB_ETAG_MAX + 1];
+
     /* cleanup: what to remove (objects whose key is null are left out) */
     video_job_object_t   objects[VIDEO_JOB_OBJECTS];
     int                  nobjects;
@@ -53,7 +61,12 @@ typedef struct {
  * an inputKey that is not under "<videoId>/", a bucket or key too long,
  * a key with "..", a cleanup prefix other than "<videoId>/", a recording
  * that is not an absolute, normalized path of an ".flv" file whose name
- * starts with "<videoId>-" or "<videoId>.".
+ * starts with "<videoId>-" or "<videoId>.", an "etag" that is not a
+ * string of 1..VIDEO_JOB_ETAG_MAX visible ASCII characters other than '"'
+ * (quotes, blanks and control characters could change the If-Match
+ * header it goes into), an "etag" beside a "recording" (whose original is
+ * stored by the job itself).  A null etag or recording is no etag or
+ * recording.
  */
 int video_job_parse(const char *json, size_t len, video_job_t *job,
     const char **err);

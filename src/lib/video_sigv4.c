@@ -395,126 +395,43 @@ video_sigv4_presign_bound(const video_sigv4_creds_t *c,
     const video_sigv4_presign_t *p, const video_sigv4_bind_t *bind,
     char *out, size_t size, const char **err)
 {
-    return video_sigv4_presign_query(c, p, bind, NULL, out, size, err);
+    return video_sigv4_presign_query(c, p, bind, NULL, 0, out, size, err);
 }
 
 
 /*
- * Parameters a caller adds to a presigned URL (uploadId, partNumber):
- * "name=value" pairs joined by "&", already in SigV4's encoding, names
- * starting with a lower-case letter (so every one sorts after the
- * X-Amz-* ones) and strictly ascending, so the query stays canonical
+ * names as S3's subresources are: [a-z][A-Za-z0-9-]*, ascending, none
+ * that a verifier could take for one of SigV4's own
  */
 static int
-sigv4_upper_hex(char c)
+sigv4_params_valid(const video_sigv4_param_t *params, size_t n)
 {
-    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F');
-}
+    size_t       i, j, len;
+    const char  *s;
 
+    for (i = 0; i < n; i++) {
+        s = params[i].name;
+        len = (s != NULL) ? strlen(s) : 0;
 
-static int
-sigv4_hex_value(char c)
-{
-    return (c <= '9') ? c - '0' : c - 'A' + 10;
-}
-
-
-static int
-sigv4_unreserved(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-           || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.'
-           || c == '~';
-}
-
-
-static int
-sigv4_query_valid(const char *q)
-{
-    int          d;
-    size_t       i, n;
-    const char  *name, *prev;
-    size_t       name_len, prev_len;
-
-    n = strlen(q);
-
-    if (n == 0 || n > VIDEO_SIGV4_MAX_QUERY / 2) {
-        return 0;
-    }
-
-    prev = NULL;
-    prev_len = 0;
-    i = 0;
-
-    while (i < n) {
-        name = q + i;
-
-        if (q[i] < 'a' || q[i] > 'z') {
+        if (len == 0 || len > VIDEO_SIGV4_MAX_PARAM_NAME
+            || !(s[0] >= 'a' && s[0] <= 'z')
+            || strncasecmp(s, "x-amz-", 6) == 0
+            || params[i].value == NULL
+            || strlen(params[i].value) > VIDEO_SIGV4_MAX_KEY)
+        {
             return 0;
         }
 
-        while (i < n && q[i] != '=' && q[i] != '&') {
-            if (!((q[i] >= 'a' && q[i] <= 'z') || (q[i] >= 'A' && q[i] <= 'Z')
-                  || (q[i] >= '0' && q[i] <= '9') || q[i] == '-'))
+        for (j = 1; j < len; j++) {
+            if (!((s[j] >= 'a' && s[j] <= 'z') || (s[j] >= 'A' && s[j] <= 'Z')
+                  || (s[j] >= '0' && s[j] <= '9') || s[j] == '-'))
             {
                 return 0;
             }
-
-            i++;
         }
 
-        name_len = (size_t) (q + i - name);
-
-        if (prev != NULL) {
-            d = memcmp(prev, name, prev_len < name_len ? prev_len : name_len);
-
-            if (d > 0 || (d == 0 && prev_len >= name_len)) {
-                return 0;
-            }
-        }
-
-        prev = name;
-        prev_len = name_len;
-
-        /* canonical: every name has its "=", an empty value too */
-
-        if (i == n || q[i] != '=') {
+        if (i > 0 && strcmp(params[i - 1].name, s) >= 0) {
             return 0;
-        }
-
-        i++;
-
-        while (i < n && q[i] != '&') {
-            if (q[i] == '%') {
-
-                /* an unreserved character is never encoded */
-
-                if (i + 2 >= n || !sigv4_upper_hex(q[i + 1])
-                    || !sigv4_upper_hex(q[i + 2])
-                    || sigv4_unreserved((char) (sigv4_hex_value(q[i + 1]) << 4
-                                                | sigv4_hex_value(q[i + 2]))))
-                {
-                    return 0;
-                }
-
-                i += 3;
-                continue;
-            }
-
-            if (!sigv4_unreserved(q[i])) {
-                return 0;
-            }
-
-            i++;
-        }
-
-        if (i < n) {
-            /* q[i] == '&': another parameter must follow */
-            i++;
-
-            if (i == n) {
-                return 0;
-            }
         }
     }
 
@@ -525,10 +442,11 @@ sigv4_query_valid(const char *q)
 int
 video_sigv4_presign_query(const video_sigv4_creds_t *c,
     const video_sigv4_presign_t *p, const video_sigv4_bind_t *bind,
-    const char *query, char *out, size_t size, const char **err)
+    const video_sigv4_param_t *params, size_t n, char *out, size_t size,
+    const char **err)
 {
     char                *q;
-    size_t               path, hn;
+    size_t               path, hn, i;
     sigv4_buf_t          b, l;
     video_sigv4_hash_t   h;
     sigv4_endpoint_t     ep;
@@ -554,8 +472,8 @@ video_sigv4_presign_query(const video_sigv4_creds_t *c,
         return -1;
     }
 
-    if (query != NULL && !sigv4_query_valid(query)) {
-        *err = "bad query";
+    if (n > 0 && (params == NULL || !sigv4_params_valid(params, n))) {
+        *err = "bad query parameter";
         return -1;
     }
 
@@ -634,9 +552,13 @@ video_sigv4_presign_query(const video_sigv4_creds_t *c,
     sigv4_buf_str(&b, "&X-Amz-SignedHeaders=");
     sigv4_buf_encode(&b, list, 0);
 
-    if (query != NULL) {
+    /* lower-case names: after every X-Amz-* in the canonical order */
+
+    for (i = 0; i < n; i++) {
         sigv4_buf_add(&b, "&", 1);
-        sigv4_buf_str(&b, query);
+        sigv4_buf_str(&b, params[i].name);
+        sigv4_buf_add(&b, "=", 1);
+        sigv4_buf_encode(&b, params[i].value, 0);
     }
 
     if (b.full) {

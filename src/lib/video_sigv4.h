@@ -64,6 +64,22 @@ typedef struct {
 
 
 /*
+ * A query parameter a presigned URL carries besides X-Amz-*, as S3's
+ * subresources (uploadId, partNumber, uploads): name begins with a
+ * lower-case letter, then letters, digits and "-" (so every such name
+ * sorts after the X-Amz-* ones), and is not "x-amz-..." in any case;
+ * value any UTF-8 text ("" for a name alone), encoded as SigV4 encodes
+ * it.
+ */
+typedef struct {
+    const char  *name;
+    const char  *value;
+} video_sigv4_param_t;
+
+#define VIDEO_SIGV4_MAX_PARAM_NAME  32
+
+
+/*
  * Headers a presigned URL binds besides Host: the request must carry each
  * with exactly this value.  Values are signed as they are, so they must
  * already be in SigV4's canonical form: visible ASCII with single blanks
@@ -97,15 +113,15 @@ int video_sigv4_presign_bound(const video_sigv4_creds_t *c,
     char *out, size_t size, const char **err);
 
 /*
- * The same with query parameters of the operation besides the X-Amz-*
- * ones (an UploadPart's "partNumber=3&uploadId=..."): query is in SigV4's
- * canonical form already (each name starting with a lower-case letter,
- * names strictly ascending, values percent-encoded with upper-case hex
- * and nothing but unreserved characters left as they are), or NULL.
+ * The same with n query parameters (params, in strictly ascending order
+ * of name) signed and sent beside X-Amz-*; n 0 is presign_bound.  A bad
+ * name, a name out of order or twice, or a value longer than
+ * VIDEO_SIGV4_MAX_KEY is refused with *err set.
  */
 int video_sigv4_presign_query(const video_sigv4_creds_t *c,
     const video_sigv4_presign_t *p, const video_sigv4_bind_t *bind,
-    const char *query, char *out, size_t size, const char **err);
+    const video_sigv4_param_t *params, size_t n, char *out, size_t size,
+    const char **err);
 
 
 #define VIDEO_SIGV4_ERROR              -1   /* libcrypto failed */

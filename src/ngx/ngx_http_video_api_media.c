@@ -23,7 +23,7 @@ ngx_http_video_api_media_request(ngx_http_request_t *r, const char *prefix,
     ngx_str_t *uri, ngx_str_t *args)
 {
     return ngx_http_video_api_media_request_query(r, prefix, method, bucket,
-                                                  key, NULL, expires, uri,
+                                                  key, NULL, 0, expires, uri,
                                                   args);
 }
 
@@ -31,7 +31,8 @@ ngx_http_video_api_media_request(ngx_http_request_t *r, const char *prefix,
 ngx_int_t
 ngx_http_video_api_media_request_query(ngx_http_request_t *r,
     const char *prefix, const char *method, ngx_str_t *bucket,
-    const char *key, const char *query, long expires, ngx_str_t *uri,
+    const char *key, const video_sigv4_param_t *params, size_t nparams,
+    long expires, ngx_str_t *uri,
     ngx_str_t *args)
 {
     int                                 rc;
@@ -68,8 +69,8 @@ ngx_http_video_api_media_request_query(ngx_http_request_t *r,
     ps.expires = expires;
 
     err = NULL;
-    rc = video_sigv4_presign_query(&creds, &ps, NULL, query, (char *) url,
-                                   VIDEO_SIGV4_URL_MAX, &err);
+    rc = video_sigv4_presign_query(&creds, &ps, NULL, params, nparams,
+                                   (char *) url, VIDEO_SIGV4_URL_MAX, &err);
     if (rc < 0) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "video_api: cannot presign a storage request: %s",

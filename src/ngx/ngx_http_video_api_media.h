@@ -36,8 +36,8 @@ ngx_int_t ngx_http_video_api_media_request(ngx_http_request_t *r,
 /* the same with the operation's parameters (video_sigv4_presign_query) */
 ngx_int_t ngx_http_video_api_media_request_query(ngx_http_request_t *r,
     const char *prefix, const char *method, ngx_str_t *bucket,
-    const char *key, const char *query, long expires, ngx_str_t *uri,
-    ngx_str_t *args);
+    const char *key, const video_sigv4_param_t *params, size_t nparams,
+    long expires, ngx_str_t *uri, ngx_str_t *args);
 
 /*
  * The same, reusing the request this worker presigned for the same object,

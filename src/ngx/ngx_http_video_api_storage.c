@@ -19,7 +19,8 @@ static void ngx_http_video_api_storage_resume(ngx_http_request_t *r);
 ngx_int_t
 ngx_http_video_api_storage_call(ngx_http_video_api_run_t *run,
     ngx_http_video_api_storage_t *call, const char *method,
-    ngx_str_t *bucket, const char *key, const char *query, ngx_str_t *body,
+    ngx_str_t *bucket, const char *key, const video_sigv4_param_t *params,
+    size_t nparams, ngx_str_t *body,
     ngx_uint_t next)
 {
     ngx_buf_t                       *b;
@@ -37,7 +38,8 @@ ngx_http_video_api_storage_call(ngx_http_video_api_run_t *run,
     call->length = -1;
 
     if (ngx_http_video_api_media_request_query(r, NGX_HTTP_VIDEO_API_PROBE,
-                                               method, bucket, key, query,
+                                               method, bucket, key, params,
+                                               nparams,
                                                NGX_HTTP_VIDEO_API_STORAGE_EXPIRES,
                                                &uri, &args)
         != NGX_OK)

@@ -15,6 +15,7 @@
 
 
 #include "ngx_http_video_api_run.h"
+#include "video_sigv4.h"
 
 
 typedef struct {
@@ -31,14 +32,15 @@ typedef struct {
 
 /*
  * Sends method ("HEAD", "GET", "POST", "DELETE") for key in bucket, with
- * the operation's query parameters (canonical, as for
- * video_sigv4_presign_query(); NULL: none) and body (NULL: none), and
+ * the operation's nparams query parameters (as for
+ * video_sigv4_presign_query(): names ascending) and body (NULL: none), and
  * parks run until storage answers; then next runs with call filled.
  * Returns NGX_DONE for the step to return, or an error status.
  */
 ngx_int_t ngx_http_video_api_storage_call(ngx_http_video_api_run_t *run,
     ngx_http_video_api_storage_t *call, const char *method,
-    ngx_str_t *bucket, const char *key, const char *query, ngx_str_t *body,
+    ngx_str_t *bucket, const char *key, const video_sigv4_param_t *params,
+    size_t nparams, ngx_str_t *body,
     ngx_uint_t next);
 
 

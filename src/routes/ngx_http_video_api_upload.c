@@ -105,6 +105,7 @@ typedef struct {
     video_complete_t             in;
     ngx_http_video_api_upload_t  up;
     ngx_http_video_api_storage_t call;
+    video_sigv4_param_t          param;     /* uploadId */
     ngx_uint_t                   probe_status;
     ngx_uint_t                   retried;
     off_t                        size;
@@ -481,10 +482,7 @@ ngx_http_video_api_upload_found(ngx_http_video_api_run_t *run, ngx_str_t *id,
         up->part_count = ngx_atoi((u_char *) PQgetvalue(res, 0, 4),
                                   PQgetlength(res, 0, 4));
 
-        up->upload_id_escaped = (char *)
-            ngx_http_video_api_multipart_escape(r->pool, &up->upload_id);
-
-        if (up->upload_id_escaped == NULL || up->size <= 0
+        if (up->size <= 0
             || up->part_size <= 0 || up->part_count == (ngx_uint_t) NGX_ERROR
             || up->part_count == 0)
         {
@@ -502,7 +500,6 @@ static ngx_int_t
 ngx_http_video_api_upload_found_step(ngx_http_video_api_run_t *run,
     ngx_http_video_api_upload_ctx_t *u)
 {
-    char                               query[512];
     long                               len;
     size_t                             i;
     json_t                            *details;
@@ -585,15 +582,12 @@ ngx_http_video_api_upload_found_step(ngx_http_video_api_run_t *run,
     body.len = video_s3xml_complete_request(xp, u->up.part_count,
                                             (char *) body.data);
 
-    if (ngx_strlen(u->up.upload_id_escaped) > sizeof(query) - 16) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ngx_sprintf((u_char *) query, "uploadId=%s%Z", u->up.upload_id_escaped);
+    u->param.name = "uploadId";
+    u->param.value = (char *) u->up.upload_id.data;
 
     return ngx_http_video_api_storage_call(run, &u->call, "POST",
-               &mcf->storage.bucket_raw, (char *) u->up.key.data, query,
-               &body, UPLOAD_ASSEMBLED);
+               &mcf->storage.bucket_raw, (char *) u->up.key.data, &u->param,
+               1, &body, UPLOAD_ASSEMBLED);
 }
 
 
@@ -674,7 +668,7 @@ ngx_http_video_api_upload_probe(ngx_http_video_api_run_t *run,
 
     return ngx_http_video_api_storage_call(run, &u->call, "HEAD",
                &mcf->storage.bucket_raw, json_string_value(u->in.key), NULL,
-               NULL, UPLOAD_PROBED);
+               0, NULL, UPLOAD_PROBED);
 }
 
 

@@ -14,7 +14,6 @@ typedef struct {
     ngx_str_t                    key;
     off_t                        size;         /* declared */
     ngx_str_t                    upload_id;    /* len 0: a single PUT */
-    char                        *upload_id_escaped;  /* for a query */
     off_t                        part_size;
     ngx_uint_t                   part_count;
     char                        *expires_at;   /* ISO 8601 */
@@ -42,8 +41,6 @@ ngx_int_t ngx_http_video_api_upload_found(ngx_http_video_api_run_t *run,
 json_t *ngx_http_video_api_multipart_part(ngx_http_request_t *r,
     ngx_http_video_api_upload_t *up, ngx_uint_t number);
 
-/* storage's upload id percent-encoded for a query; NULL: no memory */
-u_char *ngx_http_video_api_multipart_escape(ngx_pool_t *pool, ngx_str_t *s);
 
 
 #endif /* _NGX_HTTP_VIDEO_API_UPLOAD_H_INCLUDED_ */

@@ -147,6 +147,9 @@ typedef struct {
     size_t                       nnumbers;
     json_t                      *parts;
     uint32_t                     marker;   /* ListParts' next page */
+    char                         marker_text[NGX_INT32_LEN + 1];
+    char                         page_size[NGX_INT32_LEN + 1];
+    video_sigv4_param_t          params[3];
 
     char                        *values[START_NPARAMS];
     char                        *set[4];
@@ -191,45 +194,6 @@ ngx_http_video_api_part_size(off_t size, off_t part_size, ngx_uint_t count,
 }
 
 
-/* storage's upload id in SigV4's encoding, for a query */
-
-u_char *
-ngx_http_video_api_multipart_escape(ngx_pool_t *pool, ngx_str_t *s)
-{
-    u_char      *out, *p;
-    ngx_uint_t   i;
-
-    static u_char  hex[] = "0123456789ABCDEF";
-
-    out = ngx_pnalloc(pool, 3 * s->len + 1);
-    if (out == NULL) {
-        return NULL;
-    }
-
-    p = out;
-
-    for (i = 0; i < s->len; i++) {
-        if ((s->data[i] >= 'A' && s->data[i] <= 'Z')
-            || (s->data[i] >= 'a' && s->data[i] <= 'z')
-            || (s->data[i] >= '0' && s->data[i] <= '9')
-            || s->data[i] == '-' || s->data[i] == '_' || s->data[i] == '.'
-            || s->data[i] == '~')
-        {
-            *p++ = s->data[i];
-
-        } else {
-            *p++ = '%';
-            *p++ = hex[s->data[i] >> 4];
-            *p++ = hex[s->data[i] & 0xf];
-        }
-    }
-
-    *p = '\0';
-
-    return out;
-}
-
-
 /* a presigned PUT of part number of the upload, for the client */
 
 json_t *
@@ -237,10 +201,11 @@ ngx_http_video_api_multipart_part(ngx_http_request_t *r,
     ngx_http_video_api_upload_t *up, ngx_uint_t number)
 {
     int                                 rc;
-    char                               *url, query[1024];
+    char                               *url, number_text[NGX_INT_T_LEN + 1];
     off_t                               size;
     const char                         *err;
     video_sigv4_bind_t                  bind;
+    video_sigv4_param_t                 params[2];
     video_sigv4_creds_t                 creds;
     video_sigv4_presign_t               ps;
     ngx_http_video_api_main_conf_t     *mcf;
@@ -271,16 +236,15 @@ ngx_http_video_api_multipart_part(ngx_http_request_t *r,
     bind.content_type = NULL;
     bind.if_none_match = NULL;
 
-    if (ngx_snprintf((u_char *) query, sizeof(query) - 1,
-                     "partNumber=%ui&uploadId=%s%Z", number,
-                     up->upload_id_escaped)
-        == (u_char *) query + sizeof(query) - 1)
-    {
-        return NULL;
-    }
+    ngx_sprintf((u_char *) number_text, "%ui%Z", number);
+
+    params[0].name = "partNumber";
+    params[0].value = number_text;
+    params[1].name = "uploadId";
+    params[1].value = (char *) up->upload_id.data;
 
     err = NULL;
-    rc = video_sigv4_presign_query(&creds, &ps, &bind, query, url,
+    rc = video_sigv4_presign_query(&creds, &ps, &bind, params, 2, url,
                                    VIDEO_SIGV4_URL_MAX, &err);
     if (rc < 0) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
@@ -506,13 +470,6 @@ ngx_http_video_api_multipart_created(ngx_http_video_api_run_t *run,
     ngx_memcpy(m->up.upload_id.data, upload_id.data, upload_id.len);
     m->up.upload_id.data[upload_id.len] = '\0';
 
-    m->up.upload_id_escaped = (char *)
-        ngx_http_video_api_multipart_escape(r->pool, &m->up.upload_id);
-    if (m->up.upload_id_escaped == NULL) {
-        return ngx_http_video_api_idem_finish(run,
-                                          NGX_HTTP_INTERNAL_SERVER_ERROR);
-    }
-
     m->up.key.data = (u_char *) m->key;
     m->up.key.len = ngx_strlen(m->key);
     m->up.size = m->size;
@@ -638,7 +595,6 @@ static ngx_int_t
 ngx_http_video_api_multipart_found(ngx_http_video_api_run_t *run,
     ngx_http_video_api_multipart_t *m)
 {
-    char                               query[256];
     json_t                            *details, *parts;
     ngx_int_t                          rc;
     ngx_http_request_t                *r;
@@ -663,19 +619,15 @@ ngx_http_video_api_multipart_found(ngx_http_video_api_run_t *run,
         if (m->up.upload_id.len == 0) {
             return ngx_http_video_api_storage_call(run, &m->call, "DELETE",
                        &mcf->storage.bucket_raw, (char *) m->up.key.data,
-                       NULL, NULL, MULTIPART_REMOVED);
+                       NULL, 0, NULL, MULTIPART_REMOVED);
         }
 
-        ngx_snprintf((u_char *) query, sizeof(query), "uploadId=%s%Z",
-                     m->up.upload_id_escaped);
-
-        if (ngx_strlen(query) >= sizeof(query) - 1) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
+        m->params[0].name = "uploadId";
+        m->params[0].value = (char *) m->up.upload_id.data;
 
         return ngx_http_video_api_storage_call(run, &m->call, "DELETE",
-                   &mcf->storage.bucket_raw, (char *) m->up.key.data, query,
-                   NULL, MULTIPART_ABORTED);
+                   &mcf->storage.bucket_raw, (char *) m->up.key.data,
+                   m->params, 1, NULL, MULTIPART_ABORTED);
     }
 
     if (m->up.upload_id.len == 0) {
@@ -728,24 +680,25 @@ static ngx_int_t
 ngx_http_video_api_multipart_page(ngx_http_video_api_run_t *run,
     ngx_http_video_api_multipart_t *m)
 {
-    char                             query[512];
     ngx_http_request_t              *r;
     ngx_http_video_api_main_conf_t  *mcf;
 
     r = run->request;
     mcf = ngx_http_get_module_main_conf(r, ngx_http_video_api_module);
 
-    if (ngx_strlen(m->up.upload_id_escaped) > sizeof(query) - 64) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+    ngx_sprintf((u_char *) m->page_size, "%d%Z", NGX_HTTP_VIDEO_API_LIST_PAGE);
+    ngx_sprintf((u_char *) m->marker_text, "%uD%Z", m->marker);
 
-    ngx_sprintf((u_char *) query, "max-parts=%d&part-number-marker=%uD"
-                "&uploadId=%s%Z", NGX_HTTP_VIDEO_API_LIST_PAGE, m->marker,
-                m->up.upload_id_escaped);
+    m->params[0].name = "max-parts";
+    m->params[0].value = m->page_size;
+    m->params[1].name = "part-number-marker";
+    m->params[1].value = m->marker_text;
+    m->params[2].name = "uploadId";
+    m->params[2].value = (char *) m->up.upload_id.data;
 
     return ngx_http_video_api_storage_call(run, &m->call, "GET",
-               &mcf->storage.bucket_raw, (char *) m->up.key.data, query,
-               NULL, MULTIPART_LISTED);
+               &mcf->storage.bucket_raw, (char *) m->up.key.data, m->params,
+               3, NULL, MULTIPART_LISTED);
 }
 
 
@@ -894,8 +847,11 @@ ngx_http_video_api_multipart_step(ngx_http_video_api_run_t *run)
 
         ngx_str_set(&empty, "");
 
+        m->params[0].name = "uploads";
+        m->params[0].value = "";
+
         return ngx_http_video_api_storage_call(run, &m->call, "POST",
-                   &mcf->storage.bucket_raw, m->key, "uploads=", &empty,
+                   &mcf->storage.bucket_raw, m->key, m->params, 1, &empty,
                    MULTIPART_CREATED);
 
     case MULTIPART_CREATED:
@@ -938,7 +894,7 @@ ngx_http_video_api_multipart_step(ngx_http_video_api_run_t *run)
 
         return ngx_http_video_api_storage_call(run, &m->call, "DELETE",
                    &mcf->storage.bucket_raw, (char *) m->up.key.data, NULL,
-                   NULL, MULTIPART_REMOVED);
+                   0, NULL, MULTIPART_REMOVED);
 
     case MULTIPART_REMOVED:
         rc = ngx_http_video_api_multipart_storage_gone(run, m,

@@ -133,6 +133,23 @@ video_worker_storage_delete(const char *bucket, const char *key, char *err,
 }
 
 
+/* the upload sweep's: never reached, the sweep has no database here */
+
+int
+video_worker_storage_abort(const char *bucket, const char *key,
+    const char *upload_id, char *err, size_t err_size)
+{
+    (void) upload_id;
+
+    if (!cleanup_key_check(bucket, key)) {
+        snprintf(err, err_size, "AccessDenied");
+        return -1;
+    }
+
+    return 0;
+}
+
+
 /* no database: the upload sweep's thread ends at once */
 
 PGconn *

@@ -4,7 +4,9 @@
  * promises checked, since the workers act on it at once (fetch, upload,
  * delete): every key under "<videoId>/" with no empty, "." or ".."
  * segment, a recording that is an absolute, plain path of this video's
- * ".flv", strings that fit and end where they say.
+ * ".flv", an ETag that is one token for an If-Match header (visible
+ * ASCII, no '"') and never beside a recording, strings that fit and end
+ * where they say.
  */
 
 #include <jansson.h>
@@ -87,6 +89,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         job_key_check(&job, job.input_key);
         fuzz_assert(job.nobjects == 0);
 
+        n = strlen(job.etag);
+        fuzz_assert(n <= VIDEO_JOB_ETAG_MAX);
+
+        for (i = 0; i < (int) n; i++) {
+            fuzz_assert(job.etag[i] > 0x20 && job.etag[i] < 0x7f
+                        && job.etag[i] != '"');
+        }
+
+        fuzz_assert(n == 0 || job.recording[0] == '\0');
+
         n = strlen(job.recording);
         fuzz_assert(n < VIDEO_JOB_PATH_MAX);
 
@@ -106,7 +118,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
 
     fuzz_assert(job.nobjects >= 0 && job.nobjects <= VIDEO_JOB_OBJECTS);
-    fuzz_assert(job.input_key[0] == '\0' && job.recording[0] == '\0');
+    fuzz_assert(job.input_key[0] == '\0' && job.recording[0] == '\0'
+                && job.etag[0] == '\0');
 
     for (i = 0; i < job.nobjects; i++) {
         n = strlen(job.objects[i].bucket);

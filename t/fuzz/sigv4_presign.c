@@ -1,12 +1,13 @@
 /*
  * Canonical forms, both ways: the signer presigns a request made from the
  * input (lines: method, endpoint, "path" or "virtual", bucket, expiry,
- * the key, and the operation's query parameters, "partNumber=1&uploadId=x"
- * or none), and what it signs must verify as the store's
+ * and the key, any bytes), and what it signs must verify as the store's
  * gate receives it (path and query from the URL, the Host header a
  * client sends for it) until it expires, and not after, nor for another
  * method.  The unsigned URL and the header signature of the same request
- * must agree with it.
+ * must agree with it.  The same request with the key's bytes also as an
+ * uploadId parameter (a subresource, as AbortMultipartUpload's) must
+ * verify too, the parameter after X-Amz-*, and not for another method.
  */
 
 #include <stdio.h>
@@ -82,22 +83,22 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     int                     n, rc;
-    char                   *method, *bucket, *key, *exp, *query;
+    char                   *method, *bucket, *key, *exp;
     char                    url[VIDEO_SIGV4_URL_MAX], bare[VIDEO_SIGV4_URL_MAX];
     char                    host[VIDEO_SIGV4_URL_MAX];
+    char                    sub[VIDEO_SIGV4_URL_MAX], *sig;
     char                    auth[VIDEO_SIGV4_AUTH_MAX], date[17];
     const char             *err;
-    fuzz_part_t             parts[7], req[2];
+    fuzz_part_t             parts[6], req[2];
+    video_sigv4_param_t     param;
     video_sigv4_presign_t   p;
 
-    fuzz_split(data, size, '\n', parts, 7);
+    fuzz_split(data, size, '\n', parts, 6);
 
     method = fuzz_strndup(parts[0].data, parts[0].len);
     bucket = fuzz_strndup(parts[3].data, parts[3].len);
     exp = fuzz_strndup(parts[4].data, parts[4].len > 9 ? 9 : parts[4].len);
     key = fuzz_strndup(parts[5].data, parts[5].len);
-    query = (parts[6].len > 0) ? fuzz_strndup(parts[6].data, parts[6].len)
-                               : NULL;
 
     if (method == NULL || bucket == NULL || exp == NULL || key == NULL) {
         goto done;
@@ -114,8 +115,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     p.expires = atol(exp);
 
     err = NULL;
-    n = video_sigv4_presign_query(&presign_creds, &p, NULL, query, url,
-                                  sizeof(url), &err);
+    n = video_sigv4_presign(&presign_creds, &p, url, sizeof(url), &err);
 
     if (n < 0) {
         fuzz_assert(err != NULL);
@@ -150,6 +150,40 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                             host, strlen(host), PRESIGN_NOW, &err);
     fuzz_assert(rc == VIDEO_SIGV4_SIGNATURE_MISMATCH);
 
+    /* with a subresource: the same parameters, then uploadId, signed */
+
+    param.name = "uploadId";
+    param.value = key;
+    n = video_sigv4_presign_query(&presign_creds, &p, NULL, &param, 1, sub,
+                                  sizeof(sub), &err);
+
+    if (n < 0) {
+        fuzz_assert(err != NULL && strcmp(err, "buffer too small") == 0);
+
+    } else {
+        sig = strstr(url, "&X-Amz-Signature=");
+        fuzz_assert(sig != NULL);
+        fuzz_assert(strncmp(sub, url, sig - url) == 0);
+        fuzz_assert(strncmp(sub + (sig - url), "&uploadId=", 10) == 0);
+
+        fuzz_assert(presign_split(sub, p.endpoint, req, host, sizeof(host))
+                    == 0);
+        rc = video_sigv4_verify(&presign_creds, method, req[0].data,
+                                req[0].len, req[1].data, req[1].len, host,
+                                strlen(host), PRESIGN_NOW, &err);
+        fuzz_assert(rc == VIDEO_SIGV4_OK);
+
+        rc = video_sigv4_verify(&presign_creds,
+                                strcmp(method, "POST") == 0 ? "PATCH" : "POST",
+                                req[0].data, req[0].len, req[1].data,
+                                req[1].len, host, strlen(host), PRESIGN_NOW,
+                                &err);
+        fuzz_assert(rc == VIDEO_SIGV4_SIGNATURE_MISMATCH);
+
+        fuzz_assert(presign_split(url, p.endpoint, req, host, sizeof(host))
+                    == 0);
+    }
+
     /* and the same request signed in headers, as the workers send it */
 
     rc = video_sigv4_sign_headers(&presign_creds, &p,
@@ -167,7 +201,6 @@ done:
     free(bucket);
     free(exp);
     free(key);
-    free(query);
 
     return 0;
 }

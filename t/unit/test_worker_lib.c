@@ -443,6 +443,88 @@ START_TEST(a_recording_is_an_flv_of_the_video)
 END_TEST
 
 
+/* a transcode job for VID with this "etag" value (JSON text) */
+
+static int
+parse_etag(const char *etag, video_job_t *job, const char **err)
+{
+    char  json[4096];
+
+    snprintf(json, sizeof(json),
+             "{\"type\":\"transcode\",\"videoId\":\"" VID "\","
+             "\"inputKey\":\"" VID "/original.mp4\",\"etag\":%s}", etag);
+
+    return parse(json, job, err);
+}
+
+
+START_TEST(an_etag_names_the_original_to_read)
+{
+    size_t        i;
+    char          json[512], *p;
+    video_job_t   job;
+    const char   *err;
+
+    static const char  *bad[] = {
+        "42", "[\"abc\"]", "{}", "true", "\"\"",
+        "\"\\\"d41d8cd98f00b204e9800998ecf8427e\\\"\"",  /* quoted */
+        "\"d41d8cd9 8f00\"", "\"abc\\r\\nX-Evil: 1\"",
+        "\"abc\\tdef\"", "\"caf\\u00e9\"", "\"abc\\u007f\"",
+    };
+
+    ck_assert_int_eq(parse_etag("\"d41d8cd98f00b204e9800998ecf8427e\"",
+                                &job, &err), 0);
+    ck_assert_str_eq(job.etag, "d41d8cd98f00b204e9800998ecf8427e");
+
+    ck_assert_int_eq(parse_etag("\"9b2cf535f27731c974343645a3985328-17\"",
+                                &job, &err), 0);
+    ck_assert_str_eq(job.etag, "9b2cf535f27731c974343645a3985328-17");
+
+    /* absent or null: the original is read whatever its ETag */
+
+    ck_assert_int_eq(parse_etag("null", &job, &err), 0);
+    ck_assert_str_eq(job.etag, "");
+    ck_assert_int_eq(parse("{\"type\":\"transcode\",\"videoId\":\"" VID "\","
+                           "\"inputKey\":\"" VID "/original.mp4\"}",
+                           &job, &err), 0);
+    ck_assert_str_eq(job.etag, "");
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        err = NULL;
+        ck_assert_msg(parse_etag(bad[i], &job, &err) == -1,
+                      "etag %s accepted", bad[i]);
+        ck_assert_ptr_nonnull(err);
+        ck_assert_ptr_nonnull(strstr(err, "\"etag\""));
+    }
+
+    /* a NUL inside is not even JSON to jansson */
+
+    ck_assert_int_eq(parse_etag("\"abc\\u0000def\"", &job, &err), -1);
+
+    /* 128 characters, not 129 */
+
+    p = json;
+    *p++ = '"';
+    memset(p, 'a', VIDEO_JOB_ETAG_MAX);
+    p += VIDEO_JOB_ETAG_MAX;
+    strcpy(p, "\"");
+    ck_assert_int_eq(parse_etag(json, &job, &err), 0);
+    ck_assert_uint_eq(strlen(job.etag), VIDEO_JOB_ETAG_MAX);
+    strcpy(p, "a\"");
+    ck_assert_int_eq(parse_etag(json, &job, &err), -1);
+
+    /* a recording is stored by the job: no ETag can be known before */
+
+    ck_assert_int_eq(parse("{\"type\":\"transcode\",\"videoId\":\"" VID "\","
+                           "\"inputKey\":\"" VID "/recording.flv\","
+                           "\"recording\":\"/rec/" VID "-1.flv\","
+                           "\"etag\":\"d41d8cd98f00b204e9800998ecf8427e\"}",
+                           &job, &err), -1);
+    ck_assert_str_eq(err, "\"etag\" with a \"recording\"");
+}
+END_TEST
+
+
 START_TEST(a_bad_recording_rejects_the_job)
 {
     size_t        i;
@@ -696,6 +778,7 @@ unit_worker_lib_suite(void)
     tcase_add_test(tc, transcode_jobs_are_checked);
     tcase_add_test(tc, a_recording_is_an_flv_of_the_video);
     tcase_add_test(tc, a_bad_recording_rejects_the_job);
+    tcase_add_test(tc, an_etag_names_the_original_to_read);
     tcase_add_test(tc, cleanup_jobs_list_objects_of_their_video);
     tcase_add_test(tc, a_probe_gives_size_rate_audio_and_duration);
     tcase_add_test(tc, a_file_without_video_or_duration_is_refused);
