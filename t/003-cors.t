@@ -46,14 +46,15 @@ Allow: GET, HEAD, PATCH, DELETE, OPTIONS
 
 
 
-=== TEST 3: OPTIONS that is not a preflight just lists the methods
+=== TEST 3: OPTIONS that is not a preflight just lists the methods (DELETE
+as "/api/upload/:id" routes it too: it answers that no such upload exists)
 --- config
     location /api/ { video_api all; }
 --- request
 OPTIONS /api/upload/presign
 --- error_code: 204
 --- response_headers
-Allow: POST, OPTIONS
+Allow: POST, DELETE, OPTIONS
 !Access-Control-Allow-Methods
 
 

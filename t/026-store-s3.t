@@ -360,6 +360,42 @@ my $sf = file_with(qq({"Parts":[{"PartNumber":1,"ETag":"$md5_2"},{"PartNumber":2
 ($rc, $out, $err) = aws('s3api', 'complete-multipart-upload', '--bucket', 'videos-raw', '--key', 'mp/small.bin',
                         '--upload-id', $upload, '--multipart-upload', 'file://' . $sf->filename);
 like $err, qr/EntityTooSmall/, 'a first part of 4 bytes: EntityTooSmall';
+
+# a part PUT from a page on another origin, as the web page sends it: a
+# presigned UploadPart, the bytes and no other header; the page must read
+# the part's ETag, and the refusal of an expired URL (to ask for a new one)
+sub part_url {
+    my (@opts) = @_;
+    open my $fh, '-|', '/usr/bin/python3', 't/inc/s3presign.py', 'PUT', $endpoint,
+         'videos-raw', 'mp/small.bin', 3600, '--part-number', 3, '--upload-id', $upload,
+         '--content-length', 4, @opts or die $!;
+    chomp(my $url = <$fh> // '');
+    close $fh;
+    return $url;
+}
+my @origin = ('-H', 'Origin: http://app.example.com');
+my ($pst, $pbody, $phdr) = curl('-X', 'PUT', '--data-binary', 'tail', '-H', 'Content-Type:',
+                                @origin, part_url());
+is $pst, 200, 'a presigned UploadPart PUT from another origin: 200';
+like $phdr, qr/^ETag: "$md5_2"\r?$/mi, 'with the part\'s ETag';
+like $phdr, qr/^Access-Control-Allow-Origin: \*\r?$/mi, 'the origin is allowed';
+is scalar(() = $phdr =~ /^Access-Control-Allow-Origin:/mig), 1, 'once';
+like $phdr, qr/^Access-Control-Expose-Headers: ETag\r?$/mi,
+     'and its script may read the ETag (Access-Control-Expose-Headers)';
+($pst, $pbody, $phdr) = curl('-X', 'PUT', '--data-binary', 'tail', '-H', 'Content-Type:',
+                             @origin, part_url('--time', time - 7200));
+is $pst, 403, 'an expired part URL: 403';
+like $pbody, qr{<Code>RequestExpired</Code>}, 'RequestExpired';
+like $phdr, qr/^Access-Control-Allow-Origin: \*\r?$/mi,
+     'the refusal carries the CORS headers too, so the page reads it';
+like $phdr, qr/^Access-Control-Expose-Headers: ETag\r?$/mi, 'and Expose-Headers';
+is scalar(() = $phdr =~ /^Access-Control-(?:Allow-Origin|Expose-Headers):/mig), 2,
+   'each once (browsers refuse an origin given twice)';
+($rc, $j) = mp_json('list-parts', '--bucket', 'videos-raw', '--key', 'mp/small.bin',
+                    '--upload-id', $upload);
+is join(' ', map { "$_->{PartNumber}:$_->{Size}" } @{ $j->{Parts} // [] }), '1:4 2:4 3:4',
+   'list-parts: the browser\'s part 3 is there, once';
+
 ($rc, $out, $err) = aws('s3api', 'abort-multipart-upload', '--bucket', 'videos-raw', '--key', 'mp/small.bin',
                         '--upload-id', $upload);
 is $rc, 0, 'abort-multipart-upload' or diag $err;

@@ -2,8 +2,11 @@
 # t/web/browser.mjs through playwright-core, then Firefox ESR, driven by
 # t/web/firefox.mjs through puppeteer-core over WebDriver BiDi, against an
 # nginx that serves the page, the API, /play/, the local object store and RTMP ingest, with
-# the relay, transcode and analytics workers running.  Upload with
-# progress, the library (search, filters, cursor paging), watching with
+# the relay, transcode and analytics workers running.  Multipart upload
+# with progress, cancelled (nothing left in storage), and resumed after a
+# reload (Chromium) or a lost connection (Firefox, through t/web/proxy.mjs)
+# with only the missing parts sent (the store's access log counts them);
+# the library (search, filters, cursor paging), watching with
 # the quality ladder and one view per play, renaming, an invalid file,
 # a live stream that turns into its VOD, a phone-width layout, keyboard
 # access, the page served from another origin calling the API through
@@ -43,6 +46,9 @@ my $port = ($ENV{TEST_NGINX_SERVER_PORT} // 1984) + 90;
 my $rtmp = $port + 1;
 my $store = $port + 2;
 my $other = $port + 3;
+# Firefox's HTTP proxy (t/web/proxy.mjs): it throttles and cuts part
+# uploads, as Chromium's network emulation does
+my $proxy = $port + 4;
 my $endpoint = "http://127.0.0.1:$store";
 my $data = "$dir/store";
 my $hls = "$dir/hls";
@@ -64,8 +70,9 @@ mkdir $_ for $data, $hls, $rec, $artifacts;
 mkdir "$data/$_" for qw(videos-raw videos-processed thumbnails);
 system('chown', '-R', 'nobody', $data, $hls, $rec) if $> == 0;
 
-# the library's paging and counts assume only this suite's videos
-psql('TRUNCATE videos, outbox CASCADE');
+# the library's paging and counts assume only this suite's videos, the
+# check of pending uploads at the end only its uploads
+psql('TRUNCATE videos, outbox, uploads CASCADE');
 system("redis-cli -p $ENV{TEST_NGINX_REDIS_PORT} FLUSHDB >/dev/null");
 system("scripts/stack.sh rabbitmqctl -q purge_queue $_ >/dev/null 2>&1")
     for qw(video-transcode video-cleanup);
@@ -136,9 +143,26 @@ my $other_origin = <<"CONF";
     }
 CONF
 
+# the store as store_server makes it, logging each request: the part
+# PUTs storage received, to count them across an interrupted upload
+my $store_log = "$dir/logs/store-access.log";
+my $store_format = q{    log_format store '$msec $request_method $uri $arg_partNumber $arg_uploadId $status';};
+my $store_server = <<"CONF";
+    server {
+        listen 127.0.0.1:$store;
+        root $data;
+        client_max_body_size 500m;
+        client_body_temp_path $data/.incoming;
+        access_log $store_log store;
+        location / {
+            video_api_store on;
+        }
+    }
+CONF
+
 # two nginx workers, as in production: the page's requests, nginx-rtmp's
 # callbacks and the drop of a publisher land on either
-nginx_start($dir, $port, <<"CONF", <<"SERVER", workers => 2, main_log_level => 'notice', main => <<"MAIN");
+nginx_start($dir, $port, <<"CONF", <<"SERVER", workers => 2, main_log_level => 'notice', http_first => $store_format, main => <<"MAIN");
     video_api_postgres "$ENV{TEST_NGINX_PG_CONNINFO}" pool=4 timeout=5s;
     video_api_redis 127.0.0.1:$ENV{TEST_NGINX_REDIS_PORT} timeout=2s;
     video_api_storage endpoint=$endpoint region=us-east-1
@@ -150,7 +174,7 @@ nginx_start($dir, $port, <<"CONF", <<"SERVER", workers => 2, main_log_level => '
     video_api_cors *;
     video_api_auth on;
     include /etc/nginx/mime.types;
-${\ store_server($store, $data, '500m')}
+$store_server
 $other_origin
 CONF
 $page
@@ -204,6 +228,9 @@ my %browser_env = (
     ARTIFACTS => $artifacts,
     API_KEY => $key{admin},
     VIEWER_KEY => $key{viewer},
+    STORE_LOG => $store_log,
+    STORE_URL => $endpoint,
+    PROXY_PORT => $proxy,
 );
 
 my $json = JSON::PP->new;
@@ -244,8 +271,15 @@ sub browser_suite {
 }
 
 # Chromium, every flow; then Firefox, the main ones
-browser_suite('t/web/browser.mjs', 240);
-browser_suite('t/web/firefox.mjs', 150);
+browser_suite('t/web/browser.mjs', 330);
+browser_suite('t/web/firefox.mjs', 240);
+
+# every upload either completed or was cancelled: no pending uploads row,
+# nothing left in the store's multipart area
+is psql('SELECT count(*) FROM uploads WHERE completed_at IS NULL'), 0,
+   'no upload left pending in the uploads table';
+my @left = glob("$data/.uploads/*");
+is scalar(@left), 0, "no multipart upload left in storage (@left)";
 
 my $logs = join '', map { do { local (@ARGV, $/) = ($_); <> } // '' } glob "$dir/logs/*.log";
 unlike $logs, qr/\[(alert|emerg|crit)\]|signal \d+/, 'no alerts, no crashed nginx worker';

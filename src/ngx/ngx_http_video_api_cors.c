@@ -112,7 +112,58 @@ ngx_http_video_api_cors_add(ngx_http_request_t *r, ngx_str_t **origin)
 ngx_int_t
 ngx_http_video_api_cors_headers(ngx_http_request_t *r)
 {
+    return ngx_http_video_api_cors_exposing(r,
+                                            &ngx_http_video_api_cors_expose);
+}
+
+
+/* whether an earlier step of this answer added the CORS headers already */
+
+static ngx_uint_t
+ngx_http_video_api_cors_added(ngx_http_request_t *r)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    part = &r->headers_out.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return 0;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].hash != 0
+            && h[i].key.len == sizeof("Access-Control-Expose-Headers") - 1
+            && ngx_strncasecmp(h[i].key.data,
+                               (u_char *) "Access-Control-Expose-Headers",
+                               h[i].key.len)
+               == 0)
+        {
+            return 1;
+        }
+    }
+}
+
+
+ngx_int_t
+ngx_http_video_api_cors_exposing(ngx_http_request_t *r, ngx_str_t *expose)
+{
     ngx_str_t  *origin;
+
+    /* once: the store adds its own before the answer is known */
+
+    if (ngx_http_video_api_cors_added(r)) {
+        return NGX_OK;
+    }
 
     if (ngx_http_video_api_cors_add(r, &origin) != NGX_OK) {
         return NGX_ERROR;
@@ -123,7 +174,7 @@ ngx_http_video_api_cors_headers(ngx_http_request_t *r)
     }
 
     return ngx_http_video_api_header_out(r, "Access-Control-Expose-Headers",
-                                         &ngx_http_video_api_cors_expose);
+                                         expose);
 }
 
 

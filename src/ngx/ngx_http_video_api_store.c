@@ -28,6 +28,9 @@ static ngx_int_t ngx_http_video_api_store_path_ok(ngx_str_t *path);
 static ngx_str_t  ngx_http_video_api_store_allow =
     ngx_string("GET, HEAD, PUT, DELETE, OPTIONS");
 
+/* a page uploading parts reads each one's ETag to complete the upload */
+static ngx_str_t  ngx_http_video_api_store_expose = ngx_string("ETag");
+
 
 char *
 ngx_http_video_api_store(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
@@ -87,6 +90,18 @@ ngx_http_video_api_store_handler(ngx_http_request_t *r)
                                                &ngx_http_video_api_store_allow);
     }
 
+    /*
+     * the CORS headers go on refusals too: a page whose part URL expired
+     * reads the 403 and asks for a new one, where without them it sees
+     * only a network error
+     */
+
+    if (ngx_http_video_api_cors_exposing(r, &ngx_http_video_api_store_expose)
+        != NGX_OK)
+    {
+        return ngx_http_video_api_store_internal(r);
+    }
+
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD|NGX_HTTP_PUT
                        |NGX_HTTP_DELETE|NGX_HTTP_POST)))
     {
@@ -126,10 +141,6 @@ ngx_http_video_api_store_handler(ngx_http_request_t *r)
     rc = ngx_http_video_api_store_verify(r, sr, &path);
     if (rc != NGX_DECLINED) {
         return rc;
-    }
-
-    if (ngx_http_video_api_cors_headers(r) != NGX_OK) {
-        return ngx_http_video_api_store_internal(r);
     }
 
     last = ngx_http_map_uri_to_path(r, &sr->path, &root, 0);

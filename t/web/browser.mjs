@@ -6,8 +6,10 @@
 //   - signing in through the link make run prints (the key in the URL
 //     fragment, taken out of the address bar at once), the page's
 //     Content-Security-Policy (no inline script runs);
-//   - upload of a 5 s 480p clip through the page: upload progress to 100%,
-//     the transcoding bar moving, Ready, a link to watch it;
+//   - upload of a 5 s 480p clip through the page (a one-part multipart
+//     upload): upload progress to 100%, the transcoding bar moving,
+//     Ready, a link to watch it; its part URL spoiled once on the way, so
+//     the store refuses it (403) and the page asks for a new one;
 //   - the library: the card (status, badge, title, duration, thumbnail,
 //     views), search, the status filter, cursor paging with "Load more"
 //     (22 live streams created through the API make a second page), and a
@@ -16,7 +18,14 @@
 //     per play start and none per page load, switching to 360p, keyboard
 //     access and accessible names of the controls, renaming in place;
 //   - an invalid file: the API's own message, and nothing uploaded;
-//   - an upload cancelled mid-way on a throttled link: nothing stored;
+//   - an upload cancelled mid-way on a throttled link: the page aborts
+//     the multipart upload (DELETE), storage keeps nothing of it, and
+//     the page forgets it;
+//   - resume: a 3-part upload on a throttled link (every request goes
+//     through t/web/proxy.mjs, which slows the part PUTs), the tab
+//     reloaded once storage has a part; the same file picked again is recognised and
+//     only the missing parts are sent (counted in the store's access
+//     log), then READY and playable;
 //   - the page served from another origin, calling the API through CORS;
 //   - a live stream: created on the page, published with ffmpeg, listed,
 //     played live, and replaced by its VOD once the recording is
@@ -30,7 +39,9 @@
 // Settings come from the environment: API_KEY (an admin key of the
 // default account), VIEWER_KEY (a viewer of it), BASE_URL (the page and the API),
 // OTHER_ORIGIN_URL (the same page on another origin), RTMP_URL (the ingest
-// URL the API hands out), ARTIFACTS (screenshots, the clip, ffmpeg's log).
+// URL the API hands out), ARTIFACTS (screenshots, the clip, ffmpeg's log),
+// STORE_LOG (the store's access log: time, method, URI, partNumber,
+// uploadId, status).
 //
 // Output: one JSON line per assertion, {"ok": bool, "name": "...",
 // "diag": "..."}, which t/090-web.t turns into Test::More results; other
@@ -39,10 +50,11 @@
 
 import { chromium } from 'playwright-core';
 import { spawn } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { startProxy } from './proxy.mjs';
 
 const BASE = (process.env.BASE_URL ?? 'http://127.0.0.1:2074').replace(/\/$/, '');
 const OTHER = (process.env.OTHER_ORIGIN_URL ?? 'http://127.0.0.1:2077').replace(/\/$/, '');
@@ -50,9 +62,12 @@ const RTMP = process.env.RTMP_URL ?? 'rtmp://127.0.0.1:2075/live';
 const ARTIFACTS = path.resolve(process.env.ARTIFACTS ?? 't/servroot-web/artifacts');
 const KEY = process.env.API_KEY ?? '';
 const VIEWER_KEY = process.env.VIEWER_KEY ?? '';
+const STORE_LOG = process.env.STORE_LOG ?? '';
+const STORE = new URL(process.env.STORE_URL ?? 'http://127.0.0.1:2076');
+const PROXY_PORT = Number(process.env.PROXY_PORT ?? 2078);
 
 // the whole run; t/090-web.t has a later deadline of its own for a hang
-const DEADLINE_MS = 200_000;
+const DEADLINE_MS = 300_000;
 // transcoding a clip or a recording, with the workers sharing the machine
 const TRANSCODE_MS = 90_000;
 
@@ -177,6 +192,22 @@ function run(cmd, args) {
     });
 }
 
+// the part PUTs storage answered for this upload, from its access log:
+// [{part, status, at (ms)}]
+function storePuts(uploadId) {
+    const text = STORE_LOG && existsSync(STORE_LOG) ? readFileSync(STORE_LOG, 'utf8') : '';
+    return text.split('\n').map((l) => l.split(' '))
+        .filter((f) => f.length >= 6 && f[1] === 'PUT' && f[4] === uploadId)
+        .map((f) => ({ part: Number(f[3]), status: Number(f[5]), at: Number(f[0]) * 1000 }));
+}
+
+// the uploads the page remembers for resuming (localStorage)
+async function rememberedUploads(page) {
+    return page.evaluate(() => Object.keys(localStorage)
+        .filter((k) => k.startsWith('video-api.upload:'))
+        .map((k) => ({ key: k, entry: JSON.parse(localStorage.getItem(k)) })));
+}
+
 function minutesSeconds(seconds) {
     const s = Math.max(0, seconds);
     return `${Math.floor(s / 60)}:${String(Math.floor(s % 60)).padStart(2, '0')}`;
@@ -291,6 +322,7 @@ async function playerState(page) {
 // --------------------------------------------------------------- the run --
 
 let browser;
+let proxy;
 let currentPage;
 let publisher;
 
@@ -317,6 +349,17 @@ async function main() {
         '-f', 'lavfi', '-i', 'sine=frequency=440',
         '-t', '5', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-c:a', 'aac',
         '-movflags', '+faststart', clip]);
+    // 18 MiB of a real video, three parts of the API's 8 MiB (the last
+    // under 2 MiB, so it is stored long before the others): 4.8 s at
+    // 10 fps, x264 lossless over noise, so it is big yet quick to make
+    // and to transcode
+    const bigClip = path.join(ARTIFACTS, 'resume.mp4');
+    const bigMade = clipMade.then(() => run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y',
+        '-f', 'lavfi', '-i', 'testsrc=size=640x360:rate=10',
+        '-f', 'lavfi', '-i', 'sine=frequency=330',
+        '-t', '4.8', '-vf', 'noise=alls=40:allf=t', '-c:v', 'libx264', '-preset', 'ultrafast',
+        '-qp', '0', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-movflags', '+faststart', bigClip]));
+    bigMade.catch(() => {});  // awaited in its check
     const seededIds = [];
     const seeded = await check(`setup: ${SEEDED_STREAMS} live streams created through the API`, async () => {
         for (let i = 1; i <= SEEDED_STREAMS; i++) {
@@ -327,10 +370,16 @@ async function main() {
     });
     const clipReady = await check('setup: ffmpeg makes a 5 s 854x480 clip', () => clipMade);
 
+    // every request through t/web/proxy.mjs, which can slow the part
+    // PUTs down byte by byte: Chromium's network emulation delays an
+    // upload as a whole rather than its bytes, so the parts of one
+    // upload reach storage together however slow the link
+    proxy = await startProxy(PROXY_PORT, (method, url) => method === 'PUT' && url.port === STORE.port);
     browser = await chromium.launch({
         executablePath: '/usr/bin/chromium',
         headless: true,
-        args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+        args: [`--proxy-server=http://127.0.0.1:${PROXY_PORT}`, '--proxy-bypass-list=<-loopback>',
+            '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
             '--disable-background-networking', '--disable-component-update', '--disable-sync',
             '--autoplay-policy=no-user-gesture-required'],
     });
@@ -402,6 +451,23 @@ async function main() {
         }
         snap();
     }).catch(() => {});
+
+    // the first part PUT goes out with its signature spoiled: the store
+    // refuses it (403), as it refuses an expired URL, and the page must
+    // ask the API for a new URL and go on
+    let spoiled = 0;
+    const isPart = (u) => u.searchParams.has('partNumber') && u.searchParams.has('X-Amz-Signature');
+    const spoil = async (route) => {
+        if (route.request().method() === 'PUT' && spoiled === 0) {
+            spoiled++;
+            const u = new URL(route.request().url());
+            u.searchParams.set('X-Amz-Signature', '0'.repeat(64));
+            await route.continue({ url: u.toString() });
+            return;
+        }
+        await route.continue();
+    };
+    await page.route(isPart, spoil);
 
     const uploadStarted = await check('upload: choose the file, give a title, start', async () => {
         need(clipReady, 'making the clip');
@@ -475,7 +541,21 @@ async function main() {
         assert(v.status === 'READY' && v.title === title, `status ${v.status}, title ${JSON.stringify(v.title)}`);
         return v;
     });
+    await page.unroute(isPart, spoil);
+    await check('upload: a part URL storage refused (403) was asked for again, and the part sent again', () => {
+        need(ready, 'the upload');
+        assert(spoiled === 1, `${spoiled} PUTs spoiled`);
+        const asked = requests.filter((r) => r.method === 'POST' && r.url === `${BASE}/api/upload/${videoId}/parts`);
+        assert(asked.length === 1, `POST /api/upload/${videoId}/parts ${asked.length} times`);
+        const puts = requests.filter((r) => r.method === 'PUT' && /[?&]partNumber=1(&|$)/.test(r.url));
+        assert(puts.length === 2, `part 1 PUT ${puts.length} times`);
+    });
     note(`upload to Ready in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+    // the browser's own line for the refused part, the one expected
+    const refusedPart = consoleErrors.findIndex((e) => /status of 403/.test(e.text) && /partNumber=1/.test(e.url));
+    if (refusedPart >= 0) {
+        consoleErrors.splice(refusedPart, 1);
+    }
     await noConsoleErrors('upload: no console errors');
 
     // -- c: the library -------------------------------------------------------
@@ -811,7 +891,7 @@ async function main() {
     phase = 'invalid';
     const notes = Buffer.from('These are notes, not a video.\n'.repeat(40));
     const apiSays = await check('invalid file: the API refuses text/plain', async () => {
-        const r = await api('POST', '/api/upload/presign',
+        const r = await api('POST', '/api/upload/multipart',
             { fileName: 'notes.txt', fileSize: notes.length, contentType: 'text/plain' });
         assert(r.status === 400, `${r.status} ${r.text.slice(0, 300)}`);
         const e = r.json.error;
@@ -865,11 +945,15 @@ async function main() {
 
     // -- cancelling an upload ----------------------------------------------------
 
-    // a 20 MiB file over a link throttled to 2 MiB/s, cancelled mid-way:
-    // storage keeps nothing and no video is made
+    // a 20 MiB file (three parts) over a link throttled to 2 MiB/s,
+    // cancelled mid-way: the page aborts the multipart upload, storage
+    // keeps nothing, no video is made, the page forgets it
     phase = 'cancel';
+    const cancelRequests = [];
+    const onCancelRequest = (r) => cancelRequests.push({ method: r.method(), url: r.url() });
     const cancelled = await check('cancel: the upload stops mid-way and says so', async () => {
         const before = await videoTotal();
+        page.on('request', onCancelRequest);
         const cdp = await page.context().newCDPSession(page);
         await open(page, BASE, '#/upload', 'upload');
         await cdp.send('Network.enable');
@@ -888,7 +972,7 @@ async function main() {
             const at = await text(page, '#upload-progress-text');
             await page.click('#upload-cancel');
             await page.waitForFunction(() => document.querySelector('#upload-state').textContent === 'Cancelled',
-                null, { timeout: 5_000 });
+                null, { timeout: 10_000 });
             assert(await page.locator('#upload-error').isVisible(), 'no message after cancelling');
             assert(await page.locator('#upload-start').isEnabled(), 'Upload is not offered again');
             note(`cancelled at ${at}`);
@@ -898,6 +982,7 @@ async function main() {
             });
             await cdp.detach();
         }
+        page.off('request', onCancelRequest);
         return { before, id: await page.getAttribute('#upload-form', 'data-video-id') };
     });
 
@@ -910,7 +995,137 @@ async function main() {
         const raw = path.join(ARTIFACTS, '..', 'store', 'videos-raw', id);
         assert(!existsSync(raw), `${raw} exists`);
     });
+    await check('cancel: the page aborted the upload (DELETE), storage has none of its parts', async () => {
+        const { id } = need(cancelled, 'cancelling');
+        const deletes = cancelRequests.filter((r) => r.method === 'DELETE' && r.url === `${BASE}/api/upload/${id}`);
+        assert(deletes.length === 1, `DELETEs: ${JSON.stringify(cancelRequests.filter((r) => r.method === 'DELETE'))}`);
+        const puts = cancelRequests.filter((r) => r.method === 'PUT' && /[?&]partNumber=/.test(r.url));
+        assert(puts.length >= 1, 'no part was PUT before the cancel');
+        const r = await api('GET', `/api/upload/${id}/parts`);
+        assert(r.status === 404, `GET parts after the cancel: ${r.status} ${r.text.slice(0, 300)}`);
+        const uploads = path.join(ARTIFACTS, '..', 'store', '.uploads');
+        const left = existsSync(uploads) ? readdirSync(uploads) : [];
+        assert(left.length === 0, `${uploads} holds ${left.join(' ')}`);
+        const kept = await rememberedUploads(page);
+        assert(kept.length === 0, `the page still remembers ${JSON.stringify(kept)}`);
+    });
     await noConsoleErrors('cancel: no console errors');
+
+    // -- resuming an upload after a reload ----------------------------------------
+
+    // three parts, each sent at 2 MiB/s (the proxy); once storage has
+    // one, the link all but stops and the tab is reloaded.  The same file
+    // picked again resumes: the parts storage has are not sent again
+    phase = 'resume';
+    const resumeTitle = `Resumed ${suffix}`;
+    const resumeRequests = [];
+    const bigReady = await check('setup: ffmpeg makes a 3-part clip (18 MiB)', async () => {
+        await bigMade;
+        const size = readFileSync(bigClip).length;
+        assert(size > 16 * 1024 * 1024 && size <= 24 * 1024 * 1024, `${size} bytes`);
+        return size;
+    });
+    const interrupted = await check('resume: a 3-part upload on a throttled link, the tab reloaded once a part is stored', async () => {
+        need(bigReady, 'making the clip');
+        await open(page, BASE, '#/upload', 'upload');
+        const hint = await text(page, '#upload-resume-hint');
+        assert(/same name, size and modification time/.test(hint), `the page says ${JSON.stringify(hint)}`);
+        proxy.throttle(2 * 1024 * 1024);
+        const accept = (d) => d.accept().catch(() => {});
+        let id;
+        try {
+            await page.setInputFiles('#file', bigClip);
+            await page.fill('#upload-title', resumeTitle);
+            await page.click('#upload-start');
+            await page.waitForFunction(() => Number(document.querySelector('#upload-progress')?.dataset.partsDone) >= 1,
+                null, { timeout: 40_000, polling: 50 });
+            proxy.throttle(8 * 1024);
+            id = await page.getAttribute('#upload-form', 'data-video-id');
+            const total = await page.getAttribute('#upload-progress', 'data-parts-total');
+            assert(total === '3', `${total} parts`);
+            note(`reloaded at ${await text(page, '#upload-progress-text')}`);
+            // the page asks before leaving an upload (beforeunload)
+            page.on('dialog', accept);
+            await page.reload();
+            await viewReady(page, 'upload');
+        } finally {
+            page.off('dialog', accept);
+            proxy.restore();
+        }
+        const r = await api('GET', `/api/upload/${id}/parts`);
+        assert(r.status === 200, `GET parts: ${r.status} ${r.text.slice(0, 300)}`);
+        const stored = r.json.data.parts.map((p) => p.partNumber);
+        assert(stored.length >= 1 && stored.length < 3, `storage has parts ${stored.join(', ')}`);
+        const kept = await rememberedUploads(page);
+        assert(kept.length === 1 && kept[0].entry.videoId === id && kept[0].entry.partCount === 3,
+            `the page remembers ${JSON.stringify(kept)}`);
+        note(`storage had parts ${stored.join(', ')} of 3 after the reload`);
+        return { id, stored, uploadId: r.json.data.uploadId, at: Date.now() };
+    });
+
+    const resumed = await check('resume: the same file picked again is recognised and resumes to Ready', async () => {
+        need(interrupted, 'the interrupted upload');
+        page.on('request', (r) => resumeRequests.push({ method: r.method(), url: r.url() }));
+        await page.setInputFiles('#file', bigClip);
+        await page.locator('#upload-resume').waitFor({ state: 'visible', timeout: 5_000 });
+        const said = await text(page, '#upload-resume');
+        assert(/same name, size and modification time/.test(said) && /not sent again/.test(said),
+            `the page says ${JSON.stringify(said)}`);
+        assert(await text(page, '#upload-start') === 'Resume upload', 'the button does not offer to resume');
+        assert(await page.inputValue('#upload-title') === resumeTitle, 'the title is not the one given before');
+        await page.click('#upload-start');
+        await page.waitForFunction(() => ['Ready', 'Failed', 'Interrupted'].includes(
+            document.querySelector('#upload-state')?.textContent.trim()), null,
+        { timeout: TRANSCODE_MS, polling: 100 });
+        const state = await text(page, '#upload-state');
+        assert(state === 'Ready', `${state}: ${await text(page, '#upload-error')}`);
+        const id = await page.getAttribute('#upload-form', 'data-video-id');
+        assert(id === interrupted.id, `video ${id}, the interrupted one was ${interrupted.id}`);
+        const skipped = await page.getAttribute('#upload-progress', 'data-parts-skipped');
+        assert(Number(skipped) === interrupted.stored.length, `data-parts-skipped ${skipped}`);
+        return id;
+    });
+
+    await check('resume: the parts storage had were not sent again (the store\'s access log)', () => {
+        need(resumed, 'resuming');
+        const { stored, uploadId, at } = interrupted;
+        const puts = storePuts(uploadId);
+        const after = puts.filter((p) => p.at >= at);
+        for (const n of stored) {
+            assert(!after.some((p) => p.part === n), `part ${n} was PUT again: ${JSON.stringify(after)}`);
+        }
+        for (let n = 1; n <= 3; n++) {
+            const ok = puts.filter((p) => p.part === n && p.status === 200);
+            assert(ok.length === 1, `part ${n} stored ${ok.length} times: ${JSON.stringify(puts)}`);
+        }
+        const sent = resumeRequests.filter((r) => r.method === 'PUT').map((r) => Number(new URL(r.url).searchParams.get('partNumber')));
+        assert(sent.length === 3 - stored.length && !sent.some((n) => stored.includes(n)),
+            `the page PUT parts ${sent.join(', ')}, storage had ${stored.join(', ')}`);
+        note(`store log for the upload: ${puts.map((p) => `${p.part}:${p.status}`).join(' ')}`);
+    });
+
+    await check('resume: the video is READY with its title, and plays', async () => {
+        const id = need(resumed, 'resuming');
+        const r = await api('GET', `/api/videos/${id}`);
+        const v = r.json?.data?.video;
+        assert(v?.status === 'READY' && v.title === resumeTitle, `status ${v?.status}, title ${JSON.stringify(v?.title)}`);
+        await open(page, BASE, `#/watch/${id}`, 'watch');
+        const result = await startPlayback(page);
+        assert(result === 'playing', result);
+        await page.waitForFunction(() => document.querySelector('video#player').currentTime > 1.0, null,
+            { timeout: 20_000, polling: 100 }).catch(async (error) => {
+            throw new Failure(`${await playerState(page)}\n${shorten(error)}`);
+        });
+    });
+
+    await check('resume: the page forgot the upload once complete, and the API has it completed', async () => {
+        const id = need(resumed, 'resuming');
+        const kept = await rememberedUploads(page);
+        assert(kept.length === 0, `the page still remembers ${JSON.stringify(kept)}`);
+        const r = await api('GET', `/api/upload/${id}/parts`);
+        assert(r.status === 409, `GET parts of the completed upload: ${r.status} ${r.text.slice(0, 200)}`);
+    });
+    await noConsoleErrors('resume: no console errors');
 
     // -- j: the page on another origin -------------------------------------------
 
@@ -1181,6 +1396,7 @@ async function main() {
 
     await browser.close();
     browser = undefined;
+    await proxy.close();
 }
 
 try {
@@ -1190,6 +1406,7 @@ try {
     process.stderr.write(`browser.mjs: ${error?.stack ?? error}\n`);
     publisher?.kill('SIGKILL');
     await Promise.race([browser?.close(), sleep(5_000)]);
+    await proxy?.close();
     process.exitCode = 1;
 }
 note(`${asserted} assertions in ${((Date.now() - started) / 1000).toFixed(1)} s`);

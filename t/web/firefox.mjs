@@ -4,17 +4,28 @@
 // the page's Content-Security-Policy, an anonymous visitor's public
 // library without upload, upload with progress to READY, the library card, playback with the
 // quality menu, one view per play start, a live stream playing, phone
-// width, and no console error.  Output as in browser.mjs: one JSON line per assertion.
+// width, and no console error.  Resume after a lost connection: every
+// request goes through t/web/proxy.mjs (Firefox's HTTP proxy), which
+// throttles a 3-part upload and cuts the link to storage once it has a
+// part; the page gives up after its retries and says the upload can
+// resume; the same file picked again sends only the missing parts
+// (counted at the proxy and in the store's access log), then READY and
+// playable.  Output as in browser.mjs: one JSON line per assertion.
 
 import puppeteer from 'puppeteer-core';
 import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { startProxy } from './proxy.mjs';
 
 const BASE = (process.env.BASE_URL ?? 'http://127.0.0.1:2074').replace(/\/$/, '');
 const ARTIFACTS = path.resolve(process.env.ARTIFACTS ?? 't/servroot-web/artifacts');
 const FIREFOX = process.env.FIREFOX ?? '/usr/bin/firefox-esr';
 const TRANSCODE_MS = 90_000;
 const KEY = process.env.API_KEY ?? '';
+const STORE = new URL(process.env.STORE_URL ?? 'http://127.0.0.1:2076');
+const STORE_LOG = process.env.STORE_LOG ?? '';
+const PROXY_PORT = Number(process.env.PROXY_PORT ?? 2078);
 
 function report(ok, name, diag = '') {
     process.stdout.write(JSON.stringify({ok: Boolean(ok), name: `firefox: ${name}`,
@@ -48,12 +59,34 @@ execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y',
                         '-t', '5', '-c:v', 'libx264', '-pix_fmt', 'yuv420p',
                         '-c:a', 'aac', '-movflags', '+faststart', clip]);
 
+// 18 MiB of a real video: three parts of the API's 8 MiB, the last
+// under 2 MiB
+const bigClip = path.join(ARTIFACTS, 'firefox-resume.mp4');
+execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y',
+                        '-f', 'lavfi', '-i', 'testsrc=size=640x360:rate=10',
+                        '-f', 'lavfi', '-i', 'sine=frequency=550', '-t', '4.8',
+                        '-vf', 'noise=alls=40:allf=t', '-c:v', 'libx264',
+                        '-preset', 'ultrafast', '-qp', '0', '-pix_fmt', 'yuv420p',
+                        '-c:a', 'aac', '-movflags', '+faststart', bigClip]);
+
+// the part PUTs to the store are the ones it may slow down or cut
+const proxy = await startProxy(PROXY_PORT,
+    (method, url) => method === 'PUT' && url.port === STORE.port);
+
 const browser = await puppeteer.launch({
     browser: 'firefox',
     executablePath: FIREFOX,
     headless: true,
-    // media plays without a click, as a user's click would allow
-    extraPrefsFirefox: {'media.autoplay.default': 0},
+    extraPrefsFirefox: {
+        // media plays without a click, as a user's click would allow
+        'media.autoplay.default': 0,
+        // every request through the proxy, 127.0.0.1's too
+        'network.proxy.type': 1,
+        'network.proxy.http': '127.0.0.1',
+        'network.proxy.http_port': PROXY_PORT,
+        'network.proxy.no_proxies_on': '',
+        'network.proxy.allow_hijacking_localhost': true,
+    },
 });
 
 const problems = [];
@@ -180,6 +213,111 @@ if (id) {
     await page.screenshot({path: path.join(ARTIFACTS, 'firefox-watch.png')});
 }
 
+// -- resume after a lost connection ------------------------------------------
+
+function storePuts(uploadId) {
+    const text = STORE_LOG && existsSync(STORE_LOG) ? readFileSync(STORE_LOG, 'utf8') : '';
+    return text.split('\n').map(l => l.split(' '))
+        .filter(f => f.length >= 6 && f[1] === 'PUT' && f[4] === uploadId)
+        .map(f => ({part: Number(f[3]), status: Number(f[5]), at: Number(f[0]) * 1000}));
+}
+
+async function apiStatus(method, urlPath) {
+    const res = await fetch(BASE + urlPath, {method, headers: {Authorization: `Bearer ${KEY}`}});
+    return {status: res.status, json: await res.json().catch(() => null)};
+}
+
+const resumeTitle = `Firefox resumed ${Date.now()}`;
+const cut = await check('resume: a 3-part upload, the link cut once storage has a part: the page says it can resume', async () => {
+    await page.goto('about:blank');
+    await page.goto(`${BASE}/#/upload`);
+    await page.waitForSelector('#view[data-ready="1"]');
+    proxy.throttle(2 * 1024 * 1024);
+    proxy.cutAfter(1);
+    try {
+        const input = await page.$('#file');
+        await input.uploadFile(bigClip);
+        await page.$eval('#upload-title', el => { el.value = ''; });
+        await page.type('#upload-title', resumeTitle);
+        await page.click('#upload-start');
+        // the page's retries (after 1, 2 and 4 s) fail too, then it stops
+        await page.waitForFunction(() => ['Interrupted', 'Failed', 'Ready'].includes(
+            document.querySelector('#upload-state')?.textContent), {timeout: 60_000});
+    } finally {
+        proxy.restore();
+    }
+    const state = await page.$eval('#upload-state', el => el.textContent);
+    const error = await page.$eval('#upload-error', el => el.textContent);
+    if (state !== 'Interrupted' || !/resume/.test(error)) {
+        throw new Error(`state ${state}, error "${error}"`);
+    }
+    const id = await page.$eval('#upload-form', el => el.dataset.videoId);
+    const r = await apiStatus('GET', `/api/upload/${id}/parts`);
+    if (r.status !== 200) {
+        throw new Error(`GET parts: ${r.status} ${JSON.stringify(r.json)}`);
+    }
+    const stored = r.json.data.parts.map(p => p.partNumber);
+    if (stored.length < 1 || stored.length > 2) {
+        throw new Error(`storage has parts ${stored.join(', ')}`);
+    }
+    process.stdout.write(`# the link was cut with parts ${stored.join(', ')} of 3 stored\n`);
+    // Firefox reports the refused connections (the lost link) itself
+    for (let i = problems.length - 1; i >= 0; i--) {
+        if (/NetworkError|CORS request did not succeed|Cross-Origin Request Blocked/i.test(problems[i])) {
+            problems.splice(i, 1);
+        }
+    }
+    return {id, stored, uploadId: r.json.data.uploadId, at: Date.now(), mark: proxy.state.log.length};
+});
+
+const resumedId = cut && await check('resume: the same file picked again resumes to Ready, sending only the missing parts', async () => {
+    const input = await page.$('#file');
+    await input.uploadFile(bigClip);
+    await page.waitForSelector('#upload-resume:not([hidden])', {timeout: 5_000});
+    await page.click('#upload-start');
+    await page.waitForFunction(() => ['Ready', 'Failed', 'Interrupted'].includes(
+        document.querySelector('#upload-state')?.textContent), {timeout: TRANSCODE_MS});
+    const state = await page.$eval('#upload-state', el => el.textContent);
+    if (state !== 'Ready') {
+        throw new Error(`state ${state}: ${await page.$eval('#upload-error', el => el.textContent)}`);
+    }
+    const sent = proxy.state.log.slice(cut.mark)
+        .map(e => Number(new URL(e.url).searchParams.get('partNumber')));
+    if (sent.length !== 3 - cut.stored.length || sent.some(n => cut.stored.includes(n))) {
+        throw new Error(`the page PUT parts ${sent.join(', ')}, storage had ${cut.stored.join(', ')}`);
+    }
+    const puts = storePuts(cut.uploadId);
+    for (const n of cut.stored) {
+        if (puts.some(p => p.part === n && p.at >= cut.at)) {
+            throw new Error(`storage got part ${n} again: ${JSON.stringify(puts)}`);
+        }
+    }
+    for (let n = 1; n <= 3; n++) {
+        if (puts.filter(p => p.part === n && p.status === 200).length !== 1) {
+            throw new Error(`part ${n} not stored exactly once: ${JSON.stringify(puts)}`);
+        }
+    }
+    const id = await page.$eval('#upload-form', el => el.dataset.videoId);
+    if (id !== cut.id) {
+        throw new Error(`video ${id}, the interrupted one was ${cut.id}`);
+    }
+    const v = (await api('GET', `/api/videos/${id}`)).video;
+    if (v.status !== 'READY' || v.title !== resumeTitle) {
+        throw new Error(`status ${v.status}, title "${v.title}"`);
+    }
+    return id;
+});
+
+if (resumedId) {
+    await check('resume: the resumed video plays', async () => {
+        await page.goto(`${BASE}/#/watch/${resumedId}`);
+        await page.waitForSelector('#view[data-ready="1"]');
+        await page.evaluate(() => document.querySelector('#player').play());
+        await page.waitForFunction(() => document.querySelector('#player').currentTime > 1,
+                                   {timeout: 20_000});
+    });
+}
+
 // a live stream: created through the API, published by ffmpeg, played
 // on its watch page with the LIVE badge
 await check('a live stream plays with the LIVE badge', async () => {
@@ -234,3 +372,4 @@ report(problems.length === 0, 'no console error or uncaught exception',
        problems.join('\n'));
 
 await browser.close();
+await proxy.close();

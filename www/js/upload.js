@@ -1,16 +1,22 @@
-// Upload: the file goes straight to storage with the presigned URL the
-// API gives, with a progress bar and a cancel button; then complete names
-// it and queues it, and the page follows the transcoding to READY.
+// Upload: the file goes straight to storage as a multipart upload
+// (multipart.js: parts in parallel, a progress bar of the bytes storage
+// acknowledged plus those in flight, resume, cancel); then complete names
+// it and queues it, and the page follows the transcoding to READY.  Every
+// file goes this way, a small one as a single part, so any upload can
+// resume.
 
 import { api, errorText, isAbort } from './api.js';
 import { h, alertBox, say } from './dom.js';
 import { bytes } from './format.js';
+import { Multipart, remembered } from './multipart.js';
 import * as session from './session.js';
 
-// the API's own rules and words (POST /api/upload/presign), so a wrong
-// file is refused before a byte moves, with the message the API gives
+// the API's own rules and words (POST /api/upload/multipart), so a wrong
+// file is refused before a byte moves, with the message the API gives;
+// the size is the default limit (video_api_storage max_upload=), a
+// server with a lower one says so itself
 export const TYPES = ['video/mp4', 'video/webm', 'video/ogg'];
-export const MAX_SIZE = 2147483648;
+export const MAX_SIZE = 53687091200;
 
 export function fileProblems(file) {
     const problems = [];
@@ -20,8 +26,7 @@ export function fileProblems(file) {
     }
 
     if (file.size < 1 || file.size > MAX_SIZE) {
-        problems.push('fileSize must be an integer from 1 to 2147483648 '
-                      + '(2 GiB)');
+        problems.push('fileSize must be an integer from 1 to 53687091200');
     }
 
     if (!TYPES.includes(file.type)) {
@@ -55,7 +60,7 @@ export function upload(root, {signal}) {
     const file = h('input', {id: 'file', type: 'file', class: 'file-input',
                              accept: TYPES.join(',')});
     const chosen = h('span', {id: 'file-chosen', class: 'muted'},
-                     'MP4, WebM or Ogg, up to 2 GiB');
+                     'MP4, WebM or Ogg, up to 50 GiB');
     const drop = h('div', {id: 'dropzone', class: 'dropzone'},
         h('label', {for: 'file'},
           h('strong', {}, 'Choose a video'), ' or drop it here'),
@@ -71,6 +76,12 @@ export function upload(root, {signal}) {
     const cancel = h('button', {id: 'upload-cancel', type: 'button',
                                 class: 'button', hidden: true}, 'Cancel');
     const error = alertBox('upload-error');
+    const hint = h('p', {id: 'upload-resume-hint', class: 'muted hint'},
+        'An interrupted upload resumes when you pick the same file again '
+        + '(the same name, size and modification time): the parts storage '
+        + 'already has are not sent again.');
+    const resumeNote = h('p', {id: 'upload-resume', class: 'notice',
+                               hidden: true});
 
     const state = h('p', {id: 'upload-state', class: 'state',
                           'aria-live': 'polite'});
@@ -93,7 +104,7 @@ export function upload(root, {signal}) {
 
     const form = h('form', {id: 'upload-form', class: 'panel',
                             novalidate: true},
-        drop,
+        drop, hint, resumeNote,
         h('label', {class: 'field', for: 'upload-title'},
           h('span', {}, 'Title'), title),
         h('label', {class: 'field', for: 'upload-description'},
@@ -108,7 +119,7 @@ export function upload(root, {signal}) {
                 form);
 
     let picked = null;
-    let xhr = null;
+    let job = null;
     let busy = false;
     let poll = null;
     const seen = [];
@@ -137,8 +148,21 @@ export function upload(root, {signal}) {
         picked = f;
         start.disabled = false;
 
+        const before = remembered(f);
+        resumeNote.hidden = !before;
+        start.textContent = before ? 'Resume upload' : 'Upload';
+
+        if (before) {
+            resumeNote.textContent = 'This file was partly uploaded before '
+                + '(the same name, size and modification time): the upload '
+                + 'resumes, and the parts storage already has are not sent '
+                + 'again.';
+        }
+
         if (!title.value.trim()) {
-            title.value = f.name.replace(/\.[^.]+$/, '').slice(0, 255);
+            title.value = (before && typeof before.title === 'string'
+                           && before.title)
+                          || f.name.replace(/\.[^.]+$/, '').slice(0, 255);
         }
     }
 
@@ -177,8 +201,10 @@ export function upload(root, {signal}) {
         file.value = '';
         title.value = '';
         description.value = '';
-        chosen.textContent = 'MP4, WebM or Ogg, up to 2 GiB';
+        chosen.textContent = 'MP4, WebM or Ogg, up to 50 GiB';
         start.disabled = true;
+        start.textContent = 'Upload';
+        resumeNote.hidden = true;
         upBlock.hidden = tBlock.hidden = true;
         watchLink.hidden = another.hidden = true;
         form.removeAttribute('data-video-id');
@@ -189,56 +215,49 @@ export function upload(root, {signal}) {
         file.focus();
     }
 
-    // PUT with XMLHttpRequest: fetch cannot report upload progress.  The
-    // URL is signed for exactly these headers (the type presign checked,
-    // If-None-Match: *) and the file's size, which the browser sends as
-    // Content-Length itself
-    function put(target, headers, f) {
-        return new Promise((resolve, reject) => {
-            xhr = new XMLHttpRequest();
-            xhr.open('PUT', target);
-
-            for (const [name, value] of Object.entries(headers)) {
-                xhr.setRequestHeader(name, value);
-            }
-
-            xhr.upload.addEventListener('progress', e => {
-                if (e.lengthComputable) {
-                    showUpload(e.loaded, e.total);
-                }
-            });
-
-            xhr.addEventListener('load', () => {
-                if (xhr.status >= 200 && xhr.status < 300) {
-                    resolve();
-
-                } else {
-                    reject(new Error(`Storage refused the upload (HTTP `
-                                     + `${xhr.status}). Try again.`));
-                }
-            });
-
-            xhr.addEventListener('error', () =>
-                reject(new Error('The upload was interrupted. Check the '
-                                 + 'connection and try again.')));
-            xhr.addEventListener('abort', () =>
-                reject(new DOMException('cancelled', 'AbortError')));
-
-            xhr.send(f);
-        });
-    }
-
-    function showUpload(loaded, size) {
-        const pct = size ? Math.floor(loaded * 100 / size) : 100;
+    function showUpload({sent, size, done, total, skipped}) {
+        const pct = size ? Math.floor(sent * 100 / size) : 100;
         bar.value = pct;
-        barText.textContent = `${bytes(loaded)} of ${bytes(size)} (${pct}%)`;
+        bar.dataset.partsDone = done;
+        bar.dataset.partsTotal = total;
+        bar.dataset.partsSkipped = skipped;
+        barText.textContent = `${bytes(sent)} of ${bytes(size)} (${pct}%)`
+            + (total > 1 ? ` · ${done} of ${total} parts` : '')
+            + (skipped > 0 ? ` (${skipped} stored before)` : '');
     }
 
-    cancel.addEventListener('click', () => {
-        if (xhr) {
-            xhr.abort();
+    // Cancel: the parts in flight are aborted, the upload is aborted in
+    // storage (DELETE /api/upload/:id) and forgotten
+    cancel.addEventListener('click', async () => {
+        const j = job;
+
+        if (!j || j.cancelling) {
+            return;
         }
+
+        j.cancelling = true;
+        cancel.disabled = true;
+        setState('Cancelling');
+
+        try {
+            await j.cancel();
+            j.cancelled = true;
+
+        } catch (err) {
+            j.cancelled = true;
+            j.cancelError = err;
+        }
+
+        finish(j);
     });
+
+    let finished = null;
+
+    function finish(j) {
+        if (finished) {
+            finished(j);
+        }
+    }
 
     form.addEventListener('submit', async e => {
         e.preventDefault();
@@ -250,30 +269,49 @@ export function upload(root, {signal}) {
         const f = picked;
         lock(true);
         say(error, '');
+        resumeNote.hidden = true;
         upBlock.hidden = false;
         tBlock.hidden = true;
-        showUpload(0, f.size);
+        bar.value = 0;
+        barText.textContent = '';
+
+        const j = new Multipart(f, {onProgress: showUpload,
+                                    title: title.value.trim()});
+        job = j;
+        const settled = new Promise(resolve => { finished = resolve; });
+
+        cancel.hidden = false;
+        cancel.disabled = false;
 
         try {
             setState('Uploading');
-            const presigned = await api('POST', '/api/upload/presign',
-                {fileName: f.name, fileSize: f.size, contentType: f.type});
-            form.dataset.videoId = presigned.videoId;
+            const {resumed, gone} = await j.prepare();
+            form.dataset.videoId = j.plan.videoId;
 
-            cancel.hidden = false;
-            await put(presigned.uploadUrl,
-                      presigned.uploadHeaders || {'Content-Type': f.type}, f);
+            if (resumed >= 0) {
+                setState('Resuming');
+                say(error, '');
+            }
+
+            if (gone) {
+                resumeNote.hidden = false;
+                resumeNote.textContent = 'The upload started earlier for '
+                    + 'this file is no longer there; it starts again.';
+            }
+
+            await j.transfer();
             cancel.hidden = true;
-            xhr = null;
+            job = null;
 
             if (signal.aborted) {
                 window.removeEventListener('beforeunload', leaving);
             }
 
-            showUpload(f.size, f.size);
+            showUpload({sent: f.size, size: f.size, done: j.plan.partCount,
+                        total: j.plan.partCount, skipped: j.skipped});
             setState('Uploaded');
 
-            const body = {key: presigned.key};
+            const body = {};
             const t = title.value.trim();
             const d = description.value.trim();
 
@@ -285,23 +323,43 @@ export function upload(root, {signal}) {
                 body.description = d;
             }
 
-            const {video} = await api('POST',
-                `/api/upload/${presigned.videoId}/complete`, body);
+            const {video} = await j.complete(body);
+            resumeNote.hidden = true;
 
             follow(video.id);
 
         } catch (err) {
+            // a cancel answers once storage's upload is aborted
+            if (j.cancelling) {
+                await settled;
+            }
+
             cancel.hidden = true;
-            xhr = null;
+            job = null;
 
             if (signal.aborted) {
                 window.removeEventListener('beforeunload', leaving);
                 return;
             }
 
-            if (isAbort(err)) {
+            if (j.cancelled) {
                 setState('Cancelled');
-                say(error, 'The upload was cancelled; nothing was saved.');
+                say(error, j.cancelError
+                    ? 'The upload was stopped, but storage could not be '
+                      + `told to drop it: ${errorText(j.cancelError)}`
+                    : 'The upload was cancelled; nothing was kept.');
+
+            } else if (isAbort(err)) {
+                setState('Cancelled');
+                say(error, 'The upload was cancelled.');
+
+            } else if (j.plan && remembered(f)) {
+                // what storage has stays: the same file resumes
+                setState('Interrupted');
+                say(error, `The upload stopped: ${errorText(err)} `
+                    + 'Press Upload or pick the same file again to resume; '
+                    + 'the parts already stored are not sent again.');
+                start.textContent = 'Resume upload';
 
             } else {
                 setState('Failed');
@@ -309,6 +367,8 @@ export function upload(root, {signal}) {
             }
 
             lock(false);
+            // the same file picked again is a change again
+            file.value = '';
             start.disabled = !picked;
         }
     });
@@ -390,7 +450,7 @@ export function upload(root, {signal}) {
     // moving to another view does not cancel an upload the user started
     // (it completes in the background); closing the tab asks first
     const leaving = e => {
-        if (xhr) {
+        if (job) {
             e.preventDefault();
             e.returnValue = '';
         }
@@ -400,7 +460,7 @@ export function upload(root, {signal}) {
     signal.addEventListener('abort', () => {
         clearTimeout(poll);
 
-        if (!xhr) {
+        if (!job) {
             window.removeEventListener('beforeunload', leaving);
         }
     });
