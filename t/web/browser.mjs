@@ -295,11 +295,18 @@ async function playsOn(page, seconds, timeout) {
 
 async function startPlayback(page) {
     return page.evaluate(async () => {
-        try {
-            await document.querySelector('video#player').play();
-            return 'playing';
-        } catch (error) {
-            return `play() failed: ${error.name}: ${error.message}`;
+        // a play() the player's own (re)load of its source interrupts
+        // (AbortError) is asked again once that load is under way
+        for (let attempt = 1; ; attempt++) {
+            try {
+                await document.querySelector('video#player').play();
+                return 'playing';
+            } catch (error) {
+                if (error.name !== 'AbortError' || attempt === 3) {
+                    return `play() failed: ${error.name}: ${error.message}`;
+                }
+                await new Promise((resolve) => setTimeout(resolve, 500));
+            }
         }
     });
 }
