@@ -353,6 +353,10 @@ ngx_http_video_api_store_has_arg(ngx_http_request_t *r, const char *name)
     size_t   len;
     u_char  *p, *end;
 
+    if (r->args.len == 0) {
+        return 0;
+    }
+
     len = ngx_strlen(name);
     p = r->args.data;
     end = p + r->args.len;

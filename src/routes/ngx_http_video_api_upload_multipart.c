@@ -566,6 +566,13 @@ ngx_http_video_api_multipart_upload(ngx_http_request_t *r,
 }
 
 
+static void
+ngx_http_video_api_multipart_parts_free(void *data)
+{
+    json_decref(data);
+}
+
+
 /* the upload found: what each route does with it */
 
 static ngx_int_t
@@ -574,6 +581,7 @@ ngx_http_video_api_multipart_found(ngx_http_video_api_run_t *run,
 {
     json_t                            *details, *parts;
     ngx_int_t                          rc;
+    ngx_pool_cleanup_t                *cln;
     ngx_http_request_t                *r;
     ngx_http_video_api_ctx_t          *ctx;
     ngx_http_video_api_main_conf_t    *mcf;
@@ -614,10 +622,19 @@ ngx_http_video_api_multipart_found(ngx_http_video_api_run_t *run,
     }
 
     if (r->method == NGX_HTTP_GET) {
+
+        /* the request's: released with its pool, whatever is answered */
+
+        cln = ngx_pool_cleanup_add(r->pool, 0);
         m->parts = json_array();
-        if (m->parts == NULL) {
+
+        if (cln == NULL || m->parts == NULL) {
+            json_decref(m->parts);
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
+
+        cln->handler = ngx_http_video_api_multipart_parts_free;
+        cln->data = m->parts;
 
         m->marker = 0;
 
