@@ -299,13 +299,16 @@ for (1 .. 6) {
     }
     push @kids, $pid;
 }
+# the highest of each while the six wait (each waits up to the 2 s
+# statement timeout after it arrives; a loaded machine may take a second
+# to fork and connect the last of them): sampled until all are seen
 my ($busy, $queued, $flight) = (0, 0, 0);
-wait_for(1.5, sub {
+wait_for(3, sub {
     my ($m) = scrape();
     $busy = $m->{video_api_pg_connections_busy} if $m->{video_api_pg_connections_busy} > $busy;
     $queued = $m->{video_api_pg_queue_length} if $m->{video_api_pg_queue_length} > $queued;
     $flight = $m->{video_api_http_requests_in_flight} if $m->{video_api_http_requests_in_flight} > $flight;
-    0;
+    $flight >= 6 && $queued >= 2 && $busy >= 2;
 });
 waitpid $_, 0 for @kids;
 waitpid $locker, 0;
