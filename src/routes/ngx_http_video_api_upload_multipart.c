@@ -131,11 +131,7 @@ static ngx_http_video_api_pg_stmt_t  multipart_delete_stmt =
 
 typedef struct {
     ngx_str_t                    id;
-    char                        *key;
     const char                  *type;
-    off_t                        size;
-    off_t                        part_size;
-    ngx_uint_t                   part_count;
 
     ngx_http_video_api_upload_t  up;       /* the recorded upload */
     ngx_http_video_api_storage_t call;
@@ -298,10 +294,10 @@ ngx_http_video_api_multipart_start(ngx_http_request_t *r,
     }
 
     m->id.data = ngx_pnalloc(r->pool, VIDEO_ID_LEN + 1);
-    m->key = ngx_pnalloc(r->pool, VIDEO_ID_LEN + 16);
+    m->up.key.data = ngx_pnalloc(r->pool, VIDEO_ID_LEN + 16);
     p = ngx_pnalloc(r->pool, 2 * (NGX_INT64_LEN + 1));
 
-    if (m->id.data == NULL || m->key == NULL || p == NULL) {
+    if (m->id.data == NULL || m->up.key.data == NULL || p == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -314,19 +310,21 @@ ngx_http_video_api_multipart_start(ngx_http_request_t *r,
     m->id.data[VIDEO_ID_LEN] = '\0';
     m->id.len = VIDEO_ID_LEN;
 
-    ngx_sprintf((u_char *) m->key, "%V/original.%s%Z", &m->id,
-                video_upload_extensions[in.type]);
+    m->up.key.len = ngx_sprintf(m->up.key.data, "%V/original.%s",
+                                &m->id, video_upload_extensions[in.type])
+                    - m->up.key.data;
+    m->up.key.data[m->up.key.len] = '\0';
 
     m->type = video_upload_types[in.type];
-    m->size = (off_t) in.file_size;
+    m->up.size = (off_t) in.file_size;
 
-    ngx_http_video_api_multipart_split(m->size, &m->part_size,
-                                       &m->part_count);
+    ngx_http_video_api_multipart_split(m->up.size, &m->up.part_size,
+                                       &m->up.part_count);
 
     m->values[START_ID] = (char *) m->id.data;
-    m->values[START_KEY] = m->key;
+    m->values[START_KEY] = (char *) m->up.key.data;
     m->values[START_SIZE] = (char *) p;
-    p = ngx_sprintf(p, "%O%Z", m->size);
+    p = ngx_sprintf(p, "%O%Z", m->up.size);
     m->values[START_TYPE] = (char *) m->type;
     m->values[START_EXPIRES] = (char *) p;
     ngx_sprintf(p, "%T%Z", ngx_time() + mcf->storage.multipart_expires);
@@ -381,7 +379,7 @@ ngx_http_video_api_multipart_started(ngx_http_video_api_run_t *run,
                                           ngx_http_video_api_run_failed(run));
     }
 
-    n = ngx_min(m->part_count, NGX_HTTP_VIDEO_API_PARTS_FIRST);
+    n = ngx_min(m->up.part_count, NGX_HTTP_VIDEO_API_PARTS_FIRST);
 
     for (i = 0; i < n; i++) {
         m->numbers[i] = (uint32_t) i + 1;
@@ -399,12 +397,12 @@ ngx_http_video_api_multipart_started(ngx_http_video_api_run_t *run,
                ngx_http_video_api_send_data(r, NGX_HTTP_CREATED,
                json_pack("{s:s, s:s, s:s%, s:I, s:I, s:I, s:I, s:s, s:o}",
                          "videoId", m->id.data,
-                         "key", m->key,
+                         "key", m->up.key.data,
                          "uploadId", m->up.upload_id.data,
                          m->up.upload_id.len,
-                         "fileSize", (json_int_t) m->size,
-                         "partSize", (json_int_t) m->part_size,
-                         "partCount", (json_int_t) m->part_count,
+                         "fileSize", (json_int_t) m->up.size,
+                         "partSize", (json_int_t) m->up.part_size,
+                         "partCount", (json_int_t) m->up.part_count,
                          "expiresIn",
                          (json_int_t) mcf->storage.presign_expires,
                          "expiresAt", m->up.expires_at,
@@ -446,7 +444,7 @@ ngx_http_video_api_multipart_created(ngx_http_video_api_run_t *run,
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "video_api: storage answered %ui to "
                       "CreateMultipartUpload of \"%s\"%s",
-                      m->call.status, m->key,
+                      m->call.status, m->up.key.data,
                       rc == VIDEO_S3XML_S3_ERROR ? " with an error" : "");
 
         /* the upload's reservation goes: nothing was made */
@@ -468,18 +466,12 @@ ngx_http_video_api_multipart_created(ngx_http_video_api_run_t *run,
     ngx_memcpy(m->up.upload_id.data, upload_id.data, upload_id.len);
     m->up.upload_id.data[upload_id.len] = '\0';
 
-    m->up.key.data = (u_char *) m->key;
-    m->up.key.len = ngx_strlen(m->key);
-    m->up.size = m->size;
-    m->up.part_size = m->part_size;
-    m->up.part_count = m->part_count;
-
     m->set[0] = (char *) m->id.data;
     m->set[1] = (char *) m->up.upload_id.data;
     m->set[2] = (char *) p;
-    p = ngx_sprintf(p, "%O%Z", m->part_size);
+    p = ngx_sprintf(p, "%O%Z", m->up.part_size);
     m->set[3] = (char *) p;
-    ngx_sprintf(p, "%ui%Z", m->part_count);
+    ngx_sprintf(p, "%ui%Z", m->up.part_count);
 
     return ngx_http_video_api_run_query(run, MULTIPART_SET,
                                         &multipart_set_stmt, 4, m->set);
@@ -845,7 +837,8 @@ ngx_http_video_api_multipart_step(ngx_http_video_api_run_t *run)
         m->params[0].value = "";
 
         return ngx_http_video_api_storage_call(run, &m->call, "POST",
-                   &mcf->storage.bucket_raw, m->key, m->params, 1, &empty,
+                   &mcf->storage.bucket_raw, (char *) m->up.key.data,
+                   m->params, 1, &empty,
                    MULTIPART_CREATED);
 
     case MULTIPART_CREATED:
