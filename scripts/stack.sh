@@ -754,13 +754,15 @@ nginx_find_bin() {
 
 # Each installation's own secrets, made once and kept 0600 under the run
 # directory: the storage key pair (the local store's, which the module and
-# the workers sign with) and the key of play tokens.  conf/nginx.conf and
+# the workers sign with), the key of play tokens and the key that seals
+# webhook endpoints' signing secrets at rest.  conf/nginx.conf and
 # conf/worker.conf hold placeholders; the rendered copies hold these.
 SECRETS=$RUN/secrets.env
 STORAGE_ACCESS_KEY=
 STORAGE_SECRET_KEY=
 PLAYBACK_SECRET=
 LIVE_RELAY_SECRET=
+WEBHOOK_KEY=
 
 random_text() {
     # $1 bytes from the kernel's CSPRNG, as base64url without padding
@@ -788,12 +790,12 @@ secrets_load() {
         printf '# made by scripts/stack.sh; keep it private (README, Secrets)\n' >>"$SECRETS"
     while IFS='=' read -r name value; do
         case $name in
-            STORAGE_ACCESS_KEY | STORAGE_SECRET_KEY | PLAYBACK_SECRET | LIVE_RELAY_SECRET)
+            STORAGE_ACCESS_KEY | STORAGE_SECRET_KEY | PLAYBACK_SECRET | LIVE_RELAY_SECRET | WEBHOOK_KEY)
                 printf -v "$name" '%s' "$value" ;;
         esac
     done <"$SECRETS"
     # each one made once, when it is first needed
-    for name in STORAGE_ACCESS_KEY STORAGE_SECRET_KEY PLAYBACK_SECRET LIVE_RELAY_SECRET; do
+    for name in STORAGE_ACCESS_KEY STORAGE_SECRET_KEY PLAYBACK_SECRET LIVE_RELAY_SECRET WEBHOOK_KEY; do
         if [ -z "${!name}" ]; then
             printf -v "$name" '%s' "$(secret_make "$name")"
             printf '%s=%s\n' "$name" "${!name}" >>"$SECRETS"
@@ -803,7 +805,8 @@ secrets_load() {
     [ ${#made[@]} -eq 0 ] ||
         info "secrets: generated ${made[*]} in $(pretty_path "$SECRETS") (mode 0600)"
     [[ $STORAGE_ACCESS_KEY =~ ^[A-Z0-9]{16,}$ && $STORAGE_SECRET_KEY =~ ^[A-Za-z0-9_-]{32,}$ &&
-       $PLAYBACK_SECRET =~ ^[A-Za-z0-9_-]{32,}$ && $LIVE_RELAY_SECRET =~ ^[A-Za-z0-9_-]{16,31}$ ]] ||
+       $PLAYBACK_SECRET =~ ^[A-Za-z0-9_-]{32,}$ && $LIVE_RELAY_SECRET =~ ^[A-Za-z0-9_-]{16,31}$ &&
+       $WEBHOOK_KEY =~ ^[A-Za-z0-9_-]{32,}$ ]] ||
         die "secrets: $(pretty_path "$SECRETS") is damaged; remove it to make new ones (running stacks must restart)"
 }
 
@@ -812,7 +815,8 @@ secrets_render() {
     sed -e "s/@STORAGE_ACCESS_KEY@/$STORAGE_ACCESS_KEY/g" \
         -e "s/@STORAGE_SECRET_KEY@/$STORAGE_SECRET_KEY/g" \
         -e "s/@PLAYBACK_SECRET@/$PLAYBACK_SECRET/g" \
-        -e "s/@LIVE_RELAY_SECRET@/$LIVE_RELAY_SECRET/g"
+        -e "s/@LIVE_RELAY_SECRET@/$LIVE_RELAY_SECRET/g" \
+        -e "s/@WEBHOOK_KEY@/$WEBHOOK_KEY/g"
 }
 
 sed_escape_repl() {

@@ -48,7 +48,7 @@ sub access_reset {
     my $bin = $ENV{VIDEO_API_TEST_WORKER} // 'build/video-worker';
     local $ENV{VIDEO_WORKER_CONF} = "$ENV{PWD}/conf/worker.conf";
     local $ENV{VIDEO_WORKER_POSTGRES} = conninfo();
-    psql('TRUNCATE videos, uploads, audit_log CASCADE');
+    psql('TRUNCATE videos, uploads, audit_log, webhook_endpoints, webhook_events, webhook_sequences CASCADE');
     psql('DELETE FROM api_keys');
     psql("DELETE FROM accounts WHERE id <> 'default'");
     for my $a (@{$opt{accounts} // []}) {
