@@ -309,6 +309,7 @@ ngx_http_video_api_webhooks_cursor(ngx_http_request_t *r, uint64_t a,
     uint64_t b)
 {
     u_char  *p;
+    size_t   len;
 
     p = ngx_pnalloc(r->pool, VIDEO_WEBHOOK_CURSOR_MAX + sizeof("\"\""));
     if (p == NULL) {
@@ -316,7 +317,9 @@ ngx_http_video_api_webhooks_cursor(ngx_http_request_t *r, uint64_t a,
     }
 
     p[0] = '"';
-    p[1 + video_webhook_cursor_encode((char *) p + 1, a, b)] = '"';
+    len = video_webhook_cursor_encode((char *) p + 1, a, b);
+    p[len + 1] = '"';
+    p[len + 2] = '\0';
 
     return p;
 }
