@@ -6,7 +6,8 @@
 # fields present (the account's whole object or the public view), and,
 # for every refused write, that nothing changed.  Then the routes that
 # take no id (lists, the live directory, presign, upload from a URL, live
-# create, analytics resets) × every caller.
+# create, analytics resets) × every caller; and the webhook routes, an
+# account's editors' and admins' alone, × every caller.
 #
 # sanitizers: yes (scripts/test.sh runs it again against the sanitized nginx)
 
@@ -44,6 +45,7 @@ nginx_start($dir, $port, <<"HTTP");
     video_api_public_url http://127.0.0.1:$port;
     video_api_rtmp_url rtmp://127.0.0.1:1935/live;
     video_api_playback secret=matrix-suite-playback-secret;
+    video_api_webhooks key=matrix-suite-webhook-key-0123456789abcdef;
 HTTP
 
 # -- the videos: one VOD and one live stream of account A per visibility --------
@@ -289,6 +291,73 @@ for my $who (@callers) {
     is psql('SELECT count(*) FROM uploads') . '/' . psql('SELECT used_bytes FROM accounts ORDER BY id'), $n,
         '... nothing recorded or held';
     $cells += 4;
+}
+
+# -- the webhook routes: the account's editors and admins ------------------------
+
+# an endpoint of account A (the admin key is account B's: to it, A's
+# endpoint is one that does not exist)
+my $whid = 'mtxWEBHOOKXXXXXXXXXXX';
+sub wh_seed {
+    psql("DELETE FROM webhook_endpoints WHERE id = '$whid'");
+    psql("INSERT INTO webhook_endpoints (id, account_id, url, secret_sealed) VALUES ('$whid', 'default', 'https://hooks.example.com/m', 'wk1.00000000.x')");
+}
+wh_seed();
+my $wevt = psql("SELECT webhook_emit('default', 'webhook.test', '$whid', json_build_object('endpointId', '$whid', 'message', 'Test event'), '$whid')");
+sub wh_row {
+    return psql("SELECT md5(coalesce((SELECT row_to_json(e)::text FROM webhook_endpoints e WHERE id = '$whid'), '')"
+                . " || (SELECT count(*) FROM webhook_deliveries) || '/' || (SELECT count(*) FROM webhook_events))");
+}
+my %wh_want = (anon => 401, token => 401, viewer => 403, editor => 200, admin => 404, other => 404);
+for my $r (['GET', '/api/webhooks/:id', undef, 0], ['PATCH', '/api/webhooks/:id', '{"description":"matrix"}', 1],
+           ['POST', '/api/webhooks/:id/rotate', '{}', 1], ['POST', '/api/webhooks/:id/test', undef, 1, 202],
+           ['GET', '/api/webhooks/:id/deliveries', undef, 0],
+           ['POST', '/api/webhooks/:id/redeliver', "{\"eventId\":\"$wevt\"}", 1, 202],
+           ['DELETE', '/api/webhooks/:id', undef, 1]) {
+    my ($method, $pattern, $body, $write, $ok) = @$r;
+    (my $path = $pattern) =~ s/:id/$whid/;
+    for my $who (@callers) {
+        my $want = $wh_want{$who};
+        $want = $ok if $want == 200 && $ok;
+        my $before = wh_row();
+        my ($s, $bd) = call($who, $method, $path, $body, $who eq 'token' ? $token{$id{VOD}{PUBLIC}} : undef);
+        is $s, $want, "$method $pattern, $who: $want";
+        $cells++;
+        if ($s >= 400) {
+            $refused++;
+            is wh_row(), $before, "$method $pattern, $who: nothing changed";
+            unlike $bd, qr/hooks\.example\.com/, "$method $pattern, $who: nothing of the endpoint in the answer";
+        }
+        wh_seed() if $write && $s < 300;
+    }
+}
+
+my %wh_create = (anon => 401, token => 401, viewer => 403, editor => 201, admin => 201, other => 201);
+for my $who (@callers) {
+    my $tok = $who eq 'token' ? $token{$id{VOD}{PUBLIC}} : undef;
+    my $n = psql('SELECT count(*) FROM webhook_endpoints');
+    my ($s, undef, $d) = call($who, 'POST', '/api/webhooks', '{"url":"https://hooks.example.com/made"}', $tok);
+    is $s, $wh_create{$who}, "POST /api/webhooks, $who: $wh_create{$who}";
+    is psql('SELECT count(*) FROM webhook_endpoints'), $n + ($s == 201 ? 1 : 0), '... made only when allowed';
+    if ($s == 201) {
+        is psql("SELECT account_id FROM webhook_endpoints WHERE id = '$d->{data}{endpoint}{id}'"),
+           $who eq 'editor' ? 'default' : 'acctB', '... in the caller\'s account';
+    }
+    my $mine = $who eq 'editor' ? 'default' : 'acctB';
+    my $want = $wh_create{$who} == 201 ? 200 : $wh_create{$who};
+    ($s, undef, $d) = call($who, 'GET', '/api/webhooks', undef, $tok);
+    is $s, $want, "GET /api/webhooks, $who: $want";
+    if ($s == 200) {
+        my $ids = join ' ', sort map { $_->{id} } @{$d->{data}{endpoints}};
+        is $ids, psql("SELECT string_agg(id, ' ' ORDER BY id COLLATE \"C\") FROM webhook_endpoints WHERE account_id = '$mine'"),
+           '... its account\'s endpoints alone';
+    }
+    ($s, undef, $d) = call($who, 'GET', '/api/webhooks/events?limit=100', undef, $tok);
+    is $s, $want, "GET /api/webhooks/events, $who: $want";
+    if ($s == 200) {
+        is join(' ', grep { $_ ne $mine } map { $_->{accountId} } @{$d->{data}{events}}), '', '... its account\'s events alone';
+    }
+    $cells += 3;
 }
 
 diag "$cells cells of the matrix, $refused refusals checked for no change";
