@@ -29,6 +29,11 @@ my %workers;
 END {
     kill 'TERM', values %workers;
     nginx_stop($dir) if $dir;
+    # the other account goes with its endpoint (suites delete accounts)
+    if ($ENV{TEST_NGINX_PG_CONNINFO}) {
+        psql("DELETE FROM webhook_endpoints WHERE account_id = 'hookother'");
+        psql("DELETE FROM accounts WHERE id = 'hookother'");
+    }
 }
 
 system('rm', '-rf', $dir);
