@@ -84,6 +84,35 @@ START_TEST(key_derive_vectors)
 END_TEST
 
 
+/* secrets sealed by Python's AES-GCM, with fixed nonces, open */
+
+START_TEST(seal_vectors)
+{
+    size_t                        i, which;
+    char                          out[128];
+    video_webhook_key_t           key, other;
+    const video_webhook_key_t    *keys[2];
+    const webhook_seal_vector_t  *v;
+
+    derive(INSTALL, &other);
+
+    for (i = 0; i < NELTS(webhook_seal_vectors); i++) {
+        v = &webhook_seal_vectors[i];
+
+        ck_assert_int_eq(video_webhook_key_derive(v->install, v->install_len,
+                                                  &key), 0);
+        keys[0] = &other;
+        keys[1] = &key;
+
+        ck_assert_int_eq(video_webhook_open(keys, 2, v->sealed, out,
+                                            sizeof(out), &which), 0);
+        ck_assert_str_eq(out, v->secret);
+        ck_assert_uint_eq(which, 1);
+    }
+}
+END_TEST
+
+
 START_TEST(seal_open_round_trip)
 {
     char                        s[VIDEO_WEBHOOK_SECRET_LEN + 1];
@@ -758,6 +787,7 @@ unit_webhook_suite(void)
 
     tc = tcase_create("sealing");
     tcase_add_test(tc, key_derive_vectors);
+    tcase_add_test(tc, seal_vectors);
     tcase_add_test(tc, seal_open_round_trip);
     tcase_add_test(tc, seal_lengths);
     tcase_add_test(tc, open_with_previous_key);

@@ -122,3 +122,30 @@ static const webhook_key_vector_t  webhook_key_vectors[] = {
       "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
       "ffffffffffffffffffffffffffffffffffffffffffffffffffffffff" },
 };
+
+
+typedef struct {
+    const char  *install;
+    size_t       install_len;
+    const char  *secret;
+    const char  *sealed;
+} webhook_seal_vector_t;
+
+
+static const webhook_seal_vector_t  webhook_seal_vectors[] = {
+    { "0123456789abcdef",
+      16,
+      "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+      "wk1.8e592d16.AAECAwQFBgcICQoLqLTY5WHRsxwR0L9ICQBm06NgAiBaF8W9IHeAZS1"
+      "pnaez/32aM0Hr1GKDcJMyFCXrs/L+rqbp" },
+    { "correct horse battery staple, a longer installation secret",
+      58,
+      "a",
+      "wk1.a5f55cee.////////////////lI1VgRbYPE4G6Zsl7+gxIN0=" },
+    { "\000\001\002\003\004\005\006\007\010\011\012\013\014\015\016\017\020"
+      "\021\022\023\024\025\026\027\030\031\032\033\034\035\036\037",
+      32,
+      "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz",
+      "wk1.5abb197b.oKGio6SlpqeoqaqrL73ECMoDI1bQ3ufP72Q6kX75Y9eRALeJqJHGo1w"
+      "v2FxRvqJ2bPACqGoDyLHJVX+PdMQa58CKEC1umlKsa5zyDHNJHUA3v3+d" },
+};
