@@ -70,8 +70,8 @@ my $json = JSON::PP->new;
 sub events_of {
     my ($id) = @_;
     my @rows = split /\n/, psql(
-        "SELECT type || '|' || sequence || '|' || account_id || '|' || data::text"
-        . " FROM webhook_events WHERE object_id = '$id' ORDER BY n");
+        "SELECT type || '|' || sequence || '|' || account_id || '|' || e.data::text"
+        . " FROM webhook_events e WHERE object_id = '$id' ORDER BY n");
     return map { my @f = split /\|/, $_, 4; $f[3] = $json->decode($f[3]); \@f } @rows;
 }
 
@@ -128,7 +128,7 @@ is $ev[0][3]{id}, $id, 'the data is the video object';
 is $ev[0][3]{title}, 'Hooked', 'with its title';
 ok scalar @{$ev[3][3]{variants}} >= 1, 'video.ready carries the ladder';
 ok defined $ev[3][3]{hlsManifestKey}, 'and the manifest key';
-my $ready_text = psql("SELECT data::text FROM webhook_events WHERE object_id = '$id'"
+my $ready_text = psql("SELECT e.data::text FROM webhook_events e WHERE object_id = '$id'"
                       . " AND type = 'video.ready'");
 unlike $ready_text, qr{/play/|https?://}, 'no URL, so no play token, in the stored event';
 is $ev[3][3]{playbackUrl}, undef, 'URL fields are filled only when an event is sent';
@@ -225,7 +225,7 @@ like $s, qr/^30\d$/, 'a publisher is accepted';
 is types_of($lid), 'live.created live.started', 'live.started';
 my $started = (events_of($lid))[-1][3];
 is $started->{isLiveNow}, JSON::PP::true, 'with the stream live';
-unlike psql("SELECT data::text FROM webhook_events WHERE object_id = '$lid'"), qr/\Q$lkey\E/,
+unlike psql("SELECT e.data::text FROM webhook_events e WHERE object_id = '$lid'"), qr/\Q$lkey\E/,
     'no event carries the stream key';
 
 ($s) = callback('/api/live/unpublish', "app=live&addr=127.0.0.1&clientid=5&call=publish_done&name=$lkey");
