@@ -177,7 +177,7 @@ $n = psql('SELECT count(*) FROM webhook_deliveries');
 is $s, 202, 'a test event: 202';
 my $evt = $d->{data}{eventId};
 like $evt, qr/\Aevt_[0-9a-f]{32}\z/, '... its event id';
-is psql("SELECT type || '|' || object_id || '|' || endpoint_id || '|' || (data->>'endpointId') || '|' || (data->>'message') FROM webhook_events WHERE id = '$evt'"),
+is psql("SELECT type || '|' || object_id || '|' || endpoint_id || '|' || (payload->>'endpointId') || '|' || (payload->>'message') FROM webhook_events WHERE id = '$evt'"),
    "webhook.test|$id|$id|$id|Test event", '... a webhook.test event about the endpoint';
 is psql("SELECT string_agg(d.endpoint_id || ':' || d.status, ',') FROM webhook_deliveries d JOIN webhook_events e ON e.n = d.event_n WHERE e.id = '$evt'"),
    "$id:pending", '... one delivery, to that endpoint alone (though it subscribes to video.ready only)';
@@ -301,11 +301,9 @@ sub session {
 }
 session('BEGIN');
 # (two objects: the open transaction holds its object's sequence row)
-my %vjson = map { $_ => "(SELECT video_json(v, NULL, NULL) FROM videos v WHERE v.id = '$_')" }
-                qw(whFeed01XXXXXXXXXXXXX whFeed02XXXXXXXXXXXXX);
-my $late = session("SELECT webhook_emit('default', 'video.updated', 'whFeed01XXXXXXXXXXXXX', $vjson{whFeed01XXXXXXXXXXXXX})");
+my $late = session("SELECT webhook_video(v, 'video.updated') FROM videos v WHERE v.id = 'whFeed01XXXXXXXXXXXXX'");
 like $late, qr/\Aevt_/, 'an event written in a transaction left open';
-my $after_late = psql("SELECT webhook_emit('default', 'video.updated', 'whFeed02XXXXXXXXXXXXX', $vjson{whFeed02XXXXXXXXXXXXX})");
+my $after_late = psql("SELECT webhook_video(v, 'video.updated') FROM videos v WHERE v.id = 'whFeed02XXXXXXXXXXXXX'");
 my @more;
 my $c2 = follow($cursor, 3, \@more);
 is scalar(@more), 0, '... neither it nor one committed since is in the feed while it is open';

@@ -188,7 +188,7 @@ static ngx_http_video_api_pg_stmt_t  webhooks_test_stmt =
         "  SELECT e.id, 1 FROM e ON CONFLICT (object_id)"
         "  DO UPDATE SET seq = q.seq + 1 RETURNING q.seq),"
         " v AS (INSERT INTO webhook_events (id, account_id, type, object_id,"
-        "  sequence, data, endpoint_id)"
+        "  sequence, payload, endpoint_id)"
         "  SELECT 'evt_' || replace(gen_random_uuid()::text, '-', ''),"
         "   e.account_id, 'webhook.test', e.id, s.seq,"
         "   json_build_object('endpointId', e.id, 'message', 'Test event'),"

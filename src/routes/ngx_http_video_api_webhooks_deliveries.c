@@ -99,7 +99,7 @@ static ngx_http_video_api_pg_stmt_t  webhooks_events_stmt =
         "SELECT COALESCE(json_agg(json_build_object('id', f.id,"
         "  'type', f.type, 'timestamp', api_time(f.created_at),"
         "  'accountId', f.account_id, 'objectId', f.object_id,"
-        "  'sequence', f.sequence, 'data', f.data)"
+        "  'sequence', f.sequence, 'data', data(f))"
         "  ORDER BY f.txid, f.n), '[]')::text,"
         " (array_agg(f.txid::text ORDER BY f.txid DESC, f.n DESC))[1],"
         " (array_agg(f.n ORDER BY f.txid DESC, f.n DESC))[1]"
