@@ -327,8 +327,9 @@ video_webhook_record(PGconn *pg, video_webhook_send_t *s, int delivered,
 
     if (video_webhook_exec(pg,
             "INSERT INTO webhook_attempts (delivery_id, attempt, at,"
-            " status_code, latency_ms, error) VALUES ($1, $2,"
-            " to_timestamp($3::bigint / 1000.0), $4, $5, $6)", 6, values)
+            " status_code, latency_ms, error) SELECT id, $2,"
+            " to_timestamp($3::bigint / 1000.0), $4, $5, $6"
+            " FROM webhook_deliveries WHERE id = $1", 6, values)
         != 0)
     {
         goto failed;
@@ -467,7 +468,10 @@ video_webhook_finish(video_webhook_t *w, video_webhook_send_t *s,
                           1, seconds);
     }
 
-    /* not recorded: its lease passes, and it is tried again */
+    /*
+     * not recorded (the endpoint deleted meanwhile, PostgreSQL gone): its
+     * lease passes, and it is tried again if it is still there
+     */
 
     video_webhook_send_free(s);
     video_metrics_webhook_in_flight(w->in_flight);
@@ -476,7 +480,7 @@ video_webhook_finish(video_webhook_t *w, video_webhook_send_t *s,
 
     w->claim = 1;
 
-    return outcome >= 0 ? 0 : -1;
+    return (outcome >= 0 || PQstatus(w->pg) == CONNECTION_OK) ? 0 : -1;
 }
 
 

@@ -376,8 +376,7 @@ video_webhook_send_new(PGresult *res, int row,
 int
 video_webhook_send_done(video_webhook_send_t *s, CURLcode rc)
 {
-    long        os;
-    curl_off_t  connected;
+    long         os;
     const char  *e;
 
     if (s->curl == NULL) {
@@ -425,10 +424,12 @@ video_webhook_send_done(video_webhook_send_t *s, CURLcode rc)
         break;
 
     case CURLE_OPERATION_TIMEDOUT:
-        connected = 0;
-        curl_easy_getinfo(s->curl, CURLINFO_CONNECT_TIME_T, &connected);
 
-        if (connected == 0) {
+        /* a reused connection has no connect time: the clock says which */
+
+        if (video_metrics_now() - s->started
+            < video_worker_conf.webhook_timeout - 0.05)
+        {
             video_webhook_fail(s, "connecting timed out after %d s",
                                video_worker_conf.webhook_connect_timeout);
 
