@@ -190,6 +190,28 @@ psql('TRUNCATE webhook_endpoints, webhook_events, webhook_sequences CASCADE');
 psql("DELETE FROM videos WHERE account_id = 'whacctb' OR id LIKE 'whv%'");
 psql("INSERT INTO accounts (id, name) VALUES ('whacctb', 'webhook suite B') ON CONFLICT DO NOTHING");
 
+# -- settings ---------------------------------------------------------------
+
+{
+    local $ENV{VIDEO_WORKER_CONF} = "$ENV{PWD}/conf/worker.conf";
+    local $ENV{VIDEO_WORKER_POSTGRES} = $ENV{TEST_NGINX_PG_CONNINFO};
+    local $ENV{VIDEO_WORKER_METRICS_LISTEN} = 'off';
+    my $out = qx{$bin webhook 2>&1};
+    is $? >> 8, 1, 'the role refuses to start with the placeholder webhook_key';
+    like $out, qr/webhook_key is not set/, '... and says why';
+    local $ENV{VIDEO_WORKER_WEBHOOK_KEY} = $K1;
+    for my $bad ('5s 5x', '0s', '1s,,2q', '31d') {
+        local $ENV{VIDEO_WORKER_WEBHOOK_BACKOFF} = $bad;
+        $out = qx{$bin webhook 2>&1};
+        is $? >> 8, 1, "webhook_backoff \"$bad\" is refused";
+        like $out, qr/invalid "webhook_backoff" value/, '... naming it';
+    }
+    local $ENV{VIDEO_WORKER_WEBHOOK_BACKOFF} = '1s';
+    local $ENV{VIDEO_WORKER_WEBHOOK_ALLOW} = '10.0.0.0/33';
+    $out = qx{$bin webhook 2>&1};
+    like $out, qr/invalid "webhook_allow" value/, 'a malformed webhook_allow is refused';
+}
+
 receiver_start('r', $rport);
 worker_restart();
 

@@ -76,5 +76,17 @@ int video_webhook_send_done(video_webhook_send_t *s, CURLcode rc);
 
 void video_webhook_send_free(video_webhook_send_t *s);
 
+/*
+ * Records an attempt that ended (worker_webhook_record.c); the metrics'
+ * outcome (VIDEO_METRICS_WH_*), or -1 when PostgreSQL failed (rolled
+ * back: the delivery's lease passes, and it is tried again)
+ */
+int video_webhook_record(PGconn *pg, video_webhook_send_t *s, int delivered,
+    double seconds);
+
+/* sql with values, expecting no rows; 0, or -1 (logged) */
+int video_webhook_exec(PGconn *pg, const char *sql, int n,
+    const char *const *values);
+
 
 #endif /* _WORKER_WEBHOOK_H_INCLUDED_ */
