@@ -463,6 +463,25 @@ $rot = (requests('r', '/rotate'))[1];
 is_deeply $rot->{verifiedBy}, [1], 'only the new secret verifies it';
 like $rot->{headers}{'webhook-signature'}, qr/\Av1,\S{44}\z/, 'one signature';
 
+# -- retention: old events go, unless a delivery of theirs is pending ---------
+
+reset_endpoints();
+my $rid = 'whepretention00000001';
+psql("BEGIN;"
+     . " INSERT INTO webhook_endpoints (id, account_id, url, secret_sealed) VALUES ('$rid', 'default', 'http://127.0.0.1:$rport/retention', '" . seal(secret_new()) . "');"
+     . " SELECT webhook_emit('default', 'video.updated', 'whold-pending', '{}');"
+     . " UPDATE webhook_endpoints SET enabled = false WHERE id = '$rid';"
+     . " SELECT webhook_emit('default', 'video.updated', 'whold-done', '{}');"
+     . " SELECT webhook_emit('default', 'video.updated', 'whnew', '{}');"
+     . " UPDATE webhook_events SET created_at = now() - interval '31 days' WHERE object_id IN ('whold-pending', 'whold-done');"
+     . " COMMIT");
+my $from = length worker_log();
+worker_restart();
+ok wait_for(5, sub { substr(worker_log(), $from) =~ /1 event\(s\) older than 30 days removed/ }),
+   'at its start, the worker removes the event older than webhook_retention_days';
+is psql("SELECT string_agg(object_id, ',' ORDER BY object_id) FROM webhook_events WHERE object_id IN ('whnew', 'whold-pending', 'whold-done')"),
+   'whnew,whold-pending', 'an old event with a pending delivery stays, a new one too';
+
 # -- the installation key's rotation -------------------------------------------
 
 reset_endpoints();
@@ -493,10 +512,12 @@ ok((requests('r', '/key'))[1]{verified}, '... with the same secret');
 # -- metrics -------------------------------------------------------------------
 
 my ($st, $metrics) = VideoApi::curl("http://127.0.0.1:$mport/metrics");
-like $metrics, qr/^video_worker_webhook_deliveries_total\{outcome="delivered"\} [1-9]/m, 'metrics: deliveries by outcome';
-like $metrics, qr/^video_worker_webhook_attempt_duration_seconds_count [1-9]/m, 'metrics: the attempts\' latency histogram';
-like $metrics, qr/^video_worker_webhook_in_flight \d+$/m, 'metrics: in flight';
-like $metrics, qr/^video_worker_webhook_lag_seconds [\d.]+$/m, 'metrics: lag';
+ok $metrics =~ /^video_worker_webhook_deliveries_total\{outcome="delivered"\} [1-9]/m, 'metrics: deliveries by outcome';
+ok $metrics =~ /^video_worker_webhook_deliveries_total\{outcome="failed_attempt"\} \d+$/m
+   && $metrics =~ /^video_worker_webhook_deliveries_total\{outcome="failed"\} \d+$/m, '... all three outcomes';
+ok $metrics =~ /^video_worker_webhook_attempt_duration_seconds_count [1-9]/m, 'metrics: the attempts\' latency histogram';
+ok $metrics =~ /^video_worker_webhook_in_flight \d+$/m, 'metrics: in flight';
+ok $metrics =~ /^video_worker_webhook_lag_seconds [\d.]+$/m, 'metrics: lag';
 
 # -- a clean stop -------------------------------------------------------------
 
