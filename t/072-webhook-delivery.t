@@ -99,6 +99,10 @@ my %wenv = (
     VIDEO_WORKER_WEBHOOK_DISABLE_AFTER => 2,
     VIDEO_WORKER_WEBHOOK_POLL_SECONDS => 1,
     VIDEO_WORKER_METRICS_LISTEN => "127.0.0.1:$mport",
+    # proxies from the environment are never used: were they, nothing
+    # would be delivered
+    http_proxy => 'http://127.0.0.1:9', HTTPS_PROXY => 'http://127.0.0.1:9',
+    ALL_PROXY => 'http://127.0.0.1:9',
 );
 
 # the webhook role with the suite's settings and these
@@ -440,6 +444,14 @@ is scalar(requests('r', '/named')) + scalar(requests('r', '/literal')), 0, 'noth
 worker_restart();
 ok wait_for(8, sub { requests('r', '/named') >= 1 && requests('r', '/literal') >= 1 }),
    'allowed (webhook_allow 127.0.0.0/8, ::1/128): delivered at the next attempt';
+reset_endpoints();
+worker_restart(VIDEO_WORKER_WEBHOOK_ALLOW_HTTP => 'off');
+my ($ep_p) = endpoint('default', '/plain');
+psql("INSERT INTO videos (id, title) VALUES ('" . video_id() . "', 'plain http')");
+ok wait_for(5, sub { psql("SELECT count(*) FROM webhook_attempts a JOIN webhook_deliveries d ON d.id = a.delivery_id WHERE d.endpoint_id = '$ep_p' AND a.error = 'http URL refused (webhook_allow_http off)'") >= 1 }),
+   'an http:// endpoint is refused unless webhook_allow_http';
+is scalar(requests('r', '/plain')), 0, '... and not connected to';
+worker_restart();
 
 # -- a secret's rotation: both signatures during the overlap ------------------
 
