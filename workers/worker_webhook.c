@@ -45,6 +45,8 @@ typedef struct {
     int                    in_flight;
     int                    claim;        /* claim as soon as there is room */
     double                 wake;         /* monotonic: claim then anyway */
+    double                 looked;       /* monotonic: when to look for
+                                            the next due one again */
     double                 retention;    /* monotonic: the next sweep */
     video_webhook_key_t    key;
     video_webhook_key_t    previous;
@@ -107,7 +109,7 @@ video_webhook_claim(video_webhook_t *w)
 {
     int                    i, n;
     char                   per[16], room[16], lease[16];
-    double                 next;
+    double                 now, next;
     PGresult              *res;
     const char            *values[3];
     video_webhook_send_t  *s;
@@ -158,9 +160,27 @@ video_webhook_claim(video_webhook_t *w)
 
     video_metrics_webhook_in_flight(w->in_flight);
 
-    /* when a retry or a lease falls due, unless a NOTIFY comes first */
+    /*
+     * The next claim: when a retry or a lease falls due, unless a NOTIFY
+     * or a free slot comes first.  This process's own retries lower the
+     * wake as they are recorded; the others' (other workers', leases that
+     * pass) are looked for at most once a second, not at every claim: the
+     * query reads every pending delivery
+     */
 
-    w->wake = video_metrics_now() + video_worker_conf.webhook_poll_seconds;
+    now = video_metrics_now();
+
+    if (w->wake <= now
+        || w->wake > now + video_worker_conf.webhook_poll_seconds)
+    {
+        w->wake = now + video_worker_conf.webhook_poll_seconds;
+    }
+
+    if (now < w->looked) {
+        return 0;
+    }
+
+    w->looked = now + 1;
 
     res = video_worker_pg(w->pg, video_webhook_next_sql, 0, NULL,
                           PGRES_TUPLES_OK);
@@ -170,9 +190,10 @@ video_webhook_claim(video_webhook_t *w)
 
     if (!PQgetisnull(res, 0, 0)) {
         next = strtod(PQgetvalue(res, 0, 0), NULL);
+        next = now + (next > 0.01 ? next : 0.01);
 
-        if (next < video_worker_conf.webhook_poll_seconds) {
-            w->wake = video_metrics_now() + (next > 0.01 ? next : 0.01);
+        if (next < w->wake) {
+            w->wake = next;
         }
     }
 
@@ -206,7 +227,7 @@ video_webhook_finish(video_webhook_t *w, video_webhook_send_t *s,
     CURLcode rc)
 {
     int     delivered, outcome;
-    double  seconds;
+    double  seconds, retry;
 
     seconds = video_metrics_now() - s->started;
     delivered = video_webhook_send_done(s, rc);
@@ -217,7 +238,13 @@ video_webhook_finish(video_webhook_t *w, video_webhook_send_t *s,
 
     video_webhook_unlink(w, s);
 
-    outcome = video_webhook_record(w->pg, s, delivered, seconds);
+    outcome = video_webhook_record(w->pg, s, delivered, seconds, &retry);
+
+    if (outcome == VIDEO_METRICS_WH_ATTEMPT
+        && video_metrics_now() + retry < w->wake)
+    {
+        w->wake = video_metrics_now() + retry;
+    }
 
     if (outcome >= 0) {
         video_metrics_webhook(outcome, seconds);

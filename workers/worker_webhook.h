@@ -79,10 +79,11 @@ void video_webhook_send_free(video_webhook_send_t *s);
 /*
  * Records an attempt that ended (worker_webhook_record.c); the metrics'
  * outcome (VIDEO_METRICS_WH_*), or -1 when PostgreSQL failed (rolled
- * back: the delivery's lease passes, and it is tried again)
+ * back: the delivery's lease passes, and it is tried again).  A failed
+ * attempt tried again later: *retry, the seconds until then.
  */
 int video_webhook_record(PGconn *pg, video_webhook_send_t *s, int delivered,
-    double seconds);
+    double seconds, double *retry);
 
 /* sql with values, expecting no rows; 0, or -1 (logged) */
 int video_webhook_exec(PGconn *pg, const char *sql, int n,

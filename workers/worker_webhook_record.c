@@ -134,7 +134,7 @@ video_webhook_failed(PGconn *pg, video_webhook_send_t *s)
 
 int
 video_webhook_record(PGconn *pg, video_webhook_send_t *s, int delivered,
-    double seconds)
+    double seconds, double *retry)
 {
     int          outcome, last;
     long         delay;
@@ -179,6 +179,7 @@ video_webhook_record(PGconn *pg, video_webhook_send_t *s, int delivered,
         outcome = VIDEO_METRICS_WH_ATTEMPT;
         values[6] = "pending";
         delay = video_webhook_delay(s->attempt);
+        *retry = delay / 1000.0;
 
     } else {
         outcome = VIDEO_METRICS_WH_FAILED;
