@@ -297,6 +297,30 @@ my ($p50, $p99) = (percentile(50, @lat), percentile(99, @lat));
 diag "commit-to-receiver latency over 200 events: median ${p50} ms, p99 ${p99} ms, max " . percentile(100, @lat) . ' ms';
 ok $p99 < 2000, "p99 under 2 s ($p99 ms)";
 
+# -- two workers: each event delivered once ----------------------------------
+
+reset_endpoints();
+my ($ep_2) = endpoint('default', '/two');
+# a second process of the role, logging to its own file
+my $second = fork // die "fork: $!";
+if ($second == 0) {
+    syscall(157, 1, 15) if $^O eq 'linux';    # PR_SET_PDEATHSIG, SIGTERM
+    my %e = (%wenv, VIDEO_WORKER_METRICS_LISTEN => 'off');
+    @ENV{keys %e} = values %e;
+    open STDERR, '>>', "$dir/logs/worker-webhook-2.log" or POSIX::_exit(1);
+    exec $bin, 'webhook' or POSIX::_exit(127);
+}
+$kids{second} = $second;
+my @two = map { video_id() } 1 .. 60;
+psql_script(join '', map { "INSERT INTO videos (id, title) VALUES ('$_', 'two workers');\n" } @two);
+ok wait_for(10, sub { psql("SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = '$ep_2' AND status = 'delivered'") == 60 }),
+   'two workers: 60 deliveries delivered';
+my %two;
+$two{$_->{headers}{'webhook-id'}}++ for requests('r', '/two');
+is scalar(keys %two), 60, 'every event reached the receiver';
+is scalar(grep { $_ > 1 } values %two), 0, 'none twice (FOR UPDATE SKIP LOCKED)';
+stop_kid('second');
+
 # -- an outage: nothing listens, then a receiver that fails, then is fine ----
 
 reset_endpoints();
