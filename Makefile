@@ -10,6 +10,7 @@ NGX_BUILD  := $(BUILD)/nginx
 MODULE     := $(BUILD)/ngx_http_video_api_module.so
 WORKER     := $(BUILD)/video-worker
 UNIT       := $(BUILD)/unit-tests
+WEBHOOK_SIGN := $(BUILD)/webhook-sign
 
 CC         ?= cc
 CFLAGS     ?= -O2 -g
@@ -38,7 +39,7 @@ UNIT_SRCS  := $(wildcard t/unit/*.c)
         bench-transcode bench-upload clean fuzz fuzzers openapi openapi-check
 .PHONY: asan FORCE
 
-all: $(MODULE) $(WORKER) $(UNIT)
+all: $(MODULE) $(WORKER) $(UNIT) $(WEBHOOK_SIGN)
 
 deps:
 	@scripts/deps.sh
@@ -72,6 +73,11 @@ $(WORKER): $(WORKER_SRCS) $(LIB_OBJS) $(wildcard workers/*.h src/lib/*.h)
 $(UNIT): $(UNIT_SRCS) $(LIB_OBJS) $(wildcard t/unit/*.h)
 	$(CC) $(CFLAGS) $(WFLAGS) -Isrc/lib $(PKG_CFLAGS) \
 	    $(UNIT_SRCS) $(LIB_OBJS) $(PKG_LIBS) $(CHECK_LIBS) -o $@
+
+# src/lib's webhook signer on the command line (t/070-webhook-sign.t)
+$(WEBHOOK_SIGN): t/webhook/sign.c $(LIB_OBJS) $(wildcard src/lib/*.h)
+	$(CC) $(CFLAGS) $(WFLAGS) -Isrc/lib $(PKG_CFLAGS) \
+	    t/webhook/sign.c $(LIB_OBJS) $(PKG_LIBS) -o $@
 
 -include $(LIB_OBJS:.o=.d)
 
@@ -129,9 +135,11 @@ ASAN_NGX    := $(ASAN_BUILD)/ngx
 ASAN_MODULE := $(ASAN_BUILD)/ngx_http_video_api_module.so
 ASAN_WORKER := $(ASAN_BUILD)/video-worker
 ASAN_UNIT   := $(ASAN_BUILD)/unit-tests
+ASAN_WEBHOOK_SIGN := $(ASAN_BUILD)/webhook-sign
 ASAN_LIB_OBJS := $(LIB_SRCS:src/lib/%.c=$(ASAN_BUILD)/lib/%.o)
 
-asan: $(ASAN_BUILD)/nginx $(ASAN_MODULE) $(ASAN_WORKER) $(ASAN_UNIT)
+asan: $(ASAN_BUILD)/nginx $(ASAN_MODULE) $(ASAN_WORKER) $(ASAN_UNIT) \
+      $(ASAN_WEBHOOK_SIGN)
 
 # the cached build's directory, rewritten only when it changes (a new
 # nginx package, new flags), which then reconfigures the module's tree
@@ -175,6 +183,10 @@ $(ASAN_WORKER): $(WORKER_SRCS) $(ASAN_LIB_OBJS) \
 $(ASAN_UNIT): $(UNIT_SRCS) $(ASAN_LIB_OBJS) $(wildcard t/unit/*.h)
 	$(ASAN_CC) $(ASAN_CFLAGS) $(WFLAGS) -Isrc/lib $(PKG_CFLAGS) \
 	    $(UNIT_SRCS) $(ASAN_LIB_OBJS) $(PKG_LIBS) $(CHECK_LIBS) -o $@
+
+$(ASAN_WEBHOOK_SIGN): t/webhook/sign.c $(ASAN_LIB_OBJS) $(wildcard src/lib/*.h)
+	$(ASAN_CC) $(ASAN_CFLAGS) $(WFLAGS) -Isrc/lib $(PKG_CFLAGS) \
+	    t/webhook/sign.c $(ASAN_LIB_OBJS) $(PKG_LIBS) -o $@
 
 -include $(ASAN_LIB_OBJS:.o=.d)
 

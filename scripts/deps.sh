@@ -84,7 +84,9 @@ fi
 if [ ! -f node_modules/.package-lock.json ] \
         || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     echo "deps: npm ci"
-    npm ci --no-audit --no-fund
+    # devDependencies too, whatever NODE_ENV or npm's config say: the
+    # suites' tools are among them (ajv, the browser drivers, standardwebhooks)
+    npm ci --include=dev --no-audit --no-fund
 else
     echo "deps: node_modules up to date"
 fi

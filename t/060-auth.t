@@ -73,6 +73,7 @@ sub title_of {
 
 psql('TRUNCATE videos, uploads, audit_log CASCADE');
 psql("DELETE FROM api_keys");
+psql('TRUNCATE webhook_endpoints CASCADE');
 psql("DELETE FROM accounts WHERE id <> 'default'");
 
 # -- the command line ----------------------------------------------------------

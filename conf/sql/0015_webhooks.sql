@@ -55,8 +55,14 @@ CREATE TABLE webhook_events (
     -- that object's events: a receiver orders by it and drops stale ones
     object_id    text NOT NULL,
     sequence     bigint NOT NULL,
-    -- json, not jsonb: the video object keeps the API's key order
-    data         json NOT NULL,
+    -- a video event keeps the video's row as it was (its JSON, video_json(),
+    -- is made when the event is read: building it in the trigger would
+    -- cost every change of a video a fifth of a millisecond); any other
+    -- event keeps its JSON.  Read both as e.data: data(webhook_events)
+    -- below
+    snapshot     videos,
+    payload      json,
+    CHECK ((snapshot IS NULL) <> (payload IS NULL)),
     -- a test event goes to this endpoint only
     endpoint_id  varchar(21),
     txid         xid8 NOT NULL DEFAULT pg_current_xact_id(),
@@ -112,9 +118,11 @@ CREATE TABLE webhook_attempts (
 CREATE INDEX webhook_attempts_delivery ON webhook_attempts (delivery_id, id);
 
 -- Writes an event and its deliveries (to the account's enabled endpoints
--- that want its type; to endpoint alone when given).  Returns its id.
+-- that want its type; to endpoint alone when given).  Its data: data, or
+-- the video of snapshot.  Returns its id.
 CREATE FUNCTION webhook_emit(account varchar, etype text, object text,
-                             data json, endpoint varchar DEFAULT NULL)
+                             data json, endpoint varchar DEFAULT NULL,
+                             snapshot videos DEFAULT NULL)
 RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
     s    bigint;
@@ -128,8 +136,8 @@ BEGIN
     eid := 'evt_' || replace(gen_random_uuid()::text, '-', '');
 
     INSERT INTO webhook_events (id, account_id, type, object_id, sequence,
-                                data, endpoint_id)
-        VALUES (eid, account, etype, object, s, data, endpoint)
+                                snapshot, payload, endpoint_id)
+        VALUES (eid, account, etype, object, s, snapshot, data, endpoint)
         RETURNING n INTO en;
 
     INSERT INTO webhook_deliveries (event_n, endpoint_id)
@@ -147,65 +155,72 @@ BEGIN
 END
 $$;
 
+-- an event about video v, keeping v as it is now
+CREATE FUNCTION webhook_video(v videos, etype text) RETURNS text
+LANGUAGE sql AS $$
+    SELECT webhook_emit(v.account_id, etype, v.id, NULL, NULL, v)
+$$;
+
+-- The data of an event: its JSON, or its video's as video_json() shows it
+-- to the owner, URLs left null (whoever sends or shows the event fills
+-- them: video_webhook_video_urls()); the variants are the video's now
+-- (none once it is deleted).  e.data calls it.
+CREATE FUNCTION data(e webhook_events) RETURNS json
+LANGUAGE sql STABLE AS $$
+    SELECT COALESCE(e.payload, video_json(e.snapshot, NULL, NULL))
+$$;
+
 -- The events of a video's change.  The trigger runs only when a column
 -- an event is about changed (its WHEN), so progress and view counts cost
 -- nothing here.
 CREATE FUNCTION videos_webhook() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-    v     videos;
-    data  json;
+    v  videos;
 BEGIN
     IF TG_OP = 'DELETE' THEN
-        PERFORM webhook_emit(OLD.account_id, 'video.deleted', OLD.id,
-                             video_json(OLD, NULL, NULL));
+        PERFORM webhook_video(OLD, 'video.deleted');
         RETURN OLD;
     END IF;
 
     v := NEW;
-    data := video_json(v, NULL, NULL);
 
     IF TG_OP = 'INSERT' THEN
         IF v.video_type = 'LIVE' THEN
-            PERFORM webhook_emit(v.account_id, 'live.created', v.id, data);
+            PERFORM webhook_video(v, 'live.created');
         ELSE
-            PERFORM webhook_emit(v.account_id, 'video.created', v.id, data);
+            PERFORM webhook_video(v, 'video.created');
             -- a presigned or multipart upload completed: its original is
             -- in storage; a source URL's is once fetched
             IF v.original_key IS NOT NULL AND v.source_url IS NULL THEN
-                PERFORM webhook_emit(v.account_id, 'video.upload.completed',
-                                     v.id, data);
+                PERFORM webhook_video(v, 'video.upload.completed');
             END IF;
         END IF;
         RETURN NEW;
     END IF;
 
     IF OLD.fetched_at IS NULL AND v.fetched_at IS NOT NULL THEN
-        PERFORM webhook_emit(v.account_id, 'video.upload.completed', v.id,
-                             data);
+        PERFORM webhook_video(v, 'video.upload.completed');
     END IF;
 
     IF NOT OLD.is_live_now AND v.is_live_now THEN
-        PERFORM webhook_emit(v.account_id, 'live.started', v.id, data);
+        PERFORM webhook_video(v, 'live.started');
     ELSIF OLD.is_live_now AND NOT v.is_live_now THEN
-        PERFORM webhook_emit(v.account_id, 'live.ended', v.id, data);
+        PERFORM webhook_video(v, 'live.ended');
     END IF;
 
     IF OLD.status IS DISTINCT FROM v.status THEN
         IF v.status = 'PROCESSING' THEN
-            PERFORM webhook_emit(v.account_id, 'video.processing', v.id,
-                                 data);
+            PERFORM webhook_video(v, 'video.processing');
         ELSIF v.status = 'FAILED' THEN
-            PERFORM webhook_emit(v.account_id, 'video.failed', v.id,
-                                 data);
+            PERFORM webhook_video(v, 'video.failed');
         ELSIF v.status = 'READY' AND v.video_type = 'VOD' THEN
-            PERFORM webhook_emit(v.account_id, 'video.ready', v.id, data);
+            PERFORM webhook_video(v, 'video.ready');
         ELSIF v.status = 'READY' AND v.hls_manifest_key IS NOT NULL
               AND v.original_key IS NOT NULL
         THEN
             -- a live stream's recording, transcoded; a stream that ends
             -- without one is READY with live.ended alone
-            PERFORM webhook_emit(v.account_id, 'live.recording.ready', v.id,
-                                 data);
+            PERFORM webhook_video(v, 'live.recording.ready');
         END IF;
     END IF;
 
@@ -213,7 +228,7 @@ BEGIN
        OR OLD.description IS DISTINCT FROM v.description
        OR OLD.visibility IS DISTINCT FROM v.visibility
     THEN
-        PERFORM webhook_emit(v.account_id, 'video.updated', v.id, data);
+        PERFORM webhook_video(v, 'video.updated');
     END IF;
 
     RETURN NEW;

@@ -170,7 +170,6 @@ video_webhook_b64_decode(const char *in, size_t len, unsigned char *out,
     }
 
     if ((pad == 1 && (v & 0xff) != 0) || (pad == 2 && (v & 0xffff) != 0)) {
-        OPENSSL_cleanse(out, o);
         return -1;
     }
 
@@ -254,16 +253,17 @@ video_webhook_secret_key(const char *secret, size_t len, unsigned char *key)
         len -= sizeof(VIDEO_WEBHOOK_SECRET_PREFIX) - 1;
     }
 
-    if (len > video_webhook_b64_len(VIDEO_WEBHOOK_KEY_MAX)
-        || video_webhook_b64_decode(secret, len, key, VIDEO_WEBHOOK_KEY_MAX,
-                                    &n)
-           != 0)
-    {
+    if (len > video_webhook_b64_len(VIDEO_WEBHOOK_KEY_MAX)) {
         return -1;
     }
 
-    if (n < VIDEO_WEBHOOK_KEY_MIN) {
-        OPENSSL_cleanse(key, n);
+    /* what a bad secret left of a key is wiped */
+
+    if (video_webhook_b64_decode(secret, len, key, VIDEO_WEBHOOK_KEY_MAX, &n)
+        != 0
+        || n < VIDEO_WEBHOOK_KEY_MIN)
+    {
+        OPENSSL_cleanse(key, VIDEO_WEBHOOK_KEY_MAX);
         return -1;
     }
 
@@ -275,13 +275,14 @@ int
 video_webhook_seal(const video_webhook_key_t *key, const char *secret,
     size_t len, char *out)
 {
-    int                ok, n, fin;
-    EVP_CIPHER_CTX    *ctx;
-    unsigned char      raw[VIDEO_WEBHOOK_SEAL_RAW];
-    unsigned char     *ct, *tag;
+    int              ok, n, fin;
+    EVP_CIPHER_CTX  *ctx;
+    unsigned char    raw[VIDEO_WEBHOOK_SEAL_RAW];
+    unsigned char   *ct, *tag;
 
     if (key == NULL || secret == NULL || len == 0
-        || len > VIDEO_WEBHOOK_SEALABLE_MAX || memchr(secret, '\0', len))
+        || len > VIDEO_WEBHOOK_SEALABLE_MAX
+        || memchr(secret, '\0', len) != NULL)
     {
         return -1;
     }

@@ -1,0 +1,273 @@
+#!/usr/bin/python3
+"""Test vectors for src/lib/video_webhook.c, made with Python's own hmac,
+hashlib and base64, and AES-GCM from python3-cryptography (Debian's,
+which awscli brings).
+
+Signatures follow the Standard Webhooks specification: the base64 of
+HMAC-SHA256, keyed with the base64-decoded secret (after an optional
+"whsec_"), of "<msg id>.<timestamp>.<body>", as "v1,<signature>".  The
+specification's own example is checked first; the script stops if this
+reading of it disagrees.  Installation keys: HMAC-SHA256 of the webhook
+key setting over "video-api webhook secrets v1", and the first 8 hex
+digits of the SHA-256 of that as the key id.  Sealed secrets, with fixed
+nonces here: "wk1.<key id>." and the base64 of the nonce, the AES-256-GCM
+ciphertext and its tag, "wk1.<key id>" the associated data.
+
+Regenerate (the file is committed):
+
+    /usr/bin/python3 t/unit/webhook_vectors.py > t/unit/webhook_vectors.h
+
+Seeds of the webhook fuzzing harness (t/fuzz/webhook.c), its sealed
+secrets under the harness's installation keys among them:
+
+    /usr/bin/python3 t/unit/webhook_vectors.py --fuzz-seeds \
+        t/fuzz/corpus/webhook
+"""
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import sys
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+
+PREFIX = 'whsec_'
+LABEL = b'video-api webhook secrets v1'
+
+# the example of the Standard Webhooks specification
+SPEC_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'
+SPEC_ID = 'msg_p5jXN8AQM9LWM0D4loKWxJek'
+SPEC_TS = 1614265330
+SPEC_BODY = b'{"test": 2432232314}'
+SPEC_SIG = 'v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE='
+
+KEY16 = base64.b64encode(bytes(range(16))).decode()
+KEY64 = base64.b64encode(bytes(range(255, 191, -1))).decode()
+KEY24 = base64.b64encode(b'\xfb\xff\xbf' * 8).decode()
+
+LONG = b'0123456789abcdef'
+
+# secret, message id, timestamp, body, times the body is repeated
+SIGN = [
+    (SPEC_SECRET, SPEC_ID, SPEC_TS, SPEC_BODY, 1),
+    (SPEC_SECRET[len(PREFIX):], SPEC_ID, SPEC_TS, SPEC_BODY, 1),
+    (PREFIX + KEY16, 'msg_1', 0, b'', 1),
+    (KEY64, 'evt_2Zq', 1764120225, b'{"type":"video.ready"}', 1),
+    (PREFIX + KEY24, 'a.b.c', 9999999999,
+     '{"title":"vid\u00e9o \u2603 \U0001f3ac"}'.encode('utf-8'), 1),
+    (PREFIX + KEY24, 'msg_nul', 1700000000,
+     b'{"s":"\\u0000\\"\\\\\\n"}\x00\xff\x80\x7f', 1),
+    (PREFIX + KEY16, 'msg_long', 1764120225, LONG, 320),
+    (PREFIX + KEY64, 'x' * 200, 1764120225, b'[]', 1),
+]
+
+# installation keys (the webhook key setting)
+DERIVE = [
+    b'0123456789abcdef',
+    b'correct horse battery staple, a longer installation secret',
+    bytes(range(32)),
+]
+
+# secrets whose HMAC key the libraries agree on
+KEYS = [
+    SPEC_SECRET,
+    PREFIX + KEY16,
+    KEY16,
+    PREFIX + KEY64,
+    PREFIX + base64.b64encode(bytes(17)).decode(),
+    PREFIX + base64.b64encode(b'\xff' * 62).decode(),
+]
+
+
+# installation key, nonce (hex), secret
+SEAL = [
+    (b'0123456789abcdef', '000102030405060708090a0b',
+     'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'),
+    (b'correct horse battery staple, a longer installation secret',
+     'ffffffffffffffffffffffff', 'a'),
+    (bytes(range(32)), 'a0a1a2a3a4a5a6a7a8a9aaab', 'z' * 56),
+]
+
+# t/fuzz/webhook.c's installation keys and clock
+FUZZ_INSTALL = b'fuzzing installation webhook key'
+FUZZ_INSTALL2 = b'fuzzing installation webhook key, the next'
+FUZZ_NOW = 1764120225
+
+
+def derive(install):
+    key = hmac.new(install, LABEL, hashlib.sha256).digest()
+    return key, hashlib.sha256(key).hexdigest()[:8]
+
+
+def seal(install, nonce, secret):
+    key, kid = derive(install)
+    aad = ('wk1.' + kid).encode()
+    ct = AESGCM(key).encrypt(nonce, secret.encode(), aad)
+    return 'wk1.%s.%s' % (kid, base64.b64encode(nonce + ct).decode())
+
+
+def secret_key(secret):
+    if secret.startswith(PREFIX):
+        secret = secret[len(PREFIX):]
+    return base64.b64decode(secret, validate=True)
+
+
+def sign(secret, msg_id, ts, body):
+    msg = ('%s.%d.' % (msg_id, ts)).encode() + body
+    mac = hmac.new(secret_key(secret), msg, hashlib.sha256).digest()
+    return 'v1,' + base64.b64encode(mac).decode()
+
+
+def c_string(b, indent=6, width=79):
+    """Bytes as a C literal, split into adjacent literals within width."""
+    room = width - indent - 5
+    lines = ['']
+    for i, c in enumerate(b):
+        if c in b'"\\':
+            t = '\\' + chr(c)
+        elif c == 0x3f and i > 0 and b[i - 1] == 0x3f:
+            t = '\\?'
+        elif 0x20 <= c < 0x7f:
+            t = chr(c)
+        else:
+            # three octal digits: a following digit cannot join the escape
+            t = '\\%03o' % c
+        if len(lines[-1]) + len(t) > room:
+            lines.append('')
+        lines[-1] += t
+    sep = '"\n' + ' ' * indent + '"'
+    return '"' + sep.join(lines) + '"'
+
+
+def main():
+    if sign(SPEC_SECRET, SPEC_ID, SPEC_TS, SPEC_BODY) != SPEC_SIG:
+        sys.exit('webhook_vectors: the specification example disagrees')
+
+    w = sys.stdout.write
+
+    w('/*\n'
+      ' * Generated by t/unit/webhook_vectors.py with Python %d.%d; do not\n'
+      ' * edit.  Regenerate:\n'
+      ' *\n'
+      ' *     /usr/bin/python3 t/unit/webhook_vectors.py > '
+      't/unit/webhook_vectors.h\n'
+      ' */\n\n\n' % sys.version_info[:2])
+
+    w('typedef struct {\n'
+      '    const char  *secret;\n'
+      '    const char  *id;\n'
+      '    int64_t      timestamp;\n'
+      '    const char  *body;\n'
+      '    size_t       body_len;\n'
+      '    int          repeat;     /* the body, so many times */\n'
+      '    const char  *signature;\n'
+      '} webhook_sign_vector_t;\n\n\n'
+      'static const webhook_sign_vector_t  webhook_sign_vectors[] = {\n')
+
+    for secret, msg_id, ts, body, repeat in SIGN:
+        w('    { %s,\n' % c_string(secret.encode()))
+        w('      %s,\n' % c_string(msg_id.encode()))
+        w('      %dLL,\n' % ts)
+        w('      %s,\n' % c_string(body))
+        w('      %d, %d,\n' % (len(body), repeat))
+        w('      %s },\n' % c_string(sign(secret, msg_id, ts,
+                                           body * repeat).encode()))
+
+    w('};\n\n\n')
+
+    w('typedef struct {\n'
+      '    const char  *secret;\n'
+      '    size_t       len;\n'
+      '    const char  *key;        /* hex */\n'
+      '    const char  *id;\n'
+      '} webhook_derive_vector_t;\n\n\n'
+      'static const webhook_derive_vector_t  webhook_derive_vectors[] = {\n')
+
+    for secret in DERIVE:
+        key, kid = derive(secret)
+        w('    { %s,\n' % c_string(secret))
+        w('      %d,\n' % len(secret))
+        w('      %s,\n' % c_string(key.hex().encode()))
+        w('      "%s" },\n' % kid)
+
+    w('};\n\n\n')
+
+    w('typedef struct {\n'
+      '    const char  *secret;\n'
+      '    const char  *key;        /* hex */\n'
+      '} webhook_key_vector_t;\n\n\n'
+      'static const webhook_key_vector_t  webhook_key_vectors[] = {\n')
+
+    for secret in KEYS:
+        w('    { %s,\n' % c_string(secret.encode()))
+        w('      %s },\n' % c_string(secret_key(secret).hex().encode()))
+
+    w('};\n\n\n')
+
+    w('typedef struct {\n'
+      '    const char  *install;\n'
+      '    size_t       install_len;\n'
+      '    const char  *secret;\n'
+      '    const char  *sealed;\n'
+      '} webhook_seal_vector_t;\n\n\n'
+      'static const webhook_seal_vector_t  webhook_seal_vectors[] = {\n')
+
+    for install, nonce, secret in SEAL:
+        w('    { %s,\n' % c_string(install))
+        w('      %d,\n' % len(install))
+        w('      %s,\n' % c_string(secret.encode()))
+        w('      %s },\n' % c_string(
+            seal(install, bytes.fromhex(nonce), secret).encode()))
+
+    w('};\n')
+
+
+def fuzz_seeds(directory):
+    """Seeds for the webhook harness, one of each mode's cases."""
+    seeds = {}
+    sealed = seal(FUZZ_INSTALL, bytes(range(12)), SPEC_SECRET)
+    seeds['open-current-key'] = 'open\n' + sealed
+    seeds['open-next-key'] = 'open\n' + seal(FUZZ_INSTALL2,
+                                             bytes(range(12, 24)), 'x' * 56)
+    seeds['open-one-byte'] = 'open\n' + seal(FUZZ_INSTALL, bytes(12), '!')
+    seeds['open-tampered'] = 'open\n' + sealed[:20] + (
+        'A' if sealed[20] != 'A' else 'B') + sealed[21:]
+    seeds['open-unknown-key'] = 'open\n' + seal(b'not the fuzzing key!',
+                                                bytes(12), SPEC_SECRET)
+    seeds['key-prefixed'] = 'key\n' + SPEC_SECRET
+    seeds['key-bare-64'] = 'key\n' + base64.b64encode(
+        bytes(range(64))).decode()
+    seeds['key-padded-17'] = 'key\n' + PREFIX + base64.b64encode(
+        bytes(range(17))).decode()
+    seeds['key-stray-bits'] = 'key\nwhsec_AAECAwQFBgcICQoLDA0ODx=='
+    for name, ts, header in (
+            ('verify-now', FUZZ_NOW, None),
+            ('verify-edge', FUZZ_NOW - 300, None),
+            ('verify-old', FUZZ_NOW - 301, None),
+            ('verify-entries', FUZZ_NOW + 10, 'v1,bad v2,x {} v1a,y')):
+        body = json.dumps({'type': 'video.ready', 'n': ts})
+        sig = sign(SPEC_SECRET, SPEC_ID, ts, body.encode())
+        seeds[name] = '\n'.join(['verify', SPEC_SECRET, SPEC_ID, str(ts),
+                                 (header or '{}').format(sig), body])
+    seeds['urls-ready'] = 'urls\n' + json.dumps({
+        'id': 'V1StGXR8_Z5jdHi6B-myT', 'thumbnailKey': 'V1/thumb.jpg',
+        'hlsManifestKey': 'V1/hls/master.m3u8', 'thumbnailUrl': None,
+        'variants': [{'quality': '720p',
+                      'playlistKey': 'V1/hls/720p/index.m3u8'},
+                     {'quality': '480p', 'playlistKey': None}, {}, 3]})
+    seeds['urls-processing'] = 'urls\n' + json.dumps({
+        'id': 'V2', 'hlsManifestKey': None, 'variants': {}})
+    os.makedirs(directory, exist_ok=True)
+    for name, data in sorted(seeds.items()):
+        with open(os.path.join(directory, name), 'wb') as f:
+            f.write(data.encode())
+
+
+if __name__ == '__main__':
+    if len(sys.argv) == 3 and sys.argv[1] == '--fuzz-seeds':
+        fuzz_seeds(sys.argv[2])
+    else:
+        main()
