@@ -1,7 +1,7 @@
 /*
  * video-worker: the processes for slow work outside nginx (relay,
- * transcode, cleanup, analytics, webhook).  They may block: each does one thing at
- * a time.
+ * transcode, cleanup, analytics, webhook).  They may block: each does one
+ * thing at a time, but for the webhook role's deliveries, sent together.
  */
 
 #ifndef _VIDEO_WORKER_H_INCLUDED_
