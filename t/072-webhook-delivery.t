@@ -261,13 +261,28 @@ is psql("SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = '$ep_a' AND
 is psql("SELECT count(*) FROM webhook_attempts a JOIN webhook_deliveries d ON d.id = a.delivery_id WHERE d.endpoint_id = '$ep_a' AND a.status_code = 200 AND a.error IS NULL AND a.attempt = 1 AND a.latency_ms >= 0"),
    5, 'each attempt recorded: 200, no error, its latency';
 
+# a live stream's: created, started, ended
+my $lv = video_id();
+psql_script(<<SQL);
+INSERT INTO videos (id, title, video_type) VALUES ('$lv', 'live', 'LIVE');
+UPDATE videos SET is_live_now = true, live_started_at = now(), hls_manifest_key = 'live/$lv/index.m3u8' WHERE id = '$lv';
+UPDATE videos SET is_live_now = false, live_ended_at = now() WHERE id = '$lv';
+SQL
+ok wait_for(10, sub { (grep { body($_)->{objectId} eq $lv } requests('r', '/seq')) >= 3 }), 'the live stream\'s three events arrive';
+my @live = sort { body($a)->{sequence} <=> body($b)->{sequence} } grep { body($_)->{objectId} eq $lv } requests('r', '/seq');
+is_deeply [map { body($_)->{type} } @live], [qw(live.created live.started live.ended)],
+          'live.created, live.started, live.ended';
+is body($live[1])->{data}{playbackUrl}, "https://videos.example/play/live/$lv/index.m3u8",
+   'live.started: its playbackUrl filled';
+is scalar(grep { $_->{verified} } @live), 3, 'each verified';
+
 # -- a transaction that rolls back emits nothing -----------------------------
 
 my $events = psql('SELECT count(*) FROM webhook_events');
 psql_script("BEGIN;\nINSERT INTO videos (id, title) VALUES ('" . video_id() . "', 'never');\nROLLBACK;\n");
 Time::HiRes::sleep(1.2);
 is psql('SELECT count(*) FROM webhook_events'), $events, 'a rolled-back change leaves no event';
-is scalar(requests('r', '/seq')), 5, '... and nothing is delivered';
+is scalar(requests('r', '/seq')), 8, '... and nothing is delivered';
 
 # -- accounts: B's endpoint hears only B's events -----------------------------
 
