@@ -445,6 +445,18 @@ ok wait_for(5, sub { psql("SELECT count(*) FROM webhook_attempts a JOIN webhook_
     or diag psql("SELECT string_agg(coalesce(a.error, '-') || ' ' || coalesce(a.status_code, 0), ', ') FROM webhook_attempts a JOIN webhook_deliveries d ON d.id = a.delivery_id WHERE d.endpoint_id = '$ep_h'");
 psql("UPDATE webhook_endpoints SET enabled = false WHERE id = '$ep_h'");
 
+# an answer's body is not read beyond a few KiB: one that never ends
+# delivers at once
+reset_endpoints();
+my ($ep_big) = endpoint('default', '/endless');
+$control{paths}{'/endless'} = { body => 262144, endless => 1 };
+control_write();
+psql("INSERT INTO videos (id, title) VALUES ('" . video_id() . "', 'endless')");
+ok wait_for(5, sub { psql("SELECT status FROM webhook_deliveries WHERE endpoint_id = '$ep_big'") eq 'delivered' }),
+   'a 200 whose body never ends: delivered';
+ok psql("SELECT max(latency_ms) FROM webhook_attempts a JOIN webhook_deliveries d ON d.id = a.delivery_id WHERE d.endpoint_id = '$ep_big'") < 1000,
+   '... without waiting for the body (webhook_timeout 2 s)';
+
 # -- a worker killed mid-delivery ---------------------------------------------
 
 reset_endpoints();

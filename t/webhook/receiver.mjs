@@ -8,11 +8,13 @@
 //
 //   {"secrets": {"/a": ["whsec_...", ...], "*": [...]},
 //    "paths": {"/a": {"status": 500, "first": 3, "hang": 10,
-//                     "location": "http://..."}}}
+//                     "location": "http://...", "body": 65536,
+//                     "endless": true}}}
 //
 // status: answered to the first `first` requests of the path (all when
 // absent), 200 after them; hang: seconds to wait before answering (the
-// arrival is logged at once); location: a Location header.
+// arrival is logged at once); location: a Location header; body: the
+// answer's length in bytes, endless: never finish it.
 //
 //   node t/webhook/receiver.mjs --port N --log FILE --control FILE
 //                               [--ready FILE]
@@ -94,7 +96,17 @@ const server = createServer((req, res) => {
       }
       try {
         res.writeHead(status, headers);
-        res.end(status < 300 ? 'ok\n' : 'no\n');
+        if (rule.body) {
+          // a long answer, never finished when endless
+          const data = Buffer.alloc(rule.body, 'x');
+          if (rule.endless) {
+            res.write(data);
+          } else {
+            res.end(data);
+          }
+        } else {
+          res.end(status < 300 ? 'ok\n' : 'no\n');
+        }
       } catch {
         // the client went away
       }
