@@ -98,6 +98,10 @@ CREATE TABLE webhook_deliveries (
 
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at)
     WHERE status = 'pending';
+-- the worker's claim: an endpoint's due deliveries, oldest first
+CREATE INDEX webhook_deliveries_endpoint_due
+    ON webhook_deliveries (endpoint_id, next_attempt_at, id)
+    WHERE status = 'pending';
 CREATE INDEX webhook_deliveries_endpoint
     ON webhook_deliveries (endpoint_id, id DESC);
 CREATE INDEX webhook_deliveries_event ON webhook_deliveries (event_n);
