@@ -8,7 +8,10 @@
 # hostile side: viewers, anonymous callers, other accounts' and malformed
 # ids, URLs that name private addresses in any spelling, other schemes,
 # userinfo, bodies of the wrong shape or size, the endpoint limit, bad
-# cursors and limits; every refusal changes nothing.
+# cursors and limits; every refusal changes nothing.  Last, end to end:
+# the delivery worker signs with the secret the API showed (and, after a
+# rotation, with the previous one too), as the reference library
+# (standardwebhooks, t/webhook/receiver.mjs) verifies.
 #
 # sanitizers: yes (scripts/test.sh runs it again against the sanitized nginx)
 
@@ -22,8 +25,9 @@ $VideoApi::KEY = q{};
 use Test::More;
 use JSON::PP;
 use IPC::Open2 ();
+use POSIX ();
 
-my $base = ($ENV{TEST_NGINX_SERVER_PORT} // 1984) + 127;
+my $base = ($ENV{TEST_NGINX_SERVER_PORT} // 1984) + 140;
 my %nginx = (strict => ["$ENV{PWD}/t/servroot-webhooks", $base],
              open => ["$ENV{PWD}/t/servroot-webhooks-open", $base + 1],
              none => ["$ENV{PWD}/t/servroot-webhooks-none", $base + 2]);
@@ -31,7 +35,14 @@ my $port = $base;
 my $json = JSON::PP->new;
 my $wkey = 'webhook-suite-key-0123456789abcdef0123';
 
-END { nginx_stop($_->[0]) for values %nginx; }
+# the receiver and the delivery worker of the last section
+my %kids;
+
+END {
+    kill 'TERM', values %kids;
+    waitpid($_, 0) for values %kids;
+    nginx_stop($_->[0]) for values %nginx;
+}
 
 my %key = access_reset(accounts => [['acctB']],
                        keys => [['admin', 'default', 'admin'], ['editor', 'default', 'editor'],
@@ -460,5 +471,86 @@ is "$s $d->{error}{code}", '503 UNAVAILABLE', '... and so is a rotation';
 is rows(), $n, '... nothing changed';
 ($s, $b, $d) = call('editor', 'GET', '/api/webhooks', undef, port => $nginx{none}[1]);
 is $s, 200, '... what exists is still listed';
+
+# -- end to end: the worker signs with the secret the API showed ------------------
+
+SKIP: {
+    skip 'node or standardwebhooks missing (npm install)', 13
+        unless system('node -e "require(\'standardwebhooks\')" 2>/dev/null') == 0;
+
+    my $edir = $nginx{open}[0];
+    my $rport = $base + 3;
+    my $control = "$edir/control.json";
+    my $control_write = sub {
+        open my $fh, '>', "$control.tmp" or die $!;
+        print $fh $json->encode({ secrets => { '/e2e' => [@_] }, paths => {} });
+        close $fh;
+        rename "$control.tmp", $control or die $!;
+    };
+    $control_write->();
+    unlink "$edir/receiver.jsonl", "$edir/receiver.ready";
+    $kids{receiver} = fork // die "fork: $!";
+    if ($kids{receiver} == 0) {
+        open STDERR, '>>', "$edir/logs/receiver.log";
+        exec 'node', 't/webhook/receiver.mjs', '--port', $rport, '--log', "$edir/receiver.jsonl",
+             '--control', $control, '--ready', "$edir/receiver.ready" or POSIX::_exit(127);
+    }
+    wait_for(10, sub { -e "$edir/receiver.ready" }) or die "the receiver did not start\n";
+    my $received = sub {
+        my @r;
+        open my $fh, '<', "$edir/receiver.jsonl" or return @r;
+        while (my $l = <$fh>) {
+            next unless $l =~ /\n\z/;
+            my $r = eval { $json->decode($l) } or next;
+            push @r, $r;
+        }
+        return @r;
+    };
+
+    # the other endpoints' deliveries are not this section's
+    psql('DELETE FROM webhook_endpoints');
+    ($s, $b, $d) = call('editor', 'POST', '/api/webhooks', "{\"url\":\"http://127.0.0.1:$rport/e2e\"}",
+                        port => $nginx{open}[1]);
+    is $s, 201, 'an endpoint on the receiver, made through the API';
+    my ($eid, $s1) = ($d->{data}{endpoint}{id}, $d->{data}{secret});
+    $control_write->($s1);
+
+    mkdir "$edir/work";
+    $kids{worker} = worker_start($edir, 'webhook', worker_env($edir, 1, 'http://127.0.0.1:1'),
+                                 VIDEO_WORKER_WEBHOOK_KEY => $wkey,
+                                 VIDEO_WORKER_WEBHOOK_ALLOW => '127.0.0.0/8',
+                                 VIDEO_WORKER_WEBHOOK_ALLOW_HTTP => 'on',
+                                 VIDEO_WORKER_WEBHOOK_POLL_SECONDS => 1);
+
+    ($s, $b, $d) = call('editor', 'POST', "/api/webhooks/$eid/test", undef, port => $nginx{open}[1]);
+    my $tevt = $d->{data}{eventId};
+    ok wait_for(15, sub { $received->() >= 1 }), 'the test event arrives';
+    my ($first) = $received->();
+    ok $first->{verified}, '... signed with the secret the API showed (standardwebhooks verifies it)';
+    is $first->{headers}{'webhook-id'}, $tevt, '... its webhook-id the event id';
+    my $tb = eval { $json->decode($first->{body}) } // {};
+    is "$tb->{type} $tb->{objectId} $tb->{data}{message}", "webhook.test $eid Test event", '... a webhook.test event';
+    ok wait_for(10, sub { (call('editor', 'GET', "/api/webhooks/$eid/deliveries", undef, port => $nginx{open}[1]))[2]{data}{deliveries}[0]{status} eq 'delivered' }),
+       'the deliveries log says delivered';
+    ($s, $b, $d) = call('editor', 'GET', "/api/webhooks/$eid/deliveries", undef, port => $nginx{open}[1]);
+    is_deeply [map { [$_->{attempt}, $_->{statusCode}] } @{$d->{data}{deliveries}[0]{attemptLog}}], [[1, 200]],
+              '... with its one attempt, answered 200';
+
+    ($s, $b, $d) = call('editor', 'POST', "/api/webhooks/$eid/rotate", '{"overlap":600}', port => $nginx{open}[1]);
+    my $s2 = $d->{data}{secret};
+    $control_write->($s1, $s2);
+    call('editor', 'POST', "/api/webhooks/$eid/test", undef, port => $nginx{open}[1]);
+    ok wait_for(15, sub { $received->() >= 2 }), 'after a rotation, another test event arrives';
+    is_deeply(($received->())[1]{verifiedBy}, [0, 1], '... signed with the old secret and with the new one');
+
+    ($s, $b, $d) = call('editor', 'POST', "/api/webhooks/$eid/redeliver", "{\"eventId\":\"$tevt\"}",
+                        port => $nginx{open}[1]);
+    is $s, 202, 'the first event redelivered';
+    ok wait_for(15, sub { $received->() >= 3 }), '... arrives again';
+    my $again = ($received->())[2];
+    is $again->{headers}{'webhook-id'}, $tevt, '... with the same webhook-id';
+    is $again->{body}, $first->{body}, '... and the same body';
+
+}
 
 done_testing;
