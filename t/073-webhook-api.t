@@ -132,7 +132,8 @@ is $s, 201, 'another account makes one';
 my $other_id = $d->{data}{endpoint}{id};
 ($s, $b, $d) = call('admin', 'POST', '/api/webhooks', '{"url":"https://hooks.example.com/admin","enabled":false}');
 is $s, 201, 'an admin makes one too';
-ok !$d->{data}{endpoint}{enabled}, '... disabled, as asked';
+ok !$d->{data}{endpoint}{enabled} && $d->{data}{endpoint}{disabledAt}
+   && !defined $d->{data}{endpoint}{disabledReason}, '... disabled, as asked: since now, no reason';
 my $admin_id = $d->{data}{endpoint}{id};
 
 ($s, $b, $d) = call('editor', 'GET', '/api/webhooks');

@@ -97,9 +97,11 @@ static ngx_http_video_api_pg_stmt_t  webhooks_create_stmt =
         "WITH n AS (SELECT count(*) AS c FROM webhook_endpoints"
         "  WHERE account_id = $9::text),"
         " e AS (INSERT INTO webhook_endpoints (id, account_id, url,"
-        "  description, event_types, enabled, secret_sealed, created_by)"
+        "  description, event_types, enabled, disabled_at, secret_sealed,"
+        "  created_by)"
         " SELECT $1::text, $9::text, $2::text, COALESCE($3::text, ''),"
         "  COALESCE($4::text[], '{}'), COALESCE($5::boolean, true),"
+        "  CASE WHEN NOT $5::boolean THEN now() END,"
         "  $6::text, $8::text FROM n WHERE n.c < $7::int RETURNING *)"
         " SELECT (SELECT " WEBHOOK_ENDPOINT_JSON("e") "::text FROM e), n.c"
         " FROM n",
