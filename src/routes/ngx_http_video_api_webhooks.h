@@ -36,7 +36,7 @@ typedef enum {
 typedef struct {
     ngx_http_video_api_webhooks_kind_e  kind;
     ngx_str_t                           id;        /* the endpoint's */
-    ngx_str_t                           cursor;    /* the feed's, given */
+    ngx_str_t                           cursor;    /* given; or an event id */
     ngx_uint_t                          limit;
     ngx_http_video_api_pg_stmt_t       *stmt;
     int                                 nvalues;
