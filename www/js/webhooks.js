@@ -18,7 +18,7 @@ export const EVENT_GROUPS = [
                 'video.deleted']],
     ['Live streams', ['live.created', 'live.started', 'live.ended',
                       'live.recording.ready']],
-    ['Endpoints', ['webhook.endpoint.disabled']],
+    ['Endpoints', ['webhook.endpoint.disabled', 'webhook.test']],
 ];
 
 const DELIVERIES_PAGE = 20;
