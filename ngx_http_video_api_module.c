@@ -36,6 +36,12 @@
 #define NGX_HTTP_VIDEO_API_PLAY_CACHE    1000
 
 
+/* video_api_webhooks: endpoints per account, a rotated secret's life */
+#define NGX_HTTP_VIDEO_API_WEBHOOK_ENDPOINTS  20
+#define NGX_HTTP_VIDEO_API_WEBHOOK_OVERLAP    (24 * 3600)
+#define NGX_HTTP_VIDEO_API_WEBHOOK_KEY_MIN    32
+
+
 #define NGX_HTTP_VIDEO_API_PARAM_STR   0
 #define NGX_HTTP_VIDEO_API_PARAM_UINT  1
 #define NGX_HTTP_VIDEO_API_PARAM_MSEC  2
@@ -83,6 +89,10 @@ static ngx_int_t ngx_http_video_api_playback_init(ngx_conf_t *cf,
     ngx_http_video_api_main_conf_t *mcf);
 static ngx_int_t ngx_http_video_api_playback_keys(ngx_conf_t *cf,
     ngx_http_video_api_play_conf_t *play);
+static char *ngx_http_video_api_webhooks(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static ngx_int_t ngx_http_video_api_webhooks_init(ngx_conf_t *cf,
+    ngx_http_video_api_main_conf_t *mcf);
 static char *ngx_http_video_api_public_url(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_video_api_cors(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -152,6 +162,13 @@ static ngx_command_t  ngx_http_video_api_commands[] = {
     { ngx_string("video_api_playback"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
       ngx_http_video_api_playback,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("video_api_webhooks"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_video_api_webhooks,
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
       NULL },
@@ -366,6 +383,22 @@ static ngx_http_video_api_param_t  ngx_http_video_api_play_params[] = {
 };
 
 
+static ngx_http_video_api_param_t  ngx_http_video_api_webhooks_params[] = {
+    { ngx_string("key"), NGX_HTTP_VIDEO_API_PARAM_STR,
+      offsetof(ngx_http_video_api_webhooks_conf_t, key), 0, 0 },
+    { ngx_string("allow"), NGX_HTTP_VIDEO_API_PARAM_STR,
+      offsetof(ngx_http_video_api_webhooks_conf_t, allow_list), 0, 0 },
+    { ngx_string("allow_http"), NGX_HTTP_VIDEO_API_PARAM_FLAG,
+      offsetof(ngx_http_video_api_webhooks_conf_t, allow_http), 0, 0 },
+    { ngx_string("max_endpoints"), NGX_HTTP_VIDEO_API_PARAM_UINT,
+      offsetof(ngx_http_video_api_webhooks_conf_t, max_endpoints), 1, 10000 },
+    { ngx_string("overlap"), NGX_HTTP_VIDEO_API_PARAM_SEC,
+      offsetof(ngx_http_video_api_webhooks_conf_t, overlap), 0,
+      7 * 24 * 3600 },
+    { ngx_null_string, 0, 0, 0, 0 }
+};
+
+
 /* storage for the cors parameters while "video_api_cors" is parsed */
 typedef struct {
     ngx_flag_t                   credentials;
@@ -574,6 +607,7 @@ ngx_http_video_api_postconfiguration(ngx_conf_t *cf)
     }
 
     if (ngx_http_video_api_secrets_check(cf, mcf) != NGX_OK
+        || ngx_http_video_api_webhooks_init(cf, mcf) != NGX_OK
         || ngx_http_video_api_playback_init(cf, mcf) != NGX_OK
         || ngx_http_video_api_rtmp_url_init(cf, mcf) != NGX_OK)
     {
@@ -654,7 +688,8 @@ ngx_http_video_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "video_api: unknown area \"%V\" in \"%V\", "
                                "expected videos, upload, analytics, live, "
-                               "live_callbacks, health, play or all",
+                               "live_callbacks, health, play, access, "
+                               "webhooks or all",
                                &value[i], &cmd->name);
             return NGX_CONF_ERROR;
         }
@@ -1031,6 +1066,7 @@ static ngx_str_t  ngx_http_video_api_sample_secrets[] = {
     ngx_string("@STORAGE_SECRET_KEY@"),
     ngx_string("@PLAYBACK_SECRET@"),
     ngx_string("@LIVE_RELAY_SECRET@"),
+    ngx_string("@WEBHOOK_KEY@"),
     ngx_string("minioadmin"),
     ngx_null_string
 };
@@ -1053,11 +1089,13 @@ ngx_http_video_api_secrets_check(ngx_conf_t *cf,
     struct sockaddr_in6        *sin6;
 #endif
     static char                *names[] = { "secret_key", "secret",
-                                            "secret", "previous_secret" };
+                                            "secret", "previous_secret",
+                                            "key" };
     static char                *directives[] = { "video_api_storage",
                                                  "video_api_playback",
                                                  "video_api_live_relay_secret",
-                                                 "video_api_playback" };
+                                                 "video_api_playback",
+                                                 "video_api_webhooks" };
 
     cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
 
@@ -1065,7 +1103,7 @@ ngx_http_video_api_secrets_check(ngx_conf_t *cf,
         return NGX_OK;
     }
 
-    for (k = 0; k < 4; k++) {
+    for (k = 0; k < 5; k++) {
         switch (k) {
         case 0:
             secret = mcf->storage_set ? &mcf->storage.secret_key : NULL;
@@ -1076,8 +1114,11 @@ ngx_http_video_api_secrets_check(ngx_conf_t *cf,
         case 2:
             secret = &mcf->live_relay_secret;
             break;
-        default:
+        case 3:
             secret = &mcf->play.previous;
+            break;
+        default:
+            secret = mcf->webhooks ? &mcf->webhooks->key : NULL;
             break;
         }
 
@@ -1229,6 +1270,121 @@ ngx_http_video_api_playback_keys(ngx_conf_t *cf,
                       "video_api: cannot make the playback key ids");
         return NGX_ERROR;
     }
+
+    return NGX_OK;
+}
+
+
+/*
+ * video_api_webhooks key=<secret> [allow=<CIDRs>] [allow_http=on|off]
+ * [max_endpoints=<n>] [overlap=<time>]: the endpoints' secrets are sealed
+ * under a key derived from key, once, here
+ */
+
+static char *
+ngx_http_video_api_webhooks(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_video_api_main_conf_t *mcf = conf;
+
+    char                                *rv;
+    ngx_http_video_api_webhooks_conf_t  *wh;
+    char                                 err[VIDEO_URLGUARD_REASON];
+
+    if (mcf->webhooks != NULL) {
+        return "is duplicate";
+    }
+
+    wh = ngx_pcalloc(cf->pool, sizeof(ngx_http_video_api_webhooks_conf_t));
+    if (wh == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    wh->max_endpoints = NGX_HTTP_VIDEO_API_WEBHOOK_ENDPOINTS;
+    wh->overlap = NGX_HTTP_VIDEO_API_WEBHOOK_OVERLAP;
+
+    rv = ngx_http_video_api_params(cf, cmd, wh, 1,
+                                   ngx_http_video_api_webhooks_params);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    if (wh->key.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "video_api: \"%V\" requires \"key\"", &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    /* the shipped placeholder passes here: secrets_check judges it */
+
+    if (wh->key.len < NGX_HTTP_VIDEO_API_WEBHOOK_KEY_MIN
+        && !(wh->key.len == sizeof("@WEBHOOK_KEY@") - 1
+             && ngx_strncmp(wh->key.data, "@WEBHOOK_KEY@", wh->key.len) == 0))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "video_api: \"key\" of \"%V\" has %uz "
+                           "characters, expected %d or more",
+                           &cmd->name, wh->key.len,
+                           NGX_HTTP_VIDEO_API_WEBHOOK_KEY_MIN);
+        return NGX_CONF_ERROR;
+    }
+
+    if (wh->allow_list.len
+        && video_urlguard_allow_parse(&wh->allow,
+                                      (char *) wh->allow_list.data,
+                                      wh->allow_list.len, err, sizeof(err))
+           != 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "video_api: invalid \"allow\" value \"%V\" in "
+                           "\"%V\": %s", &wh->allow_list, &cmd->name, err);
+        return NGX_CONF_ERROR;
+    }
+
+    if (wh->key.len >= NGX_HTTP_VIDEO_API_WEBHOOK_KEY_MIN) {
+        if (video_webhook_key_derive((char *) wh->key.data, wh->key.len,
+                                     &wh->seal)
+            != 0)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "video_api: cannot derive the webhook key "
+                               "in \"%V\"", &cmd->name);
+            return NGX_CONF_ERROR;
+        }
+
+        wh->sealing = 1;
+    }
+
+    mcf->webhooks = wh;
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * Without the directive the routes still list and manage what exists;
+ * making or rotating a secret answers 503 (nothing to seal it with), as
+ * does the shipped placeholder, which is no key
+ */
+
+static ngx_int_t
+ngx_http_video_api_webhooks_init(ngx_conf_t *cf,
+    ngx_http_video_api_main_conf_t *mcf)
+{
+    ngx_http_video_api_webhooks_conf_t  *wh;
+
+    if (mcf->webhooks != NULL) {
+        return NGX_OK;
+    }
+
+    wh = ngx_pcalloc(cf->pool, sizeof(ngx_http_video_api_webhooks_conf_t));
+    if (wh == NULL) {
+        return NGX_ERROR;
+    }
+
+    wh->max_endpoints = NGX_HTTP_VIDEO_API_WEBHOOK_ENDPOINTS;
+    wh->overlap = NGX_HTTP_VIDEO_API_WEBHOOK_OVERLAP;
+
+    mcf->webhooks = wh;
 
     return NGX_OK;
 }

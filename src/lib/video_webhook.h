@@ -36,6 +36,12 @@
 #define VIDEO_WEBHOOK_SIG_ENTRY     (3 + VIDEO_WEBHOOK_SIG_LEN)
 /* a sealed secret's text, NUL included */
 #define VIDEO_WEBHOOK_SEALED_MAX    128
+/*
+ * the longest secret that seals into VIDEO_WEBHOOK_SEALED_MAX: "wk1.",
+ * the key id and "." (13), then the base64 of a 12-byte nonce, the secret
+ * and a 16-byte tag (at most 112 characters: 84 bytes), then NUL
+ */
+#define VIDEO_WEBHOOK_SEALABLE_MAX  56
 #define VIDEO_WEBHOOK_KEY_ID_LEN    8
 
 
@@ -67,8 +73,8 @@ int video_webhook_secret_key(const char *secret, size_t len,
     unsigned char *key);
 
 /*
- * Seals a secret (len bytes) under key into out (VIDEO_WEBHOOK_SEALED_MAX
- * bytes), NUL-terminated; 0, or -1.
+ * Seals a secret (1..VIDEO_WEBHOOK_SEALABLE_MAX bytes, no NUL) under key
+ * into out (VIDEO_WEBHOOK_SEALED_MAX bytes), NUL-terminated; 0, or -1.
  */
 int video_webhook_seal(const video_webhook_key_t *key, const char *secret,
     size_t len, char *out);

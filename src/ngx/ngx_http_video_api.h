@@ -15,6 +15,8 @@
 #include "video_play.h"
 #include "video_route.h"
 #include "video_signal.h"
+#include "video_urlguard.h"
+#include "video_webhook.h"
 
 
 #define NGX_HTTP_VIDEO_API_VERSION  "0.1.0"
@@ -28,7 +30,8 @@
 #define NGX_HTTP_VIDEO_API_HEALTH     0x10
 #define NGX_HTTP_VIDEO_API_PLAY       0x20
 #define NGX_HTTP_VIDEO_API_ACCESS     0x80   /* keys, accounts, audit */
-#define NGX_HTTP_VIDEO_API_ALL        0xbf
+#define NGX_HTTP_VIDEO_API_WEBHOOKS   0x100
+#define NGX_HTTP_VIDEO_API_ALL        0x1bf
 
 /*
  * nginx-rtmp's callbacks: never part of "all", so they are served only
@@ -124,11 +127,29 @@ typedef struct {
 } ngx_http_video_api_play_conf_t;
 
 
+/* video_api_webhooks */
+typedef struct {
+    ngx_str_t                    key;        /* the installation's key */
+    ngx_str_t                    allow_list; /* as configured */
+    ngx_flag_t                   allow_http;
+    ngx_uint_t                   max_endpoints;   /* per account */
+    time_t                       overlap;    /* a rotated secret's life */
+
+    /* literal addresses of endpoint URLs that may be other than public */
+    video_urlguard_allow_t       allow;
+
+    /* what seals the endpoints' secrets; sealing 0: no usable key */
+    video_webhook_key_t          seal;
+    unsigned                     sealing:1;
+} ngx_http_video_api_webhooks_conf_t;
+
+
 typedef struct {
     ngx_http_video_api_pg_conf_t       pg;
     ngx_http_video_api_redis_conf_t    redis;
     ngx_http_video_api_storage_conf_t  storage;
     ngx_http_video_api_play_conf_t     play;
+    ngx_http_video_api_webhooks_conf_t *webhooks;
     ngx_str_t                          public_url;
     ngx_str_t                          rtmp_url;      /* what OBS takes */
     time_t                             clock_offset;  /* of view counts */

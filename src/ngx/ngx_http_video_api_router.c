@@ -35,6 +35,8 @@ static ngx_http_video_api_area_t  ngx_http_video_api_areas[] = {
       ngx_http_video_api_play_routes },
     { ngx_string("access"), NGX_HTTP_VIDEO_API_ACCESS,
       ngx_http_video_api_access_routes },
+    { ngx_string("webhooks"), NGX_HTTP_VIDEO_API_WEBHOOKS,
+      ngx_http_video_api_webhooks_routes },
     { ngx_string("live_callbacks"), NGX_HTTP_VIDEO_API_LIVE_CALLBACKS,
       ngx_http_video_api_live_callback_routes },
     { ngx_string("all"), NGX_HTTP_VIDEO_API_ALL, NULL },

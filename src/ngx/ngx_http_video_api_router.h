@@ -42,6 +42,7 @@ extern ngx_http_video_api_route_t  ngx_http_video_api_live_callback_routes[];
 extern ngx_http_video_api_route_t  ngx_http_video_api_health_routes[];
 extern ngx_http_video_api_route_t  ngx_http_video_api_play_routes[];
 extern ngx_http_video_api_route_t  ngx_http_video_api_access_routes[];
+extern ngx_http_video_api_route_t  ngx_http_video_api_webhooks_routes[];
 
 
 #endif /* _NGX_HTTP_VIDEO_API_ROUTER_H_INCLUDED_ */

@@ -32,6 +32,7 @@ Suite *unit_access_suite(void);
 Suite *unit_s3xml_suite(void);
 Suite *unit_urlguard_suite(void);
 Suite *unit_upload_url_suite(void);
+Suite *unit_webhook_body_suite(void);
 
 
 #endif /* _UNIT_H_INCLUDED_ */
