@@ -18,7 +18,7 @@ export const EVENT_GROUPS = [
                 'video.deleted']],
     ['Live streams', ['live.created', 'live.started', 'live.ended',
                       'live.recording.ready']],
-    ['Endpoints', ['webhook.endpoint.disabled', 'webhook.test']],
+    ['Endpoints', ['webhook.endpoint.disabled']],
 ];
 
 const DELIVERIES_PAGE = 20;
@@ -247,7 +247,8 @@ export function webhooks(root, {params, signal}) {
     const events = h('fieldset', {id: 'webhook-events', class: 'events'},
         h('legend', {}, 'Events'),
         h('small', {class: 'muted'},
-          'None checked: every event, types added later included.'),
+          'None checked: every event, types added later included. A test '
+          + 'event is sent whatever is checked.'),
         EVENT_GROUPS.map(([group, types]) => h('div', {class: 'event-group'},
             h('span', {class: 'event-group-name'}, group),
             types.map(t => h('label', {class: 'check', for: checkboxId(t)},
