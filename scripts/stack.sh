@@ -16,7 +16,7 @@
 #   scripts/stack.sh rabbitmqctl args...  rabbitmqctl against this stack's node
 #
 # Services: pg (postgres, postgresql), redis, amqp (rabbitmq), nginx,
-# workers (video-worker relay, transcode, cleanup and analytics, each
+# workers (video-worker relay, transcode, cleanup, analytics and webhook, each
 # restarted by a supervisor if it dies; settings from conf/worker.conf plus
 # this stack's ports).
 set -euo pipefail
@@ -43,7 +43,7 @@ AMQP_USER=video
 AMQP_PASSWORD=video
 AMQP_DIST_PORT=${VIDEO_API_AMQP_DIST_PORT:-}
 # the relay's metrics port, the next ones transcode's, cleanup's and
-# analytics'; unset: conf/worker.conf's metrics_listen (9471..9474)
+# analytics', webhook's; unset: conf/worker.conf's metrics_listen (9471..9475)
 WORKER_METRICS_PORT=${VIDEO_API_WORKER_METRICS_PORT:-}
 if [ -z "$AMQP_DIST_PORT" ] && [[ $AMQP_PORT =~ ^[0-9]+$ ]]; then
     AMQP_DIST_PORT=$((AMQP_PORT + 20000))
@@ -1009,7 +1009,7 @@ status_nginx() {
 # ----------------------------------------------------------------- workers --
 
 WORKER_BIN=$ROOT/build/video-worker
-WORKER_ROLES=(relay transcode cleanup analytics)
+WORKER_ROLES=(relay transcode cleanup analytics webhook)
 WORKER_DIR=$RUN/workers
 
 worker_pid() {

@@ -374,24 +374,24 @@ ok !IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $mport{transcode}
    'its listener is closed';
 unlike worker_log('transcode'), qr/ERROR|Sanitizer/, 'no sanitizer report in the logs';
 
-# -- make run's workers: VIDEO_API_WORKER_METRICS_PORT moves the four ----
+# -- make run's workers: VIDEO_API_WORKER_METRICS_PORT moves the five ----
 
 {
-    # four free ports in a row
+    # five free ports in a row
     my $base;
     for (1 .. 20) {
         my $b = free_port();
         @held = ();
         my @s = grep { $_ } map { IO::Socket::INET->new(LocalAddr => '127.0.0.1',
-                                    LocalPort => $b + $_, Listen => 1) } 0 .. 3;
-        if (@s == 4) { $base = $b; last }
+                                    LocalPort => $b + $_, Listen => 1) } 0 .. 4;
+        if (@s == 5) { $base = $b; last }
     }
     local $ENV{VIDEO_API_RUN_DIR} = "$dir/stack";
     local $ENV{VIDEO_API_WORKER_METRICS_PORT} = $base;
     my $out = qx{scripts/stack.sh start workers 2>&1};
     is $?, 0, 'scripts/stack.sh start workers' or diag $out;
     my $i = 0;
-    for my $role (qw(relay transcode cleanup analytics)) {
+    for my $role (qw(relay transcode cleanup analytics webhook)) {
         my $p = $base + $i++;
         ok wait_for(10, sub {
             my ($st, $body) = worker_http($p, 'GET', '/metrics');

@@ -1,6 +1,7 @@
 /*
  * video-worker: the entry point, configuration, logging and signals.
- * Each role is a subcommand: relay, transcode, cleanup, analytics.
+ * Each role is a subcommand: relay, transcode, cleanup, analytics,
+ * webhook.
  */
 
 #include <errno.h>
@@ -59,6 +60,12 @@ video_worker_usage(FILE *out)
             "                  roll the view counters up from Redis into\n"
             "                  PostgreSQL; --once: one rollup, exit 1 if it\n"
             "                  failed\n"
+            "       webhook    deliver the signed webhook events to the\n"
+            "                  accounts' endpoints\n"
+            "       webhooks seal|reseal\n"
+            "                  seal a secret read on stdin under\n"
+            "                  webhook_key; seal every endpoint's secret\n"
+            "                  again under webhook_key (key rotation)\n"
             "       ladder <input> <dir>\n"
             "                  transcode a local file as the transcoder\n"
             "                  does (copied to <dir>/original), into\n"
@@ -220,6 +227,90 @@ video_worker_on_signal(int signo)
 }
 
 
+/*
+ * "5s 5m 30m 2h": the delays between a delivery's attempts; a number
+ * alone is seconds
+ */
+
+static int
+video_worker_set_backoff(const char *value)
+{
+    int                   n, d[VIDEO_WEBHOOK_BACKOFF_MAX];
+    long                  v, unit;
+    char                 *end;
+    const char           *p;
+    video_worker_conf_t  *c = &video_worker_conf;
+
+    n = 0;
+    p = value;
+
+    if (strlen(value) >= sizeof(c->webhook_backoff_text)) {
+        goto invalid;
+    }
+
+    for ( ;; ) {
+        while (*p == ' ' || *p == '\t' || *p == ',') {
+            p++;
+        }
+
+        if (*p == '\0') {
+            break;
+        }
+
+        if (*p < '0' || *p > '9' || n == VIDEO_WEBHOOK_BACKOFF_MAX) {
+            goto invalid;
+        }
+
+        errno = 0;
+        v = strtol(p, &end, 10);
+
+        switch (*end) {
+        case 's':
+            unit = 1;
+            end++;
+            break;
+        case 'm':
+            unit = 60;
+            end++;
+            break;
+        case 'h':
+            unit = 3600;
+            end++;
+            break;
+        case 'd':
+            unit = 86400;
+            end++;
+            break;
+        default:
+            unit = 1;
+        }
+
+        if (errno || v < 1 || v > 30L * 86400 / unit
+            || (*end != '\0' && *end != ' ' && *end != '\t' && *end != ','))
+        {
+            goto invalid;
+        }
+
+        d[n++] = (int) (v * unit);
+        p = end;
+    }
+
+    memcpy(c->webhook_backoff, d, n * sizeof(int));
+    c->webhook_backoff_n = n;
+    strcpy(c->webhook_backoff_text, value);
+
+    return 0;
+
+invalid:
+
+    video_worker_log("invalid \"webhook_backoff\" value \"%s\", expected "
+                     "up to %d delays such as \"5s 5m 2h 1d\" (each 1 s "
+                     "to 30 days)", value, VIDEO_WEBHOOK_BACKOFF_MAX);
+
+    return -1;
+}
+
+
 static int
 video_worker_set(const char *name, const char *value)
 {
@@ -252,6 +343,9 @@ video_worker_set(const char *name, const char *value)
         { "preset", c->preset, sizeof(c->preset) },
         { "media_user", c->media_user, sizeof(c->media_user) },
         { "metrics_listen", c->metrics_listen, sizeof(c->metrics_listen) },
+        { "webhook_key", c->webhook_key, sizeof(c->webhook_key) },
+        { "webhook_previous_key", c->webhook_previous_key,
+          sizeof(c->webhook_previous_key) },
     };
 
     struct {
@@ -278,6 +372,14 @@ video_worker_set(const char *name, const char *value)
           1000000000 },
         { "fetch_low_speed_time", &c->fetch_low_speed_time, 0, 86400 },
         { "fetch_max_redirects", &c->fetch_max_redirects, 0, 20 },
+        { "webhook_timeout", &c->webhook_timeout, 1, 600 },
+        { "webhook_connect_timeout", &c->webhook_connect_timeout, 1, 600 },
+        { "webhook_jitter", &c->webhook_jitter, 0, 100 },
+        { "webhook_disable_after", &c->webhook_disable_after, 0, 100000 },
+        { "webhook_concurrency", &c->webhook_concurrency, 1, 4096 },
+        { "webhook_per_endpoint", &c->webhook_per_endpoint, 1, 4096 },
+        { "webhook_poll_seconds", &c->webhook_poll_seconds, 1, 3600 },
+        { "webhook_retention_days", &c->webhook_retention_days, 1, 36500 },
     };
 
     if (strcmp(name, "log_format") == 0) {
@@ -308,6 +410,40 @@ video_worker_set(const char *name, const char *value)
         strcpy(c->fetch_allow, value);
         c->fetch_allow_list = allow;
         return 0;
+    }
+
+    if (strcmp(name, "webhook_allow") == 0) {
+        memset(&allow, 0, sizeof(allow));
+
+        if (strlen(value) >= sizeof(c->webhook_allow)
+            || video_urlguard_allow_parse(&allow, value, strlen(value), err,
+                                          sizeof(err))
+               != 0)
+        {
+            video_worker_log("invalid \"webhook_allow\" value: %s",
+                             strlen(value) >= sizeof(c->webhook_allow)
+                             ? "too long" : err);
+            return -1;
+        }
+
+        strcpy(c->webhook_allow, value);
+        c->webhook_allow_list = allow;
+        return 0;
+    }
+
+    if (strcmp(name, "webhook_allow_http") == 0) {
+        if (strcmp(value, "on") != 0 && strcmp(value, "off") != 0) {
+            video_worker_log("invalid \"webhook_allow_http\" value \"%s\", "
+                             "expected on or off", value);
+            return -1;
+        }
+
+        c->webhook_allow_http = (strcmp(value, "on") == 0);
+        return 0;
+    }
+
+    if (strcmp(name, "webhook_backoff") == 0) {
+        return video_worker_set_backoff(value);
     }
 
     if (strcmp(name, "fetch_max_bytes") == 0) {
@@ -416,7 +552,12 @@ video_worker_conf_load(const char *path)
         "metrics_listen", "metrics_interval", "fetch_allow",
         "fetch_max_bytes", "fetch_timeout", "fetch_connect_timeout",
         "fetch_low_speed_limit", "fetch_low_speed_time",
-        "fetch_max_redirects", NULL
+        "fetch_max_redirects", "webhook_key", "webhook_previous_key",
+        "webhook_allow", "webhook_allow_http", "webhook_timeout",
+        "webhook_connect_timeout", "webhook_backoff", "webhook_jitter",
+        "webhook_disable_after", "webhook_concurrency",
+        "webhook_per_endpoint", "webhook_poll_seconds",
+        "webhook_retention_days", NULL
     };
 
     /* defaults: the stack `make run` starts */
@@ -459,7 +600,20 @@ video_worker_conf_load(const char *path)
          | video_worker_set("fetch_connect_timeout", "10")
          | video_worker_set("fetch_low_speed_limit", "1024")
          | video_worker_set("fetch_low_speed_time", "60")
-         | video_worker_set("fetch_max_redirects", "5");
+         | video_worker_set("fetch_max_redirects", "5")
+         | video_worker_set("webhook_key", "")
+         | video_worker_set("webhook_previous_key", "")
+         | video_worker_set("webhook_allow", "")
+         | video_worker_set("webhook_allow_http", "off")
+         | video_worker_set("webhook_timeout", "10")
+         | video_worker_set("webhook_connect_timeout", "5")
+         | video_worker_set("webhook_backoff", "5s 5m 30m 2h 5h 10h 10h")
+         | video_worker_set("webhook_jitter", "20")
+         | video_worker_set("webhook_disable_after", "5")
+         | video_worker_set("webhook_concurrency", "64")
+         | video_worker_set("webhook_per_endpoint", "4")
+         | video_worker_set("webhook_poll_seconds", "5")
+         | video_worker_set("webhook_retention_days", "30");
 
     if (rc != 0) {
         return -1;
@@ -540,7 +694,8 @@ main(int argc, char **argv)
     }
 
     admin = (argc >= 3 && (strcmp(argv[1], "keys") == 0
-                           || strcmp(argv[1], "accounts") == 0));
+                           || strcmp(argv[1], "accounts") == 0
+                           || strcmp(argv[1], "webhooks") == 0));
 
     fetch = (argc >= 2 && strcmp(argv[1], "fetch-url") == 0);
 
@@ -552,7 +707,8 @@ main(int argc, char **argv)
         && (strcmp(argv[1], "relay") == 0
             || strcmp(argv[1], "transcode") == 0
             || strcmp(argv[1], "cleanup") == 0
-            || strcmp(argv[1], "analytics") == 0))
+            || strcmp(argv[1], "analytics") == 0
+            || strcmp(argv[1], "webhook") == 0))
     {
         listen = argv[3];
         argc = 2;
@@ -577,7 +733,8 @@ main(int argc, char **argv)
         && strcmp(argv[1], "relay") != 0
         && strcmp(argv[1], "transcode") != 0
         && strcmp(argv[1], "cleanup") != 0
-        && strcmp(argv[1], "analytics") != 0)
+        && strcmp(argv[1], "analytics") != 0
+        && strcmp(argv[1], "webhook") != 0)
     {
         fprintf(stderr, "video-worker: unknown role \"%s\"\n", argv[1]);
         video_worker_usage(stderr);
@@ -657,6 +814,9 @@ main(int argc, char **argv)
 
     } else if (strcmp(argv[1], "analytics") == 0) {
         rc = video_worker_analytics(once);
+
+    } else if (strcmp(argv[1], "webhook") == 0) {
+        rc = video_worker_webhook();
 
     } else {
         rc = video_worker_cleanup();

@@ -1,6 +1,6 @@
 /*
  * video-worker: the processes for slow work outside nginx (relay,
- * transcode, cleanup, analytics).  They may block: each does one thing at
+ * transcode, cleanup, analytics, webhook).  They may block: each does one thing at
  * a time.
  */
 
@@ -24,6 +24,8 @@
 #define VIDEO_QUEUE_TRANSCODE  "video-transcode"
 #define VIDEO_QUEUE_CLEANUP    "video-cleanup"
 #define VIDEO_DLX              "video-dlx"
+
+#define VIDEO_WEBHOOK_BACKOFF_MAX  32
 
 
 typedef struct {
@@ -68,6 +70,25 @@ typedef struct {
     int    fetch_max_redirects;
     int64_t                 fetch_max_bytes;
     video_urlguard_allow_t  fetch_allow_list;   /* fetch_allow, parsed */
+
+    /* webhook deliveries (worker_webhook*.c) */
+    char   webhook_key[256];      /* the installation's: seals secrets */
+    char   webhook_previous_key[256];  /* the one before; "" none */
+    char   webhook_allow[1024];   /* CIDRs reached though not public */
+    video_urlguard_allow_t  webhook_allow_list;
+    int    webhook_allow_http;    /* http:// endpoints delivered to (1) */
+    int    webhook_timeout;       /* s, an attempt, connection included */
+    int    webhook_connect_timeout;
+    char   webhook_backoff_text[256];
+    int    webhook_backoff[VIDEO_WEBHOOK_BACKOFF_MAX];  /* s between */
+    int    webhook_backoff_n;     /* attempts: webhook_backoff_n + 1 */
+    int    webhook_jitter;        /* % either way of each delay */
+    int    webhook_disable_after; /* deliveries failed for good in a row
+                                     that disable an endpoint; 0 never */
+    int    webhook_concurrency;   /* attempts in flight in a process */
+    int    webhook_per_endpoint;  /* ... and to one endpoint */
+    int    webhook_poll_seconds;
+    int    webhook_retention_days;
 } video_worker_conf_t;
 
 
@@ -228,6 +249,7 @@ int video_sandbox_write(const char *dir, const char *rel, const char *data,
 #define VIDEO_METRICS_PORT_TRANSCODE  9472
 #define VIDEO_METRICS_PORT_CLEANUP    9473
 #define VIDEO_METRICS_PORT_ANALYTICS  9474
+#define VIDEO_METRICS_PORT_WEBHOOK    9475
 
 /* the outcomes of a job */
 #define VIDEO_METRICS_OK        0   /* done */
@@ -259,6 +281,15 @@ void video_metrics_queues(const long *messages, const long *consumers);
 int video_metrics_due(void);
 /* seconds until video_metrics_due() says 1 */
 double video_metrics_until_due(void);
+/* webhook deliveries: an attempt's outcome and its seconds */
+#define VIDEO_METRICS_WH_DELIVERED  0
+#define VIDEO_METRICS_WH_ATTEMPT    1   /* failed, tried again later */
+#define VIDEO_METRICS_WH_FAILED     2   /* failed for good */
+#define VIDEO_METRICS_WH_OUTCOMES   3
+void video_metrics_webhook(int outcome, double seconds);
+/* pending deliveries due, the age of the oldest due one (s) */
+void video_metrics_webhook_lag(long due, double lag);
+void video_metrics_webhook_in_flight(int n);
 /* the queues' depths through a's channel (passive declares); -1 when
    the channel failed */
 int video_worker_amqp_depths(video_worker_amqp_t *a);
@@ -270,10 +301,13 @@ int video_worker_transcode(void);
 int video_worker_cleanup(void);
 /* once: one rollup, then 0 when it succeeded, 1 when it did not */
 int video_worker_analytics(int once);
+int video_worker_webhook(void);
 int video_worker_ladder(const char *input, const char *dir);
 /* "sandbox <dir> -- <command>...": the command in the media sandbox */
 int video_worker_sandbox(const char *dir, char **argv);
 int video_worker_admin(int argc, char **argv);
+/* "webhooks seal|reseal" (worker_admin_webhooks.c) */
+int video_admin_webhooks(int argc, char **argv);
 /* "fetch-url [options] URL OUTFILE": the guarded fetch (worker_fetch.h) */
 int video_worker_fetch_url(int argc, char **argv);
 

@@ -662,6 +662,10 @@ video_worker_admin(int argc, char **argv)
     struct passwd       *pw;
     video_admin_args_t   a;
 
+    if (argc >= 2 && strcmp(argv[1], "webhooks") == 0) {
+        return video_admin_webhooks(argc, argv);
+    }
+
     if (argc < 3 || video_admin_parse(argc - 3, argv + 3, &a) != 0) {
         video_admin_usage(stderr);
         return 2;

@@ -33,9 +33,7 @@ typedef struct {
     long                       status;        /* once the headers ended */
     int                        headers_done;
     int                        failed;        /* res->rc and reason set */
-    int                        refused;       /* an address was refused:
-                                                 res->reason says which */
-    int                        opened;        /* sockets opened */
+    video_fetch_guard_t        guard;         /* its refusals */
     int64_t                    length;        /* Content-Length, -1 */
     int64_t                    reported;      /* bytes at the last
                                                  progress call, -1 */
@@ -81,23 +79,52 @@ static curl_socket_t
 video_fetch_opensocket(void *data, curlsocktype purpose,
     struct curl_sockaddr *address)
 {
-    video_fetch_ctx_t  *ctx = data;
+    video_fetch_guard_t  *g = data;
 
     (void) purpose;
 
-    if (video_urlguard_check(ctx->conf->allow, &address->addr,
-                             address->addrlen, ctx->res->reason,
-                             sizeof(ctx->res->reason))
+    if (video_urlguard_check(g->allow, &address->addr, address->addrlen,
+                             g->reason, sizeof(g->reason))
         != 0)
     {
-        ctx->refused = 1;
+        g->refused = 1;
         return CURL_SOCKET_BAD;
     }
 
-    ctx->opened++;
+    g->opened++;
 
     return socket(address->family, address->socktype | SOCK_CLOEXEC,
                   address->protocol);
+}
+
+
+int
+video_fetch_guard(CURL *curl, video_fetch_guard_t *g, const char *protocols)
+{
+    unsigned  rc;
+#if LIBCURL_VERSION_NUM < 0x075500
+    long      p;
+#endif
+
+#if LIBCURL_VERSION_NUM >= 0x075500
+    rc = curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, protocols)
+         | curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, protocols);
+#else
+    p = (strcmp(protocols, "https") == 0)
+        ? CURLPROTO_HTTPS : (CURLPROTO_HTTP | CURLPROTO_HTTPS);
+    rc = curl_easy_setopt(curl, CURLOPT_PROTOCOLS, p)
+         | curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS, p);
+#endif
+
+    rc |= curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L)
+          | curl_easy_setopt(curl, CURLOPT_PROXY, "")
+          | curl_easy_setopt(curl, CURLOPT_NOPROXY, "*")
+          | curl_easy_setopt(curl, CURLOPT_NETRC, (long) CURL_NETRC_IGNORED)
+          | curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION,
+                             video_fetch_opensocket)
+          | curl_easy_setopt(curl, CURLOPT_OPENSOCKETDATA, g);
+
+    return rc == CURLE_OK ? 0 : -1;
 }
 
 
@@ -320,7 +347,9 @@ video_fetch_failed(video_fetch_ctx_t *ctx, CURLcode rc, const char *cerr,
         /* the name's only addresses were refused, or an allowed one
            did not answer either */
 
-        if (ctx->refused && ctx->opened == 0) {
+        if (ctx->guard.refused && ctx->guard.opened == 0) {
+            snprintf(ctx->res->reason, sizeof(ctx->res->reason), "%s",
+                     ctx->guard.reason);
             ctx->res->rc = VIDEO_FETCH_ADDRESS;
             return VIDEO_FETCH_ADDRESS;
         }
@@ -532,7 +561,6 @@ video_fetch(const char *url, int fd, const video_fetch_conf_t *conf,
     char               *next, *type;
     double              started, left;
     CURLcode            rc;
-    unsigned            guard;
     video_fetch_rc_t    frc;
     video_fetch_ctx_t   ctx;
     char                cerr[CURL_ERROR_SIZE];
@@ -543,6 +571,7 @@ video_fetch(const char *url, int fd, const video_fetch_conf_t *conf,
     ctx.conf = conf;
     ctx.res = res;
     ctx.fd = fd;
+    ctx.guard.allow = conf->allow;
 
     started = video_fetch_now();
 
@@ -567,38 +596,14 @@ video_fetch(const char *url, int fd, const video_fetch_conf_t *conf,
     /*
      * The guard's own settings: a libcurl that refuses one of them is
      * not used at all.  http and https only, here and (belt and braces)
-     * for redirects
+     * for redirects, which are followed here, not by libcurl; every
+     * connection new, so every one is checked
      */
 
-#if LIBCURL_VERSION_NUM >= 0x075500
-    guard = curl_easy_setopt(ctx.curl, CURLOPT_PROTOCOLS_STR, "http,https")
-            | curl_easy_setopt(ctx.curl, CURLOPT_REDIR_PROTOCOLS_STR,
-                               "http,https");
-#else
-    guard = curl_easy_setopt(ctx.curl, CURLOPT_PROTOCOLS,
-                             (long) (CURLPROTO_HTTP | CURLPROTO_HTTPS))
-            | curl_easy_setopt(ctx.curl, CURLOPT_REDIR_PROTOCOLS,
-                               (long) (CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
-
-    /* no proxy, whatever http_proxy, HTTPS_PROXY or ALL_PROXY say: the
-       address connected to would be the proxy's */
-
-    guard |= curl_easy_setopt(ctx.curl, CURLOPT_FOLLOWLOCATION, 0L)
-             | curl_easy_setopt(ctx.curl, CURLOPT_PROXY, "")
-             | curl_easy_setopt(ctx.curl, CURLOPT_NOPROXY, "*")
-             | curl_easy_setopt(ctx.curl, CURLOPT_NETRC,
-                                (long) CURL_NETRC_IGNORED)
-
-    /* every connection new, so every one is checked */
-
-             | curl_easy_setopt(ctx.curl, CURLOPT_FRESH_CONNECT, 1L)
-             | curl_easy_setopt(ctx.curl, CURLOPT_FORBID_REUSE, 1L)
-             | curl_easy_setopt(ctx.curl, CURLOPT_OPENSOCKETFUNCTION,
-                                video_fetch_opensocket)
-             | curl_easy_setopt(ctx.curl, CURLOPT_OPENSOCKETDATA, &ctx);
-
-    if (guard != CURLE_OK) {
+    if (video_fetch_guard(ctx.curl, &ctx.guard, "http,https") != 0
+        || curl_easy_setopt(ctx.curl, CURLOPT_FRESH_CONNECT, 1L) != CURLE_OK
+        || curl_easy_setopt(ctx.curl, CURLOPT_FORBID_REUSE, 1L) != CURLE_OK)
+    {
         curl_easy_cleanup(ctx.curl);
         return video_fetch_fail(res, VIDEO_FETCH_ERROR, "libcurl refused "
                                 "a setting the fetch needs");
@@ -639,8 +644,8 @@ video_fetch(const char *url, int fd, const video_fetch_conf_t *conf,
 
         ctx.status = 0;
         ctx.headers_done = 0;
-        ctx.refused = 0;
-        ctx.opened = 0;
+        ctx.guard.refused = 0;
+        ctx.guard.opened = 0;
         ctx.length = -1;
         ctx.reported = -1;
         res->reason[0] = '\0';

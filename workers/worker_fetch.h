@@ -13,6 +13,8 @@
 
 #include <stdint.h>
 
+#include <curl/curl.h>
+
 #include "video_urlguard.h"
 
 
@@ -77,6 +79,31 @@ typedef struct {
                                          from source"... */
 } video_fetch_result_t;
 
+
+/*
+ * The guard of a libcurl handle (shared with the webhook deliveries):
+ * every socket it opens is first checked against allow (NULL: public
+ * only); a refusal is counted, its reason kept ("address 10.1.2.3 is not
+ * public (private)").  A caller zeroes refused and opened before each
+ * transfer.
+ */
+typedef struct {
+    const video_urlguard_allow_t  *allow;
+    int                            refused;
+    int                            opened;    /* sockets opened */
+    char                           reason[VIDEO_URLGUARD_REASON];
+} video_fetch_guard_t;
+
+/*
+ * Sets what the guard needs on curl: protocols ("http,https", "https")
+ * for the URL and any redirect, no redirect followed by libcurl, no
+ * proxy (whatever http_proxy and the like say: the address connected to
+ * would be the proxy's), no .netrc, and every socket opened through the
+ * check of g.  0, or -1 when libcurl refused one of them (the handle
+ * must then not be used).
+ */
+int video_fetch_guard(CURL *curl, video_fetch_guard_t *g,
+    const char *protocols);
 
 /* conf from the worker's settings (fetch_*); allow is theirs */
 void video_fetch_conf_init(video_fetch_conf_t *conf);

@@ -62,6 +62,13 @@ typedef struct {
     int                        queues_known;
     long                       queue_messages[VIDEO_METRICS_QUEUES];
     long                       queue_consumers[VIDEO_METRICS_QUEUES];
+
+    uint64_t                   webhook[VIDEO_METRICS_WH_OUTCOMES];
+    video_metrics_histogram_t  attempts;
+    int                        webhook_known;
+    long                       webhook_due;
+    double                     webhook_lag;
+    int                        webhook_in_flight;
 } video_metrics_values_t;
 
 
@@ -80,6 +87,16 @@ static const double  video_metrics_duration_le[VIDEO_METRICS_DURATIONS] = {
 static const double  video_metrics_factor_le[VIDEO_METRICS_FACTORS] = {
     0.1, 0.25, 0.5, 1, 1.5, 2, 4, 8, 16, 32
 };
+
+/* a webhook attempt's seconds: from a local receiver's to a timeout */
+#define VIDEO_METRICS_ATTEMPTS  12
+
+static const double  video_metrics_attempt_le[VIDEO_METRICS_ATTEMPTS] = {
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30
+};
+
+static const char  *video_metrics_webhook_outcomes[VIDEO_METRICS_WH_OUTCOMES]
+    = { "delivered", "failed_attempt", "failed" };
 
 static const char  *video_metrics_outcomes[VIDEO_METRICS_OUTCOMES] = {
     "ok", "failed", "retried", "dead", "requeued"
@@ -220,6 +237,47 @@ video_metrics_queues(const long *messages, const long *consumers)
 }
 
 
+void
+video_metrics_webhook(int outcome, double seconds)
+{
+    if (outcome < 0 || outcome >= VIDEO_METRICS_WH_OUTCOMES) {
+        return;
+    }
+
+    pthread_mutex_lock(&video_metrics_lock);
+
+    video_metrics_values.webhook[outcome]++;
+
+    if (seconds >= 0) {
+        video_metrics_observe(&video_metrics_values.attempts,
+                              video_metrics_attempt_le,
+                              VIDEO_METRICS_ATTEMPTS, seconds);
+    }
+
+    pthread_mutex_unlock(&video_metrics_lock);
+}
+
+
+void
+video_metrics_webhook_lag(long due, double lag)
+{
+    pthread_mutex_lock(&video_metrics_lock);
+    video_metrics_values.webhook_known = 1;
+    video_metrics_values.webhook_due = due;
+    video_metrics_values.webhook_lag = lag > 0 ? lag : 0;
+    pthread_mutex_unlock(&video_metrics_lock);
+}
+
+
+void
+video_metrics_webhook_in_flight(int n)
+{
+    pthread_mutex_lock(&video_metrics_lock);
+    video_metrics_values.webhook_in_flight = n;
+    pthread_mutex_unlock(&video_metrics_lock);
+}
+
+
 int
 video_metrics_due(void)
 {
@@ -330,7 +388,7 @@ video_metrics_histogram(video_metrics_buf_t *b, const char *name,
 static void
 video_metrics_render(video_metrics_buf_t *b)
 {
-    int                     i, relay, transcode, analytics;
+    int                     i, relay, transcode, analytics, webhook;
     char                    role[64];
     double                  now;
     video_metrics_values_t  v;
@@ -344,6 +402,7 @@ video_metrics_render(video_metrics_buf_t *b)
     relay = (strcmp(video_metrics_role, "relay") == 0);
     transcode = (strcmp(video_metrics_role, "transcode") == 0);
     analytics = (strcmp(video_metrics_role, "analytics") == 0);
+    webhook = (strcmp(video_metrics_role, "webhook") == 0);
 
     snprintf(role, sizeof(role), "role=\"%s\"", video_metrics_role);
 
@@ -412,6 +471,50 @@ video_metrics_render(video_metrics_buf_t *b)
                           "%.3f\n", now - (v.rollup_known
                                            ? v.rollup_at
                                            : video_metrics_started));
+    }
+
+    if (webhook) {
+        video_metrics_head(b, "video_worker_webhook_deliveries_total",
+                           "counter",
+                           "Webhook delivery attempts by outcome: "
+                           "delivered (a 2xx), failed_attempt (tried "
+                           "again later), failed (for good).");
+
+        for (i = 0; i < VIDEO_METRICS_WH_OUTCOMES; i++) {
+            video_metrics_add(b, "video_worker_webhook_deliveries_total"
+                              "{outcome=\"%s\"} %llu\n",
+                              video_metrics_webhook_outcomes[i],
+                              (unsigned long long) v.webhook[i]);
+        }
+
+        video_metrics_head(b, "video_worker_webhook_attempt_duration_"
+                           "seconds", "histogram",
+                           "Seconds from a webhook attempt's start to the "
+                           "receiver's answer or the failure.");
+        video_metrics_histogram(b, "video_worker_webhook_attempt_duration_"
+                                "seconds", "", &v.attempts,
+                                video_metrics_attempt_le,
+                                VIDEO_METRICS_ATTEMPTS);
+
+        video_metrics_head(b, "video_worker_webhook_in_flight", "gauge",
+                           "Webhook attempts this process is sending.");
+        video_metrics_add(b, "video_worker_webhook_in_flight %d\n",
+                          v.webhook_in_flight);
+
+        if (v.webhook_known) {
+            video_metrics_head(b, "video_worker_webhook_due", "gauge",
+                               "Pending webhook deliveries that are due "
+                               "(to enabled endpoints).");
+            video_metrics_add(b, "video_worker_webhook_due %ld\n",
+                              v.webhook_due);
+
+            video_metrics_head(b, "video_worker_webhook_lag_seconds",
+                               "gauge",
+                               "Seconds the oldest due pending webhook "
+                               "delivery has been due (0 when none).");
+            video_metrics_add(b, "video_worker_webhook_lag_seconds %.3f\n",
+                              v.webhook_lag);
+        }
     }
 
     if (v.queues_known) {
@@ -790,6 +893,12 @@ video_metrics_start(const char *role)
                                      | (1u << VIDEO_METRICS_RETRIED)
                                      | (1u << VIDEO_METRICS_DEAD)
                                      | (1u << VIDEO_METRICS_REQUEUED);
+
+    } else if (strcmp(role, "webhook") == 0) {
+        port = VIDEO_METRICS_PORT_WEBHOOK;
+        video_metrics_outcome_mask = (1u << VIDEO_METRICS_OK)
+                                     | (1u << VIDEO_METRICS_FAILED)
+                                     | (1u << VIDEO_METRICS_RETRIED);
 
     } else {
         port = VIDEO_METRICS_PORT_ANALYTICS;
