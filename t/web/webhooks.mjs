@@ -17,6 +17,8 @@
 //     or already delivered); with the worker running, it turns delivered
 //     with status code 204 and a latency, and the receiver got it, its
 //     webhook-id the event's and its signature made with the secret;
+//     redelivered from the page (the same webhook-id again); a receiver
+//     answering 500: the code, the attempt and the next retry;
 //   - disabling and enabling again, rotating the secret (a new one, shown
 //     once), deleting;
 //   - a viewer and an anonymous visitor: no Webhooks link, a note, no
@@ -207,7 +209,8 @@ function startReceiver(port) {
         req.on('end', () => {
             received.push({ method: req.method, path: req.url, headers: req.headers,
                 body: Buffer.concat(chunks).toString('utf8') });
-            res.writeHead(204);
+            // /fail: a receiver that is down
+            res.writeHead(req.url === '/fail' ? 500 : 204);
             res.end();
         });
     });
@@ -424,7 +427,11 @@ async function main() {
         await page.locator(`${row}[data-status="delivered"]`).waitFor({ state: 'attached', timeout: 12_000 });
         assert(await text(page, `${row} .d-code`) === '204', `status code ${await text(page, `${row} .d-code`)}`);
         assert(/^\d+ ms$/.test(await text(page, `${row} .d-latency`)), `latency ${await text(page, `${row} .d-latency`)}`);
-        assert(await text(page, `${row} .d-attempts`) === '1', `attempts ${await text(page, `${row} .d-attempts`)}`);
+        // the count opens the attempt log
+        assert(await text(page, `${row} .d-attempts summary`) === '1', `attempts ${await text(page, `${row} .d-attempts`)}`);
+        await page.click(`${row} .d-attempts summary`);
+        const log = await text(page, `${row} .d-attempts ol`);
+        assert(/HTTP 204, \d+ ms/.test(log), `attempt log ${JSON.stringify(log)}`);
         await page.screenshot({ path: path.join(ARTIFACTS, 'webhooks-delivered.png') });
     }, { todo });
 
@@ -450,6 +457,41 @@ async function main() {
         await page.locator(tested.row).waitFor({ state: 'visible' });
         assert(/Updated/.test(await text(page, '#webhook-deliveries-updated')), 'no update time');
     });
+
+    await check('redeliver: the delivered event sent again, a new row, the same webhook-id', async () => {
+        need(delivered, 'the delivery');
+        const { eventId, row } = tested;
+        const got = () => received.filter((r) => r.headers['webhook-id'] === eventId).length;
+        const before = got();
+        await page.click(`${row} button.d-redeliver`);
+        await page.waitForFunction((sel) => document.querySelectorAll(sel).length === 2, row);
+        await page.waitForFunction((sel) => [...document.querySelectorAll(sel)]
+            .every((r) => r.dataset.status === 'delivered'), row, { timeout: 12_000 });
+        assert(got() === before + 1, `the receiver got it ${got() - before} more times`);
+    }, { todo });
+
+    await check('retries: a receiver answering 500 shows the code, one attempt and the next retry', async () => {
+        need(opened, 'the view');
+        assert(WORKER, 'not checked: this build has no webhook worker');
+        await page.fill('#webhook-url', `http://127.0.0.1:${RECEIVER_PORT}/fail`);
+        await page.click('#webhook-add');
+        await page.locator('#webhook-secret-panel').waitFor({ state: 'visible' });
+        await page.click('#webhook-secret-done');
+        const down = page.locator('#webhook-list li.webhook-item', { hasText: '/fail' });
+        await down.locator('button.webhook-test').click();
+        const failed = '#webhook-deliveries tr.delivery[data-status="pending"]';
+        // pending rows are fetched again every 3 s
+        await page.waitForFunction((sel) => [...document.querySelectorAll(sel)]
+            .some((r) => r.querySelector('.d-code').textContent.startsWith('500')), failed, { timeout: 12_000 });
+        const cells = await page.$eval(failed, (r) => [...r.cells].map((c) => c.textContent.trim()));
+        assert(cells[0] === 'webhook.test' && cells[1] === 'PENDING', `row ${JSON.stringify(cells)}`);
+        assert(/^1/.test(cells[2]), `attempts ${cells[2]}`);
+        assert(/^\d+ ms$/.test(cells[4]), `latency ${cells[4]}`);
+        assert(/^retry (in \d+ (s|min)|due now)$/.test(cells[5]), `next retry ${JSON.stringify(cells[5])}`);
+        await page.screenshot({ path: path.join(ARTIFACTS, 'webhooks-retry.png') });
+        await down.locator('button.webhook-delete').click();
+        await down.waitFor({ state: 'detached' });
+    }, { todo });
 
     // -- disable, enable, rotate --------------------------------------------------
 
