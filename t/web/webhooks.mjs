@@ -19,8 +19,9 @@
 //     webhook-id the event's and its signature made with the secret;
 //     redelivered from the page (the same webhook-id again); a receiver
 //     answering 500: the code, the attempt and the next retry;
-//   - disabling and enabling again, rotating the secret (a new one, shown
-//     once), deleting;
+//   - editing (the form takes the endpoint; a new description and
+//     events saved), disabling and enabling again, rotating the secret (a
+//     new one, shown once), deleting;
 //   - a viewer and an anonymous visitor: no Webhooks link, a note, no
 //     form, no button, and no request for /api/webhooks;
 //   - no console error and no uncaught exception anywhere.
@@ -142,7 +143,8 @@ let phase = 'start';
 function track(page, label) {
     page.on('console', (msg) => {
         if (msg.type() === 'error') {
-            consoleErrors.push({ phase, label, text: msg.text() });
+            const where = msg.location()?.url;
+            consoleErrors.push({ phase, label, text: msg.text() + (where ? ` (${where})` : '') });
         }
     });
     page.on('pageerror', (error) => {
@@ -492,6 +494,30 @@ async function main() {
         await down.locator('button.webhook-delete').click();
         await down.waitFor({ state: 'detached' });
     }, { todo });
+
+    await check('edit: the form takes the endpoint, and saves a new description and events', async () => {
+        need(added, 'adding');
+        await page.click(`${item} button.webhook-edit`);
+        assert(await text(page, '#webhook-form-title') === 'Edit the endpoint', 'the form is not editing');
+        assert(await page.inputValue('#webhook-url') === hookUrl, 'the URL is not in the form');
+        assert(await page.inputValue('#webhook-description') === description, 'the description is not in the form');
+        assert(await page.isChecked('#webhook-event-video-ready')
+            && await page.isChecked('#webhook-event-webhook-endpoint-disabled')
+            && !await page.isChecked('#webhook-event-video-failed'), 'the checkboxes are not the endpoint\'s');
+        await page.fill('#webhook-description', 'Orders service');
+        await page.uncheck('#webhook-event-webhook-endpoint-disabled');
+        await page.check('#webhook-event-video-failed');
+        await page.click('#webhook-add');
+        await page.waitForFunction((sel) => document.querySelector(sel)?.textContent === 'Orders service',
+            `${item} .webhook-description`);
+        assert(await text(page, '#webhook-form-title') === 'Add an endpoint', 'the form is still editing');
+        assert(await page.locator('#webhook-cancel').isHidden(), 'Cancel still shows');
+        const r = await api('GET', `/api/webhooks/${added.id}`);
+        const ep = r.json?.data?.endpoint;
+        assert(ep?.description === 'Orders service' && ep.url === hookUrl, `API: ${r.text.slice(0, 300)}`);
+        assert(JSON.stringify([...ep.eventTypes].sort()) === '["video.failed","video.ready"]',
+            `eventTypes ${JSON.stringify(ep.eventTypes)}`);
+    });
 
     // -- disable, enable, rotate --------------------------------------------------
 

@@ -1,8 +1,8 @@
 // Webhooks: the endpoints the signed-in account's events are POSTed to,
 // signed with each endpoint's secret, and their recent deliveries.  An
-// editor or an admin adds an endpoint, sends it a test event, disables,
-// enables, rotates its secret or deletes it; anyone else gets a note and
-// no request is made.  A secret is shown once, when it is made or
+// editor or an admin adds an endpoint, changes it, sends it a test event,
+// disables, enables, rotates its secret or deletes it; anyone else gets a
+// note and no request is made.  A secret is shown once, when it is made or
 // rotated: it lives in this view's DOM until it is dismissed or the view
 // is left, and is kept nowhere else.
 
@@ -155,6 +155,7 @@ function endpointItem(ep, selected, act) {
           button('test', 'Send test event', 'Send a test event to'),
           button('toggle', ep.enabled ? 'Disable' : 'Enable',
                  ep.enabled ? 'Disable' : 'Enable'),
+          button('edit', 'Edit', 'Edit'),
           button('rotate', 'Rotate secret', 'Rotate the secret of'),
           button('delete', 'Delete', 'Delete', 'button small danger')));
 }
@@ -257,17 +258,20 @@ export function webhooks(root, {params, signal}) {
                 h('span', {class: 'mono'}, t))))));
     const add = h('button', {id: 'webhook-add', type: 'submit',
                              class: 'button primary'}, 'Add endpoint');
+    const cancel = h('button', {id: 'webhook-cancel', type: 'button',
+                                class: 'button', hidden: true}, 'Cancel');
+    const formTitle = h('h2', {id: 'webhook-form-title'}, 'Add an endpoint');
     const formError = alertBox('webhook-error');
     const form = h('form', {id: 'webhook-form', class: 'panel',
                             novalidate: true},
-        h('h2', {}, 'Add an endpoint'),
+        formTitle,
         h('label', {class: 'field', for: 'webhook-url'},
           h('span', {}, 'URL'), url),
         h('label', {class: 'field', for: 'webhook-description'},
           h('span', {}, 'Description ', h('small', {}, '(optional)')),
           description),
         events, formError,
-        h('div', {class: 'actions'}, add));
+        h('div', {class: 'actions'}, add, cancel));
 
     // -- the endpoints and the deliveries ----------------------------------
 
@@ -512,6 +516,11 @@ export function webhooks(root, {params, signal}) {
     async function act(name, ep, button) {
         const path = `/api/webhooks/${encodeURIComponent(ep.id)}`;
 
+        if (name === 'edit') {
+            edit(ep);
+            return;
+        }
+
         if (name === 'show') {
             selected = ep.id;
             keepSelection();
@@ -572,6 +581,10 @@ export function webhooks(root, {params, signal}) {
                 endpoints = endpoints.filter(e => e.id !== ep.id);
                 forgetSecret(ep.id);
 
+                if (editing && editing.id === ep.id) {
+                    edit(null);
+                }
+
                 if (selected === ep.id) {
                     selected = endpoints.length ? endpoints[0].id : null;
                     keepSelection();
@@ -603,7 +616,37 @@ export function webhooks(root, {params, signal}) {
         }
     }
 
-    // -- adding ------------------------------------------------------------
+    // -- adding and changing -------------------------------------------------
+
+    // the form changes ep (its URL, description and events) until saved or
+    // cancelled; edit(null): back to adding
+    let editing = null;
+
+    function edit(ep) {
+        editing = ep;
+        form.reset();
+        say(formError, '');
+        url.removeAttribute('aria-invalid');
+        formTitle.textContent = ep ? 'Edit the endpoint' : 'Add an endpoint';
+        add.textContent = ep ? 'Save changes' : 'Add endpoint';
+        cancel.hidden = !ep;
+        form.dataset.editing = ep ? ep.id : '';
+
+        if (!ep) {
+            return;
+        }
+
+        url.value = ep.url;
+        description.value = ep.description || '';
+
+        for (const box of events.querySelectorAll('input[type="checkbox"]')) {
+            box.checked = (ep.eventTypes || []).includes(box.value);
+        }
+
+        url.focus();
+    }
+
+    cancel.addEventListener('click', () => edit(null));
 
     function validUrl(text) {
         try {
@@ -632,17 +675,34 @@ export function webhooks(root, {params, signal}) {
             return;
         }
 
-        if (d) {
+        // a change says every field: an emptied description, no type
+        // checked (all events) are changes too
+        if (d || editing) {
             body.description = d;
         }
 
-        if (types.length) {
+        if (types.length || editing) {
             body.eventTypes = types;
         }
 
         add.disabled = true;
 
         try {
+            if (editing) {
+                const data = await api('PATCH', '/api/webhooks/'
+                                       + encodeURIComponent(editing.id),
+                                       body, {signal});
+                replace(data.endpoint);
+                say(status, `${data.endpoint.url} is saved.`);
+                edit(null);
+
+                if (data.endpoint.id === selected) {
+                    deliveriesFor.textContent = data.endpoint.url;
+                }
+
+                return;
+            }
+
             const data = await api('POST', '/api/webhooks', body, {signal});
             say(formError, '');
             form.reset();
