@@ -87,7 +87,12 @@ if ($worker) {
         VIDEO_WORKER_WEBHOOK_KEY => $webhook_key,
         VIDEO_WORKER_WEBHOOK_ALLOW => '127.0.0.0/8',
         VIDEO_WORKER_WEBHOOK_ALLOW_HTTP => 'on',
-        VIDEO_WORKER_WEBHOOK_POLL_SECONDS => 1));
+        VIDEO_WORKER_WEBHOOK_POLL_SECONDS => 1,
+        # a receiver that is down: two attempts 6 s apart (the page sees
+        # the retry coming), then the endpoint is disabled
+        VIDEO_WORKER_WEBHOOK_BACKOFF => '6s',
+        VIDEO_WORKER_WEBHOOK_JITTER => 0,
+        VIDEO_WORKER_WEBHOOK_DISABLE_AFTER => 1));
 }
 
 my $t0 = Time::HiRes::time();

@@ -18,7 +18,8 @@
 //     with status code 204 and a latency, and the receiver got it, its
 //     webhook-id the event's and its signature made with the secret;
 //     redelivered from the page (the same webhook-id again); a receiver
-//     answering 500: the code, the attempt and the next retry;
+//     answering 500: the code, the attempt and the next retry, then
+//     failed, and the endpoint disabled by the worker, with its reason;
 //   - editing (the form takes the endpoint; a new description and
 //     events saved), disabling and enabling again, rotating the secret (a
 //     new one, shown once), deleting;
@@ -408,6 +409,8 @@ async function main() {
     phase = 'test';
     const tested = await check('test event: sent from the page, its delivery row appears', async () => {
         need(added, 'adding');
+        assert(await page.getAttribute(`${item} button.webhook-test`, 'aria-label') === `Send test event: ${hookUrl}`,
+            'the button\'s accessible name does not name the endpoint');
         await page.click(`${item} button.webhook-test`);
         await page.waitForFunction(() => /Test event evt_/.test(document.querySelector('#webhooks-status').textContent));
         const eventId = (await text(page, '#webhooks-status')).match(/evt_[A-Za-z0-9]+/)[0];
@@ -472,7 +475,7 @@ async function main() {
         assert(got() === before + 1, `the receiver got it ${got() - before} more times`);
     }, { todo });
 
-    await check('retries: a receiver answering 500 shows the code, one attempt and the next retry', async () => {
+    const failing = await check('retries: a receiver answering 500 shows the code, one attempt and the next retry, then failed', async () => {
         need(opened, 'the view');
         assert(WORKER, 'not checked: this build has no webhook worker');
         await page.fill('#webhook-url', `http://127.0.0.1:${RECEIVER_PORT}/fail`);
@@ -491,6 +494,19 @@ async function main() {
         assert(/^\d+ ms$/.test(cells[4]), `latency ${cells[4]}`);
         assert(/^retry (in \d+ (s|min)|due now)$/.test(cells[5]), `next retry ${JSON.stringify(cells[5])}`);
         await page.screenshot({ path: path.join(ARTIFACTS, 'webhooks-retry.png') });
+        // the second attempt, the last (webhook_backoff 6s)
+        await page.locator('#webhook-deliveries tr.delivery[data-status="failed"]')
+            .waitFor({ state: 'attached', timeout: 15_000 });
+        return down;
+    }, { todo });
+
+    await check('retries: the endpoint the worker disabled shows DISABLED and why, after a refresh', async () => {
+        const down = need(failing, 'the failing endpoint');
+        await page.click('#webhook-deliveries-refresh');
+        await down.locator('.webhook-state', { hasText: 'DISABLED' }).waitFor({ state: 'visible' });
+        const why = (await down.locator('.webhook-reason').textContent()).trim();
+        assert(/^Disabled .*after failed deliveries: .+\. Enable it/.test(why), `reason ${JSON.stringify(why)}`);
+        assert(await down.locator('button.webhook-toggle').textContent() === 'Enable', 'no Enable button');
         await down.locator('button.webhook-delete').click();
         await down.waitFor({ state: 'detached' });
     }, { todo });
@@ -549,7 +565,10 @@ async function main() {
         const secret = await page.inputValue('#webhook-secret');
         assert(/^whsec_/.test(secret) && secret !== added.secret, `secret ${JSON.stringify(secret)}`);
         assert(/shown once/i.test(await text(page, '#webhook-secret-note')), 'no "shown once" note');
+        assert(/both the old and the new/.test(await text(page, '#webhook-secret-note')), 'no word of the overlap');
         await page.click('#webhook-secret-done');
+        assert(/previous secret also signs until/.test(await text(page, `${item} .webhook-overlap`)),
+            'the endpoint does not say the previous secret still signs');
     });
 
     await check('disable again: left disabled for the rest of the run', async () => {

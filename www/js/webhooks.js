@@ -123,9 +123,9 @@ function eventChips(types) {
 
 // one endpoint, with its buttons; act(name, ep, button) runs them
 function endpointItem(ep, selected, act) {
-    const button = (name, text, label, cls = 'button small') =>
+    const button = (name, text, cls = 'button small') =>
         h('button', {type: 'button', class: `${cls} webhook-${name}`,
-                     'aria-label': `${label} ${ep.url}`,
+                     'aria-label': `${text}: ${ep.url}`,
                      onclick: e => act(name, ep, e.currentTarget)},
           text);
 
@@ -140,24 +140,27 @@ function endpointItem(ep, selected, act) {
             && h('p', {class: 'webhook-description'}, ep.description),
         !ep.enabled && ep.disabledReason
             && h('p', {class: 'webhook-reason warning'},
-                 `Disabled after failed deliveries: ${ep.disabledReason}`),
+                 'Disabled ', time(ep.disabledAt), ' after failed deliveries: ',
+                 ep.disabledReason, '. Enable it once the receiver is fixed.'),
         h('div', {class: 'card-meta'},
           eventChips(ep.eventTypes),
           ep.failedDeliveries > 0
               && h('span', {class: 'webhook-failed'},
                    `${ep.failedDeliveries} failed in a row`),
           h('span', {}, 'added ', time(ep.createdAt)),
-          ep.secretRotatedAt
-              && h('span', {}, 'secret rotated ', time(ep.secretRotatedAt))),
+          Date.parse(ep.previousSecretExpiresAt) > Date.now()
+              && h('span', {class: 'webhook-overlap'},
+                   'the previous secret also signs until ',
+                   h('time', {datetime: ep.previousSecretExpiresAt},
+                     new Date(ep.previousSecretExpiresAt).toLocaleString()))),
         h('div', {class: 'actions'},
-          button('show', 'Deliveries', 'Show the deliveries to',
+          button('show', 'Deliveries',
                  selected ? 'button small primary' : 'button small'),
-          button('test', 'Send test event', 'Send a test event to'),
-          button('toggle', ep.enabled ? 'Disable' : 'Enable',
-                 ep.enabled ? 'Disable' : 'Enable'),
-          button('edit', 'Edit', 'Edit'),
-          button('rotate', 'Rotate secret', 'Rotate the secret of'),
-          button('delete', 'Delete', 'Delete', 'button small danger')));
+          button('test', 'Send test event'),
+          button('toggle', ep.enabled ? 'Disable' : 'Enable'),
+          button('edit', 'Edit'),
+          button('rotate', 'Rotate secret'),
+          button('delete', 'Delete', 'button small danger')));
 }
 
 function attemptLog(d) {
@@ -208,7 +211,7 @@ function deliveryRow(d, redeliver) {
         h('td', {},
           status !== 'pending'
               && h('button', {type: 'button', class: 'button small d-redeliver',
-                              'aria-label': `Send ${d.eventType} again`,
+                              'aria-label': `Redeliver ${d.eventType}`,
                               onclick: e => redeliver(d, e.currentTarget)},
                    'Redeliver')));
 }
