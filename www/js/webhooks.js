@@ -229,8 +229,10 @@ function denied(root) {
 
 export function webhooks(root, {params, signal}) {
     root.dataset.view = 'webhooks';
-    root.append(h('div', {class: 'heading'}, h('h1', {}, 'Webhooks'),
-                  h('span', {id: 'webhooks-total', class: 'muted'})));
+
+    const total = h('span', {id: 'webhooks-total', class: 'muted'});
+
+    root.append(h('div', {class: 'heading'}, h('h1', {}, 'Webhooks'), total));
 
     if (!session.canUpload()) {
         denied(root);
@@ -322,8 +324,8 @@ export function webhooks(root, {params, signal}) {
         h('p', {class: 'muted intro'},
           'The account’s events are POSTed as JSON to each endpoint, signed ',
           'with its secret (headers webhook-id, webhook-timestamp and ',
-          'webhook-signature). A delivery that fails is retried for about ',
-          'a day.'),
+          'webhook-signature). A delivery that fails is retried at growing ',
+          'intervals, by default for about a day.'),
         h('div', {class: 'columns'},
           h('div', {}, secretBox,
             h('section', {class: 'panel', 'aria-labelledby': 'webhooks-list'},
@@ -334,8 +336,6 @@ export function webhooks(root, {params, signal}) {
 
     let endpoints = [];
     let selected = params.get('endpoint') || null;
-
-    const total = document.getElementById('webhooks-total');
 
     function keepSelection() {
         history.replaceState(null, '', selected
