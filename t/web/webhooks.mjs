@@ -463,6 +463,18 @@ async function main() {
         assert(/Updated/.test(await text(page, '#webhook-deliveries-updated')), 'no update time');
     });
 
+    await check('deliveries: filtered by status (none failed), then all again', async () => {
+        need(tested, 'the test event');
+        const asked = page.waitForResponse((r) => /\/deliveries\?.*status=failed/.test(r.url()));
+        await page.selectOption('#webhook-deliveries-status', 'failed');
+        assert((await asked).status() === 200, 'no filtered request');
+        await page.locator('#webhook-deliveries-empty').waitFor({ state: 'visible' });
+        assert(await text(page, '#webhook-deliveries-empty') === 'No failed deliveries.', 'no empty note');
+        assert(await page.locator('#webhook-deliveries tr').count() === 0, 'rows show');
+        await page.selectOption('#webhook-deliveries-status', '');
+        await page.locator(tested.row).waitFor({ state: 'visible' });
+    });
+
     await check('redeliver: the delivered event sent again, a new row, the same webhook-id', async () => {
         need(delivered, 'the delivery');
         const { eventId, row } = tested;
