@@ -43,7 +43,7 @@ GET /api/nope
     location / { video_api videos films; }
 --- must_die
 --- error_log
-video_api: unknown area "films" in "video_api", expected videos, upload, analytics, live, live_callbacks, health, play or all
+video_api: unknown area "films" in "video_api", expected videos, upload, analytics, live, live_callbacks, health, play, access, webhooks or all
 
 
 
@@ -498,3 +498,77 @@ qr/"secret" of "video_api_live_relay_secret" is the published sample value "\@LI
 --- must_die
 --- error_log
 "video_api_idempotency_ttl" must be 1s or more
+
+
+
+=== TEST 31: webhooks with every parameter
+--- http_config
+    video_api_webhooks key=0123456789abcdef0123456789abcdef-x
+                       allow=127.0.0.0/8,::1 allow_http=on max_endpoints=5
+                       overlap=1h;
+--- config
+    location /api/webhooks { video_api webhooks; }
+--- request
+GET /api/webhooks/x/y/z
+--- error_code: 404
+
+
+
+=== TEST 32: a webhook key too short to seal with
+--- http_config
+    video_api_webhooks key=0123456789abcdef;
+--- config
+--- must_die
+--- error_log
+video_api: "key" of "video_api_webhooks" has 16 characters, expected 32 or more
+
+
+
+=== TEST 33: nor none
+--- http_config
+    video_api_webhooks allow_http=on;
+--- config
+--- must_die
+--- error_log
+video_api: "video_api_webhooks" requires "key"
+
+
+
+=== TEST 34: the webhook key's placeholder
+--- http_config
+    video_api_webhooks key=@WEBHOOK_KEY@;
+--- config
+    location /api/ { video_api all; }
+--- must_die
+--- error_log eval
+qr/"key" of "video_api_webhooks" is the published sample value "\@WEBHOOK_KEY\@" and a server listens on 0\.0\.0\.0:\d+/
+
+
+
+=== TEST 35: an allow-list that is not one
+--- http_config
+    video_api_webhooks key=0123456789abcdef0123456789abcdef allow=10.0.0.1/8;
+--- config
+--- must_die
+--- error_log eval
+qr/video_api: invalid "allow" value "10\.0\.0\.1\/8" in "video_api_webhooks": /
+
+
+
+=== TEST 36: no endpoints per account
+--- http_config
+    video_api_webhooks key=0123456789abcdef0123456789abcdef max_endpoints=0;
+--- config
+--- must_die
+--- error_log
+video_api: invalid "max_endpoints" value "0" in "video_api_webhooks", expected 1..10000
+
+
+
+=== TEST 37: an overlap past a week
+--- http_config
+    video_api_webhooks key=0123456789abcdef0123456789abcdef overlap=8d;
+--- config
+--- must_die
+--- error_log
+video_api: invalid "overlap" value "8d" in "video_api_webhooks"

@@ -242,7 +242,7 @@ my $rd = $d->{data}{deliveryId};
 is psql("SELECT event_n || ':' || endpoint_id || ':' || status || ':' || attempts FROM webhook_deliveries WHERE id = $rd"),
    "$vn:$id:pending:0", '... a new delivery of the same event to the endpoint';
 ok $rd > $did[0], '... after every other';
-my $bevt = psql("SELECT webhook_emit('acctB', 'video.updated', 'whBobjectXXXXXXXXXXXX', '{}'::json)");
+my $bevt = psql("SELECT webhook_emit('acctB', 'webhook.test', '$other_id', json_build_object('endpointId', '$other_id', 'message', 'Test event'), '$other_id')");
 $n = rows();
 ($s, $b, $d) = call('editor', 'POST', "/api/webhooks/$id/redeliver", "{\"eventId\":\"$bevt\"}");
 is $s, 404, 'another account\'s event: 404';
@@ -300,9 +300,12 @@ sub session {
     return $out;
 }
 session('BEGIN');
-my $late = session("SELECT webhook_emit('default', 'video.updated', 'whLateXXXXXXXXXXXXXXX', '{}'::json)");
+# (two objects: the open transaction holds its object's sequence row)
+my %vjson = map { $_ => "(SELECT video_json(v, NULL, NULL) FROM videos v WHERE v.id = '$_')" }
+                qw(whFeed01XXXXXXXXXXXXX whFeed02XXXXXXXXXXXXX);
+my $late = session("SELECT webhook_emit('default', 'video.updated', 'whFeed01XXXXXXXXXXXXX', $vjson{whFeed01XXXXXXXXXXXXX})");
 like $late, qr/\Aevt_/, 'an event written in a transaction left open';
-my $after_late = psql("SELECT webhook_emit('default', 'video.updated', 'whAfterXXXXXXXXXXXXXX', '{}'::json)");
+my $after_late = psql("SELECT webhook_emit('default', 'video.updated', 'whFeed02XXXXXXXXXXXXX', $vjson{whFeed02XXXXXXXXXXXXX})");
 my @more;
 my $c2 = follow($cursor, 3, \@more);
 is scalar(@more), 0, '... neither it nor one committed since is in the feed while it is open';
@@ -416,6 +419,7 @@ $n = rows();
 ($s, $b, $d) = call('editor', 'POST', '/api/webhooks', '{"url":"https://fill.example.com/"}');
 is "$s $d->{error}{code}", '403 QUOTA_EXCEEDED', 'the fifth: 403 QUOTA_EXCEEDED';
 like $d->{error}{message}, qr/at most 4/, '... naming the limit';
+is_deeply [@{$d->{error}{details}[0]}{qw(limit max used requested)}], ['maxEndpoints', 4, 4, 1], '... in its details too';
 is rows(), $n, '... nothing made';
 ($s) = call('other', 'POST', '/api/webhooks', '{"url":"https://fill.example.com/"}');
 is $s, 201, 'another account has its own';

@@ -15,6 +15,7 @@
 #include "ngx_http_video_api_webhooks.h"
 #include "ngx_http_video_api_response.h"
 #include "ngx_http_video_api_idem.h"
+#include "video_envelope.h"
 #include "video_id.h"
 #include "video_validate.h"
 #include "video_webhook_body.h"
@@ -86,7 +87,8 @@ enum {
 };
 
 /*
- * No row: the account has max_endpoints already.  Two creations at the
+ * The endpoint, NULL when the account has max_endpoints already, and how
+ * many it had.  Two creations at the
  * same moment may both see one place left: the bound is for an account's
  * own callers, not a lock
  */
@@ -99,7 +101,8 @@ static ngx_http_video_api_pg_stmt_t  webhooks_create_stmt =
         " SELECT $1::text, $9::text, $2::text, COALESCE($3::text, ''),"
         "  COALESCE($4::text[], '{}'), COALESCE($5::boolean, true),"
         "  $6::text, $8::text FROM n WHERE n.c < $7::int RETURNING *)"
-        " SELECT " WEBHOOK_ENDPOINT_JSON("e") "::text FROM e",
+        " SELECT (SELECT " WEBHOOK_ENDPOINT_JSON("e") "::text FROM e), n.c"
+        " FROM n",
         CREATE_ACCOUNT + 1, 0);
 
 static ngx_http_video_api_pg_stmt_t  webhooks_list_stmt =
@@ -654,6 +657,32 @@ ngx_http_video_api_webhooks_test(ngx_http_request_t *r,
 }
 
 
+/* 403 QUOTA_EXCEEDED with the limit, as account limits are answered */
+
+static ngx_int_t
+ngx_http_video_api_webhooks_quota(ngx_http_request_t *r,
+    ngx_http_video_api_webhooks_ctx_t *w, ngx_int_t used)
+{
+    u_char   *p;
+    json_t   *details;
+    u_char    msg[128];
+
+    p = ngx_snprintf(msg, sizeof(msg), "Webhook endpoint limit reached: "
+                     "the account has %i of at most %ui", used, w->limit);
+
+    details = json_pack("[{s:s, s:I, s:I, s:i, s:s%}]",
+                        "limit", "maxEndpoints",
+                        "max", (json_int_t) w->limit,
+                        "used", (json_int_t) used,
+                        "requested", 1,
+                        "message", msg, (size_t) (p - msg));
+
+    return ngx_http_video_api_send_json(r, NGX_HTTP_FORBIDDEN,
+               video_envelope_error(NGX_HTTP_FORBIDDEN, "QUOTA_EXCEEDED",
+                                    (char *) msg, p - msg, details));
+}
+
+
 /* the answer to the create: {"endpoint":{...},"secret":"whsec_..."} */
 
 static ngx_int_t
@@ -665,11 +694,14 @@ ngx_http_video_api_webhooks_created(ngx_http_video_api_run_t *run,
 
     r = run->request;
 
-    if (PQntuples(run->res) == 0) {
-        return ngx_http_video_api_send_error(r, NGX_HTTP_FORBIDDEN,
-                   "QUOTA_EXCEEDED",
-                   "Webhook endpoint limit reached: an account has at most "
-                   "%ui", w->limit);
+    if (PQntuples(run->res) != 1 || PQnfields(run->res) != 2) {
+        return ngx_http_video_api_run_failed(run);
+    }
+
+    if (PQgetisnull(run->res, 0, 0)) {
+        return ngx_http_video_api_webhooks_quota(r, w,
+                   ngx_atoi((u_char *) PQgetvalue(run->res, 0, 1),
+                            PQgetlength(run->res, 0, 1)));
     }
 
     p = ngx_pnalloc(r->pool, sizeof(",\"secret\":\"\"}")
