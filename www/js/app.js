@@ -1,4 +1,5 @@
-// The page's router: #/ library, #/upload, #/watch/<id>, #/live, #/signin.
+// The page's router: #/ library, #/upload, #/watch/<id>, #/live,
+// #/webhooks, #/signin.
 // Each view renders into main#view and returns nothing; it stops its
 // timers and requests when the AbortSignal it is given fires (the route
 // changed, or the session did).
@@ -11,6 +12,7 @@ import { library } from './library.js';
 import { upload } from './upload.js';
 import { watch } from './watch.js';
 import { live } from './live.js';
+import { webhooks } from './webhooks.js';
 
 let viewRoot = document.getElementById('view');
 let current = null;
@@ -20,6 +22,7 @@ const routes = [
     [/^\/upload$/, upload, 'upload', 'Upload'],
     [/^\/watch\/([A-Za-z0-9_-]{1,64})$/, watch, 'library', 'Watch'],
     [/^\/live$/, live, 'live', 'Live'],
+    [/^\/webhooks$/, webhooks, 'webhooks', 'Webhooks'],
     [/^\/signin$/, signin, 'signin', 'Sign in'],
 ];
 
@@ -108,8 +111,11 @@ function showSession() {
     const box = document.getElementById('session');
     const me = session.me;
     const upload = document.querySelector('nav a[data-nav="upload"]');
+    const hooks = document.querySelector('nav a[data-nav="webhooks"]');
 
     upload.hidden = !session.canUpload();
+    // only editors and admins have webhooks to see
+    hooks.hidden = !session.canUpload();
 
     if (session.key()) {
         box.replaceChildren(
