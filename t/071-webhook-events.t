@@ -9,8 +9,10 @@
 # view counts none; DELETE video.deleted; a live stream's create, publish
 # and unpublish give live.created, live.started and live.ended; each event
 # belongs to its video's account; deliveries are written only for the
-# account's enabled endpoints that want the type.  Real nginx, PostgreSQL,
-# RabbitMQ, video-worker and ffmpeg.
+# account's enabled endpoints that want the type, and the webhook worker
+# sends the upload's four, in order of their numbers, each verified by the
+# standardwebhooks package (a receiver in node, t/webhook/receiver.mjs).
+# Real nginx, PostgreSQL, RabbitMQ, video-worker and ffmpeg.
 
 use strict;
 use warnings;
@@ -18,6 +20,8 @@ use lib 't/inc';
 use VideoApi;
 use Test::More;
 use JSON::PP ();
+use MIME::Base64 ();
+use POSIX ();
 
 my $dir = "$ENV{PWD}/t/servroot-webhook-events";
 my $port = ($ENV{TEST_NGINX_SERVER_PORT} // 1984) + 117;
@@ -25,6 +29,8 @@ my $store = $port + 1;
 my $endpoint = "http://127.0.0.1:$store";
 my $data = "$dir/store";
 my %workers;
+my $rport = $port + 2;     # the receiver
+my $wkey = 'webhook-key-of-t071-0123456789abcdef';
 
 END {
     kill 'TERM', values %workers;
@@ -61,8 +67,51 @@ SERVER
 wait_for(60, sub { (http_request($port, 'GET', '/health'))[0] == 200 })
     or die "nginx is not healthy";
 
-my %env = worker_env($dir, $port, $endpoint);
-$workers{$_} = worker_start($dir, $_, %env) for qw(relay transcode);
+my %env = worker_env($dir, $port, $endpoint,
+    VIDEO_WORKER_WEBHOOK_KEY => $wkey,
+    VIDEO_WORKER_WEBHOOK_ALLOW => '127.0.0.0/8',
+    VIDEO_WORKER_WEBHOOK_ALLOW_HTTP => 'on',
+    VIDEO_WORKER_WEBHOOK_POLL_SECONDS => 1);
+$workers{$_} = worker_start($dir, $_, %env) for qw(relay transcode webhook);
+
+# the receiver, verifying with the endpoint's secret
+my $have_node = system('node -e "require(\'standardwebhooks\')" 2>/dev/null') == 0;
+my $secret = 'whsec_' . MIME::Base64::encode_base64(join('', map { chr int rand 256 } 1 .. 24), '');
+if ($have_node) {
+    open my $fh, '>', "$dir/control.json" or die $!;
+    print $fh JSON::PP->new->encode({ secrets => { '/hooks' => [$secret] }, paths => {} });
+    close $fh;
+    my $pid = fork // die "fork: $!";
+    if ($pid == 0) {
+        open STDERR, '>>', "$dir/logs/receiver.log";
+        exec 'node', 't/webhook/receiver.mjs', '--port', $rport, '--log', "$dir/receiver.jsonl",
+             '--control', "$dir/control.json", '--ready', "$dir/receiver.ready"
+            or POSIX::_exit(127);
+    }
+    $workers{receiver} = $pid;
+    wait_for(10, sub { -e "$dir/receiver.ready" }) or die "the receiver did not start\n";
+}
+
+sub sealed {
+    local $ENV{VIDEO_WORKER_CONF} = "$ENV{PWD}/conf/worker.conf";
+    local $ENV{VIDEO_WORKER_WEBHOOK_KEY} = $wkey;
+    my $bin = $ENV{VIDEO_API_TEST_WORKER} // 'build/video-worker';
+    my $out = qx{echo '$secret' | $bin webhooks seal};
+    chomp $out;
+    die "webhooks seal failed\n" unless $? == 0 && $out =~ /\Awk1\./;
+    return $out;
+}
+
+# what the receiver logged
+sub received {
+    my @r;
+    open my $fh, '<', "$dir/receiver.jsonl" or return @r;
+    while (my $l = <$fh>) {
+        next unless $l =~ /\n\z/;
+        push @r, JSON::PP->new->decode($l);
+    }
+    return @r;
+}
 
 my $json = JSON::PP->new;
 
@@ -84,8 +133,8 @@ sub seqs_of { return join ' ', map { $_->[1] } events_of(@_) }
 # video.ready; one of another account wants everything
 psql("INSERT INTO accounts (id, name) VALUES ('hookother', 'other')"
      . " ON CONFLICT DO NOTHING");
-psql(q{INSERT INTO webhook_endpoints (id, account_id, url, secret_sealed, event_types)
-       VALUES ('hookallhookallhookall', 'default', 'https://a.example/', 'x', '{}'),
+psql(qq{INSERT INTO webhook_endpoints (id, account_id, url, secret_sealed, event_types)
+       VALUES ('hookallhookallhookall', 'default', 'http://127.0.0.1:$rport/hooks', '${\ sealed()}', '{}'),
               ('hookreadyhookreadyhoo', 'default', 'https://b.example/', 'x', '{video.ready}'),
               ('hookoffhookoffhookoff', 'default', 'https://c.example/', 'x', '{}'),
               ('hookotherhookotherhoo', 'hookother', 'https://d.example/', 'x', '{}')});
@@ -148,6 +197,27 @@ is psql("SELECT string_agg(e.type, ' ') FROM webhook_deliveries d"
 is psql("SELECT count(*) FROM webhook_deliveries"
         . " WHERE endpoint_id IN ('hookoffhookoffhookoff', 'hookotherhookotherhoo')"), 0,
     'a disabled endpoint and another account\'s get none';
+
+SKIP: {
+    skip 'node or standardwebhooks missing (npm install)', 8 unless $have_node;
+    ok wait_for(20, sub { (grep { $_->{path} eq '/hooks' } received()) >= 4 }),
+        'the worker delivers the four events to the receiver';
+    my @got = sort { $::a->{sequence} <=> $::b->{sequence} }
+              map { JSON::PP->new->decode($_->{body}) } grep { $_->{path} eq '/hooks' } received();
+    is join(' ', map { $_->{type} } @got),
+        'video.created video.upload.completed video.processing video.ready',
+        'ordered by their numbers, they are the upload\'s story';
+    is scalar(grep { $_->{verified} } received()), scalar(received()),
+        'standardwebhooks verifies every one with the endpoint\'s secret';
+    is_deeply [sort map { $_->{headers}{'webhook-id'} } grep { $_->{path} eq '/hooks' } received()],
+        [sort @ids], 'each webhook-id is its event\'s id';
+    is join(' ', map { $_->{objectId} } @got), join(' ', ($id) x 4), 'about the video';
+    is $got[3]{data}{status}, 'READY', 'video.ready\'s video is READY';
+    is $got[3]{data}{playbackUrl}, "http://127.0.0.1:$port/play/$id/master.m3u8",
+        'its playback URL is filled in, with no token';
+    unlike join('', map { $_->{body} } received()), qr/token=|\/play\/[^"\/]+\/[^"\/]{20,}\//,
+        'no delivery carries a play token';
+}
 
 # -- changes that are and are not events -------------------------------------
 
