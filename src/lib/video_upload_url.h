@@ -31,5 +31,15 @@ typedef struct {
 int video_upload_url_parse(json_t *body, video_upload_url_t *out,
     json_t **details);
 
+/*
+ * A "url" field of a body: a string of at most VIDEO_URLGUARD_URL_MAX
+ * bytes that video_urlguard_parse() takes, https unless allow_http, and,
+ * when its host is a literal address, one that is public or in allow (may
+ * be NULL).  0 with url filled, or -1 with a {path: "url", message}
+ * added to details.
+ */
+int video_url_field(json_t *v, const video_urlguard_allow_t *allow,
+    int allow_http, video_urlguard_url_t *url, json_t *details);
+
 
 #endif /* _VIDEO_UPLOAD_URL_H_INCLUDED_ */

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "video_upload_url.h"
 #include "video_webhook_body.h"
 #include "video_validate.h"
 
@@ -31,52 +32,9 @@ static void
 video_webhook_url(json_t *v, const video_urlguard_allow_t *allow,
     int allow_http, video_webhook_endpoint_t *out, json_t *details)
 {
-    char                 msg[VIDEO_URLGUARD_REASON + 64];
-    char                 reason[VIDEO_URLGUARD_REASON];
-    const char          *err;
-    video_urlguard_rc_t  rc;
-
-    if (!json_is_string(v)) {
-        video_detail_add(details, "url", "url must be a string");
-        return;
+    if (video_url_field(v, allow, allow_http, &out->url, details) == 0) {
+        out->url_set = 1;
     }
-
-    if (json_string_length(v) > VIDEO_URLGUARD_URL_MAX) {
-        snprintf(msg, sizeof(msg), "url must be at most %d characters",
-                 VIDEO_URLGUARD_URL_MAX);
-        video_detail_add(details, "url", msg);
-        return;
-    }
-
-    err = NULL;
-    rc = video_urlguard_parse(json_string_value(v), json_string_length(v),
-                              &out->url, &err);
-
-    if (rc != VIDEO_URLGUARD_OK) {
-        snprintf(msg, sizeof(msg), "url is not a usable http(s) URL: %s",
-                 err ? err : "malformed");
-        video_detail_add(details, "url", msg);
-        return;
-    }
-
-    if (!out->url.https && !allow_http) {
-        video_detail_add(details, "url", "url must be an https:// URL");
-        return;
-    }
-
-    /* a literal address is judged now; a name when it is connected to */
-
-    if (out->url.literal
-        && video_urlguard_check(allow, (struct sockaddr *) &out->url.addr,
-                                out->url.addr_len, reason, sizeof(reason))
-           != 0)
-    {
-        snprintf(msg, sizeof(msg), "url refused: %s", reason);
-        video_detail_add(details, "url", msg);
-        return;
-    }
-
-    out->url_set = 1;
 }
 
 
