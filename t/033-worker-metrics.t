@@ -214,6 +214,10 @@ ok wait_for(5, sub { (jobs('relay', 'ok') // 0) == 1 }), 'the relay published on
 # -- a malformed job: dead-lettered, counted so ----------------------------
 
 my $dlq = 'video_worker_amqp_queue_messages{queue="video-transcode.dlq"}';
+# the depth as the relay last read it: the queue may hold earlier suites'
+# messages, so not before its first reading
+ok wait_for(10, sub { defined samples('relay')->{$dlq} }),
+   'the relay has read video-transcode.dlq\'s depth';
 my $dead_before = samples('relay')->{$dlq} // 0;
 psql(q{INSERT INTO outbox (topic, payload) VALUES ('video-transcode', '{"type": "nope"}')});
 ok wait_for(20, sub { (jobs('transcode', 'dead') // 0) == 1 }), 'a malformed job counts dead';
