@@ -565,9 +565,11 @@ fetched:
     }
 
     if (rc == VIDEO_JOB_OK) {
-        video_worker_log("video %s: %dx%d, %.2f s, %s audio, %d rung(s)",
-                         t->job.video_id, t->width, t->height, t->duration,
-                         t->has_audio ? "with" : "no", t->nrungs);
+        video_worker_log("video %s: %dx%d (turned %d), %s, %.2f s, "
+                         "%s audio, %d rung(s)", t->job.video_id, t->width,
+                         t->height, t->rotation, t->hdr ? "HDR" : "SDR",
+                         t->duration, t->has_audio ? "with" : "no",
+                         t->nrungs);
         encode = video_metrics_now();
         rc = video_transcode_encode(t);
 
