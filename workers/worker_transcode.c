@@ -370,7 +370,11 @@ video_transcode_finish(video_transcode_t *t)
 
     snprintf(manifest, sizeof(manifest), "%s/master.m3u8", t->job.video_id);
     snprintf(thumb, sizeof(thumb), "%s/thumbnail.jpg", t->job.video_id);
-    snprintf(dur, sizeof(dur), "%d", (int) (t->duration + 0.5));
+
+    /* whole seconds; a clip shorter than half a second is not 0 s long */
+
+    snprintf(dur, sizeof(dur), "%d",
+             t->duration < 1 ? 1 : (int) (t->duration + 0.5));
 
     values[0] = t->job.video_id;
     values[1] = manifest;
