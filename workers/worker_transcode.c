@@ -370,7 +370,11 @@ video_transcode_finish(video_transcode_t *t)
 
     snprintf(manifest, sizeof(manifest), "%s/master.m3u8", t->job.video_id);
     snprintf(thumb, sizeof(thumb), "%s/thumbnail.jpg", t->job.video_id);
-    snprintf(dur, sizeof(dur), "%d", (int) (t->duration + 0.5));
+
+    /* whole seconds; a clip shorter than half a second is not 0 s long */
+
+    snprintf(dur, sizeof(dur), "%d",
+             t->duration < 1 ? 1 : (int) (t->duration + 0.5));
 
     values[0] = t->job.video_id;
     values[1] = manifest;
@@ -565,9 +569,11 @@ fetched:
     }
 
     if (rc == VIDEO_JOB_OK) {
-        video_worker_log("video %s: %dx%d, %.2f s, %s audio, %d rung(s)",
-                         t->job.video_id, t->width, t->height, t->duration,
-                         t->has_audio ? "with" : "no", t->nrungs);
+        video_worker_log("video %s: %dx%d (turned %d), %s, %.2f s, "
+                         "%s audio, %d rung(s)", t->job.video_id, t->width,
+                         t->height, t->rotation, t->hdr ? "HDR" : "SDR",
+                         t->duration, t->has_audio ? "with" : "no",
+                         t->nrungs);
         encode = video_metrics_now();
         rc = video_transcode_encode(t);
 

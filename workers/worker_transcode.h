@@ -37,9 +37,11 @@ typedef struct {
     /* from the sniffer: the demuxer ffprobe and ffmpeg are given */
     video_container_t  container;
 
-    /* from ffprobe */
+    /* from ffprobe: the size as shown, after the rotation */
     int             width;
     int             height;
+    int             rotation;
+    int             hdr;
     int             has_audio;
     double          duration;
     double          fps;

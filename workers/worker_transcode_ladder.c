@@ -116,6 +116,8 @@ video_transcode_probe(video_transcode_t *t)
 
     t->width = probe.width;
     t->height = probe.height;
+    t->rotation = probe.rotation;
+    t->hdr = probe.hdr;
     t->has_audio = probe.has_audio;
     t->fps = probe.fps;
     t->duration = probe.duration;
@@ -189,6 +191,7 @@ video_transcode_encode(video_transcode_t *t)
     lj.has_audio = t->has_audio;
     lj.fps = t->fps;
     lj.duration = t->duration;
+    lj.hdr = t->hdr;
     lj.segment = video_worker_conf.segment_seconds;
     lj.preset = video_worker_conf.preset;
     lj.threads = video_worker_conf.encoder_threads > 0
@@ -344,9 +347,10 @@ video_worker_ladder(const char *input, const char *dir)
     }
 
     if (rc == VIDEO_JOB_OK) {
-        video_worker_log("%s: %s, %dx%d, %.2f s, %.3f fps, %s audio, "
-                         "%d rung(s)", input, t.container.name, t.width,
-                         t.height, t.duration, t.fps,
+        video_worker_log("%s: %s, %dx%d (turned %d), %s, %.2f s, %.3f fps, "
+                         "%s audio, %d rung(s)", input, t.container.name,
+                         t.width, t.height, t.rotation,
+                         t.hdr ? "HDR" : "SDR", t.duration, t.fps,
                          t.has_audio ? "with" : "no", t.nrungs);
         rc = video_transcode_encode(&t);
     }

@@ -280,7 +280,19 @@ video_ladder_ffmpeg(const video_ladder_job_t *job,
      * The thumbnail comes from the source.
      */
 
-    len = snprintf(graph, sizeof(graph), "[0:v:0]split=2[c0][t]");
+    /*
+     * ffmpeg turns a rotated source upright before the graph (its
+     * autorotation), so the rungs' sizes are the displayed picture's.
+     * An HDR picture is tone-mapped once, ahead of the split: in linear
+     * light, to BT.709 primaries, Hable's curve, back to BT.709's
+     * transfer; without it PQ or HLG shows washed out as SDR.
+     */
+
+    len = snprintf(graph, sizeof(graph), "[0:v:0]%ssplit=2[c0][t]",
+                   job->hdr ? "zscale=t=linear:npl=100,format=gbrpf32le,"
+                              "zscale=p=bt709,tonemap=tonemap=hable:desat=0,"
+                              "zscale=t=bt709:m=bt709:r=tv,format=yuv420p,"
+                            : "");
 
     for (i = 0; i < n && len < sizeof(graph); i++) {
         if (i < n - 1) {

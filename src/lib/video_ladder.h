@@ -60,6 +60,7 @@ typedef struct {
     int          segment;       /* seconds per segment, 4..6 */
     const char  *preset;        /* x264 preset, "veryfast" */
     int          threads;       /* per encoder; 0: ffmpeg's choice */
+    int          hdr;           /* PQ or HLG: tone-mapped to BT.709 */
 } video_ladder_job_t;
 
 
@@ -84,7 +85,10 @@ int video_ladder_ffprobe(const char *input, const char *demuxer, char **argv,
  * encodes every rung to HLS (a chain of split + scale in one filter
  * graph, each rung scaled from the one above; H.264
  * High + AAC; a keyframe every segment in every rung, so segments align
- * and players can switch), plus a JPEG thumbnail ("<outdir>/thumbnail.jpg",
+ * and players can switch; 8-bit 4:2:0 whatever the source's depth, the
+ * only H.264 browsers play; an HDR source tone-mapped to BT.709 SDR
+ * first, as the rungs are SDR), plus a JPEG thumbnail
+ * ("<outdir>/thumbnail.jpg",
  * 640 wide, from a third of the way in, at most 5 s), with -progress on
  * stdout, its input as video_ladder_ffprobe() has it.  argv
  * (VIDEO_LADDER_ARGS_MAX entries, NULL-terminated) points into buf.

@@ -80,6 +80,92 @@ video_probe_rate(json_t *v)
 }
 
 
+/*
+ * The clockwise turn of a display matrix's "rotation" (ffprobe writes the
+ * counter-clockwise angle, -90 for a clip a player turns a quarter
+ * clockwise) or of a "rotate" tag (clockwise, "90"): 90, 180 or 270 when
+ * within a degree of one, as ffmpeg's autorotation has it; else 0
+ */
+
+static int
+video_probe_turn(double ccw)
+{
+    int     q;
+    double  cw;
+
+    if (!isfinite(ccw) || ccw > 1e6 || ccw < -1e6) {
+        return 0;
+    }
+
+    /* in [0, 360), without libm */
+
+    cw = -ccw - 360.0 * (long) (-ccw / 360);
+
+    if (cw < 0) {
+        cw += 360;
+    }
+
+    for (q = 90; q <= 270; q += 90) {
+        if (cw > q - 1.0 && cw < q + 1.0) {
+            return q;
+        }
+    }
+
+    return 0;
+}
+
+
+static int
+video_probe_rotation(json_t *stream)
+{
+    char         *e;
+    size_t        i;
+    json_t       *sd, *v;
+    double        d;
+    const char   *type, *s;
+
+    json_array_foreach(json_object_get(stream, "side_data_list"), i, sd) {
+        type = json_string_value(json_object_get(sd, "side_data_type"));
+
+        if (type == NULL || strcmp(type, "Display Matrix") != 0) {
+            continue;
+        }
+
+        v = json_object_get(sd, "rotation");
+
+        if (json_is_number(v)) {
+            return video_probe_turn(json_number_value(v));
+        }
+    }
+
+    s = json_string_value(json_object_get(json_object_get(stream, "tags"),
+                                          "rotate"));
+
+    if (s == NULL || *s == '\0') {
+        return 0;
+    }
+
+    d = strtod(s, &e);
+
+    return (*e == '\0') ? video_probe_turn(-d) : 0;
+}
+
+
+/* PQ or HLG: pictures that look washed out unless tone-mapped */
+
+static int
+video_probe_hdr(json_t *stream)
+{
+    const char  *trc;
+
+    trc = json_string_value(json_object_get(stream, "color_transfer"));
+
+    return trc != NULL
+           && (strcmp(trc, "smpte2084") == 0
+               || strcmp(trc, "arib-std-b67") == 0);
+}
+
+
 /* the duration ffprobe writes as "%f" seconds; 0 when it is not one */
 
 static double
@@ -109,6 +195,7 @@ int
 video_probe_parse(const char *json, size_t len, video_probe_t *out,
     const char **err)
 {
+    int           swap;
     size_t        i;
     json_t       *root, *s;
     const char   *type;
@@ -134,6 +221,15 @@ video_probe_parse(const char *json, size_t len, video_probe_t *out,
             if (out->width == 0 || out->height == 0) {
                 out->width = 0;
                 out->height = 0;
+            }
+
+            out->rotation = video_probe_rotation(s);
+            out->hdr = video_probe_hdr(s);
+
+            if (out->rotation == 90 || out->rotation == 270) {
+                swap = out->width;
+                out->width = out->height;
+                out->height = swap;
             }
 
         } else if (strcmp(type, "audio") == 0) {

@@ -1,6 +1,7 @@
 /*
  * What the transcoder learns from ffprobe about an uploaded file: its
- * picture size, frame rate, audio and duration.  ffprobe reads the
+ * picture size as players show it, frame rate, audio, duration and
+ * whether its picture is HDR.  ffprobe reads the
  * user's bytes, so its output is outside input too: checked here,
  * without ffprobe, where the fuzzer and the unit tests reach it.
  */
@@ -13,8 +14,12 @@
 
 
 typedef struct {
-    int     width;       /* of the first video stream; 0: none */
-    int     height;
+    int     width;       /* of the first video stream, as shown: after */
+    int     height;      /* its rotation; 0: none */
+    int     rotation;    /* the clockwise turn a player gives the coded
+                            picture: 0, 90, 180 or 270 */
+    int     hdr;         /* its transfer is PQ (smpte2084) or HLG
+                            (arib-std-b67) */
     int     has_audio;
     double  fps;         /* its average frame rate; 0: unknown */
     double  duration;    /* seconds, of the container */
@@ -28,6 +33,13 @@ typedef struct {
  * not a positive int) or "the video has no duration" (none, not a
  * number, not positive, or infinite).  A frame rate that is not
  * "<num>/<den>" with both in int range and den > 0 is unknown.
+ *
+ * The rotation is the display matrix's (a phone's portrait clip is coded
+ * landscape, with a matrix that turns it), from the stream's side data or
+ * else its "rotate" tag, as ffmpeg reads it when it turns the picture
+ * upright: within a degree of a quarter turn, else 0 (ffmpeg turns
+ * other angles within the same frame).  A quarter turn swaps the width
+ * and the height.
  */
 int video_probe_parse(const char *json, size_t len, video_probe_t *out,
     const char **err);

@@ -50,6 +50,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_assert(p.width > 0 && p.height > 0);
     fuzz_assert(isfinite(p.duration) && p.duration > 0);
     fuzz_assert(isfinite(p.fps) && p.fps >= 0);
+    fuzz_assert(p.rotation == 0 || p.rotation == 90 || p.rotation == 180
+                || p.rotation == 270);
+    fuzz_assert(p.hdr == 0 || p.hdr == 1);
 
     n = video_ladder_select(p.width, p.height, rungs);
 
@@ -84,6 +87,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         job.segment = 6;
         job.preset = "veryfast";
         job.threads = 0;
+        job.hdr = p.hdr;
 
         argc = video_ladder_ffmpeg(&job, rungs, n, argv, buf, 16384);
         fuzz_assert(argc > 0 && argc < VIDEO_LADDER_ARGS_MAX

@@ -108,6 +108,9 @@ START_TEST(the_master_playlist_lists_every_rung)
 END_TEST
 
 
+static int arg_at(char **argv, const char *arg);
+
+
 static int
 has_arg(char **argv, const char *arg)
 {
@@ -130,7 +133,12 @@ START_TEST(one_ffmpeg_run_encodes_every_rung)
     char                buf[8192];
     video_rung_t        r[VIDEO_LADDER_MAX];
     video_ladder_job_t  job = { "original", "mov", "out", 1, 25, 10, 4,
-                                "veryfast", 2 };
+                                "veryfast", 2, 0 };
+
+    static const char  *tonemap =
+        "[0:v:0]zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,"
+        "tonemap=tonemap=hable:desat=0,zscale=t=bt709:m=bt709:r=tv,"
+        "format=yuv420p,split=2[c0][t];";
 
     n = video_ladder_select(1280, 720, r);
     argc = video_ladder_ffmpeg(&job, r, n, argv, buf, sizeof(buf));
@@ -172,6 +180,29 @@ START_TEST(one_ffmpeg_run_encodes_every_rung)
     ck_assert(!has_arg(argv, "0:a:0"));
     ck_assert(!has_arg(argv, "aac"));
     ck_assert(has_arg(argv, "v:0,name:720p v:1,name:480p v:2,name:360p"));
+
+    /* whatever the source's depth, 8-bit 4:2:0: High 10 plays nowhere */
+
+    i = arg_at(argv, "-pix_fmt");
+    ck_assert_int_gt(i, 0);
+    ck_assert_str_eq(argv[i + 1], "yuv420p");
+
+    /* SDR: no tone mapping; HDR: once, ahead of the split */
+
+    ck_assert_ptr_null(strstr(argv[arg_at(argv, "-filter_complex") + 1],
+                              "tonemap"));
+
+    job.hdr = 1;
+    argc = video_ladder_ffmpeg(&job, r, n, argv, buf, sizeof(buf));
+    ck_assert_int_gt(argc, 0);
+    ck_assert_str_eq(strstr(argv[arg_at(argv, "-filter_complex") + 1],
+                            ";[c0]"),
+                     ";[c0]scale=1280:720,setsar=1,split=2[v0][c1];"
+                     "[c1]scale=854:480,setsar=1,split=2[v1][c2];"
+                     "[c2]scale=640:360,setsar=1[v2];"
+                     "[t]select='gte(t\\,3.333)',scale=640:-2[thumb]");
+    ck_assert(strncmp(argv[arg_at(argv, "-filter_complex") + 1], tonemap,
+                      strlen(tonemap)) == 0);
 
     ck_assert_int_eq(video_ladder_ffmpeg(&job, r, n, argv, buf, 100), -1);
     ck_assert_int_eq(video_ladder_ffmpeg(&job, r, 0, argv, buf, sizeof(buf)),
@@ -244,7 +275,7 @@ START_TEST(every_run_forces_the_demuxer_and_the_file_protocol)
     char                buf[8192];
     video_rung_t        r[VIDEO_LADDER_MAX];
     video_ladder_job_t  job = { "original", "mov", "out", 1, 25, 10, 4,
-                                "veryfast", 2 };
+                                "veryfast", 2, 0 };
 
     argc = video_ladder_ffprobe("original", "mov", argv, buf, sizeof(buf));
     ck_assert_int_gt(argc, 0);
@@ -743,6 +774,135 @@ START_TEST(a_file_without_video_or_duration_is_refused)
 END_TEST
 
 
+/* a video stream with its side data and tags, as ffprobe 5.1 prints them */
+#define PROBE_ROTATED(side_data, tags)                                        \
+    "{\"streams\": [{\"index\": 0, \"codec_name\": \"h264\", "              \
+    "\"codec_type\": \"video\", \"width\": 640, \"height\": 360, "          \
+    "\"avg_frame_rate\": \"30/1\", \"tags\": {" tags "}, "                  \
+    "\"side_data_list\": [" side_data "]}], "                               \
+    "\"format\": {\"duration\": \"2.000000\"}}"
+
+#define DISPLAY_MATRIX(rotation)                                              \
+    "{\"side_data_type\": \"Display Matrix\", \"displaymatrix\": "          \
+    "\"\\n00000000:            0       65536           0\\n\", "            \
+    "\"rotation\": " rotation "}"
+
+
+START_TEST(a_rotated_picture_is_measured_as_shown)
+{
+    size_t          i;
+    video_probe_t   p;
+    const char     *err;
+
+    static const struct {
+        const char  *json;
+        int          rotation;
+        int          width;
+    } cases[] = {
+        /* a phone held upright: a landscape picture turned a quarter */
+        { PROBE_ROTATED(DISPLAY_MATRIX("-90"), "\"rotate\": \"90\""), 90, 360 },
+        { PROBE_ROTATED(DISPLAY_MATRIX("90"), ""), 270, 360 },
+        { PROBE_ROTATED(DISPLAY_MATRIX("-270"), ""), 270, 360 },
+        { PROBE_ROTATED(DISPLAY_MATRIX("180"), ""), 180, 640 },
+        { PROBE_ROTATED(DISPLAY_MATRIX("-180.00"), ""), 180, 640 },
+        { PROBE_ROTATED(DISPLAY_MATRIX("-89.6"), ""), 90, 360 },
+        { PROBE_ROTATED(DISPLAY_MATRIX("0"), ""), 0, 640 },
+
+        /* no side data: the tag, clockwise */
+        { PROBE_ROTATED("", "\"rotate\": \"90\""), 90, 360 },
+        { PROBE_ROTATED("", "\"rotate\": \"270\""), 270, 360 },
+        { PROBE_ROTATED("", "\"rotate\": \"-90\""), 270, 360 },
+
+        /* the side data wins over the tag */
+        { PROBE_ROTATED(DISPLAY_MATRIX("0"), "\"rotate\": \"90\""), 0, 640 },
+
+        /* not a quarter turn: ffmpeg keeps the frame's size */
+        { PROBE_ROTATED(DISPLAY_MATRIX("-45"), ""), 0, 640 },
+        { PROBE_ROTATED(DISPLAY_MATRIX("-92"), ""), 0, 640 },
+
+        /* nonsense is no turn */
+        { PROBE_ROTATED(DISPLAY_MATRIX("\"-90\""), ""), 0, 640 },
+        { PROBE_ROTATED(DISPLAY_MATRIX("1e308"), ""), 0, 640 },
+        { PROBE_ROTATED(DISPLAY_MATRIX("-1e300"), ""), 0, 640 },
+        { PROBE_ROTATED("", "\"rotate\": \"90x\""), 0, 640 },
+        { PROBE_ROTATED("", "\"rotate\": \"nan\""), 0, 640 },
+        { PROBE_ROTATED("", "\"rotate\": \"\""), 0, 640 },
+        { PROBE_ROTATED("", "\"rotate\": 90"), 0, 640 },
+        { PROBE_ROTATED("{\"side_data_type\": \"Stereo 3D\", "
+                        "\"rotation\": -90}", ""), 0, 640 },
+        { PROBE_ROTATED("42, null", ""), 0, 640 },
+    };
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        ck_assert_msg(probe(cases[i].json, &p, &err) == 0, "refused %s",
+                      cases[i].json);
+        ck_assert_msg(p.rotation == cases[i].rotation, "%s: rotation %d",
+                      cases[i].json, p.rotation);
+        ck_assert_int_eq(p.width, cases[i].width);
+        ck_assert_int_eq(p.height, cases[i].width == 640 ? 360 : 640);
+        ck_assert_int_eq(p.hdr, 0);
+    }
+
+    /* a portrait source turned: the ladder is landscape again */
+
+    ck_assert_int_eq(probe("{\"streams\": [{\"codec_type\": \"video\", "
+                           "\"width\": 1080, \"height\": 1920, "
+                           "\"side_data_list\": [" DISPLAY_MATRIX("90")
+                           "]}], \"format\": {\"duration\": \"1\"}}",
+                           &p, &err), 0);
+    ck_assert_int_eq(p.width, 1920);
+    ck_assert_int_eq(p.height, 1080);
+}
+END_TEST
+
+
+START_TEST(pq_and_hlg_are_hdr)
+{
+    char            json[1024];
+    size_t          i;
+    video_probe_t   p;
+    const char     *err;
+
+    static const struct {
+        const char  *trc;
+        int          hdr;
+    } cases[] = {
+        { "\"smpte2084\"", 1 },
+        { "\"arib-std-b67\"", 1 },
+        { "\"bt709\"", 0 },
+        { "\"bt2020-10\"", 0 },
+        { "\"unknown\"", 0 },
+        { "\"SMPTE2084\"", 0 },
+        { "2084", 0 },
+        { "null", 0 },
+    };
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        snprintf(json, sizeof(json),
+                 "{\"streams\": [{\"codec_type\": \"video\", "
+                 "\"codec_name\": \"hevc\", \"width\": 640, "
+                 "\"height\": 360, \"pix_fmt\": \"yuv420p10le\", "
+                 "\"color_space\": \"bt2020nc\", \"color_transfer\": %s, "
+                 "\"color_primaries\": \"bt2020\"}], "
+                 "\"format\": {\"duration\": \"2\"}}", cases[i].trc);
+        ck_assert_int_eq(probe(json, &p, &err), 0);
+        ck_assert_msg(p.hdr == cases[i].hdr, "%s", cases[i].trc);
+    }
+
+    /* a transfer of another stream than the first video is not its own */
+
+    ck_assert_int_eq(probe("{\"streams\": [{\"codec_type\": \"video\", "
+                           "\"width\": 64, \"height\": 36}, "
+                           "{\"codec_type\": \"video\", \"width\": 64, "
+                           "\"height\": 36, "
+                           "\"color_transfer\": \"smpte2084\"}], "
+                           "\"format\": {\"duration\": \"2\"}}",
+                           &p, &err), 0);
+    ck_assert_int_eq(p.hdr, 0);
+}
+END_TEST
+
+
 /*
  * What a hostile file could make ffprobe print.  When the probe lived in
  * the transcoder, a duration of "nan" passed its "<= 0" check and
@@ -825,6 +985,8 @@ unit_worker_lib_suite(void)
     tcase_add_test(tc, a_probe_gives_size_rate_audio_and_duration);
     tcase_add_test(tc, a_file_without_video_or_duration_is_refused);
     tcase_add_test(tc, hostile_probe_values_are_refused);
+    tcase_add_test(tc, a_rotated_picture_is_measured_as_shown);
+    tcase_add_test(tc, pq_and_hlg_are_hdr);
     suite_add_tcase(s, tc);
 
     return s;
