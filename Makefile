@@ -36,7 +36,8 @@ WORKER_SRCS := $(wildcard workers/*.c)
 UNIT_SRCS  := $(wildcard t/unit/*.c)
 
 .PHONY: all deps run stop status logs test unit conf-check bench \
-        bench-transcode bench-upload clean fuzz fuzzers openapi openapi-check
+        bench-transcode bench-upload bench-playable clean fuzz fuzzers \
+        openapi openapi-check
 .PHONY: asan FORCE
 
 all: $(MODULE) $(WORKER) $(UNIT) $(WEBHOOK_SIGN)
@@ -228,6 +229,9 @@ bench-transcode: deps all
 
 bench-upload: deps all
 	@bench/upload.sh
+
+bench-playable: deps all
+	@bench/playable.sh
 
 clean:
 	rm -rf $(BUILD) t/servroot
