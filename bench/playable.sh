@@ -265,8 +265,6 @@ if [ "$needs_api" = 1 ]; then
 fi
 
 api() { python3 bench/playable.py "$@"; }
-now() { date +%s.%N; }
-secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 
 # -- one measured upload --------------------------------------------------------------
 
