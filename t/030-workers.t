@@ -27,35 +27,10 @@ END {
     stack(qw(start amqp)) if $ENV{TEST_NGINX_PG_CONNINFO};
 }
 
-system('rm', '-rf', $dir);
-mkdir $dir;
-mkdir $data;
-mkdir "$data/$_" for qw(videos-raw videos-processed thumbnails);
-system('chown', '-R', 'nobody', $data) if $> == 0;
+media_reset($dir, $data);
 
-psql('TRUNCATE videos, outbox CASCADE');
-system("redis-cli -p $ENV{TEST_NGINX_REDIS_PORT} FLUSHDB >/dev/null");
-
-# jobs of earlier runs must not reach this one's workers
-system("scripts/stack.sh rabbitmqctl -q purge_queue $_ >/dev/null 2>&1")
-    for qw(video-transcode video-cleanup);
-
-nginx_start($dir, $port, <<"CONF", <<"SERVER");
-    video_api_postgres "$ENV{TEST_NGINX_PG_CONNINFO}" pool=2 timeout=3s;
-    video_api_redis 127.0.0.1:$ENV{TEST_NGINX_REDIS_PORT} timeout=2s;
-    video_api_storage endpoint=$endpoint region=us-east-1
-                      access_key=videoapi secret_key=videoapi-secret;
-    video_api_public_url http://127.0.0.1:$port;
-    include /etc/nginx/mime.types;
-${\ store_server($store, $data, '100m')}
-CONF
-        location /play/ { video_api play; }
-        location /_video_api/media/ {
-            internal;
-            alias $data/;
-        }
-${\ probe_location($endpoint)}
-SERVER
+nginx_start($dir, $port, media_conf($port, $store, $data),
+            media_locations($data, $endpoint));
 
 # -- the workers, as make run starts them --------------------------------
 
@@ -65,11 +40,6 @@ my %env = worker_env($dir, $port, $endpoint, VIDEO_WORKER_CACHE_TTL => 30000);
 sub start_worker {
     my ($role) = @_;
     return $workers{$role} = worker_start($dir, $role, %env);
-}
-
-sub worker_log {
-    my ($role) = @_;
-    return do { local (@ARGV, $/) = ("$dir/logs/worker-$role.log"); <> } // '';
 }
 
 start_worker($_) for qw(relay transcode cleanup);
@@ -89,30 +59,6 @@ sub json_field {
     my ($json, $name) = @_;
     my ($v) = $json =~ /"$name" ?: ?"?([^",}]*)"?/;
     return $v;
-}
-
-# presign, PUT, complete: the video id
-sub upload {
-    my ($file, $title) = @_;
-    my $size = -s $file;
-    my ($s, $b) = http_request($port, 'POST', '/api/upload/presign',
-        qq({"fileName": "clip.mp4", "fileSize": $size, "contentType": "video/mp4"}));
-    die "presign: $s $b" unless $s == 201;
-    my ($url) = $b =~ /"uploadUrl":"([^"]+)"/;
-    my ($key) = $b =~ /"key":"([^"]+)"/;
-    my ($id) = $key =~ m{^([^/]+)/};
-    ($s) = curl('-X', 'PUT', '--upload-file', $file, '-H', 'Content-Type: video/mp4',
-                '-H', 'If-None-Match: *', $url);
-    die "PUT: $s" unless $s =~ /^20[01]$/;
-    ($s, $b) = http_request($port, 'POST', "/api/upload/$id/complete",
-                            qq({"key": "$key", "title": "$title"}));
-    die "complete: $s $b" unless $s == 201;
-    return $id;
-}
-
-sub status_of {
-    my ($id) = @_;
-    return psql("SELECT status FROM videos WHERE id = '$id'");
 }
 
 # polls until the video is READY or FAILED; the progress values seen
@@ -135,12 +81,12 @@ my $clip = "$dir/clip.mp4";
 ffmpeg_clip($clip, 10, '1280x720');
 
 my $t0 = Time::HiRes::time();
-my $vid = upload($clip, 'Ten seconds');
+my $vid = upload_video($port, $clip, 'Ten seconds');
 my @progress = wait_done($vid, 120);
 my $elapsed = Time::HiRes::time() - $t0;
 diag(sprintf "10 s 1280x720 clip: complete to READY in %.1f s", $elapsed);
 
-is status_of($vid), 'READY', 'the upload becomes READY';
+is video_column($vid, 'status'), 'READY', 'the upload becomes READY';
 my $pttl = qx{redis-cli -p $ENV{TEST_NGINX_REDIS_PORT} PTTL video:$vid} + 0;
 ok $pttl > 0 && $pttl <= 30000, "the READY video cached by the transcoder lives its cache_ttl ($pttl ms of 30000)";
 ok((grep { $_ > 0 && $_ < 100 } @progress), "progress went through intermediate values (@progress)");
@@ -178,9 +124,9 @@ like $th, qr{^Content-Type: image/jpeg}mi, 'is a JPEG';
 # a delivered job for a READY video does no work twice
 psql(qq{INSERT INTO outbox (topic, payload) VALUES ('video-transcode',
         '{"type":"transcode","videoId":"$vid","inputKey":"$vid/original.mp4"}')});
-ok wait_for(20, sub { worker_log('transcode') =~ /video $vid is READY or gone/ }),
+ok wait_for(20, sub { read_worker_log($dir, 'transcode') =~ /video $vid is READY or gone/ }),
    'a job for a READY video does nothing';
-is status_of($vid), 'READY', 'and the video stays READY';
+is video_column($vid, 'status'), 'READY', 'and the video stays READY';
 
 # -- a file that is not a video -------------------------------------------
 
@@ -189,17 +135,17 @@ open my $fh, '>', $junk or die;
 print $fh join '', map { chr int rand 256 } 1 .. 200_000;
 close $fh;
 
-my $bad = upload($junk, 'Random bytes');
+my $bad = upload_video($port, $junk, 'Random bytes');
 my $small = "$dir/small.mp4";
 ffmpeg_clip($small, 2, '320x240');
-my $next = upload($small, 'After the bad one');
+my $next = upload_video($port, $small, 'After the bad one');
 
 wait_done($bad, 60);
-is status_of($bad), 'FAILED', 'random bytes: FAILED';
+is video_column($bad, 'status'), 'FAILED', 'random bytes: FAILED';
 (undef, $b) = http_request($port, 'GET', "/api/videos/$bad/progress");
 like $b, qr/"error" : "not a playable video: [^"]+"/, 'with a readable error';
 wait_done($next, 60);
-is status_of($next), 'READY', 'and the next job still runs';
+is video_column($next, 'status'), 'READY', 'and the next job still runs';
 ($s, $b) = http_request($port, 'GET', "/api/videos/$next");
 @rungs = $b =~ /"resolution" : "(\d+p)"/g;
 is "@rungs", '240p', 'a 240p source gets one rung';
@@ -207,20 +153,20 @@ is "@rungs", '240p', 'a 240p source gets one rung';
 # -- RabbitMQ down while uploads complete ---------------------------------
 
 stack(qw(stop amqp));
-my @queued = map { upload($small, "Queued $_") } 1 .. 2;
+my @queued = map { upload_video($port, $small, "Queued $_") } 1 .. 2;
 sleep 2;
 is psql('SELECT count(*) FROM outbox WHERE published_at IS NULL'), 2,
    'with RabbitMQ down the jobs wait in the outbox';
-is status_of($_), 'PENDING', 'the video is PENDING' for @queued;
+is video_column($_, 'status'), 'PENDING', 'the video is PENDING' for @queued;
 
 stack(qw(start amqp));
 for my $id (@queued) {
     wait_done($id, 120);
-    is status_of($id), 'READY', 'RabbitMQ back: transcoded';
+    is video_column($id, 'status'), 'READY', 'RabbitMQ back: transcoded';
 }
 is psql('SELECT count(*) FROM outbox WHERE published_at IS NULL'), 0,
    'the outbox is empty';
-my $tlog = worker_log('transcode');
+my $tlog = read_worker_log($dir, 'transcode');
 for my $id (@queued) {
     my $n = () = $tlog =~ /transcoding video $id$/mg;
     is $n, 1, 'transcoded once, not twice';
@@ -230,33 +176,33 @@ for my $id (@queued) {
 
 my $long = "$dir/long.mp4";
 ffmpeg_clip($long, 40, '1280x720');
-my $killed = upload($long, 'Killed midway');
+my $killed = upload_video($port, $long, 'Killed midway');
 ok wait_for(60, sub {
        psql("SELECT status = 'PROCESSING' AND transcoding_progress > 0 FROM videos WHERE id = '$killed'") eq 't'
    }), 'the long video is being transcoded';
 kill 'KILL', $workers{transcode};
 waitpid($workers{transcode}, 0);
-is status_of($killed), 'PROCESSING', 'SIGKILL: left PROCESSING';
+is video_column($killed, 'status'), 'PROCESSING', 'SIGKILL: left PROCESSING';
 start_worker('transcode');
 wait_done($killed, 180);
-is status_of($killed), 'READY', 'another transcoder finishes it';
-like worker_log('transcode'), qr/transcoding video $killed \(redelivered\)/,
+is video_column($killed, 'status'), 'READY', 'another transcoder finishes it';
+like read_worker_log($dir, 'transcode'), qr/transcoding video $killed \(redelivered\)/,
      'from the redelivered job';
 
 # -- SIGTERM mid-job: the job goes back to the queue ---------------------
 
-my $termed = upload($long, 'Stopped midway');
+my $termed = upload_video($port, $long, 'Stopped midway');
 ok wait_for(60, sub {
        psql("SELECT status = 'PROCESSING' AND transcoding_progress > 0 FROM videos WHERE id = '$termed'") eq 't'
    }), 'another long video is being transcoded';
 kill 'TERM', $workers{transcode};
 ok wait_for(20, sub { waitpid($workers{transcode}, POSIX::WNOHANG()) > 0 }),
    'SIGTERM: the transcoder exits promptly';
-like worker_log('transcode'), qr/stopping: video $termed goes back to the queue/,
+like read_worker_log($dir, 'transcode'), qr/stopping: video $termed goes back to the queue/,
      'putting the job back';
 start_worker('transcode');
 wait_done($termed, 180);
-is status_of($termed), 'READY', 'and the next transcoder finishes it';
+is video_column($termed, 'status'), 'READY', 'and the next transcoder finishes it';
 
 # -- storage failing: retried, then FAILED and dead-lettered ---------------
 
@@ -269,11 +215,11 @@ sub dlq_depth {
 my $dlq_before = dlq_depth();
 kill 'TERM', $workers{transcode};
 waitpid($workers{transcode}, 0);
-my $unreadable = upload($small, 'Storage refuses it');
+my $unreadable = upload_video($port, $small, 'Storage refuses it');
 chmod 0000, "$data/videos-raw/$unreadable/original.mp4";
 start_worker('transcode');
 wait_done($unreadable, 60);
-is status_of($unreadable), 'FAILED', 'an original storage refuses: FAILED';
+is video_column($unreadable, 'status'), 'FAILED', 'an original storage refuses: FAILED';
 (undef, $b) = http_request($port, 'GET', "/api/videos/$unreadable/progress");
 like $b, qr/"error" : "gave up after 3 attempts: GET [^"]*HTTP 403"/,
      'after max_attempts tries, saying why';
@@ -298,7 +244,7 @@ kill 'TERM', $workers{transcode};
 ok wait_for(20, sub { waitpid($workers{transcode}, POSIX::WNOHANG()) > 0 }),
    'SIGTERM stops an idle transcoder';
 delete $workers{transcode};
-like worker_log('transcode'), qr/stopped$/m, 'which says so';
+like read_worker_log($dir, 'transcode'), qr/stopped$/m, 'which says so';
 
 is quota_drift(), '', 'each account\'s use counts equal what its tables hold';
 

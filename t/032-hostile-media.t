@@ -31,29 +31,11 @@ END {
     nginx_stop($dir) if $dir;
 }
 
-system('rm', '-rf', $dir);
-mkdir $dir;
-mkdir $data;
+media_reset($dir, $data);
 mkdir "$dir/host";
-mkdir "$data/$_" for qw(videos-raw videos-processed thumbnails);
-system('chown', '-R', 'nobody', $data) if $> == 0;
 
-psql('TRUNCATE videos, outbox CASCADE');
-system("redis-cli -p $ENV{TEST_NGINX_REDIS_PORT} FLUSHDB >/dev/null");
-
-# jobs of earlier runs must not reach this one's workers
-system("scripts/stack.sh rabbitmqctl -q purge_queue $_ >/dev/null 2>&1")
-    for qw(video-transcode video-cleanup);
-
-nginx_start($dir, $port, <<"CONF", probe_location($endpoint));
-    video_api_postgres "$ENV{TEST_NGINX_PG_CONNINFO}" pool=2 timeout=3s;
-    video_api_redis 127.0.0.1:$ENV{TEST_NGINX_REDIS_PORT} timeout=2s;
-    video_api_storage endpoint=$endpoint region=us-east-1
-                      access_key=videoapi secret_key=videoapi-secret;
-    video_api_public_url http://127.0.0.1:$port;
-    include /etc/nginx/mime.types;
-${\ store_server($store, $data, '100m')}
-CONF
+nginx_start($dir, $port, media_conf($port, $store, $data),
+            probe_location($endpoint));
 
 # -- the workers -------------------------------------------------------------
 
@@ -69,11 +51,6 @@ sub stop_worker {
     my $pid = delete $workers{$role} or return;
     kill 'TERM', $pid;
     waitpid($pid, 0);
-}
-
-sub worker_log {
-    my ($role) = @_;
-    return do { local (@ARGV, $/) = ("$dir/logs/worker-$role.log"); <> } // '';
 }
 
 start_worker($_) for qw(relay transcode);
@@ -98,39 +75,6 @@ sub md5_of {
     open my $fh, '<', $file or return '';
     binmode $fh;
     return Digest::MD5->new->addfile($fh)->hexdigest;
-}
-
-# presign, PUT, complete, as a browser does: the video id
-sub upload {
-    my ($file, $title, $type) = @_;
-    $type //= 'video/mp4';
-    my ($ext) = $type =~ m{/(\w+)$};
-    my $size = -s $file;
-    my ($s, $b) = http_request($port, 'POST', '/api/upload/presign',
-        qq({"fileName": "clip.$ext", "fileSize": $size, "contentType": "$type"}));
-    die "presign: $s $b" unless $s == 201;
-    my ($url) = $b =~ /"uploadUrl":"([^"]+)"/;
-    my ($key) = $b =~ /"key":"([^"]+)"/;
-    my ($id) = $key =~ m{^([^/]+)/};
-    ($s) = curl('-X', 'PUT', '-H', "Content-Type: $type", '-H', 'If-None-Match: *',
-                '--upload-file', $file, $url);
-    die "PUT: $s" unless $s =~ /^20[01]$/;
-    ($s, $b) = http_request($port, 'POST', "/api/upload/$id/complete",
-                            qq({"key": "$key", "title": "$title"}));
-    die "complete: $s $b" unless $s == 201;
-    return $id;
-}
-
-sub column {
-    my ($id, $col) = @_;
-    return psql("SELECT $col FROM videos WHERE id = '$id'");
-}
-
-sub wait_done {
-    my ($id, $seconds) = @_;
-    return wait_for($seconds, sub {
-        column($id, 'status') =~ /^(READY|FAILED)$/;
-    });
 }
 
 # the objects a video has in the processed and thumbnails buckets
@@ -192,22 +136,22 @@ for my $case (@hostile) {
     my ($what, $bytes) = @$case;
     my $file = "$dir/hostile.mp4";
     spit($file, $bytes);
-    $hostile_id{$what} = upload($file, $what);
+    $hostile_id{$what} = upload_video($port, $file, $what);
 }
 
 for my $case (@hostile) {
     my ($what, undef, $reason) = @$case;
     my $id = $hostile_id{$what};
-    ok wait_done($id, 60), "$what: the job ends";
-    is column($id, 'status'), 'FAILED', "$what: FAILED";
-    my $error = column($id, 'processing_error');
+    ok wait_video_done($id, 60), "$what: the job ends";
+    is video_column($id, 'status'), 'FAILED', "$what: FAILED";
+    my $error = video_column($id, 'processing_error');
     like $error, $reason, "$what: saying why";
     unlike $error, qr{\Q$dir\E|/work/}, "$what: naming no path of the worker";
     is scalar(outputs_of($id)), 0, "$what: nothing in the processed and thumbnails buckets";
     is psql("SELECT count(*) FROM video_variants WHERE video_id = '$id'"), 0,
        "$what: no variants";
-    is column($id, 'coalesce(duration, 0)'), 0, "$what: no duration";
-    my $log = worker_log('transcode');
+    is video_column($id, 'coalesce(duration, 0)'), 0, "$what: no duration";
+    my $log = read_worker_log($dir, 'transcode');
     my $runs = () = $log =~ /transcoding video \Q$id\E$/mg;
     is $runs, 1, "$what: tried once";
     unlike $log, qr/video $id, attempt \d/, "$what: not retried";
@@ -239,15 +183,15 @@ for my $case (@good) {
     my $file = "$dir/good.$ext";
     ffmpeg('-f', 'lavfi', '-i', 'testsrc=duration=2:size=320x240:rate=30',
            '-f', 'lavfi', '-i', 'sine=duration=2', @$codecs, $file);
-    $good_id{$what} = upload($file, $what, $type);
+    $good_id{$what} = upload_video($port, $file, $what, $type);
 }
 
 for my $case (@good) {
     my ($what) = @$case;
     my $id = $good_id{$what};
-    ok wait_done($id, 120), "$what: the job ends";
-    is column($id, 'status'), 'READY', "$what: READY";
-    is column($id, 'duration'), 2, "$what: lasting 2 s";
+    ok wait_video_done($id, 120), "$what: the job ends";
+    is video_column($id, 'status'), 'READY', "$what: READY";
+    is video_column($id, 'duration'), 2, "$what: lasting 2 s";
     ok scalar(outputs_of($id)) >= 4, "$what: its ladder and thumbnail in storage";
 }
 
@@ -488,12 +432,12 @@ for my $case (@limits) {
     my ($what, $more, $reason) = @$case;
     stop_worker('transcode');
     start_worker('transcode', %$more);
-    my $id = upload($noise, "Over $what");
-    ok wait_done($id, 120), "over $what: the job ends";
-    is column($id, 'status'), 'FAILED', "over $what: FAILED";
-    is column($id, 'processing_error'), $reason, "over $what: naming the limit";
+    my $id = upload_video($port, $noise, "Over $what");
+    ok wait_video_done($id, 120), "over $what: the job ends";
+    is video_column($id, 'status'), 'FAILED', "over $what: FAILED";
+    is video_column($id, 'processing_error'), $reason, "over $what: naming the limit";
     is scalar(outputs_of($id)), 0, "over $what: nothing in storage";
-    my $log = worker_log('transcode');
+    my $log = read_worker_log($dir, 'transcode');
     my $runs = () = $log =~ /transcoding video \Q$id\E$/mg;
     is $runs, 1, "over $what: tried once";
     unlike $log, qr/video $id, attempt \d/, "over $what: not retried";
@@ -501,16 +445,16 @@ for my $case (@limits) {
 
 stop_worker('transcode');
 start_worker('transcode');
-my $within = upload($noise, 'Within the limits');
-ok wait_done($within, 180), 'the default limits: the job ends';
-is column($within, 'status'), 'READY', 'READY';
-like worker_log('transcode'), qr/\Q$within\E: ffmpeg: [\d.]+ CPU-s, \d+ MB of address space at most/,
+my $within = upload_video($port, $noise, 'Within the limits');
+ok wait_video_done($within, 180), 'the default limits: the job ends';
+is video_column($within, 'status'), 'READY', 'READY';
+like read_worker_log($dir, 'transcode'), qr/\Q$within\E: ffmpeg: [\d.]+ CPU-s, \d+ MB of address space at most/,
      'the log says what ffmpeg used';
 
 # -- and nothing went wrong on the way ---------------------------------------
 
 stop_worker('transcode');
-like worker_log('transcode'), qr/stopped$/m, 'the transcoder stops cleanly';
+like read_worker_log($dir, 'transcode'), qr/stopped$/m, 'the transcoder stops cleanly';
 
 my $nlog = do { local (@ARGV, $/) = "$dir/logs/error.log"; <> };
 unlike $nlog, qr/\[alert\]|\[emerg\]|exited on signal/, 'no nginx alerts, no crashed worker';

@@ -33,33 +33,10 @@ END {
     nginx_stop($dir) if $dir;
 }
 
-system('rm', '-rf', $dir);
-mkdir $dir;
-mkdir $data;
-mkdir "$data/$_" for qw(videos-raw videos-processed thumbnails);
-system('chown', '-R', 'nobody', $data) if $> == 0;
+media_reset($dir, $data);
 
-psql('TRUNCATE videos, outbox CASCADE');
-system("redis-cli -p $ENV{TEST_NGINX_REDIS_PORT} FLUSHDB >/dev/null");
-system("scripts/stack.sh rabbitmqctl -q purge_queue $_ >/dev/null 2>&1")
-    for qw(video-transcode video-cleanup);
-
-nginx_start($dir, $port, <<"CONF", <<"SERVER");
-    video_api_postgres "$ENV{TEST_NGINX_PG_CONNINFO}" pool=2 timeout=3s;
-    video_api_redis 127.0.0.1:$ENV{TEST_NGINX_REDIS_PORT} timeout=2s;
-    video_api_storage endpoint=$endpoint region=us-east-1
-                      access_key=videoapi secret_key=videoapi-secret;
-    video_api_public_url http://127.0.0.1:$port;
-    include /etc/nginx/mime.types;
-${\ store_server($store, $data, '100m')}
-CONF
-        location /play/ { video_api play; }
-        location /_video_api/media/ {
-            internal;
-            alias $data/;
-        }
-${\ probe_location($endpoint)}
-SERVER
+nginx_start($dir, $port, media_conf($port, $store, $data),
+            media_locations($data, $endpoint));
 
 # two transcoders, as a deployment would have: the corpus in half the time
 my %env = worker_env($dir, $port, $endpoint);
@@ -163,32 +140,8 @@ for my $c (@corpus) {
 
 # -- uploaded as a browser does ------------------------------------------------
 
-sub upload {
-    my ($file, $title, $type) = @_;
-    my ($ext) = $type =~ m{/(\w+)$};
-    my $size = -s $file;
-    my ($s, $b) = http_request($port, 'POST', '/api/upload/presign',
-        qq({"fileName": "clip.$ext", "fileSize": $size, "contentType": "$type"}));
-    die "presign: $s $b" unless $s == 201;
-    my ($url) = $b =~ /"uploadUrl":"([^"]+)"/;
-    my ($key) = $b =~ /"key":"([^"]+)"/;
-    my ($id) = $key =~ m{^([^/]+)/};
-    ($s) = curl('-X', 'PUT', '-H', "Content-Type: $type", '-H', 'If-None-Match: *',
-                '--upload-file', $file, $url);
-    die "PUT: $s" unless $s =~ /^20[01]$/;
-    ($s, $b) = http_request($port, 'POST', "/api/upload/$id/complete",
-                            qq({"key": "$key", "title": "$title"}));
-    die "complete: $s $b" unless $s == 201;
-    return $id;
-}
-
-sub column {
-    my ($id, $col) = @_;
-    return psql("SELECT $col FROM videos WHERE id = '$id'");
-}
-
 $t0 = Time::HiRes::time();
-$source{$_}{id} = upload($source{$_}{file}, $_, $source{$_}{type})
+$source{$_}{id} = upload_video($port, $source{$_}{file}, $_, $source{$_}{type})
     for sort keys %source;
 
 ok wait_for(240, sub {
@@ -227,8 +180,8 @@ for my $name (sort keys %source) {
     my $src = $source{$name};
     my $exp = $expect{$name};
     my $id = $src->{id};
-    my $status = column($id, 'status');
-    my $error = column($id, 'processing_error');
+    my $status = video_column($id, 'status');
+    my $error = video_column($id, 'processing_error');
 
     if ($exp->{error}) {
         is $status, 'FAILED', "$name: FAILED";
@@ -260,7 +213,7 @@ for my $name (sort keys %source) {
 
     # duration rounded, a clip under a second counting one
     my $want = int($src->{duration} + 0.5) || 1;
-    is column($id, 'duration'), $want, "$name: duration $want s";
+    is video_column($id, 'duration'), $want, "$name: duration $want s";
 
     my ($s, $b) = http_request($port, 'GET', "/api/videos/$id");
     my ($url) = $b =~ /"playbackUrl" : "([^"]+)"/;

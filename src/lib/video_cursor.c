@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "video_base64.h"
 #include "video_cursor.h"
 #include "video_id.h"
 
@@ -19,91 +20,44 @@
 #define VIDEO_CURSOR_MICROS_MAX  253402300799999999LL
 
 
-static const char  video_b64url[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-
 size_t
 video_cursor_encode(char *out, int64_t micros, const char *id)
 {
-    int       n;
-    size_t    i, o;
-    uint32_t  v;
-    char      raw[64];
+    int     n;
+    size_t  o;
+    char    raw[64];
 
     n = snprintf(raw, sizeof(raw), "%lld.%.*s", (long long) micros,
                  VIDEO_ID_LEN, id);
 
-    for (i = 0, o = 0; i < (size_t) n; i += 3) {
-        v = (uint32_t) (unsigned char) raw[i] << 16;
-
-        if (i + 1 < (size_t) n) {
-            v |= (uint32_t) (unsigned char) raw[i + 1] << 8;
-        }
-
-        if (i + 2 < (size_t) n) {
-            v |= (unsigned char) raw[i + 2];
-        }
-
-        out[o++] = video_b64url[(v >> 18) & 63];
-        out[o++] = video_b64url[(v >> 12) & 63];
-
-        if (i + 1 < (size_t) n) {
-            out[o++] = video_b64url[(v >> 6) & 63];
-        }
-
-        if (i + 2 < (size_t) n) {
-            out[o++] = video_b64url[v & 63];
-        }
-    }
-
+    o = video_base64_encode((unsigned char *) raw, (size_t) n, out,
+                            VIDEO_BASE64_URL | VIDEO_BASE64_NOPAD);
     out[o] = '\0';
 
     return o;
 }
 
 
-static int
-video_b64url_value(char c)
-{
-    const char  *p;
-
-    p = (c != '\0') ? strchr(video_b64url, c) : NULL;
-
-    return (p != NULL) ? (int) (p - video_b64url) : -1;
-}
-
-
 int
 video_cursor_decode(const char *in, size_t len, int64_t *micros, char *id)
 {
-    int       d;
-    size_t    i, n, bits;
-    uint32_t  acc;
-    int64_t   t;
-    char      raw[64], *dot;
+    size_t   i, n;
+    int64_t  t;
+    char     raw[64], *dot;
 
-    if (len == 0 || len > VIDEO_CURSOR_MAX || len % 4 == 1) {
+    /*
+     * Bits set past the last byte are ignored, not refused: the bytes are
+     * checked in full below, and a cursor names a position, not a secret.
+     */
+
+    if (len == 0 || len > VIDEO_CURSOR_MAX
+        || video_base64_decode(in, len, (unsigned char *) raw,
+                               sizeof(raw) - 1, &n,
+                               VIDEO_BASE64_URL | VIDEO_BASE64_NOPAD
+                               | VIDEO_BASE64_LAX_TAIL)
+           != 0)
+    {
         return -1;
-    }
-
-    n = 0;
-    acc = 0;
-    bits = 0;
-
-    for (i = 0; i < len; i++) {
-        d = video_b64url_value(in[i]);
-        if (d < 0) {
-            return -1;
-        }
-
-        acc = (acc << 6) | (uint32_t) d;
-        bits += 6;
-
-        if (bits >= 8) {
-            bits -= 8;
-            raw[n++] = (char) ((acc >> bits) & 0xff);
-        }
     }
 
     raw[n] = '\0';

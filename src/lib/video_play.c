@@ -10,48 +10,10 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "video_base64.h"
 #include "video_hmac.h"
 #include "video_id.h"
 #include "video_play.h"
-
-
-static const char  video_play_b64url[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-
-static int
-video_play_is_b64url(char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
-           || (c >= '0' && c <= '9') || c == '-' || c == '_';
-}
-
-
-/* 32 bytes to 43 characters, no padding */
-
-static void
-video_play_encode(const unsigned char *in, char *out)
-{
-    int       i, n;
-    uint32_t  v;
-
-    n = 0;
-
-    for (i = 0; i + 3 <= 32; i += 3) {
-        v = ((uint32_t) in[i] << 16) | ((uint32_t) in[i + 1] << 8) | in[i + 2];
-        out[n++] = video_play_b64url[(v >> 18) & 0x3f];
-        out[n++] = video_play_b64url[(v >> 12) & 0x3f];
-        out[n++] = video_play_b64url[(v >> 6) & 0x3f];
-        out[n++] = video_play_b64url[v & 0x3f];
-    }
-
-    /* the last two bytes: three characters */
-
-    v = ((uint32_t) in[30] << 16) | ((uint32_t) in[31] << 8);
-    out[n++] = video_play_b64url[(v >> 18) & 0x3f];
-    out[n++] = video_play_b64url[(v >> 12) & 0x3f];
-    out[n] = video_play_b64url[(v >> 6) & 0x3f];
-}
 
 
 static int
@@ -81,7 +43,8 @@ video_play_sign(const video_play_key_t *key, const char *id, size_t id_len,
         return -1;
     }
 
-    video_play_encode(mac, out);
+    video_base64_encode(mac, sizeof(mac), out,
+                        VIDEO_BASE64_URL | VIDEO_BASE64_NOPAD);
 
     return 0;
 }
@@ -99,7 +62,8 @@ video_play_key_init(video_play_key_t *key, const unsigned char *secret,
         return -1;
     }
 
-    video_play_encode(mac, enc);
+    video_base64_encode(mac, sizeof(mac), enc,
+                        VIDEO_BASE64_URL | VIDEO_BASE64_NOPAD);
 
     key->secret = secret;
     key->len = len;
@@ -171,7 +135,7 @@ video_play_is_token(const char *s, size_t len)
     }
 
     for (i = digits + 1; i < len; i++) {
-        if (!video_play_is_b64url(s[i])) {
+        if (video_base64_value(s[i], VIDEO_BASE64_URL) < 0) {
             return 0;
         }
     }

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "video_base64.h"
 #include "video_s3xml.h"
 #include "video_time.h"
 
@@ -584,122 +585,6 @@ video_s3xml_complete_request(const video_s3xml_part_t *parts, size_t n,
 
 /* listing */
 
-static const char  s3xml_b64url[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-
-static size_t
-b64url_encode(const unsigned char *in, size_t len, char *out)
-{
-    size_t    i, o;
-    uint32_t  v;
-
-    for (i = 0, o = 0; i < len; i += 3) {
-        v = (uint32_t) in[i] << 16;
-        v |= (i + 1 < len) ? (uint32_t) in[i + 1] << 8 : 0;
-        v |= (i + 2 < len) ? in[i + 2] : 0;
-
-        out[o++] = s3xml_b64url[(v >> 18) & 63];
-        out[o++] = s3xml_b64url[(v >> 12) & 63];
-
-        if (i + 1 < len) {
-            out[o++] = s3xml_b64url[(v >> 6) & 63];
-        }
-
-        if (i + 2 < len) {
-            out[o++] = s3xml_b64url[v & 63];
-        }
-    }
-
-    return o;
-}
-
-
-static int
-b64url_value(char c)
-{
-    if (c >= 'A' && c <= 'Z') {
-        return c - 'A';
-    }
-
-    if (c >= 'a' && c <= 'z') {
-        return c - 'a' + 26;
-    }
-
-    if (c >= '0' && c <= '9') {
-        return c - '0' + 52;
-    }
-
-    if (c == '-') {
-        return 62;
-    }
-
-    if (c == '_') {
-        return 63;
-    }
-
-    return -1;
-}
-
-
-/*
- * Canonical base64url only: no padding, no length that leaves a lone
- * character, no bits set past the last byte, so each token has one
- * spelling.  Returns the length decoded, or -1.
- */
-
-static long
-b64url_decode(const char *in, size_t len, unsigned char *out, size_t size)
-{
-    int       d;
-    size_t    i, o, rest;
-    uint32_t  v;
-
-    rest = len % 4;
-
-    if (rest == 1 || len / 4 * 3 + (rest ? rest - 1 : 0) > size) {
-        return -1;
-    }
-
-    v = 0;
-    o = 0;
-
-    for (i = 0; i < len; i++) {
-        d = b64url_value(in[i]);
-        if (d < 0) {
-            return -1;
-        }
-
-        v = (v << 6) | (uint32_t) d;
-
-        if (i % 4 == 3) {
-            out[o++] = (unsigned char) (v >> 16);
-            out[o++] = (unsigned char) (v >> 8);
-            out[o++] = (unsigned char) v;
-            v = 0;
-        }
-    }
-
-    if (rest == 2) {
-        if (v & 0xf) {
-            return -1;
-        }
-
-        out[o++] = (unsigned char) (v >> 4);
-
-    } else if (rest == 3) {
-        if (v & 0x3) {
-            return -1;
-        }
-
-        out[o++] = (unsigned char) (v >> 10);
-        out[o++] = (unsigned char) (v >> 2);
-    }
-
-    return (long) o;
-}
-
-
 int
 video_s3xml_max_keys(const char *s, size_t len, long *max_keys)
 {
@@ -789,8 +674,8 @@ video_s3xml_list_page(video_s3xml_object_t *objects, size_t n,
     const video_s3xml_query_t *query, video_s3xml_page_t *page)
 {
     int                    marker_cp, last_cp;
-    long                   max_keys, t;
-    size_t                 i, plen, dlen, count, mlen, cplen, lastlen;
+    long                   max_keys;
+    size_t                 i, plen, dlen, count, mlen, cplen, lastlen, t;
     const char            *k, *d, *delim, *marker, *lastp, *last;
     unsigned char          raw[1 + VIDEO_S3XML_KEY_MAX];
     video_s3xml_object_t  *o;
@@ -823,15 +708,17 @@ video_s3xml_list_page(video_s3xml_object_t *objects, size_t n,
     marker_cp = 0;
 
     if (query->token.data != NULL) {
-        t = b64url_decode(query->token.data, query->token.len, raw,
-                          sizeof(raw));
-
-        if (t < 2 || (raw[0] != 'K' && raw[0] != 'P')) {
+        if (video_base64_decode(query->token.data, query->token.len, raw,
+                                sizeof(raw), &t,
+                                VIDEO_BASE64_URL | VIDEO_BASE64_NOPAD)
+            != 0
+            || t < 2 || (raw[0] != 'K' && raw[0] != 'P'))
+        {
             return VIDEO_S3XML_INVALID_ARGUMENT;
         }
 
         marker = (const char *) raw + 1;
-        mlen = (size_t) t - 1;
+        mlen = t - 1;
         marker_cp = (raw[0] == 'P');
 
         if (!utf8_valid(marker, mlen)
@@ -944,8 +831,10 @@ video_s3xml_list_page(video_s3xml_object_t *objects, size_t n,
     if (page->truncated) {
         raw[0] = last_cp ? 'P' : 'K';
         memcpy(raw + 1, last, lastlen);
-        page->next_token_len = b64url_encode(raw, 1 + lastlen,
-                                             page->next_token);
+        page->next_token_len = video_base64_encode(raw, 1 + lastlen,
+                                                   page->next_token,
+                                                   VIDEO_BASE64_URL
+                                                   | VIDEO_BASE64_NOPAD);
         page->next_token[page->next_token_len] = '\0';
     }
 

@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "video_base64.h"
 #include "video_hmac.h"
 #include "video_webhook.h"
 
@@ -34,149 +35,6 @@
 
 /* signed messages up to this size are put together on the stack */
 #define VIDEO_WEBHOOK_MSG_STACK    1024
-
-/* the length of the padded base64 of n bytes */
-#define video_webhook_b64_len(n)   (((n) + 2) / 3 * 4)
-
-
-static const char  video_webhook_b64[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-
-/* standard base64 with padding, NUL-terminated; the characters written */
-
-static size_t
-video_webhook_b64_encode(const unsigned char *in, size_t len, char *out)
-{
-    size_t    i, n;
-    uint32_t  v;
-
-    n = 0;
-
-    for (i = 0; i + 3 <= len; i += 3) {
-        v = ((uint32_t) in[i] << 16) | ((uint32_t) in[i + 1] << 8) | in[i + 2];
-        out[n++] = video_webhook_b64[(v >> 18) & 0x3f];
-        out[n++] = video_webhook_b64[(v >> 12) & 0x3f];
-        out[n++] = video_webhook_b64[(v >> 6) & 0x3f];
-        out[n++] = video_webhook_b64[v & 0x3f];
-    }
-
-    if (len - i == 1) {
-        v = (uint32_t) in[i] << 16;
-        out[n++] = video_webhook_b64[(v >> 18) & 0x3f];
-        out[n++] = video_webhook_b64[(v >> 12) & 0x3f];
-        out[n++] = '=';
-        out[n++] = '=';
-
-    } else if (len - i == 2) {
-        v = ((uint32_t) in[i] << 16) | ((uint32_t) in[i + 1] << 8);
-        out[n++] = video_webhook_b64[(v >> 18) & 0x3f];
-        out[n++] = video_webhook_b64[(v >> 12) & 0x3f];
-        out[n++] = video_webhook_b64[(v >> 6) & 0x3f];
-        out[n++] = '=';
-    }
-
-    out[n] = '\0';
-
-    return n;
-}
-
-
-static int
-video_webhook_b64_value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z') {
-        return c - 'A';
-    }
-
-    if (c >= 'a' && c <= 'z') {
-        return c - 'a' + 26;
-    }
-
-    if (c >= '0' && c <= '9') {
-        return c - '0' + 52;
-    }
-
-    if (c == '+') {
-        return 62;
-    }
-
-    if (c == '/') {
-        return 63;
-    }
-
-    return -1;
-}
-
-
-/*
- * Strict decoding: whole groups of four characters of the standard
- * alphabet, "=" only as the last one or two, and no bits set past the
- * last byte, so that a byte string has one encoding.  The bytes go into
- * out (size bytes at most), their number into *n; 0, or -1.
- */
-
-static int
-video_webhook_b64_decode(const char *in, size_t len, unsigned char *out,
-    size_t size, size_t *n)
-{
-    int       c;
-    size_t    i, k, pad, o;
-    uint32_t  v;
-
-    if (len % 4 != 0) {
-        return -1;
-    }
-
-    pad = 0;
-
-    if (len > 0 && in[len - 1] == '=') {
-        pad = (in[len - 2] == '=') ? 2 : 1;
-    }
-
-    if (len / 4 * 3 - pad > size) {
-        return -1;
-    }
-
-    o = 0;
-    v = 0;
-
-    for (i = 0; i < len; i += 4) {
-        v = 0;
-
-        for (k = 0; k < 4; k++) {
-            if (i + k >= len - pad) {
-                c = 0;
-
-            } else {
-                c = video_webhook_b64_value((unsigned char) in[i + k]);
-                if (c < 0) {
-                    return -1;
-                }
-            }
-
-            v = (v << 6) | (uint32_t) c;
-        }
-
-        out[o++] = (unsigned char) (v >> 16);
-
-        if (i + 4 < len || pad < 2) {
-            out[o++] = (unsigned char) (v >> 8);
-        }
-
-        if (i + 4 < len || pad < 1) {
-            out[o++] = (unsigned char) v;
-        }
-    }
-
-    if ((pad == 1 && (v & 0xff) != 0) || (pad == 2 && (v & 0xffff) != 0)) {
-        return -1;
-    }
-
-    *n = o;
-
-    return 0;
-}
 
 
 int
@@ -218,6 +76,7 @@ video_webhook_key_derive(const char *secret, size_t len,
 int
 video_webhook_secret_new(char *out)
 {
+    size_t         n;
     unsigned char  raw[VIDEO_WEBHOOK_SECRET_BYTES];
 
     if (RAND_bytes(raw, sizeof(raw)) != 1) {
@@ -226,8 +85,9 @@ video_webhook_secret_new(char *out)
 
     memcpy(out, VIDEO_WEBHOOK_SECRET_PREFIX,
            sizeof(VIDEO_WEBHOOK_SECRET_PREFIX) - 1);
-    video_webhook_b64_encode(raw, sizeof(raw),
-                             out + sizeof(VIDEO_WEBHOOK_SECRET_PREFIX) - 1);
+    n = video_base64_encode(raw, sizeof(raw),
+                            out + sizeof(VIDEO_WEBHOOK_SECRET_PREFIX) - 1, 0);
+    out[sizeof(VIDEO_WEBHOOK_SECRET_PREFIX) - 1 + n] = '\0';
 
     OPENSSL_cleanse(raw, sizeof(raw));
 
@@ -253,13 +113,13 @@ video_webhook_secret_key(const char *secret, size_t len, unsigned char *key)
         len -= sizeof(VIDEO_WEBHOOK_SECRET_PREFIX) - 1;
     }
 
-    if (len > video_webhook_b64_len(VIDEO_WEBHOOK_KEY_MAX)) {
+    if (len > VIDEO_BASE64_LEN(VIDEO_WEBHOOK_KEY_MAX)) {
         return -1;
     }
 
     /* what a bad secret left of a key is wiped */
 
-    if (video_webhook_b64_decode(secret, len, key, VIDEO_WEBHOOK_KEY_MAX, &n)
+    if (video_base64_decode(secret, len, key, VIDEO_WEBHOOK_KEY_MAX, &n, 0)
         != 0
         || n < VIDEO_WEBHOOK_KEY_MIN)
     {
@@ -324,10 +184,11 @@ video_webhook_seal(const video_webhook_key_t *key, const char *secret,
     }
 
     out[VIDEO_WEBHOOK_SEAL_AAD] = '.';
-    video_webhook_b64_encode(raw,
-                             VIDEO_WEBHOOK_NONCE_LEN + len
-                             + VIDEO_WEBHOOK_TAG_LEN,
-                             out + VIDEO_WEBHOOK_SEAL_AAD + 1);
+    n = (int) video_base64_encode(raw,
+                                  VIDEO_WEBHOOK_NONCE_LEN + len
+                                  + VIDEO_WEBHOOK_TAG_LEN,
+                                  out + VIDEO_WEBHOOK_SEAL_AAD + 1, 0);
+    out[VIDEO_WEBHOOK_SEAL_AAD + 1 + n] = '\0';
 
     return 0;
 }
@@ -398,9 +259,9 @@ video_webhook_open(const video_webhook_key_t *const *keys, size_t n,
         }
     }
 
-    if (video_webhook_b64_decode(sealed + VIDEO_WEBHOOK_SEAL_AAD + 1,
-                                 len - VIDEO_WEBHOOK_SEAL_AAD - 1, raw,
-                                 sizeof(raw), &rlen)
+    if (video_base64_decode(sealed + VIDEO_WEBHOOK_SEAL_AAD + 1,
+                            len - VIDEO_WEBHOOK_SEAL_AAD - 1, raw,
+                            sizeof(raw), &rlen, 0)
         != 0
         || rlen <= VIDEO_WEBHOOK_NONCE_LEN + VIDEO_WEBHOOK_TAG_LEN)
     {
@@ -519,7 +380,8 @@ video_webhook_sign(const char *secret, size_t secret_len,
     }
 
     memcpy(out, "v1,", 3);
-    video_webhook_b64_encode(mac, sizeof(mac), out + 3);
+    n = (int) video_base64_encode(mac, sizeof(mac), out + 3, 0);
+    out[3 + n] = '\0';
 
     return 0;
 }

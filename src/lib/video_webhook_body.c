@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "video_base64.h"
 #include "video_upload_url.h"
 #include "video_webhook_body.h"
 #include "video_validate.h"
@@ -286,44 +287,18 @@ video_webhook_redeliver_parse(json_t *body, const char **event_id,
 }
 
 
-static const char  video_webhook_b64url[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-
 size_t
 video_webhook_cursor_encode(char *out, uint64_t a, uint64_t b)
 {
-    int       n;
-    size_t    i, o;
-    uint32_t  v;
-    char      raw[48];
+    int     n;
+    size_t  o;
+    char    raw[48];
 
     n = snprintf(raw, sizeof(raw), "%llu.%llu", (unsigned long long) a,
                  (unsigned long long) b);
 
-    for (i = 0, o = 0; i < (size_t) n; i += 3) {
-        v = (uint32_t) (unsigned char) raw[i] << 16;
-
-        if (i + 1 < (size_t) n) {
-            v |= (uint32_t) (unsigned char) raw[i + 1] << 8;
-        }
-
-        if (i + 2 < (size_t) n) {
-            v |= (unsigned char) raw[i + 2];
-        }
-
-        out[o++] = video_webhook_b64url[(v >> 18) & 63];
-        out[o++] = video_webhook_b64url[(v >> 12) & 63];
-
-        if (i + 1 < (size_t) n) {
-            out[o++] = video_webhook_b64url[(v >> 6) & 63];
-        }
-
-        if (i + 2 < (size_t) n) {
-            out[o++] = video_webhook_b64url[v & 63];
-        }
-    }
-
+    o = video_base64_encode((unsigned char *) raw, (size_t) n, out,
+                            VIDEO_BASE64_URL | VIDEO_BASE64_NOPAD);
     out[o] = '\0';
 
     return o;
@@ -366,37 +341,16 @@ int
 video_webhook_cursor_decode(const char *in, size_t len, uint64_t *a,
     uint64_t *b)
 {
-    size_t       i, n, bits;
-    uint32_t     acc;
-    const char  *p;
-    char         raw[64], *dot;
+    size_t  n;
+    char    raw[64], *dot;
 
-    if (len == 0 || len > VIDEO_WEBHOOK_CURSOR_MAX || len % 4 == 1) {
-        return -1;
-    }
+    /* canonical only, no stray bits: one spelling per cursor */
 
-    n = 0;
-    acc = 0;
-    bits = 0;
-
-    for (i = 0; i < len; i++) {
-        p = (in[i] != '\0') ? strchr(video_webhook_b64url, in[i]) : NULL;
-        if (p == NULL) {
-            return -1;
-        }
-
-        acc = (acc << 6) | (uint32_t) (p - video_webhook_b64url);
-        bits += 6;
-
-        if (bits >= 8) {
-            bits -= 8;
-            raw[n++] = (char) ((acc >> bits) & 0xff);
-        }
-    }
-
-    /* no stray bits: one spelling per cursor */
-
-    if ((acc & ((1u << bits) - 1)) != 0) {
+    if (len == 0 || len > VIDEO_WEBHOOK_CURSOR_MAX
+        || video_base64_decode(in, len, (unsigned char *) raw, sizeof(raw),
+                               &n, VIDEO_BASE64_URL | VIDEO_BASE64_NOPAD)
+           != 0)
+    {
         return -1;
     }
 

@@ -16,7 +16,9 @@ our @EXPORT = qw(psql stack seed_video cursor_for http_get http_request wait_for
                  nginx_start nginx_stop nginx_worker_pid curl
                  store_server probe_location rtmp_block callbacks_location
                  worker_env worker_start quota_drift api_key keyed
-                 access_reset contract_record);
+                 access_reset contract_record
+                 media_reset media_conf media_locations upload_video
+                 video_column wait_video_done read_worker_log);
 
 sub conninfo {
     return $ENV{TEST_NGINX_PG_CONNINFO}
@@ -456,6 +458,96 @@ sub worker_start {
         exec $bin, $role or POSIX::_exit(127);
     }
     return $pid;
+}
+
+# -- the media pipeline's suites (workers, hostile media, the corpus) -------
+
+# a clean start for a suite of its own nginx and workers: $dir made anew
+# with the store's buckets under $data, no videos, jobs or cache left of
+# earlier runs (their jobs must not reach this run's workers)
+sub media_reset {
+    my ($dir, $data) = @_;
+    system('rm', '-rf', $dir);
+    mkdir $dir;
+    mkdir $data;
+    mkdir "$data/$_" for qw(videos-raw videos-processed thumbnails);
+    system('chown', '-R', 'nobody', $data) if $> == 0;
+
+    psql('TRUNCATE videos, outbox CASCADE');
+    system("redis-cli -p $ENV{TEST_NGINX_REDIS_PORT} FLUSHDB >/dev/null");
+    system("scripts/stack.sh rabbitmqctl -q purge_queue $_ >/dev/null 2>&1")
+        for qw(video-transcode video-cleanup);
+}
+
+# nginx.conf text for http{}: the API on $port with the test stack's
+# servers, storage on $store serving $data (store_server)
+sub media_conf {
+    my ($port, $store, $data) = @_;
+    return <<"CONF";
+    video_api_postgres "$ENV{TEST_NGINX_PG_CONNINFO}" pool=2 timeout=3s;
+    video_api_redis 127.0.0.1:$ENV{TEST_NGINX_REDIS_PORT} timeout=2s;
+    video_api_storage endpoint=http://127.0.0.1:$store region=us-east-1
+                      access_key=videoapi secret_key=videoapi-secret;
+    video_api_public_url http://127.0.0.1:$port;
+    include /etc/nginx/mime.types;
+${\ store_server($store, $data, '100m')}
+CONF
+}
+
+# nginx.conf text for the API's server{}: playback with its media from
+# $data, and the storage probe (probe_location)
+sub media_locations {
+    my ($data, $endpoint) = @_;
+    return <<"CONF";
+        location /play/ { video_api play; }
+        location /_video_api/media/ {
+            internal;
+            alias $data/;
+        }
+${\ probe_location($endpoint)}
+CONF
+}
+
+# presign, PUT, complete against the API on $port, as a browser does: the
+# video id; dies on any step's failure
+sub upload_video {
+    my ($port, $file, $title, $type) = @_;
+    $type //= 'video/mp4';
+    my ($ext) = $type =~ m{/(\w+)$};
+    my $size = -s $file;
+    my ($s, $b) = http_request($port, 'POST', '/api/upload/presign',
+        qq({"fileName": "clip.$ext", "fileSize": $size, "contentType": "$type"}));
+    die "presign: $s $b" unless $s == 201;
+    my ($url) = $b =~ /"uploadUrl":"([^"]+)"/;
+    my ($key) = $b =~ /"key":"([^"]+)"/;
+    my ($id) = $key =~ m{^([^/]+)/};
+    ($s) = curl('-X', 'PUT', '-H', "Content-Type: $type", '-H', 'If-None-Match: *',
+                '--upload-file', $file, $url);
+    die "PUT: $s" unless $s =~ /^20[01]$/;
+    ($s, $b) = http_request($port, 'POST', "/api/upload/$id/complete",
+                            qq({"key": "$key", "title": "$title"}));
+    die "complete: $s $b" unless $s == 201;
+    return $id;
+}
+
+# one column of a video's row
+sub video_column {
+    my ($id, $col) = @_;
+    return psql("SELECT $col FROM videos WHERE id = '$id'");
+}
+
+# polls until the video is READY or FAILED, for at most $seconds
+sub wait_video_done {
+    my ($id, $seconds) = @_;
+    return wait_for($seconds, sub {
+        video_column($id, 'status') =~ /^(READY|FAILED)$/;
+    });
+}
+
+# what the worker of $role (worker_start) has logged so far
+sub read_worker_log {
+    my ($dir, $role) = @_;
+    return do { local (@ARGV, $/) = ("$dir/logs/worker-$role.log"); <> } // '';
 }
 
 # polls $check until it returns true, for at most $seconds

@@ -34,6 +34,7 @@ Suite *unit_urlguard_suite(void);
 Suite *unit_upload_url_suite(void);
 Suite *unit_webhook_suite(void);
 Suite *unit_webhook_body_suite(void);
+Suite *unit_base64_suite(void);
 
 
 #endif /* _UNIT_H_INCLUDED_ */
