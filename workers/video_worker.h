@@ -23,6 +23,8 @@
 
 #define VIDEO_QUEUE_TRANSCODE  "video-transcode"
 #define VIDEO_QUEUE_CLEANUP    "video-cleanup"
+#define VIDEO_QUEUE_CHUNK      "video-chunk"
+#define VIDEO_CHUNK_PRIORITY   9      /* x-max-priority of the chunk queue */
 #define VIDEO_DLX              "video-dlx"
 
 #define VIDEO_WEBHOOK_BACKOFF_MAX  32
@@ -45,6 +47,8 @@ typedef struct {
     char   preset[32];
     int    segment_seconds;
     int    encoder_threads;       /* per rung encoder; 0: one per core */
+    int    chunk_seconds;         /* pieces of a chunked transcode; 0: one
+                                     run for the whole video */
     int    max_attempts;          /* of a job that fails transiently */
     int    relay_poll_seconds;
     int    analytics_interval;    /* seconds between view rollups */
@@ -161,6 +165,13 @@ typedef int (*video_worker_consumer_pt)(amqp_envelope_t *env);
  * each message
  */
 int video_worker_consume(const char *queue, video_worker_consumer_pt handler);
+
+/*
+ * The same over several queues of one channel, one message at a time
+ * across all of them (a channel-wide prefetch of 1)
+ */
+int video_worker_consume_queues(const char *const *queues, int n,
+    video_worker_consumer_pt handler);
 /* a readable message for a failed rpc reply */
 const char *video_worker_amqp_error(amqp_rpc_reply_t r);
 
@@ -260,7 +271,7 @@ int video_sandbox_write(const char *dir, const char *rel, const char *data,
 #define VIDEO_METRICS_OUTCOMES  5
 
 /* the queues whose depths are shown, in this order */
-#define VIDEO_METRICS_QUEUES    4
+#define VIDEO_METRICS_QUEUES    6
 extern const char  *video_metrics_queue_names[VIDEO_METRICS_QUEUES];
 
 /* -1 when metrics_listen is invalid; a listener that cannot be had is

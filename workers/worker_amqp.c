@@ -55,7 +55,8 @@ video_worker_amqp_error(amqp_rpc_reply_t r)
 
 
 static int
-video_worker_amqp_queue(video_worker_amqp_t *a, const char *name)
+video_worker_amqp_queue(video_worker_amqp_t *a, const char *name,
+    int priorities)
 {
     char                dlq[128];
     amqp_table_t        args;
@@ -88,6 +89,15 @@ video_worker_amqp_queue(video_worker_amqp_t *a, const char *name)
     entries[0].value.value.bytes = amqp_cstring_bytes(VIDEO_DLX);
     args.num_entries = 1;
     args.entries = entries;
+
+    /* a queue that takes message priorities delivers the highest first */
+
+    if (priorities) {
+        entries[1].key = amqp_cstring_bytes("x-max-priority");
+        entries[1].value.kind = AMQP_FIELD_KIND_I8;
+        entries[1].value.value.i8 = (int8_t) priorities;
+        args.num_entries = 2;
+    }
 
     amqp_queue_declare(a->conn, 1, amqp_cstring_bytes(name), 0, 1, 0, 0,
                        args);
@@ -174,8 +184,11 @@ video_worker_amqp_connect(video_worker_amqp_t *a)
         goto close;
     }
 
-    if (video_worker_amqp_queue(a, VIDEO_QUEUE_TRANSCODE) != 0
-        || video_worker_amqp_queue(a, VIDEO_QUEUE_CLEANUP) != 0)
+    if (video_worker_amqp_queue(a, VIDEO_QUEUE_TRANSCODE, 0) != 0
+        || video_worker_amqp_queue(a, VIDEO_QUEUE_CLEANUP, 0) != 0
+        || video_worker_amqp_queue(a, VIDEO_QUEUE_CHUNK,
+                                   VIDEO_CHUNK_PRIORITY)
+           != 0)
     {
         goto close;
     }
@@ -218,7 +231,15 @@ video_worker_amqp_close(video_worker_amqp_t *a)
 int
 video_worker_consume(const char *queue, video_worker_consumer_pt handler)
 {
-    int                  outcome, down;
+    return video_worker_consume_queues(&queue, 1, handler);
+}
+
+
+int
+video_worker_consume_queues(const char *const *queues, int n,
+    video_worker_consumer_pt handler)
+{
+    int                  i, outcome, down;
     double               backoff;
     struct timeval       tv;
     amqp_rpc_reply_t     r;
@@ -244,19 +265,32 @@ video_worker_consume(const char *queue, video_worker_consumer_pt handler)
                 continue;
             }
 
-            amqp_basic_qos(a.conn, 1, 0, 1, 0);
-            amqp_basic_consume(a.conn, 1, amqp_cstring_bytes(queue),
-                               amqp_empty_bytes, 0, 0, 0, amqp_empty_table);
-            r = amqp_get_rpc_reply(a.conn);
+            /* one unacknowledged message on the channel, whichever
+               queue it came from */
+
+            amqp_basic_qos(a.conn, 1, 0, 1, n > 1);
+            r.reply_type = AMQP_RESPONSE_NORMAL;
+
+            for (i = 0; i < n; i++) {
+                amqp_basic_consume(a.conn, 1, amqp_cstring_bytes(queues[i]),
+                                   amqp_empty_bytes, 0, 0, 0,
+                                   amqp_empty_table);
+                r = amqp_get_rpc_reply(a.conn);
+
+                if (r.reply_type != AMQP_RESPONSE_NORMAL) {
+                    video_worker_log("rabbitmq: consuming %s: %s", queues[i],
+                                     video_worker_amqp_error(r));
+                    break;
+                }
+
+                video_worker_log("consuming %s", queues[i]);
+            }
 
             if (r.reply_type != AMQP_RESPONSE_NORMAL) {
-                video_worker_log("rabbitmq: consuming %s: %s", queue,
-                                 video_worker_amqp_error(r));
                 video_worker_amqp_close(&a);
                 continue;
             }
 
-            video_worker_log("consuming %s", queue);
             down = 0;
             backoff = 0.5;
         }

@@ -104,7 +104,8 @@ static const char  *video_metrics_outcomes[VIDEO_METRICS_OUTCOMES] = {
 
 const char  *video_metrics_queue_names[VIDEO_METRICS_QUEUES] = {
     VIDEO_QUEUE_TRANSCODE, VIDEO_QUEUE_TRANSCODE ".dlq",
-    VIDEO_QUEUE_CLEANUP, VIDEO_QUEUE_CLEANUP ".dlq"
+    VIDEO_QUEUE_CLEANUP, VIDEO_QUEUE_CLEANUP ".dlq",
+    VIDEO_QUEUE_CHUNK, VIDEO_QUEUE_CHUNK ".dlq"
 };
 
 

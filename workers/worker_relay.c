@@ -104,10 +104,10 @@ video_relay_batch(PGconn *pg, video_worker_amqp_t *a, uint64_t *tag)
     values[0] = batch;
 
     res = video_worker_pg(pg,
-              "SELECT id, topic, payload::text FROM outbox"
+              "SELECT id, topic, payload::text, priority FROM outbox"
               " WHERE published_at IS NULL"
               " AND topic IN ('" VIDEO_QUEUE_TRANSCODE "', '"
-              VIDEO_QUEUE_CLEANUP "')"
+              VIDEO_QUEUE_CLEANUP "', '" VIDEO_QUEUE_CHUNK "')"
               " ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
               1, values, PGRES_TUPLES_OK);
     if (res == NULL) {
@@ -136,10 +136,12 @@ video_relay_batch(PGconn *pg, video_worker_amqp_t *a, uint64_t *tag)
         memset(&props, 0, sizeof(props));
         props._flags = AMQP_BASIC_CONTENT_TYPE_FLAG
                        | AMQP_BASIC_DELIVERY_MODE_FLAG
-                       | AMQP_BASIC_MESSAGE_ID_FLAG;
+                       | AMQP_BASIC_MESSAGE_ID_FLAG
+                       | AMQP_BASIC_PRIORITY_FLAG;
         props.content_type = amqp_cstring_bytes("application/json");
         props.delivery_mode = 2;
         props.message_id = amqp_cstring_bytes(PQgetvalue(res, i, 0));
+        props.priority = (uint8_t) atoi(PQgetvalue(res, i, 3));
 
         body.bytes = PQgetvalue(res, i, 2);
         body.len = PQgetlength(res, i, 2);
@@ -215,7 +217,7 @@ video_relay_backlog(PGconn *pg)
               " coalesce(extract(epoch FROM now() - min(created_at)), 0)"
               " FROM outbox WHERE published_at IS NULL"
               " AND topic IN ('" VIDEO_QUEUE_TRANSCODE "', '"
-              VIDEO_QUEUE_CLEANUP "')",
+              VIDEO_QUEUE_CLEANUP "', '" VIDEO_QUEUE_CHUNK "')",
               0, NULL, PGRES_TUPLES_OK);
     if (res == NULL) {
         return -1;

@@ -52,7 +52,7 @@
 
 /* -- helpers -------------------------------------------------------------- */
 
-static int
+int
 video_transcode_rmtree(const char *dir)
 {
     pid_t  pid;
@@ -104,7 +104,7 @@ video_transcode_mkdirs(const char *path)
  * entry expires anyway
  */
 
-static void
+void
 video_transcode_cache(PGconn *pg, const char *id)
 {
     char           base[300], err[256];
@@ -309,7 +309,7 @@ video_transcode_recording(video_transcode_t *t)
 
 /* variants and READY in one transaction */
 
-static int
+int
 video_transcode_finish(video_transcode_t *t)
 {
     int          i;
@@ -383,6 +383,7 @@ video_transcode_finish(video_transcode_t *t)
 
     res = video_worker_pg(t->pg,
               "UPDATE videos SET status = 'READY', transcoding_progress = 100,"
+              " playable_at = COALESCE(playable_at, clock_timestamp()),"
               " duration = $4::integer, hls_manifest_key = $2,"
               " thumbnail_key = $3, processing_error = NULL,"
               " updated_at = video_touch(updated_at)"
@@ -473,6 +474,10 @@ video_transcode_job(video_transcode_t *t)
             t->pg = NULL;
             return VIDEO_JOB_TRANSIENT;
         }
+    }
+
+    if (t->job.type == VIDEO_JOB_CHUNK) {
+        return video_transcode_chunk(t);
     }
 
     rc = video_transcode_start(t, &skip);
@@ -574,6 +579,21 @@ fetched:
                          t->height, t->rotation, t->hdr ? "HDR" : "SDR",
                          t->duration, t->has_audio ? "with" : "no",
                          t->nrungs);
+    }
+
+    /* in chunks: the split, and the chunk jobs take it from there */
+
+    if (rc == VIDEO_JOB_OK && video_worker_conf.chunk_seconds > 0) {
+        rc = video_transcode_split(t);
+
+        if (rc != VIDEO_JOB_STOPPED) {
+            video_transcode_rmtree(t->dir);
+        }
+
+        return rc;
+    }
+
+    if (rc == VIDEO_JOB_OK) {
         encode = video_metrics_now();
         rc = video_transcode_encode(t);
 
@@ -613,7 +633,8 @@ video_transcode_message(video_transcode_t *t, amqp_envelope_t *env)
     if (video_job_parse(env->message.body.bytes, env->message.body.len,
                         &t->job, &err)
         != 0
-        || t->job.type != VIDEO_JOB_TRANSCODE)
+        || (t->job.type != VIDEO_JOB_TRANSCODE
+            && t->job.type != VIDEO_JOB_CHUNK))
     {
         video_worker_log_at(VIDEO_WORKER_LOG_ERROR,
                             "dead-lettering a malformed transcode job: %s",
@@ -625,8 +646,16 @@ video_transcode_message(video_transcode_t *t, amqp_envelope_t *env)
 
     video_worker_log_video(t->job.video_id);
 
-    video_worker_log("transcoding video %s%s", t->job.video_id,
-                     env->redelivered ? " (redelivered)" : "");
+    if (t->job.type == VIDEO_JOB_CHUNK) {
+        video_worker_log("transcoding video %s, %s %d%s", t->job.video_id,
+                         t->job.chunk < 0 ? "the audio" : "chunk",
+                         t->job.chunk < 0 ? 0 : t->job.chunk,
+                         env->redelivered ? " (redelivered)" : "");
+
+    } else {
+        video_worker_log("transcoding video %s%s", t->job.video_id,
+                         env->redelivered ? " (redelivered)" : "");
+    }
 
     backoff = 1;
 
@@ -706,6 +735,10 @@ video_worker_transcode(void)
     int   rc;
     char  sandbox[512];
 
+    static const char *const  queues[] = {
+        VIDEO_QUEUE_TRANSCODE, VIDEO_QUEUE_CHUNK
+    };
+
     memset(&video_transcode, 0, sizeof(video_transcode));
 
     /* storage and the fetches of uploads from a URL share libcurl */
@@ -726,7 +759,7 @@ video_worker_transcode(void)
                          "fail: %s", sandbox);
     }
 
-    rc = video_worker_consume(VIDEO_QUEUE_TRANSCODE, video_transcode_consume);
+    rc = video_worker_consume_queues(queues, 2, video_transcode_consume);
 
     if (video_transcode.pg != NULL) {
         PQfinish(video_transcode.pg);

@@ -49,6 +49,14 @@ typedef struct {
     video_rung_t    rungs[VIDEO_LADDER_MAX];
     int             nrungs;
 
+    /* a chunk's job: its piece's place, whether it makes the thumbnail;
+       the audio's segments put in storage so far */
+    double          chunk_start;
+    double          chunk_end;
+    int             chunk_thumb;
+    int             audio_sent;
+    int             audio_failed;
+
     /* ffmpeg's progress, written at most once a second and never back */
     video_progress_t  progress;
     int               progress_written;
@@ -56,8 +64,11 @@ typedef struct {
 } video_transcode_t;
 
 
-/* worker_transcode.c: the work directory */
+/* worker_transcode.c: the work directory, the cache, READY */
 int video_transcode_mkdirs(const char *path);
+int video_transcode_rmtree(const char *dir);
+void video_transcode_cache(PGconn *pg, const char *id);
+int video_transcode_finish(video_transcode_t *t);
 
 /* worker_transcode_run.c: a command in the media sandbox, fed to on_line
    line by line */
@@ -82,6 +93,12 @@ int video_transcode_master(video_transcode_t *t);
 
 /* worker_transcode_upload.c: the outputs to storage */
 int video_transcode_upload(video_transcode_t *t);
+
+/* worker_transcode_chunk.c: the split into chunk jobs, a chunk's job, and
+   what follows each chunk (playable, READY) */
+int video_transcode_split(video_transcode_t *t);
+int video_transcode_chunk(video_transcode_t *t);
+int video_transcode_chunk_after(video_transcode_t *t);
 
 
 #endif /* _WORKER_TRANSCODE_H_INCLUDED_ */

@@ -334,7 +334,7 @@ video_job_parse(const char *json, size_t len, video_job_t *job,
     const char **err)
 {
     int           rc;
-    json_t       *root, *type, *id;
+    json_t       *root, *type, *id, *n;
     const char   *t;
     json_error_t  jerr;
 
@@ -361,6 +361,9 @@ video_job_parse(const char *json, size_t len, video_job_t *job,
 
     } else if (strcmp(t, "cleanup") == 0) {
         job->type = VIDEO_JOB_CLEANUP;
+
+    } else if (strcmp(t, "chunk") == 0) {
+        job->type = VIDEO_JOB_CHUNK;
 
     } else {
         *err = "unknown job type";
@@ -400,6 +403,21 @@ video_job_parse(const char *json, size_t len, video_job_t *job,
                                   err);
         }
 
+        goto done;
+    }
+
+    if (job->type == VIDEO_JOB_CHUNK) {
+        n = json_object_get(root, "chunk");
+
+        if (!json_is_integer(n) || json_integer_value(n) < -1
+            || json_integer_value(n) >= VIDEO_JOB_CHUNK_MAX)
+        {
+            *err = "missing \"chunk\", or not an integer from -1";
+            goto done;
+        }
+
+        job->chunk = (int) json_integer_value(n);
+        rc = 0;
         goto done;
     }
 

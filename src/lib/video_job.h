@@ -15,6 +15,9 @@
 
 #define VIDEO_JOB_TRANSCODE   1
 #define VIDEO_JOB_CLEANUP     2
+#define VIDEO_JOB_CHUNK       3   /* a piece of a chunked transcode */
+
+#define VIDEO_JOB_CHUNK_MAX   20000
 
 #define VIDEO_JOB_KEY_MAX     1024
 #define VIDEO_JOB_PATH_MAX    1024
@@ -57,6 +60,9 @@ typedef struct {
      */
     char                 source_url[VIDEO_URLGUARD_URL_MAX + 1];
 
+    /* chunk: the piece's number, or -1 for the audio */
+    int                  chunk;
+
     /* cleanup: what to remove (objects whose key is null are left out) */
     video_job_object_t   objects[VIDEO_JOB_OBJECTS];
     int                  nobjects;
@@ -75,7 +81,9 @@ typedef struct {
  * header it goes into), an "etag" beside a "recording" (whose original is
  * stored by the job itself), a sourceUrl that video_urlguard_parse()
  * refuses or that is not in its normal form, a job with both a recording
- * and a sourceUrl.  A null etag, recording or sourceUrl is none.
+ * and a sourceUrl.  A null etag, recording or sourceUrl is none.  A
+ * chunk job is {"type": "chunk", "videoId", "chunk"}, chunk an integer
+ * from -1 (the audio) to VIDEO_JOB_CHUNK_MAX - 1.
  */
 int video_job_parse(const char *json, size_t len, video_job_t *job,
     const char **err);

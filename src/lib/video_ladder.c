@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "video_ladder.h"
+#include "video_ladder_int.h"
 
 
 typedef struct {
@@ -28,6 +29,10 @@ static const video_ladder_rung_spec_t  video_ladder_specs[] = {
 
 #define VIDEO_LADDER_SPECS                                                   \
     (int) (sizeof(video_ladder_specs) / sizeof(video_ladder_specs[0]))
+
+
+static int video_ladder_master_write(const video_rung_t *rungs, int n,
+    int has_audio, int group_kbps, double fps, char *out, size_t size);
 
 
 /* the nearest even number, at least 2 */
@@ -107,6 +112,33 @@ int
 video_ladder_master(const video_rung_t *rungs, int n, int has_audio,
     double fps, char *out, size_t size)
 {
+    return video_ladder_master_write(rungs, n, has_audio, 0, fps, out, size);
+}
+
+
+int
+video_ladder_master_group(const video_rung_t *rungs, int n, int has_audio,
+    int audio_kbps, double fps, char *out, size_t size)
+{
+    if (has_audio && audio_kbps <= 0) {
+        return -1;
+    }
+
+    return video_ladder_master_write(rungs, n, has_audio,
+                                     has_audio ? audio_kbps : 0, fps, out,
+                                     size);
+}
+
+
+/*
+ * group_kbps > 0: the audio is a rendition of its own, at that rate,
+ * named by every rung; else each rung carries its own
+ */
+
+static int
+video_ladder_master_write(const video_rung_t *rungs, int n, int has_audio,
+    int group_kbps, double fps, char *out, size_t size)
+{
     int     i, w, audio;
     size_t  len;
     char    rate[32];
@@ -121,6 +153,18 @@ video_ladder_master(const video_rung_t *rungs, int n, int has_audio,
 
     len = w;
 
+    if (group_kbps > 0) {
+        w = snprintf(out + len, size - len,
+                     "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"audio\","
+                     "NAME=\"Audio\",DEFAULT=YES,AUTOSELECT=YES,"
+                     "CHANNELS=\"2\",URI=\"audio/playlist.m3u8\"\n");
+        if (w < 0 || (size_t) w >= size - len) {
+            return -1;
+        }
+
+        len += w;
+    }
+
     rate[0] = '\0';
 
     if (fps > 0) {
@@ -128,15 +172,18 @@ video_ladder_master(const video_rung_t *rungs, int n, int has_audio,
     }
 
     for (i = 0; i < n; i++) {
-        audio = has_audio ? rungs[i].audio_kbps : 0;
+        audio = has_audio ? (group_kbps ? group_kbps : rungs[i].audio_kbps)
+                          : 0;
 
         w = snprintf(out + len, size - len,
                      "#EXT-X-STREAM-INF:BANDWIDTH=%d,AVERAGE-BANDWIDTH=%d,"
-                     "RESOLUTION=%dx%d,CODECS=\"%s%s\"%s\n%s/playlist.m3u8\n",
+                     "RESOLUTION=%dx%d,CODECS=\"%s%s\"%s%s\n"
+                     "%s/playlist.m3u8\n",
                      (rungs[i].maxrate_kbps + audio) * 1000,
                      (rungs[i].video_kbps + audio) * 1000,
                      rungs[i].width, rungs[i].height, rungs[i].codec,
-                     has_audio ? ",mp4a.40.2" : "", rate, rungs[i].name);
+                     has_audio ? ",mp4a.40.2" : "", rate,
+                     group_kbps ? ",AUDIO=\"audio\"" : "", rungs[i].name);
 
         if (w < 0 || (size_t) w >= size - len) {
             return -1;
@@ -149,19 +196,9 @@ video_ladder_master(const video_rung_t *rungs, int n, int has_audio,
 }
 
 
-/* an argument formatted into the buffer */
+/* an argument formatted into the buffer (video_ladder_int.h) */
 
-typedef struct {
-    char    **argv;
-    int       argc;
-    char     *buf;
-    size_t    size;
-    size_t    used;
-    int       failed;
-} video_ladder_args_t;
-
-
-static void
+void
 video_ladder_arg(video_ladder_args_t *a, const char *fmt, ...)
 {
     int      n;
@@ -186,7 +223,7 @@ video_ladder_arg(video_ladder_args_t *a, const char *fmt, ...)
 }
 
 
-static void
+void
 video_ladder_input(video_ladder_args_t *a, const char *input,
     const char *demuxer)
 {

@@ -99,4 +99,111 @@ int video_ladder_ffmpeg(const video_ladder_job_t *job,
     const video_rung_t *rungs, int n, char **argv, char *buf, size_t size);
 
 
+/*
+ * Chunked transcoding (video_ladder_chunk.c).  The original's video is
+ * split by stream copy into pieces, cut at keyframes; each piece is
+ * encoded to every rung by a run of its own, anywhere; the audio is
+ * encoded once, in a run of its own.  Timestamps: see the file.
+ */
+
+#define VIDEO_CHUNK_OFFSET       10     /* added by the split */
+#define VIDEO_CHUNK_ZERO         1      /* the original's 0 in the output */
+#define VIDEO_CHUNK_MAX          20000  /* pieces of one video */
+#define VIDEO_CHUNK_MAX_SECONDS  86400
+#define VIDEO_CHUNK_TIMES_LEN    (VIDEO_CHUNK_MAX * 12)
+#define VIDEO_CHUNK_SEGMENTS     1000   /* segments of one chunk */
+
+
+typedef struct {
+    const char  *input;         /* the original */
+    const char  *demuxer;
+    const char  *outdir;        /* "<outdir>/p00000.nut", "pieces.csv",
+                                   "audio.nut" */
+    double       duration;      /* the original's */
+    int          first;         /* seconds to the first cut */
+    int          every;         /* seconds between the others */
+    int          has_audio;
+} video_ladder_split_t;
+
+
+/*
+ * The split: the first video stream copied into pieces "p%05d.nut", each
+ * cut at the first keyframe at or after first, first + every, ...; the
+ * list of them with their times in "pieces.csv"; the first audio stream
+ * copied whole into "audio.nut".  Both with VIDEO_CHUNK_OFFSET added to
+ * their timestamps.  argv as video_ladder_ffmpeg(); its buf must hold
+ * VIDEO_CHUNK_TIMES_LEN more.  Returns the number of arguments or -1.
+ */
+int video_ladder_split(const video_ladder_split_t *job, char **argv,
+    char *buf, size_t size);
+
+/*
+ * The split's "pieces.csv": each piece's start and end in seconds of the
+ * original, into start[] and end[] (max entries).  Rows must name
+ * p00000.nut, p00001.nut, ... in order, with times that do not go back.
+ * Returns the number of pieces, or -1.
+ */
+int video_ladder_pieces(const char *csv, size_t len, double *start,
+    double *end, int max);
+
+
+typedef struct {
+    const char  *input;         /* the piece */
+    const char  *outdir;        /* "<outdir>/<rung>/c<chunk>_<k>.ts" */
+    int          chunk;         /* the piece's number */
+    int          rotation;      /* the original's (video_probe_t) */
+    int          hdr;
+    double       fps;
+    int          segment;
+    const char  *preset;
+    int          threads;
+    int          crf;           /* 0: 23 */
+    double       thumb;         /* the thumbnail's time, seconds of the
+                                   original; < 0: not from this piece */
+} video_ladder_chunk_t;
+
+
+/*
+ * A piece's run: every rung, with a keyframe at its start and every
+ * segment after it, constant quality capped at each rung's maxrate,
+ * segments "<rung>/c%05d_%03d.ts" listed in "<rung>/chunk.m3u8", and
+ * the thumbnail when the piece has its time.  No audio.
+ */
+int video_ladder_chunk(const video_ladder_chunk_t *job,
+    const video_rung_t *rungs, int n, char **argv, char *buf, size_t size);
+
+
+typedef struct {
+    const char  *input;         /* the split's "audio.nut" */
+    const char  *outdir;        /* "<outdir>/a_%05d.ts" */
+    int          segment;
+    int          kbps;
+} video_ladder_audio_t;
+
+
+/*
+ * The audio's run: AAC stereo 48 kHz, segments "a_%05d.ts" listed in
+ * the EVENT playlist "audio.m3u8", rewritten as each is closed.
+ */
+int video_ladder_audio(const video_ladder_audio_t *job, char **argv,
+    char *buf, size_t size);
+
+/*
+ * The segments a run's playlist lists: their durations into durations[]
+ * (max entries), checked to be named c<chunk>_000.ts, c<chunk>_001.ts,
+ * ... (chunk >= 0) or a_00000.ts, ... (chunk < 0), in order.  Returns
+ * their number, or -1.
+ */
+int video_ladder_segments(const char *m3u8, size_t len, int chunk,
+    double *durations, int max);
+
+/*
+ * The master playlist of a chunked transcode: as video_ladder_master(),
+ * but with the audio as one rendition of its own ("audio/playlist.m3u8",
+ * audio_kbps) that every rung names, when has_audio.
+ */
+int video_ladder_master_group(const video_rung_t *rungs, int n,
+    int has_audio, int audio_kbps, double fps, char *out, size_t size);
+
+
 #endif /* _VIDEO_LADDER_H_INCLUDED_ */

@@ -476,7 +476,7 @@ sub media_reset {
     psql('TRUNCATE videos, outbox CASCADE');
     system("redis-cli -p $ENV{TEST_NGINX_REDIS_PORT} FLUSHDB >/dev/null");
     system("scripts/stack.sh rabbitmqctl -q purge_queue $_ >/dev/null 2>&1")
-        for qw(video-transcode video-cleanup);
+        for qw(video-transcode video-cleanup video-chunk);
 }
 
 # nginx.conf text for http{}: the API on $port with the test stack's

@@ -39,6 +39,7 @@ main(void)
     srunner_add_suite(sr, unit_webhook_suite());
     srunner_add_suite(sr, unit_webhook_body_suite());
     srunner_add_suite(sr, unit_base64_suite());
+    srunner_add_suite(sr, unit_chunk_suite());
 
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);

@@ -35,6 +35,7 @@ Suite *unit_upload_url_suite(void);
 Suite *unit_webhook_suite(void);
 Suite *unit_webhook_body_suite(void);
 Suite *unit_base64_suite(void);
+Suite *unit_chunk_suite(void);
 
 
 #endif /* _UNIT_H_INCLUDED_ */

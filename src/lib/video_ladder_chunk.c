@@ -1,0 +1,544 @@
+/*
+ * The ffmpeg runs of a chunked transcode, and what is read back from
+ * them: the split into pieces and its list, a piece's ladder, the audio,
+ * and the segments a run listed in its playlist.
+ *
+ * The timeline.  The split adds VIDEO_CHUNK_OFFSET seconds to every
+ * timestamp of the original, so that none is negative (a B-frame's
+ * decode time before the first picture, audio priming) and no muxer
+ * shifts one piece differently from the others; each run then subtracts
+ * VIDEO_CHUNK_OFFSET - VIDEO_CHUNK_ZERO and keeps the result (-copyts):
+ * every segment of every chunk, and the audio, carry the original's own
+ * timestamps plus VIDEO_CHUNK_ZERO, so a rung's segments follow each
+ * other with no gap and no overlap, frame for frame, and the audio, made
+ * in one run, lines up with them.
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "video_ladder.h"
+#include "video_ladder_int.h"
+
+
+static void
+video_ladder_args_init(video_ladder_args_t *a, char **argv, char *buf,
+    size_t size)
+{
+    a->argv = argv;
+    a->argc = 0;
+    a->buf = buf;
+    a->size = size;
+    a->used = 0;
+    a->failed = 0;
+}
+
+
+static void
+video_ladder_quiet(video_ladder_args_t *a, int progress)
+{
+    video_ladder_arg(a, "ffmpeg");
+    video_ladder_arg(a, "-hide_banner");
+    video_ladder_arg(a, "-nostdin");
+    video_ladder_arg(a, "-nostats");
+    video_ladder_arg(a, "-loglevel");
+    video_ladder_arg(a, "error");
+
+    if (progress) {
+        video_ladder_arg(a, "-progress");
+        video_ladder_arg(a, "pipe:1");
+    }
+
+    video_ladder_arg(a, "-y");
+}
+
+
+static int
+video_ladder_done(video_ladder_args_t *a)
+{
+    if (a->failed) {
+        return -1;
+    }
+
+    a->argv[a->argc] = NULL;
+
+    return a->argc;
+}
+
+
+int
+video_ladder_split(const video_ladder_split_t *job, char **argv, char *buf,
+    size_t size)
+{
+    int                  k;
+    char                 times[VIDEO_CHUNK_TIMES_LEN];
+    size_t               len;
+    double               t;
+    video_ladder_args_t  a;
+
+    if (job->first < 1 || job->every < 1 || job->duration <= 0) {
+        return -1;
+    }
+
+    /*
+     * The cut times, on the shifted timeline: the first piece is short
+     * (it is what makes the video playable), the others "every" long;
+     * each is cut at the first keyframe at or after its time
+     */
+
+    len = 0;
+    times[0] = '\0';
+    t = job->first;
+
+    for (k = 0; t < job->duration && k < VIDEO_CHUNK_MAX - 1; k++) {
+        len += snprintf(times + len, sizeof(times) - len, "%s%.3f",
+                        k ? "," : "", t + VIDEO_CHUNK_OFFSET);
+
+        if (len >= sizeof(times)) {
+            return -1;
+        }
+
+        t += job->every;
+    }
+
+    video_ladder_args_init(&a, argv, buf, size);
+    video_ladder_quiet(&a, 0);
+    video_ladder_input(&a, job->input, job->demuxer);
+
+    video_ladder_arg(&a, "-map");
+    video_ladder_arg(&a, "0:v:0");
+    video_ladder_arg(&a, "-c");
+    video_ladder_arg(&a, "copy");
+    video_ladder_arg(&a, "-output_ts_offset");
+    video_ladder_arg(&a, "%d", VIDEO_CHUNK_OFFSET);
+    video_ladder_arg(&a, "-f");
+    video_ladder_arg(&a, "segment");
+
+    if (k > 0) {
+        video_ladder_arg(&a, "-segment_times");
+        video_ladder_arg(&a, "%s", times);
+
+    } else {
+
+        /* one piece: no cut before the end */
+
+        video_ladder_arg(&a, "-segment_time");
+        video_ladder_arg(&a, "%d", VIDEO_CHUNK_MAX_SECONDS);
+    }
+
+    video_ladder_arg(&a, "-segment_format");
+    video_ladder_arg(&a, "nut");
+    video_ladder_arg(&a, "-reset_timestamps");
+    video_ladder_arg(&a, "0");
+    video_ladder_arg(&a, "-segment_list");
+    video_ladder_arg(&a, "%s/pieces.csv", job->outdir);
+    video_ladder_arg(&a, "-segment_list_type");
+    video_ladder_arg(&a, "csv");
+    video_ladder_arg(&a, "%s/p%%05d.nut", job->outdir);
+
+    if (job->has_audio) {
+        video_ladder_arg(&a, "-map");
+        video_ladder_arg(&a, "0:a:0");
+        video_ladder_arg(&a, "-c");
+        video_ladder_arg(&a, "copy");
+        video_ladder_arg(&a, "-output_ts_offset");
+        video_ladder_arg(&a, "%d", VIDEO_CHUNK_OFFSET);
+        video_ladder_arg(&a, "-f");
+        video_ladder_arg(&a, "nut");
+        video_ladder_arg(&a, "%s/audio.nut", job->outdir);
+    }
+
+    return video_ladder_done(&a);
+}
+
+
+/* a decimal number of seconds, up to the next ',' or line end */
+
+static int
+video_ladder_seconds(const char **pp, const char *end, double *out)
+{
+    char         num[32];
+    size_t       n;
+    const char  *p;
+    char        *e;
+
+    p = *pp;
+
+    for (n = 0; p < end && *p != ',' && *p != '\n' && *p != '\r'; p++) {
+        if (n == sizeof(num) - 1 || !((*p >= '0' && *p <= '9') || *p == '.'))
+        {
+            return -1;
+        }
+
+        num[n++] = *p;
+    }
+
+    if (n == 0) {
+        return -1;
+    }
+
+    num[n] = '\0';
+    *out = strtod(num, &e);
+
+    if (*e != '\0' || *out > 1e7) {
+        return -1;
+    }
+
+    *pp = p;
+
+    return 0;
+}
+
+
+int
+video_ladder_pieces(const char *csv, size_t len, double *start,
+    double *end, int max)
+{
+    int          k;
+    char         name[32];
+    double       s, e;
+    const char  *p, *last;
+
+    p = csv;
+    last = csv + len;
+
+    for (k = 0; p < last; k++) {
+        if (k == max) {
+            return -1;
+        }
+
+        snprintf(name, sizeof(name), "p%05d.nut,", k);
+
+        if ((size_t) (last - p) < strlen(name)
+            || memcmp(p, name, strlen(name)) != 0)
+        {
+            return -1;
+        }
+
+        p += strlen(name);
+
+        if (video_ladder_seconds(&p, last, &s) != 0 || p == last
+            || *p++ != ',' || video_ladder_seconds(&p, last, &e) != 0)
+        {
+            return -1;
+        }
+
+        while (p < last && (*p == '\r' || *p == '\n')) {
+            p++;
+        }
+
+        /* back on the original's timeline; the first piece starts it */
+
+        s = (k == 0 || s < VIDEO_CHUNK_OFFSET) ? 0 : s - VIDEO_CHUNK_OFFSET;
+        e = e < VIDEO_CHUNK_OFFSET ? 0 : e - VIDEO_CHUNK_OFFSET;
+
+        if (e < s || (k > 0 && s < end[k - 1] - 0.001)) {
+            return -1;
+        }
+
+        start[k] = s;
+        end[k] = e;
+    }
+
+    return k;
+}
+
+
+/* the picture turned upright, as ffmpeg's autorotation would */
+
+static const char *
+video_ladder_turn(int rotation)
+{
+    switch (rotation) {
+    case 90:
+        return "transpose=clock,";
+    case 180:
+        return "hflip,vflip,";
+    case 270:
+        return "transpose=cclock,";
+    default:
+        return "";
+    }
+}
+
+
+int
+video_ladder_chunk(const video_ladder_chunk_t *job, const video_rung_t *rungs,
+    int n, char **argv, char *buf, size_t size)
+{
+    int                  i, gop;
+    char                 graph[1536], map[256];
+    size_t               len;
+    double               fps;
+    video_ladder_args_t  a;
+
+    if (n < 1 || n > VIDEO_LADDER_MAX || job->chunk < 0
+        || job->chunk >= VIDEO_CHUNK_MAX)
+    {
+        return -1;
+    }
+
+    fps = (job->fps > 0 && job->fps <= 120) ? job->fps : 30;
+    gop = (int) (fps * job->segment + 0.5);
+
+    /*
+     * The piece's timestamps back to the output timeline first; then as
+     * the single run: upright, tone-mapped when HDR, a chain of scalers
+     * from the highest rung down.  ffmpeg's autorotation is off (the
+     * pieces may or may not carry the display matrix): the turn is the
+     * probe's, of the original.
+     */
+
+    len = snprintf(graph, sizeof(graph),
+                   "[0:v:0]setpts=PTS-%d/TB,%s%ssplit=2[c0][t]",
+                   VIDEO_CHUNK_OFFSET - VIDEO_CHUNK_ZERO,
+                   video_ladder_turn(job->rotation),
+                   job->hdr ? "zscale=t=linear:npl=100,format=gbrpf32le,"
+                              "zscale=p=bt709,tonemap=tonemap=hable:desat=0,"
+                              "zscale=t=bt709:m=bt709:r=tv,format=yuv420p,"
+                            : "");
+
+    for (i = 0; i < n && len < sizeof(graph); i++) {
+        if (i < n - 1) {
+            len += snprintf(graph + len, sizeof(graph) - len,
+                            ";[c%d]scale=%d:%d,setsar=1,split=2[v%d][c%d]",
+                            i, rungs[i].width, rungs[i].height, i, i + 1);
+
+        } else {
+            len += snprintf(graph + len, sizeof(graph) - len,
+                            ";[c%d]scale=%d:%d,setsar=1[v%d]",
+                            i, rungs[i].width, rungs[i].height, i);
+        }
+    }
+
+    if (len < sizeof(graph)) {
+        if (job->thumb >= 0) {
+            len += snprintf(graph + len, sizeof(graph) - len,
+                            ";[t]select='gte(t\\,%.3f)',scale=640:-2[thumb]",
+                            job->thumb + VIDEO_CHUNK_ZERO);
+
+        } else {
+            len += snprintf(graph + len, sizeof(graph) - len,
+                            ";[t]nullsink");
+        }
+    }
+
+    if (len >= sizeof(graph)) {
+        return -1;
+    }
+
+    video_ladder_args_init(&a, argv, buf, size);
+    video_ladder_quiet(&a, 1);
+    video_ladder_arg(&a, "-copyts");
+    video_ladder_arg(&a, "-noautorotate");
+    video_ladder_input(&a, job->input, "nut");
+    video_ladder_arg(&a, "-filter_complex");
+    video_ladder_arg(&a, "%s", graph);
+
+    for (i = 0; i < n; i++) {
+        video_ladder_arg(&a, "-map");
+        video_ladder_arg(&a, "[v%d]", i);
+    }
+
+    /*
+     * the source's own timestamps, variable frame rate included, kept to
+     * 90 kHz (the encoder would otherwise round them to its frame rate)
+     */
+
+    video_ladder_arg(&a, "-fps_mode");
+    video_ladder_arg(&a, "passthrough");
+    video_ladder_arg(&a, "-enc_time_base:v");
+    video_ladder_arg(&a, "1:90000");
+
+    if (job->threads > 0) {
+        video_ladder_arg(&a, "-threads");
+        video_ladder_arg(&a, "%d", job->threads);
+    }
+
+    video_ladder_arg(&a, "-c:v");
+    video_ladder_arg(&a, "libx264");
+    video_ladder_arg(&a, "-preset");
+    video_ladder_arg(&a, "%s", job->preset ? job->preset : "veryfast");
+    video_ladder_arg(&a, "-profile:v");
+    video_ladder_arg(&a, "high");
+    video_ladder_arg(&a, "-pix_fmt");
+    video_ladder_arg(&a, "yuv420p");
+
+    /*
+     * A keyframe at the chunk's start and every segment after it ("t" is
+     * the time since the output's start), none between; closed GOPs
+     * (x264's default), so no picture refers across a segment
+     */
+
+    video_ladder_arg(&a, "-g");
+    video_ladder_arg(&a, "%d", gop);
+    video_ladder_arg(&a, "-keyint_min");
+    video_ladder_arg(&a, "%d", gop);
+    video_ladder_arg(&a, "-sc_threshold");
+    video_ladder_arg(&a, "0");
+    video_ladder_arg(&a, "-force_key_frames");
+    video_ladder_arg(&a, "expr:gte(t,n_forced*%d)", job->segment);
+
+    /*
+     * Capped quality: a run per chunk restarts the rate control, so a
+     * bitrate target would be met chunk by chunk, starving one chunk's
+     * hard scenes to pay for another's; a constant quality capped by the
+     * rung's ceiling (its advertised BANDWIDTH less the audio) is the
+     * same at every boundary
+     */
+
+    for (i = 0; i < n; i++) {
+        video_ladder_arg(&a, "-crf:v:%d", i);
+        video_ladder_arg(&a, "%d", job->crf > 0 ? job->crf : 23);
+        video_ladder_arg(&a, "-maxrate:v:%d", i);
+        video_ladder_arg(&a, "%dk", rungs[i].maxrate_kbps);
+        video_ladder_arg(&a, "-bufsize:v:%d", i);
+        video_ladder_arg(&a, "%dk", rungs[i].maxrate_kbps);
+        video_ladder_arg(&a, "-level:v:%d", i);
+        video_ladder_arg(&a, "%s", rungs[i].level);
+    }
+
+    len = 0;
+    map[0] = '\0';
+
+    for (i = 0; i < n && len < sizeof(map); i++) {
+        len += snprintf(map + len, sizeof(map) - len, "%sv:%d,name:%s",
+                        i ? " " : "", i, rungs[i].name);
+    }
+
+    if (len >= sizeof(map)) {
+        return -1;
+    }
+
+    video_ladder_arg(&a, "-f");
+    video_ladder_arg(&a, "hls");
+    video_ladder_arg(&a, "-hls_time");
+    video_ladder_arg(&a, "%d", job->segment);
+    video_ladder_arg(&a, "-hls_playlist_type");
+    video_ladder_arg(&a, "vod");
+    video_ladder_arg(&a, "-hls_segment_filename");
+    video_ladder_arg(&a, "%s/%%v/c%05d_%%03d.ts", job->outdir, job->chunk);
+    video_ladder_arg(&a, "-var_stream_map");
+    video_ladder_arg(&a, "%s", map);
+    video_ladder_arg(&a, "%s/%%v/chunk.m3u8", job->outdir);
+
+    if (job->thumb >= 0) {
+        video_ladder_arg(&a, "-map");
+        video_ladder_arg(&a, "[thumb]");
+        video_ladder_arg(&a, "-frames:v");
+        video_ladder_arg(&a, "1");
+        video_ladder_arg(&a, "-q:v");
+        video_ladder_arg(&a, "3");
+        video_ladder_arg(&a, "%s/thumbnail.jpg", job->outdir);
+    }
+
+    return video_ladder_done(&a);
+}
+
+
+int
+video_ladder_audio(const video_ladder_audio_t *job, char **argv, char *buf,
+    size_t size)
+{
+    video_ladder_args_t  a;
+
+    video_ladder_args_init(&a, argv, buf, size);
+    video_ladder_quiet(&a, 1);
+    video_ladder_arg(&a, "-copyts");
+    video_ladder_input(&a, job->input, "nut");
+    video_ladder_arg(&a, "-map");
+    video_ladder_arg(&a, "0:a:0");
+    video_ladder_arg(&a, "-af");
+    video_ladder_arg(&a, "asetpts=PTS-%d/TB",
+                     VIDEO_CHUNK_OFFSET - VIDEO_CHUNK_ZERO);
+    video_ladder_arg(&a, "-c:a");
+    video_ladder_arg(&a, "aac");
+    video_ladder_arg(&a, "-ac");
+    video_ladder_arg(&a, "2");
+    video_ladder_arg(&a, "-ar");
+    video_ladder_arg(&a, "48000");
+    video_ladder_arg(&a, "-b:a");
+    video_ladder_arg(&a, "%dk", job->kbps);
+
+    /* an EVENT playlist, rewritten as each segment is closed: the worker
+       uploads segments while the run goes on */
+
+    video_ladder_arg(&a, "-f");
+    video_ladder_arg(&a, "hls");
+    video_ladder_arg(&a, "-hls_time");
+    video_ladder_arg(&a, "%d", job->segment);
+    video_ladder_arg(&a, "-hls_playlist_type");
+    video_ladder_arg(&a, "event");
+    video_ladder_arg(&a, "-hls_segment_filename");
+    video_ladder_arg(&a, "%s/a_%%05d.ts", job->outdir);
+    video_ladder_arg(&a, "%s/audio.m3u8", job->outdir);
+
+    return video_ladder_done(&a);
+}
+
+
+int
+video_ladder_segments(const char *m3u8, size_t len, int chunk,
+    double *durations, int max)
+{
+    int          k, have;
+    char         name[32];
+    double       d;
+    size_t       n;
+    const char  *p, *end, *eol;
+
+    p = m3u8;
+    end = m3u8 + len;
+    k = 0;
+    have = 0;
+    d = 0;
+
+    while (p < end) {
+        eol = memchr(p, '\n', end - p);
+        if (eol == NULL) {
+            eol = end;
+        }
+
+        n = eol - p;
+
+        if (n > 0 && p[n - 1] == '\r') {
+            n--;
+        }
+
+        if (n > 8 && memcmp(p, "#EXTINF:", 8) == 0) {
+            p += 8;
+
+            if (have || video_ladder_seconds(&p, p + (n - 8), &d) != 0
+                || d <= 0)
+            {
+                return -1;
+            }
+
+            have = 1;
+
+        } else if (n > 0 && p[0] != '#') {
+            if (!have || k == max) {
+                return -1;
+            }
+
+            if (chunk >= 0) {
+                snprintf(name, sizeof(name), "c%05d_%03d.ts", chunk, k);
+
+            } else {
+                snprintf(name, sizeof(name), "a_%05d.ts", k);
+            }
+
+            if (n != strlen(name) || memcmp(p, name, n) != 0) {
+                return -1;
+            }
+
+            durations[k++] = d;
+            have = 0;
+        }
+
+        p = eol + (eol < end);
+    }
+
+    return have ? -1 : k;
+}

@@ -1,0 +1,331 @@
+/*
+ * Chunked transcoding's pure parts: the split's arguments and its list of
+ * pieces, a piece's run, the audio's run, the segments read back from a
+ * run's playlist, the master playlist with the audio as a group, and the
+ * chunk job.
+ */
+
+#include <stdio.h>
+#include <string.h>
+
+#include <check.h>
+
+#include "unit.h"
+#include "video_job.h"
+#include "video_ladder.h"
+
+
+static int
+has_arg(char **argv, int argc, const char *want)
+{
+    int  i;
+
+    for (i = 0; i < argc; i++) {
+        if (strcmp(argv[i], want) == 0) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/* the argument after "name", or NULL */
+
+static const char *
+arg_after(char **argv, int argc, const char *name)
+{
+    int  i;
+
+    for (i = 0; i < argc - 1; i++) {
+        if (strcmp(argv[i], name) == 0) {
+            return argv[i + 1];
+        }
+    }
+
+    return NULL;
+}
+
+
+static char  buf[16384 + VIDEO_CHUNK_TIMES_LEN];
+
+
+START_TEST(the_split_cuts_at_a_segment_then_every_chunk)
+{
+    int                   argc;
+    char                 *argv[VIDEO_LADDER_ARGS_MAX];
+    video_ladder_split_t  sj = { "original", "mov", "out", 30.5, 4, 12, 1 };
+
+    argc = video_ladder_split(&sj, argv, buf, sizeof(buf));
+    ck_assert_int_gt(argc, 0);
+    ck_assert_ptr_null(argv[argc]);
+
+    /* the forced demuxer, a stream copy shifted by the offset */
+
+    ck_assert_str_eq(arg_after(argv, argc, "-f"), "mov");
+    ck_assert_str_eq(arg_after(argv, argc, "-i"), "file:original");
+    ck_assert_str_eq(arg_after(argv, argc, "-c"), "copy");
+    ck_assert_str_eq(arg_after(argv, argc, "-output_ts_offset"), "10");
+
+    /* 4, 16, 28 on the original's timeline */
+
+    ck_assert_str_eq(arg_after(argv, argc, "-segment_times"),
+                     "14.000,26.000,38.000");
+    ck_assert_str_eq(arg_after(argv, argc, "-segment_format"), "nut");
+    ck_assert(has_arg(argv, argc, "out/p%05d.nut"));
+    ck_assert(has_arg(argv, argc, "out/pieces.csv"));
+    ck_assert(has_arg(argv, argc, "out/audio.nut"));
+
+    /* no audio, and shorter than the first cut: one piece */
+
+    sj.has_audio = 0;
+    sj.duration = 3;
+    argc = video_ladder_split(&sj, argv, buf, sizeof(buf));
+    ck_assert_int_gt(argc, 0);
+    ck_assert_ptr_null(arg_after(argv, argc, "-segment_times"));
+    ck_assert_str_eq(arg_after(argv, argc, "-segment_time"), "86400");
+    ck_assert(!has_arg(argv, argc, "out/audio.nut"));
+
+    sj.first = 0;
+    ck_assert_int_eq(video_ladder_split(&sj, argv, buf, sizeof(buf)), -1);
+    sj.first = 4;
+    ck_assert_int_eq(video_ladder_split(&sj, argv, buf, 64), -1);
+}
+END_TEST
+
+
+START_TEST(the_pieces_are_read_back_on_the_original_timeline)
+{
+    int     n;
+    double  s[8], e[8];
+
+    static const char  good[] =
+        "p00000.nut,0.000000,14.004000\n"
+        "p00001.nut,14.004000,26.026000\n"
+        "p00002.nut,26.026000,40.500000\n";
+
+    n = video_ladder_pieces(good, sizeof(good) - 1, s, e, 8);
+    ck_assert_int_eq(n, 3);
+    ck_assert(s[0] == 0 && e[0] > 4.003 && e[0] < 4.005);
+    ck_assert(s[1] > 4.003 && s[1] < 4.005);
+    ck_assert(e[2] > 30.49 && e[2] < 30.51);
+
+    /* out of order, another name, times going back, junk, too many */
+
+    ck_assert_int_eq(video_ladder_pieces("p00001.nut,0,1\n", 15, s, e, 8),
+                     -1);
+    ck_assert_int_eq(video_ladder_pieces("../x.nut,0,1\n", 13, s, e, 8), -1);
+    ck_assert_int_eq(video_ladder_pieces(
+                         "p00000.nut,0,20\np00001.nut,15,30\n", 33, s, e, 8),
+                     -1);
+    ck_assert_int_eq(video_ladder_pieces("p00000.nut,0,1e9\n", 17, s, e, 8),
+                     -1);
+    ck_assert_int_eq(video_ladder_pieces("p00000.nut,-1,2\n", 16, s, e, 8),
+                     -1);
+    ck_assert_int_eq(video_ladder_pieces(good, sizeof(good) - 1, s, e, 2),
+                     -1);
+    ck_assert_int_eq(video_ladder_pieces("", 0, s, e, 8), 0);
+}
+END_TEST
+
+
+START_TEST(a_piece_is_encoded_on_the_shared_timeline)
+{
+    int                   argc, n;
+    char                 *argv[VIDEO_LADDER_ARGS_MAX];
+    const char           *graph;
+    video_rung_t          r[VIDEO_LADDER_MAX];
+    video_ladder_chunk_t  cj = { "original", "out", 7, 90, 0, 29.97, 4,
+                                 "veryfast", 1, 0, -1 };
+
+    n = video_ladder_select(720, 1280, r);
+    argc = video_ladder_chunk(&cj, r, n, argv, buf, sizeof(buf));
+    ck_assert_int_gt(argc, 0);
+
+    ck_assert(has_arg(argv, argc, "-copyts"));
+    ck_assert(has_arg(argv, argc, "-noautorotate"));
+    ck_assert_str_eq(arg_after(argv, argc, "-f"), "nut");
+    ck_assert_str_eq(arg_after(argv, argc, "-fps_mode"), "passthrough");
+    ck_assert_str_eq(arg_after(argv, argc, "-enc_time_base:v"), "1:90000");
+    ck_assert_str_eq(arg_after(argv, argc, "-force_key_frames"),
+                     "expr:gte(t,n_forced*4)");
+    ck_assert_str_eq(arg_after(argv, argc, "-crf:v:0"), "23");
+    ck_assert_str_eq(arg_after(argv, argc, "-hls_segment_filename"),
+                     "out/%v/c00007_%03d.ts");
+
+    /* shifted back by the split's offset less the output's zero, turned
+       by the probe's rotation; no thumbnail from this piece */
+
+    graph = arg_after(argv, argc, "-filter_complex");
+    ck_assert_ptr_nonnull(strstr(graph, "setpts=PTS-9/TB,transpose=clock,"));
+    ck_assert_ptr_nonnull(strstr(graph, "[t]nullsink"));
+    ck_assert(!has_arg(argv, argc, "out/thumbnail.jpg"));
+    ck_assert(!has_arg(argv, argc, "-c:a"));
+
+    /* the piece with the thumbnail's time */
+
+    cj.thumb = 5;
+    cj.rotation = 0;
+    argc = video_ladder_chunk(&cj, r, n, argv, buf, sizeof(buf));
+    graph = arg_after(argv, argc, "-filter_complex");
+    ck_assert_ptr_nonnull(strstr(graph, "select='gte(t\\,6.000)'"));
+    ck_assert_ptr_null(strstr(graph, "transpose"));
+    ck_assert(has_arg(argv, argc, "out/thumbnail.jpg"));
+
+    cj.chunk = -1;
+    ck_assert_int_eq(video_ladder_chunk(&cj, r, n, argv, buf, sizeof(buf)),
+                     -1);
+    cj.chunk = 1;
+    ck_assert_int_eq(video_ladder_chunk(&cj, r, n, argv, buf, 200), -1);
+}
+END_TEST
+
+
+START_TEST(the_audio_is_one_run_with_a_growing_playlist)
+{
+    int                   argc;
+    char                 *argv[VIDEO_LADDER_ARGS_MAX];
+    video_ladder_audio_t  aj = { "original", "out", 4, 128 };
+
+    argc = video_ladder_audio(&aj, argv, buf, sizeof(buf));
+    ck_assert_int_gt(argc, 0);
+    ck_assert_str_eq(arg_after(argv, argc, "-f"), "nut");
+    ck_assert_str_eq(arg_after(argv, argc, "-af"), "asetpts=PTS-9/TB");
+    ck_assert_str_eq(arg_after(argv, argc, "-b:a"), "128k");
+    ck_assert_str_eq(arg_after(argv, argc, "-hls_playlist_type"), "event");
+    ck_assert_str_eq(argv[argc - 1], "out/audio.m3u8");
+}
+END_TEST
+
+
+START_TEST(a_run_playlist_lists_its_own_segments_only)
+{
+    double  d[4];
+
+    static const char  chunk[] =
+        "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:4\n"
+        "#EXTINF:4.004000,\nc00003_000.ts\n"
+        "#EXTINF:1.5,\r\nc00003_001.ts\r\n#EXT-X-ENDLIST\n";
+
+    ck_assert_int_eq(video_ladder_segments(chunk, sizeof(chunk) - 1, 3, d, 4),
+                     2);
+    ck_assert(d[0] > 4.0039 && d[0] < 4.0041 && d[1] == 1.5);
+
+    /* another chunk's name, a path, a missing duration, too many */
+
+    ck_assert_int_eq(video_ladder_segments(chunk, sizeof(chunk) - 1, 4, d, 4),
+                     -1);
+    ck_assert_int_eq(video_ladder_segments("#EXTINF:4,\n../c00003_000.ts\n",
+                                           28, 3, d, 4), -1);
+    ck_assert_int_eq(video_ladder_segments("c00003_000.ts\n", 14, 3, d, 4),
+                     -1);
+    ck_assert_int_eq(video_ladder_segments("#EXTINF:4,\n", 11, 3, d, 4), -1);
+    ck_assert_int_eq(video_ladder_segments("#EXTINF:-4,\nc00003_000.ts\n",
+                                           26, 3, d, 4), -1);
+    ck_assert_int_eq(video_ladder_segments(chunk, sizeof(chunk) - 1, 3, d, 1),
+                     -1);
+
+    /* the audio's */
+
+    ck_assert_int_eq(video_ladder_segments("#EXTINF:4.010667,\na_00000.ts\n",
+                                           29, -1, d, 4), 1);
+}
+END_TEST
+
+
+START_TEST(the_master_names_the_audio_group)
+{
+    int           n, len;
+    char          out[4096];
+    video_rung_t  r[VIDEO_LADDER_MAX];
+
+    n = video_ladder_select(1280, 720, r);
+    len = video_ladder_master_group(r, n, 1, 128, 30, out, sizeof(out));
+    ck_assert_int_gt(len, 0);
+    ck_assert_ptr_nonnull(strstr(out,
+        "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"audio\",NAME=\"Audio\","
+        "DEFAULT=YES,AUTOSELECT=YES,CHANNELS=\"2\","
+        "URI=\"audio/playlist.m3u8\"\n"));
+
+    /* 720p: its video ceiling plus the audio's rate, naming the group */
+
+    ck_assert_ptr_nonnull(strstr(out,
+        "#EXT-X-STREAM-INF:BANDWIDTH=3124000,AVERAGE-BANDWIDTH=2928000,"
+        "RESOLUTION=1280x720,CODECS=\"avc1.64001f,mp4a.40.2\","
+        "FRAME-RATE=30.000,AUDIO=\"audio\"\n720p/playlist.m3u8\n"));
+
+    /* no audio: no group */
+
+    len = video_ladder_master_group(r, n, 0, 128, 30, out, sizeof(out));
+    ck_assert_int_gt(len, 0);
+    ck_assert_ptr_null(strstr(out, "AUDIO"));
+    ck_assert_ptr_null(strstr(out, "mp4a"));
+
+    ck_assert_int_eq(video_ladder_master_group(r, n, 1, 0, 30, out,
+                                               sizeof(out)), -1);
+    ck_assert_int_eq(video_ladder_master_group(r, n, 1, 128, 30, out, 100),
+                     -1);
+}
+END_TEST
+
+
+START_TEST(chunk_jobs_are_checked)
+{
+    const char   *err;
+    video_job_t   job;
+
+    static const char  ok[] =
+        "{\"type\":\"chunk\",\"videoId\":\"abcdefghijklmnopqrstu\","
+        "\"chunk\":12}";
+    static const char  audio[] =
+        "{\"type\":\"chunk\",\"videoId\":\"abcdefghijklmnopqrstu\","
+        "\"chunk\":-1}";
+
+    ck_assert_int_eq(video_job_parse(ok, sizeof(ok) - 1, &job, &err), 0);
+    ck_assert_int_eq(job.type, VIDEO_JOB_CHUNK);
+    ck_assert_int_eq(job.chunk, 12);
+    ck_assert_int_eq(video_job_parse(audio, sizeof(audio) - 1, &job, &err),
+                     0);
+    ck_assert_int_eq(job.chunk, -1);
+
+#define BAD(s)                                                               \
+    err = NULL;                                                              \
+    ck_assert_int_eq(video_job_parse(s, sizeof(s) - 1, &job, &err), -1);     \
+    ck_assert_ptr_nonnull(err)
+
+    BAD("{\"type\":\"chunk\",\"videoId\":\"abcdefghijklmnopqrstu\"}");
+    BAD("{\"type\":\"chunk\",\"videoId\":\"abcdefghijklmnopqrstu\","
+        "\"chunk\":-2}");
+    BAD("{\"type\":\"chunk\",\"videoId\":\"abcdefghijklmnopqrstu\","
+        "\"chunk\":20000}");
+    BAD("{\"type\":\"chunk\",\"videoId\":\"abcdefghijklmnopqrstu\","
+        "\"chunk\":\"1\"}");
+    BAD("{\"type\":\"chunk\",\"videoId\":\"abcdefghijklmnopqrstu\","
+        "\"chunk\":1.5}");
+    BAD("{\"type\":\"chunk\",\"videoId\":\"../etc\",\"chunk\":1}");
+
+#undef BAD
+}
+END_TEST
+
+
+Suite *
+unit_chunk_suite(void)
+{
+    Suite  *s;
+    TCase  *tc;
+
+    s = suite_create("chunk");
+    tc = tcase_create("core");
+
+    tcase_add_test(tc, the_split_cuts_at_a_segment_then_every_chunk);
+    tcase_add_test(tc, the_pieces_are_read_back_on_the_original_timeline);
+    tcase_add_test(tc, a_piece_is_encoded_on_the_shared_timeline);
+    tcase_add_test(tc, the_audio_is_one_run_with_a_growing_playlist);
+    tcase_add_test(tc, a_run_playlist_lists_its_own_segments_only);
+    tcase_add_test(tc, the_master_names_the_audio_group);
+    tcase_add_test(tc, chunk_jobs_are_checked);
+    suite_add_tcase(s, tc);
+
+    return s;
+}
