@@ -186,7 +186,9 @@ is video_column($killed, 'status'), 'PROCESSING', 'SIGKILL: left PROCESSING';
 start_worker('transcode');
 wait_done($killed, 180);
 is video_column($killed, 'status'), 'READY', 'another transcoder finishes it';
-like read_worker_log($dir, 'transcode'), qr/transcoding video $killed \(redelivered\)/,
+# the video's job, or in chunks (chunk_seconds) the chunk it was on
+like read_worker_log($dir, 'transcode'),
+     qr/transcoding video $killed(?:, chunk \d+)? \(redelivered\)/,
      'from the redelivered job';
 
 # -- SIGTERM mid-job: the job goes back to the queue ---------------------

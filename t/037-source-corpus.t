@@ -235,6 +235,14 @@ for my $name (sort keys %source) {
     is "$v->{width}x$v->{height}", "${tw}x$th", "$name: at its size";
     isnt $v->{color_transfer} // '', 'smpte2084', "$name: SDR";
     my $audio = $p ? scalar streams($p, 'audio') : -1;
+
+    # in chunks (chunk_seconds), the audio is a rendition of its own
+    if ($master =~ /#EXT-X-MEDIA:TYPE=AUDIO,.*URI="([^"]+)"/) {
+        my $uri = $1;
+        (my $aurl = $url) =~ s{master\.m3u8$}{$uri};
+        my $ap = ffprobe($aurl);
+        $audio += $ap ? scalar streams($ap, 'audio') : 0;
+    }
     is $audio, $src->{audio}, "$name: " . ($src->{audio} ? 'with its audio' : 'no audio, as the source');
     my $dur = $p->{format}{duration} // 0;
     ok abs($dur - $src->{duration}) <= 0.25,

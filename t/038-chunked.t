@@ -175,4 +175,132 @@ ok @v0 && @a0 && abs($v0[0][0] - ($a0[0][0] + 2 * 1024 / 48000)) < 0.002,
 my @pieces = glob("$data/videos-raw/$vid/pieces/*");
 is scalar(@pieces), 0, 'the pieces are removed once the video is READY';
 
+# -- hostile and broken chunks ---------------------------------------------------
+
+# a PROCESSING video with chunk state, as a split leaves it, and a chunk
+# job for it; what the worker makes of it
+my $seq = 0;
+sub seeded {
+    my (%o) = @_;
+    my $id = sprintf 'chunkseed%012d', ++$seq;
+    psql("INSERT INTO videos (id, title, account_id, status)"
+         . " VALUES ('$id', 'seeded', 'default', 'PROCESSING')");
+    psql("INSERT INTO video_hls (video_id, master, rungs, has_audio, target,"
+         . " chunks, width, height, fps, duration, thumb_at)"
+         . " VALUES ('$id', '#EXTM3U', '{360p}', false, 4, 2, 640, 360,"
+         . " 30, 8, 2.6)");
+    psql("INSERT INTO video_chunks (video_id, n, start_s, end_s)"
+         . " VALUES ('$id', 0, 0, 4), ('$id', 1, 4, 8)");
+    return $id;
+}
+
+sub chunk_job {
+    my ($payload) = @_;
+    psql("INSERT INTO outbox (topic, payload, priority)"
+         . " VALUES ('video-chunk', '$payload', 9)");
+}
+
+sub wait_status {
+    my ($id, $want) = @_;
+    return wait_for(60, sub { video_column($id, 'status') eq $want });
+}
+
+# a piece that is not in storage: the video FAILED, saying which
+my $gone = seeded();
+chunk_job(qq({"type": "chunk", "videoId": "$gone", "chunk": 1}));
+ok wait_status($gone, 'FAILED'), 'a chunk whose piece is gone fails the video';
+is video_column($gone, 'processing_error'), 'chunk 1: the piece is not in storage',
+   'saying which chunk, and why';
+
+# a piece that is not a video: FAILED, with ffmpeg's reason
+my $junk = seeded();
+mkdir "$data/videos-raw/$junk";
+mkdir "$data/videos-raw/$junk/pieces";
+open my $fh, '>', "$data/videos-raw/$junk/pieces/p00000.nut" or die;
+print $fh "nut/multimedia container\0" . ("\xff" x 4000);
+close $fh;
+chunk_job(qq({"type": "chunk", "videoId": "$junk", "chunk": 0}));
+ok wait_status($junk, 'FAILED'), 'a piece ffmpeg cannot read fails the video';
+like video_column($junk, 'processing_error'), qr/^chunk 0: transcoding failed: /,
+     'with the reason';
+
+# jobs for chunks that are not there, of a video without chunk state, or
+# done already: nothing happens, nothing is dead-lettered
+my $done_at = psql("SELECT done_at FROM video_chunks WHERE video_id = '$vid' AND n = 2");
+chunk_job(qq({"type": "chunk", "videoId": "$vid", "chunk": 2}));
+chunk_job(qq({"type": "chunk", "videoId": "$vid", "chunk": 4000}));
+my $plain = seeded();
+psql("DELETE FROM video_hls WHERE video_id = '$plain'");
+chunk_job(qq({"type": "chunk", "videoId": "$plain", "chunk": 0}));
+ok wait_for(30, sub { read_worker_log($dir, 'transcode')
+                      =~ /\Q$plain\E, chunk 0: done already, or the video is not PROCESSING/ }),
+   'a chunk job of a video without chunk state does nothing';
+is psql("SELECT done_at FROM video_chunks WHERE video_id = '$vid' AND n = 2"), $done_at,
+   'a chunk delivered again once done is left as it is';
+is video_column($vid, 'status'), 'READY', 'and its video stays READY';
+is video_column($plain, 'status'), 'PROCESSING', 'the video without chunk state is untouched';
+my $dlq = qx{scripts/stack.sh rabbitmqctl -q list_queues name messages 2>/dev/null};
+my ($dead) = $dlq =~ /^video-chunk\.dlq\s+(\d+)/m;
+is $dead // 0, 0, 'no chunk job was dead-lettered';
+
+# -- a worker killed mid-chunk, and a new upload while a long one runs -------------
+
+my $long = "$dir/long.mp4";
+system('ffmpeg', '-hide_banner', '-loglevel', 'error', '-y',
+       '-f', 'lavfi', '-i', 'testsrc2=size=854x480:rate=30',
+       '-f', 'lavfi', '-i', 'sine=frequency=330:sample_rate=44100',
+       '-t', '48', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '60',
+       '-c:a', 'aac', '-shortest', $long) == 0 or BAIL_OUT('ffmpeg: long source');
+my $short = "$dir/short.mp4";
+system('ffmpeg', '-hide_banner', '-loglevel', 'error', '-y',
+       '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25',
+       '-t', '6', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '25',
+       $short) == 0 or BAIL_OUT('ffmpeg: short source');
+
+my $lid = upload_video($port, $long, 'Long');
+
+# kill -9 the worker encoding one of the long video's chunks, mid-run
+my ($victim, $chunk);
+wait_for(90, sub {
+    my $log = read_worker_log($dir, 'transcode');
+    ($victim, $chunk) = ();
+    while ($log =~ /transcode\[(\d+)\]: transcoding video \Q$lid\E, chunk (\d+)/g) {
+        ($victim, $chunk) = ($1, $2) if $2 >= 3;
+    }
+    return defined $victim
+           && psql("SELECT done_at IS NULL FROM video_chunks"
+                   . " WHERE video_id = '$lid' AND n = $chunk") eq 't';
+});
+ok $victim, "a worker took chunk $chunk of the long video";
+kill 'KILL', $victim;
+@workers = grep { $_ != $victim } @workers;
+push @workers, worker_start($dir, 'transcode', %env);
+
+# meanwhile a short video is uploaded: its first chunk passes the long
+# video's later ones
+my $sid = upload_video($port, $short, 'Short');
+ok wait_for(120, sub { video_column($sid, 'playable_at') ne '' }),
+   'the new upload becomes playable';
+ok wait_status($lid, 'READY'), 'the long video ends READY despite the killed worker'
+    or diag(video_column($lid, 'processing_error'));
+ok psql("SELECT (SELECT playable_at FROM videos WHERE id = '$sid')"
+        . " < (SELECT max(done_at) FROM video_chunks WHERE video_id = '$lid')") eq 't',
+   'the new upload was playable before the long transcode was done';
+ok wait_status($sid, 'READY'), 'and ends READY';
+is psql("SELECT attempts FROM video_chunks WHERE video_id = '$lid' AND n = $chunk"), 2,
+   'the killed chunk was delivered again, and done once more';
+is psql("SELECT count(*) FROM video_chunks WHERE video_id = '$lid' AND attempts > 1"), 1,
+   'only that chunk was done twice';
+
+# the long video's picture, through the redone chunk: no gap, no overlap
+my $lp = "$data/videos-processed/$lid/360p";
+my $llist = do { local (@ARGV, $/) = ("$lp/playlist.m3u8"); <> } // '';
+my @lsegs = $llist =~ /^([\w.]+\.ts)$/mg;
+system("cd '$lp' && cat @lsegs > '$dir/long360.ts'");
+my @lpts = pts("$dir/long360.ts", 'v:0');
+is scalar(@lpts), 48 * 30, 'every frame of the long video once';
+my $worst = 0;
+$worst < $_ and $worst = $_ for map { $lpts[$_][0] - $lpts[$_ - 1][0] } 1 .. $#lpts;
+ok $worst < 1.5 / 30, sprintf('no gap (largest step %.4f s)', $worst);
+
 done_testing();

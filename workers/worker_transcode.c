@@ -447,6 +447,7 @@ video_transcode_fail(video_transcode_t *t, const char *why)
 
     if (res != NULL) {
         video_transcode_cache(t->pg, t->job.video_id);
+        video_transcode_chunk_discard(t);
     }
 }
 

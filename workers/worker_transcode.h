@@ -99,6 +99,7 @@ int video_transcode_upload(video_transcode_t *t);
 int video_transcode_split(video_transcode_t *t);
 int video_transcode_chunk(video_transcode_t *t);
 int video_transcode_chunk_after(video_transcode_t *t);
+void video_transcode_chunk_discard(video_transcode_t *t);
 
 
 #endif /* _WORKER_TRANSCODE_H_INCLUDED_ */

@@ -512,6 +512,58 @@ video_chunk_done(video_transcode_t *t, const double *d, int n, int done)
 }
 
 
+/*
+ * A video deleted, or failed by another chunk, while this chunk was
+ * encoded: the cleanup may have run before this chunk's outputs were in
+ * storage, so they go now
+ */
+
+static void
+video_chunk_orphans(video_transcode_t *t, int n)
+{
+    int          i, k;
+    char         key[160], err[256];
+    const char  *values[1];
+    PGresult    *res;
+
+    values[0] = t->job.video_id;
+
+    res = video_worker_pg(t->pg,
+                          "SELECT 1 FROM videos WHERE id = $1"
+                          " AND status = 'PROCESSING'", 1,
+                          values, PGRES_TUPLES_OK);
+    if (res == NULL || PQntuples(res) != 0) {
+        PQclear(res);
+        return;
+    }
+
+    PQclear(res);
+
+    video_worker_log("video %s was deleted or failed meanwhile: chunk %d's "
+                     "outputs go", t->job.video_id, t->job.chunk);
+
+    for (i = 0; i < t->nrungs; i++) {
+        for (k = 0; k < n; k++) {
+            snprintf(key, sizeof(key), "%s/%s/c%05d_%03d.ts", t->job.video_id,
+                     t->rungs[i].name, t->job.chunk, k);
+            video_worker_storage_delete(video_worker_conf.bucket_processed,
+                                        key, err, sizeof(err));
+        }
+    }
+
+    if (t->chunk_thumb) {
+        snprintf(key, sizeof(key), "%s/thumbnail.jpg", t->job.video_id);
+        video_worker_storage_delete(video_worker_conf.bucket_thumbnails, key,
+                                    err, sizeof(err));
+    }
+
+    snprintf(key, sizeof(key), "%s/pieces/p%05d.nut", t->job.video_id,
+             t->job.chunk);
+    video_worker_storage_delete(video_worker_conf.bucket_raw, key, err,
+                                sizeof(err));
+}
+
+
 /* a chunk of the picture: every rung of the piece */
 
 static int
@@ -521,6 +573,7 @@ video_chunk_video(video_transcode_t *t)
     char                  errfile[1100], buf[16384], rel[128], key[128];
     char                 *argv[VIDEO_LADDER_ARGS_MAX], *list;
     double                d[VIDEO_CHUNK_SEGMENTS], e[VIDEO_CHUNK_SEGMENTS];
+    double                rest;
     size_t                len;
     video_ladder_chunk_t  cj;
 
@@ -590,6 +643,22 @@ video_chunk_video(video_transcode_t *t)
 
         n = m;
 
+        /*
+         * the last segment lasts to the next piece's first frame: ffmpeg
+         * counts it in frames at the nominal rate, which a variable
+         * frame rate makes wrong
+         */
+
+        rest = t->chunk_end - t->chunk_start;
+
+        for (k = 0; k < n - 1; k++) {
+            rest -= d[k];
+        }
+
+        if (i == 0 && rest > 0.001) {
+            d[n - 1] = rest;
+        }
+
         for (k = 0; k < n; k++) {
             snprintf(rel, sizeof(rel), "%s/c%05d_%03d.ts", t->rungs[i].name,
                      t->job.chunk, k);
@@ -612,7 +681,13 @@ video_chunk_video(video_transcode_t *t)
         }
     }
 
-    return video_chunk_done(t, d, n, 1);
+    rc = video_chunk_done(t, d, n, 1);
+
+    if (rc == VIDEO_JOB_OK) {
+        video_chunk_orphans(t, n);
+    }
+
+    return rc;
 }
 
 
@@ -1015,4 +1090,75 @@ done:
     }
 
     return rc;
+}
+
+
+/*
+ * A chunked video that failed for good: what its chunks put in storage
+ * (the segments of the chunks done, the audio's so far, the thumbnail)
+ * and its pieces, as the chunk state lists them; the state stays, for
+ * the record.  Best effort: what is left is only space, and DELETE's
+ * cleanup removes the video's prefixes anyway.
+ */
+
+void
+video_transcode_chunk_discard(video_transcode_t *t)
+{
+    int          i, k, r, n, segs, chunk;
+    char         key[160], err[256];
+    const char  *values[1];
+    PGresult    *res;
+
+    values[0] = t->job.video_id;
+
+    res = video_worker_pg(t->pg,
+              "SELECT c.n, COALESCE(array_length(c.durations, 1), 0),"
+              " h.width, h.height, h.has_audio"
+              " FROM video_hls h JOIN video_chunks c USING (video_id)"
+              " WHERE h.video_id = $1 ORDER BY c.n",
+              1, values, PGRES_TUPLES_OK);
+    if (res == NULL || PQntuples(res) == 0) {
+        PQclear(res);
+        return;
+    }
+
+    n = PQntuples(res);
+    t->nrungs = video_ladder_select(atoi(PQgetvalue(res, 0, 2)),
+                                    atoi(PQgetvalue(res, 0, 3)), t->rungs);
+    t->has_audio = PQgetvalue(res, 0, 4)[0] == 't';
+
+    for (i = 0; i < n; i++) {
+        chunk = atoi(PQgetvalue(res, i, 0));
+        segs = atoi(PQgetvalue(res, i, 1));
+
+        for (k = 0; k < segs; k++) {
+            if (chunk < 0) {
+                snprintf(key, sizeof(key), "%s/audio/a_%05d.ts",
+                         t->job.video_id, k);
+                video_worker_storage_delete(
+                    video_worker_conf.bucket_processed, key, err,
+                    sizeof(err));
+                continue;
+            }
+
+            for (r = 0; r < t->nrungs; r++) {
+                snprintf(key, sizeof(key), "%s/%s/c%05d_%03d.ts",
+                         t->job.video_id, t->rungs[r].name, chunk, k);
+                video_worker_storage_delete(
+                    video_worker_conf.bucket_processed, key, err,
+                    sizeof(err));
+            }
+        }
+    }
+
+    PQclear(res);
+
+    snprintf(key, sizeof(key), "%s/thumbnail.jpg", t->job.video_id);
+    video_worker_storage_delete(video_worker_conf.bucket_thumbnails, key, err,
+                                sizeof(err));
+
+    video_chunk_pieces_delete(t, t->has_audio ? n - 1 : n);
+
+    video_worker_log("video %s: the outputs of its chunks and its pieces "
+                     "are removed", t->job.video_id);
 }
