@@ -179,6 +179,10 @@ $media
         }
 SERVER
 
+    # the pool's first connections (slow under valgrind)
+    wait_for(30, sub { (curl("http://127.0.0.1:$port/health"))[0] == 200 })
+        or diag 'the API did not become ready';
+
     # -- the video object says it plays --------------------------------------
 
     my ($s, $b) = curl("http://127.0.0.1:$port/api/videos/$pub");
