@@ -29,6 +29,7 @@ my $other = 'hlsOTHERAAAAAAAAAAAAA';   # PRIVATE, another video
 my $ready = 'hlsREADYAAAAAAAAAAAAA';   # PUBLIC, READY: storage's playlists
 my $single = 'hlsSINGLEAAAAAAAAAAAA';  # PUBLIC, PROCESSING in one run
 my $fresh = 'hlsFRESHAAAAAAAAAAAAA';   # PUBLIC, PROCESSING, not playable
+my $failed = 'hlsFAILEDAAAAAAAAAAAA';  # PUBLIC, FAILED after it played
 
 END { nginx_stop($dir) if $dir; }
 
@@ -99,7 +100,7 @@ sub seed_hls {
 sub seed {
     psql('TRUNCATE videos, outbox CASCADE');
     redis('DEL', map { "video:$_" } $pub, $priv, $other, $ready, $single,
-          $fresh);
+          $fresh, $failed);
     my %common = (title => 'Chunked', video_type => 'VOD', duration => 12);
     for my $v ([$pub, 'PUBLIC'], [$priv, 'PRIVATE'], [$other, 'PRIVATE']) {
         seed_video(id => $v->[0], visibility => $v->[1], status => 'PROCESSING',
@@ -118,6 +119,11 @@ sub seed {
                hls_manifest_key => "$single/master.m3u8", %common);
     seed_video(id => $fresh, visibility => 'PUBLIC', status => 'PROCESSING',
                transcoding_progress => 5, %common);
+    # a chunk failed for good: its chunk state stays, nothing grows
+    seed_video(id => $failed, visibility => 'PUBLIC', status => 'FAILED',
+               hls_manifest_key => "$failed/master.m3u8", %common);
+    psql("UPDATE videos SET playable_at = now() WHERE id = '$failed'");
+    seed_hls($failed);
 }
 
 sub header {
@@ -202,7 +208,7 @@ SERVER
     like field($b, 'playableAt'), $time, "$mode: a READY video has it";
     ($s, $b) = curl("http://127.0.0.1:$port/api/videos?limit=100");
     my $n = () = $b =~ /"playableAt"/g;
-    is $n, 6, "$mode: every video of the list has the field";
+    is $n, 7, "$mode: every video of the list has the field";
 
     # -- its playlists, from PostgreSQL ---------------------------------------
 
@@ -299,6 +305,9 @@ SERVER
     ($s, $b) = curl("$base$fresh/master.m3u8");
     is $s, 404, "$mode: a video not playable yet: 404";
     like $b, qr/"code":"NOT_FOUND"/, "$mode: as JSON";
+    ($s, $b) = curl("$base$failed/720p/playlist.m3u8");
+    is $s, 404, "$mode: a FAILED video's playlist: storage's, none";
+    like $b, qr/"code":"NOT_FOUND"/, "$mode: as JSON, though its chunk state is left";
 
     # -- a private video needs its token --------------------------------------
 

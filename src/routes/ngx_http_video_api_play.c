@@ -25,9 +25,10 @@
  * its first chunk on: until it is READY its playlists are rendered by
  * PostgreSQL from the chunks done so far (video_hls_file() in
  * conf/sql/0016_chunks.sql), EVENT playlists that grow, cached for a
- * second; its segments are in storage like any others.  A READY video's
- * playlists, and those of a video transcoded in one run, come from
- * storage alone, with no statement.
+ * second; its segments are in storage like any others.  The playlists of
+ * a video in any other state (READY: final, in storage) come from storage
+ * alone, with no statement, as do those of a video transcoded in one run
+ * (PostgreSQL has none for it).
  */
 
 #include "ngx_http_video_api_router.h"
@@ -430,7 +431,7 @@ ngx_http_video_api_play_open(ngx_http_request_t *r,
 /*
  * The video read (from the Redis cache, else from PostgreSQL, which fills
  * that cache), as GET /api/videos/:id reads it, decides; then a playlist
- * of a video not READY is asked of PostgreSQL first
+ * of a video PROCESSING is asked of PostgreSQL first
  */
 
 static ngx_int_t
@@ -532,8 +533,7 @@ ngx_http_video_api_play_token(ngx_http_request_t *r,
 /*
  * The video's visibility, token generation and status from its JSON
  * text, into pctx->known: NGX_OK, or NGX_ERROR for text without a usable
- * generation (a missing or unknown visibility is PRIVATE, a missing
- * status not READY)
+ * generation (a missing or unknown visibility is PRIVATE)
  */
 
 static ngx_int_t
@@ -546,14 +546,15 @@ ngx_http_video_api_play_known(ngx_http_video_api_play_ctx_t *pctx,
 
     pctx->known.visibility = NGX_HTTP_VIDEO_API_PLAY_PRIVATE;
     pctx->known.gen = 0;
-    pctx->known.ready = 0;
+    pctx->known.processing = 0;
 
     if (video_json_strings((char *) json->data, json->len, names, v) != 0) {
         return NGX_ERROR;
     }
 
-    pctx->known.ready = v[2].len == sizeof("READY") - 1
-                        && ngx_strncmp(v[2].data, "READY", v[2].len) == 0;
+    pctx->known.processing =
+        v[2].len == sizeof("PROCESSING") - 1
+        && ngx_strncmp(v[2].data, "PROCESSING", v[2].len) == 0;
 
     if (v[0].len == sizeof("PUBLIC") - 1
         && ngx_strncmp(v[0].data, "PUBLIC", v[0].len) == 0)
@@ -660,15 +661,15 @@ ngx_http_video_api_play_is_playlist(ngx_str_t *path)
 
 
 /*
- * A VOD playlist of a video not READY: it may be transcoding in chunks,
+ * A VOD playlist of a video PROCESSING: it may be transcoding in chunks,
  * and playing from those done; PostgreSQL knows.  A READY video's are in
- * storage, final.
+ * storage, final; a PENDING or FAILED one plays nothing that grows.
  */
 
 static ngx_uint_t
 ngx_http_video_api_play_growing(ngx_http_video_api_play_ctx_t *pctx)
 {
-    return !pctx->live && !pctx->known.ready
+    return !pctx->live && pctx->known.processing
            && ngx_http_video_api_play_is_playlist(&pctx->path);
 }
 
