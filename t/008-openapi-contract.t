@@ -20,6 +20,7 @@ my $video = {
     duration => 3, thumbnailUrl => '/play/V1StGXR8_Z5jdHi6B-myT/t.jpg',
     playbackUrl => 'http://127.0.0.1:8080/play/V1StGXR8_Z5jdHi6B-myT/master.m3u8',
     isLiveNow => JSON::PP::false, transcodingProgress => 100,
+    playableAt => '2025-11-01T10:00:00.000Z',
     viewsToday => 0, viewsMonth => 0, viewsTotal => 1,
     createdAt => '2025-11-01T10:00:00.000Z',
     updatedAt => '2025-11-01T10:00:00.000Z', variants => [],
@@ -53,6 +54,11 @@ my @good = (
            $json->encode({ success => JSON::PP::true,
                            data => { video => $video } })),
     answer('GET', '/api/videos/nope', 404, $error->(404, 'NOT_FOUND')),
+    answer('GET', '/api/videos/V1StGXR8_Z5jdHi6B-myT/progress', 200,
+           '{"success":true,"data":{"videoId":"V1StGXR8_Z5jdHi6B-myT",'
+           . '"status":"PROCESSING","progress":40,"startedAt":null,'
+           . '"estimatedEnd":null,"error":null,"duration":null,'
+           . '"playableAt":null}}'),
     answer('GET', '/api/live/active', 200,
            '{"success":true,"data":{"streams":[],"count":0}}'),
     answer('GET', '/api/nothing/here', 404, $error->(404, 'NOT_FOUND')),
@@ -66,8 +72,8 @@ my @good = (
 );
 my ($rc, $out) = check(@good);
 is $rc, 0, 'answers that keep the document pass' or diag $out;
-like $out, qr/\b7 answers recorded, 6 JSON answers valid .* 1 not JSON \(skipped\), 0 failed/,
-    'counted: 6 validated, the playlist skipped';
+like $out, qr/\b8 answers recorded, 7 JSON answers valid .* 1 not JSON \(skipped\), 0 failed/,
+    'counted: 7 validated, the playlist skipped';
 
 my %bad = (
     'an undeclared status' =>
@@ -91,6 +97,15 @@ my %bad = (
         answer('GET', '/api/videos/V1StGXR8_Z5jdHi6B-myT', 200,
                $json->encode({ success => JSON::PP::true, data => { video =>
                    { %$video, createdAt => 'yesterday' } } })),
+    'a playableAt that is not a time' =>
+        answer('GET', '/api/videos/V1StGXR8_Z5jdHi6B-myT', 200,
+               $json->encode({ success => JSON::PP::true, data => { video =>
+                   { %$video, playableAt => JSON::PP::true } } })),
+    'a progress without playableAt' =>
+        answer('GET', '/api/videos/V1StGXR8_Z5jdHi6B-myT/progress', 200,
+               '{"success":true,"data":{"videoId":"V1StGXR8_Z5jdHi6B-myT",'
+               . '"status":"PROCESSING","progress":40,"startedAt":null,'
+               . '"estimatedEnd":null,"error":null,"duration":null}}'),
 );
 for my $what (sort keys %bad) {
     ($rc, $out) = check(@good, $bad{$what});

@@ -56,7 +56,7 @@ GET /api/videos/vidAAAAAAAAAAAAAAAAAA
 ETag: "\d+"
 Content-Type: application/json
 --- response_body_like eval
-qr/^\{"success":true,"data":\{"video":\{"id" : "vidAAAAAAAAAAAAAAAAAA", "accountId" : "default", "title" : "Alpha cats", "description" : null, "status" : "READY", "visibility" : "PUBLIC", "tokenGeneration" : 0, "videoType" : "VOD", "duration" : 63, "thumbnailKey" : "vidAAAAAAAAAAAAAAAAAA\/thumb.jpg", "thumbnailUrl" : "\/play\/vidAAAAAAAAAAAAAAAAAA\/thumb.jpg", "hlsManifestKey" : "vidAAAAAAAAAAAAAAAAAA\/master.m3u8", "playbackUrl" : "\/play\/vidAAAAAAAAAAAAAAAAAA\/master.m3u8", "isLiveNow" : false, "transcodingProgress" : 0, "viewsToday" : 0, "viewsMonth" : 0, "viewsTotal" : 0, "createdAt" : "\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", "updatedAt" : "[^"]+", "variants" : \[\{"id" : "varAAAAAAAAAAAAAAA720", "resolution" : "720p", "width" : 1280, "height" : 720, "bitrate" : 2800, "codec" : "h264", "format" : "hls", "playlistKey" : "vidAAAAAAAAAAAAAAAAAA\/720p\/playlist.m3u8", "playbackUrl" : "\/play\/vidAAAAAAAAAAAAAAAAAA\/720p\/playlist.m3u8"\}\]\}\}\}$/
+qr/^\{"success":true,"data":\{"video":\{"id" : "vidAAAAAAAAAAAAAAAAAA", "accountId" : "default", "title" : "Alpha cats", "description" : null, "status" : "READY", "visibility" : "PUBLIC", "tokenGeneration" : 0, "videoType" : "VOD", "duration" : 63, "thumbnailKey" : "vidAAAAAAAAAAAAAAAAAA\/thumb.jpg", "thumbnailUrl" : "\/play\/vidAAAAAAAAAAAAAAAAAA\/thumb.jpg", "hlsManifestKey" : "vidAAAAAAAAAAAAAAAAAA\/master.m3u8", "playbackUrl" : "\/play\/vidAAAAAAAAAAAAAAAAAA\/master.m3u8", "isLiveNow" : false, "transcodingProgress" : 0, "playableAt" : null, "viewsToday" : 0, "viewsMonth" : 0, "viewsTotal" : 0, "createdAt" : "\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", "updatedAt" : "[^"]+", "variants" : \[\{"id" : "varAAAAAAAAAAAAAAA720", "resolution" : "720p", "width" : 1280, "height" : 720, "bitrate" : 2800, "codec" : "h264", "format" : "hls", "playlistKey" : "vidAAAAAAAAAAAAAAAAAA\/720p\/playlist.m3u8", "playbackUrl" : "\/play\/vidAAAAAAAAAAAAAAAAAA\/720p\/playlist.m3u8"\}\]\}\}\}$/
 --- no_error_log
 [error]
 
@@ -338,7 +338,7 @@ Content-Type: application/json
 GET /api/videos/vidCCCCCCCCCCCCCCCCCC/progress
 --- error_code: 200
 --- response_body_like eval
-qr/^\{"success":true,"data":\{"videoId" : "vidCCCCCCCCCCCCCCCCCC", "status" : "PROCESSING", "progress" : 50, "startedAt" : "[^"]+Z", "estimatedEnd" : "[^"]+Z", "error" : null, "duration" : null\}\}$/
+qr/^\{"success":true,"data":\{"videoId" : "vidCCCCCCCCCCCCCCCCCC", "status" : "PROCESSING", "progress" : 50, "startedAt" : "[^"]+Z", "estimatedEnd" : "[^"]+Z", "error" : null, "duration" : null, "playableAt" : null\}\}$/
 
 
 

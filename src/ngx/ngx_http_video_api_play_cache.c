@@ -26,6 +26,7 @@ typedef struct {
     ngx_uint_t                       epoch;
     int64_t                          gen;
     u_char                           visibility;
+    u_char                           processing;
     u_char                           id[VIDEO_ID_LEN];
 } ngx_http_video_api_play_node_t;
 
@@ -87,6 +88,7 @@ ngx_http_video_api_play_cache_get(ngx_str_t *id, ngx_msec_t valid,
         {
             known->gen = n->gen;
             known->visibility = n->visibility;
+            known->processing = n->processing;
             rc = NGX_OK;
         }
     }
@@ -163,6 +165,7 @@ ngx_http_video_api_play_cache_put(ngx_str_t *id,
     n->epoch = sh->epoch;
     n->gen = known->gen;
     n->visibility = (u_char) known->visibility;
+    n->processing = (u_char) (known->processing != 0);
 
     ngx_shmtx_unlock(&shpool->mutex);
 }

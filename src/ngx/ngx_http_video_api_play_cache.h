@@ -1,12 +1,13 @@
 /*
  * What this node knows about the videos it plays: a shared-memory cache,
- * for every worker, of a video's visibility and token generation as a
- * /play/ or /live/ request read them (from Redis or PostgreSQL) and was
- * allowed.  An entry serves for "video_api_playback cache=" (1 s by
- * default), the bound play tokens and visibility changes are revoked
- * within on every node; any change to videos this node makes empties it
- * at once.  A refusal is never cached: what would be refused is decided
- * again from the video itself.
+ * for every worker, of a video's visibility, token generation and whether
+ * it is PROCESSING (its playlists may be growing), as a /play/ or /live/
+ * request read them (from Redis or PostgreSQL) and was allowed.  An entry
+ * serves for "video_api_playback cache=" (1 s by default), the bound play
+ * tokens and visibility changes are revoked within on every node; any
+ * change to videos this node makes empties it at once.  A refusal is
+ * never cached: what would be refused is decided again from the video
+ * itself.
  */
 
 #ifndef _NGX_HTTP_VIDEO_API_PLAY_CACHE_H_INCLUDED_
@@ -24,6 +25,7 @@
 typedef struct {
     int64_t                      gen;          /* token generation */
     ngx_uint_t                   visibility;   /* NGX_HTTP_VIDEO_API_PLAY_* */
+    ngx_uint_t                   processing;   /* status PROCESSING */
     ngx_uint_t                   epoch;        /* when it was looked up */
 } ngx_http_video_api_play_known_t;
 

@@ -20,9 +20,19 @@
  * (ngx_http_video_api_delivery.h): shared caches may keep PUBLIC videos'
  * files, only the viewer's own those of videos a token or an unlisted URL
  * opens.
+ *
+ * A video transcoded in chunks plays while it is still PROCESSING, from
+ * its first chunk on: until it is READY its playlists are rendered by
+ * PostgreSQL from the chunks done so far (video_hls_file() in
+ * conf/sql/0016_chunks.sql), EVENT playlists that grow, cached for a
+ * second; its segments are in storage like any others.  The playlists of
+ * a video in any other state (READY: final, in storage) come from storage
+ * alone, with no statement, as do those of a video transcoded in one run
+ * (PostgreSQL has none for it).
  */
 
 #include "ngx_http_video_api_router.h"
+#include "ngx_http_video_api_run.h"
 #include "ngx_http_video_api_video.h"
 #include "ngx_http_video_api_auth.h"
 #include "ngx_http_video_api_cors.h"
@@ -69,7 +79,46 @@ typedef struct {
     ngx_str_t                        token;   /* empty: none */
     ngx_uint_t                       live;    /* nginx-rtmp's HLS output */
     ngx_http_video_api_play_known_t  known;   /* what allowed it */
+    ngx_http_video_api_video_t      *video;   /* read when not known */
+    char                            *values[2];
 } ngx_http_video_api_play_ctx_t;
+
+
+/* the steps of a request that reads the video, or a growing playlist */
+
+typedef enum {
+    PLAY_READ = 0,
+    PLAY_FOUND,
+    PLAY_HLS,
+    PLAY_HLS_ANSWER
+} ngx_http_video_api_play_step_e;
+
+static const char *const  play_names[] = {
+    "read", "found", "hls", "hls answer"
+};
+
+static ngx_int_t ngx_http_video_api_play_step(ngx_http_video_api_run_t *run);
+
+static ngx_http_video_api_steps_t  play_steps = {
+    "play", ngx_http_video_api_play_step, play_names
+};
+
+
+/*
+ * A playlist of a video transcoded in chunks, by its path under the
+ * video's prefix: NULL when the video has none there (not transcoded in
+ * chunks, or no such rung), and storage answers as for any video.  It
+ * chooses no video rows: the route decided who may play the video.
+ */
+
+enum {
+    HLS_ID = 0,
+    HLS_PATH,
+    HLS_NPARAMS
+};
+
+static ngx_http_video_api_pg_stmt_t  play_hls_stmt =
+    ngx_http_video_api_pg_stmt("play_hls", "SELECT video_hls_file($1, $2)");
 
 
 /*
@@ -79,9 +128,12 @@ typedef struct {
  * minutes bound how long a cache keeps handing out a video that was
  * deleted or made private.  A live playlist slides every 2 s fragment: a
  * second.  A live fragment is listed for the playlist's 10 s; a minute,
- * since a stream published again may start its numbering over.  Shared
- * caches may keep PUBLIC videos' files only ("public"); what a token or
- * an unlisted URL opens is the viewer's alone ("private").
+ * since a stream published again may start its numbering over.  The
+ * playlist of a video still being transcoded in chunks grows as chunks
+ * are done: a second, as a live one (its segments are immutable like
+ * any VOD segment).  Shared caches may keep PUBLIC videos' files only
+ * ("public"); what a token or an unlisted URL opens is the viewer's alone
+ * ("private").
  */
 
 enum {
@@ -89,6 +141,7 @@ enum {
     PLAY_CC_PLAYLIST,
     PLAY_CC_LIVE_FRAGMENT,
     PLAY_CC_LIVE_PLAYLIST,
+    PLAY_CC_GROWING_PLAYLIST,
     PLAY_CC_KINDS
 };
 
@@ -96,10 +149,12 @@ static ngx_str_t  ngx_http_video_api_play_cc[2][PLAY_CC_KINDS] = {
     { ngx_string("private, max-age=31536000, immutable"),
       ngx_string("private, max-age=300"),
       ngx_string("private, max-age=60"),
+      ngx_string("private, max-age=1"),
       ngx_string("private, max-age=1") },
     { ngx_string("public, max-age=31536000, immutable"),
       ngx_string("public, max-age=300"),
       ngx_string("public, max-age=60"),
+      ngx_string("public, max-age=1"),
       ngx_string("public, max-age=1") }
 };
 
@@ -127,9 +182,14 @@ static ngx_http_video_api_play_verified_t
 
 
 static ngx_int_t ngx_http_video_api_play_found(ngx_http_request_t *r,
-    void *data, ngx_str_t *json);
+    ngx_http_video_api_play_ctx_t *pctx, ngx_str_t *json,
+    ngx_uint_t *allowed);
+static ngx_uint_t ngx_http_video_api_play_growing(
+    ngx_http_video_api_play_ctx_t *pctx);
 static ngx_int_t ngx_http_video_api_play_serve(ngx_http_request_t *r,
     ngx_http_video_api_play_ctx_t *pctx);
+static ngx_int_t ngx_http_video_api_play_playlist(ngx_http_request_t *r,
+    ngx_http_video_api_play_ctx_t *pctx, u_char *text, size_t len);
 
 
 /*
@@ -343,31 +403,118 @@ ngx_http_video_api_play_open(ngx_http_request_t *r,
                                           &pctx->known)
         == NGX_OK)
     {
-        if (token.len == 0) {
-            if (pctx->known.visibility != NGX_HTTP_VIDEO_API_PLAY_PRIVATE) {
-                return ngx_http_video_api_play_serve(r, pctx);
+        if ((token.len == 0
+             && pctx->known.visibility != NGX_HTTP_VIDEO_API_PLAY_PRIVATE)
+            || (token.len
+                && ngx_http_video_api_play_verify(r, pctx) == VIDEO_PLAY_OK))
+        {
+            if (ngx_http_video_api_play_growing(pctx)) {
+                return ngx_http_video_api_run(r, &play_steps, pctx,
+                                              PLAY_HLS);
             }
 
-        } else if (ngx_http_video_api_play_verify(r, pctx) == VIDEO_PLAY_OK) {
             return ngx_http_video_api_play_serve(r, pctx);
         }
     }
 
-    return ngx_http_video_api_video_load(r, &pctx->id, 1,
-                                         ngx_http_video_api_play_found,
-                                         pctx);
+    pctx->video = ngx_http_video_api_video_create(r, &pctx->id);
+    if (pctx->video == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    pctx->video->token = 1;
+
+    return ngx_http_video_api_run(r, &play_steps, pctx, PLAY_READ);
 }
 
 
+/*
+ * The video read (from the Redis cache, else from PostgreSQL, which fills
+ * that cache), as GET /api/videos/:id reads it, decides; then a playlist
+ * of a video PROCESSING is asked of PostgreSQL first
+ */
+
+static ngx_int_t
+ngx_http_video_api_play_step(ngx_http_video_api_run_t *run)
+{
+    u_char                         *p;
+    ngx_int_t                       rc;
+    ngx_uint_t                      allowed;
+    ngx_http_request_t             *r;
+    ngx_http_video_api_play_ctx_t  *pctx;
+
+    r = run->request;
+    pctx = run->data;
+
+    switch (run->step) {
+
+    case PLAY_READ:
+        return ngx_http_video_api_video_read(run, pctx->video, PLAY_FOUND);
+
+    case PLAY_FOUND:
+        allowed = 0;
+        rc = ngx_http_video_api_play_found(r, pctx, &pctx->video->json,
+                                           &allowed);
+        if (!allowed) {
+            return rc;
+        }
+
+        if (ngx_http_video_api_play_growing(pctx)) {
+            return ngx_http_video_api_run_goto(run, PLAY_HLS);
+        }
+
+        return ngx_http_video_api_play_serve(r, pctx);
+
+    case PLAY_HLS:
+
+        /* the id and the path the route validated, NUL-terminated */
+
+        p = ngx_pnalloc(r->pool, pctx->id.len + 1 + pctx->path.len + 1);
+        if (p == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        pctx->values[HLS_ID] = (char *) p;
+        p = ngx_cpymem(p, pctx->id.data, pctx->id.len);
+        *p++ = '\0';
+        pctx->values[HLS_PATH] = (char *) p;
+        p = ngx_cpymem(p, pctx->path.data, pctx->path.len);
+        *p = '\0';
+
+        return ngx_http_video_api_run_query(run, PLAY_HLS_ANSWER,
+                                            &play_hls_stmt, HLS_NPARAMS,
+                                            pctx->values);
+
+    default: /* PLAY_HLS_ANSWER */
+        if (!ngx_http_video_api_run_ok(run) || PQntuples(run->res) != 1
+            || PQnfields(run->res) != 1)
+        {
+            return ngx_http_video_api_run_failed(run);
+        }
+
+        if (PQgetisnull(run->res, 0, 0)) {
+            return ngx_http_video_api_play_serve(r, pctx);
+        }
+
+        return ngx_http_video_api_play_playlist(r, pctx,
+                   (u_char *) PQgetvalue(run->res, 0, 0),
+                   PQgetlength(run->res, 0, 0));
+    }
+}
+
+
+/* the refusal of the token, or NGX_OK and *allowed */
+
 static ngx_int_t
 ngx_http_video_api_play_token(ngx_http_request_t *r,
-    ngx_http_video_api_play_ctx_t *pctx)
+    ngx_http_video_api_play_ctx_t *pctx, ngx_uint_t *allowed)
 {
     switch (ngx_http_video_api_play_verify(r, pctx)) {
 
     case VIDEO_PLAY_OK:
         ngx_http_video_api_play_cache_put(&pctx->id, &pctx->known);
-        return ngx_http_video_api_play_serve(r, pctx);
+        *allowed = 1;
+        return NGX_OK;
 
     case VIDEO_PLAY_EXPIRED:
         return ngx_http_video_api_send_error(r, NGX_HTTP_FORBIDDEN, NULL,
@@ -384,25 +531,30 @@ ngx_http_video_api_play_token(ngx_http_request_t *r,
 
 
 /*
- * The video's visibility and token generation from its JSON text, into
- * pctx->known: NGX_OK, or NGX_ERROR for text without a usable generation
- * (a missing or unknown visibility is PRIVATE)
+ * The video's visibility, token generation and status from its JSON
+ * text, into pctx->known: NGX_OK, or NGX_ERROR for text without a usable
+ * generation (a missing or unknown visibility is PRIVATE)
  */
 
 static ngx_int_t
 ngx_http_video_api_play_known(ngx_http_video_api_play_ctx_t *pctx,
     ngx_str_t *json)
 {
-    video_json_str_t          v[2];
+    video_json_str_t          v[3];
     static const char *const  names[] = { "visibility", "tokenGeneration",
-                                          NULL };
+                                          "status", NULL };
 
     pctx->known.visibility = NGX_HTTP_VIDEO_API_PLAY_PRIVATE;
     pctx->known.gen = 0;
+    pctx->known.processing = 0;
 
     if (video_json_strings((char *) json->data, json->len, names, v) != 0) {
         return NGX_ERROR;
     }
+
+    pctx->known.processing =
+        v[2].len == sizeof("PROCESSING") - 1
+        && ngx_strncmp(v[2].data, "PROCESSING", v[2].len) == 0;
 
     if (v[0].len == sizeof("PUBLIC") - 1
         && ngx_strncmp(v[0].data, "PUBLIC", v[0].len) == 0)
@@ -427,17 +579,16 @@ ngx_http_video_api_play_known(ngx_http_video_api_play_ctx_t *pctx,
 
 
 /*
- * The video as GET /api/videos/:id reads it (from the Redis cache, else
- * from PostgreSQL, which fills that cache): with a token, its generation
- * decides; without, its visibility
+ * The video found: with a token, its generation decides; without, its
+ * visibility.  The refusal, or NGX_OK and *allowed.
  */
 
 static ngx_int_t
-ngx_http_video_api_play_found(ngx_http_request_t *r, void *data,
-    ngx_str_t *json)
+ngx_http_video_api_play_found(ngx_http_request_t *r,
+    ngx_http_video_api_play_ctx_t *pctx, ngx_str_t *json,
+    ngx_uint_t *allowed)
 {
-    ngx_int_t                       rc;
-    ngx_http_video_api_play_ctx_t  *pctx = data;
+    ngx_int_t  rc;
 
     rc = ngx_http_video_api_play_known(pctx, json);
 
@@ -446,7 +597,7 @@ ngx_http_video_api_play_found(ngx_http_request_t *r, void *data,
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        return ngx_http_video_api_play_token(r, pctx);
+        return ngx_http_video_api_play_token(r, pctx, allowed);
     }
 
     if (rc != NGX_OK
@@ -458,8 +609,9 @@ ngx_http_video_api_play_found(ngx_http_request_t *r, void *data,
     }
 
     ngx_http_video_api_play_cache_put(&pctx->id, &pctx->known);
+    *allowed = 1;
 
-    return ngx_http_video_api_play_serve(r, pctx);
+    return NGX_OK;
 }
 
 
@@ -505,6 +657,55 @@ ngx_http_video_api_play_is_playlist(ngx_str_t *path)
            && ngx_strncmp(path->data + path->len - (sizeof(".m3u8") - 1),
                           ".m3u8", sizeof(".m3u8") - 1)
               == 0;
+}
+
+
+/*
+ * A VOD playlist of a video PROCESSING: it may be transcoding in chunks,
+ * and playing from those done; PostgreSQL knows.  A READY video's are in
+ * storage, final; a PENDING or FAILED one plays nothing that grows.
+ */
+
+static ngx_uint_t
+ngx_http_video_api_play_growing(ngx_http_video_api_play_ctx_t *pctx)
+{
+    return !pctx->live && pctx->known.processing
+           && ngx_http_video_api_play_is_playlist(&pctx->path);
+}
+
+
+/*
+ * Allowed, a playlist PostgreSQL rendered from the chunks done so far:
+ * copied, since the result is freed once the step returns
+ */
+
+static ngx_int_t
+ngx_http_video_api_play_playlist(ngx_http_request_t *r,
+    ngx_http_video_api_play_ctx_t *pctx, u_char *text, size_t len)
+{
+    ngx_buf_t   *b;
+    ngx_uint_t   shared;
+
+    static ngx_str_t  type = ngx_string("application/vnd.apple.mpegurl");
+
+    shared = pctx->token.len == 0
+             && pctx->known.visibility == NGX_HTTP_VIDEO_API_PLAY_PUBLIC;
+
+    if (ngx_http_video_api_delivery_mark(r,
+            &ngx_http_video_api_play_cc[shared][PLAY_CC_GROWING_PLAYLIST])
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    b = ngx_create_temp_buf(r->pool, len ? len : 1);
+    if (b == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    b->last = ngx_cpymem(b->pos, text, len);
+
+    return ngx_http_video_api_send_body(r, NGX_HTTP_OK, &type, b);
 }
 
 

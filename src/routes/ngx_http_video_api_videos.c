@@ -137,8 +137,10 @@ enum {
 };
 
 /*
- * A video uploaded from a URL (ngx_http_video_api_upload_url.c) also
- * has "fetch": how much of its source is in, what the source announced
+ * "playableAt": since when the video plays (0017_playable.sql), which a
+ * video transcoded in chunks does while still PROCESSING.  A video
+ * uploaded from a URL (ngx_http_video_api_upload_url.c) also has
+ * "fetch": how much of its source is in, what the source announced
  * (null: nothing), and whether the original is in storage
  */
 static ngx_http_video_api_pg_stmt_t  videos_progress_stmt =
@@ -158,7 +160,8 @@ static ngx_http_video_api_pg_stmt_t  videos_progress_stmt =
         "       * (100.0 / v.transcoding_progress)::float8) END,"
         " 'error', CASE WHEN video_owned(v.account_id, $2, $3)"
         "   THEN v.processing_error END,"
-        " 'duration', v.duration)::text AS j) p"
+        " 'duration', v.duration,"
+        " 'playableAt', api_time(v.playable_at))::text AS j) p"
         " WHERE v.id = $1"
         " AND video_readable(v.account_id, v.visibility, $2, $3)",
         PROGRESS_ACCOUNT + 1, PROGRESS_ROLE + 1);
