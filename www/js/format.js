@@ -56,6 +56,20 @@ export function ago(iso) {
     }
 }
 
+// whether a video can be played now: once READY, and while PROCESSING
+// once its transcode in chunks has made a start playable (playableAt)
+// and the API hands out its playlist; it then plays as far as it is
+// transcoded, the playlist growing until it ends
+export function playable(v) {
+    if (v.status === 'READY') {
+        return true;
+    }
+
+    return v.status === 'PROCESSING'
+        && typeof v.playableAt === 'string' && v.playableAt !== ''
+        && typeof v.playbackUrl === 'string' && v.playbackUrl !== '';
+}
+
 // the status a person cares about: a stream on air is LIVE, a video being
 // transcoded says how far it is
 export function statusText(v) {
@@ -74,4 +88,13 @@ export function badge(v, attrs = {}) {
     const state = v.isLiveNow ? 'LIVE' : v.status;
     return h('span', {class: `badge badge-${state.toLowerCase()}`, ...attrs},
              statusText(v));
+}
+
+// next to the status of a video that plays while it is still transcoded
+export function playableBadge(v, attrs = {}) {
+    return v.status === 'PROCESSING' && playable(v)
+        ? h('span', {class: 'badge badge-playable',
+                     title: 'Plays as far as it is transcoded', ...attrs},
+            'PLAYABLE')
+        : null;
 }

@@ -1,10 +1,12 @@
 // The library: newest first, filtered by status and visibility, searched
 // by title, continued page by page with the API's cursor.  Cards of videos
-// still being transcoded refresh themselves.
+// still being transcoded refresh themselves; one that already plays while
+// transcoded says so.
 
 import { api, errorText, isAbort } from './api.js';
 import { h, clear, select, alertBox, say } from './dom.js';
-import { ago, badge, duration, views } from './format.js';
+import { ago, badge, duration, playable, playableBadge,
+         views } from './format.js';
 import * as session from './session.js';
 
 const PAGE = 20;
@@ -26,7 +28,7 @@ function placeholder(v) {
     case 'PENDING':
         return v.videoType === 'LIVE' ? 'Waiting for the stream' : 'Queued';
     case 'PROCESSING':
-        return 'Transcoding';
+        return playable(v) ? 'Playable' : 'Transcoding';
     case 'FAILED':
         return 'Failed';
     default:
@@ -45,8 +47,13 @@ export function card(v) {
               v.videoType === 'LIVE' ? '◉' : '▶'),
             placeholder(v));
 
-    return h('li', {class: 'video-card', dataset: {id: v.id, status: v.status,
-                                                 type: v.videoType}},
+    const dataset = {id: v.id, status: v.status, type: v.videoType};
+
+    if (v.status === 'PROCESSING' && playable(v)) {
+        dataset.playable = '1';
+    }
+
+    return h('li', {class: 'video-card', dataset},
         h('a', {class: 'video-link', href: `#/watch/${v.id}`},
             h('span', {class: 'thumb-box'}, thumb,
               length && h('span', {class: 'video-duration',
@@ -55,6 +62,7 @@ export function card(v) {
             h('span', {class: 'video-title'}, v.title)),
         h('span', {class: 'card-meta'},
             badge(v),
+            playableBadge(v),
             v.visibility !== 'PUBLIC'
                 && h('span', {class: 'chip'}, v.visibility.toLowerCase()),
             h('span', {class: 'video-views'}, views(v.viewsTotal)),

@@ -51,7 +51,11 @@ export async function play(video, src, {live = false, startAt = 0, on = {}} = {}
     }
 
     const hls = new Hls({
-        startPosition: startAt || -1,
+        // a live stream starts near its edge; a video from startAt, the
+        // start by default, even while it is still transcoded and its
+        // playlist (EXT-X-PLAYLIST-TYPE:EVENT, no ENDLIST yet) reads to
+        // hls.js as live
+        startPosition: live ? -1 : startAt,
         // live: start three fragments behind the edge, as players usually
         // do, and show no duration: the window slides
         liveSyncDurationCount: 3,

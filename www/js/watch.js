@@ -1,10 +1,13 @@
 // Watch: the player with its quality menu, the video's details (edited in
 // place), visibility, views, and for a live stream the LIVE state and the
-// switch to the recording once it is transcoded.
+// switch to the recording once it is transcoded.  A video transcoded in
+// chunks plays while it is still PROCESSING, once the API says it is
+// playable; its progress keeps showing, and READY takes over without
+// restarting the player.
 
 import { api, errorText, isAbort } from './api.js';
 import { h, alertBox, say } from './dom.js';
-import { badge, duration, plural } from './format.js';
+import { badge, duration, playable, playableBadge, plural } from './format.js';
 import { play, rungs, rungName } from './player.js';
 import * as session from './session.js';
 
@@ -117,8 +120,7 @@ export function watch(root, {id, signal}) {
         desc.textContent = v.description || '';
         desc.hidden = !v.description;
         liveBadge.hidden = !v.isLiveNow;
-        status.replaceChildren(v.isLiveNow
-            ? '' : badge(v, {id: 'watch-status-badge'}));
+        showStatus();
         visibility.value = v.visibility;
         visibility.disabled = false;
         remove.disabled = false;
@@ -141,6 +143,12 @@ export function watch(root, {id, signal}) {
         }
 
         showViews(v);
+    }
+
+    function showStatus() {
+        status.replaceChildren(
+            v.isLiveNow ? '' : badge(v, {id: 'watch-status-badge'}),
+            playableBadge(v, {id: 'watch-playable'}) || '');
     }
 
     function showViews(s) {
@@ -254,13 +262,10 @@ export function watch(root, {id, signal}) {
         counted = false;
     });
 
-    // a VOD plays once READY; until then the transcoder's progress shows
+    // a VOD plays once it is playable: READY, or PROCESSING with a start
+    // transcoded (the playlist grows until it ends); until then, and for
+    // as long as it is PROCESSING, the transcoder's progress shows
     async function vod() {
-        if (v.status === 'READY' && v.playbackUrl) {
-            await attach(v.playbackUrl, 'vod');
-            return;
-        }
-
         if (v.status === 'FAILED') {
             showNotice('Transcoding failed.');
 
@@ -276,19 +281,48 @@ export function watch(root, {id, signal}) {
             return;
         }
 
+        // one player from the first play on: the video turning READY
+        // while it plays changes the status shown, not the player
+        if (playable(v) && v.playbackUrl && source !== 'vod') {
+            await attach(v.playbackUrl, 'vod');
+        }
+
+        if (v.status === 'READY' && !v.playbackUrl) {
+            showNotice('The video is ready, but has no playlist.');
+        }
+
+        if (v.status === 'READY' || signal.aborted) {
+            return;
+        }
+
         try {
             const p = await api('GET', `/api/videos/${v.id}/progress`,
                                 undefined, {signal});
 
-            if (p.status === 'READY' || p.status === 'FAILED') {
+            // the video again when its status moved on, and while it does
+            // not play yet: when it becomes playable is in the video, not
+            // in its progress
+            if (p.status !== v.status || !playable(v)) {
                 show((await api('GET', `/api/videos/${v.id}`, undefined,
                                 {signal})).video);
-                return vod();
+
+                if (v.status === 'READY' || v.status === 'FAILED'
+                    || playable(v) && source !== 'vod')
+                {
+                    return vod();
+                }
             }
 
-            showNotice(p.status === 'PROCESSING'
-                ? `Transcoding: ${p.progress || 0}%`
-                : 'Waiting for the transcoder…');
+            if (p.status === 'PROCESSING' && v.status === 'PROCESSING') {
+                v = {...v, transcodingProgress: p.progress || 0};
+                showStatus();
+            }
+
+            if (source !== 'vod') {
+                showNotice(p.status === 'PROCESSING'
+                    ? `Transcoding: ${p.progress || 0}%`
+                    : 'Waiting for the transcoder…');
+            }
 
         } catch (e) {
             fail(e, 'Progress is not available');
