@@ -28,6 +28,12 @@
 #   ours-oldway  ours through the API at the same preset and segment
 #                length (preset = medium, segment_seconds = 6): our
 #                ladder and its capped bitrates, not CRF
+#   quality      the short source in chunks (chunk_seconds as the run
+#                has it) and in one piece with the same settings
+#                (chunk_seconds = 600), one worker each: SSIM of the
+#                first against the second per rung, its lowest segment and
+#                its lowest segment at a chunk's start, and each rung's
+#                peak segment bitrate against its cap (bench/quality.py)
 #
 # First playable is the API's playableAt (on the video object or in
 # /progress) when it has that field, otherwise the first poll that sees
@@ -55,15 +61,26 @@
 # Settings: BENCH_PLAYABLE, BENCH_PLAYABLE_SHORT_SECONDS,
 # BENCH_PLAYABLE_LONG_SECONDS, BENCH_PLAYABLE_BACKGROUND_SECONDS (the busy
 # scenarios' running transcode: the long length, the short one in short
-# mode), BENCH_PLAYABLE_PIPELINE (the label of the pipeline measured,
-# "single-run"), BENCH_PLAYABLE_TIMEOUT (s per video, 7200), BENCH_KEEP.
+# mode), BENCH_PLAYABLE_CHUNK_SECONDS (the workers' chunk_seconds: 0, one
+# run per video, unless set; the pipeline's label follows it),
+# BENCH_PLAYABLE_PIPELINE (the label of the pipeline measured, "single-run"
+# or "chunked-<n>s"), BENCH_PLAYABLE_TIMEOUT (s per video, 7200),
+# BENCH_KEEP.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scenarios=${BENCH_PLAYABLE:-all}
 short_s=${BENCH_PLAYABLE_SHORT_SECONDS:-60}
 long_s=${BENCH_PLAYABLE_LONG_SECONDS:-600}
-pipeline=${BENCH_PLAYABLE_PIPELINE:-single-run}
+chunk_s=${BENCH_PLAYABLE_CHUNK_SECONDS:-0}
+[[ $chunk_s =~ ^[0-9]+$ ]] && [ "$chunk_s" -le 600 ] ||
+    { echo "BENCH_PLAYABLE_CHUNK_SECONDS: 0..600" >&2; exit 2; }
+export VIDEO_WORKER_CHUNK_SECONDS=$chunk_s
+if [ "$chunk_s" = 0 ]; then
+    pipeline=${BENCH_PLAYABLE_PIPELINE:-single-run}
+else
+    pipeline=${BENCH_PLAYABLE_PIPELINE:-chunked-${chunk_s}s}
+fi
 timeout_s=${BENCH_PLAYABLE_TIMEOUT:-7200}
 worker=build/video-worker
 
@@ -87,7 +104,7 @@ done
 [[ $pipeline =~ ^[A-Za-z0-9._-]+$ ]] ||
     die "BENCH_PLAYABLE_PIPELINE: letters, digits, . _ -"
 
-all_scenarios="idle-short idle-long busy-short busy-long workers-1 workers-2 oldway ours-oldway"
+all_scenarios="idle-short idle-long busy-short busy-long workers-1 workers-2 oldway ours-oldway quality"
 scenarios=${scenarios//,/ }
 case " $scenarios " in
     " all ") scenarios=$all_scenarios ;;
@@ -183,7 +200,7 @@ make_source() {
 needs_api=0
 for s in $scenarios; do
     case $s in
-        idle-short) make_source "$short_s"; needs_api=1 ;;
+        idle-short | quality) make_source "$short_s"; needs_api=1 ;;
         busy-short) make_source "$short_s"; make_source "$bg_s"; needs_api=1 ;;
         busy-long) make_source "$long_s"; make_source "$bg_s"; needs_api=1 ;;
         oldway) make_source "$long_s" ;;
@@ -371,6 +388,26 @@ PY
     rm -rf "$dir"
 }
 
+# -- chunked against one piece: quality at the boundaries, peak bitrates -------------
+
+quality() {
+    local s=$1 a b c=$chunk_s
+    [ "$c" != 0 ] || c=8
+    start_transcoders 1 CHUNK_SECONDS=$c
+    say "quality: ${s} s source in ${c} s chunks"
+    read -r a _ < <(api upload "$(source_path "$s")" "bench quality chunks") ||
+        die "quality: the upload failed"
+    api wait "$a" READY "$timeout_s" || die "quality: video $a failed"
+    start_transcoders 1 CHUNK_SECONDS=600
+    say "quality: the same source in one piece, the same settings"
+    read -r b _ < <(api upload "$(source_path "$s")" "bench quality one piece") ||
+        die "quality: the upload failed"
+    api wait "$b" READY "$timeout_s" || die "quality: video $b failed"
+    notes+=("quality: ${c} s chunks (video $a) against one piece (video $b), SSIM per segment of the chunked rung; cap: the rung's BANDWIDTH less the 128 kb/s audio")
+    notes+=("$(python3 bench/quality.py "$run/store/videos-processed/$a" \
+        "$run/store/videos-processed/$b" 128)") || die "quality: bench/quality.py failed"
+}
+
 # -- the scenarios ---------------------------------------------------------------------
 
 started=$(date -u +%Y%m%dT%H%M%SZ)
@@ -384,6 +421,7 @@ for s in $scenarios; do
         workers-1) start_transcoders 1 ENCODER_THREADS=1; measure "$s" "$long_s" yes ;;
         workers-2) start_transcoders 2 ENCODER_THREADS=1; measure "$s" "$long_s" yes ;;
         oldway) stop_transcoders; oldway "$long_s" ;;
+        quality) quality "$short_s" ;;
         ours-oldway)
             start_transcoders 1 PRESET=medium SEGMENT_SECONDS=6
             measure "$s" "$long_s" yes

@@ -298,8 +298,10 @@ video_chunk_state(video_transcode_t *t, int n, const double *start,
     }
 
     /*
-     * the audio and the first chunk first, then the next ones: a
-     * priority falling with the chunk's number, down to 1
+     * the first chunk, the audio, then the next chunks: a priority
+     * falling with the chunk's number, down to 1 (a worker alone encodes
+     * the first chunk before the audio, whose first segment then makes
+     * the video playable)
      */
 
     if (rc == VIDEO_JOB_OK) {
@@ -309,7 +311,7 @@ video_chunk_state(video_transcode_t *t, int n, const double *start,
                  "  'type', 'chunk', 'videoId', c.video_id, 'chunk', c.n),"
                  "  greatest(1, 9 - greatest(c.n, 0))"
                  " FROM video_chunks c WHERE c.video_id = $1"
-                 " ORDER BY c.n",
+                 " ORDER BY CASE WHEN c.n < 0 THEN 0.5 ELSE c.n END",
                  1, values);
     }
 
@@ -954,7 +956,11 @@ video_transcode_chunk_after(video_transcode_t *t)
               "  hls_manifest_key = CASE WHEN s.first"
               "   AND (NOT s.has_audio OR s.audio_done"
               "        OR s.audio_s >= s.first_end)"
-              "   THEN v.id || '/master.m3u8' ELSE v.hls_manifest_key END"
+              "   THEN v.id || '/master.m3u8' ELSE v.hls_manifest_key END,"
+              "  updated_at = CASE WHEN v.playable_at IS NULL AND s.first"
+              "   AND (NOT s.has_audio OR s.audio_done"
+              "        OR s.audio_s >= s.first_end)"
+              "   THEN video_touch(v.updated_at) ELSE v.updated_at END"
               " FROM s WHERE v.id = $1 AND v.status = 'PROCESSING'"
               " RETURNING v.playable_at IS NOT NULL"
               "  AND v.playable_at = clock_timestamp() AS now_playable"
