@@ -69,9 +69,12 @@ CONF
 ${\ probe_location($endpoint)}
 SERVER
 
+# one run per video: the counters below move by one job (in chunks a
+# video is a job per piece more, t/038)
 my %env = worker_env($dir, $port, $endpoint,
                      VIDEO_WORKER_METRICS_INTERVAL => 1,
-                     VIDEO_WORKER_ANALYTICS_INTERVAL => 1);
+                     VIDEO_WORKER_ANALYTICS_INTERVAL => 1,
+                     VIDEO_WORKER_CHUNK_SECONDS => 0);
 
 for my $role (qw(relay transcode cleanup analytics)) {
     $workers{$role} = worker_start($dir, $role, %env,

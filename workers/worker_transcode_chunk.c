@@ -575,7 +575,7 @@ video_chunk_video(video_transcode_t *t)
     char                  errfile[1100], buf[16384], rel[128], key[128];
     char                 *argv[VIDEO_LADDER_ARGS_MAX], *list;
     double                d[VIDEO_CHUNK_SEGMENTS], e[VIDEO_CHUNK_SEGMENTS];
-    double                rest;
+    double                rest, mid;
     size_t                len;
     video_ladder_chunk_t  cj;
 
@@ -592,8 +592,21 @@ video_chunk_video(video_transcode_t *t)
     cj.thumb = t->chunk_thumb
                ? (t->duration / 3 > 5 ? 5 : t->duration / 3) : -1;
 
-    if (cj.thumb >= 0 && cj.thumb < t->chunk_start) {
-        cj.thumb = t->chunk_start;
+    /*
+     * within the piece, and not in its last half: a time past its last
+     * frame (the piece ends where the next one starts) would select none
+     */
+
+    if (cj.thumb >= 0) {
+        mid = t->chunk_start + (t->chunk_end - t->chunk_start) / 2;
+
+        if (cj.thumb > mid) {
+            cj.thumb = mid;
+        }
+
+        if (cj.thumb < t->chunk_start) {
+            cj.thumb = t->chunk_start;
+        }
     }
 
     argc = video_ladder_chunk(&cj, t->rungs, t->nrungs, argv, buf,
@@ -1066,8 +1079,15 @@ video_transcode_chunk(video_transcode_t *t)
     rc = video_worker_storage_get(video_worker_conf.bucket_raw, key, NULL,
                                   input, err, sizeof(err));
     if (rc == 404) {
-        snprintf(t->err, sizeof(t->err), "chunk %d: the piece is not in "
-                 "storage", t->job.chunk);
+        if (t->job.chunk < 0) {
+            snprintf(t->err, sizeof(t->err), "the audio: its piece is not "
+                     "in storage");
+
+        } else {
+            snprintf(t->err, sizeof(t->err), "chunk %d: the piece is not in "
+                     "storage", t->job.chunk);
+        }
+
         rc = VIDEO_JOB_PERMANENT;
         goto done;
     }
