@@ -5,9 +5,10 @@
  * storage that refuses to list it (a store without ListObjectsV2, so
  * the playlists are walked) and answers the worker's reads, in order,
  * with the input's NUL-separated parts (the master playlist first, then
- * the rungs' and the audio's), 404 once they run out.  Whatever the playlists say, every
- * object read or deleted is under the video's prefix with no ".."
- * segment, and the job ends acknowledged or dead-lettered.
+ * the rungs' and the audio's), 404 once they run out.  Whatever the
+ * playlists say, every object read or deleted is under the video's
+ * prefix with no ".." segment, and the job ends acknowledged or
+ * dead-lettered.
  */
 
 #include <amqp.h>

@@ -2,8 +2,8 @@
  * What an S3 client reads, and the store's listing.  Each input goes
  * whole through the answer parsers (Error, InitiateMultipartUpload,
  * ListParts, CompleteMultipartUpload, ListObjectsV2), with a decoding
- * buffer exactly as long as the body; then it is read as a ListObjectsV2 request and the
- * keys to list, lines of
+ * buffer exactly as long as the body; then it is read as a ListObjectsV2
+ * request and the keys to list, lines of
  *
  *     prefix \n delimiter \n start-after \n token \n max-keys \n keys...
  *
