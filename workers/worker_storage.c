@@ -567,9 +567,12 @@ video_worker_storage_list_page(const char *bucket, const char *prefix,
         }
     }
 
-    n = page->truncated ? page->next_token.len : 0;
-    memcpy(token, page->next_token.data, n);
-    token[n] = '\0';
+    token[0] = '\0';
+
+    if (page->truncated) {
+        memcpy(token, page->next_token.data, page->next_token.len);
+        token[page->next_token.len] = '\0';
+    }
 
     rc = 0;
 
