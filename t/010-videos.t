@@ -366,6 +366,9 @@ Test::More::is(VideoApi::psql("SELECT count(*) FROM video_variants WHERE video_i
 Test::More::is(VideoApi::psql("SELECT concat_ws(' ', topic, payload->>'videoId', coalesce(payload->'objects'->0->>'key', ''), payload->'objects'->1->>'prefix', payload->'objects'->2->>'key') FROM outbox"),
    'video-cleanup vidAAAAAAAAAAAAAAAAAA  vidAAAAAAAAAAAAAAAAAA/ vidAAAAAAAAAAAAAAAAAA/thumb.jpg',
    'one cleanup job in the outbox');
+Test::More::is(VideoApi::psql("SELECT concat_ws(' ', payload->'objects'->3->>'bucket', payload->'objects'->3->>'prefix', payload->'objects'->4->>'bucket', payload->'objects'->4->>'prefix', jsonb_array_length(payload->'objects')) FROM outbox"),
+   'videos-raw vidAAAAAAAAAAAAAAAAAA/ thumbnails vidAAAAAAAAAAAAAAAAAA/ 5',
+   'and the raw and thumbnails prefixes (pieces, an early thumbnail)');
 --- request
 GET /api/videos
 --- response_body_like: "total":4,

@@ -199,6 +199,25 @@ int video_worker_storage_abort(const char *bucket, const char *key,
 char *video_worker_storage_read(const char *bucket, const char *key,
     size_t max, long *status, char *err, size_t err_size);
 
+/* a key listed: 0, or -1 with err set to stop the listing */
+typedef int (*video_worker_key_pt)(const char *bucket, const char *key,
+    void *data, char *err, size_t err_size);
+
+#define VIDEO_WORKER_LIST_REFUSED  1
+
+/*
+ * ListObjectsV2: every key under prefix, page by page (1000 a page,
+ * continuation tokens), each handed to handler as a NUL-terminated
+ * string; a page is read whole before its keys are handed on, so the
+ * handler may delete them.  0 when all were; VIDEO_WORKER_LIST_REFUSED
+ * (err set) when storage refuses to list at all (HTTP 400, 403, 405 or
+ * 501 for the first page: a store without listing, or keys not allowed
+ * to list); -1 on any other failure, an answer that is not a listing,
+ * or one naming a key outside prefix (none of that page is handed on).
+ */
+int video_worker_storage_list(const char *bucket, const char *prefix,
+    video_worker_key_pt handler, void *data, char *err, size_t err_size);
+
 
 /*
  * The media sandbox (worker_sandbox*.c) that ffprobe and ffmpeg run in:

@@ -1,9 +1,14 @@
 /*
  * Cleanup: video-cleanup jobs (from DELETE) remove a video's objects from
- * every bucket.  Storage has no portable listing (the local store has
- * none), so the processed prefix is walked the way a player would: the
- * master playlist names the rung playlists, which name the segments.
- * Objects already gone count as removed, so a job done twice is harmless.
+ * every bucket.  A prefix ("<id>/") is listed (ListObjectsV2, page by
+ * page) and every key under it deleted: the segments and pieces of a
+ * video deleted while it was still transcoding in chunks, which no
+ * playlist names yet, go too.  Where storage refuses to list (HTTP 400,
+ * 403, 405 or 501), the prefix is walked the way a player would instead:
+ * the master playlist names the rung playlists (and, in EXT-X-MEDIA and
+ * EXT-X-I-FRAME-STREAM-INF URI attributes, the audio and I-frame ones),
+ * which name the segments (and an EXT-X-MAP init segment).  Objects
+ * already gone count as removed, so a job done twice is harmless.
  *
  * Beside the consumer, a thread sweeps abandoned uploads every
  * upload_sweep_seconds: an upload presigned but never completed, whose
@@ -28,14 +33,99 @@
 #define VIDEO_PLAYLIST_MAX  (4 * 1024 * 1024)
 
 
-/* the URIs of a playlist (lines that are not tags), each under dir */
+/*
+ * The URI attribute of a tag's attribute list (NAME=VALUE,...; a quoted
+ * string may hold commas), NUL-terminated in place; NULL when it has
+ * none, or the list is malformed
+ */
+
+static char *
+video_cleanup_uri_attr(char *attrs)
+{
+    int    uri;
+    char  *p, *name, *value;
+
+    p = attrs;
+
+    while (*p != '\0') {
+        name = p;
+
+        while (*p != '\0' && *p != '=' && *p != ',') {
+            p++;
+        }
+
+        if (*p != '=') {
+            return NULL;
+        }
+
+        uri = (p - name == 3 && memcmp(name, "URI", 3) == 0);
+        p++;
+
+        if (*p == '"') {
+            value = ++p;
+
+            while (*p != '\0' && *p != '"') {
+                p++;
+            }
+
+            if (*p != '"') {
+                return NULL;
+            }
+
+            if (uri) {
+                *p = '\0';
+                return value;
+            }
+
+            p++;
+
+        } else {
+            if (uri) {
+                return NULL;        /* a URI is a quoted string */
+            }
+
+            while (*p != '\0' && *p != ',') {
+                p++;
+            }
+        }
+
+        if (*p == ',') {
+            p++;
+
+        } else if (*p != '\0') {
+            return NULL;
+        }
+    }
+
+    return NULL;
+}
+
+
+/* a tag of line: what follows "#TAG:", or NULL */
+
+static char *
+video_cleanup_tag(char *line, const char *tag)
+{
+    size_t  n;
+
+    n = strlen(tag);
+
+    return (strncmp(line, tag, n) == 0) ? line + n : NULL;
+}
+
+
+/*
+ * What a playlist names, each under dir: a master (nested) its media
+ * playlists, walked in turn; a media playlist its segments, deleted.
+ */
 
 static int
 video_cleanup_playlist(const char *bucket, const char *dir, const char *name,
     int nested, char *err, size_t err_size)
 {
     long   status;
-    char  *text, *line, *save, key[2048], sub[1024], *slash;
+    char  *text, *line, *save, *uri, *attrs, *slash;
+    char   key[2048], sub[1024];
 
     snprintf(key, sizeof(key), "%s%s", dir, name);
 
@@ -48,21 +138,43 @@ video_cleanup_playlist(const char *bucket, const char *dir, const char *name,
     for (line = strtok_r(text, "\r\n", &save); line != NULL;
          line = strtok_r(NULL, "\r\n", &save))
     {
-        if (line[0] == '#' || line[0] == '\0' || strstr(line, "..") != NULL
-            || strstr(line, "://") != NULL || line[0] == '/')
+        uri = line;
+
+        if (line[0] == '#') {
+            if (nested) {
+                attrs = video_cleanup_tag(line, "#EXT-X-MEDIA:");
+
+                if (attrs == NULL) {
+                    attrs = video_cleanup_tag(line,
+                                              "#EXT-X-I-FRAME-STREAM-INF:");
+                }
+
+            } else {
+                attrs = video_cleanup_tag(line, "#EXT-X-MAP:");
+            }
+
+            uri = (attrs != NULL) ? video_cleanup_uri_attr(attrs) : NULL;
+
+            if (uri == NULL) {
+                continue;
+            }
+        }
+
+        if (uri[0] == '\0' || strstr(uri, "..") != NULL
+            || strstr(uri, "://") != NULL || uri[0] == '/')
         {
             continue;
         }
 
         if (nested) {
 
-            /* a rung: "<rung>/playlist.m3u8" */
+            /* a rung: "<rung>/playlist.m3u8"; the audio's, alike */
 
-            slash = strrchr(line, '/');
+            slash = strrchr(uri, '/');
             snprintf(sub, sizeof(sub), "%s%.*s", dir,
-                     slash ? (int) (slash - line + 1) : 0, line);
+                     slash ? (int) (slash - uri + 1) : 0, uri);
 
-            if (video_cleanup_playlist(bucket, sub, slash ? slash + 1 : line,
+            if (video_cleanup_playlist(bucket, sub, slash ? slash + 1 : uri,
                                        0, err, err_size)
                 != 0)
             {
@@ -73,7 +185,7 @@ video_cleanup_playlist(const char *bucket, const char *dir, const char *name,
             continue;
         }
 
-        snprintf(key, sizeof(key), "%s%s", dir, line);
+        snprintf(key, sizeof(key), "%s%s", dir, uri);
 
         if (video_worker_storage_delete(bucket, key, err, err_size) != 0) {
             free(text);
@@ -89,20 +201,42 @@ video_cleanup_playlist(const char *bucket, const char *dir, const char *name,
 }
 
 
+/* a key listed under a video's prefix */
+
+static int
+video_cleanup_key(const char *bucket, const char *key, void *data, char *err,
+    size_t err_size)
+{
+    (void) data;
+
+    return video_worker_storage_delete(bucket, key, err, err_size);
+}
+
+
 static int
 video_cleanup_job(video_job_t *job, char *err, size_t err_size)
 {
-    int                  i;
+    int                  i, rc;
     video_job_object_t  *o;
 
     for (i = 0; i < job->nobjects; i++) {
         o = &job->objects[i];
 
         if (o->prefix) {
-            if (video_cleanup_playlist(o->bucket, o->key, "master.m3u8", 1,
-                                       err, err_size)
-                != 0)
-            {
+            rc = video_worker_storage_list(o->bucket, o->key,
+                                           video_cleanup_key, NULL, err,
+                                           err_size);
+
+            if (rc == VIDEO_WORKER_LIST_REFUSED) {
+                video_worker_log_at(VIDEO_WORKER_LOG_WARN,
+                                    "%s: walking the playlists instead",
+                                    err);
+
+                rc = video_cleanup_playlist(o->bucket, o->key, "master.m3u8",
+                                            1, err, err_size);
+            }
+
+            if (rc != 0) {
                 return -1;
             }
 

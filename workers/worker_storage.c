@@ -1,6 +1,7 @@
 /*
  * Storage for the workers: libcurl requests to presigned URLs (SigV4 from
- * src/lib), so the same code talks to S3, MinIO and the local store.
+ * src/lib), so the same code talks to S3, MinIO and the local store; a
+ * listing (ListObjectsV2) is read with src/lib's S3 XML parser.
  */
 
 #include <stdio.h>
@@ -12,6 +13,7 @@
 
 #include <curl/curl.h>
 
+#include "video_s3xml.h"
 #include "video_sigv4.h"
 #include "video_worker.h"
 
@@ -19,11 +21,14 @@
 #define VIDEO_WORKER_PRESIGN  900
 
 
-/* param: a subresource (uploadId) to sign into the URL, or NULL */
+/*
+ * params: n query parameters (a subresource: uploadId; a listing's) to
+ * sign into the URL, in ascending order of name; key NULL: the bucket
+ */
 
 static int
 video_worker_storage_url(const char *method, const char *bucket,
-    const char *key, const video_sigv4_param_t *param, char *url,
+    const char *key, const video_sigv4_param_t *params, size_t n, char *url,
     size_t size, char *err, size_t err_size)
 {
     const char            *e;
@@ -45,12 +50,11 @@ video_worker_storage_url(const char *method, const char *bucket,
 
     e = NULL;
 
-    if (video_sigv4_presign_query(&c, &p, NULL, param, param ? 1 : 0, url,
-                                  size, &e)
+    if (video_sigv4_presign_query(&c, &p, NULL, params, n, url, size, &e)
         < 0)
     {
         snprintf(err, err_size, "cannot presign %s %s/%s: %s", method,
-                 bucket, key, e ? e : "error");
+                 bucket, key ? key : "", e ? e : "error");
         return -1;
     }
 
@@ -105,22 +109,24 @@ video_worker_storage_discard(char *p, size_t size, size_t n, void *data)
 
 /*
  * One request: GET into a file (path) or memory (buf), PUT from a file
- * (path, or in, which it closes), or DELETE; param a subresource of the
- * object (NULL: the object itself), if_match an ETag (unquoted) the
- * object must have (NULL: any).  Returns the HTTP status, or -1 with err
- * set.
+ * (path, or in, which it closes), or DELETE; params (n of them) a
+ * subresource of the object or a listing's (none: the object itself),
+ * key NULL the bucket, if_match an ETag (unquoted) the object must have
+ * (NULL: any).  Returns the HTTP status, or -1 with err set.
  */
 
 static long
 video_worker_storage_request(const char *method, const char *bucket,
-    const char *key, const video_sigv4_param_t *param, const char *if_match,
-    const char *path, FILE *in, video_worker_buf_t *buf,
-    const char *content_type, char *err, size_t err_size)
+    const char *key, const video_sigv4_param_t *params, size_t n,
+    const char *if_match, const char *path, FILE *in,
+    video_worker_buf_t *buf, const char *content_type, char *err,
+    size_t err_size)
 {
     long                 status;
     FILE                *f;
     CURL                *curl;
     CURLcode             rc;
+    const char          *shown;
     struct stat          st;
     struct curl_slist   *headers;
     char                 url[VIDEO_SIGV4_URL_MAX], hdr[300];
@@ -129,8 +135,9 @@ video_worker_storage_request(const char *method, const char *bucket,
     f = in;
     headers = NULL;
     curl = NULL;
+    shown = key ? key : "";
 
-    if (video_worker_storage_url(method, bucket, key, param, url,
+    if (video_worker_storage_url(method, bucket, key, params, n, url,
                                  sizeof(url), err, err_size)
         != 0)
     {
@@ -159,7 +166,7 @@ video_worker_storage_request(const char *method, const char *bucket,
 
         if (f == NULL || fstat(fileno(f), &st) != 0) {
             snprintf(err, err_size, "cannot read \"%s\"",
-                     path ? path : key);
+                     path ? path : shown);
             goto failed;
         }
 
@@ -207,7 +214,7 @@ video_worker_storage_request(const char *method, const char *bucket,
     rc = curl_easy_perform(curl);
 
     if (rc != CURLE_OK) {
-        snprintf(err, err_size, "%s %s/%s: %s", method, bucket, key,
+        snprintf(err, err_size, "%s %s/%s: %s", method, bucket, shown,
                  cerr[0] ? cerr : curl_easy_strerror(rc));
         goto failed;
     }
@@ -216,7 +223,8 @@ video_worker_storage_request(const char *method, const char *bucket,
 
     if (f != NULL && fclose(f) != 0) {
         f = NULL;
-        snprintf(err, err_size, "writing \"%s\" failed", path ? path : key);
+        snprintf(err, err_size, "writing \"%s\" failed",
+                 path ? path : shown);
         goto failed;
     }
 
@@ -247,7 +255,7 @@ video_worker_storage_get(const char *bucket, const char *key,
 {
     long  status;
 
-    status = video_worker_storage_request("GET", bucket, key, NULL,
+    status = video_worker_storage_request("GET", bucket, key, NULL, 0,
                                           (etag && etag[0]) ? etag : NULL,
                                           path, NULL, NULL, NULL, err,
                                           err_size);
@@ -269,7 +277,7 @@ video_worker_storage_put(const char *bucket, const char *key,
 {
     long  status;
 
-    status = video_worker_storage_request("PUT", bucket, key, NULL, NULL,
+    status = video_worker_storage_request("PUT", bucket, key, NULL, 0, NULL,
                                           path, NULL, NULL, content_type, err,
                                           err_size);
     if (status == 200 || status == 201 || status == 204) {
@@ -305,7 +313,7 @@ video_worker_storage_put_fd(const char *bucket, const char *key, int fd,
         return -1;
     }
 
-    status = video_worker_storage_request("PUT", bucket, key, NULL, NULL,
+    status = video_worker_storage_request("PUT", bucket, key, NULL, 0, NULL,
                                           NULL, f, NULL, content_type, err,
                                           err_size);
     if (status == 200 || status == 201 || status == 204) {
@@ -326,8 +334,8 @@ video_worker_storage_delete(const char *bucket, const char *key, char *err,
 {
     long  status;
 
-    status = video_worker_storage_request("DELETE", bucket, key, NULL, NULL,
-                                          NULL, NULL, NULL, NULL, err,
+    status = video_worker_storage_request("DELETE", bucket, key, NULL, 0,
+                                          NULL, NULL, NULL, NULL, NULL, err,
                                           err_size);
     if (status == 200 || status == 204 || status == 404) {
         return 0;
@@ -354,7 +362,7 @@ video_worker_storage_abort(const char *bucket, const char *key,
 
     /* AbortMultipartUpload: 204; NoSuchUpload (404) is an upload gone */
 
-    status = video_worker_storage_request("DELETE", bucket, key, &param,
+    status = video_worker_storage_request("DELETE", bucket, key, &param, 1,
                                           NULL, NULL, NULL, NULL, NULL, err,
                                           err_size);
     if (status == 200 || status == 204 || status == 404) {
@@ -379,8 +387,8 @@ video_worker_storage_read(const char *bucket, const char *key, size_t max,
     memset(&b, 0, sizeof(b));
     b.max = max;
 
-    *status = video_worker_storage_request("GET", bucket, key, NULL, NULL,
-                                           NULL, NULL, &b, NULL, err,
+    *status = video_worker_storage_request("GET", bucket, key, NULL, 0,
+                                           NULL, NULL, NULL, &b, NULL, err,
                                            err_size);
 
     if (*status == 200 && b.data == NULL) {
@@ -398,4 +406,217 @@ video_worker_storage_read(const char *bucket, const char *key, size_t max,
     }
 
     return b.data;
+}
+
+
+/* "HTTP 403 (AccessDenied)": the status, and the code an error names */
+
+static void
+video_worker_storage_list_error(const char *bucket, const char *prefix,
+    long status, video_worker_buf_t *b, char *err, size_t err_size)
+{
+    char                    *dec;
+    video_s3xml_s3_error_t   e;
+
+    dec = (b->len > 0) ? malloc(b->len) : NULL;
+
+    if (dec != NULL
+        && video_s3xml_parse_error(b->data, b->len, dec, &e)
+           == VIDEO_S3XML_OK)
+    {
+        snprintf(err, err_size, "listing %s/%s: HTTP %ld (%.*s)", bucket,
+                 prefix, status, (int) (e.code.len < 64 ? e.code.len : 64),
+                 e.code.data);
+
+    } else {
+        snprintf(err, err_size, "listing %s/%s: HTTP %ld", bucket, prefix,
+                 status);
+    }
+
+    free(dec);
+}
+
+
+/*
+ * One page of a listing, after token ("": the first): its keys handed to
+ * handler, and token set to the next page's ("": none left).  0,
+ * VIDEO_WORKER_LIST_REFUSED, or -1; err set.
+ */
+
+static int
+video_worker_storage_list_page(const char *bucket, const char *prefix,
+    char *token, video_s3xml_objects_page_t *page,
+    video_worker_key_pt handler, void *data, char *err, size_t err_size)
+{
+    int                          rc;
+    long                         status;
+    char                        *dec;
+    size_t                       i, n, plen;
+    video_sigv4_param_t          params[5];
+    video_worker_buf_t           b;
+    video_s3xml_s3_error_t       e;
+    const video_s3xml_object_t  *o;
+    char                         key[VIDEO_S3XML_KEY_MAX + 1];
+
+    /* in ascending order of name, as SigV4 signs them */
+
+    n = 0;
+
+    if (token[0] != '\0') {
+        params[n].name = "continuation-token";
+        params[n++].value = token;
+    }
+
+    params[n].name = "encoding-type";
+    params[n++].value = "url";
+    params[n].name = "list-type";
+    params[n++].value = "2";
+    params[n].name = "max-keys";
+    params[n++].value = "1000";
+    params[n].name = "prefix";
+    params[n++].value = prefix;
+
+    memset(&b, 0, sizeof(b));
+    b.max = VIDEO_S3XML_BODY_MAX;
+    dec = NULL;
+    rc = -1;
+
+    status = video_worker_storage_request("GET", bucket, NULL, params, n,
+                                          NULL, NULL, NULL, &b, NULL, err,
+                                          err_size);
+
+    if (status != 200) {
+        if (status > 0) {
+            video_worker_storage_list_error(bucket, prefix, status, &b, err,
+                                            err_size);
+
+            /* a store that does not list, or not for these keys */
+
+            if (token[0] == '\0'
+                && (status == 400 || status == 403 || status == 405
+                    || status == 501))
+            {
+                rc = VIDEO_WORKER_LIST_REFUSED;
+            }
+        }
+
+        goto done;
+    }
+
+    dec = malloc(b.len > 0 ? b.len : 1);
+    if (dec == NULL) {
+        snprintf(err, err_size, "out of memory");
+        goto done;
+    }
+
+    switch (video_s3xml_parse_list_objects(b.data ? b.data : "", b.len, dec,
+                                           page, &e))
+    {
+    case VIDEO_S3XML_OK:
+        break;
+
+    case VIDEO_S3XML_S3_ERROR:
+        snprintf(err, err_size, "listing %s/%s: %.*s", bucket, prefix,
+                 (int) (e.code.len < 64 ? e.code.len : 64), e.code.data);
+        goto done;
+
+    default:
+        snprintf(err, err_size, "listing %s/%s: not a ListObjectsV2 answer",
+                 bucket, prefix);
+        goto done;
+    }
+
+    /* nothing outside the prefix, whatever storage answers */
+
+    plen = strlen(prefix);
+
+    for (i = 0; i < page->ncontents; i++) {
+        o = &page->contents[i];
+
+        if (o->key.len < plen || memcmp(o->key.data, prefix, plen) != 0) {
+            snprintf(err, err_size, "listing %s/%s: a key outside the prefix",
+                     bucket, prefix);
+            goto done;
+        }
+    }
+
+    /* a token that comes back, or will not fit a URL, goes nowhere */
+
+    if (page->truncated
+        && (page->next_token.len > VIDEO_SIGV4_MAX_KEY
+            || memchr(page->next_token.data, '\0', page->next_token.len)
+               != NULL
+            || (page->next_token.len == strlen(token)
+                && memcmp(page->next_token.data, token, page->next_token.len)
+                   == 0)))
+    {
+        snprintf(err, err_size,
+                 "listing %s/%s: a continuation token that goes nowhere",
+                 bucket, prefix);
+        goto done;
+    }
+
+    for (i = 0; i < page->ncontents; i++) {
+        o = &page->contents[i];
+
+        memcpy(key, o->key.data, o->key.len);
+        key[o->key.len] = '\0';
+
+        if (handler(bucket, key, data, err, err_size) != 0) {
+            goto done;
+        }
+    }
+
+    token[0] = '\0';
+
+    if (page->truncated) {
+        memcpy(token, page->next_token.data, page->next_token.len);
+        token[page->next_token.len] = '\0';
+    }
+
+    rc = 0;
+
+done:
+
+    free(dec);
+    free(b.data);
+
+    return rc;
+}
+
+
+int
+video_worker_storage_list(const char *bucket, const char *prefix,
+    video_worker_key_pt handler, void *data, char *err, size_t err_size)
+{
+    int                         rc;
+    char                        token[VIDEO_SIGV4_MAX_KEY + 1];
+    video_s3xml_objects_page_t  page;
+
+    memset(&page, 0, sizeof(page));
+    page.nalloc = VIDEO_S3XML_KEYS_MAX;
+    page.contents = malloc(page.nalloc * sizeof(video_s3xml_object_t));
+
+    if (page.contents == NULL) {
+        snprintf(err, err_size, "out of memory");
+        return -1;
+    }
+
+    token[0] = '\0';
+
+    do {
+        rc = video_worker_storage_list_page(bucket, prefix, token, &page,
+                                            handler, data, err, err_size);
+
+        if (rc == 0 && token[0] != '\0' && video_worker_stop) {
+            snprintf(err, err_size, "listing %s/%s: stopping", bucket,
+                     prefix);
+            rc = -1;
+        }
+
+    } while (rc == 0 && token[0] != '\0');
+
+    free(page.contents);
+
+    return rc;
 }

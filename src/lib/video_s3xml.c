@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "video_base64.h"
+#include "video_form.h"
 #include "video_s3xml.h"
 #include "video_time.h"
 
@@ -2161,6 +2162,232 @@ video_s3xml_parse_list_parts(const char *in, size_t len, char *buf,
         || (page->truncated && !have_next))
     {
         return VIDEO_S3XML_MALFORMED;
+    }
+
+    return VIDEO_S3XML_OK;
+}
+
+
+/* encoding-type=url undone in place: "+" a space, %XX a byte */
+
+static int
+answer_url_decode(video_s3xml_str_t *s, char *to)
+{
+    int     hi, lo;
+    size_t  i, n;
+
+    n = 0;
+
+    for (i = 0; i < s->len; i++) {
+        if (s->data[i] == '+') {
+            to[n++] = ' ';
+            continue;
+        }
+
+        if (s->data[i] != '%') {
+            to[n++] = s->data[i];
+            continue;
+        }
+
+        if (s->len - i < 3) {
+            return -1;
+        }
+
+        hi = video_form_hex((unsigned char) s->data[i + 1]);
+        lo = video_form_hex((unsigned char) s->data[i + 2]);
+
+        if (hi < 0 || lo < 0) {
+            return -1;
+        }
+
+        to[n++] = (char) (hi << 4 | lo);
+        i += 2;
+    }
+
+    s->data = to;
+    s->len = n;
+
+    return 0;
+}
+
+
+static int
+answer_key_valid(const video_s3xml_str_t *key)
+{
+    /* utf8_valid() refuses NUL too */
+
+    return key->len > 0 && key->len <= VIDEO_S3XML_KEY_MAX
+           && utf8_valid(key->data, key->len);
+}
+
+
+int
+video_s3xml_parse_list_objects(const char *in, size_t len, char *buf,
+    video_s3xml_objects_page_t *page, video_s3xml_s3_error_t *err)
+{
+    int                    rc, ev, url, have_key, have_etag, have_size;
+    int                    have_trunc, have_next, have_enc, in_contents;
+    size_t                 i;
+    uint64_t               v;
+    s3xml_p_t              x;
+    video_s3xml_str_t      etag;
+    video_s3xml_object_t  *o;
+
+    page->ncontents = 0;
+    page->truncated = 0;
+    page->next_token.len = 0;
+    page->next_token.data = NULL;
+
+    if (xml_init(&x, in, len, buf) != 0) {
+        return VIDEO_S3XML_MALFORMED;
+    }
+
+    rc = answer_root(&x, "ListBucketResult", err);
+    if (rc != VIDEO_S3XML_OK) {
+        return rc;
+    }
+
+    o = NULL;
+    url = 0;
+    have_key = 0;
+    have_etag = 0;
+    have_size = 0;
+    have_trunc = 0;
+    have_next = 0;
+    have_enc = 0;
+    in_contents = 0;
+
+    for ( ;; ) {
+        ev = xml_next(&x);
+
+        if (ev == XML_BAD) {
+            return VIDEO_S3XML_MALFORMED;
+        }
+
+        if (ev == XML_END && x.level == 1) {
+            break;
+        }
+
+        if (x.level == 2 && xml_is(&x.name, "Contents")) {
+
+            if (ev == XML_START) {
+                if (page->ncontents == page->nalloc) {
+                    return VIDEO_S3XML_MALFORMED;
+                }
+
+                o = &page->contents[page->ncontents];
+                memset(o, 0, sizeof(video_s3xml_object_t));
+                o->size = -1;
+                in_contents = 1;
+                have_key = 0;
+                have_etag = 0;
+                have_size = 0;
+                continue;
+            }
+
+            if (have_key != 1) {
+                return VIDEO_S3XML_MALFORMED;
+            }
+
+            in_contents = 0;
+            page->ncontents++;
+            continue;
+        }
+
+        if (ev != XML_END) {
+            continue;
+        }
+
+        if (x.level == 2) {
+            if (xml_is(&x.name, "IsTruncated")) {
+                if (!x.leaf || have_trunc++) {
+                    return VIDEO_S3XML_MALFORMED;
+                }
+
+                if (xml_is(&x.text, "true")) {
+                    page->truncated = 1;
+
+                } else if (!xml_is(&x.text, "false")) {
+                    return VIDEO_S3XML_MALFORMED;
+                }
+
+            } else if (xml_is(&x.name, "NextContinuationToken")) {
+                if (!x.leaf || have_next++) {
+                    return VIDEO_S3XML_MALFORMED;
+                }
+
+                xml_keep(&x);
+                page->next_token = x.text;
+
+            } else if (xml_is(&x.name, "EncodingType")) {
+                if (!x.leaf || have_enc++ || !xml_is(&x.text, "url")) {
+                    return VIDEO_S3XML_MALFORMED;
+                }
+
+                url = 1;
+            }
+
+            continue;
+        }
+
+        if (x.level != 3 || !in_contents) {
+            continue;
+        }
+
+        if (xml_is(&x.name, "Key")) {
+            if (!x.leaf || have_key++) {
+                return VIDEO_S3XML_MALFORMED;
+            }
+
+            xml_keep(&x);
+            o->key = x.text;
+
+        } else if (xml_is(&x.name, "ETag")) {
+            etag = x.text;
+
+            if (!x.leaf || have_etag++ || answer_etag(&etag) != 0) {
+                return VIDEO_S3XML_MALFORMED;
+            }
+
+            xml_keep(&x);
+            o->etag = etag;
+
+        } else if (xml_is(&x.name, "Size")) {
+            if (!x.leaf || have_size++ || parse_uint(&x.text, &v) != 0
+                || v > (uint64_t) INT64_MAX)
+            {
+                return VIDEO_S3XML_MALFORMED;
+            }
+
+            o->size = (int64_t) v;
+        }
+    }
+
+    if (xml_finish(&x) != 0 || have_trunc != 1
+        || (page->truncated && page->next_token.len == 0))
+    {
+        return VIDEO_S3XML_MALFORMED;
+    }
+
+    /*
+     * the keys are decoded once EncodingType, wherever it came, is
+     * known; each is in buf, and shrinks as it is decoded
+     */
+
+    for (i = 0; i < page->ncontents; i++) {
+        o = &page->contents[i];
+
+        if (url
+            && answer_url_decode(&o->key,
+                                 buf + (o->key.data - (const char *) buf))
+               != 0)
+        {
+            return VIDEO_S3XML_MALFORMED;
+        }
+
+        if (!answer_key_valid(&o->key)) {
+            return VIDEO_S3XML_MALFORMED;
+        }
     }
 
     return VIDEO_S3XML_OK;

@@ -162,6 +162,21 @@ typedef struct {
 } video_s3xml_s3_error_t;
 
 
+/*
+ * A ListObjectsV2 page as read from S3, MinIO or this store: each
+ * Contents' key, ETag (unquoted; len 0 when none is given) and Size (-1
+ * when none is given) in contents (mtime_ms 0), IsTruncated, and the
+ * NextContinuationToken when truncated.
+ */
+typedef struct {
+    video_s3xml_object_t        *contents;   /* the caller's array */
+    size_t                       nalloc;
+    size_t                       ncontents;
+    int                          truncated;
+    video_s3xml_str_t            next_token;
+} video_s3xml_objects_page_t;
+
+
 /* ListParts as read from S3 or MinIO */
 typedef struct {
     video_s3xml_part_t          *parts;      /* the caller's array */
@@ -305,6 +320,21 @@ int video_s3xml_parse_initiate(const char *in, size_t len, char *buf,
  */
 int video_s3xml_parse_list_parts(const char *in, size_t len, char *buf,
     video_s3xml_parts_page_t *page, video_s3xml_s3_error_t *err);
+
+/*
+ * ListBucketResult (ListObjectsV2): see video_s3xml_objects_page_t.  With
+ * <EncodingType>url</EncodingType> the keys are percent-decoded ("+" is
+ * a space), as botocore undoes encoding-type=url.  A Contents without
+ * exactly one Key, a key empty, longer than VIDEO_S3XML_KEY_MAX, not
+ * UTF-8 or holding NUL once decoded, a bad escape, an ETag or Size given
+ * twice or malformed, another EncodingType, IsTruncated missing or other
+ * than true or false, no NextContinuationToken (or an empty one) when
+ * truncated, or more Contents than page->nalloc is
+ * VIDEO_S3XML_MALFORMED.  CommonPrefixes, Owner and the other elements
+ * are skipped.
+ */
+int video_s3xml_parse_list_objects(const char *in, size_t len, char *buf,
+    video_s3xml_objects_page_t *page, video_s3xml_s3_error_t *err);
 
 /*
  * CompleteMultipartUploadResult: its ETag, unquoted.  S3 may answer a

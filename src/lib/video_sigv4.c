@@ -290,7 +290,13 @@ sigv4_request_valid(const video_sigv4_presign_t *p, sigv4_endpoint_t *ep,
         return -1;
     }
 
-    n = (p->key != NULL) ? strlen(p->key) : 0;
+    /* no key: the bucket itself */
+
+    if (p->key == NULL) {
+        return 0;
+    }
+
+    n = strlen(p->key);
 
     if (n == 0 || n > VIDEO_SIGV4_MAX_KEY) {
         *err = "bad key";
@@ -301,7 +307,10 @@ sigv4_request_valid(const video_sigv4_presign_t *p, sigv4_endpoint_t *ep,
 }
 
 
-/* the object's URL without a query; *path is the offset of its path */
+/*
+ * the object's URL (the bucket's, key NULL) without a query; *path is
+ * the offset of its path
+ */
 static void
 sigv4_put_url(sigv4_buf_t *b, const video_sigv4_presign_t *p,
     const sigv4_endpoint_t *ep, size_t *path)
@@ -322,6 +331,17 @@ sigv4_put_url(sigv4_buf_t *b, const video_sigv4_presign_t *p,
         sigv4_buf_add(b, ".", 1);
         sigv4_buf_add(b, ep->authority, ep->authority_len);
         *path = (size_t) (b->pos - start);
+    }
+
+    /* the bucket: "/bucket" path-style (a store refuses an empty
+     * segment), "/" virtual-hosted */
+
+    if (p->key == NULL) {
+        if (!p->path_style) {
+            sigv4_buf_add(b, "/", 1);
+        }
+
+        return;
     }
 
     sigv4_buf_add(b, "/", 1);

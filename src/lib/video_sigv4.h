@@ -56,7 +56,8 @@ typedef struct {
     const char  *method;      /* "GET", "PUT", "HEAD", "DELETE" */
     const char  *endpoint;    /* "http://127.0.0.1:9000", no path */
     const char  *bucket;
-    const char  *key;         /* raw object key, UTF-8 */
+    const char  *key;         /* raw object key, UTF-8; NULL: the */
+                              /* bucket itself (ListObjectsV2) */
     int          path_style;  /* 1: endpoint/bucket/key; 0: bucket.host/key */
     int64_t      now;         /* seconds since the epoch */
     long         expires;     /* 1 .. 604800; presign only */

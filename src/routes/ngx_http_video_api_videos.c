@@ -183,7 +183,12 @@ enum {
     DELETE_NPARAMS
 };
 
-/* the cleanup job lists what storage holds for the video */
+/*
+ * the cleanup job lists what storage holds for the video: its original
+ * and thumbnail by key, and every bucket's "<id>/" prefix, which holds
+ * what no row names (a chunked transcode's pieces in the raw bucket,
+ * its segments, a thumbnail put before the video was READY)
+ */
 static ngx_http_video_api_pg_stmt_t  videos_delete_stmt =
     ngx_http_video_api_pg_scoped("videos_delete",
         "DELETE FROM videos v WHERE v.id = $1"
@@ -192,7 +197,9 @@ static ngx_http_video_api_pg_stmt_t  videos_delete_stmt =
         "  'objects', json_build_array("
         "   json_build_object('bucket', $2::text, 'key', v.original_key),"
         "   json_build_object('bucket', $3::text, 'prefix', v.id || '/'),"
-        "   json_build_object('bucket', $4::text, 'key', v.thumbnail_key)"
+        "   json_build_object('bucket', $4::text, 'key', v.thumbnail_key),"
+        "   json_build_object('bucket', $2::text, 'prefix', v.id || '/'),"
+        "   json_build_object('bucket', $4::text, 'prefix', v.id || '/')"
         "  ))::text",
         DELETE_ACCOUNT + 1, DELETE_ROLE + 1);
 

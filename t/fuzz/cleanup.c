@@ -2,11 +2,13 @@
  * The playlists the cleanup worker walks to find a deleted video's HLS
  * objects (workers/worker_cleanup.c, linked in as it is, with storage
  * and the queue replaced): one cleanup job for the processed prefix,
- * and storage that answers the worker's reads, in order, with the
- * input's NUL-separated parts (the master playlist first, then the
- * rungs'), 404 once they run out.  Whatever the playlists say, every
- * object read or deleted is under the video's prefix with no ".."
- * segment, and the job ends acknowledged or dead-lettered.
+ * storage that refuses to list it (a store without ListObjectsV2, so
+ * the playlists are walked) and answers the worker's reads, in order,
+ * with the input's NUL-separated parts (the master playlist first, then
+ * the rungs' and the audio's), 404 once they run out.  Whatever the
+ * playlists say, every object read or deleted is under the video's
+ * prefix with no ".." segment, and the job ends acknowledged or
+ * dead-lettered.
  */
 
 #include <amqp.h>
@@ -130,6 +132,24 @@ video_worker_storage_delete(const char *bucket, const char *key, char *err,
     }
 
     return 0;
+}
+
+
+/* a store without ListObjectsV2 (501): the walk is what is fuzzed */
+
+int
+video_worker_storage_list(const char *bucket, const char *prefix,
+    video_worker_key_pt handler, void *data, char *err, size_t err_size)
+{
+    (void) handler;
+    (void) data;
+
+    fuzz_assert(strcmp(bucket, CLEANUP_BUCKET) == 0);
+    fuzz_assert(strcmp(prefix, CLEANUP_ID "/") == 0);
+
+    snprintf(err, err_size, "listing: HTTP 501 (NotImplemented)");
+
+    return VIDEO_WORKER_LIST_REFUSED;
 }
 
 

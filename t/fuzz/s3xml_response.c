@@ -1,9 +1,9 @@
 /*
  * What an S3 client reads, and the store's listing.  Each input goes
  * whole through the answer parsers (Error, InitiateMultipartUpload,
- * ListParts, CompleteMultipartUpload), with a decoding buffer exactly as
- * long as the body; then it is read as a ListObjectsV2 request and the
- * keys to list, lines of
+ * ListParts, CompleteMultipartUpload, ListObjectsV2), with a decoding
+ * buffer exactly as long as the body; then it is read as a ListObjectsV2
+ * request and the keys to list, lines of
  *
  *     prefix \n delimiter \n start-after \n token \n max-keys \n keys...
  *
@@ -12,7 +12,8 @@
  * in byte order, under the prefix, after the marker, grouped by the
  * delimiter and no longer than max-keys; following the continuation
  * tokens page by page must give exactly what one page of 1000 gives;
- * every page accepted must render, and with encoding-type=url always.
+ * every page accepted must render, and with encoding-type=url always,
+ * and read back by the ListObjectsV2 parser as the same keys.
  */
 
 #define _GNU_SOURCE  /* memmem() */
@@ -27,6 +28,7 @@
 static video_s3xml_part_t    parts[1000];
 static video_s3xml_object_t  objects[KEYS_MAX];
 static video_s3xml_page_t    page, whole;
+static video_s3xml_object_t  listed[VIDEO_S3XML_KEYS_MAX];
 
 
 static int
@@ -40,11 +42,12 @@ in_buf(const video_s3xml_str_t *s, const char *buf, size_t size)
 static void
 check_answers(const char *body, size_t size, char *buf)
 {
-    int                       rc;
-    size_t                    i;
-    video_s3xml_str_t         v;
-    video_s3xml_s3_error_t    err;
-    video_s3xml_parts_page_t  pp;
+    int                         rc;
+    size_t                      i;
+    video_s3xml_str_t           v;
+    video_s3xml_s3_error_t      err;
+    video_s3xml_parts_page_t    pp;
+    video_s3xml_objects_page_t  op;
 
     rc = video_s3xml_parse_error(body, size, buf, &err);
     fuzz_assert(rc == VIDEO_S3XML_OK || rc == VIDEO_S3XML_MALFORMED);
@@ -85,6 +88,31 @@ check_answers(const char *body, size_t size, char *buf)
                         && parts[i].etag_len <= VIDEO_S3XML_ETAG_MAX);
             fuzz_assert(strlen(parts[i].etag) == parts[i].etag_len);
             fuzz_assert(parts[i].size >= 0);
+        }
+    }
+
+    memset(&op, 0, sizeof(op));
+    op.contents = listed;
+    op.nalloc = FUZZ_NELTS(listed);
+
+    rc = video_s3xml_parse_list_objects(body, size, buf, &op, &err);
+    fuzz_assert(rc == VIDEO_S3XML_OK || rc == VIDEO_S3XML_MALFORMED
+                || rc == VIDEO_S3XML_S3_ERROR);
+
+    if (rc == VIDEO_S3XML_OK) {
+        fuzz_assert(op.ncontents <= op.nalloc);
+        fuzz_assert(!op.truncated
+                    || (op.next_token.len > 0
+                        && in_buf(&op.next_token, buf, size)));
+
+        for (i = 0; i < op.ncontents; i++) {
+            fuzz_assert(listed[i].key.len >= 1
+                        && listed[i].key.len <= VIDEO_S3XML_KEY_MAX);
+            fuzz_assert(in_buf(&listed[i].key, buf, size));
+            fuzz_assert(memchr(listed[i].key.data, '\0', listed[i].key.len)
+                        == NULL);
+            fuzz_assert(listed[i].etag.len <= VIDEO_S3XML_ETAG_MAX);
+            fuzz_assert(listed[i].size >= -1);
         }
     }
 }
@@ -143,10 +171,11 @@ entries(const video_s3xml_page_t *pg, video_s3xml_str_t *out, int *cp)
 static void
 check_page(const video_s3xml_query_t *q, const video_s3xml_page_t *pg)
 {
-    long                i, n;
-    char               *out;
-    const char         *d;
-    video_s3xml_str_t   b = { 1, "b" }, *e;
+    long                        i, n;
+    char                       *out, *buf;
+    const char                 *d;
+    video_s3xml_str_t           b = { 1, "b" }, *e;
+    video_s3xml_objects_page_t  op;
 
     fuzz_assert(pg->ncontents + pg->nprefixes <= (size_t) pg->max_keys);
     fuzz_assert(pg->max_keys >= 0 && pg->max_keys <= 1000);
@@ -185,6 +214,29 @@ check_page(const video_s3xml_query_t *q, const video_s3xml_page_t *pg)
         out = malloc(n != 0 ? n : 1);
         fuzz_assert(out != NULL);
         fuzz_assert(video_s3xml_list(&b, q, pg, out) == n);
+
+        /* what a client reads of it: the same keys, in that order */
+
+        buf = malloc(n != 0 ? n : 1);
+        fuzz_assert(buf != NULL);
+
+        memset(&op, 0, sizeof(op));
+        op.contents = listed;
+        op.nalloc = FUZZ_NELTS(listed);
+
+        fuzz_assert(video_s3xml_parse_list_objects(out, n, buf, &op, NULL)
+                    == VIDEO_S3XML_OK);
+        fuzz_assert(op.ncontents == pg->ncontents);
+        fuzz_assert(op.truncated == pg->truncated);
+
+        for (i = 0; i < (long) op.ncontents; i++) {
+            fuzz_assert(cmp(listed[i].key.data, listed[i].key.len,
+                            pg->contents[i].key.data,
+                            pg->contents[i].key.len) == 0);
+            fuzz_assert(listed[i].size == pg->contents[i].size);
+        }
+
+        free(buf);
         free(out);
     }
 }

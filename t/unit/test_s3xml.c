@@ -1274,6 +1274,234 @@ START_TEST(parses_answers)
 END_TEST
 
 
+/* AWS's ListObjectsV2 example, with an Owner and a ChecksumAlgorithm */
+#define LIST_OBJECTS_AWS                                                      \
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"                            \
+    "<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">\n"  \
+    "  <Name>bucket</Name>\n"                                                 \
+    "  <Prefix/>\n"                                                           \
+    "  <KeyCount>2</KeyCount>\n"                                              \
+    "  <MaxKeys>1000</MaxKeys>\n"                                             \
+    "  <IsTruncated>false</IsTruncated>\n"                                    \
+    "  <Contents>\n"                                                          \
+    "    <Key>my-image.jpg</Key>\n"                                           \
+    "    <LastModified>2009-10-12T17:50:30.000Z</LastModified>\n"             \
+    "    <ETag>\"fba9dede5f27731c9771645a39863328\"</ETag>\n"                 \
+    "    <Size>434234</Size>\n"                                               \
+    "    <Owner><ID>75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078e</ID>"    \
+    "<DisplayName>mtd</DisplayName></Owner>\n"                                \
+    "    <ChecksumAlgorithm>CRC32</ChecksumAlgorithm>\n"                      \
+    "    <StorageClass>STANDARD</StorageClass>\n"                             \
+    "  </Contents>\n"                                                         \
+    "  <Contents>\n"                                                          \
+    "    <Key>my-third-image.jpg</Key>\n"                                     \
+    "    <LastModified>2009-10-12T17:50:30.000Z</LastModified>\n"             \
+    "    <ETag>\"1b2cf535f27731c974343645a3985328-2\"</ETag>\n"               \
+    "    <Size>64994</Size>\n"                                                \
+    "    <StorageClass>STANDARD_IA</StorageClass>\n"                          \
+    "  </Contents>\n"                                                         \
+    "  <CommonPrefixes><Prefix>photos/</Prefix></CommonPrefixes>\n"           \
+    "</ListBucketResult>"
+
+#define LIST_HEAD                                                             \
+    "<ListBucketResult><IsTruncated>false</IsTruncated>"
+
+
+static video_s3xml_object_t  listed[VIDEO_S3XML_KEYS_MAX];
+
+
+static int
+list_objects(const char *body, size_t nalloc, video_s3xml_objects_page_t *op,
+    video_s3xml_s3_error_t *err)
+{
+    memset(op, 0, sizeof(video_s3xml_objects_page_t));
+    op->contents = listed;
+    op->nalloc = nalloc;
+
+    return video_s3xml_parse_list_objects(body, strlen(body), buf, op, err);
+}
+
+
+static int
+listed_is(size_t i, const char *key)
+{
+    return listed[i].key.len == strlen(key)
+           && memcmp(listed[i].key.data, key, listed[i].key.len) == 0;
+}
+
+
+START_TEST(parses_object_listings)
+{
+    int                         url;
+    size_t                      i;
+    char                       *out;
+    video_s3xml_query_t         q;
+    video_s3xml_object_t        o[6];
+    video_s3xml_s3_error_t      err;
+    video_s3xml_objects_page_t  op;
+
+    /* this store's pages, read back: keys decoded, the token */
+
+    ck_assert_int_eq(list_objects(S3XML_T_LIST_URL, 10, &op, &err), 0);
+    ck_assert_uint_eq(op.ncontents, 1);
+    ck_assert(listed_is(0, "videos/a & b\xc3\xbc.mp4"));
+    ck_assert_uint_eq(listed[0].etag.len, 32);
+    ck_assert(memcmp(listed[0].etag.data, ETAG_A, 32) == 0);
+    ck_assert_int_eq(listed[0].size, 1048576);
+    ck_assert_int_eq(op.truncated, 1);
+    ck_assert_uint_eq(op.next_token.len, 19);
+    ck_assert(memcmp(op.next_token.data, "UHZpZGVvcy9i8J-OrC8", 19) == 0);
+
+    ck_assert_int_eq(list_objects(S3XML_T_LIST_XML, 10, &op, &err), 0);
+    ck_assert_uint_eq(op.ncontents, 2);
+    ck_assert(listed_is(0, "b&\"c'"));
+    ck_assert(listed_is(1, "tab\tnl\ncr\r"));
+    ck_assert_int_eq(listed[0].size, 0);
+    ck_assert_int_eq(op.truncated, 0);
+    ck_assert_ptr_null(op.next_token.data);
+
+    /* every key of a page, in both encodings */
+
+    object(&o[0], "v/c00000_000.ts", 3, T1, ETAG_A);
+    object(&o[1], "v/b\xf0\x9f\x8e\xac/y +%2F.ts", 2, T1, ETAG_A);
+    object(&o[2], "v/a", 9, T1, ETAG_B);
+    object(&o[3], "v/pieces/p00000.nut", 1048576, T1, ETAG_A);
+    object(&o[4], "w/x", 2, T1, ETAG_A);
+    object(&o[5], "v/\x7f~", 2, T1, ETAG_A);
+
+    for (url = 0; url < 2; url++) {
+        q = query("v/", NULL, 1000);
+        q.url = url;
+
+        ck_assert_int_eq(video_s3xml_list_page(o, 6, &q, &page), 0);
+        out = render_list("media", &q, &page);
+        ck_assert_int_eq(list_objects(out, 10, &op, &err), 0);
+        ck_assert_uint_eq(op.ncontents, 5);
+
+        for (i = 0; i < 5; i++) {
+            ck_assert_uint_eq(listed[i].key.len, page.contents[i].key.len);
+            ck_assert(memcmp(listed[i].key.data, page.contents[i].key.data,
+                             listed[i].key.len) == 0);
+            ck_assert_int_eq(listed[i].size, page.contents[i].size);
+        }
+
+        ck_assert_int_eq(list_objects(out, 4, &op, &err),
+                         VIDEO_S3XML_MALFORMED);
+        free(out);
+    }
+
+    /* AWS's example: Owner, CommonPrefixes and the rest skipped */
+
+    ck_assert_int_eq(list_objects(LIST_OBJECTS_AWS, 10, &op, &err), 0);
+    ck_assert_uint_eq(op.ncontents, 2);
+    ck_assert(listed_is(0, "my-image.jpg"));
+    ck_assert(listed_is(1, "my-third-image.jpg"));
+    ck_assert_uint_eq(listed[1].etag.len, 34);
+    ck_assert_int_eq(listed[1].size, 64994);
+
+    /* an empty listing; a Contents with only its Key */
+
+    ck_assert_int_eq(list_objects(LIST_HEAD "</ListBucketResult>", 10, &op,
+                                  &err), 0);
+    ck_assert_uint_eq(op.ncontents, 0);
+    ck_assert_int_eq(list_objects(LIST_HEAD "<Contents><Key>a</Key>"
+                                  "</Contents></ListBucketResult>", 10, &op,
+                                  &err), 0);
+    ck_assert_int_eq(listed[0].size, -1);
+    ck_assert_uint_eq(listed[0].etag.len, 0);
+
+    /* an error document, and a store that says it is not implemented */
+
+    ck_assert_int_eq(list_objects(S3XML_T_ERROR, 10, &op, &err),
+                     VIDEO_S3XML_S3_ERROR);
+    ck_assert_int_eq(list_objects("<Error><Code>NotImplemented</Code>"
+                                  "</Error>", 10, &op, &err),
+                     VIDEO_S3XML_S3_ERROR);
+    ck_assert_uint_eq(err.code.len, 14);
+}
+END_TEST
+
+
+START_TEST(refuses_hostile_object_listings)
+{
+    char                        body[2200];
+    size_t                      i;
+    video_s3xml_objects_page_t  op;
+
+    static const char  *bad[] = {
+        "<ListBucketResult></ListBucketResult>",
+        "<ListBucketResult><IsTruncated>yes</IsTruncated>"
+        "</ListBucketResult>",
+        LIST_HEAD "<IsTruncated>false</IsTruncated></ListBucketResult>",
+        "<ListBucketResult><IsTruncated>true</IsTruncated>"
+        "</ListBucketResult>",
+        "<ListBucketResult><IsTruncated>true</IsTruncated>"
+        "<NextContinuationToken></NextContinuationToken>"
+        "</ListBucketResult>",
+        LIST_HEAD "<Contents></Contents></ListBucketResult>",
+        LIST_HEAD "<Contents><Key>a</Key><Key>b</Key></Contents>"
+        "</ListBucketResult>",
+        LIST_HEAD "<Contents><Key></Key></Contents></ListBucketResult>",
+        LIST_HEAD "<Contents><Key><a/></Key></Contents></ListBucketResult>",
+        LIST_HEAD "<Contents><Key>a</Key><Size>-1</Size></Contents>"
+        "</ListBucketResult>",
+        LIST_HEAD "<Contents><Key>a</Key><Size>1</Size><Size>1</Size>"
+        "</Contents></ListBucketResult>",
+        LIST_HEAD "<Contents><Key>a</Key><ETag>\"a b\"</ETag></Contents>"
+        "</ListBucketResult>",
+        LIST_HEAD "<EncodingType>base64</EncodingType></ListBucketResult>",
+        LIST_HEAD "<EncodingType>url</EncodingType><Contents><Key>a%zz</Key>"
+        "</Contents></ListBucketResult>",
+        LIST_HEAD "<EncodingType>url</EncodingType><Contents><Key>a%2</Key>"
+        "</Contents></ListBucketResult>",
+        LIST_HEAD "<EncodingType>url</EncodingType><Contents><Key>a%00b"
+        "</Key></Contents></ListBucketResult>",
+        LIST_HEAD "<EncodingType>url</EncodingType><Contents><Key>%FF</Key>"
+        "</Contents></ListBucketResult>",
+        /* the encoding said after the keys still applies to them */
+        LIST_HEAD "<Contents><Key>%C0%80</Key></Contents>"
+        "<EncodingType>url</EncodingType></ListBucketResult>",
+        LIST_HEAD "<Contents><Key>a</Key></Contents>",
+        "<!DOCTYPE x [<!ENTITY e \"a\">]>" LIST_HEAD
+        "<Contents><Key>&e;</Key></Contents></ListBucketResult>",
+        "<ListPartsResult><IsTruncated>false</IsTruncated>"
+        "</ListPartsResult>",
+    };
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        ck_assert_msg(list_objects(bad[i], 10, &op, NULL)
+                      == VIDEO_S3XML_MALFORMED, "case %zu accepted", i);
+    }
+
+    /* a key of 1024 bytes is one, 1025 is not; "%2F" decodes to "/" */
+
+    i = (size_t) snprintf(body, sizeof(body), "%s<Contents><Key>",
+                          LIST_HEAD);
+    memset(body + i, 'k', 1024);
+    strcpy(body + i + 1024, "</Key></Contents></ListBucketResult>");
+    ck_assert_int_eq(list_objects(body, 10, &op, NULL), 0);
+    ck_assert_uint_eq(listed[0].key.len, 1024);
+
+    memset(body + i, 'k', 1025);
+    strcpy(body + i + 1025, "</Key></Contents></ListBucketResult>");
+    ck_assert_int_eq(list_objects(body, 10, &op, NULL),
+                     VIDEO_S3XML_MALFORMED);
+
+    ck_assert_int_eq(list_objects(LIST_HEAD "<EncodingType>url</EncodingType>"
+                                  "<Contents><Key>a%2Fb+c</Key></Contents>"
+                                  "</ListBucketResult>", 10, &op, NULL), 0);
+    ck_assert(listed_is(0, "a/b c"));
+
+    /* without encoding-type a "+" is a plus */
+
+    ck_assert_int_eq(list_objects(LIST_HEAD "<Contents><Key>a%2Fb+c</Key>"
+                                  "</Contents></ListBucketResult>", 10, &op,
+                                  NULL), 0);
+    ck_assert(listed_is(0, "a%2Fb+c"));
+}
+END_TEST
+
+
 Suite *
 unit_s3xml_suite(void)
 {
@@ -1299,6 +1527,8 @@ unit_s3xml_suite(void)
     tcase_add_test(tc, complete_bounds_parts_and_depth);
     tcase_add_test(tc, delete_bodies);
     tcase_add_test(tc, parses_answers);
+    tcase_add_test(tc, parses_object_listings);
+    tcase_add_test(tc, refuses_hostile_object_listings);
     suite_add_tcase(s, tc);
 
     return s;

@@ -1345,6 +1345,85 @@ START_TEST(query_parameters_refused)
 END_TEST
 
 
+/*
+ * The bucket itself (key NULL), as ListObjectsV2 is presigned: botocore
+ * (its list_objects_v2, which adds encoding-type=url; clock T2025)
+ * signs "/videos-raw" path-style and "/" virtual-hosted
+ */
+#define LIST_TOKEN  "S1YxU3RHWFI4X1o1amRIaTZCLW15VC9hL2IgYw"
+
+START_TEST(bucket_urls_equal_botocore)
+{
+    int                     n;
+    req_t                   r;
+    char                    url[VIDEO_SIGV4_URL_MAX];
+    const char             *err;
+    video_sigv4_creds_t     eu;
+    video_sigv4_presign_t   p;
+    video_sigv4_param_t     list[5];
+
+    p.method = "GET";
+    p.endpoint = "http://127.0.0.1:9000";
+    p.bucket = "videos-raw";
+    p.key = NULL;
+    p.path_style = 1;
+    p.now = 1764120225;
+    p.expires = 900;
+
+    list[0].name = "continuation-token";
+    list[0].value = LIST_TOKEN;
+    list[1].name = "encoding-type";
+    list[1].value = "url";
+    list[2].name = "list-type";
+    list[2].value = "2";
+    list[3].name = "max-keys";
+    list[3].value = "1000";
+    list[4].name = "prefix";
+    list[4].value = "V1StGXR8_Z5jdHi6B-myT/";
+
+    err = NULL;
+    n = video_sigv4_presign_query(&creds_us, &p, NULL, list, 5, url,
+                                  sizeof(url), &err);
+    ck_assert_msg(n > 0, "presign_query: %s", err ? err : "?");
+    ck_assert_str_eq(url,
+        "http://127.0.0.1:9000/videos-raw" QUERY_CRED
+        "&X-Amz-Expires=900&X-Amz-SignedHeaders=host"
+        "&continuation-token=" LIST_TOKEN "&encoding-type=url&list-type=2"
+        "&max-keys=1000&prefix=V1StGXR8_Z5jdHi6B-myT%2F&X-Amz-Signature="
+        "b3e3fead146d05ccb84de4df7ca6d78bf6e260168666618ff914ea1d3eb1e0b2");
+
+    split(url, "GET", "127.0.0.1:9000", p.now, &r);
+    ck_assert_int_eq(verify_as(&creds_us, &r, &err), VIDEO_SIGV4_OK);
+
+    /* the prefix is signed: another one lists nothing it was not for */
+
+    set_param(&r, "prefix", "V1StGXR8_Z5jdHi6B-myU%2F");
+    ck_assert_int_eq(verify_as(&creds_us, &r, &err),
+                     VIDEO_SIGV4_SIGNATURE_MISMATCH);
+
+    eu = creds_us;
+    eu.region = "eu-west-1";
+    p.endpoint = "https://s3.eu-west-1.amazonaws.com";
+    p.path_style = 0;
+
+    n = video_sigv4_presign_query(&eu, &p, NULL, list, 5, url, sizeof(url),
+                                  &err);
+    ck_assert_int_gt(n, 0);
+    ck_assert(strncmp(url, "https://videos-raw.s3.eu-west-1.amazonaws.com/?",
+                      47) == 0);
+    ck_assert_ptr_nonnull(strstr(url, "&X-Amz-Signature="
+        "6c10973221ea4efdf6b2cf048c8a42fd1892f9a55b5c7fa75f265592d05f6037"));
+
+    /* an empty key is still no key at all */
+
+    p.key = "";
+    ck_assert_int_eq(video_sigv4_presign_query(&eu, &p, NULL, list, 5, url,
+                                               sizeof(url), &err), -1);
+    ck_assert_str_eq(err, "bad key");
+}
+END_TEST
+
+
 Suite *
 unit_sigv4_suite(void)
 {
@@ -1380,6 +1459,7 @@ unit_sigv4_suite(void)
     tcase_add_test(tc, header_signing_refuses_bad_payload_hashes);
     tcase_add_test(tc, query_parameters_equal_botocore);
     tcase_add_test(tc, query_parameters_refused);
+    tcase_add_test(tc, bucket_urls_equal_botocore);
     suite_add_tcase(s, tc);
 
     return s;
