@@ -61,8 +61,9 @@
 # Settings: BENCH_PLAYABLE, BENCH_PLAYABLE_SHORT_SECONDS,
 # BENCH_PLAYABLE_LONG_SECONDS, BENCH_PLAYABLE_BACKGROUND_SECONDS (the busy
 # scenarios' running transcode: the long length, the short one in short
-# mode), BENCH_PLAYABLE_CHUNK_SECONDS (the workers' chunk_seconds: 0, one
-# run per video, unless set; the pipeline's label follows it),
+# mode), BENCH_PLAYABLE_CHUNK_SECONDS (the workers' chunk_seconds,
+# conf/worker.conf's unless set; 0: one run per video; the pipeline's
+# label follows it),
 # BENCH_PLAYABLE_PIPELINE (the label of the pipeline measured, "single-run"
 # or "chunked-<n>s"), BENCH_PLAYABLE_TIMEOUT (s per video, 7200),
 # BENCH_KEEP.
@@ -72,7 +73,7 @@ cd "$(dirname "$0")/.."
 scenarios=${BENCH_PLAYABLE:-all}
 short_s=${BENCH_PLAYABLE_SHORT_SECONDS:-60}
 long_s=${BENCH_PLAYABLE_LONG_SECONDS:-600}
-chunk_s=${BENCH_PLAYABLE_CHUNK_SECONDS:-0}
+chunk_s=${BENCH_PLAYABLE_CHUNK_SECONDS:-$(awk -F' *= *' '$1 == "chunk_seconds" { print $2 }' conf/worker.conf)}
 [[ $chunk_s =~ ^[0-9]+$ ]] && [ "$chunk_s" -le 600 ] ||
     { echo "BENCH_PLAYABLE_CHUNK_SECONDS: 0..600" >&2; exit 2; }
 export VIDEO_WORKER_CHUNK_SECONDS=$chunk_s

@@ -186,9 +186,10 @@ is video_column($killed, 'status'), 'PROCESSING', 'SIGKILL: left PROCESSING';
 start_worker('transcode');
 wait_done($killed, 180);
 is video_column($killed, 'status'), 'READY', 'another transcoder finishes it';
-# the video's job, or in chunks (chunk_seconds) the chunk it was on
+# the video's job, or in chunks (chunk_seconds) the chunk or the audio it
+# was on
 like read_worker_log($dir, 'transcode'),
-     qr/transcoding video $killed(?:, chunk \d+)? \(redelivered\)/,
+     qr/transcoding video $killed(?:, chunk \d+|, the audio)? \(redelivered\)/,
      'from the redelivered job';
 
 # -- SIGTERM mid-job: the job goes back to the queue ---------------------

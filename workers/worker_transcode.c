@@ -647,11 +647,13 @@ video_transcode_message(video_transcode_t *t, amqp_envelope_t *env)
 
     video_worker_log_video(t->job.video_id);
 
-    if (t->job.type == VIDEO_JOB_CHUNK) {
-        video_worker_log("transcoding video %s, %s %d%s", t->job.video_id,
-                         t->job.chunk < 0 ? "the audio" : "chunk",
-                         t->job.chunk < 0 ? 0 : t->job.chunk,
+    if (t->job.type == VIDEO_JOB_CHUNK && t->job.chunk < 0) {
+        video_worker_log("transcoding video %s, the audio%s", t->job.video_id,
                          env->redelivered ? " (redelivered)" : "");
+
+    } else if (t->job.type == VIDEO_JOB_CHUNK) {
+        video_worker_log("transcoding video %s, chunk %d%s", t->job.video_id,
+                         t->job.chunk, env->redelivered ? " (redelivered)" : "");
 
     } else {
         video_worker_log("transcoding video %s%s", t->job.video_id,
