@@ -929,7 +929,10 @@ video_chunk_pieces_delete(video_transcode_t *t, int n)
 
 /*
  * After a chunk (or some of the audio): the progress, playable once the
- * first chunk and the audio under it are there, READY once all are
+ * first chunk and the audio under it are there, READY once all are.  The
+ * run that makes the video playable is the one whose time (s.now, read
+ * once) playable_at got: clock_timestamp() read again in RETURNING would
+ * be later, and the cached video would never learn it plays.
  */
 
 int
@@ -955,7 +958,8 @@ video_transcode_chunk_after(video_transcode_t *t)
               "  min(c.end_s) FILTER (WHERE c.n = 0) AS first_end,"
               "  bool_or(c.n = -1 AND c.done_at IS NOT NULL) AS audio_done,"
               "  COALESCE(sum((SELECT sum(d) FROM unnest(c.durations) d))"
-              "   FILTER (WHERE c.n = -1), 0) AS audio_s"
+              "   FILTER (WHERE c.n = -1), 0) AS audio_s,"
+              "  clock_timestamp() AS now"
               " FROM video_hls h JOIN video_chunks c USING (video_id)"
               " WHERE h.video_id = $1 GROUP BY h.chunks, h.has_audio"
               "), p AS ("
@@ -965,7 +969,7 @@ video_transcode_chunk_after(video_transcode_t *t)
               "  playable_at = CASE WHEN v.playable_at IS NULL AND s.first"
               "   AND (NOT s.has_audio OR s.audio_done"
               "        OR s.audio_s >= s.first_end)"
-              "   THEN clock_timestamp() ELSE v.playable_at END,"
+              "   THEN s.now ELSE v.playable_at END,"
               "  hls_manifest_key = CASE WHEN s.first"
               "   AND (NOT s.has_audio OR s.audio_done"
               "        OR s.audio_s >= s.first_end)"
@@ -976,7 +980,7 @@ video_transcode_chunk_after(video_transcode_t *t)
               "   THEN video_touch(v.updated_at) ELSE v.updated_at END"
               " FROM s WHERE v.id = $1 AND v.status = 'PROCESSING'"
               " RETURNING v.playable_at IS NOT NULL"
-              "  AND v.playable_at = clock_timestamp() AS now_playable"
+              "  AND v.playable_at = s.now AS now_playable"
               ")"
               " SELECT s.chunks, s.done = s.chunks"
               "  AND (NOT s.has_audio OR s.audio_done),"
