@@ -69,14 +69,22 @@ ok @source > 590, scalar(@source) . ' frames in the source';
 my $t0 = Time::HiRes::time();
 my $vid = upload_video($port, $src, 'In chunks');
 
-# while it is transcoded: seen playable while still PROCESSING?
-my ($seen, $playable_s);
+# while it is transcoded: seen playable while still PROCESSING, in
+# PostgreSQL and through the API (whose video comes from the cache the
+# worker refreshes)
+my ($seen, $playable_s, $api_seen);
 wait_for(180, sub {
     my $row = psql("SELECT status || ' ' || (playable_at IS NOT NULL)"
                    . " FROM videos WHERE id = '$vid'");
     if ($row eq 'PROCESSING true' && !$seen) {
         $seen = 1;
         $playable_s = Time::HiRes::time() - $t0;
+    }
+    if ($row eq 'PROCESSING true' && !$api_seen) {
+        my (undef, $body) = http_request($port, 'GET', "/api/videos/$vid");
+        my $o = eval { JSON::PP::decode_json($body)->{data}{video} } // {};
+        $api_seen = 1 if ($o->{status} // '') eq 'PROCESSING'
+                         && $o->{playableAt} && $o->{playbackUrl};
     }
     return $row =~ /^(READY|FAILED)/;
 });
@@ -88,6 +96,9 @@ ok $seen, sprintf('it was playable while PROCESSING (at %.1f s, READY at %.1f s)
                   $playable_s // -1, $ready_s);
 diag(sprintf 'complete to playable %.1f s, to READY %.1f s',
      $playable_s // -1, $ready_s);
+ok $api_seen, 'the API showed it PROCESSING with playableAt and a playbackUrl';
+like read_worker_log($dir, 'transcode'), qr/video \Q$vid\E is playable/,
+     'the worker said it became playable';
 
 is psql("SELECT count(*) FROM video_chunks WHERE video_id = '$vid' AND n >= 0"),
    5, 'five pieces: the first one segment long, then one per chunk_seconds';
