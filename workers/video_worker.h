@@ -27,6 +27,9 @@
 #define VIDEO_CHUNK_PRIORITY   9      /* x-max-priority of the chunk queue */
 #define VIDEO_DLX              "video-dlx"
 
+/* seconds of the AMQP heartbeat the workers ask for */
+#define VIDEO_WORKER_HEARTBEAT  30
+
 #define VIDEO_WEBHOOK_BACKOFF_MAX  32
 
 

@@ -2,10 +2,19 @@
  * RabbitMQ for the workers: one connection, channel 1, and the queues
  * every role declares alike (durable; failed jobs dead-letter to
  * "<queue>.dlq" through the "video-dlx" exchange).
+ *
+ * While a consumer's handler runs (a transcode can take minutes), nothing
+ * reads or writes the connection, so rabbitmq-c sends no heartbeat and
+ * the broker would close it after two missed ones (60 s), taking the job
+ * back and giving it to another worker while this one still works on it.
+ * A thread of its own sends the heartbeats meanwhile, and only then: the
+ * connection is the handler's caller's again before the handler returns.
  */
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sys/time.h>
 
@@ -158,7 +167,7 @@ video_worker_amqp_connect(video_worker_amqp_t *a)
         goto failed;
     }
 
-    r = amqp_login(a->conn, info.vhost, 0, 131072, 30,
+    r = amqp_login(a->conn, info.vhost, 0, 131072, VIDEO_WORKER_HEARTBEAT,
                    AMQP_SASL_METHOD_PLAIN, info.user, info.password);
     if (r.reply_type != AMQP_RESPONSE_NORMAL) {
         snprintf(a->error, sizeof(a->error), "login: %s",
@@ -228,6 +237,70 @@ video_worker_amqp_close(video_worker_amqp_t *a)
 }
 
 
+/* the connection a handler works for, NULL between handlers */
+static amqp_connection_state_t  video_worker_amqp_busy;
+static pthread_mutex_t          video_worker_amqp_lock =
+                                    PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t           video_worker_amqp_once = PTHREAD_ONCE_INIT;
+
+
+static void *
+video_worker_amqp_beat(void *data)
+{
+    amqp_frame_t  frame;
+
+    (void) data;
+
+    memset(&frame, 0, sizeof(frame));
+    frame.frame_type = AMQP_FRAME_HEARTBEAT;
+    frame.channel = 0;
+
+    for ( ;; ) {
+
+        /* a third of the 30 s the connection asks for */
+
+        sleep(VIDEO_WORKER_HEARTBEAT / 3);
+
+        pthread_mutex_lock(&video_worker_amqp_lock);
+
+        if (video_worker_amqp_busy != NULL) {
+            (void) amqp_send_frame(video_worker_amqp_busy, &frame);
+        }
+
+        pthread_mutex_unlock(&video_worker_amqp_lock);
+    }
+
+    return NULL;
+}
+
+
+static void
+video_worker_amqp_beat_start(void)
+{
+    pthread_t       tid;
+    pthread_attr_t  attr;
+
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+
+    if (pthread_create(&tid, &attr, video_worker_amqp_beat, NULL) != 0) {
+        video_worker_log("cannot start the heartbeat thread: jobs over a "
+                         "minute may be taken back by the broker");
+    }
+
+    pthread_attr_destroy(&attr);
+}
+
+
+static void
+video_worker_amqp_handling(amqp_connection_state_t conn)
+{
+    pthread_mutex_lock(&video_worker_amqp_lock);
+    video_worker_amqp_busy = conn;
+    pthread_mutex_unlock(&video_worker_amqp_lock);
+}
+
+
 int
 video_worker_consume(const char *queue, video_worker_consumer_pt handler)
 {
@@ -249,6 +322,8 @@ video_worker_consume_queues(const char *const *queues, int n,
     memset(&a, 0, sizeof(a));
     down = 0;
     backoff = 0.5;
+
+    pthread_once(&video_worker_amqp_once, video_worker_amqp_beat_start);
 
     while (!video_worker_stop) {
 
@@ -333,7 +408,9 @@ video_worker_consume_queues(const char *const *queues, int n,
                                  env.message.properties.message_id.len);
         }
 
+        video_worker_amqp_handling(a.conn);
         outcome = handler(&env);
+        video_worker_amqp_handling(NULL);
 
         video_worker_log_job(NULL, 0);
         video_worker_log_video(NULL);

@@ -653,7 +653,8 @@ video_transcode_message(video_transcode_t *t, amqp_envelope_t *env)
 
     } else if (t->job.type == VIDEO_JOB_CHUNK) {
         video_worker_log("transcoding video %s, chunk %d%s", t->job.video_id,
-                         t->job.chunk, env->redelivered ? " (redelivered)" : "");
+                         t->job.chunk,
+                         env->redelivered ? " (redelivered)" : "");
 
     } else {
         video_worker_log("transcoding video %s%s", t->job.video_id,

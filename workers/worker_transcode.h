@@ -91,8 +91,11 @@ int video_transcode_probe(video_transcode_t *t);
 int video_transcode_encode(video_transcode_t *t);
 int video_transcode_master(video_transcode_t *t);
 
-/* worker_transcode_upload.c: the outputs to storage */
+/* worker_transcode_upload.c: the outputs to storage; one of them, out/rel
+   as "<videoId>/<key>" */
 int video_transcode_upload(video_transcode_t *t);
+int video_transcode_put_as(video_transcode_t *t, const char *bucket,
+    const char *rel, const char *key, const char *type);
 
 /* worker_transcode_chunk.c: the split into chunk jobs, a chunk's job, and
    what follows each chunk (playable, READY) */

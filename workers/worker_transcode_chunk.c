@@ -94,30 +94,6 @@ video_chunk_read(video_transcode_t *t, const char *rel, size_t *len)
 }
 
 
-/* an output of the run to storage, as "<id>/<key>" */
-
-static int
-video_chunk_put(video_transcode_t *t, const char *bucket, const char *rel,
-    const char *key, const char *type)
-{
-    int   fd, rc;
-    char  name[1200];
-
-    fd = video_sandbox_open(t->dir, rel, t->err, sizeof(t->err));
-    if (fd < 0) {
-        return VIDEO_JOB_PERMANENT;
-    }
-
-    snprintf(name, sizeof(name), "%s/%s", t->job.video_id, key);
-
-    rc = video_worker_storage_put_fd(bucket, name, fd, type, t->err,
-                                     sizeof(t->err));
-    close(fd);
-
-    return rc == 0 ? VIDEO_JOB_OK : VIDEO_JOB_TRANSIENT;
-}
-
-
 /* "{1.5,2.25}": doubles as a PostgreSQL array, into a malloc()ed string */
 
 static char *
@@ -175,8 +151,8 @@ video_chunk_pieces_put(video_transcode_t *t, int n)
         snprintf(rel, sizeof(rel), "p%05d.nut", k);
         snprintf(key, sizeof(key), "pieces/p%05d.nut", k);
 
-        rc = video_chunk_put(t, video_worker_conf.bucket_raw, rel, key,
-                             "application/octet-stream");
+        rc = video_transcode_put_as(t, video_worker_conf.bucket_raw, rel, key,
+                                    "application/octet-stream");
         if (rc != VIDEO_JOB_OK) {
             return rc;
         }
@@ -186,8 +162,9 @@ video_chunk_pieces_put(video_transcode_t *t, int n)
         return VIDEO_JOB_OK;
     }
 
-    return video_chunk_put(t, video_worker_conf.bucket_raw, "audio.nut",
-                           "pieces/audio.nut", "application/octet-stream");
+    return video_transcode_put_as(t, video_worker_conf.bucket_raw,
+                                  "audio.nut", "pieces/audio.nut",
+                                  "application/octet-stream");
 }
 
 
@@ -423,7 +400,7 @@ done:
 }
 
 
-/* -- a chunk's job ---------------------------------------------------------- */
+/* -- a chunk's job ------------------------------------------------------ */
 
 /* what a chunk's job knows of its video, its piece and the ladder */
 
@@ -678,8 +655,9 @@ video_chunk_video(video_transcode_t *t)
             snprintf(rel, sizeof(rel), "%s/c%05d_%03d.ts", t->rungs[i].name,
                      t->job.chunk, k);
 
-            rc = video_chunk_put(t, video_worker_conf.bucket_processed, rel,
-                                 rel, "video/mp2t");
+            rc = video_transcode_put_as(t,
+                                        video_worker_conf.bucket_processed,
+                                        rel, rel, "video/mp2t");
             if (rc != VIDEO_JOB_OK) {
                 return rc;
             }
@@ -689,8 +667,8 @@ video_chunk_video(video_transcode_t *t)
     if (t->chunk_thumb) {
         snprintf(key, sizeof(key), "thumbnail.jpg");
 
-        rc = video_chunk_put(t, video_worker_conf.bucket_thumbnails,
-                             "thumbnail.jpg", key, "image/jpeg");
+        rc = video_transcode_put_as(t, video_worker_conf.bucket_thumbnails,
+                                    "thumbnail.jpg", key, "image/jpeg");
         if (rc != VIDEO_JOB_OK) {
             return rc;
         }
@@ -742,8 +720,8 @@ video_chunk_audio_flush(video_transcode_t *t, int done)
         snprintf(rel, sizeof(rel), "a_%05d.ts", k);
         snprintf(key, sizeof(key), "audio/a_%05d.ts", k);
 
-        rc = video_chunk_put(t, video_worker_conf.bucket_processed, rel, key,
-                             "video/mp2t");
+        rc = video_transcode_put_as(t, video_worker_conf.bucket_processed,
+                                    rel, key, "video/mp2t");
         if (rc != VIDEO_JOB_OK) {
             return rc;
         }

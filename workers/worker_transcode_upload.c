@@ -19,25 +19,33 @@
  * not such a file, TRANSIENT when storage failed.
  */
 
-static int
-video_transcode_put(video_transcode_t *t, const char *bucket,
-    const char *rel, const char *type)
+int
+video_transcode_put_as(video_transcode_t *t, const char *bucket,
+    const char *rel, const char *key, const char *type)
 {
     int   fd, rc;
-    char  key[1200];
+    char  name[1200];
 
     fd = video_sandbox_open(t->dir, rel, t->err, sizeof(t->err));
     if (fd < 0) {
         return VIDEO_JOB_PERMANENT;
     }
 
-    snprintf(key, sizeof(key), "%s/%s", t->job.video_id, rel);
+    snprintf(name, sizeof(name), "%s/%s", t->job.video_id, key);
 
-    rc = video_worker_storage_put_fd(bucket, key, fd, type, t->err,
+    rc = video_worker_storage_put_fd(bucket, name, fd, type, t->err,
                                      sizeof(t->err));
     close(fd);
 
     return rc == 0 ? VIDEO_JOB_OK : VIDEO_JOB_TRANSIENT;
+}
+
+
+static int
+video_transcode_put(video_transcode_t *t, const char *bucket,
+    const char *rel, const char *type)
+{
+    return video_transcode_put_as(t, bucket, rel, rel, type);
 }
 
 

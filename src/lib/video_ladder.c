@@ -249,6 +249,146 @@ video_ladder_input(video_ladder_args_t *a, const char *input,
 }
 
 
+void
+video_ladder_args_init(video_ladder_args_t *a, char **argv, char *buf,
+    size_t size)
+{
+    a->argv = argv;
+    a->argc = 0;
+    a->buf = buf;
+    a->size = size;
+    a->used = 0;
+    a->failed = 0;
+}
+
+
+void
+video_ladder_quiet(video_ladder_args_t *a, int progress)
+{
+    video_ladder_arg(a, "ffmpeg");
+    video_ladder_arg(a, "-hide_banner");
+    video_ladder_arg(a, "-nostdin");
+    video_ladder_arg(a, "-nostats");
+    video_ladder_arg(a, "-loglevel");
+    video_ladder_arg(a, "error");
+
+    if (progress) {
+        video_ladder_arg(a, "-progress");
+        video_ladder_arg(a, "pipe:1");
+    }
+
+    video_ladder_arg(a, "-y");
+}
+
+
+/*
+ * An HDR picture is tone-mapped once, ahead of the split: in linear
+ * light, to BT.709 primaries, Hable's curve, back to BT.709's transfer;
+ * without it PQ or HLG shows washed out as SDR
+ */
+
+const char *
+video_ladder_tonemap(int hdr)
+{
+    return hdr ? "zscale=t=linear:npl=100,format=gbrpf32le,"
+                 "zscale=p=bt709,tonemap=tonemap=hable:desat=0,"
+                 "zscale=t=bt709:m=bt709:r=tv,format=yuv420p,"
+               : "";
+}
+
+
+size_t
+video_ladder_scalers(char *graph, size_t len, size_t size,
+    const video_rung_t *rungs, int n)
+{
+    int  i;
+
+    for (i = 0; i < n && len < size; i++) {
+        if (i < n - 1) {
+            len += snprintf(graph + len, size - len,
+                            ";[c%d]scale=%d:%d,setsar=1,split=2[v%d][c%d]",
+                            i, rungs[i].width, rungs[i].height, i, i + 1);
+
+        } else {
+            len += snprintf(graph + len, size - len,
+                            ";[c%d]scale=%d:%d,setsar=1[v%d]",
+                            i, rungs[i].width, rungs[i].height, i);
+        }
+    }
+
+    return len;
+}
+
+
+void
+video_ladder_x264(video_ladder_args_t *a, const char *preset, int threads,
+    double fps, int segment)
+{
+    int  gop;
+
+    fps = (fps > 0 && fps <= 120) ? fps : 30;
+    gop = (int) (fps * segment + 0.5);
+
+    /*
+     * Four encoders each taking threads for every core by default (plus
+     * lookahead threads) oversubscribe the machine; a thread per core each
+     * measured about 10% less CPU for the same output
+     */
+
+    if (threads > 0) {
+        video_ladder_arg(a, "-threads");
+        video_ladder_arg(a, "%d", threads);
+    }
+
+    video_ladder_arg(a, "-c:v");
+    video_ladder_arg(a, "libx264");
+    video_ladder_arg(a, "-preset");
+    video_ladder_arg(a, "%s", preset ? preset : "veryfast");
+    video_ladder_arg(a, "-profile:v");
+    video_ladder_arg(a, "high");
+    video_ladder_arg(a, "-pix_fmt");
+    video_ladder_arg(a, "yuv420p");
+
+    /*
+     * a keyframe at every segment boundary in every rung, none between
+     * ("t" is the time since the output's start)
+     */
+
+    video_ladder_arg(a, "-g");
+    video_ladder_arg(a, "%d", gop);
+    video_ladder_arg(a, "-keyint_min");
+    video_ladder_arg(a, "%d", gop);
+    video_ladder_arg(a, "-sc_threshold");
+    video_ladder_arg(a, "0");
+    video_ladder_arg(a, "-force_key_frames");
+    video_ladder_arg(a, "expr:gte(t,n_forced*%d)", segment);
+}
+
+
+int
+video_ladder_var_map(char *map, size_t size, const video_rung_t *rungs,
+    int n, int has_audio)
+{
+    int     i;
+    size_t  len;
+
+    len = 0;
+    map[0] = '\0';
+
+    for (i = 0; i < n && len < size; i++) {
+        if (has_audio) {
+            len += snprintf(map + len, size - len, "%sv:%d,a:%d,name:%s",
+                            i ? " " : "", i, i, rungs[i].name);
+        } else {
+            len += snprintf(map + len, size - len, "%sv:%d,name:%s",
+                            i ? " " : "", i, rungs[i].name);
+        }
+    }
+
+    return len < size ? 0 : -1;
+}
+
+
 int
 video_ladder_ffprobe(const char *input, const char *demuxer, char **argv,
     char *buf, size_t size)
@@ -285,25 +425,17 @@ int
 video_ladder_ffmpeg(const video_ladder_job_t *job,
     const video_rung_t *rungs, int n, char **argv, char *buf, size_t size)
 {
-    int                  i, gop;
+    int                  i;
     char                 graph[1024], map[256];
     size_t               len;
-    double               fps, thumb;
+    double               thumb;
     video_ladder_args_t  a;
 
     if (n < 1 || n > VIDEO_LADDER_MAX) {
         return -1;
     }
 
-    a.argv = argv;
-    a.argc = 0;
-    a.buf = buf;
-    a.size = size;
-    a.used = 0;
-    a.failed = 0;
-
-    fps = (job->fps > 0 && job->fps <= 120) ? job->fps : 30;
-    gop = (int) (fps * job->segment + 0.5);
+    video_ladder_args_init(&a, argv, buf, size);
 
     thumb = job->duration / 3;
     if (thumb > 5) {
@@ -326,23 +458,8 @@ video_ladder_ffmpeg(const video_ladder_job_t *job,
      */
 
     len = snprintf(graph, sizeof(graph), "[0:v:0]%ssplit=2[c0][t]",
-                   job->hdr ? "zscale=t=linear:npl=100,format=gbrpf32le,"
-                              "zscale=p=bt709,tonemap=tonemap=hable:desat=0,"
-                              "zscale=t=bt709:m=bt709:r=tv,format=yuv420p,"
-                            : "");
-
-    for (i = 0; i < n && len < sizeof(graph); i++) {
-        if (i < n - 1) {
-            len += snprintf(graph + len, sizeof(graph) - len,
-                            ";[c%d]scale=%d:%d,setsar=1,split=2[v%d][c%d]",
-                            i, rungs[i].width, rungs[i].height, i, i + 1);
-
-        } else {
-            len += snprintf(graph + len, sizeof(graph) - len,
-                            ";[c%d]scale=%d:%d,setsar=1[v%d]",
-                            i, rungs[i].width, rungs[i].height, i);
-        }
-    }
+                   video_ladder_tonemap(job->hdr));
+    len = video_ladder_scalers(graph, len, sizeof(graph), rungs, n);
 
     if (len < sizeof(graph)) {
         len += snprintf(graph + len, sizeof(graph) - len,
@@ -354,15 +471,7 @@ video_ladder_ffmpeg(const video_ladder_job_t *job,
         return -1;
     }
 
-    video_ladder_arg(&a, "ffmpeg");
-    video_ladder_arg(&a, "-hide_banner");
-    video_ladder_arg(&a, "-nostdin");
-    video_ladder_arg(&a, "-nostats");
-    video_ladder_arg(&a, "-loglevel");
-    video_ladder_arg(&a, "error");
-    video_ladder_arg(&a, "-progress");
-    video_ladder_arg(&a, "pipe:1");
-    video_ladder_arg(&a, "-y");
+    video_ladder_quiet(&a, 1);
     video_ladder_input(&a, job->input, job->demuxer);
     video_ladder_arg(&a, "-filter_complex");
     video_ladder_arg(&a, "%s", graph);
@@ -377,36 +486,7 @@ video_ladder_ffmpeg(const video_ladder_job_t *job,
         video_ladder_arg(&a, "0:a:0");
     }
 
-    /*
-     * Four encoders each taking threads for every core by default (plus
-     * lookahead threads) oversubscribe the machine; a thread per core each
-     * measured about 10% less CPU for the same output
-     */
-
-    if (job->threads > 0) {
-        video_ladder_arg(&a, "-threads");
-        video_ladder_arg(&a, "%d", job->threads);
-    }
-
-    video_ladder_arg(&a, "-c:v");
-    video_ladder_arg(&a, "libx264");
-    video_ladder_arg(&a, "-preset");
-    video_ladder_arg(&a, "%s", job->preset ? job->preset : "veryfast");
-    video_ladder_arg(&a, "-profile:v");
-    video_ladder_arg(&a, "high");
-    video_ladder_arg(&a, "-pix_fmt");
-    video_ladder_arg(&a, "yuv420p");
-
-    /* a keyframe at every segment boundary in every rung, none between */
-
-    video_ladder_arg(&a, "-g");
-    video_ladder_arg(&a, "%d", gop);
-    video_ladder_arg(&a, "-keyint_min");
-    video_ladder_arg(&a, "%d", gop);
-    video_ladder_arg(&a, "-sc_threshold");
-    video_ladder_arg(&a, "0");
-    video_ladder_arg(&a, "-force_key_frames");
-    video_ladder_arg(&a, "expr:gte(t,n_forced*%d)", job->segment);
+    video_ladder_x264(&a, job->preset, job->threads, job->fps, job->segment);
 
     for (i = 0; i < n; i++) {
         video_ladder_arg(&a, "-b:v:%d", i);
@@ -433,20 +513,9 @@ video_ladder_ffmpeg(const video_ladder_job_t *job,
         }
     }
 
-    len = 0;
-    map[0] = '\0';
-
-    for (i = 0; i < n && len < sizeof(map); i++) {
-        if (job->has_audio) {
-            len += snprintf(map + len, sizeof(map) - len, "%sv:%d,a:%d,name:%s",
-                            i ? " " : "", i, i, rungs[i].name);
-        } else {
-            len += snprintf(map + len, sizeof(map) - len, "%sv:%d,name:%s",
-                            i ? " " : "", i, rungs[i].name);
-        }
-    }
-
-    if (len >= sizeof(map)) {
+    if (video_ladder_var_map(map, sizeof(map), rungs, n, job->has_audio)
+        != 0)
+    {
         return -1;
     }
 

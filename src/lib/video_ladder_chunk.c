@@ -22,38 +22,6 @@
 #include "video_ladder_int.h"
 
 
-static void
-video_ladder_args_init(video_ladder_args_t *a, char **argv, char *buf,
-    size_t size)
-{
-    a->argv = argv;
-    a->argc = 0;
-    a->buf = buf;
-    a->size = size;
-    a->used = 0;
-    a->failed = 0;
-}
-
-
-static void
-video_ladder_quiet(video_ladder_args_t *a, int progress)
-{
-    video_ladder_arg(a, "ffmpeg");
-    video_ladder_arg(a, "-hide_banner");
-    video_ladder_arg(a, "-nostdin");
-    video_ladder_arg(a, "-nostats");
-    video_ladder_arg(a, "-loglevel");
-    video_ladder_arg(a, "error");
-
-    if (progress) {
-        video_ladder_arg(a, "-progress");
-        video_ladder_arg(a, "pipe:1");
-    }
-
-    video_ladder_arg(a, "-y");
-}
-
-
 static int
 video_ladder_done(video_ladder_args_t *a)
 {
@@ -267,10 +235,9 @@ int
 video_ladder_chunk(const video_ladder_chunk_t *job, const video_rung_t *rungs,
     int n, char **argv, char *buf, size_t size)
 {
-    int                  i, gop;
+    int                  i;
     char                 graph[1536], map[256];
     size_t               len;
-    double               fps;
     video_ladder_args_t  a;
 
     if (n < 1 || n > VIDEO_LADDER_MAX || job->chunk < 0
@@ -278,9 +245,6 @@ video_ladder_chunk(const video_ladder_chunk_t *job, const video_rung_t *rungs,
     {
         return -1;
     }
-
-    fps = (job->fps > 0 && job->fps <= 120) ? job->fps : 30;
-    gop = (int) (fps * job->segment + 0.5);
 
     /*
      * The piece's timestamps back to the output timeline first; then as
@@ -294,23 +258,8 @@ video_ladder_chunk(const video_ladder_chunk_t *job, const video_rung_t *rungs,
                    "[0:v:0]setpts=PTS-%d/TB,%s%ssplit=2[c0][t]",
                    VIDEO_CHUNK_OFFSET - VIDEO_CHUNK_ZERO,
                    video_ladder_turn(job->rotation),
-                   job->hdr ? "zscale=t=linear:npl=100,format=gbrpf32le,"
-                              "zscale=p=bt709,tonemap=tonemap=hable:desat=0,"
-                              "zscale=t=bt709:m=bt709:r=tv,format=yuv420p,"
-                            : "");
-
-    for (i = 0; i < n && len < sizeof(graph); i++) {
-        if (i < n - 1) {
-            len += snprintf(graph + len, sizeof(graph) - len,
-                            ";[c%d]scale=%d:%d,setsar=1,split=2[v%d][c%d]",
-                            i, rungs[i].width, rungs[i].height, i, i + 1);
-
-        } else {
-            len += snprintf(graph + len, sizeof(graph) - len,
-                            ";[c%d]scale=%d:%d,setsar=1[v%d]",
-                            i, rungs[i].width, rungs[i].height, i);
-        }
-    }
+                   video_ladder_tonemap(job->hdr));
+    len = video_ladder_scalers(graph, len, sizeof(graph), rungs, n);
 
     if (len < sizeof(graph)) {
         if (job->thumb >= 0) {
@@ -351,34 +300,13 @@ video_ladder_chunk(const video_ladder_chunk_t *job, const video_rung_t *rungs,
     video_ladder_arg(&a, "-enc_time_base:v");
     video_ladder_arg(&a, "1:90000");
 
-    if (job->threads > 0) {
-        video_ladder_arg(&a, "-threads");
-        video_ladder_arg(&a, "%d", job->threads);
-    }
-
-    video_ladder_arg(&a, "-c:v");
-    video_ladder_arg(&a, "libx264");
-    video_ladder_arg(&a, "-preset");
-    video_ladder_arg(&a, "%s", job->preset ? job->preset : "veryfast");
-    video_ladder_arg(&a, "-profile:v");
-    video_ladder_arg(&a, "high");
-    video_ladder_arg(&a, "-pix_fmt");
-    video_ladder_arg(&a, "yuv420p");
-
     /*
-     * A keyframe at the chunk's start and every segment after it ("t" is
-     * the time since the output's start), none between; closed GOPs
-     * (x264's default), so no picture refers across a segment
+     * a keyframe at the chunk's start and every segment after it, none
+     * between; closed GOPs (x264's default), so no picture refers across
+     * a segment
      */
 
-    video_ladder_arg(&a, "-g");
-    video_ladder_arg(&a, "%d", gop);
-    video_ladder_arg(&a, "-keyint_min");
-    video_ladder_arg(&a, "%d", gop);
-    video_ladder_arg(&a, "-sc_threshold");
-    video_ladder_arg(&a, "0");
-    video_ladder_arg(&a, "-force_key_frames");
-    video_ladder_arg(&a, "expr:gte(t,n_forced*%d)", job->segment);
+    video_ladder_x264(&a, job->preset, job->threads, job->fps, job->segment);
 
     /*
      * Capped quality: a run per chunk restarts the rate control, so a
@@ -399,15 +327,7 @@ video_ladder_chunk(const video_ladder_chunk_t *job, const video_rung_t *rungs,
         video_ladder_arg(&a, "%s", rungs[i].level);
     }
 
-    len = 0;
-    map[0] = '\0';
-
-    for (i = 0; i < n && len < sizeof(map); i++) {
-        len += snprintf(map + len, sizeof(map) - len, "%sv:%d,name:%s",
-                        i ? " " : "", i, rungs[i].name);
-    }
-
-    if (len >= sizeof(map)) {
+    if (video_ladder_var_map(map, sizeof(map), rungs, n, 0) != 0) {
         return -1;
     }
 

@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 
+#include "video_ladder.h"
+
 
 typedef struct {
     char    **argv;
@@ -26,6 +28,34 @@ void video_ladder_arg(video_ladder_args_t *a, const char *fmt, ...);
 /* -protocol_whitelist file -f <demuxer> [-enable_drefs 0] -i file:<input> */
 void video_ladder_input(video_ladder_args_t *a, const char *input,
     const char *demuxer);
+
+void video_ladder_args_init(video_ladder_args_t *a, char **argv, char *buf,
+    size_t size);
+
+/* "ffmpeg -hide_banner -nostdin -nostats -loglevel error
+   [-progress pipe:1] -y" */
+void video_ladder_quiet(video_ladder_args_t *a, int progress);
+
+/* the HDR tone-map, filters ending in ',', or "" */
+const char *video_ladder_tonemap(int hdr);
+
+/*
+ * The chain of scalers, highest rung first, each from the one above:
+ * ";[c0]scale=...,setsar=1,split=2[v0][c1];...[v<n-1>]" appended to graph
+ * at len; the new length (size or more: it did not fit)
+ */
+size_t video_ladder_scalers(char *graph, size_t len, size_t size,
+    const video_rung_t *rungs, int n);
+
+/* [-threads N] -c:v libx264 -preset -profile:v high -pix_fmt yuv420p, a
+   keyframe every segment (fps 0: 30) and none between */
+void video_ladder_x264(video_ladder_args_t *a, const char *preset,
+    int threads, double fps, int segment);
+
+/* the -var_stream_map naming each rung's stream(s); 0, or -1 when it does
+   not fit */
+int video_ladder_var_map(char *map, size_t size, const video_rung_t *rungs,
+    int n, int has_audio);
 
 
 #endif /* _VIDEO_LADDER_INT_H_INCLUDED_ */
