@@ -212,11 +212,16 @@ wait_for(30, sub { (http_request($port, 'GET', '/health'))[0] == 200 })
 # slower than it would in production: at its default settings a 5 s clip
 # is done in under 2 s, before the page's once-a-second poll of the
 # progress can see it move; with these it takes about 8 s.
+# One run per video: its progress moves every second, which the page's
+# bar is checked to follow; in chunks it moves a piece at a time, and a
+# short clip's two pieces can both end between two polls (t/093 and
+# t/094 play videos transcoded in chunks).
 my %env = worker_env($dir, $port, $endpoint,
                      VIDEO_WORKER_RECORD_PATH => $rec,
                      VIDEO_WORKER_ANALYTICS_INTERVAL => 2,
                      VIDEO_WORKER_PRESET => 'slower',
-                     VIDEO_WORKER_ENCODER_THREADS => 1);
+                     VIDEO_WORKER_ENCODER_THREADS => 1,
+                     VIDEO_WORKER_CHUNK_SECONDS => 0);
 push @workers, worker_start($dir, $_, %env) for qw(relay transcode analytics);
 
 # -- the browser suite --------------------------------------------------------
