@@ -908,7 +908,7 @@ video_chunk_pieces_delete(video_transcode_t *t, int n)
 /*
  * After a chunk (or some of the audio): the progress, playable once the
  * first chunk and the audio under it are there, READY once all are.  The
- * run that makes the video playable is the one whose time (s.now, read
+ * run that makes the video playable is the one whose time (q.now, read
  * once) playable_at got: clock_timestamp() read again in RETURNING would
  * be later, and the cached video would never learn it plays.
  */
@@ -940,30 +940,28 @@ video_transcode_chunk_after(video_transcode_t *t)
               "  clock_timestamp() AS now"
               " FROM video_hls h JOIN video_chunks c USING (video_id)"
               " WHERE h.video_id = $1 GROUP BY h.chunks, h.has_audio"
+              "), q AS ("
+              " SELECT s.*, COALESCE(s.first AND (NOT s.has_audio"
+              "  OR s.audio_done OR s.audio_s >= s.first_end), false)"
+              "  AS playable FROM s"
               "), p AS ("
               " UPDATE videos v SET transcoding_progress ="
               "  greatest(v.transcoding_progress,"
-              "   least(99, floor(100 * s.done_s / s.total_s))::smallint),"
-              "  playable_at = CASE WHEN v.playable_at IS NULL AND s.first"
-              "   AND (NOT s.has_audio OR s.audio_done"
-              "        OR s.audio_s >= s.first_end)"
-              "   THEN s.now ELSE v.playable_at END,"
-              "  hls_manifest_key = CASE WHEN s.first"
-              "   AND (NOT s.has_audio OR s.audio_done"
-              "        OR s.audio_s >= s.first_end)"
+              "   least(99, floor(100 * q.done_s / q.total_s))::smallint),"
+              "  playable_at = CASE WHEN v.playable_at IS NULL AND q.playable"
+              "   THEN q.now ELSE v.playable_at END,"
+              "  hls_manifest_key = CASE WHEN q.playable"
               "   THEN v.id || '/master.m3u8' ELSE v.hls_manifest_key END,"
-              "  updated_at = CASE WHEN v.playable_at IS NULL AND s.first"
-              "   AND (NOT s.has_audio OR s.audio_done"
-              "        OR s.audio_s >= s.first_end)"
+              "  updated_at = CASE WHEN v.playable_at IS NULL AND q.playable"
               "   THEN video_touch(v.updated_at) ELSE v.updated_at END"
-              " FROM s WHERE v.id = $1 AND v.status = 'PROCESSING'"
+              " FROM q WHERE v.id = $1 AND v.status = 'PROCESSING'"
               " RETURNING v.playable_at IS NOT NULL"
-              "  AND v.playable_at = s.now AS now_playable"
+              "  AND v.playable_at = q.now AS now_playable"
               ")"
-              " SELECT s.chunks, s.done = s.chunks"
-              "  AND (NOT s.has_audio OR s.audio_done),"
+              " SELECT q.chunks, q.done = q.chunks"
+              "  AND (NOT q.has_audio OR q.audio_done),"
               "  COALESCE((SELECT bool_or(now_playable) FROM p), false)"
-              " FROM s",
+              " FROM q",
               1, values, PGRES_TUPLES_OK);
     if (res == NULL) {
         snprintf(t->err, sizeof(t->err), "postgresql failed");

@@ -389,19 +389,96 @@ video_ladder_var_map(char *map, size_t size, const video_rung_t *rungs,
 }
 
 
+/*
+ * Each rung's rate: a bitrate target with a 2 s VBV (crf 0), or a
+ * constant quality capped at the rung's ceiling with a 1 s VBV
+ */
+
+void
+video_ladder_rates(video_ladder_args_t *a, const video_rung_t *rungs, int n,
+    int crf)
+{
+    int  i;
+
+    for (i = 0; i < n; i++) {
+        if (crf > 0) {
+            video_ladder_arg(a, "-crf:v:%d", i);
+            video_ladder_arg(a, "%d", crf);
+
+        } else {
+            video_ladder_arg(a, "-b:v:%d", i);
+            video_ladder_arg(a, "%dk", rungs[i].video_kbps);
+        }
+
+        video_ladder_arg(a, "-maxrate:v:%d", i);
+        video_ladder_arg(a, "%dk", rungs[i].maxrate_kbps);
+        video_ladder_arg(a, "-bufsize:v:%d", i);
+        video_ladder_arg(a, "%dk", crf > 0 ? rungs[i].maxrate_kbps
+                                           : rungs[i].video_kbps * 2);
+        video_ladder_arg(a, "-level:v:%d", i);
+        video_ladder_arg(a, "%s", rungs[i].level);
+    }
+}
+
+
+void
+video_ladder_hls(video_ladder_args_t *a, int segment, int independent,
+    const char *outdir, const char *segments, const char *playlist,
+    const char *map)
+{
+    video_ladder_arg(a, "-f");
+    video_ladder_arg(a, "hls");
+    video_ladder_arg(a, "-hls_time");
+    video_ladder_arg(a, "%d", segment);
+    video_ladder_arg(a, "-hls_playlist_type");
+    video_ladder_arg(a, "vod");
+
+    if (independent) {
+        video_ladder_arg(a, "-hls_flags");
+        video_ladder_arg(a, "independent_segments");
+    }
+
+    video_ladder_arg(a, "-hls_segment_filename");
+    video_ladder_arg(a, "%s/%%v/%s", outdir, segments);
+    video_ladder_arg(a, "-var_stream_map");
+    video_ladder_arg(a, "%s", map);
+    video_ladder_arg(a, "%s/%%v/%s", outdir, playlist);
+}
+
+
+void
+video_ladder_thumb(video_ladder_args_t *a, const char *outdir)
+{
+    video_ladder_arg(a, "-map");
+    video_ladder_arg(a, "[thumb]");
+    video_ladder_arg(a, "-frames:v");
+    video_ladder_arg(a, "1");
+    video_ladder_arg(a, "-q:v");
+    video_ladder_arg(a, "3");
+    video_ladder_arg(a, "%s/thumbnail.jpg", outdir);
+}
+
+
+int
+video_ladder_done(video_ladder_args_t *a)
+{
+    if (a->failed) {
+        return -1;
+    }
+
+    a->argv[a->argc] = NULL;
+
+    return a->argc;
+}
+
+
 int
 video_ladder_ffprobe(const char *input, const char *demuxer, char **argv,
     char *buf, size_t size)
 {
     video_ladder_args_t  a;
 
-    a.argv = argv;
-    a.argc = 0;
-    a.buf = buf;
-    a.size = size;
-    a.used = 0;
-    a.failed = 0;
-
+    video_ladder_args_init(&a, argv, buf, size);
     video_ladder_arg(&a, "ffprobe");
     video_ladder_arg(&a, "-v");
     video_ladder_arg(&a, "error");
@@ -411,13 +488,7 @@ video_ladder_ffprobe(const char *input, const char *demuxer, char **argv,
     video_ladder_arg(&a, "-show_format");
     video_ladder_input(&a, input, demuxer);
 
-    if (a.failed) {
-        return -1;
-    }
-
-    argv[a.argc] = NULL;
-
-    return a.argc;
+    return video_ladder_done(&a);
 }
 
 
@@ -488,16 +559,7 @@ video_ladder_ffmpeg(const video_ladder_job_t *job,
 
     video_ladder_x264(&a, job->preset, job->threads, job->fps, job->segment);
 
-    for (i = 0; i < n; i++) {
-        video_ladder_arg(&a, "-b:v:%d", i);
-        video_ladder_arg(&a, "%dk", rungs[i].video_kbps);
-        video_ladder_arg(&a, "-maxrate:v:%d", i);
-        video_ladder_arg(&a, "%dk", rungs[i].maxrate_kbps);
-        video_ladder_arg(&a, "-bufsize:v:%d", i);
-        video_ladder_arg(&a, "%dk", rungs[i].video_kbps * 2);
-        video_ladder_arg(&a, "-level:v:%d", i);
-        video_ladder_arg(&a, "%s", rungs[i].level);
-    }
+    video_ladder_rates(&a, rungs, n, 0);
 
     if (job->has_audio) {
         video_ladder_arg(&a, "-c:a");
@@ -519,35 +581,12 @@ video_ladder_ffmpeg(const video_ladder_job_t *job,
         return -1;
     }
 
-    video_ladder_arg(&a, "-f");
-    video_ladder_arg(&a, "hls");
-    video_ladder_arg(&a, "-hls_time");
-    video_ladder_arg(&a, "%d", job->segment);
-    video_ladder_arg(&a, "-hls_playlist_type");
-    video_ladder_arg(&a, "vod");
-    video_ladder_arg(&a, "-hls_flags");
-    video_ladder_arg(&a, "independent_segments");
-    video_ladder_arg(&a, "-hls_segment_filename");
-    video_ladder_arg(&a, "%s/%%v/segment_%%03d.ts", job->outdir);
-    video_ladder_arg(&a, "-var_stream_map");
-    video_ladder_arg(&a, "%s", map);
-    video_ladder_arg(&a, "%s/%%v/playlist.m3u8", job->outdir);
+    video_ladder_hls(&a, job->segment, 1, job->outdir, "segment_%03d.ts",
+                     "playlist.m3u8", map);
 
     /* the thumbnail: one frame, a second output of the same run */
 
-    video_ladder_arg(&a, "-map");
-    video_ladder_arg(&a, "[thumb]");
-    video_ladder_arg(&a, "-frames:v");
-    video_ladder_arg(&a, "1");
-    video_ladder_arg(&a, "-q:v");
-    video_ladder_arg(&a, "3");
-    video_ladder_arg(&a, "%s/thumbnail.jpg", job->outdir);
+    video_ladder_thumb(&a, job->outdir);
 
-    if (a.failed) {
-        return -1;
-    }
-
-    argv[a.argc] = NULL;
-
-    return a.argc;
+    return video_ladder_done(&a);
 }

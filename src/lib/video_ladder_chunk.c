@@ -22,19 +22,6 @@
 #include "video_ladder_int.h"
 
 
-static int
-video_ladder_done(video_ladder_args_t *a)
-{
-    if (a->failed) {
-        return -1;
-    }
-
-    a->argv[a->argc] = NULL;
-
-    return a->argc;
-}
-
-
 int
 video_ladder_split(const video_ladder_split_t *job, char **argv, char *buf,
     size_t size)
@@ -236,7 +223,7 @@ video_ladder_chunk(const video_ladder_chunk_t *job, const video_rung_t *rungs,
     int n, char **argv, char *buf, size_t size)
 {
     int                  i;
-    char                 graph[1536], map[256];
+    char                 graph[1536], map[256], segments[32];
     size_t               len;
     video_ladder_args_t  a;
 
@@ -316,41 +303,18 @@ video_ladder_chunk(const video_ladder_chunk_t *job, const video_rung_t *rungs,
      * same at every boundary
      */
 
-    for (i = 0; i < n; i++) {
-        video_ladder_arg(&a, "-crf:v:%d", i);
-        video_ladder_arg(&a, "%d", job->crf > 0 ? job->crf : 23);
-        video_ladder_arg(&a, "-maxrate:v:%d", i);
-        video_ladder_arg(&a, "%dk", rungs[i].maxrate_kbps);
-        video_ladder_arg(&a, "-bufsize:v:%d", i);
-        video_ladder_arg(&a, "%dk", rungs[i].maxrate_kbps);
-        video_ladder_arg(&a, "-level:v:%d", i);
-        video_ladder_arg(&a, "%s", rungs[i].level);
-    }
+    video_ladder_rates(&a, rungs, n, job->crf > 0 ? job->crf : 23);
 
     if (video_ladder_var_map(map, sizeof(map), rungs, n, 0) != 0) {
         return -1;
     }
 
-    video_ladder_arg(&a, "-f");
-    video_ladder_arg(&a, "hls");
-    video_ladder_arg(&a, "-hls_time");
-    video_ladder_arg(&a, "%d", job->segment);
-    video_ladder_arg(&a, "-hls_playlist_type");
-    video_ladder_arg(&a, "vod");
-    video_ladder_arg(&a, "-hls_segment_filename");
-    video_ladder_arg(&a, "%s/%%v/c%05d_%%03d.ts", job->outdir, job->chunk);
-    video_ladder_arg(&a, "-var_stream_map");
-    video_ladder_arg(&a, "%s", map);
-    video_ladder_arg(&a, "%s/%%v/chunk.m3u8", job->outdir);
+    snprintf(segments, sizeof(segments), "c%05d_%%03d.ts", job->chunk);
+    video_ladder_hls(&a, job->segment, 0, job->outdir, segments,
+                     "chunk.m3u8", map);
 
     if (job->thumb >= 0) {
-        video_ladder_arg(&a, "-map");
-        video_ladder_arg(&a, "[thumb]");
-        video_ladder_arg(&a, "-frames:v");
-        video_ladder_arg(&a, "1");
-        video_ladder_arg(&a, "-q:v");
-        video_ladder_arg(&a, "3");
-        video_ladder_arg(&a, "%s/thumbnail.jpg", job->outdir);
+        video_ladder_thumb(&a, job->outdir);
     }
 
     return video_ladder_done(&a);

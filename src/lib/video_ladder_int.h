@@ -57,5 +57,21 @@ void video_ladder_x264(video_ladder_args_t *a, const char *preset,
 int video_ladder_var_map(char *map, size_t size, const video_rung_t *rungs,
     int n, int has_audio);
 
+/* each rung's -b:v (crf 0) or -crf, -maxrate, -bufsize and -level */
+void video_ladder_rates(video_ladder_args_t *a, const video_rung_t *rungs,
+    int n, int crf);
+
+/* -f hls ... -var_stream_map map <outdir>/%v/<playlist>: segments named
+   <outdir>/%v/<segments>; independent: -hls_flags independent_segments */
+void video_ladder_hls(video_ladder_args_t *a, int segment, int independent,
+    const char *outdir, const char *segments, const char *playlist,
+    const char *map);
+
+/* -map [thumb] -frames:v 1 -q:v 3 <outdir>/thumbnail.jpg */
+void video_ladder_thumb(video_ladder_args_t *a, const char *outdir);
+
+/* argv NULL-terminated: its count, or -1 when an argument did not fit */
+int video_ladder_done(video_ladder_args_t *a);
+
 
 #endif /* _VIDEO_LADDER_INT_H_INCLUDED_ */
