@@ -41,9 +41,10 @@ if ! perl -MTest::Nginx::Socket -e 1 2>/dev/null; then
 fi
 
 status=0
+failed=()
 
 echo "== unit tests (Check)"
-build/unit-tests || status=1
+build/unit-tests || { status=1; failed+=(unit); }
 
 # every libFuzzer harness (t/fuzz) over its seeds, then a few seconds of
 # fuzzing each; `make fuzz` runs them for longer
@@ -70,7 +71,9 @@ contract_log=$VIDEO_API_RUN_DIR/contract.jsonl
 mkdir -p "$VIDEO_API_RUN_DIR"
 rm -f "$contract_log"
 case $contract_log in /*) ;; *) contract_log=$PWD/$contract_log ;; esac
-VIDEO_API_CONTRACT_LOG=$contract_log prove -r t/ || status=1
+suites_log=$VIDEO_API_RUN_DIR/prove.log
+VIDEO_API_CONTRACT_LOG=$contract_log prove -r t/ 2>&1 | tee "$suites_log" \
+    || { status=1; failed+=(suites); }
 
 echo "== answers against the OpenAPI document"
 if [ -s "$contract_log" ]; then
@@ -161,8 +164,12 @@ if [ "${VIDEO_API_TEST_ASAN:-1}" = 1 ]; then
             build/asan/unit-tests || rc=1
             prove "${san_suites[@]}" || rc=1
             exit $rc
-        ) >"$san_dir/prove.log" 2>&1 || status=1
+        ) >"$san_dir/prove.log" 2>&1 || { status=1; failed+=(sanitizers); }
         tail -n 3 "$san_dir/prove.log"
+        # which suite and which test failed, as the log is not printed
+        sed -n '/^Test Summary Report/,/^Files=/p' "$san_dir/prove.log" \
+            | head -n 40
+        grep -E -A3 '^#   Failed test' "$san_dir/prove.log" | head -n 80 || :
         reports=("$san_dir"/report.*)
         if [ -e "${reports[0]}" ]; then
             echo "the sanitizers reported errors (tests: $san_dir/prove.log):"
@@ -176,6 +183,12 @@ if [ "${VIDEO_API_TEST_ASAN:-1}" = 1 ]; then
     echo "   sanitizer pass: $(( $(date +%s) - san_started ))s"
 fi
 
+# the regular pass's failures again, where a shortened log still shows them
+if [[ " ${failed[*]} " == *" suites "* ]]; then
+    echo "== the suites that failed (log: $suites_log)"
+    sed -n '/^Test Summary Report/,/^Files=/p' "$suites_log" | head -n 40
+fi
+
 echo "== make test: $([ $status = 0 ] && echo passed || echo FAILED)" \
-     "in $(( $(date +%s) - started ))s"
+     "in $(( $(date +%s) - started ))s${failed[*]:+ (failed: ${failed[*]})}"
 exit $status
