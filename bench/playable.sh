@@ -30,10 +30,11 @@
 #                ladder and its capped bitrates, not CRF
 #   quality      the short source in chunks (chunk_seconds as the run
 #                has it) and in one piece with the same settings
-#                (chunk_seconds = 600), one worker each: SSIM of the
-#                first against the second per rung, its lowest segment and
-#                its lowest segment at a chunk's start, and each rung's
-#                peak segment bitrate against its cap (bench/quality.py)
+#                (chunk_seconds and chunk_first_seconds 600), one worker
+#                each: SSIM of the first against the second per rung, its
+#                lowest segment and its lowest segment at a chunk's start,
+#                and each rung's peak segment bitrate against its cap
+#                (bench/quality.py)
 #
 # First playable is the API's playableAt (on the video object or in
 # /progress) when it has that field, otherwise the first poll that sees
@@ -63,7 +64,8 @@
 # scenarios' running transcode: the long length, the short one in short
 # mode), BENCH_PLAYABLE_CHUNK_SECONDS (the workers' chunk_seconds,
 # conf/worker.conf's unless set; 0: one run per video; the pipeline's
-# label follows it),
+# label follows it), BENCH_PLAYABLE_CHUNK_FIRST_SECONDS (their
+# chunk_first_seconds, likewise),
 # BENCH_PLAYABLE_PIPELINE (the label of the pipeline measured, "single-run"
 # or "chunked-<n>s"), BENCH_PLAYABLE_TIMEOUT (s per video, 7200),
 # BENCH_KEEP.
@@ -77,10 +79,14 @@ chunk_s=${BENCH_PLAYABLE_CHUNK_SECONDS:-$(awk -F' *= *' '$1 == "chunk_seconds" {
 [[ $chunk_s =~ ^[0-9]+$ ]] && [ "$chunk_s" -le 600 ] ||
     { echo "BENCH_PLAYABLE_CHUNK_SECONDS: 0..600" >&2; exit 2; }
 export VIDEO_WORKER_CHUNK_SECONDS=$chunk_s
+first_s=${BENCH_PLAYABLE_CHUNK_FIRST_SECONDS:-$(awk -F' *= *' '$1 == "chunk_first_seconds" { print $2 }' conf/worker.conf)}
+[[ $first_s =~ ^[0-9]+$ ]] && [ "$first_s" -ge 1 ] && [ "$first_s" -le 600 ] ||
+    { echo "BENCH_PLAYABLE_CHUNK_FIRST_SECONDS: 1..600" >&2; exit 2; }
+export VIDEO_WORKER_CHUNK_FIRST_SECONDS=$first_s
 if [ "$chunk_s" = 0 ]; then
     pipeline=${BENCH_PLAYABLE_PIPELINE:-single-run}
 else
-    pipeline=${BENCH_PLAYABLE_PIPELINE:-chunked-${chunk_s}s}
+    pipeline=${BENCH_PLAYABLE_PIPELINE:-chunked-${chunk_s}s-first-${first_s}s}
 fi
 timeout_s=${BENCH_PLAYABLE_TIMEOUT:-7200}
 worker=build/video-worker
@@ -399,7 +405,7 @@ quality() {
     read -r a _ < <(api upload "$(source_path "$s")" "bench quality chunks") ||
         die "quality: the upload failed"
     api wait "$a" READY "$timeout_s" || die "quality: video $a failed"
-    start_transcoders 1 CHUNK_SECONDS=600
+    start_transcoders 1 CHUNK_SECONDS=600 CHUNK_FIRST_SECONDS=600
     say "quality: the same source in one piece, the same settings"
     read -r b _ < <(api upload "$(source_path "$s")" "bench quality one piece") ||
         die "quality: the upload failed"

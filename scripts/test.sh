@@ -162,7 +162,7 @@ if [ "${VIDEO_API_TEST_ASAN:-1}" = 1 ]; then
             export TEST_NGINX_TIMEOUT=${TEST_NGINX_TIMEOUT:-10}
             rc=0
             build/asan/unit-tests || rc=1
-            prove "${san_suites[@]}" || rc=1
+            prove --timer "${san_suites[@]}" || rc=1
             exit $rc
         ) >"$san_dir/prove.log" 2>&1 || { status=1; failed+=(sanitizers); }
         tail -n 3 "$san_dir/prove.log"

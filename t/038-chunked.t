@@ -31,9 +31,10 @@ media_reset($dir, $data);
 nginx_start($dir, $port, media_conf($port, $store, $data),
             media_locations($data, $endpoint));
 
-# two transcoders of one encoder thread each, pieces of one segment
+# two transcoders of one encoder thread each, pieces of 1, 2, then 4 s
 my %env = worker_env($dir, $port, $endpoint,
                      VIDEO_WORKER_CHUNK_SECONDS => 4,
+                     VIDEO_WORKER_CHUNK_FIRST_SECONDS => 1,
                      VIDEO_WORKER_ENCODER_THREADS => 1);
 push @workers, worker_start($dir, $_, %env) for qw(relay transcode transcode);
 
@@ -101,7 +102,8 @@ like read_worker_log($dir, 'transcode'), qr/video \Q$vid\E is playable/,
      'the worker said it became playable';
 
 is psql("SELECT count(*) FROM video_chunks WHERE video_id = '$vid' AND n >= 0"),
-   5, 'five pieces: the first one segment long, then one per chunk_seconds';
+   7, 'seven pieces: 1 s, 2 s, then 4 s each (chunk_first_seconds 1,'
+      . ' chunk_seconds 4), cut at the keyframes';
 is psql("SELECT count(*) FROM video_chunks WHERE video_id = '$vid'"
         . " AND done_at IS NULL"), 0, 'every chunk, and the audio, done';
 ok psql("SELECT playable_at < max(c.done_at) FROM videos v"
@@ -213,7 +215,7 @@ sub chunk_job {
 
 sub wait_status {
     my ($id, $want) = @_;
-    return wait_for(60, sub { video_column($id, 'status') eq $want });
+    return wait_for(180, sub { video_column($id, 'status') eq $want });
 }
 
 # a piece that is not in storage: the video FAILED, saying which

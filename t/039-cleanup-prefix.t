@@ -213,7 +213,7 @@ is ready_video($e), 1 + 1 + 2 * 5 + 5 + 1, 'another READY video';
 deleted_ok($e, 'READY, walked');
 
 # the worker says so once the last object is gone: the log may lag it
-ok wait_for(10, sub { read_worker_log($dir, 'cleanup')
+ok wait_for(30, sub { read_worker_log($dir, 'cleanup')
                       =~ /removed the objects of video $e/ }),
    'and removed the objects';
 $log = read_worker_log($dir, 'cleanup');

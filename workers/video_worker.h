@@ -52,6 +52,7 @@ typedef struct {
     int    encoder_threads;       /* per rung encoder; 0: one per core */
     int    chunk_seconds;         /* pieces of a chunked transcode; 0: one
                                      run for the whole video */
+    int    chunk_first_seconds;   /* its first piece */
     int    max_attempts;          /* of a job that fails transiently */
     int    relay_poll_seconds;
     int    analytics_interval;    /* seconds between view rollups */

@@ -337,7 +337,7 @@ video_transcode_split(video_transcode_t *t)
     sj.demuxer = t->container.demuxer;
     sj.outdir = "out";
     sj.duration = t->duration;
-    sj.first = video_worker_conf.segment_seconds;
+    sj.first = video_worker_conf.chunk_first_seconds;
     sj.every = video_worker_conf.chunk_seconds;
     sj.has_audio = t->has_audio;
 

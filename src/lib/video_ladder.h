@@ -121,14 +121,16 @@ typedef struct {
                                    "audio.nut" */
     double       duration;      /* the original's */
     int          first;         /* seconds to the first cut */
-    int          every;         /* seconds between the others */
+    int          every;         /* seconds between the last ones */
     int          has_audio;
 } video_ladder_split_t;
 
 
 /*
  * The split: the first video stream copied into pieces "p%05d.nut", each
- * cut at the first keyframe at or after first, first + every, ...; the
+ * cut at the first keyframe at or after first, then after pieces each
+ * twice as long as the one before up to every, then every long (first 1,
+ * every 4: 1, 3, 7, 11, ...); the
  * list of them with their times in "pieces.csv"; the first audio stream
  * copied whole into "audio.nut".  Both with VIDEO_CHUNK_OFFSET added to
  * their timestamps.  argv as video_ladder_ffmpeg(); its buf must hold

@@ -29,7 +29,7 @@ video_ladder_split(const video_ladder_split_t *job, char **argv, char *buf,
     int                  k;
     char                 times[VIDEO_CHUNK_TIMES_LEN];
     size_t               len;
-    double               t;
+    double               t, piece;
     video_ladder_args_t  a;
 
     if (job->first < 1 || job->every < 1 || job->duration <= 0) {
@@ -38,13 +38,16 @@ video_ladder_split(const video_ladder_split_t *job, char **argv, char *buf,
 
     /*
      * The cut times, on the shifted timeline: the first piece is short
-     * (it is what makes the video playable), the others "every" long;
+     * (it is what makes the video playable), the next ones each twice
+     * the one before up to "every" (they are what keeps it playing while
+     * the workers get ahead of the player), the others "every" long;
      * each is cut at the first keyframe at or after its time
      */
 
     len = 0;
     times[0] = '\0';
     t = job->first;
+    piece = job->first;
 
     for (k = 0; t < job->duration && k < VIDEO_CHUNK_MAX - 1; k++) {
         len += snprintf(times + len, sizeof(times) - len, "%s%.3f",
@@ -54,7 +57,8 @@ video_ladder_split(const video_ladder_split_t *job, char **argv, char *buf,
             return -1;
         }
 
-        t += job->every;
+        piece = piece * 2 < job->every ? piece * 2 : job->every;
+        t += piece;
     }
 
     video_ladder_args_init(&a, argv, buf, size);

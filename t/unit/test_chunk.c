@@ -50,7 +50,7 @@ arg_after(char **argv, int argc, const char *name)
 static char  buf[16384 + VIDEO_CHUNK_TIMES_LEN];
 
 
-START_TEST(the_split_cuts_at_a_segment_then_every_chunk)
+START_TEST(the_split_cuts_short_pieces_first_then_every_chunk)
 {
     int                   argc;
     char                 *argv[VIDEO_LADDER_ARGS_MAX];
@@ -67,10 +67,32 @@ START_TEST(the_split_cuts_at_a_segment_then_every_chunk)
     ck_assert_str_eq(arg_after(argv, argc, "-c"), "copy");
     ck_assert_str_eq(arg_after(argv, argc, "-output_ts_offset"), "10");
 
-    /* 4, 16, 28 on the original's timeline */
+    /* 4, 12 (a piece of 8), 24 on the original's timeline */
 
     ck_assert_str_eq(arg_after(argv, argc, "-segment_times"),
-                     "14.000,26.000,38.000");
+                     "14.000,22.000,34.000");
+
+    /* a short first piece, then 2, 4, 8, 12, 12 */
+
+    sj.first = 1;
+    sj.duration = 50;
+    argc = video_ladder_split(&sj, argv, buf, sizeof(buf));
+    ck_assert_int_gt(argc, 0);
+    ck_assert_str_eq(arg_after(argv, argc, "-segment_times"),
+                     "11.000,13.000,17.000,25.000,37.000,49.000");
+
+    /* pieces no longer than every, even the first ones */
+
+    sj.first = 6;
+    sj.every = 4;
+    sj.duration = 15;
+    argc = video_ladder_split(&sj, argv, buf, sizeof(buf));
+    ck_assert_int_gt(argc, 0);
+    ck_assert_str_eq(arg_after(argv, argc, "-segment_times"),
+                     "16.000,20.000,24.000");
+    sj.first = 4;
+    sj.every = 12;
+    sj.duration = 30.5;
     ck_assert_str_eq(arg_after(argv, argc, "-segment_format"), "nut");
     ck_assert(has_arg(argv, argc, "out/p%05d.nut"));
     ck_assert(has_arg(argv, argc, "out/pieces.csv"));
@@ -318,7 +340,7 @@ unit_chunk_suite(void)
     s = suite_create("chunk");
     tc = tcase_create("core");
 
-    tcase_add_test(tc, the_split_cuts_at_a_segment_then_every_chunk);
+    tcase_add_test(tc, the_split_cuts_short_pieces_first_then_every_chunk);
     tcase_add_test(tc, the_pieces_are_read_back_on_the_original_timeline);
     tcase_add_test(tc, a_piece_is_encoded_on_the_shared_timeline);
     tcase_add_test(tc, the_audio_is_one_run_with_a_growing_playlist);
