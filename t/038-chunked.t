@@ -100,6 +100,11 @@ diag(sprintf 'complete to playable %.1f s, to READY %.1f s',
 ok $api_seen, 'the API showed it PROCESSING with playableAt and a playbackUrl';
 like read_worker_log($dir, 'transcode'), qr/video \Q$vid\E is playable/,
      'the worker said it became playable';
+is psql("SELECT string_agg(e.type || ':' || (e.data ->> 'status'), ' '"
+        . " ORDER BY e.sequence) FROM webhook_events e WHERE e.object_id = '$vid'"
+        . " AND e.type IN ('video.processing', 'video.playable', 'video.ready')"),
+   'video.processing:PROCESSING video.playable:PROCESSING video.ready:READY',
+   'the events: processing, playable while PROCESSING, then ready';
 
 is psql("SELECT count(*) FROM video_chunks WHERE video_id = '$vid' AND n >= 0"),
    7, 'seven pieces: 1 s, 2 s, then 4 s each (chunk_first_seconds 1,'

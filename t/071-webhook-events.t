@@ -1,8 +1,9 @@
 # Webhook events are written by PostgreSQL in the transaction of the
 # change that causes them (conf/sql/0015_webhooks.sql): an upload through
 # the API to READY by the real workers gives video.created,
-# video.upload.completed, video.processing and video.ready, numbered 1..4
-# for the video, each with the video object as its owner sees it (the
+# video.upload.completed, video.processing, video.playable (its first
+# chunk done, still PROCESSING) and video.ready, numbered 1..5 for the
+# video, each with the video object as its owner sees it (the
 # ladder included, no URL that carries a token); a PATCH that changes
 # something gives video.updated, one that changes nothing or is refused
 # none; a rolled-back change none, and no gap in the numbers; progress and
@@ -10,7 +11,7 @@
 # and unpublish give live.created, live.started and live.ended; each event
 # belongs to its video's account; deliveries are written only for the
 # account's enabled endpoints that want the type, and the webhook worker
-# sends the upload's four, in order of their numbers, each verified by the
+# sends the upload's five, in order of their numbers, each verified by the
 # standardwebhooks package (a receiver in node, t/webhook/receiver.mjs).
 # Real nginx, PostgreSQL, RabbitMQ, video-worker and ffmpeg.
 
@@ -166,29 +167,36 @@ ok wait_for(120, sub { psql("SELECT status FROM videos WHERE id = '$id'") =~ /RE
     'the workers make it READY';
 is psql("SELECT status FROM videos WHERE id = '$id'"), 'READY', 'READY';
 
-is types_of($id), 'video.created video.upload.completed video.processing video.ready',
-    'created, upload completed, processing, ready: in that order';
-is seqs_of($id), '1 2 3 4', 'numbered 1..4 for the video';
+is types_of($id), 'video.created video.upload.completed video.processing'
+    . ' video.playable video.ready',
+    'created, upload completed, processing, playable, ready: in that order';
+is seqs_of($id), '1 2 3 4 5', 'numbered 1..5 for the video';
 my @ev = events_of($id);
-is_deeply [map { $_->[2] } @ev], [('default') x 4], 'each of the video\'s account';
-is_deeply [map { $_->[3]{status} } @ev], [qw(PENDING PENDING PROCESSING READY)],
+is_deeply [map { $_->[2] } @ev], [('default') x 5], 'each of the video\'s account';
+is_deeply [map { $_->[3]{status} } @ev], [qw(PENDING PENDING PROCESSING PROCESSING READY)],
     'each with the video as it was then';
+is $ev[2][3]{playableAt}, undef, 'video.processing\'s video does not play yet';
+like $ev[3][3]{playableAt} // '', qr/\A\d{4}-\d\d-\d\dT/,
+    'video.playable\'s video plays, since playableAt';
+ok defined $ev[3][3]{hlsManifestKey}, 'and has its manifest key';
+is psql("SELECT count(*) FROM webhook_events WHERE object_id = '$id'"
+        . " AND type = 'video.playable'"), 1, 'video.playable comes once';
 is $ev[0][3]{id}, $id, 'the data is the video object';
 is $ev[0][3]{title}, 'Hooked', 'with its title';
-ok scalar @{$ev[3][3]{variants}} >= 1, 'video.ready carries the ladder';
-ok defined $ev[3][3]{hlsManifestKey}, 'and the manifest key';
+ok scalar @{$ev[4][3]{variants}} >= 1, 'video.ready carries the ladder';
+ok defined $ev[4][3]{hlsManifestKey}, 'and the manifest key';
 my $ready_text = psql("SELECT e.data::text FROM webhook_events e WHERE object_id = '$id'"
                       . " AND type = 'video.ready'");
 unlike $ready_text, qr{/play/|https?://}, 'no URL, so no play token, in the stored event';
-is $ev[3][3]{playbackUrl}, undef, 'URL fields are filled only when an event is sent';
+is $ev[4][3]{playbackUrl}, undef, 'URL fields are filled only when an event is sent';
 
 my @ids = split /\n/, psql("SELECT id FROM webhook_events WHERE object_id = '$id'");
-is scalar(grep { /\Aevt_[0-9a-f]{32}\z/ } @ids), 4, 'event ids are evt_ and 32 hex digits';
+is scalar(grep { /\Aevt_[0-9a-f]{32}\z/ } @ids), 5, 'event ids are evt_ and 32 hex digits';
 
-# deliveries: the all-types endpoint gets the four, the ready-only one
+# deliveries: the all-types endpoint gets the five, the ready-only one
 # one, the disabled one and the other account's none
 is psql("SELECT count(*) FROM webhook_deliveries d JOIN webhook_events e ON e.n = d.event_n"
-        . " WHERE e.object_id = '$id' AND d.endpoint_id = 'hookallhookallhookall'"), 4,
+        . " WHERE e.object_id = '$id' AND d.endpoint_id = 'hookallhookallhookall'"), 5,
     'an endpoint that wants every type gets a delivery of each';
 is psql("SELECT string_agg(e.type, ' ') FROM webhook_deliveries d"
         . " JOIN webhook_events e ON e.n = d.event_n"
@@ -199,21 +207,24 @@ is psql("SELECT count(*) FROM webhook_deliveries"
     'a disabled endpoint and another account\'s get none';
 
 SKIP: {
-    skip 'node or standardwebhooks missing (npm install)', 8 unless $have_node;
-    ok wait_for(20, sub { (grep { $_->{path} eq '/hooks' } received()) >= 4 }),
-        'the worker delivers the four events to the receiver';
+    skip 'node or standardwebhooks missing (npm install)', 9 unless $have_node;
+    ok wait_for(20, sub { (grep { $_->{path} eq '/hooks' } received()) >= 5 }),
+        'the worker delivers the five events to the receiver';
     my @got = sort { $::a->{sequence} <=> $::b->{sequence} }
               map { JSON::PP->new->decode($_->{body}) } grep { $_->{path} eq '/hooks' } received();
     is join(' ', map { $_->{type} } @got),
-        'video.created video.upload.completed video.processing video.ready',
+        'video.created video.upload.completed video.processing video.playable'
+        . ' video.ready',
         'ordered by their numbers, they are the upload\'s story';
     is scalar(grep { $_->{verified} } received()), scalar(received()),
         'standardwebhooks verifies every one with the endpoint\'s secret';
     is_deeply [sort map { $_->{headers}{'webhook-id'} } grep { $_->{path} eq '/hooks' } received()],
         [sort @ids], 'each webhook-id is its event\'s id';
-    is join(' ', map { $_->{objectId} } @got), join(' ', ($id) x 4), 'about the video';
-    is $got[3]{data}{status}, 'READY', 'video.ready\'s video is READY';
+    is join(' ', map { $_->{objectId} } @got), join(' ', ($id) x 5), 'about the video';
     is $got[3]{data}{playbackUrl}, "http://127.0.0.1:$port/play/$id/master.m3u8",
+        'video.playable\'s playback URL is filled in';
+    is $got[4]{data}{status}, 'READY', 'video.ready\'s video is READY';
+    is $got[4]{data}{playbackUrl}, "http://127.0.0.1:$port/play/$id/master.m3u8",
         'its playback URL is filled in, with no token';
     unlike join('', map { $_->{body} } received()), qr/token=|\/play\/[^"\/]+\/[^"\/]{20,}\//,
         'no delivery carries a play token';
@@ -222,36 +233,36 @@ SKIP: {
 # -- changes that are and are not events -------------------------------------
 
 psql("UPDATE videos SET transcoding_progress = 50, views_total = views_total + 7 WHERE id = '$id'");
-is seqs_of($id), '1 2 3 4', 'progress and view counts are no event';
+is seqs_of($id), '1 2 3 4 5', 'progress and view counts are no event';
 
 ($s) = http_request($port, 'PATCH', "/api/videos/$id", '{"title": ""}');
 is $s, 400, 'a refused PATCH';
-is seqs_of($id), '1 2 3 4', 'is no event';
+is seqs_of($id), '1 2 3 4 5', 'is no event';
 
 ($s) = http_request($port, 'PATCH', "/api/videos/$id", '{"title": "Hooked"}');
 is $s, 200, 'a PATCH that changes nothing';
-is seqs_of($id), '1 2 3 4', 'is no event';
+is seqs_of($id), '1 2 3 4 5', 'is no event';
 
 psql("BEGIN; UPDATE videos SET title = 'Rolled back', status = 'FAILED' WHERE id = '$id'; ROLLBACK");
-is seqs_of($id), '1 2 3 4', 'a change rolled back leaves no event';
+is seqs_of($id), '1 2 3 4 5', 'a change rolled back leaves no event';
 is psql("SELECT count(*) FROM webhook_deliveries d JOIN webhook_events e ON e.n = d.event_n"
-        . " WHERE e.object_id = '$id'"), 5, 'and no delivery';
+        . " WHERE e.object_id = '$id'"), 6, 'and no delivery';
 
 ($s, $b) = http_request($port, 'PATCH', "/api/videos/$id",
                         '{"title": "Renamed", "visibility": "PUBLIC"}');
 is $s, 200, 'a PATCH that renames';
-is types_of($id), 'video.created video.upload.completed video.processing video.ready'
-    . ' video.updated', 'is video.updated';
-is seqs_of($id), '1 2 3 4 5', 'numbered 5: the rolled-back change took no number';
+is types_of($id), 'video.created video.upload.completed video.processing video.playable'
+    . ' video.ready video.updated', 'is video.updated';
+is seqs_of($id), '1 2 3 4 5 6', 'numbered 6: the rolled-back change took no number';
 @ev = events_of($id);
-is $ev[4][3]{title}, 'Renamed', 'with the new title';
-is $ev[4][3]{visibility}, 'PUBLIC', 'and visibility';
+is $ev[5][3]{title}, 'Renamed', 'with the new title';
+is $ev[5][3]{visibility}, 'PUBLIC', 'and visibility';
 
 ($s) = http_request($port, 'DELETE', "/api/videos/$id");
 is $s, 200, 'DELETE';
 @ev = events_of($id);
 is $ev[-1][0], 'video.deleted', 'is video.deleted';
-is $ev[-1][1], 6, 'numbered 6';
+is $ev[-1][1], 7, 'numbered 7';
 is $ev[-1][3]{id}, $id, 'with the video as it was';
 
 # a failed transcode
@@ -264,6 +275,20 @@ is types_of('hookfailhookfailhookf'),
     'video.created video.upload.completed video.processing video.failed',
     'a failed transcode ends with video.failed';
 is((events_of('hookfailhookfailhookf'))[-1][3]{status}, 'FAILED', 'whose video is FAILED');
+
+# transcoded in one run: playable as it turns READY, the event just before
+# video.ready; never a second time
+psql("INSERT INTO videos (id, title, original_key) VALUES"
+     . " ('hookonehookonehookone', 'One run', 'hookonehookonehookone/original.mp4')");
+psql("UPDATE videos SET status = 'PROCESSING' WHERE id = 'hookonehookonehookone'");
+psql("UPDATE videos SET status = 'READY', playable_at = clock_timestamp(),"
+     . " hls_manifest_key = 'hookonehookonehookone/master.m3u8'"
+     . " WHERE id = 'hookonehookonehookone'");
+is types_of('hookonehookonehookone'),
+    'video.created video.upload.completed video.processing video.playable video.ready',
+    'a video transcoded in one run: video.playable, then video.ready';
+psql("UPDATE videos SET playable_at = clock_timestamp() WHERE id = 'hookonehookonehookone'");
+is seqs_of('hookonehookonehookone'), '1 2 3 4 5', 'a later playable_at is no event';
 
 # an upload from a URL: completed once fetched
 psql("INSERT INTO videos (id, title, source_url) VALUES"
@@ -306,8 +331,9 @@ is seqs_of($lid) =~ /\A1 2 3/ ? 1 : 0, 1, 'numbered in order';
 # a recording transcoded: live.recording.ready, not video.ready
 psql("UPDATE videos SET status = 'PROCESSING', original_key = '$lid/recording.flv'"
      . " WHERE id = '$lid'");
-psql("UPDATE videos SET status = 'READY', hls_manifest_key = '$lid/master.m3u8'"
-     . " WHERE id = '$lid'");
+psql("UPDATE videos SET status = 'READY', hls_manifest_key = '$lid/master.m3u8',"
+     . " playable_at = clock_timestamp() WHERE id = '$lid'");
 is((events_of($lid))[-1][0], 'live.recording.ready', 'a recording made READY is live.recording.ready');
+unlike types_of($lid), qr/video\.playable/, 'and no video.playable';
 
 done_testing;

@@ -15,6 +15,7 @@ const char *const  video_webhook_event_types[] = {
     "video.created",
     "video.upload.completed",
     "video.processing",
+    "video.playable",
     "video.ready",
     "video.failed",
     "video.updated",
