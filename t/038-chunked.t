@@ -261,6 +261,26 @@ my $dlq = qx{scripts/stack.sh rabbitmqctl -q list_queues name messages 2>/dev/nu
 my ($dead) = $dlq =~ /^video-chunk\.dlq\s+(\d+)/m;
 is $dead // 0, 0, 'no chunk job was dead-lettered';
 
+# the video's job delivered again, every chunk done but the video not
+# READY (its last worker stopped before that, or storage failed as it
+# wrote the playlists): the same split keeps the chunks as they are, and
+# their jobs, queued again, finish the video; no piece is left
+psql("UPDATE videos SET status = 'PROCESSING' WHERE id = '$vid'");
+my $state = "SELECT string_agg(n || ' ' || done_at || ' ' || attempts, ', '"
+          . " ORDER BY n) FROM video_chunks WHERE video_id = '$vid'";
+my $chunks_before = psql($state);
+my $input = video_column($vid, 'original_key');
+psql("INSERT INTO outbox (topic, payload) VALUES ('video-transcode',"
+     . " json_build_object('type', 'transcode', 'videoId', '$vid',"
+     . " 'inputKey', '$input'))");
+ok wait_status($vid, 'READY'), 'split again, the video ends READY';
+is psql($state), $chunks_before, 'its chunks kept, none done again';
+like read_worker_log($dir, 'transcode'), qr/video \Q$vid\E, chunk 0: done already\n/,
+     'a chunk done already finishes what follows it';
+ok wait_for(30, sub { my @left = glob("$data/videos-raw/$vid/pieces/*"); !@left }),
+   'and no piece is left'
+    or diag join ' ', glob("$data/videos-raw/$vid/pieces/*");
+
 # -- a worker killed mid-chunk, and a new upload while a long one runs -------------
 
 my $long = "$dir/long.mp4";

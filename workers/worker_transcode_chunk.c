@@ -141,30 +141,108 @@ video_chunk_sql(video_transcode_t *t, const char *sql, int n,
 
 /* -- the split, in the video's job -------------------------------------- */
 
+/* piece k into storage, or the audio's (k < 0) */
+
 static int
-video_chunk_pieces_put(video_transcode_t *t, int n)
+video_chunk_piece_put(video_transcode_t *t, int k)
 {
-    int   k, rc;
-    char  rel[64], key[64];
+    char  rel[32], key[64];
 
-    for (k = 0; k < n; k++) {
+    if (k < 0) {
+        snprintf(rel, sizeof(rel), "audio.nut");
+
+    } else {
         snprintf(rel, sizeof(rel), "p%05d.nut", k);
-        snprintf(key, sizeof(key), "pieces/p%05d.nut", k);
+    }
 
-        rc = video_transcode_put_as(t, video_worker_conf.bucket_raw, rel, key,
-                                    "application/octet-stream");
-        if (rc != VIDEO_JOB_OK) {
-            return rc;
+    snprintf(key, sizeof(key), "pieces/%s", rel);
+
+    return video_transcode_put_as(t, video_worker_conf.bucket_raw, rel, key,
+                                  "application/octet-stream");
+}
+
+
+/* the pieces, once the video is READY or gone; what is left is only space */
+
+static void
+video_chunk_pieces_delete(video_transcode_t *t, int n)
+{
+    int   k;
+    char  key[128], err[256];
+
+    for (k = -1; k < n; k++) {
+        if (k < 0) {
+            if (!t->has_audio) {
+                continue;
+            }
+
+            snprintf(key, sizeof(key), "%s/pieces/audio.nut",
+                     t->job.video_id);
+
+        } else {
+            snprintf(key, sizeof(key), "%s/pieces/p%05d.nut",
+                     t->job.video_id, k);
+        }
+
+        if (video_worker_storage_delete(video_worker_conf.bucket_raw, key,
+                                        err, sizeof(err))
+            != 0)
+        {
+            video_worker_log("video %s: cannot remove %s: %s",
+                             t->job.video_id, key, err);
         }
     }
+}
 
-    if (!t->has_audio) {
-        return VIDEO_JOB_OK;
+
+/*
+ * The job of chunk k (the audio's: -1), into the outbox once its piece is
+ * in storage: a priority falling with the chunk's number, down to 1, the
+ * first chunk's and the audio's 9
+ */
+
+static int
+video_chunk_queue(video_transcode_t *t, int k)
+{
+    char         n[16];
+    const char  *values[2];
+
+    snprintf(n, sizeof(n), "%d", k);
+    values[0] = t->job.video_id;
+    values[1] = n;
+
+    return video_chunk_sql(t,
+               "INSERT INTO outbox (topic, payload, priority)"
+               " SELECT '" VIDEO_QUEUE_CHUNK "', json_build_object("
+               "  'type', 'chunk', 'videoId', $1::text, 'chunk', $2::integer),"
+               "  greatest(1, 9 - greatest($2::integer, 0))",
+               2, values);
+}
+
+
+/* the video is still PROCESSING, not READY, FAILED or deleted (or
+   PostgreSQL did not say) */
+
+static int
+video_chunk_processing(video_transcode_t *t)
+{
+    int          processing;
+    const char  *values[1];
+    PGresult    *res;
+
+    values[0] = t->job.video_id;
+
+    res = video_worker_pg(t->pg,
+              "SELECT 1 FROM videos WHERE id = $1 AND status = 'PROCESSING'",
+              1, values, PGRES_TUPLES_OK);
+    if (res == NULL) {
+        return 1;
     }
 
-    return video_transcode_put_as(t, video_worker_conf.bucket_raw,
-                                  "audio.nut", "pieces/audio.nut",
-                                  "application/octet-stream");
+    processing = (PQntuples(res) == 1);
+    PQclear(res);
+
+    return processing;
 }
 
 
@@ -227,13 +305,31 @@ video_chunk_state(video_transcode_t *t, int n, const double *start,
         goto done;
     }
 
-    /* a split done again (the job redelivered) starts the chunks over */
+    /*
+     * A split done again (the job redelivered, or retried after a piece
+     * failed to upload) keeps the chunks of the first one when its pieces
+     * are the same (a stream copy of the same original with the same
+     * settings: the chunks done are still right), and starts them over
+     * when they are not
+     */
 
-    rc = video_chunk_sql(t, "DELETE FROM video_hls WHERE video_id = $1",
-                         1, values);
+    values[1] = starts;
+    values[2] = ends;
+    values[3] = t->has_audio ? "t" : "f";
+
+    rc = video_chunk_sql(t,
+             "DELETE FROM video_hls h WHERE h.video_id = $1"
+             " AND (h.has_audio <> $4::boolean OR (SELECT"
+             "  array_agg(c.start_s ORDER BY c.n) IS DISTINCT FROM $2::float8[]"
+             "  OR array_agg(c.end_s ORDER BY c.n) IS DISTINCT FROM $3::float8[]"
+             "  FROM video_chunks c WHERE c.video_id = $1 AND c.n >= 0))",
+             4, values);
     if (rc == VIDEO_JOB_OK) {
-        rc = video_chunk_sql(t, "DELETE FROM video_chunks WHERE video_id = $1",
-                             1, values);
+        rc = video_chunk_sql(t,
+                 "DELETE FROM video_chunks WHERE video_id = $1"
+                 " AND NOT EXISTS (SELECT 1 FROM video_hls"
+                 "  WHERE video_id = $1)",
+                 1, values);
     }
 
     values[1] = master;
@@ -256,7 +352,8 @@ video_chunk_state(video_transcode_t *t, int n, const double *start,
                  " duration, thumb_at)"
                  " VALUES ($1, $2, $3::text[], $4::boolean, $5::smallint,"
                  " $6::integer, $7::integer, $8::integer, $9::smallint,"
-                 " $10::boolean, $11::float8, $12::float8, $13::float8)",
+                 " $10::boolean, $11::float8, $12::float8, $13::float8)"
+                 " ON CONFLICT (video_id) DO NOTHING",
                  13, values);
     }
 
@@ -270,26 +367,24 @@ video_chunk_state(video_transcode_t *t, int n, const double *start,
                  "INSERT INTO video_chunks (video_id, n, start_s, end_s)"
                  " SELECT $1, p.k - 1, p.s, p.e FROM unnest($2::float8[],"
                  " $3::float8[]) WITH ORDINALITY AS p (s, e, k)"
-                 " UNION ALL SELECT $1, -1, 0, $5::float8 WHERE $4::boolean",
+                 " UNION ALL SELECT $1, -1, 0, $5::float8 WHERE $4::boolean"
+                 " ON CONFLICT (video_id, n) DO NOTHING",
                  5, values);
     }
 
     /*
-     * the first chunk, the audio, then the next chunks: a priority
-     * falling with the chunk's number, down to 1 (a worker alone encodes
-     * the first chunk before the audio, whose first segment then makes
-     * the video playable)
+     * the first chunk, then the audio (a worker alone encodes the first
+     * chunk before the audio, whose first segment then makes the video
+     * playable); the next chunks are queued as their pieces are put in
+     * storage
      */
 
     if (rc == VIDEO_JOB_OK) {
-        rc = video_chunk_sql(t,
-                 "INSERT INTO outbox (topic, payload, priority)"
-                 " SELECT '" VIDEO_QUEUE_CHUNK "', json_build_object("
-                 "  'type', 'chunk', 'videoId', c.video_id, 'chunk', c.n),"
-                 "  greatest(1, 9 - greatest(c.n, 0))"
-                 " FROM video_chunks c WHERE c.video_id = $1"
-                 " ORDER BY CASE WHEN c.n < 0 THEN 0.5 ELSE c.n END",
-                 1, values);
+        rc = video_chunk_queue(t, 0);
+    }
+
+    if (rc == VIDEO_JOB_OK && t->has_audio) {
+        rc = video_chunk_queue(t, -1);
     }
 
     if (rc == VIDEO_JOB_OK) {
@@ -312,7 +407,7 @@ done:
 int
 video_transcode_split(video_transcode_t *t)
 {
-    int                   argc, n, rc;
+    int                   argc, n, k, rc;
     char                 *buf, *csv, errfile[1100];
     char                 *argv[VIDEO_LADDER_ARGS_MAX];
     double               *start, *end;
@@ -384,10 +479,39 @@ video_transcode_split(video_transcode_t *t)
     video_worker_log("video %s: %d piece(s), the first %.3f s", t->job.video_id,
                      n, end[0] - start[0]);
 
-    rc = video_chunk_pieces_put(t, n);
+    /*
+     * The first piece and the audio, the chunk state with their jobs, then
+     * every other piece followed by its job: a chunk is encoded while the
+     * pieces after it are still being put in storage
+     */
+
+    rc = video_chunk_piece_put(t, 0);
+
+    if (rc == VIDEO_JOB_OK && t->has_audio) {
+        rc = video_chunk_piece_put(t, -1);
+    }
 
     if (rc == VIDEO_JOB_OK) {
         rc = video_chunk_state(t, n, start, end);
+    }
+
+    for (k = 1; rc == VIDEO_JOB_OK && k < n; k++) {
+        rc = video_chunk_piece_put(t, k);
+
+        if (rc == VIDEO_JOB_OK) {
+            rc = video_chunk_queue(t, k);
+        }
+    }
+
+    /*
+     * the video deleted or failed while its pieces were put in storage,
+     * or, split again with its chunks all done already, made READY by
+     * the first of them, whose worker removed the pieces there were
+     * then: the others go too
+     */
+
+    if (rc == VIDEO_JOB_OK && !video_chunk_processing(t)) {
+        video_chunk_pieces_delete(t, n);
     }
 
 done:
@@ -402,10 +526,19 @@ done:
 
 /* -- a chunk's job ------------------------------------------------------ */
 
-/* what a chunk's job knows of its video, its piece and the ladder */
+/*
+ * What a chunk's job knows of its video, its piece and the ladder; *state
+ * VIDEO_CHUNK_TODO, VIDEO_CHUNK_DONE (done already, the video still
+ * PROCESSING), or VIDEO_CHUNK_GONE (no such chunk, or the video is not
+ * PROCESSING)
+ */
+
+#define VIDEO_CHUNK_TODO  0
+#define VIDEO_CHUNK_DONE  1
+#define VIDEO_CHUNK_GONE  2
 
 static int
-video_chunk_load(video_transcode_t *t, int *skip)
+video_chunk_load(video_transcode_t *t, int *state)
 {
     char         n[16];
     const char  *values[2];
@@ -416,7 +549,8 @@ video_chunk_load(video_transcode_t *t, int *skip)
     values[1] = n;
 
     res = video_worker_pg(t->pg,
-              "SELECT v.status = 'PROCESSING' AND c.done_at IS NULL,"
+              "SELECT CASE WHEN v.status <> 'PROCESSING' THEN 'g'"
+              "  WHEN c.done_at IS NULL THEN 't' ELSE 'd' END,"
               " h.width, h.height, h.rotation, h.hdr, h.fps, h.duration,"
               " h.has_audio, c.start_s, c.end_s,"
               " h.thumb_at >= c.start_s"
@@ -430,9 +564,13 @@ video_chunk_load(video_transcode_t *t, int *skip)
         return VIDEO_JOB_TRANSIENT;
     }
 
-    *skip = (PQntuples(res) != 1 || PQgetvalue(res, 0, 0)[0] != 't');
+    if (PQntuples(res) != 1 || PQgetvalue(res, 0, 0)[0] == 'g') {
+        *state = VIDEO_CHUNK_GONE;
 
-    if (!*skip) {
+    } else {
+        *state = PQgetvalue(res, 0, 0)[0] == 't' ? VIDEO_CHUNK_TODO
+                                                 : VIDEO_CHUNK_DONE;
+
         t->width = atoi(PQgetvalue(res, 0, 1));
         t->height = atoi(PQgetvalue(res, 0, 2));
         t->rotation = atoi(PQgetvalue(res, 0, 3));
@@ -448,7 +586,7 @@ video_chunk_load(video_transcode_t *t, int *skip)
 
     PQclear(res);
 
-    if (!*skip && t->nrungs < 1) {
+    if (*state != VIDEO_CHUNK_GONE && t->nrungs < 1) {
         snprintf(t->err, sizeof(t->err), "unsupported picture size %dx%d",
                  t->width, t->height);
         return VIDEO_JOB_PERMANENT;
@@ -872,39 +1010,6 @@ video_chunk_playlists(video_transcode_t *t)
 }
 
 
-/* the pieces, once the video is READY; what is left is only space */
-
-static void
-video_chunk_pieces_delete(video_transcode_t *t, int n)
-{
-    int   k;
-    char  key[128], err[256];
-
-    for (k = -1; k < n; k++) {
-        if (k < 0) {
-            if (!t->has_audio) {
-                continue;
-            }
-
-            snprintf(key, sizeof(key), "%s/pieces/audio.nut",
-                     t->job.video_id);
-
-        } else {
-            snprintf(key, sizeof(key), "%s/pieces/p%05d.nut",
-                     t->job.video_id, k);
-        }
-
-        if (video_worker_storage_delete(video_worker_conf.bucket_raw, key,
-                                        err, sizeof(err))
-            != 0)
-        {
-            video_worker_log("video %s: cannot remove %s: %s",
-                             t->job.video_id, key, err);
-        }
-    }
-}
-
-
 /*
  * After a chunk (or some of the audio): the progress, playable once the
  * first chunk and the audio under it are there, READY once all are.  The
@@ -1008,32 +1113,22 @@ video_transcode_chunk_after(video_transcode_t *t)
 int
 video_transcode_chunk(video_transcode_t *t)
 {
-    int          rc, skip;
+    int          rc, state;
     char         input[1100], key[128], err[VIDEO_ERR_MAX], n[16];
     const char  *values[2];
     PGresult    *res;
 
-    rc = video_chunk_load(t, &skip);
+    rc = video_chunk_load(t, &state);
     if (rc != VIDEO_JOB_OK) {
         return rc;
     }
 
-    if (skip) {
+    if (state == VIDEO_CHUNK_GONE) {
         video_worker_log("video %s, chunk %d: done already, or the video is "
                          "not PROCESSING: nothing to do", t->job.video_id,
                          t->job.chunk);
         return VIDEO_JOB_OK;
     }
-
-    snprintf(n, sizeof(n), "%d", t->job.chunk);
-    values[0] = t->job.video_id;
-    values[1] = n;
-
-    res = video_worker_pg(t->pg,
-              "UPDATE video_chunks SET attempts = attempts + 1"
-              " WHERE video_id = $1 AND n = $2::integer",
-              2, values, PGRES_COMMAND_OK);
-    PQclear(res);
 
     snprintf(t->dir, sizeof(t->dir), "%s/%s.c%d", video_worker_conf.work_dir,
              t->job.video_id, t->job.chunk);
@@ -1045,6 +1140,29 @@ video_transcode_chunk(video_transcode_t *t)
                  t->dir, strerror(errno));
         return VIDEO_JOB_TRANSIENT;
     }
+
+    /*
+     * done, but what follows a chunk may not have been (the worker that
+     * did it stopped, or storage failed while it wrote the playlists):
+     * that again, which is harmless when it was
+     */
+
+    if (state == VIDEO_CHUNK_DONE) {
+        video_worker_log("video %s, chunk %d: done already", t->job.video_id,
+                         t->job.chunk);
+        rc = video_transcode_chunk_after(t);
+        goto done;
+    }
+
+    snprintf(n, sizeof(n), "%d", t->job.chunk);
+    values[0] = t->job.video_id;
+    values[1] = n;
+
+    res = video_worker_pg(t->pg,
+              "UPDATE video_chunks SET attempts = attempts + 1"
+              " WHERE video_id = $1 AND n = $2::integer",
+              2, values, PGRES_COMMAND_OK);
+    PQclear(res);
 
     if (t->job.chunk < 0) {
         snprintf(key, sizeof(key), "%s/pieces/audio.nut", t->job.video_id);
