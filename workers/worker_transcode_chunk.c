@@ -3,12 +3,13 @@
  * chunks").
  *
  * The video's job, once the original is probed, splits it by stream copy
- * into pieces cut at keyframes (the first one segment long, the others
- * chunk_seconds), puts them in the raw bucket under "<id>/pieces/", and
- * in one transaction writes the chunk state (video_hls, video_chunks)
- * and a chunk job per piece, plus one for the audio, into the outbox:
- * the first pieces with a higher priority, so a new video passes the
- * later chunks of a long one.  Any transcode worker, here or on another
+ * into pieces cut at keyframes (the first chunk_first_seconds long, the
+ * next ones twice the one before up to chunk_seconds), puts the first
+ * and the audio in the raw bucket under "<id>/pieces/", writes the chunk
+ * state (video_hls, video_chunks) and the first chunk's and the audio's
+ * jobs into the outbox in one transaction, then puts every other piece,
+ * each followed by its chunk job: the first pieces with a higher
+ * priority, so a new video passes the later chunks of a long one.  Any transcode worker, here or on another
  * machine sharing the broker and storage, takes a chunk job, fetches its
  * piece alone, encodes every rung of it (video_ladder_chunk()), puts the
  * segments in storage and marks the chunk done with its segments'
@@ -246,7 +247,8 @@ video_chunk_processing(video_transcode_t *t)
 }
 
 
-/* the chunk state and the chunk jobs, in one transaction */
+/* the chunk state and the first chunk's and the audio's jobs, in one
+   transaction */
 
 static int
 video_chunk_state(video_transcode_t *t, int n, const double *start,
