@@ -1920,13 +1920,20 @@ video_s3xml_parse_error(const char *in, size_t len, char *buf,
 }
 
 
-/* the leaves of the root of an answer, one of which is read */
+/*
+ * The frame of every answer: its root (or the <Error> read into err),
+ * each event below the root handed to "event", then the end of the
+ * document.  "event" returns -1 to refuse the answer.
+ */
+
+typedef int (*answer_event_pt)(s3xml_p_t *x, int ev, void *data);
+
 
 static int
-answer_leaf(const char *in, size_t len, char *buf, const char *root,
-    const char *leaf, video_s3xml_str_t *value, video_s3xml_s3_error_t *err)
+answer_walk(const char *in, size_t len, char *buf, const char *root,
+    video_s3xml_s3_error_t *err, answer_event_pt event, void *data)
 {
-    int        rc, ev, found;
+    int        rc, ev;
     s3xml_p_t  x;
 
     if (xml_init(&x, in, len, buf) != 0) {
@@ -1937,8 +1944,6 @@ answer_leaf(const char *in, size_t len, char *buf, const char *root,
     if (rc != VIDEO_S3XML_OK) {
         return rc;
     }
-
-    found = 0;
 
     for ( ;; ) {
         ev = xml_next(&x);
@@ -1951,17 +1956,65 @@ answer_leaf(const char *in, size_t len, char *buf, const char *root,
             break;
         }
 
-        if (ev == XML_END && x.level == 2 && xml_is(&x.name, leaf)) {
-            if (!x.leaf || found++) {
-                return VIDEO_S3XML_MALFORMED;
-            }
-
-            xml_keep(&x);
-            *value = x.text;
+        if (event(&x, ev, data) != 0) {
+            return VIDEO_S3XML_MALFORMED;
         }
     }
 
-    if (xml_finish(&x) != 0 || !found || value->len == 0) {
+    if (xml_finish(&x) != 0) {
+        return VIDEO_S3XML_MALFORMED;
+    }
+
+    return VIDEO_S3XML_OK;
+}
+
+
+/* the leaves of the root of an answer, one of which is read */
+
+typedef struct {
+    const char                  *name;
+    video_s3xml_str_t           *value;
+    int                          found;
+} answer_leaf_t;
+
+
+static int
+answer_leaf_event(s3xml_p_t *x, int ev, void *data)
+{
+    answer_leaf_t  *al;
+
+    al = data;
+
+    if (ev == XML_END && x->level == 2 && xml_is(&x->name, al->name)) {
+        if (!x->leaf || al->found++) {
+            return -1;
+        }
+
+        xml_keep(x);
+        *al->value = x->text;
+    }
+
+    return 0;
+}
+
+
+static int
+answer_leaf(const char *in, size_t len, char *buf, const char *root,
+    const char *leaf, video_s3xml_str_t *value, video_s3xml_s3_error_t *err)
+{
+    int            rc;
+    answer_leaf_t  al;
+
+    al.name = leaf;
+    al.value = value;
+    al.found = 0;
+
+    rc = answer_walk(in, len, buf, root, err, answer_leaf_event, &al);
+    if (rc != VIDEO_S3XML_OK) {
+        return rc;
+    }
+
+    if (!al.found || value->len == 0) {
         return VIDEO_S3XML_MALFORMED;
     }
 
@@ -2025,142 +2078,169 @@ video_s3xml_parse_complete_result(const char *in, size_t len, char *buf,
 }
 
 
+/* the leaves both listings share */
+
+static int
+answer_truncated(s3xml_p_t *x, int *have, int *truncated)
+{
+    if (!x->leaf || (*have)++) {
+        return -1;
+    }
+
+    if (xml_is(&x->text, "true")) {
+        *truncated = 1;
+
+    } else if (!xml_is(&x->text, "false")) {
+        return -1;
+    }
+
+    return 0;
+}
+
+
+static int
+answer_size(s3xml_p_t *x, int *have, int64_t *size)
+{
+    uint64_t  v;
+
+    if (!x->leaf || (*have)++ || parse_uint(&x->text, &v) != 0
+        || v > (uint64_t) INT64_MAX)
+    {
+        return -1;
+    }
+
+    *size = (int64_t) v;
+
+    return 0;
+}
+
+
+typedef struct {
+    video_s3xml_parts_page_t    *page;
+    video_s3xml_part_t          *part;
+    int                          in_part;
+    int                          have_num;
+    int                          have_etag;
+    int                          have_size;
+    int                          have_trunc;
+    int                          have_next;
+} answer_parts_t;
+
+
+static int
+answer_parts_event(s3xml_p_t *x, int ev, void *data)
+{
+    uint64_t                   v;
+    answer_parts_t            *ap;
+    video_s3xml_str_t          etag;
+    video_s3xml_part_t        *part;
+    video_s3xml_parts_page_t  *page;
+
+    ap = data;
+    page = ap->page;
+
+    if (x->level == 2 && xml_is(&x->name, "Part")) {
+
+        if (ev == XML_START) {
+            if (page->nparts == page->nalloc) {
+                return -1;
+            }
+
+            ap->part = &page->parts[page->nparts];
+            memset(ap->part, 0, sizeof(video_s3xml_part_t));
+            ap->in_part = 1;
+            ap->have_num = 0;
+            ap->have_etag = 0;
+            ap->have_size = 0;
+            return 0;
+        }
+
+        if (ap->have_num != 1 || ap->have_etag != 1 || ap->have_size != 1) {
+            return -1;
+        }
+
+        ap->in_part = 0;
+        page->nparts++;
+        return 0;
+    }
+
+    if (ev != XML_END) {
+        return 0;
+    }
+
+    if (x->level == 2) {
+        if (xml_is(&x->name, "IsTruncated")) {
+            return answer_truncated(x, &ap->have_trunc, &page->truncated);
+        }
+
+        if (xml_is(&x->name, "NextPartNumberMarker")) {
+            if (!x->leaf || ap->have_next++ || parse_uint(&x->text, &v) != 0
+                || v > VIDEO_S3XML_PARTS_MAX)
+            {
+                return -1;
+            }
+
+            page->next_part_number_marker = (uint32_t) v;
+        }
+
+        return 0;
+    }
+
+    if (x->level != 3 || !ap->in_part) {
+        return 0;
+    }
+
+    part = ap->part;
+
+    if (xml_is(&x->name, "PartNumber")) {
+        if (!x->leaf || ap->have_num++ || parse_uint(&x->text, &v) != 0
+            || v < 1 || v > VIDEO_S3XML_PARTS_MAX)
+        {
+            return -1;
+        }
+
+        part->number = (uint32_t) v;
+
+    } else if (xml_is(&x->name, "ETag")) {
+        etag = x->text;
+
+        if (!x->leaf || ap->have_etag++ || answer_etag(&etag) != 0) {
+            return -1;
+        }
+
+        memcpy(part->etag, etag.data, etag.len);
+        part->etag[etag.len] = '\0';
+        part->etag_len = etag.len;
+
+    } else if (xml_is(&x->name, "Size")) {
+        return answer_size(x, &ap->have_size, &part->size);
+    }
+
+    return 0;
+}
+
+
 int
 video_s3xml_parse_list_parts(const char *in, size_t len, char *buf,
     video_s3xml_parts_page_t *page, video_s3xml_s3_error_t *err)
 {
-    int                  rc, ev, have_num, have_etag, have_size;
-    int                  have_trunc, have_next, in_part;
-    uint64_t             v;
-    s3xml_p_t            x;
-    video_s3xml_str_t    etag;
-    video_s3xml_part_t  *part;
+    int             rc;
+    answer_parts_t  ap;
 
     page->nparts = 0;
     page->truncated = 0;
     page->next_part_number_marker = 0;
 
-    if (xml_init(&x, in, len, buf) != 0) {
-        return VIDEO_S3XML_MALFORMED;
-    }
+    memset(&ap, 0, sizeof(answer_parts_t));
+    ap.page = page;
 
-    rc = answer_root(&x, "ListPartsResult", err);
+    rc = answer_walk(in, len, buf, "ListPartsResult", err,
+                     answer_parts_event, &ap);
     if (rc != VIDEO_S3XML_OK) {
         return rc;
     }
 
-    part = NULL;
-    have_num = 0;
-    have_etag = 0;
-    have_size = 0;
-    have_trunc = 0;
-    have_next = 0;
-    in_part = 0;
-
-    for ( ;; ) {
-        ev = xml_next(&x);
-
-        if (ev == XML_BAD) {
-            return VIDEO_S3XML_MALFORMED;
-        }
-
-        if (ev == XML_END && x.level == 1) {
-            break;
-        }
-
-        if (x.level == 2 && xml_is(&x.name, "Part")) {
-
-            if (ev == XML_START) {
-                if (page->nparts == page->nalloc) {
-                    return VIDEO_S3XML_MALFORMED;
-                }
-
-                part = &page->parts[page->nparts];
-                memset(part, 0, sizeof(video_s3xml_part_t));
-                in_part = 1;
-                have_num = 0;
-                have_etag = 0;
-                have_size = 0;
-                continue;
-            }
-
-            if (have_num != 1 || have_etag != 1 || have_size != 1) {
-                return VIDEO_S3XML_MALFORMED;
-            }
-
-            in_part = 0;
-            page->nparts++;
-            continue;
-        }
-
-        if (ev != XML_END) {
-            continue;
-        }
-
-        if (x.level == 2) {
-            if (xml_is(&x.name, "IsTruncated")) {
-                if (!x.leaf || have_trunc++) {
-                    return VIDEO_S3XML_MALFORMED;
-                }
-
-                if (xml_is(&x.text, "true")) {
-                    page->truncated = 1;
-
-                } else if (!xml_is(&x.text, "false")) {
-                    return VIDEO_S3XML_MALFORMED;
-                }
-
-            } else if (xml_is(&x.name, "NextPartNumberMarker")) {
-                if (!x.leaf || have_next++ || parse_uint(&x.text, &v) != 0
-                    || v > VIDEO_S3XML_PARTS_MAX)
-                {
-                    return VIDEO_S3XML_MALFORMED;
-                }
-
-                page->next_part_number_marker = (uint32_t) v;
-            }
-
-            continue;
-        }
-
-        if (x.level != 3 || !in_part) {
-            continue;
-        }
-
-        if (xml_is(&x.name, "PartNumber")) {
-            if (!x.leaf || have_num++ || parse_uint(&x.text, &v) != 0
-                || v < 1 || v > VIDEO_S3XML_PARTS_MAX)
-            {
-                return VIDEO_S3XML_MALFORMED;
-            }
-
-            part->number = (uint32_t) v;
-
-        } else if (xml_is(&x.name, "ETag")) {
-            etag = x.text;
-
-            if (!x.leaf || have_etag++ || answer_etag(&etag) != 0) {
-                return VIDEO_S3XML_MALFORMED;
-            }
-
-            memcpy(part->etag, etag.data, etag.len);
-            part->etag[etag.len] = '\0';
-            part->etag_len = etag.len;
-
-        } else if (xml_is(&x.name, "Size")) {
-            if (!x.leaf || have_size++ || parse_uint(&x.text, &v) != 0
-                || v > (uint64_t) INT64_MAX)
-            {
-                return VIDEO_S3XML_MALFORMED;
-            }
-
-            part->size = (int64_t) v;
-        }
-    }
-
-    if (xml_finish(&x) != 0 || have_trunc != 1
-        || (page->truncated && !have_next))
-    {
+    if (ap.have_trunc != 1 || (page->truncated && !ap.have_next)) {
         return VIDEO_S3XML_MALFORMED;
     }
 
@@ -2221,16 +2301,124 @@ answer_key_valid(const video_s3xml_str_t *key)
 }
 
 
+typedef struct {
+    video_s3xml_objects_page_t  *page;
+    video_s3xml_object_t        *object;
+    int                          in_contents;
+    int                          url;
+    int                          have_key;
+    int                          have_etag;
+    int                          have_size;
+    int                          have_trunc;
+    int                          have_next;
+    int                          have_enc;
+} answer_objects_t;
+
+
+static int
+answer_objects_event(s3xml_p_t *x, int ev, void *data)
+{
+    answer_objects_t            *ao;
+    video_s3xml_str_t            etag;
+    video_s3xml_object_t        *o;
+    video_s3xml_objects_page_t  *page;
+
+    ao = data;
+    page = ao->page;
+
+    if (x->level == 2 && xml_is(&x->name, "Contents")) {
+
+        if (ev == XML_START) {
+            if (page->ncontents == page->nalloc) {
+                return -1;
+            }
+
+            ao->object = &page->contents[page->ncontents];
+            memset(ao->object, 0, sizeof(video_s3xml_object_t));
+            ao->object->size = -1;
+            ao->in_contents = 1;
+            ao->have_key = 0;
+            ao->have_etag = 0;
+            ao->have_size = 0;
+            return 0;
+        }
+
+        if (ao->have_key != 1) {
+            return -1;
+        }
+
+        ao->in_contents = 0;
+        page->ncontents++;
+        return 0;
+    }
+
+    if (ev != XML_END) {
+        return 0;
+    }
+
+    if (x->level == 2) {
+        if (xml_is(&x->name, "IsTruncated")) {
+            return answer_truncated(x, &ao->have_trunc, &page->truncated);
+        }
+
+        if (xml_is(&x->name, "NextContinuationToken")) {
+            if (!x->leaf || ao->have_next++) {
+                return -1;
+            }
+
+            xml_keep(x);
+            page->next_token = x->text;
+
+        } else if (xml_is(&x->name, "EncodingType")) {
+            if (!x->leaf || ao->have_enc++ || !xml_is(&x->text, "url")) {
+                return -1;
+            }
+
+            ao->url = 1;
+        }
+
+        return 0;
+    }
+
+    if (x->level != 3 || !ao->in_contents) {
+        return 0;
+    }
+
+    o = ao->object;
+
+    if (xml_is(&x->name, "Key")) {
+        if (!x->leaf || ao->have_key++) {
+            return -1;
+        }
+
+        xml_keep(x);
+        o->key = x->text;
+
+    } else if (xml_is(&x->name, "ETag")) {
+        etag = x->text;
+
+        if (!x->leaf || ao->have_etag++ || answer_etag(&etag) != 0) {
+            return -1;
+        }
+
+        xml_keep(x);
+        o->etag = etag;
+
+    } else if (xml_is(&x->name, "Size")) {
+        return answer_size(x, &ao->have_size, &o->size);
+    }
+
+    return 0;
+}
+
+
 int
 video_s3xml_parse_list_objects(const char *in, size_t len, char *buf,
     video_s3xml_objects_page_t *page, video_s3xml_s3_error_t *err)
 {
-    int                    rc, ev, url, have_key, have_etag, have_size;
-    int                    have_trunc, have_next, have_enc, in_contents;
+    int                    rc;
     size_t                 i;
-    uint64_t               v;
-    s3xml_p_t              x;
-    video_s3xml_str_t      etag;
+    answer_objects_t       ao;
     video_s3xml_object_t  *o;
 
     page->ncontents = 0;
@@ -2238,133 +2426,16 @@ video_s3xml_parse_list_objects(const char *in, size_t len, char *buf,
     page->next_token.len = 0;
     page->next_token.data = NULL;
 
-    if (xml_init(&x, in, len, buf) != 0) {
-        return VIDEO_S3XML_MALFORMED;
-    }
+    memset(&ao, 0, sizeof(answer_objects_t));
+    ao.page = page;
 
-    rc = answer_root(&x, "ListBucketResult", err);
+    rc = answer_walk(in, len, buf, "ListBucketResult", err,
+                     answer_objects_event, &ao);
     if (rc != VIDEO_S3XML_OK) {
         return rc;
     }
 
-    o = NULL;
-    url = 0;
-    have_key = 0;
-    have_etag = 0;
-    have_size = 0;
-    have_trunc = 0;
-    have_next = 0;
-    have_enc = 0;
-    in_contents = 0;
-
-    for ( ;; ) {
-        ev = xml_next(&x);
-
-        if (ev == XML_BAD) {
-            return VIDEO_S3XML_MALFORMED;
-        }
-
-        if (ev == XML_END && x.level == 1) {
-            break;
-        }
-
-        if (x.level == 2 && xml_is(&x.name, "Contents")) {
-
-            if (ev == XML_START) {
-                if (page->ncontents == page->nalloc) {
-                    return VIDEO_S3XML_MALFORMED;
-                }
-
-                o = &page->contents[page->ncontents];
-                memset(o, 0, sizeof(video_s3xml_object_t));
-                o->size = -1;
-                in_contents = 1;
-                have_key = 0;
-                have_etag = 0;
-                have_size = 0;
-                continue;
-            }
-
-            if (have_key != 1) {
-                return VIDEO_S3XML_MALFORMED;
-            }
-
-            in_contents = 0;
-            page->ncontents++;
-            continue;
-        }
-
-        if (ev != XML_END) {
-            continue;
-        }
-
-        if (x.level == 2) {
-            if (xml_is(&x.name, "IsTruncated")) {
-                if (!x.leaf || have_trunc++) {
-                    return VIDEO_S3XML_MALFORMED;
-                }
-
-                if (xml_is(&x.text, "true")) {
-                    page->truncated = 1;
-
-                } else if (!xml_is(&x.text, "false")) {
-                    return VIDEO_S3XML_MALFORMED;
-                }
-
-            } else if (xml_is(&x.name, "NextContinuationToken")) {
-                if (!x.leaf || have_next++) {
-                    return VIDEO_S3XML_MALFORMED;
-                }
-
-                xml_keep(&x);
-                page->next_token = x.text;
-
-            } else if (xml_is(&x.name, "EncodingType")) {
-                if (!x.leaf || have_enc++ || !xml_is(&x.text, "url")) {
-                    return VIDEO_S3XML_MALFORMED;
-                }
-
-                url = 1;
-            }
-
-            continue;
-        }
-
-        if (x.level != 3 || !in_contents) {
-            continue;
-        }
-
-        if (xml_is(&x.name, "Key")) {
-            if (!x.leaf || have_key++) {
-                return VIDEO_S3XML_MALFORMED;
-            }
-
-            xml_keep(&x);
-            o->key = x.text;
-
-        } else if (xml_is(&x.name, "ETag")) {
-            etag = x.text;
-
-            if (!x.leaf || have_etag++ || answer_etag(&etag) != 0) {
-                return VIDEO_S3XML_MALFORMED;
-            }
-
-            xml_keep(&x);
-            o->etag = etag;
-
-        } else if (xml_is(&x.name, "Size")) {
-            if (!x.leaf || have_size++ || parse_uint(&x.text, &v) != 0
-                || v > (uint64_t) INT64_MAX)
-            {
-                return VIDEO_S3XML_MALFORMED;
-            }
-
-            o->size = (int64_t) v;
-        }
-    }
-
-    if (xml_finish(&x) != 0 || have_trunc != 1
-        || (page->truncated && page->next_token.len == 0))
+    if (ao.have_trunc != 1 || (page->truncated && page->next_token.len == 0))
     {
         return VIDEO_S3XML_MALFORMED;
     }
@@ -2377,7 +2448,7 @@ video_s3xml_parse_list_objects(const char *in, size_t len, char *buf,
     for (i = 0; i < page->ncontents; i++) {
         o = &page->contents[i];
 
-        if (url
+        if (ao.url
             && answer_url_decode(&o->key,
                                  buf + (o->key.data - (const char *) buf))
                != 0)
