@@ -25,21 +25,11 @@ use warnings;
 use lib 't/inc';
 use VideoApi;
 use Test::More;
-use JSON::PP ();
-use POSIX ();
-use Time::HiRes ();
 
 plan skip_all => 'no test stack (run through make test)'
     unless $ENV{TEST_NGINX_PG_CONNINFO} && $ENV{TEST_NGINX_AMQP_PORT};
 # scripts/deps.sh installs both, so under make test this suite runs
-plan skip_all => 'no /usr/bin/chromium (scripts/deps.sh installs it)'
-    unless -x '/usr/bin/chromium';
-plan skip_all => 'no /usr/bin/firefox-esr (scripts/deps.sh installs it)'
-    unless -x '/usr/bin/firefox-esr';
-plan skip_all => 'no node_modules (scripts/deps.sh runs npm ci)'
-    unless -d "$ENV{PWD}/node_modules/playwright-core"
-        && -d "$ENV{PWD}/node_modules/puppeteer-core"
-        && -d "$ENV{PWD}/node_modules/hls.js";
+need_browsers(qw(firefox playwright-core puppeteer-core hls.js));
 
 my $dir = "$ENV{PWD}/t/servroot-web";
 my $port = ($ENV{TEST_NGINX_SERVER_PORT} // 1984) + 90;
@@ -54,12 +44,9 @@ my $data = "$dir/store";
 my $hls = "$dir/hls";
 my $rec = "$dir/rec";
 my $artifacts = "$dir/artifacts";
-my $www = "$ENV{PWD}/www";
-my $vendor = "$ENV{PWD}/node_modules/hls.js/dist";
-my (@workers, $node);
+my @workers;
 
 END {
-    kill 'TERM', $node if $node;
     kill 'TERM', @workers;
     nginx_stop($dir) if $dir;
 }
@@ -77,22 +64,6 @@ system("redis-cli -p $ENV{TEST_NGINX_REDIS_PORT} FLUSHDB >/dev/null");
 system("scripts/stack.sh rabbitmqctl -q purge_queue $_ >/dev/null 2>&1")
     for qw(video-transcode video-cleanup);
 
-# The page is served as conf/nginx.conf serves it: www/ at /, hls.js from
-# node_modules at /vendor/hls.js/ (mime.types has no .mjs, and browsers
-# refuse an ES module sent as application/octet-stream).
-# the page's Content-Security-Policy as conf/nginx.conf ships it, with
-# this stack's storage endpoint, and the API's origin where the page is
-# served from another
-sub csp {
-    my ($api) = @_;
-    open my $fh, '<', 'conf/nginx.conf' or die $!;
-    my ($policy) = join('', <$fh>) =~ /add_header\s+Content-Security-Policy\s+"([^"]+)"/
-        or die 'conf/nginx.conf has no Content-Security-Policy';
-    $policy =~ s{http://127\.0\.0\.1:9000}{$endpoint}g;
-    $policy =~ s{((?:connect|img|media)-src 'self')}{$1 $api}g if $api;
-    return $policy;
-}
-
 # the page signs in with these: an admin, as make run's link does, and a
 # viewer pasted into the form
 my %key;
@@ -103,20 +74,8 @@ for my $k (['admin', 'admin'], ['viewer', 'viewer']) {
     die "no $k->[0] key made" unless $key{$k->[0]} =~ /^vapi_/;
 }
 
-my $page = <<"CONF";
-        location / {
-            root $www;
-            index index.html;
-            add_header Content-Security-Policy "${\ csp()}";
-        }
-        location /vendor/hls.js/ {
-            alias $vendor/;
-            types {
-                application/javascript js mjs;
-                application/json map;
-            }
-        }
-CONF
+# the page as conf/nginx.conf serves it, with this stack's storage
+my $page = page_locations(page_csp($endpoint), hls => '/vendor/hls.js/');
 
 # another origin serving the same page, whose config.js points at the API
 # on the first server: every API call, upload and play is then a CORS
@@ -124,18 +83,7 @@ CONF
 my $other_origin = <<"CONF";
     server {
         listen 127.0.0.1:$other;
-        location / {
-            root $www;
-            index index.html;
-            add_header Content-Security-Policy "${\ csp("http://127.0.0.1:$port")}";
-        }
-        location /vendor/hls.js/ {
-            alias $vendor/;
-            types {
-                application/javascript js mjs;
-                application/json map;
-            }
-        }
+${\ page_locations(page_csp($endpoint, "http://127.0.0.1:$port"), hls => '/vendor/hls.js/')}
         location = /config.js {
             default_type application/javascript;
             return 200 'export const apiBase = "http://127.0.0.1:$port";\\n';
@@ -178,7 +126,6 @@ $store_server
 $other_origin
 CONF
 $page
-        location /play/ { video_api play; }
         location /live/ { video_api play; }
         location /_video_api/rtmp/ { internal; rtmp_control all; }
 ${\ callbacks_location()}        location /_video_api/live/ {
@@ -189,16 +136,7 @@ ${\ callbacks_location()}        location /_video_api/live/ {
                 video/mp2t ts;
             }
         }
-        location /_video_api/media/ {
-            internal;
-            alias $data/;
-            error_page 404 = \@media_not_found;
-        }
-        location \@media_not_found {
-            default_type application/json;
-            return 404 '{"success":false,"error":{"message":"File not found","status":404,"code":"NOT_FOUND"}}';
-        }
-${\ probe_location($endpoint)}
+${\ media_locations($data, $endpoint, json_404 => 1)}
 SERVER
 ${\ rtmp_block($rtmp, $port, $hls, $rec)}
 MAIN
@@ -238,46 +176,11 @@ my %browser_env = (
     PROXY_PORT => $proxy,
 );
 
-my $json = JSON::PP->new;
-
-# runs one browser script; each of its JSON lines becomes an ok()
-sub browser_suite {
-    my ($script, $deadline) = @_;
-    my $t0 = Time::HiRes::time();
-    my $asserted = 0;
-    local @ENV{keys %browser_env} = values %browser_env;
-    # node's stderr (a crash's stack trace) goes straight to prove's
-    $node = open(my $fh, '-|', 'node', $script)
-        or die "node: $!";
-    # the script keeps its own deadlines; this one only stops a hang
-    local $SIG{ALRM} = sub { kill 'TERM', $node };
-    alarm $deadline;
-    while (my $line = <$fh>) {
-        chomp $line;
-        my $r = $line =~ /^\{/ ? eval { $json->decode($line) } : undef;
-        if (ref $r eq 'HASH' && exists $r->{ok} && defined $r->{name}) {
-            ok($r->{ok}, $r->{name})
-                or diag($r->{diag} // '');
-            $asserted++;
-        } else {
-            note($line);
-        }
-    }
-    alarm 0;
-    close $fh;
-    my $status = $?;
-    undef $node;
-    is $status, 0, "$script ran to its end"
-        or diag('node exited with ' . ($status & 127 ? 'signal ' . ($status & 127)
-                                                      : 'status ' . ($status >> 8)));
-    cmp_ok $asserted, '>', 0, "$script made assertions";
-    diag(sprintf '%s: %d assertions in %.1f s (screenshots in %s)',
-         $script, $asserted, Time::HiRes::time() - $t0, $artifacts);
-}
-
 # Chromium, every flow; then Firefox, the main ones
-browser_suite('t/web/browser.mjs', 330);
-browser_suite('t/web/firefox.mjs', 240);
+browser_suite('t/web/browser.mjs', deadline => 330, least => 1,
+              env => \%browser_env, artifacts => $artifacts);
+browser_suite('t/web/firefox.mjs', deadline => 240, least => 1,
+              env => \%browser_env, artifacts => $artifacts);
 
 # every upload either completed or was cancelled: no pending uploads row,
 # nothing left in the store's multipart area

@@ -16,28 +16,21 @@ use warnings;
 use lib 't/inc';
 use VideoApi;
 use Test::More;
-use JSON::PP ();
-use Time::HiRes ();
 
 plan skip_all => 'no test stack (run through make test)'
     unless $ENV{TEST_NGINX_PG_CONNINFO};
-plan skip_all => 'no /usr/bin/chromium (scripts/deps.sh installs it)'
-    unless -x '/usr/bin/chromium';
-plan skip_all => 'no node_modules (scripts/deps.sh runs npm ci)'
-    unless -d "$ENV{PWD}/node_modules/playwright-core";
+need_browsers('playwright-core');
 
 my $dir = "$ENV{PWD}/t/servroot-webhooks";
 my $port = ($ENV{TEST_NGINX_SERVER_PORT} // 1984) + 92;
 my $receiver = $port + 1;
 my $artifacts = "$dir/artifacts";
-my $www = "$ENV{PWD}/www";
 my $webhook_key = 'web-suite-webhook-key-0123456789';
 # the delivery worker, where this build has one
 my $worker = -f 'workers/worker_webhook.c' ? 1 : 0;
-my ($pid, $node);
+my $pid;
 
 END {
-    kill 'TERM', $node if $node;
     kill 'TERM', $pid if $pid;
     nginx_stop($dir) if $dir;
 }
@@ -49,12 +42,6 @@ mkdir $artifacts;
 # signing in lands on the library: no video of another suite's, whose
 # thumbnails this nginx does not serve
 psql('TRUNCATE videos, webhook_endpoints, webhook_events CASCADE');
-
-# the page's Content-Security-Policy as conf/nginx.conf ships it
-open my $fh, '<', 'conf/nginx.conf' or die $!;
-my ($csp) = join('', <$fh>) =~ /add_header\s+Content-Security-Policy\s+"([^"]+)"/
-    or die 'conf/nginx.conf has no Content-Security-Policy';
-close $fh;
 
 my %key;
 for my $role (qw(editor viewer)) {
@@ -72,11 +59,7 @@ nginx_start($dir, $port, <<"CONF", <<"SERVER");
     video_api_webhooks key=$webhook_key allow=127.0.0.0/8 allow_http=on;
     include /etc/nginx/mime.types;
 CONF
-        location / {
-            root $www;
-            index index.html;
-            add_header Content-Security-Policy "$csp";
-        }
+${\ page_locations(page_csp())}
 SERVER
 
 wait_for(15, sub { (http_request($port, 'GET', '/health'))[0] == 200 })
@@ -95,41 +78,10 @@ if ($worker) {
         VIDEO_WORKER_WEBHOOK_DISABLE_AFTER => 1));
 }
 
-my $t0 = Time::HiRes::time();
-my $asserted = 0;
-my $json = JSON::PP->new;
-{
-    local $ENV{BASE_URL} = "http://127.0.0.1:$port";
-    local $ENV{EDITOR_KEY} = $key{editor};
-    local $ENV{VIEWER_KEY} = $key{viewer};
-    local $ENV{RECEIVER_PORT} = $receiver;
-    local $ENV{WORKER} = $worker;
-    local $ENV{ARTIFACTS} = $artifacts;
-    $node = open(my $out, '-|', 'node', 't/web/webhooks.mjs') or die "node: $!";
-    # the script keeps its own deadline; this one only stops a hang
-    local $SIG{ALRM} = sub { kill 'TERM', $node };
-    alarm 70;
-    while (my $line = <$out>) {
-        chomp $line;
-        my $r = $line =~ /^\{/ ? eval { $json->decode($line) } : undef;
-        if (ref $r eq 'HASH' && exists $r->{ok} && defined $r->{name}) {
-            our $TODO;
-            local $TODO = $r->{todo} if $r->{todo};
-            ok($r->{ok}, $r->{name}) or diag($r->{diag} // '');
-            $asserted++;
-        } else {
-            note($line);
-        }
-    }
-    alarm 0;
-    close $out;
-    my $status = $?;
-    undef $node;
-    is $status, 0, 't/web/webhooks.mjs ran to its end';
-}
-cmp_ok $asserted, '>', 20, 't/web/webhooks.mjs made its assertions';
-diag(sprintf 't/web/webhooks.mjs: %d assertions in %.1f s (screenshots in %s)',
-     $asserted, Time::HiRes::time() - $t0, $artifacts);
+browser_suite('t/web/webhooks.mjs', deadline => 70, least => 21, artifacts => $artifacts,
+              env => {BASE_URL => "http://127.0.0.1:$port", EDITOR_KEY => $key{editor},
+                      VIEWER_KEY => $key{viewer}, RECEIVER_PORT => $receiver,
+                      WORKER => $worker, ARTIFACTS => $artifacts});
 
 my $logs = join '', map { do { local (@ARGV, $/) = ($_); <> } // '' } glob "$dir/logs/*.log";
 unlike $logs, qr/\[(alert|emerg|crit)\]|signal \d+/, 'no alerts, no crashed nginx worker';

@@ -37,29 +37,13 @@ use warnings;
 use lib 't/inc';
 use VideoApi;
 use Test::More;
-use JSON::PP ();
-use Time::HiRes ();
 
 plan skip_all => 'no test stack (run through make test)'
     unless $ENV{TEST_NGINX_PG_CONNINFO};
-plan skip_all => 'no /usr/bin/chromium (scripts/deps.sh installs it)'
-    unless -x '/usr/bin/chromium';
-plan skip_all => 'no /usr/bin/firefox-esr (scripts/deps.sh installs it)'
-    unless -x '/usr/bin/firefox-esr';
-plan skip_all => 'no node_modules (scripts/deps.sh runs npm ci)'
-    unless -d "$ENV{PWD}/node_modules/playwright-core"
-        && -d "$ENV{PWD}/node_modules/puppeteer-core"
-        && -d "$ENV{PWD}/node_modules/hls.js";
+need_browsers(qw(firefox playwright-core puppeteer-core hls.js));
 
-my $dir = "$ENV{PWD}/t/servroot-playable";
-my $port = ($ENV{TEST_NGINX_SERVER_PORT} // 1984) + 98;
-my $store = $port + 1;
-my $endpoint = "http://127.0.0.1:$store";
-my $data = "$dir/store";
+my ($dir, $port, $store, $endpoint, $data) = suite_places('playable', 98);
 my $artifacts = "$dir/artifacts";
-my $www = "$ENV{PWD}/www";
-my $vendor = "$ENV{PWD}/node_modules/hls.js/dist";
-my $node;
 
 # playable while PROCESSING; PROCESSING with playableAt null (its files
 # are there all the same, so a page that tried would play it); playableAt
@@ -72,7 +56,6 @@ my %id = (
 );
 
 END {
-    kill 'TERM', $node if $node;
     nginx_stop($dir) if $dir;
 }
 
@@ -153,13 +136,6 @@ psql("UPDATE videos SET playable_at = now() WHERE id = '$id{nokey}'");
 
 # -- nginx ---------------------------------------------------------------------
 
-# the page's Content-Security-Policy as conf/nginx.conf ships it
-open $fh, '<', 'conf/nginx.conf' or die $!;
-my ($csp) = join('', <$fh>) =~ /add_header\s+Content-Security-Policy\s+"([^"]+)"/
-    or die 'conf/nginx.conf has no Content-Security-Policy';
-close $fh;
-$csp =~ s{http://127\.0\.0\.1:9000}{$endpoint}g;
-
 my %key;
 {
     local $ENV{VIDEO_WORKER_CONF} = "$ENV{PWD}/conf/worker.conf";
@@ -179,28 +155,8 @@ nginx_start($dir, $port, <<"CONF", <<"SERVER");
     video_api_auth on;
     include /etc/nginx/mime.types;
 CONF
-        location / {
-            root $www;
-            index index.html;
-            add_header Content-Security-Policy "$csp";
-        }
-        location /vendor/hls.js/ {
-            alias $vendor/;
-            types {
-                application/javascript js mjs;
-                application/json map;
-            }
-        }
-        location /play/ { video_api play; }
-        location /_video_api/media/ {
-            internal;
-            alias $data/;
-            error_page 404 = \@media_not_found;
-        }
-        location \@media_not_found {
-            default_type application/json;
-            return 404 '{"success":false,"error":{"message":"File not found","status":404,"code":"NOT_FOUND"}}';
-        }
+${\ page_locations(page_csp($endpoint), hls => '/vendor/hls.js/')}
+${\ media_locations($data, $endpoint, json_404 => 1)}
 SERVER
 
 wait_for(15, sub { (http_request($port, 'GET', '/health'))[0] == 200 })
@@ -215,7 +171,6 @@ like $body, qr/"playableAt"\s*:\s*"\d{4}-/,
 
 # -- the browser ---------------------------------------------------------------
 
-my $json = JSON::PP->new;
 my %browser_env = (
     BASE_URL => "http://127.0.0.1:$port",
     API_KEY => $key{admin},
@@ -231,38 +186,10 @@ my %browser_env = (
     REDIS_PORT => $ENV{TEST_NGINX_REDIS_PORT},
 );
 
-# runs one browser script; each of its JSON lines becomes an ok()
-sub browser_suite {
-    my ($script, $deadline, $least) = @_;
-    my $t0 = Time::HiRes::time();
-    my $asserted = 0;
-    local @ENV{keys %browser_env} = values %browser_env;
-    $node = open(my $out, '-|', 'node', $script) or die "node: $!";
-    # the script keeps its own deadline; this one only stops a hang
-    local $SIG{ALRM} = sub { kill 'TERM', $node };
-    alarm $deadline;
-    while (my $line = <$out>) {
-        chomp $line;
-        my $r = $line =~ /^\{/ ? eval { $json->decode($line) } : undef;
-        if (ref $r eq 'HASH' && exists $r->{ok} && defined $r->{name}) {
-            ok($r->{ok}, $r->{name}) or diag($r->{diag} // '');
-            $asserted++;
-        } else {
-            note($line);
-        }
-    }
-    alarm 0;
-    close $out;
-    my $status = $?;
-    undef $node;
-    is $status, 0, "$script ran to its end";
-    cmp_ok $asserted, '>=', $least, "$script made its assertions";
-    diag(sprintf '%s: %d assertions in %.1f s (screenshots in %s)',
-         $script, $asserted, Time::HiRes::time() - $t0, $artifacts);
-}
-
-browser_suite('t/web/playable.mjs', 120, 17);
-browser_suite('t/web/playable-firefox.mjs', 90, 7);
+browser_suite('t/web/playable.mjs', deadline => 120, least => 17,
+              env => \%browser_env, artifacts => $artifacts);
+browser_suite('t/web/playable-firefox.mjs', deadline => 90, least => 7,
+              env => \%browser_env, artifacts => $artifacts);
 
 my $logs = join '', map { do { local (@ARGV, $/) = ($_); <> } // '' } glob "$dir/logs/*.log";
 unlike $logs, qr/\[(alert|emerg|crit)\]|signal \d+/, 'no alerts, no crashed nginx worker';

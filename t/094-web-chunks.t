@@ -32,34 +32,18 @@ use warnings;
 use lib 't/inc';
 use VideoApi;
 use Test::More;
-use JSON::PP ();
-use Time::HiRes ();
 
 plan skip_all => 'no test stack (run through make test)'
     unless $ENV{TEST_NGINX_PG_CONNINFO};
-plan skip_all => 'no /usr/bin/chromium (scripts/deps.sh installs it)'
-    unless -x '/usr/bin/chromium';
-plan skip_all => 'no /usr/bin/firefox-esr (scripts/deps.sh installs it)'
-    unless -x '/usr/bin/firefox-esr';
-plan skip_all => 'no node_modules (scripts/deps.sh runs npm ci)'
-    unless -d "$ENV{PWD}/node_modules/playwright-core"
-        && -d "$ENV{PWD}/node_modules/puppeteer-core"
-        && -d "$ENV{PWD}/node_modules/hls.js";
+need_browsers(qw(firefox playwright-core puppeteer-core hls.js));
 
-my $dir = "$ENV{PWD}/t/servroot-chunks";
-my $port = ($ENV{TEST_NGINX_SERVER_PORT} // 1984) + 131;
-my $store = $port + 1;
-my $endpoint = "http://127.0.0.1:$store";
-my $data = "$dir/store";
+my ($dir, $port, $store, $endpoint, $data) = suite_places('chunks', 131);
 my $artifacts = "$dir/artifacts";
-my $www = "$ENV{PWD}/www";
-my $vendor = "$ENV{PWD}/node_modules/hls.js/dist";
 my $spy = "$ENV{PWD}/t/web/hls-spy.mjs";
 my $duration = 24;
-my (@workers, $node);
+my @workers;
 
 END {
-    kill 'TERM', $node if $node;
     kill 'TERM', @workers;
     nginx_stop($dir) if $dir;
 }
@@ -69,30 +53,12 @@ mkdir $artifacts;
 
 # -- nginx: the page, the API, /play/ and the store ------------------------------
 
-# the page's Content-Security-Policy as conf/nginx.conf ships it
-open my $fh, '<', 'conf/nginx.conf' or die $!;
-my ($csp) = join('', <$fh>) =~ /add_header\s+Content-Security-Policy\s+"([^"]+)"/
-    or die 'conf/nginx.conf has no Content-Security-Policy';
-close $fh;
-$csp =~ s{http://127\.0\.0\.1:9000}{$endpoint}g;
-
 nginx_start($dir, $port, media_conf($port, $store, $data), <<"SERVER");
 ${\ media_locations($data, $endpoint)}
-        location / {
-            root $www;
-            index index.html;
-            add_header Content-Security-Policy "$csp";
-        }
+${\ page_locations(page_csp($endpoint), hls => '/vendor/hls.js/real/')}
         location = /vendor/hls.js/hls.min.mjs {
             alias $spy;
             default_type application/javascript;
-        }
-        location /vendor/hls.js/real/ {
-            alias $vendor/;
-            types {
-                application/javascript js mjs;
-                application/json map;
-            }
         }
 SERVER
 
@@ -118,7 +84,6 @@ system('ffmpeg', '-hide_banner', '-loglevel', 'error', '-y',
 
 # -- the browsers ------------------------------------------------------------------
 
-my $json = JSON::PP->new;
 my %browser_env = (
     BASE_URL => "http://127.0.0.1:$port",
     API_KEY => api_key(),
@@ -127,37 +92,13 @@ my %browser_env = (
     PG_CONNINFO => $ENV{TEST_NGINX_PG_CONNINFO},
 );
 
-# uploads the source, then runs one browser script on it; each of its
-# JSON lines becomes an ok()
-sub browser_suite {
+# uploads the source, then runs one browser script on it (browser_suite),
+# then looks at what the workers made of it
+sub chunks_suite {
     my ($script, $name, $deadline, $least) = @_;
-    my $t0 = Time::HiRes::time();
     my $id = upload_video($port, $src, "In chunks, $name");
-    my $asserted = 0;
-    local @ENV{keys %browser_env} = values %browser_env;
-    local $ENV{VIDEO_ID} = $id;
-    $node = open(my $out, '-|', 'node', $script) or die "node: $!";
-    # the script keeps its own deadline; this one only stops a hang
-    local $SIG{ALRM} = sub { kill 'TERM', $node };
-    alarm $deadline;
-    while (my $line = <$out>) {
-        chomp $line;
-        my $r = $line =~ /^\{/ ? eval { $json->decode($line) } : undef;
-        if (ref $r eq 'HASH' && exists $r->{ok} && defined $r->{name}) {
-            ok($r->{ok}, $r->{name}) or diag($r->{diag} // '');
-            $asserted++;
-        } else {
-            note($line);
-        }
-    }
-    alarm 0;
-    close $out;
-    my $status = $?;
-    undef $node;
-    is $status, 0, "$script ran to its end";
-    cmp_ok $asserted, '>=', $least, "$script made its assertions";
-    diag(sprintf '%s: %d assertions in %.1f s (screenshots in %s)',
-         $script, $asserted, Time::HiRes::time() - $t0, $artifacts);
+    browser_suite($script, deadline => $deadline, least => $least,
+                  env => {%browser_env, VIDEO_ID => $id}, artifacts => $artifacts);
 
     # what the workers made of it
     ok wait_for(30, sub { video_column($id, 'status') =~ /^(READY|FAILED)$/ }),
@@ -176,8 +117,8 @@ sub browser_suite {
          "$name: a worker said when it became playable";
 }
 
-browser_suite('t/web/chunks.mjs', 'chromium', 100, 20);
-browser_suite('t/web/chunks-firefox.mjs', 'firefox', 100, 20);
+chunks_suite('t/web/chunks.mjs', 'chromium', 100, 20);
+chunks_suite('t/web/chunks-firefox.mjs', 'firefox', 100, 20);
 
 my $logs = join '', map { do { local (@ARGV, $/) = ($_); <> } // '' } glob "$dir/logs/*.log";
 unlike $logs, qr/\[(alert|emerg|crit)\]|signal \d+/, 'no alerts, no crashed nginx worker';

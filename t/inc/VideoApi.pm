@@ -10,6 +10,8 @@ use Time::HiRes ();
 use IO::Socket::INET;
 use File::Temp ();
 use POSIX ();
+use JSON::PP ();
+use Test::More ();
 use ContractLog ();
 
 our @EXPORT = qw(psql stack seed_video cursor_for http_get http_request wait_for
@@ -18,7 +20,8 @@ our @EXPORT = qw(psql stack seed_video cursor_for http_get http_request wait_for
                  worker_env worker_start quota_drift api_key keyed
                  access_reset contract_record
                  media_reset media_conf media_locations upload_video
-                 video_column wait_video_done read_worker_log);
+                 video_column wait_video_done read_worker_log
+                 need_browsers browser_suite page_csp page_locations suite_places);
 
 sub conninfo {
     return $ENV{TEST_NGINX_PG_CONNINFO}
@@ -495,16 +498,24 @@ CONF
 }
 
 # nginx.conf text for the API's server{}: playback with its media from
-# $data, and the storage probe (probe_location)
+# $data, and the storage probe (probe_location); with json_404 => 1, a
+# file not there answered as the API answers (JSON), not with nginx's page
 sub media_locations {
-    my ($data, $endpoint) = @_;
+    my ($data, $endpoint, %opt) = @_;
+    my $error_page = $opt{json_404} ? "            error_page 404 = \@media_not_found;\n" : '';
+    my $not_found = $opt{json_404} ? <<'CONF' : '';
+        location @media_not_found {
+            default_type application/json;
+            return 404 '{"success":false,"error":{"message":"File not found","status":404,"code":"NOT_FOUND"}}';
+        }
+CONF
     return <<"CONF";
         location /play/ { video_api play; }
         location /_video_api/media/ {
             internal;
             alias $data/;
-        }
-${\ probe_location($endpoint)}
+$error_page        }
+$not_found${\ probe_location($endpoint)}
 CONF
 }
 
@@ -548,6 +559,122 @@ sub wait_video_done {
 sub read_worker_log {
     my ($dir, $role) = @_;
     return do { local (@ARGV, $/) = ("$dir/logs/worker-$role.log"); <> } // '';
+}
+
+# The browser scripts (t/web/*.mjs, run by node): skips the suite unless
+# /usr/bin/chromium is there, /usr/bin/firefox-esr too if 'firefox' is
+# named, and the node modules named under node_modules.
+sub need_browsers {
+    my (@need) = @_;
+    Test::More::plan(skip_all => 'no /usr/bin/chromium (scripts/deps.sh installs it)')
+        unless -x '/usr/bin/chromium';
+    Test::More::plan(skip_all => 'no /usr/bin/firefox-esr (scripts/deps.sh installs it)')
+        if grep({ $_ eq 'firefox' } @need) && !-x '/usr/bin/firefox-esr';
+    Test::More::plan(skip_all => 'no node_modules (scripts/deps.sh runs npm ci)')
+        if grep { $_ ne 'firefox' && !-d "$ENV{PWD}/node_modules/$_" } @need;
+}
+
+# A suite's own nginx and local object store: its prefix
+# t/servroot-<name>, nginx on the test port + $offset, the store on the
+# next port serving <prefix>/store.  Returns ($dir, $port, $store,
+# $endpoint, $data).
+sub suite_places {
+    my ($name, $offset) = @_;
+    my $dir = "$ENV{PWD}/t/servroot-$name";
+    my $port = ($ENV{TEST_NGINX_SERVER_PORT} // 1984) + $offset;
+    return ($dir, $port, $port + 1, 'http://127.0.0.1:' . ($port + 1), "$dir/store");
+}
+
+# the page's Content-Security-Policy as conf/nginx.conf ships it, with
+# the store at $endpoint in place of the shipped one, and $api added
+# where the page is served from another origin than the API's
+sub page_csp {
+    my ($endpoint, $api) = @_;
+    open my $fh, '<', 'conf/nginx.conf' or die "conf/nginx.conf: $!";
+    my ($policy) = join('', <$fh>) =~ /add_header\s+Content-Security-Policy\s+"([^"]+)"/
+        or die 'conf/nginx.conf has no Content-Security-Policy';
+    close $fh;
+    $policy =~ s{http://127\.0\.0\.1:9000}{$endpoint}g if $endpoint;
+    $policy =~ s{((?:connect|img|media)-src 'self')}{$1 $api}g if $api;
+    return $policy;
+}
+
+# nginx.conf text for a server{}: the page as conf/nginx.conf serves it,
+# www/ at / under the policy $csp, and with hls => a location, hls.js
+# from node_modules there (mime.types has no .mjs, and browsers refuse
+# an ES module sent as application/octet-stream)
+sub page_locations {
+    my ($csp, %opt) = @_;
+    my $text = <<"CONF";
+        location / {
+            root $ENV{PWD}/www;
+            index index.html;
+            add_header Content-Security-Policy "$csp";
+        }
+CONF
+    $text .= <<"CONF" if $opt{hls};
+        location $opt{hls} {
+            alias $ENV{PWD}/node_modules/hls.js/dist/;
+            types {
+                application/javascript js mjs;
+                application/json map;
+            }
+        }
+CONF
+    return $text;
+}
+
+# node's pid while a browser script runs: stopped if the suite ends first
+our $NODE;
+
+END {
+    kill 'TERM', $NODE if $NODE;
+}
+
+# Runs a browser script with the variables of env => {...} in its
+# environment.  Each line it prints {"ok", "name", "diag", "todo"?}
+# becomes an ok() (under TODO when it says todo), any other line a
+# note.  The script keeps its own deadline; deadline => s only stops a
+# hang.  Then asserts that it ran to its end and made least => n
+# assertions or more, and says how many in how long (and where its
+# screenshots are: artifacts => dir).  Returns the count.
+sub browser_suite {
+    my ($script, %opt) = @_;
+    local $Test::Builder::Level = $Test::Builder::Level + 1;
+    my $builder = Test::More->builder;
+    my $json = JSON::PP->new;
+    my $t0 = Time::HiRes::time();
+    my $asserted = 0;
+    my %env = %{$opt{env} // {}};
+    local @ENV{keys %env} = values %env;
+    # node's stderr (a crash's stack trace) goes straight to prove's
+    $NODE = open(my $out, '-|', 'node', $script) or die "node: $!";
+    local $SIG{ALRM} = sub { kill 'TERM', $NODE };
+    alarm $opt{deadline};
+    while (my $line = <$out>) {
+        chomp $line;
+        my $r = $line =~ /^\{/ ? eval { $json->decode($line) } : undef;
+        if (ref $r eq 'HASH' && exists $r->{ok} && defined $r->{name}) {
+            $builder->todo_start($r->{todo}) if $r->{todo};
+            Test::More::ok($r->{ok}, $r->{name}) or Test::More::diag($r->{diag} // '');
+            $builder->todo_end if $r->{todo};
+            $asserted++;
+        } else {
+            Test::More::note($line);
+        }
+    }
+    alarm 0;
+    close $out;
+    my $status = $?;
+    undef $NODE;
+    Test::More::is($status, 0, "$script ran to its end")
+        or Test::More::diag('node exited with ' . ($status & 127 ? 'signal ' . ($status & 127)
+                                                                : 'status ' . ($status >> 8)));
+    Test::More::cmp_ok($asserted, '>=', $opt{least}, "$script made its assertions");
+    Test::More::diag(sprintf '%s: %d assertions in %.1f s%s', $script, $asserted,
+                     Time::HiRes::time() - $t0,
+                     $opt{artifacts} ? " (screenshots in $opt{artifacts})" : '');
+    return $asserted;
 }
 
 # polls $check until it returns true, for at most $seconds

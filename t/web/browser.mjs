@@ -43,17 +43,18 @@
 // STORE_LOG (the store's access log: time, method, URI, partNumber,
 // uploadId, status).
 //
-// Output: one JSON line per assertion, {"ok": bool, "name": "...",
-// "diag": "..."}, which t/090-web.t turns into Test::More results; other
-// lines are notes.  Failed assertions do not change the exit status; only
-// a crash of this script does.
+// Output: one JSON line per assertion (t/web/common.mjs), which
+// t/090-web.t turns into Test::More results.
 
-import { chromium } from 'playwright-core';
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import {
+    Failure, assert, check, closeBrowser, configure, consoleErrors, current, expectedErrors,
+    launchChromium, need, newPage, noConsoleErrors, note, open, playerState, playsOn, runScript,
+    shorten, startPlayback, text, viewReady,
+} from './common.mjs';
 import { startProxy } from './proxy.mjs';
 
 const BASE = (process.env.BASE_URL ?? 'http://127.0.0.1:2074').replace(/\/$/, '');
@@ -74,68 +75,7 @@ const TRANSCODE_MS = 90_000;
 const SEEDED_STREAMS = 22;
 const PAGE_SIZE = 20;
 
-const started = Date.now();
-
-// ---------------------------------------------------------------- output --
-
-let asserted = 0;
-
-function report(ok, name, diag = '') {
-    asserted++;
-    process.stdout.write(JSON.stringify({ ok: Boolean(ok), name, diag: String(diag ?? '') }) + '\n');
-}
-
-function note(text) {
-    process.stdout.write(`${text}\n`);
-}
-
-class Failure extends Error {}
-
-function assert(condition, diag) {
-    if (!condition) {
-        throw new Failure(typeof diag === 'function' ? diag() : diag);
-    }
-}
-
-// a step needs what an earlier one produced
-function need(value, what) {
-    if (value === undefined || value === null || value === false) {
-        throw new Failure(`not checked: ${what} failed earlier`);
-    }
-    return value;
-}
-
-// Playwright's errors end with a long call log: keep its head
-function shorten(error) {
-    const text = error instanceof Failure ? error.message : String(error?.message ?? error);
-    const lines = text.split('\n');
-    return lines.length > 12 ? [...lines.slice(0, 12), '...'].join('\n') : text;
-}
-
-let failShots = 0;
-
-// runs one assertion: passes unless fn throws; its value is returned (or
-// undefined when it failed), with a screenshot of the page on failure
-async function check(name, fn, page = currentPage) {
-    try {
-        const value = await fn();
-        report(true, name);
-        return value ?? true;
-    } catch (error) {
-        let diag = shorten(error);
-        if (page && !page.isClosed() && !(error instanceof Failure && error.message.startsWith('not checked'))) {
-            const file = path.join(ARTIFACTS, `fail-${++failShots}.png`);
-            try {
-                await page.screenshot({ path: file, timeout: 5_000 });
-                diag += `\n(page at ${page.url()}, screenshot ${file})`;
-            } catch {
-                // the page is gone: the diagnostic says enough
-            }
-        }
-        report(false, name, diag);
-        return undefined;
-    }
-}
+configure({ artifacts: ARTIFACTS, timeout: 15_000 });
 
 // --------------------------------------------------------------- helpers --
 
@@ -213,58 +153,6 @@ function minutesSeconds(seconds) {
     return `${Math.floor(s / 60)}:${String(Math.floor(s % 60)).padStart(2, '0')}`;
 }
 
-// console errors and uncaught exceptions of every page, by phase
-const consoleErrors = [];
-let phase = 'start';
-
-function track(page, label) {
-    page.on('console', (msg) => {
-        if (msg.type() === 'error') {
-            consoleErrors.push({ phase, label, text: msg.text(), url: msg.location()?.url ?? '' });
-        }
-    });
-    page.on('pageerror', (error) => {
-        consoleErrors.push({ phase, label, text: `uncaught ${error.name}: ${error.message}`, url: '' });
-    });
-    return page;
-}
-
-// asserts no console error since the last call
-async function noConsoleErrors(name) {
-    const errors = consoleErrors.splice(0);
-    report(errors.length === 0, name,
-        errors.map((e) => `[${e.phase}, ${e.label}] ${e.text}${e.url ? ` (${e.url})` : ''}`).join('\n'));
-}
-
-// takes out the console errors a check caused on purpose (the browser's
-// own line for an API answer of 404 or 401)
-function expectedErrors(re) {
-    const kept = consoleErrors.filter((e) => !re.test(e.text));
-    consoleErrors.splice(0, consoleErrors.length, ...kept);
-}
-
-async function newPage(context, label) {
-    const page = track(await context.newPage(), label);
-    page.setDefaultTimeout(15_000);
-    return page;
-}
-
-async function viewReady(page, view, timeout = 15_000) {
-    await page.waitForSelector(`main#view[data-view="${view}"][data-ready="1"]`,
-        { state: 'attached', timeout });
-}
-
-// a fresh document at this route, so no state of the previous view lingers
-async function open(page, base, route, view) {
-    await page.goto('about:blank');
-    await page.goto(`${base}/${route}`);
-    await viewReady(page, view);
-}
-
-async function text(page, selector) {
-    return ((await page.locator(selector).first().textContent({ timeout: 5_000 })) ?? '').trim();
-}
-
 // the accessible name Chromium computes, as a screen reader gets it
 async function accessibleName(page, selector) {
     const cdp = await page.context().newCDPSession(page);
@@ -279,78 +167,19 @@ async function accessibleName(page, selector) {
     }
 }
 
-// resolves once the player has played `seconds` more than when asked
-async function playsOn(page, seconds, timeout) {
-    await page.waitForFunction(() => {
-        const v = document.querySelector('video#player');
-        return v && !v.paused && v.readyState >= 3;
-    }, null, { timeout, polling: 100 });
-    const from = await page.evaluate(() => document.querySelector('video#player').currentTime);
-    await page.waitForFunction(([t0, s]) => {
-        const v = document.querySelector('video#player');
-        return v.currentTime >= t0 + s || (v.ended && v.currentTime > t0);
-    }, [from, seconds], { timeout, polling: 100 });
-    return from;
-}
-
-async function startPlayback(page) {
-    return page.evaluate(async () => {
-        // a play() the player's own (re)load of its source interrupts
-        // (AbortError) is asked again once that load is under way
-        for (let attempt = 1; ; attempt++) {
-            try {
-                await document.querySelector('video#player').play();
-                return 'playing';
-            } catch (error) {
-                if (error.name !== 'AbortError' || attempt === 3) {
-                    return `play() failed: ${error.name}: ${error.message}`;
-                }
-                await new Promise((resolve) => setTimeout(resolve, 500));
-            }
-        }
-    });
-}
-
-async function playerState(page) {
-    return page.evaluate(() => {
-        const v = document.querySelector('video#player');
-        if (!v) {
-            return 'no video#player';
-        }
-        return JSON.stringify({
-            source: v.dataset.source, src: v.currentSrc, paused: v.paused, ended: v.ended,
-            currentTime: v.currentTime, readyState: v.readyState, networkState: v.networkState,
-            error: v.error && `${v.error.code} ${v.error.message}`,
-            watchError: document.querySelector('#watch-error')?.textContent.trim(),
-        });
-    });
-}
-
 // --------------------------------------------------------------- the run --
 
-let browser;
 let proxy;
-let currentPage;
 let publisher;
 
-const deadline = setTimeout(async () => {
-    report(false, `the browser suite finished within ${DEADLINE_MS / 1000} s`,
-        `still running in phase "${phase}"`);
-    publisher?.kill('SIGKILL');
-    await Promise.race([browser?.close(), sleep(5_000)]);
-    process.exit(2);
-}, DEADLINE_MS);
-deadline.unref();
-
 async function main() {
-    await mkdir(ARTIFACTS, { recursive: true });
     const suffix = Math.random().toString(36).slice(2, 8);
     const title = `Web clip ${suffix}`;
     const clip = path.join(ARTIFACTS, 'clip.mp4');
 
     // -- a: the clip, and 22 live streams so the library has a second page --
 
-    phase = 'setup';
+    current.phase = 'setup';
     const clipMade = run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y',
         '-f', 'lavfi', '-i', 'testsrc=size=854x480:rate=30',
         '-f', 'lavfi', '-i', 'sine=frequency=440',
@@ -382,25 +211,20 @@ async function main() {
     // upload as a whole rather than its bytes, so the parts of one
     // upload reach storage together however slow the link
     proxy = await startProxy(PROXY_PORT, (method, url) => method === 'PUT' && url.port === STORE.port);
-    browser = await chromium.launch({
-        executablePath: '/usr/bin/chromium',
-        headless: true,
+    const browser = await launchChromium({
         args: [`--proxy-server=http://127.0.0.1:${PROXY_PORT}`, '--proxy-bypass-list=<-loopback>',
-            '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-            '--disable-background-networking', '--disable-component-update', '--disable-sync',
-            '--autoplay-policy=no-user-gesture-required'],
+            '--disable-quic'],
     });
-    note(`chromium ${browser.version()}`);
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     const page = await newPage(context, 'main');
-    currentPage = page;
+    current.page = page;
 
     const requests = [];
     page.on('request', (r) => requests.push({ method: r.method(), url: r.url() }));
 
     // -- signing in through make run's link, and the page's policy -----------
 
-    phase = 'signin';
+    current.phase = 'signin';
     const signedIn = await check('sign-in: the link with the key in its fragment signs the tab in', async () => {
         await page.goto('about:blank');
         await page.goto(`${BASE}/#key=${KEY}`);
@@ -437,7 +261,7 @@ async function main() {
 
     // -- b: upload ----------------------------------------------------------
 
-    phase = 'upload';
+    current.phase = 'upload';
     let t = Date.now();
     await check('upload: the page opens at #/upload', () => open(page, BASE, '#/upload', 'upload'));
     // every state and every data-seen the page shows, as they change
@@ -567,7 +391,7 @@ async function main() {
 
     // -- c: the library -------------------------------------------------------
 
-    phase = 'library';
+    current.phase = 'library';
     t = Date.now();
     const card = `#library li.video-card[data-id="${videoId}"]`;
     await check('library: the page opens at #/', () => open(page, BASE, '#/', 'library'));
@@ -706,10 +530,10 @@ async function main() {
 
     // -- h: phone width ---------------------------------------------------------
 
-    phase = 'phone';
+    current.phase = 'phone';
     const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
     const phonePage = await newPage(phone, 'phone');
-    currentPage = phonePage;
+    current.page = phonePage;
     // signed in as make run's link does, so the header holds the most
     const phoneOpen = await check('phone: the library opens at 390x844, signed in', () => open(phonePage, BASE, `#key=${KEY}`, 'library'));
     await check('phone: no horizontal scroll', async () => {
@@ -743,11 +567,11 @@ async function main() {
     }
     await phone.close();
     await noConsoleErrors('phone: no console errors');
-    currentPage = page;
+    current.page = page;
 
     // -- d: watch ---------------------------------------------------------------
 
-    phase = 'watch';
+    current.phase = 'watch';
     t = Date.now();
     const watching = await check('watch: the card\'s link opens the watch page', async () => {
         need(cardShown, 'the card');
@@ -804,7 +628,7 @@ async function main() {
         assert(value !== undefined, 'no 360p option');
         await page.selectOption('select#quality', value);
         await startPlayback(page);
-        await playsOn(page, 0.5, 15_000).catch(async (error) => {
+        await playsOn(page, 0.5, 15_000, { orEnded: true }).catch(async (error) => {
             throw new Failure(`${await playerState(page)}\n${shorten(error)}`);
         });
         const selected = await page.$eval('select#quality', (s) => s.value);
@@ -842,7 +666,7 @@ async function main() {
 
     // -- i: keyboard --------------------------------------------------------------
 
-    phase = 'keyboard';
+    current.phase = 'keyboard';
     await check('keyboard: Tab reaches #quality, #edit-details and #visibility', async () => {
         need(watching, 'the watch page');
         await page.evaluate(() => document.activeElement?.blur());
@@ -869,7 +693,7 @@ async function main() {
 
     // -- e: rename in place -----------------------------------------------------
 
-    phase = 'rename';
+    current.phase = 'rename';
     const renamed = `${title} renamed`;
     const saved = await check('rename: edit, save, and the heading shows the new title', async () => {
         need(watching, 'the watch page');
@@ -895,7 +719,7 @@ async function main() {
 
     // -- f: an invalid file -------------------------------------------------------
 
-    phase = 'invalid';
+    current.phase = 'invalid';
     const notes = Buffer.from('These are notes, not a video.\n'.repeat(40));
     const apiSays = await check('invalid file: the API refuses text/plain', async () => {
         const r = await api('POST', '/api/upload/multipart',
@@ -955,7 +779,7 @@ async function main() {
     // a 20 MiB file (three parts) over a link throttled to 2 MiB/s,
     // cancelled mid-way: the page aborts the multipart upload, storage
     // keeps nothing, no video is made, the page forgets it
-    phase = 'cancel';
+    current.phase = 'cancel';
     const cancelRequests = [];
     const onCancelRequest = (r) => cancelRequests.push({ method: r.method(), url: r.url() });
     const cancelled = await check('cancel: the upload stops mid-way and says so', async () => {
@@ -1023,7 +847,7 @@ async function main() {
     // three parts, each sent at 2 MiB/s (the proxy); once storage has
     // one, the link all but stops and the tab is reloaded.  The same file
     // picked again resumes: the parts storage has are not sent again
-    phase = 'resume';
+    current.phase = 'resume';
     const resumeTitle = `Resumed ${suffix}`;
     const resumeRequests = [];
     const bigReady = await check('setup: ffmpeg makes a 3-part clip (18 MiB)', async () => {
@@ -1136,10 +960,10 @@ async function main() {
 
     // -- j: the page on another origin -------------------------------------------
 
-    phase = 'other-origin';
+    current.phase = 'other-origin';
     const otherContext = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     const otherPage = await newPage(otherContext, 'other-origin');
-    currentPage = otherPage;
+    current.page = otherPage;
     const otherRequests = [];
     otherPage.on('request', (r) => otherRequests.push(r.url()));
     const otherCard = await check('other origin: the library shows the uploaded video', async () => {
@@ -1169,15 +993,15 @@ async function main() {
         });
     });
     await otherContext.close();
-    currentPage = page;
+    current.page = page;
     await noConsoleErrors('other origin: no console errors');
 
     // -- k: anonymous visitors, a pasted key, a viewer, signing out ---------------
 
-    phase = 'anonymous';
+    current.phase = 'anonymous';
     const anonContext = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     const anon = await newPage(anonContext, 'anonymous');
-    currentPage = anon;
+    current.page = anon;
     const anonRequests = [];
     anon.on('request', (r) => anonRequests.push(r));
     const hidden = seededIds.at(-1);
@@ -1234,7 +1058,7 @@ async function main() {
     });
     await noConsoleErrors('anonymous: no console errors');
 
-    phase = 'paste';
+    current.phase = 'paste';
     await check('sign-in form: a malformed key is refused on the page, before any request', async () => {
         await open(anon, BASE, '#/signin', 'signin');
         const before = anonRequests.length;
@@ -1287,12 +1111,12 @@ async function main() {
         assert(leaked.length === 0, leaked.map((r) => r.url()).join(' '));
     });
     await anonContext.close();
-    currentPage = page;
+    current.page = page;
     await noConsoleErrors('sign-in form, viewer, sign-out: no console errors');
 
     // -- g: live ------------------------------------------------------------------
 
-    phase = 'live';
+    current.phase = 'live';
     t = Date.now();
     const liveTitle = `Live ${suffix}`;
     const created = await check('live: create a stream on the page', async () => {
@@ -1364,7 +1188,7 @@ async function main() {
         need(liveWatch, 'the live player');
         const result = await startPlayback(page);
         assert(result === 'playing', result);
-        await playsOn(page, 1, 20_000).catch(async (error) => {
+        await playsOn(page, 1, 20_000, { orEnded: true }).catch(async (error) => {
             throw new Failure(`${await playerState(page)}\n${shorten(error)}`);
         });
         await page.screenshot({ path: path.join(ARTIFACTS, 'live-watch.png') });
@@ -1401,20 +1225,12 @@ async function main() {
     note(`live in ${((Date.now() - t) / 1000).toFixed(1)} s`);
     await noConsoleErrors('live: no console errors');
 
-    await browser.close();
-    browser = undefined;
-    await proxy.close();
+    await closeBrowser();
 }
 
-try {
-    await main();
-} catch (error) {
-    // a crash of this script, not a failed assertion
-    process.stderr.write(`browser.mjs: ${error?.stack ?? error}\n`);
-    publisher?.kill('SIGKILL');
-    await Promise.race([browser?.close(), sleep(5_000)]);
-    await proxy?.close();
-    process.exitCode = 1;
-}
-note(`${asserted} assertions in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-clearTimeout(deadline);
+await runScript({
+    deadlineMs: DEADLINE_MS,
+    closeWait: 5_000,
+    stop: () => publisher?.kill('SIGKILL'),
+    after: () => proxy?.close(),
+}, main);

@@ -47,17 +47,22 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import {
+    check, closeBrowser, configure, noConsoleErrors, note, report, runScript, startPlayback, track,
+} from './common.mjs';
 
-export const BASE = (process.env.BASE_URL ?? 'http://127.0.0.1:2115').replace(/\/$/, '');
-export const ARTIFACTS = path.resolve(process.env.ARTIFACTS ?? 't/servroot-chunks/artifacts');
+const BASE = (process.env.BASE_URL ?? 'http://127.0.0.1:2115').replace(/\/$/, '');
+const ARTIFACTS = path.resolve(process.env.ARTIFACTS ?? 't/servroot-chunks/artifacts');
 const KEY = process.env.API_KEY ?? '';
+const ID = process.env.VIDEO_ID ?? '';
+const DEADLINE_MS = 90_000;
 const PG = process.env.PG_CONNINFO ?? '';
 const DURATION = Number(process.env.SOURCE_DURATION ?? 24);
 
 // a frame of the 29.97 fps source
 const FRAME = 1001 / 30000;
 
-export function psql(sql) {
+function psql(sql) {
     return execFileSync('psql', [PG, '-XAtq', '-v', 'ON_ERROR_STOP=1', '-c', sql],
                         {encoding: 'utf8'}).trim();
 }
@@ -225,23 +230,21 @@ async function until(page, fn, arg, timeout, what) {
 }
 
 /*
- * The run in an open browser page.  t: {check(name, fn), report(ok, name,
- * diag), note(text), problems() (console errors and uncaught exceptions
- * so far), audio(video) (whether the browser decoded sound, and what it
- * says)}.
+ * The run in an open browser page, its console errors tracked.
+ * heard(video): whether the browser decoded sound, and what it says.
  */
-export async function watchChunks(page, id, t, label) {
+async function watchChunks(page, id, label, heard) {
     const shot = name => page.screenshot({path: path.join(ARTIFACTS, `${label}-${name}.png`)})
         .catch(() => {});
 
-    const signedIn = await t.check('the link with the key in its fragment signs in', async () => {
+    const signedIn = await check('the link with the key in its fragment signs in', async () => {
         await page.goto(`${BASE}/#key=${KEY}`);
         await until(page, () => document.querySelector('#session-who') !== null,
                     null, 10_000, 'signing in');
         return true;
     });
 
-    const opened = signedIn && await t.check('the watch page opens while the video is transcoded', async () => {
+    const opened = signedIn && await check('the watch page opens while the video is transcoded', async () => {
         await page.goto('about:blank');
         await page.goto(`${BASE}/#/watch/${id}`);
         await until(page, () => document.querySelector(
@@ -255,7 +258,7 @@ export async function watchChunks(page, id, t, label) {
         return true;
     });
 
-    const attached = opened && await t.check('the player attaches once it is playable, still PROCESSING', async () => {
+    const attached = opened && await check('the player attaches once it is playable, still PROCESSING', async () => {
         await until(page, () => document.querySelector('video#player')?.dataset.source === 'vod',
                     null, 40_000, 'the player');
         const row = psql(`SELECT status || ' ' || (playable_at IS NOT NULL) FROM videos WHERE id = '${id}'`);
@@ -272,27 +275,13 @@ export async function watchChunks(page, id, t, label) {
     // the video is playable)
     const boundaries = psql(`SELECT start_s FROM video_chunks WHERE video_id = '${id}'`
                             + ' AND n > 0 ORDER BY n').split('\n').filter(Boolean).map(Number);
-    t.note(`# chunk boundaries of ${id}: ${boundaries.join(' ')}`);
+    note(`# chunk boundaries of ${id}: ${boundaries.join(' ')}`);
 
     let readyAt = null;
     let startedWhile = null;
 
-    const ended = attached && await t.check('it plays from 0 to the end, at normal speed until the playlist ends', async () => {
-        const how = await page.evaluate(async () => {
-            // a play() the player's own load interrupts (AbortError) is
-            // asked again once that load is under way
-            for (let attempt = 1; ; attempt++) {
-                try {
-                    await document.querySelector('video#player').play();
-                    return 'playing';
-                } catch (error) {
-                    if (error.name !== 'AbortError' || attempt === 3) {
-                        return `play() failed: ${error.name}: ${error.message}`;
-                    }
-                    await new Promise(resolve => setTimeout(resolve, 500));
-                }
-            }
-        });
+    const ended = attached && await check('it plays from 0 to the end, at normal speed until the playlist ends', async () => {
+        const how = await startPlayback(page);
         if (how !== 'playing') {
             throw new Error(how);
         }
@@ -308,7 +297,7 @@ export async function watchChunks(page, id, t, label) {
             if (readyAt === null
                 && psql(`SELECT status FROM videos WHERE id = '${id}'`) === 'READY') {
                 readyAt = time;
-                t.note(`# READY with the player at ${time.toFixed(2)} s`);
+                note(`# READY with the player at ${time.toFixed(2)} s`);
             }
             if (!shotProcessing && time > 2 && readyAt === null) {
                 shotProcessing = true;
@@ -345,20 +334,20 @@ export async function watchChunks(page, id, t, label) {
     const audio = (spy?.frags ?? []).filter(f => f.type === 'audio');
     const mainLevels = (spy?.levels ?? []).filter(l => l.type === 'main');
 
-    t.note(`# ${label}: started while ${startedWhile}, READY at ${readyAt?.toFixed(2) ?? '-'} s,`
-           + ` rate 2 from ${w.fastAt?.currentTime?.toFixed(2) ?? '-'} s;`
-           + ` ${main.length} video and ${audio.length} audio segments buffered;`
-           + ` playlist updates: ${mainLevels.map(l => `${l.fragments}${l.live ? '' : ' ended'}`).join(', ')}`);
+    note(`# ${label}: started while ${startedWhile}, READY at ${readyAt?.toFixed(2) ?? '-'} s,`
+         + ` rate 2 from ${w.fastAt?.currentTime?.toFixed(2) ?? '-'} s;`
+         + ` ${main.length} video and ${audio.length} audio segments buffered;`
+         + ` playlist updates: ${mainLevels.map(l => `${l.fragments}${l.live ? '' : ' ended'}`).join(', ')}`);
 
-    t.report(startedWhile === 'PROCESSING' && mainLevels.length > 0 && mainLevels[0].live
-             && mainLevels.some(l => !l.live)
-             && mainLevels.find(l => !l.live).fragments > mainLevels[0].fragments,
-             'it started while PROCESSING, on a live playlist that grew and then ended',
-             JSON.stringify({startedWhile, levels: mainLevels}));
+    report(startedWhile === 'PROCESSING' && mainLevels.length > 0 && mainLevels[0].live
+           && mainLevels.some(l => !l.live)
+           && mainLevels.find(l => !l.live).fragments > mainLevels[0].fragments,
+           'it started while PROCESSING, on a live playlist that grew and then ended',
+           JSON.stringify({startedWhile, levels: mainLevels}));
 
     const first = samples.find(s => !s.paused && s.time > 0);
-    t.report(ended && first && first.time < 1,
-             'playback started at 0', JSON.stringify(first));
+    report(ended && first && first.time < 1,
+           'playback started at 0', JSON.stringify(first));
 
     // the chunks on the player's timeline: hls.js puts 0 at the first
     // segment's first decode time, so the first picture, and every
@@ -370,13 +359,13 @@ export async function watchChunks(page, id, t, label) {
         const f = main.find(x => Number(x.url.match(/\/c(\d+)_0+\.ts$/)?.[1]) === i + 1);
         return {chunk: i + 1, original: b, player: f ? f.start : null};
     });
-    t.note(`# ${label}: the first picture at ${offset.toFixed(4)} s on the player's timeline;`
-           + ` chunks at ${starts.map(x => x.player?.toFixed(4)).join(' ')}`);
-    t.report(boundaries.length >= 4 && main[0]?.start === 0 && offset >= 0 && offset < 4 * FRAME
-             && starts.every(x => x.player !== null
-                             && Math.abs(x.player - (x.original + offset)) < FRAME / 2),
-             `each chunk's first segment starts on the player's timeline where it starts in the original (${boundaries.length} boundaries)`,
-             JSON.stringify({offset, starts, first: main[0]}));
+    note(`# ${label}: the first picture at ${offset.toFixed(4)} s on the player's timeline;`
+         + ` chunks at ${starts.map(x => x.player?.toFixed(4)).join(' ')}`);
+    report(boundaries.length >= 4 && main[0]?.start === 0 && offset >= 0 && offset < 4 * FRAME
+           && starts.every(x => x.player !== null
+                           && Math.abs(x.player - (x.original + offset)) < FRAME / 2),
+           `each chunk's first segment starts on the player's timeline where it starts in the original (${boundaries.length} boundaries)`,
+           JSON.stringify({offset, starts, first: main[0]}));
 
     // the media playlist the player had at a time (page clock)
     const listed = at => mainLevels.filter(l => l.at <= at).at(-1);
@@ -390,35 +379,35 @@ export async function watchChunks(page, id, t, label) {
                                               && e.at <= s1.at) : [];
         const l = s1 && listed(s1.at);
         if (l) {
-            t.note(`# ${label}: chunk ${x.chunk} at ${b.toFixed(3)} s crossed with`
-                   + ` ${(l.end - b).toFixed(1)} s listed ahead in a${l.live ? ' growing' : 'n ended'} playlist`);
+            note(`# ${label}: chunk ${x.chunk} at ${b.toFixed(3)} s crossed with`
+                 + ` ${(l.end - b).toFixed(1)} s listed ahead in a${l.live ? ' growing' : 'n ended'} playlist`);
         }
-        t.report(s0 && !s0.paused && !s1.paused && !s1.seeking && s1.at - s0.at < 500
-                 && s1.time - b < 0.5 && seeks.length === 0,
-                 `currentTime crosses chunk ${x.chunk}'s start (${x.original} s in the original) while playing`,
-                 JSON.stringify({at: b, before: s0, after: s1, seeks}));
+        report(s0 && !s0.paused && !s1.paused && !s1.seeking && s1.at - s0.at < 500
+               && s1.time - b < 0.5 && seeks.length === 0,
+               `currentTime crosses chunk ${x.chunk}'s start (${x.original} s in the original) while playing`,
+               JSON.stringify({at: b, before: s0, after: s1, seeks}));
     }
 
-    t.report(ended && !events.some(e => e.type === 'error') && !r.video?.error && !r.error,
-             'no error event from the video element, no error shown',
-             JSON.stringify({errors: events.filter(e => e.type === 'error'), video: r.video?.error,
-                             shown: r.error}));
+    report(ended && !events.some(e => e.type === 'error') && !r.video?.error && !r.error,
+           'no error event from the video element, no error shown',
+           JSON.stringify({errors: events.filter(e => e.type === 'error'), video: r.video?.error,
+                           shown: r.error}));
 
     const errors = spy?.errors ?? [];
-    t.report(spy && errors.filter(e => e.fatal).length === 0,
-             'no hls.js fatal error', JSON.stringify(errors));
+    report(spy && errors.filter(e => e.fatal).length === 0,
+           'no hls.js fatal error', JSON.stringify(errors));
     // but for the start: 0 is before the first picture, and hls.js may
     // jump there before playback starts
     const startHole = e => e.details === 'bufferSeekOverHole' && e.currentTime !== null
         && e.currentTime <= offset + 0.2 && (w.playingAt === null || e.at <= w.playingAt);
     for (const e of errors.filter(startHole)) {
-        t.note(`# ${label}: hls.js jumped the start, before the first picture: ${e.reason}`);
+        note(`# ${label}: hls.js jumped the start, before the first picture: ${e.reason}`);
     }
-    t.report(spy && !errors.some(e => /^buffer(SeekOverHole|NudgeOnStall)$/.test(e.details) && !startHole(e)),
-             'no hole hls.js had to jump (but to the first picture), no stall it had to nudge',
-             JSON.stringify(errors));
+    report(spy && !errors.some(e => /^buffer(SeekOverHole|NudgeOnStall)$/.test(e.details) && !startHole(e)),
+           'no hole hls.js had to jump (but to the first picture), no stall it had to nudge',
+           JSON.stringify(errors));
     for (const e of errors.filter(x => !x.fatal && !/^buffer(Stalled|SeekOverHole|NudgeOnStall)/.test(x.details))) {
-        t.note(`# ${label}: hls.js reported (not fatal) ${e.details} at ${e.currentTime}: ${e.reason}`);
+        note(`# ${label}: hls.js reported (not fatal) ${e.details} at ${e.currentTime}: ${e.reason}`);
     }
 
     // A wait where the player had played all its growing media playlist
@@ -470,48 +459,60 @@ export async function watchChunks(page, id, t, label) {
     for (const x of waits) {
         const why = explain(x);
         if (why) {
-            t.note(`# ${label}: ${why}`);
+            note(`# ${label}: ${why}`);
         }
     }
     const unexplained = [...waits, ...stalls, ...hlsStalls].filter(x => !explain(x));
-    t.report(ended && w.playingAt !== null && samples.length > 100 && unexplained.length === 0,
-             'no waiting and no stall (still for 1.5 s) but for the transcoder',
-             JSON.stringify({unexplained, done}));
-    t.report(ended && after('seeking').length === 0,
-             'no seeking once playback started', JSON.stringify(after('seeking')));
+    report(ended && w.playingAt !== null && samples.length > 100 && unexplained.length === 0,
+           'no waiting and no stall (still for 1.5 s) but for the transcoder',
+           JSON.stringify({unexplained, done}));
+    report(ended && after('seeking').length === 0,
+           'no seeking once playback started', JSON.stringify(after('seeking')));
 
     // what the rate was while the video was transcoded: normal until the
     // playlist ended
     const rates = events.filter(e => e.type === 'ratechange');
-    t.report(ended && w.fastAt && rates.length === 1 && rates[0].playbackRate === 2
-             && rates[0].currentTime >= (readyAt ?? 0) - 1,
-             'normal speed while PROCESSING, 2x once the playlist ended',
-             JSON.stringify({rates, fastAt: w.fastAt, readyAt}));
+    report(ended && w.fastAt && rates.length === 1 && rates[0].playbackRate === 2
+           && rates[0].currentTime >= (readyAt ?? 0) - 1,
+           'normal speed while PROCESSING, 2x once the playlist ended',
+           JSON.stringify({rates, fastAt: w.fastAt, readyAt}));
 
     const audioTracks = spy?.audioTracks ?? [];
     const buffers = (spy?.buffers ?? []).map(b => `${b.name}:${b.codec}`);
     const audioEnd = Math.max(0, ...audio.map(f => f.start + f.duration));
-    const sound = t.audio(r.video ?? {});
-    t.report(ended && audioTracks.length === 1 && buffers.some(b => b.startsWith('audio:mp4a'))
-             && buffers.some(b => b.startsWith('video:avc1')) && audioEnd > DURATION - 0.5
-             && sound.ok,
-             'audio: one track of its own, its segments buffered to the end, sound decoded',
-             JSON.stringify({audioTracks, buffers, audioSegments: audio.length, audioEnd, sound: sound.what}));
+    const sound = heard(r.video ?? {});
+    report(ended && audioTracks.length === 1 && buffers.some(b => b.startsWith('audio:mp4a'))
+           && buffers.some(b => b.startsWith('video:avc1')) && audioEnd > DURATION - 0.5
+           && sound.ok,
+           'audio: one track of its own, its segments buffered to the end, sound decoded',
+           JSON.stringify({audioTracks, buffers, audioSegments: audio.length, audioEnd, sound: sound.what}));
 
     const chunks = new Set(main.map(f => f.url.match(/\/c(\d+)_\d+\.ts$/)?.[1]).filter(Boolean));
-    t.report(chunks.size === boundaries.length + 1,
-             `the segments of all ${boundaries.length + 1} chunks were buffered`,
-             JSON.stringify(main.map(f => f.url.replace(/^.*\/play\//, ''))));
+    report(chunks.size === boundaries.length + 1,
+           `the segments of all ${boundaries.length + 1} chunks were buffered`,
+           JSON.stringify(main.map(f => f.url.replace(/^.*\/play\//, ''))));
 
-    t.report(ended && w.endedAt !== null && Math.abs(r.video.duration - DURATION) < 0.3
-             && r.video.currentTime > DURATION - 0.3,
-             `it ends: the ended event, at its duration (${DURATION} s)`,
-             JSON.stringify(r.video));
+    report(ended && w.endedAt !== null && Math.abs(r.video.duration - DURATION) < 0.3
+           && r.video.currentTime > DURATION - 0.3,
+           `it ends: the ended event, at its duration (${DURATION} s)`,
+           JSON.stringify(r.video));
 
-    t.report(spy?.players === 1 && r.masters === 1,
-             'one player and one master playlist request all along',
-             JSON.stringify({players: spy?.players, masters: r.masters}));
+    report(spy?.players === 1 && r.masters === 1,
+           'one player and one master playlist request all along',
+           JSON.stringify({players: spy?.players, masters: r.masters}));
 
-    const problems = t.problems();
-    t.report(problems.length === 0, 'no console error or uncaught exception', problems.join('\n'));
+    noConsoleErrors('no console error or uncaught exception');
+}
+
+/*
+ * The whole script of a browser, label its name: openPage() launches it
+ * and opens a tab at 1280x800; heard as watchChunks'.
+ */
+export async function runChunks(label, openPage, heard) {
+    configure({ label: `${label}: `, artifacts: ARTIFACTS });
+    await runScript({ what: 'chunks', deadlineMs: DEADLINE_MS, phase: false }, async () => {
+        const page = track(await openPage(), label);
+        await watchChunks(page, ID, label, heard);
+        await closeBrowser();
+    });
 }

@@ -12,10 +12,12 @@
 // video), FIREFOX_PLAYLIST (its media playlist in the store),
 // FULL_PLAYLIST, PG_CONNINFO, REDIS_PORT, ARTIFACTS.
 
-import puppeteer from 'puppeteer-core';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import {
+    check, closeBrowser, configure, launchFirefox, need, noConsoleErrors, track,
+} from './common.mjs';
 
 const BASE = (process.env.BASE_URL ?? 'http://127.0.0.1:2082').replace(/\/$/, '');
 const KEY = process.env.API_KEY ?? '';
@@ -25,29 +27,8 @@ const FULL_PLAYLIST = process.env.FULL_PLAYLIST ?? '';
 const PG = process.env.PG_CONNINFO ?? '';
 const REDIS_PORT = process.env.REDIS_PORT ?? '6379';
 const ARTIFACTS = path.resolve(process.env.ARTIFACTS ?? 't/servroot-playable/artifacts');
-const FIREFOX = process.env.FIREFOX ?? '/usr/bin/firefox-esr';
 
-function report(ok, name, diag = '') {
-    process.stdout.write(JSON.stringify({ok: Boolean(ok), name: `firefox: ${name}`,
-                                         diag: String(diag)}) + '\n');
-}
-
-async function check(name, fn) {
-    try {
-        const value = await fn();
-        report(true, name);
-        return value ?? true;
-    } catch (error) {
-        report(false, name, String(error?.message ?? error).split('\n').slice(0, 8).join('\n'));
-        return undefined;
-    }
-}
-
-function need(value, what) {
-    if (!value) {
-        throw new Error(`not checked: ${what} failed earlier`);
-    }
-}
+configure({ label: 'firefox: ' });
 
 // a change to the video's row as a worker makes it
 function changeVideo(set) {
@@ -77,30 +58,15 @@ function writePlaylist(n, ended) {
 
 writePlaylist(FIRST, false);
 
-const browser = await puppeteer.launch({
-    browser: 'firefox',
-    executablePath: FIREFOX,
-    headless: true,
-    extraPrefsFirefox: {
-        // media plays without a click, as a user's click would allow
-        'media.autoplay.default': 0,
-        // the store's playlists carry max-age=300 and this one grows (see
-        // playable.mjs): no HTTP cache
-        'browser.cache.disk.enable': false,
-        'browser.cache.memory.enable': false,
-    },
+// the store's playlists carry max-age=300 and this one grows (see
+// playable.mjs): no HTTP cache
+const browser = await launchFirefox({
+    'browser.cache.disk.enable': false,
+    'browser.cache.memory.enable': false,
 });
 
-const problems = [];
-const page = await browser.newPage();
+const page = track(await browser.newPage(), 'firefox');
 await page.setViewport({width: 1280, height: 800});
-page.on('console', m => {
-    if (m.type() === 'error') {
-        problems.push(`console: ${m.text()}`);
-    }
-});
-page.on('pageerror', e => problems.push(`exception: ${e.message}`));
-process.stdout.write(`# ${await browser.version()}\n`);
 
 const state = () => page.evaluate(() => {
     const v = document.querySelector('#player');
@@ -187,6 +153,6 @@ await check('the same video element and player play on through READY', async () 
     await page.screenshot({path: path.join(ARTIFACTS, 'firefox-playable-ready.png')});
 });
 
-report(problems.length === 0, 'no console error or uncaught exception', problems.join('\n'));
+noConsoleErrors('no console error or uncaught exception');
 
-await browser.close();
+await closeBrowser();

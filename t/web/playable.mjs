@@ -28,17 +28,17 @@
 // playlist in the store), FULL_PLAYLIST (ffmpeg's whole playlist),
 // PG_CONNINFO, REDIS_PORT, ARTIFACTS (screenshots).
 //
-// Output: one JSON line per assertion, {"ok", "name", "diag"}, which
-// t/093-web-playable.t turns into Test::More results; other lines are
-// notes.  Failed assertions do not change the exit status; only a crash
-// of this script does.
+// Output: one JSON line per assertion (t/web/common.mjs), which
+// t/093-web-playable.t turns into Test::More results.
 
-import { chromium } from 'playwright-core';
 import { spawn } from 'node:child_process';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import {
+    Failure, assert, check, closeBrowser, configure, current, currentTime, launchChromium, need, newPage,
+    noConsoleErrors, note, open, playerState, playsOn, runScript, startPlayback, text, viewReady,
+} from './common.mjs';
 
 const BASE = (process.env.BASE_URL ?? 'http://127.0.0.1:2082').replace(/\/$/, '');
 const KEY = process.env.API_KEY ?? '';
@@ -52,68 +52,8 @@ const REDIS_PORT = process.env.REDIS_PORT ?? '6379';
 const ARTIFACTS = path.resolve(process.env.ARTIFACTS ?? 't/servroot-playable/artifacts');
 
 const DEADLINE_MS = 100_000;
-const started = Date.now();
 
-// ---------------------------------------------------------------- output --
-
-let asserted = 0;
-
-function report(ok, name, diag = '') {
-    asserted++;
-    process.stdout.write(JSON.stringify({ ok: Boolean(ok), name, diag: String(diag ?? '') }) + '\n');
-}
-
-function note(text) {
-    process.stdout.write(`${text}\n`);
-}
-
-class Failure extends Error {}
-
-function assert(condition, diag) {
-    if (!condition) {
-        throw new Failure(typeof diag === 'function' ? diag() : diag);
-    }
-}
-
-function need(value, what) {
-    if (value === undefined || value === null || value === false) {
-        throw new Failure(`not checked: ${what} failed earlier`);
-    }
-    return value;
-}
-
-function shorten(error) {
-    const text = error instanceof Failure ? error.message : String(error?.message ?? error);
-    const lines = text.split('\n');
-    return lines.length > 12 ? [...lines.slice(0, 12), '...'].join('\n') : text;
-}
-
-let currentPage;
-let failShots = 0;
-
-// one assertion: passes unless fn throws; its value is returned (true
-// when it has none, undefined when it failed), with a screenshot of the
-// page on failure
-async function check(name, fn, page = currentPage) {
-    try {
-        const value = await fn();
-        report(true, name);
-        return value ?? true;
-    } catch (error) {
-        let diag = shorten(error);
-        if (page && !page.isClosed() && !(error instanceof Failure && error.message.startsWith('not checked'))) {
-            const file = path.join(ARTIFACTS, `playable-fail-${++failShots}.png`);
-            try {
-                await page.screenshot({ path: file, timeout: 5_000 });
-                diag += `\n(page at ${page.url()}, screenshot ${file})`;
-            } catch {
-                // the page is gone
-            }
-        }
-        report(false, name, diag);
-        return undefined;
-    }
-}
+configure({ artifacts: ARTIFACTS, shots: 'playable-fail' });
 
 // --------------------------------------------------------------- helpers --
 
@@ -162,110 +102,9 @@ function writePlaylist(parsed, n, ended) {
     renameSync(`${PLAYLIST}.tmp`, PLAYLIST);
 }
 
-const consoleErrors = [];
-let phase = 'start';
-
-function track(page, label) {
-    page.on('console', (msg) => {
-        if (msg.type() === 'error') {
-            const where = msg.location()?.url;
-            consoleErrors.push({ phase, label, text: msg.text() + (where ? ` (${where})` : '') });
-        }
-    });
-    page.on('pageerror', (error) => {
-        consoleErrors.push({ phase, label, text: `uncaught ${error.name}: ${error.message}` });
-    });
-    return page;
-}
-
-function noConsoleErrors(name) {
-    const errors = consoleErrors.splice(0);
-    report(errors.length === 0, name, errors.map((e) => `[${e.phase}, ${e.label}] ${e.text}`).join('\n'));
-}
-
-async function viewReady(page, view) {
-    await page.waitForSelector(`main#view[data-view="${view}"][data-ready="1"]`,
-        { state: 'attached', timeout: 10_000 });
-}
-
-// a fresh document at this route, so no state of the previous view lingers
-async function open(page, route, view) {
-    await page.goto('about:blank');
-    await page.goto(`${BASE}/${route}`);
-    await viewReady(page, view);
-}
-
-async function text(page, selector) {
-    return ((await page.locator(selector).first().textContent({ timeout: 5_000 })) ?? '').trim();
-}
-
-async function playerState(page) {
-    return page.evaluate(() => {
-        const v = document.querySelector('video#player');
-        if (!v) {
-            return 'no video#player';
-        }
-        return JSON.stringify({
-            source: v.dataset.source, src: v.currentSrc, paused: v.paused, ended: v.ended,
-            currentTime: v.currentTime, duration: v.duration, readyState: v.readyState,
-            error: v.error && `${v.error.code} ${v.error.message}`,
-            status: document.querySelector('#watch-status')?.textContent.trim(),
-            notice: document.querySelector('#watch-notice')?.textContent.trim(),
-            watchError: document.querySelector('#watch-error')?.textContent.trim(),
-        });
-    });
-}
-
-async function currentTime(page) {
-    return page.evaluate(() => document.querySelector('video#player').currentTime);
-}
-
-// resolves once the player has played `seconds` more than when asked
-async function playsOn(page, seconds, timeout) {
-    await page.waitForFunction(() => {
-        const v = document.querySelector('video#player');
-        return v && !v.paused && v.readyState >= 3;
-    }, null, { timeout, polling: 100 });
-    const from = await currentTime(page);
-    await page.waitForFunction(([t0, s]) => {
-        const v = document.querySelector('video#player');
-        return v.currentTime >= t0 + s;
-    }, [from, seconds], { timeout, polling: 100 });
-    return from;
-}
-
-async function startPlayback(page) {
-    return page.evaluate(async () => {
-        // a play() the player's own load of its source interrupts
-        // (AbortError) is asked again once that load is under way
-        for (let attempt = 1; ; attempt++) {
-            try {
-                await document.querySelector('video#player').play();
-                return 'playing';
-            } catch (error) {
-                if (error.name !== 'AbortError' || attempt === 3) {
-                    return `play() failed: ${error.name}: ${error.message}`;
-                }
-                await new Promise((resolve) => setTimeout(resolve, 500));
-            }
-        }
-    });
-}
-
 // --------------------------------------------------------------- the run --
 
-let browser;
-
-const deadline = setTimeout(async () => {
-    report(false, `the playable browser suite finished within ${DEADLINE_MS / 1000} s`,
-        `still running in phase "${phase}"`);
-    await Promise.race([browser?.close(), sleep(3_000)]);
-    process.exit(2);
-}, DEADLINE_MS);
-deadline.unref();
-
 async function main() {
-    await mkdir(ARTIFACTS, { recursive: true });
     const parsed = parsePlaylist(readFileSync(FULL_PLAYLIST, 'utf8'));
     const total = parsed.segments.length;
     const length = parsed.segments.reduce((s, [inf]) => s + parseFloat(inf.slice(8)), 0);
@@ -277,18 +116,10 @@ async function main() {
     writePlaylist(parsed, FIRST, false);
     note(`the clip: ${total} segments, ${length.toFixed(1)} s; playable with ${FIRST} (${firstEnd.toFixed(1)} s)`);
 
-    browser = await chromium.launch({
-        executablePath: '/usr/bin/chromium',
-        headless: true,
-        args: ['--no-sandbox', '--disable-gpu', '--no-first-run',
-            '--disable-background-networking', '--disable-component-update', '--disable-sync',
-            '--autoplay-policy=no-user-gesture-required'],
-    });
-    note(`chromium ${browser.version()}`);
+    const browser = await launchChromium();
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    const page = track(await context.newPage(), 'main');
-    page.setDefaultTimeout(10_000);
-    currentPage = page;
+    const page = await newPage(context, 'main');
+    current.page = page;
 
     // Playlists in storage are answered with max-age=300, so a browser
     // would keep the first copy of a growing one for minutes; the one a
@@ -304,7 +135,7 @@ async function main() {
 
     // -- the library ------------------------------------------------------------
 
-    phase = 'library';
+    current.phase = 'library';
     const signedIn = await check('sign-in: the link with the key signs the tab in', async () => {
         await page.goto('about:blank');
         await page.goto(`${BASE}/#key=${KEY}`);
@@ -346,10 +177,10 @@ async function main() {
 
     // -- watching the playable video ----------------------------------------------
 
-    phase = 'watch';
+    current.phase = 'watch';
     const attached = await check('watch: the playable video gets a player while PROCESSING', async () => {
         need(signedIn, 'signing in');
-        await open(page, `#/watch/${PLAYABLE}`, 'watch');
+        await open(page, BASE, `#/watch/${PLAYABLE}`, 'watch');
         await page.waitForSelector('video#player[data-source="vod"]', { state: 'attached' });
         const status = await text(page, '#watch-status-badge');
         assert(status === 'PROCESSING 40%', `the status says ${status}`);
@@ -387,7 +218,7 @@ async function main() {
         assert(progress.length >= 1, 'no progress request');
     });
 
-    phase = 'grow';
+    current.phase = 'grow';
     await check('watch: the playlist grows and playback goes on past its first end', async () => {
         need(playing, 'playing');
         writePlaylist(parsed, total, false);
@@ -400,7 +231,7 @@ async function main() {
         await page.screenshot({ path: path.join(ARTIFACTS, 'playable-processing.png') });
     });
 
-    phase = 'ready';
+    current.phase = 'ready';
     const ready = await check('watch: READY shows in place of PROCESSING, PLAYABLE goes', async () => {
         need(playing, 'playing');
         writePlaylist(parsed, total, true);
@@ -444,10 +275,10 @@ async function main() {
 
     // -- not playable: playableAt null, then set -----------------------------------
 
-    phase = 'waiting';
+    current.phase = 'waiting';
     const waited = await check('playableAt null: no player, no request under /play/, the progress shows', async () => {
         need(signedIn, 'signing in');
-        await open(page, `#/watch/${WAITING}`, 'watch');
+        await open(page, BASE, `#/watch/${WAITING}`, 'watch');
         const polled = () => requests.filter((r) => r.url.endsWith(`/api/videos/${WAITING}/progress`)).length;
         await page.waitForFunction(() => /Transcoding: 10%/.test(
             document.querySelector('#watch-notice')?.textContent ?? ''), null, { timeout: 8_000 });
@@ -484,10 +315,10 @@ async function main() {
             'the page was reloaded or the element replaced');
     });
 
-    phase = 'nokey';
+    current.phase = 'nokey';
     await check('playableAt without a playlist: no player, no request under /play/', async () => {
         need(signedIn, 'signing in');
-        await open(page, `#/watch/${NOKEY}`, 'watch');
+        await open(page, BASE, `#/watch/${NOKEY}`, 'watch');
         await page.waitForFunction(() => /Transcoding: 20%/.test(
             document.querySelector('#watch-notice')?.textContent ?? ''), null, { timeout: 8_000 });
         await sleep(4_500);
@@ -500,10 +331,10 @@ async function main() {
 
     // -- the library again -------------------------------------------------------
 
-    phase = 'library-after';
+    current.phase = 'library-after';
     await check('library: READY and now-playable cards', async () => {
         need(signedIn, 'signing in');
-        await open(page, '#/', 'library');
+        await open(page, BASE, '#/', 'library');
         const state = await page.evaluate((ids) => ids.map((id) => {
             const li = document.querySelector(`li.video-card[data-id="${id}"]`);
             return li && [...li.querySelectorAll('.badge')].map((b) => b.textContent.trim()).join('|');
@@ -513,16 +344,7 @@ async function main() {
     });
     noConsoleErrors('library: no console errors');
 
-    await browser.close();
-    browser = undefined;
+    await closeBrowser();
 }
 
-try {
-    await main();
-} catch (error) {
-    process.stderr.write(`playable.mjs: ${error?.stack ?? error}\n`);
-    await Promise.race([browser?.close(), sleep(3_000)]);
-    process.exitCode = 1;
-}
-note(`${asserted} assertions in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-clearTimeout(deadline);
+await runScript({ what: 'playable', deadlineMs: DEADLINE_MS }, main);

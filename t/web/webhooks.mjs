@@ -31,17 +31,16 @@
 // RECEIVER_PORT (the receiver listens there), WORKER ("1" when the
 // webhook worker runs), ARTIFACTS (screenshots).
 //
-// Output: one JSON line per assertion, {"ok", "name", "diag", "todo"?},
-// which t/092-web-webhooks.t turns into Test::More results; other lines
-// are notes.  Failed assertions do not change the exit status; only a
-// crash of this script does.
+// Output: one JSON line per assertion (t/web/common.mjs), which
+// t/092-web-webhooks.t turns into Test::More results.
 
-import { chromium } from 'playwright-core';
 import { createHmac } from 'node:crypto';
 import { createServer } from 'node:http';
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import {
+    assert, check, closeBrowser, configure, current, expectedErrors, launchChromium, need, newPage,
+    noConsoleErrors, note, runScript, text, viewReady,
+} from './common.mjs';
 
 const BASE = (process.env.BASE_URL ?? 'http://127.0.0.1:2074').replace(/\/$/, '');
 const EDITOR_KEY = process.env.EDITOR_KEY ?? '';
@@ -51,72 +50,8 @@ const WORKER = process.env.WORKER === '1';
 const ARTIFACTS = path.resolve(process.env.ARTIFACTS ?? 't/servroot-webhooks/artifacts');
 
 const DEADLINE_MS = 50_000;
-const started = Date.now();
 
-// ---------------------------------------------------------------- output --
-
-let asserted = 0;
-
-function report(ok, name, diag = '', todo) {
-    asserted++;
-    const line = { ok: Boolean(ok), name, diag: String(diag ?? '') };
-    if (todo) {
-        line.todo = todo;
-    }
-    process.stdout.write(JSON.stringify(line) + '\n');
-}
-
-function note(text) {
-    process.stdout.write(`${text}\n`);
-}
-
-class Failure extends Error {}
-
-function assert(condition, diag) {
-    if (!condition) {
-        throw new Failure(typeof diag === 'function' ? diag() : diag);
-    }
-}
-
-function need(value, what) {
-    if (value === undefined || value === null || value === false) {
-        throw new Failure(`not checked: ${what} failed earlier`);
-    }
-    return value;
-}
-
-function shorten(error) {
-    const text = error instanceof Failure ? error.message : String(error?.message ?? error);
-    const lines = text.split('\n');
-    return lines.length > 12 ? [...lines.slice(0, 12), '...'].join('\n') : text;
-}
-
-let currentPage;
-let failShots = 0;
-
-// one assertion: passes unless fn throws; its value is returned (true
-// when it has none, undefined when it failed), with a screenshot of the
-// page on failure.  todo: the reason it is not expected to pass yet.
-async function check(name, fn, { page = currentPage, todo } = {}) {
-    try {
-        const value = await fn();
-        report(true, name, '', todo);
-        return value ?? true;
-    } catch (error) {
-        let diag = shorten(error);
-        if (page && !page.isClosed() && !(error instanceof Failure && error.message.startsWith('not checked'))) {
-            const file = path.join(ARTIFACTS, `webhooks-fail-${++failShots}.png`);
-            try {
-                await page.screenshot({ path: file, timeout: 5_000 });
-                diag += `\n(page at ${page.url()}, screenshot ${file})`;
-            } catch {
-                // the page is gone
-            }
-        }
-        report(false, name, diag, todo);
-        return undefined;
-    }
-}
+configure({ artifacts: ARTIFACTS, shots: 'webhooks-fail' });
 
 // --------------------------------------------------------------- helpers --
 
@@ -136,48 +71,6 @@ async function api(method, urlPath, body, key = EDITOR_KEY) {
         // not JSON
     }
     return { status: response.status, json, text };
-}
-
-const consoleErrors = [];
-let phase = 'start';
-
-function track(page, label) {
-    page.on('console', (msg) => {
-        if (msg.type() === 'error') {
-            const where = msg.location()?.url;
-            consoleErrors.push({ phase, label, text: msg.text() + (where ? ` (${where})` : '') });
-        }
-    });
-    page.on('pageerror', (error) => {
-        consoleErrors.push({ phase, label, text: `uncaught ${error.name}: ${error.message}` });
-    });
-    return page;
-}
-
-function noConsoleErrors(name) {
-    const errors = consoleErrors.splice(0);
-    report(errors.length === 0, name, errors.map((e) => `[${e.phase}, ${e.label}] ${e.text}`).join('\n'));
-}
-
-// the browser's own line for an API answer refused on purpose
-function expectedErrors(re) {
-    const kept = consoleErrors.filter((e) => !re.test(e.text));
-    consoleErrors.splice(0, consoleErrors.length, ...kept);
-}
-
-async function newPage(context, label) {
-    const page = track(await context.newPage(), label);
-    page.setDefaultTimeout(10_000);
-    return page;
-}
-
-async function viewReady(page, view) {
-    await page.waitForSelector(`main#view[data-view="${view}"][data-ready="1"]`,
-        { state: 'attached', timeout: 10_000 });
-}
-
-async function text(page, selector) {
-    return ((await page.locator(selector).first().textContent({ timeout: 5_000 })) ?? '').trim();
 }
 
 // signs a tab in the way make run's link does, then opens the view
@@ -225,36 +118,20 @@ function startReceiver(port) {
 
 // --------------------------------------------------------------- the run --
 
-let browser;
 let receiver;
 
-const deadline = setTimeout(async () => {
-    report(false, `the webhooks browser suite finished within ${DEADLINE_MS / 1000} s`,
-        `still running in phase "${phase}"`);
-    await Promise.race([browser?.close(), sleep(3_000)]);
-    process.exit(2);
-}, DEADLINE_MS);
-deadline.unref();
-
 async function main() {
-    await mkdir(ARTIFACTS, { recursive: true });
     receiver = await startReceiver(RECEIVER_PORT);
     const hookUrl = `http://127.0.0.1:${RECEIVER_PORT}/hooks/video-api`;
     // markup and a URL in the description, which must read as text
     const description = '<img src=x id=injected> <b>orders</b> '
         + 'https://example.com/?q=<script>window.pwned=1</script>&x="1"';
 
-    browser = await chromium.launch({
-        executablePath: '/usr/bin/chromium',
-        headless: true,
-        args: ['--no-sandbox', '--disable-gpu', '--no-first-run',
-            '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    note(`chromium ${browser.version()}`);
+    const browser = await launchChromium({ autoplay: false });
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: BASE });
     const page = await newPage(context, 'editor');
-    currentPage = page;
+    current.page = page;
     const dialogs = [];
     page.on('dialog', (d) => {
         dialogs.push(d.message());
@@ -263,7 +140,7 @@ async function main() {
 
     // -- an editor, the link, the empty view --------------------------------
 
-    phase = 'editor';
+    current.phase = 'editor';
     const signedIn = await check('editor: signs in (the page under its Content-Security-Policy), and the Webhooks link shows', async () => {
         const response = await signIn(page, EDITOR_KEY);
         const csp = response.headers()['content-security-policy'] ?? '';
@@ -328,7 +205,7 @@ async function main() {
 
     // -- adding one: the secret once ----------------------------------------
 
-    phase = 'add';
+    current.phase = 'add';
     const added = await check('add: an endpoint with a URL, two event types and a description', async () => {
         need(opened, 'the view');
         await page.fill('#webhook-url', hookUrl);
@@ -406,7 +283,7 @@ async function main() {
 
     // -- a test event and its delivery -----------------------------------------
 
-    phase = 'test';
+    current.phase = 'test';
     const tested = await check('test event: sent from the page, its delivery row appears', async () => {
         need(added, 'adding');
         assert(await page.getAttribute(`${item} button.webhook-test`, 'aria-label') === `Send test event: ${hookUrl}`,
@@ -549,7 +426,7 @@ async function main() {
 
     // -- disable, enable, rotate --------------------------------------------------
 
-    phase = 'manage';
+    current.phase = 'manage';
     const disabled = await check('disable: the endpoint shows DISABLED, and the API agrees', async () => {
         need(added, 'adding');
         await page.click(`${item} button.webhook-toggle`);
@@ -604,10 +481,10 @@ async function main() {
     // -- a viewer and an anonymous visitor ------------------------------------------
 
     for (const [who, key] of [['viewer', VIEWER_KEY], ['anonymous', '']]) {
-        phase = who;
+        current.phase = who;
         const other = await browser.newContext({ viewport: { width: 1280, height: 800 } });
         const p = await newPage(other, who);
-        currentPage = p;
+        current.page = p;
         const asked = [];
         p.on('request', (r) => { if (r.url().includes('/api/webhooks')) asked.push(r.url()); });
         await check(`${who}: no Webhooks link, and #/webhooks shows a note and no controls`, async () => {
@@ -638,11 +515,11 @@ async function main() {
         await other.close();
         noConsoleErrors(`${who}: no console errors`);
     }
-    currentPage = page;
+    current.page = page;
 
     // -- delete ---------------------------------------------------------------------
 
-    phase = 'delete';
+    current.phase = 'delete';
     await check('delete: after a confirmation, the endpoint is gone from the page and the API', async () => {
         need(added, 'adding');
         await openWebhooks(page);
@@ -657,17 +534,7 @@ async function main() {
     });
     noConsoleErrors('delete: no console errors');
 
-    await browser.close();
-    browser = undefined;
+    await closeBrowser();
 }
 
-try {
-    await main();
-} catch (error) {
-    process.stderr.write(`webhooks.mjs: ${error?.stack ?? error}\n`);
-    await Promise.race([browser?.close(), sleep(3_000)]);
-    process.exitCode = 1;
-}
-receiver?.close();
-note(`${asserted} assertions in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-clearTimeout(deadline);
+await runScript({ what: 'webhooks', deadlineMs: DEADLINE_MS, after: () => receiver?.close() }, main);
