@@ -886,7 +886,11 @@ video_chunk_audio_progress(video_transcode_t *t, const char *line,
     (void) line;
     (void) len;
 
-    if (t->audio_failed || video_transcode_now() - t->progress_at < 0.5) {
+    /* until the first segment is out, at every report; then every 0.5 s */
+
+    if (t->audio_failed
+        || (t->audio_sent > 0 && video_transcode_now() - t->progress_at < 0.5))
+    {
         return;
     }
 

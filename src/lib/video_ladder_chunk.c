@@ -333,6 +333,12 @@ video_ladder_audio(const video_ladder_audio_t *job, char **argv, char *buf,
 
     video_ladder_args_init(&a, argv, buf, size);
     video_ladder_quiet(&a, 1);
+
+    /* progress every 0.1 s: the first segment is put in storage as soon
+       as it is closed, and with it the video may become playable */
+
+    video_ladder_arg(&a, "-stats_period");
+    video_ladder_arg(&a, "0.1");
     video_ladder_arg(&a, "-copyts");
     video_ladder_input(&a, job->input, "nut");
     video_ladder_arg(&a, "-map");

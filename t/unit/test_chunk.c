@@ -215,6 +215,7 @@ START_TEST(the_audio_is_one_run_with_a_growing_playlist)
     ck_assert_str_eq(arg_after(argv, argc, "-af"), "asetpts=PTS-9/TB");
     ck_assert_str_eq(arg_after(argv, argc, "-b:a"), "128k");
     ck_assert_str_eq(arg_after(argv, argc, "-hls_playlist_type"), "event");
+    ck_assert_str_eq(arg_after(argv, argc, "-stats_period"), "0.1");
     ck_assert_str_eq(argv[argc - 1], "out/audio.m3u8");
 }
 END_TEST
