@@ -13,6 +13,7 @@ use Test::More;
 use File::Temp ();
 use POSIX ();
 use Time::HiRes ();
+use Time::Local ();
 
 my $dir = "$ENV{PWD}/t/servroot-workers";
 my $port = ($ENV{TEST_NGINX_SERVER_PORT} // 1984) + 21;
@@ -174,12 +175,27 @@ for my $id (@queued) {
 
 # -- a transcoder killed mid-job --------------------------------------------
 
+# the transcoder is in the middle of one of the video's chunks (the
+# workers transcode in chunks here): its log's last line says it took the
+# chunk less than a second ago (one of this source takes seconds), and
+# the chunk is not done; only then does a signal land mid-job, not
+# between two jobs or as one ends
+sub mid_job {
+    my ($id) = @_;
+    my ($last) = read_worker_log($dir, 'transcode') =~ /([^\n]*)\n?\z/;
+    my ($y, $mo, $d, $h, $mi, $sec, $chunk) = ($last // '')
+        =~ /\A(\d+)-(\d+)-(\d+)T(\d+):(\d+):([\d.]+)Z transcode\[\d+\]: transcoding video \Q$id\E, chunk (\d+)\z/
+        or return 0;
+    my $at = Time::Local::timegm(0, $mi, $h, $d, $mo - 1, $y) + $sec;
+    return 0 if Time::HiRes::time() - $at > 1;
+    return psql("SELECT done_at IS NULL FROM video_chunks"
+                . " WHERE video_id = '$id' AND n = $chunk") eq 't';
+}
+
 my $long = "$dir/long.mp4";
 ffmpeg_clip($long, 40, '1280x720');
 my $killed = upload_video($port, $long, 'Killed midway');
-ok wait_for(60, sub {
-       psql("SELECT status = 'PROCESSING' AND transcoding_progress > 0 FROM videos WHERE id = '$killed'") eq 't'
-   }), 'the long video is being transcoded';
+ok wait_for(60, sub { mid_job($killed) }), 'the long video is being transcoded';
 kill 'KILL', $workers{transcode};
 waitpid($workers{transcode}, 0);
 is video_column($killed, 'status'), 'PROCESSING', 'SIGKILL: left PROCESSING';
@@ -195,9 +211,7 @@ like read_worker_log($dir, 'transcode'),
 # -- SIGTERM mid-job: the job goes back to the queue ---------------------
 
 my $termed = upload_video($port, $long, 'Stopped midway');
-ok wait_for(60, sub {
-       psql("SELECT status = 'PROCESSING' AND transcoding_progress > 0 FROM videos WHERE id = '$termed'") eq 't'
-   }), 'another long video is being transcoded';
+ok wait_for(60, sub { mid_job($termed) }), 'another long video is being transcoded';
 kill 'TERM', $workers{transcode};
 ok wait_for(20, sub { waitpid($workers{transcode}, POSIX::WNOHANG()) > 0 }),
    'SIGTERM: the transcoder exits promptly';
