@@ -50,6 +50,26 @@ arg_after(char **argv, int argc, const char *name)
 static char  buf[16384 + VIDEO_CHUNK_TIMES_LEN];
 
 
+/* the split's cut times for a source of duration seconds */
+
+static const char *
+split_times(int first, int every, double duration)
+{
+    int                   argc;
+    char                 *argv[VIDEO_LADDER_ARGS_MAX];
+    video_ladder_split_t  sj = { "original", "mov", "out", 0, 0, 0, 0 };
+
+    sj.first = first;
+    sj.every = every;
+    sj.duration = duration;
+
+    argc = video_ladder_split(&sj, argv, buf, sizeof(buf));
+    ck_assert_int_gt(argc, 0);
+
+    return arg_after(argv, argc, "-segment_times");
+}
+
+
 START_TEST(the_split_cuts_short_pieces_first_then_every_chunk)
 {
     int                   argc;
@@ -72,27 +92,6 @@ START_TEST(the_split_cuts_short_pieces_first_then_every_chunk)
     ck_assert_str_eq(arg_after(argv, argc, "-segment_times"),
                      "14.000,22.000,34.000");
 
-    /* a short first piece, then 2, 4, 8, 12, 12 */
-
-    sj.first = 1;
-    sj.duration = 50;
-    argc = video_ladder_split(&sj, argv, buf, sizeof(buf));
-    ck_assert_int_gt(argc, 0);
-    ck_assert_str_eq(arg_after(argv, argc, "-segment_times"),
-                     "11.000,13.000,17.000,25.000,37.000,49.000");
-
-    /* pieces no longer than every, even the first ones */
-
-    sj.first = 6;
-    sj.every = 4;
-    sj.duration = 15;
-    argc = video_ladder_split(&sj, argv, buf, sizeof(buf));
-    ck_assert_int_gt(argc, 0);
-    ck_assert_str_eq(arg_after(argv, argc, "-segment_times"),
-                     "16.000,20.000,24.000");
-    sj.first = 4;
-    sj.every = 12;
-    sj.duration = 30.5;
     ck_assert_str_eq(arg_after(argv, argc, "-segment_format"), "nut");
     ck_assert(has_arg(argv, argc, "out/p%05d.nut"));
     ck_assert(has_arg(argv, argc, "out/pieces.csv"));
@@ -107,6 +106,15 @@ START_TEST(the_split_cuts_short_pieces_first_then_every_chunk)
     ck_assert_ptr_null(arg_after(argv, argc, "-segment_times"));
     ck_assert_str_eq(arg_after(argv, argc, "-segment_time"), "86400");
     ck_assert(!has_arg(argv, argc, "out/audio.nut"));
+
+    /* a short first piece, then 2, 4, 8, 12, 12 */
+
+    ck_assert_str_eq(split_times(1, 12, 50),
+                     "11.000,13.000,17.000,25.000,37.000,49.000");
+
+    /* a first piece longer than every: the next ones are every long */
+
+    ck_assert_str_eq(split_times(6, 4, 15), "16.000,20.000,24.000");
 
     sj.first = 0;
     ck_assert_int_eq(video_ladder_split(&sj, argv, buf, sizeof(buf)), -1);
