@@ -73,7 +73,7 @@ def call(method, path, doc=None, want=(200,), retry=True):
     status, data = api.request(method, path, body, h, retry)
     if status not in want:
         sys.exit('%s %s: %d %s' % (method, path, status, data[:300]))
-    return json.loads(data)['data']
+    return json.loads(data).get('data')
 
 
 def upload(path, title):
@@ -115,6 +115,10 @@ def wait(vid, want, timeout):
             return
         time.sleep(0.25)
     sys.exit('video %s: not %s after %d s' % (vid, want, timeout))
+
+
+def delete(vid):
+    call('DELETE', '/api/videos/%s' % vid, want=(200, 204, 404))
 
 
 def iso_epoch(s):
@@ -233,9 +237,11 @@ def main():
         wait(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     elif cmd == ['measure'] and len(sys.argv) == 5:
         measure(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    elif cmd == ['delete'] and len(sys.argv) == 3:
+        delete(sys.argv[2])
     else:
         sys.exit('usage: playable.py upload FILE TITLE | wait ID STATUS '
-                 'TIMEOUT | measure ID T0 TIMEOUT')
+                 'TIMEOUT | measure ID T0 TIMEOUT | delete ID')
 
 
 if __name__ == '__main__':

@@ -8,9 +8,10 @@
  * and the audio in the raw bucket under "<id>/pieces/", writes the chunk
  * state (video_hls, video_chunks) and the first chunk's and the audio's
  * jobs into the outbox in one transaction, then puts every other piece,
- * each followed by its chunk job: the first pieces with a higher
- * priority, so a new video passes the later chunks of a long one.  Any transcode worker, here or on another
- * machine sharing the broker and storage, takes a chunk job, fetches its
+ * each followed by its chunk job, with a priority falling as the piece
+ * starts later, so a new video's first minutes pass the later chunks of
+ * a long one.  Any transcode worker, here or on another machine sharing
+ * the broker and storage, takes a chunk job, fetches its
  * piece alone, encodes every rung of it (video_ladder_chunk()), puts the
  * segments in storage and marks the chunk done with its segments'
  * durations.  The audio's job encodes the whole audio in one run and
@@ -198,26 +199,29 @@ video_chunk_pieces_delete(video_transcode_t *t, int n)
 
 /*
  * The job of chunk k (the audio's: -1), into the outbox once its piece is
- * in storage: a priority falling with the chunk's number, down to 1, the
- * first chunk's and the audio's 9
+ * in storage, with the priority of the piece's start (the audio's: 0;
+ * video_ladder_priority())
  */
 
 static int
-video_chunk_queue(video_transcode_t *t, int k)
+video_chunk_queue(video_transcode_t *t, int k, double start)
 {
-    char         n[16];
-    const char  *values[2];
+    char         n[16], p[16];
+    const char  *values[3];
 
     snprintf(n, sizeof(n), "%d", k);
+    snprintf(p, sizeof(p), "%d",
+             video_ladder_priority(start, VIDEO_CHUNK_PRIORITY));
     values[0] = t->job.video_id;
     values[1] = n;
+    values[2] = p;
 
     return video_chunk_sql(t,
                "INSERT INTO outbox (topic, payload, priority)"
                " SELECT '" VIDEO_QUEUE_CHUNK "', json_build_object("
                "  'type', 'chunk', 'videoId', $1::text, 'chunk', $2::integer),"
-               "  greatest(1, 9 - greatest($2::integer, 0))",
-               2, values);
+               "  $3::integer",
+               3, values);
 }
 
 
@@ -323,7 +327,8 @@ video_chunk_state(video_transcode_t *t, int n, const double *start,
              "DELETE FROM video_hls h WHERE h.video_id = $1"
              " AND (h.has_audio <> $4::boolean OR (SELECT"
              "  array_agg(c.start_s ORDER BY c.n) IS DISTINCT FROM $2::float8[]"
-             "  OR array_agg(c.end_s ORDER BY c.n) IS DISTINCT FROM $3::float8[]"
+             "  OR array_agg(c.end_s ORDER BY c.n)"
+             "   IS DISTINCT FROM $3::float8[]"
              "  FROM video_chunks c WHERE c.video_id = $1 AND c.n >= 0))",
              4, values);
     if (rc == VIDEO_JOB_OK) {
@@ -382,11 +387,11 @@ video_chunk_state(video_transcode_t *t, int n, const double *start,
      */
 
     if (rc == VIDEO_JOB_OK) {
-        rc = video_chunk_queue(t, 0);
+        rc = video_chunk_queue(t, 0, start[0]);
     }
 
     if (rc == VIDEO_JOB_OK && t->has_audio) {
-        rc = video_chunk_queue(t, -1);
+        rc = video_chunk_queue(t, -1, 0);
     }
 
     if (rc == VIDEO_JOB_OK) {
@@ -501,7 +506,7 @@ video_transcode_split(video_transcode_t *t)
         rc = video_chunk_piece_put(t, k);
 
         if (rc == VIDEO_JOB_OK) {
-            rc = video_chunk_queue(t, k);
+            rc = video_chunk_queue(t, k, start[k]);
         }
     }
 

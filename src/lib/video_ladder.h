@@ -148,6 +148,15 @@ int video_ladder_split(const video_ladder_split_t *job, char **argv,
 int video_ladder_pieces(const char *csv, size_t len, double *start,
     double *end, int max);
 
+/*
+ * The priority of the job of a chunk starting at "start" seconds of the
+ * original (the audio's: 0), max for the start and one less each time
+ * the start doubles (1, 3, 7, 15, 31, ... s), down to 1: a video's first
+ * minutes pass the later chunks of a long one queued before it, in about
+ * the order a player needs them.
+ */
+int video_ladder_priority(double start, int max);
+
 
 typedef struct {
     const char  *input;         /* the piece */

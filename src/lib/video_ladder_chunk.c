@@ -151,6 +151,22 @@ video_ladder_seconds(const char **pp, const char *end, double *out)
 
 
 int
+video_ladder_priority(double start, int max)
+{
+    int     p;
+    double  s;
+
+    p = max;
+
+    for (s = 1; p > 1 && start + 1 >= 2 * s; s *= 2) {
+        p--;
+    }
+
+    return p;
+}
+
+
+int
 video_ladder_pieces(const char *csv, size_t len, double *start,
     double *end, int max)
 {

@@ -159,6 +159,36 @@ START_TEST(the_pieces_are_read_back_on_the_original_timeline)
 END_TEST
 
 
+START_TEST(later_pieces_have_lower_priorities)
+{
+    /* the first second, then one less each time the start doubles */
+
+    ck_assert_int_eq(video_ladder_priority(0, 9), 9);
+    ck_assert_int_eq(video_ladder_priority(0.999, 9), 9);
+    ck_assert_int_eq(video_ladder_priority(1, 9), 8);
+    ck_assert_int_eq(video_ladder_priority(2.967, 9), 8);
+    ck_assert_int_eq(video_ladder_priority(3, 9), 7);
+    ck_assert_int_eq(video_ladder_priority(7, 9), 6);
+    ck_assert_int_eq(video_ladder_priority(11, 9), 6);
+    ck_assert_int_eq(video_ladder_priority(15, 9), 5);
+    ck_assert_int_eq(video_ladder_priority(60, 9), 4);
+    ck_assert_int_eq(video_ladder_priority(63, 9), 3);
+    ck_assert_int_eq(video_ladder_priority(254, 9), 2);
+
+    /* never below 1, whatever the start */
+
+    ck_assert_int_eq(video_ladder_priority(255, 9), 1);
+    ck_assert_int_eq(video_ladder_priority(86400, 9), 1);
+    ck_assert_int_eq(video_ladder_priority(1e300, 9), 1);
+    ck_assert_int_eq(video_ladder_priority(1e9, 1), 1);
+
+    /* nothing before the start of the original */
+
+    ck_assert_int_eq(video_ladder_priority(-5, 9), 9);
+}
+END_TEST
+
+
 START_TEST(a_piece_is_encoded_on_the_shared_timeline)
 {
     int                   argc, n;
@@ -351,6 +381,7 @@ unit_chunk_suite(void)
 
     tcase_add_test(tc, the_split_cuts_short_pieces_first_then_every_chunk);
     tcase_add_test(tc, the_pieces_are_read_back_on_the_original_timeline);
+    tcase_add_test(tc, later_pieces_have_lower_priorities);
     tcase_add_test(tc, a_piece_is_encoded_on_the_shared_timeline);
     tcase_add_test(tc, the_audio_is_one_run_with_a_growing_playlist);
     tcase_add_test(tc, a_run_playlist_lists_its_own_segments_only);
