@@ -15,6 +15,7 @@
 #include "ngx_http_video_api_delivery.h"
 #include "ngx_http_video_api_play_cache.h"
 #include "ngx_http_video_api_log.h"
+#include "ngx_http_video_api_media.h"
 #include "ngx_http_video_api_metrics.h"
 #include "ngx_http_video_api_pg.h"
 #include "ngx_http_video_api_pubsub.h"
@@ -663,6 +664,7 @@ ngx_http_video_api_exit_process(ngx_cycle_t *cycle)
     ngx_http_video_api_redis_exit_worker(cycle);
     ngx_http_video_api_pg_exit_worker(cycle);
     ngx_http_video_api_metrics_exit_worker(cycle);
+    ngx_http_video_api_media_exit_worker(cycle);
 }
 
 

@@ -13,7 +13,9 @@
 # "short" = idle-short and busy-short with a background as long as the
 # short source, a few minutes in all):
 #   idle-short   the short source (BENCH_PLAYABLE_SHORT_SECONDS, 60), no
-#                other work, one transcode worker as `make run` has it
+#                other work, the transcode workers as `make run` has them
+#                (one per core, the cores divided among them;
+#                BENCH_PLAYABLE_TRANSCODERS says how many)
 #   idle-long    the long source (BENCH_PLAYABLE_LONG_SECONDS, 600), idem
 #   busy-short   the short source completed while a long one's transcode is
 #                already running (PROCESSING) on the same worker(s); the
@@ -60,7 +62,7 @@
 # 1.8x faster with 2 workers than with 1) print PASS/MISS and do not
 # change the exit status; a failed upload or transcode does.
 #
-# Settings: BENCH_PLAYABLE, BENCH_PLAYABLE_SHORT_SECONDS,
+# Settings: BENCH_PLAYABLE, BENCH_PLAYABLE_TRANSCODERS, BENCH_PLAYABLE_SHORT_SECONDS,
 # BENCH_PLAYABLE_LONG_SECONDS, BENCH_PLAYABLE_BACKGROUND_SECONDS (the busy
 # scenarios' running transcode: the long length, the short one in short
 # mode), BENCH_PLAYABLE_CHUNK_SECONDS (the workers' chunk_seconds,
@@ -90,6 +92,15 @@ else
     pipeline=${BENCH_PLAYABLE_PIPELINE:-chunked-${chunk_s}s-first-${first_s}s}
 fi
 timeout_s=${BENCH_PLAYABLE_TIMEOUT:-7200}
+# the transcode workers as make run starts them (scripts/stack.sh): one
+# per core, encoder_threads 0 shared among them
+makerun_n=${BENCH_PLAYABLE_TRANSCODERS:-$(nproc)}
+[[ $makerun_n =~ ^[1-9][0-9]*$ ]] ||
+    { echo "BENCH_PLAYABLE_TRANSCODERS: a number of workers" >&2; exit 2; }
+makerun=("$makerun_n")
+if [ "$makerun_n" -gt 1 ]; then
+    makerun+=("ENCODER_THREADS=$(( $(nproc) / makerun_n > 0 ? $(nproc) / makerun_n : 1 ))")
+fi
 worker=build/video-worker
 
 export VIDEO_API_RUN_DIR=${BENCH_RUN_DIR:-.run/bench-playable}
@@ -426,10 +437,10 @@ started=$(date -u +%Y%m%dT%H%M%SZ)
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 for s in $scenarios; do
     case $s in
-        idle-short) start_transcoders 1; measure "$s" "$short_s" yes ;;
-        idle-long) start_transcoders 1; measure "$s" "$long_s" yes ;;
-        busy-short) start_transcoders 1; measure "$s" "$short_s" no "$bg_s" ;;
-        busy-long) start_transcoders 1; measure "$s" "$long_s" no "$bg_s" ;;
+        idle-short) start_transcoders "${makerun[@]}"; measure "$s" "$short_s" yes ;;
+        idle-long) start_transcoders "${makerun[@]}"; measure "$s" "$long_s" yes ;;
+        busy-short) start_transcoders "${makerun[@]}"; measure "$s" "$short_s" no "$bg_s" ;;
+        busy-long) start_transcoders "${makerun[@]}"; measure "$s" "$long_s" no "$bg_s" ;;
         workers-1) start_transcoders 1 ENCODER_THREADS=1; measure "$s" "$long_s" yes ;;
         workers-2) start_transcoders 2 ENCODER_THREADS=1; measure "$s" "$long_s" yes ;;
         oldway) stop_transcoders; oldway "$long_s" ;;

@@ -42,9 +42,13 @@ AMQP_PORT=${VIDEO_API_AMQP_PORT:-5673}
 AMQP_USER=video
 AMQP_PASSWORD=video
 AMQP_DIST_PORT=${VIDEO_API_AMQP_DIST_PORT:-}
-# the relay's metrics port, the next ones transcode's, cleanup's and
-# analytics', webhook's; unset: conf/worker.conf's metrics_listen (9471..9475)
+# the relay's metrics port, the next ones transcode's, cleanup's,
+# analytics', webhook's, then the other transcode workers'; unset:
+# conf/worker.conf's metrics_listen (9471..9475, the others 9476 on)
 WORKER_METRICS_PORT=${VIDEO_API_WORKER_METRICS_PORT:-}
+# transcode workers: one per core unless said (1..64); with chunks every
+# one of them takes a piece of the same video
+TRANSCODERS=${VIDEO_API_TRANSCODERS:-$(nproc 2>/dev/null || echo 1)}
 if [ -z "$AMQP_DIST_PORT" ] && [[ $AMQP_PORT =~ ^[0-9]+$ ]]; then
     AMQP_DIST_PORT=$((AMQP_PORT + 20000))
 fi
@@ -145,8 +149,10 @@ validate_settings() {
     check_port VIDEO_API_REDIS_PORT "$REDIS_PORT"
     check_port VIDEO_API_AMQP_PORT "$AMQP_PORT"
     check_port "VIDEO_API_AMQP_DIST_PORT (defaults to AMQP port + 20000)" "$AMQP_DIST_PORT"
+    [[ $TRANSCODERS =~ ^[0-9]+$ ]] && [ "$TRANSCODERS" -ge 1 ] && [ "$TRANSCODERS" -le 64 ] ||
+        die "VIDEO_API_TRANSCODERS must be a number of transcode workers (1-64), got '$TRANSCODERS'"
     [ -z "$WORKER_METRICS_PORT" ] ||
-        check_port "VIDEO_API_WORKER_METRICS_PORT (and the 3 after it)" \
+        check_port "VIDEO_API_WORKER_METRICS_PORT (and the $((3 + TRANSCODERS)) after it)" \
             "$WORKER_METRICS_PORT"
 }
 
@@ -1009,8 +1015,24 @@ status_nginx() {
 # ----------------------------------------------------------------- workers --
 
 WORKER_BIN=$ROOT/build/video-worker
-WORKER_ROLES=(relay transcode cleanup analytics webhook)
 WORKER_DIR=$RUN/workers
+# the roles, one process each, then the transcode workers after the first
+# (transcode-2 ... transcode-N, VIDEO_API_TRANSCODERS in all), and any
+# other one a pid file says was started with more
+WORKER_ROLES=(relay transcode cleanup analytics webhook)
+n=$TRANSCODERS
+[[ $n =~ ^[0-9]+$ ]] && [ "$n" -le 64 ] || n=1
+for ((k = 2; k <= n; k++)); do
+    WORKER_ROLES+=("transcode-$k")
+done
+for f in "$WORKER_DIR"/transcode-*.pid; do
+    [ -e "$f" ] || continue
+    f=${f##*/}
+    f=${f%.pid}
+    [[ $f =~ ^transcode-[0-9]+$ ]] && [[ " ${WORKER_ROLES[*]} " != *" $f "* ]] &&
+        WORKER_ROLES+=("$f")
+done
+unset f k n
 
 worker_pid() {
     local pid
@@ -1043,16 +1065,34 @@ workers_render() {
     mv -f "$WORKER_DIR/worker.conf.tmp" "$WORKER_DIR/worker.conf"
 }
 
+# a setting of the workers' configuration (the rendered copy), or ''
+conf_value() {
+    sed -n "s/^[[:space:]]*$1[[:space:]]*=[[:space:]]*\([^[:space:]#]*\).*/\1/p" \
+        "$WORKER_DIR/worker.conf" 2>/dev/null | tail -n 1
+}
+
 start_workers() {
     local role pid i=-1
     [ -x "$WORKER_BIN" ] || die "workers: $(pretty_path "$WORKER_BIN") not built (run make first)"
     mkdir -p "$WORKER_DIR" "$RUN/work" "$LOGS"
     workers_render
+    local threads='' listen k
+    # encoder_threads 0 (one per core) is the cores shared among them
+    if [ "$TRANSCODERS" -gt 1 ] && [ -z "${VIDEO_WORKER_ENCODER_THREADS:-}" ] &&
+        [ "$(conf_value encoder_threads)" = 0 ]; then
+        threads=$(( $(nproc) / TRANSCODERS ))
+        [ "$threads" -ge 1 ] || threads=1
+    fi
+    listen=$(conf_value metrics_listen)
     for role in "${WORKER_ROLES[@]}"; do
         i=$((i + 1))     # the role's metrics port: the relay's + i
         if pid=$(worker_pid "$role"); then
             info "worker $role already running (supervisor pid $pid)"
             continue
+        fi
+        if [[ $role == transcode-* ]]; then
+            k=${role#transcode-}
+            [ "$k" -le "$TRANSCODERS" ] || continue
         fi
         info "worker $role: starting (log $(pretty_path "$LOGS/worker-$role.log"))"
         # The supervisor restarts the worker when it dies; TERM stops both
@@ -1061,14 +1101,24 @@ start_workers() {
             worker_env
             if [ -n "$WORKER_METRICS_PORT" ]; then
                 export VIDEO_WORKER_METRICS_LISTEN=127.0.0.1:$((WORKER_METRICS_PORT + i))
+            elif [[ $role == transcode-* ]]; then
+                # the role's port is the first transcode worker's: the
+                # others the ports after the webhook's (9476, ...), on
+                # metrics_listen's host; none when it names a port
+                case $listen in
+                    off | *:*[0-9]) export VIDEO_WORKER_METRICS_LISTEN=off ;;
+                    *) export VIDEO_WORKER_METRICS_LISTEN=${listen:-127.0.0.1}:$((9471 + i)) ;;
+                esac
             fi
+            [ -z "$threads" ] || [[ $role != transcode* ]] ||
+                export VIDEO_WORKER_ENCODER_THREADS=$threads
             cd "$ROOT"
             child=
             # the supervisor's lines in the worker's format (log_format)
-            format=${VIDEO_WORKER_LOG_FORMAT:-$(sed -n 's/^[[:space:]]*log_format[[:space:]]*=[[:space:]]*\([a-z]*\).*/\1/p' "$VIDEO_WORKER_CONF" | tail -n 1)}
+            format=${VIDEO_WORKER_LOG_FORMAT:-$(conf_value log_format)}
             trap '[ -z "$child" ] || kill -TERM "$child" 2>/dev/null; wait "$child" 2>/dev/null; exit 0' TERM INT
             while :; do
-                "$WORKER_BIN" "$role" &
+                "$WORKER_BIN" "${role%-[0-9]*}" &
                 child=$!
                 rc=0
                 wait "$child" || rc=$?

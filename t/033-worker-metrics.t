@@ -382,34 +382,73 @@ ok !IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $mport{transcode}
 unlike worker_log('transcode'), qr/ERROR|Sanitizer/, 'no sanitizer report in the logs';
 
 # -- make run's workers: VIDEO_API_WORKER_METRICS_PORT moves the five ----
+# -- and VIDEO_API_TRANSCODERS' others, after them ----------------------------
 
 {
-    # five free ports in a row
+    # six free ports in a row
     my $base;
     for (1 .. 20) {
         my $b = free_port();
         @held = ();
         my @s = grep { $_ } map { IO::Socket::INET->new(LocalAddr => '127.0.0.1',
-                                    LocalPort => $b + $_, Listen => 1) } 0 .. 4;
-        if (@s == 5) { $base = $b; last }
+                                    LocalPort => $b + $_, Listen => 1) } 0 .. 5;
+        if (@s == 6) { $base = $b; last }
     }
     local $ENV{VIDEO_API_RUN_DIR} = "$dir/stack";
     local $ENV{VIDEO_API_WORKER_METRICS_PORT} = $base;
+    local $ENV{VIDEO_API_TRANSCODERS} = 2;
     my $out = qx{scripts/stack.sh start workers 2>&1};
     is $?, 0, 'scripts/stack.sh start workers' or diag $out;
     my $i = 0;
-    for my $role (qw(relay transcode cleanup analytics webhook)) {
+    for my $role (qw(relay transcode cleanup analytics webhook transcode)) {
         my $p = $base + $i++;
         ok wait_for(10, sub {
             my ($st, $body) = worker_http($p, 'GET', '/metrics');
             return $st == 200 && $body =~ /^video_worker_up\{role="$role",/m;
         }), "make run's $role answers on VIDEO_API_WORKER_METRICS_PORT + " . ($i - 1);
     }
+
+    # the two transcode workers share the cores (encoder_threads 0)
+    my $cores = qx{nproc} + 0;
+    my $threads = int($cores / 2) || 1;
+    my @running;
+    for my $role (qw(transcode transcode-2)) {
+        my $sup = do { local (@ARGV, $/) = ("$dir/stack/workers/$role.pid"); <> } // '';
+        chomp $sup;
+        my ($w) = split ' ', qx{pgrep -P '$sup' -x video-worker} // '';
+        push @running, grep { $_ } $sup, $w;
+        my $env = $w ? do { local (@ARGV, $/) = ("/proc/$w/environ"); <> } // '' : '';
+        like $env, qr/(?:^|\0)VIDEO_WORKER_ENCODER_THREADS=$threads\0/,
+             "$role: $threads encoder thread(s) of the $cores cores";
+    }
+    like qx{scripts/stack.sh status 2>&1}, qr/transcode-2/, 'the status names the second transcoder';
+
     $out = qx{scripts/stack.sh stop workers 2>&1};
     is $?, 0, 'scripts/stack.sh stop workers' or diag $out;
+    ok !-e "$dir/stack/workers/transcode-2.pid", 'the second transcoder stopped';
+    # (a zombie not reaped yet is gone too)
+    my $alive = sub {
+        grep { my $st = do { local (@ARGV, $/) = ("/proc/$_/stat"); <> } // '';
+               $st =~ /^\d+ \(.*\) [^Z]/ } @running
+    };
+    ok wait_for(10, sub { !$alive->() }), 'both transcoders and their supervisors are gone'
+        or diag join "\n", map { "$_: " . (qx{cat /proc/$_/stat 2>&1} // '') } $alive->();
     local $ENV{VIDEO_API_WORKER_METRICS_PORT} = 'x';
     $out = qx{scripts/stack.sh start workers 2>&1};
     isnt $?, 0, 'a VIDEO_API_WORKER_METRICS_PORT that is no port is refused';
+    local $ENV{VIDEO_API_WORKER_METRICS_PORT} = $base;
+    for my $bad ('0', '65', 'two', '') {
+        local $ENV{VIDEO_API_TRANSCODERS} = $bad;
+        $out = qx{scripts/stack.sh start workers 2>&1};
+        if ($bad eq '') {
+            is $?, 0, 'VIDEO_API_TRANSCODERS empty: one per core' or diag $out;
+            qx{scripts/stack.sh stop workers 2>&1};
+        } else {
+            isnt $?, 0, "VIDEO_API_TRANSCODERS '$bad' is refused";
+            like $out, qr/VIDEO_API_TRANSCODERS must be a number of transcode workers \(1-64\)/,
+                 '... saying what it must be';
+        }
+    }
 }
 
 done_testing;

@@ -10,7 +10,12 @@
 # through nginx without an error), lasting what the source lasts, with
 # audio when the source has some and without when not; or FAILED saying
 # why (audio alone: "the file has no video stream").  A table of what
-# each became is printed (diag), with the acceptance rate.
+# each became is printed (diag), with the acceptance rate.  Then each
+# READY one is played on the watch page of www/ in Chromium and Firefox
+# (t/web/corpus.mjs): shown upright and of its shape in both.
+#
+# sanitizers: yes (the workers and nginx; its browser part is left to the
+# regular pass)
 
 use strict;
 use warnings;
@@ -35,8 +40,10 @@ END {
 
 media_reset($dir, $data);
 
+# the API, /play/ and the store, and the page of www/ with its hls.js
 nginx_start($dir, $port, media_conf($port, $store, $data),
-            media_locations($data, $endpoint));
+            media_locations($data, $endpoint)
+            . page_locations(page_csp($endpoint), hls => '/vendor/hls.js/'));
 
 # two transcoders, as a deployment would have: the corpus in half the time
 my %env = worker_env($dir, $port, $endpoint);
@@ -296,6 +303,28 @@ diag('|---|---|---|---|---|---|---|');
 diag('| ' . join(' | ', map { $_ eq '' ? ' ' : $_ } @$_) . ' |') for @table;
 diag(sprintf 'accepted %d of %d videos (READY), refused %d of %d that are not videos (FAILED, saying why)',
      $ready // 0, $playable, $refused // 0, $total - $playable);
+
+# -- in the browsers ---------------------------------------------------------------
+
+# each READY video played on the watch page, upright and of its shape
+# (t/web/corpus.mjs); not in the sanitizer pass, which runs the workers
+# and nginx of this suite sanitized and leaves browsers to the regular one
+my @shown = map { { id => $source{$_}{id}, name => $_, shown => $expect{$_}{shown} } }
+            grep { !$expect{$_}{error} && video_column($source{$_}{id}, 'status') eq 'READY' }
+            sort keys %source;
+SKIP: {
+    my $why = browsers_missing(qw(firefox playwright-core puppeteer-core hls.js));
+    $why = 'the sanitizer pass plays no video in a browser'
+        if ($ENV{VIDEO_API_TEST_BROWSERS} // '1') eq '0';
+    skip $why, 2 if $why;
+    for my $browser (qw(chromium firefox)) {
+        browser_suite('t/web/corpus.mjs', deadline => 180, least => 2 + 3 * @shown,
+                      artifacts => "$dir/artifacts",
+                      env => { BROWSER => $browser, BASE_URL => "http://127.0.0.1:$port",
+                               API_KEY => api_key(), ARTIFACTS => "$dir/artifacts",
+                               VIDEOS => JSON::PP->new->canonical->encode(\@shown) });
+    }
+}
 
 my $nlog = do { local (@ARGV, $/) = "$dir/logs/error.log"; <> };
 unlike $nlog, qr/\[alert\]|\[emerg\]|exited on signal/, 'no nginx alerts';

@@ -264,8 +264,10 @@ is $dead // 0, 0, 'no chunk job was dead-lettered';
 # the video's job delivered again, every chunk done but the video not
 # READY (its last worker stopped before that, or storage failed as it
 # wrote the playlists): the same split keeps the chunks as they are, and
-# their jobs, queued again, finish the video; no piece is left
-psql("UPDATE videos SET status = 'PROCESSING' WHERE id = '$vid'");
+# their jobs, queued again, finish the video; no piece is left, and the
+# progress shown never goes back meanwhile
+psql("UPDATE videos SET status = 'PROCESSING', transcoding_progress = 77"
+     . " WHERE id = '$vid'");
 my $state = "SELECT string_agg(n || ' ' || done_at || ' ' || attempts, ', '"
           . " ORDER BY n) FROM video_chunks WHERE video_id = '$vid'";
 my $chunks_before = psql($state);
@@ -273,7 +275,15 @@ my $input = video_column($vid, 'original_key');
 psql("INSERT INTO outbox (topic, payload) VALUES ('video-transcode',"
      . " json_build_object('type', 'transcode', 'videoId', '$vid',"
      . " 'inputKey', '$input'))");
-ok wait_status($vid, 'READY'), 'split again, the video ends READY';
+my @progress;
+ok wait_for(180, sub {
+       my ($status, $p) = split /\|/, psql("SELECT status, transcoding_progress"
+                                           . " FROM videos WHERE id = '$vid'");
+       push @progress, $p unless @progress && $progress[-1] == $p;
+       $status eq 'READY'
+   }), 'split again, the video ends READY';
+is join(' ', grep { $_ < 77 } @progress), '',
+   "its progress never below where it was (seen: @progress)";
 is psql($state), $chunks_before, 'its chunks kept, none done again';
 like read_worker_log($dir, 'transcode'), qr/video \Q$vid\E, chunk 0: done already\n/,
      'a chunk done already finishes what follows it';

@@ -158,7 +158,8 @@ done:
 /*
  * PROCESSING, unless the video is READY (or gone): then there is no work.
  * A LIVE video is transcoded from its recording only, never from an
- * upload job.
+ * upload job.  A job delivered again keeps the progress shown: what its
+ * chunks did is kept, and a single run's reports only raise it.
  */
 
 static int
@@ -173,7 +174,9 @@ video_transcode_start(video_transcode_t *t, int *skip)
     res = video_worker_pg(t->pg,
               "UPDATE videos SET status = 'PROCESSING',"
               " processing_started_at = clock_timestamp(),"
-              " transcoding_progress = 0, processing_error = NULL,"
+              " transcoding_progress = CASE WHEN status = 'PROCESSING'"
+              "  THEN transcoding_progress ELSE 0 END,"
+              " processing_error = NULL,"
               " updated_at = video_touch(updated_at)"
               " WHERE id = $1 AND status <> 'READY'"
               " AND (video_type = 'VOD' OR $2::boolean)"

@@ -143,6 +143,33 @@ video_chunk_sql(video_transcode_t *t, const char *sql, int n,
 
 /* -- the split, in the video's job -------------------------------------- */
 
+/* the file name of piece k, or of the audio's (k < 0): in the split's
+   directory, and under "<id>/pieces/" in the raw bucket */
+
+static void
+video_chunk_piece_name(char *buf, size_t size, int k)
+{
+    if (k < 0) {
+        snprintf(buf, size, "audio.nut");
+
+    } else {
+        snprintf(buf, size, "p%05d.nut", k);
+    }
+}
+
+
+/* its key in the raw bucket */
+
+static void
+video_chunk_piece_key(video_transcode_t *t, char *buf, size_t size, int k)
+{
+    char  name[32];
+
+    video_chunk_piece_name(name, sizeof(name), k);
+    snprintf(buf, size, "%s/pieces/%s", t->job.video_id, name);
+}
+
+
 /* piece k into storage, or the audio's (k < 0) */
 
 static int
@@ -150,13 +177,7 @@ video_chunk_piece_put(video_transcode_t *t, int k)
 {
     char  rel[32], key[64];
 
-    if (k < 0) {
-        snprintf(rel, sizeof(rel), "audio.nut");
-
-    } else {
-        snprintf(rel, sizeof(rel), "p%05d.nut", k);
-    }
-
+    video_chunk_piece_name(rel, sizeof(rel), k);
     snprintf(key, sizeof(key), "pieces/%s", rel);
 
     return video_transcode_put_as(t, video_worker_conf.bucket_raw, rel, key,
@@ -173,18 +194,11 @@ video_chunk_pieces_delete(video_transcode_t *t, int n)
     char  key[128], err[256];
 
     for (k = -1; k < n; k++) {
-        if (k < 0) {
-            if (!t->has_audio) {
-                continue;
-            }
-
-            snprintf(key, sizeof(key), "%s/pieces/audio.nut",
-                     t->job.video_id);
-
-        } else {
-            snprintf(key, sizeof(key), "%s/pieces/p%05d.nut",
-                     t->job.video_id, k);
+        if (k < 0 && !t->has_audio) {
+            continue;
         }
+
+        video_chunk_piece_key(t, key, sizeof(key), k);
 
         if (video_worker_storage_delete(video_worker_conf.bucket_raw, key,
                                         err, sizeof(err))
@@ -681,8 +695,7 @@ video_chunk_orphans(video_transcode_t *t, int n)
                                     err, sizeof(err));
     }
 
-    snprintf(key, sizeof(key), "%s/pieces/p%05d.nut", t->job.video_id,
-             t->job.chunk);
+    video_chunk_piece_key(t, key, sizeof(key), t->job.chunk);
     video_worker_storage_delete(video_worker_conf.bucket_raw, key, err,
                                 sizeof(err));
 }
@@ -709,7 +722,9 @@ video_chunk_video(video_transcode_t *t)
     cj.fps = t->fps;
     cj.segment = video_worker_conf.segment_seconds;
     cj.preset = video_worker_conf.preset;
-    cj.threads = video_worker_conf.encoder_threads;
+    cj.threads = video_ladder_chunk_threads(t->job.chunk,
+                     video_worker_conf.encoder_threads,
+                     (int) sysconf(_SC_NPROCESSORS_ONLN));
     cj.crf = 0;
     cj.thumb = t->chunk_thumb
                ? (t->duration / 3 > 5 ? 5 : t->duration / 3) : -1;
@@ -1175,13 +1190,7 @@ video_transcode_chunk(video_transcode_t *t)
               2, values, PGRES_COMMAND_OK);
     PQclear(res);
 
-    if (t->job.chunk < 0) {
-        snprintf(key, sizeof(key), "%s/pieces/audio.nut", t->job.video_id);
-
-    } else {
-        snprintf(key, sizeof(key), "%s/pieces/p%05d.nut", t->job.video_id,
-                 t->job.chunk);
-    }
+    video_chunk_piece_key(t, key, sizeof(key), t->job.chunk);
 
     snprintf(input, sizeof(input), "%s/original", t->dir);
 

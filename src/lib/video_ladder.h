@@ -157,6 +157,14 @@ int video_ladder_pieces(const char *csv, size_t len, double *start,
  */
 int video_ladder_priority(double start, int max);
 
+/*
+ * The encoder threads of chunk k's run: threads (encoder_threads; 0:
+ * x264's own choice), but the first chunk's on at least every core of
+ * the machine (cores), as the video is playable once it is done and the
+ * other workers are then mostly putting pieces in storage.
+ */
+int video_ladder_chunk_threads(int k, int threads, int cores);
+
 
 typedef struct {
     const char  *input;         /* the piece */

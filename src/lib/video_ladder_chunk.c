@@ -167,6 +167,17 @@ video_ladder_priority(double start, int max)
 
 
 int
+video_ladder_chunk_threads(int k, int threads, int cores)
+{
+    if (k == 0 && threads > 0 && threads < cores) {
+        return cores;
+    }
+
+    return threads;
+}
+
+
+int
 video_ladder_pieces(const char *csv, size_t len, double *start,
     double *end, int max)
 {

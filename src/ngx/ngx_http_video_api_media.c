@@ -137,6 +137,14 @@ typedef struct {
 static ngx_http_video_api_media_slot_t  *ngx_http_video_api_media_slots;
 
 
+void
+ngx_http_video_api_media_exit_worker(ngx_cycle_t *cycle)
+{
+    ngx_free(ngx_http_video_api_media_slots);
+    ngx_http_video_api_media_slots = NULL;
+}
+
+
 ngx_int_t
 ngx_http_video_api_media_request_kept(ngx_http_request_t *r,
     const char *prefix, const char *method, ngx_str_t *bucket,

@@ -48,6 +48,9 @@ ngx_int_t ngx_http_video_api_media_request_kept(ngx_http_request_t *r,
     const char *prefix, const char *method, ngx_str_t *bucket,
     const char *key, long expires, ngx_str_t *uri, ngx_str_t *args);
 
+/* the kept requests freed, as the worker process exits */
+void ngx_http_video_api_media_exit_worker(ngx_cycle_t *cycle);
+
 /*
  * Serves "<root>/<name>" as nginx's static module serves a file, in the
  * request's own location (its open_file_cache, sendfile, aio, types):

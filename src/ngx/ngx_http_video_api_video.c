@@ -31,29 +31,6 @@ static ngx_http_video_api_steps_t  video_steps = {
 };
 
 
-/* a route's read of a video for its found handler */
-
-typedef enum {
-    VIDEO_LOAD_READ = 0,
-    VIDEO_LOAD_FOUND
-} ngx_http_video_api_video_load_step_e;
-
-static const char *const  video_load_names[] = { "read", "found" };
-
-typedef struct {
-    ngx_http_video_api_video_t          *video;
-    ngx_http_video_api_video_found_pt    found;
-    void                                *data;
-} ngx_http_video_api_video_load_t;
-
-static ngx_int_t ngx_http_video_api_video_load_step(
-    ngx_http_video_api_run_t *run);
-
-static ngx_http_video_api_steps_t  video_load_steps = {
-    "video load", ngx_http_video_api_video_load_step, video_load_names
-};
-
-
 enum {
     VIDEO_GET_ID = 0,
     VIDEO_GET_PLAY_BASE,
@@ -486,42 +463,3 @@ ngx_http_video_api_video_step(ngx_http_video_api_run_t *run)
 }
 
 
-ngx_int_t
-ngx_http_video_api_video_load(ngx_http_request_t *r, ngx_str_t *id,
-    ngx_uint_t token, ngx_http_video_api_video_found_pt found, void *data)
-{
-    ngx_http_video_api_video_load_t  *load;
-
-    load = ngx_palloc(r->pool, sizeof(ngx_http_video_api_video_load_t));
-    if (load == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    load->video = ngx_http_video_api_video_create(r, id);
-    if (load->video == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    load->video->token = token;
-    load->found = found;
-    load->data = data;
-
-    return ngx_http_video_api_run(r, &video_load_steps, load,
-                                  VIDEO_LOAD_READ);
-}
-
-
-static ngx_int_t
-ngx_http_video_api_video_load_step(ngx_http_video_api_run_t *run)
-{
-    ngx_http_video_api_video_load_t  *load;
-
-    load = run->data;
-
-    if (run->step == VIDEO_LOAD_READ) {
-        return ngx_http_video_api_video_read(run, load->video,
-                                             VIDEO_LOAD_FOUND);
-    }
-
-    return load->found(run->request, load->data, &load->video->json);
-}

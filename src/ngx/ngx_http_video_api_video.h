@@ -60,17 +60,6 @@ ngx_http_video_api_video_t *ngx_http_video_api_video_create(
 ngx_int_t ngx_http_video_api_video_read(ngx_http_video_api_run_t *run,
     ngx_http_video_api_video_t *video, ngx_uint_t resume);
 
-/*
- * For routes whose only work before answering is reading a video: reads
- * it and returns what found returns for it.  id is a valid id; token 1:
- * a play token admits the caller.
- */
-typedef ngx_int_t (*ngx_http_video_api_video_found_pt)(
-    ngx_http_request_t *r, void *data, ngx_str_t *json);
-
-ngx_int_t ngx_http_video_api_video_load(ngx_http_request_t *r, ngx_str_t *id,
-    ngx_uint_t token, ngx_http_video_api_video_found_pt found, void *data);
-
 /* 404 NOT_FOUND for the video id */
 ngx_int_t ngx_http_video_api_video_not_found(ngx_http_request_t *r,
     ngx_str_t *id);

@@ -21,7 +21,7 @@ our @EXPORT = qw(psql stack seed_video cursor_for http_get http_request wait_for
                  access_reset contract_record
                  media_reset media_conf media_locations upload_video
                  video_column wait_video_done read_worker_log
-                 need_browsers browser_suite page_csp page_locations suite_places);
+                 need_browsers browsers_missing browser_suite page_csp page_locations suite_places);
 
 sub conninfo {
     return $ENV{TEST_NGINX_PG_CONNINFO}
@@ -565,13 +565,21 @@ sub read_worker_log {
 # /usr/bin/chromium is there, /usr/bin/firefox-esr too if 'firefox' is
 # named, and the node modules named under node_modules.
 sub need_browsers {
+    my $why = browsers_missing(@_);
+    Test::More::plan(skip_all => $why) if $why;
+}
+
+# why a browser suite needing these (Chromium always, 'firefox', node
+# modules) cannot run here, or ''
+sub browsers_missing {
     my (@need) = @_;
-    Test::More::plan(skip_all => 'no /usr/bin/chromium (scripts/deps.sh installs it)')
+    return 'no /usr/bin/chromium (scripts/deps.sh installs it)'
         unless -x '/usr/bin/chromium';
-    Test::More::plan(skip_all => 'no /usr/bin/firefox-esr (scripts/deps.sh installs it)')
+    return 'no /usr/bin/firefox-esr (scripts/deps.sh installs it)'
         if grep({ $_ eq 'firefox' } @need) && !-x '/usr/bin/firefox-esr';
-    Test::More::plan(skip_all => 'no node_modules (scripts/deps.sh runs npm ci)')
+    return 'no node_modules (scripts/deps.sh runs npm ci)'
         if grep { $_ ne 'firefox' && !-d "$ENV{PWD}/node_modules/$_" } @need;
+    return '';
 }
 
 # A suite's own nginx and local object store: its prefix

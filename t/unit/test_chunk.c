@@ -189,6 +189,29 @@ START_TEST(later_pieces_have_lower_priorities)
 END_TEST
 
 
+START_TEST(the_first_chunk_takes_every_core)
+{
+    ck_assert_int_eq(video_ladder_chunk_threads(0, 1, 2), 2);
+    ck_assert_int_eq(video_ladder_chunk_threads(0, 1, 8), 8);
+    ck_assert_int_eq(video_ladder_chunk_threads(0, 4, 2), 4);
+
+    /* x264's own choice stays its own */
+
+    ck_assert_int_eq(video_ladder_chunk_threads(0, 0, 2), 0);
+
+    /* the others as encoder_threads says, and the audio's */
+
+    ck_assert_int_eq(video_ladder_chunk_threads(1, 1, 2), 1);
+    ck_assert_int_eq(video_ladder_chunk_threads(7, 1, 8), 1);
+    ck_assert_int_eq(video_ladder_chunk_threads(-1, 1, 8), 1);
+
+    /* a machine that says no cores */
+
+    ck_assert_int_eq(video_ladder_chunk_threads(0, 1, -1), 1);
+}
+END_TEST
+
+
 START_TEST(a_piece_is_encoded_on_the_shared_timeline)
 {
     int                   argc, n;
@@ -382,6 +405,7 @@ unit_chunk_suite(void)
     tcase_add_test(tc, the_split_cuts_short_pieces_first_then_every_chunk);
     tcase_add_test(tc, the_pieces_are_read_back_on_the_original_timeline);
     tcase_add_test(tc, later_pieces_have_lower_priorities);
+    tcase_add_test(tc, the_first_chunk_takes_every_core);
     tcase_add_test(tc, a_piece_is_encoded_on_the_shared_timeline);
     tcase_add_test(tc, the_audio_is_one_run_with_a_growing_playlist);
     tcase_add_test(tc, a_run_playlist_lists_its_own_segments_only);
