@@ -49,6 +49,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
     check, closeBrowser, configure, noConsoleErrors, note, report, runScript, startPlayback, track,
+    until as waitInPage,
 } from './common.mjs';
 
 const BASE = (process.env.BASE_URL ?? 'http://127.0.0.1:2115').replace(/\/$/, '');
@@ -211,23 +212,9 @@ function brief() {
 
 // --------------------------------------------------------------- in node --
 
-// polls fn(arg) in the page until it is true
-async function until(page, fn, arg, timeout, what) {
-    const end = Date.now() + timeout;
-
-    for (;;) {
-        if (await page.evaluate(fn, arg)) {
-            return;
-        }
-
-        if (Date.now() > end) {
-            throw new Error(`${what} not within ${timeout / 1000} s: `
-                            + await page.evaluate(brief));
-        }
-
-        await sleep(100);
-    }
-}
+// polls fn(arg) in the page until it is true, saying where the player
+// was if it never is
+const until = (page, fn, arg, timeout, what) => waitInPage(page, fn, arg, timeout, what, brief);
 
 /*
  * The run in an open browser page, its console errors tracked.

@@ -97,6 +97,27 @@ export async function check(name, fn, { page = current.page, todo } = {}) {
     }
 }
 
+// polls fn(arg) in the page every 100 ms until it is true, for both
+// browsers' page objects (Playwright's and Puppeteer's); past timeout ms
+// it throws, saying what was waited for and, with detail, what that
+// function of the page returns then
+export async function until(page, fn, arg, timeout, what, detail) {
+    const end = Date.now() + timeout;
+
+    for (;;) {
+        if (await page.evaluate(fn, arg)) {
+            return;
+        }
+
+        if (Date.now() > end) {
+            throw new Error(`${what} not within ${timeout / 1000} s`
+                            + (detail ? `: ${await page.evaluate(detail)}` : ''));
+        }
+
+        await sleep(100);
+    }
+}
+
 // --------------------------------------------------------------- the run --
 
 /*

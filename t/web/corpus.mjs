@@ -25,10 +25,9 @@
 // suite turns into Test::More results.
 
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
     assert, check, closeBrowser, configure, current, launchChromium, launchFirefox, need,
-    note, noConsoleErrors, runScript, track,
+    note, noConsoleErrors, runScript, track, until,
 } from './common.mjs';
 
 const BROWSER = process.env.BROWSER ?? 'chromium';
@@ -39,24 +38,6 @@ const ARTIFACTS = path.resolve(process.env.ARTIFACTS ?? 't/servroot-corpus/artif
 const DEADLINE_MS = 150_000;
 
 configure({ label: `${BROWSER}: `, artifacts: ARTIFACTS, shots: `${BROWSER}-fail` });
-
-// polls fn(arg) in the page until it is true (the same for both
-// browsers' page objects)
-async function until(page, fn, arg, timeout, what) {
-    const end = Date.now() + timeout;
-
-    for (;;) {
-        if (await page.evaluate(fn, arg)) {
-            return;
-        }
-
-        if (Date.now() > end) {
-            throw new Error(`${what} not within ${timeout / 1000} s`);
-        }
-
-        await sleep(100);
-    }
-}
 
 // in the page: the player paused on the frame it shows, that frame drawn
 // at its own size, and the mean luma of the middle half of its
