@@ -316,7 +316,7 @@ SKIP: {
     my $why = browsers_missing(qw(firefox playwright-core puppeteer-core hls.js));
     $why = 'the sanitizer pass plays no video in a browser'
         if ($ENV{VIDEO_API_TEST_BROWSERS} // '1') eq '0';
-    skip $why, 2 if $why;
+    skip $why, 2 * (4 + 3 * @shown) if $why;
     for my $browser (qw(chromium firefox)) {
         browser_suite('t/web/corpus.mjs', deadline => 180, least => 2 + 3 * @shown,
                       artifacts => "$dir/artifacts",

@@ -232,9 +232,9 @@ video_chunk_queue(video_transcode_t *t, int k, double start)
 
     return video_chunk_sql(t,
                "INSERT INTO outbox (topic, payload, priority)"
-               " SELECT '" VIDEO_QUEUE_CHUNK "', json_build_object("
+               " VALUES ('" VIDEO_QUEUE_CHUNK "', json_build_object("
                "  'type', 'chunk', 'videoId', $1::text, 'chunk', $2::integer),"
-               "  $3::integer",
+               "  $3::integer)",
                3, values);
 }
 
