@@ -61,7 +61,7 @@ system('ffmpeg', '-hide_banner', '-loglevel', 'error', '-y',
        '-f', 'lavfi', '-i', 'testsrc2=size=854x480:rate=30000/1001',
        '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
        '-t', '20', '-c:v', 'libx264', '-preset', 'ultrafast', '-bf', '2',
-       '-g', '30', '-c:a', 'aac', '-shortest', $src) == 0
+       '-g', '30', '-c:a', 'aac', '-ac', '2', '-b:a', '192k', '-shortest', $src) == 0
     or BAIL_OUT('ffmpeg could not make the source');
 
 my @source = pts($src, 'v:0');
@@ -188,6 +188,14 @@ ok @v0 && @a0 && abs($v0[0][0] - ($a0[0][0] + 2 * 1024 / 48000)) < 0.002,
    sprintf('the audio lines up with the picture (%.4f s vs %.4f s)',
            $v0[0][0] // -1, $a0[0][0] // -1);
 
+# 192 kb/s is above the audio rendition's 128: encoded, not copied
+my $as = ffprobe_json('-select_streams', 'a:0', '-show_entries',
+                      'stream=sample_rate,channels', "'$dir/audio.ts'");
+is join(' ', map { "$_->{sample_rate} Hz x $_->{channels}" } @{$as->{streams} // []}),
+   '48000 Hz x 2', 'the audio encoded at the rendition\'s rate (192 kb/s is above it)';
+unlike read_worker_log($dir, 'transcode'), qr/video \Q$vid\E: the audio copied/,
+       'and the log does not say it was copied';
+
 # -- what is left: no pieces ---------------------------------------------------------
 
 my @pieces = glob("$data/videos-raw/$vid/pieces/*");
@@ -298,7 +306,8 @@ system('ffmpeg', '-hide_banner', '-loglevel', 'error', '-y',
        '-f', 'lavfi', '-i', 'testsrc2=size=854x480:rate=30',
        '-f', 'lavfi', '-i', 'sine=frequency=330:sample_rate=44100',
        '-t', '48', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '60',
-       '-c:a', 'aac', '-shortest', $long) == 0 or BAIL_OUT('ffmpeg: long source');
+       '-c:a', 'aac', '-b:a', '96k', '-shortest', $long) == 0 or BAIL_OUT('ffmpeg: long source');
+my @lsrc_audio = pts($long, 'a:0');
 my $short = "$dir/short.mp4";
 system('ffmpeg', '-hide_banner', '-loglevel', 'error', '-y',
        '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25',
@@ -350,5 +359,36 @@ is scalar(@lpts), 48 * 30, 'every frame of the long video once';
 my $worst = 0;
 $worst < $_ and $worst = $_ for map { $lpts[$_][0] - $lpts[$_ - 1][0] } 1 .. $#lpts;
 ok $worst < 1.5 / 30, sprintf('no gap (largest step %.4f s)', $worst);
+
+# its sound, AAC-LC mono 44.1 kHz at 96 kb/s, fits the audio rendition:
+# copied as it is, every packet of the original once, in line with the
+# picture as the original has it (its priming alone before the sound)
+like read_worker_log($dir, 'transcode'), qr/video \Q$lid\E: the audio copied/,
+     'the long video\'s audio copied, not encoded';
+my $la = "$data/videos-processed/$lid/audio";
+my $alist = do { local (@ARGV, $/) = ("$la/playlist.m3u8"); <> } // '';
+like $alist, qr/#EXT-X-ENDLIST\n\z/, 'its audio playlist closed';
+my @asegs = $alist =~ /^([\w.]+\.ts)$/mg;
+system("cd '$la' && cat @asegs > '$dir/longaudio.ts'");
+$as = ffprobe_json('-select_streams', 'a:0', '-show_entries',
+                   'stream=codec_name,profile,sample_rate,channels', "'$dir/longaudio.ts'");
+is join(' ', map { "$_->{codec_name} $_->{profile} $_->{sample_rate} Hz x $_->{channels}" }
+                 @{$as->{streams} // []}),
+   'aac LC 44100 Hz x 1', 'the original\'s sound: AAC-LC, 44.1 kHz, mono';
+my @lapts = pts("$dir/longaudio.ts", 'a:0');
+is scalar(@lapts), scalar(@lsrc_audio),
+   'every audio packet of the original once (' . scalar(@lsrc_audio) . ')';
+my ($agap, $aover) = (0, 0);
+for my $i (1 .. $#lapts) {
+    my $step = $lapts[$i][0] - $lapts[$i - 1][0];
+    $agap = $step if $step > $agap;
+    $aover++ if $step < 1024 / 44100 / 2;
+}
+ok $agap < 1.5 * 1024 / 44100, sprintf('no gap in the sound (largest step %.4f s)', $agap);
+is $aover, 0, 'no overlap';
+my @lv0 = pts("$dir/long360.ts", 'v:0');
+ok @lv0 && @lapts && abs($lv0[0][0] - ($lapts[0][0] + 1024 / 44100)) < 0.002,
+   sprintf('the copied sound lines up with the picture (%.4f s vs %.4f s)',
+           $lv0[0][0] // -1, $lapts[0][0] // -1);
 
 done_testing();

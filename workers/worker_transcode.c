@@ -581,7 +581,10 @@ fetched:
         video_worker_log("video %s: %dx%d (turned %d), %s, %.2f s, "
                          "%s audio, %d rung(s)", t->job.video_id, t->width,
                          t->height, t->rotation, t->hdr ? "HDR" : "SDR",
-                         t->duration, t->has_audio ? "with" : "no",
+                         t->duration,
+                         t->has_audio ? (t->audio_copy ? "with AAC-LC"
+                                                       : "with")
+                                      : "no",
                          t->nrungs);
     }
 

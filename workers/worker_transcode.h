@@ -26,6 +26,9 @@
 
 #define VIDEO_ERR_MAX        512
 
+/* the audio rendition of a chunked transcode, kb/s */
+#define VIDEO_CHUNK_AUDIO_KBPS  128
+
 
 typedef struct {
     PGconn         *pg;
@@ -43,6 +46,8 @@ typedef struct {
     int             rotation;
     int             hdr;
     int             has_audio;
+    int             audio_copy;    /* chunked: the audio copied, not
+                                      encoded (video_probe_audio_copy) */
     double          duration;
     double          fps;
 

@@ -41,7 +41,6 @@
 #include "worker_transcode.h"
 
 
-#define VIDEO_CHUNK_AUDIO_KBPS  128
 #define VIDEO_CHUNK_FILE_MAX    (4 * 1024 * 1024)
 
 
@@ -277,7 +276,7 @@ video_chunk_state(video_transcode_t *t, int n, const double *start,
     char         w[16], h[16], rot[16], fps[32], dur[32], thumb[32];
     char         master[4096];
     size_t       rl;
-    const char  *values[14];
+    const char  *values[15];
     PGresult    *res;
 
     len = video_ladder_master_group(t->rungs, t->nrungs, t->has_audio,
@@ -365,17 +364,19 @@ video_chunk_state(video_transcode_t *t, int n, const double *start,
     values[10] = fps;
     values[11] = dur;
     values[12] = thumb;
+    values[13] = t->audio_copy ? "t" : "f";
 
     if (rc == VIDEO_JOB_OK) {
         rc = video_chunk_sql(t,
                  "INSERT INTO video_hls (video_id, master, rungs, has_audio,"
                  " target, chunks, width, height, rotation, hdr, fps,"
-                 " duration, thumb_at)"
+                 " duration, thumb_at, audio_copy)"
                  " VALUES ($1, $2, $3::text[], $4::boolean, $5::smallint,"
                  " $6::integer, $7::integer, $8::integer, $9::smallint,"
-                 " $10::boolean, $11::float8, $12::float8, $13::float8)"
+                 " $10::boolean, $11::float8, $12::float8, $13::float8,"
+                 " $14::boolean)"
                  " ON CONFLICT (video_id) DO NOTHING",
-                 13, values);
+                 14, values);
     }
 
     values[1] = starts;
@@ -575,7 +576,8 @@ video_chunk_load(video_transcode_t *t, int *state)
               " h.width, h.height, h.rotation, h.hdr, h.fps, h.duration,"
               " h.has_audio, c.start_s, c.end_s,"
               " h.thumb_at >= c.start_s"
-              "  AND (h.thumb_at < c.end_s OR c.n = h.chunks - 1)"
+              "  AND (h.thumb_at < c.end_s OR c.n = h.chunks - 1),"
+              " h.audio_copy"
               " FROM videos v JOIN video_hls h ON h.video_id = v.id"
               " JOIN video_chunks c ON c.video_id = v.id AND c.n = $2"
               " WHERE v.id = $1",
@@ -602,6 +604,7 @@ video_chunk_load(video_transcode_t *t, int *state)
         t->chunk_start = atof(PQgetvalue(res, 0, 8));
         t->chunk_end = atof(PQgetvalue(res, 0, 9));
         t->chunk_thumb = PQgetvalue(res, 0, 10)[0] == 't';
+        t->audio_copy = PQgetvalue(res, 0, 11)[0] == 't';
         t->nrungs = video_ladder_select(t->width, t->height, t->rungs);
     }
 
@@ -934,6 +937,11 @@ video_chunk_audio(video_transcode_t *t)
     aj.outdir = "out";
     aj.segment = video_worker_conf.segment_seconds;
     aj.kbps = VIDEO_CHUNK_AUDIO_KBPS;
+    aj.copy = t->audio_copy;
+
+    if (aj.copy) {
+        video_worker_log("video %s: the audio copied", t->job.video_id);
+    }
 
     argc = video_ladder_audio(&aj, argv, buf, sizeof(buf));
     if (argc < 0) {

@@ -119,6 +119,7 @@ video_transcode_probe(video_transcode_t *t)
     t->rotation = probe.rotation;
     t->hdr = probe.hdr;
     t->has_audio = probe.has_audio;
+    t->audio_copy = video_probe_audio_copy(&probe, VIDEO_CHUNK_AUDIO_KBPS);
     t->fps = probe.fps;
     t->duration = probe.duration;
 

@@ -197,12 +197,15 @@ typedef struct {
     const char  *outdir;        /* "<outdir>/a_%05d.ts" */
     int          segment;
     int          kbps;
+    int          copy;          /* the original's as it is (it is AAC-LC
+                                   of kbps at most: video_probe_audio_copy) */
 } video_ladder_audio_t;
 
 
 /*
- * The audio's run: AAC stereo 48 kHz, segments "a_%05d.ts" listed in
- * the EVENT playlist "audio.m3u8", rewritten as each is closed.
+ * The audio's run: AAC stereo 48 kHz of kbps, or the original's copied,
+ * segments "a_%05d.ts" listed in the EVENT playlist "audio.m3u8",
+ * rewritten as each is closed.
  */
 int video_ladder_audio(const video_ladder_audio_t *job, char **argv,
     char *buf, size_t size);

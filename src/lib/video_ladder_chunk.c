@@ -299,6 +299,7 @@ video_ladder_chunk(const video_ladder_chunk_t *job, const video_rung_t *rungs,
     video_ladder_quiet(&a, 1);
     video_ladder_arg(&a, "-copyts");
     video_ladder_arg(&a, "-noautorotate");
+    video_ladder_threads(&a, job->threads);
     video_ladder_input(&a, job->input, "nut");
     video_ladder_arg(&a, "-filter_complex");
     video_ladder_arg(&a, "%s", graph);
@@ -367,20 +368,39 @@ video_ladder_audio(const video_ladder_audio_t *job, char **argv, char *buf,
     video_ladder_arg(&a, "-stats_period");
     video_ladder_arg(&a, "0.1");
     video_ladder_arg(&a, "-copyts");
+
+    /*
+     * A copy: the packets as they are (a 10-minute video's audio in a
+     * fraction of a second, where the encoder takes 10 CPU-s), the
+     * original's priming included, moved back as the pictures are
+     */
+
+    if (job->copy) {
+        video_ladder_arg(&a, "-itsoffset");
+        video_ladder_arg(&a, "-%d", VIDEO_CHUNK_OFFSET - VIDEO_CHUNK_ZERO);
+    }
+
     video_ladder_input(&a, job->input, "nut");
     video_ladder_arg(&a, "-map");
     video_ladder_arg(&a, "0:a:0");
-    video_ladder_arg(&a, "-af");
-    video_ladder_arg(&a, "asetpts=PTS-%d/TB",
-                     VIDEO_CHUNK_OFFSET - VIDEO_CHUNK_ZERO);
-    video_ladder_arg(&a, "-c:a");
-    video_ladder_arg(&a, "aac");
-    video_ladder_arg(&a, "-ac");
-    video_ladder_arg(&a, "2");
-    video_ladder_arg(&a, "-ar");
-    video_ladder_arg(&a, "48000");
-    video_ladder_arg(&a, "-b:a");
-    video_ladder_arg(&a, "%dk", job->kbps);
+
+    if (job->copy) {
+        video_ladder_arg(&a, "-c:a");
+        video_ladder_arg(&a, "copy");
+
+    } else {
+        video_ladder_arg(&a, "-af");
+        video_ladder_arg(&a, "asetpts=PTS-%d/TB",
+                         VIDEO_CHUNK_OFFSET - VIDEO_CHUNK_ZERO);
+        video_ladder_arg(&a, "-c:a");
+        video_ladder_arg(&a, "aac");
+        video_ladder_arg(&a, "-ac");
+        video_ladder_arg(&a, "2");
+        video_ladder_arg(&a, "-ar");
+        video_ladder_arg(&a, "48000");
+        video_ladder_arg(&a, "-b:a");
+        video_ladder_arg(&a, "%dk", job->kbps);
+    }
 
     /* an EVENT playlist, rewritten as each segment is closed: the worker
        uploads segments while the run goes on */

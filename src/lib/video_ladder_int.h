@@ -47,6 +47,10 @@ const char *video_ladder_tonemap(int hdr);
 size_t video_ladder_scalers(char *graph, size_t len, size_t size,
     const video_rung_t *rungs, int n);
 
+/* [-filter_complex_threads N -threads N] before the input: the decoder's
+   and the filters' threads as the encoders' (threads 0: ffmpeg's own) */
+void video_ladder_threads(video_ladder_args_t *a, int threads);
+
 /* [-threads N] -c:v libx264 -preset -profile:v high -pix_fmt yuv420p, a
    keyframe every segment (fps 0: 30) and none between */
 void video_ladder_x264(video_ladder_args_t *a, const char *preset,

@@ -191,6 +191,56 @@ video_probe_duration(json_t *v)
 }
 
 
+/* a number ffprobe writes as a decimal string ("48000"), in int range;
+   else 0 */
+
+static int
+video_probe_decimal(json_t *v)
+{
+    long         n;
+    const char  *s;
+
+    s = json_string_value(v);
+
+    if (s == NULL || strlen(s) != json_string_length(v)
+        || video_probe_int(s, s + strlen(s), &n) != 0)
+    {
+        return 0;
+    }
+
+    return (int) n;
+}
+
+
+static void
+video_probe_audio(json_t *stream, video_probe_t *out)
+{
+    const char  *codec, *profile;
+
+    codec = json_string_value(json_object_get(stream, "codec_name"));
+    profile = json_string_value(json_object_get(stream, "profile"));
+
+    out->audio_lc = codec != NULL && profile != NULL
+                    && strcmp(codec, "aac") == 0 && strcmp(profile, "LC") == 0;
+    out->audio_channels = video_probe_size(json_object_get(stream,
+                                                           "channels"));
+    out->audio_rate = video_probe_decimal(json_object_get(stream,
+                                                          "sample_rate"));
+    out->audio_bps = video_probe_decimal(json_object_get(stream,
+                                                         "bit_rate"));
+}
+
+
+int
+video_probe_audio_copy(const video_probe_t *p, int kbps)
+{
+    return p->has_audio && p->audio_lc
+           && p->audio_channels >= 1 && p->audio_channels <= 2
+           && (p->audio_rate == 44100 || p->audio_rate == 48000)
+           && p->audio_bps > 0 && p->audio_bps <= kbps * 1020;
+}
+
+
 int
 video_probe_parse(const char *json, size_t len, video_probe_t *out,
     const char **err)
@@ -232,8 +282,9 @@ video_probe_parse(const char *json, size_t len, video_probe_t *out,
                 out->height = swap;
             }
 
-        } else if (strcmp(type, "audio") == 0) {
+        } else if (strcmp(type, "audio") == 0 && !out->has_audio) {
             out->has_audio = 1;
+            video_probe_audio(s, out);
         }
     }
 

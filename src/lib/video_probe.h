@@ -21,6 +21,10 @@ typedef struct {
     int     hdr;         /* its transfer is PQ (smpte2084) or HLG
                             (arib-std-b67) */
     int     has_audio;
+    int     audio_lc;    /* its first audio stream is AAC-LC */
+    int     audio_channels;
+    int     audio_rate;  /* Hz; 0: unknown */
+    int     audio_bps;   /* bits per second; 0: unknown */
     double  fps;         /* its average frame rate; 0: unknown */
     double  duration;    /* seconds, of the container */
 } video_probe_t;
@@ -43,6 +47,17 @@ typedef struct {
  */
 int video_probe_parse(const char *json, size_t len, video_probe_t *out,
     const char **err);
+
+
+/*
+ * The first audio stream can be copied as it is into an audio rendition
+ * of kbps: AAC-LC (what the playlists' CODECS say: mp4a.40.2), one or
+ * two channels (the rendition says CHANNELS="2", at most), 44.1 or
+ * 48 kHz, and a known rate no more than 2% above kbps (BANDWIDTH counts
+ * kbps for it).  A copy costs no CPU and loses nothing; anything else
+ * is encoded.
+ */
+int video_probe_audio_copy(const video_probe_t *p, int kbps);
 
 
 #endif /* _VIDEO_PROBE_H_INCLUDED_ */

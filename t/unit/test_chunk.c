@@ -47,6 +47,23 @@ arg_after(char **argv, int argc, const char *name)
 }
 
 
+/* where name is in argv first, or -1 */
+
+static int
+arg_index(char **argv, int argc, const char *name)
+{
+    int  i;
+
+    for (i = 0; i < argc; i++) {
+        if (strcmp(argv[i], name) == 0) {
+            return i;
+        }
+    }
+
+    return -1;
+}
+
+
 static char  buf[16384 + VIDEO_CHUNK_TIMES_LEN];
 
 
@@ -236,6 +253,17 @@ START_TEST(a_piece_is_encoded_on_the_shared_timeline)
     ck_assert_str_eq(arg_after(argv, argc, "-hls_segment_filename"),
                      "out/%v/c00007_%03d.ts");
 
+    /* one thread: the decoder's (said before the input, so the first
+       "-threads"), the filters' and the encoders' */
+
+    ck_assert_str_eq(arg_after(argv, argc, "-filter_complex_threads"), "1");
+    ck_assert_str_eq(arg_after(argv, argc, "-threads"), "1");
+    ck_assert_int_lt(arg_index(argv, argc, "-threads"),
+                     arg_index(argv, argc, "-i"));
+    ck_assert_int_gt(arg_index(argv, argc, "-c:v"),
+                     arg_index(argv, argc, "-i"));
+    ck_assert_str_eq(argv[arg_index(argv, argc, "-c:v") - 1], "1");
+
     /* shifted back by the split's offset less the output's zero, turned
        by the probe's rotation; no thumbnail from this piece */
 
@@ -255,6 +283,14 @@ START_TEST(a_piece_is_encoded_on_the_shared_timeline)
     ck_assert_ptr_null(strstr(graph, "transpose"));
     ck_assert(has_arg(argv, argc, "out/thumbnail.jpg"));
 
+    /* threads 0: ffmpeg's own choice everywhere */
+
+    cj.threads = 0;
+    argc = video_ladder_chunk(&cj, r, n, argv, buf, sizeof(buf));
+    ck_assert_int_gt(argc, 0);
+    ck_assert(!has_arg(argv, argc, "-threads"));
+    ck_assert(!has_arg(argv, argc, "-filter_complex_threads"));
+
     cj.chunk = -1;
     ck_assert_int_eq(video_ladder_chunk(&cj, r, n, argv, buf, sizeof(buf)),
                      -1);
@@ -268,7 +304,7 @@ START_TEST(the_audio_is_one_run_with_a_growing_playlist)
 {
     int                   argc;
     char                 *argv[VIDEO_LADDER_ARGS_MAX];
-    video_ladder_audio_t  aj = { "original", "out", 4, 128 };
+    video_ladder_audio_t  aj = { "original", "out", 4, 128, 0 };
 
     argc = video_ladder_audio(&aj, argv, buf, sizeof(buf));
     ck_assert_int_gt(argc, 0);
@@ -277,6 +313,22 @@ START_TEST(the_audio_is_one_run_with_a_growing_playlist)
     ck_assert_str_eq(arg_after(argv, argc, "-b:a"), "128k");
     ck_assert_str_eq(arg_after(argv, argc, "-hls_playlist_type"), "event");
     ck_assert_str_eq(arg_after(argv, argc, "-stats_period"), "0.1");
+    ck_assert_str_eq(argv[argc - 1], "out/audio.m3u8");
+    ck_assert(!has_arg(argv, argc, "-itsoffset"));
+
+    /* copied: no filter, no encoder; moved back on the input */
+
+    aj.copy = 1;
+    argc = video_ladder_audio(&aj, argv, buf, sizeof(buf));
+    ck_assert_int_gt(argc, 0);
+    ck_assert_str_eq(arg_after(argv, argc, "-itsoffset"), "-9");
+    ck_assert_int_lt(arg_index(argv, argc, "-itsoffset"),
+                     arg_index(argv, argc, "-i"));
+    ck_assert_str_eq(arg_after(argv, argc, "-c:a"), "copy");
+    ck_assert(!has_arg(argv, argc, "-af"));
+    ck_assert(!has_arg(argv, argc, "-b:a"));
+    ck_assert(!has_arg(argv, argc, "aac"));
+    ck_assert_str_eq(arg_after(argv, argc, "-hls_playlist_type"), "event");
     ck_assert_str_eq(argv[argc - 1], "out/audio.m3u8");
 }
 END_TEST

@@ -169,6 +169,7 @@ START_TEST(one_ffmpeg_run_encodes_every_rung)
     ck_assert(has_arg(argv, "out/%v/segment_%03d.ts"));
     ck_assert(has_arg(argv, "out/thumbnail.jpg"));
     ck_assert(has_arg(argv, "-threads"));
+    ck_assert(has_arg(argv, "-filter_complex_threads"));
     ck_assert(has_arg(argv, "-b:v:2"));
     ck_assert(has_arg(argv, "800k"));
 
@@ -753,6 +754,90 @@ START_TEST(a_probe_gives_size_rate_audio_and_duration)
 END_TEST
 
 
+/* a video stream, then audio streams as ffprobe 5.1 prints them */
+#define PROBE_AUDIO(audio)                                                    \
+    "{\"streams\": [{\"codec_type\": \"video\", \"width\": 640, "           \
+    "\"height\": 360}" audio "], \"format\": {\"duration\": \"2.0\"}}"
+
+#define AUDIO(codec, profile, channels, rate, bps)                            \
+    ", {\"codec_name\": \"" codec "\", \"profile\": \"" profile "\", "        \
+    "\"codec_type\": \"audio\", \"channels\": " channels ", "              \
+    "\"sample_rate\": " rate ", \"bit_rate\": " bps "}"
+
+
+START_TEST(audio_that_fits_the_rendition_is_copied)
+{
+    size_t          i;
+    video_probe_t   p;
+    const char     *err;
+
+    static const struct {
+        const char  *json;
+        int          copy;
+    } cases[] = {
+        /* a phone's or a camera's: AAC-LC stereo 48 or 44.1 kHz, mono */
+        { PROBE_AUDIO(AUDIO("aac", "LC", "2", "\"48000\"", "\"128000\"")),
+          1 },
+        { PROBE_AUDIO(AUDIO("aac", "LC", "1", "\"44100\"", "\"96000\"")),
+          1 },
+        /* 2% above the rendition's 128 kb/s, no more */
+        { PROBE_AUDIO(AUDIO("aac", "LC", "2", "\"48000\"", "\"130560\"")),
+          1 },
+        { PROBE_AUDIO(AUDIO("aac", "LC", "2", "\"48000\"", "\"130561\"")),
+          0 },
+        { PROBE_AUDIO(AUDIO("aac", "LC", "2", "\"48000\"", "\"256000\"")),
+          0 },
+        /* HE-AAC, 5.1, 96 or 32 kHz, another codec: encoded */
+        { PROBE_AUDIO(AUDIO("aac", "HE-AAC", "2", "\"48000\"",
+                            "\"64000\"")), 0 },
+        { PROBE_AUDIO(AUDIO("aac", "LC", "6", "\"48000\"", "\"128000\"")),
+          0 },
+        { PROBE_AUDIO(AUDIO("aac", "LC", "2", "\"96000\"", "\"128000\"")),
+          0 },
+        { PROBE_AUDIO(AUDIO("aac", "LC", "2", "\"32000\"", "\"128000\"")),
+          0 },
+        { PROBE_AUDIO(AUDIO("mp3", "LC", "2", "\"48000\"", "\"128000\"")),
+          0 },
+        { PROBE_AUDIO(AUDIO("opus", "", "2", "\"48000\"", "\"96000\"")),
+          0 },
+        /* no rate known (Matroska's streams say none), or not a number */
+        { PROBE_AUDIO(", {\"codec_name\": \"aac\", \"profile\": \"LC\", "
+                      "\"codec_type\": \"audio\", \"channels\": 2, "
+                      "\"sample_rate\": \"48000\"}"), 0 },
+        { PROBE_AUDIO(AUDIO("aac", "LC", "2", "\"48000\"", "\"N/A\"")), 0 },
+        { PROBE_AUDIO(AUDIO("aac", "LC", "2", "48000", "128000")), 0 },
+        { PROBE_AUDIO(AUDIO("aac", "LC", "2", "\"48000\"", "\"-1\"")), 0 },
+        { PROBE_AUDIO(AUDIO("aac", "LC", "\"2\"", "\"48000\"",
+                            "\"128000\"")), 0 },
+        /* the first audio stream is the one copied, and said */
+        { PROBE_AUDIO(AUDIO("mp3", "LC", "2", "\"48000\"", "\"128000\"")
+                      AUDIO("aac", "LC", "2", "\"48000\"", "\"128000\"")),
+          0 },
+        { PROBE_AUDIO(AUDIO("aac", "LC", "2", "\"48000\"", "\"128000\"")
+                      AUDIO("mp3", "LC", "2", "\"48000\"", "\"128000\"")),
+          1 },
+        /* no audio */
+        { PROBE_AUDIO(""), 0 },
+    };
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        ck_assert_msg(probe(cases[i].json, &p, &err) == 0, "case %zu", i);
+        ck_assert_msg(video_probe_audio_copy(&p, 128) == cases[i].copy,
+                      "case %zu: copy %d", i, cases[i].copy);
+    }
+
+    /* what the copy is measured by */
+
+    ck_assert_int_eq(probe(PROBE_AUDIO(AUDIO("aac", "LC", "1", "\"44100\"",
+                                             "\"96000\"")), &p, &err), 0);
+    ck_assert_int_eq(p.audio_lc, 1);
+    ck_assert_int_eq(p.audio_channels, 1);
+    ck_assert_int_eq(p.audio_rate, 44100);
+    ck_assert_int_eq(p.audio_bps, 96000);
+}
+END_TEST
+
+
 START_TEST(a_file_without_video_or_duration_is_refused)
 {
     video_probe_t   p;
@@ -983,6 +1068,7 @@ unit_worker_lib_suite(void)
     tcase_add_test(tc, an_etag_names_the_original_to_read);
     tcase_add_test(tc, cleanup_jobs_list_objects_of_their_video);
     tcase_add_test(tc, a_probe_gives_size_rate_audio_and_duration);
+    tcase_add_test(tc, audio_that_fits_the_rendition_is_copied);
     tcase_add_test(tc, a_file_without_video_or_duration_is_refused);
     tcase_add_test(tc, hostile_probe_values_are_refused);
     tcase_add_test(tc, a_rotated_picture_is_measured_as_shown);
