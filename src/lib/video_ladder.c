@@ -321,6 +321,18 @@ video_ladder_scalers(char *graph, size_t len, size_t size,
 
 
 void
+video_ladder_aac(video_ladder_args_t *a)
+{
+    video_ladder_arg(a, "-c:a");
+    video_ladder_arg(a, "aac");
+    video_ladder_arg(a, "-ac");
+    video_ladder_arg(a, "2");
+    video_ladder_arg(a, "-ar");
+    video_ladder_arg(a, "48000");
+}
+
+
+void
 video_ladder_threads(video_ladder_args_t *a, int threads)
 {
     /*
@@ -583,12 +595,7 @@ video_ladder_ffmpeg(const video_ladder_job_t *job,
     video_ladder_rates(&a, rungs, n, 0);
 
     if (job->has_audio) {
-        video_ladder_arg(&a, "-c:a");
-        video_ladder_arg(&a, "aac");
-        video_ladder_arg(&a, "-ac");
-        video_ladder_arg(&a, "2");
-        video_ladder_arg(&a, "-ar");
-        video_ladder_arg(&a, "48000");
+        video_ladder_aac(&a);
 
         for (i = 0; i < n; i++) {
             video_ladder_arg(&a, "-b:a:%d", i);

@@ -392,12 +392,7 @@ video_ladder_audio(const video_ladder_audio_t *job, char **argv, char *buf,
         video_ladder_arg(&a, "-af");
         video_ladder_arg(&a, "asetpts=PTS-%d/TB",
                          VIDEO_CHUNK_OFFSET - VIDEO_CHUNK_ZERO);
-        video_ladder_arg(&a, "-c:a");
-        video_ladder_arg(&a, "aac");
-        video_ladder_arg(&a, "-ac");
-        video_ladder_arg(&a, "2");
-        video_ladder_arg(&a, "-ar");
-        video_ladder_arg(&a, "48000");
+        video_ladder_aac(&a);
         video_ladder_arg(&a, "-b:a");
         video_ladder_arg(&a, "%dk", job->kbps);
     }

@@ -47,6 +47,10 @@ const char *video_ladder_tonemap(int hdr);
 size_t video_ladder_scalers(char *graph, size_t len, size_t size,
     const video_rung_t *rungs, int n);
 
+/* -c:a aac -ac 2 -ar 48000: every audio rendition's encoder, stereo
+   48 kHz (its rate said apart) */
+void video_ladder_aac(video_ladder_args_t *a);
+
 /* [-filter_complex_threads N -threads N] before the input: the decoder's
    and the filters' threads as the encoders' (threads 0: ffmpeg's own) */
 void video_ladder_threads(video_ladder_args_t *a, int threads);
