@@ -582,7 +582,7 @@ fetched:
                          "%s audio, %d rung(s)", t->job.video_id, t->width,
                          t->height, t->rotation, t->hdr ? "HDR" : "SDR",
                          t->duration,
-                         t->has_audio ? (t->audio_copy ? "with AAC-LC"
+                         t->has_audio ? (t->audio_copy ? "with copyable"
                                                        : "with")
                                       : "no",
                          t->nrungs);

@@ -276,7 +276,7 @@ video_chunk_state(video_transcode_t *t, int n, const double *start,
     char         w[16], h[16], rot[16], fps[32], dur[32], thumb[32];
     char         master[4096];
     size_t       rl;
-    const char  *values[15];
+    const char  *values[14];
     PGresult    *res;
 
     len = video_ladder_master_group(t->rungs, t->nrungs, t->has_audio,
