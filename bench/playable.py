@@ -8,11 +8,14 @@
 #                                        "<videoId> <epoch of complete>"
 #   playable.py wait ID STATUS TIMEOUT   until the video is STATUS (READY
 #                                        counts as PROCESSING too)
-#   playable.py measure ID T0 TIMEOUT    polls every 100 ms; prints
+#   playable.py measure ID T0 TIMEOUT    polls every 100 ms (the progress
+#                                        and every open playlist); prints
 #                                        "<playable s> <READY s> <worst s>
-#                                        <segments> <how>"
+#                                        <segments> <how> <worst's offset>"
 #
-# Environment: BENCH_API (http://host:port), BENCH_KEY (an API key).
+# Environment: BENCH_API (http://host:port), BENCH_KEY (an API key),
+# BENCH_PLAYABLE_TRACE (a file: every segment seen, by offset, with when
+# and how late).
 #
 # First playable: the video object's (or /progress's) playableAt when the
 # API has that field, else the first poll that sees READY: today a video
@@ -141,7 +144,6 @@ class Playlists:
             sys.exit('master playlist: %d' % status)
         self.ended = {urllib.parse.urljoin(master_url, uri): False
                       for uri in self.uris(data.decode())}
-        self.turn = 0
 
     @staticmethod
     def uris(text):
@@ -161,11 +163,10 @@ class Playlists:
         return all(self.ended.values())
 
     def poll(self):
-        open_ = [p for p, e in self.ended.items() if not e]
-        if not open_:
-            return
-        url = open_[self.turn % len(open_)]
-        self.turn += 1
+        for url in [p for p, e in self.ended.items() if not e]:
+            self.poll_one(url)
+
+    def poll_one(self, url):
         u = urllib.parse.urlsplit(url)
         status, data = self.conn.request('GET', u.path + '?' + u.query
                                          if u.query else u.path)
@@ -185,9 +186,18 @@ class Playlists:
                 dur = None
 
     def worst(self):
+        """The latest segment: (seconds late, its start offset)."""
         if not self.seen:
-            return None
-        return max(t - off for t, off in self.seen.values())
+            return None, None
+        return max((t - off, off) for t, off in self.seen.values())
+
+    def trace(self, path):
+        """Every segment, by rendition and offset: seen at, late by."""
+        with open(path, 'w') as f:
+            for (url, uri), (t, off) in sorted(
+                    self.seen.items(), key=lambda kv: (kv[1][1], kv[0])):
+                f.write('%8.3f %8.3f %7.3f %s %s\n' % (
+                    off, t, t - off, urllib.parse.urlsplit(url).path, uri))
 
 
 def measure(vid, t0, timeout):
@@ -223,10 +233,13 @@ def measure(vid, t0, timeout):
         time.sleep(POLL)
     else:
         sys.exit('video %s: not READY after %d s' % (vid, timeout))
-    worst = lists.worst() if lists else None
-    print('%.2f %.2f %s %d %s' % (
+    worst, at = lists.worst() if lists else (None, None)
+    if lists and os.environ.get('BENCH_PLAYABLE_TRACE'):
+        lists.trace(os.environ['BENCH_PLAYABLE_TRACE'])
+    print('%.2f %.2f %s %d %s %s' % (
         play, ready, '-' if worst is None else '%.2f' % worst,
-        len(lists.seen) if lists else 0, how))
+        len(lists.seen) if lists else 0, how,
+        '-' if at is None else '%.1f' % at))
 
 
 def main():

@@ -311,7 +311,7 @@ declare -A ready_of
 # measure NAME SOURCE_SECONDS CPU(yes|no) [BACKGROUND_SECONDS]
 measure() {
     local name=$1 s=$2 cpu=$3 bg=${4:-} bg_id='' id t0 c0 c1 out cpm=-
-    local play ready worst segs how
+    local play ready worst segs how worst_at
     local load
     load=$(cut -d' ' -f1 /proc/loadavg)
     if [ -n "$bg" ]; then
@@ -325,9 +325,10 @@ measure() {
     say "$name: ${s} s source, $workers_desc"
     read -r id t0 < <(api upload "$(source_path "$s")" "bench $name") ||
         die "$name: the upload failed"
-    out=$(api measure "$id" "$t0" "$timeout_s") || die "$name: video $id did not become READY"
+    out=$(BENCH_PLAYABLE_TRACE="$run/logs/segments-$name.txt" api measure "$id" "$t0" "$timeout_s") ||
+        die "$name: video $id did not become READY"
     c1=$(cpu_of "${transcoders[@]}")
-    read -r play ready worst segs how <<< "$out"
+    read -r play ready worst segs how worst_at <<< "$out"
     if [ "$cpu" = yes ]; then
         cpm=$(awk -v a="$c0" -v b="$c1" -v s="$s" 'BEGIN { printf "%.1f", (b - a) / (s / 60) }')
     fi
@@ -366,7 +367,7 @@ measure() {
         goal="$goal; single-run, 1 worker on both cores: chunked within 10% of its CPU"
     rows+=("$(printf '%-12s %6ss %-40s %9s %9s %9s %9s  %s' "$name" "$s" \
         "$workers_desc" "$play" "$ready" "$worst" "$cpm" "$goal")")
-    notes+=("$name: video $id, first playable from $how, $segs segments seen, load average ${load} at start${bg:+, background ${bg} s video $bg_id}")
+    notes+=("$name: video $id, first playable from $how, $segs segments seen (worst: the one at $worst_at s; all in $run/logs/segments-$name.txt), load average ${load} at start${bg:+, background ${bg} s video $bg_id}")
 }
 
 # -- the old service's way: ffmpeg alone -------------------------------------------------

@@ -31,10 +31,12 @@ media_reset($dir, $data);
 nginx_start($dir, $port, media_conf($port, $store, $data),
             media_locations($data, $endpoint));
 
-# two transcoders of one encoder thread each, pieces of 1, 2, then 4 s
+# two transcoders of one encoder thread each, pieces of 1 s, then 2 s up
+# to 8 s in, then 4 s
 my %env = worker_env($dir, $port, $endpoint,
                      VIDEO_WORKER_CHUNK_SECONDS => 4,
                      VIDEO_WORKER_CHUNK_FIRST_SECONDS => 1,
+                     VIDEO_WORKER_CHUNK_RAMP_SECONDS => 8,
                      VIDEO_WORKER_ENCODER_THREADS => 1);
 push @workers, worker_start($dir, $_, %env) for qw(relay transcode transcode);
 
@@ -107,8 +109,8 @@ is psql("SELECT string_agg(e.type || ':' || (e.data ->> 'status'), ' '"
    'the events: processing, playable while PROCESSING, then ready';
 
 is psql("SELECT count(*) FROM video_chunks WHERE video_id = '$vid' AND n >= 0"),
-   7, 'seven pieces: 1 s, 2 s, then 4 s each (chunk_first_seconds 1,'
-      . ' chunk_seconds 4), cut at the keyframes';
+   8, 'eight pieces: 1 s, 2 s up to 9 s, then 4 s each (chunk_first_seconds'
+      . ' 1, chunk_ramp_seconds 8, chunk_seconds 4), cut at the keyframes';
 is psql("SELECT count(*) FROM video_chunks WHERE video_id = '$vid'"
         . " AND done_at IS NULL"), 0, 'every chunk, and the audio, done';
 ok psql("SELECT playable_at < max(c.done_at) FROM videos v"

@@ -4,8 +4,8 @@
 # (t/web/chunks-firefox.mjs, puppeteer-core over WebDriver BiDi), through
 # the watch page of www/ and its hls.js, on real output: an nginx serving
 # the page, the API and /play/ from the local object store, the relay
-# and two transcode workers in chunk mode (pieces of 1 and 2 s, then
-# chunk_seconds 4; one encoder thread each) as t/038-chunked.t runs them.  A 24 s source (854x480,
+# and two transcode workers in chunk mode (the default pieces: 1 s, then
+# 2 s for the first minute; one encoder thread each).  A 24 s source (854x480,
 # 29.97 fps with B-frames, a keyframe a second, a sine) is uploaded once
 # per browser; the page is opened while it is PROCESSING, its player
 # attaches once the video is playable, and it plays from 0 through the
@@ -65,7 +65,7 @@ SERVER
 wait_for(15, sub { (http_request($port, 'GET', '/health'))[0] == 200 })
     or die('nginx is not healthy: ' . join(' ', http_request($port, 'GET', '/health')));
 
-# two transcoders of one encoder thread each, pieces of 1, 2, then 4 s
+# two transcoders of one encoder thread each, pieces of 1 s then 2 s
 my %env = worker_env($dir, $port, $endpoint,
                      VIDEO_WORKER_CHUNK_SECONDS => 4,
                      VIDEO_WORKER_ENCODER_THREADS => 1);

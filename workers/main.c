@@ -357,6 +357,7 @@ video_worker_set(const char *name, const char *value)
         { "encoder_threads", &c->encoder_threads, 0, 64 },
         { "chunk_seconds", &c->chunk_seconds, 0, 600 },
         { "chunk_first_seconds", &c->chunk_first_seconds, 1, 600 },
+        { "chunk_ramp_seconds", &c->chunk_ramp_seconds, 0, 86400 },
         { "max_attempts", &c->max_attempts, 1, 100 },
         { "relay_poll_seconds", &c->relay_poll_seconds, 1, 3600 },
         { "analytics_interval", &c->analytics_interval, 1, 3600 },
@@ -547,7 +548,7 @@ video_worker_conf_load(const char *path)
         "storage_access_key", "storage_secret_key", "bucket_raw",
         "bucket_processed", "bucket_thumbnails", "public_url", "work_dir",
         "record_path", "preset", "segment_seconds", "encoder_threads",
-        "chunk_seconds", "chunk_first_seconds",
+        "chunk_seconds", "chunk_first_seconds", "chunk_ramp_seconds",
         "max_attempts", "relay_poll_seconds", "analytics_interval",
         "clock_offset", "upload_sweep_seconds", "upload_grace",
         "media_sandbox", "media_user", "media_cpu_seconds",
@@ -584,6 +585,7 @@ video_worker_conf_load(const char *path)
          | video_worker_set("encoder_threads", "0")
          | video_worker_set("chunk_seconds", "4")
          | video_worker_set("chunk_first_seconds", "1")
+         | video_worker_set("chunk_ramp_seconds", "60")
          | video_worker_set("max_attempts", "5")
          | video_worker_set("relay_poll_seconds", "5")
          | video_worker_set("analytics_interval", "10")

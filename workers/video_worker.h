@@ -53,6 +53,8 @@ typedef struct {
     int    chunk_seconds;         /* pieces of a chunked transcode; 0: one
                                      run for the whole video */
     int    chunk_first_seconds;   /* its first piece */
+    int    chunk_ramp_seconds;    /* pieces 2 * chunk_first_seconds long
+                                     up to this far into a video */
     int    max_attempts;          /* of a job that fails transiently */
     int    relay_poll_seconds;
     int    analytics_interval;    /* seconds between view rollups */

@@ -456,6 +456,7 @@ video_transcode_split(video_transcode_t *t)
     sj.duration = t->duration;
     sj.first = video_worker_conf.chunk_first_seconds;
     sj.every = video_worker_conf.chunk_seconds;
+    sj.ramp = video_worker_conf.chunk_ramp_seconds;
     sj.has_audio = t->has_audio;
 
     argc = video_ladder_split(&sj, argv, buf, size);

@@ -122,15 +122,18 @@ typedef struct {
     double       duration;      /* the original's */
     int          first;         /* seconds to the first cut */
     int          every;         /* seconds between the last ones */
+    int          ramp;          /* seconds of pieces 2 * first long */
     int          has_audio;
 } video_ladder_split_t;
 
 
 /*
  * The split: the first video stream copied into pieces "p%05d.nut", each
- * cut at the first keyframe at or after first, then after pieces each
- * twice as long as the one before up to every, then every long (first 1,
- * every 4: 1, 3, 7, 11, ...); the
+ * cut at the first keyframe at or after first, then after pieces twice
+ * first long (at most every) up to ramp seconds into the original, then
+ * after pieces each twice as long as the one before up to every, then
+ * every long (first 1, every 4, ramp 0: 1, 3, 7, 11, ...; ramp 9: 1, 3,
+ * 5, 7, 9, 13, 17, ...); the
  * list of them with their times in "pieces.csv"; the first audio stream
  * copied whole into "audio.nut".  Both with VIDEO_CHUNK_OFFSET added to
  * their timestamps.  argv as video_ladder_ffmpeg(); its buf must hold

@@ -32,15 +32,20 @@ video_ladder_split(const video_ladder_split_t *job, char **argv, char *buf,
     double               t, piece;
     video_ladder_args_t  a;
 
-    if (job->first < 1 || job->every < 1 || job->duration <= 0) {
+    if (job->first < 1 || job->every < 1 || job->ramp < 0
+        || job->duration <= 0)
+    {
         return -1;
     }
 
     /*
      * The cut times, on the shifted timeline: the first piece is short
-     * (it is what makes the video playable), the next ones each twice
-     * the one before up to "every" (they are what keeps it playing while
-     * the workers get ahead of the player), the others "every" long;
+     * (it is what makes the video playable); the next ones, up to "ramp"
+     * seconds into the video, twice that (each is encoded by one worker
+     * while the player waits for it: a short piece is ready sooner after
+     * the one before it, so the player is not caught up while the
+     * workers get ahead of it); then each twice the one before up to
+     * "every", the others "every" long (fewer runs, each started once);
      * each is cut at the first keyframe at or after its time
      */
 
@@ -58,6 +63,11 @@ video_ladder_split(const video_ladder_split_t *job, char **argv, char *buf,
         }
 
         piece = piece * 2 < job->every ? piece * 2 : job->every;
+
+        if (t < job->ramp && piece > 2 * job->first) {
+            piece = 2 * job->first;
+        }
+
         t += piece;
     }
 

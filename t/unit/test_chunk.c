@@ -70,14 +70,15 @@ static char  buf[16384 + VIDEO_CHUNK_TIMES_LEN];
 /* the split's cut times for a source of duration seconds */
 
 static const char *
-split_times(int first, int every, double duration)
+split_times(int first, int every, int ramp, double duration)
 {
     int                   argc;
     char                 *argv[VIDEO_LADDER_ARGS_MAX];
-    video_ladder_split_t  sj = { "original", "mov", "out", 0, 0, 0, 0 };
+    video_ladder_split_t  sj = { "original", "mov", "out", 0, 0, 0, 0, 0 };
 
     sj.first = first;
     sj.every = every;
+    sj.ramp = ramp;
     sj.duration = duration;
 
     argc = video_ladder_split(&sj, argv, buf, sizeof(buf));
@@ -91,7 +92,7 @@ START_TEST(the_split_cuts_short_pieces_first_then_every_chunk)
 {
     int                   argc;
     char                 *argv[VIDEO_LADDER_ARGS_MAX];
-    video_ladder_split_t  sj = { "original", "mov", "out", 30.5, 4, 12, 1 };
+    video_ladder_split_t  sj = { "original", "mov", "out", 30.5, 4, 12, 0, 1 };
 
     argc = video_ladder_split(&sj, argv, buf, sizeof(buf));
     ck_assert_int_gt(argc, 0);
@@ -126,13 +127,41 @@ START_TEST(the_split_cuts_short_pieces_first_then_every_chunk)
 
     /* a short first piece, then 2, 4, 8, 12, 12 */
 
-    ck_assert_str_eq(split_times(1, 12, 50),
+    ck_assert_str_eq(split_times(1, 12, 0, 50),
                      "11.000,13.000,17.000,25.000,37.000,49.000");
 
     /* a first piece longer than every: the next ones are every long */
 
-    ck_assert_str_eq(split_times(6, 4, 15), "16.000,20.000,24.000");
+    ck_assert_str_eq(split_times(6, 4, 0, 15), "16.000,20.000,24.000");
+    ck_assert_str_eq(split_times(6, 4, 60, 15), "16.000,20.000,24.000");
 
+    /*
+     * the ramp: pieces twice the first up to 9 s into the video (the
+     * last of them crosses it), then doubling up to every
+     */
+
+    ck_assert_str_eq(split_times(1, 4, 9, 24),
+                     "11.000,13.000,15.000,17.000,19.000,23.000,27.000,"
+                     "31.000");
+    ck_assert_str_eq(split_times(1, 12, 6, 30),
+                     "11.000,13.000,15.000,17.000,21.000,29.000");
+    ck_assert_str_eq(split_times(2, 4, 60, 13),
+                     "12.000,16.000,20.000");
+    ck_assert_str_eq(split_times(1, 1, 60, 4),
+                     "11.000,12.000,13.000");
+
+    /* the default's: 2 s pieces for the first minute, then 4 s */
+
+    ck_assert_str_eq(split_times(1, 4, 60, 70),
+                     "11.000,13.000,15.000,17.000,19.000,21.000,23.000,"
+                     "25.000,27.000,29.000,31.000,33.000,35.000,37.000,"
+                     "39.000,41.000,43.000,45.000,47.000,49.000,51.000,"
+                     "53.000,55.000,57.000,59.000,61.000,63.000,65.000,"
+                     "67.000,69.000,71.000,75.000,79.000");
+
+    sj.ramp = -1;
+    ck_assert_int_eq(video_ladder_split(&sj, argv, buf, sizeof(buf)), -1);
+    sj.ramp = 0;
     sj.first = 0;
     ck_assert_int_eq(video_ladder_split(&sj, argv, buf, sizeof(buf)), -1);
     sj.first = 4;
