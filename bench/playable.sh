@@ -48,7 +48,10 @@
 # CPU-s per output minute: the transcode workers' CPU (their own and
 # their reaped children's, ffprobe and ffmpeg, from /proc/<pid>/stat)
 # over the job, per minute of video; only where one video was
-# transcoded alone.
+# transcoded alone.  Each scenario's note says what share of the
+# machine's CPU time the hypervisor gave to other guests meanwhile
+# (/proc/stat's steal): on a virtual machine two busy cores are not
+# always two cores' work.
 #
 # It starts its own stack (scripts/stack.sh: run directory
 # .run/bench-playable, PostgreSQL 25533, Redis 26480, RabbitMQ 25673 and
@@ -68,7 +71,8 @@
 # mode), BENCH_PLAYABLE_CHUNK_SECONDS (the workers' chunk_seconds,
 # conf/worker.conf's unless set; 0: one run per video; the pipeline's
 # label follows it), BENCH_PLAYABLE_CHUNK_FIRST_SECONDS (their
-# chunk_first_seconds, likewise),
+# chunk_first_seconds, likewise), BENCH_PLAYABLE_CHUNK_RAMP_SECONDS
+# (their chunk_ramp_seconds, likewise),
 # BENCH_PLAYABLE_PIPELINE (the label of the pipeline measured, "single-run"
 # or "chunked-<n>s"), BENCH_PLAYABLE_TIMEOUT (s per video, 7200),
 # BENCH_KEEP.
@@ -86,10 +90,14 @@ first_s=${BENCH_PLAYABLE_CHUNK_FIRST_SECONDS:-$(awk -F' *= *' '$1 == "chunk_firs
 [[ $first_s =~ ^[0-9]+$ ]] && [ "$first_s" -ge 1 ] && [ "$first_s" -le 600 ] ||
     { echo "BENCH_PLAYABLE_CHUNK_FIRST_SECONDS: 1..600" >&2; exit 2; }
 export VIDEO_WORKER_CHUNK_FIRST_SECONDS=$first_s
+ramp_s=${BENCH_PLAYABLE_CHUNK_RAMP_SECONDS:-$(awk -F' *= *' '$1 == "chunk_ramp_seconds" { print $2 }' conf/worker.conf)}
+[[ $ramp_s =~ ^[0-9]+$ ]] && [ "$ramp_s" -le 86400 ] ||
+    { echo "BENCH_PLAYABLE_CHUNK_RAMP_SECONDS: 0..86400" >&2; exit 2; }
+export VIDEO_WORKER_CHUNK_RAMP_SECONDS=$ramp_s
 if [ "$chunk_s" = 0 ]; then
     pipeline=${BENCH_PLAYABLE_PIPELINE:-single-run}
 else
-    pipeline=${BENCH_PLAYABLE_PIPELINE:-chunked-${chunk_s}s-first-${first_s}s}
+    pipeline=${BENCH_PLAYABLE_PIPELINE:-chunked-${chunk_s}s-first-${first_s}s-ramp-${ramp_s}s}
 fi
 timeout_s=${BENCH_PLAYABLE_TIMEOUT:-7200}
 # the transcode workers as make run starts them (scripts/stack.sh): one
@@ -243,6 +251,20 @@ cpu_of() {
         END { printf "%.2f", t / hz }'
 }
 
+# the machine's CPU time so far: "<busy s> <stolen s>" (/proc/stat: the
+# time the hypervisor gave another guest while this one wanted to run)
+machine_cpu() {
+    awk -v hz="$(getconf CLK_TCK)" '$1 == "cpu" {
+        printf "%.2f %.2f", ($2 + $3 + $4 + $7 + $8) / hz, $9 / hz }' /proc/stat
+}
+
+# the share of the CPU time stolen between two machine_cpu readings
+stolen_pct() {
+    awk -v a="$1" -v b="$2" 'BEGIN { split(a, x, " "); split(b, y, " ");
+        busy = y[1] - x[1]; st = y[2] - x[2];
+        printf "%.0f%%", (busy + st > 0) ? 100 * st / (busy + st) : 0 }'
+}
+
 worker_env() {
     export VIDEO_WORKER_CONF=$run/workers/worker.conf
     export VIDEO_WORKER_POSTGRES="host=127.0.0.1 port=$VIDEO_API_PG_PORT dbname=video user=video password=video"
@@ -311,7 +333,7 @@ declare -A ready_of
 # measure NAME SOURCE_SECONDS CPU(yes|no) [BACKGROUND_SECONDS]
 measure() {
     local name=$1 s=$2 cpu=$3 bg=${4:-} bg_id='' id t0 c0 c1 out cpm=-
-    local play ready worst segs how worst_at
+    local play ready worst segs how worst_at m0 stolen
     local load
     load=$(cut -d' ' -f1 /proc/loadavg)
     if [ -n "$bg" ]; then
@@ -322,12 +344,14 @@ measure() {
         sleep 2
     fi
     c0=$(cpu_of "${transcoders[@]}")
+    m0=$(machine_cpu)
     say "$name: ${s} s source, $workers_desc"
     read -r id t0 < <(api upload "$(source_path "$s")" "bench $name") ||
         die "$name: the upload failed"
     out=$(BENCH_PLAYABLE_TRACE="$run/logs/segments-$name.txt" api measure "$id" "$t0" "$timeout_s") ||
         die "$name: video $id did not become READY"
     c1=$(cpu_of "${transcoders[@]}")
+    stolen=$(stolen_pct "$m0" "$(machine_cpu)")
     read -r play ready worst segs how worst_at <<< "$out"
     if [ "$cpu" = yes ]; then
         cpm=$(awk -v a="$c0" -v b="$c1" -v s="$s" 'BEGIN { printf "%.1f", (b - a) / (s / 60) }')
@@ -367,7 +391,7 @@ measure() {
         goal="$goal; single-run, 1 worker on both cores: chunked within 10% of its CPU"
     rows+=("$(printf '%-12s %6ss %-40s %9s %9s %9s %9s  %s' "$name" "$s" \
         "$workers_desc" "$play" "$ready" "$worst" "$cpm" "$goal")")
-    notes+=("$name: video $id, first playable from $how, $segs segments seen (worst: the one at $worst_at s; all in $run/logs/segments-$name.txt), load average ${load} at start${bg:+, background ${bg} s video $bg_id}")
+    notes+=("$name: video $id, first playable from $how, $segs segments seen (worst: the one at $worst_at s; all in $run/logs/segments-$name.txt), $stolen of the CPU time stolen by the hypervisor, load average ${load} at start${bg:+, background ${bg} s video $bg_id}")
 }
 
 # -- the old service's way: ffmpeg alone -------------------------------------------------
