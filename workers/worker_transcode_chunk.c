@@ -730,6 +730,7 @@ video_chunk_video(video_transcode_t *t)
                      video_worker_conf.encoder_threads,
                      (int) sysconf(_SC_NPROCESSORS_ONLN));
     cj.crf = 0;
+    cj.duration = t->duration;
     cj.thumb = t->chunk_thumb
                ? (t->duration / 3 > 5 ? 5 : t->duration / 3) : -1;
 

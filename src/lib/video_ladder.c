@@ -354,7 +354,7 @@ video_ladder_threads(video_ladder_args_t *a, int threads)
 
 void
 video_ladder_x264(video_ladder_args_t *a, const char *preset, int threads,
-    double fps, int segment)
+    double fps, int segment, double duration)
 {
     int  gop;
 
@@ -380,6 +380,19 @@ video_ladder_x264(video_ladder_args_t *a, const char *preset, int threads,
     video_ladder_arg(a, "high");
     video_ladder_arg(a, "-pix_fmt");
     video_ladder_arg(a, "yuv420p");
+
+    /*
+     * A B-frame delays the first picture after the first decode time,
+     * where hls.js starts the timeline: a hole of two frames that its
+     * gap controller jumps once the video plays, but a clip of a few
+     * frames is buffered whole with the player in that hole, hls.js
+     * never ends the stream, and Chromium never plays it
+     */
+
+    if (duration > 0 && duration < VIDEO_LADDER_SHORT_CLIP) {
+        video_ladder_arg(a, "-bf");
+        video_ladder_arg(a, "0");
+    }
 
     /*
      * a keyframe at every segment boundary in every rung, none between
@@ -590,7 +603,8 @@ video_ladder_ffmpeg(const video_ladder_job_t *job,
         video_ladder_arg(&a, "0:a:0");
     }
 
-    video_ladder_x264(&a, job->preset, job->threads, job->fps, job->segment);
+    video_ladder_x264(&a, job->preset, job->threads, job->fps, job->segment,
+                      job->duration);
 
     video_ladder_rates(&a, rungs, n, 0);
 

@@ -12,6 +12,7 @@
 
 
 #define VIDEO_LADDER_MAX    4
+#define VIDEO_LADDER_SHORT_CLIP  1.0  /* s: a shorter video has no B-frames */
 #define VIDEO_RUNG_NAME_MAX 8
 
 
@@ -56,7 +57,8 @@ typedef struct {
     const char  *outdir;        /* "<outdir>/<rung>/playlist.m3u8", ... */
     int          has_audio;
     double       fps;           /* of the source; 0: unknown (30 is used) */
-    double       duration;      /* seconds, for the thumbnail's time */
+    double       duration;      /* seconds, for the thumbnail's time (and
+                                   VIDEO_LADDER_SHORT_CLIP) */
     int          segment;       /* seconds per segment, 4..6 */
     const char  *preset;        /* x264 preset, "veryfast" */
     int          threads;       /* per encoder; 0: ffmpeg's choice */
@@ -182,6 +184,7 @@ typedef struct {
     int          crf;           /* 0: 23 */
     double       thumb;         /* the thumbnail's time, seconds of the
                                    original; < 0: not from this piece */
+    double       duration;      /* the original's (0: unknown) */
 } video_ladder_chunk_t;
 
 

@@ -335,7 +335,8 @@ video_ladder_chunk(const video_ladder_chunk_t *job, const video_rung_t *rungs,
      * a segment
      */
 
-    video_ladder_x264(&a, job->preset, job->threads, job->fps, job->segment);
+    video_ladder_x264(&a, job->preset, job->threads, job->fps, job->segment,
+                      job->duration);
 
     /*
      * Capped quality: a run per chunk restarts the rate control, so a

@@ -56,9 +56,10 @@ void video_ladder_aac(video_ladder_args_t *a);
 void video_ladder_threads(video_ladder_args_t *a, int threads);
 
 /* [-threads N] -c:v libx264 -preset -profile:v high -pix_fmt yuv420p, a
-   keyframe every segment (fps 0: 30) and none between */
+   keyframe every segment (fps 0: 30) and none between; no B-frames for a
+   video shorter than VIDEO_LADDER_SHORT_CLIP s (duration 0: unknown) */
 void video_ladder_x264(video_ladder_args_t *a, const char *preset,
-    int threads, double fps, int segment);
+    int threads, double fps, int segment, double duration);
 
 /* the -var_stream_map naming each rung's stream(s); 0, or -1 when it does
    not fit */

@@ -265,7 +265,7 @@ START_TEST(a_piece_is_encoded_on_the_shared_timeline)
     const char           *graph;
     video_rung_t          r[VIDEO_LADDER_MAX];
     video_ladder_chunk_t  cj = { "original", "out", 7, 90, 0, 29.97, 4,
-                                 "veryfast", 1, 0, -1 };
+                                 "veryfast", 1, 0, -1, 30 };
 
     n = video_ladder_select(720, 1280, r);
     argc = video_ladder_chunk(&cj, r, n, argv, buf, sizeof(buf));
@@ -319,6 +319,25 @@ START_TEST(a_piece_is_encoded_on_the_shared_timeline)
     ck_assert_int_gt(argc, 0);
     ck_assert(!has_arg(argv, argc, "-threads"));
     ck_assert(!has_arg(argv, argc, "-filter_complex_threads"));
+
+    /*
+     * B-frames (x264's) but in a video shorter than a second, whose
+     * first picture must be at its first decode time; an unknown
+     * duration keeps them
+     */
+
+    ck_assert(!has_arg(argv, argc, "-bf"));
+    cj.duration = 0.2;
+    argc = video_ladder_chunk(&cj, r, n, argv, buf, sizeof(buf));
+    ck_assert_str_eq(arg_after(argv, argc, "-bf"), "0");
+    ck_assert_int_gt(arg_index(argv, argc, "-bf"),
+                     arg_index(argv, argc, "-c:v"));
+    cj.duration = 1;
+    argc = video_ladder_chunk(&cj, r, n, argv, buf, sizeof(buf));
+    ck_assert(!has_arg(argv, argc, "-bf"));
+    cj.duration = 0;
+    argc = video_ladder_chunk(&cj, r, n, argv, buf, sizeof(buf));
+    ck_assert(!has_arg(argv, argc, "-bf"));
 
     cj.chunk = -1;
     ck_assert_int_eq(video_ladder_chunk(&cj, r, n, argv, buf, sizeof(buf)),

@@ -205,6 +205,14 @@ START_TEST(one_ffmpeg_run_encodes_every_rung)
     ck_assert(strncmp(argv[arg_at(argv, "-filter_complex") + 1], tonemap,
                       strlen(tonemap)) == 0);
 
+    /* x264's B-frames, but in a video shorter than a second */
+
+    ck_assert(!has_arg(argv, "-bf"));
+    job.duration = 0.2;
+    argc = video_ladder_ffmpeg(&job, r, n, argv, buf, sizeof(buf));
+    ck_assert_int_gt(argc, 0);
+    ck_assert_str_eq(argv[arg_at(argv, "-bf") + 1], "0");
+
     ck_assert_int_eq(video_ladder_ffmpeg(&job, r, n, argv, buf, 100), -1);
     ck_assert_int_eq(video_ladder_ffmpeg(&job, r, 0, argv, buf, sizeof(buf)),
                      -1);

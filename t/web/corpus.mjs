@@ -14,8 +14,9 @@
 //     top-right and bottom-left quarters black (not turned, not
 //     mirrored);
 //   - no console error and no uncaught exception.
-// Known not to pass yet, and so under TODO (KNOWN below): the 0.2 s clip
-// in Chromium, which shows its first picture and does not play.
+// What is known not to pass yet goes under TODO (KNOWN below), with why:
+// nothing now.  The 0.2 s clip was, in Chromium, until a video shorter
+// than a second was encoded without B-frames (src/lib/video_ladder.c).
 //
 // Settings come from the environment: BROWSER (chromium or firefox),
 // BASE_URL, API_KEY, VIDEOS (a JSON array of {id, name, shown: "WxH"}),
@@ -75,12 +76,8 @@ function frame() {
     };
 }
 
-// what is known not to work yet, and why
-const KNOWN = {
-    'chromium short.mp4': 'Chromium with hls.js: the 6-frame clip is buffered and its first'
-        + ' picture shown, but hls.js never ends the stream (MediaSource.endOfStream is not'
-        + ' called) and the element stays at readyState 1',
-};
+// what is known not to work yet, and why: '<browser> <file>': 'why'
+const KNOWN = {};
 
 async function watch(page, video) {
     current.phase = video.name;
