@@ -74,7 +74,7 @@
 # chunk_first_seconds, likewise), BENCH_PLAYABLE_CHUNK_RAMP_SECONDS
 # (their chunk_ramp_seconds, likewise),
 # BENCH_PLAYABLE_PIPELINE (the label of the pipeline measured, "single-run"
-# or "chunked-<n>s"), BENCH_PLAYABLE_TIMEOUT (s per video, 7200),
+# or "chunked-<n>s-first-<n>s-ramp-<n>s"), BENCH_PLAYABLE_TIMEOUT (s per video, 7200),
 # BENCH_KEEP.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -14,10 +14,6 @@
 //     top-right and bottom-left quarters black (not turned, not
 //     mirrored);
 //   - no console error and no uncaught exception.
-// What is known not to pass yet goes under TODO (KNOWN below), with why:
-// nothing now.  The 0.2 s clip was, in Chromium, until a video shorter
-// than a second was encoded without B-frames (src/lib/video_ladder.c).
-//
 // Settings come from the environment: BROWSER (chromium or firefox),
 // BASE_URL, API_KEY, VIDEOS (a JSON array of {id, name, shown: "WxH"}),
 // ARTIFACTS (screenshots of a failure).
@@ -76,12 +72,8 @@ function frame() {
     };
 }
 
-// what is known not to work yet, and why: '<browser> <file>': 'why'
-const KNOWN = {};
-
 async function watch(page, video) {
     current.phase = video.name;
-    const todo = KNOWN[`${BROWSER} ${video.name}`];
     const opened = Date.now();
     const [sw, sh] = video.shown.split('x').map(Number);
     const shape = sw < sh ? 'portrait' : 'landscape';
@@ -106,26 +98,26 @@ async function watch(page, video) {
         await until(page, () => {
             const v = document.querySelector('video#player');
             return v.readyState >= 2 && v.videoWidth > 0 && (v.currentTime > 0 || v.ended);
-        }, null, todo ? 3_000 : 15_000, 'a picture shown');
+        }, null, 15_000, 'a picture shown');
         const f = await page.evaluate(frame);
         note(`# ${video.name}: a picture ${Date.now() - t0} ms after the player attached`);
         assert(!f.error, `the video element's error: ${f.error}`);
         return f;
-    }, { todo });
+    });
 
     await check(`${video.name}: ${shape} as the source is shown (${video.shown})`, async () => {
         const f = need(seen, 'playing');
         const ratio = f.width / f.height;
         assert(f.width < f.height === sw < sh && Math.abs(ratio / (sw / sh) - 1) < 0.03,
                `the browser shows ${f.width}x${f.height}`);
-    }, { todo });
+    });
 
     await check(`${video.name}: upright, the white quarter top left`, async () => {
         const f = need(seen, 'playing');
         assert(f.topLeft > 150 && f.topRight < 60 && f.bottomLeft < 60,
                `at ${f.time.toFixed(2)} s, mean luma: top left ${f.topLeft}, top right`
                + ` ${f.topRight}, bottom left ${f.bottomLeft}`);
-    }, { todo });
+    });
 }
 
 await runScript({ what: `${BROWSER} corpus`, deadlineMs: DEADLINE_MS }, async () => {
