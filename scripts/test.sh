@@ -190,6 +190,8 @@ fi
 if [[ " ${failed[*]} " == *" suites "* ]]; then
     echo "== the suites that failed (log: $suites_log)"
     sed -n '/^Test Summary Report/,/^Files=/p' "$suites_log" | head -n 40
+    # and what each failed test said
+    grep -E -A6 '^#   Failed test' "$suites_log" | head -n 80 || :
 fi
 
 echo "== make test: $([ $status = 0 ] && echo passed || echo FAILED)" \

@@ -27,14 +27,16 @@ plan skip_all => 'no test stack (run through make test)'
 
 my $dir = "$ENV{PWD}/t/servroot-signal";
 my $dir2 = "$ENV{PWD}/t/servroot-signal-small";
+my $dir3 = "$ENV{PWD}/t/servroot-signal-one";
 my $port = ($ENV{TEST_NGINX_SERVER_PORT} // 1984) + 70;
 my $port2 = $port + 1;
+my $port3 = $port + 2;
 my $rport = $ENV{TEST_NGINX_REDIS_PORT};
 my $slow = $ENV{TEST_NGINX_USE_VALGRIND} ? 4 : 1;   # memcheck is slow
 my $tmp = tempdir(CLEANUP => 1);
 my ($s, $b, $t, $h);
 
-END { nginx_stop($dir) if $dir; nginx_stop($dir2) if $dir2; }
+END { nginx_stop($_) for grep { defined } $dir, $dir2, $dir3; }
 
 sub redis_cli { my $out = qx{redis-cli -p $rport @_}; chomp $out; $out }
 
@@ -44,11 +46,12 @@ redis_cli(q{--scan --pattern 'signal:*' | xargs -r redis-cli -p } . $rport . ' D
 # the live area gets a location of its own: a larger body limit (the
 # signal route keeps its own 64 KiB), and a header that names the worker;
 # the signaling limits are the defaults
-nginx_start($dir, $port, <<"CONF", <<'SERVER', workers => 2);
+my $main_http = <<"CONF";
     video_api_postgres "$ENV{TEST_NGINX_PG_CONNINFO}" pool=2 timeout=5s;
     video_api_redis 127.0.0.1:$rport timeout=2s;
     video_api_signal_timeout 20s;
 CONF
+my $main_server = <<'SERVER';
         location /api/live/ {
             video_api live;
             video_api_max_body_size 1m;
@@ -57,6 +60,7 @@ CONF
             add_header X-Worker $pid always;
         }
 SERVER
+nginx_start($dir, $port, $main_http, $main_server, workers => 2);
 wait_for(60, sub { (http_request($port, 'GET', '/health'))[0] == 200 })
     or die "nginx is not healthy";
 
@@ -782,20 +786,33 @@ cmp_ok $ft, '<', 1 * $slow + 0.5, 'promptly';
 
 # -- a graceful shutdown ends the polls at once -----------------------------------
 
+# The shutdown closes the subscriber, which wakes the polls; the worker
+# must then answer them before it waits for events again: with two
+# workers the other one's exit often wakes it anyway, with one nothing
+# does (the same configuration, another directory and port)
 SKIP: {
-    skip 'one process under memcheck ends without a graceful shutdown', 2
+    skip 'one process under memcheck ends without a graceful shutdown', 4
         if $ENV{TEST_NGINX_USE_VALGRIND};
-    my ($grace, $tgr) = join_peer($id);
-    $waiting = spawn('quit', sub {
-        my ($s, $b, $t) = poll($id, $grace, $tgr, 15);
-        return sprintf "%d %.3f %s", $s, $t, messages($b);
-    });
-    sleep 0.5;
-    nginx_stop($dir);
-    waitpid $waiting, 0;
-    my ($qs, $qt, $qm) = split ' ', result('quit'), 3;
-    is "$qs " . ($qm // ''), '200 ', 'a poll waiting when nginx stops answers an empty list';
-    cmp_ok $qt, '<', 3, sprintf('at once, not after its timeout (%.1f s)', $qt);
+    for my $case ([$dir, $port, 2], [$dir3, $port3, 1]) {
+        my ($in, $at, $workers) = @$case;
+        if ($in eq $dir3) {
+            nginx_start($dir3, $port3, $main_http, $main_server);
+            wait_for(60, sub { (http_request($port3, 'GET', '/health'))[0] == 200
+                               && redis_cli('CLIENT LIST') =~ /psub=2\b/ })
+                or die "nginx is not healthy";
+        }
+        my ($grace, $tgr) = join_peer($id, $at);
+        $waiting = spawn('quit', sub {
+            my ($s, $b, $t) = poll($id, $grace, $tgr, 15, $at);
+            return sprintf "%d %.3f %s", $s, $t, messages($b);
+        });
+        sleep 0.5;
+        nginx_stop($in);
+        waitpid $waiting, 0;
+        my ($qs, $qt, $qm) = split ' ', result('quit'), 3;
+        is "$qs " . ($qm // ''), '200 ', "$workers worker(s): a poll waiting when nginx stops answers an empty list";
+        cmp_ok $qt, '<', 3, sprintf('at once, not after its timeout (%.1f s)', $qt);
+    }
 }
 
 # -- nothing went wrong in nginx -------------------------------------------------
@@ -807,5 +824,7 @@ like $errors, qr/redis subscriber 127\.0\.0\.1:$rport is down/, 'the subscriber 
 like $errors, qr/redis subscriber 127\.0\.0\.1:$rport is up/, 'and that it was back';
 my $errors2 = do { local (@ARGV, $/) = ("$dir2/logs/error.log"); <> } // '';
 unlike $errors2, qr/\[(alert|emerg|crit)\]|exited on signal|open socket|signaling script/, 'nor in the second nginx';
+my $errors3 = do { local (@ARGV, $/) = ("$dir3/logs/error.log"); <> } // '';
+unlike $errors3, qr/\[(alert|emerg|crit)\]|exited on signal|open socket|signaling script/, 'nor in the one-worker nginx';
 
 done_testing;

@@ -68,7 +68,7 @@ static void ngx_http_video_api_pubsub_reply(redisAsyncContext *ac,
     void *reply, void *privdata);
 static void ngx_http_video_api_pubsub_notify(u_char *channel, size_t len);
 static void ngx_http_video_api_pubsub_drop(u_char *number, size_t len);
-static void ngx_http_video_api_pubsub_wake_all(void);
+static void ngx_http_video_api_pubsub_wake_all(ngx_queue_t *posted);
 static void ngx_http_video_api_pubsub_closed(
     ngx_http_video_api_redis_link_t *link);
 static void ngx_http_video_api_pubsub_cleanup(void *data);
@@ -399,7 +399,7 @@ ngx_http_video_api_pubsub_reply(redisAsyncContext *ac, void *reply,
 
     /* what was posted while nobody listened */
 
-    ngx_http_video_api_pubsub_wake_all();
+    ngx_http_video_api_pubsub_wake_all(&ngx_posted_events);
 }
 
 
@@ -497,8 +497,15 @@ ngx_http_video_api_pubsub_notify(u_char *channel, size_t len)
 }
 
 
+/*
+ * Inside event handlers the posted queue runs before the next wait; a
+ * graceful shutdown closes idle connections outside of them, and nginx
+ * 1.22 then waits without running what they posted: the queue of the
+ * next cycle makes that wait return at once.
+ */
+
 static void
-ngx_http_video_api_pubsub_wake_all(void)
+ngx_http_video_api_pubsub_wake_all(ngx_queue_t *posted)
 {
     ngx_queue_t                         *q;
     ngx_http_video_api_pubsub_t         *ps;
@@ -513,7 +520,7 @@ ngx_http_video_api_pubsub_wake_all(void)
         w = ngx_queue_data(q, ngx_http_video_api_pubsub_waiter_t, all);
 
         if (!w->wake.posted) {
-            ngx_post_event(&w->wake, &ngx_posted_events);
+            ngx_post_event(&w->wake, posted);
         }
     }
 }
@@ -565,7 +572,7 @@ ngx_http_video_api_pubsub_closed(ngx_http_video_api_redis_link_t *link)
         /* a graceful shutdown: waiters answer now */
 
         if (!ngx_terminate) {
-            ngx_http_video_api_pubsub_wake_all();
+            ngx_http_video_api_pubsub_wake_all(&ngx_posted_next_events);
         }
 
         return;
@@ -618,7 +625,7 @@ ngx_http_video_api_pubsub_poll_handler(ngx_event_t *ev)
         return;
     }
 
-    ngx_http_video_api_pubsub_wake_all();
+    ngx_http_video_api_pubsub_wake_all(&ngx_posted_events);
 
     ngx_add_timer(&ps->poll, NGX_HTTP_VIDEO_API_PUBSUB_POLL);
 }
