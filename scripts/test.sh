@@ -20,6 +20,14 @@ stop_stack() {
 }
 trap stop_stack EXIT
 
+# the slowest suites of a prove --timer log, where a pass spends its time
+slowest() {
+    echo "   slowest suites:"
+    grep -E '^\[[0-9:]+\] t/.* ok +[0-9]+ ms' "$1" \
+        | awk '{ print $5, $2 }' | sort -rn | head -n 8 \
+        | awk '{ printf "   %7.1f s  %s\n", $1 / 1000, $2 }' || :
+}
+
 scripts/stack.sh start pg redis amqp
 eval "$(scripts/stack.sh env)"
 
@@ -72,8 +80,9 @@ mkdir -p "$VIDEO_API_RUN_DIR"
 rm -f "$contract_log"
 case $contract_log in /*) ;; *) contract_log=$PWD/$contract_log ;; esac
 suites_log=$VIDEO_API_RUN_DIR/prove.log
-VIDEO_API_CONTRACT_LOG=$contract_log prove -r t/ 2>&1 | tee "$suites_log" \
-    || { status=1; failed+=(suites); }
+VIDEO_API_CONTRACT_LOG=$contract_log prove --timer -r t/ 2>&1 \
+    | tee "$suites_log" || { status=1; failed+=(suites); }
+slowest "$suites_log"
 
 echo "== answers against the OpenAPI document"
 if [ -s "$contract_log" ]; then
@@ -169,6 +178,7 @@ if [ "${VIDEO_API_TEST_ASAN:-1}" = 1 ]; then
             exit $rc
         ) >"$san_dir/prove.log" 2>&1 || { status=1; failed+=(sanitizers); }
         tail -n 3 "$san_dir/prove.log"
+        slowest "$san_dir/prove.log"
         # which suite and which test failed, as the log is not printed
         sed -n '/^Test Summary Report/,/^Files=/p' "$san_dir/prove.log" \
             | head -n 40
