@@ -797,9 +797,12 @@ SKIP: {
         my ($in, $at, $workers) = @$case;
         if ($in eq $dir3) {
             nginx_start($dir3, $port3, $main_http, $main_server);
+            # its worker subscribed (the stopped nginx's clients may still
+            # be listed by Redis a moment)
             wait_for(60, sub { (http_request($port3, 'GET', '/health'))[0] == 200
-                               && redis_cli('CLIENT LIST') =~ /psub=2\b/ })
-                or die "nginx is not healthy";
+                               && (do { local (@ARGV, $/) = ("$dir3/logs/error.log"); <> } // '')
+                                  =~ /redis subscriber 127\.0\.0\.1:$rport is up/ })
+                or die "nginx is not healthy, or not subscribed";
         }
         my ($grace, $tgr) = join_peer($id, $at);
         $waiting = spawn('quit', sub {
