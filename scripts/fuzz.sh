@@ -14,7 +14,8 @@
 #                           FUZZ_SECONDS (default 4) of fuzzing in a
 #                           directory that is thrown away.
 #
-# FUZZ_TARGETS="form route" runs only those harnesses.  Crashes are kept
+# FUZZ_TARGETS="form route" runs only those harnesses; FUZZ_JOBS of them
+# run at once (default: one per core).  Crashes are kept
 # in build/fuzz/crashes/<name>/ (`build/fuzz/<name> <file>` replays one),
 # logs in build/fuzz/logs/<mode>/<name>.log.
 set -uo pipefail
@@ -38,26 +39,34 @@ else
 fi
 
 scratch_root=build/fuzz/corpus
+scratch_root_tmp=
 if [ "$mode" = check ]; then
     scratch_root=$(mktemp -d "${TMPDIR:-/tmp}/video-api-fuzz.XXXXXX")
-    trap 'rm -rf "$scratch_root"' EXIT
+    scratch_root_tmp=$scratch_root
 fi
 
 started=$(date +%s)
-failed=0
-rows=()
+jobs=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 1)}
+results=$(mktemp -d "${TMPDIR:-/tmp}/video-api-fuzz-results.XXXXXX")
+trap 'rm -rf "$results" ${scratch_root_tmp:+"$scratch_root_tmp"}' EXIT
 
 for name in "${names[@]}"; do
-    bin=build/fuzz/$name
-    seeds=t/fuzz/corpus/$name
-    scratch=$scratch_root/$name
-    crashes=build/fuzz/crashes/$name
-    log=build/fuzz/logs/$mode/$name.log
-
-    if [ ! -x "$bin" ]; then
-        echo "fuzz: $bin is not built (make fuzzers)" >&2
+    if [ ! -x "build/fuzz/$name" ]; then
+        echo "fuzz: build/fuzz/$name is not built (make fuzzers)" >&2
         exit 2
     fi
+done
+
+# one harness: its table row in $results/<name>.row, what it reports on
+# failure in $results/<name>.err
+fuzz_one() {
+    local name=$1
+    local bin=build/fuzz/$name
+    local seeds=t/fuzz/corpus/$name
+    local scratch=$scratch_root/$name
+    local crashes=build/fuzz/crashes/$name
+    local log=build/fuzz/logs/$mode/$name.log
+    local args before after found rc status execs cov ft corp
 
     mkdir -p "$scratch" "$crashes" "$(dirname "$log")" "$seeds"
 
@@ -86,24 +95,53 @@ for name in "${names[@]}"; do
         found=1
     fi
 
-    rows+=("$(printf '%-14s %10s %6s %6s %7s %8s' "$name" "${execs:-?}" \
-              "${cov:-?}" "${ft:-?}" "${corp:-?}" "$found")")
+    printf '%-14s %10s %6s %6s %7s %8s\n' "$name" "${execs:-?}" \
+        "${cov:-?}" "${ft:-?}" "${corp:-?}" "$found" > "$results/$name.row"
 
     if [ $rc -ne 0 ]; then
-        failed=1
-        echo "fuzz: $name failed (exit $rc); its log: $log" >&2
-        grep -E -m 5 'ERROR|runtime error|SUMMARY|Test unit written' "$log" >&2
-        echo "fuzz: replay with $bin $crashes/<file>" >&2
+        {
+            echo "fuzz: $name failed (exit $rc); its log: $log"
+            grep -E -m 5 'ERROR|runtime error|SUMMARY|Test unit written' "$log"
+            echo "fuzz: replay with $bin $crashes/<file>"
+        } > "$results/$name.err"
+        return 1
     fi
 
-    if [ "$mode" = run ] && [ "${FUZZ_MERGE:-0}" = 1 ] && [ $rc -eq 0 ]; then
-        "$bin" -merge=1 "$seeds" "$scratch" > "$log.merge" 2>&1 || failed=1
+    if [ "$mode" = run ] && [ "${FUZZ_MERGE:-0}" = 1 ]; then
+        "$bin" -merge=1 "$seeds" "$scratch" > "$log.merge" 2>&1 || {
+            echo "fuzz: merging $name's corpus failed; its log: $log.merge" \
+                > "$results/$name.err"
+            return 1
+        }
+    fi
+    return 0
+}
+
+running=0
+for name in "${names[@]}"; do
+    if [ "$running" -ge "$jobs" ]; then
+        wait -n
+        running=$((running - 1))
+    fi
+    fuzz_one "$name" &
+    running=$((running + 1))
+done
+wait
+
+failed=0
+rows=()
+for name in "${names[@]}"; do
+    rows+=("$(cat "$results/$name.row" 2>/dev/null \
+              || printf '%-14s %10s' "$name" '(no result)')")
+    if [ -e "$results/$name.err" ] || [ ! -e "$results/$name.row" ]; then
+        failed=1
+        cat "$results/$name.err" >&2 2>/dev/null || :
     fi
 done
 
 printf '%-14s %10s %6s %6s %7s %8s\n' harness execs cov ft corpus crashes
 printf '%s\n' "${rows[@]}"
-echo "fuzz: ${#names[@]} harnesses, ${seconds}s each," \
+echo "fuzz: ${#names[@]} harnesses, ${seconds}s each, $jobs at a time," \
      "$(( $(date +%s) - started ))s in all"
 
 exit $failed

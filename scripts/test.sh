@@ -13,7 +13,11 @@ unset VIDEO_API_AMQP_DIST_PORT
 
 started=$(date +%s)
 
+asan_build_pid=
 stop_stack() {
+    if [ -n "$asan_build_pid" ]; then
+        kill -- "-$asan_build_pid" 2>/dev/null || :
+    fi
     if [ "${VIDEO_API_TEST_KEEP:-0}" != 1 ]; then
         scripts/stack.sh stop pg redis amqp || true
     fi
@@ -27,6 +31,28 @@ slowest() {
         | awk '{ print $5, $2 }' | sort -rn | head -n 8 \
         | awk '{ printf "   %7.1f s  %s\n", $1 / 1000, $2 }' || :
 }
+
+# the sanitizer pass's build (below) starts now, at the lowest priority:
+# on a fresh tree it builds nginx from source, minutes of compiling that
+# the unit tests, the fuzzing and the regular pass (which waits more than
+# it computes) leave room for.  Its own process group, so that stopping
+# make test stops it.
+asan_on=${VIDEO_API_TEST_ASAN:-1}
+case $VIDEO_API_RUN_DIR in
+    /*) san_dir=$VIDEO_API_RUN_DIR/sanitizers ;;
+    *) san_dir=$PWD/$VIDEO_API_RUN_DIR/sanitizers ;;
+esac
+if [ "$asan_on" = 1 ]; then
+    rm -rf "$san_dir"
+    mkdir -p "$san_dir"
+    # nginx's workers write their reports as nobody
+    chmod 1777 "$san_dir"
+    set -m
+    nice -n 19 "${MAKE:-make}" --no-print-directory asan \
+        >"$san_dir/build.log" 2>&1 &
+    asan_build_pid=$!
+    set +m
+fi
 
 scripts/stack.sh start pg redis amqp
 eval "$(scripts/stack.sh env)"
@@ -123,19 +149,14 @@ fi
 # The reports are files under the run directory, not output: nginx
 # points its stderr at its error log, and a worker's stderr is its log.
 # VIDEO_API_TEST_ASAN=0 skips it.
-if [ "${VIDEO_API_TEST_ASAN:-1}" = 1 ]; then
+if [ "$asan_on" = 1 ]; then
     echo "== unit tests and suites under ASan + UBSan + LSan"
     san_started=$(date +%s)
-    case $VIDEO_API_RUN_DIR in
-        /*) san_dir=$VIDEO_API_RUN_DIR/sanitizers ;;
-        *) san_dir=$PWD/$VIDEO_API_RUN_DIR/sanitizers ;;
-    esac
-    rm -rf "$san_dir"
-    mkdir -p "$san_dir"
-    # nginx's workers write their reports as nobody
-    chmod 1777 "$san_dir"
-    if ! "${MAKE:-make}" --no-print-directory asan >"$san_dir/build.log" 2>&1
-    then
+    build_rc=0
+    wait "$asan_build_pid" || build_rc=$?
+    asan_build_pid=
+    echo "   waited $(( $(date +%s) - san_started ))s for its build"
+    if [ "$build_rc" -ne 0 ]; then
         tail -n 30 "$san_dir/build.log"
         echo "the sanitizer build failed (log: $san_dir/build.log)"
         status=1
