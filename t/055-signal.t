@@ -73,17 +73,31 @@ sub req_to {
     my $t0 = time;
     my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $to,
                                      Timeout => 60) or return (0, '', 0, 0, '');
-    my $r = "$method $path HTTP/1.0\r\nHost: localhost\r\n" . ($hdrs // '');
-    $r .= "Content-Type: application/json\r\nContent-Length: " . length($body) . "\r\n"
-        if defined $body;
-    print $sock $r . "\r\n" . ($body // '');
+    print $sock request_text('1.0', $method, $path, $body, $hdrs);
     local $/;
     my $resp = <$sock> // '';
     my ($head, $rbody) = split /\r\n\r\n/, $resp, 2;
-    my ($status) = ($head // '') =~ m{^HTTP/1\.\d (\d+)};
-    my ($pid) = ($head // '') =~ /^X-Worker: (\d+)/mi;
-    contract_record($method, $path, $status, $head, $rbody);
-    return ($status // 0, $rbody // '', time - $t0, $pid // 0, $head // '');
+    my ($status, $pid) = answer_of($method, $path, $head // '', $rbody // '');
+    return ($status, $rbody // '', time - $t0, $pid, $head // '');
+}
+
+# the bytes of a request: HTTP/$version, $body as JSON, $hdrs extra lines
+sub request_text {
+    my ($version, $method, $path, $body, $hdrs) = @_;
+    my $r = "$method $path HTTP/$version\r\nHost: localhost\r\n" . ($hdrs // '');
+    $r .= "Content-Type: application/json\r\nContent-Length: " . length($body) . "\r\n"
+        if defined $body;
+    return $r . "\r\n" . ($body // '');
+}
+
+# an answer's status and worker pid (0 when missing); recorded for the
+# contract check
+sub answer_of {
+    my ($method, $path, $head, $body) = @_;
+    my ($status) = $head =~ m{^HTTP/1\.\d (\d+)};
+    my ($pid) = $head =~ /^X-Worker: (\d+)/mi;
+    contract_record($method, $path, $status, $head, $body);
+    return ($status // 0, $pid // 0);
 }
 
 sub req { return req_to($port, @_) }
@@ -166,26 +180,23 @@ sub spawn {
 
 sub result { my ($name) = @_; local (@ARGV, $/) = ("$tmp/$name"); return <> // '' }
 
+sub error_log { my ($in) = @_; local (@ARGV, $/) = ("$in/logs/error.log"); return <> // '' }
+
 # one request over an open HTTP/1.1 connection, which stays open:
 # (status, body, pid of the worker)
 sub keepalive_req {
     my ($sock, $method, $path, $body, $hdrs) = @_;
-    my $r = "$method $path HTTP/1.1\r\nHost: localhost\r\n" . ($hdrs // '');
-    $r .= "Content-Type: application/json\r\nContent-Length: " . length($body) . "\r\n"
-        if defined $body;
-    print $sock $r . "\r\n" . ($body // '');
+    print $sock request_text('1.1', $method, $path, $body, $hdrs);
     my $head = '';
     while (defined(my $line = <$sock>)) {
         last if $line eq "\r\n";
         $head .= $line;
     }
-    my ($status) = $head =~ m{^HTTP/1\.\d (\d+)};
     my ($len) = $head =~ /^Content-Length: (\d+)/mi;
-    my ($pid) = $head =~ /^X-Worker: (\d+)/mi;
     my $rbody = '';
     read($sock, $rbody, $len) if $len;
-    contract_record($method, $path, $status, $head, $rbody);
-    return ($status // 0, $rbody, $pid // 0);
+    my ($status, $pid) = answer_of($method, $path, $head, $rbody);
+    return ($status, $rbody, $pid);
 }
 
 # keep-alive connections to the reuseport listener, one held by each
@@ -870,8 +881,7 @@ SKIP: {
             # its worker subscribed (the stopped nginx's clients may still
             # be listed by Redis a moment)
             wait_for(60, sub { (http_request($port3, 'GET', '/health'))[0] == 200
-                               && (do { local (@ARGV, $/) = ("$dir3/logs/error.log"); <> } // '')
-                                  =~ /redis subscriber 127\.0\.0\.1:$rport is up/ })
+                               && error_log($dir3) =~ /redis subscriber 127\.0\.0\.1:$rport is up/ })
                 or die "nginx is not healthy, or not subscribed";
         }
         my ($grace, $tgr) = join_peer($id, $at);
@@ -890,14 +900,14 @@ SKIP: {
 
 # -- nothing went wrong in nginx -------------------------------------------------
 
-my $errors = do { local (@ARGV, $/) = ("$dir/logs/error.log"); <> } // '';
+my $errors = error_log($dir);
 unlike $errors, qr/\[(alert|emerg|crit)\]|exited on signal|open socket/, 'no alert, crash or leaked socket in the error log';
 unlike $errors, qr/signaling script/, 'no signaling script failed';
 like $errors, qr/redis subscriber 127\.0\.0\.1:$rport is down/, 'the subscriber said once it was down';
 like $errors, qr/redis subscriber 127\.0\.0\.1:$rport is up/, 'and that it was back';
-my $errors2 = do { local (@ARGV, $/) = ("$dir2/logs/error.log"); <> } // '';
+my $errors2 = error_log($dir2);
 unlike $errors2, qr/\[(alert|emerg|crit)\]|exited on signal|open socket|signaling script/, 'nor in the second nginx';
-my $errors3 = do { local (@ARGV, $/) = ("$dir3/logs/error.log"); <> } // '';
+my $errors3 = error_log($dir3);
 unlike $errors3, qr/\[(alert|emerg|crit)\]|exited on signal|open socket|signaling script/, 'nor in the one-worker nginx';
 
 done_testing;
